@@ -1,0 +1,3 @@
+"""reuse: near-duplicate documents and reused passages, with exact character spans."""
+
+__version__ = "0.1.0"

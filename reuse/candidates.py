@@ -1,0 +1,167 @@
+"""MinHash signatures → candidate pairs with LSH banding, computed with numpy.
+
+Bands and rows are chosen from ``threshold`` the way :class:`datasketch.MinHashLSH` chooses them:
+the ``(bands, rows)`` with ``bands * rows <= num_perm`` that minimises the weighted sum of the
+false-positive and false-negative areas under the S-curve ``1 - (1 - s**rows)**bands``.
+
+Each band's rows are folded into one 64-bit key; items with equal keys in some band collide.
+A bucket with more than ``max_bucket`` items is not expanded into all its pairs, which would be
+quadratic: every member is paired with the bucket's anchor (its lowest ``order``) instead, and
+the bucket is reported so callers can flag it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import quad
+
+from .errors import ConfigError
+from .tokenize import _mix64
+
+_BAND_MULTIPLIER = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+@functools.lru_cache(maxsize=256)
+def optimal_bands(
+    threshold: float,
+    num_perm: int,
+    false_positive_weight: float = 0.5,
+    false_negative_weight: float = 0.5,
+) -> tuple[int, int]:
+    """``(bands, rows)`` minimising the weighted false-positive and false-negative areas."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ConfigError(
+            f"The 'threshold' parameter of optimal_bands must be a float in [0, 1]. "
+            f"Got {threshold!r} instead."
+        )
+    best, best_error = (0, 0), float("inf")
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp, _ = quad(lambda s, b=bands, r=rows: 1 - (1 - s**r) ** b, 0.0, threshold)
+            fn, _ = quad(lambda s, b=bands, r=rows: (1 - s**r) ** b, threshold, 1.0)
+            error = fp * false_positive_weight + fn * false_negative_weight
+            if error < best_error:
+                best, best_error = (bands, rows), error
+    return best
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """A ``(bands, items)`` array of 64-bit keys: band ``i`` folds columns ``[i*rows, (i+1)*rows)``."""
+    if bands * rows > signatures.shape[1]:
+        raise ConfigError(
+            f"bands * rows must not exceed num_perm: {bands} * {rows} > {signatures.shape[1]}."
+        )
+    keys = np.empty((bands, signatures.shape[0]), dtype=np.uint64)
+    for band in range(bands):
+        acc = np.full(signatures.shape[0], band, dtype=np.uint64)
+        for col in range(band * rows, (band + 1) * rows):
+            acc *= _BAND_MULTIPLIER
+            acc += signatures[:, col].astype(np.uint64)
+        keys[band] = _mix64(acc)
+    return keys
+
+
+@dataclass(frozen=True)
+class Collisions:
+    """Item pairs that share a bucket (``left < right``, unique), and the oversized buckets."""
+
+    left: np.ndarray
+    right: np.ndarray
+    oversized_items: np.ndarray  # items that sat in a bucket larger than max_bucket
+    oversized_buckets: int
+
+
+def _pairs_within_runs(members: np.ndarray, run_starts: np.ndarray, run_sizes: np.ndarray):
+    """All pairs ``(members[i], members[j])`` with ``i < j`` inside each run, vectorized."""
+    if len(run_sizes) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    # For position p in a run of size g starting at s, p pairs with the g - 1 - (p - s) later ones.
+    positions = np.arange(len(members), dtype=np.int64)
+    run_of = np.repeat(np.arange(len(run_sizes)), run_sizes)
+    later = run_starts[run_of] + run_sizes[run_of] - 1 - positions
+    left_pos = np.repeat(positions, later)
+    first_right = np.repeat(positions + 1, later)
+    block_start = np.zeros(len(later), dtype=np.int64)
+    np.cumsum(later[:-1], out=block_start[1:])
+    right_pos = first_right + np.arange(len(left_pos)) - np.repeat(block_start, later)
+    return members[left_pos], members[right_pos]
+
+
+def collide(
+    keys: np.ndarray,
+    *,
+    max_bucket: int = 1000,
+    order: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+) -> Collisions:
+    """Pairs of items sharing a key in any band of ``keys`` (shape ``(bands, items)``).
+
+    ``groups`` optionally gives each item an owner; pairs within one owner are dropped. ``order``
+    picks each oversized bucket's anchor (lowest value wins; default: lowest item index).
+    """
+    n_items = keys.shape[1]
+    lefts, rights, oversized = [], [], []
+    n_oversized = 0
+    items = np.arange(n_items, dtype=np.int64)
+    rank = items if order is None else np.asarray(order)
+    for band_keys_ in keys:
+        sort = np.lexsort((rank, band_keys_))
+        sorted_keys = band_keys_[sort]
+        boundary = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+        starts = np.concatenate(([0], boundary))
+        sizes = np.diff(np.concatenate((starts, [n_items])))
+        shared = sizes > 1
+        small = shared & (sizes <= max_bucket)
+        big = sizes > max_bucket
+        if small.any():
+            run_mask = np.repeat(small, sizes)
+            members = sort[run_mask]
+            sub_sizes = sizes[small]
+            sub_starts = np.zeros(len(sub_sizes), dtype=np.int64)
+            np.cumsum(sub_sizes[:-1], out=sub_starts[1:])
+            left, right = _pairs_within_runs(members, sub_starts, sub_sizes)
+            lefts.append(left)
+            rights.append(right)
+        if big.any():
+            n_oversized += int(big.sum())
+            run_mask = np.repeat(big, sizes)
+            members = sort[run_mask]
+            anchors = np.repeat(sort[starts[big]], sizes[big])
+            keep = members != anchors
+            lefts.append(anchors[keep])
+            rights.append(members[keep])
+            oversized.append(members)
+    if lefts:
+        left = np.concatenate(lefts)
+        right = np.concatenate(rights)
+    else:
+        left = right = np.empty(0, dtype=np.int64)
+    if groups is not None:
+        different = groups[left] != groups[right]
+        left, right = left[different], right[different]
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    codes = np.unique(lo.astype(np.uint64) * np.uint64(max(n_items, 1)) + hi.astype(np.uint64))
+    left = (codes // np.uint64(max(n_items, 1))).astype(np.int64)
+    right = (codes % np.uint64(max(n_items, 1))).astype(np.int64)
+    oversized_items = np.unique(np.concatenate(oversized)) if oversized else np.empty(0, np.int64)
+    return Collisions(left, right, oversized_items, n_oversized)
+
+
+def candidate_pairs(
+    signatures: np.ndarray,
+    threshold: float,
+    *,
+    false_positive_weight: float = 0.5,
+    false_negative_weight: float = 0.5,
+    max_bucket: int = 1000,
+    order: np.ndarray | None = None,
+) -> Collisions:
+    """Document pairs whose signatures collide in at least one LSH band at ``threshold``."""
+    bands, rows = optimal_bands(
+        float(threshold), signatures.shape[1], false_positive_weight, false_negative_weight
+    )
+    return collide(band_keys(signatures, bands, rows), max_bucket=max_bucket, order=order)

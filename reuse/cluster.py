@@ -1,0 +1,76 @@
+"""Verified pairs → near-duplicate clusters with one kept representative each.
+
+Chaining guard: clusters are stars around their representative. Documents are visited in
+representative-priority order; an unassigned document becomes a representative, and every
+still-unassigned document with a *verified pair to it* joins its cluster. So A~B and B~C put C in
+A's cluster only if C~A was verified too; otherwise C stays with B's neighbourhood or on its own.
+Every member of a cluster is a near-duplicate of the document that is kept.
+
+Representative priority, best first: earliest ``date`` (documents without a parseable date come
+after dated ones), then the longest text, then the first seen in the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+
+def representative_priority(
+    lengths: Sequence[int], dates: Sequence[object] | None = None
+) -> np.ndarray:
+    """Rank of each document as a representative (0 = best): earliest date, longest, first."""
+    n = len(lengths)
+    order_key_length = -np.asarray(lengths, dtype=np.int64)
+    position = np.arange(n)
+    if dates is not None:
+        parsed = pd.to_datetime(pd.Series(list(dates), dtype=object), errors="coerce", utc=True)
+        missing = parsed.isna().to_numpy()
+        stamp = parsed.fillna(pd.Timestamp.max.tz_localize("UTC")).astype("int64").to_numpy()
+        sort = np.lexsort((position, order_key_length, stamp, missing))
+    else:
+        sort = np.lexsort((position, order_key_length))
+    rank = np.empty(n, dtype=np.int64)
+    rank[sort] = position
+    return rank
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """``cluster[i]`` and ``representative[i]`` (document indices) for each document ``i``."""
+
+    cluster: np.ndarray
+    representative: np.ndarray
+
+    @property
+    def keep(self) -> np.ndarray:
+        return self.representative == np.arange(len(self.representative))
+
+
+def star_clusters(
+    n_docs: int, left: np.ndarray, right: np.ndarray, priority: np.ndarray
+) -> Clusters:
+    """Group documents into star clusters around their best-priority member (see module doc)."""
+    representative = np.arange(n_docs, dtype=np.int64)
+    if len(left):
+        ones = np.ones(2 * len(left), dtype=np.int8)
+        rows = np.concatenate((left, right))
+        cols = np.concatenate((right, left))
+        graph = csr_matrix((ones, (rows, cols)), shape=(n_docs, n_docs))
+        assigned = np.zeros(n_docs, dtype=bool)
+        linked = np.unique(rows)
+        for doc in linked[np.argsort(priority[linked], kind="stable")]:
+            if assigned[doc]:
+                continue
+            assigned[doc] = True
+            neighbours = graph.indices[graph.indptr[doc] : graph.indptr[doc + 1]]
+            free = neighbours[~assigned[neighbours]]
+            assigned[free] = True
+            representative[free] = doc
+    # Number clusters in order of their representative's position in the input.
+    _, cluster = np.unique(representative, return_inverse=True)
+    return Clusters(cluster.astype(np.int64), representative)

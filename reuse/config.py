@@ -1,0 +1,99 @@
+"""Parameters shared by every stage, validated in one place with one message template.
+
+The same names mean the same thing everywhere: in function keywords, CLI flags and the
+``config`` block of ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+
+def _check_range(name: str, value: Any, kind: type, low: float, high: float, owner: str) -> None:
+    ok = isinstance(value, kind) and not isinstance(value, bool) and low <= value <= high
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = low <= value <= high
+    if not ok:
+        kind_name = "an int" if kind is int else "a float"
+        raise ConfigError(
+            f"The '{name}' parameter of {owner} must be {kind_name} in [{low}, {high}]. "
+            f"Got {value!r} instead."
+        )
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...], owner: str) -> None:
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ConfigError(
+            f"The '{name}' parameter of {owner} must be one of {options}. Got {value!r} instead."
+        )
+
+
+@dataclass(frozen=True)
+class TokenizeConfig:
+    """How raw text becomes tokens. Normalization acts on tokens, never on the text."""
+
+    strip_diacritics: bool = False
+
+    def validate(self) -> None:
+        if not isinstance(self.strip_diacritics, bool):
+            raise ConfigError(
+                "The 'strip_diacritics' parameter of TokenizeConfig must be a bool. "
+                f"Got {self.strip_diacritics!r} instead."
+            )
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Document-level near-duplicate detection."""
+
+    threshold: float = 0.8
+    num_perm: int = 128
+    ngram: int = 5
+    seed: int = 1
+    verify: str = "estimate"
+    min_tokens: int = 0
+    false_positive_weight: float = 0.5
+    false_negative_weight: float = 0.5
+
+    def validate(self) -> None:
+        owner = "DedupConfig"
+        _check_range("threshold", self.threshold, float, 0.0, 1.0, owner)
+        _check_range("num_perm", self.num_perm, int, 2, 4096, owner)
+        _check_range("ngram", self.ngram, int, 1, 64, owner)
+        _check_range("seed", self.seed, int, 0, 2**32 - 1, owner)
+        _check_choice("verify", self.verify, ("estimate", "exact"), owner)
+        _check_range("min_tokens", self.min_tokens, int, 0, 10**9, owner)
+        _check_range("false_positive_weight", self.false_positive_weight, float, 0.0, 1.0, owner)
+        _check_range("false_negative_weight", self.false_negative_weight, float, 0.0, 1.0, owner)
+        if abs(self.false_positive_weight + self.false_negative_weight - 1.0) > 1e-9:
+            raise ConfigError(
+                "The 'false_positive_weight' and 'false_negative_weight' parameters of "
+                "DedupConfig must add up to 1. Got "
+                f"{self.false_positive_weight!r} + {self.false_negative_weight!r} instead."
+            )
+
+    @property
+    def effective_min_tokens(self) -> int:
+        """A document needs at least one full shingle to be compared."""
+        return max(self.min_tokens, self.ngram)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs; written verbatim into ``manifest.json``."""
+
+    tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+
+    def validate(self) -> Config:
+        self.tokenize.validate()
+        self.dedup.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,51 @@
+"""The one exception hierarchy of reuse.
+
+Every error a user can cause derives from :class:`ReuseError` and says what was wrong, where,
+and what to do about it. The CLI turns these into a message and an exit code; anything else that
+escapes is a bug.
+"""
+
+from __future__ import annotations
+
+
+class ReuseError(Exception):
+    """Base class of every error that reuse raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(ReuseError):
+    """A parameter is out of range or two parameters contradict each other."""
+
+    exit_code = 2
+
+
+class InputError(ReuseError):
+    """An input record cannot be read; the message names the record and the reason."""
+
+    exit_code = 3
+
+
+class RunFolderError(ReuseError):
+    """A run folder is missing, incomplete, or was written by an incompatible configuration."""
+
+    exit_code = 4
+
+
+class MissingDependencyError(ReuseError):
+    """An optional extra is needed for this feature and is not installed."""
+
+    exit_code = 5
+
+
+def require(module: str, feature: str, extra: str) -> object:
+    """Import an optional module, or fail with the pip command that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{feature} needs the Python package '{module}'. "
+            f"Install it with: pip install 'reuse-detect[{extra}]'"
+        ) from exc

@@ -1,0 +1,68 @@
+"""The documented schema of every table in a run folder.
+
+Each table maps its columns, in order, to ``(arrow type, description)``. The README's table
+reference is checked against this module by the tests, and ``manifest.json`` records
+``SCHEMA_VERSION`` so that readers can tell which layout they hold.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+TABLES: dict[str, dict[str, tuple[pa.DataType, str]]] = {
+    "documents": {
+        "doc_id": (pa.string(), "Document id: the relative path for .txt folders, else the id field."),
+        "n_chars": (pa.int64(), "Length of the raw text in code points."),
+        "n_tokens": (pa.int64(), "Number of tokens."),
+        "status": (pa.string(), "'compared', or 'too_short' (fewer tokens than needed to compare)."),
+    },
+    "near_duplicates": {
+        "a_id": (pa.string(), "First document of the pair (the earlier one in input order)."),
+        "b_id": (pa.string(), "Second document of the pair."),
+        "jaccard_estimate": (pa.float64(), "MinHash estimate of the shingle-set Jaccard similarity."),
+        "jaccard": (pa.float64(), "Exact shingle-set Jaccard with --verify exact, else null."),
+    },
+    "clusters": {
+        "doc_id": (pa.string(), "Document id; every compared or too-short document has one row."),
+        "cluster_id": (pa.int64(), "Near-duplicate cluster; singletons have a cluster of their own."),
+        "representative_id": (pa.string(), "The kept document of the cluster."),
+        "keep": (pa.bool_(), "True for the representative, False for documents to drop."),
+    },
+    "alignments": {
+        "a_id": (pa.string(), "Document holding the first span."),
+        "a_start": (pa.int64(), "Start of the span in a_id: half-open code-point offset into the raw text."),
+        "a_end": (pa.int64(), "End of the span in a_id (exclusive); text[a_start:a_end] is the passage."),
+        "b_id": (pa.string(), "Document holding the second span."),
+        "b_start": (pa.int64(), "Start of the span in b_id."),
+        "b_end": (pa.int64(), "End of the span in b_id (exclusive)."),
+        "a_tokens": (pa.int64(), "Tokens inside the span in a_id."),
+        "b_tokens": (pa.int64(), "Tokens inside the span in b_id."),
+        "matched_tokens": (pa.int64(), "Tokens equal in both spans after normalization."),
+        "similarity": (pa.float64(), "2 * matched_tokens / (a_tokens + b_tokens), in [0, 1]."),
+        "method": (pa.string(), "'lexical' (shared shingles) or 'paraphrase' (sentence TF-IDF)."),
+        "edits": (pa.string(), "JSON list of [op, a_start, a_end, b_start, b_end] raw-text edits "
+                  "inside the passage; op is 'replace', 'insert' or 'delete'."),
+    },
+    "passages": {
+        "passage_id": (pa.int64(), "Passage cluster: one reused passage across documents."),
+        "doc_id": (pa.string(), "Document of this occurrence."),
+        "start": (pa.int64(), "Start of the occurrence: half-open code-point offset."),
+        "end": (pa.int64(), "End of the occurrence (exclusive)."),
+        "n_docs": (pa.int64(), "Number of documents in which the passage occurs."),
+        "boilerplate": (pa.bool_(), "True when the passage occurs in more documents than the "
+                        "boilerplate share or count allows."),
+        "is_source": (pa.bool_(), "True for the earliest-dated occurrence (the likely source); "
+                      "False for all occurrences when documents have no date."),
+    },
+    "skipped": {
+        "origin": (pa.string(), "File and line or row of the record that was skipped."),
+        "reason": (pa.string(), "Machine-readable reason, e.g. invalid_utf8, malformed_json."),
+        "detail": (pa.string(), "Human-readable explanation."),
+    },
+}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    return pa.schema([pa.field(name, dtype) for name, (dtype, _) in TABLES[table].items()])

@@ -1,0 +1,50 @@
+"""Token hashes → word n-gram (shingle) hashes. Shingle ``i`` covers tokens ``[i, i + ngram)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tokenize import TokenBatch, _mix64
+
+_SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def shingle(hashes: np.ndarray, ngram: int) -> np.ndarray:
+    """Shingle hashes of one token sequence: ``len(hashes) - ngram + 1`` values (none if fewer)."""
+    count = len(hashes) - ngram + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.uint64)
+    acc = hashes[:count].copy()
+    for k in range(1, ngram):
+        acc *= _SHINGLE_MULTIPLIER
+        acc += hashes[k : k + count]
+    return _mix64(acc)
+
+
+def shingle_reference(hashes: list[int], ngram: int) -> list[int]:
+    """Plain-Python definition of :func:`shingle`, for differential tests."""
+    from .tokenize import _mix64_int
+
+    mask = (1 << 64) - 1
+    out = []
+    for i in range(len(hashes) - ngram + 1):
+        acc = hashes[i]
+        for k in range(1, ngram):
+            acc = (acc * int(_SHINGLE_MULTIPLIER) + hashes[i + k]) & mask
+        out.append(_mix64_int(acc))
+    return out
+
+
+def shingle_batch(tokens: TokenBatch, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shingles of every document of a batch, concatenated, and their per-document bounds.
+
+    A document with fewer than ``ngram`` tokens has no shingles.
+    """
+    counts = np.maximum(tokens.counts() - ngram + 1, 0)
+    bounds = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    all_shingles = shingle(tokens.hashes, ngram)
+    # Keep the shingles that start in a document and end in the same one.
+    first = np.repeat(tokens.bounds[:-1], counts)
+    position = np.arange(bounds[-1], dtype=np.int64) - np.repeat(bounds[:-1], counts)
+    return all_shingles[first + position], bounds

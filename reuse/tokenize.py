@@ -1,0 +1,318 @@
+"""Raw text → token hashes with half-open code-point offsets into the raw text.
+
+The text is never rewritten. A token is a maximal run of word characters (letters, digits and
+combining marks, with an apostrophe allowed between two of them), or a single character of a
+script written without spaces (CJK, kana, Thai, Lao, Khmer, Myanmar). Everything else —
+whitespace, punctuation, dashes, symbols, emoji — separates tokens, so ``a -- b``, ``a — b`` and
+``a – b`` tokenize alike.
+
+Each token is normalized before hashing: NFKC, then casefold, then one form for the apostrophes
+(``’`` and ``'`` hash alike), optionally with diacritics stripped. The hash is a function of the
+normalized code points only (see :func:`token_hash_reference`), stable across processes and
+machines; Python's salted ``hash()`` is never used.
+
+The fast path classifies and normalizes code points with lookup tables and hashes all tokens of a
+whole batch of documents with a handful of numpy passes. Tokens that hold a character whose
+normalization depends on its neighbours (combining marks, Hangul jamo) or expands to several code
+points (ligatures, ``ß``) are normalized one by one with :mod:`unicodedata`; the differential
+tests check that both paths agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+SEPARATOR, WORD, CHARACTER_TOKEN, CONNECTOR = 0, 1, 2, 3
+
+_BMP = 0x10000
+_POW_MASK = 1023
+_MULTIPLIER = np.uint64(0x100000001B3)
+_LENGTH_SALT = np.uint64(0x9E3779B97F4A7C15)
+_MASK64 = (1 << 64) - 1
+
+_NO_SPACE_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x31F0, 0x31FF),
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),
+    (0xFF66, 0xFF9F),  # halfwidth katakana
+    (0x20000, 0x3FFFF),  # CJK extensions B and later
+)
+_APOSTROPHES = "'\u2019\u02bc\u2018\uff07"
+_QUOTE_FORMS = {ord(c): "'" for c in _APOSTROPHES} | {
+    ord(c): '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02"
+}
+_DASH_FORMS = {ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"}
+_UNIFY = _QUOTE_FORMS | _DASH_FORMS
+
+
+def char_class(ch: str) -> int:
+    """The tokenizer's class of one character (reference definition, used to build tables)."""
+    cp = ord(ch)
+    if any(lo <= cp <= hi for lo, hi in _NO_SPACE_RANGES):
+        category = unicodedata.category(ch)
+        return CHARACTER_TOKEN if category[0] in "LMN" else SEPARATOR
+    if ch in _APOSTROPHES:
+        return CONNECTOR
+    if ch.isalnum() or unicodedata.category(ch)[0] == "M":
+        return WORD
+    return SEPARATOR
+
+
+def normalize_token(token: str, strip_diacritics: bool = False) -> str:
+    """NFKC, casefold, one form for quotes and dashes, and optionally no diacritics."""
+    text = unicodedata.normalize("NFKC", token).casefold()
+    text = unicodedata.normalize("NFKC", text).translate(_UNIFY)
+    if strip_diacritics:
+        decomposed = unicodedata.normalize("NFD", text)
+        text = unicodedata.normalize(
+            "NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+        )
+    return text
+
+
+@functools.cache
+def _power_table() -> np.ndarray:
+    powers = np.empty(_POW_MASK + 1, dtype=np.uint64)
+    value = 1
+    for k in range(_POW_MASK + 1):
+        powers[k] = value
+        value = (value * int(_MULTIPLIER)) & _MASK64
+    return powers
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _mix64_int(x: int) -> int:
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def token_hash_reference(normalized: str) -> int:
+    """The token hash of an already normalized token, in plain Python: the definition.
+
+    ``mix64(sum((cp_k + 1) * M**(k mod 1024)) XOR length * salt)`` over the code points
+    ``cp_k``, with all arithmetic modulo 2**64.
+    """
+    powers = _power_table()
+    total = 0
+    for k, ch in enumerate(normalized):
+        total = (total + (ord(ch) + 1) * int(powers[k & _POW_MASK])) & _MASK64
+    total ^= (len(normalized) * int(_LENGTH_SALT)) & _MASK64
+    return _mix64_int(total)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    char_class: np.ndarray  # uint8 per BMP code point
+    normalized: np.ndarray  # uint32 per BMP code point, valid where not complex
+    complex: np.ndarray  # bool per BMP code point: needs the per-token slow path
+
+
+def _is_jamo(cp: int) -> bool:
+    return 0x1100 <= cp <= 0x11FF or 0xA960 <= cp <= 0xA97F or 0xD7B0 <= cp <= 0xD7FF
+
+
+def _describe(cp: int, strip_diacritics: bool) -> tuple[int, int, bool]:
+    ch = chr(cp)
+    cls = char_class(ch)
+    if cls == SEPARATOR:
+        return cls, 0, False
+    nfkc = unicodedata.normalize("NFKC", ch)
+    complex_ = (
+        unicodedata.category(ch)[0] == "M"
+        or len(nfkc) != 1
+        or any(_is_jamo(ord(c)) or unicodedata.category(c)[0] == "M" for c in nfkc)
+    )
+    norm = normalize_token(ch, strip_diacritics)
+    if len(norm) != 1:
+        complex_ = True
+    return cls, (ord(norm[0]) if len(norm) == 1 else 0), complex_
+
+
+@functools.cache
+def _tables(strip_diacritics: bool) -> _Tables:
+    classes = np.zeros(_BMP, dtype=np.uint8)
+    normalized = np.zeros(_BMP, dtype=np.uint32)
+    complex_ = np.zeros(_BMP, dtype=bool)
+    for cp in range(_BMP):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        classes[cp], normalized[cp], complex_[cp] = _describe(cp, strip_diacritics)
+    return _Tables(classes, normalized, complex_)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Tokens of one document.
+
+    ``hashes[i]`` is the 64-bit hash of token ``i``; ``text[starts[i]:ends[i]]`` is the token in
+    the raw text: half-open code-point offsets.
+    """
+
+    hashes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+@dataclass(frozen=True)
+class TokenBatch:
+    """Tokens of many documents, concatenated. Document ``d`` owns tokens
+    ``bounds[d]:bounds[d + 1]``; its offsets are relative to its own text."""
+
+    hashes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    bounds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def doc(self, d: int) -> Tokens:
+        lo, hi = self.bounds[d], self.bounds[d + 1]
+        return Tokens(self.hashes[lo:hi], self.starts[lo:hi], self.ends[lo:hi])
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.bounds)
+
+
+def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarray, ...]:
+    tables = _tables(strip_diacritics)
+    in_bmp = codepoints < _BMP
+    index = np.where(in_bmp, codepoints, 0)
+    classes = tables.char_class[index]
+    normalized = tables.normalized[index]
+    complex_ = tables.complex[index]
+    if not in_bmp.all():
+        astral = np.flatnonzero(~in_bmp)
+        values, inverse = np.unique(codepoints[astral], return_inverse=True)
+        described = np.array(
+            [_describe(int(v), strip_diacritics) for v in values], dtype=np.int64
+        ).reshape(-1, 3)
+        classes[astral] = described[inverse, 0]
+        normalized[astral] = described[inverse, 1]
+        complex_[astral] = described[inverse, 2].astype(bool)
+    return classes, normalized, complex_
+
+
+def _token_spans(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (global code-point offsets) of every token, from the character classes."""
+    n = len(classes)
+    prev = np.empty(n, dtype=np.uint8)
+    nxt = np.empty(n, dtype=np.uint8)
+    if n:
+        prev[0] = SEPARATOR
+        prev[1:] = classes[:-1]
+        nxt[-1] = SEPARATOR
+        nxt[:-1] = classes[1:]
+    # An apostrophe joins two word characters, and is a separator anywhere else.
+    word = (classes == WORD) | ((classes == CONNECTOR) & (prev == WORD) & (nxt == WORD))
+    char_token = classes == CHARACTER_TOKEN
+    word_prev = np.zeros(n, dtype=bool)
+    word_next = np.zeros(n, dtype=bool)
+    word_prev[1:] = word[:-1]
+    word_next[:-1] = word[1:]
+    starts = np.flatnonzero(char_token | (word & ~word_prev))
+    ends = np.flatnonzero(char_token | (word & ~word_next)) + 1
+    return starts, ends
+
+
+def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> TokenBatch:
+    """Tokenize many documents with one set of vectorized passes over their code points."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    doc_starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=doc_starts[1:])
+    # A NUL between documents is a separator, so no token crosses a document boundary.
+    joined = "\x00".join(texts)
+    codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes, normalized, complex_ = _classify(codepoints, strip_diacritics)
+    g_starts, g_ends = _token_spans(classes)
+
+    token_lengths = g_ends - g_starts
+    hashes = np.empty(len(g_starts), dtype=np.uint64)
+    if len(g_starts):
+        first_char = np.zeros(len(g_starts), dtype=np.int64)
+        np.cumsum(token_lengths[:-1], out=first_char[1:])
+        offset_in_token = np.arange(int(token_lengths.sum()), dtype=np.int64) - np.repeat(
+            first_char, token_lengths
+        )
+        char_pos = np.repeat(g_starts, token_lengths) + offset_in_token
+        terms = (normalized[char_pos].astype(np.uint64) + np.uint64(1)) * _power_table()[
+            offset_in_token & _POW_MASK
+        ]
+        sums = np.add.reduceat(terms, first_char)
+        sums ^= token_lengths.astype(np.uint64) * _LENGTH_SALT
+        hashes = _mix64(sums)
+        slow = np.flatnonzero(np.logical_or.reduceat(complex_[char_pos], first_char))
+        for t in slow:
+            token = joined[g_starts[t]:g_ends[t]]
+            hashes[t] = token_hash_reference(normalize_token(token, strip_diacritics))
+
+    # Each separating NUL shifts later documents by one code point in the joined string.
+    doc_of_token = np.searchsorted(doc_starts[1:] + np.arange(len(texts)), g_starts, side="right")
+    shift = doc_starts[doc_of_token] + doc_of_token
+    bounds = np.searchsorted(doc_of_token, np.arange(len(texts) + 1), side="left")
+    return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds.astype(np.int64))
+
+
+def tokenize(text: str, strip_diacritics: bool = False) -> Tokens:
+    """Tokenize one document. See the module docstring for what a token is."""
+    return tokenize_batch([text], strip_diacritics).doc(0)
+
+
+def tokenize_reference(text: str, strip_diacritics: bool = False) -> Tokens:
+    """A plain-Python tokenizer with the same definition, for differential tests."""
+    classes = [char_class(c) for c in text]
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+
+    def is_word(k: int) -> bool:
+        if classes[k] == WORD:
+            return True
+        return (
+            classes[k] == CONNECTOR
+            and 0 < k < n - 1
+            and classes[k - 1] == WORD
+            and classes[k + 1] == WORD
+        )
+
+    while i < n:
+        if classes[i] == CHARACTER_TOKEN:
+            spans.append((i, i + 1))
+            i += 1
+        elif is_word(i):
+            j = i
+            while j < n and is_word(j):
+                j += 1
+            spans.append((i, j))
+            i = j
+        else:
+            i += 1
+    hashes = [token_hash_reference(normalize_token(text[s:e], strip_diacritics)) for s, e in spans]
+    return Tokens(
+        np.array(hashes, dtype=np.uint64),
+        np.array([s for s, _ in spans], dtype=np.int64),
+        np.array([e for _, e in spans], dtype=np.int64),
+    )
