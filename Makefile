@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/reuse run seeds --out reports/seeds
+	$(BIN)/reuse dedup seeds --out reports/seeds --threshold 0.3
 
 test: $(STAMP)
 	$(BIN)/ruff check .
