@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/reuse dedup seeds --out reports/seeds --threshold 0.3
+	$(BIN)/reuse run seeds --out reports/seeds
 
 test: $(STAMP)
 	$(BIN)/ruff check .

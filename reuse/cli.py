@@ -105,10 +105,138 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
     """
     from .pipeline import dedup as run_dedup
-    from .pipeline import write_dedup
-    from .summary import dedup_summary
+    from .pipeline import write_run
+    from .summary import run_summary
 
     result = run_dedup(input_path, quiet=quiet, **options)
-    folder = write_dedup(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
+    folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
     if not quiet:
-        click.echo(dedup_summary(result, folder))
+        click.echo(run_summary(result, folder, "dedup"))
+
+
+def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    from .config import PassageConfig
+
+    options = [
+        click.option("--min-length", type=int, default=None,
+                     help="Shortest reused passage to report, in tokens (default: the aligner's)."),
+        click.option("--window", type=int, default=PassageConfig.window, show_default=True,
+                     help="Shingles per passage window."),
+        click.option("--passage-ngram", type=int, default=PassageConfig.ngram, show_default=True,
+                     help="Words per shingle for passage windows."),
+        click.option("--max-bucket", type=int, default=PassageConfig.max_bucket, show_default=True,
+                     help="A window fingerprint in more documents is capped and flagged."),
+        click.option("--max-pairs-per-doc", type=int, default=PassageConfig.max_pairs_per_doc,
+                     show_default=True, help="Candidate partners kept per document."),
+        click.option("--boilerplate-docs", type=int, default=PassageConfig.boilerplate_docs,
+                     show_default=True, help="A passage in this many documents is boilerplate."),
+        click.option("--boilerplate-share", type=float,
+                     default=PassageConfig.boilerplate_share, show_default=True,
+                     help="...or in this share of the documents (at least 3)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--group-by", default=None,
+                     help="Aggregate the reuse matrix by this metadata field (e.g. source)."),
+        click.option("--max-matrix-docs", type=int, default=100, show_default=True,
+                     help="Above this many documents the HTML matrix shows the most-reusing ones."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False))
+@output_options
+@sketch_options
+@passage_options
+@input_options
+@report_options
+@click.option("--no-report", is_flag=True, help="Write the tables only, no HTML report.")
+@click.option("--write-kept", type=click.Path(), default=None,
+              help="Also write the kept documents here, in the input's format.")
+@_handle_errors
+def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
+        no_report: bool, group_by: str | None, max_matrix_docs: int, **options: Any) -> None:
+    """Everything: near-duplicates, reused passages, passage clusters and the HTML report.
+
+    INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
+    """
+    from .pipeline import run as run_all
+    from .pipeline import write_run
+    from .summary import run_summary
+
+    result = run_all(input_path, quiet=quiet, **options)
+    folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept,
+                       command="run")
+    report = None
+    if not no_report:
+        report = _render(folder, group_by, max_matrix_docs)
+    if not quiet:
+        click.echo(run_summary(result, folder, "run", report))
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False))
+@click.option("--pairs", "pairs_path", required=True, type=click.Path(),
+              help="Pairs to align: 'a b' per line, or a table with a_id and b_id columns.")
+@output_options
+@click.option("--min-length", type=int, default=None,
+              help="Shortest reused passage to report, in tokens (default: the aligner's).")
+@input_options
+@_handle_errors
+def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
+          **options: Any) -> None:
+    """Align only the document pairs listed in --pairs (pairs mode)."""
+    from .pipeline import align_pairs, write_run
+    from .summary import run_summary
+
+    result = align_pairs(input_path, pairs_path, quiet=quiet, **options)
+    folder = write_run(result, out, fmt=fmt, source=input_path, command="align")
+    if not quiet:
+        click.echo(run_summary(result, folder, "align"))
+
+
+def _render(folder: Any, group_by: str | None, max_matrix_docs: int) -> Any:
+    from .report.html import render_report
+
+    return render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs)
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path())
+@report_options
+@_handle_errors
+def report(run_dir: str, group_by: str | None, max_matrix_docs: int) -> None:
+    """Render the HTML report, reuse matrix and heatmap of a finished run folder."""
+    index = _render(run_dir, group_by, max_matrix_docs)
+    click.echo(f"report: {index}")
+
+
+@main.group(name="eval")
+def evaluate() -> None:
+    """Evaluate against corpora with gold labels."""
+
+
+@evaluate.command(name="pan")
+@click.argument("corpus_dir", metavar="CORPUS_DIR", type=click.Path())
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Write the detections here as PAN XML, one file per pair.")
+@click.option("--discover", is_flag=True,
+              help="Find the pairs with the corpus-wide pipeline instead of the pairs files.")
+@click.option("--category", "categories", multiple=True,
+              help="Only this category folder (repeatable), e.g. 02-no-obfuscation.")
+@_handle_errors
+def evaluate_pan_command(corpus_dir: str, out: str | None, discover: bool,
+                         categories: tuple[str, ...]) -> None:
+    """Recall, precision, granularity and PlagDet on a PAN text-alignment corpus."""
+    from .evaluate import evaluate_pan, format_scores
+
+    scores = evaluate_pan(corpus_dir, out, categories=list(categories) or None, discover=discover)
+    click.echo(format_scores(scores))

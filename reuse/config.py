@@ -84,15 +84,52 @@ class DedupConfig:
 
 
 @dataclass(frozen=True)
+class PassageConfig:
+    """How passage candidates are found and passages clustered."""
+
+    ngram: int = 4
+    window: int = 10
+    min_shared: int = 2
+    max_bucket: int = 100
+    max_pairs_per_doc: int = 100
+    seed: int = 1
+    boilerplate_docs: int = 20
+    boilerplate_share: float = 0.5
+
+    def validate(self) -> PassageConfig:
+        owner = "PassageConfig"
+        for name, low, high in (
+            ("ngram", 1, 64), ("window", 1, 10_000), ("min_shared", 1, 10_000),
+            ("max_bucket", 2, 10**7), ("max_pairs_per_doc", 1, 10**7), ("seed", 0, 2**32 - 1),
+            ("boilerplate_docs", 2, 10**9),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ConfigError(
+                    f"The '{name}' parameter of {owner} must be an int in [{low}, {high}]. "
+                    f"Got {value!r} instead."
+                )
+        share = self.boilerplate_share
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+            raise ConfigError(
+                f"The 'boilerplate_share' parameter of {owner} must be a float in (0, 1]. "
+                f"Got {share!r} instead."
+            )
+        return self
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a run needs; written verbatim into ``manifest.json``."""
 
     tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    passages: PassageConfig = field(default_factory=PassageConfig)
 
     def validate(self) -> Config:
         self.tokenize.validate()
         self.dedup.validate()
+        self.passages.validate()
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ This is the Python API behind the CLI: :func:`dedup` returns pandas DataFrames, 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -22,12 +23,14 @@ from tqdm import tqdm
 from . import __version__
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
-from .config import Config, DedupConfig, TokenizeConfig
+from .config import Config, DedupConfig, PassageConfig, TokenizeConfig
 from .ingest import Corpus, read_corpus, write_corpus
+from .passages import passage_clusters
 from .report import tables
 from .shingle import shingle_batch
 from .sketch import MinHasher, estimated_jaccard
 from .tokenize import tokenize_batch
+from .windows import Fingerprints, passage_candidates, window_fingerprints
 
 _BATCH_CHARS = 4_000_000
 
@@ -66,29 +69,49 @@ def batches(texts: list[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int,
 
 @dataclass
 class Sketches:
-    """Per-document token counts and MinHash signatures of a corpus."""
+    """Per-document token counts and MinHash signatures, and passage fingerprints."""
 
     n_tokens: np.ndarray
     signatures: np.ndarray
     compared: np.ndarray  # bool: has at least min_tokens tokens
+    fingerprints: Fingerprints | None = None
 
 
 def sketch_corpus(
-    texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig, quiet: bool = True
+    texts: list[str],
+    tokenize_config: TokenizeConfig,
+    config: DedupConfig,
+    passage_config: PassageConfig | None = None,
+    quiet: bool = True,
 ) -> Sketches:
-    """Tokenize, shingle and sketch every document, batch by batch."""
+    """Tokenize, shingle and sketch every document, batch by batch, in one pass.
+
+    With a ``passage_config``, the same pass also computes the passage-window fingerprints.
+    """
     hasher = MinHasher(config.num_perm, config.seed)
     n_tokens = np.zeros(len(texts), dtype=np.int64)
     signatures = np.empty((len(texts), config.num_perm), dtype=np.uint32)
+    parts: list[Fingerprints] = []
     with progress(len(texts), "sketch", quiet) as bar:
         for lo, hi in batches(texts):
             tokens = tokenize_batch(texts[lo:hi], tokenize_config.strip_diacritics)
             n_tokens[lo:hi] = tokens.counts()
             shingles, bounds = shingle_batch(tokens, config.ngram)
             signatures[lo:hi] = hasher.signatures(shingles, bounds)
+            if passage_config is not None:
+                if passage_config.ngram != config.ngram:
+                    shingles, bounds = shingle_batch(tokens, passage_config.ngram)
+                parts.append(window_fingerprints(
+                    shingles, bounds, passage_config.window, passage_config.seed, lo))
             bar.update(hi - lo)
     compared = n_tokens >= config.effective_min_tokens
-    return Sketches(n_tokens, signatures, compared)
+    fingerprints = Fingerprints.concat(parts) if passage_config is not None else None
+    if fingerprints is not None:
+        usable = compared[fingerprints.docs]
+        fingerprints = Fingerprints(
+            fingerprints.hashes[usable], fingerprints.docs[usable], fingerprints.positions[usable]
+        )
+    return Sketches(n_tokens, signatures, compared, fingerprints)
 
 
 def exact_jaccard(
@@ -174,11 +197,16 @@ def dedup(
     with timings.stage("ingest"):
         corpus = _load(source, id_field, text_field, on_error)
     with timings.stage("sketch"):
-        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, quiet)
+        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, quiet=quiet)
+    return _near_duplicates(corpus, config, sketches, timings)
+
+
+def _near_duplicates(
+    corpus: Corpus, config: Config, sketches: Sketches, timings: Timings
+) -> DedupResult:
+    threshold, verify, ngram = config.dedup.threshold, config.dedup.verify, config.dedup.ngram
     lengths = np.fromiter((len(t) for t in corpus.texts), dtype=np.int64, count=len(corpus))
-    dates = [m.get("date") for m in corpus.metadata] if any(
-        "date" in m for m in corpus.metadata) else None
-    priority = representative_priority(lengths, dates)
+    priority = representative_priority(lengths, _dates(corpus))
     compared_idx = np.flatnonzero(sketches.compared)
     with timings.stage("candidates"):
         collisions = candidate_pairs(
@@ -231,7 +259,7 @@ def dedup(
     )
 
 
-def write_dedup(
+def write_run(
     result: DedupResult,
     out: str | os.PathLike[str],
     *,
@@ -240,16 +268,20 @@ def write_dedup(
     write_kept: str | os.PathLike[str] | None = None,
     command: str = "dedup",
 ) -> Path:
-    """Write a dedup result as a run folder (tables first, ``manifest.json`` last)."""
+    """Write a result as a run folder (tables first, ``manifest.json`` last)."""
     folder = tables.start_run_folder(out)
     written = {}
     with result.timings.stage("write"):
-        for name, frame in (
-            ("documents", result.documents),
-            ("near_duplicates", result.near_duplicates),
-            ("clusters", result.clusters),
-            ("skipped", result.skipped),
-        ):
+        frames = {
+            "documents": result.documents,
+            "near_duplicates": result.near_duplicates,
+            "clusters": result.clusters,
+            "skipped": result.skipped,
+        }
+        if isinstance(result, RunResult):
+            frames["alignments"] = result.alignments
+            frames["passages"] = result.passages
+        for name, frame in frames.items():
             written[name] = tables.write_table(folder, name, frame, fmt)
         if write_kept is not None:
             result.counts["kept_written"] = write_corpus(
@@ -266,7 +298,11 @@ def manifest_body(
     return {
         "reuse_version": __version__,
         "command": command,
-        "config": result.config.to_dict(),
+        "config": {
+            **result.config.to_dict(),
+            **({"align": dataclasses.asdict(result.align_config)}
+               if getattr(result, "align_config", None) is not None else {}),
+        },
         "input": {
             "path": None if source is None else str(source),
             "format": corpus.input_format,
@@ -278,3 +314,216 @@ def manifest_body(
         "timings": dict(result.timings),
         "tables": written,
     }
+
+
+@dataclass
+class RunResult(DedupResult):
+    """Near-duplicates plus passage reuse: alignments and passage clusters."""
+
+    alignments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    passages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    align_config: Any = None
+
+
+def _dates(corpus: Corpus) -> list[object] | None:
+    if not any("date" in m for m in corpus.metadata):
+        return None
+    return [m.get("date") for m in corpus.metadata]
+
+
+def align_documents(
+    corpus: Corpus,
+    left: np.ndarray,
+    right: np.ndarray,
+    align_config: Any,
+    tokenize_config: TokenizeConfig,
+    quiet: bool = True,
+) -> pd.DataFrame:
+    """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table."""
+    from .align import align_pair, alignments_frame
+
+    rows = []
+    with progress(len(left), "align", quiet, unit="pair") as bar:
+        for lo in range(0, len(left), 4000):
+            chunk_left, chunk_right = left[lo : lo + 4000], right[lo : lo + 4000]
+            involved = np.unique(np.concatenate((chunk_left, chunk_right)))
+            batch = tokenize_batch([corpus.texts[i] for i in involved], tokenize_config.strip_diacritics)
+            slot = {int(d): k for k, d in enumerate(involved)}
+            for a, b in zip(chunk_left.tolist(), chunk_right.tolist(), strict=True):
+                for alignment in align_pair(
+                    corpus.texts[a], corpus.texts[b], align_config,
+                    a_tokens=batch.doc(slot[a]), b_tokens=batch.doc(slot[b]),
+                ):
+                    rows.append((corpus.ids[a], corpus.ids[b], alignment))
+            bar.update(len(chunk_left))
+    return alignments_frame(rows)
+
+
+def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: PassageConfig) -> pd.DataFrame:
+    return passage_clusters(
+        alignments, corpus.ids, dates=_dates(corpus),
+        boilerplate_docs=config.boilerplate_docs, boilerplate_share=config.boilerplate_share,
+    )
+
+
+def run(
+    source: str | os.PathLike[str] | Corpus,
+    *,
+    threshold: float = 0.8,
+    num_perm: int = 128,
+    ngram: int = 5,
+    seed: int = 1,
+    verify: str = "estimate",
+    min_tokens: int = 0,
+    min_length: int | None = None,
+    window: int = PassageConfig.window,
+    passage_ngram: int = PassageConfig.ngram,
+    max_bucket: int = PassageConfig.max_bucket,
+    max_pairs_per_doc: int = PassageConfig.max_pairs_per_doc,
+    boilerplate_docs: int = PassageConfig.boilerplate_docs,
+    boilerplate_share: float = PassageConfig.boilerplate_share,
+    strip_diacritics: bool = False,
+    id_field: str = "id",
+    text_field: str = "text",
+    on_error: str = "raise",
+    quiet: bool = True,
+) -> RunResult:
+    """Near-duplicates and passage reuse in one pass over the corpus.
+
+    Passage candidates come from passage-window MinHash fingerprints (see :mod:`reuse.windows`);
+    each candidate pair is aligned (:func:`reuse.align.align_pair`), and the alignments are
+    clustered into passages (:func:`reuse.passages.passage_clusters`).
+    """
+    from .align import AlignConfig
+
+    passage_config = PassageConfig(
+        ngram=passage_ngram, window=window, max_bucket=max_bucket,
+        max_pairs_per_doc=max_pairs_per_doc, seed=seed, boilerplate_docs=boilerplate_docs,
+        boilerplate_share=boilerplate_share,
+    )
+    align_config = AlignConfig() if min_length is None else AlignConfig(min_length=min_length)
+    align_config.validate()
+    timings = Timings()
+    with timings.stage("ingest"):
+        corpus = _load(source, id_field, text_field, on_error)
+    config = Config(
+        tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
+        dedup=DedupConfig(threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed,
+                          verify=verify, min_tokens=min_tokens),
+        passages=passage_config,
+    ).validate()
+    with timings.stage("sketch"):
+        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet)
+    result = _near_duplicates(corpus, config, sketches, timings)
+    with timings.stage("passage_candidates"):
+        candidates = passage_candidates(sketches.fingerprints, passage_config)
+    with timings.stage("align"):
+        alignments = align_documents(corpus, candidates.a, candidates.b, align_config,
+                                     config.tokenize, quiet)
+    with timings.stage("passages"):
+        passages = _passages_for(corpus, alignments, passage_config)
+    counts = dict(result.counts)
+    counts.update({
+        "passage_candidate_pairs": len(candidates),
+        "capped_fingerprints": candidates.capped_fingerprints,
+        "docs_in_capped_buckets": len(candidates.capped_docs),
+        "alignments": len(alignments),
+        "passage_clusters": int(passages["passage_id"].nunique()) if len(passages) else 0,
+        "boilerplate_passages": int(passages.loc[passages["boilerplate"], "passage_id"].nunique())
+        if len(passages) else 0,
+    })
+    return RunResult(
+        corpus, config, result.documents, result.near_duplicates, result.clusters, counts,
+        timings, result.candidate_pairs, alignments, passages, align_config,
+    )
+
+
+def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
+    """Document pairs to align: 'a b' per line (whitespace-separated), or a CSV/TSV/JSONL/Parquet
+    table with ``a_id`` and ``b_id`` columns. Unknown ids are an error naming the line."""
+    from .errors import InputError
+
+    source = Path(path)
+    if not source.exists():
+        raise InputError(f"{source}: no such pairs file")
+    position = {doc: i for i, doc in enumerate(corpus.ids)}
+    name = source.name.lower()
+    if name.endswith((".csv", ".tsv", ".parquet", ".jsonl")):
+        if name.endswith(".parquet"):
+            frame = pd.read_parquet(source)
+        elif name.endswith(".jsonl"):
+            frame = pd.read_json(source, lines=True, dtype=False)
+        else:
+            frame = pd.read_csv(source, sep="\t" if name.endswith(".tsv") else ",", dtype=str,
+                                keep_default_na=False)
+        if not {"a_id", "b_id"} <= set(frame.columns):
+            raise InputError(f"{source}: a pairs table needs columns 'a_id' and 'b_id'")
+        entries = [(f"row {i}", str(a), str(b)) for i, (a, b) in
+                   enumerate(zip(frame["a_id"], frame["b_id"], strict=True))]
+    else:
+        entries = []
+        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+            fields = line.split()
+            if not fields or line.lstrip().startswith("#"):
+                continue
+            if len(fields) != 2:
+                raise InputError(
+                    f"{source}: line {number}: expected two document ids, found {len(fields)}")
+            entries.append((f"line {number}", fields[0], fields[1]))
+    left, right = [], []
+    for where, a, b in entries:
+        for doc in (a, b):
+            if doc not in position:
+                raise InputError(f"{source}: {where}: unknown document id {doc!r}")
+        left.append(position[a])
+        right.append(position[b])
+    return np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+
+
+def align_pairs(
+    source: str | os.PathLike[str] | Corpus,
+    pairs: str | os.PathLike[str],
+    *,
+    min_length: int | None = None,
+    strip_diacritics: bool = False,
+    boilerplate_docs: int = PassageConfig.boilerplate_docs,
+    boilerplate_share: float = PassageConfig.boilerplate_share,
+    id_field: str = "id",
+    text_field: str = "text",
+    on_error: str = "raise",
+    quiet: bool = True,
+) -> RunResult:
+    """Align only the given document pairs (pairs mode); no candidate search."""
+    from .align import AlignConfig
+
+    align_config = AlignConfig() if min_length is None else AlignConfig(min_length=min_length)
+    align_config.validate()
+    passage_config = PassageConfig(boilerplate_docs=boilerplate_docs,
+                                   boilerplate_share=boilerplate_share)
+    config = Config(tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
+                    passages=passage_config).validate()
+    timings = Timings()
+    with timings.stage("ingest"):
+        corpus = _load(source, id_field, text_field, on_error)
+        left, right = read_pairs(pairs, corpus)
+    with timings.stage("align"):
+        alignments = align_documents(corpus, left, right, align_config, config.tokenize, quiet)
+    with timings.stage("passages"):
+        passages = _passages_for(corpus, alignments, passage_config)
+    ids = np.array(corpus.ids, dtype=object)
+    lengths = [len(t) for t in corpus.texts]
+    documents = pd.DataFrame({"doc_id": ids, "n_chars": lengths, "n_tokens": -1,
+                              "status": "compared"})
+    counts = {
+        "read": corpus.n_read, "compared": len(corpus), "too_short": 0,
+        "skipped": len(corpus.skipped), "pairs_given": len(left), "alignments": len(alignments),
+        "passage_clusters": int(passages["passage_id"].nunique()) if len(passages) else 0,
+    }
+    empty_near = pd.DataFrame({"a_id": [], "b_id": [], "jaccard_estimate": [], "jaccard": []})
+    clusters = pd.DataFrame({"doc_id": ids, "cluster_id": np.arange(len(ids)),
+                             "representative_id": ids, "keep": True})
+    return RunResult(corpus, config, documents, empty_near, clusters, counts, timings, 0,
+                     alignments, passages, align_config)
+
+
+write_dedup = write_run

@@ -1,28 +1,36 @@
-"""The short summary printed at the end of a run."""
+"""The short summary table printed at the end of a run."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+_ROWS = (
+    ("read", "documents read"),
+    ("compared", "  compared"),
+    ("too_short", "  too short"),
+    ("skipped", "  skipped"),
+    ("candidate_pairs", "candidate pairs"),
+    ("near_duplicate_pairs", "near-duplicate pairs"),
+    ("clusters", "clusters"),
+    ("dropped", "documents to drop"),
+    ("pairs_given", "pairs given"),
+    ("passage_candidate_pairs", "passage candidate pairs"),
+    ("capped_fingerprints", "capped common windows"),
+    ("alignments", "aligned passages"),
+    ("passage_clusters", "passage clusters"),
+    ("boilerplate_passages", "  boilerplate"),
+)
 
-def _table(rows: list[tuple[str, Any]]) -> str:
-    width = max(len(label) for label, _ in rows)
-    return "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
 
-
-def dedup_summary(result: Any, folder: Path) -> str:
+def run_summary(result: Any, folder: Path, command: str, report: Path | None = None) -> str:
+    """A two-column summary of the counts that the command produced."""
     counts = result.counts
-    total = sum(result.timings.values())
-    rows = [
-        ("documents read", counts["read"]),
-        ("  compared", counts["compared"]),
-        ("  too short", counts["too_short"]),
-        ("  skipped", counts["skipped"]),
-        ("candidate pairs", counts["candidate_pairs"]),
-        ("near-duplicate pairs", counts["near_duplicate_pairs"]),
-        ("clusters", counts["clusters"]),
-        ("documents to drop", counts["dropped"]),
-        ("seconds", f"{total:.2f}"),
-    ]
-    return f"reuse dedup → {folder}\n" + _table(rows)
+    rows = [(label, counts[key]) for key, label in _ROWS if key in counts]
+    rows.append(("seconds", f"{sum(result.timings.values()):.2f}"))
+    width = max(len(label) for label, _ in rows)
+    lines = [f"reuse {command} → {folder}"]
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    if report is not None:
+        lines.append(f"  {'report':<{width}}  {report}")
+    return "\n".join(lines)

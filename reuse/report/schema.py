@@ -61,6 +61,19 @@ TABLES: dict[str, dict[str, tuple[pa.DataType, str]]] = {
         "reason": (pa.string(), "Machine-readable reason, e.g. invalid_utf8, malformed_json."),
         "detail": (pa.string(), "Human-readable explanation."),
     },
+    "pair_reuse": {
+        "a_id": (pa.string(), "First document of the pair (earlier in the documents table)."),
+        "b_id": (pa.string(), "Second document of the pair."),
+        "n_alignments": (pa.int64(), "Alignments between the two documents."),
+        "a_reused_chars": (pa.int64(), "Characters of a_id inside spans aligned with b_id "
+                           "(overlapping spans counted once)."),
+        "a_share": (pa.float64(), "a_reused_chars / len(text of a_id): matrix cell [a_id][b_id]."),
+        "b_reused_chars": (pa.int64(), "Characters of b_id inside spans aligned with a_id."),
+        "b_share": (pa.float64(), "b_reused_chars / len(text of b_id): matrix cell [b_id][a_id]."),
+        "matched_tokens": (pa.int64(), "Sum of matched_tokens over the pair's alignments."),
+        "similarity": (pa.float64(), "2 * matched_tokens / (a_tokens + b_tokens) summed over the "
+                       "pair's alignments, in [0, 1]."),
+    },
 }
 
 

@@ -1,0 +1,528 @@
+"""Candidate document pair → every reused passage, as exact spans in both documents.
+
+The aligner works on token hashes (see :mod:`reuse.tokenize`), so changed case, punctuation,
+whitespace, dashes and quotes never break a match, and maps token positions back to raw-text
+offsets with ``Tokens.starts``/``Tokens.ends``.
+
+Two kinds of seeds feed one clustering step:
+
+* **lexical** seeds are shared word n-grams (shingles), found by a sorted hash join and chained
+  along diagonals into runs of consecutive matches;
+* **paraphrase** seeds are pairs of sentences whose TF-IDF vectors (stop words removed, words cut
+  to a short prefix as a cheap stemmer) have a cosine and a Dice coefficient above thresholds.
+  They catch reuse that was reworded too much for shared n-grams.
+
+Seeds are grouped into passages the way the best PAN 2014 text-alignment system extends its
+seeds (Sanchez-Perez, Sidorov and Gelbukh): seeds are sorted by their position in one document
+and split wherever the gap between them exceeds ``max_gap``, then the same in the other document,
+until no group splits any more. A group is kept when it is long enough (``min_length`` tokens on
+both sides) and dense enough. Lexical passages then get their boundaries refined to the first
+and last matching token, extending across small edits near the ends; the edit script inside each
+passage comes from :func:`rapidfuzz.distance.Indel.opcodes` on the token hashes.
+
+When one side of a pair is much shorter than its partner's passages (a summary), paraphrase
+seeds are clustered with a wider gap, because a summary spreads a few sentences over a long
+source passage.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import Indel
+
+from .config import _check_range
+from .errors import ConfigError
+from .shingle import shingle
+from .tokenize import Tokens, normalize_token, token_hash_reference, tokenize
+
+__all__ = ["AlignConfig", "Alignment", "align_pair", "alignments_frame"]
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """How passages are found. Lengths and gaps are in tokens unless named after sentences.
+
+    ``ngram``: tokens per lexical seed shingle. ``min_length``: shortest passage reported, in
+    tokens, on both sides. ``max_gap``: the widest run of unmatched tokens inside one passage.
+    ``min_density``: the least share of a passage's tokens (on its shorter side) that lexical
+    seeds must cover. ``max_occurrences``: shingles occurring more often than this in either
+    document are too common to seed. ``extend_drop``: how far (in score points, +1 per match, -1
+    per edit) a boundary extension may fall below its best before it stops.
+    ``paraphrase``: also use sentence TF-IDF seeds. ``sentence_cosine`` / ``sentence_dice``:
+    thresholds for a sentence pair to seed. ``sentence_gap``: most unmatched sentences inside a
+    paraphrased passage. ``min_paraphrase_similarity``: least TF-IDF cosine of a whole
+    paraphrased passage. ``summary_ratio``: a side whose passage is this many times shorter than
+    the other is treated as a summary. ``summary_gap``: the sentence gap used then.
+    """
+
+    ngram: int = 3
+    min_length: int = 20
+    max_gap: int = 20
+    min_density: float = 0.3
+    max_occurrences: int = 20
+    extend_drop: int = 3
+    paraphrase: bool = True
+    sentence_cosine: float = 0.33
+    sentence_dice: float = 0.33
+    sentence_gap: int = 4
+    min_paraphrase_similarity: float = 0.34
+    summary_ratio: float = 3.0
+    summary_gap: int = 24
+
+    def validate(self) -> AlignConfig:
+        owner = "AlignConfig"
+        _check_range("ngram", self.ngram, int, 1, 64, owner)
+        _check_range("min_length", self.min_length, int, 1, 10**9, owner)
+        _check_range("max_gap", self.max_gap, int, 0, 10**6, owner)
+        _check_range("min_density", self.min_density, float, 0.0, 1.0, owner)
+        _check_range("max_occurrences", self.max_occurrences, int, 1, 10**9, owner)
+        _check_range("extend_drop", self.extend_drop, int, 0, 1000, owner)
+        if not isinstance(self.paraphrase, bool):
+            raise ConfigError(
+                "The 'paraphrase' parameter of AlignConfig must be a bool. "
+                f"Got {self.paraphrase!r} instead."
+            )
+        _check_range("sentence_cosine", self.sentence_cosine, float, 0.0, 1.0, owner)
+        _check_range("sentence_dice", self.sentence_dice, float, 0.0, 1.0, owner)
+        _check_range("sentence_gap", self.sentence_gap, int, 0, 10**6, owner)
+        _check_range(
+            "min_paraphrase_similarity", self.min_paraphrase_similarity, float, 0.0, 1.0, owner
+        )
+        _check_range("summary_ratio", self.summary_ratio, float, 1.0, 1e9, owner)
+        _check_range("summary_gap", self.summary_gap, int, 0, 10**6, owner)
+        return self
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """One reused passage: ``a_text[a_start:a_end]`` reuses ``b_text[b_start:b_end]``.
+
+    All offsets are half-open code-point offsets into the raw text. ``a_tokens``/``b_tokens``
+    count the tokens inside each span, ``matched_tokens`` those equal on both sides after
+    normalization, and ``similarity = 2 * matched_tokens / (a_tokens + b_tokens)``. ``method``
+    is ``'lexical'`` (found from shared n-grams) or ``'paraphrase'`` (sentence TF-IDF).
+    ``edits`` lists ``(op, a_start, a_end, b_start, b_end)`` raw-text edits inside the passage
+    (op ``'replace'``, ``'insert'`` or ``'delete'``); an empty side has ``start == end``.
+    """
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    a_tokens: int
+    b_tokens: int
+    matched_tokens: int
+    similarity: float
+    method: str
+    edits: list[tuple[str, int, int, int, int]]
+
+
+# ----------------------------------------------------------------------------- lexical seeds
+
+
+def _seed_runs(
+    a_hashes: np.ndarray, b_hashes: np.ndarray, ngram: int, max_occurrences: int
+) -> np.ndarray:
+    """Runs of consecutive shared shingles on one diagonal: an ``(R, 4)`` array of token ranges
+    ``a0, a1, b0, b1`` (half-open), each an exact match of ``a1 - a0`` tokens."""
+    a_sh = shingle(a_hashes, ngram)
+    b_sh = shingle(b_hashes, ngram)
+    if not len(a_sh) or not len(b_sh):
+        return np.empty((0, 4), dtype=np.int64)
+    b_order = np.argsort(b_sh, kind="stable")
+    b_sorted = b_sh[b_order]
+    lo = np.searchsorted(b_sorted, a_sh, "left")
+    hi = np.searchsorted(b_sorted, a_sh, "right")
+    in_b = hi - lo
+    shared = np.flatnonzero(in_b)
+    if not len(shared):
+        return np.empty((0, 4), dtype=np.int64)
+    # Shingles frequent in either document (formulaic phrases) would multiply seeds
+    # quadratically and seed nothing reusable.
+    a_values = a_sh[shared]
+    a_sorted = np.sort(a_values)
+    in_a = np.searchsorted(a_sorted, a_values, "right") - np.searchsorted(a_sorted, a_values)
+    keep = shared[(in_b[shared] <= max_occurrences) & (in_a <= max_occurrences)]
+    counts = in_b[keep]
+    total = int(counts.sum())
+    if not total:
+        return np.empty((0, 4), dtype=np.int64)
+    first = np.zeros(len(keep), dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    within = np.arange(total, dtype=np.int64) - np.repeat(first, counts)
+    i = np.repeat(keep, counts)
+    j = b_order[np.repeat(lo[keep], counts) + within]
+    diagonal = j - i
+    order = np.lexsort((i, diagonal))
+    i, diagonal = i[order], diagonal[order]
+    starts_run = np.ones(total, dtype=bool)
+    starts_run[1:] = (diagonal[1:] != diagonal[:-1]) | (i[1:] != i[:-1] + 1)
+    run_first = np.flatnonzero(starts_run)
+    run_last = np.append(run_first[1:], total) - 1
+    a0 = i[run_first]
+    a1 = i[run_last] + ngram
+    d = diagonal[run_first]
+    return np.stack([a0, a1, a0 + d, a1 + d], axis=1)
+
+
+# ---------------------------------------------------------------------- clustering into passages
+
+
+def _split_by_gaps(starts: np.ndarray, ends: np.ndarray, max_gap: int) -> list[np.ndarray]:
+    """Groups of item indices whose ``[start, end)`` ranges lie within ``max_gap`` of each other."""
+    order = np.argsort(starts, kind="stable")
+    reach = np.maximum.accumulate(ends[order])
+    breaks = np.flatnonzero(starts[order][1:] > reach[:-1] + max_gap) + 1
+    return np.split(order, breaks)
+
+
+def _cluster(boxes: np.ndarray, a_gap: int, b_gap: int) -> list[np.ndarray]:
+    """Split boxes ``(a0, a1, b0, b1)`` alternately by gaps in a and in b until neither splits."""
+    pending = [(np.arange(len(boxes)), 0, False)]
+    done: list[np.ndarray] = []
+    while pending:
+        members, axis, other_axis_settled = pending.pop()
+        if axis == 0:
+            parts = _split_by_gaps(boxes[members, 0], boxes[members, 1], a_gap)
+        else:
+            parts = _split_by_gaps(boxes[members, 2], boxes[members, 3], b_gap)
+        if len(parts) == 1:
+            if other_axis_settled:
+                done.append(members)
+            else:
+                pending.append((members, 1 - axis, True))
+            continue
+        pending.extend((members[part], 1 - axis, False) for part in parts)
+    return done
+
+
+def _covered(starts: np.ndarray, ends: np.ndarray) -> int:
+    """Number of positions in the union of half-open ranges."""
+    order = np.argsort(starts, kind="stable")
+    s, e = starts[order], ends[order]
+    reach = np.maximum.accumulate(e)
+    previous = np.concatenate(([np.iinfo(np.int64).min], reach[:-1]))
+    return int(np.maximum(e - np.maximum(s, previous), 0).sum())
+
+
+# ---------------------------------------------------------------------------- boundary refinement
+
+
+def _extend(a: list[int], b: list[int], i: int, j: int, step: int, drop: int) -> tuple[int, int]:
+    """Greedy X-drop extension from the boundary ``(i, j)`` one token at a time.
+
+    ``step`` is -1 to extend towards the starts (``a[i - 1]`` vs ``b[j - 1]``) or +1 towards the
+    ends (``a[i]`` vs ``b[j]``). A match scores +1; a substitution, insertion or deletion scores
+    -1 and is chosen so that the next tokens match. Returns the position with the best score.
+    """
+    n_a, n_b = len(a), len(b)
+    off = -1 if step < 0 else 0
+
+    def match(p: int, q: int) -> bool:
+        p, q = p + off, q + off
+        return 0 <= p < n_a and 0 <= q < n_b and a[p] == b[q]
+
+    score = best = 0
+    best_i, best_j = i, j
+    while best - score <= drop:
+        if match(i, j):
+            i, j = i + step, j + step
+            score += 1
+            if score > best:
+                best, best_i, best_j = score, i, j
+            continue
+        for di, dj in ((step, step), (step, 0), (0, step)):
+            if match(i + di, j + dj) and match(i + di + step, j + dj + step):
+                i, j = i + di, j + dj
+                break
+        else:
+            break
+        score -= 1
+    return best_i, best_j
+
+
+# ------------------------------------------------------------------------- paraphrase seeds
+
+_SENTENCE_END = re.compile(r"[.!?;:](?=[\s\"'’”)\]]|$)|\n\s*\n")
+_STEM_CHARS = 5
+
+
+@functools.cache
+def _stopword_hashes() -> np.ndarray:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return np.array(
+        sorted(token_hash_reference(normalize_token(w)) for w in ENGLISH_STOP_WORDS),
+        dtype=np.uint64,
+    )
+
+
+def _sentence_bounds(text: str, tokens: Tokens) -> np.ndarray:
+    """Token index where each sentence starts, plus ``len(tokens)`` at the end."""
+    ends = np.fromiter((m.end() for m in _SENTENCE_END.finditer(text)), dtype=np.int64)
+    cuts = np.searchsorted(tokens.starts, ends, "left")
+    return np.unique(np.concatenate(([0], cuts, [len(tokens)])))
+
+
+def _stems(text: str, tokens: Tokens) -> np.ndarray:
+    """A hash of the first few lower-cased code points of each token: a crude stemmer."""
+    if not len(tokens):
+        return np.empty(0, dtype=np.uint64)
+    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codepoints = codepoints.astype(np.uint64)
+    upper = (codepoints >= 65) & (codepoints <= 90)
+    codepoints[upper] += np.uint64(32)
+    lengths = np.minimum(tokens.ends - tokens.starts, _STEM_CHARS)
+    acc = np.zeros(len(tokens), dtype=np.uint64)
+    for k in range(_STEM_CHARS):
+        has = k < lengths
+        value = codepoints[np.where(has, tokens.starts + k, 0)] + np.uint64(1)
+        acc = np.where(has, acc * np.uint64(0x100000001B3) + value, acc)
+    return acc
+
+
+@dataclass
+class _Sentences:
+    bounds: np.ndarray  # token bounds, len = n_sentences + 1
+    terms: np.ndarray  # term id per kept token
+    sentence: np.ndarray  # sentence index per kept token
+
+
+def _sentences(text: str, tokens: Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    bounds = _sentence_bounds(text, tokens)
+    stems = _stems(text, tokens)
+    content = ~np.isin(tokens.hashes, _stopword_hashes())
+    sentence_of = np.searchsorted(bounds, np.arange(len(tokens)), "right") - 1
+    return bounds, stems[content], sentence_of[content]
+
+
+def _tfidf(stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, idf: np.ndarray):
+    from scipy.sparse import csr_matrix
+
+    counts = csr_matrix(
+        (np.ones(len(stem_ids)), (sentence_of, stem_ids)), shape=(n_sentences, len(idf))
+    )
+    counts.sum_duplicates()
+    binary = counts.copy()
+    binary.data[:] = 1.0
+    weighted = counts.multiply(idf[None, :]).tocsr()
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return weighted.multiply(1.0 / norms[:, None]).tocsr(), binary
+
+
+def _paraphrase_seeds(
+    a_text: str, a_tokens: Tokens, b_text: str, b_tokens: Tokens, config: AlignConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sentence pairs similar enough to seed: ``(a_sentence, b_sentence)`` index arrays, plus
+    the two documents' sentence token bounds stacked as an object array."""
+    a_bounds, a_stems, a_sent = _sentences(a_text, a_tokens)
+    b_bounds, b_stems, b_sent = _sentences(b_text, b_tokens)
+    n_a, n_b = len(a_bounds) - 1, len(b_bounds) - 1
+    if not len(a_stems) or not len(b_stems):
+        return _EMPTY, _EMPTY, (a_bounds, b_bounds)
+    vocabulary, ids = np.unique(np.concatenate((a_stems, b_stems)), return_inverse=True)
+    a_ids, b_ids = ids[: len(a_stems)], ids[len(a_stems) :]
+    # Inverse sentence frequency over the sentences of both documents.
+    width = len(vocabulary)
+    pairs = np.unique(np.concatenate((a_sent * width + a_ids, (b_sent + n_a) * width + b_ids)))
+    df = np.bincount(pairs % width, minlength=width)
+    idf = np.log((n_a + n_b) / df)
+    a_vec, a_bin = _tfidf(a_ids, a_sent, n_a, idf)
+    b_vec, b_bin = _tfidf(b_ids, b_sent, n_b, idf)
+    cosine = (a_vec @ b_vec.T).toarray()
+    common = (a_bin @ b_bin.T).toarray()
+    sizes = np.asarray(a_bin.sum(axis=1)).ravel()[:, None] + np.asarray(b_bin.sum(axis=1)).ravel()
+    dice = np.divide(2 * common, sizes, out=np.zeros_like(common), where=sizes > 0)
+    ai, bi = np.nonzero((cosine > config.sentence_cosine) & (dice > config.sentence_dice))
+    return ai, bi, (a_bounds, b_bounds)
+
+
+# ------------------------------------------------------------------------------ the aligner
+
+
+def _edit_script(
+    a: list[int], b: list[int], a_tokens: Tokens, b_tokens: Tokens, a0: int, b0: int
+) -> tuple[int, list[tuple[str, int, int, int, int]]]:
+    """Matched token count and raw-text edits between ``a`` and ``b`` (token lists starting at
+    token ``a0`` and ``b0``)."""
+    matched = 0
+    edits: list[tuple[str, int, int, int, int]] = []
+
+    def raw(tokens: Tokens, lo: int, hi: int, base: int) -> tuple[int, int]:
+        if hi > lo:
+            return int(tokens.starts[base + lo]), int(tokens.ends[base + hi - 1])
+        position = int(tokens.ends[base + lo - 1]) if lo > 0 else int(tokens.starts[base])
+        return position, position
+
+    pending: list[int] | None = None  # [a_lo, a_hi, b_lo, b_hi] of adjacent inserts/deletes
+    for tag, i1, i2, j1, j2 in Indel.opcodes(a, b).as_list():
+        if tag == "equal":
+            matched += i2 - i1
+            if pending is not None:
+                edits.append(_edit_tuple(pending, a_tokens, b_tokens, a0, b0, raw))
+                pending = None
+            continue
+        if pending is None:
+            pending = [i1, i2, j1, j2]
+        else:
+            pending = [min(pending[0], i1), max(pending[1], i2),
+                       min(pending[2], j1), max(pending[3], j2)]
+    if pending is not None:
+        edits.append(_edit_tuple(pending, a_tokens, b_tokens, a0, b0, raw))
+    return matched, edits
+
+
+def _edit_tuple(span, a_tokens, b_tokens, a0, b0, raw) -> tuple[str, int, int, int, int]:
+    i1, i2, j1, j2 = span
+    op = "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
+    a_s, a_e = raw(a_tokens, i1, i2, a0)
+    b_s, b_e = raw(b_tokens, j1, j2, b0)
+    return (op, a_s, a_e, b_s, b_e)
+
+
+def _make_alignment(
+    box: tuple[int, int, int, int], a_tokens: Tokens, b_tokens: Tokens, method: str,
+    a_list: list[int], b_list: list[int],
+) -> Alignment:
+    a0, a1, b0, b1 = box
+    matched, edits = _edit_script(a_list[a0:a1], b_list[b0:b1], a_tokens, b_tokens, a0, b0)
+    n_a, n_b = a1 - a0, b1 - b0
+    return Alignment(
+        a_start=int(a_tokens.starts[a0]),
+        a_end=int(a_tokens.ends[a1 - 1]),
+        b_start=int(b_tokens.starts[b0]),
+        b_end=int(b_tokens.ends[b1 - 1]),
+        a_tokens=n_a,
+        b_tokens=n_b,
+        matched_tokens=matched,
+        similarity=2 * matched / (n_a + n_b),
+        method=method,
+        edits=edits,
+    )
+
+
+def _lexical_boxes(
+    runs: np.ndarray, config: AlignConfig, a_list: list[int], b_list: list[int]
+) -> list[tuple[int, int, int, int]]:
+    boxes = []
+    for members in _cluster(runs, config.max_gap, config.max_gap):
+        group = runs[members]
+        a0, a1 = int(group[:, 0].min()), int(group[:, 1].max())
+        b0, b1 = int(group[:, 2].min()), int(group[:, 3].max())
+        covered = min(_covered(group[:, 0], group[:, 1]), _covered(group[:, 2], group[:, 3]))
+        if covered < config.min_length:
+            continue
+        if covered < config.min_density * min(a1 - a0, b1 - b0):
+            continue
+        a0, b0 = _extend(a_list, b_list, a0, b0, -1, config.extend_drop)
+        a1, b1 = _extend(a_list, b_list, a1, b1, +1, config.extend_drop)
+        boxes.append((a0, a1, b0, b1))
+    return _merge_overlapping(boxes)
+
+
+def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Union boxes that overlap in both documents: one passage, one alignment."""
+    boxes = sorted(boxes)
+    merged: list[list[int]] = []
+    for box in boxes:
+        for m in merged:
+            if box[0] < m[1] and m[0] < box[1] and box[2] < m[3] and m[2] < box[3]:
+                m[0], m[1] = min(m[0], box[0]), max(m[1], box[1])
+                m[2], m[3] = min(m[2], box[2]), max(m[3], box[3])
+                break
+        else:
+            merged.append(list(box))
+    return [tuple(m) for m in merged]  # type: ignore[misc]
+
+
+def _paraphrase_boxes(
+    a_text: str, a_tokens: Tokens, b_text: str, b_tokens: Tokens, config: AlignConfig,
+) -> list[tuple[int, int, int, int]]:
+    ai, bi, (a_bounds, b_bounds) = _paraphrase_seeds(a_text, a_tokens, b_text, b_tokens, config)
+    if not len(ai):
+        return []
+    seeds = np.stack([ai, ai + 1, bi, bi + 1], axis=1)
+    boxes = []
+    for gap_a, gap_b in _paraphrase_gaps(seeds, config):
+        for members in _cluster(seeds, gap_a, gap_b):
+            group = seeds[members]
+            s = (int(group[:, 0].min()), int(group[:, 1].max()),
+                 int(group[:, 2].min()), int(group[:, 3].max()))
+            box = (int(a_bounds[s[0]]), int(a_bounds[s[1]]), int(b_bounds[s[2]]),
+                   int(b_bounds[s[3]]))
+            if min(box[1] - box[0], box[3] - box[2]) < config.min_length:
+                continue
+            boxes.append(box)
+        if boxes:
+            break
+    return boxes
+
+
+def _paraphrase_gaps(seeds: np.ndarray, config: AlignConfig) -> list[tuple[int, int]]:
+    return [(config.sentence_gap, config.sentence_gap)]
+
+
+def align_pair(
+    a_text: str,
+    b_text: str,
+    config: AlignConfig = AlignConfig(),
+    *,
+    a_tokens: Tokens | None = None,
+    b_tokens: Tokens | None = None,
+) -> list[Alignment]:
+    """Every reused passage between two documents, sorted by position in ``a_text``.
+
+    Pass ``a_tokens``/``b_tokens`` when the caller has already tokenized the texts (they must
+    come from :func:`reuse.tokenize.tokenize` on the same texts).
+    """
+    config.validate()
+    if a_tokens is None:
+        a_tokens = tokenize(a_text)
+    if b_tokens is None:
+        b_tokens = tokenize(b_text)
+    if not len(a_tokens) or not len(b_tokens):
+        return []
+    a_list = a_tokens.hashes.tolist()
+    b_list = b_tokens.hashes.tolist()
+    runs = _seed_runs(a_tokens.hashes, b_tokens.hashes, config.ngram, config.max_occurrences)
+    lexical = _lexical_boxes(runs, config, a_list, b_list) if len(runs) else []
+    alignments = [
+        _make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list) for box in lexical
+    ]
+    if config.paraphrase:
+        for box in _paraphrase_boxes(a_text, a_tokens, b_text, b_tokens, config):
+            if any(box[0] < lex[1] and lex[0] < box[1] and box[2] < lex[3] and lex[2] < box[3]
+                   for lex in lexical):
+                continue
+            alignments.append(
+                _make_alignment(box, a_tokens, b_tokens, "paraphrase", a_list, b_list)
+            )
+    alignments.sort(key=lambda al: (al.a_start, al.b_start))
+    return alignments
+
+
+def alignments_frame(rows: list[tuple[str, str, Alignment]]) -> pd.DataFrame:
+    """``(a_id, b_id, alignment)`` rows → a DataFrame with the "alignments" table's columns."""
+    from .report.schema import TABLES
+
+    columns = list(TABLES["alignments"])
+    records = []
+    for a_id, b_id, al in rows:
+        record = {f.name: getattr(al, f.name) for f in fields(al)}
+        record["edits"] = json.dumps([list(e) for e in al.edits], separators=(",", ":"))
+        records.append({"a_id": a_id, "b_id": b_id, **record})
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.astype(
+        {"a_start": "int64", "a_end": "int64", "b_start": "int64", "b_end": "int64",
+         "a_tokens": "int64", "b_tokens": "int64", "matched_tokens": "int64",
+         "similarity": "float64"}
+    )

@@ -1,0 +1,318 @@
+"""PAN text-alignment evaluation: gold and detection XML, and the PlagDet measure.
+
+PlagDet follows its published definition (Potthast, Stein, Barrón-Cedeño, Rosso: "An Evaluation
+Framework for Plagiarism Detection", COLING 2010). A case ``s`` and a detection ``r`` are each a
+set of characters in *both* documents of a pair: a span of the suspicious document plus a span of
+the source document. ``r`` detects ``s`` when both belong to the same pair and their spans overlap
+in the suspicious *and* in the source document; then ``s ⊓ r = s ∩ r``, else it is empty.
+
+* recall    = mean over cases of ``|∪_r (s ⊓ r)| / |s|``
+* precision = mean over detections of ``|∪_s (s ⊓ r)| / |r|``
+* granularity = mean, over the cases detected at all, of the number of detections detecting them
+* PlagDet = F1(precision, recall) / log2(1 + granularity)
+
+With no cases and no detections, recall and precision are both 1 (nothing to find, nothing
+wrongly found); with cases but no detections, or detections but no cases, both are 0, as in the
+PAN evaluation scripts. Granularity is 1 when no case is detected.
+
+Offsets in PAN files are code-point offsets into the raw file: every text is read with
+``newline=''`` so that ``\\r\\n`` stays two characters.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import pandas as pd
+
+from .align import AlignConfig, align_pair
+from .errors import ConfigError, InputError
+
+CATEGORIES = (
+    "01-no-plagiarism",
+    "02-no-obfuscation",
+    "03-random-obfuscation",
+    "04-translation-obfuscation",
+    "05-summary-obfuscation",
+)
+
+
+@dataclass(frozen=True)
+class PanSpan:
+    """One case or detection: ``susp[this_offset:this_offset + this_length]`` reuses
+    ``src[source_offset:source_offset + source_length]`` (code-point offsets)."""
+
+    susp: str
+    src: str
+    this_offset: int
+    this_length: int
+    source_offset: int
+    source_length: int
+
+    @property
+    def this_end(self) -> int:
+        return self.this_offset + self.this_length
+
+    @property
+    def source_end(self) -> int:
+        return self.source_offset + self.source_length
+
+
+def read_text(path: Path) -> str:
+    """A PAN document as PAN counts its characters: UTF-8, line breaks untouched."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Cannot read the PAN document {path}: {exc}.") from exc
+
+
+def read_pan_xml(path: Path, feature: str = "plagiarism") -> list[PanSpan]:
+    """The ``<feature name=feature>`` elements of one PAN XML file, as spans.
+
+    ``feature`` is ``"plagiarism"`` for gold files and ``"detected-plagiarism"`` for detections.
+    """
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise InputError(
+            f"Cannot read the PAN XML file {path}: {exc}. Check that it is well-formed XML."
+        ) from exc
+    susp = root.get("reference")
+    if susp is None:
+        raise InputError(
+            f"The PAN XML file {path} has no 'reference' attribute on its <document> element; "
+            "it should name the suspicious document."
+        )
+    spans = []
+    for element in root.iter("feature"):
+        if element.get("name") != feature:
+            continue
+        try:
+            spans.append(
+                PanSpan(
+                    susp=susp,
+                    src=element.attrib["source_reference"],
+                    this_offset=int(element.attrib["this_offset"]),
+                    this_length=int(element.attrib["this_length"]),
+                    source_offset=int(element.attrib["source_offset"]),
+                    source_length=int(element.attrib["source_length"]),
+                )
+            )
+        except (KeyError, ValueError) as exc:
+            raise InputError(
+                f"A <feature name={feature!r}> in {path} lacks a valid attribute ({exc}); it "
+                "needs integer this_offset, this_length, source_offset, source_length and a "
+                "source_reference."
+            ) from exc
+    return spans
+
+
+def write_pan_xml(path: Path, susp: str, detections: Iterable[PanSpan]) -> None:
+    """Write detections of one pair in the PAN format (``<feature name="detected-plagiarism">``)."""
+    lines = [f"<document reference={quoteattr(susp)}>"]
+    for d in detections:
+        lines.append(
+            '<feature name="detected-plagiarism"'
+            f" this_offset=\"{d.this_offset}\" this_length=\"{d.this_length}\""
+            f" source_reference={quoteattr(d.src)}"
+            f" source_offset=\"{d.source_offset}\" source_length=\"{d.source_length}\" />"
+        )
+    lines.append("</document>")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _union_length(intervals: list[tuple[int, int]]) -> int:
+    total, reach = 0, -1
+    for start, end in sorted(intervals):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
+
+
+def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> tuple[int, int] | None:
+    start, end = max(a_start, b_start), min(a_end, b_end)
+    return (start, end) if start < end else None
+
+
+def plagdet(cases: Sequence[PanSpan], detections: Sequence[PanSpan]) -> dict[str, float]:
+    """Macro recall, precision, granularity and PlagDet of detections against gold cases."""
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for r_index, r in enumerate(detections):
+        by_pair[(r.susp, r.src)].append(r_index)
+    case_hits: list[list[tuple[tuple[int, int], tuple[int, int]]]] = [[] for _ in cases]
+    detection_hits: list[list[tuple[tuple[int, int], tuple[int, int]]]] = [
+        [] for _ in detections
+    ]
+    detected_by = [0] * len(cases)
+    for s_index, s in enumerate(cases):
+        for r_index in by_pair.get((s.susp, s.src), ()):
+            r = detections[r_index]
+            in_susp = _overlap(s.this_offset, s.this_end, r.this_offset, r.this_end)
+            in_src = _overlap(s.source_offset, s.source_end, r.source_offset, r.source_end)
+            if in_susp is None or in_src is None:
+                continue
+            detected_by[s_index] += 1
+            case_hits[s_index].append((in_susp, in_src))
+            detection_hits[r_index].append((in_susp, in_src))
+
+    def covered(hits: list[tuple[tuple[int, int], tuple[int, int]]]) -> int:
+        return _union_length([h[0] for h in hits]) + _union_length([h[1] for h in hits])
+
+    def share(hits: list[Any], span: PanSpan) -> float:
+        size = span.this_length + span.source_length
+        return covered(hits) / size if size else 0.0
+
+    if not cases and not detections:
+        recall = precision = 1.0
+    elif not cases or not detections:
+        recall = precision = 0.0
+    else:
+        recall = sum(share(h, s) for h, s in zip(case_hits, cases, strict=True)) / len(cases)
+        precision = sum(
+            share(h, r) for h, r in zip(detection_hits, detections, strict=True)
+        ) / len(detections)
+    detected = [n for n in detected_by if n]
+    granularity = sum(detected) / len(detected) if detected else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "recall": recall,
+        "precision": precision,
+        "granularity": granularity,
+        "plagdet": f1 / math.log2(1 + granularity),
+        "cases": len(cases),
+        "detections": len(detections),
+    }
+
+
+def read_pairs(category_dir: Path) -> list[tuple[str, str]]:
+    """The ``(suspicious, source)`` file names listed in a category's ``pairs`` file."""
+    path = category_dir / "pairs"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(
+            f"Cannot read {path}: {exc}. A PAN category folder needs a 'pairs' file with one "
+            "'suspicious source' pair per line."
+        ) from exc
+    pairs = []
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2:
+            raise InputError(
+                f"{path}, line {number}: expected 'suspicious-file source-file', got {line!r}."
+            )
+        pairs.append((fields[0], fields[1]))
+    return pairs
+
+
+def pair_xml_name(susp: str, src: str) -> str:
+    """``suspicious-document00005.txt`` + ``source-document01090.txt`` →
+    ``suspicious-document00005-source-document01090.xml`` (the PAN naming)."""
+    return f"{Path(susp).stem}-{Path(src).stem}.xml"
+
+
+def detect_pair(
+    corpus_dir: Path, susp: str, src: str, config: AlignConfig = AlignConfig()
+) -> list[PanSpan]:
+    """Align one PAN pair (the suspicious document is ``a``, the source ``b``)."""
+    a_text = read_text(corpus_dir / "susp" / susp)
+    b_text = read_text(corpus_dir / "src" / src)
+    return [
+        PanSpan(susp, src, al.a_start, al.a_end - al.a_start, al.b_start, al.b_end - al.b_start)
+        for al in align_pair(a_text, b_text, config)
+    ]
+
+
+def _detect_many(
+    corpus_dir: Path, pairs: list[tuple[str, str]], config: AlignConfig
+) -> list[list[PanSpan]]:
+    return [detect_pair(corpus_dir, susp, src, config) for susp, src in pairs]
+
+
+def evaluate_pan(
+    corpus_dir: str | Path,
+    out_dir: str | Path | None = None,
+    config: AlignConfig = AlignConfig(),
+    categories: Sequence[str] | None = None,
+    *,
+    n_jobs: int = 1,
+    sample: int | None = None,
+) -> pd.DataFrame:
+    """Align every pair of a PAN text-alignment corpus and score it with PlagDet.
+
+    ``corpus_dir`` holds ``src/``, ``susp/`` and one folder per category with a ``pairs`` file
+    and a gold XML per pair. Detections are written to ``out_dir/<category>/<pair>.xml`` (named
+    like the gold) when ``out_dir`` is given. ``sample`` keeps only the first ``sample`` pairs of
+    each category (for quick checks); ``n_jobs`` > 1 aligns in that many processes.
+
+    Returns one row per category plus an ``overall`` row, with columns ``recall``,
+    ``precision``, ``granularity``, ``plagdet``, ``cases``, ``detections``, ``pairs`` and
+    ``seconds``.
+    """
+    corpus = Path(corpus_dir)
+    config.validate()
+    if not (corpus / "src").is_dir() or not (corpus / "susp").is_dir():
+        raise InputError(
+            f"{corpus} is not a PAN text-alignment corpus: it needs 'src' and 'susp' folders."
+        )
+    if categories is None:
+        categories = [c for c in CATEGORIES if (corpus / c).is_dir()]
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ConfigError(f"The 'n_jobs' parameter of evaluate_pan must be an int >= 1. Got "
+                          f"{n_jobs!r} instead.")
+    rows = []
+    all_cases: list[PanSpan] = []
+    all_detections: list[PanSpan] = []
+    total_pairs, total_seconds = 0, 0.0
+    for category in categories:
+        category_dir = corpus / category
+        pairs = read_pairs(category_dir)
+        if sample is not None:
+            pairs = pairs[:sample]
+        cases = [
+            case
+            for susp, src in pairs
+            for case in read_pan_xml(category_dir / pair_xml_name(susp, src))
+        ]
+        start = time.perf_counter()
+        if n_jobs == 1:
+            per_pair = _detect_many(corpus, pairs, config)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            chunk = max(1, len(pairs) // (n_jobs * 8))
+            chunks = [pairs[i : i + chunk] for i in range(0, len(pairs), chunk)]
+            with ProcessPoolExecutor(n_jobs) as pool:
+                results = pool.map(
+                    _detect_many, [corpus] * len(chunks), chunks, [config] * len(chunks)
+                )
+                per_pair = [found for part in results for found in part]
+        seconds = time.perf_counter() - start
+        if out_dir is not None:
+            target = Path(out_dir) / category
+            target.mkdir(parents=True, exist_ok=True)
+            for (susp, src), found in zip(pairs, per_pair, strict=True):
+                write_pan_xml(target / pair_xml_name(susp, src), susp, found)
+        detections = [d for found in per_pair for d in found]
+        scores = plagdet(cases, detections)
+        rows.append({"category": category, **scores, "pairs": len(pairs), "seconds": seconds})
+        all_cases += cases
+        all_detections += detections
+        total_pairs += len(pairs)
+        total_seconds += seconds
+    overall = plagdet(all_cases, all_detections)
+    rows.append({"category": "overall", **overall, "pairs": total_pairs, "seconds": total_seconds})
+    return pd.DataFrame(rows).set_index("category")

@@ -1,0 +1,202 @@
+"""Passage windows → candidate document pairs that share a passage, with seed positions.
+
+Every run of ``window`` consecutive shingles of a document is a passage window. A window's
+fingerprint is its one-permutation MinHash: the smallest (seeded) shingle hash inside it.
+Neighbouring windows mostly share their minimum, so a document of ``S`` shingles has about
+``2 S / (window + 1)`` distinct fingerprints (this is winnowing, Schleimer et al. 2003). Two
+documents that share an unedited run of at least ``window`` shingles are guaranteed to share a
+fingerprint, and a passage with light edits shares several.
+
+Fingerprints are the LSH buckets: documents sharing at least ``min_shared`` fingerprints become a
+candidate pair, carrying the token positions of the first and last shared fingerprint in both
+documents (the seeds). A fingerprint found in more than ``max_bucket`` documents (boilerplate,
+or a very common phrase) is not expanded into all its pairs: each of its documents is paired
+with the bucket's first document only, and the fingerprint is counted as capped. Each document
+keeps at most ``max_pairs_per_doc`` partners, those with the most shared fingerprints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .candidates import _pairs_within_runs
+from .config import PassageConfig
+from .tokenize import _mix64
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """Selected window minima: ``hashes[k]`` occurs in document ``docs[k]`` at token ``positions[k]``."""
+
+    hashes: np.ndarray
+    docs: np.ndarray
+    positions: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[Fingerprints]) -> Fingerprints:
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return Fingerprints(np.empty(0, dtype=np.uint64), empty, empty)
+        return Fingerprints(
+            np.concatenate([p.hashes for p in parts]),
+            np.concatenate([p.docs for p in parts]),
+            np.concatenate([p.positions for p in parts]),
+        )
+
+
+def window_fingerprints(
+    shingles: np.ndarray, bounds: np.ndarray, window: int, seed: int, doc_offset: int = 0
+) -> Fingerprints:
+    """Winnowing fingerprints of each document ``shingles[bounds[d]:bounds[d + 1]]``.
+
+    A document with fewer than ``window`` shingles has one window: all of them.
+    """
+    counts = np.diff(bounds)
+    if len(shingles) == 0:
+        return Fingerprints.concat([])
+    salt = _mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0]
+    hashes = _mix64(shingles ^ salt)
+    n = len(hashes)
+    width = min(window, n)
+    # Minimum and its position for every window start over the concatenation; the windows that
+    # cross into the next document are dropped below.
+    view = sliding_window_view(hashes, width)
+    relative = view.argmin(axis=1)
+    starts = np.arange(len(relative), dtype=np.int64)
+    minimum_at = starts + relative
+    doc_of_start = np.repeat(np.arange(len(counts)), counts)[: len(starts)]
+    fits = starts + width <= bounds[1:][doc_of_start]
+    keep_pos = minimum_at[fits]
+    keep_doc = doc_of_start[fits]
+    # Documents shorter than one window: the minimum over the whole document.
+    short = np.flatnonzero((counts > 0) & (counts < width))
+    if len(short):
+        short_min = np.array(
+            [bounds[d] + int(np.argmin(hashes[bounds[d] : bounds[d + 1]])) for d in short],
+            dtype=np.int64,
+        )
+        keep_pos = np.concatenate((keep_pos, short_min))
+        keep_doc = np.concatenate((keep_doc, short))
+        order = np.argsort(keep_pos, kind="stable")
+        keep_pos, keep_doc = keep_pos[order], keep_doc[order]
+    # Consecutive windows with the same minimum select the same fingerprint once.
+    fresh = np.ones(len(keep_pos), dtype=bool)
+    fresh[1:] = keep_pos[1:] != keep_pos[:-1]
+    keep_pos, keep_doc = keep_pos[fresh], keep_doc[fresh]
+    return Fingerprints(
+        hashes[keep_pos], keep_doc + doc_offset, keep_pos - bounds[keep_doc]
+    )
+
+
+@dataclass(frozen=True)
+class PassageCandidates:
+    """Document pairs (``a < b``) that share passage fingerprints, with their seeds.
+
+    ``a_first``/``a_last`` and ``b_first``/``b_last`` are token positions (shingle starts) of the
+    first and last shared fingerprint in each document.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    shared: np.ndarray
+    a_first: np.ndarray
+    a_last: np.ndarray
+    b_first: np.ndarray
+    b_last: np.ndarray
+    capped_fingerprints: int
+    capped_docs: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def passage_candidates(fingerprints: Fingerprints, config: PassageConfig) -> PassageCandidates:
+    """Group fingerprints into buckets and turn shared buckets into candidate document pairs."""
+    # One entry per (fingerprint, document): the first position in that document.
+    order = np.lexsort((fingerprints.positions, fingerprints.docs, fingerprints.hashes))
+    hashes = fingerprints.hashes[order]
+    docs = fingerprints.docs[order]
+    positions = fingerprints.positions[order]
+    first_in_doc = np.ones(len(hashes), dtype=bool)
+    first_in_doc[1:] = (hashes[1:] != hashes[:-1]) | (docs[1:] != docs[:-1])
+    hashes, docs, positions = hashes[first_in_doc], docs[first_in_doc], positions[first_in_doc]
+
+    boundary = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1
+    run_starts = np.concatenate(([0], boundary)).astype(np.int64)
+    run_sizes = np.diff(np.concatenate((run_starts, [len(hashes)]))).astype(np.int64)
+    shared = run_sizes > 1
+    small = shared & (run_sizes <= config.max_bucket)
+    big = run_sizes > config.max_bucket
+
+    entries = np.arange(len(hashes), dtype=np.int64)
+    lefts, rights = [], []
+    if small.any():
+        members = entries[np.repeat(small, run_sizes)]
+        sizes = run_sizes[small]
+        starts = np.zeros(len(sizes), dtype=np.int64)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        left, right = _pairs_within_runs(members, starts, sizes)
+        lefts.append(left)
+        rights.append(right)
+    capped_docs = np.empty(0, dtype=np.int64)
+    if big.any():
+        members = entries[np.repeat(big, run_sizes)]
+        anchors = np.repeat(run_starts[big], run_sizes[big])
+        not_anchor = members != anchors
+        lefts.append(anchors[not_anchor])
+        rights.append(members[not_anchor])
+        capped_docs = np.unique(docs[members])
+    if not lefts:
+        empty = np.empty(0, dtype=np.int64)
+        return PassageCandidates(empty, empty, empty, empty, empty, empty, empty,
+                                 int(big.sum()), capped_docs)
+    left = np.concatenate(lefts)
+    right = np.concatenate(rights)
+    swap = docs[left] > docs[right]
+    left, right = np.where(swap, right, left), np.where(swap, left, right)
+    a, b = docs[left], docs[right]
+    a_pos, b_pos = positions[left], positions[right]
+
+    # Aggregate per document pair: count, and first/last seed positions.
+    n_docs = int(docs.max()) + 1
+    code = a.astype(np.int64) * n_docs + b
+    pair_order = np.lexsort((a_pos, code))
+    code, a_pos, b_pos = code[pair_order], a_pos[pair_order], b_pos[pair_order]
+    new_pair = np.ones(len(code), dtype=bool)
+    new_pair[1:] = code[1:] != code[:-1]
+    group_start = np.flatnonzero(new_pair)
+    group_end = np.concatenate((group_start[1:], [len(code)])) - 1
+    count = group_end - group_start + 1
+    pair_a, pair_b = code[group_start] // n_docs, code[group_start] % n_docs
+    result = _bounded(
+        pair_a, pair_b, count,
+        a_pos[group_start], a_pos[group_end],
+        np.minimum.reduceat(b_pos, group_start), np.maximum.reduceat(b_pos, group_start),
+        config,
+    )
+    return PassageCandidates(*result, int(big.sum()), capped_docs)
+
+
+def _bounded(a, b, count, a_first, a_last, b_first, b_last, config: PassageConfig):
+    keep = count >= config.min_shared
+    a, b, count = a[keep], b[keep], count[keep]
+    a_first, a_last, b_first, b_last = a_first[keep], a_last[keep], b_first[keep], b_last[keep]
+    if len(a) == 0:
+        return a, b, count, a_first, a_last, b_first, b_last
+    # Keep each document's strongest partners: a pair survives if it ranks within the limit for
+    # at least one of its two documents.
+    limit = config.max_pairs_per_doc
+    survive = np.zeros(len(a), dtype=bool)
+    for side in (a, b):
+        order = np.lexsort((np.arange(len(a)), -count, side))
+        sorted_side = side[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = sorted_side[1:] != sorted_side[:-1]
+        group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+        rank = np.arange(len(order)) - group_start
+        survive[order[rank < limit]] = True
+    order = np.lexsort((b[survive], a[survive]))
+    return tuple(x[survive][order] for x in (a, b, count, a_first, a_last, b_first, b_last))
