@@ -176,6 +176,64 @@ def _seed_runs(
 # ---------------------------------------------------------------------- clustering into passages
 
 
+_CHAIN_LOOKBACK = 16
+
+
+def _chain(runs: np.ndarray, max_gap: int) -> list[np.ndarray]:
+    """Group runs ``(a0, a1, b0, b1)`` into passages: a run continues an earlier one (among the
+    last few in order of ``a0``) when it starts within ``max_gap`` tokens of where that one ends,
+    in both documents. Local continuation, not mere proximity, keeps a phrase that also occurs
+    elsewhere in a passage from pulling its surroundings in."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(runs)
+    order = np.lexsort((runs[:, 2], runs[:, 0]))
+    r = runs[order]
+    src, dst = [], []
+    for lag in range(1, min(_CHAIN_LOOKBACK, n - 1) + 1):
+        prev, cur = r[:-lag], r[lag:]
+        a_gap = cur[:, 0] - prev[:, 1]
+        b_gap = cur[:, 2] - prev[:, 3]
+        # Overlap in a is fine, but a run must not lie behind the earlier one's start in b
+        # (beyond the allowed gap): that would be a phrase repeated out of order.
+        linked = (a_gap <= max_gap) & (np.abs(b_gap) <= max_gap) & (cur[:, 2] >= prev[:, 2] - max_gap)
+        hits = np.flatnonzero(linked)
+        src.append(hits)
+        dst.append(hits + lag)
+    if not src:
+        return [order]
+    rows, cols = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    groups = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[groups])) + 1
+    return [order[g] for g in np.split(groups, cuts)]
+
+
+def _trim(group: np.ndarray) -> np.ndarray:
+    """Drop runs at either end of a passage that are shorter than the gap separating them from
+    the rest: a common phrase just outside a passage, not part of it."""
+    group = group[np.lexsort((group[:, 2], group[:, 0]))]
+    while len(group) > 1:
+        first, rest = group[0], group[1:]
+        gap = max(int(rest[:, 0].min()) - int(first[1]),
+                  int(rest[:, 2].min()) - int(first[3]),
+                  int(first[2]) - int(rest[:, 3].max()))
+        if first[1] - first[0] >= gap:
+            break
+        group = rest
+    while len(group) > 1:
+        last, rest = group[-1], group[:-1]
+        gap = max(int(last[0]) - int(rest[:, 1].max()),
+                  int(last[2]) - int(rest[:, 3].max()),
+                  int(rest[:, 2].min()) - int(last[3]))
+        if last[1] - last[0] >= gap:
+            break
+        group = rest
+    return group
+
+
 def _split_by_gaps(starts: np.ndarray, ends: np.ndarray, max_gap: int) -> list[np.ndarray]:
     """Groups of item indices whose ``[start, end)`` ranges lie within ``max_gap`` of each other."""
     order = np.argsort(starts, kind="stable")
@@ -304,46 +362,143 @@ def _sentences(text: str, tokens: Tokens) -> tuple[np.ndarray, np.ndarray, np.nd
     return bounds, stems[content], sentence_of[content]
 
 
-def _tfidf(stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, idf: np.ndarray):
+@dataclass
+class _SentenceModel:
+    """Sentence TF-IDF vectors of both documents of a pair."""
+
+    a_bounds: np.ndarray  # token index where each sentence of a starts, plus len(a)
+    b_bounds: np.ndarray
+    a_weights: object  # sparse (sentences x terms) tf-idf, not normalized
+    b_weights: object
+    seeds: np.ndarray  # (S, 2): similar (a_sentence, b_sentence) pairs
+
+
+def _weights(stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, idf: np.ndarray):
     from scipy.sparse import csr_matrix
 
     counts = csr_matrix(
         (np.ones(len(stem_ids)), (sentence_of, stem_ids)), shape=(n_sentences, len(idf))
     )
     counts.sum_duplicates()
-    binary = counts.copy()
-    binary.data[:] = 1.0
-    weighted = counts.multiply(idf[None, :]).tocsr()
-    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    return counts.multiply(idf[None, :]).tocsr()
+
+
+def _normalized(weights):
+    norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    return weighted.multiply(1.0 / norms[:, None]).tocsr(), binary
+    return weights.multiply(1.0 / norms[:, None]).tocsr()
 
 
-def _paraphrase_seeds(
+def _sentence_model(
     a_text: str, a_tokens: Tokens, b_text: str, b_tokens: Tokens, config: AlignConfig
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sentence pairs similar enough to seed: ``(a_sentence, b_sentence)`` index arrays, plus
-    the two documents' sentence token bounds stacked as an object array."""
+) -> _SentenceModel | None:
     a_bounds, a_stems, a_sent = _sentences(a_text, a_tokens)
     b_bounds, b_stems, b_sent = _sentences(b_text, b_tokens)
     n_a, n_b = len(a_bounds) - 1, len(b_bounds) - 1
     if not len(a_stems) or not len(b_stems):
-        return _EMPTY, _EMPTY, (a_bounds, b_bounds)
+        return None
     vocabulary, ids = np.unique(np.concatenate((a_stems, b_stems)), return_inverse=True)
     a_ids, b_ids = ids[: len(a_stems)], ids[len(a_stems) :]
-    # Inverse sentence frequency over the sentences of both documents.
     width = len(vocabulary)
+    # Inverse sentence frequency over the sentences of both documents.
     pairs = np.unique(np.concatenate((a_sent * width + a_ids, (b_sent + n_a) * width + b_ids)))
     df = np.bincount(pairs % width, minlength=width)
     idf = np.log((n_a + n_b) / df)
-    a_vec, a_bin = _tfidf(a_ids, a_sent, n_a, idf)
-    b_vec, b_bin = _tfidf(b_ids, b_sent, n_b, idf)
-    cosine = (a_vec @ b_vec.T).toarray()
+    a_weights = _weights(a_ids, a_sent, n_a, idf)
+    b_weights = _weights(b_ids, b_sent, n_b, idf)
+    cosine = (_normalized(a_weights) @ _normalized(b_weights).T).toarray()
+    a_bin, b_bin = a_weights.copy(), b_weights.copy()
+    a_bin.data[:] = 1.0
+    b_bin.data[:] = 1.0
     common = (a_bin @ b_bin.T).toarray()
     sizes = np.asarray(a_bin.sum(axis=1)).ravel()[:, None] + np.asarray(b_bin.sum(axis=1)).ravel()
     dice = np.divide(2 * common, sizes, out=np.zeros_like(common), where=sizes > 0)
     ai, bi = np.nonzero((cosine > config.sentence_cosine) & (dice > config.sentence_dice))
-    return ai, bi, (a_bounds, b_bounds)
+    return _SentenceModel(a_bounds, b_bounds, a_weights, b_weights, np.stack([ai, bi], axis=1))
+
+
+def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> float:
+    """TF-IDF cosine between sentences ``[a0, a1)`` of a and ``[b0, b1)`` of b, each summed."""
+    a = np.asarray(model.a_weights[box[0] : box[1]].sum(axis=0)).ravel()
+    b = np.asarray(model.b_weights[box[2] : box[3]].sum(axis=0)).ravel()
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm else 0.0
+
+
+def _validated_clusters(
+    model: _SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig
+) -> list[tuple[tuple[int, int, int, int], float]]:
+    """Cluster sentence seeds; a cluster whose passages are not similar enough as a whole is
+    clustered again with a smaller gap, down to single sentences."""
+    boxes = np.stack([seeds[:, 0], seeds[:, 0] + 1, seeds[:, 1], seeds[:, 1] + 1], axis=1)
+    found = []
+    for members in _cluster(boxes, a_gap, b_gap):
+        group = boxes[members]
+        box = (int(group[:, 0].min()), int(group[:, 1].max()),
+               int(group[:, 2].min()), int(group[:, 3].max()))
+        similarity = _passage_cosine(model, box)
+        if similarity >= config.min_paraphrase_similarity:
+            found.append((box, similarity))
+        elif max(a_gap, b_gap) > 0 and len(members) > 1:
+            found += _validated_clusters(
+                model, seeds[members], max(a_gap - 1, 0), max(b_gap - 1, 0), config
+            )
+    return found
+
+
+def _to_tokens(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    return (int(model.a_bounds[box[0]]), int(model.a_bounds[box[1]]),
+            int(model.b_bounds[box[2]]), int(model.b_bounds[box[3]]))
+
+
+def _paraphrase_boxes(
+    a_text: str, a_tokens: Tokens, b_text: str, b_tokens: Tokens, config: AlignConfig,
+) -> list[tuple[int, int, int, int]]:
+    """Token boxes of passages found from sentence seeds, without overlaps in a."""
+    model = _sentence_model(a_text, a_tokens, b_text, b_tokens, config)
+    if model is None or not len(model.seeds):
+        return []
+    gap = config.sentence_gap
+    scored = [
+        (_to_tokens(model, box), sim)
+        for box, sim in _validated_clusters(model, model.seeds, gap, gap, config)
+    ]
+    # A summary condenses a long passage: its few sentences match sentences spread over the
+    # source, too far apart for the normal gap. A summary passage replaces the normal ones it
+    # overlaps.
+    summaries = [
+        (_to_tokens(model, box), sim)
+        for box, sim in _validated_clusters(model, model.seeds, gap, config.summary_gap, config)
+    ]
+    summaries = [
+        (box, sim) for box, sim in summaries
+        if box[3] - box[2] >= config.summary_ratio * (box[1] - box[0])
+    ]
+    if summaries:
+        scored = [
+            (box, sim) for box, sim in scored
+            if not any(_overlaps_in_a(box, other) for other, _ in summaries)
+        ] + summaries
+    scored = [
+        (box, sim) for box, sim in scored
+        if min(box[1] - box[0], box[3] - box[2]) >= config.min_length
+    ]
+    return _best_in_a(scored)
+
+
+def _overlaps_in_a(x: tuple[int, ...], y: tuple[int, ...]) -> bool:
+    return x[0] < y[1] and y[0] < x[1]
+
+
+def _best_in_a(
+    scored: list[tuple[tuple[int, int, int, int], float]],
+) -> list[tuple[int, int, int, int]]:
+    """Of passages overlapping in a, keep the most similar one."""
+    kept: list[tuple[int, int, int, int]] = []
+    for box, _ in sorted(scored, key=lambda item: -item[1]):
+        if not any(_overlaps_in_a(box, other) for other in kept):
+            kept.append(box)
+    return kept
 
 
 # ------------------------------------------------------------------------------ the aligner
@@ -414,8 +569,8 @@ def _lexical_boxes(
     runs: np.ndarray, config: AlignConfig, a_list: list[int], b_list: list[int]
 ) -> list[tuple[int, int, int, int]]:
     boxes = []
-    for members in _cluster(runs, config.max_gap, config.max_gap):
-        group = runs[members]
+    for members in _chain(runs, config.max_gap):
+        group = _trim(runs[members])
         a0, a1 = int(group[:, 0].min()), int(group[:, 1].max())
         b0, b1 = int(group[:, 2].min()), int(group[:, 3].max())
         covered = min(_covered(group[:, 0], group[:, 1]), _covered(group[:, 2], group[:, 3]))
@@ -442,33 +597,6 @@ def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int
         else:
             merged.append(list(box))
     return [tuple(m) for m in merged]  # type: ignore[misc]
-
-
-def _paraphrase_boxes(
-    a_text: str, a_tokens: Tokens, b_text: str, b_tokens: Tokens, config: AlignConfig,
-) -> list[tuple[int, int, int, int]]:
-    ai, bi, (a_bounds, b_bounds) = _paraphrase_seeds(a_text, a_tokens, b_text, b_tokens, config)
-    if not len(ai):
-        return []
-    seeds = np.stack([ai, ai + 1, bi, bi + 1], axis=1)
-    boxes = []
-    for gap_a, gap_b in _paraphrase_gaps(seeds, config):
-        for members in _cluster(seeds, gap_a, gap_b):
-            group = seeds[members]
-            s = (int(group[:, 0].min()), int(group[:, 1].max()),
-                 int(group[:, 2].min()), int(group[:, 3].max()))
-            box = (int(a_bounds[s[0]]), int(a_bounds[s[1]]), int(b_bounds[s[2]]),
-                   int(b_bounds[s[3]]))
-            if min(box[1] - box[0], box[3] - box[2]) < config.min_length:
-                continue
-            boxes.append(box)
-        if boxes:
-            break
-    return boxes
-
-
-def _paraphrase_gaps(seeds: np.ndarray, config: AlignConfig) -> list[tuple[int, int]]:
-    return [(config.sentence_gap, config.sentence_gap)]
 
 
 def align_pair(

@@ -250,13 +250,14 @@ def evaluate_pan(
     *,
     n_jobs: int = 1,
     sample: int | None = None,
+    skip: int = 0,
 ) -> pd.DataFrame:
     """Align every pair of a PAN text-alignment corpus and score it with PlagDet.
 
     ``corpus_dir`` holds ``src/``, ``susp/`` and one folder per category with a ``pairs`` file
     and a gold XML per pair. Detections are written to ``out_dir/<category>/<pair>.xml`` (named
     like the gold) when ``out_dir`` is given. ``sample`` keeps only the first ``sample`` pairs of
-    each category (for quick checks); ``n_jobs`` > 1 aligns in that many processes.
+    each category (after skipping the first ``skip``, to hold out a part for checking); ``n_jobs`` > 1 aligns in that many processes.
 
     Returns one row per category plus an ``overall`` row, with columns ``recall``,
     ``precision``, ``granularity``, ``plagdet``, ``cases``, ``detections``, ``pairs`` and
@@ -280,6 +281,7 @@ def evaluate_pan(
     for category in categories:
         category_dir = corpus / category
         pairs = read_pairs(category_dir)
+        pairs = pairs[skip:]
         if sample is not None:
             pairs = pairs[:sample]
         cases = [

@@ -32,7 +32,7 @@ from .sketch import MinHasher, estimated_jaccard
 from .tokenize import tokenize_batch
 from .windows import Fingerprints, passage_candidates, window_fingerprints
 
-_BATCH_CHARS = 4_000_000
+_BATCH_CHARS = 1_000_000
 
 
 class Timings(dict):

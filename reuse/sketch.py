@@ -85,9 +85,21 @@ class MinHasher:
         return out
 
     def to_lean_minhash(self, signature: np.ndarray):
-        """Export one signature as a :class:`datasketch.LeanMinHash` with this family's seed."""
+        """Export one signature as a :class:`datasketch.LeanMinHash` with this family's seed.
+
+        The result compares with other exports of this family (``jaccard``, ``MinHashLSH``),
+        not with sketches that datasketch computed itself: the hash families differ. datasketch
+        2.0 asks for the permutation scheme of stored values; ours are 32-bit values with the
+        same empty value as its ``"affine32"`` scheme, so they are labelled that way.
+        """
+        import inspect
+
         from datasketch import LeanMinHash
 
+        if "scheme" in inspect.signature(LeanMinHash.__init__).parameters:
+            return LeanMinHash(
+                seed=self.seed, hashvalues=signature.astype(np.uint32), scheme="affine32"
+            )
         return LeanMinHash(seed=self.seed, hashvalues=signature.astype(np.uint64))
 
 

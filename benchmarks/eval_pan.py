@@ -1,0 +1,96 @@
+"""PlagDet of the aligner on the PAN 2013 text-alignment training corpus, per category.
+
+    .venv/bin/python benchmarks/eval_pan.py                 # whole corpus, 2 processes
+    .venv/bin/python benchmarks/eval_pan.py --jobs 1        # single core
+    .venv/bin/python benchmarks/eval_pan.py --sample 100    # first 100 pairs per category
+    .venv/bin/python benchmarks/eval_pan.py --no-paraphrase # lexical seeds only
+
+Writes the detections as PAN XML under --out and, with --write, the table to
+benchmarks/results_pan.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import time
+from pathlib import Path
+
+from reuse.align import AlignConfig
+from reuse.evaluate import evaluate_pan
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "data" / "pan13-train"
+TARGETS = {
+    "02-no-obfuscation": 0.95,
+    "03-random-obfuscation": 0.88,
+    "04-translation-obfuscation": 0.88,
+    "05-summary-obfuscation": 0.58,
+    "overall": 0.88,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/reuse-pan-detections"))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=None)
+    parser.add_argument("--skip", type=int, default=0, help="start at this pair of each category")
+    parser.add_argument("--no-paraphrase", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override an AlignConfig field, e.g. --set max_gap=30")
+    parser.add_argument("--write", action="store_true", help="write benchmarks/results_pan.md")
+    args = parser.parse_args()
+    overrides: dict[str, object] = {"paraphrase": not args.no_paraphrase}
+    types = {f.name: f.type for f in dataclasses.fields(AlignConfig)}
+    for item in args.set:
+        name, value = item.split("=", 1)
+        kind = {"int": int, "float": float, "bool": lambda v: v.lower() == "true"}[types[name]]
+        overrides[name] = kind(value)
+    config = AlignConfig(**overrides)
+    start = time.perf_counter()
+    table = evaluate_pan(args.corpus, args.out, config, n_jobs=args.jobs, sample=args.sample,
+                         skip=args.skip)
+    wall = time.perf_counter() - start
+    shown = table[["recall", "precision", "granularity", "plagdet", "cases", "detections",
+                   "pairs", "seconds"]]
+    print(shown.round(4).to_string())
+    print(f"wall clock {wall:.1f} s with {args.jobs} process(es)")
+    if args.write:
+        lines = [
+            "# PlagDet on PAN 2013 text-alignment training corpus",
+            "",
+            f"Command: `.venv/bin/python benchmarks/eval_pan.py --jobs {args.jobs} --write`",
+            "",
+            f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+            f"wall clock {wall:.1f} s with {args.jobs} process(es) (including reading files).",
+            "",
+            f"Config: `{config}`",
+            "",
+            "| category | recall | precision | granularity | PlagDet | target | cases | "
+            "detections | pairs | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, row in shown.iterrows():
+            target = TARGETS.get(str(name), "")
+            lines.append(
+                f"| {name} | {row.recall:.4f} | {row.precision:.4f} | {row.granularity:.4f} | "
+                f"{row.plagdet:.4f} | {target} | {int(row.cases)} | {int(row.detections)} | "
+                f"{int(row.pairs)} | {row.seconds:.1f} |"
+            )
+        lines += [
+            "",
+            "Published PlagDet of the best PAN 2014 system (Sanchez-Perez et al.) on this corpus: "
+            "no obfuscation 0.894, random 0.889, translation 0.884, summary 0.577, overall 0.877.",
+            "Seconds per category are the aligner's wall clock in the pool; "
+            "01-no-plagiarism has no cases, so its recall and PlagDet are 0 by definition "
+            "whenever anything is detected; the detections column shows the false positives.",
+        ]
+        (ROOT / "benchmarks" / "results_pan.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
