@@ -425,6 +425,49 @@ def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> fl
     return float(a @ b) / norm if norm else 0.0
 
 
+_SUMMARY_SHARE = 0.5
+_EDGE_SIMILARITY = 0.0
+_MAX_IMBALANCE = 3.0
+_LONE_SEED_MARGIN = 0.2
+
+
+def _lengths(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """Token lengths of a sentence box on each side."""
+    return (int(model.a_bounds[box[1]] - model.a_bounds[box[0]]),
+            int(model.b_bounds[box[3]] - model.b_bounds[box[2]]))
+
+
+def _row_cosine(row: np.ndarray, other: np.ndarray) -> float:
+    norm = float(np.linalg.norm(row) * np.linalg.norm(other))
+    return float(row @ other) / norm if norm else 0.0
+
+
+def _trim_edges(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Drop edge sentences that are not similar to the other side's passage: a neighbouring
+    sentence can seed with one sentence of the passage without being part of the reuse."""
+    a0, a1, b0, b1 = box
+    a_rows = model.a_weights[a0:a1].toarray()
+    b_rows = model.b_weights[b0:b1].toarray()
+    lo_a, hi_a, lo_b, hi_b = 0, len(a_rows), 0, len(b_rows)
+    changed = True
+    while changed:
+        changed = False
+        a_sum = a_rows[lo_a:hi_a].sum(axis=0)
+        b_sum = b_rows[lo_b:hi_b].sum(axis=0)
+        for side in ("a_lo", "a_hi", "b_lo", "b_hi"):
+            if side.startswith("a") and hi_a - lo_a > 1:
+                row = a_rows[lo_a] if side == "a_lo" else a_rows[hi_a - 1]
+                if _row_cosine(row, b_sum) < _EDGE_SIMILARITY:
+                    lo_a, hi_a = (lo_a + 1, hi_a) if side == "a_lo" else (lo_a, hi_a - 1)
+                    changed = True
+            elif side.startswith("b") and hi_b - lo_b > 1:
+                row = b_rows[lo_b] if side == "b_lo" else b_rows[hi_b - 1]
+                if _row_cosine(row, a_sum) < _EDGE_SIMILARITY:
+                    lo_b, hi_b = (lo_b + 1, hi_b) if side == "b_lo" else (lo_b, hi_b - 1)
+                    changed = True
+    return a0 + lo_a, a0 + hi_a, b0 + lo_b, b0 + hi_b
+
+
 def _validated_clusters(
     model: _SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig
 ) -> list[tuple[tuple[int, int, int, int], float]]:
@@ -434,10 +477,13 @@ def _validated_clusters(
     found = []
     for members in _cluster(boxes, a_gap, b_gap):
         group = boxes[members]
-        box = (int(group[:, 0].min()), int(group[:, 1].max()),
-               int(group[:, 2].min()), int(group[:, 3].max()))
+        box = _trim_edges(model, (int(group[:, 0].min()), int(group[:, 1].max()),
+                                  int(group[:, 2].min()), int(group[:, 3].max())))
         similarity = _passage_cosine(model, box)
-        if similarity >= config.min_paraphrase_similarity:
+        a_len, b_len = _lengths(model, box)
+        balanced = max(a_len, b_len) <= _MAX_IMBALANCE * min(a_len, b_len) or b_gap > a_gap
+        lone = len(members) == 1
+        if similarity >= config.min_paraphrase_similarity + (_LONE_SEED_MARGIN if lone else 0.0) and balanced:
             found.append((box, similarity))
         elif max(a_gap, b_gap) > 0 and len(members) > 1:
             found += _validated_clusters(
@@ -463,9 +509,9 @@ def _paraphrase_boxes(
         (_to_tokens(model, box), sim)
         for box, sim in _validated_clusters(model, model.seeds, gap, gap, config)
     ]
-    # A summary condenses a long passage: its few sentences match sentences spread over the
-    # source, too far apart for the normal gap. A summary passage replaces the normal ones it
-    # overlaps.
+    # A summary condenses a long text: its few sentences match sentences spread over most of
+    # the source, too far apart for the normal gap. A summary passage replaces the normal ones
+    # it overlaps.
     summaries = [
         (_to_tokens(model, box), sim)
         for box, sim in _validated_clusters(model, model.seeds, gap, config.summary_gap, config)
@@ -473,6 +519,7 @@ def _paraphrase_boxes(
     summaries = [
         (box, sim) for box, sim in summaries
         if box[3] - box[2] >= config.summary_ratio * (box[1] - box[0])
+        and box[3] - box[2] >= _SUMMARY_SHARE * len(b_tokens)
     ]
     if summaries:
         scored = [
@@ -599,6 +646,49 @@ def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int
     return [tuple(m) for m in merged]  # type: ignore[misc]
 
 
+_LEXICAL_COVER = 0.8
+_VERBATIM_COVER = 0.4
+_VERBATIM_SIMILARITY = 0.9
+
+
+def _overlaps(x: tuple[int, ...], y: tuple[int, ...]) -> bool:
+    return x[0] < y[1] and y[0] < x[1] and x[2] < y[3] and y[2] < x[3]
+
+
+def _combine(
+    lexical: dict[tuple[int, int, int, int], Alignment],
+    paraphrased: list[tuple[int, int, int, int]],
+) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
+    """Decide between lexical and paraphrase passages that overlap.
+
+    Lexical passages stand for a paraphrase passage when they cover most of it, or when they
+    are near-verbatim copies covering a good part of it: their boundaries are exact, and the
+    sentences around a verbatim copy often look alike without being reused. Otherwise the
+    paraphrase passage absorbs the lexical fragments inside it, so that one reused passage gives
+    one alignment.
+    """
+    remaining = list(lexical)
+    kept: list[tuple[int, int, int, int]] = []
+    for box in paraphrased:
+        inside = [lex for lex in remaining if _overlaps(box, lex)]
+        if not inside:
+            kept.append(box)
+            continue
+        covered = sum(min(lex[1], box[1]) - max(lex[0], box[0]) for lex in inside)
+        length = box[1] - box[0]
+        verbatim = min(lexical[lex].similarity for lex in inside) >= _VERBATIM_SIMILARITY
+        if covered >= _LEXICAL_COVER * length or (
+            verbatim and covered >= _VERBATIM_COVER * length
+        ):
+            continue
+        remaining = [lex for lex in remaining if lex not in inside]
+        kept.append((min(box[0], *(lex[0] for lex in inside)),
+                     max(box[1], *(lex[1] for lex in inside)),
+                     min(box[2], *(lex[2] for lex in inside)),
+                     max(box[3], *(lex[3] for lex in inside))))
+    return remaining, _merge_overlapping(kept)
+
+
 def align_pair(
     a_text: str,
     b_text: str,
@@ -623,17 +713,19 @@ def align_pair(
     b_list = b_tokens.hashes.tolist()
     runs = _seed_runs(a_tokens.hashes, b_tokens.hashes, config.ngram, config.max_occurrences)
     lexical = _lexical_boxes(runs, config, a_list, b_list) if len(runs) else []
-    alignments = [
-        _make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list) for box in lexical
+    found = {
+        box: _make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list)
+        for box in lexical
+    }
+    if not config.paraphrase:
+        return sorted(found.values(), key=lambda al: (al.a_start, al.b_start))
+    lexical, paraphrased = _combine(
+        found, _paraphrase_boxes(a_text, a_tokens, b_text, b_tokens, config)
+    )
+    alignments = [found[box] for box in lexical] + [
+        _make_alignment(box, a_tokens, b_tokens, "paraphrase", a_list, b_list)
+        for box in paraphrased
     ]
-    if config.paraphrase:
-        for box in _paraphrase_boxes(a_text, a_tokens, b_text, b_tokens, config):
-            if any(box[0] < lex[1] and lex[0] < box[1] and box[2] < lex[3] and lex[2] < box[3]
-                   for lex in lexical):
-                continue
-            alignments.append(
-                _make_alignment(box, a_tokens, b_tokens, "paraphrase", a_list, b_list)
-            )
     alignments.sort(key=lambda al: (al.a_start, al.b_start))
     return alignments
 

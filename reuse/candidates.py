@@ -116,7 +116,7 @@ def collide(
         sizes = np.diff(np.concatenate((starts, [n_items])))
         shared = sizes > 1
         small = shared & (sizes <= max_bucket)
-        big = sizes > max_bucket
+        big = shared & (sizes > max_bucket)
         if small.any():
             run_mask = np.repeat(small, sizes)
             members = sort[run_mask]

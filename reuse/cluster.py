@@ -28,9 +28,15 @@ def representative_priority(
     order_key_length = -np.asarray(lengths, dtype=np.int64)
     position = np.arange(n)
     if dates is not None:
-        parsed = pd.to_datetime(pd.Series(list(dates), dtype=object), errors="coerce", utc=True)
+        # format="mixed": each value is parsed on its own, so one document's date format does
+        # not turn the others' dates into NaT (pandas infers one format from the first value).
+        parsed = pd.to_datetime(
+            pd.Series(list(dates), dtype=object), errors="coerce", utc=True, format="mixed"
+        )
         missing = parsed.isna().to_numpy()
-        stamp = parsed.fillna(pd.Timestamp.max.tz_localize("UTC")).astype("int64").to_numpy()
+        # Integers in the parsed resolution; NaT rows are ordered by `missing` first anyway.
+        instants = parsed.dt.tz_localize(None).to_numpy().astype(np.int64)
+        stamp = np.where(missing, 0, instants)
         sort = np.lexsort((position, order_key_length, stamp, missing))
     else:
         sort = np.lexsort((position, order_key_length))

@@ -33,7 +33,7 @@ from xml.sax.saxutils import quoteattr
 
 import pandas as pd
 
-from .align import AlignConfig, align_pair
+from .align import AlignConfig, Alignment, align_pair
 from .errors import ConfigError, InputError
 
 CATEGORIES = (
@@ -232,8 +232,18 @@ def detect_pair(
     b_text = read_text(corpus_dir / "src" / src)
     return [
         PanSpan(susp, src, al.a_start, al.a_end - al.a_start, al.b_start, al.b_end - al.b_start)
-        for al in align_pair(a_text, b_text, config)
+        for al in one_source_per_passage(align_pair(a_text, b_text, config))
     ]
+
+
+def one_source_per_passage(alignments: Sequence[Alignment]) -> list[Alignment]:
+    """PAN's convention: a suspicious passage has one source. When a source holds a passage
+    twice, the aligner reports both copies; keep the one with the most matched tokens."""
+    kept: list[Alignment] = []
+    for al in sorted(alignments, key=lambda al: (-al.matched_tokens, al.a_start, al.b_start)):
+        if not any(al.a_start < k.a_end and k.a_start < al.a_end for k in kept):
+            kept.append(al)
+    return sorted(kept, key=lambda al: (al.a_start, al.b_start))
 
 
 def _detect_many(

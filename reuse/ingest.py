@@ -104,6 +104,14 @@ class _Reader:
             )
             return
         doc_id = str(doc_id)
+        # JSON can escape a lone surrogate ("\ud800"); such a string cannot be written as UTF-8.
+        for name, value in (("id", doc_id), ("text", text)):
+            if _has_surrogate(value):
+                self.bad(
+                    origin, "invalid_unicode", f"the {name} field holds an unpaired surrogate "
+                    "(e.g. a lone \\ud800 escape), which is not valid Unicode"
+                )
+                return
         if doc_id in self.first_seen:
             raise InputError(
                 f"duplicate document id {doc_id!r}: first at {self.first_seen[doc_id]}, "
@@ -132,7 +140,9 @@ def decode_text(data: bytes, origin: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        # A column in characters: everything before the first invalid byte is valid UTF-8.
+        column = len(data[line_start : exc.start].decode("utf-8")) + 1
         raise InputError(
             f"{origin}: line {line}, column {column}: invalid UTF-8 "
             f"(byte 0x{data[exc.start]:02x})"
@@ -164,8 +174,6 @@ def _read_txt_folder(root: Path, reader: _Reader) -> None:
             text = decode_text(data, origin)
         except InputError as exc:
             reason = "invalid_utf16" if "UTF-16" in str(exc) else "invalid_utf8"
-            if reader.on_error == "raise":
-                raise
             reader.bad(origin, reason, str(exc).removeprefix(f"{origin}: "))
             continue
         reader.add(doc_id, text, {}, origin)
@@ -195,12 +203,14 @@ def _read_jsonl(path: Path, reader: _Reader) -> None:
         try:
             line = decode_text(raw, origin)
         except InputError as exc:
-            if reader.on_error == "raise":
-                raise InputError(f"{path}: line {line_number}: invalid UTF-8") from exc
-            reader.bad(origin, "invalid_utf8", "invalid UTF-8")
+            # decode_text counts lines inside this one record: keep only its column.
+            detail = str(exc).removeprefix(f"{origin}: line 1, ")
+            reason = "invalid_utf16" if "UTF-16" in detail else "invalid_utf8"
+            reader.bad(origin, reason, detail)
             continue
         try:
-            record = json.loads(line)
+            # Without its line break, so that an error at the end names a column of this line.
+            record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             reader.bad(origin, "malformed_json", f"malformed JSON ({exc.msg} at column {exc.colno})")
             continue
@@ -214,11 +224,20 @@ def _read_delimited(path: Path, reader: _Reader, delimiter: str) -> None:
     data = path.read_bytes()
     try:
         content = decode_text(data, str(path))
-    except InputError:
+    except InputError as exc:
         if reader.on_error == "raise":
-            raise
+            raise InputError(f"{exc} (use --on-error skip to skip such records)") from exc
         # Keep the bad bytes as lone surrogates so that only the rows holding them are skipped.
         content = data.decode("utf-8", "surrogateescape")
+    # The csv module refuses fields over 128 KiB by default; documents can be longer.
+    previous_limit = csv.field_size_limit(_MAX_RECORD_BYTES - 1)
+    try:
+        _read_rows(path, reader, content, delimiter)
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _read_rows(path: Path, reader: _Reader, content: str, delimiter: str) -> None:
     rows = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
         header = next(rows)
@@ -232,13 +251,15 @@ def _read_delimited(path: Path, reader: _Reader, delimiter: str) -> None:
                 "choose columns with --id-field and --text-field"
             )
     while True:
+        # A quoted field may span lines: name the record by the line it starts on.
+        first_line = rows.line_num + 1
         try:
             row = next(rows)
         except StopIteration:
             break
         except csv.Error as exc:
-            raise InputError(f"{path}: line {rows.line_num}: {exc}") from exc
-        origin = f"{path}:{rows.line_num}"
+            raise InputError(f"{path}: line {first_line}: {exc}") from exc
+        origin = f"{path}:{first_line}"
         if not row:
             continue
         if len(row) != len(header):
@@ -323,8 +344,14 @@ def read_corpus(
     if fmt == "txt" and source.is_dir():
         _read_txt_folder(source, reader)
     elif fmt == "txt":
-        text = decode_text(source.read_bytes(), str(source))
-        reader.add(source.name, text, {}, str(source))
+        try:
+            text = decode_text(source.read_bytes(), str(source))
+        except InputError as exc:
+            detail = str(exc).removeprefix(f"{source}: ")
+            reader.bad(str(source), "invalid_utf16" if "UTF-16" in detail else "invalid_utf8",
+                       detail)
+        else:
+            reader.add(source.name, text, {}, str(source))
     elif fmt == "jsonl":
         _read_jsonl(source, reader)
     elif fmt in ("csv", "tsv"):
@@ -363,7 +390,13 @@ def write_corpus(corpus: Corpus, keep: list[bool], destination: str | os.PathLik
         frame = pd.DataFrame(records, columns=_columns(corpus))
         frame.to_csv(target, index=False, sep="," if fmt == "csv" else "\t")
     else:
-        pd.DataFrame(records, columns=_columns(corpus)).to_parquet(target, index=False)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        # Column by column with pyarrow, not through pandas, so that an integer column with
+        # missing values stays integer instead of becoming float.
+        columns = {c: [record.get(c) for record in records] for c in _columns(corpus)}
+        pq.write_table(pa.Table.from_pydict(columns), target)
     return len(kept)
 
 

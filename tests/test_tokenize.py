@@ -303,10 +303,15 @@ def test_hashes_do_not_depend_on_pythonhashseed():
     assert outputs[0] == tokenize(text).hashes.tolist()
 
 
-@pytest.mark.parametrize("ch", ["\u0301", "\u1161", "ß", "ﬁ", "\U0001d400"])
-def test_classes_of_special_characters(ch):
-    assert char_class(ch) == WORD
-    assert char_class("東") == CHARACTER_TOKEN
-    assert char_class("’") == CONNECTOR
-    assert char_class("—") == SEPARATOR
-    assert char_class("\U0001f600") == SEPARATOR
+@pytest.mark.parametrize(
+    ("ch", "expected"),
+    [
+        ("a", WORD), ("\u0301", WORD), ("\u1161", WORD), ("ß", WORD), ("ﬁ", WORD),
+        ("\U0001d400", WORD), ("٣", WORD), ("東", CHARACTER_TOKEN), ("\u0e31", CHARACTER_TOKEN),
+        ("\U00020000", CHARACTER_TOKEN), ("’", CONNECTOR), ("'", CONNECTOR), ("—", SEPARATOR),
+        ("-", SEPARATOR), ("\U0001f600", SEPARATOR), ("\u200d", SEPARATOR), ("\x00", SEPARATOR),
+        ("。", SEPARATOR), (" ", SEPARATOR),
+    ],
+)
+def test_char_class(ch, expected):
+    assert char_class(ch) == expected

@@ -82,7 +82,11 @@ def read_table(folder: str | os.PathLike[str], name: str) -> pd.DataFrame:
     if filename.endswith(".csv"):
         return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(
             column_types=arrow_schema(name))).to_pandas()
-    return pd.read_json(path, lines=True, dtype=False)
+    # Through the documented schema, so that an empty table keeps its columns and an all-null
+    # column keeps its type, as with Parquet and CSV.
+    with open(path, encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    return pa.Table.from_pylist(records, schema=arrow_schema(name)).to_pandas()
 
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:

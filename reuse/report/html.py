@@ -1,0 +1,887 @@
+"""A run folder → the report people read: reuse matrix, heatmap and a self-contained HTML site.
+
+:func:`render_report` reads a complete run folder and writes into it:
+
+- ``matrix.csv``: the document × document reuse matrix (cell ``[i][j]`` is the share of
+  document *i*'s characters reused in document *j*; empty on the diagonal). Up to
+  ``max_csv_docs`` documents: all of them when there are that few, else the most reusing ones.
+- ``pair_reuse.<format>``: the sparse long-format table of every pair with an alignment, in the
+  run's table format, added to ``manifest.json``'s tables.
+- ``heatmap.png``: the matrix of the (at most ``max_matrix_docs``) most reusing documents,
+  ordered by hierarchical clustering so that blocks of mutual reuse sit together.
+- With ``group_by``: ``group_matrix.csv`` and ``group_heatmap.png``, the matrix aggregated by
+  that metadata field.
+- ``html/``: ``index.html`` (counts, the matrix, top pairs, near-duplicate clusters, passage
+  clusters), ``html/pairs/*.html`` (one page per document pair with an alignment or a
+  near-duplicate verdict), ``html/passages/*.html`` (one page per passage cluster) and
+  ``html/lists/*.html`` (paginated full lists). The site makes no network request: CSS and
+  JavaScript are inline, and a Content-Security-Policy allows only our own scripts, by hash.
+
+The document texts are not stored in a run folder: they are read again from the input named in
+the manifest, and the input's fingerprint must match the one recorded by the run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from ..errors import ConfigError, RunFolderError
+from ..ingest import Corpus, read_corpus
+from ..tokenize import Tokens, tokenize
+from . import tables
+from .matrix import NO_GROUP, cluster_order, most_reusing, pair_reuse, reuse_matrix
+
+HERE = Path(__file__).resolve().parent
+HTML_DIR = "html"
+PAGE_SIZE = 500
+MAX_OCCURRENCES_SHOWN = 1000
+MAX_MEMBERS_SHOWN = 20
+CONTEXT_CHARS = 60
+LONG_TEXT_CHARS = 200_000
+LONG_TEXT_CONTEXT = 2_000
+
+# Share thresholds of the heatmap colour levels h1..h8 (h0 is "no reuse").
+LEVELS = np.array([0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.80])
+LEVEL_LABELS = ["<5%", "5%", "10%", "20%", "30%", "45%", "60%", "≥80%"]
+
+
+def render_report(
+    run_dir: str | os.PathLike[str],
+    *,
+    group_by: str | None = None,
+    max_matrix_docs: int = 100,
+    top_pairs: int = 200,
+    max_csv_docs: int = 2000,
+) -> Path:
+    """Write the matrix, heatmap, pair table and HTML site of a run folder; returns index.html.
+
+    ``group_by`` names a metadata field (e.g. ``source``) to aggregate the matrix by.
+    ``max_matrix_docs`` caps the documents in the HTML matrix and heatmap (the most reusing are
+    shown, and the page says so); ``top_pairs`` is the number of pairs, passages and clusters
+    listed on the index (all of them are on paginated list pages); ``max_csv_docs`` caps the rows
+    and columns of ``matrix.csv`` (the ``pair_reuse`` table always covers every pair).
+    """
+    started = time.perf_counter()
+    for name, value, low in (("max_matrix_docs", max_matrix_docs, 2), ("top_pairs", top_pairs, 1),
+                             ("max_csv_docs", max_csv_docs, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(
+                f"The '{name}' parameter of render_report must be an int >= {low}. "
+                f"Got {value!r} instead."
+            )
+    folder = Path(run_dir)
+    manifest = tables.read_manifest(folder)
+    timings: dict[str, float] = {}
+    with _timed(timings, "read"):
+        corpus = reread_input(folder, manifest)
+        run = RunData.load(folder, manifest, corpus)
+        groups = run.group_series(group_by) if group_by is not None else None
+
+    with _timed(timings, "matrix"):
+        pairs, view, group_view, pair_table = write_matrices(
+            folder, run, groups, group_by, _table_format(manifest), max_csv_docs,
+            max_matrix_docs)
+    site = Site(folder, run, pairs, manifest, timings)
+    site.write(view, group_view, group_by, len(run.documents), max_matrix_docs, top_pairs,
+               pair_table, csv_note(len(run.documents), max_csv_docs))
+
+    manifest = dict(manifest)
+    manifest.pop("schema_version", None)
+    manifest["tables"] = {**manifest.get("tables", {}), "pair_reuse": pair_table}
+    manifest["report"] = {
+        "index": f"{HTML_DIR}/index.html", "matrix": "matrix.csv", "heatmap": "heatmap.png",
+        "group_by": group_by, "group_matrix": "group_matrix.csv" if groups is not None else None,
+        "max_matrix_docs": max_matrix_docs, "pair_pages": len(site.pair_pages),
+        "passage_pages": site.n_passage_pages,
+        "seconds": round(time.perf_counter() - started, 3),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+    tables.write_manifest(folder, manifest)
+    return folder / HTML_DIR / "index.html"
+
+
+def write_matrices(
+    folder: Path, run: RunData, groups: pd.Series | None, group_by: str | None, fmt: str,
+    max_csv_docs: int, max_matrix_docs: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, str]:
+    """Write the pair table, matrix.csv and the heatmaps; return what the site shows."""
+    pairs = pair_reuse(run.alignments, run.documents)
+    pair_table = tables.write_table(folder, "pair_reuse", pairs, fmt)
+    n_docs = len(run.documents)
+    csv_labels = None if n_docs <= max_csv_docs else most_reusing(pairs, max_csv_docs)
+    doc_matrix = reuse_matrix(run.alignments, run.documents, labels=csv_labels).dense
+    _write_csv(folder / "matrix.csv", doc_matrix)
+    view_labels = (run.documents["doc_id"].tolist() if n_docs <= max_matrix_docs
+                   else most_reusing(pairs, max_matrix_docs))
+    if csv_labels is None or set(view_labels) <= set(csv_labels):
+        view = doc_matrix.loc[view_labels, view_labels]
+    else:
+        view = reuse_matrix(run.alignments, run.documents, labels=view_labels).dense
+    order = cluster_order(view.to_numpy())
+    view = view.iloc[order, order]
+    write_heatmap(view, folder / "heatmap.png", "Reuse between documents")
+    group_view = None
+    if groups is not None:
+        group_view = reuse_matrix(run.alignments, run.documents, groups=groups).dense
+        _write_csv(folder / "group_matrix.csv", group_view)
+        write_heatmap(group_view, folder / "group_heatmap.png", f"Reuse by {group_by}")
+    return pairs, view, group_view, pair_table
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def csv_note(n_docs: int, max_csv_docs: int) -> str:
+    if n_docs <= max_csv_docs:
+        return ""
+    return (f"the {max_csv_docs} most reusing of {n_docs} documents; every pair is in the "
+            "pair_reuse table")
+
+
+def _table_format(manifest: dict[str, Any]) -> str:
+    name = manifest.get("tables", {}).get("documents", "documents.parquet")
+    return name.rsplit(".", 1)[-1] if name.rsplit(".", 1)[-1] in tables.FORMATS else "parquet"
+
+
+def reread_input(folder: Path, manifest: dict[str, Any]) -> Corpus:
+    """Read the run's input again and check that it is the input the run saw."""
+    spec = manifest.get("input") or {}
+    path = spec.get("path")
+    if not path:
+        raise RunFolderError(
+            f"{folder}: the manifest names no input path (the run was given an in-memory "
+            "corpus), and the report needs the document texts. Run it on a file or folder."
+        )
+    if not Path(path).exists():
+        raise RunFolderError(
+            f"{folder}: the run's input {path} no longer exists (relative paths are read from "
+            "the current directory). Run the report from where the run was started, or restore "
+            "the input."
+        )
+    on_error = "skip" if manifest.get("counts", {}).get("skipped", 0) > 0 else "raise"
+    corpus = read_corpus(path, id_field=spec.get("id_field", "id"),
+                         text_field=spec.get("text_field", "text"), on_error=on_error)
+    fingerprint = "sha256:" + corpus.fingerprint()
+    if spec.get("fingerprint") and fingerprint != spec["fingerprint"]:
+        raise RunFolderError(
+            f"{folder}: the input {path} changed since the run (fingerprint {fingerprint}, the "
+            f"run saw {spec['fingerprint']}). Run the pipeline again on the current input."
+        )
+    return corpus
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in tables.TABLES[name]})
+
+
+@dataclass
+class RunData:
+    """The tables of a run folder and the texts and metadata of its documents."""
+
+    documents: pd.DataFrame
+    near_duplicates: pd.DataFrame
+    clusters: pd.DataFrame
+    alignments: pd.DataFrame
+    passages: pd.DataFrame
+    skipped: pd.DataFrame
+    texts: dict[str, str]
+    metadata: dict[str, dict[str, Any]]
+    _tokens: dict[str, Tokens] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path, manifest: dict[str, Any], corpus: Corpus) -> RunData:
+        listed = manifest.get("tables", {})
+        if "documents" not in listed:
+            raise RunFolderError(f"{folder}: the run has no documents table; it cannot be reported")
+        frames = {name: tables.read_table(folder, name) if name in listed else _empty(name)
+                  for name in ("documents", "near_duplicates", "clusters", "alignments",
+                               "passages", "skipped")}
+        texts = dict(zip(corpus.ids, corpus.texts, strict=True))
+        missing = set(frames["documents"]["doc_id"]) - texts.keys()
+        if missing:
+            raise RunFolderError(
+                f"{folder}: {len(missing)} documents of the run are not in its input "
+                f"(e.g. {sorted(missing)[0]!r}). Run the pipeline again on the current input."
+            )
+        for name in ("alignments", "passages"):
+            frame = frames[name]
+            for column in [c for c in frame.columns if c.endswith(("start", "end", "tokens",
+                                                                    "n_docs", "passage_id"))]:
+                frame[column] = frame[column].astype(np.int64)
+        metadata = dict(zip(corpus.ids, corpus.metadata, strict=True))
+        return cls(**frames, texts=texts, metadata=metadata)
+
+    def tokens(self, doc_id: str) -> Tokens:
+        if doc_id not in self._tokens:
+            self._tokens[doc_id] = tokenize(self.texts[doc_id])
+        return self._tokens[doc_id]
+
+    def group_series(self, group_by: str) -> pd.Series:
+        values = {doc: meta.get(group_by) for doc, meta in self.metadata.items()}
+        if all(v is None for v in values.values()):
+            fields = sorted({k for meta in self.metadata.values() for k in meta})
+            raise ConfigError(
+                f"The 'group_by' field {group_by!r} is not in any document's metadata. "
+                f"Fields present: {', '.join(fields) if fields else 'none'}."
+            )
+        return pd.Series({doc: NO_GROUP if v is None else str(v) for doc, v in values.items()},
+                         dtype=object)
+
+
+def _write_csv(path: Path, matrix: pd.DataFrame) -> None:
+    """The labelled matrix as CSV: a ``doc_id`` column, then one column per label; shares
+    rounded to 6 decimals, the (not applicable) diagonal left empty."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    values = np.round(matrix.to_numpy(np.float64), 6)
+    labels = [str(x) for x in matrix.index]
+    columns = [pa.array(labels, type=pa.string())] + [
+        pa.array(values[:, j], type=pa.float64(), from_pandas=True) for j in range(len(labels))]
+    table = pa.Table.from_arrays(columns, names=["doc_id", *labels])
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        pa_csv.write_csv(table, temporary, pa_csv.WriteOptions(quoting_style="needed"))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
+    """A PNG heatmap of ``matrix`` (already ordered), labelled with ids when they fit."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(matrix)
+    side = float(min(24.0, max(6.0, 3.0 + 0.16 * n)))
+    figure, axes = plt.subplots(figsize=(side + 1.5, side), dpi=100)
+    try:
+        if n == 0:
+            axes.text(0.5, 0.5, "no document reuses another", ha="center", va="center")
+            axes.set_axis_off()
+        colours = matplotlib.colormaps["OrRd"].with_extremes(bad="#d9d9d9")
+        values = matrix.to_numpy(np.float64) if n else np.full((1, 1), np.nan)
+        image = axes.imshow(np.ma.masked_invalid(values),
+                            cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
+        if n <= 80:
+            labels = [_short(str(label), 28) for label in matrix.index]
+            axes.set_xticks(range(n), labels, rotation=90, fontsize=7)
+            axes.set_yticks(range(n), labels, fontsize=7)
+        else:
+            axes.set_xticks([])
+            axes.set_yticks([])
+        axes.set_xlabel("reused in (column)")
+        axes.set_ylabel("share of (row)")
+        axes.set_title(f"{title} ({n} × {n})")
+        figure.colorbar(image, ax=axes, fraction=0.04, label="share of the row's text")
+        figure.tight_layout()
+        temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
+        figure.savefig(temporary, format="png", metadata={"Software": None})
+        os.replace(temporary, path)
+    finally:
+        plt.close(figure)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- file names ---------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def slug(text: str, width: int = 40) -> str:
+    """A file-name-safe, readable fragment of an id: letters, digits, '_' and '-' only."""
+    return _UNSAFE.sub("-", text).strip("-_")[:width].strip("-_") or "doc"
+
+
+def pair_page_name(a_id: str, b_id: str) -> str:
+    """File name of a pair's page: readable slugs plus a hash of both ids, so ids that slug alike
+    (or contain '/', '..', or 300 characters) still get distinct names inside the site."""
+    digest = hashlib.sha256(f"{a_id}\x00{b_id}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{slug(a_id, 30)}__{slug(b_id, 30)}-{digest[:16]}.html"
+
+
+# --- the text of a pair page ---------------------------------------------------------------
+
+
+@dataclass
+class Mark:
+    start: int
+    end: int
+    css: str
+    title: str
+
+
+@dataclass
+class SideMarks:
+    passages: list[tuple[int, int, int]] = field(default_factory=list)  # (k, start, end)
+    marks: list[Mark] = field(default_factory=list)
+    points: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _quote(text: str, width: int = 80) -> str:
+    return "“" + _short(text, width) + "”"
+
+
+def compare_stretch(
+    text_a: str, text_b: str, tokens_a: Tokens, tokens_b: Tokens,
+    a_range: tuple[int, int], b_range: tuple[int, int], side_a: SideMarks, side_b: SideMarks,
+) -> None:
+    """Mark what differs inside an aligned stretch whose tokens are equal after normalization:
+    tokens whose raw text differs (case, apostrophes) and the punctuation between tokens
+    (``--`` against ``—``). Whitespace differences alone are not marked."""
+    (x, y), (u, v) = a_range, b_range
+    if text_a[x:y] == text_b[u:v]:
+        return
+    ia, ja = np.searchsorted(tokens_a.starts, x), np.searchsorted(tokens_a.ends, y, side="right")
+    ib, jb = np.searchsorted(tokens_b.starts, u), np.searchsorted(tokens_b.ends, v, side="right")
+    if ja - ia != jb - ib or ja <= ia:
+        return
+    sa, ea = tokens_a.starts[ia:ja].tolist(), tokens_a.ends[ia:ja].tolist()
+    sb, eb = tokens_b.starts[ib:jb].tolist(), tokens_b.ends[ib:jb].tolist()
+    for t in range(len(sa)):
+        word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
+        if word_a != word_b:
+            side_a.marks.append(Mark(sa[t], ea[t], "pun", f"B has {_quote(word_b)}"))
+            side_b.marks.append(Mark(sb[t], eb[t], "pun", f"A has {_quote(word_a)}"))
+        if t + 1 < len(sa):
+            gap_a, gap_b = text_a[ea[t]:sa[t + 1]], text_b[eb[t]:sb[t + 1]]
+            if gap_a != gap_b and _collapse(gap_a) != _collapse(gap_b):
+                if gap_a:
+                    side_a.marks.append(Mark(ea[t], sa[t + 1], "pun", f"B has {_quote(gap_b)}"))
+                else:
+                    side_a.points.append((ea[t], f"B has {_quote(gap_b)} here"))
+                if gap_b:
+                    side_b.marks.append(Mark(eb[t], sb[t + 1], "pun", f"A has {_quote(gap_a)}"))
+                else:
+                    side_b.points.append((eb[t], f"A has {_quote(gap_a)} here"))
+
+
+def mark_alignment(
+    k: int, row: dict[str, Any], text_a: str, text_b: str, tokens: tuple[Tokens, Tokens] | None,
+    side_a: SideMarks, side_b: SideMarks,
+) -> None:
+    """Add alignment ``k`` (already oriented A → B) and its word-level differences."""
+    side_a.passages.append((k, row["a_start"], row["a_end"]))
+    side_b.passages.append((k, row["b_start"], row["b_end"]))
+    edits = sorted(row["edits"], key=lambda e: (e[1], e[3]))
+    for op, a_start, a_end, b_start, b_end in edits:
+        if op == "replace":
+            side_a.marks.append(Mark(a_start, a_end, "sub", f"B has {_quote(text_b[b_start:b_end])}"))
+            side_b.marks.append(Mark(b_start, b_end, "sub", f"A has {_quote(text_a[a_start:a_end])}"))
+        elif op == "delete":
+            side_a.marks.append(Mark(a_start, a_end, "del", "not in B"))
+            side_b.points.append((b_start, f"A has {_quote(text_a[a_start:a_end])} here"))
+        elif op == "insert":
+            side_b.marks.append(Mark(b_start, b_end, "ins", "not in A"))
+            side_a.points.append((a_start, f"B has {_quote(text_b[b_start:b_end])} here"))
+    if tokens is None:
+        return
+    a_pos, b_pos = row["a_start"], row["b_start"]
+    for _op, a_start, a_end, b_start, b_end in [*edits, (None, row["a_end"], row["a_end"],
+                                                         row["b_end"], row["b_end"])]:
+        if a_start >= a_pos and b_start >= b_pos:
+            compare_stretch(text_a, text_b, tokens[0], tokens[1], (a_pos, a_start),
+                            (b_pos, b_start), side_a, side_b)
+        a_pos, b_pos = max(a_pos, a_end), max(b_pos, b_end)
+
+
+def render_text(text: str, side: SideMarks) -> Markup:
+    """The escaped text with passages as ``<mark data-p="k ...">`` runs and differences inside.
+
+    The text is cut at every passage and mark boundary; each run carries the passages covering
+    it in ``data-p`` (several when passages overlap), so the runs of passage ``k``, concatenated
+    in order, are exactly its span. Very long texts show only the surroundings of passages.
+    """
+    n = len(text)
+    opens: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+    closes: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+    for k, start, end in side.passages:
+        if end > start:
+            opens[start].append(("p", k))
+            closes[end].append(("p", k))
+    for mark in side.marks:
+        if mark.end > mark.start:
+            opens[mark.start].append(("m", mark))
+            closes[mark.end].append(("m", mark))
+    points: dict[int, list[str]] = defaultdict(list)
+    for position, title in side.points:
+        points[position].append(title)
+    visible = _visible_ranges(n, side.passages)
+    cuts = sorted({0, n, *opens, *closes, *points, *(c for r in visible for c in r)})
+    active_p: list[int] = []
+    active_m: list[Mark] = []
+    out: list[str] = []
+    previous = 0
+    for cut in cuts:
+        if cut > previous:
+            out.append(_run(text, previous, cut, active_p, active_m, visible))
+        for kind, item in closes.get(cut, ()):
+            (active_p if kind == "p" else active_m).remove(item)
+        for kind, item in opens.get(cut, ()):
+            (active_p if kind == "p" else active_m).append(item)
+        for title in points.get(cut, ()):
+            if active_p:
+                out.append(f'<span class="at" title="{html.escape(title)}"></span>')
+        previous = cut
+    return Markup("".join(out))
+
+
+def _visible_ranges(n: int, passages: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    if n <= LONG_TEXT_CHARS:
+        return [(0, n)]
+    ranges = sorted((max(0, s - LONG_TEXT_CONTEXT), min(n, e + LONG_TEXT_CONTEXT))
+                    for _, s, e in passages) or [(0, min(n, LONG_TEXT_CONTEXT))]
+    merged = [ranges[0]]
+    for start, end in ranges[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _run(text: str, start: int, end: int, active_p: list[int], active_m: list[Mark],
+         visible: list[tuple[int, int]]) -> str:
+    if not any(lo <= start and end <= hi for lo, hi in visible):
+        return f'<span class="muted">[… {end - start} characters not shown …]</span>'
+    body = html.escape(text[start:end])
+    if not active_p:
+        return body
+    ks = sorted(active_p)
+    css = f"p c{ks[0]}"
+    title = ""
+    if active_m:
+        mark = active_m[-1]
+        css += f" {mark.css}"
+        title = f' title="{html.escape(mark.title)}"'
+    return f'<mark class="{css}" data-p="{" ".join(map(str, ks))}"{title}>{body}</mark>'
+
+
+def passage_colours(count: int) -> Markup:
+    # golden-angle hues from yellow, so neighbouring passages differ and the first is yellow
+    rules = [f".c{k}{{background:hsl({(52 + k * 137.508) % 360:.1f},90%,78%)}}"
+             for k in range(count)]
+    return Markup("".join(rules))
+
+
+def oriented_alignments(rows: list[dict[str, Any]], a_id: str) -> list[dict[str, Any]]:
+    """The pair's alignments with ``a_id`` on the A side, sorted by position in A."""
+    out = []
+    for row in rows:
+        edits = json.loads(row["edits"]) if isinstance(row.get("edits"), str) and row["edits"] \
+            else []
+        row = dict(row)
+        if row["a_id"] != a_id:
+            swap = {"insert": "delete", "delete": "insert", "replace": "replace"}
+            row = {**row, "a_id": row["b_id"], "b_id": row["a_id"],
+                   "a_start": row["b_start"], "a_end": row["b_end"],
+                   "b_start": row["a_start"], "b_end": row["a_end"]}
+            edits = [[swap.get(op, op), bs, be, as_, ae] for op, as_, ae, bs, be in edits]
+        row["edits"] = edits
+        out.append(row)
+    return sorted(out, key=lambda r: (r["a_start"], r["b_start"], r["a_end"], r["b_end"]))
+
+
+def document_diff(text_a: str, text_b: str, tokens_a: Tokens, tokens_b: Tokens
+                  ) -> dict[str, Any] | None:
+    """A whole-document alignment for a near-duplicate pair without alignments in the run."""
+    from rapidfuzz.distance import Indel
+
+    if len(tokens_a) == 0 or len(tokens_b) == 0:
+        return None
+    opcodes = Indel.opcodes(tokens_a.hashes.tolist(), tokens_b.hashes.tolist())
+    equal = [op for op in opcodes if op.tag == "equal"]
+    if not equal:
+        return None
+    i_lo, i_hi, j_lo, j_hi = equal[0].src_start, equal[-1].src_end, equal[0].dest_start, \
+        equal[-1].dest_end
+    edits = []
+    for op in opcodes:
+        if op.tag == "equal" or op.src_start < i_lo or op.src_end > i_hi or op.dest_end > j_hi \
+                or op.dest_start < j_lo:
+            continue
+        a_s = int(tokens_a.starts[op.src_start]) if op.src_start < len(tokens_a) else len(text_a)
+        b_s = int(tokens_b.starts[op.dest_start]) if op.dest_start < len(tokens_b) else len(text_b)
+        a_e = int(tokens_a.ends[op.src_end - 1]) if op.src_end > op.src_start else a_s
+        b_e = int(tokens_b.ends[op.dest_end - 1]) if op.dest_end > op.dest_start else b_s
+        edits.append([op.tag, a_s, a_e, b_s, b_e])
+    matched = sum(op.src_end - op.src_start for op in equal)
+    return {"a_start": int(tokens_a.starts[i_lo]), "a_end": int(tokens_a.ends[i_hi - 1]),
+            "b_start": int(tokens_b.starts[j_lo]), "b_end": int(tokens_b.ends[j_hi - 1]),
+            "similarity": 2 * matched / (i_hi - i_lo + j_hi - j_lo), "method": "document diff",
+            "edits": edits, "passage_id": None}
+
+
+# --- the site ------------------------------------------------------------------------------
+
+
+@cache
+def _asset(name: str) -> str:
+    return (HERE / "static" / name).read_text(encoding="utf-8")
+
+
+def _script_hash(script: str) -> str:
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def content_security_policy(scripts: list[str]) -> str:
+    script_src = " ".join(_script_hash(s) for s in scripts) or "'none'"
+    return ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+            f"script-src {script_src}; base-uri 'none'; form-action 'none'")
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+
+
+def _level(share: float) -> int:
+    return int(np.searchsorted(LEVELS, share, side="right")) + 1
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+class Site:
+    """Renders the pages of the HTML site into ``RUN_DIR/html`` (built aside, swapped in)."""
+
+    def __init__(self, folder: Path, run: RunData, pairs: pd.DataFrame,
+                 manifest: dict[str, Any], timings: dict[str, float] | None = None) -> None:
+        self.timings = {} if timings is None else timings
+        self.folder = folder
+        self.run = run
+        self.pairs = pairs
+        self.manifest = manifest
+        self.env = _environment()
+        self.css = Markup(_asset("report.css"))
+        self.pair_pages: dict[tuple[str, str], str] = {}
+        self.n_passage_pages = 0
+        self.position = {d: i for i, d in enumerate(run.documents["doc_id"].tolist())}
+        self._passage_spans = self._passage_index()
+
+    # pages ---------------------------------------------------------------------------------
+
+    def page(self, template: str, target: Path, root: str, scripts: tuple[str, ...] = (),
+             **context: Any) -> None:
+        bodies = [_asset(s) for s in scripts]
+        text = self.env.get_template(template).render(
+            csp=content_security_policy(bodies), css=self.css, root=root,
+            scripts=[Markup(b) for b in bodies], **context)
+        target.write_text(text, encoding="utf-8")
+
+    def write(self, view: pd.DataFrame, group_view: pd.DataFrame | None, group_by: str | None,
+              n_docs: int, max_matrix_docs: int, top_pairs: int, pair_table: str,
+              matrix_csv_note: str) -> None:
+        final = self.folder / HTML_DIR
+        staging = self.folder / f".{HTML_DIR}.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        for sub in ("pairs", "passages", "lists"):
+            (staging / sub).mkdir(parents=True)
+        try:
+            self._name_pair_pages()
+            with _timed(self.timings, "pair_pages"):
+                self._write_pair_pages(staging)
+            with _timed(self.timings, "passage_pages"):
+                passage_rows = self._write_passage_pages(staging)
+            with _timed(self.timings, "index_and_lists"):
+                self._write_index(staging, passage_rows, view, group_view, group_by, n_docs,
+                                  max_matrix_docs, top_pairs, pair_table, matrix_csv_note)
+            old = self.folder / f".{HTML_DIR}.old-{os.getpid()}"
+            if final.exists():
+                final.rename(old)
+            staging.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _write_index(self, staging: Path, passage_rows: list[dict[str, Any]],
+                     view: pd.DataFrame, group_view: pd.DataFrame | None, group_by: str | None,
+                     n_docs: int, max_matrix_docs: int, top_pairs: int, pair_table: str,
+                     matrix_csv_note: str) -> None:
+        cluster_rows = self._cluster_rows()
+        pair_rows = self._pair_rows()
+        lists = {
+            "pairs": self._write_list(staging, "pairs", "All reusing pairs", pair_rows),
+            "passages": self._write_list(staging, "passages", "All passage clusters",
+                                         passage_rows),
+            "clusters": self._write_list(staging, "clusters", "All near-duplicate clusters",
+                                         cluster_rows),
+        }
+        matrix_note = "" if n_docs <= max_matrix_docs or len(view) == 0 else (
+            f"The corpus has {n_docs} documents; the matrix shows the {len(view)} most "
+            "reusing (largest summed shares). Every pair is in the pair table and the lists.")
+        self.page(
+            "index.html", staging / "index.html", "", ("sortable.js",),
+            title="Reuse report", counts=self._counts(), input=self._input(),
+            command=self.manifest.get("command", "run"),
+            version=self.manifest.get("reuse_version", ""),
+            skipped=self.run.skipped.head(50).to_dict("records"),
+            skipped_more=len(self.run.skipped) > 50, skipped_total=len(self.run.skipped),
+            matrix=self._grid(view, groups=False), matrix_note=matrix_note,
+            matrix_csv_note=matrix_csv_note, pair_table=pair_table,
+            legend=list(enumerate(["none", *LEVEL_LABELS])),
+            group_matrix=self._grid(group_view, groups=True) if group_view is not None
+            else None, group_by=group_by, group_csv="group_matrix.csv",
+            n_pairs=len(pair_rows), top_rows=pair_rows[:top_pairs],
+            pairs_list=lists["pairs"][0], pairs_pages=lists["pairs"][1],
+            n_clusters=len(cluster_rows), cluster_rows=cluster_rows[:top_pairs],
+            clusters_list=lists["clusters"][0],
+            n_passages=len(passage_rows), passage_rows=passage_rows[:top_pairs],
+            passages_list=lists["passages"][0],
+        )
+
+    def _counts(self) -> list[tuple[str, Any]]:
+        counts = dict(self.manifest.get("counts", {}))
+        rows = [(label, counts.pop(key)) for key, label in (
+            ("read", "Read"), ("compared", "Compared"), ("too_short", "Too short to compare"),
+            ("skipped", "Skipped (bad records)")) if key in counts]
+        rows += [(key.replace("_", " ").capitalize(), value) for key, value in counts.items()]
+        return rows
+
+    def _input(self) -> dict[str, Any]:
+        spec = self.manifest.get("input") or {}
+        return {"path": spec.get("path", ""), "format": spec.get("format", ""),
+                "fingerprint": spec.get("fingerprint", "")}
+
+    def _grid(self, matrix: pd.DataFrame, *, groups: bool) -> dict[str, Any]:
+        labels = [str(x) for x in matrix.index]
+        values = matrix.to_numpy(np.float64)
+        rows = []
+        for i, row_label in enumerate(labels):
+            cells: list[dict[str, Any] | None] = []
+            for j, col_label in enumerate(labels):
+                share = values[i, j]
+                if np.isnan(share) or (share <= 0 and not groups):
+                    cells.append(None)
+                    continue
+                title = f"{row_label} → {col_label}: {_pct(share)} of {row_label} is reused " \
+                        f"in {col_label}"
+                page = None if groups else self.pair_pages.get(self._key(row_label, col_label))
+                cells.append({"level": _level(share) if share > 0 else 0, "title": title,
+                              "page": f"pairs/{page}" if page else None,
+                              "text": f"{100 * share:.0f}"})
+            rows.append({"label": row_label, "cells": cells})
+        # few documents get big cells with their value written in; many get small plain ones
+        cell = max(16, min(44, 480 // max(1, len(labels))))
+        return {"labels": labels, "rows": rows, "groups": groups, "cell": cell,
+                "values": groups or len(labels) <= 20}
+
+    def _key(self, x: str, y: str) -> tuple[str, str]:
+        return (x, y) if self.position.get(x, 0) <= self.position.get(y, 0) else (y, x)
+
+    def _name_pair_pages(self) -> None:
+        keys = list(zip(self.pairs["a_id"], self.pairs["b_id"], strict=True))
+        nd = self.run.near_duplicates
+        keys += [self._key(a, b) for a, b in zip(nd["a_id"], nd["b_id"], strict=True)]
+        used: dict[str, tuple[str, str]] = {}
+        for key in keys:
+            if key in self.pair_pages:
+                continue
+            name = pair_page_name(*key)
+            if name in used:  # a 64-bit hash collision: fall back to the whole hash
+                digest = hashlib.sha256("\x00".join(key).encode("utf-8", "surrogatepass"))
+                name = f"pair-{digest.hexdigest()}.html"
+            used[name] = key
+            self.pair_pages[key] = name
+
+    def _pair_rows(self) -> list[dict[str, Any]]:
+        rows = self.pairs.to_dict("records")
+        for row in rows:
+            row["page"] = "pairs/" + self.pair_pages[(row["a_id"], row["b_id"])]
+        return rows
+
+    def _passage_index(self) -> dict[str, list[tuple[int, int, int]]]:
+        index: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        p = self.run.passages
+        for doc, start, end, pid in zip(p["doc_id"], p["start"], p["end"], p["passage_id"],
+                                        strict=True):
+            index[doc].append((int(start), int(end), int(pid)))
+        return index
+
+    def _passage_of(self, doc: str, start: int, end: int) -> int | None:
+        best, best_overlap = None, 0
+        for s, e, pid in self._passage_spans.get(doc, ()):
+            overlap = min(e, end) - max(s, start)
+            if overlap > best_overlap:
+                best, best_overlap = pid, overlap
+        return best
+
+    def _write_pair_pages(self, staging: Path) -> None:
+        al = self.run.alignments
+        if len(al):
+            first = np.where(
+                al["a_id"].map(self.position).to_numpy() <= al["b_id"].map(self.position)
+                .to_numpy(), al["a_id"], al["b_id"])
+            second = np.where(first == al["a_id"].to_numpy(), al["b_id"], al["a_id"])
+            groups = pd.DataFrame({"x": first, "y": second}).groupby(["x", "y"], sort=False).indices
+        else:
+            groups = {}
+        pair_stats = {(r["a_id"], r["b_id"]): r for r in self.pairs.to_dict("records")}
+        nd = self.run.near_duplicates
+        jaccard = {}
+        for a, b, est, exact in zip(nd["a_id"], nd["b_id"], nd["jaccard_estimate"], nd["jaccard"],
+                                    strict=True):
+            value = exact if exact is not None and not pd.isna(exact) else est
+            jaccard[self._key(a, b)] = f"{float(value):.3f}"
+        records = al.to_dict("records")
+        for key, name in self.pair_pages.items():
+            rows = [records[i] for i in groups[key]] if key in groups else []
+            self._write_pair_page(staging / "pairs" / name, key, rows, pair_stats.get(key),
+                                  jaccard.get(key))
+
+    def _write_pair_page(self, target: Path, key: tuple[str, str], rows: list[dict[str, Any]],
+                         stats: dict[str, Any] | None, near_duplicate: str | None) -> None:
+        a_id, b_id = key
+        text_a, text_b = self.run.texts[a_id], self.run.texts[b_id]
+        side_a, side_b = SideMarks(), SideMarks()
+        oriented = oriented_alignments(rows, a_id)
+        note = ""
+        if not oriented:
+            whole = document_diff(text_a, text_b, self.run.tokens(a_id), self.run.tokens(b_id))
+            if whole is not None:
+                oriented = [whole]
+                note = ("The run has no aligned passages for this near-duplicate pair; the "
+                        "highlight is a word diff of the two documents made for this page.")
+        for k, row in enumerate(oriented):
+            exact = text_a[row["a_start"]:row["a_end"]] == text_b[row["b_start"]:row["b_end"]]
+            tokens = None if exact else (self.run.tokens(a_id), self.run.tokens(b_id))
+            mark_alignment(k, row, text_a, text_b, tokens, side_a, side_b)
+            row["k"] = k
+            if "passage_id" not in row:
+                row["passage_id"] = self._passage_of(a_id, row["a_start"], row["a_end"])
+        stats = stats or {}
+        sides = []
+        for doc, text, side, letter in ((a_id, text_a, side_a, "a"), (b_id, text_b, side_b, "b")):
+            sides.append({
+                "id": doc, "n_chars": len(text), "html": render_text(text, side),
+                "reused_chars": stats.get(f"{letter}_reused_chars", 0),
+                "share": stats.get(f"{letter}_share", 0.0),
+                "metadata": [(k, _display(v)) for k, v in self.run.metadata[doc].items()],
+            })
+        self.page(
+            "pair.html", target, "../", ("pair.js",), title=f"{a_id} ↔ {b_id}",
+            a=sides[0], b=sides[1], passages=oriented, colours=passage_colours(len(oriented)),
+            similarity=stats.get("similarity"), matched_tokens=stats.get("matched_tokens"),
+            near_duplicate=near_duplicate, note=note,
+        )
+
+    def _write_passage_pages(self, staging: Path) -> list[dict[str, Any]]:
+        p = self.run.passages
+        if p.empty:
+            return []
+        by_passage: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for record in p.to_dict("records"):
+            by_passage[int(record["passage_id"])].append(record)
+        rows = []
+        for pid in sorted(by_passage):
+            records = sorted(by_passage[pid], key=lambda r: (self.position.get(r["doc_id"], 0),
+                                                              r["start"]))
+            source = next((r["doc_id"] for r in records if r["is_source"]), None)
+            text_rec = next((r for r in records if r["doc_id"] == source), records[0])
+            text = self.run.texts[text_rec["doc_id"]][text_rec["start"]:text_rec["end"]]
+            info = {
+                "passage_id": int(pid), "n_docs": int(records[0]["n_docs"]),
+                "boilerplate": bool(records[0]["boilerplate"]), "source": source,
+                "text_doc": text_rec["doc_id"], "text": text, "n_chars": len(text),
+                "n_occurrences": len(records), "snippet": _short(_collapse(text), 100),
+                "page": f"passages/{int(pid)}.html",
+            }
+            shown = []
+            for r in records[:MAX_OCCURRENCES_SHOWN]:
+                doc_text = self.run.texts[r["doc_id"]]
+                start, end = int(r["start"]), int(r["end"])
+                inside = doc_text[start:end]
+                if len(inside) > 160:
+                    inside = inside[:100] + " … " + inside[-50:]
+                page = None
+                if r["doc_id"] != text_rec["doc_id"]:
+                    name = self.pair_pages.get(self._key(r["doc_id"], text_rec["doc_id"]))
+                    page = f"pairs/{name}" if name else None
+                shown.append({
+                    "doc_id": r["doc_id"], "start": start, "end": end,
+                    "date": _display(self.run.metadata[r["doc_id"]].get("date", "")),
+                    "is_source": bool(r["is_source"]), "page": page,
+                    "before": doc_text[max(0, start - CONTEXT_CHARS):start], "inside": inside,
+                    "after": doc_text[end:end + CONTEXT_CHARS],
+                })
+            self.page("passage.html", staging / "passages" / f"{int(pid)}.html", "../",
+                      ("sortable.js",), title=f"Passage #{int(pid)}", p=info,
+                      occurrences=shown, more=len(records) > MAX_OCCURRENCES_SHOWN)
+            rows.append(info)
+        self.n_passage_pages = len(rows)
+        rows.sort(key=lambda r: (-r["n_docs"], -r["n_chars"], r["passage_id"]))
+        return rows
+
+    def _cluster_rows(self) -> list[dict[str, Any]]:
+        c = self.run.clusters
+        if c.empty:
+            return []
+        sizes = c.groupby("cluster_id")["doc_id"].transform("size")
+        multi = c[sizes > 1]
+        rows = []
+        for cid, members in multi.groupby("cluster_id", sort=True):
+            representative = str(members["representative_id"].iloc[0])
+            dropped = [d for d in members["doc_id"].tolist() if d != representative]
+            shown = []
+            for doc in dropped[:MAX_MEMBERS_SHOWN]:
+                name = self.pair_pages.get(self._key(representative, doc))
+                shown.append({"doc_id": doc, "page": f"pairs/{name}" if name else None})
+            rows.append({"cluster_id": int(cid), "size": len(members),
+                         "representative": representative, "members": shown,
+                         "more": max(0, len(dropped) - MAX_MEMBERS_SHOWN)})
+        rows.sort(key=lambda r: (-r["size"], r["cluster_id"]))
+        return rows
+
+    def _write_list(self, staging: Path, kind: str, title: str, rows: list[dict[str, Any]]
+                    ) -> tuple[str, int]:
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        for n in range(1, pages + 1):
+            chunk = rows[(n - 1) * PAGE_SIZE:n * PAGE_SIZE]
+            self.page("list.html", staging / "lists" / f"{kind}-{n}.html", "../",
+                      ("sortable.js",), title=title, kind=kind, rows=chunk, pages=pages,
+                      current=n, prefix=f"{kind}-", total=len(rows),
+                      first=(n - 1) * PAGE_SIZE + 1 if rows else 0,
+                      last=(n - 1) * PAGE_SIZE + len(chunk))
+        return f"lists/{kind}-1.html", pages

@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+import difflib
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reuse.align import AlignConfig, Alignment, align_pair, alignments_frame
+from reuse.errors import ConfigError
+from reuse.report.schema import TABLES
+from reuse.tokenize import tokenize
+
+LEXICAL = AlignConfig(paraphrase=False)
+
+
+def words(seed: int, count: int, prefix: str = "w") -> list[str]:
+    """Distinct-looking words, reproducible: no accidental shared n-grams between calls with
+    different prefixes."""
+    rng = random.Random(seed)
+    return [f"{prefix}{rng.randrange(10**6)}" for _ in range(count)]
+
+
+def planted(seed: int, passage_words: int = 60, edits: int = 0):
+    """Two documents with one shared passage; returns texts and the passage's spans."""
+    passage = words(seed, passage_words, "p")
+    copy = list(passage)
+    rng = random.Random(seed + 1)
+    for k in rng.sample(range(5, passage_words - 5), edits):
+        copy[k] = f"x{rng.randrange(10**6)}"
+    a_pre, a_post = " ".join(words(seed, 40, "a")), " ".join(words(seed, 30, "c"))
+    b_pre, b_post = " ".join(words(seed, 25, "b")), " ".join(words(seed, 50, "d"))
+    a_text = f"{a_pre}. {' '.join(passage)}. {a_post}"
+    b_text = f"{b_pre}, {' '.join(copy)}; {b_post}"
+    a_span = (len(a_pre) + 2, len(a_pre) + 2 + len(" ".join(passage)))
+    b_span = (len(b_pre) + 2, len(b_pre) + 2 + len(" ".join(copy)))
+    return a_text, b_text, a_span, b_span
+
+
+# ------------------------------------------------------------------------------ basic contract
+
+
+def test_exact_copy_has_exact_boundaries_and_no_edits():
+    a_text, b_text, a_span, b_span = planted(1)
+    [al] = align_pair(a_text, b_text)
+    assert (al.a_start, al.a_end) == a_span
+    assert (al.b_start, al.b_end) == b_span
+    assert (al.a_tokens, al.b_tokens, al.matched_tokens) == (60, 60, 60)
+    assert al.similarity == 1.0
+    assert al.method == "lexical"
+    assert al.edits == []
+
+
+def test_substitutions_give_one_alignment_with_replace_edits():
+    a_text, b_text, a_span, b_span = planted(2, passage_words=100, edits=3)
+    [al] = align_pair(a_text, b_text)
+    assert (al.a_start, al.a_end, al.b_start, al.b_end) == (*a_span, *b_span)
+    assert al.matched_tokens == 97
+    assert al.similarity == pytest.approx(0.97)
+    assert [e[0] for e in al.edits] == ["replace"] * 3
+    for _, a_s, a_e, b_s, b_e in al.edits:
+        assert a_text[a_s:a_e].startswith("p") and b_text[b_s:b_e].startswith("x")
+
+
+def test_insertion_and_deletion_are_edits_inside_one_passage():
+    passage = words(3, 80, "p")
+    inserted = [*passage[:30], "extra", "words", *passage[30:60], *passage[61:]]
+    a_text = " ".join(words(3, 20, "a")) + ". " + " ".join(passage) + ". " + "tail words here"
+    b_text = "head text. " + " ".join(inserted) + "."
+    [al] = align_pair(a_text, b_text)
+    ops = [e[0] for e in al.edits]
+    assert ops == ["insert", "delete"]
+    insert = al.edits[0]
+    assert insert[1] == insert[2]  # nothing on the a side
+    assert b_text[insert[3] : insert[4]] == "extra words"
+    delete = al.edits[1]
+    assert a_text[delete[1] : delete[2]] == passage[60]
+    assert delete[3] == delete[4]
+    assert al.matched_tokens == 79
+
+
+def test_dash_quote_case_and_whitespace_variants_align_completely():
+    base = (
+        "The committee — after a long debate — agreed that the “old bridge” must be repaired "
+        "before winter, and that the town's council would pay for the work in full, while the "
+        "province covers the cost of the new road to the harbour and the station."
+    )
+    variant = (
+        "THE committee -- after a long debate -- agreed that the \"old   bridge\" must be\n"
+        "repaired before winter , and that the town’s council would pay for the work in full,"
+        " while the province covers the cost of the new road to the harbour and the station ."
+    )
+    a_text = "Some other news first. " + base + " Sports follow."
+    b_text = "Weather: rain.\n\n" + variant + "\nAds."
+    [al] = align_pair(a_text, b_text)
+    assert a_text[al.a_start : al.a_end] == base[:-1]  # the final period is not a token
+    assert b_text[al.b_start : al.b_end] == variant[:-2]
+    assert al.similarity == 1.0 and al.edits == []
+
+
+def test_short_shared_phrase_is_not_reported():
+    phrase = "Collective Security Treaty Organization (CSTO) Secretary-General"
+    a_text = " ".join(words(4, 50, "a")) + f" {phrase} " + " ".join(words(4, 50, "c"))
+    b_text = " ".join(words(4, 50, "b")) + f" {phrase} " + " ".join(words(4, 50, "d"))
+    assert align_pair(a_text, b_text) == []
+
+
+def test_two_passages_give_two_alignments():
+    p1, p2 = words(5, 50, "p"), words(5, 50, "q")
+    a_text = " ".join(words(5, 30, "a") + p1 + words(5, 40, "c") + p2)
+    b_text = " ".join(p2 + words(5, 60, "b") + p1)
+    found = align_pair(a_text, b_text)
+    assert [(a_text[al.a_start : al.a_end], b_text[al.b_start : al.b_end]) for al in found] == [
+        (" ".join(p1), " ".join(p1)),
+        (" ".join(p2), " ".join(p2)),
+    ]
+
+
+def test_precomputed_tokens_give_the_same_result():
+    a_text, b_text, _, _ = planted(6, edits=2)
+    assert align_pair(a_text, b_text) == align_pair(
+        a_text, b_text, a_tokens=tokenize(a_text), b_tokens=tokenize(b_text)
+    )
+
+
+def test_empty_documents():
+    assert align_pair("", "anything at all") == []
+    assert align_pair("...", "!!!") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ngram", 0, r"The 'ngram' parameter of AlignConfig must be an int in \[1, 64\]. "
+                     r"Got 0 instead."),
+        ("min_density", 1.5, r"The 'min_density' parameter of AlignConfig must be a float in "
+                             r"\[0.0, 1.0\]. Got 1.5 instead."),
+        ("paraphrase", "yes", r"The 'paraphrase' parameter of AlignConfig must be a bool. "
+                              r"Got 'yes' instead."),
+    ],
+)
+def test_config_validation_messages(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        align_pair("a b c", "a b c", AlignConfig(**{field: value}))
+
+
+def test_alignments_frame_follows_the_schema():
+    a_text, b_text, _, _ = planted(7, edits=1)
+    [al] = align_pair(a_text, b_text)
+    frame = alignments_frame([("doc-a", "doc-b", al)])
+    assert list(frame.columns) == list(TABLES["alignments"])
+    row = frame.iloc[0]
+    assert (row.a_id, row.b_id, row.method) == ("doc-a", "doc-b", "lexical")
+    assert json.loads(row.edits) == [list(e) for e in al.edits]
+    assert str(frame.dtypes["a_start"]) == "int64"
+    assert alignments_frame([]).columns.tolist() == list(TABLES["alignments"])
+
+
+# --------------------------------------------------------------------- properties (Hypothesis)
+
+_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüßçøéñ", min_size=4, max_size=9)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prefix=st.text(max_size=80),
+    suffix=st.text(max_size=80),
+    other_prefix=st.text(max_size=80),
+    other_suffix=st.text(max_size=80),
+    passage=st.lists(_word, min_size=30, max_size=60, unique=True),
+)
+def test_planted_passage_is_found_and_spans_are_valid_slices(
+    prefix, suffix, other_prefix, other_suffix, passage
+):
+    body = " ".join(passage)
+    a_text = f"{prefix}\n{body}\n{suffix}"
+    b_text = f"{other_prefix}\n{body}\n{other_suffix}"
+    found = align_pair(a_text, b_text)
+    for al in found:
+        assert 0 <= al.a_start < al.a_end <= len(a_text)
+        assert 0 <= al.b_start < al.b_end <= len(b_text)
+        assert 0 <= al.matched_tokens <= min(al.a_tokens, al.b_tokens)
+        assert 0.0 <= al.similarity <= 1.0
+        for _, a_s, a_e, b_s, b_e in al.edits:
+            assert al.a_start <= a_s <= a_e <= al.a_end
+            assert al.b_start <= b_s <= b_e <= al.b_end
+    a_lo, b_lo = len(prefix) + 1, len(other_prefix) + 1
+    covering = [
+        al for al in found
+        if al.a_start <= a_lo and al.a_end >= a_lo + len(body)
+        and al.b_start <= b_lo and al.b_end >= b_lo + len(body)
+    ]
+    assert len(covering) == 1
+
+
+def _lcs(a: list[int], b: list[int]) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        previous_diagonal = 0
+        for j, y in enumerate(b, 1):
+            previous_diagonal, row[j] = row[j], (
+                previous_diagonal + 1 if x == y else max(row[j], row[j - 1])
+            )
+    return row[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_differential_against_difflib_on_small_token_sequences(data):
+    """A planted copy with a few edits, among filler from a disjoint vocabulary: the alignment
+    spans exactly what difflib's matching blocks span, and matched_tokens is the LCS length."""
+    n = data.draw(st.integers(30, 60))
+    passage = [f"p{k}" for k in data.draw(st.lists(st.integers(0, 10**6), min_size=n,
+                                                    max_size=n, unique=True))]
+    copy = list(passage)
+    for k in data.draw(st.lists(st.integers(6, n - 7), max_size=2, unique=True)):
+        copy[k] = "zz" + copy[k]
+    a_words = [f"a{k}" for k in range(data.draw(st.integers(0, 30)))] + passage + ["tail"]
+    b_words = ["head"] + copy + [f"b{k}" for k in range(data.draw(st.integers(0, 30)))]
+    a_text, b_text = " ".join(a_words), " ".join(b_words)
+    [al] = align_pair(a_text, b_text, LEXICAL)
+    blocks = [m for m in difflib.SequenceMatcher(None, a_words, b_words, autojunk=False)
+              .get_matching_blocks() if m.size]
+    first, last = blocks[0], blocks[-1]
+    a_tokens, b_tokens = tokenize(a_text), tokenize(b_text)
+    assert al.a_start == a_tokens.starts[first.a]
+    assert al.a_end == a_tokens.ends[last.a + last.size - 1]
+    assert al.b_start == b_tokens.starts[first.b]
+    assert al.b_end == b_tokens.ends[last.b + last.size - 1]
+    a_hashes = a_tokens.hashes[first.a : last.a + last.size].tolist()
+    b_hashes = b_tokens.hashes[first.b : last.b + last.size].tolist()
+    assert al.matched_tokens == _lcs(a_hashes, b_hashes) == sum(m.size for m in blocks)
+
+
+# ------------------------------------------------------------------------------- seeds corpus
+
+_PARAGRAPH_FIRST = "The regional security organization was initially formed in 1992"
+_PARAGRAPH_LAST = "General Assembly"
+
+
+def _seeds(seeds_dir: Path) -> dict[str, str]:
+    return {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))}
+
+
+def _paragraph(text: str) -> tuple[int, int]:
+    start = text.index(_PARAGRAPH_FIRST)
+    return start, text.index(_PARAGRAPH_LAST, start) + len(_PARAGRAPH_LAST)
+
+
+@pytest.mark.parametrize(("a", "b"), [("000", "002"), ("000", "003"), ("001", "002"),
+                                      ("001", "003"), ("002", "003")])
+def test_seeds_background_paragraph_has_exact_boundaries(seeds_dir, a, b):
+    texts = _seeds(seeds_dir)
+    lexical = [al for al in align_pair(texts[a], texts[b]) if al.method == "lexical"]
+    assert [(al.a_start, al.a_end, al.b_start, al.b_end) for al in lexical] == [
+        (*_paragraph(texts[a]), *_paragraph(texts[b]))
+    ]
+
+
+def test_seeds_000_001_also_cover_the_tashkent_lead_in(seeds_dir):
+    texts = _seeds(seeds_dir)
+    [al] = align_pair(texts["000"], texts["001"])
+    a_text, b_text = texts["000"], texts["001"]
+    assert a_text[al.a_start :].startswith("was initially set up in 1992 at a meeting in Tashkent")
+    assert b_text[al.b_start :].startswith("was initially set up in 1992 in a meeting in Tashkent")
+    assert al.a_end == _paragraph(a_text)[1] and al.b_end == _paragraph(b_text)[1]
+    assert al.a_start < _paragraph(a_text)[0] and al.b_start < _paragraph(b_text)[0]
+    # The paragraph's dashes differ ("--" and "—") without costing a match.
+    assert al.matched_tokens == al.b_tokens - 1  # "at a meeting" / "in a meeting"
+
+
+def test_seeds_004_shares_no_passage(seeds_dir):
+    texts = _seeds(seeds_dir)
+    for other in ("000", "001", "002", "003"):
+        assert align_pair(texts["004"], texts[other]) == []
+        assert align_pair(texts[other], texts["004"]) == []
+
+
+def test_alignment_type_documents_its_offsets():
+    assert "half-open code-point offsets into the raw text" in (Alignment.__doc__ or "")
