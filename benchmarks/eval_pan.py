@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=None)
     parser.add_argument("--skip", type=int, default=0, help="start at this pair of each category")
+    parser.add_argument("--categories", nargs="+", default=None)
     parser.add_argument("--no-paraphrase", action="store_true")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override an AlignConfig field, e.g. --set max_gap=30")
@@ -52,7 +53,7 @@ def main() -> None:
         overrides[name] = kind(value)
     config = AlignConfig(**overrides)
     start = time.perf_counter()
-    table = evaluate_pan(args.corpus, args.out, config, n_jobs=args.jobs, sample=args.sample,
+    table = evaluate_pan(args.corpus, args.out, config, args.categories, n_jobs=args.jobs, sample=args.sample,
                          skip=args.skip)
     wall = time.perf_counter() - start
     shown = table[["recall", "precision", "granularity", "plagdet", "cases", "detections",

@@ -48,6 +48,26 @@ def optimal_bands(
     return best
 
 
+def recall_bands(threshold: float, num_perm: int, min_recall: float = 0.99) -> tuple[int, int]:
+    """``(bands, rows)`` whose S-curve reaches ``min_recall`` at ``threshold``, with the smallest
+    false-positive area among those; used when candidates are verified exactly, where a missed
+    pair is lost for good and an extra candidate only costs one exact check."""
+    if not 0.0 < threshold <= 1.0:
+        raise ConfigError(
+            f"The 'threshold' parameter of recall_bands must be a float in (0, 1]. "
+            f"Got {threshold!r} instead."
+        )
+    best, best_area = (num_perm, 1), float("inf")
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if 1 - (1 - threshold**rows) ** bands < min_recall:
+            continue
+        area, _ = quad(lambda s, b=bands, r=rows: 1 - (1 - s**r) ** b, 0.0, threshold)
+        if area < best_area:
+            best, best_area = (bands, rows), area
+    return best
+
+
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """A ``(bands, items)`` array of 64-bit keys: band ``i`` folds columns ``[i*rows, (i+1)*rows)``."""
     if bands * rows > signatures.shape[1]:
@@ -159,9 +179,17 @@ def candidate_pairs(
     false_negative_weight: float = 0.5,
     max_bucket: int = 1000,
     order: np.ndarray | None = None,
+    recall_first: bool = False,
 ) -> Collisions:
-    """Document pairs whose signatures collide in at least one LSH band at ``threshold``."""
-    bands, rows = optimal_bands(
-        float(threshold), signatures.shape[1], false_positive_weight, false_negative_weight
-    )
+    """Document pairs whose signatures collide in at least one LSH band at ``threshold``.
+
+    Bands and rows come from :func:`optimal_bands` (as datasketch picks them), or with
+    ``recall_first`` from :func:`recall_bands`.
+    """
+    if recall_first:
+        bands, rows = recall_bands(float(threshold), signatures.shape[1])
+    else:
+        bands, rows = optimal_bands(
+            float(threshold), signatures.shape[1], false_positive_weight, false_negative_weight
+        )
     return collide(band_keys(signatures, bands, rows), max_bucket=max_bucket, order=order)

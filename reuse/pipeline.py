@@ -214,6 +214,7 @@ def _near_duplicates(
             false_positive_weight=config.dedup.false_positive_weight,
             false_negative_weight=config.dedup.false_negative_weight,
             order=priority[compared_idx],
+            recall_first=verify == "exact",
         )
         left, right = compared_idx[collisions.left], compared_idx[collisions.right]
     with timings.stage("verify"):

@@ -228,7 +228,7 @@ def _token_spans(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         nxt[-1] = SEPARATOR
         nxt[:-1] = classes[1:]
     # An apostrophe joins two word characters, and is a separator anywhere else.
-    word = (classes == WORD) | ((classes == CONNECTOR) & (prev == WORD))
+    word = (classes == WORD) | ((classes == CONNECTOR) & (prev == WORD) & (nxt == WORD))
     char_token = classes == CHARACTER_TOKEN
     word_prev = np.zeros(n, dtype=bool)
     word_next = np.zeros(n, dtype=bool)
