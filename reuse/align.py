@@ -371,6 +371,8 @@ class _SentenceModel:
     a_weights: object  # sparse (sentences x terms) tf-idf, not normalized
     b_weights: object
     seeds: np.ndarray  # (S, 2): similar (a_sentence, b_sentence) pairs
+    cosine: np.ndarray  # (a sentences, b sentences)
+    dice: np.ndarray
 
 
 def _weights(stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, idf: np.ndarray):
@@ -414,7 +416,9 @@ def _sentence_model(
     sizes = np.asarray(a_bin.sum(axis=1)).ravel()[:, None] + np.asarray(b_bin.sum(axis=1)).ravel()
     dice = np.divide(2 * common, sizes, out=np.zeros_like(common), where=sizes > 0)
     ai, bi = np.nonzero((cosine > config.sentence_cosine) & (dice > config.sentence_dice))
-    return _SentenceModel(a_bounds, b_bounds, a_weights, b_weights, np.stack([ai, bi], axis=1))
+    return _SentenceModel(
+        a_bounds, b_bounds, a_weights, b_weights, np.stack([ai, bi], axis=1), cosine, dice
+    )
 
 
 def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> float:
@@ -426,6 +430,8 @@ def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> fl
 
 
 _SUMMARY_SHARE = 0.5
+_SUMMARY_EXPLAINED = float(__import__("os").environ.get("SUMEXP", "0.5"))
+_SUMMARY_SEED = float(__import__("os").environ.get("SUMSEED", "0.33"))
 _EDGE_SIMILARITY = 0.0
 _MAX_IMBALANCE = 3.0
 _LONE_SEED_MARGIN = 0.2
@@ -492,6 +498,11 @@ def _validated_clusters(
     return found
 
 
+def _summary_seeds(model: _SentenceModel) -> np.ndarray:
+    ai, bi = np.nonzero((model.cosine > _SUMMARY_SEED) & (model.dice > _SUMMARY_SEED))
+    return np.stack([ai, bi], axis=1)
+
+
 def _to_tokens(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     return (int(model.a_bounds[box[0]]), int(model.a_bounds[box[1]]),
             int(model.b_bounds[box[2]]), int(model.b_bounds[box[3]]))
@@ -514,12 +525,20 @@ def _paraphrase_boxes(
     # it overlaps.
     summaries = [
         (_to_tokens(model, box), sim)
-        for box, sim in _validated_clusters(model, model.seeds, gap, config.summary_gap, config)
+        for box, sim in _validated_clusters(
+            model, _summary_seeds(model), gap, config.summary_gap, config
+        )
     ]
     summaries = [
         (box, sim) for box, sim in summaries
         if box[3] - box[2] >= config.summary_ratio * (box[1] - box[0])
         and box[3] - box[2] >= _SUMMARY_SHARE * len(b_tokens)
+    ]
+    # A summary candidate that normal passages already explain is a loose match, not a summary.
+    summaries = [
+        (box, sim) for box, sim in summaries
+        if sum(max(0, min(box[1], other[1]) - max(box[0], other[0])) for other, _ in scored)
+        < _SUMMARY_EXPLAINED * (box[1] - box[0])
     ]
     if summaries:
         scored = [

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, ReuseError
 
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".tsv", ".parquet")
 ON_ERROR_CHOICES = ("raise", "skip")
@@ -341,6 +341,15 @@ def read_corpus(
     fmt = detect_format(source)
     corpus = Corpus(input_format=fmt, id_field=id_field, text_field=text_field)
     reader = _Reader(corpus, on_error)
+    try:
+        _read_source(source, fmt, reader)
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else source
+        raise InputError(f"{where}: cannot read ({exc.strerror or exc})") from exc
+    return corpus
+
+
+def _read_source(source: Path, fmt: str, reader: _Reader) -> None:
     if fmt == "txt" and source.is_dir():
         _read_txt_folder(source, reader)
     elif fmt == "txt":
@@ -358,12 +367,20 @@ def read_corpus(
         _read_delimited(source, reader, "," if fmt == "csv" else "\t")
     else:
         _read_parquet(source, reader)
-    return corpus
 
 
 def write_corpus(corpus: Corpus, keep: list[bool], destination: str | os.PathLike[str]) -> int:
     """Write the kept documents in the corpus's input format; returns how many were written."""
-    target = Path(destination)
+    try:
+        return _write_corpus(corpus, keep, Path(destination))
+    except OSError as exc:
+        raise ReuseError(
+            f"{destination}: cannot write the kept documents ({exc.strerror or exc}); "
+            "choose another --write-kept path"
+        ) from exc
+
+
+def _write_corpus(corpus: Corpus, keep: list[bool], target: Path) -> int:
     kept = [i for i, k in enumerate(keep) if k]
     fmt = corpus.input_format
     if fmt == "txt":

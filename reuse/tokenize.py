@@ -90,6 +90,28 @@ def _power_table() -> np.ndarray:
     return powers
 
 
+# Powers M**p and M**-p (M is odd, so invertible modulo 2**64) for every position p of a batch,
+# grown on demand up to _POSITION_POWERS_MAX entries (16 MB each); longer batches use offsets.
+_POSITION_POWERS_MAX = 1 << 21
+_position_powers: tuple[np.ndarray, np.ndarray] = (np.ones(0, np.uint64), np.ones(0, np.uint64))
+
+
+def _powers_for_positions(n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    global _position_powers
+    if n > _POSITION_POWERS_MAX:
+        return None
+    if len(_position_powers[0]) < n:
+        size = max(1 << 12, 1 << (n - 1).bit_length())
+        tables = []
+        for base in (int(_MULTIPLIER), pow(int(_MULTIPLIER), -1, 1 << 64)):
+            powers = np.full(size, base, dtype=np.uint64)
+            powers[0] = 1
+            np.multiply.accumulate(powers, out=powers)  # wraps modulo 2**64
+            tables.append(powers)
+        _position_powers = (tables[0], tables[1])
+    return _position_powers
+
+
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64)."""
     x = x ^ (x >> np.uint64(30))
@@ -161,6 +183,18 @@ def _tables(strip_diacritics: bool) -> _Tables:
     return _Tables(classes, normalized, complex_)
 
 
+@functools.cache
+def _ascii_tables(strip_diacritics: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per ASCII code: its class, and its hash term base (normalized code point + 1, or 0 for a
+    separator). None if some ASCII character needs more than that (it never does today)."""
+    tables = _tables(strip_diacritics)
+    classes = tables.char_class[:128].copy()
+    if tables.complex[:128].any() or (classes == CHARACTER_TOKEN).any():
+        return None
+    base = np.where(classes == SEPARATOR, 0, tables.normalized[:128].astype(np.uint64) + 1)
+    return classes, base.astype(np.uint64)
+
+
 @dataclass(frozen=True)
 class Tokens:
     """Tokens of one document.
@@ -200,6 +234,11 @@ class TokenBatch:
 
 def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarray, ...]:
     tables = _tables(strip_diacritics)
+    if codepoints.dtype == np.uint8 or (len(codepoints) and int(codepoints.max()) < _BMP):
+        # All in the tables (always so for ASCII): plain lookups, no astral fix-up.
+        return (
+            tables.char_class[codepoints], tables.normalized[codepoints], tables.complex[codepoints]
+        )
     in_bmp = codepoints < _BMP
     index = np.where(in_bmp, codepoints, 0)
     classes = tables.char_class[index]
@@ -217,26 +256,60 @@ def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarra
     return classes, normalized, complex_
 
 
-def _token_spans(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (global code-point offsets) of every token, from the character classes."""
+def _token_layout(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end (global code-point offsets) of every token, and which characters are in one."""
     n = len(classes)
-    prev = np.empty(n, dtype=np.uint8)
-    nxt = np.empty(n, dtype=np.uint8)
-    if n:
-        prev[0] = SEPARATOR
-        prev[1:] = classes[:-1]
-        nxt[-1] = SEPARATOR
-        nxt[:-1] = classes[1:]
+    word = classes == WORD
     # An apostrophe joins two word characters, and is a separator anywhere else.
-    word = (classes == WORD) | ((classes == CONNECTOR) & (prev == WORD) & (nxt == WORD))
+    connector = classes == CONNECTOR
+    if n > 2 and connector.any():
+        word[1:-1] |= connector[1:-1] & word[:-2] & word[2:]
     char_token = classes == CHARACTER_TOKEN
+    if not char_token.any():
+        edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), word
     word_prev = np.zeros(n, dtype=bool)
     word_next = np.zeros(n, dtype=bool)
     word_prev[1:] = word[:-1]
     word_next[:-1] = word[1:]
     starts = np.flatnonzero(char_token | (word & ~word_prev))
     ends = np.flatnonzero(char_token | (word & ~word_next)) + 1
+    return starts, ends, word | char_token
+
+
+def _token_spans(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (global code-point offsets) of every token, from the character classes."""
+    starts, ends, _ = _token_layout(classes)
     return starts, ends
+
+
+def _token_sums(base: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``sum(base[s + k] * M**(k mod 1024))`` over each token's characters, modulo 2**64.
+
+    ``base`` is zero outside tokens. For tokens of at most 1024 characters the sum equals
+    ``M**-s * sum(base[p] * M**p)`` over the token's positions ``p``: one multiply per character
+    by a precomputed power, one ``reduceat``, and one multiply per token, with no per-character
+    offset arrays. Longer tokens, and batches beyond the power tables, use the offsets.
+    """
+    powers = _powers_for_positions(len(base))
+    if powers is None:
+        return _token_sums_by_offset(base, starts, lengths)
+    terms = base * powers[0][: len(base)]
+    sums = np.add.reduceat(terms, starts)
+    sums *= powers[1][starts]
+    long = np.flatnonzero(lengths > _POW_MASK + 1)
+    if len(long):
+        sums[long] = _token_sums_by_offset(base, starts[long], lengths[long])
+    return sums
+
+
+def _token_sums_by_offset(base: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The same sums, computed with each character's offset in its token."""
+    first = np.zeros(len(starts), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=first[1:])
+    offset = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(first, lengths)
+    terms = base[np.repeat(starts, lengths) + offset] * _power_table()[offset & _POW_MASK]
+    return np.add.reduceat(terms, first)
 
 
 def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> TokenBatch:
@@ -246,29 +319,35 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> Toke
     np.cumsum(lengths, out=doc_starts[1:])
     # A NUL between documents is a separator, so no token crosses a document boundary.
     joined = "\x00".join(texts)
-    codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    classes, normalized, complex_ = _classify(codepoints, strip_diacritics)
-    g_starts, g_ends = _token_spans(classes)
+    ascii_tables = _ascii_tables(strip_diacritics) if joined.isascii() else None
+    complex_ = None
+    if ascii_tables is not None:
+        codepoints = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        classes = ascii_tables[0].take(codepoints)
+        g_starts, g_ends, in_token = _token_layout(classes)
+        base = ascii_tables[1].take(codepoints)
+        if "'" in joined:  # an apostrophe outside a word is a separator: no term
+            base *= in_token
+    else:
+        codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        classes, normalized, complex_ = _classify(codepoints, strip_diacritics)
+        g_starts, g_ends, in_token = _token_layout(classes)
+        base = normalized.astype(np.uint64)
+        base += np.uint64(1)
+        base *= in_token
 
     token_lengths = g_ends - g_starts
     hashes = np.empty(len(g_starts), dtype=np.uint64)
     if len(g_starts):
-        first_char = np.zeros(len(g_starts), dtype=np.int64)
-        np.cumsum(token_lengths[:-1], out=first_char[1:])
-        offset_in_token = np.arange(int(token_lengths.sum()), dtype=np.int64) - np.repeat(
-            first_char, token_lengths
-        )
-        char_pos = np.repeat(g_starts, token_lengths) + offset_in_token
-        terms = (normalized[char_pos].astype(np.uint64) + np.uint64(1)) * _power_table()[
-            offset_in_token & _POW_MASK
-        ]
-        sums = np.add.reduceat(terms, first_char)
+        sums = _token_sums(base, g_starts, token_lengths)
         sums ^= token_lengths.astype(np.uint64) * _LENGTH_SALT
         hashes = _mix64(sums)
-        slow = np.flatnonzero(np.logical_or.reduceat(complex_[char_pos], first_char))
-        for t in slow:
-            token = joined[g_starts[t]:g_ends[t]]
-            hashes[t] = token_hash_reference(normalize_token(token, strip_diacritics))
+        if complex_ is not None and complex_.any():
+            inside = np.flatnonzero(complex_ & in_token)
+            slow = np.unique(np.searchsorted(g_starts, inside, side="right") - 1)
+            for t in slow.tolist():
+                token = joined[g_starts[t]:g_ends[t]]
+                hashes[t] = token_hash_reference(normalize_token(token, strip_diacritics))
 
     # Each separating NUL shifts later documents by one code point in the joined string.
     doc_of_token = np.searchsorted(doc_starts[1:] + np.arange(len(texts)), g_starts, side="right")

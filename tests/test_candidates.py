@@ -16,6 +16,7 @@ from reuse.candidates import (
     candidate_pairs,
     collide,
     optimal_bands,
+    recall_bands,
 )
 from reuse.errors import ConfigError
 
@@ -182,3 +183,20 @@ def test_candidate_pairs_finds_identical_signatures():
     signatures[41, :60] = signatures[7, :60]
     collisions = candidate_pairs(signatures, 0.8)
     assert _pairs(collisions) == [(3, 30), (7, 41)]
+
+
+@pytest.mark.parametrize(("threshold", "num_perm"), [(0.5, 128), (0.8, 128), (0.9, 64)])
+def test_recall_bands_reach_the_recall_at_the_threshold(threshold, num_perm):
+    bands, rows = recall_bands(threshold, num_perm)
+    assert bands * rows <= num_perm
+    assert 1 - (1 - threshold**rows) ** bands >= 0.99
+    # More recall than datasketch's balanced choice, which is the point of the option.
+    b, r = optimal_bands(threshold, num_perm)
+    assert 1 - (1 - threshold**rows) ** bands >= 1 - (1 - threshold**r) ** b
+
+
+def test_recall_bands_rejects_zero_threshold():
+    with pytest.raises(
+        ConfigError, match=r"The 'threshold' parameter of recall_bands must be a float in \(0, 1\]"
+    ):
+        recall_bands(0.0, 16)

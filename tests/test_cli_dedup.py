@@ -276,3 +276,22 @@ def test_summary_counts_skipped_and_too_short(corpus_jsonl, tmp_path):
     assert [rows[label.strip()] for label in SUMMARY_LABELS[:-1]] == [
         "62", "60", "1", "1", "7", "7", "54", "7",
     ]
+
+
+def test_unwritable_out_and_write_kept_are_reuse_errors(seeds_dir, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = _run(str(seeds_dir), "--out", str(blocker / "run"))
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"reuse: error: {blocker / 'run'}: cannot create the run folder (Not a directory); "
+        "choose another --out\n"
+    )
+    result = _run(str(seeds_dir), "--out", str(tmp_path / "run"), "--write-kept",
+                  str(blocker / "kept"), "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"reuse: error: {blocker / 'kept'}: cannot write the kept documents (Not a directory); "
+        "choose another --write-kept path\n"
+    )
+    assert not (tmp_path / "run" / "manifest.json").exists()

@@ -419,3 +419,15 @@ def test_invalid_utf8_column_counts_characters_not_bytes(tmp_path):
     path.write_bytes("première ligne\nça été".encode() + b"\xff rest")
     with pytest.raises(InputError, match=r"accents\.txt: line 2, column 7: invalid UTF-8 \(byte"):
         read_corpus(path)
+
+
+def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("text", encoding="utf-8")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'a.txt'}: cannot read "
+                                                    "(Permission denied)")):
+        read_corpus(tmp_path)

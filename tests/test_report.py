@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -9,11 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from report_fixture import XSS_ID, build_run_folder, sample_jsonl
 
 from reuse import pipeline
 from reuse.errors import ConfigError, RunFolderError
+from reuse.report import highlight
 from reuse.report import html as report_html
+from reuse.report.highlight import Mark, SideMarks, render_text
 from reuse.report.html import pair_page_name, render_report, slug
 from reuse.report.tables import read_manifest, read_table
 
@@ -285,3 +290,45 @@ def test_a_run_with_skipped_records_and_no_reuse_renders(tmp_path):
     matrix = pd.read_csv(folder / "matrix.csv", index_col="doc_id")
     assert list(matrix.index) == ["a", "b", "c"]
     assert matrix.fillna(0).to_numpy().sum() == 0.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet='ab <>&"\'—\n', min_size=1, max_size=60), st.data())
+def test_rendered_text_reads_back_as_the_text_and_each_passage_as_its_span(text, data):
+    n = len(text)
+    spans = data.draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=4))
+    marks = data.draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=4))
+    side = SideMarks(
+        passages=[(k, min(s, e), max(s, e)) for k, (s, e) in enumerate(spans)],
+        marks=[Mark(min(s, e), max(s, e), "sub", "x") for s, e in marks],
+        points=[(s, "here") for s, _ in marks],
+    )
+    body = str(render_text(text, side))
+    wrapped = f'<div class="text" data-side="a">{body}</div>'
+    parser = SideSpans()
+    parser.feed(wrapped)
+    plain = re.sub(r"<[^>]+>", "", body)
+    assert html.unescape(plain) == text
+    for k, start, end in side.passages:
+        assert parser.spans["a"].get(k, "") == text[start:end]
+
+
+def test_a_very_long_text_shows_only_the_surroundings_of_its_passages(monkeypatch):
+    monkeypatch.setattr(highlight, "LONG_TEXT_CHARS", 100)
+    monkeypatch.setattr(highlight, "LONG_TEXT_CONTEXT", 10)
+    text = "".join(chr(ord("a") + i % 26) for i in range(1000))
+    body = str(render_text(text, SideMarks(passages=[(0, 500, 520)])))
+    assert body.count("characters not shown") == 2
+    assert "[… 490 characters not shown …]" in body
+    assert "[… 470 characters not shown …]" in body
+    assert f'<mark class="p c0" data-p="0">{text[500:520]}</mark>' in body
+
+
+def test_group_matrix_above_the_cap_shows_the_most_reusing_groups(tmp_path, sample):
+    _, _, source = sample
+    folder = build_run_folder(source, tmp_path / "run")
+    render_report(folder, group_by="date", max_matrix_docs=3)
+    index = (folder / "html" / "index.html").read_text(encoding="utf-8")
+    assert "There are 6 groups; the matrix shows the 3 most reusing." in index
+    groups = pd.read_csv(folder / "group_matrix.csv", index_col="doc_id")
+    assert len(groups) == 6

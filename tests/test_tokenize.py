@@ -315,3 +315,32 @@ def test_hashes_do_not_depend_on_pythonhashseed():
 )
 def test_char_class(ch, expected):
     assert char_class(ch) == expected
+
+
+@pytest.mark.parametrize("strip", [False, True])
+def test_long_tokens_match_reference(strip):
+    # The hash cycles its position powers every 1024 characters: tokens around that length.
+    texts = [
+        "a" * 1023, "b" * 1024, "c" * 1025, "x" * 3000 + "é" + "y" * 50,
+        "Straße" * 400, "don't" * 300, " ".join(["z" * 2050, "東" * 3, "w" * 1100 + "\u0301"]),
+    ]
+    batch = tokenize_batch(texts, strip)
+    for d, text in enumerate(texts):
+        _assert_same_tokens(batch.doc(d), tokenize_reference(text, strip))
+        _assert_same_tokens(tokenize(text, strip), tokenize_reference(text, strip))
+
+
+@pytest.mark.parametrize("alphabet", ["ascii", "unicode"])
+def test_batches_longer_than_two_million_characters(alphabet):
+    rng = np.random.default_rng(8)
+    letters = list("abcdefghij'") if alphabet == "ascii" else list("abcdéfghïj'ß東\u0301")
+    words = ["".join(rng.choice(letters, size=int(rng.integers(1, 9)))) for _ in range(5000)]
+    texts = [
+        " ".join(rng.choice(words, size=14_000)) for _ in range(30)
+    ]  # about 2.5 million characters in one batch
+    assert sum(map(len, texts)) > 1 << 21
+    batch = tokenize_batch(texts)
+    for d in range(len(texts)):
+        _assert_same_tokens(batch.doc(d), tokenize(texts[d]))
+    for d in (0, 29):
+        _assert_same_tokens(batch.doc(d), tokenize_reference(texts[d]))

@@ -32,8 +32,13 @@ def table_filename(name: str, fmt: str) -> str:
 def start_run_folder(path: str | os.PathLike[str]) -> Path:
     """Create the run folder and remove any old manifest, so the folder reads as incomplete."""
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MANIFEST).unlink(missing_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / MANIFEST).unlink(missing_ok=True)
+    except OSError as exc:
+        raise RunFolderError(
+            f"{folder}: cannot create the run folder ({exc.strerror or exc}); choose another --out"
+        ) from exc
     return folder
 
 

@@ -1,0 +1,242 @@
+"""The two texts of a pair page: reused passages and the differences inside them, as HTML.
+
+Each alignment ``k`` becomes a run of ``<mark data-p="k">`` elements in both texts (several
+passages on one run when spans overlap), so concatenating the runs of ``k`` in order gives
+exactly ``text[start:end]``. Inside a passage the alignment's edit script marks substituted,
+deleted and inserted words, and between aligned tokens the raw text is compared so that
+punctuation, case and apostrophe differences (``--`` against ``—``) show too. All text is
+escaped here; the result is safe to insert into a page as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup
+
+from ..tokenize import Tokens
+
+LONG_TEXT_CHARS = 200_000
+LONG_TEXT_CONTEXT = 2_000
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass
+class Mark:
+    start: int
+    end: int
+    css: str
+    title: str
+
+
+@dataclass
+class SideMarks:
+    passages: list[tuple[int, int, int]] = field(default_factory=list)  # (k, start, end)
+    marks: list[Mark] = field(default_factory=list)
+    points: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _quote(text: str, width: int = 80) -> str:
+    return "“" + _short(text, width) + "”"
+
+
+def compare_stretch(
+    text_a: str, text_b: str, tokens_a: Tokens, tokens_b: Tokens,
+    a_range: tuple[int, int], b_range: tuple[int, int], side_a: SideMarks, side_b: SideMarks,
+) -> None:
+    """Mark what differs inside an aligned stretch whose tokens are equal after normalization:
+    tokens whose raw text differs (case, apostrophes) and the punctuation between tokens
+    (``--`` against ``—``). Whitespace differences alone are not marked."""
+    (x, y), (u, v) = a_range, b_range
+    if text_a[x:y] == text_b[u:v]:
+        return
+    ia, ja = np.searchsorted(tokens_a.starts, x), np.searchsorted(tokens_a.ends, y, side="right")
+    ib, jb = np.searchsorted(tokens_b.starts, u), np.searchsorted(tokens_b.ends, v, side="right")
+    if ja - ia != jb - ib or ja <= ia:
+        return
+    sa, ea = tokens_a.starts[ia:ja].tolist(), tokens_a.ends[ia:ja].tolist()
+    sb, eb = tokens_b.starts[ib:jb].tolist(), tokens_b.ends[ib:jb].tolist()
+    for t in range(len(sa)):
+        word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
+        if word_a != word_b:
+            side_a.marks.append(Mark(sa[t], ea[t], "pun", f"B has {_quote(word_b)}"))
+            side_b.marks.append(Mark(sb[t], eb[t], "pun", f"A has {_quote(word_a)}"))
+        if t + 1 < len(sa):
+            gap_a, gap_b = text_a[ea[t]:sa[t + 1]], text_b[eb[t]:sb[t + 1]]
+            if gap_a != gap_b and _collapse(gap_a) != _collapse(gap_b):
+                if gap_a:
+                    side_a.marks.append(Mark(ea[t], sa[t + 1], "pun", f"B has {_quote(gap_b)}"))
+                else:
+                    side_a.points.append((ea[t], f"B has {_quote(gap_b)} here"))
+                if gap_b:
+                    side_b.marks.append(Mark(eb[t], sb[t + 1], "pun", f"A has {_quote(gap_a)}"))
+                else:
+                    side_b.points.append((eb[t], f"A has {_quote(gap_a)} here"))
+
+
+def mark_alignment(
+    k: int, row: dict[str, Any], text_a: str, text_b: str, tokens: tuple[Tokens, Tokens] | None,
+    side_a: SideMarks, side_b: SideMarks,
+) -> None:
+    """Add alignment ``k`` (already oriented A → B) and its word-level differences."""
+    side_a.passages.append((k, row["a_start"], row["a_end"]))
+    side_b.passages.append((k, row["b_start"], row["b_end"]))
+    edits = sorted(row["edits"], key=lambda e: (e[1], e[3]))
+    for op, a_start, a_end, b_start, b_end in edits:
+        if op == "replace":
+            side_a.marks.append(Mark(a_start, a_end, "sub", f"B has {_quote(text_b[b_start:b_end])}"))
+            side_b.marks.append(Mark(b_start, b_end, "sub", f"A has {_quote(text_a[a_start:a_end])}"))
+        elif op == "delete":
+            side_a.marks.append(Mark(a_start, a_end, "del", "not in B"))
+            side_b.points.append((b_start, f"A has {_quote(text_a[a_start:a_end])} here"))
+        elif op == "insert":
+            side_b.marks.append(Mark(b_start, b_end, "ins", "not in A"))
+            side_a.points.append((a_start, f"B has {_quote(text_b[b_start:b_end])} here"))
+    if tokens is None:
+        return
+    a_pos, b_pos = row["a_start"], row["b_start"]
+    for _op, a_start, a_end, b_start, b_end in [*edits, (None, row["a_end"], row["a_end"],
+                                                         row["b_end"], row["b_end"])]:
+        if a_start >= a_pos and b_start >= b_pos:
+            compare_stretch(text_a, text_b, tokens[0], tokens[1], (a_pos, a_start),
+                            (b_pos, b_start), side_a, side_b)
+        a_pos, b_pos = max(a_pos, a_end), max(b_pos, b_end)
+
+
+def render_text(text: str, side: SideMarks) -> Markup:
+    """The escaped text with passages as ``<mark data-p="k ...">`` runs and differences inside.
+
+    The text is cut at every passage and mark boundary; each run carries the passages covering
+    it in ``data-p`` (several when passages overlap), so the runs of passage ``k``, concatenated
+    in order, are exactly its span. Very long texts show only the surroundings of passages.
+    """
+    n = len(text)
+    opens: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+    closes: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+    for k, start, end in side.passages:
+        if end > start:
+            opens[start].append(("p", k))
+            closes[end].append(("p", k))
+    for mark in side.marks:
+        if mark.end > mark.start:
+            opens[mark.start].append(("m", mark))
+            closes[mark.end].append(("m", mark))
+    points: dict[int, list[str]] = defaultdict(list)
+    for position, title in side.points:
+        points[position].append(title)
+    visible = visible_ranges(n, side.passages)
+    cuts = sorted({0, n, *opens, *closes, *points, *(c for r in visible for c in r)})
+    active_p: list[int] = []
+    active_m: list[Mark] = []
+    out: list[str] = []
+    previous = 0
+    for cut in cuts:
+        if cut > previous:
+            out.append(_run(text, previous, cut, active_p, active_m, visible))
+        for kind, item in closes.get(cut, ()):
+            (active_p if kind == "p" else active_m).remove(item)
+        for kind, item in opens.get(cut, ()):
+            (active_p if kind == "p" else active_m).append(item)
+        for title in points.get(cut, ()):
+            if active_p:
+                out.append(f'<span class="at" title="{html.escape(title)}"></span>')
+        previous = cut
+    return Markup("".join(out))
+
+
+def visible_ranges(n: int, passages: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    if n <= LONG_TEXT_CHARS:
+        return [(0, n)]
+    ranges = sorted((max(0, s - LONG_TEXT_CONTEXT), min(n, e + LONG_TEXT_CONTEXT))
+                    for _, s, e in passages) or [(0, min(n, LONG_TEXT_CONTEXT))]
+    merged = [ranges[0]]
+    for start, end in ranges[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _run(text: str, start: int, end: int, active_p: list[int], active_m: list[Mark],
+         visible: list[tuple[int, int]]) -> str:
+    if not any(lo <= start and end <= hi for lo, hi in visible):
+        return f'<span class="muted">[… {end - start} characters not shown …]</span>'
+    body = html.escape(text[start:end])
+    if not active_p:
+        return body
+    ks = sorted(active_p)
+    css = f"p c{ks[0]}"
+    title = ""
+    if active_m:
+        mark = active_m[-1]
+        css += f" {mark.css}"
+        title = f' title="{html.escape(mark.title)}"'
+    return f'<mark class="{css}" data-p="{" ".join(map(str, ks))}"{title}>{body}</mark>'
+
+
+def passage_colours(count: int) -> Markup:
+    # golden-angle hues from yellow, so neighbouring passages differ and the first is yellow
+    rules = [f".c{k}{{background:hsl({(52 + k * 137.508) % 360:.1f},90%,78%)}}"
+             for k in range(count)]
+    return Markup("".join(rules))
+
+
+def oriented_alignments(rows: list[dict[str, Any]], a_id: str) -> list[dict[str, Any]]:
+    """The pair's alignments with ``a_id`` on the A side, sorted by position in A."""
+    out = []
+    for row in rows:
+        edits = json.loads(row["edits"]) if isinstance(row.get("edits"), str) and row["edits"] \
+            else []
+        row = dict(row)
+        if row["a_id"] != a_id:
+            swap = {"insert": "delete", "delete": "insert", "replace": "replace"}
+            row = {**row, "a_id": row["b_id"], "b_id": row["a_id"],
+                   "a_start": row["b_start"], "a_end": row["b_end"],
+                   "b_start": row["a_start"], "b_end": row["a_end"]}
+            edits = [[swap.get(op, op), bs, be, as_, ae] for op, as_, ae, bs, be in edits]
+        row["edits"] = edits
+        out.append(row)
+    return sorted(out, key=lambda r: (r["a_start"], r["b_start"], r["a_end"], r["b_end"]))
+
+
+def document_diff(text_a: str, text_b: str, tokens_a: Tokens, tokens_b: Tokens
+                  ) -> dict[str, Any] | None:
+    """A whole-document alignment for a near-duplicate pair without alignments in the run."""
+    from rapidfuzz.distance import Indel
+
+    if len(tokens_a) == 0 or len(tokens_b) == 0:
+        return None
+    opcodes = Indel.opcodes(tokens_a.hashes.tolist(), tokens_b.hashes.tolist())
+    equal = [op for op in opcodes if op.tag == "equal"]
+    if not equal:
+        return None
+    i_lo, i_hi, j_lo, j_hi = equal[0].src_start, equal[-1].src_end, equal[0].dest_start, \
+        equal[-1].dest_end
+    edits = []
+    for op in opcodes:
+        if op.tag == "equal" or op.src_start < i_lo or op.src_end > i_hi or op.dest_end > j_hi \
+                or op.dest_start < j_lo:
+            continue
+        a_s = int(tokens_a.starts[op.src_start]) if op.src_start < len(tokens_a) else len(text_a)
+        b_s = int(tokens_b.starts[op.dest_start]) if op.dest_start < len(tokens_b) else len(text_b)
+        a_e = int(tokens_a.ends[op.src_end - 1]) if op.src_end > op.src_start else a_s
+        b_e = int(tokens_b.ends[op.dest_end - 1]) if op.dest_end > op.dest_start else b_s
+        edits.append([op.tag, a_s, a_e, b_s, b_e])
+    matched = sum(op.src_end - op.src_start for op in equal)
+    return {"a_start": int(tokens_a.starts[i_lo]), "a_end": int(tokens_a.ends[i_hi - 1]),
+            "b_start": int(tokens_b.starts[j_lo]), "b_end": int(tokens_b.ends[j_hi - 1]),
+            "similarity": 2 * matched / (i_hi - i_lo + j_hi - j_lo), "method": "document diff",
+            "edits": edits, "passage_id": None}
