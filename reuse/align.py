@@ -430,7 +430,7 @@ def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> fl
 
 
 _SUMMARY_SHARE = 0.5
-_SUMMARY_EXPLAINED = float(__import__("os").environ.get("SUMEXP", "0.5"))
+_SUMMARY_EXPLAINED = float(__import__("os").environ.get("SUMEXP", "1.0"))
 _SUMMARY_SEED = float(__import__("os").environ.get("SUMSEED", "0.33"))
 _EDGE_SIMILARITY = 0.0
 _MAX_IMBALANCE = 3.0
@@ -534,11 +534,12 @@ def _paraphrase_boxes(
         if box[3] - box[2] >= config.summary_ratio * (box[1] - box[0])
         and box[3] - box[2] >= _SUMMARY_SHARE * len(b_tokens)
     ]
-    # A summary candidate that normal passages already explain is a loose match, not a summary.
+    # A summary is as similar to its whole source as any part of it is to a part of the source;
+    # a candidate less similar than the normal passages it overlaps is a loose match.
     summaries = [
         (box, sim) for box, sim in summaries
-        if sum(max(0, min(box[1], other[1]) - max(box[0], other[0])) for other, _ in scored)
-        < _SUMMARY_EXPLAINED * (box[1] - box[0])
+        if all(sim >= _SUMMARY_EXPLAINED * other_sim for other, other_sim in scored
+               if _overlaps_in_a(box, other))
     ]
     if summaries:
         scored = [

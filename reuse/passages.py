@@ -49,6 +49,13 @@ def _segments(spans: list[tuple[int, int]], min_chars: int) -> list[tuple[int, i
     return [(s, e) for s, e in merged]
 
 
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    piece = text[start:end]
+    if not piece.strip():
+        return start, end
+    return start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
+
+
 def _segment_at(segments: list[tuple[int, int]], starts: np.ndarray, position: float) -> int:
     k = int(np.searchsorted(starts, position, side="right")) - 1
     return max(0, min(k, len(segments) - 1))
@@ -62,8 +69,13 @@ def passage_clusters(
     boilerplate_docs: int = 20,
     boilerplate_share: float = 0.5,
     min_chars: int = 40,
+    texts: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The ``passages`` table (see reuse.report.schema) from the ``alignments`` table."""
+    """The ``passages`` table (see reuse.report.schema) from the ``alignments`` table.
+
+    With ``texts``, occurrences are trimmed of the whitespace that a cut between two spans can
+    leave at their ends.
+    """
     if alignments.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             PASSAGE_COLUMNS, ["int64", "object", "int64", "int64", "int64", "bool", "bool"],
@@ -137,6 +149,14 @@ def passage_clusters(
         dated = frame.dropna(subset=["date"]).sort_values(["passage_id", "date", "doc", "start"])
         source_rows = dated.groupby("passage_id").head(1).index
         frame.loc[source_rows, "is_source"] = True
+    if texts is not None:
+        trimmed = [
+            _strip_span(texts[d], s, e)
+            for d, s, e in zip(frame["doc"].tolist(), frame["start"].tolist(),
+                               frame["end"].tolist(), strict=True)
+        ]
+        frame["start"] = np.array([s for s, _ in trimmed], dtype=np.int64)
+        frame["end"] = np.array([e for _, e in trimmed], dtype=np.int64)
     frame["doc_id"] = np.asarray(doc_ids, dtype=object)[frame["doc"].to_numpy()]
     frame = frame.sort_values(["passage_id", "doc", "start"])
     return frame[PASSAGE_COLUMNS].reset_index(drop=True)

@@ -364,6 +364,7 @@ def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: PassageConfi
     return passage_clusters(
         alignments, corpus.ids, dates=_dates(corpus),
         boilerplate_docs=config.boilerplate_docs, boilerplate_share=config.boilerplate_share,
+        texts=corpus.texts,
     )
 
 

@@ -12,7 +12,8 @@ candidate pair, carrying the token positions of the first and last shared finger
 documents (the seeds). A fingerprint found in more than ``max_bucket`` documents (boilerplate,
 or a very common phrase) is not expanded into all its pairs: each of its documents is paired
 with the bucket's first document only, and the fingerprint is counted as capped. Each document
-keeps at most ``max_pairs_per_doc`` partners, those with the most shared fingerprints.
+nominates at most ``max_pairs_per_doc`` partners, those with the most shared fingerprints,
+so there are at most ``documents * max_pairs_per_doc`` candidate pairs.
 """
 
 from __future__ import annotations
@@ -186,17 +187,20 @@ def _bounded(a, b, count, a_first, a_last, b_first, b_last, config: PassageConfi
     a_first, a_last, b_first, b_last = a_first[keep], a_last[keep], b_first[keep], b_last[keep]
     if len(a) == 0:
         return a, b, count, a_first, a_last, b_first, b_last
-    # Keep each document's strongest partners: a pair survives if it ranks within the limit for
-    # at least one of its two documents.
+    # Each document nominates its max_pairs_per_doc strongest partners; a pair survives when
+    # either of its documents nominates it, so there are at most documents * limit pairs.
     limit = config.max_pairs_per_doc
+    pair_index = np.arange(len(a))
+    owner = np.concatenate((a, b))
+    nominee = np.concatenate((pair_index, pair_index))
+    strength = np.concatenate((count, count))
+    order = np.lexsort((nominee, -strength, owner))
+    sorted_owner = owner[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sorted_owner[1:] != sorted_owner[:-1]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    rank = np.arange(len(order)) - group_start
     survive = np.zeros(len(a), dtype=bool)
-    for side in (a, b):
-        order = np.lexsort((np.arange(len(a)), -count, side))
-        sorted_side = side[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = sorted_side[1:] != sorted_side[:-1]
-        group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
-        rank = np.arange(len(order)) - group_start
-        survive[order[rank < limit]] = True
+    survive[nominee[order[rank < limit]]] = True
     order = np.lexsort((b[survive], a[survive]))
     return tuple(x[survive][order] for x in (a, b, count, a_first, a_last, b_first, b_last))

@@ -1,0 +1,120 @@
+"""Passage windows: winnowing fingerprints and candidate pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reuse.config import PassageConfig
+from reuse.errors import ConfigError
+from reuse.shingle import shingle_batch
+from reuse.tokenize import _mix64, tokenize_batch
+from reuse.windows import Fingerprints, passage_candidates, window_fingerprints
+
+
+def reference_fingerprints(shingles, bounds, window, seed):
+    """Plain-Python winnowing: the minimum (leftmost on ties) of every window, deduplicated."""
+    salt = int(_mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0])
+    out = []
+    for d in range(len(bounds) - 1):
+        values = [int(_mix64(np.array([int(x) ^ salt], dtype=np.uint64))[0])
+                  for x in shingles[bounds[d] : bounds[d + 1]]]
+        if not values:
+            continue
+        width = min(window, len(values))
+        chosen = []
+        for start in range(len(values) - width + 1):
+            part = values[start : start + width]
+            position = start + part.index(min(part))
+            if not chosen or chosen[-1] != position:
+                chosen.append(position)
+        out += [(values[p], d, p) for p in sorted(set(chosen))]
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 40), min_size=1, max_size=6),
+    window=st.integers(1, 12),
+    seed=st.integers(0, 2**32 - 1),
+    data=st.data(),
+)
+def test_window_fingerprints_match_the_reference(sizes, window, seed, data):
+    total = sum(sizes)
+    shingles = np.array(
+        data.draw(st.lists(st.integers(0, 2**64 - 1), min_size=total, max_size=total)),
+        dtype=np.uint64,
+    )
+    bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    fast = window_fingerprints(shingles, bounds, window, seed)
+    got = sorted(zip(fast.hashes.tolist(), fast.docs.tolist(), fast.positions.tolist(), strict=True))
+    assert got == sorted(reference_fingerprints(shingles, bounds, window, seed))
+
+
+def _fingerprints(texts, config):
+    tokens = tokenize_batch(texts)
+    shingles, bounds = shingle_batch(tokens, config.ngram)
+    return window_fingerprints(shingles, bounds, config.window, config.seed)
+
+
+def _words(rng, n):
+    return " ".join(f"w{int(x)}" for x in rng.integers(0, 50_000, size=n))
+
+
+def test_a_planted_edited_passage_makes_one_candidate_with_seeds():
+    rng = np.random.default_rng(3)
+    passage = _words(rng, 60).split()
+    edited = passage.copy()
+    edited[30] = "changed"
+    a = _words(rng, 200) + " " + " ".join(passage) + " " + _words(rng, 100)
+    b = _words(rng, 50) + " " + " ".join(edited) + " " + _words(rng, 300)
+    c = _words(rng, 400)
+    config = PassageConfig()
+    found = passage_candidates(_fingerprints([a, b, c], config), config)
+    assert found.a.tolist() == [0] and found.b.tolist() == [1]
+    assert found.shared[0] >= config.min_shared
+    # Seeds point into the planted passage in both documents (token positions).
+    assert 200 <= found.a_first[0] <= found.a_last[0] < 260
+    assert 50 <= found.b_first[0] <= found.b_last[0] < 110
+
+
+def test_common_fingerprints_are_capped_to_a_star_and_counted():
+    rng = np.random.default_rng(5)
+    boilerplate = _words(rng, 40)
+    texts = [_words(rng, 100) + " " + boilerplate for _ in range(30)]
+    config = PassageConfig(max_bucket=10)
+    found = passage_candidates(_fingerprints(texts, config), config)
+    assert found.capped_fingerprints > 0
+    assert found.capped_docs.tolist() == list(range(30))
+    # A star around one anchor, not all 435 pairs.
+    assert len(found) == 29
+    assert set(found.a.tolist()) == {0}
+
+
+def test_each_document_keeps_a_bounded_number_of_partners():
+    rng = np.random.default_rng(9)
+    shared = _words(rng, 60)
+    texts = [_words(rng, 50) + " " + shared for _ in range(12)]
+    config = PassageConfig(max_pairs_per_doc=3)
+    found = passage_candidates(_fingerprints(texts, config), config)
+    partners = np.bincount(np.concatenate((found.a, found.b)), minlength=12)
+    # A pair survives when it is among the top 3 of either document.
+    assert 0 < len(found) <= 12 * 3
+    assert partners.min() >= 1
+
+
+def test_passage_config_validation_names_the_parameter():
+    with pytest.raises(ConfigError, match=r"The 'window' parameter of PassageConfig must be an int "
+                       r"in \[1, 10000\]. Got 0 instead."):
+        PassageConfig(window=0).validate()
+
+
+def test_no_shared_text_means_no_candidates():
+    rng = np.random.default_rng(1)
+    texts = [_words(rng, 300) for _ in range(20)]
+    config = PassageConfig()
+    assert len(passage_candidates(_fingerprints(texts, config), config)) == 0
+    empty = Fingerprints.concat([])
+    assert len(passage_candidates(empty, config)) == 0
