@@ -144,7 +144,7 @@ def main() -> None:
     b_start, b_end = alignments["b_start"].to_numpy(), alignments["b_end"].to_numpy()
     used = np.zeros(len(alignments), dtype=bool)
     found = 0
-    candidate_pairs = set(zip(a_doc.tolist(), b_doc.tolist(), strict=True))
+    aligned_pairs = set(zip(a_doc.tolist(), b_doc.tolist(), strict=True))
     for src, s0, s1, dst, d0, d1 in truth:
         cs = (starts[src][s0], starts[src][s1 - 1] + len(vocab[words[src][s1 - 1]]))
         cd = (starts[dst][d0], starts[dst][d1 - 1] + len(vocab[words[dst][d1 - 1]]))
@@ -166,6 +166,9 @@ def main() -> None:
             used[k] = True
             boiler_len = boiler_len or (a_end[k] - a_start[k])
     recall = found / len(truth)
+    candidate_recall = sum(
+        (min(t[0], t[3]), max(t[0], t[3])) in aligned_pairs for t in truth
+    ) / len(truth)
     precision = used.mean() if len(used) else 1.0
     pairs_per_doc = 2 * result.counts["passage_candidate_pairs"] / args.docs
     rows = [
@@ -182,7 +185,7 @@ def main() -> None:
         ("alignments", f"{len(alignments):,}"),
         ("planted passage recall", f"{recall:.4f}"),
         ("alignment precision", f"{precision:.4f}"),
-        ("candidate-pair recall", f"{sum(((min(t[0], t[3]), max(t[0], t[3])) in candidate_pairs) for t in truth) / len(truth):.4f}"),
+        ("planted pairs with any alignment", f"{candidate_recall:.4f}"),
         ("stage seconds", ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items())),
     ]
     table = "\n".join(["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
