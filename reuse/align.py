@@ -430,9 +430,8 @@ def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> fl
 
 
 _SUMMARY_SHARE = 0.5
-_SUMMARY_EXPLAINED = float(__import__("os").environ.get("SUMEXP", "1.0"))
+_SUMMARY_EXPLAINED = float(__import__("os").environ.get("SUMEXP", "0.85"))
 _SUMMARY_SEED = float(__import__("os").environ.get("SUMSEED", "0.33"))
-_EDGE_SIMILARITY = 0.0
 _MAX_IMBALANCE = 3.0
 _LONE_SEED_MARGIN = 0.2
 
@@ -443,48 +442,19 @@ def _lengths(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int
             int(model.b_bounds[box[3]] - model.b_bounds[box[2]]))
 
 
-def _row_cosine(row: np.ndarray, other: np.ndarray) -> float:
-    norm = float(np.linalg.norm(row) * np.linalg.norm(other))
-    return float(row @ other) / norm if norm else 0.0
-
-
-def _trim_edges(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    """Drop edge sentences that are not similar to the other side's passage: a neighbouring
-    sentence can seed with one sentence of the passage without being part of the reuse."""
-    a0, a1, b0, b1 = box
-    a_rows = model.a_weights[a0:a1].toarray()
-    b_rows = model.b_weights[b0:b1].toarray()
-    lo_a, hi_a, lo_b, hi_b = 0, len(a_rows), 0, len(b_rows)
-    changed = True
-    while changed:
-        changed = False
-        a_sum = a_rows[lo_a:hi_a].sum(axis=0)
-        b_sum = b_rows[lo_b:hi_b].sum(axis=0)
-        for side in ("a_lo", "a_hi", "b_lo", "b_hi"):
-            if side.startswith("a") and hi_a - lo_a > 1:
-                row = a_rows[lo_a] if side == "a_lo" else a_rows[hi_a - 1]
-                if _row_cosine(row, b_sum) < _EDGE_SIMILARITY:
-                    lo_a, hi_a = (lo_a + 1, hi_a) if side == "a_lo" else (lo_a, hi_a - 1)
-                    changed = True
-            elif side.startswith("b") and hi_b - lo_b > 1:
-                row = b_rows[lo_b] if side == "b_lo" else b_rows[hi_b - 1]
-                if _row_cosine(row, a_sum) < _EDGE_SIMILARITY:
-                    lo_b, hi_b = (lo_b + 1, hi_b) if side == "b_lo" else (lo_b, hi_b - 1)
-                    changed = True
-    return a0 + lo_a, a0 + hi_a, b0 + lo_b, b0 + hi_b
-
-
 def _validated_clusters(
     model: _SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig
 ) -> list[tuple[tuple[int, int, int, int], float]]:
     """Cluster sentence seeds; a cluster whose passages are not similar enough as a whole is
     clustered again with a smaller gap, down to single sentences."""
+    if not len(seeds):
+        return []
     boxes = np.stack([seeds[:, 0], seeds[:, 0] + 1, seeds[:, 1], seeds[:, 1] + 1], axis=1)
     found = []
     for members in _cluster(boxes, a_gap, b_gap):
         group = boxes[members]
-        box = _trim_edges(model, (int(group[:, 0].min()), int(group[:, 1].max()),
-                                  int(group[:, 2].min()), int(group[:, 3].max())))
+        box = (int(group[:, 0].min()), int(group[:, 1].max()),
+               int(group[:, 2].min()), int(group[:, 3].max()))
         similarity = _passage_cosine(model, box)
         a_len, b_len = _lengths(model, box)
         balanced = max(a_len, b_len) <= _MAX_IMBALANCE * min(a_len, b_len) or b_gap > a_gap
@@ -534,12 +504,13 @@ def _paraphrase_boxes(
         if box[3] - box[2] >= config.summary_ratio * (box[1] - box[0])
         and box[3] - box[2] >= _SUMMARY_SHARE * len(b_tokens)
     ]
-    # A summary is as similar to its whole source as any part of it is to a part of the source;
-    # a candidate less similar than the normal passages it overlaps is a loose match.
+    # A normal passage spanning (nearly) the whole candidate in a already explains it: the
+    # candidate only adds loosely similar source sentences. A summary's sentences, in contrast,
+    # match scattered parts of the source, so normal passages cover it only piecewise.
     summaries = [
         (box, sim) for box, sim in summaries
-        if all(sim >= _SUMMARY_EXPLAINED * other_sim for other, other_sim in scored
-               if _overlaps_in_a(box, other))
+        if not any(min(box[1], other[1]) - max(box[0], other[0])
+                   >= _SUMMARY_EXPLAINED * (box[1] - box[0]) for other, _ in scored)
     ]
     if summaries:
         scored = [

@@ -20,6 +20,17 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 
+def parse_dates(dates: Sequence[object]) -> pd.Series:
+    """Parse ``date`` metadata into UTC timestamps; unparseable or missing values become NaT.
+
+    Values are parsed as text, one by one (``format="mixed"``): pandas would otherwise infer one
+    format from the first value and turn other formats into NaT, and would read an integer
+    ``1999`` as nanoseconds since 1970 rather than as a year.
+    """
+    as_text = pd.Series([None if d is None else str(d) for d in dates], dtype=object)
+    return pd.to_datetime(as_text, errors="coerce", utc=True, format="mixed")
+
+
 def representative_priority(
     lengths: Sequence[int], dates: Sequence[object] | None = None
 ) -> np.ndarray:
@@ -28,11 +39,7 @@ def representative_priority(
     order_key_length = -np.asarray(lengths, dtype=np.int64)
     position = np.arange(n)
     if dates is not None:
-        # format="mixed": each value is parsed on its own, so one document's date format does
-        # not turn the others' dates into NaT (pandas infers one format from the first value).
-        parsed = pd.to_datetime(
-            pd.Series(list(dates), dtype=object), errors="coerce", utc=True, format="mixed"
-        )
+        parsed = parse_dates(dates)
         missing = parsed.isna().to_numpy()
         # Integers in the parsed resolution; NaT rows are ordered by `missing` first anyway.
         instants = parsed.dt.tz_localize(None).to_numpy().astype(np.int64)

@@ -61,10 +61,12 @@ class Corpus:
         return pd.DataFrame(self.skipped, columns=["origin", "reason", "detail"])
 
     def fingerprint(self) -> str:
-        """SHA-256 over the sorted (id, text) pairs: independent of file listing order."""
+        """SHA-256 over the documents sorted by id (id, text and metadata): independent of the
+        order in which files were listed."""
         digest = hashlib.sha256()
         for i in sorted(range(len(self.ids)), key=self.ids.__getitem__):
-            for part in (self.ids[i], self.texts[i]):
+            metadata = json.dumps(self.metadata[i], sort_keys=True, ensure_ascii=False, default=str)
+            for part in (self.ids[i], self.texts[i], metadata):
                 data = part.encode("utf-8", "surrogatepass")
                 digest.update(len(data).to_bytes(8, "little"))
                 digest.update(data)

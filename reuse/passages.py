@@ -22,6 +22,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .cluster import parse_dates
+
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "start", "end", "n_docs", "boilerplate", "is_source"]
 
 
@@ -144,7 +146,7 @@ def passage_clusters(
     frame["boilerplate"] = frame["n_docs"] >= limit
     frame["is_source"] = False
     if dates is not None:
-        stamps = pd.to_datetime(pd.Series(list(dates), dtype=object), errors="coerce", utc=True)
+        stamps = parse_dates(dates)
         frame["date"] = stamps.iloc[frame["doc"].to_numpy()].to_numpy()
         dated = frame.dropna(subset=["date"]).sort_values(["passage_id", "date", "doc", "start"])
         source_rows = dated.groupby("passage_id").head(1).index

@@ -250,6 +250,7 @@ def _near_duplicates(
         "too_short": int((~sketches.compared).sum()),
         "skipped": len(corpus.skipped),
         "candidate_pairs": len(collisions.left),
+        "capped_buckets": collisions.oversized_buckets,
         "near_duplicate_pairs": len(near_duplicates),
         "clusters": int(clusters.cluster.max() + 1) if len(corpus) else 0,
         "dropped": int((~clusters.keep).sum()),

@@ -11,6 +11,7 @@ _ROWS = (
     ("too_short", "  too short"),
     ("skipped", "  skipped"),
     ("candidate_pairs", "candidate pairs"),
+    ("capped_buckets", "capped LSH buckets"),
     ("near_duplicate_pairs", "near-duplicate pairs"),
     ("clusters", "clusters"),
     ("dropped", "documents to drop"),

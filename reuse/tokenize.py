@@ -352,11 +352,13 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> Toke
                 token = joined[g_starts[t]:g_ends[t]]
                 hashes[t] = token_hash_reference(normalize_token(token, strip_diacritics))
 
-    # Each separating NUL shifts later documents by one code point in the joined string.
-    doc_of_token = np.searchsorted(doc_starts[1:] + np.arange(len(texts)), g_starts, side="right")
-    shift = doc_starts[doc_of_token] + doc_of_token
-    bounds = np.searchsorted(doc_of_token, np.arange(len(texts) + 1), side="left")
-    return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds.astype(np.int64))
+    # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
+    joined_starts = doc_starts[:-1] + np.arange(len(texts), dtype=np.int64)
+    bounds = np.empty(len(texts) + 1, dtype=np.int64)
+    bounds[:-1] = np.searchsorted(g_starts, joined_starts, side="left")
+    bounds[-1] = len(g_starts)
+    shift = np.repeat(joined_starts, np.diff(bounds))
+    return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds)
 
 
 def tokenize(text: str, strip_diacritics: bool = False) -> Tokens:

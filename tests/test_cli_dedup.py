@@ -20,7 +20,7 @@ from reuse.ingest import read_corpus
 from reuse.report.schema import TABLES
 
 SUMMARY_LABELS = [
-    "documents read", "  compared", "  too short", "  skipped", "candidate pairs",
+    "documents read", "  compared", "  too short", "  skipped", "candidate pairs", "capped LSH buckets",
     "near-duplicate pairs", "clusters", "documents to drop", "seconds",
 ]
 
@@ -59,18 +59,19 @@ def test_seeds_summary_is_exact(seeds_dir, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"reuse dedup → {out}"
-    assert lines[1:9] == [
+    assert lines[1:10] == [
         "  documents read        5",
         "    compared            5",
         "    too short           0",
         "    skipped             0",
         "  candidate pairs       2",
+        "  capped LSH buckets    0",
         "  near-duplicate pairs  0",
         "  clusters              5",
         "  documents to drop     0",
     ]
-    assert re.fullmatch(r"  seconds               \d+\.\d\d", lines[9])
-    assert len(lines) == 10
+    assert re.fullmatch(r"  seconds               \d+\.\d\d", lines[10])
+    assert len(lines) == 11
     assert result.stderr == ""
 
 
