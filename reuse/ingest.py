@@ -214,7 +214,9 @@ def _read_jsonl(path: Path, reader: _Reader) -> None:
             # Without its line break, so that an error at the end names a column of this line.
             record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
-            reader.bad(origin, "malformed_json", f"malformed JSON ({exc.msg} at column {exc.colno})")
+            # Some messages end in "at" already ("Unterminated string starting at").
+            message = exc.msg.removesuffix(" at")
+            reader.bad(origin, "malformed_json", f"malformed JSON ({message} at column {exc.colno})")
             continue
         if not isinstance(record, dict):
             reader.bad(origin, "not_an_object", f"a JSON {type(record).__name__}, not an object")

@@ -157,7 +157,8 @@ CASES: tuple[BadInput, ...] = (
     # --- degenerate documents ---------------------------------------------------------------
     BadInput(
         "empty_and_whitespace",
-        lambda d: _folder(d, {**_good(), "empty.txt": b"", "blank.txt": " \n\t\r\n\u3000".encode(), "nbsp.txt": "\u00a0\u2003\n".encode()}),
+        lambda d: _folder(d, {**_good(), "empty.txt": b"", "blank.txt": " \n\t\r\n\u3000".encode(),
+                              "nbsp.txt": "\u00a0\u2003\n".encode()}),
         documents=4, too_short=3,
     ),
     BadInput(
