@@ -74,6 +74,7 @@ class AlignConfig:
     sentence_dice: float = 0.33
     sentence_gap: int = 4
     min_paraphrase_similarity: float = 0.34
+    summary_similarity: float = 0.25
     summary_ratio: float = 3.0
     summary_gap: int = 24
 
@@ -96,6 +97,7 @@ class AlignConfig:
         _check_range(
             "min_paraphrase_similarity", self.min_paraphrase_similarity, float, 0.0, 1.0, owner
         )
+        _check_range("summary_similarity", self.summary_similarity, float, 0.0, 1.0, owner)
         _check_range("summary_ratio", self.summary_ratio, float, 1.0, 1e9, owner)
         _check_range("summary_gap", self.summary_gap, int, 0, 10**6, owner)
         return self
@@ -429,24 +431,25 @@ def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> fl
     return float(a @ b) / norm if norm else 0.0
 
 
-_SUMMARY_SHARE = 0.5
-_SUMMARY_EXPLAINED = float(__import__("os").environ.get("SUMEXP", "0.85"))
-_SUMMARY_SEED = float(__import__("os").environ.get("SUMSEED", "0.33"))
-_MAX_IMBALANCE = 3.0
 _LONE_SEED_MARGIN = 0.2
+_SUMMARY_MIN_SEEDS = 4
+_SUMMARY_SHARE = 0.5
+_SUMMARY_EXPLAINED = 0.85
 
 
-def _lengths(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int, int]:
-    """Token lengths of a sentence box on each side."""
-    return (int(model.a_bounds[box[1]] - model.a_bounds[box[0]]),
-            int(model.b_bounds[box[3]] - model.b_bounds[box[2]]))
+@dataclass(frozen=True)
+class _Cluster:
+    box: tuple[int, int, int, int]  # sentence ranges, later token ranges
+    similarity: float
+    seeds: int
 
 
 def _validated_clusters(
     model: _SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig
-) -> list[tuple[tuple[int, int, int, int], float]]:
+) -> list[_Cluster]:
     """Cluster sentence seeds; a cluster whose passages are not similar enough as a whole is
-    clustered again with a smaller gap, down to single sentences."""
+    clustered again with a smaller gap, down to single sentences. A cluster of one seed must be
+    clearly more similar than the threshold: one sentence pair is weak evidence."""
     if not len(seeds):
         return []
     boxes = np.stack([seeds[:, 0], seeds[:, 0] + 1, seeds[:, 1], seeds[:, 1] + 1], axis=1)
@@ -456,11 +459,11 @@ def _validated_clusters(
         box = (int(group[:, 0].min()), int(group[:, 1].max()),
                int(group[:, 2].min()), int(group[:, 3].max()))
         similarity = _passage_cosine(model, box)
-        a_len, b_len = _lengths(model, box)
-        balanced = max(a_len, b_len) <= _MAX_IMBALANCE * min(a_len, b_len) or b_gap > a_gap
-        lone = len(members) == 1
-        if similarity >= config.min_paraphrase_similarity + (_LONE_SEED_MARGIN if lone else 0.0) and balanced:
-            found.append((box, similarity))
+        threshold = config.min_paraphrase_similarity
+        if len(members) == 1:
+            threshold += _LONE_SEED_MARGIN
+        if similarity >= threshold:
+            found.append(_Cluster(box, similarity, len(members)))
         elif max(a_gap, b_gap) > 0 and len(members) > 1:
             found += _validated_clusters(
                 model, seeds[members], max(a_gap - 1, 0), max(b_gap - 1, 0), config
@@ -468,74 +471,88 @@ def _validated_clusters(
     return found
 
 
-def _summary_seeds(model: _SentenceModel) -> np.ndarray:
-    ai, bi = np.nonzero((model.cosine > _SUMMARY_SEED) & (model.dice > _SUMMARY_SEED))
-    return np.stack([ai, bi], axis=1)
+def _to_tokens(model: _SentenceModel, cluster: _Cluster) -> _Cluster:
+    a0, a1, b0, b1 = cluster.box
+    box = (int(model.a_bounds[a0]), int(model.a_bounds[a1]),
+           int(model.b_bounds[b0]), int(model.b_bounds[b1]))
+    return _Cluster(box, cluster.similarity, cluster.seeds)
 
 
-def _to_tokens(model: _SentenceModel, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    return (int(model.a_bounds[box[0]]), int(model.a_bounds[box[1]]),
-            int(model.b_bounds[box[2]]), int(model.b_bounds[box[3]]))
+def _a_overlap(x: tuple[int, ...], y: tuple[int, ...]) -> int:
+    return max(0, min(x[1], y[1]) - max(x[0], y[0]))
+
+
+def _summaries(
+    model: _SentenceModel,
+    normal: list[_Cluster],
+    verbatim: list[tuple[int, int, int, int]],
+    n_b_tokens: int,
+    config: AlignConfig,
+) -> list[_Cluster]:
+    """Passages of a that condense most of b.
+
+    A summary's few sentences match sentences spread over most of the source, too far apart for
+    the normal gap, and each only loosely: seeds use ``summary_similarity`` and the gap in b is
+    ``summary_gap``. A candidate must span ``summary_ratio`` times more tokens in b than in a and
+    at least half of b. It is rejected when a normal passage spans (nearly) all of it in a: that
+    passage explains it, and the candidate only adds loosely similar source sentences (a
+    summary's sentences match scattered parts of the source, so normal passages cover it only
+    piecewise); and when it overlaps a verbatim copy, which is reuse of another kind.
+    """
+    threshold = config.summary_similarity
+    ai, bi = np.nonzero((model.cosine > threshold) & (model.dice > threshold))
+    seeds = np.stack([ai, bi], axis=1)
+    candidates = [
+        _to_tokens(model, c)
+        for c in _validated_clusters(model, seeds, config.sentence_gap, config.summary_gap, config)
+        if c.seeds >= _SUMMARY_MIN_SEEDS
+    ]
+    kept = []
+    for c in candidates:
+        a_len, b_len = c.box[1] - c.box[0], c.box[3] - c.box[2]
+        if b_len < config.summary_ratio * a_len or b_len < _SUMMARY_SHARE * n_b_tokens:
+            continue
+        if any(_a_overlap(c.box, n.box) >= _SUMMARY_EXPLAINED * a_len for n in normal):
+            continue
+        if any(_overlaps(c.box, v) for v in verbatim):
+            continue
+        kept.append(c)
+    return kept
 
 
 def _paraphrase_boxes(
-    a_text: str, a_tokens: Tokens, b_text: str, b_tokens: Tokens, config: AlignConfig,
+    a_text: str,
+    a_tokens: Tokens,
+    b_text: str,
+    b_tokens: Tokens,
+    config: AlignConfig,
+    verbatim: list[tuple[int, int, int, int]],
 ) -> list[tuple[int, int, int, int]]:
-    """Token boxes of passages found from sentence seeds, without overlaps in a."""
+    """Token boxes of passages found from sentence seeds, without overlaps in a.
+
+    ``verbatim`` are the lexical passages that are near-exact copies (see :func:`_summaries`).
+    """
     model = _sentence_model(a_text, a_tokens, b_text, b_tokens, config)
-    if model is None or not len(model.seeds):
+    if model is None:
         return []
     gap = config.sentence_gap
-    scored = [
-        (_to_tokens(model, box), sim)
-        for box, sim in _validated_clusters(model, model.seeds, gap, gap, config)
+    normal = [
+        _to_tokens(model, c) for c in _validated_clusters(model, model.seeds, gap, gap, config)
     ]
-    # A summary condenses a long text: its few sentences match sentences spread over most of
-    # the source, too far apart for the normal gap. A summary passage replaces the normal ones
-    # it overlaps.
-    summaries = [
-        (_to_tokens(model, box), sim)
-        for box, sim in _validated_clusters(
-            model, _summary_seeds(model), gap, config.summary_gap, config
-        )
+    summaries = _summaries(model, normal, verbatim, len(b_tokens), config)
+    # A summary replaces the normal passages it overlaps in a.
+    passages = [
+        n for n in normal if not any(_a_overlap(n.box, s.box) for s in summaries)
+    ] + summaries
+    passages = [
+        p for p in passages
+        if min(p.box[1] - p.box[0], p.box[3] - p.box[2]) >= config.min_length
     ]
-    summaries = [
-        (box, sim) for box, sim in summaries
-        if box[3] - box[2] >= config.summary_ratio * (box[1] - box[0])
-        and box[3] - box[2] >= _SUMMARY_SHARE * len(b_tokens)
-    ]
-    # A normal passage spanning (nearly) the whole candidate in a already explains it: the
-    # candidate only adds loosely similar source sentences. A summary's sentences, in contrast,
-    # match scattered parts of the source, so normal passages cover it only piecewise.
-    summaries = [
-        (box, sim) for box, sim in summaries
-        if not any(min(box[1], other[1]) - max(box[0], other[0])
-                   >= _SUMMARY_EXPLAINED * (box[1] - box[0]) for other, _ in scored)
-    ]
-    if summaries:
-        scored = [
-            (box, sim) for box, sim in scored
-            if not any(_overlaps_in_a(box, other) for other, _ in summaries)
-        ] + summaries
-    scored = [
-        (box, sim) for box, sim in scored
-        if min(box[1] - box[0], box[3] - box[2]) >= config.min_length
-    ]
-    return _best_in_a(scored)
-
-
-def _overlaps_in_a(x: tuple[int, ...], y: tuple[int, ...]) -> bool:
-    return x[0] < y[1] and y[0] < x[1]
-
-
-def _best_in_a(
-    scored: list[tuple[tuple[int, int, int, int], float]],
-) -> list[tuple[int, int, int, int]]:
-    """Of passages overlapping in a, keep the most similar one."""
+    # Of passages overlapping in a, keep the most similar.
     kept: list[tuple[int, int, int, int]] = []
-    for box, _ in sorted(scored, key=lambda item: -item[1]):
-        if not any(_overlaps_in_a(box, other) for other in kept):
-            kept.append(box)
+    for p in sorted(passages, key=lambda p: -p.similarity):
+        if not any(_a_overlap(p.box, other) for other in kept):
+            kept.append(p.box)
     return kept
 
 
@@ -710,8 +727,9 @@ def align_pair(
     }
     if not config.paraphrase:
         return sorted(found.values(), key=lambda al: (al.a_start, al.b_start))
+    verbatim = [box for box, al in found.items() if al.similarity >= _VERBATIM_SIMILARITY]
     lexical, paraphrased = _combine(
-        found, _paraphrase_boxes(a_text, a_tokens, b_text, b_tokens, config)
+        found, _paraphrase_boxes(a_text, a_tokens, b_text, b_tokens, config, verbatim)
     )
     alignments = [found[box] for box in lexical] + [
         _make_alignment(box, a_tokens, b_tokens, "paraphrase", a_list, b_list)

@@ -171,16 +171,38 @@ def _describe(cp: int, strip_diacritics: bool) -> tuple[int, int, bool]:
     return cls, (ord(norm[0]) if len(norm) == 1 else 0), complex_
 
 
+_UNDESCRIBED = 255  # class of a code point not looked up yet
+
+
 @functools.cache
 def _tables(strip_diacritics: bool) -> _Tables:
-    classes = np.zeros(_BMP, dtype=np.uint8)
+    """Lookup tables over the BMP, filled lazily: describing all 65,536 code points with
+    :mod:`unicodedata` takes most of a second, and a corpus uses a few hundred of them."""
+    classes = np.full(_BMP, _UNDESCRIBED, dtype=np.uint8)
     normalized = np.zeros(_BMP, dtype=np.uint32)
     complex_ = np.zeros(_BMP, dtype=bool)
-    for cp in range(_BMP):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        classes[cp], normalized[cp], complex_[cp] = _describe(cp, strip_diacritics)
     return _Tables(classes, normalized, complex_)
+
+
+def _describe_into(tables: _Tables, codepoints: np.ndarray, strip_diacritics: bool) -> None:
+    """Fill the table entries of ``codepoints`` (BMP) that are not described yet."""
+    todo = np.unique(codepoints)
+    for cp in todo[tables.char_class[todo] == _UNDESCRIBED].tolist():
+        if 0xD800 <= cp <= 0xDFFF:  # lone surrogates separate tokens
+            tables.char_class[cp], tables.normalized[cp], tables.complex[cp] = SEPARATOR, 0, False
+        else:
+            tables.char_class[cp], tables.normalized[cp], tables.complex[cp] = _describe(
+                cp, strip_diacritics
+            )
+
+
+def _bmp_classes(tables: _Tables, index: np.ndarray, strip_diacritics: bool) -> np.ndarray:
+    classes = tables.char_class[index]
+    undescribed = classes == _UNDESCRIBED
+    if undescribed.any():
+        _describe_into(tables, index[undescribed], strip_diacritics)
+        classes = tables.char_class[index]
+    return classes
 
 
 @functools.cache
@@ -189,6 +211,7 @@ def _ascii_tables(strip_diacritics: bool) -> tuple[bytes, bytes] | None:
     (normalized code point + 1, or 0 for a separator). None if some ASCII character needs more
     than that (none does today)."""
     tables = _tables(strip_diacritics)
+    _describe_into(tables, np.arange(128), strip_diacritics)
     classes = tables.char_class[:128]
     base = np.where(classes == SEPARATOR, 0, tables.normalized[:128].astype(np.int64) + 1)
     if tables.complex[:128].any() or (classes == CHARACTER_TOKEN).any() or base.max() > 255:
@@ -238,12 +261,11 @@ def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarra
     tables = _tables(strip_diacritics)
     if len(codepoints) and int(codepoints.max()) < _BMP:
         # All in the tables: plain lookups, no astral fix-up.
-        return (
-            tables.char_class[codepoints], tables.normalized[codepoints], tables.complex[codepoints]
-        )
+        classes = _bmp_classes(tables, codepoints, strip_diacritics)
+        return classes, tables.normalized[codepoints], tables.complex[codepoints]
     in_bmp = codepoints < _BMP
     index = np.where(in_bmp, codepoints, 0)
-    classes = tables.char_class[index]
+    classes = _bmp_classes(tables, index, strip_diacritics)
     normalized = tables.normalized[index]
     complex_ = tables.complex[index]
     if not in_bmp.all():

@@ -275,7 +275,7 @@ def test_summary_counts_skipped_and_too_short(corpus_jsonl, tmp_path):
     rows = _summary_rows(result.stdout)
     assert list(rows) == [label.strip() for label in SUMMARY_LABELS]
     assert [rows[label.strip()] for label in SUMMARY_LABELS[:-1]] == [
-        "62", "60", "1", "1", "7", "7", "54", "7",
+        "62", "60", "1", "1", "7", "0", "7", "54", "7",
     ]
 
 
