@@ -1,28 +1,33 @@
 """Candidate document pair → every reused passage, as exact spans in both documents.
 
 The aligner works on token hashes (see :mod:`reuse.tokenize`), so changed case, punctuation,
-whitespace, dashes and quotes never break a match, and maps token positions back to raw-text
-offsets with ``Tokens.starts``/``Tokens.ends``.
+whitespace, dashes and quotes never break a match, and it maps token positions back to raw-text
+offsets with ``Tokens.starts``/``Tokens.ends``. Two kinds of seeds find passages:
 
-Two kinds of seeds feed one clustering step:
+**Lexical.** Shared word n-grams (``ngram`` tokens) are found by a sorted hash join; n-grams
+occurring more than ``max_occurrences`` times in either document are skipped. Consecutive
+shared n-grams on one diagonal form a *run*, an exact match. A run continues an earlier one when
+it starts at most ``max_gap`` tokens after it ends in both documents (local continuation, so a
+phrase that recurs inside a passage cannot pull text from elsewhere in). Runs at a passage's
+ends that are shorter than the gap separating them from the rest are trimmed off; a passage
+needs ``min_length`` matched tokens and a ``min_density`` share of matched tokens. Its
+boundaries are then extended token by token across small edits (X-drop, where matching a token
+that occurs once in a counts double), so they land on the first and last shared words. The edit
+script comes from :func:`rapidfuzz.distance.Indel.opcodes` on the token hashes.
 
-* **lexical** seeds are shared word n-grams (shingles), found by a sorted hash join and chained
-  along diagonals into runs of consecutive matches;
-* **paraphrase** seeds are pairs of sentences whose TF-IDF vectors (stop words removed, words cut
-  to a short prefix as a cheap stemmer) have a cosine and a Dice coefficient above thresholds.
-  They catch reuse that was reworded too much for shared n-grams.
+**Paraphrase** (``paraphrase=True``), after the best PAN 2014 text-alignment system
+(Sanchez-Perez, Sidorov and Gelbukh), written from its description: sentences get TF-IDF
+vectors over both documents' sentences (stop words removed, words cut to 5 letters as a crude
+stemmer); a sentence pair with cosine > ``sentence_cosine`` and Dice > ``sentence_dice`` is a
+seed. Seeds are clustered by splitting on gaps of more than ``sentence_gap`` sentences in a,
+then in b, until stable; a cluster whose sentences are not similar enough as a whole
+(``min_paraphrase_similarity``) is clustered again with a smaller gap. A summary is found with
+looser seeds (``summary_similarity``) and a wide gap in b (``summary_gap``), and kept only when
+it condenses most of b (see :func:`_summaries`).
 
-Seeds are grouped into passages the way the best PAN 2014 text-alignment system extends its
-seeds (Sanchez-Perez, Sidorov and Gelbukh): seeds are sorted by their position in one document
-and split wherever the gap between them exceeds ``max_gap``, then the same in the other document,
-until no group splits any more. A group is kept when it is long enough (``min_length`` tokens on
-both sides) and dense enough. Lexical passages then get their boundaries refined to the first
-and last matching token, extending across small edits near the ends; the edit script inside each
-passage comes from :func:`rapidfuzz.distance.Indel.opcodes` on the token hashes.
-
-When one side of a pair is much shorter than its partner's passages (a summary), paraphrase
-seeds are clustered with a wider gap, because a summary spreads a few sentences over a long
-source passage.
+Where the two overlap, near-verbatim lexical passages win (exact boundaries); otherwise the
+paraphrase passage absorbs the lexical fragments inside it, so one reused passage gives one
+alignment.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Indel
+from scipy.sparse import csr_matrix
 
 from .config import _check_range
 from .errors import ConfigError
@@ -43,24 +49,24 @@ from .tokenize import Tokens, normalize_token, token_hash_reference, tokenize
 
 __all__ = ["AlignConfig", "Alignment", "align_pair", "alignments_frame"]
 
-_EMPTY = np.empty(0, dtype=np.int64)
-
-
 @dataclass(frozen=True)
 class AlignConfig:
     """How passages are found. Lengths and gaps are in tokens unless named after sentences.
 
-    ``ngram``: tokens per lexical seed shingle. ``min_length``: shortest passage reported, in
-    tokens, on both sides. ``max_gap``: the widest run of unmatched tokens inside one passage.
-    ``min_density``: the least share of a passage's tokens (on its shorter side) that lexical
-    seeds must cover. ``max_occurrences``: shingles occurring more often than this in either
-    document are too common to seed. ``extend_drop``: how far (in score points, +1 per match, -1
-    per edit) a boundary extension may fall below its best before it stops.
-    ``paraphrase``: also use sentence TF-IDF seeds. ``sentence_cosine`` / ``sentence_dice``:
+    ``ngram``: tokens per lexical seed. ``min_length``: shortest passage reported, in tokens on
+    both sides (default 20, about 110 characters of English; chosen on PAN 2013, see
+    ``benchmarks/results_pan.md``). ``max_gap``: the widest stretch of unmatched tokens inside a
+    lexical passage. ``min_density``: least share of a passage's tokens (on its shorter side)
+    that lexical seeds cover. ``max_occurrences``: n-grams occurring more often than this in
+    either document are too common to seed. ``extend_drop``: how far below its best score a
+    boundary extension may fall before it stops.
+
+    ``paraphrase``: also use sentence TF-IDF seeds. ``sentence_cosine``/``sentence_dice``:
     thresholds for a sentence pair to seed. ``sentence_gap``: most unmatched sentences inside a
     paraphrased passage. ``min_paraphrase_similarity``: least TF-IDF cosine of a whole
-    paraphrased passage. ``summary_ratio``: a side whose passage is this many times shorter than
-    the other is treated as a summary. ``summary_gap``: the sentence gap used then.
+    paraphrased passage. ``summary_similarity``: cosine and Dice thresholds of summary seeds.
+    ``summary_ratio``: a summary spans at least this many times fewer tokens than its source
+    passage. ``summary_gap``: the sentence gap allowed in the source of a summary.
     """
 
     ngram: int = 3
@@ -178,39 +184,46 @@ def _seed_runs(
 # ---------------------------------------------------------------------- clustering into passages
 
 
-_CHAIN_LOOKBACK = 16
+_CHAIN_LOOKBACK = 16  # runs, in order of position in a
 
 
-def _chain(runs: np.ndarray, max_gap: int) -> list[np.ndarray]:
-    """Group runs ``(a0, a1, b0, b1)`` into passages: a run continues an earlier one (among the
-    last few in order of ``a0``) when it starts within ``max_gap`` tokens of where that one ends,
-    in both documents. Local continuation, not mere proximity, keeps a phrase that also occurs
-    elsewhere in a passage from pulling its surroundings in."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> np.ndarray:
+    """Group runs ``(a0, a1, b0, b1)`` into passages; returns a group label per run.
 
+    A run continues an earlier one (among the last few in order of ``a0``) when it starts at
+    most ``max_gap`` tokens after that one ends, in both documents. It may overlap it by up to
+    ``tolerance`` tokens (an edit inside a repeated word) but not start well inside it: that is
+    a phrase repeated elsewhere. Local continuation, not mere proximity, keeps a phrase that also
+    occurs elsewhere in a passage from pulling its surroundings in.
+    """
     n = len(runs)
     order = np.lexsort((runs[:, 2], runs[:, 0]))
     r = runs[order]
-    src, dst = [], []
-    for lag in range(1, min(_CHAIN_LOOKBACK, n - 1) + 1):
-        prev, cur = r[:-lag], r[lag:]
-        a_gap = cur[:, 0] - prev[:, 1]
-        b_gap = cur[:, 2] - prev[:, 3]
-        # Overlap in a is fine, but a run must not lie behind the earlier one's start in b
-        # (beyond the allowed gap): that would be a phrase repeated out of order.
-        linked = (a_gap <= max_gap) & (np.abs(b_gap) <= max_gap) & (cur[:, 2] >= prev[:, 2] - max_gap)
-        hits = np.flatnonzero(linked)
-        src.append(hits)
-        dst.append(hits + lag)
-    if not src:
-        return [order]
-    rows, cols = np.concatenate(src), np.concatenate(dst)
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    groups = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.diff(labels[groups])) + 1
-    return [order[g] for g in np.split(groups, cuts)]
+    lags = np.arange(1, min(_CHAIN_LOOKBACK, n - 1) + 1)
+    prev = np.repeat(np.arange(n), len(lags))
+    cur = prev + np.tile(lags, n)
+    inside = cur < n
+    prev, cur = prev[inside], cur[inside]
+    a_gap = r[cur, 0] - r[prev, 1]
+    b_gap = r[cur, 2] - r[prev, 3]
+    linked = (a_gap <= max_gap) & (b_gap <= max_gap) & (a_gap >= -tolerance) & (
+        b_gap >= -tolerance
+    )
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in zip(prev[linked].tolist(), cur[linked].tolist(), strict=True):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    labels = np.empty(n, dtype=np.int64)
+    labels[order] = [root(x) for x in range(n)]
+    return labels
 
 
 def _trim(group: np.ndarray) -> np.ndarray:
@@ -276,12 +289,16 @@ def _covered(starts: np.ndarray, ends: np.ndarray) -> int:
 # ---------------------------------------------------------------------------- boundary refinement
 
 
-def _extend(a: list[int], b: list[int], i: int, j: int, step: int, drop: int) -> tuple[int, int]:
+def _extend(
+    a: list[int], b: list[int], i: int, j: int, step: int, drop: int, rare: set[int]
+) -> tuple[int, int]:
     """Greedy X-drop extension from the boundary ``(i, j)`` one token at a time.
 
     ``step`` is -1 to extend towards the starts (``a[i - 1]`` vs ``b[j - 1]``) or +1 towards the
-    ends (``a[i]`` vs ``b[j]``). A match scores +1; a substitution, insertion or deletion scores
-    -1 and is chosen so that the next tokens match. Returns the position with the best score.
+    ends (``a[i]`` vs ``b[j]``). A match scores +1, or +2 for a token in ``rare`` (one that
+    occurs once in a, so that matching it is no coincidence); a substitution, insertion or
+    deletion scores -1 and is chosen so that the next tokens match. Returns the position with
+    the best score, so an edit is crossed only when more than it is won back after it.
     """
     n_a, n_b = len(a), len(b)
     off = -1 if step < 0 else 0
@@ -290,17 +307,22 @@ def _extend(a: list[int], b: list[int], i: int, j: int, step: int, drop: int) ->
         p, q = p + off, q + off
         return 0 <= p < n_a and 0 <= q < n_b and a[p] == b[q]
 
+    def rare_at(p: int) -> bool:
+        return 0 <= p + off < n_a and a[p + off] in rare
+
     score = best = 0
     best_i, best_j = i, j
     while best - score <= drop:
         if match(i, j):
+            score += 2 if rare_at(i) else 1
             i, j = i + step, j + step
-            score += 1
             if score > best:
                 best, best_i, best_j = score, i, j
             continue
         for di, dj in ((step, step), (step, 0), (0, step)):
-            if match(i + di, j + dj) and match(i + di + step, j + dj + step):
+            if match(i + di, j + dj) and (
+                rare_at(i + di) or match(i + di + step, j + dj + step)
+            ):
                 i, j = i + di, j + dj
                 break
         else:
@@ -349,14 +371,8 @@ def _stems(text: str, tokens: Tokens) -> np.ndarray:
     return acc
 
 
-@dataclass
-class _Sentences:
-    bounds: np.ndarray  # token bounds, len = n_sentences + 1
-    terms: np.ndarray  # term id per kept token
-    sentence: np.ndarray  # sentence index per kept token
-
-
 def _sentences(text: str, tokens: Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sentence token bounds, and the stem and sentence of every token that is no stop word."""
     bounds = _sentence_bounds(text, tokens)
     stems = _stems(text, tokens)
     content = ~np.isin(tokens.hashes, _stopword_hashes())
@@ -370,16 +386,16 @@ class _SentenceModel:
 
     a_bounds: np.ndarray  # token index where each sentence of a starts, plus len(a)
     b_bounds: np.ndarray
-    a_weights: object  # sparse (sentences x terms) tf-idf, not normalized
-    b_weights: object
+    a_weights: csr_matrix  # (sentences x terms) tf-idf, not normalized
+    b_weights: csr_matrix
     seeds: np.ndarray  # (S, 2): similar (a_sentence, b_sentence) pairs
     cosine: np.ndarray  # (a sentences, b sentences)
     dice: np.ndarray
 
 
-def _weights(stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, idf: np.ndarray):
-    from scipy.sparse import csr_matrix
-
+def _weights(
+    stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, idf: np.ndarray
+) -> csr_matrix:
     counts = csr_matrix(
         (np.ones(len(stem_ids)), (sentence_of, stem_ids)), shape=(n_sentences, len(idf))
     )
@@ -387,7 +403,7 @@ def _weights(stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, id
     return counts.multiply(idf[None, :]).tocsr()
 
 
-def _normalized(weights):
+def _normalized(weights: csr_matrix) -> csr_matrix:
     norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return weights.multiply(1.0 / norms[:, None]).tocsr()
@@ -435,6 +451,7 @@ _LONE_SEED_MARGIN = 0.2
 _SUMMARY_MIN_SEEDS = 4
 _SUMMARY_SHARE = 0.5
 _SUMMARY_EXPLAINED = 0.85
+_SUMMARY_VERBATIM = 0.25
 
 
 @dataclass(frozen=True)
@@ -514,7 +531,7 @@ def _summaries(
             continue
         if any(_a_overlap(c.box, n.box) >= _SUMMARY_EXPLAINED * a_len for n in normal):
             continue
-        if any(_overlaps(c.box, v) for v in verbatim):
+        if any(_overlaps(c.box, v) and v[1] - v[0] >= _SUMMARY_VERBATIM * a_len for v in verbatim):
             continue
         kept.append(c)
     return kept
@@ -621,10 +638,16 @@ def _make_alignment(
 
 
 def _lexical_boxes(
-    runs: np.ndarray, config: AlignConfig, a_list: list[int], b_list: list[int]
+    runs: np.ndarray, config: AlignConfig, a_hashes: np.ndarray, a_list: list[int],
+    b_list: list[int],
 ) -> list[tuple[int, int, int, int]]:
     boxes = []
-    for members in _chain(runs, config.max_gap):
+    rare: set[int] | None = None
+    labels = _chain(runs, config.max_gap, config.ngram)
+    # Most groups are a lone common phrase: skip those too short to matter before any work.
+    matched = np.bincount(labels, weights=runs[:, 1] - runs[:, 0])
+    for label in np.flatnonzero(matched >= config.min_length):
+        members = np.flatnonzero(labels == label)
         group = _trim(runs[members])
         a0, a1 = int(group[:, 0].min()), int(group[:, 1].max())
         b0, b1 = int(group[:, 2].min()), int(group[:, 3].max())
@@ -633,8 +656,11 @@ def _lexical_boxes(
             continue
         if covered < config.min_density * min(a1 - a0, b1 - b0):
             continue
-        a0, b0 = _extend(a_list, b_list, a0, b0, -1, config.extend_drop)
-        a1, b1 = _extend(a_list, b_list, a1, b1, +1, config.extend_drop)
+        if rare is None:
+            values, counts = np.unique(a_hashes, return_counts=True)
+            rare = set(values[counts == 1].tolist())
+        a0, b0 = _extend(a_list, b_list, a0, b0, -1, config.extend_drop, rare)
+        a1, b1 = _extend(a_list, b_list, a1, b1, +1, config.extend_drop, rare)
         boxes.append((a0, a1, b0, b1))
     return _merge_overlapping(boxes)
 
@@ -720,7 +746,9 @@ def align_pair(
     a_list = a_tokens.hashes.tolist()
     b_list = b_tokens.hashes.tolist()
     runs = _seed_runs(a_tokens.hashes, b_tokens.hashes, config.ngram, config.max_occurrences)
-    lexical = _lexical_boxes(runs, config, a_list, b_list) if len(runs) else []
+    lexical = (
+        _lexical_boxes(runs, config, a_tokens.hashes, a_list, b_list) if len(runs) else []
+    )
     found = {
         box: _make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list)
         for box in lexical

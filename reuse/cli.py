@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,22 +17,59 @@ from . import __version__
 from .errors import ReuseError
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+_RUN_FOLDER_COMMANDS = ("dedup", "run", "align")
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C so that ``finally`` blocks remove temporary files."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    def on_sigterm(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _mark_incomplete(out: str) -> None:
+    """Remove the manifest of ``out``: the folder may hold an earlier run's manifest (when the
+    interrupt came before writing began) or this run's (when it came during the HTML report),
+    and either would make the interrupted run look complete."""
+    from .report.tables import MANIFEST
+
+    with contextlib.suppress(OSError):
+        (Path(out) / MANIFEST).unlink(missing_ok=True)
 
 
 def _handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ReuseError into 'reuse: error: ...' and its exit code; Ctrl-C into exit 130."""
+    """Turn ReuseError into 'reuse: error: ...' and its exit code; Ctrl-C into exit 130 and
+    SIGTERM into exit 143, after marking an unfinished run folder incomplete."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with _terminate_as_interrupt():
+                return command(*args, **kwargs)
         except ReuseError as exc:
             click.echo(f"reuse: error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("reuse: interrupted; the run folder is incomplete and has no manifest.json",
-                       err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            message = "reuse: terminated" if isinstance(exc, _Terminated) else "reuse: interrupted"
+            out = kwargs.get("out")
+            if command.__name__ in _RUN_FOLDER_COMMANDS and out is not None:
+                _mark_incomplete(out)
+                message += f"; {out} holds no complete run (no manifest.json). Run it again."
+            click.echo(message, err=True)
+            sys.exit(EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED)
 
     return wrapper
 

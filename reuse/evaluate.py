@@ -36,6 +36,7 @@ import pandas as pd
 from .align import AlignConfig, Alignment, align_pair
 from .errors import ConfigError, InputError
 
+_DEFAULT_CONFIG = AlignConfig()
 CATEGORIES = (
     "01-no-plagiarism",
     "02-no-obfuscation",
@@ -225,7 +226,7 @@ def pair_xml_name(susp: str, src: str) -> str:
 
 
 def detect_pair(
-    corpus_dir: Path, susp: str, src: str, config: AlignConfig = AlignConfig()
+    corpus_dir: Path, susp: str, src: str, config: AlignConfig = _DEFAULT_CONFIG
 ) -> list[PanSpan]:
     """Align one PAN pair (the suspicious document is ``a``, the source ``b``)."""
     a_text = read_text(corpus_dir / "susp" / susp)
@@ -255,7 +256,7 @@ def _detect_many(
 def evaluate_pan(
     corpus_dir: str | Path,
     out_dir: str | Path | None = None,
-    config: AlignConfig = AlignConfig(),
+    config: AlignConfig = _DEFAULT_CONFIG,
     categories: Sequence[str] | None = None,
     *,
     n_jobs: int = 1,
@@ -267,7 +268,8 @@ def evaluate_pan(
     ``corpus_dir`` holds ``src/``, ``susp/`` and one folder per category with a ``pairs`` file
     and a gold XML per pair. Detections are written to ``out_dir/<category>/<pair>.xml`` (named
     like the gold) when ``out_dir`` is given. ``sample`` keeps only the first ``sample`` pairs of
-    each category (after skipping the first ``skip``, to hold out a part for checking); ``n_jobs`` > 1 aligns in that many processes.
+    each category, after skipping the first ``skip`` (to tune on one part and check on the
+    rest); ``n_jobs`` > 1 aligns in that many processes.
 
     Returns one row per category plus an ``overall`` row, with columns ``recall``,
     ``precision``, ``granularity``, ``plagdet``, ``cases``, ``detections``, ``pairs`` and

@@ -1,8 +1,22 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests run a bounded number of examples (profile "fast"); REUSE_FUZZ=long runs many
+# more, e.g.
+#   REUSE_FUZZ=long .venv/bin/pytest tests/test_fuzz.py
+# (tests that pin their own max_examples keep it).
+settings.register_profile(
+    "fast", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("REUSE_FUZZ", "fast"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

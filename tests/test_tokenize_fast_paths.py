@@ -1,0 +1,74 @@
+"""tokenize_batch's fast paths against the plain-Python definition: the ASCII path, tokens
+longer than the 1024-entry power cycle, batches longer than the position-power tables, and the
+lazily filled code-point tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reuse.tokenize as tokenize_module
+from reuse.tokenize import _describe, _tables, tokenize_batch, tokenize_reference
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+ascii_text = st.text(alphabet="aZ9 '\n-.x'", max_size=40)
+
+
+def _assert_batch_matches_reference(texts: list[str], strip: bool = False) -> None:
+    batch = tokenize_batch(texts, strip)
+    for d, text in enumerate(texts):
+        got, want = batch.doc(d), tokenize_reference(text, strip)
+        assert got.hashes.tolist() == want.hashes.tolist()
+        assert got.starts.tolist() == want.starts.tolist()
+        assert got.ends.tolist() == want.ends.tolist()
+
+
+@FAST
+@given(st.lists(ascii_text, max_size=6), st.booleans())
+def test_ascii_batches_match_reference(texts, strip):
+    _assert_batch_matches_reference(texts, strip)
+
+
+@pytest.mark.parametrize("text", [
+    "a" * 1024, "b" * 1025, "c" * 2049 + " d", "x " + "é" * 1030 + " y", "'" + "k" * 1500 + "'",
+])
+def test_tokens_longer_than_the_power_cycle(text):
+    _assert_batch_matches_reference([text, "short one", text[::-1]])
+
+
+@pytest.mark.parametrize("texts", [
+    ["alpha beta", "gamma's delta", "a" * 40],
+    ["Grüße aus Köln", "東京 ﬁne", "e\u0301t\u00e9"],
+])
+def test_batches_beyond_the_position_tables_use_offsets(monkeypatch, texts):
+    monkeypatch.setattr(tokenize_module, "_POSITION_POWERS_MAX", 8)
+    _assert_batch_matches_reference(texts)
+
+
+def test_position_powers_are_powers_and_inverses():
+    forward, inverse = tokenize_module._powers_for_positions(3000)
+    multiplier = int(tokenize_module._MULTIPLIER)
+    for p in (0, 1, 2, 1023, 1024, 2999):
+        assert int(forward[p]) == pow(multiplier, p, 2**64)
+        assert int(forward[p]) * int(inverse[p]) % 2**64 == 1
+
+
+def test_lone_surrogate_separates_tokens():
+    batch = tokenize_batch(["a\ud800b", "c"])
+    assert batch.doc(0).starts.tolist() == [0, 2]
+    assert batch.doc(0).hashes.tolist() == tokenize_reference("a b").hashes.tolist()
+
+
+def test_lazily_described_code_points_equal_the_definition():
+    sample = np.random.default_rng(3).choice(0x10000, size=300, replace=False)
+    sample = sample[(sample < 0xD800) | (sample > 0xDFFF)]
+    tokenize_batch(["".join(chr(cp) for cp in sample.tolist())])
+    tables = _tables(False)
+    for cp in sample.tolist():
+        described = _describe(cp, False)
+        assert (
+            int(tables.char_class[cp]), int(tables.normalized[cp]), bool(tables.complex[cp])
+        ) == described
