@@ -54,7 +54,7 @@ class AlignConfig:
     """How passages are found. Lengths and gaps are in tokens unless named after sentences.
 
     ``ngram``: tokens per lexical seed. ``min_length``: shortest passage reported, in tokens on
-    both sides (default 20, about 110 characters of English; chosen on PAN 2013, see
+    both sides (default 25, about 140 characters of English; chosen on PAN 2013, see
     ``benchmarks/results_pan.md``). ``max_gap``: the widest stretch of unmatched tokens inside a
     lexical passage. ``min_density``: least share of a passage's tokens (on its shorter side)
     that lexical seeds cover. ``max_occurrences``: n-grams occurring more often than this in
@@ -70,7 +70,7 @@ class AlignConfig:
     """
 
     ngram: int = 3
-    min_length: int = 20
+    min_length: int = 25
     max_gap: int = 20
     min_density: float = 0.3
     max_occurrences: int = 20
@@ -393,20 +393,29 @@ class _SentenceModel:
     dice: np.ndarray
 
 
-def _weights(
-    stem_ids: np.ndarray, sentence_of: np.ndarray, n_sentences: int, idf: np.ndarray
-) -> csr_matrix:
-    counts = csr_matrix(
-        (np.ones(len(stem_ids)), (sentence_of, stem_ids)), shape=(n_sentences, len(idf))
-    )
-    counts.sum_duplicates()
-    return counts.multiply(idf[None, :]).tocsr()
+@dataclass(frozen=True)
+class _Rows:
+    """Term counts of each sentence of one document, sorted by sentence then term."""
+
+    sentence: np.ndarray
+    term: np.ndarray
+    count: np.ndarray
+    n_sentences: int
+
+    def matrix(self, data: np.ndarray, width: int) -> csr_matrix:
+        indptr = np.searchsorted(self.sentence, np.arange(self.n_sentences + 1))
+        return csr_matrix((data, self.term, indptr), shape=(self.n_sentences, width))
 
 
-def _normalized(weights: csr_matrix) -> csr_matrix:
-    norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
+def _rows(sentence_of: np.ndarray, term_ids: np.ndarray, n_sentences: int, width: int) -> _Rows:
+    keys, counts = np.unique(sentence_of * width + term_ids, return_counts=True)
+    return _Rows(keys // width, keys % width, counts.astype(np.float64), n_sentences)
+
+
+def _unit_rows(rows: _Rows, weights: np.ndarray) -> np.ndarray:
+    norms = np.sqrt(np.bincount(rows.sentence, weights=weights**2, minlength=rows.n_sentences))
     norms[norms == 0] = 1.0
-    return weights.multiply(1.0 / norms[:, None]).tocsr()
+    return weights / norms[rows.sentence]
 
 
 def _sentence_model(
@@ -418,24 +427,31 @@ def _sentence_model(
     if not len(a_stems) or not len(b_stems):
         return None
     vocabulary, ids = np.unique(np.concatenate((a_stems, b_stems)), return_inverse=True)
-    a_ids, b_ids = ids[: len(a_stems)], ids[len(a_stems) :]
     width = len(vocabulary)
+    a_rows = _rows(a_sent, ids[: len(a_stems)], n_a, width)
+    b_rows = _rows(b_sent, ids[len(a_stems) :], n_b, width)
     # Inverse sentence frequency over the sentences of both documents.
-    pairs = np.unique(np.concatenate((a_sent * width + a_ids, (b_sent + n_a) * width + b_ids)))
-    df = np.bincount(pairs % width, minlength=width)
+    df = np.bincount(a_rows.term, minlength=width) + np.bincount(b_rows.term, minlength=width)
     idf = np.log((n_a + n_b) / df)
-    a_weights = _weights(a_ids, a_sent, n_a, idf)
-    b_weights = _weights(b_ids, b_sent, n_b, idf)
-    cosine = (_normalized(a_weights) @ _normalized(b_weights).T).toarray()
-    a_bin, b_bin = a_weights.copy(), b_weights.copy()
-    a_bin.data[:] = 1.0
-    b_bin.data[:] = 1.0
-    common = (a_bin @ b_bin.T).toarray()
-    sizes = np.asarray(a_bin.sum(axis=1)).ravel()[:, None] + np.asarray(b_bin.sum(axis=1)).ravel()
+    a_weights = a_rows.count * idf[a_rows.term]
+    b_weights = b_rows.count * idf[b_rows.term]
+    cosine = (
+        a_rows.matrix(_unit_rows(a_rows, a_weights), width)
+        @ b_rows.matrix(_unit_rows(b_rows, b_weights), width).T
+    ).toarray()
+    common = (
+        a_rows.matrix(np.ones(len(a_rows.term)), width)
+        @ b_rows.matrix(np.ones(len(b_rows.term)), width).T
+    ).toarray()
+    sizes = (
+        np.bincount(a_rows.sentence, minlength=n_a)[:, None]
+        + np.bincount(b_rows.sentence, minlength=n_b)[None, :]
+    )
     dice = np.divide(2 * common, sizes, out=np.zeros_like(common), where=sizes > 0)
     ai, bi = np.nonzero((cosine > config.sentence_cosine) & (dice > config.sentence_dice))
     return _SentenceModel(
-        a_bounds, b_bounds, a_weights, b_weights, np.stack([ai, bi], axis=1), cosine, dice
+        a_bounds, b_bounds, a_rows.matrix(a_weights, width), b_rows.matrix(b_weights, width),
+        np.stack([ai, bi], axis=1), cosine, dice,
     )
 
 

@@ -218,6 +218,9 @@ def _read_jsonl(path: Path, reader: _Reader) -> None:
             message = exc.msg.removesuffix(" at")
             reader.bad(origin, "malformed_json", f"malformed JSON ({message} at column {exc.colno})")
             continue
+        except RecursionError:
+            reader.bad(origin, "malformed_json", "malformed JSON (nested too deeply)")
+            continue
         if not isinstance(record, dict):
             reader.bad(origin, "not_an_object", f"a JSON {type(record).__name__}, not an object")
             continue

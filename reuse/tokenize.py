@@ -317,14 +317,17 @@ def _token_sums(base: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
 
     ``base`` is zero outside tokens. For tokens of at most 1024 characters the sum equals
     ``M**-s * sum(base[p] * M**p)`` over the token's positions ``p``: one multiply per character
-    by a precomputed power, one ``reduceat``, and one multiply per token, with no per-character
-    offset arrays. Longer tokens, and batches beyond the power tables, use the offsets.
+    by a precomputed power, one running sum (a token's sum is the difference of the running sum
+    at its ends), and one multiply per token, with no per-character offset arrays. Longer
+    tokens, and batches beyond the power tables, use the offsets.
     """
     powers = _powers_for_positions(len(base))
     if powers is None:
         return _token_sums_by_offset(base, starts, lengths)
-    terms = base * powers[0][: len(base)]
-    sums = np.add.reduceat(terms, starts)
+    running = np.zeros(len(base) + 1, dtype=np.uint64)
+    np.cumsum(base * powers[0][: len(base)], out=running[1:])  # wraps modulo 2**64
+    sums = running[starts + lengths]
+    sums -= running[starts]
     sums *= powers[1][starts]
     long = np.flatnonzero(lengths > _POW_MASK + 1)
     if len(long):

@@ -42,6 +42,7 @@ HOSTILE_IDS = (
     "x" * 300,
     RIGHT_TO_LEFT_ID,
     "..",
+    "tab\tnew\nline,\"quoted\"",
 )
 # Mixed scripts, combining characters (e + U+0301, Hangul jamo), emoji with zero-width joiners
 # and skin-tone modifiers, a flag, and right-to-left text; text[start:end] must still be exact.
@@ -214,6 +215,16 @@ CASES: tuple[BadInput, ...] = (
         exit_code=3,
         skipped=("malformed_json", "not_an_object", "not_an_object", "malformed_json"),
         documents=2, too_short=1,
+    ),
+    BadInput(
+        "deeply_nested_json",
+        lambda d: _jsonl(d / "deep.jsonl", [
+            {"id": "a", "text": PARAGRAPH},
+            '{"id": "b", "text": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        ]),
+        error="{input}:2: malformed JSON (nested too deeply) "
+        "(use --on-error skip to skip such records)",
+        exit_code=3, skipped=("malformed_json",), documents=1,
     ),
     BadInput(
         "ragged_csv",
