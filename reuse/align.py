@@ -333,7 +333,9 @@ def _extend(
 
 # ------------------------------------------------------------------------- paraphrase seeds
 
-_SENTENCE_END = re.compile(r"[.!?;:](?=[\s\"'’”)\]]|$)|\n\s*\n")
+# A sentence ends at . ! ? ; : before a space, quote or bracket, at 。！？ (no space follows
+# them), or at a blank line.
+_SENTENCE_END = re.compile(r"[.!?;:](?=[\s\"'’”)\]]|$)|[。！？]|\n\s*\n")
 _STEM_CHARS = 5
 
 
@@ -592,44 +594,44 @@ def _paraphrase_boxes(
 # ------------------------------------------------------------------------------ the aligner
 
 
+def _raw_span(tokens: Tokens, lo: int, hi: int, base: int) -> tuple[int, int]:
+    """Raw offsets of tokens ``[base + lo, base + hi)``; an empty range sits right after the
+    token before it (or at the passage start)."""
+    if hi > lo:
+        return int(tokens.starts[base + lo]), int(tokens.ends[base + hi - 1])
+    position = int(tokens.ends[base + lo - 1]) if lo > 0 else int(tokens.starts[base])
+    return position, position
+
+
 def _edit_script(
     a: list[int], b: list[int], a_tokens: Tokens, b_tokens: Tokens, a0: int, b0: int
 ) -> tuple[int, list[tuple[str, int, int, int, int]]]:
-    """Matched token count and raw-text edits between ``a`` and ``b`` (token lists starting at
-    token ``a0`` and ``b0``)."""
+    """Matched token count and raw-text edits between ``a`` and ``b`` (token hash lists of a
+    passage starting at token ``a0`` and ``b0``). Adjacent deletions and insertions, which is
+    all that Indel produces, are reported as one replacement."""
     matched = 0
     edits: list[tuple[str, int, int, int, int]] = []
-
-    def raw(tokens: Tokens, lo: int, hi: int, base: int) -> tuple[int, int]:
-        if hi > lo:
-            return int(tokens.starts[base + lo]), int(tokens.ends[base + hi - 1])
-        position = int(tokens.ends[base + lo - 1]) if lo > 0 else int(tokens.starts[base])
-        return position, position
-
     pending: list[int] | None = None  # [a_lo, a_hi, b_lo, b_hi] of adjacent inserts/deletes
+
+    def flush(span: list[int]) -> None:
+        i1, i2, j1, j2 = span
+        op = "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
+        edits.append((op, *_raw_span(a_tokens, i1, i2, a0), *_raw_span(b_tokens, j1, j2, b0)))
+
     for tag, i1, i2, j1, j2 in Indel.opcodes(a, b).as_list():
         if tag == "equal":
             matched += i2 - i1
             if pending is not None:
-                edits.append(_edit_tuple(pending, a_tokens, b_tokens, a0, b0, raw))
+                flush(pending)
                 pending = None
-            continue
-        if pending is None:
+        elif pending is None:
             pending = [i1, i2, j1, j2]
         else:
             pending = [min(pending[0], i1), max(pending[1], i2),
                        min(pending[2], j1), max(pending[3], j2)]
     if pending is not None:
-        edits.append(_edit_tuple(pending, a_tokens, b_tokens, a0, b0, raw))
+        flush(pending)
     return matched, edits
-
-
-def _edit_tuple(span, a_tokens, b_tokens, a0, b0, raw) -> tuple[str, int, int, int, int]:
-    i1, i2, j1, j2 = span
-    op = "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
-    a_s, a_e = raw(a_tokens, i1, i2, a0)
-    b_s, b_e = raw(b_tokens, j1, j2, b0)
-    return (op, a_s, a_e, b_s, b_e)
 
 
 def _make_alignment(

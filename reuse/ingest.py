@@ -25,6 +25,12 @@ import pandas as pd
 
 from .errors import ConfigError, InputError, ReuseError
 
+try:  # orjson parses a JSONL line about twice as fast; every failure falls back to json below.
+    from orjson import JSONDecodeError as _FastJSONError
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a core dependency, this is a safety net
+    _fast_loads = None
+
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".tsv", ".parquet")
 ON_ERROR_CHOICES = ("raise", "skip")
 
@@ -199,9 +205,18 @@ def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 def _read_jsonl(path: Path, reader: _Reader) -> None:
     for line_number, raw in _jsonl_lines(path):
-        origin = f"{path}:{line_number}"
         if not raw.strip():
             continue
+        origin = f"{path}:{line_number}"
+        if _fast_loads is not None:
+            try:
+                record = _fast_loads(raw)
+            except _FastJSONError:
+                record = None
+            if isinstance(record, dict):
+                reader.add(*_split_record(record, reader.corpus), origin)
+                continue
+        # The careful path: it names what is wrong with the line.
         try:
             line = decode_text(raw, origin)
         except InputError as exc:
