@@ -528,5 +528,3 @@ def align_pairs(
     return RunResult(corpus, config, documents, empty_near, clusters, counts, timings, 0,
                      alignments, passages, align_config)
 
-
-write_dedup = write_run

@@ -281,3 +281,28 @@ def test_seeds_004_shares_no_passage(seeds_dir):
 
 def test_alignment_type_documents_its_offsets():
     assert "half-open code-point offsets into the raw text" in (Alignment.__doc__ or "")
+
+
+def test_reworded_passage_is_found_as_one_paraphrase_alignment():
+    rng = random.Random(11)
+    sentences = [words(20 + k, 12, "s") for k in range(5)]
+    reworded = [rng.sample(s, len(s)) for s in sentences]  # same words, new order
+    filler_a = " ".join(words(30, 60, "a")) + "."
+    filler_b = " ".join(words(31, 60, "b")) + "."
+    a_text = filler_a + " " + " ".join(" ".join(s) + "." for s in sentences) + " " + filler_a
+    b_text = filler_b + " " + " ".join(" ".join(s) + "." for s in reworded) + " " + filler_b
+    assert align_pair(a_text, b_text, LEXICAL) == []
+    [al] = align_pair(a_text, b_text)
+    assert al.method == "paraphrase"
+    assert a_text[al.a_start : al.a_end] == " ".join(" ".join(s) + "." for s in sentences)[:-1]
+    assert b_text[al.b_start : al.b_end] == " ".join(" ".join(s) + "." for s in reworded)[:-1]
+    assert al.matched_tokens < al.a_tokens == al.b_tokens == 60
+
+
+def test_text_without_spaces_aligns_on_character_tokens():
+    passage = "区域安全组织最初于一九九二年成立为期五年成员包括亚美尼亚哈萨克斯坦吉尔吉斯斯坦俄罗斯塔吉克斯坦和乌兹别克斯坦"
+    a_text = "今天天气很好，我们去公园散步。" + passage + "。其他新闻。"
+    b_text = "完全不同的开头。" + passage + "，以及别的内容。"
+    [al] = align_pair(a_text, b_text)
+    assert a_text[al.a_start : al.a_end] == passage
+    assert b_text[al.b_start : al.b_end] == passage

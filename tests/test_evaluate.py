@@ -197,3 +197,17 @@ def test_pan13_sample_scores():
     assert no_obfuscation.cases == 11
     assert no_obfuscation.recall > 0.99
     assert no_obfuscation.plagdet > 0.9
+
+
+def test_one_source_per_passage_keeps_the_better_copy():
+    from reuse.align import Alignment
+    from reuse.evaluate import one_source_per_passage
+
+    def alignment(a_start, a_end, b_start, matched):
+        return Alignment(a_start, a_end, b_start, b_start + (a_end - a_start), 10, 10, matched,
+                         matched / 10, "lexical", [])
+
+    weaker = alignment(0, 100, 500, 8)
+    better = alignment(10, 100, 0, 10)
+    elsewhere = alignment(200, 300, 900, 5)
+    assert one_source_per_passage([weaker, elsewhere, better]) == [better, elsewhere]

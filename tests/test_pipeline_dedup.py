@@ -13,7 +13,7 @@ import pytest
 from near_dup_corpus import make_corpus
 
 from reuse.ingest import Corpus
-from reuse.pipeline import dedup, write_dedup
+from reuse.pipeline import dedup, write_run
 from reuse.report.schema import TABLES
 from reuse.shingle import shingle_reference
 from reuse.tokenize import tokenize_reference
@@ -114,7 +114,7 @@ def test_tables_are_byte_identical_across_runs(synthetic, tmp_path, fmt):
     digests = []
     for run in ("one", "two"):
         result = dedup(_corpus(synthetic), threshold=THRESHOLD, verify="exact", seed=7)
-        folder = write_dedup(result, tmp_path / run, fmt=fmt)
+        folder = write_run(result, tmp_path / run, fmt=fmt)
         digests.append(_digests(folder))
     assert digests[0] == digests[1]
     assert len(digests[0]) == 4
@@ -124,7 +124,7 @@ def test_manifest_is_identical_apart_from_timings(synthetic, tmp_path):
     manifests = []
     for run in ("one", "two"):
         result = dedup(_corpus(synthetic), threshold=THRESHOLD, seed=7)
-        folder = write_dedup(result, tmp_path / run, fmt="jsonl")
+        folder = write_run(result, tmp_path / run, fmt="jsonl")
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         manifest.pop("timings")
         manifests.append(manifest)
@@ -147,7 +147,7 @@ def test_fingerprint_is_independent_of_file_order(synthetic, tmp_path):
     second = dedup(_corpus(synthetic, shuffled), threshold=THRESHOLD, verify="exact")
     assert first.corpus.fingerprint() == second.corpus.fingerprint()
     manifests = [
-        json.loads((write_dedup(r, tmp_path / name, fmt="jsonl") / "manifest.json").read_text(
+        json.loads((write_run(r, tmp_path / name, fmt="jsonl") / "manifest.json").read_text(
             encoding="utf-8"))
         for r, name in ((first, "a"), (second, "b"))
     ]
@@ -204,7 +204,7 @@ def test_dates_pick_the_representative():
 def test_empty_corpus(tmp_path):
     result = dedup(Corpus(), threshold=0.5)
     assert result.counts["read"] == 0 and result.counts["clusters"] == 0
-    folder = write_dedup(result, tmp_path / "run", fmt="jsonl")
+    folder = write_run(result, tmp_path / "run", fmt="jsonl")
     assert (folder / "documents.jsonl").read_text(encoding="utf-8") == ""
 
 
@@ -215,7 +215,7 @@ def test_written_tables_read_back_equal(synthetic, tmp_path, fmt):
     corpus = _corpus(synthetic)
     corpus.skipped.append({"origin": "x.jsonl:3", "reason": "malformed_json", "detail": "bad"})
     result = dedup(corpus, threshold=THRESHOLD)  # estimate mode: jaccard is all null
-    folder = write_dedup(result, tmp_path / "run", fmt=fmt)
+    folder = write_run(result, tmp_path / "run", fmt=fmt)
     for name, frame in (
         ("documents", result.documents),
         ("near_duplicates", result.near_duplicates),
@@ -234,7 +234,7 @@ def test_empty_tables_read_back_with_their_columns(tmp_path):
     from reuse.report.tables import read_table
 
     for fmt in ("parquet", "jsonl", "csv"):
-        folder = write_dedup(dedup(Corpus(), threshold=0.5), tmp_path / fmt, fmt=fmt)
+        folder = write_run(dedup(Corpus(), threshold=0.5), tmp_path / fmt, fmt=fmt)
         for name in ("documents", "near_duplicates", "clusters", "skipped"):
             back = read_table(folder, name)
             assert back.columns.tolist() == list(TABLES[name]), (fmt, name)

@@ -233,7 +233,7 @@ def test_near_duplicate_pair_without_alignments_gets_a_diff_page(tmp_path, seeds
     (corpus / "b.txt").write_text(text.replace("yesterday held", "on Monday held"),
                                   encoding="utf-8")
     result = pipeline.dedup(corpus, threshold=0.5)
-    folder = pipeline.write_dedup(result, tmp_path / "run", source=corpus)
+    folder = pipeline.write_run(result, tmp_path / "run", source=corpus)
     render_report(folder)
     page = folder / "html" / "pairs" / pair_page_name("a.txt", "b.txt")
     body = page.read_text(encoding="utf-8")
