@@ -515,7 +515,11 @@ def align_pairs(
         passages = _passages_for(corpus, alignments, passage_config)
     ids = np.array(corpus.ids, dtype=object)
     lengths = [len(t) for t in corpus.texts]
-    documents = pd.DataFrame({"doc_id": ids, "n_chars": lengths, "n_tokens": -1,
+    n_tokens = np.concatenate([
+        tokenize_batch(corpus.texts[lo:hi], strip_diacritics).counts()
+        for lo, hi in batches(corpus.texts)
+    ] or [np.empty(0, dtype=np.int64)])
+    documents = pd.DataFrame({"doc_id": ids, "n_chars": lengths, "n_tokens": n_tokens,
                               "status": "compared"})
     counts = {
         "read": corpus.n_read, "compared": len(corpus), "too_short": 0,

@@ -300,7 +300,10 @@ def test_reworded_passage_is_found_as_one_paraphrase_alignment():
 
 
 def test_text_without_spaces_aligns_on_character_tokens():
-    passage = "区域安全组织最初于一九九二年成立为期五年成员包括亚美尼亚哈萨克斯坦吉尔吉斯斯坦俄罗斯塔吉克斯坦和乌兹别克斯坦"
+    passage = (
+        "区域安全组织最初于一九九二年成立为期五年"
+        "成员包括亚美尼亚哈萨克斯坦吉尔吉斯斯坦俄罗斯塔吉克斯坦和乌兹别克斯坦"
+    )
     a_text = "今天天气很好，我们去公园散步。" + passage + "。其他新闻。"
     b_text = "完全不同的开头。" + passage + "，以及别的内容。"
     [al] = align_pair(a_text, b_text)
