@@ -21,9 +21,10 @@ vectors over both documents' sentences (stop words removed, words cut to 5 lette
 stemmer); a sentence pair with cosine > ``sentence_cosine`` and Dice > ``sentence_dice`` is a
 seed. Seeds are clustered by splitting on gaps of more than ``sentence_gap`` sentences in a,
 then in b, until stable; a cluster whose sentences are not similar enough as a whole
-(``min_paraphrase_similarity``) is clustered again with a smaller gap. A summary is found with
-looser seeds (``summary_similarity``) and a wide gap in b (``summary_gap``), and kept only when
-it condenses most of b (see :func:`_summaries`).
+(``min_paraphrase_similarity``) is clustered again with a smaller gap, and a kept one grows by
+the neighbouring sentence pairs that are loosely similar (``grow_similarity``). A summary is
+found with looser seeds (``summary_similarity``) and a wide gap in b (``summary_gap``), and
+kept only when it condenses most of b (see :func:`_summaries`).
 
 Where the two overlap, near-verbatim lexical passages win (exact boundaries); otherwise the
 paraphrase passage absorbs the lexical fragments inside it, so one reused passage gives one
@@ -64,7 +65,9 @@ class AlignConfig:
     ``paraphrase``: also use sentence TF-IDF seeds. ``sentence_cosine``/``sentence_dice``:
     thresholds for a sentence pair to seed. ``sentence_gap``: most unmatched sentences inside a
     paraphrased passage. ``min_paraphrase_similarity``: least TF-IDF cosine of a whole
-    paraphrased passage. ``summary_similarity``: cosine and Dice thresholds of summary seeds.
+    paraphrased passage. ``grow_similarity``: cosine and Dice above which the sentence pair
+    next to a paraphrased passage joins it. ``summary_similarity``: cosine and Dice thresholds
+    of summary seeds.
     ``summary_ratio``: a summary spans at least this many times fewer tokens than its source
     passage. ``summary_gap``: the sentence gap allowed in the source of a summary.
     """
@@ -80,6 +83,7 @@ class AlignConfig:
     sentence_dice: float = 0.33
     sentence_gap: int = 4
     min_paraphrase_similarity: float = 0.34
+    grow_similarity: float = 0.2
     summary_similarity: float = 0.25
     summary_ratio: float = 3.0
     summary_gap: int = 24
@@ -103,6 +107,7 @@ class AlignConfig:
         _check_range(
             "min_paraphrase_similarity", self.min_paraphrase_similarity, float, 0.0, 1.0, owner
         )
+        _check_range("grow_similarity", self.grow_similarity, float, 0.0, 1.0, owner)
         _check_range("summary_similarity", self.summary_similarity, float, 0.0, 1.0, owner)
         _check_range("summary_ratio", self.summary_ratio, float, 1.0, 1e9, owner)
         _check_range("summary_gap", self.summary_gap, int, 0, 10**6, owner)
@@ -384,15 +389,46 @@ def _sentences(text: str, tokens: Tokens) -> tuple[np.ndarray, np.ndarray, np.nd
 
 @dataclass
 class _SentenceModel:
-    """Sentence TF-IDF vectors of both documents of a pair."""
+    """Sentence TF-IDF vectors of both documents of a pair, and the cosine and Dice of every
+    sentence pair that shares a term (kept sparse: two books have millions of sentence pairs).
+    """
 
     a_bounds: np.ndarray  # token index where each sentence of a starts, plus len(a)
     b_bounds: np.ndarray
     a_weights: csr_matrix  # (sentences x terms) tf-idf, not normalized
     b_weights: csr_matrix
-    seeds: np.ndarray  # (S, 2): similar (a_sentence, b_sentence) pairs
-    cosine: np.ndarray  # (a sentences, b sentences)
+    pair_keys: np.ndarray  # sorted a_sentence * n_b + b_sentence of pairs sharing a term
+    cosine: np.ndarray  # per pair key
     dice: np.ndarray
+    seeds: np.ndarray  # (S, 2): (a_sentence, b_sentence) pairs above the seed thresholds
+
+    @property
+    def n_a(self) -> int:
+        return len(self.a_bounds) - 1
+
+    @property
+    def n_b(self) -> int:
+        return len(self.b_bounds) - 1
+
+    def similar(self, cosine: float, dice: float) -> np.ndarray:
+        """``(a_sentence, b_sentence)`` pairs whose cosine and Dice exceed the thresholds."""
+        keys = self.pair_keys[(self.cosine > cosine) & (self.dice > dice)]
+        return np.stack([keys // self.n_b, keys % self.n_b], axis=1)
+
+    def scores(self, i: int, j: int) -> tuple[float, float]:
+        """Cosine and Dice of sentence ``i`` of a and sentence ``j`` of b."""
+        key = i * self.n_b + j
+        k = int(np.searchsorted(self.pair_keys, key))
+        if k < len(self.pair_keys) and self.pair_keys[k] == key:
+            return float(self.cosine[k]), float(self.dice[k])
+        return 0.0, 0.0
+
+
+def _sorted_entries(matrix: csr_matrix, n_b: int) -> tuple[np.ndarray, np.ndarray]:
+    coo = matrix.tocoo()
+    keys = coo.row.astype(np.int64) * n_b + coo.col
+    order = np.argsort(keys, kind="stable")
+    return keys[order], coo.data[order]
 
 
 @dataclass(frozen=True)
@@ -437,24 +473,31 @@ def _sentence_model(
     idf = np.log((n_a + n_b) / df)
     a_weights = a_rows.count * idf[a_rows.term]
     b_weights = b_rows.count * idf[b_rows.term]
-    cosine = (
-        a_rows.matrix(_unit_rows(a_rows, a_weights), width)
-        @ b_rows.matrix(_unit_rows(b_rows, b_weights), width).T
-    ).toarray()
-    common = (
+    keys, common = _sorted_entries(
         a_rows.matrix(np.ones(len(a_rows.term)), width)
-        @ b_rows.matrix(np.ones(len(b_rows.term)), width).T
-    ).toarray()
+        @ b_rows.matrix(np.ones(len(b_rows.term)), width).T,
+        n_b,
+    )
+    cosine_keys, cosine_values = _sorted_entries(
+        a_rows.matrix(_unit_rows(a_rows, a_weights), width)
+        @ b_rows.matrix(_unit_rows(b_rows, b_weights), width).T,
+        n_b,
+    )
+    # Pairs sharing only terms of zero idf have no cosine entry.
+    at = np.minimum(np.searchsorted(cosine_keys, keys), max(len(cosine_keys) - 1, 0))
+    found = (cosine_keys[at] == keys) if len(cosine_keys) else np.zeros(len(keys), dtype=bool)
+    cosine = np.where(found, cosine_values[at] if len(cosine_keys) else 0.0, 0.0)
     sizes = (
-        np.bincount(a_rows.sentence, minlength=n_a)[:, None]
-        + np.bincount(b_rows.sentence, minlength=n_b)[None, :]
+        np.bincount(a_rows.sentence, minlength=n_a)[keys // n_b]
+        + np.bincount(b_rows.sentence, minlength=n_b)[keys % n_b]
     )
-    dice = np.divide(2 * common, sizes, out=np.zeros_like(common), where=sizes > 0)
-    ai, bi = np.nonzero((cosine > config.sentence_cosine) & (dice > config.sentence_dice))
-    return _SentenceModel(
+    dice = 2 * common / sizes
+    model = _SentenceModel(
         a_bounds, b_bounds, a_rows.matrix(a_weights, width), b_rows.matrix(b_weights, width),
-        np.stack([ai, bi], axis=1), cosine, dice,
+        keys, cosine, dice, np.empty((0, 2), dtype=np.int64),
     )
+    model.seeds = model.similar(config.sentence_cosine, config.sentence_dice)
+    return model
 
 
 def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> float:
@@ -506,6 +549,24 @@ def _validated_clusters(
     return found
 
 
+def _grow(model: _SentenceModel, cluster: _Cluster, threshold: float) -> _Cluster:
+    """Extend a passage by the sentence pairs just before and after it while their cosine and
+    Dice exceed ``threshold``: the edge sentences of a reworded passage often miss the (higher)
+    seed thresholds."""
+    a0, a1, b0, b1 = cluster.box
+    n_a, n_b = model.n_a, model.n_b
+
+    def similar(i: int, j: int) -> bool:
+        cosine, dice = model.scores(i, j)
+        return cosine > threshold and dice > threshold
+
+    while a0 > 0 and b0 > 0 and similar(a0 - 1, b0 - 1):
+        a0, b0 = a0 - 1, b0 - 1
+    while a1 < n_a and b1 < n_b and similar(a1, b1):
+        a1, b1 = a1 + 1, b1 + 1
+    return _Cluster((a0, a1, b0, b1), cluster.similarity, cluster.seeds)
+
+
 def _to_tokens(model: _SentenceModel, cluster: _Cluster) -> _Cluster:
     a0, a1, b0, b1 = cluster.box
     box = (int(model.a_bounds[a0]), int(model.a_bounds[a1]),
@@ -534,9 +595,7 @@ def _summaries(
     summary's sentences match scattered parts of the source, so normal passages cover it only
     piecewise); and when it overlaps a verbatim copy, which is reuse of another kind.
     """
-    threshold = config.summary_similarity
-    ai, bi = np.nonzero((model.cosine > threshold) & (model.dice > threshold))
-    seeds = np.stack([ai, bi], axis=1)
+    seeds = model.similar(config.summary_similarity, config.summary_similarity)
     candidates = [
         _to_tokens(model, c)
         for c in _validated_clusters(model, seeds, config.sentence_gap, config.summary_gap, config)
@@ -572,7 +631,8 @@ def _paraphrase_boxes(
         return []
     gap = config.sentence_gap
     normal = [
-        _to_tokens(model, c) for c in _validated_clusters(model, model.seeds, gap, gap, config)
+        _to_tokens(model, _grow(model, c, config.grow_similarity))
+        for c in _validated_clusters(model, model.seeds, gap, gap, config)
     ]
     summaries = _summaries(model, normal, verbatim, len(b_tokens), config)
     # A summary replaces the normal passages it overlaps in a.

@@ -12,8 +12,13 @@ in the suspicious *and* in the source document; then ``s ⊓ r = s ∩ r``, else
 * PlagDet = F1(precision, recall) / log2(1 + granularity)
 
 With no cases and no detections, recall and precision are both 1 (nothing to find, nothing
-wrongly found); with cases but no detections, or detections but no cases, both are 0, as in the
-PAN evaluation scripts. Granularity is 1 when no case is detected.
+wrongly found); with cases but no detections, or detections but no cases, both are 0.
+Granularity is 1 when no case is detected.
+
+PAN credits a suspicious passage to one source passage, while :func:`reuse.align.align_pair`
+reports every copy (a source that holds a paragraph twice gives two alignments). The PAN
+detections therefore keep, of alignments overlapping in the suspicious document, the one with
+the most matched tokens (:func:`one_source_per_passage`).
 
 Offsets in PAN files are code-point offsets into the raw file: every text is read with
 ``newline=''`` so that ``\\r\\n`` stays two characters.
@@ -272,8 +277,8 @@ def evaluate_pan(
     rest); ``n_jobs`` > 1 aligns in that many processes.
 
     Returns one row per category plus an ``overall`` row, with columns ``recall``,
-    ``precision``, ``granularity``, ``plagdet``, ``cases``, ``detections``, ``pairs`` and
-    ``seconds``.
+    ``precision``, ``granularity``, ``plagdet``, ``cases``, ``detections`` and ``pairs``; the
+    overall row's ``seconds`` is the wall clock of reading and aligning all pairs.
     """
     corpus = Path(corpus_dir)
     config.validate()
@@ -286,47 +291,48 @@ def evaluate_pan(
     if not isinstance(n_jobs, int) or n_jobs < 1:
         raise ConfigError(f"The 'n_jobs' parameter of evaluate_pan must be an int >= 1. Got "
                           f"{n_jobs!r} instead.")
+    selected = {}
+    for category in categories:
+        pairs = read_pairs(corpus / category)[skip:]
+        selected[category] = pairs if sample is None else pairs[:sample]
+    everything = [pair for pairs in selected.values() for pair in pairs]
+    start = time.perf_counter()
+    if n_jobs == 1:
+        found_all = _detect_many(corpus, everything, config)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        # One pool for all categories: each worker builds the tokenizer tables once.
+        chunk = max(1, len(everything) // (n_jobs * 16))
+        chunks = [everything[i : i + chunk] for i in range(0, len(everything), chunk)]
+        with ProcessPoolExecutor(n_jobs) as pool:
+            results = pool.map(
+                _detect_many, [corpus] * len(chunks), chunks, [config] * len(chunks)
+            )
+            found_all = [found for part in results for found in part]
+    seconds = time.perf_counter() - start
+
     rows = []
     all_cases: list[PanSpan] = []
     all_detections: list[PanSpan] = []
-    total_pairs, total_seconds = 0, 0.0
-    for category in categories:
-        category_dir = corpus / category
-        pairs = read_pairs(category_dir)
-        pairs = pairs[skip:]
-        if sample is not None:
-            pairs = pairs[:sample]
+    offset = 0
+    for category, pairs in selected.items():
+        per_pair = found_all[offset : offset + len(pairs)]
+        offset += len(pairs)
         cases = [
             case
             for susp, src in pairs
-            for case in read_pan_xml(category_dir / pair_xml_name(susp, src))
+            for case in read_pan_xml(corpus / category / pair_xml_name(susp, src))
         ]
-        start = time.perf_counter()
-        if n_jobs == 1:
-            per_pair = _detect_many(corpus, pairs, config)
-        else:
-            from concurrent.futures import ProcessPoolExecutor
-
-            chunk = max(1, len(pairs) // (n_jobs * 8))
-            chunks = [pairs[i : i + chunk] for i in range(0, len(pairs), chunk)]
-            with ProcessPoolExecutor(n_jobs) as pool:
-                results = pool.map(
-                    _detect_many, [corpus] * len(chunks), chunks, [config] * len(chunks)
-                )
-                per_pair = [found for part in results for found in part]
-        seconds = time.perf_counter() - start
         if out_dir is not None:
             target = Path(out_dir) / category
             target.mkdir(parents=True, exist_ok=True)
             for (susp, src), found in zip(pairs, per_pair, strict=True):
                 write_pan_xml(target / pair_xml_name(susp, src), susp, found)
         detections = [d for found in per_pair for d in found]
-        scores = plagdet(cases, detections)
-        rows.append({"category": category, **scores, "pairs": len(pairs), "seconds": seconds})
+        rows.append({"category": category, **plagdet(cases, detections), "pairs": len(pairs)})
         all_cases += cases
         all_detections += detections
-        total_pairs += len(pairs)
-        total_seconds += seconds
     overall = plagdet(all_cases, all_detections)
-    rows.append({"category": "overall", **overall, "pairs": total_pairs, "seconds": total_seconds})
+    rows.append({"category": "overall", **overall, "pairs": len(everything), "seconds": seconds})
     return pd.DataFrame(rows).set_index("category")
