@@ -146,40 +146,46 @@ def _seed_runs(
 ) -> np.ndarray:
     """Runs of consecutive shared shingles on one diagonal: an ``(R, 4)`` array of token ranges
     ``a0, a1, b0, b1`` (half-open), each an exact match of ``a1 - a0`` tokens."""
+    none = np.empty((0, 4), dtype=np.int64)
     a_sh = shingle(a_hashes, ngram)
     b_sh = shingle(b_hashes, ngram)
     if not len(a_sh) or not len(b_sh):
-        return np.empty((0, 4), dtype=np.int64)
+        return none
     b_order = np.argsort(b_sh, kind="stable")
     b_sorted = b_sh[b_order]
     lo = np.searchsorted(b_sorted, a_sh, "left")
-    hi = np.searchsorted(b_sorted, a_sh, "right")
-    in_b = hi - lo
-    shared = np.flatnonzero(in_b)
+    shared = np.flatnonzero(b_sorted[np.minimum(lo, len(b_sorted) - 1)] == a_sh)
     if not len(shared):
-        return np.empty((0, 4), dtype=np.int64)
+        return none
+    a_values, lo = a_sh[shared], lo[shared]
+    in_b = np.searchsorted(b_sorted, a_values, "right") - lo
     # Shingles frequent in either document (formulaic phrases) would multiply seeds
     # quadratically and seed nothing reusable.
-    a_values = a_sh[shared]
     a_sorted = np.sort(a_values)
     in_a = np.searchsorted(a_sorted, a_values, "right") - np.searchsorted(a_sorted, a_values)
-    keep = shared[(in_b[shared] <= max_occurrences) & (in_a <= max_occurrences)]
-    counts = in_b[keep]
-    total = int(counts.sum())
-    if not total:
-        return np.empty((0, 4), dtype=np.int64)
-    first = np.zeros(len(keep), dtype=np.int64)
-    np.cumsum(counts[:-1], out=first[1:])
-    within = np.arange(total, dtype=np.int64) - np.repeat(first, counts)
-    i = np.repeat(keep, counts)
-    j = b_order[np.repeat(lo[keep], counts) + within]
-    diagonal = j - i
-    order = np.lexsort((i, diagonal))
-    i, diagonal = i[order], diagonal[order]
-    starts_run = np.ones(total, dtype=bool)
+    keep = (in_b <= max_occurrences) & (in_a <= max_occurrences)
+    shared, lo, in_b = shared[keep], lo[keep], in_b[keep]
+    if not len(shared):
+        return none
+    if in_b.max() == 1 and in_a.max() == 1:
+        # Every shared shingle occurs once on each side (the usual case): seeds come in order
+        # of a with one seed per position, so runs are consecutive already.
+        i, j = shared, b_order[lo]
+        diagonal = j - i
+    else:
+        total = int(in_b.sum())
+        first = np.zeros(len(shared), dtype=np.int64)
+        np.cumsum(in_b[:-1], out=first[1:])
+        within = np.arange(total, dtype=np.int64) - np.repeat(first, in_b)
+        i = np.repeat(shared, in_b)
+        j = b_order[np.repeat(lo, in_b) + within]
+        diagonal = j - i
+        order = np.lexsort((i, diagonal))
+        i, diagonal = i[order], diagonal[order]
+    starts_run = np.ones(len(i), dtype=bool)
     starts_run[1:] = (diagonal[1:] != diagonal[:-1]) | (i[1:] != i[:-1] + 1)
     run_first = np.flatnonzero(starts_run)
-    run_last = np.append(run_first[1:], total) - 1
+    run_last = np.append(run_first[1:], len(i)) - 1
     a0 = i[run_first]
     a1 = i[run_last] + ngram
     d = diagonal[run_first]

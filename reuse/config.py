@@ -90,7 +90,7 @@ class PassageConfig:
     ngram: int = 4
     window: int = 10
     min_shared: int = 2
-    max_bucket: int = 100
+    max_bucket: int = 50
     max_pairs_per_doc: int = 100
     seed: int = 1
     boilerplate_docs: int = 20
