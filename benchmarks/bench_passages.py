@@ -67,11 +67,10 @@ def generate(docs: int, planted: int, edit_rate: float, boilerplate: int, seed: 
     bounds = np.concatenate(([0], np.cumsum(lengths)))
     words = [stream[bounds[i] : bounds[i + 1]].tolist() for i in range(docs)]
     truth = []
-    sources = rng.choice(docs, size=planted, replace=False)
-    targets = rng.choice(docs, size=planted, replace=False)
+    # Every document takes part in at most one plant, so no later insertion shifts the truth.
+    chosen = rng.choice(docs, size=2 * planted, replace=False)
+    sources, targets = chosen[:planted], chosen[planted:]
     for src, dst in zip(sources.tolist(), targets.tolist(), strict=True):
-        if src == dst:
-            continue
         length = int(rng.integers(50, 301))
         length = min(length, len(words[src]) - 1)
         start = int(rng.integers(0, len(words[src]) - length + 1))
@@ -80,7 +79,7 @@ def generate(docs: int, planted: int, edit_rate: float, boilerplate: int, seed: 
         at = int(rng.integers(0, len(words[dst]) + 1))
         words[dst] = words[dst][:at] + copied + words[dst][at:]
         truth.append((src, start, start + length, dst, at, at + len(copied)))
-    # Word spans → character spans, after all insertions (later plants shift earlier ones).
+    # The boilerplate goes at the end of its documents: it shifts no planted passage.
     boiler = zipf_words(rng, len(vocab), 80).tolist()
     boiler_docs = rng.choice(docs, size=boilerplate, replace=False).tolist()
     for d in boiler_docs:
