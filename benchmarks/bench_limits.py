@@ -37,15 +37,18 @@ from pathlib import Path
 
 import numpy as np
 
+from reuse.config import PassageConfig
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_limits.md"
 
 SIZES = {"huge": [25, 50, 100], "tiny": [100_000, 300_000, 1_000_000],
-         "boilerplate": [1_000, 2_500, 5_000, 10_000], "groups": [400, 800, 1_600]}
+         "boilerplate": [1_000, 2_500, 5_000, 10_000], "groups": [500, 1_000, 2_000]}
 QUICK = {"huge": [5, 10], "tiny": [20_000, 50_000], "boilerplate": [500, 1_000],
          "groups": [160, 320]}
 UNITS = {"huge": "MB", "tiny": "docs", "boilerplate": "docs", "groups": "docs"}
-GROUP_SIZE = 80
+MAX_BUCKET = PassageConfig.max_bucket
+GROUP_SIZE = MAX_BUCKET * 4 // 5  # shared by a block of documents just under --max-bucket
 
 
 def vocabulary(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -287,8 +290,8 @@ def findings(scenario: str, rows: list[dict]) -> list[str]:
         f"{rows[0]['size']:,} to {last['size']:,} documents: linear. Without the cap, the "
         f"shared paragraph would make {last['size'] * (last['size'] - 1) // 2:,} pairs at "
         f"{last['size']:,} documents.",
-        "- The paragraph's window fingerprints are in more than `--max-bucket` (100) documents, "
-        "so they are capped (counted in `capped_fingerprints`): every document is paired with "
+        f"- The paragraph's window fingerprints are in more than `--max-bucket` ({MAX_BUCKET}) "
+        "documents, so they are capped (counted in `capped_fingerprints`): every document is paired with "
         "the bucket's first document only, and the passage cluster links them all and is "
         "flagged as boilerplate.",
         f"- Time: {time_growth}; almost all of it is `align`, one pair per document.",

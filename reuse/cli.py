@@ -161,6 +161,8 @@ def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--min-length", type=int, default=None,
                      help="Shortest reused passage to report, in tokens (default: the aligner's)."),
+        click.option("--paraphrase/--no-paraphrase", default=False, show_default=True,
+                     help="Also seed alignments with sentence TF-IDF similarity (slower)."),
         click.option("--window", type=int, default=PassageConfig.window, show_default=True,
                      help="Shingles per passage window."),
         click.option("--passage-ngram", type=int, default=PassageConfig.ngram, show_default=True,
@@ -230,6 +232,8 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 @output_options
 @click.option("--min-length", type=int, default=None,
               help="Shortest reused passage to report, in tokens (default: the aligner's).")
+@click.option("--paraphrase/--no-paraphrase", default=True, show_default=True,
+              help="Also seed alignments with sentence TF-IDF similarity.")
 @input_options
 @_handle_errors
 def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,

@@ -30,7 +30,8 @@ from .tokenize import _mix64
 
 @dataclass(frozen=True)
 class Fingerprints:
-    """Selected window minima: ``hashes[k]`` occurs in document ``docs[k]`` at token ``positions[k]``."""
+    """Selected window minima: ``hashes[k]`` occurs in document ``docs[k]`` at token
+    ``positions[k]``. Entries are ordered by document, then position."""
 
     hashes: np.ndarray
     docs: np.ndarray
@@ -117,7 +118,9 @@ class PassageCandidates:
 def passage_candidates(fingerprints: Fingerprints, config: PassageConfig) -> PassageCandidates:
     """Group fingerprints into buckets and turn shared buckets into candidate document pairs."""
     # One entry per (fingerprint, document): the first position in that document.
-    order = np.lexsort((fingerprints.positions, fingerprints.docs, fingerprints.hashes))
+    # Fingerprints arrive ordered by document and position, so a stable sort on the hash alone
+    # orders each bucket by document and position too (and is twice as fast as a lexsort).
+    order = np.argsort(fingerprints.hashes, kind="stable")
     hashes = fingerprints.hashes[order]
     docs = fingerprints.docs[order]
     positions = fingerprints.positions[order]
