@@ -277,11 +277,18 @@ def evaluate() -> None:
               help="Find the pairs with the corpus-wide pipeline instead of the pairs files.")
 @click.option("--category", "categories", multiple=True,
               help="Only this category folder (repeatable), e.g. 02-no-obfuscation.")
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="Align in this many processes.")
 @_handle_errors
 def evaluate_pan_command(corpus_dir: str, out: str | None, discover: bool,
-                         categories: tuple[str, ...]) -> None:
-    """Recall, precision, granularity and PlagDet on a PAN text-alignment corpus."""
-    from .evaluate import evaluate_pan, format_scores
+                         categories: tuple[str, ...], jobs: int) -> None:
+    """Recall, precision, granularity and PlagDet on a PAN text-alignment corpus.
 
-    scores = evaluate_pan(corpus_dir, out, categories=list(categories) or None, discover=discover)
+    With --discover, the corpus-wide pipeline finds the pairs itself, and the table adds the
+    pairs-mode recall and the share of it that discovery keeps (recall_kept).
+    """
+    from .evaluate import discover_pan, evaluate_pan, format_scores
+
+    evaluate = discover_pan if discover else evaluate_pan
+    scores = evaluate(corpus_dir, out, categories=list(categories) or None, n_jobs=jobs)
     click.echo(format_scores(scores))

@@ -115,8 +115,14 @@ class PassageCandidates:
         return len(self.a)
 
 
-def passage_candidates(fingerprints: Fingerprints, config: PassageConfig) -> PassageCandidates:
-    """Group fingerprints into buckets and turn shared buckets into candidate document pairs."""
+def passage_candidates(
+    fingerprints: Fingerprints, config: PassageConfig, groups: np.ndarray | None = None
+) -> PassageCandidates:
+    """Group fingerprints into buckets and turn shared buckets into candidate document pairs.
+
+    ``groups`` optionally gives each document a collection; only pairs across two collections
+    are kept (for example suspicious documents against sources).
+    """
     # One entry per (fingerprint, document): the first position in that document.
     # Fingerprints arrive ordered by document and position, so a stable sort on the hash alone
     # orders each bucket by document and position too (and is twice as fast as a lexsort).
@@ -163,6 +169,13 @@ def passage_candidates(fingerprints: Fingerprints, config: PassageConfig) -> Pas
     left, right = np.where(swap, right, left), np.where(swap, left, right)
     a, b = docs[left], docs[right]
     a_pos, b_pos = positions[left], positions[right]
+    if groups is not None:
+        across = groups[a] != groups[b]
+        a, b, a_pos, b_pos = a[across], b[across], a_pos[across], b_pos[across]
+    if len(a) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return PassageCandidates(empty, empty, empty, empty, empty, empty, empty,
+                                 int(big.sum()), capped_docs)
 
     # Aggregate per document pair: count, and first/last seed positions.
     n_docs = int(docs.max()) + 1
