@@ -260,12 +260,17 @@ def _detect_many(
     return [detect_pair(corpus_dir, susp, src, config) for susp, src in pairs]
 
 
+def _check_jobs(n_jobs: Any, owner: str) -> None:
+    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
+        raise ConfigError(
+            f"The 'n_jobs' parameter of {owner} must be an int >= 1. Got {n_jobs!r} instead."
+        )
+
+
 def _detect_all(
     corpus_dir: Path, pairs: list[tuple[str, str]], config: AlignConfig, n_jobs: int
 ) -> list[list[PanSpan]]:
     """Detections for every pair, in order, in ``n_jobs`` processes."""
-    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
-        raise ConfigError(f"The 'n_jobs' parameter must be an int >= 1. Got {n_jobs!r} instead.")
     if n_jobs == 1:
         return _detect_many(corpus_dir, pairs, config)
     from concurrent.futures import ProcessPoolExecutor
@@ -309,6 +314,7 @@ def evaluate_pan(
         )
     if categories is None:
         categories = [c for c in CATEGORIES if (corpus / c).is_dir()]
+    _check_jobs(n_jobs, "evaluate_pan")
     selected = {}
     for category in categories:
         pairs = read_pairs(corpus / category)[skip:]
@@ -374,6 +380,7 @@ def discover_pan(
 
     config = config or _DEFAULT_CONFIG
     config.validate()
+    _check_jobs(n_jobs, "discover_pan")
     corpus_path = Path(corpus_dir)
     if not (corpus_path / "src").is_dir() or not (corpus_path / "susp").is_dir():
         raise InputError(
