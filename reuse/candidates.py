@@ -111,6 +111,39 @@ def _pairs_within_runs(members: np.ndarray, run_starts: np.ndarray, run_sizes: n
     return members[left_pos], members[right_pos]
 
 
+def bucket_pairs(
+    members: np.ndarray, sizes: np.ndarray, max_bucket: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs inside consecutive buckets: bucket ``k`` holds the next ``sizes[k]`` of ``members``.
+
+    A bucket of at most ``max_bucket`` members gives all its pairs; a larger one pairs each member
+    with its first member only (the anchor), so the work stays linear. Returns the left and right
+    members of the pairs and the mask of oversized buckets.
+    """
+    starts = np.zeros(len(sizes), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    small = (sizes > 1) & (sizes <= max_bucket)
+    big = (sizes > 1) & (sizes > max_bucket)
+    lefts, rights = [], []
+    if small.any():
+        sub_sizes = sizes[small]
+        sub_starts = np.zeros(len(sub_sizes), dtype=np.int64)
+        np.cumsum(sub_sizes[:-1], out=sub_starts[1:])
+        left, right = _pairs_within_runs(members[np.repeat(small, sizes)], sub_starts, sub_sizes)
+        lefts.append(left)
+        rights.append(right)
+    if big.any():
+        in_big = members[np.repeat(big, sizes)]
+        anchors = np.repeat(members[starts[big]], sizes[big])
+        not_anchor = in_big != anchors
+        lefts.append(anchors[not_anchor])
+        rights.append(in_big[not_anchor])
+    if not lefts:
+        empty = np.empty(0, dtype=members.dtype)
+        return empty, empty, big
+    return np.concatenate(lefts), np.concatenate(rights), big
+
+
 def collide(
     keys: np.ndarray,
     *,
@@ -134,27 +167,12 @@ def collide(
         boundary = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
         starts = np.concatenate(([0], boundary))
         sizes = np.diff(np.concatenate((starts, [n_items])))
-        shared = sizes > 1
-        small = shared & (sizes <= max_bucket)
-        big = shared & (sizes > max_bucket)
-        if small.any():
-            run_mask = np.repeat(small, sizes)
-            members = sort[run_mask]
-            sub_sizes = sizes[small]
-            sub_starts = np.zeros(len(sub_sizes), dtype=np.int64)
-            np.cumsum(sub_sizes[:-1], out=sub_starts[1:])
-            left, right = _pairs_within_runs(members, sub_starts, sub_sizes)
-            lefts.append(left)
-            rights.append(right)
+        left, right, big = bucket_pairs(sort, sizes, max_bucket)
+        lefts.append(left)
+        rights.append(right)
         if big.any():
             n_oversized += int(big.sum())
-            run_mask = np.repeat(big, sizes)
-            members = sort[run_mask]
-            anchors = np.repeat(sort[starts[big]], sizes[big])
-            keep = members != anchors
-            lefts.append(anchors[keep])
-            rights.append(members[keep])
-            oversized.append(members)
+            oversized.append(sort[np.repeat(big, sizes)])
     if lefts:
         left = np.concatenate(lefts)
         right = np.concatenate(rights)

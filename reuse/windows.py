@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .candidates import _pairs_within_runs
+from .candidates import bucket_pairs
 from .config import PassageConfig
 from .tokenize import _mix64
 
@@ -137,34 +137,13 @@ def passage_candidates(
     boundary = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1
     run_starts = np.concatenate(([0], boundary)).astype(np.int64)
     run_sizes = np.diff(np.concatenate((run_starts, [len(hashes)]))).astype(np.int64)
-    shared = run_sizes > 1
-    small = shared & (run_sizes <= config.max_bucket)
-    big = run_sizes > config.max_bucket
-
     entries = np.arange(len(hashes), dtype=np.int64)
-    lefts, rights = [], []
-    if small.any():
-        members = entries[np.repeat(small, run_sizes)]
-        sizes = run_sizes[small]
-        starts = np.zeros(len(sizes), dtype=np.int64)
-        np.cumsum(sizes[:-1], out=starts[1:])
-        left, right = _pairs_within_runs(members, starts, sizes)
-        lefts.append(left)
-        rights.append(right)
-    capped_docs = np.empty(0, dtype=np.int64)
-    if big.any():
-        members = entries[np.repeat(big, run_sizes)]
-        anchors = np.repeat(run_starts[big], run_sizes[big])
-        not_anchor = members != anchors
-        lefts.append(anchors[not_anchor])
-        rights.append(members[not_anchor])
-        capped_docs = np.unique(docs[members])
-    if not lefts:
+    left, right, big = bucket_pairs(entries, run_sizes, config.max_bucket)
+    capped_docs = np.unique(docs[np.repeat(big, run_sizes)])
+    if len(left) == 0:
         empty = np.empty(0, dtype=np.int64)
         return PassageCandidates(empty, empty, empty, empty, empty, empty, empty,
                                  int(big.sum()), capped_docs)
-    left = np.concatenate(lefts)
-    right = np.concatenate(rights)
     swap = docs[left] > docs[right]
     left, right = np.where(swap, right, left), np.where(swap, left, right)
     a, b = docs[left], docs[right]
