@@ -257,9 +257,9 @@ def findings(scenario: str, rows: list[dict]) -> list[str]:
     if scenario == "huge":
         rss = [r["peak_rss_mb"] / r["size"] for r in rows]
         return [
-            f"- Time: {time_growth}; no quadratic stage. Most of it is `align` (the excerpt "
-            "pair re-tokenizes the enormous document, and the paraphrase sentence model sorts "
-            "its tokens) and `sketch` (tokenize + shingle + MinHash of one batch).",
+            f"- Time: {time_growth}; no quadratic stage. Most of it is `sketch` (tokenize + "
+            "shingle + MinHash of one batch) and `align` (the excerpt pair re-tokenizes the "
+            "enormous document and hash-joins its shingles).",
             f"- Memory: {min(rss):.0f}-{max(rss):.0f} MB of peak RSS per MB of document: linear, "
             "but large. The peak is transient inside tokenization (per-character numpy arrays of "
             f"the whole document); {last['size']} MB needed {last['peak_rss_mb'] / 1024:.1f} GiB.",
