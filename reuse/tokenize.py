@@ -21,6 +21,7 @@ tests check that both paths agree.
 from __future__ import annotations
 
 import functools
+import itertools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -344,8 +345,50 @@ def _token_sums_by_offset(base: np.ndarray, starts: np.ndarray, lengths: np.ndar
     return np.add.reduceat(terms, first)
 
 
+_MAX_PIECE = 1 << 22
+
+
+def _pieces(text: str, limit: int) -> list[int]:
+    """Cut points that split ``text`` into pieces of at most ``limit`` characters at whitespace
+    (always a token separator); a stretch with no whitespace in its second half stays whole."""
+    cuts = [0]
+    while len(text) - cuts[-1] > limit:
+        lo = cuts[-1]
+        cut = max(text.rfind(c, lo + limit // 2, lo + limit) for c in " \n\t\r")
+        if cut <= lo:
+            cut = min((i for i in (text.find(c, lo + limit) for c in " \n\t\r") if i > 0),
+                      default=len(text))
+        if cut >= len(text):
+            break
+        cuts.append(cut)
+    return [*cuts, len(text)]
+
+
 def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> TokenBatch:
-    """Tokenize many documents with one set of vectorized passes over their code points."""
+    """Tokenize many documents with one set of vectorized passes over their code points.
+
+    The per-character working arrays take about 35 bytes per character, so documents longer
+    than ``_MAX_PIECE`` characters are tokenized piece by piece, cut at whitespace.
+    """
+    if all(len(t) <= _MAX_PIECE for t in texts):
+        return _tokenize_joined(texts, strip_diacritics)
+    hashes, starts, ends, counts = [], [], [], []
+    for text in texts:
+        cuts = _pieces(text, _MAX_PIECE)
+        n = 0
+        for lo, hi in itertools.pairwise(cuts):
+            part = _tokenize_joined([text[lo:hi]], strip_diacritics)
+            hashes.append(part.hashes)
+            starts.append(part.starts + lo)
+            ends.append(part.ends + lo)
+            n += len(part.hashes)
+        counts.append(n)
+    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    return TokenBatch(np.concatenate(hashes), np.concatenate(starts), np.concatenate(ends), bounds)
+
+
+def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch:
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     doc_starts = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
