@@ -261,8 +261,10 @@ def findings(scenario: str, rows: list[dict]) -> list[str]:
             "shingle + MinHash of one batch) and `align` (the excerpt pair re-tokenizes the "
             "enormous document and hash-joins its shingles).",
             f"- Memory: {min(rss):.0f}-{max(rss):.0f} MB of peak RSS per MB of document: linear, "
-            "but large. The peak is transient inside tokenization (per-character numpy arrays of "
-            f"the whole document); {last['size']} MB needed {last['peak_rss_mb'] / 1024:.1f} GiB.",
+            "but large: tokenizing goes piece by piece, but the per-token arrays of the whole "
+            "document (tokens, shingles, window fingerprints, and its tokens again when it is "
+            f"aligned) are held at once; {last['size']} MB needed "
+            f"{last['peak_rss_mb'] / 1024:.1f} GiB.",
         ]
     if scenario == "tiny":
         return [
