@@ -94,17 +94,24 @@ def run_reuse(path: Path, threshold: float, verify: str) -> tuple[list[tuple[str
     return pairs, {"stages": dict(result.timings), **extra}
 
 
+class Laps:
+    """Adds the seconds since the previous lap to ``stages[name]``."""
+
+    def __init__(self, stages: dict[str, float]) -> None:
+        self.stages = stages
+        self.clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = round(self.stages.get(name, 0.0) + now - self.clock, 4)
+        self.clock = now
+
+
 def run_datasketch(path: Path, threshold: float) -> tuple[list[tuple[str, str]], dict]:
     from datasketch import MinHash, MinHashLSH
 
     stages: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        stages[name] = round(stages.get(name, 0.0) + now - clock, 4)
-        clock = now
+    lap = Laps(stages)
 
     ids, texts = read_jsonl(path)
     lap("read")
@@ -135,13 +142,7 @@ def run_rensa(path: Path, threshold: float, bands: int) -> tuple[list[tuple[str,
     import rensa
 
     stages: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        stages[name] = round(stages.get(name, 0.0) + now - clock, 4)
-        clock = now
+    lap = Laps(stages)
 
     ids, texts = read_jsonl(path)
     lap("read")
