@@ -415,15 +415,16 @@ def run(
         boilerplate_share=boilerplate_share,
     )
     align_config = _align_config(AlignConfig, min_length, paraphrase)
-    timings = Timings()
-    with timings.stage("ingest"):
-        corpus = _load(source, id_field, text_field, on_error)
+    # Validate every parameter before reading the corpus, which may take minutes.
     config = Config(
         tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
         dedup=DedupConfig(threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed,
                           verify=verify, min_tokens=min_tokens),
         passages=passage_config,
     ).validate()
+    timings = Timings()
+    with timings.stage("ingest"):
+        corpus = _load(source, id_field, text_field, on_error)
     with timings.stage("sketch"):
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet)
     result = _near_duplicates(corpus, config, sketches, timings)
