@@ -92,7 +92,15 @@ class _Reader:
             raise InputError(f"{origin}: {detail} (use --on-error skip to skip such records)")
         self.corpus.skipped.append({"origin": origin, "reason": reason, "detail": detail})
 
-    def add(self, doc_id: Any, text: Any, metadata: dict[str, Any], origin: str) -> None:
+    def add(
+        self, doc_id: Any, text: Any, metadata: dict[str, Any], origin: str,
+        valid_unicode: bool = False,
+    ) -> None:
+        """Add one record, or report it as bad. ``valid_unicode``: the parser has already
+        refused unpaired surrogates (orjson does)."""
+        if type(doc_id) is str and type(text) is str and valid_unicode:
+            self._append(doc_id, text, metadata, origin)
+            return
         if doc_id is None or (isinstance(doc_id, float) and doc_id != doc_id):
             self.bad(origin, "missing_id", f"missing id field '{self.corpus.id_field}'")
             return
@@ -120,12 +128,14 @@ class _Reader:
                     "(e.g. a lone \\ud800 escape), which is not valid Unicode"
                 )
                 return
-        if doc_id in self.first_seen:
+        self._append(doc_id, text, metadata, origin)
+
+    def _append(self, doc_id: str, text: str, metadata: dict[str, Any], origin: str) -> None:
+        previous = self.first_seen.setdefault(doc_id, origin)
+        if previous is not origin:
             raise InputError(
-                f"duplicate document id {doc_id!r}: first at {self.first_seen[doc_id]}, "
-                f"again at {origin}"
+                f"duplicate document id {doc_id!r}: first at {previous}, again at {origin}"
             )
-        self.first_seen[doc_id] = origin
         self.corpus.ids.append(doc_id)
         self.corpus.texts.append(text)
         self.corpus.metadata.append(metadata)
@@ -188,10 +198,13 @@ def _read_txt_folder(root: Path, reader: _Reader) -> None:
 
 
 def _split_record(record: dict[str, Any], corpus: Corpus) -> tuple[Any, Any, dict[str, Any]]:
+    doc_id, text = record.get(corpus.id_field), record.get(corpus.text_field)
+    if len(record) == 2 and doc_id is not None and text is not None:
+        return doc_id, text, {}
     metadata = {
         k: v for k, v in record.items() if k not in (corpus.id_field, corpus.text_field)
     }
-    return record.get(corpus.id_field), record.get(corpus.text_field), metadata
+    return doc_id, text, metadata
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -204,17 +217,19 @@ def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 
 def _read_jsonl(path: Path, reader: _Reader) -> None:
+    prefix = f"{path}:"
     for line_number, raw in _jsonl_lines(path):
         if not raw.strip():
             continue
-        origin = f"{path}:{line_number}"
+        origin = prefix + str(line_number)
         if _fast_loads is not None:
             try:
                 record = _fast_loads(raw)
             except _FastJSONError:
                 record = None
-            if isinstance(record, dict):
-                reader.add(*_split_record(record, reader.corpus), origin)
+            if type(record) is dict:
+                # orjson refuses unpaired surrogates, so the strings it returns are valid.
+                reader.add(*_split_record(record, reader.corpus), origin, valid_unicode=True)
                 continue
         # The careful path: it names what is wrong with the line.
         try:

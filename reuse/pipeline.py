@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import __version__
+from .allocator import reusable_heap
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig
@@ -165,6 +166,7 @@ def _load(
     return read_corpus(source, id_field=id_field, text_field=text_field, on_error=on_error)
 
 
+@reusable_heap()
 def dedup(
     source: str | os.PathLike[str] | Corpus,
     *,
@@ -376,6 +378,7 @@ def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: PassageConfi
     )
 
 
+@reusable_heap()
 def run(
     source: str | os.PathLike[str] | Corpus,
     *,

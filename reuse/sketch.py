@@ -1,30 +1,44 @@
 """Shingle hashes → MinHash signatures, vectorized with numpy, seeded and deterministic.
 
-The hash family works on 32-bit keys (the top half of a shingle hash): permutation ``j`` is
-``h_j(x) = (a_j * x + b_j) mod 2**32`` with odd ``a_j`` and any ``b_j``, drawn from
-``numpy.random.PCG64(seed)``. Each ``h_j`` is a bijection of the 32-bit keys, and the whole
-family needs one 32-bit multiply and one add per key and permutation, which numpy runs with SIMD;
-64-bit multiplies and ``mod (2**61 - 1)`` are several times slower. A signature is the minimum of
-each ``h_j`` over a document's shingles, as ``uint32``; a document without shingles has all
-values ``2**32 - 1``. The benchmarks measure the estimate against exact Jaccard.
+The signatures are one-permutation MinHash with densification (Li, Owen & Zhang 2012;
+Shrivastava 2017): one seeded hash per shingle instead of ``num_perm`` of them.
 
-The hashes are computed in cache-sized column blocks of a ``(num_perm, shingles)`` matrix and
-reduced per document with ``numpy.minimum.reduceat``.
+- Each shingle ``x`` is hashed once: ``y = (x XOR salt) * M mod 2**64``, then
+  ``h = y XOR (y >> 32)``, with a ``salt`` drawn from ``numpy.random.PCG64(seed)`` and a fixed
+  odd ``M``. That is a bijection of 64-bit keys. Shingle hashes are already well mixed
+  (``shingle.py`` ends with mix64), so one multiply and one xor-shift are enough to make the
+  salt pick a different permutation.
+- The high 32 bits of ``h`` pick one of ``num_perm`` bins (``(hi * num_perm) >> 32``), and the
+  low 32 bits are its value. Bin ``i`` of a signature is the smallest value among the document's
+  shingles that fall in bin ``i``: a MinHash of that random part of the shingle set.
+- A bin that no shingle fell in borrows the value of another bin, found by probing bins
+  ``(offset_i + step_i * t) mod num_perm`` for ``t = 0, 1, ...`` until one is not empty. Every
+  document probes the same sequence, so two documents agree on a borrowed bin exactly when they
+  agree on the bin it borrows from: the share of equal bins still estimates the Jaccard
+  similarity. ``step_i`` is coprime with ``num_perm``, so the probe visits every bin and stops.
+
+This costs one hash and one scatter-minimum per shingle, where ``num_perm`` independent
+permutations cost ``num_perm`` multiply-adds per shingle; the benchmarks in ``benchmarks/`` measure
+the estimate against exact Jaccard. A document without shingles has all values ``2**32 - 1``
+(a bin whose only values are ``2**32 - 1`` counts as empty; the reference does the same).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .config import ConfigError
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
-_BLOCK_COLUMNS = 8192
 _MASK32 = 0xFFFFFFFF
+_MASK64 = (1 << 64) - 1
+_MULTIPLIER = 0xD6E8FEB86659FD93
 
 
 class MinHasher:
-    """A seeded family of ``num_perm`` hash functions and the signatures it computes."""
+    """A seeded one-permutation MinHash with ``num_perm`` bins, and the signatures it computes."""
 
     def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
         if not isinstance(num_perm, int) or isinstance(num_perm, bool) or num_perm < 1:
@@ -40,8 +54,10 @@ class MinHasher:
         self.num_perm = num_perm
         self.seed = seed
         rng = np.random.Generator(np.random.PCG64(seed))
-        self.a = rng.integers(0, 2**32, size=num_perm, dtype=np.uint32) | np.uint32(1)
-        self.b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint32)
+        self.salt = rng.integers(0, 2**64, dtype=np.uint64)
+        units = np.array([s for s in range(1, num_perm) if math.gcd(s, num_perm) == 1] or [1])
+        self.offsets = rng.integers(0, num_perm, size=num_perm).astype(np.int64)
+        self.steps = units[rng.integers(0, len(units), size=num_perm)].astype(np.int64)
 
     def signatures(self, shingles: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         """One signature per group ``shingles[bounds[i]:bounds[i + 1]]``.
@@ -49,28 +65,39 @@ class MinHasher:
         Returns a ``(groups, num_perm)`` ``uint32`` array. Groups must be contiguous and in order.
         """
         groups = len(bounds) - 1
-        out = np.full((groups, self.num_perm), EMPTY_VALUE, dtype=np.uint32)
-        nonempty = np.flatnonzero(np.diff(bounds) > 0)
-        if len(nonempty) == 0:
+        k = self.num_perm
+        out = np.full((groups, k), EMPTY_VALUE, dtype=np.uint32)
+        if groups == 0 or bounds[-1] == bounds[0]:
             return out
-        group_starts = bounds[nonempty]
-        group_ends = bounds[nonempty + 1]
-        keys = (shingles >> np.uint64(32)).astype(np.uint32)
-        block = np.empty((self.num_perm, _BLOCK_COLUMNS), dtype=np.uint32)
-        a = self.a[:, None]
-        b = self.b[:, None]
-        for lo in range(int(group_starts[0]), int(group_ends[-1]), _BLOCK_COLUMNS):
-            hi = min(lo + _BLOCK_COLUMNS, int(group_ends[-1]))
-            first = np.searchsorted(group_ends, lo, side="right")
-            last = np.searchsorted(group_starts, hi, side="left")
-            hashes = block[:, : hi - lo]
-            np.multiply(a, keys[None, lo:hi], out=hashes)
-            hashes += b
-            segment_starts = np.maximum(group_starts[first:last], lo) - lo
-            mins = np.minimum.reduceat(hashes, segment_starts, axis=1)
-            rows = nonempty[first:last]
-            out[rows] = np.minimum(out[rows], mins.T)
+        hashed = shingles[bounds[0] : bounds[-1]] ^ self.salt
+        hashed *= np.uint64(_MULTIPLIER)
+        hashed ^= hashed >> np.uint64(32)
+        cells = ((hashed >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)
+        cells = cells.view(np.int64)
+        cells += np.repeat(np.arange(0, groups * k, k, dtype=np.int64), np.diff(bounds))
+        np.minimum.at(out.reshape(-1), cells, hashed.astype(np.uint32))
+        self._densify(out, np.diff(bounds) > 0)
         return out
+
+    def _densify(self, out: np.ndarray, nonempty: np.ndarray) -> None:
+        """Fill the empty bins of the non-empty rows of ``out`` in place (see the module doc)."""
+        rows, bins = np.nonzero((out == EMPTY_VALUE) & nonempty[:, None])
+        if len(rows) == 0:
+            return
+        # Values are read from the undensified rows and written at the end, so a borrowed value
+        # is never borrowed again.
+        borrowed = np.empty(len(rows), dtype=np.uint32)
+        pending = np.arange(len(rows))
+        offsets, steps = self.offsets[bins], self.steps[bins]
+        for t in range(self.num_perm):
+            probe = (offsets[pending] + steps[pending] * t) % self.num_perm
+            values = out[rows[pending], probe]
+            hit = values != EMPTY_VALUE
+            borrowed[pending[hit]] = values[hit]
+            pending = pending[~hit]
+            if len(pending) == 0:
+                break
+        out[rows, bins] = borrowed
 
     def signature(self, shingles: np.ndarray) -> np.ndarray:
         """The signature of one set of shingles."""
@@ -78,10 +105,24 @@ class MinHasher:
 
     def signature_reference(self, shingles: list[int]) -> list[int]:
         """Plain-Python definition of one signature, for differential and golden tests."""
-        out = []
-        for a, b in zip(self.a.tolist(), self.b.tolist(), strict=True):
-            values = [(a * (x >> 32) + b) & _MASK32 for x in shingles]
-            out.append(min(values) if values else int(EMPTY_VALUE))
+        k, salt, empty = self.num_perm, int(self.salt), int(EMPTY_VALUE)
+        bins = [empty] * k
+        for x in shingles:
+            product = ((x ^ salt) * _MULTIPLIER) & _MASK64
+            hashed = product ^ (product >> 32)
+            i = ((hashed >> 32) * k) >> 32
+            bins[i] = min(bins[i], hashed & _MASK32)
+        if not shingles:
+            return bins
+        out = list(bins)
+        for i in range(k):
+            if bins[i] != empty:
+                continue
+            for t in range(k):
+                j = (int(self.offsets[i]) + int(self.steps[i]) * t) % k
+                if bins[j] != empty:
+                    out[i] = bins[j]
+                    break
         return out
 
     def to_lean_minhash(self, signature: np.ndarray):
@@ -90,7 +131,7 @@ class MinHasher:
         The result compares with other exports of this family (``jaccard``, ``MinHashLSH``),
         not with sketches that datasketch computed itself: the hash families differ. datasketch
         2.0 asks for the permutation scheme of stored values; ours are 32-bit values with the
-        same empty value as its ``"affine32"`` scheme, so they are labelled that way.
+        same empty value as its ``"affine32"`` scheme, so they are stored under that label.
         """
         import inspect
 

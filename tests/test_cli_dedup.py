@@ -66,9 +66,9 @@ def test_seeds_summary_is_exact(seeds_dir, tmp_path):
         "    skipped             0",
         "  candidate pairs       2",
         "  capped LSH buckets    0",
-        "  near-duplicate pairs  0",
-        "  clusters              5",
-        "  documents to drop     0",
+        "  near-duplicate pairs  2",
+        "  clusters              4",
+        "  documents to drop     1",
     ]
     assert re.fullmatch(r"  seconds               \d+\.\d\d", lines[10])
     assert len(lines) == 11
@@ -155,7 +155,7 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
     assert counts["read"] == 62
     assert (counts["compared"], counts["too_short"], counts["skipped"]) == (60, 1, 1)
     assert counts["read"] == counts["compared"] + counts["too_short"] + counts["skipped"]
-    assert (counts["candidate_pairs"], counts["near_duplicate_pairs"]) == (7, 7)
+    assert (counts["candidate_pairs"], counts["near_duplicate_pairs"]) == (8, 7)
     assert (counts["clusters"], counts["dropped"]) == (54, 7)
     assert set(manifest["timings"]) >= {"ingest", "sketch", "candidates", "verify", "cluster"}
 
@@ -275,7 +275,7 @@ def test_summary_counts_skipped_and_too_short(corpus_jsonl, tmp_path):
     rows = _summary_rows(result.stdout)
     assert list(rows) == [label.strip() for label in SUMMARY_LABELS]
     assert [rows[label.strip()] for label in SUMMARY_LABELS[:-1]] == [
-        "62", "60", "1", "1", "7", "0", "7", "54", "7",
+        "62", "60", "1", "1", "8", "0", "7", "54", "7",
     ]
 
 

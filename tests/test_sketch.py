@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from near_dup_corpus import make_corpus
 
-from reuse import sketch
 from reuse.candidates import candidate_pairs
 from reuse.errors import ConfigError
 from reuse.shingle import shingle, shingle_batch
@@ -26,21 +25,28 @@ def _golden_shingles() -> np.ndarray:
 
 def test_golden_parameters():
     hasher = MinHasher(num_perm=16, seed=1)
-    assert hasher.a.dtype == np.uint32 and hasher.b.dtype == np.uint32
-    assert hasher.a[:4].tolist() == [2032329983, 2198257139, 3243419751, 4082210491]
-    assert hasher.b[:4].tolist() == [2765224490, 2360486914, 368247394, 118365490]
-    assert (hasher.a % 2 == 1).all()
-    # The a values do not depend on num_perm; a different seed gives a different family.
-    assert MinHasher(num_perm=128, seed=1).a[:4].tolist() == hasher.a[:4].tolist()
-    assert MinHasher(num_perm=16, seed=2).a[:4].tolist() != hasher.a[:4].tolist()
+    assert int(hasher.salt) == 9441442522235856127
+    assert hasher.offsets[:4].tolist() == [12, 15, 0, 2]
+    assert hasher.steps[:4].tolist() == [1, 1, 13, 13]
+    assert MinHasher(num_perm=16, seed=2).salt != hasher.salt
+
+
+@pytest.mark.parametrize("num_perm", [1, 2, 3, 12, 16, 100, 128, 257])
+def test_every_probe_sequence_visits_every_bin(num_perm):
+    hasher = MinHasher(num_perm=num_perm, seed=3)
+    t = np.arange(num_perm)
+    for i in range(num_perm):
+        visited = (hasher.offsets[i] + hasher.steps[i] * t) % num_perm
+        assert len(np.unique(visited)) == num_perm
 
 
 def test_golden_signature():
     shingles = _golden_shingles()
     assert len(shingles) == 11
     expected = [
-        923809062, 685299305, 66403234, 470302209, 16281589, 146883586, 1256039508, 7741837,
-        70280434, 613459334, 394683631, 804546257, 273437069, 140451484, 436065267, 75027550,
+        26967391, 2879029993, 2879029993, 1067346308, 26967391, 1067346308, 3416515528,
+        1096850757, 26967391, 3416515528, 3416515528, 23249208, 3416515528, 26967391, 1096850757,
+        23249208,
     ]
     hasher = MinHasher(num_perm=16, seed=1)
     assert hasher.signature(shingles).tolist() == expected
@@ -53,6 +59,17 @@ def test_empty_group_has_the_empty_value():
     signature = hasher.signature(np.empty(0, dtype=np.uint64))
     assert signature.tolist() == [int(EMPTY_VALUE)] * 8
     assert hasher.signature_reference([]) == [0xFFFFFFFF] * 8
+
+
+def test_densified_bins_borrow_from_filled_bins():
+    hasher = MinHasher(num_perm=64, seed=1)
+    one = hasher.signature(np.array([12345], dtype=np.uint64))
+    # One shingle fills one bin; every other bin borrows its value.
+    assert len(np.unique(one)) == 1 and one[0] != EMPTY_VALUE
+    few = hasher.signature(np.array([1, 2, 3], dtype=np.uint64))
+    assert EMPTY_VALUE not in few and len(np.unique(few)) <= 3
+    # The same set gives the same signature, whatever the order and multiplicity.
+    assert hasher.signature(np.array([3, 1, 2, 2], dtype=np.uint64)).tolist() == few.tolist()
 
 
 @pytest.mark.parametrize(
@@ -69,14 +86,15 @@ def test_bad_parameters(num_perm, seed, message):
         MinHasher(num_perm=num_perm, seed=seed)
 
 
-def _bounds(sizes: list[int]) -> np.ndarray:
-    bounds = np.zeros(len(sizes) + 1, dtype=np.int64)
+def _bounds(sizes: list[int], start: int = 0) -> np.ndarray:
+    bounds = np.full(len(sizes) + 1, start, dtype=np.int64)
     np.cumsum(sizes, out=bounds[1:])
+    bounds[1:] += start
     return bounds
 
 
-def _check_groups(hasher: MinHasher, shingles: np.ndarray, sizes: list[int]) -> None:
-    bounds = _bounds(sizes)
+def _check_groups(hasher: MinHasher, shingles: np.ndarray, sizes: list[int], start: int = 0) -> None:
+    bounds = _bounds(sizes, start)
     got = hasher.signatures(shingles, bounds)
     assert got.shape == (len(sizes), hasher.num_perm)
     assert got.dtype == np.uint32
@@ -85,33 +103,28 @@ def _check_groups(hasher: MinHasher, shingles: np.ndarray, sizes: list[int]) -> 
         assert got[g].tolist() == hasher.signature_reference(group), f"group {g}"
 
 
-def test_groups_straddling_the_column_blocks():
-    block = sketch._BLOCK_COLUMNS
-    sizes = [0, block - 3, 5, 0, 1, 2 * block + 7, 0, block, 1, 0]
+def test_many_groups_match_reference():
+    sizes = [0, 300, 5, 0, 1, 2, 1000, 0, 64, 1, 0]
     rng = np.random.default_rng(3)
     shingles = rng.integers(0, 2**64, size=sum(sizes), dtype=np.uint64)
-    _check_groups(MinHasher(num_perm=4, seed=9), shingles, sizes)
+    for num_perm in (7, 64, 128):
+        _check_groups(MinHasher(num_perm=num_perm, seed=9), shingles, sizes)
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    sizes=st.lists(st.integers(min_value=0, max_value=12), max_size=12),
-    block=st.integers(min_value=1, max_value=9),
-    num_perm=st.integers(min_value=1, max_value=6),
+    sizes=st.lists(st.integers(min_value=0, max_value=40), max_size=12),
+    start=st.integers(min_value=0, max_value=3),
+    num_perm=st.integers(min_value=1, max_value=40),
     seed=st.integers(min_value=0, max_value=2**32 - 1),
     data=st.data(),
 )
-def test_signatures_match_reference_with_small_blocks(sizes, block, num_perm, seed, data):
-    shingles = np.array(
-        data.draw(st.lists(st.integers(0, 2**64 - 1), min_size=sum(sizes), max_size=sum(sizes))),
-        dtype=np.uint64,
-    )
-    original = sketch._BLOCK_COLUMNS
-    sketch._BLOCK_COLUMNS = block
-    try:
-        _check_groups(MinHasher(num_perm=num_perm, seed=seed), shingles, sizes)
-    finally:
-        sketch._BLOCK_COLUMNS = original
+def test_signatures_match_reference(sizes, start, num_perm, seed, data):
+    # Small integers as well as full-width hashes: the family must not assume mixed input.
+    values = st.integers(0, 2**64 - 1) | st.integers(0, 50)
+    n = start + sum(sizes)
+    shingles = np.array(data.draw(st.lists(values, min_size=n, max_size=n)), dtype=np.uint64)
+    _check_groups(MinHasher(num_perm=num_perm, seed=seed), shingles, sizes, start)
 
 
 def test_estimated_jaccard_is_close_to_exact():

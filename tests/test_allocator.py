@@ -1,0 +1,57 @@
+"""allocator: the glibc thresholds are set once per outermost run, and memory is trimmed after."""
+
+from __future__ import annotations
+
+import platform
+
+import pytest
+
+from reuse import allocator
+
+
+class _FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def mallopt(self, option: int, value: int) -> int:
+        self.calls.append(("mallopt", option, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_thresholds_set_once_and_trimmed_after_the_outermost_run(monkeypatch):
+    fake = _FakeLibc()
+    monkeypatch.setattr(allocator, "_LIBC", fake)
+    with allocator.reusable_heap():
+        with allocator.reusable_heap():
+            pass
+        assert fake.calls == [
+            ("mallopt", -3, 32 * 1024 * 1024),  # M_MMAP_THRESHOLD
+            ("mallopt", -1, 64 * 1024 * 1024),  # M_TRIM_THRESHOLD
+        ]
+    assert fake.calls[-1] == ("malloc_trim", 0)
+    assert len(fake.calls) == 3
+
+
+def test_an_error_inside_still_trims(monkeypatch):
+    fake = _FakeLibc()
+    monkeypatch.setattr(allocator, "_LIBC", fake)
+    with pytest.raises(KeyError), allocator.reusable_heap():
+        raise KeyError("boom")
+    assert fake.calls[-1] == ("malloc_trim", 0)
+    assert allocator._depth == 0
+
+
+def test_does_nothing_without_glibc(monkeypatch):
+    monkeypatch.setattr(allocator, "_LIBC", None)
+    with allocator.reusable_heap():
+        pass
+    assert allocator._depth == 0
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_glibc_is_found_here():
+    assert allocator._LIBC is not None
