@@ -22,6 +22,7 @@ from .errors import ConfigError
 from .tokenize import _mix64
 
 _BAND_MULTIPLIER = np.uint64(0xC2B2AE3D27D4EB4F)
+_BAND_BLOCK_ROWS = 4096
 
 
 @functools.lru_cache(maxsize=256)
@@ -74,13 +75,17 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
         raise ConfigError(
             f"bands * rows must not exceed num_perm: {bands} * {rows} > {signatures.shape[1]}."
         )
-    keys = np.empty((bands, signatures.shape[0]), dtype=np.uint64)
-    for band in range(bands):
-        acc = np.full(signatures.shape[0], band, dtype=np.uint64)
-        for col in range(band * rows, (band + 1) * rows):
+    n = signatures.shape[0]
+    keys = np.empty((bands, n), dtype=np.uint64)
+    band_ids = np.arange(bands, dtype=np.uint64)
+    # Row blocks keep the strided column reads in cache.
+    for lo in range(0, n, _BAND_BLOCK_ROWS):
+        block = signatures[lo : lo + _BAND_BLOCK_ROWS, : bands * rows].reshape(-1, bands, rows)
+        acc = np.repeat(band_ids[None, :], len(block), axis=0)
+        for col in range(rows):
             acc *= _BAND_MULTIPLIER
-            acc += signatures[:, col].astype(np.uint64)
-        keys[band] = _mix64(acc)
+            acc += block[:, :, col]
+        keys[:, lo : lo + len(block)] = _mix64(acc).T
     return keys
 
 
@@ -159,10 +164,13 @@ def collide(
     n_items = keys.shape[1]
     lefts, rights, oversized = [], [], []
     n_oversized = 0
-    items = np.arange(n_items, dtype=np.int64)
-    rank = items if order is None else np.asarray(order)
+    # Items in rank order, so that a stable sort of the keys breaks ties by rank, then index.
+    by_rank = None if order is None else np.argsort(np.asarray(order), kind="stable")
     for band_keys_ in keys:
-        sort = np.lexsort((rank, band_keys_))
+        if by_rank is None:
+            sort = np.argsort(band_keys_, kind="stable")
+        else:
+            sort = by_rank[np.argsort(band_keys_[by_rank], kind="stable")]
         sorted_keys = band_keys_[sort]
         boundary = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
         starts = np.concatenate(([0], boundary))

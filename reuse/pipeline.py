@@ -119,22 +119,36 @@ def exact_jaccard(
     texts: list[str], left: np.ndarray, right: np.ndarray, tokenize_config: TokenizeConfig,
     ngram: int,
 ) -> np.ndarray:
-    """Exact Jaccard of the shingle sets of each pair; only the documents in pairs are read."""
+    """Exact Jaccard of the shingle sets of each pair; only the documents in pairs are read.
+
+    The shingle sets become rows of a sparse 0/1 matrix over the distinct shingles, so the
+    intersections of all pairs are one sparse element-wise product.
+    """
+    from scipy.sparse import csr_matrix
+
     involved = np.unique(np.concatenate((left, right)))
-    sets: dict[int, np.ndarray] = {}
-    for lo in range(0, len(involved), 2000):
-        chunk = involved[lo : lo + 2000]
-        tokens = tokenize_batch([texts[i] for i in chunk], tokenize_config.strip_diacritics)
+    involved_texts = [texts[i] for i in involved]
+    parts, counts = [], []
+    for lo, hi in batches(involved_texts):
+        tokens = tokenize_batch(involved_texts[lo:hi], tokenize_config.strip_diacritics)
         shingles, bounds = shingle_batch(tokens, ngram)
-        for k, doc in enumerate(chunk):
-            sets[int(doc)] = np.unique(shingles[bounds[k] : bounds[k + 1]])
-    out = np.empty(len(left), dtype=np.float64)
-    for k, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
-        sa, sb = sets[a], sets[b]
-        shared = len(np.intersect1d(sa, sb, assume_unique=True))
-        union = len(sa) + len(sb) - shared
-        out[k] = shared / union if union else 1.0
-    return out
+        parts.append(shingles)
+        counts.append(np.diff(bounds))
+    shingles = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    rows = np.repeat(np.arange(len(involved)), np.concatenate(counts) if counts else 0)
+    distinct, columns = np.unique(shingles, return_inverse=True)
+    sets = csr_matrix(
+        (np.ones(len(shingles), dtype=np.int32), (rows, columns.ravel())),
+        shape=(len(involved), len(distinct)),
+    )
+    sets.sum_duplicates()
+    sets.data[:] = 1
+    sizes = np.diff(sets.indptr)
+    a, b = np.searchsorted(involved, left), np.searchsorted(involved, right)
+    shared = np.asarray(sets[a].multiply(sets[b]).sum(axis=1)).ravel()
+    union = sizes[a] + sizes[b] - shared
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, shared / np.maximum(union, 1), 1.0)
 
 
 @dataclass

@@ -200,3 +200,19 @@ def test_recall_bands_rejects_zero_threshold():
         ConfigError, match=r"The 'threshold' parameter of recall_bands must be a float in \(0, 1\]"
     ):
         recall_bands(0.0, 16)
+
+
+def test_band_keys_match_the_plain_definition_across_row_blocks():
+    from reuse.candidates import _BAND_BLOCK_ROWS, _BAND_MULTIPLIER
+    from reuse.tokenize import _mix64_int
+
+    rng = np.random.default_rng(4)
+    n = _BAND_BLOCK_ROWS + 17
+    signatures = rng.integers(0, 2**32, size=(n, 20), dtype=np.uint32)
+    keys = band_keys(signatures, 3, 6)
+    for item in (0, 1, _BAND_BLOCK_ROWS - 1, _BAND_BLOCK_ROWS, n - 1):
+        for band in range(3):
+            acc = band
+            for col in range(band * 6, band * 6 + 6):
+                acc = (acc * int(_BAND_MULTIPLIER) + int(signatures[item, col])) % 2**64
+            assert int(keys[band, item]) == _mix64_int(acc)

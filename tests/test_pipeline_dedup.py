@@ -10,10 +10,13 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from near_dup_corpus import make_corpus
 
+from reuse.config import TokenizeConfig
 from reuse.ingest import Corpus
-from reuse.pipeline import dedup, write_run
+from reuse.pipeline import dedup, exact_jaccard, write_run
 from reuse.report.schema import TABLES
 from reuse.shingle import shingle_reference
 from reuse.tokenize import tokenize_reference
@@ -239,3 +242,25 @@ def test_empty_tables_read_back_with_their_columns(tmp_path):
             back = read_table(folder, name)
             assert back.columns.tolist() == list(TABLES[name]), (fmt, name)
             assert len(back) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(["a", "b", "c", "d", "e", "f"]), max_size=25).map(" ".join),
+        min_size=1, max_size=8,
+    ),
+    ngram=st.integers(min_value=1, max_value=4),
+    data=st.data(),
+)
+def test_exact_jaccard_matches_python_sets(texts, ngram, data):
+    index = st.integers(min_value=0, max_value=len(texts) - 1)
+    pairs = data.draw(st.lists(st.tuples(index, index), min_size=1, max_size=10))
+    left = np.array([a for a, _ in pairs], dtype=np.int64)
+    right = np.array([b for _, b in pairs], dtype=np.int64)
+    got = exact_jaccard(texts, left, right, TokenizeConfig(), ngram)
+    sets = [set(shingle_reference(tokenize_reference(t).hashes.tolist(), ngram)) for t in texts]
+    for k, (a, b) in enumerate(pairs):
+        union = len(sets[a] | sets[b])
+        expected = len(sets[a] & sets[b]) / union if union else 1.0
+        assert got[k] == pytest.approx(expected, abs=1e-12), (a, b)
