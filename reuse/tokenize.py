@@ -9,7 +9,9 @@ whitespace, punctuation, dashes, symbols, emoji — separates tokens, so ``a -- 
 Each token is normalized before hashing: NFKC, then casefold, then one form for the apostrophes
 (``’`` and ``'`` hash alike), optionally with diacritics stripped. The hash is a function of the
 normalized code points only (see :func:`token_hash_reference`), stable across processes and
-machines; Python's salted ``hash()`` is never used.
+machines; Python's salted ``hash()`` is never used. The code points are packed into 64-bit words
+(eight to a word when they all fit a byte, else two), so the fast path reads a token's hash
+input with one unaligned 8-byte load per word instead of arithmetic per character.
 
 The fast path classifies and normalizes code points with lookup tables and hashes all tokens of a
 whole batch of documents with a handful of numpy passes. Tokens that hold a character whose
@@ -91,28 +93,6 @@ def _power_table() -> np.ndarray:
     return powers
 
 
-# Powers M**p and M**-p (M is odd, so invertible modulo 2**64) for every position p of a batch,
-# grown on demand up to _POSITION_POWERS_MAX entries (16 MB each); longer batches use offsets.
-_POSITION_POWERS_MAX = 1 << 21
-_position_powers: tuple[np.ndarray, np.ndarray] = (np.ones(0, np.uint64), np.ones(0, np.uint64))
-
-
-def _powers_for_positions(n: int) -> tuple[np.ndarray, np.ndarray] | None:
-    global _position_powers
-    if n > _POSITION_POWERS_MAX:
-        return None
-    if len(_position_powers[0]) < n:
-        size = max(1 << 12, 1 << (n - 1).bit_length())
-        tables = []
-        for base in (int(_MULTIPLIER), pow(int(_MULTIPLIER), -1, 1 << 64)):
-            powers = np.full(size, base, dtype=np.uint64)
-            powers[0] = 1
-            np.multiply.accumulate(powers, out=powers)  # wraps modulo 2**64
-            tables.append(powers)
-        _position_powers = (tables[0], tables[1])
-    return _position_powers
-
-
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64)."""
     x = x ^ (x >> np.uint64(30))
@@ -133,14 +113,21 @@ def _mix64_int(x: int) -> int:
 def token_hash_reference(normalized: str) -> int:
     """The token hash of an already normalized token, in plain Python: the definition.
 
-    ``mix64(sum((cp_k + 1) * M**(k mod 1024)) XOR length * salt)`` over the code points
-    ``cp_k``, with all arithmetic modulo 2**64.
+    The values ``v_k = cp_k + 1`` of the code points are packed little-endian into 64-bit words:
+    eight 8-bit values per word if every ``v_k < 256`` (a *narrow* token), else two 32-bit
+    values per word. The hash is ``mix64(sum(w_j * M**(j mod 1024)) XOR length * salt)`` over
+    the words ``w_j``, with all arithmetic modulo 2**64.
     """
+    values = [ord(ch) + 1 for ch in normalized]
+    per_word, bits = (8, 8) if all(v < 256 for v in values) else (2, 32)
     powers = _power_table()
     total = 0
-    for k, ch in enumerate(normalized):
-        total = (total + (ord(ch) + 1) * int(powers[k & _POW_MASK])) & _MASK64
-    total ^= (len(normalized) * int(_LENGTH_SALT)) & _MASK64
+    for j in range(0, len(values), per_word):
+        word = 0
+        for i, v in enumerate(values[j : j + per_word]):
+            word |= v << (bits * i)
+        total = (total + word * int(powers[(j // per_word) & _POW_MASK])) & _MASK64
+    total ^= (len(values) * int(_LENGTH_SALT)) & _MASK64
     return _mix64_int(total)
 
 
@@ -313,36 +300,85 @@ def _token_spans(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _token_sums(base: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``sum(base[s + k] * M**(k mod 1024))`` over each token's characters, modulo 2**64.
-
-    ``base`` is zero outside tokens. For tokens of at most 1024 characters the sum equals
-    ``M**-s * sum(base[p] * M**p)`` over the token's positions ``p``: one multiply per character
-    by a precomputed power, one running sum (a token's sum is the difference of the running sum
-    at its ends), and one multiply per token, with no per-character offset arrays. Longer
-    tokens, and batches beyond the power tables, use the offsets.
-    """
-    powers = _powers_for_positions(len(base))
-    if powers is None:
-        return _token_sums_by_offset(base, starts, lengths)
-    running = np.zeros(len(base) + 1, dtype=np.uint64)
-    np.cumsum(base * powers[0][: len(base)], out=running[1:])  # wraps modulo 2**64
-    sums = running[starts + lengths]
-    sums -= running[starts]
-    sums *= powers[1][starts]
-    long = np.flatnonzero(lengths > _POW_MASK + 1)
-    if len(long):
-        sums[long] = _token_sums_by_offset(base, starts[long], lengths[long])
-    return sums
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [_MASK64], dtype=np.uint64)
+_HALF_MASKS = np.array([0, 0xFFFFFFFF, _MASK64], dtype=np.uint64)
+# Tokens with more words than this are summed by _word_sums_by_character.
+_MAX_WORD_ROUNDS = 8
 
 
-def _token_sums_by_offset(base: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The same sums, computed with each character's offset in its token."""
+def _packed_word_sums(
+    view: np.ndarray, per_word: int, starts: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``sum(w_j * M**j)`` of tokens ``[starts, starts + lengths)``, read from ``view``: an
+    unaligned little-endian 8-byte load at every character, so ``view[p]`` is the word of the
+    ``per_word`` values starting at character ``p``. Returns the sums and the tokens (indices)
+    that have more than ``_MAX_WORD_ROUNDS`` words, whose sums are left incomplete."""
+    masks = _BYTE_MASKS if per_word == 8 else _HALF_MASKS
+    powers = _power_table()
+    sums = view[starts] & masks[np.minimum(lengths, per_word)]
+    longer = np.flatnonzero(lengths > per_word)
+    for j in range(1, _MAX_WORD_ROUNDS):
+        if len(longer) == 0:
+            break
+        remaining = lengths[longer] - per_word * j
+        words = view[starts[longer] + per_word * j] & masks[np.minimum(remaining, per_word)]
+        sums[longer] += words * powers[j]
+        longer = longer[remaining > per_word]
+    return sums, longer
+
+
+def _word_sums_by_character(
+    values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, narrow: np.ndarray
+) -> np.ndarray:
+    """The same sums built character by character (``values`` holds ``v = cp + 1`` per
+    character): for tokens of any length."""
     first = np.zeros(len(starts), dtype=np.int64)
     np.cumsum(lengths[:-1], out=first[1:])
     offset = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(first, lengths)
-    terms = base[np.repeat(starts, lengths) + offset] * _power_table()[offset & _POW_MASK]
-    return np.add.reduceat(terms, first)
+    chars = values[np.repeat(starts, lengths) + offset].astype(np.uint64)
+    narrow_chars = np.repeat(narrow, lengths)
+    word = np.where(narrow_chars, offset >> 3, offset >> 1)
+    shift = np.where(narrow_chars, (offset & 7) << 3, (offset & 1) << 5).astype(np.uint64)
+    word_starts = np.flatnonzero((offset == 0) | (word != np.roll(word, 1)))
+    words = np.bitwise_or.reduceat(chars << shift, word_starts)
+    terms = words * _power_table()[word[word_starts] & _POW_MASK]
+    return np.add.reduceat(terms, np.flatnonzero(offset[word_starts] == 0))
+
+
+def _strided_words(values: np.ndarray) -> np.ndarray:
+    """A view with one unaligned little-endian 8-byte word starting at every element of
+    ``values`` (uint8 or uint32), over a padded copy so the last words stay in bounds."""
+    padded = np.zeros(len(values) + 8 // values.itemsize, dtype=values.dtype.newbyteorder("<"))
+    padded[: len(values)] = values
+    return np.ndarray(
+        shape=(len(values),), dtype="<u8", buffer=padded, strides=(values.itemsize,)
+    )
+
+
+def _word_sums(
+    values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, narrow: np.ndarray | None
+) -> np.ndarray:
+    """Per-token ``sum(w_j * M**(j mod 1024))`` (see :func:`token_hash_reference`).
+
+    ``values`` holds ``v = cp + 1`` of every character (uint8 when the whole batch is narrow);
+    ``narrow`` marks the narrow tokens (None: all are).
+    """
+    sums = np.zeros(len(starts), dtype=np.uint64)
+    narrow_tokens = np.arange(len(starts)) if narrow is None else np.flatnonzero(narrow)
+    wide_tokens = np.empty(0, dtype=np.int64) if narrow is None else np.flatnonzero(~narrow)
+    long_tokens = []
+    for tokens, per_word, dtype in ((narrow_tokens, 8, np.uint8), (wide_tokens, 2, np.uint32)):
+        if len(tokens) == 0:
+            continue
+        view = _strided_words(values.astype(dtype, copy=False))
+        part, longer = _packed_word_sums(view, per_word, starts[tokens], lengths[tokens])
+        sums[tokens] = part
+        long_tokens.append(tokens[longer])
+    if long_tokens and sum(len(t) for t in long_tokens):
+        long_ = np.concatenate(long_tokens)
+        is_narrow = np.ones(len(long_), dtype=bool) if narrow is None else narrow[long_]
+        sums[long_] = _word_sums_by_character(values, starts[long_], lengths[long_], is_narrow)
+    return sums
 
 
 _MAX_PIECE = 1 << 22
@@ -367,8 +403,9 @@ def _pieces(text: str, limit: int) -> list[int]:
 def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> TokenBatch:
     """Tokenize many documents with one set of vectorized passes over their code points.
 
-    The per-character working arrays take about 35 bytes per character, so documents longer
-    than ``_MAX_PIECE`` characters are tokenized piece by piece, cut at whitespace.
+    The per-character working arrays take up to about 30 bytes per character (text that is not
+    ASCII), so documents longer than ``_MAX_PIECE`` characters are tokenized piece by piece, cut
+    at whitespace.
     """
     if all(len(t) <= _MAX_PIECE for t in texts):
         return _tokenize_joined(texts, strip_diacritics)
@@ -401,21 +438,25 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
         raw = joined.encode("ascii")
         classes = np.frombuffer(raw.translate(ascii_tables[0]), dtype=np.uint8)
         g_starts, g_ends, in_token = _token_layout(classes)
-        base = np.frombuffer(raw.translate(ascii_tables[1]), dtype=np.uint8)
-        if "'" in joined:  # an apostrophe outside a word is a separator: no term
-            base = base * in_token
+        values = np.frombuffer(raw.translate(ascii_tables[1]), dtype=np.uint8)
+        narrow = None
     else:
         codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         classes, normalized, complex_ = _classify(codepoints, strip_diacritics)
         g_starts, g_ends, in_token = _token_layout(classes)
-        base = normalized.astype(np.uint64)
-        base += np.uint64(1)
-        base *= in_token
+        values = normalized + np.uint32(1)
+        wide = values > 255  # separators have value 1
+        if wide.any():
+            wide_before = np.zeros(len(wide) + 1, dtype=np.int64)
+            np.cumsum(wide, out=wide_before[1:])
+            narrow = wide_before[g_ends] == wide_before[g_starts]
+        else:
+            values, narrow = values.astype(np.uint8), None
 
     token_lengths = g_ends - g_starts
     hashes = np.empty(len(g_starts), dtype=np.uint64)
     if len(g_starts):
-        sums = _token_sums(base, g_starts, token_lengths)
+        sums = _word_sums(values, g_starts, token_lengths, narrow)
         sums ^= token_lengths.astype(np.uint64) * _LENGTH_SALT
         hashes = _mix64(sums)
         if complex_ is not None and complex_.any():

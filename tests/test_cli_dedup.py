@@ -55,7 +55,9 @@ def _summary_rows(stdout: str) -> dict[str, str]:
 
 def test_seeds_summary_is_exact(seeds_dir, tmp_path):
     out = tmp_path / "run"
-    result = _run(str(seeds_dir), "--out", str(out), "--threshold", "0.3")
+    # Exact verification: 002 and 003 are the only pair with Jaccard >= 0.3 (0.345; the others
+    # are 0.26-0.29), which estimates of 128 values cannot separate reliably.
+    result = _run(str(seeds_dir), "--out", str(out), "--threshold", "0.3", "--verify", "exact")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"reuse dedup → {out}"
@@ -64,9 +66,9 @@ def test_seeds_summary_is_exact(seeds_dir, tmp_path):
         "    compared            5",
         "    too short           0",
         "    skipped             0",
-        "  candidate pairs       2",
+        "  candidate pairs       6",
         "  capped LSH buckets    0",
-        "  near-duplicate pairs  2",
+        "  near-duplicate pairs  1",
         "  clusters              4",
         "  documents to drop     1",
     ]
@@ -155,8 +157,8 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
     assert counts["read"] == 62
     assert (counts["compared"], counts["too_short"], counts["skipped"]) == (60, 1, 1)
     assert counts["read"] == counts["compared"] + counts["too_short"] + counts["skipped"]
-    assert (counts["candidate_pairs"], counts["near_duplicate_pairs"]) == (8, 7)
-    assert (counts["clusters"], counts["dropped"]) == (54, 7)
+    assert (counts["candidate_pairs"], counts["near_duplicate_pairs"]) == (7, 6)
+    assert (counts["clusters"], counts["dropped"]) == (55, 6)
     assert set(manifest["timings"]) >= {"ingest", "sketch", "candidates", "verify", "cluster"}
 
     tables = {n: _read(out / f"{n}.{fmt}", fmt) for n in names}
@@ -164,9 +166,10 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
         assert frame.columns.tolist() == list(TABLES[name]), name
     assert len(tables["documents"]) == len(tables["clusters"]) == 61
     pairs = tables["near_duplicates"][["a_id", "b_id"]].to_numpy().tolist()
-    # The planted copies (tests/near_dup_corpus.py) whose estimate reaches the threshold.
+    # The planted copies (tests/near_dup_corpus.py) whose estimate reaches the threshold and
+    # that share an LSH bucket (doc0005-doc0058, estimate 0.55, collides in no band).
     assert pairs == [
-        ["doc0005", "doc0058"], ["doc0013", "doc0056"], ["doc0021", "doc0049"],
+        ["doc0013", "doc0056"], ["doc0021", "doc0049"],
         ["doc0031", "doc0057"], ["doc0040", "doc0050"], ["doc0042", "doc0048"],
         ["doc0043", "doc0051"],
     ]
@@ -275,7 +278,7 @@ def test_summary_counts_skipped_and_too_short(corpus_jsonl, tmp_path):
     rows = _summary_rows(result.stdout)
     assert list(rows) == [label.strip() for label in SUMMARY_LABELS]
     assert [rows[label.strip()] for label in SUMMARY_LABELS[:-1]] == [
-        "62", "60", "1", "1", "8", "0", "7", "54", "7",
+        "62", "60", "1", "1", "7", "0", "6", "55", "6",
     ]
 
 

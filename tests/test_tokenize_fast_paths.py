@@ -1,6 +1,6 @@
-"""tokenize_batch's fast paths against the plain-Python definition: the ASCII path, tokens
-longer than the 1024-entry power cycle, batches longer than the position-power tables, and the
-lazily filled code-point tables."""
+"""tokenize_batch's fast paths against the plain-Python definition: the ASCII path, narrow and
+wide tokens of every word count (packed loads and the character-by-character sums), tokens longer
+than the 1024-entry power cycle, and the lazily filled code-point tables."""
 
 from __future__ import annotations
 
@@ -39,21 +39,23 @@ def test_tokens_longer_than_the_power_cycle(text):
     _assert_batch_matches_reference([text, "short one", text[::-1]])
 
 
-@pytest.mark.parametrize("texts", [
-    ["alpha beta", "gamma's delta", "a" * 40],
-    ["Grüße aus Köln", "東京 ﬁne", "e\u0301t\u00e9"],
-])
-def test_batches_beyond_the_position_tables_use_offsets(monkeypatch, texts):
-    monkeypatch.setattr(tokenize_module, "_POSITION_POWERS_MAX", 8)
+@pytest.mark.parametrize("length", [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 66, 200])
+@pytest.mark.parametrize("letter", ["k", "é", "ж", "𝐤"])
+def test_every_word_count_of_narrow_and_wide_tokens(length, letter):
+    token = letter * length
+    # Alone, next to tokens of the other width, and at the very end of the batch.
+    _assert_batch_matches_reference([token, f"ab {token} жж", f"x {token}"])
+
+
+@FAST
+@given(st.lists(st.text(alphabet="aé'ж東 -\u0301ﬁ", max_size=90), min_size=1, max_size=5))
+def test_mixed_width_batches_match_reference(texts):
     _assert_batch_matches_reference(texts)
 
 
-def test_position_powers_are_powers_and_inverses():
-    forward, inverse = tokenize_module._powers_for_positions(3000)
-    multiplier = int(tokenize_module._MULTIPLIER)
-    for p in (0, 1, 2, 1023, 1024, 2999):
-        assert int(forward[p]) == pow(multiplier, p, 2**64)
-        assert int(forward[p]) * int(inverse[p]) % 2**64 == 1
+def test_word_rounds_limit_hands_long_tokens_to_the_character_path(monkeypatch):
+    monkeypatch.setattr(tokenize_module, "_MAX_WORD_ROUNDS", 1)
+    _assert_batch_matches_reference(["abcdefghij kl", "жжжж ab", "é" * 20 + " x"])
 
 
 def test_lone_surrogate_separates_tokens():
