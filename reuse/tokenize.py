@@ -51,6 +51,7 @@ _NO_SPACE_RANGES = (
     (0x20000, 0x3FFFF),  # CJK extensions B and later
 )
 _APOSTROPHES = "'\u2019\u02bc\u2018\uff07"
+_APOSTROPHE = ord("'") + 1  # the value v of every apostrophe
 _QUOTE_FORMS = {ord(c): "'" for c in _APOSTROPHES} | {
     ord(c): '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02"
 }
@@ -195,18 +196,21 @@ def _bmp_classes(tables: _Tables, index: np.ndarray, strip_diacritics: bool) -> 
 
 
 @functools.cache
-def _ascii_tables(strip_diacritics: bool) -> tuple[bytes, bytes] | None:
-    """``bytes.translate`` tables for ASCII text: each code's class, and its hash term base
-    (normalized code point + 1, or 0 for a separator). None if some ASCII character needs more
-    than that (none does today)."""
+def _ascii_table(strip_diacritics: bool) -> bytes | None:
+    """A ``bytes.translate`` table giving each ASCII code its value ``v`` (normalized code point
+    + 1), or 0 for a separator. The value alone tells the class: 0 is a separator, ``_APOSTROPHE``
+    the connector, and anything above it a word character. None if some ASCII character breaks
+    that (none does today)."""
     tables = _tables(strip_diacritics)
     _describe_into(tables, np.arange(128), strip_diacritics)
     classes = tables.char_class[:128]
-    base = np.where(classes == SEPARATOR, 0, tables.normalized[:128].astype(np.int64) + 1)
-    if tables.complex[:128].any() or (classes == CHARACTER_TOKEN).any() or base.max() > 255:
+    values = np.where(classes == SEPARATOR, 0, tables.normalized[:128].astype(np.int64) + 1)
+    expected = np.select(
+        [values == 0, values == _APOSTROPHE, values > _APOSTROPHE], [SEPARATOR, CONNECTOR, WORD], -1
+    )
+    if tables.complex[:128].any() or values.max() > 255 or (expected != classes).any():
         return None
-    pad = bytes(128)
-    return classes.astype(np.uint8).tobytes() + pad, base.astype(np.uint8).tobytes() + pad
+    return values.astype(np.uint8).tobytes() + bytes(128)
 
 
 @dataclass(frozen=True)
@@ -271,14 +275,19 @@ def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarra
 
 def _token_layout(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start and end (global code-point offsets) of every token, and which characters are in one."""
-    n = len(classes)
-    word = classes == WORD
+    return _layout(classes == WORD, classes == CONNECTOR, classes == CHARACTER_TOKEN)
+
+
+def _layout(
+    word: np.ndarray, connector: np.ndarray | None, char_token: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_token_layout` from the masks of word, connector and character-token characters
+    (None: there are none). ``word`` is updated in place."""
+    n = len(word)
     # An apostrophe joins two word characters, and is a separator anywhere else.
-    connector = classes == CONNECTOR
-    if n > 2 and connector.any():
+    if n > 2 and connector is not None and connector.any():
         word[1:-1] |= connector[1:-1] & word[:-2] & word[2:]
-    char_token = classes == CHARACTER_TOKEN
-    if not char_token.any():
+    if char_token is None or not char_token.any():
         # Word runs open and close alternately: the changes are start, end, start, ... (found on
         # a bool array: numpy's nonzero is several times faster on bool than on int8).
         padded = np.zeros(n + 2, dtype=bool)
@@ -363,9 +372,16 @@ def _word_sums(
     ``values`` holds ``v = cp + 1`` of every character (uint8 when the whole batch is narrow);
     ``narrow`` marks the narrow tokens (None: all are).
     """
+    if narrow is None:
+        sums, longer = _packed_word_sums(_strided_words(values.astype(np.uint8, copy=False)), 8,
+                                         starts, lengths)
+        if len(longer):
+            sums[longer] = _word_sums_by_character(
+                values, starts[longer], lengths[longer], np.ones(len(longer), dtype=bool))
+        return sums
     sums = np.zeros(len(starts), dtype=np.uint64)
-    narrow_tokens = np.arange(len(starts)) if narrow is None else np.flatnonzero(narrow)
-    wide_tokens = np.empty(0, dtype=np.int64) if narrow is None else np.flatnonzero(~narrow)
+    narrow_tokens = np.flatnonzero(narrow)
+    wide_tokens = np.flatnonzero(~narrow)
     long_tokens = []
     for tokens, per_word, dtype in ((narrow_tokens, 8, np.uint8), (wide_tokens, 2, np.uint32)):
         if len(tokens) == 0:
@@ -376,8 +392,7 @@ def _word_sums(
         long_tokens.append(tokens[longer])
     if long_tokens and sum(len(t) for t in long_tokens):
         long_ = np.concatenate(long_tokens)
-        is_narrow = np.ones(len(long_), dtype=bool) if narrow is None else narrow[long_]
-        sums[long_] = _word_sums_by_character(values, starts[long_], lengths[long_], is_narrow)
+        sums[long_] = _word_sums_by_character(values, starts[long_], lengths[long_], narrow[long_])
     return sums
 
 
@@ -431,14 +446,13 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
     np.cumsum(lengths, out=doc_starts[1:])
     # A NUL between documents is a separator, so no token crosses a document boundary.
     joined = "\x00".join(texts)
-    ascii_tables = _ascii_tables(strip_diacritics) if joined.isascii() else None
+    ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
     complex_ = None
-    if ascii_tables is not None:
+    if ascii_table is not None:
         # bytes.translate is a table lookup per byte in C, faster than a numpy gather.
-        raw = joined.encode("ascii")
-        classes = np.frombuffer(raw.translate(ascii_tables[0]), dtype=np.uint8)
-        g_starts, g_ends, in_token = _token_layout(classes)
-        values = np.frombuffer(raw.translate(ascii_tables[1]), dtype=np.uint8)
+        values = np.frombuffer(joined.encode("ascii").translate(ascii_table), dtype=np.uint8)
+        connector = values == _APOSTROPHE if "'" in joined else None
+        g_starts, g_ends, in_token = _layout(values > _APOSTROPHE, connector, None)
         narrow = None
     else:
         codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)

@@ -74,3 +74,13 @@ def test_lazily_described_code_points_equal_the_definition():
         assert (
             int(tables.char_class[cp]), int(tables.normalized[cp]), bool(tables.complex[cp])
         ) == described
+
+
+@pytest.mark.parametrize("strip", [False, True])
+def test_ascii_text_takes_the_one_table_path(strip):
+    # The value of an ASCII character tells its class; if that ever broke, the fast path
+    # would be skipped without a sound.
+    table = tokenize_module._ascii_table(strip)
+    assert table is not None
+    assert table[ord("'")] == tokenize_module._APOSTROPHE
+    assert table[ord("A")] == table[ord("a")] == ord("a") + 1 and table[ord(" ")] == 0
