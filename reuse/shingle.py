@@ -44,7 +44,11 @@ def shingle_batch(tokens: TokenBatch, ngram: int) -> tuple[np.ndarray, np.ndarra
     bounds = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
     all_shingles = shingle(tokens.hashes, ngram)
-    # Keep the shingles that start in a document and end in the same one.
-    first = np.repeat(tokens.bounds[:-1], counts)
-    position = np.arange(bounds[-1], dtype=np.int64) - np.repeat(bounds[:-1], counts)
-    return all_shingles[first + position], bounds
+    # Keep the shingles that start in a document and end in the same one: drop the starts
+    # ngram - 1 or fewer tokens before each document boundary.
+    keep = np.ones(len(all_shingles), dtype=bool)
+    inner_bounds = tokens.bounds[1:-1]
+    for back in range(1, ngram):
+        starts = inner_bounds - back
+        keep[starts[(starts >= 0) & (starts < len(keep))]] = False
+    return all_shingles[keep], bounds
