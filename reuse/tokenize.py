@@ -461,7 +461,8 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
         values = normalized + np.uint32(1)
         wide = values > 255  # separators have value 1
         if wide.any():
-            wide_before = np.zeros(len(wide) + 1, dtype=np.int64)
+            count_type = np.int32 if len(wide) < 2**31 else np.int64
+            wide_before = np.zeros(len(wide) + 1, dtype=count_type)
             np.cumsum(wide, out=wide_before[1:])
             narrow = wide_before[g_ends] == wide_before[g_starts]
         else:
