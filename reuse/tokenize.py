@@ -10,8 +10,8 @@ Each token is normalized before hashing: NFKC, then casefold, then one form for 
 (``’`` and ``'`` hash alike), optionally with diacritics stripped. The hash is a function of the
 normalized code points only (see :func:`token_hash_reference`), stable across processes and
 machines; Python's salted ``hash()`` is never used. The code points are packed into 64-bit words
-(eight to a word when they all fit a byte, else two), so the fast path reads a token's hash
-input with one unaligned 8-byte load per word instead of arithmetic per character.
+(eight to a word when they all fit a byte, else four or two), so the fast path reads a token's
+hash input with one unaligned 8-byte load per word instead of arithmetic per character.
 
 The fast path classifies and normalizes code points with lookup tables and hashes all tokens of a
 whole batch of documents with a handful of numpy passes. Tokens that hold a character whose
@@ -114,13 +114,15 @@ def _mix64_int(x: int) -> int:
 def token_hash_reference(normalized: str) -> int:
     """The token hash of an already normalized token, in plain Python: the definition.
 
-    The values ``v_k = cp_k + 1`` of the code points are packed little-endian into 64-bit words:
-    eight 8-bit values per word if every ``v_k < 256`` (a *narrow* token), else two 32-bit
-    values per word. The hash is ``mix64(sum(w_j * M**(j mod 1024)) XOR length * salt)`` over
+    The values ``v_k = cp_k + 1`` of the code points are packed little-endian into 64-bit words,
+    with the fewest bits that hold every value of the token: eight 8-bit values per word if
+    every ``v_k < 2**8``, else four 16-bit values if every ``v_k < 2**16``, else two 32-bit
+    values. The hash is ``mix64(sum(w_j * M**(j mod 1024)) XOR length * salt)`` over
     the words ``w_j``, with all arithmetic modulo 2**64.
     """
     values = [ord(ch) + 1 for ch in normalized]
-    per_word, bits = (8, 8) if all(v < 256 for v in values) else (2, 32)
+    bits = next(b for b in (8, 16, 32) if all(v < (1 << b) for v in values))
+    per_word = 64 // bits
     powers = _power_table()
     total = 0
     for j in range(0, len(values), per_word):
@@ -309,20 +311,25 @@ def _token_spans(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [_MASK64], dtype=np.uint64)
-_HALF_MASKS = np.array([0, 0xFFFFFFFF, _MASK64], dtype=np.uint64)
+# Bits per value of the three packings: a token's values all fit 8 bits, else 16, else 32.
+_WIDTHS = ((8, np.uint8), (16, np.uint16), (32, np.uint32))
+_WIDTH_MASKS = tuple(
+    np.array([(1 << (bits * k)) - 1 for k in range(64 // bits)] + [_MASK64], dtype=np.uint64)
+    for bits, _ in _WIDTHS
+)
 # Tokens with more words than this are summed by _word_sums_by_character.
 _MAX_WORD_ROUNDS = 8
 
 
 def _packed_word_sums(
-    view: np.ndarray, per_word: int, starts: np.ndarray, lengths: np.ndarray
+    view: np.ndarray, width: int, starts: np.ndarray, lengths: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``sum(w_j * M**j)`` of tokens ``[starts, starts + lengths)``, read from ``view``: an
-    unaligned little-endian 8-byte load at every character, so ``view[p]`` is the word of the
-    ``per_word`` values starting at character ``p``. Returns the sums and the tokens (indices)
-    that have more than ``_MAX_WORD_ROUNDS`` words, whose sums are left incomplete."""
-    masks = _BYTE_MASKS if per_word == 8 else _HALF_MASKS
+    """``sum(w_j * M**j)`` of tokens ``[starts, starts + lengths)`` packed with ``_WIDTHS[width]``,
+    read from ``view``: an unaligned little-endian 8-byte load at every character, so ``view[p]``
+    is the word of the values starting at character ``p``. Returns the sums and the tokens
+    (indices) that have more than ``_MAX_WORD_ROUNDS`` words, whose sums are left incomplete."""
+    per_word = 64 // _WIDTHS[width][0]
+    masks = _WIDTH_MASKS[width]
     powers = _power_table()
     sums = view[starts] & masks[np.minimum(lengths, per_word)]
     longer = np.flatnonzero(lengths > per_word)
@@ -337,17 +344,18 @@ def _packed_word_sums(
 
 
 def _word_sums_by_character(
-    values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, narrow: np.ndarray
+    values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, widths: np.ndarray
 ) -> np.ndarray:
     """The same sums built character by character (``values`` holds ``v = cp + 1`` per
-    character): for tokens of any length."""
+    character, ``widths`` each token's packing): for tokens of any length."""
     first = np.zeros(len(starts), dtype=np.int64)
     np.cumsum(lengths[:-1], out=first[1:])
     offset = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(first, lengths)
     chars = values[np.repeat(starts, lengths) + offset].astype(np.uint64)
-    narrow_chars = np.repeat(narrow, lengths)
-    word = np.where(narrow_chars, offset >> 3, offset >> 1)
-    shift = np.where(narrow_chars, (offset & 7) << 3, (offset & 1) << 5).astype(np.uint64)
+    width = np.repeat(widths, lengths)
+    per_word_log2 = 3 - width  # 8, 4 or 2 values per word
+    word = offset >> per_word_log2
+    shift = ((offset & ((1 << per_word_log2) - 1)) << (3 + width)).astype(np.uint64)
     word_starts = np.flatnonzero((offset == 0) | (word != np.roll(word, 1)))
     words = np.bitwise_or.reduceat(chars << shift, word_starts)
     terms = words * _power_table()[word[word_starts] & _POW_MASK]
@@ -356,7 +364,7 @@ def _word_sums_by_character(
 
 def _strided_words(values: np.ndarray) -> np.ndarray:
     """A view with one unaligned little-endian 8-byte word starting at every element of
-    ``values`` (uint8 or uint32), over a padded copy so the last words stay in bounds."""
+    ``values`` (uint8, uint16 or uint32), over a padded copy so the last words stay in bounds."""
     padded = np.zeros(len(values) + 8 // values.itemsize, dtype=values.dtype.newbyteorder("<"))
     padded[: len(values)] = values
     return np.ndarray(
@@ -365,34 +373,33 @@ def _strided_words(values: np.ndarray) -> np.ndarray:
 
 
 def _word_sums(
-    values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, narrow: np.ndarray | None
+    values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, widths: np.ndarray | None
 ) -> np.ndarray:
     """Per-token ``sum(w_j * M**(j mod 1024))`` (see :func:`token_hash_reference`).
 
-    ``values`` holds ``v = cp + 1`` of every character (uint8 when the whole batch is narrow);
-    ``narrow`` marks the narrow tokens (None: all are).
+    ``values`` holds ``v = cp + 1`` of every character (uint8 when every token is 8-bit);
+    ``widths`` holds each token's packing, an index into ``_WIDTHS`` (None: all are 8-bit).
     """
-    if narrow is None:
-        sums, longer = _packed_word_sums(_strided_words(values.astype(np.uint8, copy=False)), 8,
+    if widths is None:
+        sums, longer = _packed_word_sums(_strided_words(values.astype(np.uint8, copy=False)), 0,
                                          starts, lengths)
         if len(longer):
             sums[longer] = _word_sums_by_character(
-                values, starts[longer], lengths[longer], np.ones(len(longer), dtype=bool))
+                values, starts[longer], lengths[longer], np.zeros(len(longer), dtype=np.int64))
         return sums
     sums = np.zeros(len(starts), dtype=np.uint64)
-    narrow_tokens = np.flatnonzero(narrow)
-    wide_tokens = np.flatnonzero(~narrow)
     long_tokens = []
-    for tokens, per_word, dtype in ((narrow_tokens, 8, np.uint8), (wide_tokens, 2, np.uint32)):
+    for width, (_, dtype) in enumerate(_WIDTHS):
+        tokens = np.flatnonzero(widths == width)
         if len(tokens) == 0:
             continue
         view = _strided_words(values.astype(dtype, copy=False))
-        part, longer = _packed_word_sums(view, per_word, starts[tokens], lengths[tokens])
+        part, longer = _packed_word_sums(view, width, starts[tokens], lengths[tokens])
         sums[tokens] = part
         long_tokens.append(tokens[longer])
-    if long_tokens and sum(len(t) for t in long_tokens):
-        long_ = np.concatenate(long_tokens)
-        sums[long_] = _word_sums_by_character(values, starts[long_], lengths[long_], narrow[long_])
+    long_ = np.concatenate(long_tokens)
+    if len(long_):
+        sums[long_] = _word_sums_by_character(values, starts[long_], lengths[long_], widths[long_])
     return sums
 
 
@@ -440,6 +447,23 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> Toke
     return TokenBatch(np.concatenate(hashes), np.concatenate(starts), np.concatenate(ends), bounds)
 
 
+def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """Each token's packing (index into ``_WIDTHS``): the narrowest that holds all its values.
+    None when every token is 8-bit. Separators have value 1, so only token characters count."""
+    widths = None
+    for width, limit in ((1, 1 << 8), (2, 1 << 16)):
+        over = values >= limit
+        if not over.any():
+            break
+        count_type = np.int32 if len(over) < 2**31 else np.int64
+        over_before = np.zeros(len(over) + 1, dtype=count_type)
+        np.cumsum(over, out=over_before[1:])
+        if widths is None:
+            widths = np.zeros(len(starts), dtype=np.int64)
+        widths[over_before[ends] > over_before[starts]] = width
+    return widths
+
+
 def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch:
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     doc_starts = np.zeros(len(texts) + 1, dtype=np.int64)
@@ -453,25 +477,20 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
         values = np.frombuffer(joined.encode("ascii").translate(ascii_table), dtype=np.uint8)
         connector = values == _APOSTROPHE if "'" in joined else None
         g_starts, g_ends, in_token = _layout(values > _APOSTROPHE, connector, None)
-        narrow = None
+        widths = None
     else:
         codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         classes, normalized, complex_ = _classify(codepoints, strip_diacritics)
         g_starts, g_ends, in_token = _token_layout(classes)
         values = normalized + np.uint32(1)
-        wide = values > 255  # separators have value 1
-        if wide.any():
-            count_type = np.int32 if len(wide) < 2**31 else np.int64
-            wide_before = np.zeros(len(wide) + 1, dtype=count_type)
-            np.cumsum(wide, out=wide_before[1:])
-            narrow = wide_before[g_ends] == wide_before[g_starts]
-        else:
-            values, narrow = values.astype(np.uint8), None
+        widths = _token_widths(values, g_starts, g_ends)
+        if widths is None:
+            values = values.astype(np.uint8)
 
     token_lengths = g_ends - g_starts
     hashes = np.empty(len(g_starts), dtype=np.uint64)
     if len(g_starts):
-        sums = _word_sums(values, g_starts, token_lengths, narrow)
+        sums = _word_sums(values, g_starts, token_lengths, widths)
         sums ^= token_lengths.astype(np.uint64) * _LENGTH_SALT
         hashes = _mix64(sums)
         if complex_ is not None and complex_.any():

@@ -40,22 +40,25 @@ def test_tokens_longer_than_the_power_cycle(text):
 
 
 @pytest.mark.parametrize("length", [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 66, 200])
-@pytest.mark.parametrize("letter", ["k", "é", "ж", "𝐤"])
-def test_every_word_count_of_narrow_and_wide_tokens(length, letter):
+# 8-bit (k, é), 16-bit (ж, and 𝐤, which NFKC makes k) and 32-bit (Deseret 𐐨) packings.
+@pytest.mark.parametrize("letter", ["k", "é", "ж", "𝐤", "\U00010428"])
+def test_every_word_count_of_every_packing(length, letter):
     token = letter * length
     # Alone, next to tokens of the other width, and at the very end of the batch.
     _assert_batch_matches_reference([token, f"ab {token} жж", f"x {token}"])
 
 
 @FAST
-@given(st.lists(st.text(alphabet="aé'ж東 -\u0301ﬁ", max_size=90), min_size=1, max_size=5))
+@given(st.lists(st.text(alphabet="aé'ж東 -\u0301ﬁ\U00010428", max_size=90), min_size=1, max_size=5))
 def test_mixed_width_batches_match_reference(texts):
     _assert_batch_matches_reference(texts)
 
 
 def test_word_rounds_limit_hands_long_tokens_to_the_character_path(monkeypatch):
     monkeypatch.setattr(tokenize_module, "_MAX_WORD_ROUNDS", 1)
-    _assert_batch_matches_reference(["abcdefghij kl", "жжжж ab", "é" * 20 + " x"])
+    _assert_batch_matches_reference(
+        ["abcdefghij kl", "жжжжжж ab", "é" * 20 + " x", "\U00010428" * 5 + " жж"]
+    )
 
 
 def test_lone_surrogate_separates_tokens():
