@@ -128,6 +128,13 @@ def passage_candidates(
     # orders each bucket by document and position too (and is twice as fast as a lexsort).
     order = np.argsort(fingerprints.hashes, kind="stable")
     hashes = fingerprints.hashes[order]
+    # Most fingerprints occur once in the corpus and pair nothing: drop them before gathering.
+    repeated = np.zeros(len(hashes), dtype=bool)
+    if len(hashes) > 1:
+        same_as_next = hashes[1:] == hashes[:-1]
+        repeated[1:] = same_as_next
+        repeated[:-1] |= same_as_next
+    order, hashes = order[repeated], hashes[repeated]
     docs = fingerprints.docs[order]
     positions = fingerprints.positions[order]
     first_in_doc = np.ones(len(hashes), dtype=bool)

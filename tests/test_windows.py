@@ -118,3 +118,52 @@ def test_no_shared_text_means_no_candidates():
     assert len(passage_candidates(_fingerprints(texts, config), config)) == 0
     empty = Fingerprints.concat([])
     assert len(passage_candidates(empty, config)) == 0
+
+
+def reference_candidates(fingerprints: Fingerprints, min_shared: int) -> list[tuple]:
+    """Plain-Python pairs of documents sharing at least ``min_shared`` fingerprints, with the
+    first position of each shared fingerprint in each document (no caps in play)."""
+    first: dict[tuple[int, int], int] = {}
+    for h, d, p in zip(fingerprints.hashes.tolist(), fingerprints.docs.tolist(),
+                       fingerprints.positions.tolist(), strict=True):
+        first.setdefault((h, d), p)
+    by_hash: dict[int, dict[int, int]] = {}
+    for (h, d), p in first.items():
+        by_hash.setdefault(h, {})[d] = p
+    shared: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for docs in by_hash.values():
+        for a in docs:
+            for b in docs:
+                if a < b:
+                    shared.setdefault((a, b), []).append((docs[a], docs[b]))
+    out = []
+    for (a, b), seeds in sorted(shared.items()):
+        if len(seeds) >= min_shared:
+            a_pos = [s for s, _ in seeds]
+            b_pos = [s for _, s in seeds]
+            out.append((a, b, len(seeds), min(a_pos), max(a_pos), min(b_pos), max(b_pos)))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    entries=st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 5), st.integers(0, 30)), max_size=60
+    ),
+    min_shared=st.integers(1, 3),
+)
+def test_passage_candidates_match_the_reference(entries, min_shared):
+    # Fingerprints ordered by document, then position, as window_fingerprints gives them.
+    entries = sorted(entries, key=lambda e: (e[1], e[2]))
+    fingerprints = Fingerprints(
+        np.array([h for h, _, _ in entries], dtype=np.uint64),
+        np.array([d for _, d, _ in entries], dtype=np.int64),
+        np.array([p for _, _, p in entries], dtype=np.int64),
+    )
+    config = PassageConfig(min_shared=min_shared, max_bucket=50, max_pairs_per_doc=100)
+    found = passage_candidates(fingerprints, config)
+    got = list(zip(*(x.tolist() for x in (found.a, found.b, found.shared, found.a_first,
+                                          found.a_last, found.b_first, found.b_last)),
+                   strict=True))
+    assert got == reference_candidates(fingerprints, min_shared)
+    assert found.capped_fingerprints == 0
