@@ -8,12 +8,19 @@ offsets with ``Tokens.starts``/``Tokens.ends``. Two kinds of seeds find passages
 occurring more than ``max_occurrences`` times in either document are skipped. Consecutive
 shared n-grams on one diagonal form a *run*, an exact match. A run continues an earlier one when
 it starts at most ``max_gap`` tokens after it ends in both documents (local continuation, so a
-phrase that recurs inside a passage cannot pull text from elsewhere in). Runs at a passage's
-ends that are shorter than the gap separating them from the rest are trimmed off; a passage
-needs ``min_length`` matched tokens and a ``min_density`` share of matched tokens. Its
-boundaries are then extended token by token across small edits (X-drop, where matching a token
-that occurs once in a counts double), so they land on the first and last shared words. The edit
-script comes from :func:`rapidfuzz.distance.Indel.opcodes` on the token hashes.
+phrase that recurs inside a passage cannot pull text from elsewhere in). A run whose tokens in
+one document lie inside the larger range of another run of the passage aligns repeated words a
+second time and is dropped. Runs at a passage's ends that are shorter than the gap separating
+them from the rest are trimmed off; a passage needs ``min_length`` matched tokens and a
+``min_density`` share of matched tokens. Its boundaries are then extended token by token across
+small edits (X-drop, where matching a token that occurs once in a counts double), so they land
+on the first and last shared words. The edit script comes from
+:func:`rapidfuzz.distance.Indel.opcodes` on the token hashes.
+
+:func:`align_pair` finds the lexical passages of one pair step by step
+(:func:`lexical_boxes_reference`); :func:`align_batch` and :func:`align_token_batch` find those
+of many pairs together with a few numpy passes over all of them (:mod:`reuse.align_batch`),
+with the same results, several times faster.
 
 **Paraphrase** (``paraphrase=True``), after the best PAN 2014 text-alignment system
 (Sanchez-Perez, Sidorov and Gelbukh), written from its description: sentences get TF-IDF
@@ -36,6 +43,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -43,12 +51,23 @@ import pandas as pd
 from rapidfuzz.distance import Indel
 from scipy.sparse import csr_matrix
 
+from .align_batch import lexical_boxes
 from .config import _check_range
 from .errors import ConfigError
 from .shingle import shingle
-from .tokenize import Tokens, normalize_token, token_hash_reference, tokenize
+from .tokenize import (
+    TokenBatch,
+    Tokens,
+    normalize_token,
+    token_hash_reference,
+    tokenize,
+    tokenize_batch,
+)
 
-__all__ = ["AlignConfig", "Alignment", "align_pair", "alignments_frame"]
+__all__ = [
+    "AlignConfig", "Alignment", "align_batch", "align_pair", "align_token_batch",
+    "alignments_frame", "lexical_boxes_reference",
+]
 
 @dataclass(frozen=True)
 class AlignConfig:
@@ -235,6 +254,19 @@ def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> np.ndarray:
     labels = np.empty(n, dtype=np.int64)
     labels[order] = [root(x) for x in range(n)]
     return labels
+
+
+def _drop_repeats(group: np.ndarray) -> np.ndarray:
+    """Drop runs whose tokens in a (or in b) lie inside the larger range of another run of the
+    passage: the same words aligned a second time, to a repeat of them in the other document.
+    One stretch of text is reused once within a passage, so such a run adds no reused text;
+    kept, it would stretch the passage's box in the other document past its end."""
+    def inside(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        within = (lo[None, :] <= lo[:, None]) & (hi[:, None] <= hi[None, :])
+        same = (lo[None, :] == lo[:, None]) & (hi[None, :] == hi[:, None])
+        return (within & ~same).any(axis=1)
+
+    return group[~(inside(group[:, 0], group[:, 1]) | inside(group[:, 2], group[:, 3]))]
 
 
 def _trim(group: np.ndarray) -> np.ndarray:
@@ -660,21 +692,23 @@ def _paraphrase_boxes(
 # ------------------------------------------------------------------------------ the aligner
 
 
-def _raw_span(tokens: Tokens, lo: int, hi: int, base: int) -> tuple[int, int]:
+def _raw_span(starts: np.ndarray, ends: np.ndarray, lo: int, hi: int, base: int) -> tuple[int, int]:
     """Raw offsets of tokens ``[base + lo, base + hi)``; an empty range sits right after the
     token before it (or at the passage start)."""
     if hi > lo:
-        return int(tokens.starts[base + lo]), int(tokens.ends[base + hi - 1])
-    position = int(tokens.ends[base + lo - 1]) if lo > 0 else int(tokens.starts[base])
+        return int(starts[base + lo]), int(ends[base + hi - 1])
+    position = int(ends[base + lo - 1]) if lo > 0 else int(starts[base])
     return position, position
 
 
 def _edit_script(
-    a: list[int], b: list[int], a_tokens: Tokens, b_tokens: Tokens, a0: int, b0: int
+    a: list[int], b: list[int], a_spans: tuple[np.ndarray, np.ndarray],
+    b_spans: tuple[np.ndarray, np.ndarray], a0: int, b0: int,
 ) -> tuple[int, list[tuple[str, int, int, int, int]]]:
     """Matched token count and raw-text edits between ``a`` and ``b`` (token hash lists of a
-    passage starting at token ``a0`` and ``b0``). Adjacent deletions and insertions, which is
-    all that Indel produces, are reported as one replacement."""
+    passage starting at token ``a0`` of ``a_spans = (starts, ends)`` and ``b0`` of ``b_spans``).
+    Adjacent deletions and insertions, which is all that Indel produces, are reported as one
+    replacement."""
     matched = 0
     edits: list[tuple[str, int, int, int, int]] = []
     pending: list[int] | None = None  # [a_lo, a_hi, b_lo, b_hi] of adjacent inserts/deletes
@@ -682,7 +716,7 @@ def _edit_script(
     def flush(span: list[int]) -> None:
         i1, i2, j1, j2 = span
         op = "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
-        edits.append((op, *_raw_span(a_tokens, i1, i2, a0), *_raw_span(b_tokens, j1, j2, b0)))
+        edits.append((op, *_raw_span(*a_spans, i1, i2, a0), *_raw_span(*b_spans, j1, j2, b0)))
 
     for tag, i1, i2, j1, j2 in Indel.opcodes(a, b).as_list():
         if tag == "equal":
@@ -705,13 +739,25 @@ def _make_alignment(
     a_list: list[int], b_list: list[int],
 ) -> Alignment:
     a0, a1, b0, b1 = box
-    matched, edits = _edit_script(a_list[a0:a1], b_list[b0:b1], a_tokens, b_tokens, a0, b0)
+    return _alignment_at(
+        a_list[a0:a1], b_list[b0:b1], (a_tokens.starts, a_tokens.ends),
+        (b_tokens.starts, b_tokens.ends), a0, a1, b0, b1, method,
+    )
+
+
+def _alignment_at(
+    a: list[int], b: list[int], a_spans: tuple[np.ndarray, np.ndarray],
+    b_spans: tuple[np.ndarray, np.ndarray], a0: int, a1: int, b0: int, b1: int, method: str,
+) -> Alignment:
+    """The alignment of tokens ``[a0, a1)`` and ``[b0, b1)`` (indices into ``*_spans``, which may
+    be a whole batch's arrays), whose hashes are ``a`` and ``b``."""
+    matched, edits = _edit_script(a, b, a_spans, b_spans, a0, b0)
     n_a, n_b = a1 - a0, b1 - b0
     return Alignment(
-        a_start=int(a_tokens.starts[a0]),
-        a_end=int(a_tokens.ends[a1 - 1]),
-        b_start=int(b_tokens.starts[b0]),
-        b_end=int(b_tokens.ends[b1 - 1]),
+        a_start=int(a_spans[0][a0]),
+        a_end=int(a_spans[1][a1 - 1]),
+        b_start=int(b_spans[0][b0]),
+        b_end=int(b_spans[1][b1 - 1]),
         a_tokens=n_a,
         b_tokens=n_b,
         matched_tokens=matched,
@@ -732,7 +778,7 @@ def _lexical_boxes(
     matched = np.bincount(labels, weights=runs[:, 1] - runs[:, 0])
     for label in np.flatnonzero(matched >= config.min_length):
         members = np.flatnonzero(labels == label)
-        group = _trim(runs[members])
+        group = _trim(_drop_repeats(runs[members]))
         a0, a1 = int(group[:, 0].min()), int(group[:, 1].max())
         b0, b1 = int(group[:, 2].min()), int(group[:, 3].max())
         covered = min(_covered(group[:, 0], group[:, 1]), _covered(group[:, 2], group[:, 3]))
@@ -807,38 +853,32 @@ def _combine(
     return remaining, _merge_overlapping(kept)
 
 
-def align_pair(
-    a_text: str,
-    b_text: str,
-    config: AlignConfig = AlignConfig(),
-    *,
-    a_tokens: Tokens | None = None,
-    b_tokens: Tokens | None = None,
-) -> list[Alignment]:
-    """Every reused passage between two documents, sorted by position in ``a_text``.
-
-    Pass ``a_tokens``/``b_tokens`` when the caller has already tokenized the texts (they must
-    come from :func:`reuse.tokenize.tokenize` on the same texts).
-    """
-    config.validate()
-    if a_tokens is None:
-        a_tokens = tokenize(a_text)
-    if b_tokens is None:
-        b_tokens = tokenize(b_text)
+def lexical_boxes_reference(
+    a_tokens: Tokens, b_tokens: Tokens, config: AlignConfig
+) -> list[tuple[int, int, int, int]]:
+    """Token boxes ``(a0, a1, b0, b1)`` of the lexical passages of one pair, found one step at a
+    time: the plain definition that :func:`reuse.align_batch.lexical_boxes` must agree with."""
     if not len(a_tokens) or not len(b_tokens):
         return []
+    runs = _seed_runs(a_tokens.hashes, b_tokens.hashes, config.ngram, config.max_occurrences)
+    if not len(runs):
+        return []
+    a_list, b_list = a_tokens.hashes.tolist(), b_tokens.hashes.tolist()
+    return sorted(_lexical_boxes(runs, config, a_tokens.hashes, a_list, b_list))
+
+
+def _position(al: Alignment) -> tuple[int, int, int, int]:
+    """Sort key of a pair's alignments: by position in a, then in b."""
+    return al.a_start, al.b_start, al.a_end, al.b_end
+
+
+def _paraphrase_combined(
+    a_text: str, b_text: str, a_tokens: Tokens, b_tokens: Tokens, config: AlignConfig,
+    found: dict[tuple[int, int, int, int], Alignment],
+) -> list[Alignment]:
+    """Lexical alignments ``found`` (keyed by token box) combined with the paraphrase passages."""
     a_list = a_tokens.hashes.tolist()
     b_list = b_tokens.hashes.tolist()
-    runs = _seed_runs(a_tokens.hashes, b_tokens.hashes, config.ngram, config.max_occurrences)
-    lexical = (
-        _lexical_boxes(runs, config, a_tokens.hashes, a_list, b_list) if len(runs) else []
-    )
-    found = {
-        box: _make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list)
-        for box in lexical
-    }
-    if not config.paraphrase:
-        return sorted(found.values(), key=lambda al: (al.a_start, al.b_start))
     verbatim = [box for box, al in found.items() if al.similarity >= _VERBATIM_SIMILARITY]
     lexical, paraphrased = _combine(
         found, _paraphrase_boxes(a_text, a_tokens, b_text, b_tokens, config, verbatim)
@@ -847,8 +887,268 @@ def align_pair(
         _make_alignment(box, a_tokens, b_tokens, "paraphrase", a_list, b_list)
         for box in paraphrased
     ]
-    alignments.sort(key=lambda al: (al.a_start, al.b_start))
+    alignments.sort(key=_position)
     return alignments
+
+
+def _finish_extensions(
+    tokens: TokenBatch, left: np.ndarray, right: np.ndarray, boxes: np.ndarray,
+    unfinished: np.ndarray, config: AlignConfig,
+) -> None:
+    """Extend the boundaries that the lockstep extension left unfinished, one by one, in place."""
+    for boundary in np.flatnonzero(unfinished).tolist():
+        row, end = divmod(boundary, 2)
+        pair = int(boxes[row, 0])
+        a, b = tokens.doc(int(left[pair])), tokens.doc(int(right[pair]))
+        values, counts = np.unique(a.hashes, return_counts=True)
+        rare = set(values[counts == 1].tolist())
+        a_list, b_list = a.hashes.tolist(), b.hashes.tolist()
+        # The box still holds the boundary as it was before extension.
+        i, j = (int(boxes[row, 2]), int(boxes[row, 4])) if end else (int(boxes[row, 1]),
+                                                                       int(boxes[row, 3]))
+        i, j = _extend(a_list, b_list, i, j, 1 if end else -1, config.extend_drop, rare)
+        boxes[row, 2 if end else 1], boxes[row, 4 if end else 3] = i, j
+
+
+def _merged(boxes: np.ndarray) -> np.ndarray:
+    """Rows ``pair, a0, a1, b0, b1`` (sorted by pair) with each pair's overlapping boxes
+    united (:func:`_merge_overlapping`)."""
+    pair = boxes[:, 0]
+    repeated = pair[1:] == pair[:-1]
+    crowded = np.r_[False, repeated] | np.r_[repeated, False]
+    if not crowded.any():
+        return boxes
+    rows = [boxes[~crowded]]
+    for k in np.unique(pair[crowded]).tolist():
+        mine = boxes[pair == k, 1:]
+        merged = _merge_overlapping([tuple(r) for r in mine.tolist()])  # type: ignore[misc]
+        rows.append(np.array([(k, *box) for box in merged], dtype=np.int64).reshape(-1, 5))
+    out = np.concatenate(rows)
+    return out[np.argsort(out[:, 0], kind="stable")]
+
+
+def _lexical_alignments(
+    tokens: TokenBatch, left: np.ndarray, right: np.ndarray, boxes: np.ndarray
+) -> list[tuple[int, tuple[int, int, int, int], Alignment]]:
+    """An :class:`Alignment` per box row ``pair, a0, a1, b0, b1``: the edit scripts come from
+    Indel one box at a time, and everything else is gathered for all boxes at once."""
+    if not len(boxes):
+        return []
+    pair = boxes[:, 0]
+    a_lo = tokens.bounds[left[pair]] + boxes[:, 1]
+    a_hi = tokens.bounds[left[pair]] + boxes[:, 2]
+    b_lo = tokens.bounds[right[pair]] + boxes[:, 3]
+    b_hi = tokens.bounds[right[pair]] + boxes[:, 4]
+    starts, ends = tokens.starts, tokens.ends
+    opcodes: list[tuple[str, int, int, int, int]] = []
+    per_box: list[int] = []
+    for a, b in _token_sequences(tokens.hashes, a_lo, a_hi, b_lo, b_hi):
+        ops = Indel.opcodes(a, b).as_list()
+        opcodes += ops
+        per_box.append(len(ops))
+    # Indel gives 'equal', 'insert' and 'delete' opcodes; the edits between two equal ones are
+    # one edit (see _edit_script). Done for all boxes at once.
+    tags, i1, i2, j1, j2 = (np.array(column) for column in zip(*opcodes, strict=True))
+    box = np.repeat(np.arange(len(boxes)), per_box)
+    equal = tags == "equal"
+    matched_counts = np.bincount(box[equal], weights=(i2 - i1)[equal],
+                                 minlength=len(boxes)).astype(np.int64).tolist()
+    edit = np.flatnonzero(~equal)
+    edit_rows = np.empty((0, 5), dtype=np.int64)
+    if len(edit):
+        continues = np.r_[False, (edit[1:] == edit[:-1] + 1) & (box[edit[1:]] == box[edit[:-1]])]
+        first = np.flatnonzero(~continues)
+        edit_rows = np.stack([
+            box[edit[first]],
+            np.minimum.reduceat(i1[edit], first), np.maximum.reduceat(i2[edit], first),
+            np.minimum.reduceat(j1[edit], first), np.maximum.reduceat(j2[edit], first),
+        ], axis=1)
+    edits_of: list[list[tuple[str, int, int, int, int]]] = [[] for _ in range(len(boxes))]
+    if len(edit_rows):
+        e = edit_rows
+        box_of = e[:, 0]
+        a_spans = _raw_spans(starts, ends, a_lo[box_of], e[:, 1], e[:, 2])
+        b_spans = _raw_spans(starts, ends, b_lo[box_of], e[:, 3], e[:, 4])
+        has_a, has_b = e[:, 2] > e[:, 1], e[:, 4] > e[:, 3]
+        ops = np.where(has_a & has_b, "replace", np.where(has_a, "delete", "insert")).tolist()
+        for k, op, a_s, a_e, b_s, b_e in zip(box_of.tolist(), ops, *a_spans, *b_spans,
+                                             strict=True):
+            edits_of[k].append((op, a_s, a_e, b_s, b_e))
+    n_a, n_b = (a_hi - a_lo).tolist(), (b_hi - b_lo).tolist()
+    out = []
+    for k, (p, a0, a1, b0, b1, a_start, a_end, b_start, b_end) in enumerate(zip(
+        *boxes.T.tolist(), starts[a_lo].tolist(), ends[a_hi - 1].tolist(),
+        starts[b_lo].tolist(), ends[b_hi - 1].tolist(), strict=True,
+    )):
+        matched = matched_counts[k]
+        out.append((p, (a0, a1, b0, b1), Alignment(
+            a_start=a_start, a_end=a_end, b_start=b_start, b_end=b_end,
+            a_tokens=n_a[k], b_tokens=n_b[k], matched_tokens=matched,
+            similarity=2 * matched / (n_a[k] + n_b[k]), method="lexical", edits=edits_of[k],
+        )))
+    return out
+
+
+_MAX_CODE = 0x110000 - 0x800  # code points usable as token ids, surrogates skipped
+
+
+def _token_sequences(
+    hashes: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray
+) -> Iterator[tuple[str, str] | tuple[list[int], list[int]]]:
+    """The token hashes of each box's two sides, for :meth:`Indel.opcodes`: as strings with one
+    character per distinct token (Indel compares only for equality, and reads a string several
+    times faster than a list of Python ints), or as lists of ints when the boxes hold too many
+    distinct tokens for code points."""
+    lengths = np.stack([a_hi - a_lo, b_hi - b_lo], axis=1).ravel()
+    firsts = np.stack([a_lo, b_lo], axis=1).ravel()
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    index = np.arange(offsets[-1], dtype=np.int64) + np.repeat(firsts - offsets[:-1], lengths)
+    ids, distinct = pd.factorize(hashes[index])
+    cuts = offsets.tolist()
+    if len(distinct) > _MAX_CODE:
+        values = hashes[index].view(np.int64).tolist()
+        yield from ((values[cuts[k] : cuts[k + 1]], values[cuts[k + 1] : cuts[k + 2]])
+                    for k in range(0, len(lengths), 2))
+        return
+    ids += (ids >= 0xD800) * 0x800
+    text = ids.astype(np.uint32).tobytes().decode("utf-32-le")
+    for k in range(0, len(lengths), 2):
+        yield text[cuts[k] : cuts[k + 1]], text[cuts[k + 1] : cuts[k + 2]]
+
+
+def _raw_spans(
+    starts: np.ndarray, ends: np.ndarray, base: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[list[int], list[int]]:
+    """:func:`_raw_span` for many ranges at once."""
+    first = base + lo
+    filled = hi > lo
+    empty_at = np.where(lo > 0, ends[np.maximum(first - 1, 0)], starts[base])
+    span_start = np.where(filled, starts[np.minimum(first, len(starts) - 1)], empty_at)
+    span_end = np.where(filled, ends[np.maximum(base + hi - 1, 0)], empty_at)
+    return span_start.tolist(), span_end.tolist()
+
+
+def align_token_batch(
+    tokens: TokenBatch,
+    left: np.ndarray,
+    right: np.ndarray,
+    config: AlignConfig,
+    texts: Sequence[str] | None = None,
+) -> list[list[Alignment]]:
+    """Alignments of the document pairs ``(left[k], right[k])`` of a token batch, one list per
+    pair: :func:`align_batch` for callers that tokenized many documents together (a document
+    may take part in many pairs). ``texts`` are the batch's raw texts, needed only with
+    ``config.paraphrase``."""
+    config.validate()
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    boxes, unfinished = lexical_boxes(
+        tokens, left, right, ngram=config.ngram, max_occurrences=config.max_occurrences,
+        max_gap=config.max_gap, min_length=config.min_length, min_density=config.min_density,
+        extend_drop=config.extend_drop,
+    )
+    if unfinished.any():
+        _finish_extensions(tokens, left, right, boxes, unfinished, config)
+    found: list[dict[tuple[int, int, int, int], Alignment]] = [{} for _ in range(len(left))]
+    for pair, box, alignment in _lexical_alignments(tokens, left, right, _merged(boxes)):
+        found[pair][box] = alignment
+    if not config.paraphrase:
+        return [sorted(f.values(), key=_position) for f in found]
+    if texts is None:
+        raise ConfigError("Paraphrase seeds need the raw texts; pass them or set paraphrase=False.")
+    out = []
+    for a, b, pair_found in zip(left.tolist(), right.tolist(), found, strict=True):
+        a_tokens, b_tokens = tokens.doc(a), tokens.doc(b)
+        if not len(a_tokens) or not len(b_tokens):
+            out.append([])
+            continue
+        out.append(_paraphrase_combined(texts[a], texts[b], a_tokens, b_tokens, config, pair_found))
+    return out
+
+
+def _as_batch(tokens: Sequence[Tokens] | TokenBatch) -> TokenBatch:
+    if isinstance(tokens, TokenBatch):
+        return tokens
+    bounds = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in tokens], out=bounds[1:])
+
+    def joined(name: str, dtype: type) -> np.ndarray:
+        parts = [getattr(t, name) for t in tokens]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+    return TokenBatch(joined("hashes", np.uint64), joined("starts", np.int64),
+                      joined("ends", np.int64), bounds)
+
+
+def align_batch(
+    a_texts: Sequence[str],
+    b_texts: Sequence[str],
+    config: AlignConfig = AlignConfig(),
+    *,
+    a_tokens: Sequence[Tokens] | TokenBatch | None = None,
+    b_tokens: Sequence[Tokens] | TokenBatch | None = None,
+) -> list[list[Alignment]]:
+    """:func:`align_pair` for many pairs ``(a_texts[k], b_texts[k])``: one list per pair.
+
+    The lexical seeds, chaining and boundary extension run for all pairs together (see
+    :mod:`reuse.align_batch`), so with ``paraphrase=False`` a pair of short documents costs tens
+    of microseconds instead of hundreds; the paraphrase seeds still run pair by pair. Pass
+    ``a_tokens``/``b_tokens`` (from :func:`reuse.tokenize.tokenize` on the same texts) when the
+    caller has tokenized them already: a list of :class:`~reuse.tokenize.Tokens`, or a
+    :class:`~reuse.tokenize.TokenBatch` from :func:`reuse.tokenize.tokenize_batch` (cheaper).
+    """
+    config.validate()
+    n = len(a_texts)
+    for name, given in (("b_texts", b_texts), ("a_tokens", a_tokens), ("b_tokens", b_tokens)):
+        if given is not None and len(given) != n:
+            raise ConfigError(
+                f"align_batch needs one {name} entry per a_texts entry: got {len(given)} for {n}."
+            )
+    a_batch = _as_batch(a_tokens) if a_tokens is not None else tokenize_batch(a_texts)
+    b_batch = _as_batch(b_tokens) if b_tokens is not None else tokenize_batch(b_texts)
+    tokens = TokenBatch(
+        np.concatenate((a_batch.hashes, b_batch.hashes)),
+        np.concatenate((a_batch.starts, b_batch.starts)),
+        np.concatenate((a_batch.ends, b_batch.ends)),
+        np.concatenate((a_batch.bounds, b_batch.bounds[1:] + a_batch.bounds[-1])),
+    )
+    texts = [*a_texts, *b_texts] if config.paraphrase else None
+    return align_token_batch(tokens, np.arange(n), np.arange(n, 2 * n), config, texts)
+
+
+def align_pair(
+    a_text: str,
+    b_text: str,
+    config: AlignConfig = AlignConfig(),
+    *,
+    a_tokens: Tokens | None = None,
+    b_tokens: Tokens | None = None,
+) -> list[Alignment]:
+    """Every reused passage between two documents, sorted by position in ``a_text`` (then in
+    ``b_text``).
+
+    Pass ``a_tokens``/``b_tokens`` when the caller has already tokenized the texts (they must
+    come from :func:`reuse.tokenize.tokenize` on the same texts). Many pairs are several times
+    faster through :func:`align_batch`.
+    """
+    config.validate()
+    if a_tokens is None:
+        a_tokens = tokenize(a_text)
+    if b_tokens is None:
+        b_tokens = tokenize(b_text)
+    if not len(a_tokens) or not len(b_tokens):
+        return []
+    # For one pair the step-by-step reference is faster than a batch of one; the tests hold
+    # both to the same results.
+    a_list, b_list = a_tokens.hashes.tolist(), b_tokens.hashes.tolist()
+    found = {
+        box: _make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list)
+        for box in lexical_boxes_reference(a_tokens, b_tokens, config)
+    }
+    if not config.paraphrase:
+        return sorted(found.values(), key=_position)
+    return _paraphrase_combined(a_text, b_text, a_tokens, b_tokens, config, found)
 
 
 def alignments_frame(rows: list[tuple[str, str, Alignment]]) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pandas as pd
 
-from .align import AlignConfig, Alignment, align_pair
+from .align import AlignConfig, Alignment, align_batch, align_pair
 from .config import PassageConfig
 from .errors import ConfigError, InputError
 
@@ -238,9 +238,13 @@ def detect_pair(
     """Align one PAN pair (the suspicious document is ``a``, the source ``b``)."""
     a_text = read_text(corpus_dir / "susp" / susp)
     b_text = read_text(corpus_dir / "src" / src)
+    return _spans(susp, src, align_pair(a_text, b_text, config))
+
+
+def _spans(susp: str, src: str, alignments: Sequence[Alignment]) -> list[PanSpan]:
     return [
         PanSpan(susp, src, al.a_start, al.a_end - al.a_start, al.b_start, al.b_end - al.b_start)
-        for al in one_source_per_passage(align_pair(a_text, b_text, config))
+        for al in one_source_per_passage(alignments)
     ]
 
 
@@ -254,10 +258,21 @@ def one_source_per_passage(alignments: Sequence[Alignment]) -> list[Alignment]:
     return sorted(kept, key=lambda al: (al.a_start, al.b_start))
 
 
+_BATCH_PAIRS = 256  # pairs aligned together (the lexical seeds of a batch share numpy passes)
+
+
 def _detect_many(
     corpus_dir: Path, pairs: list[tuple[str, str]], config: AlignConfig
 ) -> list[list[PanSpan]]:
-    return [detect_pair(corpus_dir, susp, src, config) for susp, src in pairs]
+    """:func:`detect_pair` for each pair, aligning a few hundred pairs at a time."""
+    out = []
+    for lo in range(0, len(pairs), _BATCH_PAIRS):
+        chunk = pairs[lo : lo + _BATCH_PAIRS]
+        a_texts = [read_text(corpus_dir / "susp" / susp) for susp, _ in chunk]
+        b_texts = [read_text(corpus_dir / "src" / src) for _, src in chunk]
+        found = align_batch(a_texts, b_texts, config)
+        out += [_spans(susp, src, al) for (susp, src), al in zip(chunk, found, strict=True)]
+    return out
 
 
 def _check_jobs(n_jobs: Any, owner: str) -> None:

@@ -135,10 +135,13 @@ def exact_jaccard(
         parts.append(shingles)
         counts.append(np.diff(bounds))
     shingles = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
-    rows = np.repeat(np.arange(len(involved)), np.concatenate(counts) if counts else 0)
-    distinct, columns = np.unique(shingles, return_inverse=True)
+    indptr = np.zeros(len(involved) + 1, dtype=np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=indptr[1:])
+    # factorize numbers the distinct shingles with a hash table, without sorting them all.
+    columns, distinct = pd.factorize(shingles)
     sets = csr_matrix(
-        (np.ones(len(shingles), dtype=np.int32), (rows, columns.ravel())),
+        (np.ones(len(shingles), dtype=np.int32), columns, indptr),
         shape=(len(involved), len(distinct)),
     )
     sets.sum_duplicates()
@@ -358,21 +361,21 @@ def align_documents(
     quiet: bool = True,
 ) -> pd.DataFrame:
     """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table."""
-    from .align import align_pair, alignments_frame
+    from .align import align_token_batch, alignments_frame
 
     rows = []
     with progress(len(left), "align", quiet, unit="pair") as bar:
         for lo in range(0, len(left), 4000):
             chunk_left, chunk_right = left[lo : lo + 4000], right[lo : lo + 4000]
             involved = np.unique(np.concatenate((chunk_left, chunk_right)))
-            batch = tokenize_batch([corpus.texts[i] for i in involved], tokenize_config.strip_diacritics)
-            slot = {int(d): k for k, d in enumerate(involved)}
-            for a, b in zip(chunk_left.tolist(), chunk_right.tolist(), strict=True):
-                for alignment in align_pair(
-                    corpus.texts[a], corpus.texts[b], align_config,
-                    a_tokens=batch.doc(slot[a]), b_tokens=batch.doc(slot[b]),
-                ):
-                    rows.append((corpus.ids[a], corpus.ids[b], alignment))
+            texts = [corpus.texts[i] for i in involved]
+            batch = tokenize_batch(texts, tokenize_config.strip_diacritics)
+            found = align_token_batch(
+                batch, np.searchsorted(involved, chunk_left), np.searchsorted(involved, chunk_right),
+                align_config, texts,
+            )
+            for a, b, alignments in zip(chunk_left.tolist(), chunk_right.tolist(), found, strict=True):
+                rows.extend((corpus.ids[a], corpus.ids[b], alignment) for alignment in alignments)
             bar.update(len(chunk_left))
     return alignments_frame(rows)
 

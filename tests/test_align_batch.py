@@ -1,0 +1,193 @@
+"""The batched lexical aligner against the per-pair reference, and the batch API."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reuse.align_batch
+from reuse.align import (
+    AlignConfig,
+    Alignment,
+    _make_alignment,
+    align_batch,
+    align_pair,
+    align_token_batch,
+    lexical_boxes_reference,
+)
+from reuse.errors import ConfigError
+from reuse.tokenize import tokenize, tokenize_batch
+
+
+def reference(a_text: str, b_text: str, config: AlignConfig) -> list[Alignment]:
+    """The lexical alignments of one pair, from the step-by-step reference."""
+    a, b = tokenize(a_text), tokenize(b_text)
+    a_list, b_list = a.hashes.tolist(), b.hashes.tolist()
+    found = [
+        _make_alignment(box, a, b, "lexical", a_list, b_list)
+        for box in lexical_boxes_reference(a, b, config)
+    ]
+    return sorted(found, key=lambda al: (al.a_start, al.b_start, al.a_end, al.b_end))
+
+
+@st.composite
+def planted_pairs(draw: st.DrawFn) -> tuple[str, str]:
+    """Two documents over a small vocabulary (so words and phrases recur, as common words do),
+    sharing zero to two passages copied with substitutions, insertions and deletions."""
+    vocabulary = [f"w{k}" for k in range(draw(st.integers(4, 60)))]
+    word = st.sampled_from(vocabulary)
+    a_words = draw(st.lists(word, max_size=60))
+    b_words = draw(st.lists(word, max_size=60))
+    for _ in range(draw(st.integers(0, 2))):
+        passage = draw(st.lists(word, min_size=1, max_size=90))
+        copy = list(passage)
+        for _ in range(draw(st.integers(0, 4))):
+            k = draw(st.integers(0, len(copy)))
+            kind = draw(st.sampled_from(["substitute", "insert", "delete"]))
+            if kind == "insert" or not copy:
+                copy.insert(k, draw(st.sampled_from(["x1", "x2", *vocabulary])))
+            elif kind == "substitute":
+                copy[min(k, len(copy) - 1)] = "x3"
+            else:
+                del copy[min(k, len(copy) - 1)]
+        at_a = draw(st.integers(0, len(a_words)))
+        at_b = draw(st.integers(0, len(b_words)))
+        a_words[at_a:at_a] = passage
+        b_words[at_b:at_b] = copy
+    separator = draw(st.sampled_from([" ", ", ", " -- ", "\n"]))
+    return separator.join(a_words), " ".join(b_words)
+
+
+configs = st.builds(
+    AlignConfig,
+    ngram=st.integers(1, 4),
+    min_length=st.integers(1, 30),
+    max_gap=st.integers(0, 25),
+    min_density=st.sampled_from([0.0, 0.3, 0.9]),
+    max_occurrences=st.integers(1, 25),
+    extend_drop=st.integers(0, 5),
+    paraphrase=st.just(False),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pairs=st.lists(planted_pairs(), min_size=1, max_size=6), config=configs)
+def test_batch_agrees_with_the_per_pair_reference(pairs, config):
+    a_texts = [a for a, _ in pairs]
+    b_texts = [b for _, b in pairs]
+    found = align_batch(a_texts, b_texts, config)
+    assert found == [reference(a, b, config) for a, b in pairs]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pairs=st.lists(planted_pairs(), min_size=1, max_size=4), config=configs)
+def test_text_slice_is_the_passage(pairs, config):
+    """``text[start:end]`` holds exactly the passage's tokens: the first and the last are
+    tokens of the alignment, and the counts agree."""
+    found = align_batch([a for a, _ in pairs], [b for _, b in pairs], config)
+    for (a_text, b_text), alignments in zip(pairs, found, strict=True):
+        for al in alignments:
+            for text, start, end, count in ((a_text, al.a_start, al.a_end, al.a_tokens),
+                                            (b_text, al.b_start, al.b_end, al.b_tokens)):
+                tokens = tokenize(text)
+                inside = (tokens.starts >= start) & (tokens.ends <= end)
+                assert int(inside.sum()) == count
+                assert tokens.starts[inside][0] == start and tokens.ends[inside][-1] == end
+                piece = tokenize(text[start:end])
+                assert piece.hashes.tolist() == tokens.hashes[inside].tolist()
+
+
+def _random_corpus(seed: int, pairs: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    vocabulary = [f"v{k}" for k in range(40)]
+    a_texts, b_texts = [], []
+    for _ in range(pairs):
+        passage = rng.choices(vocabulary, k=rng.randint(20, 120))
+        copy = [w if rng.random() > 0.05 else "edit" for w in passage]
+        a_texts.append(" ".join(rng.choices(vocabulary, k=50) + passage + rng.choices(vocabulary, k=30)))
+        b_texts.append(" ".join(rng.choices(vocabulary, k=20) + copy + rng.choices(vocabulary, k=60)))
+    return a_texts, b_texts
+
+
+def test_look_alike_sort_keys_are_told_apart(monkeypatch):
+    """With only 4 hash bits in the sort keys, nearly every row mixes different shingles under
+    one key; the rows are regrouped on the full hashes and the result does not change."""
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(1, 40)
+    expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
+    assert any(expected)
+    monkeypatch.setattr(reuse.align_batch, "_KEY_HASH_BITS", 4)
+    assert align_batch(a_texts, b_texts, config) == expected
+
+
+def test_long_extensions_are_finished_one_by_one(monkeypatch):
+    """Boundaries still extending after the lockstep steps finish in the reference code."""
+    config = AlignConfig(paraphrase=False, min_length=10, max_occurrences=2)
+    a_texts, b_texts = _random_corpus(2, 30)
+    expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
+    assert any(expected)
+    monkeypatch.setattr(reuse.align_batch, "_LOCKSTEP_STEPS", 1)
+    assert align_batch(a_texts, b_texts, config) == expected
+
+
+def test_token_batch_with_shared_documents(seeds_dir: Path):
+    """Pairs index one token batch, a document may be in many pairs and paired with itself,
+    and paraphrase seeds work pair by pair: the same as align_pair on each pair."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    left = np.array([0, 0, 1, 2, 3, 4, 2, 1])
+    right = np.array([1, 2, 3, 3, 0, 1, 2, 0])
+    batch = tokenize_batch(texts)
+    for config in (AlignConfig(), AlignConfig(paraphrase=False)):
+        found = align_token_batch(batch, left, right, config, texts)
+        assert found == [align_pair(texts[a], texts[b], config) for a, b in zip(left, right, strict=True)]
+    assert sum(map(len, found)) >= 6
+
+
+def test_tokens_may_be_given_as_lists_or_a_batch():
+    a_texts, b_texts = _random_corpus(3, 5)
+    config = AlignConfig(paraphrase=False, min_length=10)
+    from_texts = align_batch(a_texts, b_texts, config)
+    assert any(from_texts)
+    assert align_batch(a_texts, b_texts, config, a_tokens=[tokenize(t) for t in a_texts],
+                       b_tokens=tokenize_batch(b_texts)) == from_texts
+    assert align_batch([], [], config) == []
+    assert align_batch(["", "a b c d"], ["a b c d", ""], config) == [[], []]
+
+
+def test_batch_errors():
+    with pytest.raises(ConfigError, match=r"align_batch needs one b_texts entry per a_texts "
+                                          r"entry: got 1 for 2\."):
+        align_batch(["a", "b"], ["a"])
+    batch = tokenize_batch(["a b c", "a b c"])
+    with pytest.raises(ConfigError, match="Paraphrase seeds need the raw texts"):
+        align_token_batch(batch, np.array([0]), np.array([1]), AlignConfig())
+    with pytest.raises(ConfigError, match=r"The 'max_gap' parameter of AlignConfig"):
+        align_batch(["a"], ["a"], AlignConfig(max_gap=-1))
+
+
+def test_edit_scripts_without_code_points(monkeypatch):
+    """When the boxes hold too many distinct tokens to give each a code point, the edit scripts
+    come from lists of hashes: the same alignments."""
+    import reuse.align
+
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(4, 20)
+    expected = align_batch(a_texts, b_texts, config)
+    assert any(al.edits for alignments in expected for al in alignments)
+    monkeypatch.setattr(reuse.align, "_MAX_CODE", 0)
+    assert align_batch(a_texts, b_texts, config) == expected
+
+
+def test_pairs_go_through_the_join_in_groups(monkeypatch):
+    """A batch larger than the join's memory budget is joined a few pairs at a time."""
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(5, 12)
+    expected = align_batch(a_texts, b_texts, config)
+    assert sum(map(len, expected)) >= 10
+    monkeypatch.setattr(reuse.align_batch, "_JOIN_ENTRIES", 300)
+    assert align_batch(a_texts, b_texts, config) == expected
