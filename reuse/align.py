@@ -52,6 +52,7 @@ from rapidfuzz.distance import Indel
 from scipy.sparse import csr_matrix
 
 from .align_batch import lexical_boxes
+from .allocator import reusable_heap
 from .config import _check_range
 from .errors import ConfigError
 from .shingle import shingle
@@ -1029,6 +1030,7 @@ def _raw_spans(
     return span_start.tolist(), span_end.tolist()
 
 
+@reusable_heap()
 def align_token_batch(
     tokens: TokenBatch,
     left: np.ndarray,
@@ -1081,6 +1083,7 @@ def _as_batch(tokens: Sequence[Tokens] | TokenBatch) -> TokenBatch:
                       joined("ends", np.int64), bounds)
 
 
+@reusable_heap()
 def align_batch(
     a_texts: Sequence[str],
     b_texts: Sequence[str],

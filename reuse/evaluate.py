@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .align import AlignConfig, Alignment, align_batch, align_pair
+from .allocator import reusable_heap
 from .config import PassageConfig
 from .errors import ConfigError, InputError
 
@@ -299,6 +300,7 @@ def _detect_all(
         return [found for part in results for found in part]
 
 
+@reusable_heap()
 def evaluate_pan(
     corpus_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -372,6 +374,7 @@ def evaluate_pan(
 DISCOVER_PASSAGES = PassageConfig(ngram=2, window=4, min_shared=2, max_pairs_per_doc=20)
 
 
+@reusable_heap()
 def discover_pan(
     corpus_dir: str | Path,
     out_dir: str | Path | None = None,

@@ -513,6 +513,7 @@ def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> tuple[np.ndarray
     return np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
 
 
+@reusable_heap()
 def align_pairs(
     source: str | os.PathLike[str] | Corpus,
     pairs: str | os.PathLike[str],
