@@ -35,6 +35,11 @@ EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _MASK32 = 0xFFFFFFFF
 _MASK64 = (1 << 64) - 1
 _MULTIPLIER = 0xD6E8FEB86659FD93
+# Rows with enough filled bins probe this many rounds; bins still empty then look up their first
+# filled bin directly.
+_MAX_PROBE_ROUNDS = 32
+# Up to this many bins, short documents are densified with a (bins x bins) table of probe steps.
+_MAX_TABLE_BINS = 4096
 
 
 class MinHasher:
@@ -58,6 +63,9 @@ class MinHasher:
         units = np.array([s for s in range(1, num_perm) if math.gcd(s, num_perm) == 1] or [1])
         self.offsets = rng.integers(0, num_perm, size=num_perm).astype(np.int64)
         self.steps = units[rng.integers(0, len(units), size=num_perm)].astype(np.int64)
+        self._table: np.ndarray | None = None
+        self.inverse_steps = np.array([pow(int(step), -1, num_perm) if num_perm > 1 else 0
+                                       for step in self.steps], dtype=np.int64)
 
     def signatures(self, shingles: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         """One signature per group ``shingles[bounds[i]:bounds[i + 1]]``.
@@ -80,24 +88,85 @@ class MinHasher:
         return out
 
     def _densify(self, out: np.ndarray, nonempty: np.ndarray) -> None:
-        """Fill the empty bins of the non-empty rows of ``out`` in place (see the module doc)."""
-        rows, bins = np.nonzero((out == EMPTY_VALUE) & nonempty[:, None])
-        if len(rows) == 0:
-            return
+        """Fill the empty bins of the non-empty rows of ``out`` in place (see the module doc).
+
+        Probing costs about ``num_perm / m`` steps per empty bin of a row with ``m`` filled
+        bins, so rows with few filled bins (short documents) skip it: each of their empty bins
+        looks up directly which filled bin its probe reaches first (:meth:`_densify_sparse`).
+        """
+        occupied = out != EMPTY_VALUE
+        filled = occupied.sum(axis=1)
+        k = self.num_perm
+        sparse = nonempty & (filled * filled < k)
+        probed = nonempty & ~sparse
+        if k > _MAX_TABLE_BINS:
+            probed, sparse = nonempty, np.zeros_like(nonempty)
+        rows, bins = np.nonzero(~occupied & probed[:, None])
         # Values are read from the undensified rows and written at the end, so a borrowed value
         # is never borrowed again.
         borrowed = np.empty(len(rows), dtype=np.uint32)
         pending = np.arange(len(rows))
         offsets, steps = self.offsets[bins], self.steps[bins]
-        for t in range(self.num_perm):
-            probe = (offsets[pending] + steps[pending] * t) % self.num_perm
+        for t in range(min(k, _MAX_PROBE_ROUNDS)):
+            if len(pending) == 0:
+                break
+            probe = (offsets[pending] + steps[pending] * t) % k
             values = out[rows[pending], probe]
             hit = values != EMPTY_VALUE
             borrowed[pending[hit]] = values[hit]
             pending = pending[~hit]
-            if len(pending) == 0:
-                break
+        rows_left, bins_left = rows[pending], bins[pending]
+        first = self._first_filled(occupied, rows_left, bins_left)
         out[rows, bins] = borrowed
+        out[rows_left, bins_left] = out[rows_left, first]
+        if sparse.any():
+            self._densify_sparse(out, occupied, np.flatnonzero(sparse), filled)
+
+    def _probe_steps(self) -> np.ndarray:
+        """``table[j, i]``: the step ``t`` at which bin ``i``'s probe reaches bin ``j``."""
+        if self._table is None:
+            j = np.arange(self.num_perm)[:, None]
+            table = (j - self.offsets[None, :]) * self.inverse_steps[None, :] % self.num_perm
+            self._table = table.astype(np.int16)
+        return self._table
+
+    def _densify_sparse(
+        self, out: np.ndarray, occupied: np.ndarray, rows: np.ndarray, filled: np.ndarray
+    ) -> None:
+        """Densify rows with few filled bins, grouped by their number of filled bins ``m``:
+        for every bin, the filled bin with the least probe step among the row's ``m``."""
+        table = self._probe_steps()
+        for m in np.unique(filled[rows]).tolist():
+            group = rows[filled[rows] == m]
+            filled_bins = np.nonzero(occupied[group])[1].reshape(len(group), m)
+            reached_first = table[filled_bins].argmin(axis=1)  # (rows, bins): index into m
+            source = np.take_along_axis(filled_bins, reached_first, axis=1)
+            values = np.take_along_axis(out[group], source, axis=1)
+            out[group] = np.where(occupied[group], out[group], values)
+
+    def _first_filled(self, occupied: np.ndarray, rows: np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """For each empty ``(rows[e], bins[e])``, the filled bin of that row that comes first in
+        the bin's probe sequence: the one with the least ``t``, where bin ``j`` is probed at
+        ``t = (j - offset) * step**-1 mod num_perm``."""
+        if len(rows) == 0:
+            return np.empty(0, dtype=np.int64)
+        k = self.num_perm
+        distinct_rows, slot = np.unique(rows, return_inverse=True)
+        filled_row, filled_bin = np.nonzero(occupied[distinct_rows])
+        per_row = np.bincount(filled_row, minlength=len(distinct_rows))
+        row_start = np.zeros(len(distinct_rows), dtype=np.int64)
+        np.cumsum(per_row[:-1], out=row_start[1:])
+        # Every empty bin against every filled bin of its row.
+        reps = per_row[slot]
+        entry_start = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum(reps[:-1], out=entry_start[1:])
+        entry = np.repeat(np.arange(len(rows)), reps)
+        candidate = filled_bin[
+            np.repeat(row_start[slot], reps) + np.arange(len(entry)) - entry_start[entry]
+        ]
+        own = bins[entry]
+        t = (candidate - self.offsets[own]) * self.inverse_steps[own] % k
+        return np.minimum.reduceat(t * k + candidate, entry_start) % k
 
     def signature(self, shingles: np.ndarray) -> np.ndarray:
         """The signature of one set of shingles."""

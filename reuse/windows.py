@@ -76,10 +76,7 @@ def window_fingerprints(
     # Documents shorter than one window: the minimum over the whole document.
     short = np.flatnonzero((counts > 0) & (counts < width))
     if len(short):
-        short_min = np.array(
-            [bounds[d] + int(np.argmin(hashes[bounds[d] : bounds[d + 1]])) for d in short],
-            dtype=np.int64,
-        )
+        short_min = _first_minimum(hashes, bounds[short], counts[short])
         keep_pos = np.concatenate((keep_pos, short_min))
         keep_doc = np.concatenate((keep_doc, short))
         order = np.argsort(keep_pos, kind="stable")
@@ -91,6 +88,17 @@ def window_fingerprints(
     return Fingerprints(
         hashes[keep_pos], keep_doc + doc_offset, keep_pos - bounds[keep_doc]
     )
+
+
+def _first_minimum(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Index of the first minimum of each non-empty segment ``values[starts[k]:][:lengths[k]]``."""
+    first = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=first[1:])
+    index = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+    segment_values = values[index]
+    minima = np.minimum.reduceat(segment_values, first)
+    at_minimum = np.flatnonzero(segment_values == np.repeat(minima, lengths))
+    return index[at_minimum[np.searchsorted(at_minimum, first)]]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from near_dup_corpus import make_corpus
 
+from reuse import sketch
 from reuse.candidates import candidate_pairs
 from reuse.errors import ConfigError
 from reuse.shingle import shingle, shingle_batch
@@ -199,3 +200,17 @@ def test_datasketch_lsh_finds_the_same_candidates(threshold, num_perm):
     planted_exact = {(a, b) for a, b, rate in corpus.planted if rate == 0.0}
     assert planted_exact <= ours
     assert 16 <= len(ours) < 2000
+
+
+@pytest.mark.parametrize(("rounds", "table_bins"), [(0, 4096), (1, 4096), (32, 4096), (1, 0)])
+def test_every_densification_path_matches_the_reference(monkeypatch, rounds, table_bins):
+    # Rows with few filled bins look their borrowed bins up in a table of probe steps (when
+    # num_perm <= table_bins); the others probe for `rounds` rounds and look up whatever is
+    # still empty one bin at a time.
+    monkeypatch.setattr(sketch, "_MAX_PROBE_ROUNDS", rounds)
+    monkeypatch.setattr(sketch, "_MAX_TABLE_BINS", table_bins)
+    rng = np.random.default_rng(8)
+    sizes = [1, 2, 3, 5, 11, 12, 40, 100, 0, 300]
+    shingles = rng.integers(0, 2**64, size=sum(sizes), dtype=np.uint64)
+    for num_perm in (2, 100, 128):
+        _check_groups(MinHasher(num_perm=num_perm, seed=4), shingles, sizes)
