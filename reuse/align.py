@@ -41,10 +41,12 @@ alignment.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -892,25 +894,6 @@ def _paraphrase_combined(
     return alignments
 
 
-def _finish_extensions(
-    tokens: TokenBatch, left: np.ndarray, right: np.ndarray, boxes: np.ndarray,
-    unfinished: np.ndarray, config: AlignConfig,
-) -> None:
-    """Extend the boundaries that the lockstep extension left unfinished, one by one, in place."""
-    for boundary in np.flatnonzero(unfinished).tolist():
-        row, end = divmod(boundary, 2)
-        pair = int(boxes[row, 0])
-        a, b = tokens.doc(int(left[pair])), tokens.doc(int(right[pair]))
-        values, counts = np.unique(a.hashes, return_counts=True)
-        rare = set(values[counts == 1].tolist())
-        a_list, b_list = a.hashes.tolist(), b.hashes.tolist()
-        # The box still holds the boundary as it was before extension.
-        i, j = (int(boxes[row, 2]), int(boxes[row, 4])) if end else (int(boxes[row, 1]),
-                                                                       int(boxes[row, 3]))
-        i, j = _extend(a_list, b_list, i, j, 1 if end else -1, config.extend_drop, rare)
-        boxes[row, 2 if end else 1], boxes[row, 4 if end else 3] = i, j
-
-
 def _merged(boxes: np.ndarray) -> np.ndarray:
     """Rows ``pair, a0, a1, b0, b1`` (sorted by pair) with each pair's overlapping boxes
     united (:func:`_merge_overlapping`)."""
@@ -930,76 +913,84 @@ def _merged(boxes: np.ndarray) -> np.ndarray:
 
 def _lexical_alignments(
     tokens: TokenBatch, left: np.ndarray, right: np.ndarray, boxes: np.ndarray
-) -> list[tuple[int, tuple[int, int, int, int], Alignment]]:
-    """An :class:`Alignment` per box row ``pair, a0, a1, b0, b1``: the edit scripts come from
-    Indel one box at a time, and everything else is gathered for all boxes at once."""
+) -> tuple[np.ndarray, list[Alignment]]:
+    """An :class:`Alignment` per box row ``pair, a0, a1, b0, b1`` (rows sorted by pair).
+
+    Returns the rows and their alignments, each pair's in the order of :func:`_position`. The
+    edit scripts come from Indel one box at a time; everything else is gathered for all boxes
+    at once.
+    """
     if not len(boxes):
-        return []
+        return boxes, []
     pair = boxes[:, 0]
-    a_lo = tokens.bounds[left[pair]] + boxes[:, 1]
-    a_hi = tokens.bounds[left[pair]] + boxes[:, 2]
-    b_lo = tokens.bounds[right[pair]] + boxes[:, 3]
-    b_hi = tokens.bounds[right[pair]] + boxes[:, 4]
+    a_base, b_base = tokens.bounds[left[pair]], tokens.bounds[right[pair]]
+    a_lo, a_hi = a_base + boxes[:, 1], a_base + boxes[:, 2]
+    b_lo, b_hi = b_base + boxes[:, 3], b_base + boxes[:, 4]
     starts, ends = tokens.starts, tokens.ends
-    opcodes: list[tuple[str, int, int, int, int]] = []
-    per_box: list[int] = []
-    for a, b in _token_sequences(tokens.hashes, a_lo, a_hi, b_lo, b_hi):
-        ops = Indel.opcodes(a, b).as_list()
-        opcodes += ops
-        per_box.append(len(ops))
-    # Indel gives 'equal', 'insert' and 'delete' opcodes; the edits between two equal ones are
-    # one edit (see _edit_script). Done for all boxes at once.
-    tags, i1, i2, j1, j2 = (np.array(column) for column in zip(*opcodes, strict=True))
+    a_start, a_end, b_start, b_end = starts[a_lo], ends[a_hi - 1], starts[b_lo], ends[b_hi - 1]
+    order = np.lexsort((b_end, a_end, b_start, a_start, pair))
+    boxes, a_lo, a_hi, b_lo, b_hi, a_start, a_end, b_start, b_end = (
+        x[order] for x in (boxes, a_lo, a_hi, b_lo, b_hi, a_start, a_end, b_start, b_end)
+    )
+    n_a, n_b = a_hi - a_lo, b_hi - b_lo
+    scripts = [ops.as_list() for ops in map(Indel.editops, *_token_sequences(
+        tokens.hashes, a_lo, a_hi, b_lo, b_hi))]
+    per_box = np.fromiter(map(len, scripts), dtype=np.int64, count=len(scripts))
+    # Indel's edit operations ``(tag, i, j)``, one token each: a 'delete' takes a[i] (next
+    # position i + 1, j), an 'insert' b[j] (next i, j + 1). Consecutive operations with no
+    # matched token between them are one edit, as between two 'equal' opcodes (_edit_script).
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(scripts)),
+                       dtype=object, count=3 * int(per_box.sum())).reshape(-1, 3)
+    deleted = flat[:, 0] == "delete"
+    i, j = flat[:, 1].astype(np.int64), flat[:, 2].astype(np.int64)
     box = np.repeat(np.arange(len(boxes)), per_box)
-    equal = tags == "equal"
-    matched_counts = np.bincount(box[equal], weights=(i2 - i1)[equal],
-                                 minlength=len(boxes)).astype(np.int64).tolist()
-    edit = np.flatnonzero(~equal)
-    edit_rows = np.empty((0, 5), dtype=np.int64)
-    if len(edit):
-        continues = np.r_[False, (edit[1:] == edit[:-1] + 1) & (box[edit[1:]] == box[edit[:-1]])]
-        first = np.flatnonzero(~continues)
-        edit_rows = np.stack([
-            box[edit[first]],
-            np.minimum.reduceat(i1[edit], first), np.maximum.reduceat(i2[edit], first),
-            np.minimum.reduceat(j1[edit], first), np.maximum.reduceat(j2[edit], first),
-        ], axis=1)
-    edits_of: list[list[tuple[str, int, int, int, int]]] = [[] for _ in range(len(boxes))]
-    if len(edit_rows):
-        e = edit_rows
-        box_of = e[:, 0]
-        a_spans = _raw_spans(starts, ends, a_lo[box_of], e[:, 1], e[:, 2])
-        b_spans = _raw_spans(starts, ends, b_lo[box_of], e[:, 3], e[:, 4])
-        has_a, has_b = e[:, 2] > e[:, 1], e[:, 4] > e[:, 3]
-        ops = np.where(has_a & has_b, "replace", np.where(has_a, "delete", "insert")).tolist()
-        for k, op, a_s, a_e, b_s, b_e in zip(box_of.tolist(), ops, *a_spans, *b_spans,
-                                             strict=True):
-            edits_of[k].append((op, a_s, a_e, b_s, b_e))
-    n_a, n_b = (a_hi - a_lo).tolist(), (b_hi - b_lo).tolist()
+    matched = n_a - np.bincount(box[deleted], minlength=len(boxes))
+    next_i, next_j = i + deleted, j + ~deleted
+    continues = (box[1:] == box[:-1]) & (i[1:] == next_i[:-1]) & (j[1:] == next_j[:-1])
+    opens, closes = np.ones(len(box), dtype=bool), np.ones(len(box), dtype=bool)
+    opens[1:] = closes[:-1] = ~continues
+    first, last = np.flatnonzero(opens), np.flatnonzero(closes)
+    edit_box = box[first]
+    a0, a1, b0, b1 = i[first], next_i[last], j[first], next_j[last]
+    kind = (a1 > a0).astype(np.int64) + 2 * (b1 > b0)
+    edits = list(zip(_EDIT_NAMES[kind].tolist(), *_raw_spans(starts, ends, a_lo[edit_box], a0, a1),
+                     *_raw_spans(starts, ends, b_lo[edit_box], b0, b1), strict=True))
+    cuts = np.searchsorted(edit_box, np.arange(len(boxes) + 1)).tolist()
+    alignments = _alignments(
+        a_start.tolist(), a_end.tolist(), b_start.tolist(), b_end.tolist(), n_a.tolist(),
+        n_b.tolist(), matched.tolist(), (2 * matched / (n_a + n_b)).tolist(),
+        ["lexical"] * len(boxes), [edits[x:y] for x, y in itertools.pairwise(cuts)],
+    )
+    return boxes, alignments
+
+
+_ALIGNMENT_FIELDS = tuple(f.name for f in fields(Alignment))
+
+
+def _alignments(*columns: Iterable[Any]) -> list[Alignment]:
+    """``Alignment(*row)`` for each row of the field ``columns``, without the dataclass
+    ``__init__`` (which sets each field through ``object.__setattr__``, as frozen dataclasses
+    do): the same objects, about twice as fast to make."""
+    new = object.__new__
     out = []
-    for k, (p, a0, a1, b0, b1, a_start, a_end, b_start, b_end) in enumerate(zip(
-        *boxes.T.tolist(), starts[a_lo].tolist(), ends[a_hi - 1].tolist(),
-        starts[b_lo].tolist(), ends[b_hi - 1].tolist(), strict=True,
-    )):
-        matched = matched_counts[k]
-        out.append((p, (a0, a1, b0, b1), Alignment(
-            a_start=a_start, a_end=a_end, b_start=b_start, b_end=b_end,
-            a_tokens=n_a[k], b_tokens=n_b[k], matched_tokens=matched,
-            similarity=2 * matched / (n_a[k] + n_b[k]), method="lexical", edits=edits_of[k],
-        )))
+    for row in zip(*columns, strict=True):
+        alignment = new(Alignment)
+        alignment.__dict__.update(zip(_ALIGNMENT_FIELDS, row, strict=True))
+        out.append(alignment)
     return out
 
 
+_EDIT_NAMES = np.array([None, "delete", "insert", "replace"], dtype=object)  # by (has_a, has_b)
 _MAX_CODE = 0x110000 - 0x800  # code points usable as token ids, surrogates skipped
 
 
 def _token_sequences(
     hashes: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray
-) -> Iterator[tuple[str, str] | tuple[list[int], list[int]]]:
-    """The token hashes of each box's two sides, for :meth:`Indel.opcodes`: as strings with one
+) -> tuple[list[str], list[str]] | tuple[list[list[int]], list[list[int]]]:
+    """The token hashes of each box's two sides, for :meth:`Indel.editops`: as strings with one
     character per distinct token (Indel compares only for equality, and reads a string several
     times faster than a list of Python ints), or as lists of ints when the boxes hold too many
-    distinct tokens for code points."""
+    distinct tokens for code points. Returns the a-sides and the b-sides."""
     lengths = np.stack([a_hi - a_lo, b_hi - b_lo], axis=1).ravel()
     firsts = np.stack([a_lo, b_lo], axis=1).ravel()
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
@@ -1008,14 +999,13 @@ def _token_sequences(
     ids, distinct = pd.factorize(hashes[index])
     cuts = offsets.tolist()
     if len(distinct) > _MAX_CODE:
-        values = hashes[index].view(np.int64).tolist()
-        yield from ((values[cuts[k] : cuts[k + 1]], values[cuts[k + 1] : cuts[k + 2]])
-                    for k in range(0, len(lengths), 2))
-        return
-    ids += (ids >= 0xD800) * 0x800
-    text = ids.astype(np.uint32).tobytes().decode("utf-32-le")
-    for k in range(0, len(lengths), 2):
-        yield text[cuts[k] : cuts[k + 1]], text[cuts[k + 1] : cuts[k + 2]]
+        sequence: str | list[int] = hashes[index].view(np.int64).tolist()
+    else:
+        if len(distinct) > 0xD800:
+            ids += (ids >= 0xD800) * 0x800
+        sequence = ids.astype(np.uint32).tobytes().decode("utf-32-le")
+    return ([sequence[x:y] for x, y in zip(cuts[0:-1:2], cuts[1::2], strict=True)],
+            [sequence[x:y] for x, y in zip(cuts[1:-1:2], cuts[2::2], strict=True)])
 
 
 def _raw_spans(
@@ -1045,20 +1035,20 @@ def align_token_batch(
     config.validate()
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
-    boxes, unfinished = lexical_boxes(
+    boxes = lexical_boxes(
         tokens, left, right, ngram=config.ngram, max_occurrences=config.max_occurrences,
         max_gap=config.max_gap, min_length=config.min_length, min_density=config.min_density,
         extend_drop=config.extend_drop,
     )
-    if unfinished.any():
-        _finish_extensions(tokens, left, right, boxes, unfinished, config)
-    found: list[dict[tuple[int, int, int, int], Alignment]] = [{} for _ in range(len(left))]
-    for pair, box, alignment in _lexical_alignments(tokens, left, right, _merged(boxes)):
-        found[pair][box] = alignment
+    boxes, alignments = _lexical_alignments(tokens, left, right, _merged(boxes))
+    cuts = np.searchsorted(boxes[:, 0], np.arange(len(left) + 1)).tolist()
     if not config.paraphrase:
-        return [sorted(f.values(), key=_position) for f in found]
+        return [alignments[x:y] for x, y in itertools.pairwise(cuts)]
     if texts is None:
         raise ConfigError("Paraphrase seeds need the raw texts; pass them or set paraphrase=False.")
+    keys = list(map(tuple, boxes[:, 1:].tolist()))
+    found = [dict(zip(keys[x:y], alignments[x:y], strict=True))
+             for x, y in itertools.pairwise(cuts)]
     out = []
     for a, b, pair_found in zip(left.tolist(), right.tolist(), found, strict=True):
         a_tokens, b_tokens = tokens.doc(a), tokens.doc(b)

@@ -7,22 +7,27 @@ boundary extension. Every step works on the arrays of all pairs together, keyed 
 Python cost per pair is a few microseconds however many pairs there are.
 
 - **Hash join.** Each pair is one row: its a-side shingles, then its b-side shingles, each packed
-  with its side and position into one 64-bit value (the shingle hash's high bits, then side, then
-  position). Rows are sorted independently (a padded 2-D ``np.sort(axis=1)``; rows of similar
-  length are sorted together), so equal shingles of a pair become neighbours. Dropping the low
-  bits of a hash can make two different shingles look equal; rows where that happened (about one
-  in a million) are sorted again on the full hashes.
+  with its position in the row (which tells its side) into one sort key: the shingle hash's high
+  bits, then the position. Keys are 32-bit while that leaves at least ``_SMALL_KEY_HASH_BITS``
+  hash bits (rows of up to 4,096 shingles; 32-bit keys sort about twice as fast), else 64-bit.
+  Rows are sorted one by one (many short sorts are faster than one long one), so equal shingles
+  of a pair become neighbours. Dropping the low bits of a hash can make two different shingles
+  look equal: a group of two is checked on the full hashes, and rows where a larger group mixes
+  shingles are regrouped on the full hashes. The words occurring once in a document (for the
+  boundary extension) are found the same way.
 - **Runs.** A seed ``(i, j)`` starts a run unless seed ``(i - 1, j - 1)`` exists, which is a
   comparison of two shingle hashes, not a search; starts and ends are then paired on their
-  diagonal by one small sort.
+  diagonal by one small sort. Small sorts on several columns pack them into one int64 key
+  (:func:`_sort_order`) instead of ``np.lexsort``, which sorts once per column.
 - **Chaining** links each run to the next few in order of position (one vector pass per lag) and
   takes connected components (:func:`scipy.sparse.csgraph.connected_components`).
 - **Trimming** drops runs at a passage's ends that are shorter than their gap to the rest. The
   rest of a passage seen from its first run is always the runs after it, so whether a run is
   dropped does not depend on the runs dropped before it: segmented suffix and prefix minima and
   maxima decide all of them at once.
-- **Boundary extension** steps all boundaries in lockstep; the few still extending after
-  ``_LOCKSTEP_STEPS`` steps finish in the per-boundary reference code.
+- **Boundary extension** steps all boundaries in lockstep while many are still extending (a
+  step costs about the same however few are left); the last few, or those still going after
+  ``_LOCKSTEP_STEPS`` steps, go on one at a time.
 """
 
 from __future__ import annotations
@@ -40,10 +45,15 @@ __all__ = ["lexical_boxes"]
 
 _CHAIN_LOOKBACK = 16  # runs, in order of position in a (the reference uses the same)
 _LOCKSTEP_STEPS = 64
+_ONE_BY_ONE = 16  # boundaries still extending when the lockstep hands them to _extend_one
 _JOIN_ENTRIES = 4_000_000
 _ROW_WIDTH_STEP = 64  # rows are padded to a multiple of this many entries
 # High bits of a shingle hash kept in the sort key; tests lower it to force look-alike keys.
 _KEY_HASH_BITS = 64
+# Least hash bits that a 32-bit sort key must keep; tests raise it to force 64-bit keys.
+_SMALL_KEY_HASH_BITS = 20
+# Widest sort key packed into an int64 (sign bit unused); tests lower it to force lexsort.
+_PACKED_KEY_BITS = 63
 _ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented accumulations
 
@@ -96,23 +106,41 @@ def _raw_shingles(hashes: np.ndarray, ngram: int) -> np.ndarray:
     return acc
 
 
-def _sorted_rows(
-    packed_a: np.ndarray, a_first: np.ndarray, n_a: np.ndarray,
-    packed_b: np.ndarray, b_first: np.ndarray, n_b: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each pair's row, ``packed_a[a_first:a_first + n_a]`` then ``packed_b[...]``, sorted on its
-    own (many short sorts are several times faster than one long sort with the pair in the key);
-    returns the rows concatenated and where each starts."""
-    lengths = n_a + n_b
-    starts = _starts(lengths)
-    rows = np.empty(int(lengths.sum()), dtype=np.uint64)
-    for start, a0, na, b0, nb in zip(starts.tolist(), a_first.tolist(), n_a.tolist(),
-                                     b_first.tolist(), n_b.tolist(), strict=True):
-        row = rows[start : start + na + nb]
-        row[:na] = packed_a[a0 : a0 + na]
-        row[na:] = packed_b[b0 : b0 + nb]
-        row.sort()
-    return rows, starts
+def _key_layout(low_bits: int) -> tuple[type, int]:
+    """The sort key type for values packed as a hash's high bits above ``low_bits`` other bits,
+    and how many hash bits it holds: 32-bit keys (sorted about twice as fast) while they keep
+    ``_SMALL_KEY_HASH_BITS`` hash bits, else 64-bit ones."""
+    if 32 - low_bits >= _SMALL_KEY_HASH_BITS:
+        return np.uint32, min(_KEY_HASH_BITS, 32 - low_bits)
+    return np.uint64, min(_KEY_HASH_BITS, 64 - low_bits)
+
+
+def _packed_rows(
+    values: np.ndarray, firsts: np.ndarray, lengths: np.ndarray, rows_of: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rows of ``values`` (``rows_of`` consecutive segments ``values[firsts[s]:][:lengths[s]]``
+    form one row), each sorted on its own as keys: the value's high bits, then the entry's
+    position in its row. Returns the sorted rows concatenated, where each row starts, and the
+    number of position bits.
+
+    Many short sorts are several times faster than one long sort with the row in the key.
+    """
+    segment_starts = _starts(lengths)
+    row_lengths = lengths.reshape(-1, rows_of).sum(axis=1)
+    row_starts = segment_starts[::rows_of]
+    position_bits = _bits(int(row_lengths.max()))
+    dtype, hash_bits = _key_layout(position_bits)
+    index = np.arange(int(row_lengths.sum()), dtype=np.int64)
+    position = index - np.repeat(row_starts, row_lengths)
+    index += np.repeat(firsts - segment_starts, lengths)
+    rows = values[index]
+    rows >>= np.uint64(64 - hash_bits)
+    rows = rows.astype(dtype, copy=False)
+    rows <<= dtype(position_bits)
+    rows |= position.astype(dtype)
+    for start, end in zip(row_starts.tolist(), (row_starts + row_lengths).tolist(), strict=True):
+        rows[start:end].sort()
+    return rows, row_starts, position_bits
 
 
 def _join(
@@ -131,41 +159,41 @@ def _join(
     """
     empty = np.empty(0, dtype=np.int64)
     nothing = empty, empty, empty, np.zeros(int(n_a.sum()), dtype=bool)
-    index_bits = _bits(len(shingles))
-    side_bit = np.uint64(1 << index_bits)
-    index_mask = np.uint64((1 << index_bits) - 1)
-    key_mask = _ALL_ONES ^ np.uint64((1 << max(index_bits + 1, 64 - _KEY_HASH_BITS)) - 1)
-    # A packed value: the shingle's high bits, the side (b = 1), the shingle's index.
-    packed_a = (shingles & key_mask) | np.arange(len(shingles), dtype=np.uint64)
-    packed_b = packed_a | side_bit
-    rows, row_starts = _sorted_rows(packed_a, a_first, n_a, packed_b, b_first, n_b)
-    key = rows >> np.uint64(index_bits + 1)
+    if not int((n_a + n_b).sum()):
+        return nothing
+    # A pair's row: its a-side shingles, then its b-side ones; an entry's position in the row
+    # tells its side (a before b, so a group of equal keys lists its a-entries first).
+    rows, row_starts, position_bits = _packed_rows(
+        shingles, np.stack([a_first, b_first], axis=1).ravel(),
+        np.stack([n_a, n_b], axis=1).ravel(), 2,
+    )
+    key = rows >> rows.dtype.type(position_bits)
     equal = key[1:] == key[:-1]  # equal[t]: entry t + 1 has the key of entry t
+    del key
     breaks = row_starts[(row_starts > 0) & (row_starts < len(rows))]
     equal[breaks - 1] = False  # rows do not continue each other
     first_equal = np.flatnonzero(equal)
     if not len(first_equal):
         return nothing
+    position_mask = rows.dtype.type((1 << position_bits) - 1)
     # Most shared shingles occur once on each side: a group of two, a-entry then b-entry.
     adjacent = first_equal[1:] == first_equal[:-1] + 1
     lone = np.ones(len(first_equal), dtype=bool)
     lone[1:] &= ~adjacent
     lone[:-1] &= ~adjacent
     at = first_equal[lone]
-    a_value, b_value = rows[at], rows[at + 1]
-    i_index = (a_value & index_mask).astype(np.int64)
-    j_index = (b_value & index_mask).astype(np.int64)
-    # Same side twice, or different shingles whose high bits look alike: no seed.
-    seed = ((a_value & side_bit) == 0) & ((b_value & side_bit) != 0) & (
-        shingles[i_index] == shingles[j_index]
-    )
-    at, i_index, j_index = at[seed], i_index[seed], j_index[seed]
     pair = _row_of(at, row_starts)
-    parts = [(pair, i_index - a_first[pair], j_index - b_first[pair])]
+    i = (rows[at] & position_mask).astype(np.int64)
+    j = (rows[at + 1] & position_mask).astype(np.int64) - n_a[pair]
+    # Same side twice, or different shingles whose high bits look alike: no seed.
+    sides = (i < n_a[pair]) & (j >= 0)
+    pair, i, j = pair[sides], i[sides], j[sides]
+    same = shingles[a_first[pair] + i] == shingles[b_first[pair] + j]
+    parts = [(pair[same], i[same], j[same])]
     crowded = first_equal[~lone]
     if len(crowded):
-        parts.append(_crowded_seeds(rows, row_starts, equal, crowded, shingles, index_mask,
-                                    side_bit, a_first, b_first, max_occurrences))
+        parts.append(_crowded_seeds(rows, row_starts, equal, crowded, position_mask, shingles,
+                                    a_first, n_a, b_first, max_occurrences))
     pair, i, j = (np.concatenate(x) for x in zip(*parts, strict=True))
     a_seeds = np.zeros(int(n_a.sum()), dtype=bool)
     a_seeds[_starts(n_a)[pair] + i] = True
@@ -180,8 +208,8 @@ def _row_of(at: np.ndarray, row_starts: np.ndarray) -> np.ndarray:
 
 def _crowded_seeds(
     rows: np.ndarray, row_starts: np.ndarray, equal: np.ndarray, first_equal: np.ndarray,
-    shingles: np.ndarray, index_mask: np.uint64, side_bit: np.uint64, a_first: np.ndarray,
-    b_first: np.ndarray, max_occurrences: int,
+    position_mask: np.unsignedinteger, shingles: np.ndarray, a_first: np.ndarray,
+    n_a: np.ndarray, b_first: np.ndarray, max_occurrences: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seeds of the groups of three or more equal keys (``first_equal`` are their entries but
     the last): every a-entry with every b-entry of a shingle occurring on both sides at most
@@ -190,29 +218,28 @@ def _crowded_seeds(
     members.sort()
     members = members[np.r_[True, members[1:] != members[:-1]]]
     after_equal = equal[np.maximum(members - 1, 0)] & (members > 0)
-    values = rows[members]
     pair = _row_of(members, row_starts)
-    index = (values & index_mask).astype(np.int64)
-    side = (values & side_bit).astype(bool)
-    full = shingles[index]
+    in_row = (rows[members] & position_mask).astype(np.int64)
+    side = in_row >= n_a[pair]
+    position = in_row - np.where(side, n_a[pair], 0)
+    full = shingles[np.where(side, b_first[pair], a_first[pair]) + position]
     look_alike = np.flatnonzero(after_equal[1:] & (full[1:] != full[:-1])) + 1
     if len(look_alike):
-        # Different shingles with equal high bits: group those rows on the full hashes instead.
-        for k in np.unique(pair[look_alike]).tolist():
-            lo, hi = np.searchsorted(pair, [k, k + 1])
-            order = np.lexsort((index[lo:hi], side[lo:hi], full[lo:hi]))
-            index[lo:hi], side[lo:hi], full[lo:hi] = index[lo:hi][order], side[lo:hi][
-                order], full[lo:hi][order]
-            after_equal[lo] = False
-            after_equal[lo + 1 : hi] = full[lo + 1 : hi] == full[lo : hi - 1]
+        # Different shingles with equal high bits: group the members of those rows on the full
+        # hashes instead (a row's members are consecutive, in order of position in the row).
+        redo = np.flatnonzero(np.isin(pair, pair[look_alike]))
+        order = redo[np.lexsort((full[redo], pair[redo]))]
+        side[redo], position[redo], full[redo] = side[order], position[order], full[order]
+        after_equal[redo] = False
+        again = (pair[redo[1:]] == pair[redo[:-1]]) & (full[redo[1:]] == full[redo[:-1]])
+        after_equal[redo[1:]] = again
 
     group_start = np.flatnonzero(~after_equal)
-    group_size = np.diff(np.append(group_start, len(values)))
+    group_size = np.diff(np.append(group_start, len(members)))
     in_b = np.add.reduceat(side.astype(np.int64), group_start)
     in_a = group_size - in_b
     seeding = (in_a >= 1) & (in_b >= 1) & (in_a <= max_occurrences) & (in_b <= max_occurrences)
     first, in_a, in_b = group_start[seeding], in_a[seeding], in_b[seeding]
-    position = index - np.where(side, b_first[pair], a_first[pair])
     count = in_a * in_b
     seed_group = _segment_ids(count)
     k = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(_starts(count), count)
@@ -251,15 +278,62 @@ def _runs(
 
     run_start = np.flatnonzero(~seeds_at(-1))
     run_end = np.flatnonzero(~seeds_at(+1))
-    # Pair each start with the first end at or after it on its diagonal.
-    diagonal = j - i
+    # Pair each start with the first end at or after it on its diagonal: sort both on
+    # (pair, diagonal, i, is_end).
     span = int(max(n_a.max(), n_b.max())) + 1
     ids = np.concatenate((run_start, run_end))
-    is_end = np.concatenate((np.zeros(len(run_start), bool), np.ones(len(run_end), bool)))
-    order = np.lexsort((is_end, i[ids], diagonal[ids] + span, pair[ids]))
-    ids = ids[order].reshape(-1, 2)
-    s, e = ids[:, 0], ids[:, 1]
-    return np.stack([pair[s], i[s], i[e] + ngram, j[s], j[e] + ngram], axis=1)
+    is_end = np.r_[np.zeros(len(run_start), np.int64), np.ones(len(run_end), np.int64)]
+    diagonal = j[ids] - i[ids] + span
+    widths = [_bits(int(pair.max()) + 1), _bits(2 * span), _bits(span), 1]
+    if sum(widths) <= _PACKED_KEY_BITS:
+        # One sort of the fields packed into an int64, read back from the sorted keys.
+        key = _pack([pair[ids], diagonal, i[ids], is_end], widths)
+        key.sort()
+        key = key.reshape(-1, 2)
+        run_pair, diagonal, start, _ = _unpack(key[:, 0], widths)
+        end = _unpack(key[:, 1], widths)[2]
+    else:
+        ids = ids[np.lexsort((is_end, i[ids], diagonal, pair[ids]))].reshape(-1, 2)
+        s, e = ids[:, 0], ids[:, 1]
+        run_pair, diagonal, start, end = pair[s], j[s] - i[s] + span, i[s], i[e]
+    diagonal -= span
+    return np.stack([run_pair, start, end + ngram, start + diagonal, end + diagonal + ngram], axis=1)
+
+
+def _pack(columns: list[np.ndarray], widths: list[int]) -> np.ndarray:
+    """Non-negative int64 ``columns`` packed into one int64 key, the first most significant;
+    ``widths`` are their bits (at most 63 in all)."""
+    key = columns[0].astype(np.int64)
+    for column, width in zip(columns[1:], widths[1:], strict=True):
+        key <<= width
+        key |= column
+    return key
+
+
+def _sort_order(*columns: np.ndarray) -> np.ndarray:
+    """The permutation that sorts by the non-negative int64 ``columns`` (the first most
+    significant), ties kept in order: ``np.lexsort(columns[::-1])``, but by one sort of the
+    columns and the index packed into an int64 when they fit."""
+    n = len(columns[0])
+    if not n:
+        return np.empty(0, dtype=np.int64)
+    widths = [_bits(int(c.max()) + 1) for c in columns] + [_bits(n)]
+    if sum(widths) > _PACKED_KEY_BITS:
+        return np.lexsort(columns[::-1])
+    key = _pack([*columns, np.arange(n, dtype=np.int64)], widths)
+    key.sort()
+    key &= (1 << widths[-1]) - 1
+    return key
+
+
+def _unpack(key: np.ndarray, widths: list[int]) -> list[np.ndarray]:
+    """The columns of :func:`_pack`."""
+    out = []
+    shift = sum(widths)
+    for width in widths:
+        shift -= width
+        out.append((key >> shift) & ((1 << width) - 1))
+    return out
 
 
 # ------------------------------------------------------------------------ chaining and trimming
@@ -267,7 +341,7 @@ def _runs(
 
 def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> tuple[np.ndarray, np.ndarray]:
     """Runs sorted by pair, a0, b0, and a passage label per run (see the reference ``_chain``)."""
-    runs = runs[np.lexsort((runs[:, 3], runs[:, 1], runs[:, 0]))]
+    runs = runs[_sort_order(runs[:, 0], runs[:, 1], runs[:, 3])]
     n = len(runs)
     prev_parts, cur_parts = [], []
     for lag in range(1, min(_CHAIN_LOOKBACK, n - 1) + 1):
@@ -300,7 +374,7 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
     runs, labels = runs[matched[labels] >= min_length], labels[matched[labels] >= min_length]
     if not len(runs):
         return np.empty((0, 5), dtype=np.int64)
-    order = np.argsort(labels, kind="stable")  # runs stay in order of a0, b0 within a label
+    order = _sort_order(labels)  # runs stay in order of a0, b0 within a label
     runs, labels = runs[order], labels[order]
     group = np.cumsum(np.r_[True, labels[1:] != labels[:-1]]) - 1
     # The longest run of a group is never inside another's range, so no group empties.
@@ -359,11 +433,12 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
 def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Whether each range ``[lo, hi)`` lies inside a larger range of its group (``group``
     non-decreasing): the reference's ``_drop_repeats`` for one document."""
-    order = np.lexsort((-hi, lo, group))
+    order = _sort_order(group, lo, int(hi.max(initial=0)) - hi)
     lo, hi, group = lo[order], hi[order], group[order]
     new_group = np.r_[True, group[1:] != group[:-1]]
-    block_first = np.flatnonzero(new_group | np.r_[True, lo[1:] != lo[:-1]])
-    block = np.cumsum(np.isin(np.arange(len(lo)), block_first)) - 1
+    new_block = new_group | np.r_[True, lo[1:] != lo[:-1]]
+    block_first = np.flatnonzero(new_block)
+    block = np.cumsum(new_block) - 1
     reach = _segmented_accumulate(hi, group, np.maximum)
     # Farthest end among the ranges that start before this one (same start: sorted by end,
     # longest first).
@@ -377,7 +452,7 @@ def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.nda
 
 def _covered(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per group, the number of positions in the union of its ``[lo, hi)`` ranges."""
-    order = np.lexsort((lo, group))
+    order = _sort_order(group, lo)
     lo, hi, group = lo[order], hi[order], group[order]
     reach = _segmented_accumulate(hi, group, np.maximum)
     previous = np.roll(reach, 1)
@@ -393,20 +468,15 @@ def _once_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     of ``docs`` (distinct), False elsewhere."""
     counts = tokens.counts()[docs]
     firsts = tokens.bounds[docs]
-    index_bits = _bits(len(tokens.hashes))
-    key_mask = _ALL_ONES ^ np.uint64((1 << max(index_bits, 64 - _KEY_HASH_BITS)) - 1)
-    # A document's tokens packed with their index, each document sorted on its own.
-    rows = np.empty(int(counts.sum()), dtype=np.uint64)
-    row_starts = _starts(counts)
-    for start, first, count in zip(row_starts.tolist(), firsts.tolist(), counts.tolist(),
-                                   strict=True):
-        row = rows[start : start + count]
-        np.bitwise_and(tokens.hashes[first : first + count], key_mask, out=row)
-        row |= np.arange(first, first + count, dtype=np.uint64)
-        row.sort()
-    index = (rows & np.uint64((1 << index_bits) - 1)).astype(np.int64)
+    once = np.zeros(len(tokens.hashes), dtype=bool)
+    if not int(counts.sum()):
+        return once
+    # Each document's tokens sorted on their hash's high bits, then position.
+    rows, row_starts, position_bits = _packed_rows(tokens.hashes, firsts, counts, 1)
+    index = (rows & rows.dtype.type((1 << position_bits) - 1)).astype(np.int64)
+    index += np.repeat(firsts, counts)
     full = tokens.hashes[index]
-    key = rows >> np.uint64(index_bits)
+    key = rows >> rows.dtype.type(position_bits)
     same_key = key[1:] == key[:-1]
     breaks = row_starts[(row_starts > 0) & (row_starts < len(rows))]
     same_key[breaks - 1] = False
@@ -414,7 +484,6 @@ def _once_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     repeated = np.zeros(len(rows), dtype=bool)
     repeated[1:] = same
     repeated[:-1] |= same
-    once = np.zeros(len(tokens.hashes), dtype=bool)
     once[index] = ~repeated
     look_alike = np.flatnonzero(same_key & ~same)
     if len(look_alike):
@@ -438,13 +507,14 @@ def _extend_all(
     j: np.ndarray,
     step: np.ndarray,
     drop: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The reference ``_extend`` for every boundary at once. Returns the new ``i``, ``j`` and
-    which boundaries did not finish within ``_LOCKSTEP_STEPS`` steps (their result is unset)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference ``_extend`` for every boundary at once; returns the new ``i`` and ``j``.
+
+    All boundaries step in lockstep while many are still extending; the last few (a step costs
+    the same however few are left) go on one at a time in :func:`_extend_one`."""
     hashes = tokens.hashes
     n = len(i)
     out_i, out_j = i.copy(), j.copy()
-    unfinished = np.zeros(n, dtype=bool)
     alive = np.arange(n, dtype=np.int64)
     off = np.where(step < 0, -1, 0)
     score = np.zeros(n, dtype=np.int64)
@@ -466,7 +536,7 @@ def _extend_all(
 
     for _ in range(_LOCKSTEP_STEPS):
         k, ci, cj, score, best, best_i, best_j = state
-        if not len(k):
+        if len(k) <= _ONE_BY_ONE:
             break
         s = step[k]
         hit = match(k, ci, cj)
@@ -491,8 +561,45 @@ def _extend_all(
         done = ~going
         out_i[k[done]], out_j[k[done]] = best_i[done], best_j[done]
         state = [x[going] for x in (k, ci, cj, score, best, best_i, best_j)]
-    unfinished[state[0]] = True
-    return out_i, out_j, unfinished
+    for k, *rest in zip(*(x.tolist() for x in state), strict=True):
+        out_i[k], out_j[k] = _extend_one(
+            hashes, once, int(a_base[k]), int(a_len[k]), int(b_base[k]), int(b_len[k]),
+            int(step[k]), drop, *rest,
+        )
+    return out_i, out_j
+
+
+def _extend_one(
+    hashes: np.ndarray, once: np.ndarray, a_base: int, a_len: int, b_base: int, b_len: int,
+    step: int, drop: int, i: int, j: int, score: int, best: int, best_i: int, best_j: int,
+) -> tuple[int, int]:
+    """One boundary's extension continued from the lockstep state ``i, j, score, best, best_i,
+    best_j``: the loop of the reference ``_extend``, reading single tokens."""
+    off = -1 if step < 0 else 0
+    token, single = hashes.item, once.item
+
+    def match(p: int, q: int) -> bool:
+        p, q = p + off, q + off
+        return 0 <= p < a_len and 0 <= q < b_len and token(a_base + p) == token(b_base + q)
+
+    def rare(p: int) -> bool:
+        return 0 <= p + off < a_len and bool(single(a_base + p + off))
+
+    while best - score <= drop:
+        if match(i, j):
+            score += 2 if rare(i) else 1
+            i, j = i + step, j + step
+            if score > best:
+                best, best_i, best_j = score, i, j
+            continue
+        for di, dj in ((step, step), (step, 0), (0, step)):
+            if match(i + di, j + dj) and (rare(i + di) or match(i + di + step, j + dj + step)):
+                i, j = i + di, j + dj
+                break
+        else:
+            break
+        score -= 1
+    return best_i, best_j
 
 
 # ----------------------------------------------------------------------------------- entry point
@@ -509,18 +616,16 @@ def lexical_boxes(
     min_length: int,
     min_density: float,
     extend_drop: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """Lexical passages of the document pairs ``(left[k], right[k])`` of ``tokens``.
 
-    Returns ``(boxes, unfinished)``: ``boxes`` is ``(N, 5)`` rows ``pair, a0, a1, b0, b1`` of
-    token ranges (half-open) after boundary extension, sorted by pair (boxes of one pair may
-    still overlap: merging them is left to the caller); ``unfinished`` marks the boundaries
-    (``2 * row`` for the start, ``2 * row + 1`` for the end) whose extension was cut short after
-    ``_LOCKSTEP_STEPS`` steps and must be finished by the caller.
+    Returns ``(N, 5)`` rows ``pair, a0, a1, b0, b1`` of token ranges (half-open) after
+    boundary extension, sorted by pair (boxes of one pair may still overlap: merging them is
+    left to the caller).
     """
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
-    empty = np.empty((0, 5), dtype=np.int64), np.zeros(0, dtype=bool)
+    empty = np.empty((0, 5), dtype=np.int64)
     if not len(left):
         return empty
     # Shingles of the whole token array: shingle t starts at token t, and those that start
@@ -555,11 +660,8 @@ def lexical_boxes(
     step = np.tile(np.array([-1, 1], dtype=np.int64), len(boxes))
     i = np.where(step < 0, boxes[per, 1], boxes[per, 2])
     j = np.where(step < 0, boxes[per, 3], boxes[per, 4])
-    new_i, new_j, unfinished = _extend_all(
+    new_i, new_j = _extend_all(
         tokens, a_base, counts[left[pair]][per], b_base, counts[right[pair]][per],
         once, i, j, step, extend_drop,
     )
-    extended = np.stack(
-        [pair, new_i[0::2], new_i[1::2], new_j[0::2], new_j[1::2]], axis=1
-    )
-    return extended, unfinished
+    return np.stack([pair, new_i[0::2], new_i[1::2], new_j[0::2], new_j[1::2]], axis=1)

@@ -125,14 +125,58 @@ def test_look_alike_sort_keys_are_told_apart(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == expected
 
 
-def test_long_extensions_are_finished_one_by_one(monkeypatch):
-    """Boundaries still extending after the lockstep steps finish in the reference code."""
+@pytest.mark.parametrize(("steps", "one_by_one"), [(1, 16), (64, 0), (64, 10**9)])
+def test_extensions_in_lockstep_and_one_by_one(monkeypatch, steps, one_by_one):
+    """Boundaries extend in lockstep, then one by one once few are left or after the lockstep
+    steps: however the work is split, the boundaries are the reference's."""
     config = AlignConfig(paraphrase=False, min_length=10, max_occurrences=2)
     a_texts, b_texts = _random_corpus(2, 30)
     expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
     assert any(expected)
-    monkeypatch.setattr(reuse.align_batch, "_LOCKSTEP_STEPS", 1)
+    monkeypatch.setattr(reuse.align_batch, "_LOCKSTEP_STEPS", steps)
+    monkeypatch.setattr(reuse.align_batch, "_ONE_BY_ONE", one_by_one)
     assert align_batch(a_texts, b_texts, config) == expected
+
+
+def test_64_bit_sort_keys(monkeypatch):
+    """Rows too long for 32-bit sort keys with enough hash bits in them get 64-bit keys; here
+    every row does."""
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(6, 30)
+    expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
+    assert any(expected)
+    assert reuse.align_batch._key_layout(10)[0] is np.uint32
+    monkeypatch.setattr(reuse.align_batch, "_SMALL_KEY_HASH_BITS", 33)
+    assert reuse.align_batch._key_layout(10) == (np.uint64, 54)
+    assert align_batch(a_texts, b_texts, config) == expected
+
+
+def test_sorts_fall_back_to_lexsort(monkeypatch):
+    """Sort keys too wide to pack into an int64 are sorted with np.lexsort: the same order."""
+    rng = np.random.default_rng(0)
+    columns = [rng.integers(0, 5, 300), rng.integers(0, 1000, 300), rng.integers(0, 3, 300)]
+    expected = np.lexsort(columns[::-1])
+    assert reuse.align_batch._sort_order(*columns).tolist() == expected.tolist()
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(7, 30)
+    before = align_batch(a_texts, b_texts, config)
+    assert any(before)
+    monkeypatch.setattr(reuse.align_batch, "_PACKED_KEY_BITS", 0)
+    assert reuse.align_batch._sort_order(*columns).tolist() == expected.tolist()
+    assert align_batch(a_texts, b_texts, config) == before
+
+
+def test_alignments_made_without_init_are_alignments():
+    """The batch makes its Alignment objects without the dataclass __init__: they are equal to
+    and print as the ones __init__ makes, and nothing in __init__ is skipped."""
+    import reuse.align
+
+    rows = [(0, 10, 5, 15, 3, 3, 2, 2 / 3, "lexical", [("replace", 4, 5, 9, 10)]),
+            (1, 2, 3, 4, 1, 1, 1, 1.0, "lexical", [])]
+    made = reuse.align._alignments(*zip(*rows, strict=True))
+    assert made == [Alignment(*row) for row in rows]
+    assert [repr(al) for al in made] == [repr(Alignment(*row)) for row in rows]
+    assert not hasattr(Alignment, "__post_init__")
 
 
 def test_token_batch_with_shared_documents(seeds_dir: Path):
