@@ -5,14 +5,15 @@ malloc serves a block above its mmap threshold with fresh ``mmap`` pages, and ha
 at the top of the heap back to the kernel once it exceeds the trim threshold; it raises both
 thresholds on its own as it sees large blocks freed, but reuse's pattern of many arrays freed at
 once still crosses them. Each batch then page-faults its working memory in again, and the
-kernel zeroes every page: about half of the wall time of the 100k-document dedup benchmark.
+kernel zeroes every page: about a third of the wall time of the 100k-document dedup benchmark.
 
 :func:`reusable_heap` sets the two thresholds to the top of glibc's own dynamic range (an mmap
 threshold of 32 MiB and a trim threshold of twice that), so freed blocks stay in the heap and
-the next batch reuses them, and returns the free memory to the kernel (``malloc_trim``) when
-the run ends. The thresholds stay set afterwards: glibc offers no way back to its dynamic
-adjustment, and its fixed initial values (128 KiB) would be slower for any numpy work. Where the
-C library is not glibc (macOS, musl) it does nothing.
+the next batch reuses them. When the run ends and more than 256 MiB of the heap is free, it
+returns the free memory to the kernel (``malloc_trim``); below that, the memory stays for the
+next call, which would otherwise page-fault it in again. The thresholds stay set afterwards:
+glibc offers no way back to its dynamic adjustment, and its fixed initial values (128 KiB) would
+be slower for any numpy work. Where the C library is not glibc (macOS, musl) it does nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit systems
 _TRIM_THRESHOLD = 2 * _MMAP_THRESHOLD
+_TRIM_AFTER_FREE = 256 * 1024 * 1024
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost",
+    )]
 
 _lock = threading.Lock()
 _depth = 0
@@ -38,7 +47,15 @@ def _glibc() -> ctypes.CDLL | None:
             getattr(libc, name)
     except (OSError, AttributeError):
         return None
+    if hasattr(libc, "mallinfo2"):  # glibc >= 2.33
+        libc.mallinfo2.restype = _MallInfo2
     return libc
+
+
+def _free_heap_bytes() -> int | None:
+    """Free bytes inside the heap (``mallinfo2().fordblks``), or None if glibc cannot say."""
+    mallinfo2 = getattr(_LIBC, "mallinfo2", None)
+    return None if mallinfo2 is None else int(mallinfo2().fordblks)
 
 
 _LIBC = _glibc()
@@ -62,4 +79,6 @@ def reusable_heap() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0:
-                _LIBC.malloc_trim(0)
+                free = _free_heap_bytes()
+                if free is None or free > _TRIM_AFTER_FREE:
+                    _LIBC.malloc_trim(0)

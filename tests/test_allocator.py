@@ -10,6 +10,8 @@ from reuse import allocator
 
 
 class _FakeLibc:
+    """glibc without mallinfo2: it always trims after a run."""
+
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
@@ -55,3 +57,27 @@ def test_does_nothing_without_glibc(monkeypatch):
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
 def test_glibc_is_found_here():
     assert allocator._LIBC is not None
+
+
+class _FakeLibcWithMallinfo(_FakeLibc):
+    def __init__(self, free_bytes: int) -> None:
+        super().__init__()
+        self.free_bytes = free_bytes
+
+    def mallinfo2(self) -> allocator._MallInfo2:
+        return allocator._MallInfo2(fordblks=self.free_bytes)
+
+
+@pytest.mark.parametrize(("free_mib", "trimmed"), [(10, False), (257, True)])
+def test_trims_only_when_much_of_the_heap_is_free(monkeypatch, free_mib, trimmed):
+    fake = _FakeLibcWithMallinfo(free_mib * 1024 * 1024)
+    monkeypatch.setattr(allocator, "_LIBC", fake)
+    with allocator.reusable_heap():
+        pass
+    assert (("malloc_trim", 0) in fake.calls) is trimmed
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_free_heap_bytes_is_read_from_this_glibc():
+    free = allocator._free_heap_bytes()
+    assert free is None or free >= 0
