@@ -248,12 +248,13 @@ def main() -> None:
     lines = [
         "# Passage alignment on planted pairs",
         "",
-        "Command: `taskset -c 1 .venv/bin/python benchmarks/bench_align.py` "
+        "Command: `.venv/bin/python benchmarks/bench_align.py` "
         f"(--pairs {args.pairs} --seed {args.seed} --min-block {args.min_block} "
         f"--repeat {args.repeat}); each speed is the fastest of {args.repeat} runs.",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, one "
-        "process pinned to one core; the machine was shared with other benchmarks, so speeds "
+        f"process allowed on CPU(s) {sorted(os.sched_getaffinity(0))} (run it under "
+        "`taskset -c N` to pin it); the machine was shared with other benchmarks, so speeds "
         "vary by ~±20%.",
         f"{len(pairs)} pairs, {np.mean(words) / 2:.0f} tokens per document on average, one "
         "planted passage of 50-300 words with ~2% word edits per pair (see the script's "
