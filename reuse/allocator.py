@@ -36,6 +36,7 @@ class _MallInfo2(ctypes.Structure):
         "fordblks", "keepcost",
     )]
 
+
 _lock = threading.Lock()
 _depth = 0
 
@@ -52,13 +53,13 @@ def _glibc() -> ctypes.CDLL | None:
     return libc
 
 
+_LIBC = _glibc()
+
+
 def _free_heap_bytes() -> int | None:
     """Free bytes inside the heap (``mallinfo2().fordblks``), or None if glibc cannot say."""
     mallinfo2 = getattr(_LIBC, "mallinfo2", None)
     return None if mallinfo2 is None else int(mallinfo2().fordblks)
-
-
-_LIBC = _glibc()
 
 
 @contextmanager

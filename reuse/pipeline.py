@@ -150,8 +150,7 @@ def exact_jaccard(
     a, b = np.searchsorted(involved, left), np.searchsorted(involved, right)
     shared = np.asarray(sets[a].multiply(sets[b]).sum(axis=1)).ravel()
     union = sizes[a] + sizes[b] - shared
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+    return np.where(union > 0, shared / np.maximum(union, 1), 1.0)
 
 
 @dataclass

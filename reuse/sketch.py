@@ -96,6 +96,8 @@ class MinHasher:
         """
         occupied = out != EMPTY_VALUE
         filled = occupied.sum(axis=1)
+        # A row whose every value is 2**32 - 1 has no filled bin and stays as it is.
+        nonempty = nonempty & (filled > 0)
         k = self.num_perm
         sparse = nonempty & (filled * filled < k)
         probed = nonempty & ~sparse

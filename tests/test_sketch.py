@@ -214,3 +214,10 @@ def test_every_densification_path_matches_the_reference(monkeypatch, rounds, tab
     shingles = rng.integers(0, 2**64, size=sum(sizes), dtype=np.uint64)
     for num_perm in (2, 100, 128):
         _check_groups(MinHasher(num_perm=num_perm, seed=4), shingles, sizes)
+
+
+def test_a_document_whose_values_are_all_the_empty_value_stays_empty():
+    hasher = MinHasher(num_perm=16, seed=1)
+    out = np.full((1, 16), EMPTY_VALUE, dtype=np.uint32)
+    hasher._densify(out, np.array([True]))
+    assert out.tolist() == [[int(EMPTY_VALUE)] * 16]
