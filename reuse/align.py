@@ -53,7 +53,7 @@ import pandas as pd
 from rapidfuzz.distance import Indel
 from scipy.sparse import csr_matrix
 
-from .align_batch import lexical_boxes
+from .align_batch import _CHAIN_LOOKBACK, lexical_boxes
 from .allocator import reusable_heap
 from .config import _check_range
 from .errors import ConfigError
@@ -215,9 +215,6 @@ def _seed_runs(
 
 
 # ---------------------------------------------------------------------- clustering into passages
-
-
-_CHAIN_LOOKBACK = 16  # runs, in order of position in a
 
 
 def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> np.ndarray:
@@ -695,23 +692,21 @@ def _paraphrase_boxes(
 # ------------------------------------------------------------------------------ the aligner
 
 
-def _raw_span(starts: np.ndarray, ends: np.ndarray, lo: int, hi: int, base: int) -> tuple[int, int]:
+def _raw_span(tokens: Tokens, lo: int, hi: int, base: int) -> tuple[int, int]:
     """Raw offsets of tokens ``[base + lo, base + hi)``; an empty range sits right after the
     token before it (or at the passage start)."""
     if hi > lo:
-        return int(starts[base + lo]), int(ends[base + hi - 1])
-    position = int(ends[base + lo - 1]) if lo > 0 else int(starts[base])
+        return int(tokens.starts[base + lo]), int(tokens.ends[base + hi - 1])
+    position = int(tokens.ends[base + lo - 1]) if lo > 0 else int(tokens.starts[base])
     return position, position
 
 
 def _edit_script(
-    a: list[int], b: list[int], a_spans: tuple[np.ndarray, np.ndarray],
-    b_spans: tuple[np.ndarray, np.ndarray], a0: int, b0: int,
+    a: list[int], b: list[int], a_tokens: Tokens, b_tokens: Tokens, a0: int, b0: int
 ) -> tuple[int, list[tuple[str, int, int, int, int]]]:
     """Matched token count and raw-text edits between ``a`` and ``b`` (token hash lists of a
-    passage starting at token ``a0`` of ``a_spans = (starts, ends)`` and ``b0`` of ``b_spans``).
-    Adjacent deletions and insertions, which is all that Indel produces, are reported as one
-    replacement."""
+    passage starting at token ``a0`` and ``b0``). Adjacent deletions and insertions, which is
+    all that Indel produces, are reported as one replacement."""
     matched = 0
     edits: list[tuple[str, int, int, int, int]] = []
     pending: list[int] | None = None  # [a_lo, a_hi, b_lo, b_hi] of adjacent inserts/deletes
@@ -719,7 +714,7 @@ def _edit_script(
     def flush(span: list[int]) -> None:
         i1, i2, j1, j2 = span
         op = "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
-        edits.append((op, *_raw_span(*a_spans, i1, i2, a0), *_raw_span(*b_spans, j1, j2, b0)))
+        edits.append((op, *_raw_span(a_tokens, i1, i2, a0), *_raw_span(b_tokens, j1, j2, b0)))
 
     for tag, i1, i2, j1, j2 in Indel.opcodes(a, b).as_list():
         if tag == "equal":
@@ -742,25 +737,13 @@ def _make_alignment(
     a_list: list[int], b_list: list[int],
 ) -> Alignment:
     a0, a1, b0, b1 = box
-    return _alignment_at(
-        a_list[a0:a1], b_list[b0:b1], (a_tokens.starts, a_tokens.ends),
-        (b_tokens.starts, b_tokens.ends), a0, a1, b0, b1, method,
-    )
-
-
-def _alignment_at(
-    a: list[int], b: list[int], a_spans: tuple[np.ndarray, np.ndarray],
-    b_spans: tuple[np.ndarray, np.ndarray], a0: int, a1: int, b0: int, b1: int, method: str,
-) -> Alignment:
-    """The alignment of tokens ``[a0, a1)`` and ``[b0, b1)`` (indices into ``*_spans``, which may
-    be a whole batch's arrays), whose hashes are ``a`` and ``b``."""
-    matched, edits = _edit_script(a, b, a_spans, b_spans, a0, b0)
+    matched, edits = _edit_script(a_list[a0:a1], b_list[b0:b1], a_tokens, b_tokens, a0, b0)
     n_a, n_b = a1 - a0, b1 - b0
     return Alignment(
-        a_start=int(a_spans[0][a0]),
-        a_end=int(a_spans[1][a1 - 1]),
-        b_start=int(b_spans[0][b0]),
-        b_end=int(b_spans[1][b1 - 1]),
+        a_start=int(a_tokens.starts[a0]),
+        a_end=int(a_tokens.ends[a1 - 1]),
+        b_start=int(b_tokens.starts[b0]),
+        b_end=int(b_tokens.ends[b1 - 1]),
         a_tokens=n_a,
         b_tokens=n_b,
         matched_tokens=matched,
@@ -996,10 +979,11 @@ def _token_sequences(
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     index = np.arange(offsets[-1], dtype=np.int64) + np.repeat(firsts - offsets[:-1], lengths)
-    ids, distinct = pd.factorize(hashes[index])
+    gathered = hashes[index]
+    ids, distinct = pd.factorize(gathered)
     cuts = offsets.tolist()
     if len(distinct) > _MAX_CODE:
-        sequence: str | list[int] = hashes[index].view(np.int64).tolist()
+        sequence: str | list[int] = gathered.view(np.int64).tolist()
     else:
         if len(distinct) > 0xD800:
             ids += (ids >= 0xD800) * 0x800
@@ -1035,6 +1019,7 @@ def align_token_batch(
     config.validate()
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
+    _check_pairs(tokens, left, right, texts, config.paraphrase)
     boxes = lexical_boxes(
         tokens, left, right, ngram=config.ngram, max_occurrences=config.max_occurrences,
         max_gap=config.max_gap, min_length=config.min_length, min_density=config.min_density,
@@ -1044,8 +1029,6 @@ def align_token_batch(
     cuts = np.searchsorted(boxes[:, 0], np.arange(len(left) + 1)).tolist()
     if not config.paraphrase:
         return [alignments[x:y] for x, y in itertools.pairwise(cuts)]
-    if texts is None:
-        raise ConfigError("Paraphrase seeds need the raw texts; pass them or set paraphrase=False.")
     keys = list(map(tuple, boxes[:, 1:].tolist()))
     found = [dict(zip(keys[x:y], alignments[x:y], strict=True))
              for x, y in itertools.pairwise(cuts)]
@@ -1057,6 +1040,34 @@ def align_token_batch(
             continue
         out.append(_paraphrase_combined(texts[a], texts[b], a_tokens, b_tokens, config, pair_found))
     return out
+
+
+def _check_pairs(
+    tokens: TokenBatch, left: np.ndarray, right: np.ndarray, texts: Sequence[str] | None,
+    paraphrase: bool,
+) -> None:
+    n_docs = len(tokens)
+    if left.ndim != 1 or left.shape != right.shape:
+        raise ConfigError(
+            "align_token_batch needs left and right as 1-D arrays of equal length (one document "
+            f"index of each per pair): got shapes {left.shape} and {right.shape}."
+        )
+    for name, index in (("left", left), ("right", right)):
+        if len(index) and (int(index.min()) < 0 or int(index.max()) >= n_docs):
+            raise ConfigError(
+                f"align_token_batch: every {name} index must name a document of the token batch "
+                f"(0 to {n_docs - 1}); got values from {int(index.min())} to {int(index.max())}."
+            )
+    if paraphrase and texts is None:
+        raise ConfigError(
+            "Paraphrase seeds need the raw texts: pass texts= (one per document of the token "
+            "batch) or use AlignConfig(paraphrase=False)."
+        )
+    if texts is not None and len(texts) != n_docs:
+        raise ConfigError(
+            f"align_token_batch needs one text per document of the token batch: got {len(texts)} "
+            f"texts for {n_docs} documents."
+        )
 
 
 def _as_batch(tokens: Sequence[Tokens] | TokenBatch) -> TokenBatch:

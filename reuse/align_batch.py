@@ -43,24 +43,22 @@ from .tokenize import TokenBatch
 
 __all__ = ["lexical_boxes"]
 
-_CHAIN_LOOKBACK = 16  # runs, in order of position in a (the reference uses the same)
+_CHAIN_LOOKBACK = 16  # runs, in order of position in a (reuse.align's reference uses it too)
 _LOCKSTEP_STEPS = 64
 _ONE_BY_ONE = 16  # boundaries still extending when the lockstep hands them to _extend_one
 _JOIN_ENTRIES = 4_000_000
-_ROW_WIDTH_STEP = 64  # rows are padded to a multiple of this many entries
 # High bits of a shingle hash kept in the sort key; tests lower it to force look-alike keys.
 _KEY_HASH_BITS = 64
 # Least hash bits that a 32-bit sort key must keep; tests raise it to force 64-bit keys.
 _SMALL_KEY_HASH_BITS = 20
 # Widest sort key packed into an int64 (sign bit unused); tests lower it to force lexsort.
 _PACKED_KEY_BITS = 63
-_ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented accumulations
 
 
 def _bits(n: int) -> int:
-    """Bits for positions ``0 .. n - 1`` that leave the all-ones value unused."""
-    return max(int(n).bit_length(), 1)
+    """Bits that hold the values ``0 .. n - 1`` (at least one)."""
+    return max((int(n) - 1).bit_length(), 1)
 
 
 def _segment_ids(lengths: np.ndarray) -> np.ndarray:
@@ -369,9 +367,9 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
 
     Returns ``(N, 5)`` rows ``pair, a0, a1, b0, b1``.
     """
-    length = runs[:, 2] - runs[:, 1]
-    matched = np.bincount(labels, weights=length)
-    runs, labels = runs[matched[labels] >= min_length], labels[matched[labels] >= min_length]
+    matched = np.bincount(labels, weights=runs[:, 2] - runs[:, 1])
+    long_enough = matched[labels] >= min_length
+    runs, labels = runs[long_enough], labels[long_enough]
     if not len(runs):
         return np.empty((0, 5), dtype=np.int64)
     order = _sort_order(labels)  # runs stay in order of a0, b0 within a label
@@ -484,15 +482,18 @@ def _once_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     repeated = np.zeros(len(rows), dtype=bool)
     repeated[1:] = same
     repeated[:-1] |= same
-    once[index] = ~repeated
     look_alike = np.flatnonzero(same_key & ~same)
     if len(look_alike):
-        # Different tokens with equal high bits may interleave: count those documents exactly.
-        for d in np.unique(np.searchsorted(row_starts, look_alike, "right") - 1).tolist():
-            lo, hi = int(firsts[d]), int(firsts[d] + counts[d])
-            _, inverse, count = np.unique(tokens.hashes[lo:hi], return_inverse=True,
-                                          return_counts=True)
-            once[lo:hi] = count[inverse] == 1
+        # Different tokens with equal high bits may interleave: regroup the tokens of those
+        # documents on their full hashes (a row's entries are consecutive).
+        row = _segment_ids(counts)
+        redo = np.flatnonzero(np.isin(row, row[look_alike]))
+        redo = redo[np.lexsort((full[redo], row[redo]))]
+        same = (row[redo[1:]] == row[redo[:-1]]) & (full[redo[1:]] == full[redo[:-1]])
+        repeated[redo] = False
+        repeated[redo[1:]] |= same
+        repeated[redo[:-1]] |= same
+    once[index] = ~repeated
     return once
 
 
@@ -646,7 +647,7 @@ def lexical_boxes(
         if len(runs):
             runs[:, 0] += lo
             found.append(_trimmed_boxes(*_chain(runs, max_gap, ngram), min_length, min_density))
-    boxes = np.concatenate(found) if found else np.empty((0, 5), dtype=np.int64)
+    boxes = np.concatenate(found) if found else empty
     if not len(boxes):
         return empty
     boxes = boxes[np.argsort(boxes[:, 0], kind="stable")]

@@ -39,7 +39,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pandas as pd
 
-from .align import AlignConfig, Alignment, align_batch, align_pair
+from .align import AlignConfig, Alignment, align_batch
 from .allocator import reusable_heap
 from .config import PassageConfig
 from .errors import ConfigError, InputError
@@ -233,16 +233,8 @@ def pair_xml_name(susp: str, src: str) -> str:
     return f"{Path(susp).stem}-{Path(src).stem}.xml"
 
 
-def detect_pair(
-    corpus_dir: Path, susp: str, src: str, config: AlignConfig = _DEFAULT_CONFIG
-) -> list[PanSpan]:
-    """Align one PAN pair (the suspicious document is ``a``, the source ``b``)."""
-    a_text = read_text(corpus_dir / "susp" / susp)
-    b_text = read_text(corpus_dir / "src" / src)
-    return _spans(susp, src, align_pair(a_text, b_text, config))
-
-
 def _spans(susp: str, src: str, alignments: Sequence[Alignment]) -> list[PanSpan]:
+    """The detections of one pair from its alignments (``a`` is the suspicious document)."""
     return [
         PanSpan(susp, src, al.a_start, al.a_end - al.a_start, al.b_start, al.b_end - al.b_start)
         for al in one_source_per_passage(alignments)
@@ -265,7 +257,7 @@ _BATCH_PAIRS = 256  # pairs aligned together (the lexical seeds of a batch share
 def _detect_many(
     corpus_dir: Path, pairs: list[tuple[str, str]], config: AlignConfig
 ) -> list[list[PanSpan]]:
-    """:func:`detect_pair` for each pair, aligning a few hundred pairs at a time."""
+    """Detections for each ``(susp, src)`` pair, aligning a few hundred pairs at a time."""
     out = []
     for lo in range(0, len(pairs), _BATCH_PAIRS):
         chunk = pairs[lo : lo + _BATCH_PAIRS]

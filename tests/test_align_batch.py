@@ -125,6 +125,30 @@ def test_look_alike_sort_keys_are_told_apart(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == expected
 
 
+@pytest.mark.parametrize("hash_bits", [64, 4, 1])
+def test_once_in_document(monkeypatch, hash_bits):
+    """Tokens occurring once in their document, also when few hash bits in the sort keys mix
+    different tokens under one key (then those documents are regrouped on the full hashes)."""
+    rng = random.Random(hash_bits)
+    texts = [" ".join(f"t{rng.randint(0, size)}" for _ in range(size))
+             for size in (0, 1, 5, 40, 300, 3000, 7)]
+    batch = tokenize_batch(texts)
+    docs = np.array([0, 1, 2, 3, 4, 5])  # not document 6: its tokens stay False
+    expected = np.zeros(len(batch.hashes), dtype=bool)
+    for d in docs.tolist():
+        lo, hi = batch.bounds[d], batch.bounds[d + 1]
+        _, inverse, count = np.unique(batch.hashes[lo:hi], return_inverse=True, return_counts=True)
+        expected[lo:hi] = count[inverse] == 1
+    assert 0 < expected.sum() < len(expected)
+    monkeypatch.setattr(reuse.align_batch, "_KEY_HASH_BITS", hash_bits)
+    assert reuse.align_batch._once_in_document(batch, docs).tolist() == expected.tolist()
+    only = np.array([4])
+    lo, hi = batch.bounds[4], batch.bounds[5]
+    inside = np.zeros(len(expected), dtype=bool)
+    inside[lo:hi] = True
+    assert reuse.align_batch._once_in_document(batch, only).tolist() == (expected & inside).tolist()
+
+
 @pytest.mark.parametrize(("steps", "one_by_one"), [(1, 16), (64, 0), (64, 10**9)])
 def test_extensions_in_lockstep_and_one_by_one(monkeypatch, steps, one_by_one):
     """Boundaries extend in lockstep, then one by one once few are left or after the lockstep
@@ -212,6 +236,22 @@ def test_batch_errors():
         align_token_batch(batch, np.array([0]), np.array([1]), AlignConfig())
     with pytest.raises(ConfigError, match=r"The 'max_gap' parameter of AlignConfig"):
         align_batch(["a"], ["a"], AlignConfig(max_gap=-1))
+
+
+def test_token_batch_pair_errors():
+    """Pair indices and texts that do not fit the token batch are named, not an IndexError."""
+    batch = tokenize_batch(["a b c", "a b c"])
+    config = AlignConfig(paraphrase=False)
+    with pytest.raises(ConfigError, match=r"got shapes \(2,\) and \(1,\)"):
+        align_token_batch(batch, np.array([0, 1]), np.array([1]), config)
+    with pytest.raises(ConfigError, match=r"every right index .* \(0 to 1\); got values from 1 to 2"):
+        align_token_batch(batch, np.array([0, 0]), np.array([1, 2]), config)
+    with pytest.raises(ConfigError, match=r"every left index .* got values from -1 to 0"):
+        align_token_batch(batch, np.array([-1, 0]), np.array([1, 1]), config)
+    with pytest.raises(ConfigError, match=r"got 1 texts for 2 documents"):
+        align_token_batch(batch, np.array([0]), np.array([1]), AlignConfig(), ["a b c"])
+    assert align_token_batch(batch, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+                             config) == []
 
 
 def test_edit_scripts_without_code_points(monkeypatch):
