@@ -38,7 +38,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .shingle import _SHINGLE_MULTIPLIER
+from .shingle import shingle_unmixed
 from .tokenize import TokenBatch
 
 __all__ = ["lexical_boxes"]
@@ -88,20 +88,6 @@ def _segmented_accumulate(
 
 
 # ----------------------------------------------------------------------------------- the join
-
-
-def _raw_shingles(hashes: np.ndarray, ngram: int) -> np.ndarray:
-    """:func:`reuse.shingle.shingle` without its final mixing step: that step is a bijection of
-    64-bit values, so two shingles are equal here exactly when they are equal there, and the
-    token hashes it combines are well mixed already."""
-    count = len(hashes) - ngram + 1
-    if count <= 0:
-        return np.empty(0, dtype=np.uint64)
-    acc = hashes[:count].copy()
-    for k in range(1, ngram):
-        acc *= _SHINGLE_MULTIPLIER
-        acc += hashes[k : k + count]
-    return acc
 
 
 def _key_layout(low_bits: int) -> tuple[type, int]:
@@ -631,7 +617,7 @@ def lexical_boxes(
         return empty
     # Shingles of the whole token array: shingle t starts at token t, and those that start
     # within ngram - 1 tokens of a document's end straddle two documents and are not used.
-    shingles = _raw_shingles(tokens.hashes, ngram)
+    shingles = shingle_unmixed(tokens.hashes, ngram)
     n_shingles = np.maximum(tokens.counts() - ngram + 1, 0)
     a_first, n_a = tokens.bounds[left], n_shingles[left]
     b_first, n_b = tokens.bounds[right], n_shingles[right]

@@ -11,6 +11,12 @@ _SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 def shingle(hashes: np.ndarray, ngram: int) -> np.ndarray:
     """Shingle hashes of one token sequence: ``len(hashes) - ngram + 1`` values (none if fewer)."""
+    return _mix64(shingle_unmixed(hashes, ngram))
+
+
+def shingle_unmixed(hashes: np.ndarray, ngram: int) -> np.ndarray:
+    """:func:`shingle` without its final mix64, a bijection: two shingles are equal here exactly
+    when they are equal there. For callers that only compare shingles."""
     count = len(hashes) - ngram + 1
     if count <= 0:
         return np.empty(0, dtype=np.uint64)
@@ -18,7 +24,7 @@ def shingle(hashes: np.ndarray, ngram: int) -> np.ndarray:
     for k in range(1, ngram):
         acc *= _SHINGLE_MULTIPLIER
         acc += hashes[k : k + count]
-    return _mix64(acc)
+    return acc
 
 
 def shingle_reference(hashes: list[int], ngram: int) -> list[int]:
