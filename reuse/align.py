@@ -53,7 +53,7 @@ import pandas as pd
 from rapidfuzz.distance import Indel
 from scipy.sparse import csr_matrix
 
-from .align_batch import _CHAIN_LOOKBACK, lexical_boxes
+from .align_batch import _CHAIN_LOOKBACK, extend_steps, lexical_boxes
 from .allocator import reusable_heap
 from .config import _check_range
 from .errors import ConfigError
@@ -353,25 +353,7 @@ def _extend(
     def rare_at(p: int) -> bool:
         return 0 <= p + off < n_a and a[p + off] in rare
 
-    score = best = 0
-    best_i, best_j = i, j
-    while best - score <= drop:
-        if match(i, j):
-            score += 2 if rare_at(i) else 1
-            i, j = i + step, j + step
-            if score > best:
-                best, best_i, best_j = score, i, j
-            continue
-        for di, dj in ((step, step), (step, 0), (0, step)):
-            if match(i + di, j + dj) and (
-                rare_at(i + di) or match(i + di + step, j + dj + step)
-            ):
-                i, j = i + di, j + dj
-                break
-        else:
-            break
-        score -= 1
-    return best_i, best_j
+    return extend_steps(match, rare_at, step, drop, i, j, 0, 0, i, j)
 
 
 # ------------------------------------------------------------------------- paraphrase seeds

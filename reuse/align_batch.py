@@ -33,6 +33,7 @@ Python cost per pair is a few microseconds however many pairs there are.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -572,6 +573,16 @@ def _extend_one(
     def rare(p: int) -> bool:
         return 0 <= p + off < a_len and bool(single(a_base + p + off))
 
+    return extend_steps(match, rare, step, drop, i, j, score, best, best_i, best_j)
+
+
+def extend_steps(
+    match: Callable[[int, int], bool], rare: Callable[[int], bool], step: int, drop: int,
+    i: int, j: int, score: int, best: int, best_i: int, best_j: int,
+) -> tuple[int, int]:
+    """The X-drop extension loop (see :func:`reuse.align._extend`) from the state ``i, j,
+    score, best, best_i, best_j``: ``match(p, q)`` says whether the tokens at the boundary
+    positions ``p, q`` match, and ``rare(p)`` whether the token at ``p`` occurs once."""
     while best - score <= drop:
         if match(i, j):
             score += 2 if rare(i) else 1
