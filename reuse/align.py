@@ -260,18 +260,24 @@ def _drop_repeats(group: np.ndarray) -> np.ndarray:
     """Drop runs whose tokens in a (or in b) lie inside the larger range of another run of the
     passage: the same words aligned a second time, to a repeat of them in the other document.
     One stretch of text is reused once within a passage, so such a run adds no reused text;
-    kept, it would stretch the passage's box in the other document past its end."""
+    kept, it would stretch the passage's box in the other document past its end. Runs that
+    align the same range twice go too (both: nothing tells which is right), unless they are the
+    passage's longest."""
+    length = group[:, 1] - group[:, 0]
+    short = length < length.max()
+    others = ~np.eye(len(group), dtype=bool)
+
     def inside(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        within = (lo[None, :] <= lo[:, None]) & (hi[:, None] <= hi[None, :])
+        within = (lo[None, :] <= lo[:, None]) & (hi[:, None] <= hi[None, :]) & others
         same = (lo[None, :] == lo[:, None]) & (hi[None, :] == hi[:, None])
-        return (within & ~same).any(axis=1)
+        return (within & ~(same & ~short[:, None])).any(axis=1)
 
     return group[~(inside(group[:, 0], group[:, 1]) | inside(group[:, 2], group[:, 3]))]
 
 
-def _trim(group: np.ndarray) -> np.ndarray:
-    """Drop runs at either end of a passage that are shorter than the gap separating them from
-    the rest: a common phrase just outside a passage, not part of it."""
+def _trim_in_a_order(group: np.ndarray) -> np.ndarray:
+    """Drop runs at either end of a passage, in order of their place in a, that are shorter
+    than the gap separating them from the rest: a common phrase just outside a passage."""
     group = group[np.lexsort((group[:, 2], group[:, 0]))]
     while len(group) > 1:
         first, rest = group[0], group[1:]
@@ -290,6 +296,21 @@ def _trim(group: np.ndarray) -> np.ndarray:
             break
         group = rest
     return group
+
+
+def _trim(group: np.ndarray) -> np.ndarray:
+    """Trim a passage's runs at its ends in a, then at its ends in b, until neither drops one.
+
+    The ends in b matter too: a chance match of common words just past the passage in b can
+    sit between the passage's runs in a (common words match on many diagonals), where the trim
+    in a never sees it."""
+    swap = [2, 3, 0, 1]
+    while True:
+        size = len(group)
+        group = _trim_in_a_order(group)
+        group = _trim_in_a_order(group[:, swap])[:, swap]
+        if len(group) == size:
+            return group[np.lexsort((group[:, 2], group[:, 0]))]
 
 
 def _split_by_gaps(starts: np.ndarray, ends: np.ndarray, max_gap: int) -> list[np.ndarray]:

@@ -366,7 +366,24 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
     repeat = _inside_another(runs[:, 1], runs[:, 2], group) | _inside_another(
         runs[:, 3], runs[:, 4], group
     )
-    runs, group = runs[~repeat], group[~repeat]
+    runs, group = _trim_both_orders(runs[~repeat], group[~repeat])
+
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    a0, a1, b0, b1 = runs[:, 1], runs[:, 2], runs[:, 3], runs[:, 4]
+    box = np.stack([
+        runs[starts, 0],
+        np.minimum.reduceat(a0, starts), np.maximum.reduceat(a1, starts),
+        np.minimum.reduceat(b0, starts), np.maximum.reduceat(b1, starts),
+    ], axis=1)
+    covered = np.minimum(_covered(a0, a1, group, starts), _covered(b0, b1, group, starts))
+    shorter = np.minimum(box[:, 2] - box[:, 1], box[:, 4] - box[:, 3])
+    keep = (covered >= min_length) & (covered >= min_density * shorter)
+    return box[keep]
+
+
+def _trim_in_a_order(runs: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference ``_trim_in_a_order`` for every passage: ``runs`` are rows ``pair, a0, a1,
+    b0, b1`` sorted by ``group`` (its label, non-decreasing), a0, b0; returns those kept."""
     a0, a1, b0, b1 = runs[:, 1], runs[:, 2], runs[:, 3], runs[:, 4]
     length = a1 - a0
     n = len(runs)
@@ -400,24 +417,29 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
     group_first = np.flatnonzero(first)
     keep_to = np.maximum.reduceat(np.where(stays, index, -1), group_first)
     kept = index <= keep_to[group]
-    runs, group = runs[kept], group[kept]
+    return runs[kept], group[kept]
 
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    a0, a1, b0, b1 = runs[:, 1], runs[:, 2], runs[:, 3], runs[:, 4]
-    box = np.stack([
-        runs[starts, 0],
-        np.minimum.reduceat(a0, starts), np.maximum.reduceat(a1, starts),
-        np.minimum.reduceat(b0, starts), np.maximum.reduceat(b1, starts),
-    ], axis=1)
-    covered = np.minimum(_covered(a0, a1, group, starts), _covered(b0, b1, group, starts))
-    shorter = np.minimum(box[:, 2] - box[:, 1], box[:, 4] - box[:, 3])
-    keep = (covered >= min_length) & (covered >= min_density * shorter)
-    return box[keep]
+
+def _trim_both_orders(runs: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference ``_trim``: trim in a, then in b, until nothing more goes; runs come back
+    sorted by group, a0, b0."""
+    swap = [0, 3, 4, 1, 2]
+    while True:
+        size = len(runs)
+        runs, group = _trim_in_a_order(runs, group)
+        order = _sort_order(group, runs[:, 3], runs[:, 1])
+        swapped, group = _trim_in_a_order(runs[order][:, swap], group[order])
+        runs = swapped[:, swap]
+        order = _sort_order(group, runs[:, 1], runs[:, 3])
+        runs, group = runs[order], group[order]
+        if len(runs) == size:
+            return runs, group
 
 
 def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Whether each range ``[lo, hi)`` lies inside a larger range of its group (``group``
-    non-decreasing): the reference's ``_drop_repeats`` for one document."""
+    non-decreasing), or equals another one that is not of the group's longest: the
+    reference's ``_drop_repeats`` for one document."""
     order = _sort_order(group, lo, int(hi.max(initial=0)) - hi)
     lo, hi, group = lo[order], hi[order], group[order]
     new_group = np.r_[True, group[1:] != group[:-1]]
@@ -430,6 +452,12 @@ def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.nda
     before = np.where(new_group[block_first], np.iinfo(np.int64).min,
                       reach[np.maximum(block_first - 1, 0)])
     inside = (before[block] >= hi) | (hi[block_first][block] > hi)
+    same = np.r_[False, ~new_block[1:] & (hi[1:] == hi[:-1])]
+    twice = same | np.r_[same[1:], False]
+    length = hi - lo
+    group_first = np.flatnonzero(new_group)
+    longest = np.maximum.reduceat(length, group_first)[np.cumsum(new_group) - 1]
+    inside |= twice & (length < longest)
     out = np.empty(len(lo), dtype=bool)
     out[order] = inside
     return out

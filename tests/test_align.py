@@ -5,11 +5,12 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reuse.align import AlignConfig, Alignment, align_pair, alignments_frame
+from reuse.align import AlignConfig, Alignment, _drop_repeats, _trim, align_pair, alignments_frame
 from reuse.errors import ConfigError
 from reuse.report.schema import TABLES
 from reuse.tokenize import tokenize
@@ -117,6 +118,23 @@ def test_two_passages_give_two_alignments():
         (" ".join(p1), " ".join(p1)),
         (" ".join(p2), " ".join(p2)),
     ]
+
+
+def test_chance_match_past_the_end_in_b_is_trimmed():
+    """Runs ``a0, a1, b0, b1``: a passage, a common trigram matching 15 tokens past its end in
+    b only, and one just past its end in both. In order of a the first is not at an end; in
+    order of b it is, and without it the second is too far off to stay."""
+    passage, past_in_b, past_in_both = [0, 50, 0, 50], [50, 53, 65, 68], [54, 57, 51, 54]
+    group = np.array([passage, past_in_b, past_in_both])
+    assert _trim(group).tolist() == [passage]
+
+
+def test_a_phrase_aligned_twice_is_dropped_unless_it_is_the_longest():
+    passage = [10, 60, 12, 62]
+    twice = np.array([[7, 10, 2, 5], [7, 10, 3, 6], passage])
+    assert _drop_repeats(twice).tolist() == [passage]
+    longest = np.array([[0, 30, 0, 30], [0, 30, 40, 70]])
+    assert _drop_repeats(longest).tolist() == longest.tolist()
 
 
 def test_precomputed_tokens_give_the_same_result():
