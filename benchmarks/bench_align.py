@@ -3,10 +3,15 @@
     taskset -c 1 .venv/bin/python benchmarks/bench_align.py   # 1,000 pairs, writes results_align.md
     .venv/bin/python benchmarks/bench_align.py --pairs 200 --no-write
 
-Each pair is two generated documents of 200-500 words drawn from a Zipf vocabulary (so common
-words recur, as in real text), sharing one planted passage of 50-300 words. The copy gets ~2%
-word edits (substitution, insertion or deletion, one third each) away from its first and last
-word: an edited boundary word is not reused text, so no aligner could place that boundary.
+Each pair is two generated documents of 200-500 words sharing one planted passage of 50-300
+words. The copy gets ~2% word edits (substitution, insertion or deletion, one third each), none
+on its first or last word: an edited boundary word is not reused text, so no aligner could place
+that boundary. ``--edge N`` keeps edits at least N words inside both ends (default 1).
+
+``--text zipf`` (default) draws the words from a Zipf vocabulary (so common words recur, as in
+real text); ``--text english`` cuts the passage and the text around it from five different
+source documents of the PAN 2013 corpus (``../shared/data``), lower-cased words only, and
+substitutes and inserts words drawn from those documents.
 
 Every method gets the same token hashes (tokenizing is a separate stage and is not timed):
 
@@ -27,6 +32,11 @@ stray common words outside the passage do not count against them.
 
 A passage is *exact* when its four token boundaries equal the planted ones, and *within ±2* when
 each is at most 2 tokens off. A pair with no passage, or with more than one, counts as wrong.
+
+When it writes ``results_align.md``, the script also scores ``reuse lexical (align_batch)`` on
+both texts, with edits allowed next to the end words (``--edge 1``) and kept two words away
+(``--edge 2``), over three seeds each: an edit one word from a passage end leaves a single word
+beyond it, and when that word is common nothing in the text says whether it is reused.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import difflib
 import os
 import platform
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,26 +69,76 @@ class Pair:
     truth: tuple[int, int, int, int]  # planted token ranges a0, a1, b0, b1
 
 
-def make_pairs(count: int, seed: int) -> list[Pair]:
+PAN_SOURCES = ROOT.parent / "shared" / "data" / "pan13-train" / "src"
+
+
+class ZipfText:
+    """Words from a Zipf vocabulary; edits bring in fresh words that no document has."""
+
+    def __init__(self, rng: random.Random, seed: int) -> None:
+        self.rng = rng
+        self.vocabulary = [f"w{k}" for k in range(20_000)]
+        weights = 1.0 / np.arange(1, len(self.vocabulary) + 1) ** 1.1
+        self.p = weights / weights.sum()
+        self.np_rng = np.random.default_rng(seed)
+
+    def next_pair(self) -> None:
+        pass
+
+    def text(self, n: int) -> list[str]:
+        return list(self.np_rng.choice(self.vocabulary, size=n, p=self.p))
+
+    def word(self) -> str:
+        return f"x{self.rng.randrange(10**6)}"
+
+
+class EnglishText:
+    """Runs of words from PAN source documents, each run of a pair from a different document,
+    and edits that bring in random words of those documents."""
+
+    def __init__(self, rng: random.Random, seed: int) -> None:
+        if not PAN_SOURCES.is_dir():
+            raise SystemExit(f"--text english needs the PAN 2013 corpus at {PAN_SOURCES}")
+        self.rng = rng
+        files = sorted(PAN_SOURCES.glob("*.txt"))
+        self.documents = []
+        for path in random.Random(seed).sample(files, min(len(files), 400)):
+            text = path.read_text(encoding="utf-8", errors="replace").lower()
+            words = re.findall(r"[a-z]+", text)
+            if len(words) >= 1_000:
+                self.documents.append(words)
+        self.used: set[int] = set()
+
+    def next_pair(self) -> None:
+        self.used.clear()
+
+    def text(self, n: int) -> list[str]:
+        k = self.rng.choice([d for d in range(len(self.documents)) if d not in self.used])
+        self.used.add(k)
+        start = self.rng.randrange(len(self.documents[k]) - n)
+        return self.documents[k][start:start + n]
+
+    def word(self) -> str:
+        words = self.documents[self.rng.randrange(len(self.documents))]
+        return words[self.rng.randrange(len(words))]
+
+
+def make_pairs(count: int, seed: int, *, edge: int = 1, source: str = "zipf") -> list[Pair]:
     rng = random.Random(seed)
-    vocabulary = [f"w{k}" for k in range(20_000)]
-    weights = 1.0 / np.arange(1, len(vocabulary) + 1) ** 1.1
-    np_rng = np.random.default_rng(seed)
-
-    def text(n: int) -> list[str]:
-        return list(np_rng.choice(vocabulary, size=n, p=weights / weights.sum()))
-
+    words = (ZipfText if source == "zipf" else EnglishText)(rng, seed)
+    text = words.text
     pairs = []
     for _ in range(count):
+        words.next_pair()
         passage = text(rng.randint(50, 300))
         copy = list(passage)
         for _ in range(max(1, round(0.02 * len(passage)))):
-            k = rng.randrange(1, len(copy) - 1)
+            k = rng.randrange(edge, len(copy) - edge)
             kind = rng.choice(("substitute", "insert", "delete"))
             if kind == "substitute":
-                copy[k] = f"s{rng.randrange(10**6)}"
+                copy[k] = words.word()
             elif kind == "insert":
-                copy.insert(k, f"i{rng.randrange(10**6)}")
+                copy.insert(k, words.word())
             elif len(copy) > 3:
                 del copy[k]
         a_pre, a_post = text(rng.randint(0, 200)), text(rng.randint(0, 200))
@@ -207,9 +268,14 @@ def main() -> None:
     parser.add_argument("--min-block", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3, help="time each method this many "
                         "times and keep the fastest")
+    parser.add_argument("--edge", type=int, default=1, help="least number of words between an "
+                        "edit and either end of the passage")
+    parser.add_argument("--text", choices=("zipf", "english"), default="zipf")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    pairs = make_pairs(args.pairs, args.seed)
+    if args.edge < 1:
+        parser.error("--edge must be at least 1: an edited end word is not reused text")
+    pairs = make_pairs(args.pairs, args.seed, edge=args.edge, source=args.text)
     a_batch = tokenize_batch([p.a_text for p in pairs])
     b_batch = tokenize_batch([p.b_text for p in pairs])
     lexical = AlignConfig(paraphrase=False)
@@ -250,16 +316,18 @@ def main() -> None:
         "",
         "Command: `.venv/bin/python benchmarks/bench_align.py` "
         f"(--pairs {args.pairs} --seed {args.seed} --min-block {args.min_block} "
-        f"--repeat {args.repeat}); each speed is the fastest of {args.repeat} runs.",
+        f"--repeat {args.repeat} --edge {args.edge} --text {args.text}); each speed is the "
+        f"fastest of {args.repeat} runs.",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, one "
         f"process allowed on CPU(s) {sorted(os.sched_getaffinity(0))} (run it under "
         "`taskset -c N` to pin it); the machine was shared with other benchmarks, so speeds "
         "vary by ~±20%.",
         f"{len(pairs)} pairs, {np.mean(words) / 2:.0f} tokens per document on average, one "
-        "planted passage of 50-300 words with ~2% word edits per pair (see the script's "
-        "docstring). Tokenizing is not timed: every method gets the token hashes "
-        "(`align_batch` gets the two `TokenBatch` objects of `tokenize_batch`, `align_pair` "
+        f"planted passage of 50-300 words with ~2% word edits per pair, at least {args.edge} "
+        f"word(s) inside each end, {args.text} text (see the script's docstring). Tokenizing "
+        "is not timed: every method gets the token hashes (`align_batch` gets the two "
+        "`TokenBatch` objects of `tokenize_batch`, `align_pair` "
         "one `Tokens` per document).",
         "",
         "| method | pairs/s | exact boundaries | within ±2 words |",
@@ -285,7 +353,45 @@ def main() -> None:
         "last common block of >= 3 tokens, so a stray shared phrase outside the passage widens "
         "it, which is why they score low on exactness.",
     ]
+    lines += ["", *boundary_study(args.pairs)]
     (ROOT / "benchmarks" / "results_align.md").write_text("\n".join(lines) + "\n")
+
+
+def boundary_study(count: int, seeds: tuple[int, ...] = (7, 8, 9)) -> list[str]:
+    """Boundary accuracy of the batched lexical aligner by text and by how close edits come to
+    the passage ends, over several seeds."""
+    lines = [
+        "## Where the missing exact boundaries are",
+        "",
+        "`reuse lexical (align_batch)` on "
+        f"{count} pairs per seed; seeds {', '.join(map(str, seeds))}. *Ambiguous ends*: planted "
+        "passage ends whose last (or first) word is cut off from the rest of the passage by an "
+        "edit and also occurs elsewhere in its document, out of "
+        f"{2 * count} ends per seed.",
+        "",
+        "| text | edits at least N words inside the ends | exact boundaries per seed | "
+        "within ±2 words per seed | too short / too long / other | ambiguous ends |",
+        "|---|---|---|---|---|---|",
+    ]
+    config = AlignConfig(paraphrase=False)
+    texts = ["zipf", "english"] if PAN_SOURCES.is_dir() else ["zipf"]
+    for text in texts:
+        for edge in (1, 2):
+            exact, near, wrong, ambiguous = [], [], [], []
+            for seed in seeds:
+                pairs = make_pairs(count, seed, edge=edge, source=text)
+                found = token_ranges(pairs, run_reuse_batch(pairs, config, None, None))
+                e, n = accuracy(pairs, found)
+                exact.append(f"{e:.1%}")
+                near.append(f"{n:.1%}")
+                wrong.append("/".join(map(str, errors(pairs, found))))
+                ambiguous.append(str(cut_off_ends(pairs)))
+                print(f"study {text} edge {edge} seed {seed}: exact {e:.1%} ±2 {n:.1%}")
+            lines.append(f"| {text} | {edge} | {', '.join(exact)} | {', '.join(near)} | "
+                         f"{', '.join(wrong)} | {', '.join(ambiguous)} |")
+    if "english" not in texts:
+        lines += ["", f"(english text skipped: no PAN corpus at {PAN_SOURCES})"]
+    return lines
 
 
 if __name__ == "__main__":
