@@ -375,7 +375,7 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
         np.minimum.reduceat(a0, starts), np.maximum.reduceat(a1, starts),
         np.minimum.reduceat(b0, starts), np.maximum.reduceat(b1, starts),
     ], axis=1)
-    covered = np.minimum(_covered(a0, a1, group, starts), _covered(b0, b1, group, starts))
+    covered = np.minimum(_covered_per_group(a0, a1, group, starts), _covered_per_group(b0, b1, group, starts))
     shorter = np.minimum(box[:, 2] - box[:, 1], box[:, 4] - box[:, 3])
     keep = (covered >= min_length) & (covered >= min_density * shorter)
     return box[keep]
@@ -463,7 +463,7 @@ def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.nda
     return out
 
 
-def _covered(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _covered_per_group(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per group, the number of positions in the union of its ``[lo, hi)`` ranges."""
     order = _sort_order(group, lo)
     lo, hi, group = lo[order], hi[order], group[order]
