@@ -220,25 +220,37 @@ def _seed_runs(
 def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> np.ndarray:
     """Group runs ``(a0, a1, b0, b1)`` into passages; returns a group label per run.
 
-    A run continues an earlier one (among the last few in order of ``a0``) when it starts at
-    most ``max_gap`` tokens after that one ends, in both documents. It may overlap it by up to
-    ``tolerance`` tokens (an edit inside a repeated word) but not start well inside it: that is
-    a phrase repeated elsewhere. Local continuation, not mere proximity, keeps a phrase that also
-    occurs elsewhere in a passage from pulling its surroundings in.
+    A run continues an earlier one when it starts at most ``max_gap`` tokens after that one
+    ends, in both documents. It may overlap it by up to ``tolerance`` tokens (an edit inside a
+    repeated word) but not start well inside it: that is a phrase repeated elsewhere. Local
+    continuation, not mere proximity, keeps a phrase that also occurs elsewhere in a passage
+    from pulling its surroundings in.
+
+    Runs that continue each other lie on nearby diagonals (``b0 - a0`` differs by at most
+    ``max_gap + tolerance``), so runs are sorted into bands of diagonals of that width, each run
+    into its own band and the next one up, and a run looks back over the last few runs of the
+    same band in order of ``a0``. Common phrases match on every diagonal: in long documents a
+    look-back over all runs would see only those.
     """
     n = len(runs)
-    order = np.lexsort((runs[:, 2], runs[:, 0]))
-    r = runs[order]
-    lags = np.arange(1, min(_CHAIN_LOOKBACK, n - 1) + 1)
-    prev = np.repeat(np.arange(n), len(lags))
-    cur = prev + np.tile(lags, n)
-    inside = cur < n
+    width = max_gap + tolerance + 1
+    band = (runs[:, 2] - runs[:, 0]) // width
+    copy_of = np.concatenate((np.arange(n), np.arange(n)))
+    copy_band = np.concatenate((band, band + 1))
+    order = np.lexsort((runs[copy_of, 2], runs[copy_of, 0], copy_band))
+    copy_of, copy_band = copy_of[order], copy_band[order]
+    r = runs[copy_of]
+    m = len(copy_of)
+    lags = np.arange(1, min(_CHAIN_LOOKBACK, m - 1) + 1)
+    prev = np.repeat(np.arange(m), len(lags))
+    cur = prev + np.tile(lags, m)
+    inside = cur < m
     prev, cur = prev[inside], cur[inside]
     a_gap = r[cur, 0] - r[prev, 1]
     b_gap = r[cur, 2] - r[prev, 3]
-    linked = (a_gap <= max_gap) & (b_gap <= max_gap) & (a_gap >= -tolerance) & (
-        b_gap >= -tolerance
-    )
+    linked = (copy_band[cur] == copy_band[prev]) & (a_gap <= max_gap) & (b_gap <= max_gap) & (
+        a_gap >= -tolerance) & (b_gap >= -tolerance)
+    prev, cur = copy_of[prev], copy_of[cur]
     parent = list(range(n))
 
     def root(x: int) -> int:
@@ -251,9 +263,7 @@ def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> np.ndarray:
         rx, ry = root(x), root(y)
         if rx != ry:
             parent[max(rx, ry)] = min(rx, ry)
-    labels = np.empty(n, dtype=np.int64)
-    labels[order] = [root(x) for x in range(n)]
-    return labels
+    return np.array([root(x) for x in range(n)], dtype=np.int64)
 
 
 def _drop_repeats(group: np.ndarray) -> np.ndarray:
@@ -299,18 +309,24 @@ def _trim_in_a_order(group: np.ndarray) -> np.ndarray:
 
 
 def _trim(group: np.ndarray) -> np.ndarray:
-    """Trim a passage's runs at its ends in a, then at its ends in b, until neither drops one.
+    """Trim a passage's runs at its ends in a, then in b, in a again, ... until a trim drops
+    none.
 
     The ends in b matter too: a chance match of common words just past the passage in b can
     sit between the passage's runs in a (common words match on many diagonals), where the trim
     in a never sees it."""
     swap = [2, 3, 0, 1]
+    group = _trim_in_a_order(group)
     while True:
         size = len(group)
-        group = _trim_in_a_order(group)
         group = _trim_in_a_order(group[:, swap])[:, swap]
         if len(group) == size:
-            return group[np.lexsort((group[:, 2], group[:, 0]))]
+            break
+        size = len(group)
+        group = _trim_in_a_order(group)
+        if len(group) == size:
+            break
+    return group[np.lexsort((group[:, 2], group[:, 0]))]
 
 
 def _split_by_gaps(starts: np.ndarray, ends: np.ndarray, max_gap: int) -> list[np.ndarray]:

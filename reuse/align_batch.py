@@ -325,20 +325,29 @@ def _unpack(key: np.ndarray, widths: list[int]) -> list[np.ndarray]:
 
 
 def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> tuple[np.ndarray, np.ndarray]:
-    """Runs sorted by pair, a0, b0, and a passage label per run (see the reference ``_chain``)."""
+    """Runs sorted by pair, a0, b0, and a passage label per run (see the reference ``_chain``:
+    each run looks back within two bands of diagonals)."""
     runs = runs[_sort_order(runs[:, 0], runs[:, 1], runs[:, 3])]
     n = len(runs)
+    band = (runs[:, 3] - runs[:, 1]) // (max_gap + tolerance + 1)
+    band -= int(band.min(initial=0))
+    copy_of = np.concatenate((np.arange(n), np.arange(n)))
+    copy_band = np.concatenate((band, band + 1))
+    order = _sort_order(runs[copy_of, 0], copy_band, runs[copy_of, 1], runs[copy_of, 3])
+    copy_of, copy_band = copy_of[order], copy_band[order]
+    r = runs[copy_of]
     prev_parts, cur_parts = [], []
-    for lag in range(1, min(_CHAIN_LOOKBACK, n - 1) + 1):
-        prev, cur = runs[:-lag], runs[lag:]
+    for lag in range(1, min(_CHAIN_LOOKBACK, 2 * n - 1) + 1):
+        prev, cur = r[:-lag], r[lag:]
         a_gap = cur[:, 1] - prev[:, 2]
         b_gap = cur[:, 3] - prev[:, 4]
         linked = np.flatnonzero(
-            (prev[:, 0] == cur[:, 0]) & (a_gap <= max_gap) & (b_gap <= max_gap)
+            (prev[:, 0] == cur[:, 0]) & (copy_band[:-lag] == copy_band[lag:])
+            & (a_gap <= max_gap) & (b_gap <= max_gap)
             & (a_gap >= -tolerance) & (b_gap >= -tolerance)
         )
-        prev_parts.append(linked)
-        cur_parts.append(linked + lag)
+        prev_parts.append(copy_of[linked])
+        cur_parts.append(copy_of[linked + lag])
     if prev_parts:
         prev_ids, cur_ids = np.concatenate(prev_parts), np.concatenate(cur_parts)
     else:
@@ -381,9 +390,9 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
     return box[keep]
 
 
-def _trim_in_a_order(runs: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _trim_in_a_order(runs: np.ndarray, group: np.ndarray) -> np.ndarray:
     """The reference ``_trim_in_a_order`` for every passage: ``runs`` are rows ``pair, a0, a1,
-    b0, b1`` sorted by ``group`` (its label, non-decreasing), a0, b0; returns those kept."""
+    b0, b1`` sorted by ``group`` (its label, non-decreasing), a0, b0; returns which stay."""
     a0, a1, b0, b1 = runs[:, 1], runs[:, 2], runs[:, 3], runs[:, 4]
     length = a1 - a0
     n = len(runs)
@@ -399,41 +408,44 @@ def _trim_in_a_order(runs: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, n
     index = np.arange(n, dtype=np.int64)
     group_first = np.flatnonzero(first)
     keep_from = np.minimum.reduceat(np.where(stays, index, n), group_first)
-    kept = index >= keep_from[group]
+    front_kept = np.flatnonzero(index >= keep_from[group])
 
     # From the back, over the runs kept so far: run k goes while shorter than its gap to those
     # before it.
-    runs, group = runs[kept], group[kept]
+    runs, group = runs[front_kept], group[front_kept]
     a0, a1, b0, b1 = runs[:, 1], runs[:, 2], runs[:, 3], runs[:, 4]
     length = a1 - a0
-    n = len(runs)
     first = np.r_[True, group[1:] != group[:-1]]
     before_a1 = np.roll(_segmented_accumulate(a1, group, np.maximum), 1)
     before_b1 = np.roll(_segmented_accumulate(b1, group, np.maximum), 1)
     before_b0 = np.roll(_segmented_accumulate(b0, group, np.minimum), 1)
     gap = np.maximum(np.maximum(a0 - before_a1, b0 - before_b1), before_b0 - b1)
     stays = first | (length >= gap)
-    index = np.arange(n, dtype=np.int64)
+    index = np.arange(len(runs), dtype=np.int64)
     group_first = np.flatnonzero(first)
     keep_to = np.maximum.reduceat(np.where(stays, index, -1), group_first)
-    kept = index <= keep_to[group]
-    return runs[kept], group[kept]
+    kept = np.zeros(n, dtype=bool)
+    kept[front_kept[index <= keep_to[group]]] = True
+    return kept
+
+
+def _trim_in_b_order(runs: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """:func:`_trim_in_a_order` with the documents' roles swapped; same input order."""
+    order = _sort_order(group, runs[:, 3], runs[:, 1])
+    kept = np.empty(len(runs), dtype=bool)
+    kept[order] = _trim_in_a_order(runs[order][:, [0, 3, 4, 1, 2]], group[order])
+    return kept
 
 
 def _trim_both_orders(runs: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The reference ``_trim``: trim in a, then in b, until nothing more goes; runs come back
-    sorted by group, a0, b0."""
-    swap = [0, 3, 4, 1, 2]
-    while True:
-        size = len(runs)
-        runs, group = _trim_in_a_order(runs, group)
-        order = _sort_order(group, runs[:, 3], runs[:, 1])
-        swapped, group = _trim_in_a_order(runs[order][:, swap], group[order])
-        runs = swapped[:, swap]
-        order = _sort_order(group, runs[:, 1], runs[:, 3])
-        runs, group = runs[order], group[order]
-        if len(runs) == size:
-            return runs, group
+    """The reference ``_trim``: trim in a, then in b, in a, ... until a trim drops nothing;
+    ``runs`` sorted by group, a0, b0 stay in that order."""
+    kept = _trim_in_a_order(runs, group)
+    runs, group = runs[kept], group[kept]
+    trims = itertools.cycle((_trim_in_b_order, _trim_in_a_order))
+    while not (kept := next(trims)(runs, group)).all():
+        runs, group = runs[kept], group[kept]
+    return runs, group
 
 
 def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.ndarray:

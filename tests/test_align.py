@@ -10,7 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reuse.align import AlignConfig, Alignment, _drop_repeats, _trim, align_pair, alignments_frame
+from reuse.align import (
+    AlignConfig,
+    Alignment,
+    _chain,
+    _drop_repeats,
+    _trim,
+    align_pair,
+    alignments_frame,
+)
+from reuse.align_batch import _CHAIN_LOOKBACK
 from reuse.errors import ConfigError
 from reuse.report.schema import TABLES
 from reuse.tokenize import tokenize
@@ -118,6 +127,16 @@ def test_two_passages_give_two_alignments():
         (" ".join(p1), " ".join(p1)),
         (" ".join(p2), " ".join(p2)),
     ]
+
+
+def test_runs_chain_across_many_chance_matches_in_between():
+    """In a long document a common phrase matches on many diagonals; more such runs than the
+    look-back between two runs of a passage must not cut it in two."""
+    passage = [[0, 10, 5000, 5010], [14, 24, 5016, 5026]]
+    chance = [[11 + k % 3, 14 + k % 3, 300 * k, 300 * k + 3] for k in range(2 * _CHAIN_LOOKBACK)]
+    labels = _chain(np.array(passage + chance), max_gap=20, tolerance=3)
+    assert labels[0] == labels[1]
+    assert len(set(labels[2:].tolist()) & {labels[0]}) == 0
 
 
 def test_chance_match_past_the_end_in_b_is_trimmed():
