@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import need_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -346,3 +347,42 @@ def test_text_without_spaces_aligns_on_character_tokens():
     [al] = align_pair(a_text, b_text)
     assert a_text[al.a_start : al.a_end] == passage
     assert b_text[al.b_start : al.b_end] == passage
+
+
+def test_two_versions_of_a_whole_book_give_one_passage_in_verse_order():
+    """Genesis in the King James and the American Standard versions: a long revision with light
+    edits throughout is one passage, not a string of fragments, and the words it matches sit in
+    the same verse on both sides (verse ids are the external truth)."""
+    bible = need_shared("bible-en")
+    texts, verses = [], []
+    for version in ("KJV", "ASV"):
+        path = next((bible / version).glob("1 Genesis*.txt"))
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines()[1:] if line]
+        keys = [line[1:line.index("]")] for line in lines]
+        bodies = [line[line.index("]") + 2:] for line in lines]
+        text = "\n".join(bodies)
+        starts = np.cumsum([0] + [len(body) + 1 for body in bodies[:-1]])
+        tokens = tokenize(text)
+        texts.append((text, tokens))
+        verses.append(np.asarray(keys)[np.searchsorted(starts, tokens.starts, "right") - 1])
+    (a_text, a_tokens), (b_text, b_tokens) = texts
+    found = align_pair(a_text, b_text, AlignConfig(paraphrase=False), a_tokens=a_tokens,
+                       b_tokens=b_tokens)
+    assert len(found) <= 3
+    assert sum(al.matched_tokens for al in found) >= 0.9 * len(a_tokens)
+    # Matched tokens: those of a passage outside its edits, paired in order.
+    same_verse = []
+    for al in found:
+        outside = []
+        for tokens, start, end, column in ((a_tokens, al.a_start, al.a_end, 1),
+                                           (b_tokens, al.b_start, al.b_end, 3)):
+            lo, hi = np.searchsorted(tokens.starts, [start, end])
+            keep = np.ones(hi - lo, dtype=bool)
+            for edit in al.edits:
+                e_lo, e_hi = np.searchsorted(tokens.starts, [edit[column], edit[column + 1]])
+                keep[e_lo - lo:e_hi - lo] = False
+            outside.append(lo + np.flatnonzero(keep))
+        i, j = outside
+        assert len(i) == len(j) == al.matched_tokens
+        same_verse.append(verses[0][i] == verses[1][j])
+    assert np.concatenate(same_verse).mean() > 0.999
