@@ -39,10 +39,11 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pandas as pd
 
-from .align import AlignConfig, Alignment, align_batch
+from .align import AlignConfig, Alignment, align_token_batch
 from .allocator import reusable_heap
 from .config import PassageConfig
 from .errors import ConfigError, InputError
+from .tokenize import tokenize_batch
 
 _DEFAULT_CONFIG = AlignConfig()
 CATEGORIES = (
@@ -251,19 +252,28 @@ def one_source_per_passage(alignments: Sequence[Alignment]) -> list[Alignment]:
     return sorted(kept, key=lambda al: (al.a_start, al.b_start))
 
 
-_BATCH_PAIRS = 256  # pairs aligned together (the lexical seeds of a batch share numpy passes)
+# Pairs aligned together. Each document of a batch is read, tokenized and split into sentences
+# once however many of its pairs the batch holds (discover mode pairs a document with dozens of
+# others), and the lexical seeds and sentence similarities of the batch share numpy passes.
+_BATCH_PAIRS = 100_000
 
 
 def _detect_many(
     corpus_dir: Path, pairs: list[tuple[str, str]], config: AlignConfig
 ) -> list[list[PanSpan]]:
-    """Detections for each ``(susp, src)`` pair, aligning a few hundred pairs at a time."""
+    """Detections for each ``(susp, src)`` pair, aligning up to ``_BATCH_PAIRS`` pairs at a
+    time."""
     out = []
     for lo in range(0, len(pairs), _BATCH_PAIRS):
         chunk = pairs[lo : lo + _BATCH_PAIRS]
-        a_texts = [read_text(corpus_dir / "susp" / susp) for susp, _ in chunk]
-        b_texts = [read_text(corpus_dir / "src" / src) for _, src in chunk]
-        found = align_batch(a_texts, b_texts, config)
+        names = sorted({f"susp/{susp}" for susp, _ in chunk}) + sorted(
+            {f"src/{src}" for _, src in chunk}
+        )
+        index = {name: k for k, name in enumerate(names)}
+        texts = [read_text(corpus_dir / name) for name in names]
+        left = np.array([index[f"susp/{susp}"] for susp, _ in chunk], dtype=np.int64)
+        right = np.array([index[f"src/{src}"] for _, src in chunk], dtype=np.int64)
+        found = align_token_batch(tokenize_batch(texts), left, right, config, texts)
         out += [_spans(susp, src, al) for (susp, src), al in zip(chunk, found, strict=True)]
     return out
 
@@ -283,8 +293,9 @@ def _detect_all(
         return _detect_many(corpus_dir, pairs, config)
     from concurrent.futures import ProcessPoolExecutor
 
-    # One pool for all categories: each worker builds the tokenizer tables once.
-    chunk = max(1, len(pairs) // (n_jobs * 16))
+    # One pool for all categories: each worker builds the tokenizer tables once. A chunk reads,
+    # tokenizes and splits each of its documents once, so chunks are few and large.
+    chunk = max(1, -(-len(pairs) // (n_jobs * 4)))
     chunks = [pairs[i : i + chunk] for i in range(0, len(pairs), chunk)]
     with ProcessPoolExecutor(n_jobs) as pool:
         results = pool.map(_detect_many, [corpus_dir] * len(chunks), chunks,
