@@ -2,8 +2,8 @@
 
 Each scenario is generated into a temporary folder, then ``reuse.pipeline.run`` and
 ``write_run`` (the tables, no HTML report) run on it in a fresh subprocess, so that its peak RSS
-(``ru_maxrss``) is the tool's alone. Each scenario runs at several sizes, so that growth that is
-worse than linear shows as a rising time or memory per unit.
+(its ``VmHWM``, see ``peak_rss.py``) is the tool's alone. Each scenario runs at several sizes,
+so that growth that is worse than linear shows as a rising time or memory per unit.
 
 * ``huge``: one document that is a single line of N MB (random words from a 20k vocabulary, no
   newline), plus a 3,000-character excerpt of it as a second document.
@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from peak_rss import run_measured
 
 from reuse.config import PassageConfig
 
@@ -138,9 +138,8 @@ def worker(source: str, out: str) -> None:
     result = pipeline.run(source)
     pipeline.write_run(result, out, source=source, command="run")
     seconds = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
-        "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024,
+        "seconds": seconds,
         "counts": result.counts, "timings": dict(result.timings),
     }))
 
@@ -156,10 +155,12 @@ def measure(scenario: str, size: int) -> dict:
               f"in {time.perf_counter() - made:.1f} s", file=sys.stderr, flush=True)
         command = [sys.executable, __file__, "--worker", str(source), str(folder / "run")]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        done, _, peak_mb = run_measured(command, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, env=env)
         if done.returncode != 0:
             raise SystemExit(f"{scenario} {size}: the run failed:\n{done.stderr}")
         row = json.loads(done.stdout.strip().splitlines()[-1])
+        row["peak_rss_mb"] = peak_mb
         shutil.rmtree(folder / "run", ignore_errors=True)
     row.update(scenario=scenario, size=size, input_mb=input_bytes / 1e6)
     print(f"  {row['seconds']:.1f} s, peak RSS {row['peak_rss_mb']:,.0f} MB, "
@@ -221,7 +222,7 @@ def write_results(results: dict[str, list[dict]], command: str) -> None:
         "",
         f"Written by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}.",
         "Each row is one fresh process running `reuse.pipeline.run` and `write_run` (Parquet "
-        "tables, no HTML report) with the default configuration; peak RSS is its `ru_maxrss`, "
+        "tables, no HTML report) with the default configuration; peak RSS is its `VmHWM`, "
         "which includes the Python interpreter and imports (~150 MB).",
         "",
     ]

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from peak_rss import run_measured
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -129,10 +128,8 @@ def main() -> None:
     out = DATA / f"passages_{args.docs}_run"
     command = [str(Path(sys.executable).parent / "reuse"), "run", str(path), "--out", str(out),
                "--no-report", "--quiet", *(["--paraphrase"] if args.paraphrase else [])]
-    t0 = time.perf_counter()
-    subprocess.run(command, check=True)
-    seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    done, seconds, peak_mb = run_measured(command)
+    done.check_returncode()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     counts, timings = manifest["counts"], manifest["timings"]
 
