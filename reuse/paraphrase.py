@@ -467,33 +467,14 @@ def _split_by_gaps(starts: np.ndarray, ends: np.ndarray, max_gap: int) -> list[n
     return np.split(order, breaks)
 
 
-def _cluster(boxes: np.ndarray, a_gap: int, b_gap: int) -> list[np.ndarray]:
-    """Split boxes ``(a0, a1, b0, b1)`` alternately by gaps in a and in b until neither splits."""
-    pending = [(np.arange(len(boxes)), 0, False)]
-    done: list[np.ndarray] = []
-    while pending:
-        members, axis, other_axis_settled = pending.pop()
-        if axis == 0:
-            parts = _split_by_gaps(boxes[members, 0], boxes[members, 1], a_gap)
-        else:
-            parts = _split_by_gaps(boxes[members, 2], boxes[members, 3], b_gap)
-        if len(parts) == 1:
-            if other_axis_settled:
-                done.append(members)
-            else:
-                pending.append((members, 1 - axis, True))
-            continue
-        pending.extend((members[part], 1 - axis, False) for part in parts)
-    return done
-
-
 _NUMPY_SPLIT = 256  # seeds split in numpy (_split_by_gaps) rather than on Python lists
 
 
 def _seed_clusters(seeds: list[list[int]], a_gap: int, b_gap: int) -> list[list[int]]:
-    """:func:`_cluster` of the one-sentence boxes of seeds ``(a_sentence, b_sentence)``: the
-    same groups of seed indices, in the same order. Most splits are of a handful of seeds, which
-    Python lists split faster than numpy calls do; large ones go through numpy."""
+    """Groups of the seeds ``(a_sentence, b_sentence)``: split alternately by gaps of more than
+    ``a_gap`` sentences in a and ``b_gap`` in b until neither splits. Most splits are of a
+    handful of seeds, which Python lists split faster than numpy calls do; large ones go through
+    numpy."""
     gaps = (a_gap, b_gap)
     pending: list[tuple[list[int], int, bool]] = [(list(range(len(seeds))), 0, False)]
     done = []

@@ -15,12 +15,12 @@ import reuse.paraphrase
 from reuse.align import AlignConfig, align_pair, align_token_batch
 from reuse.evaluate import _detect_many, _spans, read_text
 from reuse.paraphrase import (
-    _cluster,
     _passage_cosine,
     _seed_clusters,
     _sentence_model,
     _sentence_models,
     _sentences,
+    _split_by_gaps,
     _validated_clusters,
 )
 from reuse.tokenize import tokenize_batch
@@ -143,10 +143,29 @@ def test_passage_cosine_sums_rows_as_scipy_does():
         assert _passage_cosine(model, (a0, a1, b0, b1)) == expected
 
 
+def _cluster(boxes: np.ndarray, a_gap: int, b_gap: int) -> list[np.ndarray]:
+    """Reference: split boxes ``(a0, a1, b0, b1)`` alternately by gaps in a and in b, with numpy,
+    until neither splits."""
+    pending = [(np.arange(len(boxes)), 0, False)]
+    done: list[np.ndarray] = []
+    while pending:
+        members, axis, other_axis_settled = pending.pop()
+        lo, hi, gap = (0, 1, a_gap) if axis == 0 else (2, 3, b_gap)
+        parts = _split_by_gaps(boxes[members, lo], boxes[members, hi], gap)
+        if len(parts) == 1:
+            if other_axis_settled:
+                done.append(members)
+            else:
+                pending.append((members, 1 - axis, True))
+            continue
+        pending.extend((members[part], 1 - axis, False) for part in parts)
+    return done
+
+
 @pytest.mark.parametrize("numpy_split", [256, 3])
 def test_seed_clusters_match_cluster(monkeypatch, numpy_split):
-    """Clustering seeds on Python lists (numpy for large splits) gives _cluster's groups, in
-    its order, with the members in its order (ties in position included)."""
+    """Clustering seeds on Python lists (numpy for large splits) gives the reference's groups,
+    in its order, with the members in its order (ties in position included)."""
     monkeypatch.setattr(reuse.paraphrase, "_NUMPY_SPLIT", numpy_split)
     rng = random.Random(13)
     for _ in range(300):
