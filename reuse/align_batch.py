@@ -44,7 +44,7 @@ from .tokenize import TokenBatch
 
 __all__ = ["lexical_boxes"]
 
-_CHAIN_LOOKBACK = 16  # runs, in order of position in a (reuse.align's reference uses it too)
+_CHAIN_LOOKBACK = 16  # runs of one band of diagonals, in order of a0 (reuse.align's reference uses it too)
 _LOCKSTEP_STEPS = 64
 _ONE_BY_ONE = 16  # boundaries still extending when the lockstep hands them to _extend_one
 _JOIN_ENTRIES = 4_000_000
