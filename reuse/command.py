@@ -1,0 +1,22 @@
+"""The ``reuse`` console script: a Ctrl-C while the libraries load ends as cleanly as one later.
+
+The command-line module and the libraries behind it (click, numpy, pandas) take a moment to
+import, and a KeyboardInterrupt raised while they load would otherwise print a traceback. This
+module imports nothing from them at import time.
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_INTERRUPTED = 130
+
+
+def main() -> None:
+    """Run the ``reuse`` command line."""
+    try:
+        from .cli import main as cli_main
+    except KeyboardInterrupt:
+        sys.stderr.write("reuse: interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+    cli_main(prog_name="reuse")
