@@ -25,7 +25,7 @@ from .allocator import reusable_heap
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig
-from .ingest import Corpus, read_corpus, write_corpus
+from .ingest import Corpus, decode_text, read_corpus, write_corpus
 from .passages import passage_clusters
 from .report import tables
 from .shingle import shingle_batch
@@ -470,9 +470,23 @@ def run(
     )
 
 
-def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class PairList:
+    """Document pairs to align, by position in the corpus, each pair once."""
+
+    left: np.ndarray
+    right: np.ndarray
+    given: int  # entries in the pairs file, duplicates included
+    duplicates: int  # entries dropped because the pair (in either order) came earlier
+
+
+def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> PairList:
     """Document pairs to align: 'a b' per line (whitespace-separated), or a CSV/TSV/JSONL/Parquet
-    table with ``a_id`` and ``b_id`` columns. Unknown ids are an error naming the line."""
+    table with ``a_id`` and ``b_id`` columns.
+
+    An unknown id, or a document paired with itself, is an error naming the line. A pair listed
+    again (in either order) is aligned once, in the order of its first listing, and counted.
+    """
     from .errors import InputError
 
     source = Path(path)
@@ -481,20 +495,24 @@ def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> tuple[np.ndarray
     position = {doc: i for i, doc in enumerate(corpus.ids)}
     name = source.name.lower()
     if name.endswith((".csv", ".tsv", ".parquet", ".jsonl")):
-        if name.endswith(".parquet"):
-            frame = pd.read_parquet(source)
-        elif name.endswith(".jsonl"):
-            frame = pd.read_json(source, lines=True, dtype=False)
-        else:
-            frame = pd.read_csv(source, sep="\t" if name.endswith(".tsv") else ",", dtype=str,
-                                keep_default_na=False)
+        try:
+            if name.endswith(".parquet"):
+                frame = pd.read_parquet(source)
+            elif name.endswith(".jsonl"):
+                frame = pd.read_json(source, lines=True, dtype=False)
+            else:
+                frame = pd.read_csv(source, sep="\t" if name.endswith(".tsv") else ",", dtype=str,
+                                    keep_default_na=False)
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{source}: cannot read the pairs table ({exc})") from exc
         if not {"a_id", "b_id"} <= set(frame.columns):
             raise InputError(f"{source}: a pairs table needs columns 'a_id' and 'b_id'")
         entries = [(f"row {i}", str(a), str(b)) for i, (a, b) in
                    enumerate(zip(frame["a_id"], frame["b_id"], strict=True))]
     else:
         entries = []
-        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(decode_text(source.read_bytes(), str(source)).splitlines(),
+                                      start=1):
             fields = line.split()
             if not fields or line.lstrip().startswith("#"):
                 continue
@@ -503,13 +521,23 @@ def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> tuple[np.ndarray
                     f"{source}: line {number}: expected two document ids, found {len(fields)}")
             entries.append((f"line {number}", fields[0], fields[1]))
     left, right = [], []
+    seen: set[tuple[int, int]] = set()
     for where, a, b in entries:
         for doc in (a, b):
             if doc not in position:
                 raise InputError(f"{source}: {where}: unknown document id {doc!r}")
+        if a == b:
+            raise InputError(
+                f"{source}: {where}: document {a!r} is paired with itself; list pairs of two "
+                "different documents")
+        key = (min(position[a], position[b]), max(position[a], position[b]))
+        if key in seen:
+            continue
+        seen.add(key)
         left.append(position[a])
         right.append(position[b])
-    return np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+    return PairList(np.array(left, dtype=np.int64), np.array(right, dtype=np.int64),
+                    given=len(entries), duplicates=len(entries) - len(left))
 
 
 @reusable_heap()
@@ -538,7 +566,8 @@ def align_pairs(
     timings = Timings()
     with timings.stage("ingest"):
         corpus = _load(source, id_field, text_field, on_error)
-        left, right = read_pairs(pairs, corpus)
+        pair_list = read_pairs(pairs, corpus)
+        left, right = pair_list.left, pair_list.right
     with timings.stage("align"):
         alignments = align_documents(corpus, left, right, align_config, config.tokenize, quiet)
     with timings.stage("passages"):
@@ -553,7 +582,8 @@ def align_pairs(
                               "status": "compared"})
     counts = {
         "read": corpus.n_read, "compared": len(corpus), "too_short": 0,
-        "skipped": len(corpus.skipped), "pairs_given": len(left), "alignments": len(alignments),
+        "skipped": len(corpus.skipped), "pairs_given": pair_list.given,
+        "duplicate_pairs": pair_list.duplicates, "alignments": len(alignments),
         "passage_clusters": int(passages["passage_id"].nunique()) if len(passages) else 0,
     }
     empty_near = pd.DataFrame({"a_id": [], "b_id": [], "jaccard_estimate": [], "jaccard": []})

@@ -16,6 +16,7 @@ _ROWS = (
     ("clusters", "clusters"),
     ("dropped", "documents to drop"),
     ("pairs_given", "pairs given"),
+    ("duplicate_pairs", "  listed again"),
     ("passage_candidate_pairs", "passage candidate pairs"),
     ("capped_fingerprints", "capped common windows"),
     ("alignments", "aligned passages"),
