@@ -7,6 +7,7 @@ import functools
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ReuseError
+from .errors import ConfigError, ReuseError
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -40,19 +41,10 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _mark_incomplete(out: str) -> None:
-    """Remove the manifest of ``out``: the folder may hold an earlier run's manifest (when the
-    interrupt came before writing began) or this run's (when it came during the HTML report),
-    and either would make the interrupted run look complete."""
-    from .report.tables import MANIFEST
-
-    with contextlib.suppress(OSError):
-        (Path(out) / MANIFEST).unlink(missing_ok=True)
-
-
 def _handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn ReuseError into 'reuse: error: ...' and its exit code; Ctrl-C into exit 130 and
-    SIGTERM into exit 143, after marking an unfinished run folder incomplete."""
+    SIGTERM into exit 143. The run folder claimed by the command (see :func:`_claimed`) has
+    already been marked incomplete then; a folder the command never claimed is not touched."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -65,13 +57,38 @@ def _handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt as exc:
             message = "reuse: terminated" if isinstance(exc, _Terminated) else "reuse: interrupted"
             out = kwargs.get("out")
-            if command.__name__ in _RUN_FOLDER_COMMANDS and out is not None:
-                _mark_incomplete(out)
+            if command.__name__ in _RUN_FOLDER_COMMANDS and out and _was_marked_incomplete(out):
                 message += f"; {out} holds no complete run (no manifest.json). Run it again."
             click.echo(message, err=True)
             sys.exit(EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED)
 
     return wrapper
+
+
+def _was_marked_incomplete(out: str) -> bool:
+    if "reuse.runfolder" not in sys.modules:  # interrupted before anything was claimed
+        return False
+    from .runfolder import marked_incomplete
+
+    return marked_incomplete(out)
+
+
+@contextlib.contextmanager
+def _claimed(input_path: str, out: str, write_kept: str | None = None) -> Iterator[Path]:
+    """Check the output paths against the input and claim (create, check, lock) the run folder
+    before the corpus is read, and hold it until the command is done. A Ctrl-C or SIGTERM
+    removes the folder's manifest, also an earlier run's: it would make this run look complete."""
+    from .runfolder import check_output_paths, claim
+
+    check_output_paths(input_path, out, write_kept)
+    with claim(out, incomplete_on_interrupt=True) as folder:
+        yield folder.path
+
+
+def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value == "":
+        raise click.BadParameter("an empty path; name a file or folder (. for the current one)")
+    return value
 
 
 def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -115,7 +132,9 @@ def sketch_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--out", "out", required=True, type=click.Path(file_okay=False),
-                     help="Run folder to write."),
+                     callback=_not_empty,
+                     help="Run folder to write: a new or empty folder, or an earlier run folder "
+                          "(only reuse's own files in it are replaced)."),
         click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl", "csv"]),
                      default="parquet", show_default=True, help="Format of the tables."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary."),
@@ -132,12 +151,14 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
+                callback=_not_empty)
 @output_options
 @sketch_options
 @input_options
-@click.option("--write-kept", type=click.Path(), default=None,
-              help="Also write the kept documents here, in the input's format.")
+@click.option("--write-kept", type=click.Path(), default=None, callback=_not_empty,
+              help="Also write the kept documents here, in the input's format (a new path, "
+                   "outside the input and the run folder).")
 @_handle_errors
 def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
           **options: Any) -> None:
@@ -149,8 +170,9 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     from .pipeline import write_run
     from .summary import run_summary
 
-    result = run_dedup(input_path, quiet=quiet, **options)
-    folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
+    with _claimed(input_path, out, write_kept):
+        result = run_dedup(input_path, quiet=quiet, **options)
+        folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
     if not quiet:
         click.echo(run_summary(result, folder, "dedup"))
 
@@ -186,7 +208,8 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--group-by", default=None,
                      help="Aggregate the reuse matrix by this metadata field (e.g. source)."),
-        click.option("--max-matrix-docs", type=int, default=100, show_default=True,
+        click.option("--max-matrix-docs", type=click.IntRange(min=2), default=100,
+                     show_default=True,
                      help="Above this many documents the HTML matrix shows the most-reusing ones."),
     ]
     for option in reversed(options):
@@ -195,15 +218,17 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
+                callback=_not_empty)
 @output_options
 @sketch_options
 @passage_options
 @input_options
 @report_options
 @click.option("--no-report", is_flag=True, help="Write the tables only, no HTML report.")
-@click.option("--write-kept", type=click.Path(), default=None,
-              help="Also write the kept documents here, in the input's format.")
+@click.option("--write-kept", type=click.Path(), default=None, callback=_not_empty,
+              help="Also write the kept documents here, in the input's format (a new path, "
+                   "outside the input and the run folder).")
 @_handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
         no_report: bool, group_by: str | None, max_matrix_docs: int, **options: Any) -> None:
@@ -215,19 +240,27 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     from .pipeline import write_run
     from .summary import run_summary
 
-    result = run_all(input_path, quiet=quiet, **options)
-    folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept,
-                       command="run")
-    report = None
-    if not no_report:
-        report = _render(folder, group_by, max_matrix_docs)
+    with _claimed(input_path, out, write_kept):
+        started = time.perf_counter()
+        corpus = _read_input(input_path, options)
+        seconds = time.perf_counter() - started
+        if group_by is not None and not no_report:
+            _check_group_by(corpus, group_by)
+        result = run_all(corpus, quiet=quiet, **options)
+        result.timings["ingest"] = round(seconds, 4)
+        folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept,
+                           command="run")
+        report = None
+        if not no_report:
+            report = _render(folder, group_by, max_matrix_docs)
     if not quiet:
         click.echo(run_summary(result, folder, "run", report))
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False))
-@click.option("--pairs", "pairs_path", required=True, type=click.Path(),
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
+                callback=_not_empty)
+@click.option("--pairs", "pairs_path", required=True, type=click.Path(), callback=_not_empty,
               help="Pairs to align: 'a b' per line, or a table with a_id and b_id columns.")
 @output_options
 @click.option("--min-length", type=int, default=None,
@@ -242,10 +275,31 @@ def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
     from .pipeline import align_pairs, write_run
     from .summary import run_summary
 
-    result = align_pairs(input_path, pairs_path, quiet=quiet, **options)
-    folder = write_run(result, out, fmt=fmt, source=input_path, command="align")
+    with _claimed(input_path, out):
+        result = align_pairs(input_path, pairs_path, quiet=quiet, **options)
+        folder = write_run(result, out, fmt=fmt, source=input_path, command="align")
     if not quiet:
         click.echo(run_summary(result, folder, "align"))
+
+
+def _read_input(input_path: str, options: dict[str, Any]) -> Any:
+    """Read the corpus with the command's reading options (those that read_corpus takes), so
+    that what depends on the corpus is checked before the pipeline runs."""
+    import inspect
+
+    from .ingest import read_corpus
+
+    accepted = inspect.signature(read_corpus).parameters
+    return read_corpus(input_path, **{k: v for k, v in options.items() if k in accepted})
+
+
+def _check_group_by(corpus: Any, group_by: str) -> None:
+    if all(meta.get(group_by) is None for meta in corpus.metadata):
+        fields = sorted({key for meta in corpus.metadata for key in meta})
+        raise ConfigError(
+            f"The 'group_by' field {group_by!r} is not in any document's metadata. "
+            f"Fields present: {', '.join(fields) if fields else 'none'}."
+        )
 
 
 def _render(folder: Any, group_by: str | None, max_matrix_docs: int) -> Any:
@@ -255,7 +309,7 @@ def _render(folder: Any, group_by: str | None, max_matrix_docs: int) -> Any:
 
 
 @main.command()
-@click.argument("run_dir", metavar="RUN_DIR", type=click.Path())
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=_not_empty)
 @report_options
 @_handle_errors
 def report(run_dir: str, group_by: str | None, max_matrix_docs: int) -> None:

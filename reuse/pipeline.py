@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from . import __version__
+from . import __version__, runfolder
 from .allocator import reusable_heap
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
@@ -288,32 +288,49 @@ def write_run(
     write_kept: str | os.PathLike[str] | None = None,
     command: str = "dedup",
 ) -> Path:
-    """Write a result as a run folder (tables first, ``manifest.json`` last)."""
-    folder = tables.start_run_folder(out)
-    written = {}
-    with result.timings.stage("write"):
-        frames = {
-            "documents": result.documents,
-            "near_duplicates": result.near_duplicates,
-            "clusters": result.clusters,
-            "skipped": result.skipped,
-        }
-        if isinstance(result, RunResult):
-            frames["alignments"] = result.alignments
-            frames["passages"] = result.passages
-        for name, frame in frames.items():
-            written[name] = tables.write_table(folder, name, frame, fmt)
-        if write_kept is not None:
-            result.counts["kept_written"] = write_corpus(
-                result.corpus, result.keep_mask(), write_kept
-            )
-    tables.write_manifest(folder, manifest_body(result, source, written, command))
-    return folder
+    """Write a result as a run folder (tables first, ``manifest.json`` last).
+
+    ``out`` must be a new or empty folder or a run folder of reuse's (see :mod:`reuse.runfolder`);
+    its earlier run's outputs are removed first, and no other file in it is touched. An error
+    while writing leaves the folder without a manifest, and an OSError (a full disk) is a
+    RunFolderError naming the file.
+    """
+    tables.check_format(fmt)
+    runfolder.check_output_paths(source, out, write_kept)
+    with runfolder.claim(out) as folder:
+        folder.clear()
+        written = {}
+        try:
+            with result.timings.stage("write"):
+                frames = {
+                    "documents": result.documents,
+                    "near_duplicates": result.near_duplicates,
+                    "clusters": result.clusters,
+                    "skipped": result.skipped,
+                }
+                if isinstance(result, RunResult):
+                    frames["alignments"] = result.alignments
+                    frames["passages"] = result.passages
+                for name, frame in frames.items():
+                    written[name] = tables.write_table(folder.path, name, frame, fmt)
+                if write_kept is not None:
+                    result.counts["kept_written"] = write_corpus(
+                        result.corpus, result.keep_mask(), write_kept
+                    )
+            body = manifest_body(result, source, written, command, write_kept=write_kept)
+            tables.write_manifest(folder.path, body)
+        except OSError as exc:
+            raise runfolder.write_error(exc.filename or folder.path, exc) from exc
+    return folder.path
 
 
 def manifest_body(
-    result: DedupResult, source: Any, written: dict[str, str], command: str
+    result: DedupResult, source: Any, written: dict[str, str], command: str, *,
+    write_kept: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
+    """The manifest of a run. ``report`` is null until a report is written into the folder;
+    ``write_kept`` is the real path the kept documents were written to, so that the next run
+    into the same folder may replace them."""
     corpus = result.corpus
     return {
         "reuse_version": __version__,
@@ -333,6 +350,8 @@ def manifest_body(
         "counts": result.counts,
         "timings": dict(result.timings),
         "tables": written,
+        "write_kept": None if write_kept is None else os.path.realpath(write_kept),
+        "report": None,
     }
 
 

@@ -137,7 +137,7 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
     assert result.exit_code == 0, result.output
     names = ["documents", "near_duplicates", "clusters", "skipped"]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{n}.{fmt}" for n in names] + ["manifest.json"]
+        [f"{n}.{fmt}" for n in names] + ["manifest.json", ".reuse-run"]
     )
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["schema_version"] == "1"

@@ -164,9 +164,10 @@ def test_a_failing_stage_leaves_no_manifest_behind(seeds_dir, tmp_path, monkeypa
         return original(folder, name, frame, fmt)
 
     monkeypatch.setattr(pipeline.tables, "write_table", fail_on_third)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(RunFolderError, match=r"cannot write \(No space left on device\)"):
         pipeline.write_run(pipeline.run(seeds_dir), out)
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.parquet" for n in written)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{n}.parquet" for n in written] + [".reuse-run"])
     assert_refused(out)
 
 

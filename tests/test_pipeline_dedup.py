@@ -108,7 +108,7 @@ def _digests(folder) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.iterdir())
-        if p.name != "manifest.json"
+        if p.name not in ("manifest.json", ".reuse-run")  # the marker holds the writer's pid
     }
 
 
