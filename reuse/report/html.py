@@ -43,6 +43,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .. import runfolder
 from ..errors import ConfigError, RunFolderError
 from ..ingest import Corpus, read_corpus
 from ..tokenize import Tokens, tokenize
@@ -93,7 +94,15 @@ def render_report(
                 f"The '{name}' parameter of render_report must be an int >= {low}. "
                 f"Got {value!r} instead."
             )
-    folder = Path(run_dir)
+    # The folder stays locked until the report is complete, also against a `reuse run` into it.
+    with runfolder.claim(run_dir, create=False) as owned:
+        return _render_claimed(owned, started, group_by, max_matrix_docs, top_pairs,
+                               max_csv_docs)
+
+
+def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | None,
+                    max_matrix_docs: int, top_pairs: int, max_csv_docs: int) -> Path:
+    folder = owned.path
     manifest = tables.read_manifest(folder)
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
@@ -101,26 +110,31 @@ def render_report(
         run = RunData.load(folder, manifest, corpus)
         groups = run.group_series(group_by) if group_by is not None else None
 
-    with _timed(timings, "matrix"):
-        pairs, view, group_view, pair_table = write_matrices(
-            folder, run, groups, group_by, _table_format(manifest), max_csv_docs,
-            max_matrix_docs)
-    site = Site(folder, run, pairs, manifest, timings)
-    site.write(view, group_view, group_by, len(run.documents), max_matrix_docs, top_pairs,
-               pair_table, csv_note(len(run.documents), max_csv_docs))
+    # Until the new report is complete, the manifest says that there is none, and the old one
+    # (which may describe another input or options) is gone; a failure removes what was written.
+    tables.write_manifest(folder, tables.manifest_without_report(manifest))
+    with owned.writing_report():
+        owned.remove_report()
+        with _timed(timings, "matrix"):
+            pairs, view, group_view, pair_table = write_matrices(
+                folder, run, groups, group_by, _table_format(manifest), max_csv_docs,
+                max_matrix_docs)
+        site = Site(folder, run, pairs, manifest, timings)
+        site.write(view, group_view, group_by, len(run.documents), max_matrix_docs, top_pairs,
+                   pair_table, csv_note(len(run.documents), max_csv_docs))
 
-    manifest = dict(manifest)
-    manifest.pop("schema_version", None)
-    manifest["tables"] = {**manifest.get("tables", {}), "pair_reuse": pair_table}
-    manifest["report"] = {
-        "index": f"{HTML_DIR}/index.html", "matrix": "matrix.csv", "heatmap": "heatmap.png",
-        "group_by": group_by, "group_matrix": "group_matrix.csv" if groups is not None else None,
-        "max_matrix_docs": max_matrix_docs, "pair_pages": len(site.pair_pages),
-        "passage_pages": site.n_passage_pages,
-        "seconds": round(time.perf_counter() - started, 3),
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-    }
-    tables.write_manifest(folder, manifest)
+        manifest = tables.manifest_without_report(manifest)
+        manifest["tables"] = {**manifest["tables"], "pair_reuse": pair_table}
+        manifest["report"] = {
+            "index": f"{HTML_DIR}/index.html", "matrix": "matrix.csv", "heatmap": "heatmap.png",
+            "group_by": group_by,
+            "group_matrix": "group_matrix.csv" if groups is not None else None,
+            "max_matrix_docs": max_matrix_docs, "pair_pages": len(site.pair_pages),
+            "passage_pages": site.n_passage_pages,
+            "seconds": round(time.perf_counter() - started, 3),
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+        }
+        tables.write_manifest(folder, manifest)
     return folder / HTML_DIR / "index.html"
 
 
