@@ -6,6 +6,7 @@ point ``REUSE_CHROMIUM`` at a Chrome/Chromium binary). Screenshots go to pytest'
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -166,3 +167,50 @@ def test_the_csp_check_catches_a_script_that_is_not_ours(browser, tmp_path):
     browser.open(page.as_uri())
     assert browser.evaluate("document.title") == "ours"
     assert any("Content Security Policy" in p for p in browser.problems())
+
+
+LAYOUT_JS = """
+((selector, needle) => {
+  const walker = document.createTreeWalker(document.querySelector(selector),
+                                           NodeFilter.SHOW_TEXT);
+  let node, at = -1;
+  while ((node = walker.nextNode()) && (at = node.data.indexOf(needle)) < 0) {}
+  if (at < 0) { return null; }
+  const lefts = [];
+  for (let k = at; k < at + needle.length; k++) {
+    const range = document.createRange();
+    range.setStart(node, k);
+    range.setEnd(node, k + 1);
+    lefts.push(range.getBoundingClientRect().left);
+  }
+  return lefts;
+})
+"""
+
+
+def laid_out_left_to_right(browser: Browser, selector: str, needle: str) -> bool:
+    """Each character of ``needle`` (inside ``selector``) right of the one before it."""
+    lefts = browser.evaluate(f"{LAYOUT_JS}({json.dumps(selector)}, {json.dumps(needle)})")
+    assert lefts is not None and len(lefts) == len(needle), (selector, needle)
+    return all(x < y for x, y in itertools.pairwise(lefts))
+
+
+def test_a_right_to_left_override_in_one_id_does_not_reverse_the_text_after_it(browser,
+                                                                                 tmp_path):
+    shared = " ".join(["the council met on tuesday to discuss the budget for next year"] * 4)
+    stray = "stray\u2069\u202eout.txt"  # a PDI that closes no isolate of its own, then RLO
+    records = [{"id": stray, "text": f"Two. {shared} End two.", "date": "2020-01-01"},
+               {"id": "\u202eevil.txt", "text": f"One. {shared} End one.", "date": "2021-01-01"},
+               {"id": "plain-b.txt", "text": f"Three. {shared} End three.", "date": "2022-01-01"}]
+    source = tmp_path / "bidi.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    folder = build_run_folder(source, tmp_path / "run")
+    render_report(folder)
+    for evil in (stray, "\u202eevil.txt"):
+        open_clean(browser, folder / "html" / "pairs" / pair_page_name(evil, "plain-b.txt"))
+        assert laid_out_left_to_right(browser, "h1", "plain-b.txt")
+    # the sentence after the likely source's id reads left to right
+    open_clean(browser, folder / "html" / "passages" / "0.html")
+    assert browser.evaluate("document.querySelector('.flag.source + bdi').textContent") \
+        .endswith(stray)
+    assert laid_out_left_to_right(browser, "main p", "the earliest dated occurrence")

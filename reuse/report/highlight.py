@@ -25,8 +25,55 @@ LONG_TEXT_CHARS = 200_000
 LONG_TEXT_CONTEXT = 2_000
 
 
+FSI, PDI = "\u2068", "\u2069"
+_OPEN_ISOLATES = frozenset("\u2066\u2067\u2068")  # LRI, RLI, FSI
+
+
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def bidi_padding(text: str) -> tuple[int, int]:
+    """How many PDIs in ``text`` close no isolate opened in it, and how many isolates it leaves
+    open."""
+    if PDI not in text and _OPEN_ISOLATES.isdisjoint(text):
+        return 0, 0
+    depth = stray = 0
+    for char in text:
+        if char in _OPEN_ISOLATES:
+            depth += 1
+        elif char == PDI:
+            if depth:
+                depth -= 1
+            else:
+                stray += 1
+    return stray, depth
+
+
+def bidi_balanced(text: str) -> str:
+    """``text`` with its isolates balanced, so that an enclosing isolate contains it.
+
+    A right-to-left override inside an isolate (``<bdi>``, or FSI … PDI) ends with it, but a
+    PDI in the text that closes no isolate of its own would close the enclosing one and let the
+    text's overrides run on into the rest of the line; an isolate the text leaves open would
+    swallow the enclosing PDI. So a stray PDI gets an FSI at the start and an open isolate a PDI
+    at the end. Every character of ``text`` is kept.
+    """
+    stray, unclosed = bidi_padding(text)
+    return FSI * stray + text + PDI * unclosed
+
+
+def isolate(text: str) -> str:
+    """Plain text (an attribute value, a page title) that cannot change the direction of the
+    text around it, whatever right-to-left marks or overrides it holds."""
+    return FSI + bidi_balanced(text) + PDI
+
+
+def bdi(text: Any, css: str = "") -> Markup:
+    """``text`` escaped and isolated in a ``<bdi>`` element (the way to show an id or a metadata
+    value in a page: its direction is its own and cannot leak into the text around it)."""
+    attribute = f' class="{html.escape(css)}"' if css else ""
+    return Markup(f"<bdi{attribute}>{html.escape(bidi_balanced(str(text)), quote=False)}</bdi>")
 
 
 @dataclass
@@ -49,7 +96,7 @@ def _collapse(text: str) -> str:
 
 
 def _quote(text: str, width: int = 80) -> str:
-    return "“" + _short(text, width) + "”"
+    return "“" + isolate(_short(text, width)) + "”"
 
 
 def compare_stretch(

@@ -24,7 +24,9 @@ the manifest, and the input's fingerprint must match the one recorded by the run
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import html
 import json
 import os
 import re
@@ -45,12 +47,17 @@ from markupsafe import Markup
 
 from .. import runfolder
 from ..errors import ConfigError, RunFolderError
-from ..ingest import Corpus, read_corpus
+from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, read_corpus
 from ..tokenize import Tokens, tokenize
 from . import tables
 from .highlight import (
+    FSI,
+    PDI,
     SideMarks,
+    bdi,
+    bidi_padding,
     document_diff,
+    isolate,
     mark_alignment,
     oriented_alignments,
     passage_colours,
@@ -204,7 +211,9 @@ def reread_input(folder: Path, manifest: dict[str, Any]) -> Corpus:
         )
     on_error = "skip" if manifest.get("counts", {}).get("skipped", 0) > 0 else "raise"
     corpus = read_corpus(path, id_field=spec.get("id_field", "id"),
-                         text_field=spec.get("text_field", "text"), on_error=on_error)
+                         text_field=spec.get("text_field", "text"), on_error=on_error,
+                         quoting=spec.get("quoting"),
+                         max_doc_chars=spec.get("max_doc_chars") or DEFAULT_MAX_DOC_CHARS)
     fingerprint = "sha256:" + corpus.fingerprint()
     if spec.get("fingerprint") and fingerprint != spec["fingerprint"]:
         raise RunFolderError(
@@ -292,40 +301,49 @@ def _write_csv(path: Path, matrix: pd.DataFrame) -> None:
 
 
 def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
-    """A PNG heatmap of ``matrix`` (already ordered), labelled with ids when they fit."""
+    """A PNG heatmap of ``matrix`` (already ordered), labelled with ids when they fit.
+
+    Ids, group values and the ``group_by`` field in the title are data: every text is drawn
+    verbatim, never parsed as mathtext (``$x^2$``) or TeX.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.text import Text
 
     n = len(matrix)
     side = float(min(24.0, max(6.0, 3.0 + 0.16 * n)))
-    figure, axes = plt.subplots(figsize=(side + 1.5, side), dpi=100)
-    try:
-        if n == 0:
-            axes.text(0.5, 0.5, "no document reuses another", ha="center", va="center")
-            axes.set_axis_off()
-        colours = matplotlib.colormaps["OrRd"].with_extremes(bad="#d9d9d9")
-        values = matrix.to_numpy(np.float64) if n else np.full((1, 1), np.nan)
-        image = axes.imshow(np.ma.masked_invalid(values),
-                            cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
-        if n <= 80:
-            labels = [_short(str(label), 28) for label in matrix.index]
-            axes.set_xticks(range(n), labels, rotation=90, fontsize=7)
-            axes.set_yticks(range(n), labels, fontsize=7)
-        else:
-            axes.set_xticks([])
-            axes.set_yticks([])
-        axes.set_xlabel("reused in (column)")
-        axes.set_ylabel("share of (row)")
-        axes.set_title(f"{title} ({n} × {n})")
-        figure.colorbar(image, ax=axes, fraction=0.04, label="share of the row's text")
-        figure.tight_layout()
+    with matplotlib.rc_context({"text.usetex": False}):
+        figure, axes = plt.subplots(figsize=(side + 1.5, side), dpi=100)
         temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-        figure.savefig(temporary, format="png", metadata={"Software": None})
-        os.replace(temporary, path)
-    finally:
-        plt.close(figure)
+        try:
+            if n == 0:
+                axes.text(0.5, 0.5, "no document reuses another", ha="center", va="center")
+                axes.set_axis_off()
+            colours = matplotlib.colormaps["OrRd"].with_extremes(bad="#d9d9d9")
+            values = matrix.to_numpy(np.float64) if n else np.full((1, 1), np.nan)
+            image = axes.imshow(np.ma.masked_invalid(values),
+                                cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
+            if n <= 80:
+                labels = [_short(str(label), 28) for label in matrix.index]
+                axes.set_xticks(range(n), labels, rotation=90, fontsize=7, parse_math=False)
+                axes.set_yticks(range(n), labels, fontsize=7, parse_math=False)
+            else:
+                axes.set_xticks([])
+                axes.set_yticks([])
+            axes.set_xlabel("reused in (column)")
+            axes.set_ylabel("share of (row)")
+            axes.set_title(f"{title} ({n} × {n})", parse_math=False)
+            figure.colorbar(image, ax=axes, fraction=0.04, label="share of the row's text")
+            figure.tight_layout()
+            for text in figure.findobj(Text):
+                text.set_parse_math(False)
+            figure.savefig(temporary, format="png", metadata={"Software": None})
+            os.replace(temporary, path)
+        finally:
+            plt.close(figure)
+            temporary.unlink(missing_ok=True)
 
 
 def _short(text: str, width: int) -> str:
@@ -369,8 +387,13 @@ def content_security_policy(scripts: list[str]) -> str:
 
 
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+    # Ids, metadata and text are shown with `|bdi` in element content and `|isolated` in
+    # attributes, so that right-to-left marks in one cannot reorder the text around it.
+    env.filters["bdi"] = bdi
+    env.filters["isolated"] = isolate
+    return env
 
 
 def _level(share: float) -> int:
@@ -383,8 +406,41 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+def _context(before: str, inside: str, after: str) -> Markup:
+    """An occurrence in its context as one isolated run: a right-to-left document reads on
+    across the three pieces, and nothing in them reaches the rest of the table row."""
+    stray, unclosed = bidi_padding(before + inside + after)
+    return Markup(f"<bdi>{FSI * stray}{html.escape(before, quote=False)}"
+                  f"<b>{html.escape(inside, quote=False)}</b>"
+                  f"{html.escape(after, quote=False)}{PDI * unclosed}</bdi>")
+
+
 def _pct(share: float) -> str:
     return f"{100 * share:.1f}%"
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a symlink (not what it points to) or a folder tree, if it exists."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _swap_in(staging: Path, final: Path, old: Path) -> None:
+    """Rename the finished ``staging`` folder to ``final``; a report already there is moved to
+    ``old`` (removed by the caller), and put back if the new one cannot take its place."""
+    moved = False
+    if final.is_symlink() or final.exists():
+        final.rename(old)
+        moved = True
+    try:
+        staging.rename(final)
+    except BaseException:
+        if moved:
+            with contextlib.suppress(OSError):
+                old.rename(final)
+        raise
 
 
 class Site:
@@ -418,11 +474,14 @@ class Site:
               n_docs: int, max_matrix_docs: int, top_pairs: int, pair_table: str,
               matrix_csv_note: str) -> None:
         final = self.folder / HTML_DIR
+        # Both names carry our pid: the run folder's cleaner removes those of dead processes.
         staging = self.folder / f".{HTML_DIR}.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        for sub in ("pairs", "passages", "lists"):
-            (staging / sub).mkdir(parents=True)
+        old = self.folder / f".{HTML_DIR}.old-{os.getpid()}"
+        for leftover in (staging, old):  # of an earlier process that had our pid
+            _remove(leftover)
         try:
+            for sub in ("pairs", "passages", "lists"):
+                (staging / sub).mkdir(parents=True)
             self._name_pair_pages()
             with _timed(self.timings, "pair_pages"):
                 self._write_pair_pages(staging)
@@ -431,13 +490,13 @@ class Site:
             with _timed(self.timings, "index_and_lists"):
                 self._write_index(staging, passage_rows, view, group_view, group_by, n_docs,
                                   max_matrix_docs, top_pairs, pair_table, matrix_csv_note)
-            old = self.folder / f".{HTML_DIR}.old-{os.getpid()}"
-            if final.exists():
-                final.rename(old)
-            staging.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            _swap_in(staging, final, old)
+        except BaseException:
+            for leftover in (staging, old):
+                with contextlib.suppress(OSError):
+                    _remove(leftover)
+            raise
+        _remove(old)
 
     def _write_index(self, staging: Path, passage_rows: list[dict[str, Any]],
                      view: pd.DataFrame, group_view: pd.DataFrame | None, group_by: str | None,
@@ -508,8 +567,8 @@ class Site:
                 if np.isnan(share) or (share <= 0 and not groups):
                     cells.append(None)
                     continue
-                title = f"{row_label} → {col_label}: {_pct(share)} of {row_label} is reused " \
-                        f"in {col_label}"
+                row, col = isolate(row_label), isolate(col_label)
+                title = f"{row} → {col}: {_pct(share)} of {row} is reused in {col}"
                 page = None if groups else self.pair_pages.get(self._key(row_label, col_label))
                 cells.append({"level": _level(share) if share > 0 else 0, "title": title,
                               "page": f"pairs/{page}" if page else None,
@@ -613,7 +672,7 @@ class Site:
                 "metadata": [(k, _display(v)) for k, v in self.run.metadata[doc].items()],
             })
         self.page(
-            "pair.html", target, "../", ("pair.js",), title=f"{a_id} ↔ {b_id}",
+            "pair.html", target, "../", ("pair.js",), title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
             a=sides[0], b=sides[1], passages=oriented, colours=passage_colours(len(oriented)),
             similarity=stats.get("similarity"), matched_tokens=stats.get("matched_tokens"),
             near_duplicate=near_duplicate, note=note,
@@ -655,8 +714,8 @@ class Site:
                     "doc_id": r["doc_id"], "start": start, "end": end,
                     "date": _display(self.run.metadata[r["doc_id"]].get("date", "")),
                     "is_source": bool(r["is_source"]), "page": page,
-                    "before": doc_text[max(0, start - CONTEXT_CHARS):start], "inside": inside,
-                    "after": doc_text[end:end + CONTEXT_CHARS],
+                    "context": _context(doc_text[max(0, start - CONTEXT_CHARS):start], inside,
+                                        doc_text[end:end + CONTEXT_CHARS]),
                 })
             self.page("passage.html", staging / "passages" / f"{int(pid)}.html", "../",
                       ("sortable.js",), title=f"Passage #{int(pid)}", p=info,

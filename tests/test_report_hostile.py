@@ -1,0 +1,264 @@
+"""The report on hostile data (issue 11): ids that look like markup to matplotlib or reverse the
+text around them, documents too long for one page, and a report swapped in over an old one."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.figure
+import matplotlib.text
+import pytest
+from click.testing import CliRunner
+from report_fixture import build_run_folder
+
+from reuse.cli import main
+from reuse.report.html import pair_page_name, render_report
+
+WORDS = ("the council met on tuesday to discuss the budget for next year and agreed that "
+         "the new library should open in spring after the roof is repaired by local builders")
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> Path:
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def _shared_corpus(ids: list[str], sources: list[str]) -> list[dict]:
+    """Documents that all share one long paragraph, so every pair has an alignment."""
+    shared = " ".join([WORDS] * 3)
+    return [{"id": doc, "text": f"Opening number {k} of this file. {shared} Closing {k}.",
+             "source": source} for k, (doc, source) in enumerate(zip(ids, sources, strict=True))]
+
+
+# --- item 7: ids are data, never mathtext --------------------------------------------------
+
+MATH_IDS = ["$\\foo$", "$x^2$", "\\$", "_{}", "a$b$c", "$$"]
+MATH_SOURCES = ["$\\alpha$", "$\\alpha$", "plain", "^{}$", "plain", "$\\alpha$"]
+
+
+def test_ids_and_group_values_that_look_like_mathtext_do_not_break_the_report(tmp_path):
+    source = _write_jsonl(tmp_path / "math.jsonl", _shared_corpus(MATH_IDS, MATH_SOURCES))
+    out = tmp_path / "run"
+    result = _invoke("run", str(source), "--out", str(out), "--group-by", "source")
+    assert result.exit_code == 0, result.output
+    for name in ("heatmap.png", "group_heatmap.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.glob(".*.tmp-*"))
+
+
+def test_heatmap_labels_and_titles_are_drawn_verbatim(tmp_path, monkeypatch):
+    source = _write_jsonl(tmp_path / "math.jsonl", _shared_corpus(MATH_IDS, MATH_SOURCES))
+    folder = build_run_folder(source, tmp_path / "run")
+    figures: list[matplotlib.figure.Figure] = []
+    savefig = matplotlib.figure.Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    render_report(folder, group_by="source")
+    assert len(figures) == 2
+    drawn = {}
+    for figure in figures:
+        for text in figure.findobj(matplotlib.text.Text):
+            if text.get_text():
+                drawn[text.get_text()] = text
+    # every id and group value is a tick label, shown as written (no mathtext, no TeX)
+    for label in [*MATH_IDS, *set(MATH_SOURCES)]:
+        assert label in drawn, label
+    for text in drawn.values():
+        assert text.get_parse_math() is False, text.get_text()
+        assert not text.get_usetex(), text.get_text()
+
+
+def test_a_group_by_field_named_like_mathtext_titles_the_group_heatmap(tmp_path):
+    records = _shared_corpus(["a", "b", "c"], ["x", "y", "x"])
+    for record in records:
+        record["$\\bad$"] = record.pop("source")
+    source = _write_jsonl(tmp_path / "field.jsonl", records)
+    folder = build_run_folder(source, tmp_path / "run")
+    render_report(folder, group_by="$\\bad$")
+    assert (folder / "group_heatmap.png").stat().st_size > 0
+
+
+# --- item 6, the report's part: the swap leaves nothing of its own behind --------------------
+
+
+@pytest.fixture
+def small_run(tmp_path: Path) -> Path:
+    source = _write_jsonl(tmp_path / "small.jsonl",
+                          _shared_corpus(["a.txt", "b.txt", "c.txt"], ["x", "y", "x"]))
+    return build_run_folder(source, tmp_path / "run")
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if re.match(r"\.html\.(tmp|old)-", p.name)
+                  or ".tmp-" in p.name)
+
+
+def test_an_old_report_folder_left_by_a_process_with_our_pid_is_replaced(small_run):
+    # pids repeat (containers start every run with the same few pids): what an earlier,
+    # killed process left under our names must not stop the swap
+    render_report(small_run)
+    for name in (f".html.old-{os.getpid()}", f".html.tmp-{os.getpid()}"):
+        (small_run / name / "pairs").mkdir(parents=True)
+        (small_run / name / "pairs" / "stale.html").write_text("stale", encoding="utf-8")
+    render_report(small_run)
+    assert _leftovers(small_run) == []
+    assert not (small_run / "html" / "pairs" / "stale.html").exists()
+
+
+def test_a_report_folder_that_is_a_symlink_is_swapped_without_following_it(small_run, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("user file", encoding="utf-8")
+    (small_run / "html").symlink_to(elsewhere, target_is_directory=True)
+    render_report(small_run)
+    assert _leftovers(small_run) == []
+    assert (elsewhere / "keep.txt").read_text(encoding="utf-8") == "user file"
+    assert not (small_run / "html").is_symlink()
+    assert (small_run / "html" / "index.html").is_file()
+
+
+def test_an_interrupt_during_the_swap_leaves_no_old_or_staging_folder(small_run, monkeypatch):
+    render_report(small_run)
+    rename = Path.rename
+
+    def interrupted(self, target):
+        if Path(target).name == "html":
+            raise KeyboardInterrupt
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        render_report(small_run)
+    assert _leftovers(small_run) == []
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_heatmap_that_fails_half_written_leaves_no_temporary(small_run, monkeypatch):
+    def half_written(self, target, *args, **kwargs):
+        Path(target).write_bytes(b"\x89PNG half")
+        raise Boom
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", half_written)
+    with pytest.raises(Boom):
+        render_report(small_run)
+    assert _leftovers(small_run) == []
+
+
+# --- right-to-left overrides in ids and metadata stay inside them ----------------------------
+
+RLO, PDI = "\u202e", "\u2069"
+EMBEDDINGS = set("\u202a\u202b\u202c\u202d\u202e")  # LRE RLE PDF LRO RLO
+ISOLATES = set("\u2066\u2067\u2068")  # LRI RLI FSI
+BIDI_CONTROLS = EMBEDDINGS | ISOLATES | {PDI}
+EVIL_IDS = [f"{RLO}evil.txt", f"stray{PDI}{RLO}out.txt", "open\u2067\u2067isolates.txt"]
+PLAIN_ID = "plain-b.txt"
+
+
+def bidi_contained(text: str, *, isolated: bool) -> bool:
+    """True when nothing in ``text`` can change the direction of what follows it: every PDI
+    closes an isolate opened inside ``text``, every isolate is closed, and (for plain text,
+    ``isolated``) every embedding or override lies inside an isolate."""
+    depth = 0
+    for char in text:
+        if char in ISOLATES:
+            depth += 1
+        elif char == PDI:
+            if depth == 0:
+                return False
+            depth -= 1
+        elif char in EMBEDDINGS and depth == 0 and isolated:
+            return False
+    return depth == 0
+
+
+class BidiAudit(HTMLParser):
+    """Every text node holding a bidi control must be inside a <bdi> whose whole text is
+    self-contained; every attribute value and the <title> must be isolated on their own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.bdi_text: list[list[str]] = []
+        self.problems: list[str] = []
+        self.title = ""
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value and BIDI_CONTROLS & set(value) and not bidi_contained(value, isolated=True):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+        if tag in ("br", "meta", "img", "input", "link"):
+            return
+        self.stack.append(tag)
+        if tag == "bdi":
+            self.bdi_text.append([])
+
+    def handle_endtag(self, tag):
+        if tag in ("br", "meta", "img", "input", "link"):
+            return
+        assert self.stack.pop() == tag
+        if tag == "bdi":
+            text = "".join(self.bdi_text.pop())
+            if not bidi_contained(text, isolated=False):
+                self.problems.append(f"<bdi>{text!r}</bdi> is not self-contained")
+            if self.bdi_text:
+                self.bdi_text[-1].append(text)
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1] == "title":
+            self.title += data
+        elif self.bdi_text:
+            self.bdi_text[-1].append(data)
+        elif BIDI_CONTROLS & set(data):
+            self.problems.append(f"text {data!r} outside a <bdi> in {self.stack}")
+
+    def close(self):
+        super().close()
+        if BIDI_CONTROLS & set(self.title) and not bidi_contained(self.title, isolated=True):
+            self.problems.append(f"<title>{self.title!r}")
+
+
+@pytest.fixture(scope="module")
+def bidi_run(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("bidi")
+    ids = [*EVIL_IDS, PLAIN_ID]
+    records = _shared_corpus(ids, [f"{RLO}wire", "daily", f"x{PDI}{RLO}y", "daily"])
+    for k, record in enumerate(records):
+        record["date"] = f"2021-0{k + 1}-01{RLO}"
+        record[f"{RLO}key"] = "value"
+    source = _write_jsonl(base / "bidi.jsonl", records)
+    folder = build_run_folder(source, base / "run")
+    render_report(folder, group_by="source")
+    return folder
+
+
+def test_every_id_and_metadata_value_is_isolated_on_every_page(bidi_run):
+    pages = sorted((bidi_run / "html").rglob("*.html"))
+    assert len(pages) > 8
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        # the passage list names no document here (the dates do not parse: no likely source)
+        assert (RLO in text) != (page.name == "passages-1.html"), page.name
+        audit = BidiAudit()
+        audit.feed(text)
+        audit.close()
+        assert audit.problems == [], page.name
+    pair = (bidi_run / "html" / "pairs" / pair_page_name(EVIL_IDS[0], PLAIN_ID)).read_text(
+        encoding="utf-8")
+    assert f'<bdi class="id">{PLAIN_ID}</bdi>' in pair
