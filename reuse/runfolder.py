@@ -82,6 +82,25 @@ def write_error(path: str | os.PathLike[str], exc: OSError) -> RunFolderError:
     )
 
 
+def _file_being_written(exc: BaseException) -> Path | None:
+    """The file a reuse function was writing when ``exc`` was raised, for errors that do not
+    name it (PIL's and pyarrow's OSErrors carry no file name): the ``target`` or ``path`` local
+    of the innermost reuse frame that has one."""
+    package = Path(__file__).resolve().parent
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if Path(frame.f_code.co_filename).resolve().is_relative_to(package):
+            for name in ("target", "path"):
+                value = frame.f_locals.get(name)
+                if isinstance(value, Path):
+                    found = value
+                    break
+        tb = tb.tb_next
+    return found
+
+
 def incomplete_error(folder: Path) -> RunFolderError:
     return RunFolderError(
         f"{folder}: incomplete run folder (no {MANIFEST}); the run was interrupted or failed. "
@@ -237,7 +256,7 @@ class RunFolder:
             yield
         except OSError as exc:
             self.remove_report(strict=False)
-            raise write_error(exc.filename or self.path, exc) from exc
+            raise write_error(exc.filename or _file_being_written(exc) or self.path, exc) from exc
         except BaseException:
             self.remove_report(strict=False)
             raise
