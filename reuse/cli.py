@@ -92,6 +92,8 @@ def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    from .ingest import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
+
     options = [
         click.option("--id-field", default="id", show_default=True,
                      help="Field or column holding the document id (JSONL, CSV/TSV, Parquet)."),
@@ -100,6 +102,13 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--on-error", type=click.Choice(["raise", "skip"]), default="raise",
                      show_default=True,
                      help="On a bad record: stop with an error, or skip it and count it."),
+        click.option("--quoting", type=click.Choice(QUOTING_CHOICES), default=None,
+                     help="CSV/TSV dialect: csv (RFC 4180 quotes) or none (every field literal). "
+                     "Default: csv for .csv, none for .tsv."),
+        click.option("--max-doc-chars", type=int, default=DEFAULT_MAX_DOC_CHARS,
+                     show_default=True,
+                     help="A longer text is a bad record (too_long), refused unread where the "
+                     "format allows."),
         click.option("--strip-diacritics", is_flag=True,
                      help="Compare tokens without diacritics (é = e)."),
     ]

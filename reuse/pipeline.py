@@ -25,7 +25,7 @@ from .allocator import reusable_heap
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig
-from .ingest import Corpus, decode_text, read_corpus, write_corpus
+from .ingest import DEFAULT_MAX_DOC_CHARS, Corpus, decode_text, read_corpus, write_corpus
 from .passages import passage_clusters
 from .report import tables
 from .shingle import shingle_batch
@@ -175,11 +175,13 @@ class DedupResult:
 
 
 def _load(
-    source: str | os.PathLike[str] | Corpus, id_field: str, text_field: str, on_error: str
+    source: str | os.PathLike[str] | Corpus, id_field: str, text_field: str, on_error: str,
+    quoting: str | None = None, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
 ) -> Corpus:
     if isinstance(source, Corpus):
         return source
-    return read_corpus(source, id_field=id_field, text_field=text_field, on_error=on_error)
+    return read_corpus(source, id_field=id_field, text_field=text_field, on_error=on_error,
+                       quoting=quoting, max_doc_chars=max_doc_chars)
 
 
 @reusable_heap()
@@ -196,6 +198,8 @@ def dedup(
     id_field: str = "id",
     text_field: str = "text",
     on_error: str = "raise",
+    quoting: str | None = None,
+    max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
     quiet: bool = True,
 ) -> DedupResult:
     """Find near-duplicate documents, cluster them, and decide which to keep.
@@ -213,7 +217,7 @@ def dedup(
     ).validate()
     timings = Timings()
     with timings.stage("ingest"):
-        corpus = _load(source, id_field, text_field, on_error)
+        corpus = _load(source, id_field, text_field, on_error, quoting, max_doc_chars)
     with timings.stage("sketch"):
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, quiet=quiet)
     return _near_duplicates(corpus, config, sketches, timings)
@@ -345,6 +349,8 @@ def manifest_body(
             "format": corpus.input_format,
             "id_field": corpus.id_field,
             "text_field": corpus.text_field,
+            "quoting": corpus.quoting,
+            "max_doc_chars": corpus.max_doc_chars,
             "fingerprint": "sha256:" + corpus.fingerprint(),
         },
         "counts": result.counts,
@@ -435,6 +441,8 @@ def run(
     id_field: str = "id",
     text_field: str = "text",
     on_error: str = "raise",
+    quoting: str | None = None,
+    max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
     quiet: bool = True,
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
@@ -462,7 +470,7 @@ def run(
     ).validate()
     timings = Timings()
     with timings.stage("ingest"):
-        corpus = _load(source, id_field, text_field, on_error)
+        corpus = _load(source, id_field, text_field, on_error, quoting, max_doc_chars)
     with timings.stage("sketch"):
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet)
     result = _near_duplicates(corpus, config, sketches, timings)
@@ -572,6 +580,8 @@ def align_pairs(
     id_field: str = "id",
     text_field: str = "text",
     on_error: str = "raise",
+    quoting: str | None = None,
+    max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
     quiet: bool = True,
 ) -> RunResult:
     """Align only the given document pairs (pairs mode); no candidate search."""
@@ -584,7 +594,7 @@ def align_pairs(
                     passages=passage_config).validate()
     timings = Timings()
     with timings.stage("ingest"):
-        corpus = _load(source, id_field, text_field, on_error)
+        corpus = _load(source, id_field, text_field, on_error, quoting, max_doc_chars)
         pair_list = read_pairs(pairs, corpus)
         left, right = pair_list.left, pair_list.right
     with timings.stage("align"):

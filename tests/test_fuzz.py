@@ -79,7 +79,10 @@ def test_any_bytes_in_a_txt_file_are_read_or_skipped(data, on_error):
 
 
 def _non_blank_lines(data: bytes) -> int:
-    return sum(1 for line in io.BytesIO(data) if line.strip())
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
+        text = data.decode("utf-16", "replace")
+        return sum(1 for line in io.StringIO(text, newline="\n") if line.strip())
+    return sum(1 for line in io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")) if line.strip())
 
 
 @given(
@@ -117,18 +120,25 @@ def test_any_bytes_in_a_table_file_raise_nothing_but_input_errors(data, name):
         read_bytes_as(data, name, on_error)
 
 
-@given(rows=st.lists(st.lists(unicode_text, min_size=1, max_size=3), max_size=6))
+@given(rows=st.lists(st.lists(unicode_text, min_size=1, max_size=3), min_size=1, max_size=6))
 def test_any_csv_rows_are_each_read_or_skipped(rows):
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(["id", "text"])
     for k, row in enumerate(rows):
+        if len(row) > 1:
+            # A ragged row over several lines is skipped, and reading resumes at its second
+            # line (tests/test_fuzz_delimited.py): keep ragged rows on one line here.
+            row = [cell.replace("\r", " ").replace("\n", " ") for cell in row]
         writer.writerow([f"r{k}", *row])
     corpus = read_bytes_as(buffer.getvalue().encode("utf-8"), "docs.csv", "skip")
     assert corpus is not None
     assert corpus.n_read == len(rows)
-    assert corpus.texts == [row[0] for row in rows if len(row) == 1]
-    assert [s["reason"] for s in corpus.skipped] == ["ragged_row"] * sum(len(r) > 1 for r in rows)
+    # A NUL byte marks binary data, in a CSV row as in a .txt file.
+    assert corpus.texts == [row[0] for row in rows if len(row) == 1 and "\x00" not in row[0]]
+    assert [s["reason"] for s in corpus.skipped] == [
+        "ragged_row" if len(row) > 1 else "binary" for row in rows
+        if len(row) > 1 or "\x00" in row[0]]
 
 
 # ----------------------------------------------------------------------------- tokenize, align

@@ -110,7 +110,10 @@ def test_jsonl_blank_lines_are_not_records(tmp_path):
 @pytest.mark.parametrize("name", ["docs.csv", "docs.tsv", "docs.parquet"])
 def test_tables(tmp_path, name):
     path = _write_table(tmp_path / name, RECORDS)
-    _assert_records(read_corpus(path), name.rsplit(".", 1)[1])
+    # pandas quotes a TSV field holding a tab or a line break: a quoted TSV is read with
+    # quoting="csv" (the TSV default is literal fields).
+    quoting = "csv" if name.endswith(".tsv") else None
+    _assert_records(read_corpus(path, quoting=quoting), name.rsplit(".", 1)[1])
 
 
 def test_csv_document_longer_than_the_csv_module_default_limit(tmp_path):
@@ -352,11 +355,12 @@ def test_write_corpus_round_trips_tables(tmp_path, name, out_name):
         _write_jsonl(source, RECORDS, compress=name.endswith(".gz"))
     else:
         _write_table(source, RECORDS)
-    corpus = read_corpus(source)
+    quoting = "csv" if name.endswith(".tsv") else None  # pandas quotes its TSV
+    corpus = read_corpus(source, quoting=quoting)
     keep = [True, False, True, True]
     target = tmp_path / "kept" / out_name
     assert write_corpus(corpus, keep, target) == 3
-    again = read_corpus(target)
+    again = read_corpus(target, quoting=quoting)
     assert again.input_format == corpus.input_format
     assert again.ids == ["n1", "n3", "n4"]
     assert again.texts == [RECORDS[i]["text"] for i in (0, 2, 3)]

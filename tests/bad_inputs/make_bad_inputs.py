@@ -222,9 +222,9 @@ CASES: tuple[BadInput, ...] = (
             {"id": "a", "text": PARAGRAPH},
             '{"id": "b", "text": ' + "[" * 100_000 + "]" * 100_000 + "}",
         ]),
-        error="{input}:2: malformed JSON (nested too deeply) "
+        error="{input}:2: JSON nested more than 100 levels deep "
         "(use --on-error skip to skip such records)",
-        exit_code=3, skipped=("malformed_json",), documents=1,
+        exit_code=3, skipped=("too_deep",), documents=1,
     ),
     BadInput(
         "ragged_csv",

@@ -1,0 +1,60 @@
+"""Input files → a :class:`Corpus`, with every input record read or accounted for.
+
+Reads a folder of ``.txt`` files (recursively, following symbolic links; the id is the relative
+path), JSONL (plain or ``.gz``; UTF-8, or UTF-16 with a byte-order mark), CSV/TSV, or Parquet.
+Each record is either read into the corpus or, when the caller asked for ``on_error="skip"``,
+recorded in ``Corpus.skipped`` with its origin and reason. With ``on_error="raise"`` (the
+default) the first bad record raises :class:`InputError` naming the file, the line or row, and
+what is wrong with it. Errors about the whole input (a duplicate id, a corrupt gzip or Parquet
+file, a header without the id or text column or with a column named twice, an input without any
+record) raise in both modes.
+
+Every reader streams its input, and no record is held whole beyond a bound set by
+``max_doc_chars`` (the longest text, in characters): a longer text is a bad record
+``too_long``, refused unread where the format allows. Skipped records are stored in runs
+(:class:`SkippedRecords`), so a file of bad records costs almost no memory.
+
+One module per concern:
+
+* :mod:`~reuse.ingest.read`: :func:`read_corpus` and :func:`detect_format`.
+* :mod:`~reuse.ingest.folder`: ``.txt`` folders and files.
+* :mod:`~reuse.ingest.jsonl`, :mod:`~reuse.ingest.delimited` (CSV/TSV dialects),
+  :mod:`~reuse.ingest.parquet`: the table formats.
+* :mod:`~reuse.ingest.records`: the checks every record goes through, and the limits.
+* :mod:`~reuse.ingest.corpus`: :class:`Corpus` and :class:`SkippedRecords`.
+* :mod:`~reuse.ingest.text`: decoding, and :func:`shown`, the one spelling of names that are
+  not UTF-8 (each such byte becomes ``\\xNN``).
+* :mod:`~reuse.ingest.write`: :func:`write_corpus` (``--write-kept``).
+
+Reasons a record is skipped: ``invalid_utf8``, ``invalid_utf16``, ``binary`` (a NUL byte in a
+``.txt`` file or a CSV/TSV row), ``invalid_unicode`` (a lone surrogate escape), ``malformed_json``,
+``not_an_object``, ``too_deep`` (metadata nested more than 100 levels), ``missing_id``,
+``bad_id``, ``missing_text``, ``bad_text``, ``ragged_row``, ``bad_quoting``, ``too_long``,
+``broken_link``, ``unreadable``, ``not_a_file``, ``duplicate_folder``.
+"""
+
+from __future__ import annotations
+
+from .corpus import Corpus, SkippedRecords
+from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES
+from .read import ON_ERROR_CHOICES, TABLE_SUFFIXES, check_read_options, detect_format, read_corpus
+from .records import DEFAULT_MAX_DOC_CHARS, MAX_METADATA_DEPTH
+from .text import decode_text, shown
+from .write import write_corpus
+
+__all__ = [
+    "DEFAULT_MAX_DOC_CHARS",
+    "DEFAULT_QUOTING",
+    "MAX_METADATA_DEPTH",
+    "ON_ERROR_CHOICES",
+    "QUOTING_CHOICES",
+    "TABLE_SUFFIXES",
+    "Corpus",
+    "SkippedRecords",
+    "check_read_options",
+    "decode_text",
+    "detect_format",
+    "read_corpus",
+    "shown",
+    "write_corpus",
+]

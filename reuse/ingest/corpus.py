@@ -1,0 +1,204 @@
+"""The corpus that ingest hands to the pipeline, and its compact record of skipped records."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SKIPPED_COLUMNS = ("origin", "reason", "detail")
+
+
+class SkippedRecords:
+    """The skipped records of a corpus, in input order: a sequence of ``{"origin", "reason",
+    "detail"}`` dicts, stored in runs.
+
+    A run is consecutive records of one source with the same reason and detail at consecutive
+    locations (lines or rows). A million records skipped in a row for one reason take one run
+    of five integers; the origin strings are only built when the records are read back
+    (:meth:`frame`, iteration, indexing). Reason and detail strings are stored once each.
+    """
+
+    def __init__(self, records: Iterable[Mapping[str, str]] = ()) -> None:
+        self._strings: list[str] = []
+        self._string_ids: dict[str, int] = {}
+        # Per run: its source, reason and detail (indices into _strings), the location of its
+        # first record (-1: the origin is the source alone), and the index of its first record.
+        self._source = array("q")
+        self._reason = array("q")
+        self._detail = array("q")
+        self._first = array("q")
+        self._start = array("q")
+        self._length = 0
+        for record in records:
+            self.append(record)
+
+    def _intern(self, text: str) -> int:
+        index = self._string_ids.get(text)
+        if index is None:
+            index = self._string_ids[text] = len(self._strings)
+            self._strings.append(text)
+        return index
+
+    def add(self, source: str, location: int | None, reason: str, detail: str) -> None:
+        """Record one skipped record. Its origin is ``source`` followed by ``location`` (for
+        example ``"docs.jsonl:"`` and 12), or ``source`` alone when ``location`` is None."""
+        source_id, reason_id, detail_id = (
+            self._intern(source), self._intern(reason), self._intern(detail))
+        run = len(self._start) - 1
+        if (location is not None and run >= 0 and self._first[run] >= 0
+                and self._source[run] == source_id and self._reason[run] == reason_id
+                and self._detail[run] == detail_id
+                and self._first[run] + self._length - self._start[run] == location):
+            self._length += 1
+            return
+        self._source.append(source_id)
+        self._reason.append(reason_id)
+        self._detail.append(detail_id)
+        self._first.append(-1 if location is None else location)
+        self._start.append(self._length)
+        self._length += 1
+
+    def append(self, record: Mapping[str, str]) -> None:
+        """Record one skipped record given as an ``{"origin", "reason", "detail"}`` dict."""
+        self.add(record["origin"], None, record["reason"], record["detail"])
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _record(self, run: int, index: int) -> dict[str, str]:
+        first = self._first[run]
+        origin = self._strings[self._source[run]]
+        if first >= 0:
+            origin += str(first + index - self._start[run])
+        return {"origin": origin, "reason": self._strings[self._reason[run]],
+                "detail": self._strings[self._detail[run]]}
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(self._length))]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("skipped record index out of range")
+        return self._record(bisect.bisect_right(self._start, index) - 1, index)
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        runs = len(self._start)
+        for run in range(runs):
+            stop = self._start[run + 1] if run + 1 < runs else self._length
+            for index in range(self._start[run], stop):
+                yield self._record(run, index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SkippedRecords | list | tuple):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SkippedRecords({list(self)!r})"
+
+    def frame(self) -> pd.DataFrame:
+        """The records as the ``skipped`` table, built column by column in Arrow buffers
+        rather than one Python string per origin."""
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not self._length:
+            return pd.DataFrame([], columns=list(SKIPPED_COLUMNS))
+
+        starts = np.frombuffer(self._start, dtype=np.int64)
+        lengths = np.diff(np.append(starts, self._length))
+        run = np.repeat(np.arange(len(starts)), lengths)
+        first = np.frombuffer(self._first, dtype=np.int64)[run]
+        location = first + np.arange(self._length, dtype=np.int64) - starts[run]
+        strings = pa.array(self._strings, pa.string())
+
+        def column(ids: array) -> Any:
+            return strings.take(pa.array(np.frombuffer(ids, dtype=np.int64)[run]))
+
+        suffix = pc.if_else(pa.array(first >= 0), pc.cast(pa.array(location), pa.string()), "")
+        origin = pc.binary_join_element_wise(column(self._source), suffix, "")
+        return pd.DataFrame({
+            "origin": pd.arrays.ArrowStringArray(origin),
+            "reason": pd.arrays.ArrowStringArray(column(self._reason)),
+            "detail": pd.arrays.ArrowStringArray(column(self._detail)),
+        })
+
+
+@dataclass
+class Corpus:
+    """Documents in input order, with their metadata, origins, and what was skipped.
+
+    ``quoting`` is the CSV/TSV dialect the input was read with (``"csv"`` or ``"none"``, None for
+    other formats) and ``max_doc_chars`` the longest text it accepted; both are recorded in the
+    manifest so that the report re-reads the input identically. ``file_names`` maps the id of a
+    ``.txt`` file whose name is not UTF-8 (spelt with ``\\xNN``) to its original relative name.
+    """
+
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    metadata: list[dict[str, Any]] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+    skipped: SkippedRecords = field(default_factory=SkippedRecords)
+    input_format: str = "txt"
+    id_field: str = "id"
+    text_field: str = "text"
+    quoting: str | None = None
+    max_doc_chars: int | None = None
+    file_names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.skipped, SkippedRecords):
+            self.skipped = SkippedRecords(self.skipped)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_read(self) -> int:
+        """Records seen: the documents plus the skipped records."""
+        return len(self.ids) + len(self.skipped)
+
+    def metadata_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.metadata, index=pd.RangeIndex(len(self.ids)))
+        frame.insert(0, "doc_id", self.ids)
+        return frame
+
+    def skipped_frame(self) -> pd.DataFrame:
+        return self.skipped.frame()
+
+    def fingerprint(self) -> str:
+        """SHA-256 over the documents sorted by id (id, text and metadata): independent of the
+        order in which files were listed."""
+        digest = hashlib.sha256()
+        for i in sorted(range(len(self.ids)), key=self.ids.__getitem__):
+            try:
+                metadata = json.dumps(self.metadata[i], sort_keys=True, ensure_ascii=False,
+                                      default=str)
+            except RecursionError:
+                # read_corpus refuses such records (too_deep); a corpus built in Python may not.
+                raise InputError(
+                    f"document {self.ids[i]!r}: its metadata is nested too deeply to be "
+                    "fingerprinted; flatten it"
+                ) from None
+            for part in (self.ids[i], self.texts[i], metadata):
+                data = part.encode("utf-8", "surrogatepass")
+                digest.update(len(data).to_bytes(8, "little"))
+                digest.update(data)
+        return digest.hexdigest()

@@ -1,0 +1,150 @@
+"""JSON Lines, plain or gzip-compressed, in UTF-8 or in UTF-16 with a byte-order mark.
+
+Lines are read one at a time and never more than a bound: a line longer than any record whose
+text fits in ``max_doc_chars`` could be is discarded unread (``too_long``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import InputError
+from .records import (
+    JSON_BYTES_PER_CHAR,
+    MAX_METADATA_DEPTH,
+    RAW_SLACK_BYTES,
+    RecordSink,
+    split_record,
+)
+from .text import INVALID_MARK, INVALID_UTF16, UTF8_BOM, UTF16_BOMS, invalid_utf8_at, shown
+
+try:  # orjson parses a JSONL line about twice as fast; every failure falls back to json below.
+    from orjson import JSONDecodeError as _FastJSONError
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a core dependency, this is a safety net
+    _fast_loads = None
+
+_DRAIN_CHUNK = 1 << 20
+# orjson returns an integer beyond 64 bits as the nearest float; such a record is parsed again
+# by json, which keeps every integer exact.
+_ROUNDED_INTEGER = float(1 << 63)
+
+
+def bounded_lines(handle: IO[Any], limit: int, newline: Any) -> Iterator[tuple[int, Any]]:
+    """(line number, line) for every line of ``handle``, or (number, None) for a line longer
+    than ``limit``, whose rest is read in small chunks and dropped, never held whole."""
+    readline = handle.readline
+    number = 0
+    while True:
+        line = readline(limit)
+        if not line:
+            return
+        number += 1
+        if len(line) >= limit and line[-1:] != newline:
+            rest = readline(_DRAIN_CHUNK)
+            if not rest:  # exactly ``limit`` long, at the end of the file
+                yield number, line
+                return
+            while rest and rest[-1:] != newline:
+                rest = readline(_DRAIN_CHUNK)
+            yield number, None
+            continue
+        yield number, line
+
+
+def _has_rounded_integer(record: dict[str, Any]) -> bool:
+    stack: list[Any] = [record]
+    while stack:
+        item = stack.pop()
+        for value in item.values() if type(item) is dict else item:
+            kind = type(value)
+            if kind is float:
+                if abs(value) >= _ROUNDED_INTEGER and value.is_integer():
+                    return True
+            elif kind is dict or kind is list:
+                stack.append(value)
+    return False
+
+
+def read_jsonl(path: Path, sink: RecordSink) -> None:
+    name = shown(str(path))
+    compressed = path.name.lower().endswith(".gz")
+    if compressed and path.stat().st_size == 0:
+        raise InputError(f"{name}: corrupt or truncated gzip file (an empty file is not gzip)")
+    limit = JSON_BYTES_PER_CHAR * sink.max_doc_chars + RAW_SLACK_BYTES
+    try:
+        with gzip.open(path, "rb") if compressed else open(path, "rb") as handle:
+            start = handle.read(3)
+            if start.startswith(UTF16_BOMS):
+                handle.seek(0)
+                text = io.TextIOWrapper(handle, encoding="utf-16", errors=INVALID_UTF16,
+                                        newline="\n")
+                _read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit)
+            else:
+                if start != UTF8_BOM:
+                    handle.seek(0)
+                _read_lines(bounded_lines(handle, limit, b"\n"), name + ":", sink, limit)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(f"{name}: corrupt or truncated gzip file ({exc})") from exc
+
+
+def _read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
+                limit: int) -> None:
+    corpus = sink.corpus
+    for number, raw in lines:
+        if raw is None:
+            sink.bad(source, number, "too_long",
+                     f"a line of more than {limit} bytes, longer than any record whose text fits "
+                     f"in --max-doc-chars ({sink.max_doc_chars}) characters")
+            continue
+        if not raw.strip():
+            continue
+        if isinstance(raw, str) and INVALID_MARK in raw:
+            sink.bad(source, number, "invalid_utf16",
+                     f"column {raw.index(INVALID_MARK) + 1}: invalid UTF-16")
+            continue
+        if _fast_loads is not None:
+            try:
+                record = _fast_loads(raw)
+            except _FastJSONError:
+                record = None
+            if type(record) is dict and not (
+                    (len(record) > 2 and _has_rounded_integer(record))
+                    or type(record.get(corpus.id_field)) is float):
+                # orjson refuses unpaired surrogates, so the strings it returns are valid.
+                sink.add(*split_record(record, corpus), source, number, valid_unicode=True)
+                continue
+        # The careful path: it names what is wrong with the line, and keeps big integers.
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                column, byte = invalid_utf8_at(raw) or (0, 0)
+                sink.bad(source, number, "invalid_utf8",
+                         f"column {column}: invalid UTF-8 (byte 0x{byte:02x})")
+                continue
+        else:
+            line = raw
+        try:
+            # Without its line break, so that an error at the end names a column of this line.
+            record = json.loads(line.rstrip("\r\n"))
+        except json.JSONDecodeError as exc:
+            # Some messages end in "at" already ("Unterminated string starting at").
+            message = exc.msg.removesuffix(" at")
+            sink.bad(source, number, "malformed_json",
+                     f"malformed JSON ({message} at column {exc.colno})")
+            continue
+        except RecursionError:
+            sink.bad(source, number, "too_deep",
+                     f"JSON nested more than {MAX_METADATA_DEPTH} levels deep")
+            continue
+        if not isinstance(record, dict):
+            sink.bad(source, number, "not_an_object", f"a JSON {type(record).__name__}, not an object")
+            continue
+        sink.add(*split_record(record, corpus), source, number)

@@ -1,0 +1,171 @@
+"""Records → the corpus: every record is checked, and either added or reported as bad.
+
+A :class:`RecordSink` enforces unique ids, the length limit (``max_doc_chars``), the depth limit
+of metadata, and the ``on_error`` policy: a bad record raises :class:`InputError` naming its
+origin, or is recorded in ``Corpus.skipped`` with its reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from .corpus import Corpus
+from .text import has_surrogate
+
+DEFAULT_MAX_DOC_CHARS = 100_000_000
+MAX_METADATA_DEPTH = 100
+# Room for the id, the metadata and the syntax around a text of max_doc_chars characters when
+# a raw record (a JSONL line, a CSV record) is refused before it is parsed.
+RAW_SLACK_BYTES = 1 << 20
+# Bytes per character of a text at most: 4 in UTF-8, 12 in JSON (an astral character written
+# as two \uXXXX escapes).
+UTF8_BYTES_PER_CHAR = 4
+JSON_BYTES_PER_CHAR = 12
+
+
+def origin_of(source: str, location: int | None) -> str:
+    return source if location is None else source + str(location)
+
+
+def metadata_problem(metadata: dict[str, Any], check_unicode: bool) -> tuple[str, str] | None:
+    """(reason, detail) when a metadata value is nested deeper than MAX_METADATA_DEPTH, or,
+    with ``check_unicode``, holds an unpaired surrogate; None when the metadata is fine.
+
+    Iterative, so that no depth of nesting can exhaust the stack.
+    """
+    for key, value in metadata.items():
+        if check_unicode and has_surrogate(key):
+            return "invalid_unicode", (
+                "a metadata field name holds an unpaired surrogate (e.g. a lone \\ud800 escape), "
+                "which is not valid Unicode")
+        if type(value) is str:
+            if check_unicode and has_surrogate(value):
+                return "invalid_unicode", (
+                    f"the metadata field {key!r} holds an unpaired surrogate (e.g. a lone \\ud800 "
+                    "escape), which is not valid Unicode")
+            continue
+        if not isinstance(value, dict | list | tuple):
+            continue
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        while stack:
+            item, depth = stack.pop()
+            if depth > MAX_METADATA_DEPTH:
+                return "too_deep", (
+                    f"the metadata field {key!r} is nested more than {MAX_METADATA_DEPTH} "
+                    "levels deep")
+            children = item.values() if isinstance(item, dict) else item
+            if check_unicode and isinstance(item, dict) and any(
+                    isinstance(k, str) and has_surrogate(k) for k in item):
+                return "invalid_unicode", (
+                    f"the metadata field {key!r} holds an unpaired surrogate (e.g. a lone "
+                    "\\ud800 escape), which is not valid Unicode")
+            for child in children:
+                if isinstance(child, dict | list | tuple):
+                    stack.append((child, depth + 1))
+                elif check_unicode and isinstance(child, str) and has_surrogate(child):
+                    return "invalid_unicode", (
+                        f"the metadata field {key!r} holds an unpaired surrogate (e.g. a lone "
+                        "\\ud800 escape), which is not valid Unicode")
+    return None
+
+
+class RecordSink:
+    """Collects records into a corpus and enforces unique ids, the limits and on_error."""
+
+    def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int) -> None:
+        self.corpus = corpus
+        self.on_error = on_error
+        self.max_doc_chars = max_doc_chars
+        self.first_seen: dict[str, str] = {}
+
+    def bad(self, source: str, location: int | None, reason: str, detail: str) -> None:
+        """A bad record at ``source`` + ``location``: raise, or record it as skipped."""
+        if self.on_error == "raise":
+            raise InputError(
+                f"{origin_of(source, location)}: {detail} "
+                "(use --on-error skip to skip such records)"
+            )
+        self.corpus.skipped.add(source, location, reason, detail)
+
+    def too_long(self, source: str, location: int | None, length: int) -> None:
+        self.bad(source, location, "too_long",
+                 f"the text has {length} characters, more than --max-doc-chars "
+                 f"({self.max_doc_chars})")
+
+    def add(
+        self, doc_id: Any, text: Any, metadata: dict[str, Any], source: str,
+        location: int | None, valid_unicode: bool = False, plain_metadata: bool = False,
+    ) -> None:
+        """Add one record, or report it as bad. ``valid_unicode``: the parser has already
+        refused unpaired surrogates (orjson does); ``plain_metadata``: every metadata value is
+        a string (CSV), so there is no nesting to check."""
+        if type(doc_id) is str and type(text) is str and valid_unicode and (
+                plain_metadata or not metadata):
+            if len(text) > self.max_doc_chars:
+                self.too_long(source, location, len(text))
+                return
+            self._append(doc_id, text, metadata, origin_of(source, location))
+            return
+        corpus = self.corpus
+        if doc_id is None or (isinstance(doc_id, float) and doc_id != doc_id):
+            self.bad(source, location, "missing_id", f"missing id field '{corpus.id_field}'")
+            return
+        if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
+            self.bad(
+                source, location, "bad_id", f"id field '{corpus.id_field}' must be a string or "
+                f"an integer, not {type(doc_id).__name__}"
+            )
+            return
+        if text is None:
+            self.bad(source, location, "missing_text", f"missing text field '{corpus.text_field}'")
+            return
+        if not isinstance(text, str):
+            self.bad(
+                source, location, "bad_text", f"text field '{corpus.text_field}' must be a "
+                f"string, not {type(text).__name__}"
+            )
+            return
+        doc_id = str(doc_id)
+        if not valid_unicode:
+            # JSON can escape a lone surrogate ("\ud800"); such a string cannot be written as
+            # UTF-8.
+            for name, value in (("id", doc_id), ("text", text)):
+                if has_surrogate(value):
+                    self.bad(
+                        source, location, "invalid_unicode", f"the {name} field holds an unpaired "
+                        "surrogate (e.g. a lone \\ud800 escape), which is not valid Unicode"
+                    )
+                    return
+        if metadata and not plain_metadata:
+            problem = metadata_problem(metadata, check_unicode=not valid_unicode)
+            if problem is not None:
+                self.bad(source, location, *problem)
+                return
+        if len(text) > self.max_doc_chars:
+            self.too_long(source, location, len(text))
+            return
+        self._append(doc_id, text, metadata, origin_of(source, location))
+
+    def _append(self, doc_id: str, text: str, metadata: dict[str, Any], origin: str) -> None:
+        previous = self.first_seen.setdefault(doc_id, origin)
+        if previous is not origin:
+            raise InputError(
+                f"duplicate document id {doc_id!r}: first at {previous}, again at {origin}"
+            )
+        self.corpus.ids.append(doc_id)
+        self.corpus.texts.append(text)
+        self.corpus.metadata.append(metadata)
+        self.corpus.origins.append(origin)
+
+
+def split_record(record: dict[str, Any], corpus: Corpus) -> tuple[Any, Any, dict[str, Any]]:
+    """(id, text, metadata) of a parsed record: every field but the id and the text is
+    metadata."""
+    doc_id, text = record.get(corpus.id_field), record.get(corpus.text_field)
+    if len(record) == 2 and doc_id is not None and text is not None:
+        return doc_id, text, {}
+    metadata = {
+        k: v for k, v in record.items() if k not in (corpus.id_field, corpus.text_field)
+    }
+    return doc_id, text, metadata

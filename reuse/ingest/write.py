@@ -1,0 +1,108 @@
+"""The kept documents of a corpus, written back in its input format (``--write-kept``).
+
+What is written reads back record for record: CSV/TSV in the dialect the input was read with,
+JSON with exact integers, ``.txt`` files under their original (byte-exact) names.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import InputError, ReuseError
+from .corpus import Corpus
+from .delimited import DEFAULT_QUOTING
+
+
+def write_corpus(corpus: Corpus, keep: list[bool], destination: str | os.PathLike[str]) -> int:
+    """Write the kept documents in the corpus's input format; returns how many were written."""
+    try:
+        return _write_corpus(corpus, keep, Path(destination))
+    except OSError as exc:
+        raise ReuseError(
+            f"{destination}: cannot write the kept documents ({exc.strerror or exc}); "
+            "choose another --write-kept path"
+        ) from exc
+
+
+def _write_corpus(corpus: Corpus, keep: list[bool], target: Path) -> int:
+    kept = [i for i, k in enumerate(keep) if k]
+    fmt = corpus.input_format
+    if fmt == "txt":
+        target.mkdir(parents=True, exist_ok=True)
+        root = target.resolve()
+        for i in kept:
+            name = corpus.file_names.get(corpus.ids[i], corpus.ids[i])
+            out = (target / name).resolve()
+            if not out.is_relative_to(root):
+                raise InputError(f"document id {corpus.ids[i]!r} would be written outside {target}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(corpus.texts[i], encoding="utf-8", newline="")
+        return len(kept)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if fmt in ("csv", "tsv"):
+        _write_delimited(corpus, kept, target, fmt)
+        return len(kept)
+    records = (
+        {corpus.id_field: corpus.ids[i], corpus.text_field: corpus.texts[i], **corpus.metadata[i]}
+        for i in kept
+    )
+    if fmt == "jsonl":
+        opener = gzip.open if target.name.endswith(".gz") else open
+        with opener(target, "wt", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        # Column by column with pyarrow, not through pandas, so that an integer column with
+        # missing values stays integer instead of becoming float.
+        listed = list(records)
+        columns = {c: [record.get(c) for record in listed] for c in _columns(corpus)}
+        pq.write_table(pa.Table.from_pydict(columns), target)
+    return len(kept)
+
+
+def _write_delimited(corpus: Corpus, kept: list[int], target: Path, fmt: str) -> None:
+    columns = _columns(corpus)
+    quoting = corpus.quoting or DEFAULT_QUOTING[fmt]
+
+    def rows() -> Iterator[list[str]]:
+        yield columns
+        for i in kept:
+            record = {corpus.id_field: corpus.ids[i], corpus.text_field: corpus.texts[i],
+                      **corpus.metadata[i]}
+            yield ["" if record.get(c) is None else str(record[c]) for c in columns]
+
+    if quoting == "none":
+        # Checked before anything is written: a literal TSV field cannot hold a tab or a line
+        # break.
+        for row in rows():
+            for column, cell in zip(columns, row, strict=True):
+                if "\t" in cell or "\n" in cell or "\r" in cell:
+                    raise InputError(
+                        f"document {row[0]!r}: its field {column!r} holds a tab or a line break, "
+                        "which a TSV without quoting cannot hold; read the input with "
+                        "--quoting csv to write it quoted"
+                    )
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        if quoting == "none":
+            handle.writelines("\t".join(row) + "\n" for row in rows())
+        else:
+            writer = csv.writer(handle, delimiter="," if fmt == "csv" else "\t",
+                                lineterminator="\n")
+            writer.writerows(rows())
+
+
+def _columns(corpus: Corpus) -> list[str]:
+    columns = [corpus.id_field, corpus.text_field]
+    for meta in corpus.metadata:
+        for key in meta:
+            if key not in columns:
+                columns.append(key)
+    return columns
