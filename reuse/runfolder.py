@@ -82,7 +82,7 @@ def write_error(path: str | os.PathLike[str], exc: OSError) -> RunFolderError:
     )
 
 
-def _file_being_written(exc: BaseException) -> Path | None:
+def file_being_written(exc: BaseException) -> Path | None:
     """The file a reuse function was writing when ``exc`` was raised, for errors that do not
     name it (PIL's and pyarrow's OSErrors carry no file name): the ``target`` or ``path`` local
     of the innermost reuse frame that has one."""
@@ -256,7 +256,7 @@ class RunFolder:
             yield
         except OSError as exc:
             self.remove_report(strict=False)
-            raise write_error(exc.filename or _file_being_written(exc) or self.path, exc) from exc
+            raise write_error(exc.filename or file_being_written(exc) or self.path, exc) from exc
         except BaseException:
             self.remove_report(strict=False)
             raise

@@ -276,6 +276,9 @@ def test_a_run_is_refused_while_a_report_is_written_into_the_folder(seeds_dir, t
     source = write_jsonl(tmp_path / "other.jsonl")
     result = cli("dedup", source, "--out", out, "-q")
     assert (result.exit_code, result.stderr) == (4, busy(out, holder.pid))
+    # The refused run removed nothing: the manifest the report wrote before it paused is there.
+    assert read_manifest(out)["report"] is None
+    assert "documents.parquet" in names(out)
     code, _, stderr = finish(holder, tmp_path)
     assert (code, stderr) == (0, "")
     # The folder is the first run's, with its report: the refused run changed nothing.
