@@ -92,6 +92,10 @@ def render_report(
     shown, and the page says so); ``top_pairs`` is the number of pairs, passages and clusters
     listed on the index (all of them are on paginated list pages); ``max_csv_docs`` caps the rows
     and columns of ``matrix.csv`` (the ``pair_reuse`` table always covers every pair).
+
+    The run folder is locked while the report is written (:func:`reuse.runfolder.claim`). The
+    old report is removed first and the manifest says ``"report": null`` until the new one is
+    complete; a failure removes what was written of it, and an OSError is a RunFolderError.
     """
     started = time.perf_counter()
     for name, value, low in (("max_matrix_docs", max_matrix_docs, 2), ("top_pairs", top_pairs, 1),
