@@ -151,6 +151,7 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
     assert manifest["config"]["tokenize"] == {"strip_diacritics": False}
     assert manifest["input"] == {
         "path": str(corpus_jsonl), "format": "jsonl", "id_field": "id", "text_field": "text",
+        "quoting": None, "max_doc_chars": 100_000_000,
         "fingerprint": "sha256:" + read_corpus(corpus_jsonl, on_error="skip").fingerprint(),
     }
     counts = manifest["counts"]
