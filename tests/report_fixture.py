@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from reuse import pipeline
@@ -35,3 +36,22 @@ def build_run_folder(source: Path, out: Path, fmt: str = "parquet") -> Path:
     """``reuse run`` on ``source`` into ``out``, without the report."""
     result = pipeline.run(source, threshold=0.5)
     return pipeline.write_run(result, out, fmt=fmt, source=source, command="run")
+
+
+def large_pair(chars: int, seed: int = 7) -> list[dict]:
+    """Two documents of about ``chars`` characters each: 3,000-character passages shared with a
+    word changed every 60 words, between 2,000-character stretches of their own."""
+    rng = random.Random(seed)
+    vocab = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9)))
+             for _ in range(20000)]
+
+    def words(n_chars: int) -> list[str]:
+        return rng.choices(vocab, k=n_chars // 6)
+
+    a, b = [], []
+    while sum(map(len, a)) < chars:
+        shared = words(3000)
+        edited = [rng.choice(vocab) if i % 60 == 0 else w for i, w in enumerate(shared)]
+        a += [" ".join(shared), " ".join(words(2000))]
+        b += [" ".join(edited), " ".join(words(2000))]
+    return [{"id": "big-a", "text": "\n\n".join(a)}, {"id": "big-b", "text": "\n\n".join(b)}]

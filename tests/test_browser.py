@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cdp import Browser, find_chromium
-from report_fixture import XSS_ID, XSS_PREFIX, build_run_folder, sample_jsonl
+from report_fixture import XSS_ID, XSS_PREFIX, build_run_folder, large_pair, sample_jsonl
 
 from reuse.report.html import content_security_policy, pair_page_name, render_report
 from reuse.report.tables import read_table
@@ -214,3 +214,41 @@ def test_a_right_to_left_override_in_one_id_does_not_reverse_the_text_after_it(b
     assert browser.evaluate("document.querySelector('.flag.source + bdi').textContent") \
         .endswith(stray)
     assert laid_out_left_to_right(browser, "main p", "the earliest dated occurrence")
+
+
+def test_a_pair_page_of_large_documents_opens_and_jumps_between_its_passages(browser, tmp_path):
+    records = large_pair(1_500_000)
+    source = tmp_path / "large.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    folder = build_run_folder(source, tmp_path / "run")
+    render_report(folder)
+    texts = {r["id"]: r["text"] for r in records}
+    alignments = read_table(folder, "alignments").sort_values("a_start").reset_index(drop=True)
+    open_clean(browser, folder / "html" / "pairs" / pair_page_name("big-a", "big-b"))
+    assert browser.evaluate("document.querySelectorAll('#text-a .gap').length") > 250
+    # every passage's first characters are on the page, where its span begins
+    firsts = browser.evaluate("""[...document.querySelectorAll('#text-b [data-p]')]
+        .reduce((o, el) => { const k = el.getAttribute("data-p").split(" ")[0];
+                             if (!(k in o)) { o[k] = el.textContent; } return o; }, {})""")
+    assert len(firsts) == len(alignments)
+    for k, row in alignments.iterrows():
+        assert texts["big-b"][row.b_start:].startswith(firsts[str(k)])
+    # clicking passage k in A, or the marker of its middle, brings k into view in B
+    in_view = """((k) => {
+        const box = document.getElementById("text-b");
+        const target = box.querySelector('[data-p~="' + k + '"]');
+        const b = box.getBoundingClientRect(), t = target.getBoundingClientRect();
+        return t.top >= b.top - 1 && t.bottom <= b.bottom + 1;
+    })"""
+    n = len(alignments)
+    for k, selector in ((n // 2, f'#text-a [data-p~="{n // 2}"]'),
+                        (n - 2, f'#text-a .gap[data-in~="{n - 2}"]')):
+        browser.evaluate('document.getElementById("text-b").scrollTop = 0')
+        assert browser.evaluate(f"{in_view}({k})") is False
+        browser.evaluate(f"document.querySelector('{selector}').click()")
+        assert browser.evaluate(f"{in_view}({k})") is True
+    gap = browser.evaluate("""(() => { const g = document.querySelector('#text-a .gap');
+        g.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+        return [g.title, g.getAttribute("data-start"), g.getAttribute("data-end")]; })()""")
+    assert gap[0] == f"characters [{int(gap[1]):,}, {int(gap[2]):,}) are not shown"
+    assert browser.problems() == []

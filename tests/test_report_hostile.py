@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from unittest import mock
 
 import matplotlib.figure
 import matplotlib.text
 import pytest
 from click.testing import CliRunner
-from report_fixture import build_run_folder
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from report_fixture import build_run_folder, large_pair
 
+from reuse import pipeline
 from reuse.cli import main
+from reuse.report import highlight
+from reuse.report.highlight import Mark, SideMarks, render_side, render_text
 from reuse.report.html import pair_page_name, render_report
+from reuse.report.tables import read_table
 
 WORDS = ("the council met on tuesday to discuss the budget for next year and agreed that "
          "the new library should open in spring after the roof is repaired by local builders")
@@ -262,3 +270,161 @@ def test_every_id_and_metadata_value_is_isolated_on_every_page(bidi_run):
     pair = (bidi_run / "html" / "pairs" / pair_page_name(EVIL_IDS[0], PLAIN_ID)).read_text(
         encoding="utf-8")
     assert f'<bdi class="id">{PLAIN_ID}</bdi>' in pair
+
+
+# --- a pair page stays usable whatever the size of its documents ------------------------------
+
+
+class CollapsedText(HTMLParser):
+    """One side's text read back from a page: the shown pieces with their offsets, the gaps
+    (from their data-start/data-end), and the text of each passage (data-p / data-in)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = text
+        self.at = 0
+        self.stack: list[dict] = []
+        self.passages: dict[int, str] = {}
+        self.gaps: list[tuple[int, int]] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.stack.append(attrs)
+        if "gap" in (attrs.get("class") or "").split():
+            start, end = int(attrs["data-start"]), int(attrs["data-end"])
+            if start != self.at or end <= start:
+                self.errors.append(f"gap [{start}, {end}) at offset {self.at}")
+            self.gaps.append((start, end))
+            for k in (attrs.get("data-in") or "").split():
+                self.passages[int(k)] = self.passages.get(int(k), "") + self.text[start:end]
+            self.at = end
+
+    def handle_endtag(self, tag):
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self.stack and "gap" in (self.stack[-1].get("class") or "").split():
+            return
+        if self.text[self.at:self.at + len(data)] != data:
+            self.errors.append(f"shown text at offset {self.at} is not the document's")
+        for attrs in self.stack[-1:]:
+            for k in (attrs.get("data-p") or "").split():
+                self.passages[int(k)] = self.passages.get(int(k), "") + data
+        self.at += len(data)
+
+
+def read_side(body: str, text: str) -> CollapsedText:
+    parser = CollapsedText(text)
+    parser.feed(body)
+    parser.close()
+    assert parser.errors == []
+    assert parser.at == len(text)
+    return parser
+
+
+def test_a_side_never_holds_more_than_its_bound_of_markup():
+    # the worst case for the page's size: characters that escape to 5 or 6, and a difference
+    # mark (with a tooltip quoting the other side) on every character of a 10 MB text
+    text = '"&<>\'' * 2_000_000
+    passages = [(k, 3333 * k, 3333 * k + 2000) for k in range(3000)]
+    title = "B has “" + '"' * 70 + "”"
+    marks = [Mark(i, i + 1, "sub", title) for _, start, end in passages[:200]
+             for at in (start, end) for i in range(max(0, at - 50), at + 50)]
+    side = SideMarks(passages=passages, marks=marks,
+                     points=[(m.start, title) for m in marks[::2]])
+    body = str(render_text(text, side))
+    assert len(body) <= highlight.MAX_SIDE_MARKUP + 200
+    assert body.endswith("this page's size limit is reached …]</span>")
+    short = text[:150_000]  # not collapsed, but still bounded
+    assert len(str(render_text(short, side))) <= highlight.MAX_SIDE_MARKUP + 200
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet='ab <>&"\n', min_size=1, max_size=200), st.data())
+def test_a_collapsed_text_reads_back_exactly_with_the_offsets_of_its_gaps(text, data):
+    n = len(text)
+    spans = data.draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=6))
+    marks = data.draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=6))
+    side = SideMarks(
+        passages=[(k, min(s, e), max(s, e)) for k, (s, e) in enumerate(spans)],
+        marks=[Mark(min(s, e), max(s, e), "sub", "x") for s, e in marks],
+        points=[(s, "here") for s, _ in marks],
+    )
+    limits = {"LONG_TEXT_CHARS": 20, "LONG_TEXT_CONTEXT": 6, "MIN_EDGE": 2, "SHOWN_CHARS": 16,
+              "MAX_SHOWN_CHARS": data.draw(st.integers(10, 200)), "MAX_PASSAGES_SHOWN": 4}
+    with mock.patch.multiple(highlight, **limits):
+        rendered = render_side(text, side)
+    parsed = read_side(f"<div>{rendered.html}</div>", text)
+    assert rendered.collapsed == (n > 20)
+    if not rendered.collapsed and rendered.cut_at is None:
+        assert parsed.gaps == []
+    shown_to = n if rendered.cut_at is None else rendered.cut_at
+    for k, start, end in side.passages:
+        if start < min(end, shown_to) and (k < 4 or not rendered.collapsed):
+            assert parsed.passages.get(k, "") == text[start:min(end, shown_to)]
+
+
+@pytest.fixture(scope="module")
+def large_run(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    base = tmp_path_factory.mktemp("large")
+    records = large_pair(1_500_000)
+    source = _write_jsonl(base / "large.jsonl", records)
+    folder = build_run_folder(source, base / "run")
+    render_report(folder)
+    return folder, {r["id"]: r["text"] for r in records}
+
+
+def test_a_pair_page_of_large_documents_is_small_and_its_offsets_are_exact(large_run):
+    folder, texts = large_run
+    page = folder / "html" / "pairs" / pair_page_name("big-a", "big-b")
+    body = page.read_text(encoding="utf-8")
+    assert len(body) < 1_000_000  # it was 3.6 MB, and 24 MB for two 10 MB documents
+    assert "A has 1,5" in body and "this page shows" in body
+    alignments = read_table(folder, "alignments").sort_values("a_start")
+    assert len(alignments) > 250
+    for letter, doc in (("a", "big-a"), ("b", "big-b")):
+        start = body.index(f'id="text-{letter}">') + len(f'id="text-{letter}">')
+        side = read_side(body[start:body.index("</div>", start)], texts[doc])
+        assert len(side.gaps) > 250
+        for k, row in enumerate(alignments.itertuples()):
+            span = (row.a_start, row.a_end) if letter == "a" else (row.b_start, row.b_end)
+            assert side.passages[k] == texts[doc][span[0]:span[1]]
+
+
+def test_near_duplicates_too_long_to_diff_get_a_page_that_says_so(tmp_path):
+    rng = random.Random(3)
+    vocab = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9)))
+             for _ in range(20000)]
+    words = rng.choices(vocab, k=1_700_000)
+    edited = ["edited" if i % 400 == 0 else w for i, w in enumerate(words)]
+    source = _write_jsonl(tmp_path / "nd.jsonl", [{"id": "a", "text": " ".join(words)},
+                                                   {"id": "b", "text": " ".join(edited)}])
+    result = pipeline.dedup(source)
+    assert len(result.near_duplicates) == 1
+    folder = pipeline.write_run(result, tmp_path / "run", source=source, command="dedup")
+    render_report(folder)  # a word diff of these two would ask for 360 GB
+    body = (folder / "html" / "pairs" / pair_page_name("a", "b")).read_text(encoding="utf-8")
+    assert "too long for a word diff on this page (1,700,000 × 1,700,000 tokens" in body
+    assert len(body) < 50_000
+
+
+def test_a_long_passage_and_a_long_metadata_value_are_shown_in_part(tmp_path):
+    rng = random.Random(5)
+    shared = " ".join(rng.choices(WORDS.split(), k=20_000))  # about 100,000 characters
+    records = [{"id": "a", "text": f"Alpha opening. {shared} Alpha end.", "note": "x" * 500_000},
+               {"id": "b", "text": f"Beta opening. {shared} Beta end.", "note": "short"}]
+    source = _write_jsonl(tmp_path / "long.jsonl", records)
+    folder = build_run_folder(source, tmp_path / "run")
+    render_report(folder)
+    passages = read_table(folder, "passages")
+    assert passages["end"].sub(passages["start"]).max() > 90_000
+    page = (folder / "html" / "passages" / "0.html").read_text(encoding="utf-8")
+    assert len(page) < 60_000
+    assert re.search(r"The passage has 10\d,\d{3} characters; its beginning and end are shown",
+                     page)
+    assert re.search(r'<span class="gap" data-start="\d+" data-end="\d+">\[… 8\d,\d{3} '
+                     r"characters not shown …\]</span>", page)
+    pair = (folder / "html" / "pairs" / pair_page_name("a", "b")).read_text(encoding="utf-8")
+    assert "x" * 2000 + "… (498,000 more characters)" in pair
+    assert len(pair) < 2 * len(shared) + 60_000

@@ -10,8 +10,10 @@ escaped here; the result is safe to insert into a page as markup.
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +23,22 @@ from markupsafe import Markup
 
 from ..tokenize import Tokens
 
+# A pair page must open quickly whatever the size of its documents (two 10 MB documents made
+# a 24 MB page that took a minute to load in Chromium, about 2 s per MB). A text longer than
+# LONG_TEXT_CHARS is collapsed: it shows the start and end of each of the first
+# MAX_PASSAGES_SHOWN passages with `edge_chars` characters either side (at most
+# LONG_TEXT_CONTEXT, at least MIN_EDGE, aiming at SHOWN_CHARS in all). No side of a page shows
+# more than MAX_SHOWN_CHARS characters of text or holds more than MAX_SIDE_MARKUP characters
+# of markup: the rest is one marker.
 LONG_TEXT_CHARS = 200_000
 LONG_TEXT_CONTEXT = 2_000
+SHOWN_CHARS = 150_000
+MIN_EDGE = 40
+MAX_SHOWN_CHARS = 300_000
+MAX_SIDE_MARKUP = 1_500_000
+MAX_PASSAGES_SHOWN = 1000
+PASSAGE_COLOURS = 64
+DIFF_MAX_CELLS = 1_000_000_000  # token pairs: about 125 MB and half a second
 
 
 FSI, PDI = "\u2068", "\u2069"
@@ -162,12 +178,42 @@ def mark_alignment(
         a_pos, b_pos = max(a_pos, a_end), max(b_pos, b_end)
 
 
+@dataclass
+class RenderedText:
+    """One side of a pair page: the markup and what of the text it shows.
+
+    ``collapsed`` is True when the text is longer than ``LONG_TEXT_CHARS``: then only the
+    beginning and end of each of the first ``MAX_PASSAGES_SHOWN`` passages are shown, ``edge``
+    characters either side of each (``unwindowed`` passages are left out), and every stretch in
+    between is one marker ``<span class="gap" data-start data-end>`` giving its half-open
+    code-point offsets. ``cut_at`` is the offset from which nothing more is shown
+    because the side reached ``MAX_SHOWN_CHARS`` characters of text or ``MAX_SIDE_MARKUP``
+    characters of markup (None if it did not).
+    """
+
+    html: Markup
+    collapsed: bool
+    shown_chars: int
+    edge: int
+    cut_at: int | None
+    unwindowed: int = 0
+
+
 def render_text(text: str, side: SideMarks) -> Markup:
+    """The escaped text with passages as ``<mark data-p="k ...">`` runs and differences inside
+    (see :func:`render_side`)."""
+    return render_side(text, side).html
+
+
+def render_side(text: str, side: SideMarks) -> RenderedText:
     """The escaped text with passages as ``<mark data-p="k ...">`` runs and differences inside.
 
     The text is cut at every passage and mark boundary; each run carries the passages covering
     it in ``data-p`` (several when passages overlap), so the runs of passage ``k``, concatenated
-    in order, are exactly its span. Very long texts show only the surroundings of passages.
+    in order, are exactly its span. A text longer than ``LONG_TEXT_CHARS`` shows only the
+    surroundings of its passages' ends, and no side shows more than ``MAX_SHOWN_CHARS``
+    characters or holds more than ``MAX_SIDE_MARKUP`` characters of markup, so that a page
+    opens quickly whatever the size of its documents.
     """
     n = len(text)
     opens: dict[int, list[tuple[str, Any]]] = defaultdict(list)
@@ -183,31 +229,82 @@ def render_text(text: str, side: SideMarks) -> Markup:
     points: dict[int, list[str]] = defaultdict(list)
     for position, title in side.points:
         points[position].append(title)
-    visible = visible_ranges(n, side.passages)
+    windowed = [p for p in side.passages if p[0] < MAX_PASSAGES_SHOWN]
+    edge = edge_chars(n, len(windowed))
+    visible = visible_ranges(n, windowed, edge)
     cuts = sorted({0, n, *opens, *closes, *points, *(c for r in visible for c in r)})
     active_p: list[int] = []
     active_m: list[Mark] = []
     out: list[str] = []
+    size = shown = 0
+    gap_from: int | None = None  # start of the hidden stretch being collapsed
+    gap_in: list[int] = []
+    cut_at = None
+    window = 0  # index of the first visible range that may hold the next run
     previous = 0
     for cut in cuts:
         if cut > previous:
-            out.append(_run(text, previous, cut, active_p, active_m, visible))
+            while window < len(visible) and visible[window][1] <= previous:
+                window += 1
+            if window < len(visible) and visible[window][0] <= previous <= cut \
+                    <= visible[window][1]:
+                piece = ("" if gap_from is None else _gap(gap_from, previous, gap_in)) \
+                    + _run(text, previous, cut, active_p, active_m)
+                if size + len(piece) > MAX_SIDE_MARKUP or shown + cut - previous > MAX_SHOWN_CHARS:
+                    cut_at = previous if gap_from is None else gap_from
+                    break
+                out.append(piece)
+                size += len(piece)
+                shown += cut - previous
+                gap_from = None
+            elif gap_from is None:
+                # the passages this stretch lies inside: only those with visible ends, as
+                # the others may begin or end within it
+                gap_in = sorted(k for k in active_p if k < MAX_PASSAGES_SHOWN)
+                gap_from = previous
         for kind, item in closes.get(cut, ()):
             (active_p if kind == "p" else active_m).remove(item)
         for kind, item in opens.get(cut, ()):
             (active_p if kind == "p" else active_m).append(item)
-        for title in points.get(cut, ()):
-            if active_p:
-                out.append(f'<span class="at" title="{html.escape(title)}"></span>')
+        if cut in points and active_p and _shown_at(visible, cut):
+            piece = ("" if gap_from is None else _gap(gap_from, cut, gap_in)) + "".join(
+                f'<span class="at" title="{html.escape(title)}"></span>' for title in points[cut])
+            if size + len(piece) > MAX_SIDE_MARKUP:
+                cut_at = cut if gap_from is None else gap_from
+                break
+            out.append(piece)
+            size += len(piece)
+            gap_from = None
         previous = cut
-    return Markup("".join(out))
+    if cut_at is not None:
+        out.append(_gap(cut_at, n, [], cut=True))
+    elif gap_from is not None:
+        out.append(_gap(gap_from, n, gap_in))
+    collapsed = n > LONG_TEXT_CHARS
+    return RenderedText(Markup("".join(out)), collapsed, shown, edge, cut_at,
+                        len(side.passages) - len(windowed) if collapsed else 0)
 
 
-def visible_ranges(n: int, passages: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+def edge_chars(n: int, n_passages: int) -> int:
+    """Characters shown either side of each passage boundary in a collapsed text: as many as
+    keep the text shown near ``SHOWN_CHARS``, at least ``MIN_EDGE`` and at most
+    ``LONG_TEXT_CONTEXT``."""
+    if n <= LONG_TEXT_CHARS:
+        return n
+    return min(LONG_TEXT_CONTEXT, max(MIN_EDGE, SHOWN_CHARS // max(1, 4 * n_passages)))
+
+
+def visible_ranges(n: int, passages: list[tuple[int, int, int]], edge: int | None = None
+                   ) -> list[tuple[int, int]]:
+    """Sorted, disjoint ranges of a text that its page shows: all of it up to
+    ``LONG_TEXT_CHARS``, else ``edge`` characters either side of each passage's start and end
+    (the opening of the text when it has no passage)."""
     if n <= LONG_TEXT_CHARS:
         return [(0, n)]
-    ranges = sorted((max(0, s - LONG_TEXT_CONTEXT), min(n, e + LONG_TEXT_CONTEXT))
-                    for _, s, e in passages) or [(0, min(n, LONG_TEXT_CONTEXT))]
+    if edge is None:
+        edge = edge_chars(n, len(passages))
+    ranges = sorted((max(0, at - edge), min(n, at + edge))
+                    for _, s, e in passages for at in (s, e)) or [(0, min(n, edge))]
     merged = [ranges[0]]
     for start, end in ranges[1:]:
         if start <= merged[-1][1]:
@@ -217,15 +314,42 @@ def visible_ranges(n: int, passages: list[tuple[int, int, int]]) -> list[tuple[i
     return merged
 
 
-def _run(text: str, start: int, end: int, active_p: list[int], active_m: list[Mark],
-         visible: list[tuple[int, int]]) -> str:
-    if not any(lo <= start and end <= hi for lo, hi in visible):
-        return f'<span class="muted">[… {end - start} characters not shown …]</span>'
+def _shown_at(visible: list[tuple[int, int]], position: int) -> bool:
+    """Whether ``position`` lies in (or at either end of) a visible range."""
+    i = bisect.bisect_right(visible, (position, math.inf)) - 1
+    return i >= 0 and visible[i][0] <= position <= visible[i][1]
+
+
+def _gap(start: int, end: int, passages: list[int], *, cut: bool = False) -> str:
+    """The marker of a stretch that is not shown, with its offsets. Inside a passage it takes
+    the passage's colour and leads to its counterpart like the passage's own runs."""
+    why = "; this page's size limit is reached" if cut else ""
+    css, inside = "gap", ""
+    if passages:
+        css += f" c{colour_index(passages[0])}"
+        inside = f' data-in="{" ".join(map(str, passages))}"'
+    # pair.js gives it the tooltip "characters [start, end) are not shown"
+    return (f'<span class="{css}" data-start="{start}" data-end="{end}"{inside}>'
+            f"[… {end - start:,} characters not shown{why} …]</span>")
+
+
+def excerpt(text: str, limit: int, offset: int = 0) -> Markup:
+    """``text`` escaped, or, when longer than ``limit``, its first and last ``limit // 2``
+    characters around a marker that gives the offsets (``offset`` is where ``text`` starts in
+    its document)."""
+    if len(text) <= limit:
+        return Markup(html.escape(text))
+    half = limit // 2
+    return Markup(html.escape(text[:half]) + _gap(offset + half, offset + len(text) - half, [])
+                  + html.escape(text[len(text) - half:]))
+
+
+def _run(text: str, start: int, end: int, active_p: list[int], active_m: list[Mark]) -> str:
     body = html.escape(text[start:end])
     if not active_p:
         return body
     ks = sorted(active_p)
-    css = f"p c{ks[0]}"
+    css = f"p c{colour_index(ks[0])}"
     title = ""
     if active_m:
         mark = active_m[-1]
@@ -234,10 +358,15 @@ def _run(text: str, start: int, end: int, active_p: list[int], active_m: list[Ma
     return f'<mark class="{css}" data-p="{" ".join(map(str, ks))}"{title}>{body}</mark>'
 
 
+def colour_index(k: int) -> int:
+    """The colour class of passage ``k``: ``PASSAGE_COLOURS`` colours, reused in turn."""
+    return k % PASSAGE_COLOURS
+
+
 def passage_colours(count: int) -> Markup:
     # golden-angle hues from yellow, so neighbouring passages differ and the first is yellow
     rules = [f".c{k}{{background:hsl({(52 + k * 137.508) % 360:.1f},90%,78%)}}"
-             for k in range(count)]
+             for k in range(min(count, PASSAGE_COLOURS))]
     return Markup("".join(rules))
 
 
@@ -259,12 +388,21 @@ def oriented_alignments(rows: list[dict[str, Any]], a_id: str) -> list[dict[str,
     return sorted(out, key=lambda r: (r["a_start"], r["b_start"], r["a_end"], r["b_end"]))
 
 
+def too_long_to_diff(n_tokens_a: int, n_tokens_b: int) -> bool:
+    """Whether a word diff of two documents would need more than ``DIFF_MAX_CELLS`` token pairs
+    (its bit matrix takes one bit per pair: two 10 MB documents would need 360 GB)."""
+    return n_tokens_a * n_tokens_b > DIFF_MAX_CELLS
+
+
 def document_diff(text_a: str, text_b: str, tokens_a: Tokens, tokens_b: Tokens
                   ) -> dict[str, Any] | None:
-    """A whole-document alignment for a near-duplicate pair without alignments in the run."""
+    """A whole-document alignment for a near-duplicate pair without alignments in the run;
+    None when the documents share no word or are too long to diff (see
+    :func:`too_long_to_diff`)."""
     from rapidfuzz.distance import Indel
 
-    if len(tokens_a) == 0 or len(tokens_b) == 0:
+    if len(tokens_a) == 0 or len(tokens_b) == 0 or too_long_to_diff(len(tokens_a),
+                                                                        len(tokens_b)):
         return None
     opcodes = Indel.opcodes(tokens_a.hashes.tolist(), tokens_b.hashes.tolist())
     equal = [op for op in opcodes if op.tag == "equal"]

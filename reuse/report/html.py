@@ -49,19 +49,23 @@ from .. import runfolder
 from ..errors import ConfigError, RunFolderError
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, read_corpus
 from ..tokenize import Tokens, tokenize
-from . import tables
+from . import highlight, tables
 from .highlight import (
     FSI,
     PDI,
+    RenderedText,
     SideMarks,
     bdi,
     bidi_padding,
+    colour_index,
     document_diff,
+    excerpt,
     isolate,
     mark_alignment,
     oriented_alignments,
     passage_colours,
-    render_text,
+    render_side,
+    too_long_to_diff,
 )
 from .matrix import NO_GROUP, cluster_order, most_reusing, pair_reuse, reuse_matrix
 
@@ -71,6 +75,8 @@ PAGE_SIZE = 500
 MAX_OCCURRENCES_SHOWN = 1000
 MAX_MEMBERS_SHOWN = 20
 CONTEXT_CHARS = 60
+MAX_VALUE_CHARS = 2000  # of a metadata value on a page
+PASSAGE_TEXT_CHARS = 20_000  # of a passage's text on its page: the beginning and the end
 
 # Share thresholds of the heatmap colour levels h1..h8 (h0 is "no reuse").
 LEVELS = np.array([0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.80])
@@ -405,9 +411,41 @@ def _level(share: float) -> int:
 
 
 def _display(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    """A metadata value as shown on a page: JSON for lists and objects, and at most
+    ``MAX_VALUE_CHARS`` characters."""
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    if len(text) > MAX_VALUE_CHARS:
+        return f"{text[:MAX_VALUE_CHARS]}… ({len(text) - MAX_VALUE_CHARS:,} more characters)"
+    return text
+
+
+def _collapse_notes(letter: str, n_chars: int, rendered: RenderedText, side: SideMarks
+                    ) -> list[str]:
+    """What a pair page says about a side that it does not show whole."""
+    notes = []
+    if rendered.collapsed and not side.passages:
+        notes.append(
+            f"{letter} has {n_chars:,} characters, more than {highlight.LONG_TEXT_CHARS:,}: "
+            f"this page shows its first {rendered.shown_chars:,}.")
+    elif rendered.collapsed:
+        notes.append(
+            f"{letter} has {n_chars:,} characters, more than {highlight.LONG_TEXT_CHARS:,}: "
+            f"this page shows {rendered.shown_chars:,} of them, up to {rendered.edge:,} characters either "
+            "side of where each passage begins and ends. Each stretch in between is a marker "
+            "“[… n characters not shown …]” whose tooltip gives its offsets.")
+    if rendered.unwindowed:
+        notes.append(
+            f"Only the first {highlight.MAX_PASSAGES_SHOWN:,} passages are shown in {letter}; "
+            f"the other {rendered.unwindowed:,} lie in the stretches not shown.")
+    if rendered.cut_at is not None:
+        hidden = sum(1 for _, start, _ in side.passages if start >= rendered.cut_at)
+        notes.append(
+            f"This page shows at most {highlight.MAX_SHOWN_CHARS:,} characters of each "
+            f"document (and {highlight.MAX_SIDE_MARKUP:,} characters of markup): {letter} is "
+            f"not shown from offset {rendered.cut_at:,} on"
+            + (f", where {hidden:,} of its passages begin" if hidden else "")
+            + ". The alignments table has every passage.")
+    return notes
 
 
 def _context(before: str, inside: str, after: str) -> Markup:
@@ -652,34 +690,51 @@ class Site:
         text_a, text_b = self.run.texts[a_id], self.run.texts[b_id]
         side_a, side_b = SideMarks(), SideMarks()
         oriented = oriented_alignments(rows, a_id)
-        note = ""
+        notes = []
         if not oriented:
-            whole = document_diff(text_a, text_b, self.run.tokens(a_id), self.run.tokens(b_id))
-            if whole is not None:
-                oriented = [whole]
-                note = ("The run has no aligned passages for this near-duplicate pair; the "
-                        "highlight is a word diff of the two documents made for this page.")
+            n_a, n_b = len(self.run.tokens(a_id)), len(self.run.tokens(b_id))
+            if too_long_to_diff(n_a, n_b):
+                notes.append(
+                    "The run has no aligned passages for this near-duplicate pair, and the "
+                    f"documents are too long for a word diff on this page ({n_a:,} × {n_b:,} "
+                    f"tokens; at most {highlight.DIFF_MAX_CELLS:,} token pairs).")
+            else:
+                whole = document_diff(text_a, text_b, self.run.tokens(a_id),
+                                      self.run.tokens(b_id))
+                if whole is not None:
+                    oriented = [whole]
+                    notes.append("The run has no aligned passages for this near-duplicate pair; "
+                                 "the highlight is a word diff of the two documents made for "
+                                 "this page.")
         for k, row in enumerate(oriented):
             exact = text_a[row["a_start"]:row["a_end"]] == text_b[row["b_start"]:row["b_end"]]
             tokens = None if exact else (self.run.tokens(a_id), self.run.tokens(b_id))
             mark_alignment(k, row, text_a, text_b, tokens, side_a, side_b)
             row["k"] = k
+            row["colour"] = colour_index(k)
             if "passage_id" not in row:
                 row["passage_id"] = self._passage_of(a_id, row["a_start"], row["a_end"])
         stats = stats or {}
         sides = []
-        for doc, text, side, letter in ((a_id, text_a, side_a, "a"), (b_id, text_b, side_b, "b")):
+        for doc, text, side, letter in ((a_id, text_a, side_a, "A"), (b_id, text_b, side_b, "B")):
+            rendered = render_side(text, side)
+            notes += _collapse_notes(letter, len(text), rendered, side)
             sides.append({
-                "id": doc, "n_chars": len(text), "html": render_text(text, side),
-                "reused_chars": stats.get(f"{letter}_reused_chars", 0),
-                "share": stats.get(f"{letter}_share", 0.0),
+                "id": doc, "n_chars": len(text), "html": rendered.html,
+                "reused_chars": stats.get(f"{letter.lower()}_reused_chars", 0),
+                "share": stats.get(f"{letter.lower()}_share", 0.0),
                 "metadata": [(k, _display(v)) for k, v in self.run.metadata[doc].items()],
             })
+        if len(oriented) > highlight.MAX_PASSAGES_SHOWN:
+            notes.append(f"The list shows the first {highlight.MAX_PASSAGES_SHOWN:,} of the "
+                         f"{len(oriented):,} aligned passages (by position in A); the "
+                         "alignments table has all of them.")
         self.page(
             "pair.html", target, "../", ("pair.js",), title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
-            a=sides[0], b=sides[1], passages=oriented, colours=passage_colours(len(oriented)),
+            a=sides[0], b=sides[1], passages=oriented[:highlight.MAX_PASSAGES_SHOWN],
+            n_passages=len(oriented), colours=passage_colours(len(oriented)),
             similarity=stats.get("similarity"), matched_tokens=stats.get("matched_tokens"),
-            near_duplicate=near_duplicate, note=note,
+            near_duplicate=near_duplicate, notes=notes,
         )
 
     def _write_passage_pages(self, staging: Path) -> list[dict[str, Any]]:
@@ -699,8 +754,11 @@ class Site:
             info = {
                 "passage_id": int(pid), "n_docs": int(records[0]["n_docs"]),
                 "boilerplate": bool(records[0]["boilerplate"]), "source": source,
-                "text_doc": text_rec["doc_id"], "text": text, "n_chars": len(text),
-                "n_occurrences": len(records), "snippet": _short(" ".join(text.split()), 100),
+                "text_doc": text_rec["doc_id"], "n_chars": len(text),
+                "text": excerpt(text, PASSAGE_TEXT_CHARS, int(text_rec["start"])),
+                "text_cut": len(text) > PASSAGE_TEXT_CHARS,
+                "n_occurrences": len(records),
+                "snippet": _short(" ".join(text[:1000].split()), 100),
                 "page": f"passages/{int(pid)}.html",
             }
             shown = []

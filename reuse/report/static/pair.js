@@ -18,11 +18,20 @@
   }
   document.querySelectorAll(".text").forEach(function (box) {
     box.addEventListener("click", function (event) {
-      var mark = event.target.closest("[data-p]");
+      // a passage's own text, or the marker of a stretch of it that the page does not show
+      var mark = event.target.closest("[data-p],[data-in]");
       if (!mark) { return; }
-      var k = mark.getAttribute("data-p").split(" ")[0];
+      var k = (mark.getAttribute("data-p") || mark.getAttribute("data-in")).split(" ")[0];
       show(box.getAttribute("data-side") === "a" ? "b" : "a", k);
     });
+  });
+  // the offsets of a stretch that is not shown, as its tooltip (kept out of the page's size)
+  document.addEventListener("mouseover", function (event) {
+    var gap = event.target.closest ? event.target.closest(".gap") : null;
+    if (gap && !gap.title) {
+      gap.title = "characters [" + Number(gap.getAttribute("data-start")).toLocaleString("en") +
+        ", " + Number(gap.getAttribute("data-end")).toLocaleString("en") + ") are not shown";
+    }
   });
   document.querySelectorAll("a[data-goto]").forEach(function (link) {
     link.addEventListener("click", function (event) {
