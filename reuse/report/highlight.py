@@ -5,7 +5,11 @@ passages on one run when spans overlap), so concatenating the runs of ``k`` in o
 exactly ``text[start:end]``. Inside a passage the alignment's edit script marks substituted,
 deleted and inserted words, and between aligned tokens the raw text is compared so that
 punctuation, case and apostrophe differences (``--`` against ``—``) show too. All text is
-escaped here; the result is safe to insert into a page as markup.
+escaped here; the result is safe to insert into a page as markup. A long text is shown in part
+(the ends of its passages, with context), each hidden stretch a marker giving its offsets.
+
+Ids and metadata values are data: :func:`bdi` and :func:`isolate` show them so that the
+right-to-left marks or overrides they may hold cannot reorder the text around them.
 """
 
 from __future__ import annotations

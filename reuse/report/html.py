@@ -13,8 +13,9 @@
   that metadata field.
 - ``html/``: ``index.html`` (counts, the matrix, top pairs, near-duplicate clusters, passage
   clusters), ``html/pairs/*.html`` (one page per document pair with an alignment or a
-  near-duplicate verdict), ``html/passages/*.html`` (one page per passage cluster) and
-  ``html/lists/*.html`` (paginated full lists). The site makes no network request: CSS and
+  near-duplicate verdict; a document over 200,000 characters shows the ends of its passages
+  with context, so that a page stays small), ``html/passages/*.html`` (one page per passage
+  cluster) and ``html/lists/*.html`` (paginated full lists). The site makes no network request: CSS and
   JavaScript are inline, and a Content-Security-Policy allows only our own scripts, by hash.
 
 The document texts are not stored in a run folder: they are read again from the input named in
@@ -24,9 +25,11 @@ the manifest, and the input's fingerprint must match the one recorded by the run
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import hashlib
 import html
+import itertools
 import json
 import os
 import re
@@ -645,20 +648,36 @@ class Site:
             row["page"] = "pairs/" + self.pair_pages[(row["a_id"], row["b_id"])]
         return rows
 
-    def _passage_index(self) -> dict[str, list[tuple[int, int, int]]]:
-        index: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    def _passage_index(self) -> dict[str, tuple[list[int], list[int], list[tuple[int, ...]]]]:
+        """Per document: its passage occurrences (start, end, passage_id, table row) sorted by
+        start, their starts, and the furthest end reached so far (to stop a search early)."""
+        spans: dict[str, list[tuple[int, ...]]] = defaultdict(list)
         p = self.run.passages
-        for doc, start, end, pid in zip(p["doc_id"], p["start"], p["end"], p["passage_id"],
-                                        strict=True):
-            index[doc].append((int(start), int(end), int(pid)))
+        for row, (doc, start, end, pid) in enumerate(zip(p["doc_id"], p["start"], p["end"],
+                                                         p["passage_id"], strict=True)):
+            spans[doc].append((int(start), int(end), int(pid), row))
+        index = {}
+        for doc, occurrences in spans.items():
+            occurrences.sort()
+            index[doc] = ([o[0] for o in occurrences],
+                          list(itertools.accumulate((o[1] for o in occurrences), max)),
+                          occurrences)
         return index
 
     def _passage_of(self, doc: str, start: int, end: int) -> int | None:
-        best, best_overlap = None, 0
-        for s, e, pid in self._passage_spans.get(doc, ()):
-            overlap = min(e, end) - max(s, start)
-            if overlap > best_overlap:
-                best, best_overlap = pid, overlap
+        """The passage cluster whose occurrence in ``doc`` overlaps ``[start, end)`` most (the
+        first in the passages table on a tie)."""
+        if doc not in self._passage_spans:
+            return None
+        starts, reach, occurrences = self._passage_spans[doc]
+        best, best_key = None, (0, 0)
+        i = bisect.bisect_left(starts, end) - 1
+        while i >= 0 and reach[i] > start:
+            s, e, pid, row = occurrences[i]
+            key = (min(e, end) - max(s, start), -row)
+            if key[0] > 0 and key > best_key:
+                best, best_key = pid, key
+            i -= 1
         return best
 
     def _write_pair_pages(self, staging: Path) -> None:
