@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SKIPPED_COLUMNS = ("origin", "reason", "detail")
+_FRAME_CHUNK = 1 << 18  # records per chunk when the skipped table is built
 
 
 class SkippedRecords:
@@ -110,8 +111,8 @@ class SkippedRecords:
         return f"SkippedRecords({list(self)!r})"
 
     def frame(self) -> pd.DataFrame:
-        """The records as the ``skipped`` table, built column by column in Arrow buffers
-        rather than one Python string per origin."""
+        """The records as the ``skipped`` table. The columns are built in Arrow buffers, a
+        chunk of records at a time, rather than as one Python string per origin."""
         import numpy as np
         import pandas as pd
         import pyarrow as pa
@@ -119,23 +120,25 @@ class SkippedRecords:
 
         if not self._length:
             return pd.DataFrame([], columns=list(SKIPPED_COLUMNS))
-
         starts = np.frombuffer(self._start, dtype=np.int64)
-        lengths = np.diff(np.append(starts, self._length))
-        run = np.repeat(np.arange(len(starts)), lengths)
-        first = np.frombuffer(self._first, dtype=np.int64)[run]
-        location = first + np.arange(self._length, dtype=np.int64) - starts[run]
+        firsts = np.frombuffer(self._first, dtype=np.int64)
+        ids = {name: np.frombuffer(getattr(self, f"_{name}"), dtype=np.int64)
+               for name in ("source", "reason", "detail")}
         strings = pa.array(self._strings, pa.string())
-
-        def column(ids: array) -> Any:
-            return strings.take(pa.array(np.frombuffer(ids, dtype=np.int64)[run]))
-
-        suffix = pc.if_else(pa.array(first >= 0), pc.cast(pa.array(location), pa.string()), "")
-        origin = pc.binary_join_element_wise(column(self._source), suffix, "")
+        columns: dict[str, list[Any]] = {name: [] for name in SKIPPED_COLUMNS}
+        for lo in range(0, self._length, _FRAME_CHUNK):
+            index = np.arange(lo, min(lo + _FRAME_CHUNK, self._length), dtype=np.int64)
+            run = np.searchsorted(starts, index, side="right") - 1
+            first = firsts[run]
+            location = pc.cast(pa.array(first + index - starts[run]), pa.string())
+            suffix = pc.if_else(pa.array(first >= 0), location, "")
+            columns["origin"].append(
+                pc.binary_join_element_wise(strings.take(pa.array(ids["source"][run])), suffix, ""))
+            for name in ("reason", "detail"):
+                columns[name].append(strings.take(pa.array(ids[name][run])))
         return pd.DataFrame({
-            "origin": pd.arrays.ArrowStringArray(origin),
-            "reason": pd.arrays.ArrowStringArray(column(self._reason)),
-            "detail": pd.arrays.ArrowStringArray(column(self._detail)),
+            name: pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.string()))
+            for name, chunks in columns.items()
         })
 
 
