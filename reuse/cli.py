@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ConfigError, ReuseError
+from .errors import ConfigError, ReuseError, printable
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -52,14 +52,14 @@ def _handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             with _terminate_as_interrupt():
                 return command(*args, **kwargs)
         except ReuseError as exc:
-            click.echo(f"reuse: error: {exc}", err=True)
+            click.echo(f"reuse: error: {printable(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
             message = "reuse: terminated" if isinstance(exc, _Terminated) else "reuse: interrupted"
             out = kwargs.get("out")
             if command.__name__ in _RUN_FOLDER_COMMANDS and out and _was_marked_incomplete(out):
                 message += f"; {out} holds no complete run (no manifest.json). Run it again."
-            click.echo(message, err=True)
+            click.echo(printable(message), err=True)
             sys.exit(EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED)
 
     return wrapper
@@ -324,7 +324,7 @@ def _render(folder: Any, group_by: str | None, max_matrix_docs: int) -> Any:
 def report(run_dir: str, group_by: str | None, max_matrix_docs: int) -> None:
     """Render the HTML report, reuse matrix and heatmap of a finished run folder."""
     index = _render(run_dir, group_by, max_matrix_docs)
-    click.echo(f"report: {index}")
+    click.echo(printable(f"report: {index}"))
 
 
 @main.group(name="eval")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .errors import printable
+
 _ROWS = (
     ("read", "documents read"),
     ("compared", "  compared"),
@@ -31,8 +33,8 @@ def run_summary(result: Any, folder: Path, command: str, report: Path | None = N
     rows = [(label, counts[key]) for key, label in _ROWS if key in counts]
     rows.append(("seconds", f"{sum(result.timings.values()):.2f}"))
     width = max(len(label) for label, _ in rows)
-    lines = [f"reuse {command} → {folder}"]
+    lines = [printable(f"reuse {command} → {folder}")]
     lines += [f"  {label:<{width}}  {value}" for label, value in rows]
     if report is not None:
-        lines.append(f"  {'report':<{width}}  {report}")
+        lines.append(printable(f"  {'report':<{width}}  {report}"))
     return "\n".join(lines)
