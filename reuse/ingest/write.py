@@ -94,8 +94,9 @@ def _write_delimited(corpus: Corpus, kept: list[int], target: Path, fmt: str) ->
         if quoting == "none":
             handle.writelines("\t".join(row) + "\n" for row in rows())
         else:
-            writer = csv.writer(handle, delimiter="," if fmt == "csv" else "\t",
-                                lineterminator="\n")
+            # With \r\n line ends (RFC 4180) the writer quotes a field holding a lone \r,
+            # which a reader takes for a line break otherwise.
+            writer = csv.writer(handle, delimiter="," if fmt == "csv" else "\t")
             writer.writerows(rows())
 
 

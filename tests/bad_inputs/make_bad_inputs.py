@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,28 @@ def _parquet_bytes(records: list[dict[str, object]]) -> bytes:
 
 def _gzip_bytes(text: str) -> bytes:
     return gzip.compress(text.encode("utf-8"), mtime=0)
+
+
+def _links(root: Path) -> Path:
+    """A corpus folder with a symlinked folder from outside it (read), a link back to itself
+    (a loop: reported once), and a .txt link to nothing (reported)."""
+    corpus = _folder(root / "corpus", _good())
+    _folder(root / "outside", {"far.txt": f"Far away. {PARAGRAPH}".encode()})
+    os.symlink("../outside", corpus / "linked")
+    os.symlink(".", corpus / "loop")
+    os.symlink("missing.txt", corpus / "dangling.txt")
+    return corpus
+
+
+def _byte_names(root: Path) -> Path:
+    """File and folder names that are not UTF-8 (Latin-1 bytes)."""
+    base = os.fsencode(root)
+    os.mkdir(base + b"/d\xe9j\xe0")
+    for name, data in ((b"/caf\xe9.txt", PARAGRAPH.encode()),
+                       (b"/d\xe9j\xe0/bad.txt", b"not utf-8 \xff here")):
+        with open(base + name, "wb") as handle:
+            handle.write(data)
+    return root
 
 
 _TEN_JSONL = "".join(
@@ -233,6 +256,83 @@ CASES: tuple[BadInput, ...] = (
         ).encode()}) / "ragged.csv",
         error="{input}:3: expected 3 fields, found 2 (use --on-error skip to skip such records)",
         exit_code=3, skipped=("ragged_row", "ragged_row"), documents=2, too_short=1,
+    ),
+    BadInput(
+        "unclosed_quote_csv",
+        lambda d: _folder(d, {"q.csv": (
+            f"id,text\na,\"{PARAGRAPH}\"\nb,\"two\nc,three\nd,four\n").encode()}) / "q.csv",
+        error="{input}:3: bad quoting: the file ends inside a quoted field (an unbalanced quote?) "
+        "(use --on-error skip to skip such records)",
+        exit_code=3, skipped=("bad_quoting",), documents=3, too_short=2,
+    ),
+    BadInput(
+        "quote_in_a_literal_tsv",
+        lambda d: _folder(d, {"q.tsv": (
+            f"id\ttext\na\t\"Quoted opening never closed. {PARAGRAPH}\nb\tsecond row\n"
+            "c\t\"Hello,\" she said\n").encode()}) / "q.tsv",
+        documents=3, too_short=2,
+    ),
+    BadInput(
+        "nul_byte_in_csv",
+        lambda d: _folder(d, {"nul.csv": f"id,text\na,\"{PARAGRAPH}\"\nb,x\0y\n".encode()})
+        / "nul.csv",
+        error="{input}:3: binary data (contains NUL bytes), not text "
+        "(use --on-error skip to skip such records)",
+        exit_code=3, skipped=("binary",), documents=1,
+    ),
+    BadInput(
+        "duplicate_header_column",
+        lambda d: _folder(d, {"dup.csv": b"id,text,text\na,one,two\n"}) / "dup.csv",
+        error="{input}:1: the header names the column 'text' twice; rename one of them",
+        exit_code=3,
+        skip_error="{input}:1: the header names the column 'text' twice; rename one of them",
+    ),
+    BadInput(
+        "empty_gzip_file",
+        lambda d: _folder(d, {"docs.jsonl.gz": b""}) / "docs.jsonl.gz",
+        error="{input}: corrupt or truncated gzip file (an empty file is not gzip)",
+        exit_code=3,
+        skip_error="{input}: corrupt or truncated gzip file (an empty file is not gzip)",
+    ),
+    BadInput(
+        "empty_jsonl",
+        lambda d: _folder(d, {"docs.jsonl": b"\n\n"}) / "docs.jsonl",
+        error="{input}: no records in this file; an empty input is an error (check the path)",
+        exit_code=3,
+        skip_error="{input}: no records in this file; an empty input is an error (check the path)",
+    ),
+    BadInput(
+        "utf16_jsonl",
+        lambda d: _folder(d, {"u16.jsonl": "\ufeff".encode("utf-16-le") + "".join(
+            json.dumps({"id": f"d{k}", "text": f"{k}. {PARAGRAPH}"}) + "\n" for k in range(2)
+        ).encode("utf-16-le") + '{"id": "bad", "text": "'.encode("utf-16-le") + b"\x00\xd8"
+            + '"}\n'.encode("utf-16-le")}) / "u16.jsonl",
+        error="{input}:3: column 24: invalid UTF-16 (use --on-error skip to skip such records)",
+        exit_code=3, skipped=("invalid_utf16",), documents=2,
+    ),
+    BadInput(
+        "deeply_nested_metadata",
+        lambda d: _jsonl(d / "deep.jsonl", [
+            {"id": "a", "text": PARAGRAPH},
+            '{"id": "b", "text": "x", "meta": ' + "[" * 1000 + "]" * 1000 + "}",
+        ]),
+        error="{input}:2: the metadata field 'meta' is nested more than 100 levels deep "
+        "(use --on-error skip to skip such records)",
+        exit_code=3, skipped=("too_deep",), documents=1,
+    ),
+    BadInput(
+        "symbolic_links",
+        _links,
+        error="{input}/dangling.txt: a symbolic link to missing.txt, which cannot be followed "
+        "(missing, or a loop) (use --on-error skip to skip such records)",
+        exit_code=3, skipped=("broken_link", "duplicate_folder"), documents=2,
+    ),
+    BadInput(
+        "names_not_utf8",
+        _byte_names,
+        error="{input}/d\\xe9j\\xe0/bad.txt: line 1, column 11: invalid UTF-8 (byte 0xff) "
+        "(use --on-error skip to skip such records)",
+        exit_code=3, skipped=("invalid_utf8",), documents=1,
     ),
     BadInput(
         "truncated_gzip",
