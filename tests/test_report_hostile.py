@@ -7,6 +7,7 @@ import json
 import os
 import random
 import re
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from unittest import mock
@@ -98,6 +99,28 @@ def test_a_group_by_field_named_like_mathtext_titles_the_group_heatmap(tmp_path)
     folder = build_run_folder(source, tmp_path / "run")
     render_report(folder, group_by="$\\bad$")
     assert (folder / "group_heatmap.png").stat().st_size > 0
+
+
+def test_control_characters_in_ids_are_drawn_as_escapes_without_a_warning(tmp_path,
+                                                                         monkeypatch):
+    # a missing-glyph warning would print the id's escape sequence on the user's terminal
+    ids = ["ctl\x01\x1b[31m.txt", "\u202eevil\u200f.txt", "plain.txt"]
+    source = _write_jsonl(tmp_path / "ctl.jsonl", _shared_corpus(ids, ["x", "y", "x"]))
+    folder = build_run_folder(source, tmp_path / "run")
+    figures: list[matplotlib.figure.Figure] = []
+    savefig = matplotlib.figure.Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render_report(folder)
+    assert [str(w.message) for w in caught] == []
+    labels = {t.get_text() for t in figures[0].findobj(matplotlib.text.Text)}
+    assert {"ctl\\x01\\x1b[31m.txt", "\\u202eevil\\u200f.txt", "plain.txt"} <= labels
 
 
 # --- item 6, the report's part: the swap leaves nothing of its own behind --------------------

@@ -35,6 +35,8 @@ import os
 import re
 import shutil
 import time
+import unicodedata
+import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -317,7 +319,8 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
     """A PNG heatmap of ``matrix`` (already ordered), labelled with ids when they fit.
 
     Ids, group values and the ``group_by`` field in the title are data: every text is drawn
-    verbatim, never parsed as mathtext (``$x^2$``) or TeX.
+    verbatim, never parsed as mathtext (``$x^2$``) or TeX; control and format characters, which
+    have no glyph, are drawn as escapes (``\\x1b``, ``\\u202e``, see :func:`printable`).
     """
     import matplotlib
 
@@ -339,7 +342,7 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
             image = axes.imshow(np.ma.masked_invalid(values),
                                 cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
             if n <= 80:
-                labels = [_short(str(label), 28) for label in matrix.index]
+                labels = [_short(printable(str(label)), 28) for label in matrix.index]
                 axes.set_xticks(range(n), labels, rotation=90, fontsize=7, parse_math=False)
                 axes.set_yticks(range(n), labels, fontsize=7, parse_math=False)
             else:
@@ -347,12 +350,20 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
                 axes.set_yticks([])
             axes.set_xlabel("reused in (column)")
             axes.set_ylabel("share of (row)")
-            axes.set_title(f"{title} ({n} × {n})", parse_math=False)
+            axes.set_title(f"{printable(title)} ({n} × {n})", parse_math=False)
             figure.colorbar(image, ax=axes, fraction=0.04, label="share of the row's text")
-            figure.tight_layout()
+            with warnings.catch_warnings():
+                # a label in a script the font lacks: the box drawn says enough, and the
+                # warning would print the label's characters on the terminal
+                warnings.filterwarnings("ignore", message="Glyph .* missing from",
+                                        category=UserWarning)
+                figure.tight_layout()
             for text in figure.findobj(Text):
                 text.set_parse_math(False)
-            figure.savefig(temporary, format="png", metadata={"Software": None})
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Glyph .* missing from",
+                                        category=UserWarning)
+                figure.savefig(temporary, format="png", metadata={"Software": None})
             os.replace(temporary, path)
         finally:
             plt.close(figure)
@@ -361,6 +372,16 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` with its control, format and surrogate characters (category Cc, Cf, Cs) as
+    ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN`` escapes, for output that has no way to show them."""
+    if text.isprintable() and not any(unicodedata.category(c) == "Cf" for c in text):
+        return text
+    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf", "Cs")
+                   else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+                         if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
 
 
 # --- file names ---------------------------------------------------------------------------
