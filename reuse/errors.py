@@ -7,6 +7,8 @@ escapes is a bug.
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class ReuseError(Exception):
     """Base class of every error that reuse raises on purpose."""
@@ -51,25 +53,20 @@ def require(module: str, feature: str, extra: str) -> object:
         ) from exc
 
 
-# Characters a terminal acts on instead of showing: C0/C1 controls (escape sequences, carriage
-# returns, bells), and the bidirectional controls that reorder the rest of a line.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def printable(text: str) -> str:
-    """``text`` safe to print on a terminal: control and bidi characters become ``\\x1b``-style
-    escapes, and a byte that was not UTF-8 (a lone surrogate escape) becomes ``\\xNN``."""
-    if text.isprintable() and not _BIDI_CONTROLS.intersection(text):
+    """``text`` safe to show where control characters would act instead of being shown (a
+    terminal, a PNG label): control, format (bidi overrides, zero-width marks) and surrogate
+    characters (Unicode categories Cc, Cf, Cs) become ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``
+    escapes, and a byte that was not UTF-8 (a surrogate escape, U+DC80..U+DCFF) becomes ``\\xNN``."""
+    if text.isprintable() and not any(unicodedata.category(c) == "Cf" for c in text):
         return text
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif char in _BIDI_CONTROLS or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04x}")
-        elif code < 0x20 or 0x7F <= code < 0xA0:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf", "Cs") else _escape(ord(c))
+                   for c in text)
+
+
+def _escape(code: int) -> str:
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

@@ -324,7 +324,7 @@ def write_run(
             body = manifest_body(result, source, written, command, write_kept=write_kept)
             tables.write_manifest(folder.path, body)
         except OSError as exc:
-            where = exc.filename or runfolder.file_being_written(exc) or folder.path
+            where = exc.filename or folder.path
             raise runfolder.write_error(where, exc) from exc
     return folder.path
 

@@ -49,7 +49,8 @@ REPORT_FILES = frozenset({"matrix.csv", "heatmap.png", "group_matrix.csv", "grou
                           HTML_DIR, *(f"pair_reuse.{fmt}" for fmt in FORMATS)})
 TABLE_FILES = frozenset(f"{name}.{fmt}" for name in TABLES for fmt in FORMATS)
 OUTPUT_NAMES = TABLE_FILES | REPORT_FILES | {MANIFEST}
-# ".documents.parquet.tmp-123", ".heatmap.png.tmp-123.png", ".html.tmp-123", ".html.old-123"
+# ".documents.parquet.tmp-123", ".html.tmp-123", ".html.old-123"; and ".heatmap.png.tmp-123.png",
+# as reuse 0.1.0 named the heatmap's temporary
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-\d+(?:\.png)?")
 _MARKER_TEXT = "This is a reuse run folder: reuse replaces its own files here and no others.\n"
 
@@ -82,25 +83,6 @@ def write_error(path: str | os.PathLike[str], exc: OSError) -> RunFolderError:
     )
 
 
-def file_being_written(exc: BaseException) -> Path | None:
-    """The file a reuse function was writing when ``exc`` was raised, for errors that do not
-    name it (PIL's and pyarrow's OSErrors carry no file name): the ``target`` or ``path`` local
-    of the innermost reuse frame that has one."""
-    package = Path(__file__).resolve().parent
-    found = None
-    tb = exc.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        if Path(frame.f_code.co_filename).resolve().is_relative_to(package):
-            for name in ("target", "path"):
-                value = frame.f_locals.get(name)
-                if isinstance(value, Path):
-                    found = value
-                    break
-        tb = tb.tb_next
-    return found
-
-
 def incomplete_error(folder: Path) -> RunFolderError:
     return RunFolderError(
         f"{folder}: incomplete run folder (no {MANIFEST}); the run was interrupted or failed. "
@@ -108,12 +90,24 @@ def incomplete_error(folder: Path) -> RunFolderError:
     )
 
 
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Around the writing of ``path``: an OSError (a full disk) becomes a RunFolderError naming
+    it, also when the library that wrote (pyarrow, PIL) did not name the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+
+
 def write_atomically(target: Path, write: Any) -> None:
-    """Call ``write(temporary)`` and rename the temporary to ``target`` once it is complete."""
+    """Call ``write(temporary)`` and rename the temporary to ``target`` once it is complete; an
+    OSError is a RunFolderError naming ``target``."""
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
-        write(temporary)
-        os.replace(temporary, target)
+        with writing(target):
+            write(temporary)
+            os.replace(temporary, target)
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
@@ -256,7 +250,7 @@ class RunFolder:
             yield
         except OSError as exc:
             self.remove_report(strict=False)
-            raise write_error(exc.filename or file_being_written(exc) or self.path, exc) from exc
+            raise write_error(exc.filename or self.path, exc) from exc
         except BaseException:
             self.remove_report(strict=False)
             raise

@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import time
-import unicodedata
 import warnings
 from collections import defaultdict
 from collections.abc import Iterator
@@ -51,7 +50,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import runfolder
-from ..errors import ConfigError, RunFolderError
+from ..errors import ConfigError, RunFolderError, printable
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, read_corpus
 from ..tokenize import Tokens, tokenize
 from . import highlight, tables
@@ -307,12 +306,8 @@ def _write_csv(path: Path, matrix: pd.DataFrame) -> None:
     columns = [pa.array(labels, type=pa.string())] + [
         pa.array(values[:, j], type=pa.float64(), from_pandas=True) for j in range(len(labels))]
     table = pa.Table.from_arrays(columns, names=["doc_id", *labels])
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        pa_csv.write_csv(table, temporary, pa_csv.WriteOptions(quoting_style="needed"))
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    runfolder.write_atomically(path, lambda temporary: pa_csv.write_csv(
+        table, temporary, pa_csv.WriteOptions(quoting_style="needed")))
 
 
 def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
@@ -332,7 +327,6 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
     side = float(min(24.0, max(6.0, 3.0 + 0.16 * n)))
     with matplotlib.rc_context({"text.usetex": False}):
         figure, axes = plt.subplots(figsize=(side + 1.5, side), dpi=100)
-        temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
         try:
             if n == 0:
                 axes.text(0.5, 0.5, "no document reuses another", ha="center", va="center")
@@ -363,25 +357,14 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Glyph .* missing from",
                                         category=UserWarning)
-                figure.savefig(temporary, format="png", metadata={"Software": None})
-            os.replace(temporary, path)
+                runfolder.write_atomically(path, lambda temporary: figure.savefig(
+                    temporary, format="png", metadata={"Software": None}))
         finally:
             plt.close(figure)
-            temporary.unlink(missing_ok=True)
 
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def printable(text: str) -> str:
-    """``text`` with its control, format and surrogate characters (category Cc, Cf, Cs) as
-    ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN`` escapes, for output that has no way to show them."""
-    if text.isprintable() and not any(unicodedata.category(c) == "Cf" for c in text):
-        return text
-    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf", "Cs")
-                   else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-                         if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
 
 
 # --- file names ---------------------------------------------------------------------------
@@ -534,7 +517,8 @@ class Site:
         text = self.env.get_template(template).render(
             csp=content_security_policy(bodies), css=self.css, root=root,
             scripts=[Markup(b) for b in bodies], **context)
-        target.write_text(text, encoding="utf-8")
+        with runfolder.writing(target):
+            target.write_text(text, encoding="utf-8")
 
     def write(self, view: pd.DataFrame, group_view: pd.DataFrame | None, group_by: str | None,
               n_docs: int, max_matrix_docs: int, top_pairs: int, pair_table: str,

@@ -25,7 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ..errors import ConfigError, RunFolderError
-from ..runfolder import FORMATS, MANIFEST, claim, incomplete_error, write_atomically, write_error
+from ..runfolder import FORMATS, MANIFEST, claim, incomplete_error, write_atomically
 from .schema import SCHEMA_VERSION, TABLES, arrow_schema
 
 __all__ = ["FORMATS", "MANIFEST", "check_format", "manifest_without_report", "read_manifest",
@@ -70,11 +70,7 @@ def write_table(folder: Path, name: str, frame: pd.DataFrame, fmt: str = "parque
                 for record in table.to_pylist():
                     handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
 
-    target = Path(folder) / filename
-    try:
-        write_atomically(target, write)
-    except OSError as exc:
-        raise write_error(target, exc) from exc
+    write_atomically(Path(folder) / filename, write)
     return filename
 
 
@@ -115,11 +111,7 @@ def read_table(folder: str | os.PathLike[str], name: str) -> pd.DataFrame:
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     body = {"schema_version": SCHEMA_VERSION, **manifest}
     text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    target = Path(folder) / MANIFEST
-    try:
-        write_atomically(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    except OSError as exc:
-        raise write_error(target, exc) from exc
+    write_atomically(Path(folder) / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def manifest_without_report(manifest: Mapping[str, Any]) -> dict[str, Any]:
