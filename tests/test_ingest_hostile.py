@@ -98,6 +98,37 @@ def test_a_ragged_record_over_several_lines_hints_at_a_quote_and_resumes(tmp_pat
     assert corpus.ids == ["c"]
 
 
+STRAY_QUOTE = ('bad quoting: a quote inside a field that is not quoted (a field holding a quote '
+               'is written quoted, with the quote doubled: "5"" tall"); if this file never quotes '
+               "its fields, read it with --quoting none")
+
+
+def test_a_quote_inside_an_unquoted_field_is_bad_quoting(tmp_path):
+    path = tmp_path / "sloppy.csv"
+    path.write_bytes(b'id,text\na,5" tall\nb,"fine ""quoted"" text"\n')
+    with pytest.raises(InputError) as raised:
+        read_corpus(path)
+    assert str(raised.value) == f"{path}:2: {STRAY_QUOTE}{SKIP_HINT}"
+    corpus = read_corpus(path, on_error="skip")
+    assert (corpus.ids, corpus.texts) == (["b"], ['fine "quoted" text'])
+    assert skipped(corpus) == [(f"{path}:2", "bad_quoting")]
+    assert read_corpus(path, quoting="none").texts[0] == '5" tall'
+
+
+def test_one_inserted_quote_cannot_swallow_records_silently(tmp_path):
+    # Found by tests/test_fuzz_delimited.py: the inserted quote opens a quoted id that the
+    # opening quote of r2's text closes, and the rest of r2 parses as two unquoted fields, so
+    # the csv module alone reads one record of three fields instead of two records.
+    path = tmp_path / "corrupt.csv"
+    path.write_bytes(b'id,text,meta\r\n"r1,x,m\r\nr2,",y",m\r\n')
+    with pytest.raises(InputError) as raised:
+        read_corpus(path)
+    assert str(raised.value) == f"{path}:2: {STRAY_QUOTE}{SKIP_HINT}"
+    corpus = read_corpus(path, on_error="skip")
+    assert corpus.ids == ["r2"]
+    assert skipped(corpus) == [(f"{path}:2", "bad_quoting")]
+
+
 def test_tsv_is_literal_by_default_and_never_changes_a_text(tmp_path):
     path = tmp_path / "q.tsv"
     path.write_bytes(b'id\ttext\na\t"Quoted opening never closed\nb\tsecond row\nc\tthird row\n'
@@ -456,7 +487,7 @@ def test_over_long_txt_files_and_csv_records_are_too_long(tmp_path):
     assert corpus.ids == ["b"]
     assert skipped(corpus) == [(f"{csv_path}:2", "too_long")]
     assert corpus.skipped[0]["detail"].startswith(
-        f"a record of more than {4 * 10 + (1 << 20)} bytes from this line on")
+        f"a record of more than {2 * 10 + (1 << 20)} characters from this line on")
 
 
 def test_max_doc_chars_and_quoting_reach_the_manifest_and_the_report(tmp_path):

@@ -21,21 +21,22 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
-from .records import RAW_SLACK_BYTES, UTF8_BYTES_PER_CHAR, RecordSink, split_record
-from .text import INVALID_MARK, INVALID_UTF16, UTF8_BOM, UTF16_BOMS, invalid_utf8_at, shown
+from .records import DELIMITED_CHARS_PER_CHAR, RAW_SLACK_BYTES, RecordSink, split_record
+from .text import INVALID_UTF16, UTF8_BOM, UTF16_BOMS, has_surrogate, shown
 
 QUOTING_CHOICES = ("csv", "none")
 DEFAULT_QUOTING = {"csv": "csv", "tsv": "none"}
 
-# A \r that is not the first half of \r\n ends a line too (old Mac line breaks).
-_BARE_CR = re.compile(rb"(?<=\r)(?!\n)")
+_BATCH = 1 << 20  # characters read at a time
 _DRAIN_CHUNK = 1 << 20
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SEPARATOR_NAMES = {",": "','", "\t": "a tab"}
 
 
@@ -44,124 +45,154 @@ class RecordTooLong(Exception):
 
 
 class Lines:
-    """The physical lines of a CSV/TSV file, fed to the csv module one at a time.
+    """The lines of a CSV/TSV file, fed to the csv module a batch at a time.
 
-    Keeps what the record being read holds: its first line, its size, whether it has bytes
-    that are not UTF-8 (or invalid UTF-16) or NUL bytes, and where the line after its first
-    one starts, so that reading can restart there after a bad record.
+    A text stream is read in batches of whole lines, split at ``\n``, ``\r\n`` and ``\r``. The
+    batches since the first line of the record being read are kept, which bounds what a record
+    can hold (``limit`` characters, checked at each batch), gives its raw text, and lets reading
+    restart at the line after its first one. A batch holding a byte that is not UTF-8 (decoded
+    as a lone surrogate escape), invalid UTF-16 (U+DFFF) or a NUL is fed line by line, noting
+    which record holds it; the others go to the csv module without a Python step per line.
     """
 
-    def __init__(self, handle: IO[Any], utf16: bool, limit: int, offset: int) -> None:
+    def __init__(self, handle: IO[str], limit: int) -> None:
         self.handle = handle
-        self.utf16 = utf16
         self.limit = limit
-        self.offset = offset
-        self.number = 0
-        self.start_record()
-
-    def start_record(self) -> None:
-        self.record_line = self.number + 1
-        self.record_size = 0
-        self.resume: tuple[int, int] | None = None
+        # (first line number, stream position, characters before, lines) of each kept batch.
+        self.batches: list[tuple[int, Any, int, list[str]]] = []
+        self.next: tuple[Any, int, int] = (handle.tell(), 1, 0)  # where the next batch starts
+        self.base = 0  # the line before the one the current csv reader starts at
+        self.skip = 0  # lines of the first batch that the current csv reader skips
+        self.reader: Any = None
+        self.record_line = 1
         self.invalid: tuple[int, int, int | None] | None = None
         self.nul = False
 
-    def restart(self) -> None:
-        """Continue at the line after the first line of the current record."""
-        if self.resume is None:  # pragma: no cover - every bad record has read its first line
-            raise RuntimeError("no line to resume at")
-        position, number = self.resume
-        self.handle.seek(position)
-        self.offset = position
-        self.number = number - 1
+    def rows(self, dialect: dict[str, Any]) -> Iterator[list[str]]:
+        # Batch by batch: the lines of a clean batch reach the csv module without a Python step.
+        self.reader = csv.reader(itertools.chain.from_iterable(self._batches()), **dialect)
+        return self.reader
 
-    def feed(self) -> Iterator[str]:
-        return self._feed_utf16() if self.utf16 else self._feed_utf8()
+    @property
+    def number(self) -> int:
+        """The number of the last line read."""
+        return self.base + self.reader.line_num
 
-    def _feed_utf8(self) -> Iterator[str]:
-        readline = self.handle.readline
+    def start_record(self) -> None:
+        self.record_line = self.number + 1
+        self.invalid = None
+        self.nul = False
+
+    def restart(self, dialect: dict[str, Any]) -> Iterator[list[str]]:
+        """A new reader that starts at the line after the first line of the current record."""
+        line = self.record_line + 1
+        for first, position, before, lines in self.batches:
+            if first <= line < first + len(lines):
+                self.next = (position, first, before)
+                self.skip = line - first
+                break
+        self.batches = []
+        self.base = line - 1
+        self.handle.seek(self.next[0])
+        return self.rows(dialect)
+
+    def record_text(self, first: int, last: int) -> str:
+        """The raw text of lines ``first`` to ``last`` (of the current record)."""
+        parts: list[str] = []
+        for start, _, _, lines in self.batches:
+            parts.extend(lines[max(first - start, 0) : max(last + 1 - start, 0)])
+        return "".join(parts)
+
+    def _batches(self) -> Iterator[Iterable[str]]:
+        handle, limit = self.handle, self.limit
+        skip, self.skip = self.skip, 0
         while True:
-            raw = readline(self.limit + 1)
-            if not raw:
+            position, first, before = self.next
+            text = handle.read(_BATCH)
+            if not text:
                 return
-            if len(raw) > self.limit and raw[-1:] != b"\n":
-                self._line(len(raw) + self._drain(b"\n"))
-                raise RecordTooLong
-            for part in _BARE_CR.split(raw) if b"\r" in raw else (raw,):
-                if not part:
-                    continue
-                self._line(len(part))
-                try:
-                    text = part.decode("utf-8")
-                except UnicodeDecodeError:
-                    # Kept as lone surrogates, so that only this record is skipped.
-                    text = part.decode("utf-8", "surrogateescape")
-                    if self.invalid is None:
-                        column, byte = invalid_utf8_at(part) or (0, 0)
-                        self.invalid = (self.number, column, byte)
-                if b"\x00" in part:
-                    self.nul = True
-                yield text
+            over_long, drained = False, 0
+            if not text.endswith("\n"):  # complete the last line
+                rest = handle.readline(limit)
+                if len(rest) >= limit and not rest.endswith(("\n", "\r")):
+                    over_long, drained = True, self._drain()
+                text += rest
+            lines = io.StringIO(text, newline="").readlines()
+            self.next = (handle.tell(), first + len(lines), before + len(text) + drained)
+            self._keep(first, position, before, lines)
+            if over_long or "\x00" in text or has_surrogate(text):
+                yield self._checked(lines, first, skip, over_long)
+            else:
+                yield lines[skip:] if skip else lines
+            skip = 0
 
-    def _feed_utf16(self) -> Iterator[str]:
-        readline = self.handle.readline
-        while True:
-            line = readline(self.limit + 1)
-            if not line:
-                return
-            if len(line) > self.limit and line[-1:] not in ("\n", "\r"):
-                self._drain(("\n", "\r"))
-                self._line(0, self.handle.tell())
+    def _keep(self, first: int, position: Any, before: int, lines: list[str]) -> None:
+        """Keep a new batch, drop those before the current record, and check its size."""
+        batches, record_line = self.batches, self.record_line
+        while batches and batches[0][0] + len(batches[0][3]) <= record_line:
+            batches.pop(0)
+        batches.append((first, position, before, lines))
+        if len(batches) > 1:  # the record goes on into this batch
+            start, _, start_before, start_lines = batches[0]
+            size = before - start_before - sum(map(len, start_lines[: record_line - start]))
+            if size > self.limit:
                 raise RecordTooLong
-            self._line(len(line), self.handle.tell() if self.number + 1 == self.record_line
-                       else None)
-            if INVALID_MARK in line and self.invalid is None:
-                self.invalid = (self.number, line.index(INVALID_MARK) + 1, None)
+
+    def _checked(self, lines: list[str], first: int, skip: int, over_long: bool,
+                 ) -> Iterator[str]:
+        """The lines of a batch one at a time, noting bad bytes and NULs per record."""
+        last = len(lines) - 1
+        for index in range(skip, len(lines)):
+            line = lines[index]
+            if over_long and index == last:
+                raise RecordTooLong
+            if self.invalid is None:
+                match = _SURROGATE.search(line)
+                if match is not None:
+                    code = ord(match.group())
+                    byte = code - 0xDC00 if 0xDC80 <= code <= 0xDCFF else None
+                    self.invalid = (first + index, match.start() + 1, byte)
             if "\x00" in line:
                 self.nul = True
             yield line
 
-    def _line(self, size: int, position: int | None = None) -> None:
-        """Account for one more line of ``size`` bytes (characters in UTF-16)."""
-        self.number += 1
-        self.offset += size
-        if self.number == self.record_line:
-            self.resume = (self.offset if position is None else position, self.number + 1)
-        self.record_size += size
-        if self.record_size > self.limit:
-            raise RecordTooLong
-
-    def _drain(self, ends: Any) -> int:
-        """Read the rest of an over-long line in small chunks; returns its size."""
+    def _drain(self) -> int:
+        """Read the rest of an over-long line in small chunks; returns its length."""
         size = 0
         while True:
             chunk = self.handle.readline(_DRAIN_CHUNK)
             size += len(chunk)
-            if not chunk or chunk.endswith(ends):
+            if not chunk or chunk.endswith(("\n", "\r")):
                 return size
+
+
+def _stray_quote_pattern(delimiter: str) -> re.Pattern[str]:
+    """A record in which every quote belongs to a quoted field (RFC 4180)."""
+    d = re.escape(delimiter)
+    field = f'(?:"[^"]*(?:""[^"]*)*"|[^"{d}\\r\\n]*)'
+    return re.compile(f"{field}(?:{d}{field})*(?:\\r\\n|\\r|\\n)?")
 
 
 def read_delimited(path: Path, sink: RecordSink, fmt: str, quoting: str) -> None:
     name = shown(str(path))
-    limit = UTF8_BYTES_PER_CHAR * sink.max_doc_chars + RAW_SLACK_BYTES
+    limit = DELIMITED_CHARS_PER_CHAR * sink.max_doc_chars + RAW_SLACK_BYTES
     dialect: dict[str, Any] = {"delimiter": "," if fmt == "csv" else "\t", "strict": True}
     if quoting == "none":
         dialect["quoting"] = csv.QUOTE_NONE
     # The csv module refuses fields over 128 KiB by default; our own bound is the record's.
-    previous_limit = csv.field_size_limit(max(limit, 1 << 17))
+    previous_limit = csv.field_size_limit(max(2 * limit, 1 << 17))
     try:
         with open(path, "rb") as handle:
             start = handle.read(3)
             if start.startswith(UTF16_BOMS):
                 handle.seek(0)
-                text = io.TextIOWrapper(handle, encoding="utf-16", errors=INVALID_UTF16,
-                                        newline="")
-                lines = Lines(text, True, limit, 0)
+                encoding, errors = "utf-16", INVALID_UTF16
             else:
-                offset = 3 if start == UTF8_BOM else 0
-                handle.seek(offset)
-                lines = Lines(handle, False, limit, offset)
-            _read_rows(name, lines, sink, dialect, quoting)
+                handle.seek(3 if start == UTF8_BOM else 0)
+                # Bytes that are not UTF-8 become lone surrogates: only their rows are skipped.
+                encoding, errors = "utf-8", "surrogateescape"
+            text = io.TextIOWrapper(handle, encoding=encoding, errors=errors, newline="")
+            _read_rows(name, Lines(text, limit), sink, dialect, quoting)
     finally:
         csv.field_size_limit(previous_limit)
 
@@ -186,7 +217,7 @@ def _read_header(name: str, lines: Lines, rows: Iterator[list[str]], sink: Recor
         raise InputError(f"{name}:{lines.record_line}: the header row: {exc}") from None
     except RecordTooLong:
         raise InputError(f"{name}:{lines.record_line}: the header row is longer than "
-                         f"{lines.limit} bytes") from None
+                         f"{lines.limit} characters") from None
     if lines.invalid is not None:
         raise InputError(_invalid_message(name, lines) + " in the header row")
     if lines.nul:
@@ -224,45 +255,54 @@ def _read_rows(name: str, lines: Lines, sink: RecordSink, dialect: dict[str, Any
                quoting: str) -> None:
     source = name + ":"
     corpus = sink.corpus
-    rows = csv.reader(lines.feed(), **dialect)
+    rows = lines.rows(dialect)
     header = _read_header(name, lines, rows, sink)
     n_fields = len(header)
+    stray_quote = _stray_quote_pattern(dialect["delimiter"]) if quoting == "csv" else None
     while True:
         lines.start_record()
+        first = lines.record_line
         try:
             row = next(rows)
         except StopIteration:
             break
         except csv.Error as exc:
-            sink.bad(source, lines.record_line, "bad_quoting",
-                     _quoting_detail(exc, lines, dialect["delimiter"]))
-            lines.restart()
-            rows = csv.reader(lines.feed(), **dialect)
+            sink.bad(source, first, "bad_quoting", _quoting_detail(exc, lines, dialect["delimiter"]))
+            rows = lines.restart(dialect)
             continue
         except RecordTooLong:
-            sink.bad(source, lines.record_line, "too_long",
-                     f"a record of more than {lines.limit} bytes from this line on, longer than "
-                     f"any record whose text fits in --max-doc-chars ({sink.max_doc_chars}) "
+            sink.bad(source, first, "too_long",
+                     f"a record of more than {lines.limit} characters from this line on, longer "
+                     f"than any record whose text fits in --max-doc-chars ({sink.max_doc_chars}) "
                      "characters (an unbalanced quote?)")
-            lines.restart()
-            rows = csv.reader(lines.feed(), **dialect)
+            rows = lines.restart(dialect)
             continue
         if not row:
             continue  # a blank line
-        first = lines.record_line
+        last = lines.number
         if len(row) != n_fields:
             detail = f"expected {n_fields} fields, found {len(row)}"
-            if lines.number > first:
+            if last > first:
                 sink.bad(source, first, "ragged_row",
-                         f"{detail} in a record over lines {first}-{lines.number} "
-                         "(an unbalanced quote?)")
-                lines.restart()
-                rows = csv.reader(lines.feed(), **dialect)
+                         f"{detail} in a record over lines {first}-{last} (an unbalanced quote?)")
+                rows = lines.restart(dialect)
                 continue
             if quoting == "none" and any(cell.startswith('"') for cell in row):
                 detail += (" (the row holds quoted fields: if this TSV quotes its fields, read "
                            "it with --quoting csv)")
             sink.bad(source, first, "ragged_row", detail)
+            continue
+        if (stray_quote is not None and any('"' in cell for cell in row)
+                and stray_quote.fullmatch(lines.record_text(first, last)) is None):
+            # Python's csv module reads a quote inside an unquoted field as text; RFC 4180
+            # does not allow it, and refusing it is what makes any added or removed quote a
+            # named error instead of a silent shift of the fields.
+            sink.bad(source, first, "bad_quoting",
+                     'bad quoting: a quote inside a field that is not quoted (a field holding a '
+                     'quote is written quoted, with the quote doubled: "5"" tall"); if this file '
+                     "never quotes its fields, read it with --quoting none")
+            if last > first:
+                rows = lines.restart(dialect)
             continue
         if lines.invalid is not None:
             if sink.on_error == "raise":

@@ -19,9 +19,10 @@ MAX_METADATA_DEPTH = 100
 # a raw record (a JSONL line, a CSV record) is refused before it is parsed.
 RAW_SLACK_BYTES = 1 << 20
 # Bytes per character of a text at most: 4 in UTF-8, 12 in JSON (an astral character written
-# as two \uXXXX escapes).
+# as two \uXXXX escapes); characters per character in a CSV field: 2 (a quote is doubled).
 UTF8_BYTES_PER_CHAR = 4
 JSON_BYTES_PER_CHAR = 12
+DELIMITED_CHARS_PER_CHAR = 2
 
 
 def origin_of(source: str, location: int | None) -> str:
