@@ -332,6 +332,10 @@ def test_a_fifo_named_txt_is_not_read_and_not_silent(tmp_path):
     corpus = read_corpus(tmp_path, on_error="skip")
     assert corpus.ids == ["a.txt"]
     assert skipped(corpus) == [(str(tmp_path / "pipe.txt"), "not_a_file")]
+    with pytest.raises(InputError) as raised:  # named as the input itself, not waited on
+        read_corpus(tmp_path / "pipe.txt")
+    assert str(raised.value) == (f"{tmp_path / 'pipe.txt'}: not a regular file (a FIFO, socket "
+                                 f"or device), not read{SKIP_HINT}")
 
 
 # --- 8. names that are not UTF-8 -----------------------------------------------------------

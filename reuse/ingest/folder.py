@@ -64,7 +64,7 @@ def _entries(root: Path, sink: RecordSink) -> list[tuple[str, Path, str | None, 
             if path.suffix.lower() != ".txt":
                 continue
             try:
-                mode = os.stat(path).st_mode
+                os.stat(path)
             except OSError as exc:
                 if child.is_symlink():
                     entries.append((child_relative, path, "broken_link",
@@ -73,10 +73,6 @@ def _entries(root: Path, sink: RecordSink) -> list[tuple[str, Path, str | None, 
                 else:
                     entries.append((child_relative, path, "unreadable",
                                     f"cannot read ({exc.strerror or exc})"))
-                continue
-            if not stat.S_ISREG(mode):
-                entries.append((child_relative, path, "not_a_file",
-                                "not a regular file (a FIFO, socket or device), not read"))
                 continue
             entries.append((child_relative, path, None, ""))
         stack.extend(reversed(subfolders))
@@ -105,7 +101,12 @@ def read_txt_file(path: Path, doc_id: str, sink: RecordSink) -> None:
     """Read one ``.txt`` file as the document ``doc_id``, or report it as bad."""
     origin = shown(str(path))
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO would wait forever
+            sink.bad(origin, None, "not_a_file",
+                     "not a regular file (a FIFO, socket or device), not read")
+            return
+        size = info.st_size
         # A file of more than 4 bytes per allowed character cannot fit: refused unread.
         if size > UTF8_BYTES_PER_CHAR * sink.max_doc_chars + 4:
             sink.bad(origin, None, "too_long",

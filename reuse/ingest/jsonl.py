@@ -58,7 +58,12 @@ def bounded_lines(handle: IO[Any], limit: int, newline: Any) -> Iterator[tuple[i
         yield number, line
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _has_rounded_integer(record: dict[str, Any]) -> bool:
+    if _PLAIN.issuperset(map(type, record.values())):
+        return False  # the common case: no float, nothing nested
     stack: list[Any] = [record]
     while stack:
         item = stack.pop()

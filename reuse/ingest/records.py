@@ -29,12 +29,17 @@ def origin_of(source: str, location: int | None) -> str:
     return source if location is None else source + str(location)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def metadata_problem(metadata: dict[str, Any], check_unicode: bool) -> tuple[str, str] | None:
     """(reason, detail) when a metadata value is nested deeper than MAX_METADATA_DEPTH, or,
     with ``check_unicode``, holds an unpaired surrogate; None when the metadata is fine.
 
     Iterative, so that no depth of nesting can exhaust the stack.
     """
+    if not check_unicode and _SCALARS.issuperset(map(type, metadata.values())):
+        return None  # the common case: nothing nested, nothing to check
     for key, value in metadata.items():
         if check_unicode and has_surrogate(key):
             return "invalid_unicode", (
@@ -102,7 +107,8 @@ class RecordSink:
         refused unpaired surrogates (orjson does); ``plain_metadata``: every metadata value is
         a string (CSV), so there is no nesting to check."""
         if type(doc_id) is str and type(text) is str and valid_unicode and (
-                plain_metadata or not metadata):
+                plain_metadata or not metadata
+                or _SCALARS.issuperset(map(type, metadata.values()))):
             if len(text) > self.max_doc_chars:
                 self.too_long(source, location, len(text))
                 return
