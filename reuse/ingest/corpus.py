@@ -108,7 +108,10 @@ class SkippedRecords:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"SkippedRecords({list(self)!r})"
+        if self._length <= 4:
+            return f"SkippedRecords({list(self)!r})"
+        shown = ", ".join(repr(record) for record in self[:3])
+        return f"SkippedRecords([{shown}, ...] {self._length} records)"
 
     def frame(self) -> pd.DataFrame:
         """The records as the ``skipped`` table. The columns are built in Arrow buffers, a

@@ -20,7 +20,7 @@ from .records import UTF8_BYTES_PER_CHAR, RecordSink
 from .text import UTF16_BOMS, decode_text, shown
 
 
-def _entries(root: Path, sink: RecordSink) -> list[tuple[str, Path, str | None, str]]:
+def _entries(root: Path) -> list[tuple[str, Path, str | None, str]]:
     """(relative path, path, reason, detail) of every ``.txt`` file under ``root`` and of
     every entry that cannot be read; reason is None for a file to read."""
     entries: list[tuple[str, Path, str | None, str]] = []
@@ -81,7 +81,7 @@ def _entries(root: Path, sink: RecordSink) -> list[tuple[str, Path, str | None, 
 
 
 def read_txt_folder(root: Path, sink: RecordSink) -> None:
-    entries = _entries(root, sink)
+    entries = _entries(root)
     if not entries:
         raise InputError(
             f"{shown(str(root))}: no .txt files in this folder. Point reuse at a JSONL, CSV/TSV "
