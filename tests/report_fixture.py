@@ -55,3 +55,43 @@ def large_pair(chars: int, seed: int = 7) -> list[dict]:
         a += [" ".join(shared), " ".join(words(2000))]
         b += [" ".join(edited), " ".join(words(2000))]
     return [{"id": "big-a", "text": "\n\n".join(a)}, {"id": "big-b", "text": "\n\n".join(b)}]
+
+
+def words(rng: random.Random, n: int, vocabulary: int = 5000) -> str:
+    """``n`` made-up words from a seeded vocabulary, unrelated to any other call's."""
+    return " ".join("".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(3, 8)))
+                    for _ in range(n))
+
+
+def chain_corpus(n_docs: int, seed: int = 11) -> list[dict]:
+    """``n_docs`` documents, each sharing one paragraph with the next (so every document reuses
+    and is reused), with ``source`` and ``date`` metadata: a corpus for the report at scale."""
+    rng = random.Random(seed)
+    shared = [words(rng, 40) for _ in range(n_docs - 1)]
+    records = []
+    for k in range(n_docs):
+        parts = [words(rng, 30)]
+        if k > 0:
+            parts.append(shared[k - 1])
+        parts.append(words(rng, 20))
+        if k < n_docs - 1:
+            parts.append(shared[k])
+        records.append({"id": f"doc-{k:04d}", "text": ".\n\n".join(parts) + ".",
+                        "source": SOURCES[k % len(SOURCES)],
+                        "date": f"{2000 + k // 12}-{1 + k % 12:02d}-15"})
+    return records
+
+
+def multi_passage_pair(seed: int = 5) -> list[dict]:
+    """Two documents sharing three separate paragraphs (the third with a word changed), far
+    apart, with text of their own between them: a pair page with three passages."""
+    rng = random.Random(seed)
+    shared = [words(rng, 60) for _ in range(3)]
+    edited = shared[2].split()
+    edited[30] = "changed"
+    own_a = [words(rng, 400) for _ in range(4)]
+    own_b = [words(rng, 250) for _ in range(4)]
+    a = [own_a[0], shared[0], own_a[1], shared[1], own_a[2], shared[2], own_a[3]]
+    b = [own_b[0], own_b[1], shared[0], own_b[2], shared[1], " ".join(edited), own_b[3]]
+    return [{"id": "left.txt", "text": ".\n\n".join(a) + ".", "date": "2020-05-01"},
+            {"id": "right.txt", "text": ".\n\n".join(b) + ".", "date": "2021-05-01"}]

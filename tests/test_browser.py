@@ -14,6 +14,7 @@ import pytest
 from cdp import Browser, find_chromium
 from report_fixture import XSS_ID, XSS_PREFIX, build_run_folder, large_pair, sample_jsonl
 
+from reuse.report import html as report_html
 from reuse.report.html import content_security_policy, pair_page_name, render_report
 from reuse.report.tables import read_table
 
@@ -42,6 +43,10 @@ def site(tmp_path_factory, request):
         record = json.loads(line)
         texts[record["id"]] = record["text"]
     return folder, texts, base / "screenshots"
+
+
+def asset(name: str) -> str:
+    return (Path(report_html.__file__).parent / "static" / name).read_text(encoding="utf-8")
 
 
 def open_clean(browser: Browser, page: Path) -> None:
@@ -76,17 +81,17 @@ def test_index_loads_clean_and_sorts(browser, site):
     open_clean(browser, folder / "html" / "index.html")
     shots.mkdir(exist_ok=True)
     assert browser.screenshot(shots / "index.png").stat().st_size > 10_000
-    first_column = """[...document.querySelectorAll("table.sortable")[0].tBodies[0].rows]
-                      .map((r) => parseFloat(r.cells[2].getAttribute("data-v")))"""
+    table = 'document.querySelector(\'section[data-explorer="pairs"] table\')'
+    first_column = f"""[...{table}.tBodies[0].rows]
+                      .map((r) => parseFloat(r.cells[2].textContent))"""
     before = browser.evaluate(first_column)
-    assert before == sorted(before, reverse=True) or len(set(before)) > 1
-    browser.evaluate('document.querySelectorAll("table.sortable")[0].tHead.rows[0]'
-                     '.cells[2].click()')
+    assert len(before) == 7 and len(set(before)) > 1
+    browser.evaluate(f"{table}.tHead.rows[0].cells[2].click()")
     descending = browser.evaluate(first_column)
     assert descending == sorted(before, reverse=True)
-    browser.evaluate('document.querySelectorAll("table.sortable")[0].tHead.rows[0]'
-                     '.cells[2].click()')
+    browser.evaluate(f"{table}.tHead.rows[0].cells[2].click()")
     assert browser.evaluate(first_column) == sorted(before)
+    assert browser.evaluate("location.hash") == "#pairs.sort=a_share"
     # every matrix cell with a value has a hover title and a link to its pair page
     cells = browser.evaluate("""[...document.querySelectorAll("table.matrix:not(.groups) td[title]")]
         .map((td) => [td.title, td.querySelector("a") && td.querySelector("a").href])""")
@@ -143,7 +148,11 @@ def test_hostile_document_is_shown_as_text_and_runs_nothing(browser, site):
     shots.mkdir(exist_ok=True)
     browser.screenshot(shots / "xss.png")
     assert browser.evaluate("document.querySelectorAll('img').length") == 0
-    assert browser.evaluate("document.querySelectorAll('script').length") == 1
+    # our two scripts, and the passages as data (which the browser does not run)
+    scripts = browser.evaluate("""[...document.querySelectorAll('script')].map((s) =>
+        [s.type, s.textContent])""")
+    assert sorted(t for t, _ in scripts) == ["", "", "application/json"]
+    assert {body for t, body in scripts if not t} == {asset("csv.js"), asset("pair.js")}
     assert XSS_ID in browser.evaluate("document.querySelector('h1').textContent")
     shown = browser.evaluate("document.getElementById('text-b').textContent")
     assert shown == texts[XSS_ID]

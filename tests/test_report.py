@@ -160,7 +160,7 @@ def test_word_and_punctuation_differences_are_marked(sample):
 def test_every_page_escapes_ids_text_and_metadata(sample):
     folder, _, _ = sample
     pages = list((folder / "html").rglob("*.html"))
-    assert len(pages) == 1 + 7 + 3 + 3
+    assert len(pages) == 1 + 7 + 3 + 4  # index, pairs, passages, lists
     xss_pages = 0
     for page in pages:
         body = page.read_text(encoding="utf-8")
@@ -213,16 +213,27 @@ def test_matrix_above_the_cap_shows_the_most_reusing_documents_and_says_so(tmp_p
     assert "the 3 with the largest shares are listed here" in index
 
 
-def test_lists_are_paginated(tmp_path, sample, monkeypatch):
+def test_a_list_longer_than_max_list_rows_is_split_into_parts(tmp_path, sample):
     _, _, source = sample
-    monkeypatch.setattr(report_html, "PAGE_SIZE", 2)
     folder = build_run_folder(source, tmp_path / "run")
-    render_report(folder)
+    render_report(folder, max_list_rows=2)
     lists = sorted(p.name for p in (folder / "html" / "lists").glob("pairs-*.html"))
     assert lists == ["pairs-1.html", "pairs-2.html", "pairs-3.html", "pairs-4.html"]
     page = (folder / "html" / "lists" / "pairs-4.html").read_text(encoding="utf-8")
-    assert "7–7 of 7" in page
+    assert "The list has 7 rows in 4 parts of at most 2; this is part 4 (rows 7–7)" in page
     assert '<a href="pairs-1.html">1</a>' in page
+    data = embedded_tables(page)[0]
+    assert (data["total"], data["first"], len(data["rows"])) == (7, 7, 1)
+    # the index's documents table is bounded too, and says so
+    index = (folder / "html" / "index.html").read_text(encoding="utf-8")
+    assert "the 2 most reused of 6; the documents table of the run folder has all" in index
+    assert len(embedded_tables(index)[0]["rows"]) == 2
+
+
+def embedded_tables(page: str) -> list[dict]:
+    """The JSON of every table of a page, in order."""
+    return [json.loads(m) for m in re.findall(
+        r'<script type="application/json">(.*?)</script>', page, flags=re.S)]
 
 
 def test_near_duplicate_pair_without_alignments_gets_a_diff_page(tmp_path, seeds_dir):

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ from .. import runfolder
 from ..errors import ConfigError, RunFolderError, printable
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, read_corpus
 from ..tokenize import Tokens, tokenize
-from . import highlight, tables
+from . import charts, highlight, tables
 from .highlight import (
     FSI,
     PDI,
@@ -71,11 +72,29 @@ from .highlight import (
     render_side,
     too_long_to_diff,
 )
-from .matrix import NO_GROUP, cluster_order, most_reusing, pair_reuse, reuse_matrix
+from .lists import (
+    SNIPPET_CHARS,
+    Column,
+    Documents,
+    Explorer,
+    document_fields,
+    iso_dates,
+    script_json,
+    share_text,
+    snippet,
+)
+from .matrix import (
+    NO_GROUP,
+    cluster_order,
+    document_reuse,
+    most_reusing,
+    pair_reuse,
+    reuse_matrix,
+)
 
 HERE = Path(__file__).resolve().parent
 HTML_DIR = "html"
-PAGE_SIZE = 500
+MAX_LIST_ROWS = 100_000  # rows of a list page (a longer list is split into parts)
 MAX_OCCURRENCES_SHOWN = 1000
 MAX_MEMBERS_SHOWN = 20
 CONTEXT_CHARS = 60
@@ -85,6 +104,9 @@ PASSAGE_TEXT_CHARS = 20_000  # of a passage's text on its page: the beginning an
 # Share thresholds of the heatmap colour levels h1..h8 (h0 is "no reuse").
 LEVELS = np.array([0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.80])
 LEVEL_LABELS = ["<5%", "5%", "10%", "20%", "30%", "45%", "60%", "≥80%"]
+HEATMAP_LABELS = 250  # rows of heatmap.png that can be labelled legibly
+MIN_CELL = 6  # pixels of a matrix cell on the index ...
+MATRIX_PIXELS = 880  # ... whose cells share this width, so that 100 documents fit a screen
 
 
 def render_report(
@@ -94,14 +116,21 @@ def render_report(
     max_matrix_docs: int = 100,
     top_pairs: int = 200,
     max_csv_docs: int = 2000,
+    max_list_rows: int = MAX_LIST_ROWS,
+    date_field: str | None = None,
 ) -> Path:
     """Write the matrix, heatmap, pair table and HTML site of a run folder; returns index.html.
 
     ``group_by`` names a metadata field (e.g. ``source``) to aggregate the matrix by.
     ``max_matrix_docs`` caps the documents in the HTML matrix and heatmap (the most reusing are
     shown, and the page says so); ``top_pairs`` is the number of pairs, passages and clusters
-    listed on the index (all of them are on paginated list pages); ``max_csv_docs`` caps the rows
+    listed on the index (all of them are in the lists); ``max_csv_docs`` caps the rows
     and columns of ``matrix.csv`` (the ``pair_reuse`` table always covers every pair).
+    ``max_list_rows`` bounds the rows embedded in one page (the documents table of the index,
+    and each list page: a longer list is split into parts of that many rows, each searched and
+    filtered on its own). ``date_field`` names the metadata field that dates the documents
+    (default: the run's ``date_field`` in the manifest's config, else ``date``): it gives the
+    timeline of first appearances and date-range filters.
 
     The run folder is locked while the report is written (:func:`reuse.runfolder.claim`). The
     old report is removed first and the manifest says ``"report": null`` until the new one is
@@ -109,7 +138,8 @@ def render_report(
     """
     started = time.perf_counter()
     for name, value, low in (("max_matrix_docs", max_matrix_docs, 2), ("top_pairs", top_pairs, 1),
-                             ("max_csv_docs", max_csv_docs, 2)):
+                             ("max_csv_docs", max_csv_docs, 2),
+                             ("max_list_rows", max_list_rows, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(
                 f"The '{name}' parameter of render_report must be an int >= {low}. "
@@ -118,11 +148,12 @@ def render_report(
     # The folder stays locked until the report is complete, also against a `reuse run` into it.
     with runfolder.claim(run_dir, create=False) as owned:
         return _render_claimed(owned, started, group_by, max_matrix_docs, top_pairs,
-                               max_csv_docs)
+                               max_csv_docs, max_list_rows, date_field)
 
 
 def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | None,
-                    max_matrix_docs: int, top_pairs: int, max_csv_docs: int) -> Path:
+                    max_matrix_docs: int, top_pairs: int, max_csv_docs: int,
+                    max_list_rows: int, date_field: str | None) -> Path:
     folder = owned.path
     manifest = tables.read_manifest(folder)
     timings: dict[str, float] = {}
@@ -137,12 +168,16 @@ def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | 
     with owned.writing_report():
         owned.remove_report()
         with _timed(timings, "matrix"):
-            pairs, view, group_view, pair_table = write_matrices(
+            pairs, view, group_view, pair_table, heatmap_note = write_matrices(
                 folder, run, groups, group_by, _table_format(manifest), max_csv_docs,
                 max_matrix_docs)
-        site = Site(folder, run, pairs, manifest, timings)
+        if date_field is None:
+            configured = manifest.get("config", {}).get("date_field")
+            date_field = configured if isinstance(configured, str) else "date"
+        site = Site(folder, run, pairs, manifest, timings, date_field=date_field,
+                    max_list_rows=max_list_rows)
         site.write(view, group_view, group_by, len(run.documents), max_matrix_docs, top_pairs,
-                   pair_table, csv_note(len(run.documents), max_csv_docs))
+                   pair_table, csv_note(len(run.documents), max_csv_docs), heatmap_note)
 
         manifest = tables.manifest_without_report(manifest)
         manifest["tables"] = {**manifest["tables"], "pair_reuse": pair_table}
@@ -150,7 +185,8 @@ def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | 
             "index": f"{HTML_DIR}/index.html", "matrix": "matrix.csv", "heatmap": "heatmap.png",
             "group_by": group_by,
             "group_matrix": "group_matrix.csv" if groups is not None else None,
-            "max_matrix_docs": max_matrix_docs, "pair_pages": len(site.pair_pages),
+            "max_matrix_docs": max_matrix_docs, "heatmap_labels": heatmap_note is None,
+            "date_field": date_field, "pair_pages": len(site.pair_pages),
             "passage_pages": site.n_passage_pages,
             "seconds": round(time.perf_counter() - started, 3),
             "timings": {k: round(v, 3) for k, v in timings.items()},
@@ -162,8 +198,9 @@ def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | 
 def write_matrices(
     folder: Path, run: RunData, groups: pd.Series | None, group_by: str | None, fmt: str,
     max_csv_docs: int, max_matrix_docs: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, str]:
-    """Write the pair table, matrix.csv and the heatmaps; return what the site shows."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, str, str | None]:
+    """Write the pair table, matrix.csv and the heatmaps; return what the site shows (and why
+    heatmap.png has no labels, if it has none)."""
     pairs = pair_reuse(run.alignments, run.documents)
     pair_table = tables.write_table(folder, "pair_reuse", pairs, fmt)
     n_docs = len(run.documents)
@@ -178,13 +215,13 @@ def write_matrices(
         view = reuse_matrix(run.alignments, run.documents, labels=view_labels).dense
     order = cluster_order(view.to_numpy())
     view = view.iloc[order, order]
-    write_heatmap(view, folder / "heatmap.png", "Reuse between documents")
+    heatmap_note = write_heatmap(view, folder / "heatmap.png", "Reuse between documents")
     group_view = None
     if groups is not None:
         group_view = reuse_matrix(run.alignments, run.documents, groups=groups).dense
         _write_csv(folder / "group_matrix.csv", group_view)
         write_heatmap(group_view, folder / "group_heatmap.png", f"Reuse by {group_by}")
-    return pairs, view, group_view, pair_table
+    return pairs, view, group_view, pair_table, heatmap_note
 
 
 @contextmanager
@@ -310,8 +347,13 @@ def _write_csv(path: Path, matrix: pd.DataFrame) -> None:
         table, temporary, pa_csv.WriteOptions(quoting_style="needed")))
 
 
-def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
+def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> str | None:
     """A PNG heatmap of ``matrix`` (already ordered), labelled with ids when they fit.
+
+    Up to ``HEATMAP_LABELS`` rows every row and column is labelled (the figure grows with the
+    matrix, so that a label has 7 points up to 100 rows and at least 5 beyond); above that the
+    image says why it has no labels, and so does the returned note (None when labelled). The
+    layout is computed, not measured (``tight_layout`` would draw every label once more).
 
     Ids, group values and the ``group_by`` field in the title are data: every text is drawn
     verbatim, never parsed as mathtext (``$x^2$``) or TeX; control and format characters, which
@@ -324,34 +366,45 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
     from matplotlib.text import Text
 
     n = len(matrix)
-    side = float(min(24.0, max(6.0, 3.0 + 0.16 * n)))
+    labelled = 0 < n <= HEATMAP_LABELS
+    note = None if labelled or n == 0 else (
+        f"no labels: {n} documents are too many to label legibly (at most {HEATMAP_LABELS}); "
+        "matrix.csv has the labelled values")
+    # Inches. A label takes three quarters of its row: 7 points up to 100 rows, then smaller
+    # down to 5 points at HEATMAP_LABELS rows; the plot grows to fit them.
+    font = 7.0 if n <= 100 else max(5.0, 7.0 - 2.0 * (n - 100) / (HEATMAP_LABELS - 100))
+    labels = [_short(printable(str(label)), 28) for label in matrix.index] if labelled else []
+    label_width = 0.1 + 0.6 * font / 72 * max(map(len, labels)) if labels else 0.2
+    plot = max(4.0, n * font / 72 / 0.75) if labelled else 10.0
+    left = bottom = label_width + 0.45
+    top, right = 0.45, 1.3
+    width, height = left + plot + right, bottom + plot + top
     with matplotlib.rc_context({"text.usetex": False}):
-        figure, axes = plt.subplots(figsize=(side + 1.5, side), dpi=100)
+        figure = plt.figure(figsize=(width, height), dpi=100)
         try:
+            axes = figure.add_axes((left / width, bottom / height, plot / width, plot / height))
             if n == 0:
                 axes.text(0.5, 0.5, "no document reuses another", ha="center", va="center")
                 axes.set_axis_off()
             colours = matplotlib.colormaps["OrRd"].with_extremes(bad="#d9d9d9")
             values = matrix.to_numpy(np.float64) if n else np.full((1, 1), np.nan)
-            image = axes.imshow(np.ma.masked_invalid(values),
+            image = axes.imshow(np.ma.masked_invalid(values), aspect="auto",
                                 cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
-            if n <= 80:
-                labels = [_short(printable(str(label)), 28) for label in matrix.index]
-                axes.set_xticks(range(n), labels, rotation=90, fontsize=7, parse_math=False)
-                axes.set_yticks(range(n), labels, fontsize=7, parse_math=False)
+            if labelled:
+                axes.set_xticks(range(n), labels, rotation=90, fontsize=font, parse_math=False)
+                axes.set_yticks(range(n), labels, fontsize=font, parse_math=False)
             else:
                 axes.set_xticks([])
                 axes.set_yticks([])
+            if note is not None:
+                figure.text(0.01, 0.01, f"No labels: {note[len('no labels: '):]}.",
+                            fontsize=9, parse_math=False)
             axes.set_xlabel("reused in (column)")
             axes.set_ylabel("share of (row)")
             axes.set_title(f"{printable(title)} ({n} × {n})", parse_math=False)
-            figure.colorbar(image, ax=axes, fraction=0.04, label="share of the row's text")
-            with warnings.catch_warnings():
-                # a label in a script the font lacks: the box drawn says enough, and the
-                # warning would print the label's characters on the terminal
-                warnings.filterwarnings("ignore", message="Glyph .* missing from",
-                                        category=UserWarning)
-                figure.tight_layout()
+            bar = figure.add_axes(((left + plot + 0.15) / width, bottom / height, 0.2 / width,
+                                   plot / height))
+            figure.colorbar(image, cax=bar, label="share of the row's text")
             for text in figure.findobj(Text):
                 text.set_parse_math(False)
             with warnings.catch_warnings():
@@ -361,6 +414,7 @@ def write_heatmap(matrix: pd.DataFrame, path: Path, title: str) -> None:
                     temporary, format="png", metadata={"Software": None}))
         finally:
             plt.close(figure)
+    return note
 
 
 def _short(text: str, width: int) -> str:
@@ -465,7 +519,17 @@ def _context(before: str, inside: str, after: str) -> Markup:
 
 
 def _pct(share: float) -> str:
-    return f"{100 * share:.1f}%"
+    return share_text(share)
+
+
+def cell_text(share: float) -> str:
+    """A matrix cell's value in whole percent: "<1" for a share above zero that rounds to 0,
+    ">99" for one below one that rounds to 100."""
+    if 0 < share < 0.01:
+        return "<1"
+    if 0.99 < share < 1:
+        return ">99"
+    return f"{100 * share:.0f}"
 
 
 def _remove(path: Path) -> None:
@@ -496,8 +560,11 @@ class Site:
     """Renders the pages of the HTML site into ``RUN_DIR/html`` (built aside, swapped in)."""
 
     def __init__(self, folder: Path, run: RunData, pairs: pd.DataFrame,
-                 manifest: dict[str, Any], timings: dict[str, float] | None = None) -> None:
+                 manifest: dict[str, Any], timings: dict[str, float] | None = None, *,
+                 date_field: str = "date", max_list_rows: int = MAX_LIST_ROWS) -> None:
         self.timings = {} if timings is None else timings
+        self.date_field = date_field
+        self.max_list_rows = max_list_rows
         self.folder = folder
         self.run = run
         self.pairs = pairs
@@ -508,6 +575,12 @@ class Site:
         self.n_passage_pages = 0
         self.position = {d: i for i, d in enumerate(run.documents["doc_id"].tolist())}
         self._passage_spans = self._passage_index()
+        # the number of each alignment (by its row in the table) on its pair page
+        self.alignment_k = np.full(len(run.alignments), -1, dtype=np.int64)
+        self.alignment_passage: dict[int, int | None] = {}
+        date_values = [meta.get(date_field) for meta in run.metadata.values()]
+        self.iso_date = dict(zip(run.metadata, iso_dates(date_values), strict=True))
+        self.documents = Documents(run.metadata, document_fields(run.metadata, date_field))
 
     # pages ---------------------------------------------------------------------------------
 
@@ -522,7 +595,7 @@ class Site:
 
     def write(self, view: pd.DataFrame, group_view: pd.DataFrame | None, group_by: str | None,
               n_docs: int, max_matrix_docs: int, top_pairs: int, pair_table: str,
-              matrix_csv_note: str) -> None:
+              matrix_csv_note: str, heatmap_note: str | None = None) -> None:
         final = self.folder / HTML_DIR
         # Both names carry our pid: the run folder's cleaner removes those of dead processes.
         staging = self.folder / f".{HTML_DIR}.tmp-{os.getpid()}"
@@ -539,7 +612,8 @@ class Site:
                 passage_rows = self._write_passage_pages(staging)
             with _timed(self.timings, "index_and_lists"):
                 self._write_index(staging, passage_rows, view, group_view, group_by, n_docs,
-                                  max_matrix_docs, top_pairs, pair_table, matrix_csv_note)
+                                  max_matrix_docs, top_pairs, pair_table, matrix_csv_note,
+                                  heatmap_note)
             _swap_in(staging, final, old)
         except BaseException:
             for leftover in (staging, old):
@@ -551,15 +625,36 @@ class Site:
     def _write_index(self, staging: Path, passage_rows: list[dict[str, Any]],
                      view: pd.DataFrame, group_view: pd.DataFrame | None, group_by: str | None,
                      n_docs: int, max_matrix_docs: int, top_pairs: int, pair_table: str,
-                     matrix_csv_note: str) -> None:
+                     matrix_csv_note: str, heatmap_note: str | None = None) -> None:
         cluster_rows = self._cluster_rows()
-        pair_rows = self._pair_rows()
+        pair_rows = self._pair_records()
+        alignment_rows = self._alignment_records()
         lists = {
-            "pairs": self._write_list(staging, "pairs", "All reusing pairs", pair_rows),
-            "passages": self._write_list(staging, "passages", "All passage clusters",
-                                         passage_rows),
-            "clusters": self._write_list(staging, "clusters", "All near-duplicate clusters",
-                                         cluster_rows),
+            "pairs": self._write_list(
+                staging, "pairs", "All document pairs", pair_rows, self._pairs_explorer,
+                "Every pair of documents that share at least one aligned passage, largest "
+                "share first. Click a document to open the pair."),
+            "alignments": self._write_list(
+                staging, "alignments", "All passage pairs", alignment_rows,
+                self._alignments_explorer,
+                "Every aligned passage: where it is in each document, the beginning and end of "
+                "its text on each side, and how similar the two sides are. Grouped by pair "
+                "(largest share first), then by position in A. Click a document to open the "
+                "pair page at that passage. The search box looks in the ids and in the text "
+                f"shown (a passage longer than {SNIPPET_CHARS} characters is shown "
+                "as its beginning and end)."),
+            "passages": self._write_list(
+                staging, "passages", "All passage clusters", passage_rows,
+                self._passages_explorer,
+                "Every passage cluster: one reused passage and the documents it occurs in, "
+                "found in most documents first. First seen: the earliest date among its "
+                "documents."),
+            "clusters": self._write_list(
+                staging, "clusters", "All near-duplicate clusters", cluster_rows,
+                self._clusters_explorer,
+                "One row per dropped near-duplicate, with the kept representative of its "
+                "cluster; largest clusters first. Click a document to compare it with the "
+                "representative."),
         }
         group_note = ""
         if group_view is not None and len(group_view) > max_matrix_docs:
@@ -573,24 +668,30 @@ class Site:
         matrix_note = "" if n_docs <= max_matrix_docs or len(view) == 0 else (
             f"The corpus has {n_docs} documents; the matrix shows the {len(view)} most "
             "reusing (largest summed shares). Every pair is in the pair table and the lists.")
+        documents, documents_note = self._documents_explorer()
+        n_cluster_rows = len(cluster_rows)
+        cluster_top = [r for r in cluster_rows if r["rank"] < top_pairs]
         self.page(
-            "index.html", staging / "index.html", "", ("sortable.js",),
+            "index.html", staging / "index.html", "", ("csv.js", "explore.js"),
             title="Reuse report", counts=self._counts(), input=self._input(),
             command=self.manifest.get("command", "run"),
             version=self.manifest.get("reuse_version", ""),
             skipped=self.run.skipped.head(50).to_dict("records"),
             skipped_more=len(self.run.skipped) > 50, skipped_total=len(self.run.skipped),
             matrix=self._grid(view, groups=False), matrix_note=matrix_note,
-            matrix_csv_note=matrix_csv_note, pair_table=pair_table,
+            matrix_csv_note=matrix_csv_note, pair_table=pair_table, heatmap_note=heatmap_note,
             legend=list(enumerate(["none", *LEVEL_LABELS])),
             group_matrix=self._grid(group_view, groups=True) if group_view is not None
             else None, group_by=group_by, group_csv="group_matrix.csv", group_note=group_note,
-            n_pairs=len(pair_rows), top_rows=pair_rows[:top_pairs],
-            pairs_list=lists["pairs"][0], pairs_pages=lists["pairs"][1],
-            n_clusters=len(cluster_rows), cluster_rows=cluster_rows[:top_pairs],
-            clusters_list=lists["clusters"][0],
-            n_passages=len(passage_rows), passage_rows=passage_rows[:top_pairs],
-            passages_list=lists["passages"][0],
+            charts=self._charts(passage_rows, lists),
+            lists=lists, documents=documents, documents_note=documents_note,
+            n_pairs=len(pair_rows), top_rows=min(top_pairs, len(pair_rows)),
+            pairs=self._pairs_explorer(pair_rows[:top_pairs], "", compact=True),
+            n_clusters=len({r["cluster_id"] for r in cluster_rows}),
+            n_cluster_rows=n_cluster_rows, cluster_rows=len(cluster_top),
+            clusters=self._clusters_explorer(cluster_top, "", compact=True),
+            n_passages=len(passage_rows), passage_rows=min(top_pairs, len(passage_rows)),
+            passages=self._passages_explorer(passage_rows[:top_pairs], "", compact=True),
         )
 
     def _counts(self) -> list[tuple[str, Any]]:
@@ -622,12 +723,13 @@ class Site:
                 page = None if groups else self.pair_pages.get(self._key(row_label, col_label))
                 cells.append({"level": _level(share) if share > 0 else 0, "title": title,
                               "page": f"pairs/{page}" if page else None,
-                              "text": f"{100 * share:.0f}"})
+                              "text": cell_text(share)})
             rows.append({"label": row_label, "cells": cells})
-        # few documents get big cells with their value written in; many get small plain ones
-        cell = max(16, min(44, 480 // max(1, len(labels))))
+        # few documents get big cells with their value written in; many get small plain ones,
+        # so that 100 documents fit a screen (the labels stay in view while it scrolls)
+        cell = max(MIN_CELL, min(44, MATRIX_PIXELS // max(1, len(labels))))
         return {"labels": labels, "rows": rows, "groups": groups, "cell": cell,
-                "values": groups or len(labels) <= 20}
+                "font": max(8, min(11, cell + 1)), "values": cell >= 24}
 
     def _key(self, x: str, y: str) -> tuple[str, str]:
         return (x, y) if self.position.get(x, 0) <= self.position.get(y, 0) else (y, x)
@@ -646,12 +748,6 @@ class Site:
                 name = f"pair-{digest.hexdigest()}.html"
             used[name] = key
             self.pair_pages[key] = name
-
-    def _pair_rows(self) -> list[dict[str, Any]]:
-        rows = self.pairs.to_dict("records")
-        for row in rows:
-            row["page"] = "pairs/" + self.pair_pages[(row["a_id"], row["b_id"])]
-        return rows
 
     def _passage_index(self) -> dict[str, tuple[list[int], list[int], list[tuple[int, ...]]]]:
         """Per document: its passage occurrences (start, end, passage_id, table row) sorted by
@@ -704,7 +800,7 @@ class Site:
             jaccard[self._key(a, b)] = f"{float(value):.3f}"
         records = al.to_dict("records")
         for key, name in self.pair_pages.items():
-            rows = [records[i] for i in groups[key]] if key in groups else []
+            rows = [{**records[i], "_row": int(i)} for i in groups[key]] if key in groups else []
             self._write_pair_page(staging / "pairs" / name, key, rows, pair_stats.get(key),
                                   jaccard.get(key))
 
@@ -738,6 +834,9 @@ class Site:
             row["colour"] = colour_index(k)
             if "passage_id" not in row:
                 row["passage_id"] = self._passage_of(a_id, row["a_start"], row["a_end"])
+            if "_row" in row:
+                self.alignment_k[row["_row"]] = k
+                self.alignment_passage[row["_row"]] = row["passage_id"]
         stats = stats or {}
         sides = []
         for doc, text, side, letter in ((a_id, text_a, side_a, "A"), (b_id, text_b, side_b, "B")):
@@ -746,19 +845,27 @@ class Site:
             sides.append({
                 "id": doc, "n_chars": len(text), "html": rendered.html,
                 "reused_chars": stats.get(f"{letter.lower()}_reused_chars", 0),
-                "share": stats.get(f"{letter.lower()}_share", 0.0),
+                "share_text": share_text(stats.get(f"{letter.lower()}_share", 0.0)),
                 "metadata": [(k, _display(v)) for k, v in self.run.metadata[doc].items()],
             })
         if len(oriented) > highlight.MAX_PASSAGES_SHOWN:
             notes.append(f"The list shows the first {highlight.MAX_PASSAGES_SHOWN:,} of the "
                          f"{len(oriented):,} aligned passages (by position in A); the "
                          "alignments table has all of them.")
+        csv = {"file": target.stem + ".csv",
+               "header": ["passage", "a_id", "a_start", "a_end", "b_id", "b_start", "b_end",
+                          "similarity", "method", "passage_id", "a_text", "b_text"],
+               "rows": [[r["k"] + 1, a_id, r["a_start"], r["a_end"], b_id, r["b_start"],
+                         r["b_end"], round(float(r["similarity"]), 6), r["method"],
+                         r["passage_id"], snippet(text_a, r["a_start"], r["a_end"]),
+                         snippet(text_b, r["b_start"], r["b_end"])] for r in oriented]}
         self.page(
-            "pair.html", target, "../", ("pair.js",), title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
+            "pair.html", target, "../", ("csv.js", "pair.js"),
+            title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
             a=sides[0], b=sides[1], passages=oriented[:highlight.MAX_PASSAGES_SHOWN],
             n_passages=len(oriented), colours=passage_colours(len(oriented)),
             similarity=stats.get("similarity"), matched_tokens=stats.get("matched_tokens"),
-            near_duplicate=near_duplicate, notes=notes,
+            near_duplicate=near_duplicate, notes=notes, csv=script_json(csv),
         )
 
     def _write_passage_pages(self, staging: Path) -> list[dict[str, Any]]:
@@ -782,8 +889,10 @@ class Site:
                 "text": excerpt(text, PASSAGE_TEXT_CHARS, int(text_rec["start"])),
                 "text_cut": len(text) > PASSAGE_TEXT_CHARS,
                 "n_occurrences": len(records),
-                "snippet": _short(" ".join(text[:1000].split()), 100),
+                "snippet": snippet(text, 0, len(text)),
                 "page": f"passages/{int(pid)}.html",
+                "first": min((d for d in (self.iso_date.get(r["doc_id"]) for r in records)
+                              if d is not None), default=None),
             }
             shown = []
             for r in records[:MAX_OCCURRENCES_SHOWN]:
@@ -798,47 +907,264 @@ class Site:
                     page = f"pairs/{name}" if name else None
                 shown.append({
                     "doc_id": r["doc_id"], "start": start, "end": end,
-                    "date": _display(self.run.metadata[r["doc_id"]].get("date", "")),
+                    "date": _display(self.run.metadata[r["doc_id"]].get(self.date_field, "")),
                     "is_source": bool(r["is_source"]), "page": page,
                     "context": _context(doc_text[max(0, start - CONTEXT_CHARS):start], inside,
                                         doc_text[end:end + CONTEXT_CHARS]),
                 })
+            csv = {"file": f"passage-{int(pid)}.csv",
+                   "header": ["passage_id", "doc_id", "start", "end", "date", "is_source"],
+                   "rows": [[int(pid), o["doc_id"], o["start"], o["end"], o["date"],
+                             o["is_source"]] for o in shown]}
             self.page("passage.html", staging / "passages" / f"{int(pid)}.html", "../",
-                      ("sortable.js",), title=f"Passage #{int(pid)}", p=info,
-                      occurrences=shown, more=len(records) > MAX_OCCURRENCES_SHOWN)
+                      ("csv.js", "sortable.js"), title=f"Passage #{int(pid)}", p=info,
+                      occurrences=shown, more=len(records) > MAX_OCCURRENCES_SHOWN,
+                      csv=script_json(csv))
             rows.append(info)
         self.n_passage_pages = len(rows)
         rows.sort(key=lambda r: (-r["n_docs"], -r["n_chars"], r["passage_id"]))
         return rows
 
+    # the tables: rows as plain records, then as explorers --------------------------------
+
+    def _explorer(self, name: str, columns: list[Column], root: str, **options: Any
+                  ) -> Explorer:
+        return Explorer(name, columns, self.documents, root,
+                        doc_link="lists/pairs-1.html#pairs.doc=", **options)
+
+    def _pair_records(self) -> list[dict[str, Any]]:
+        rows = self.pairs.to_dict("records")
+        for row in rows:
+            row["page"] = "pairs/" + self.pair_pages[(row["a_id"], row["b_id"])]
+        return rows
+
+    def _pairs_explorer(self, rows: list[dict[str, Any]], root: str, **options: Any
+                        ) -> Explorer:
+        e = self._explorer("pairs", [
+            Column("a_id", "Document A", "doc", link="page"),
+            Column("b_id", "Document B", "doc", link="page"),
+            Column("a_share", "A reused in B", "pct",
+                   title="Share of A's characters inside a passage aligned with B"),
+            Column("b_share", "B reused in A", "pct",
+                   title="Share of B's characters inside a passage aligned with A"),
+            Column("a_reused_chars", "Reused chars A", "int"),
+            Column("b_reused_chars", "Reused chars B", "int"),
+            Column("n_alignments", "Passages", "int"),
+            Column("similarity", "Similarity", "num",
+                   title="2 × matched tokens / tokens of both sides, over the pair's passages"),
+            Column("page", "", "link"),
+        ], root, search="Search document ids", **options)
+        for r in rows:
+            e.add([e.doc(r["a_id"]), e.doc(r["b_id"]), r["a_share"], r["b_share"],
+                   r["a_reused_chars"], r["b_reused_chars"], r["n_alignments"],
+                   r["similarity"], e.string(r["page"])])
+        return e
+
+    def _alignment_records(self) -> list[tuple[Any, ...]]:
+        """Every alignment as (A, B, spans, similarity, method, passage, k, page), A being the
+        pair's first document as on its pair page; in pair order, then by position in A."""
+        al = self.run.alignments
+        if al.empty:
+            return []
+        rank = {key: i for i, key in enumerate(zip(self.pairs["a_id"], self.pairs["b_id"],
+                                                    strict=True))}
+        out = []
+        for i, (a, b, a_s, a_e, b_s, b_e, sim, method) in enumerate(zip(
+                al["a_id"], al["b_id"], al["a_start"], al["a_end"], al["b_start"], al["b_end"],
+                al["similarity"], al["method"], strict=True)):
+            key = self._key(a, b)
+            if key[0] != a:
+                a, b, a_s, a_e, b_s, b_e = b, a, b_s, b_e, a_s, a_e
+            out.append((rank.get(key, len(rank)), int(self.alignment_k[i]), a, b, int(a_s),
+                        int(a_e), int(b_s), int(b_e), float(sim), method,
+                        self.alignment_passage.get(i), self.pair_pages.get(key)))
+        out.sort(key=lambda r: (r[0], r[1]))
+        return out
+
+    def _alignments_explorer(self, rows: list[tuple[Any, ...]], root: str, **options: Any
+                             ) -> Explorer:
+        e = self._explorer("alignments", [
+            Column("a_id", "Document A", "doc", link="page", anchor="k"),
+            Column("a_text", "Passage in A", "snip"),
+            Column("b_id", "Document B", "doc", link="page", anchor="k"),
+            Column("b_text", "Passage in B", "snip"),
+            Column("a_chars", "Chars A", "int"),
+            Column("b_chars", "Chars B", "int"),
+            Column("similarity", "Similarity", "num",
+                   title="2 × matched tokens / tokens of both sides"),
+            Column("method", "Method", "cat"),
+            Column("passage_id", "Cluster", "int", link="passage_page",
+                   title="The passage cluster of the passage in A"),
+            Column("a_start", "", "int", hidden=True), Column("a_end", "", "int", hidden=True),
+            Column("b_start", "", "int", hidden=True), Column("b_end", "", "int", hidden=True),
+            Column("k", "", "int", hidden=True),
+            Column("page", "", "link"), Column("passage_page", "", "link"),
+        ], root, search="Search ids and passage text", **options)
+        texts = self.run.texts
+        for (_, k, a, b, a_s, a_e, b_s, b_e, sim, method, pid, page) in rows:
+            e.add([e.doc(a), e.string(snippet(texts[a], a_s, a_e)), e.doc(b),
+                   e.string(snippet(texts[b], b_s, b_e)), a_e - a_s, b_e - b_s, sim, method,
+                   pid, a_s, a_e, b_s, b_e, k, e.string(f"pairs/{page}" if page else None),
+                   e.string(f"passages/{pid}.html" if pid is not None else None)])
+        return e
+
+    def _passages_explorer(self, rows: list[dict[str, Any]], root: str, **options: Any
+                           ) -> Explorer:
+        e = self._explorer("passages", [
+            Column("passage_id", "Passage", "int", link="page"),
+            Column("n_docs", "Documents", "int"),
+            Column("n_chars", "Characters", "int"),
+            Column("boilerplate", "Boilerplate", "flag"),
+            Column("source", "Likely source", "doc",
+                   title="The document of the earliest dated occurrence"),
+            Column("first", "First seen", "date",
+                   title="The earliest date among the documents it occurs in"),
+            Column("text", "Text", "snip"),
+            Column("page", "", "link"),
+        ], root, search="Search passage text", **options)
+        for p in rows:
+            e.add([p["passage_id"], p["n_docs"], p["n_chars"], p["boilerplate"],
+                   e.doc(p["source"]), p["first"], e.string(p["snippet"]), e.string(p["page"])])
+        return e
+
     def _cluster_rows(self) -> list[dict[str, Any]]:
+        """One row per dropped near-duplicate; ``rank`` numbers the clusters, largest first."""
         c = self.run.clusters
         if c.empty:
             return []
         sizes = c.groupby("cluster_id")["doc_id"].transform("size")
         multi = c[sizes > 1]
-        rows = []
+        nd = self.run.near_duplicates
+        jaccard = {}
+        for a, b, est, exact in zip(nd["a_id"], nd["b_id"], nd["jaccard_estimate"],
+                                    nd["jaccard"], strict=True):
+            jaccard[self._key(a, b)] = float(exact if exact is not None and not pd.isna(exact)
+                                             else est)
+        clusters = []
         for cid, members in multi.groupby("cluster_id", sort=True):
             representative = str(members["representative_id"].iloc[0])
-            dropped = [d for d in members["doc_id"].tolist() if d != representative]
-            shown = []
-            for doc in dropped[:MAX_MEMBERS_SHOWN]:
-                name = self.pair_pages.get(self._key(representative, doc))
-                shown.append({"doc_id": doc, "page": f"pairs/{name}" if name else None})
-            rows.append({"cluster_id": int(cid), "size": len(members),
-                         "representative": representative, "members": shown,
-                         "more": max(0, len(dropped) - MAX_MEMBERS_SHOWN)})
-        rows.sort(key=lambda r: (-r["size"], r["cluster_id"]))
+            clusters.append((len(members), int(cid), representative,
+                             [d for d in members["doc_id"].tolist() if d != representative]))
+        clusters.sort(key=lambda c: (-c[0], c[1]))
+        rows = []
+        for rank, (size, cid, representative, dropped) in enumerate(clusters):
+            for doc in dropped:
+                key = self._key(representative, doc)
+                name = self.pair_pages.get(key)
+                rows.append({"cluster_id": cid, "size": size, "representative": representative,
+                             "doc_id": doc, "jaccard": jaccard.get(key), "rank": rank,
+                             "page": f"pairs/{name}" if name else None})
         return rows
 
-    def _write_list(self, staging: Path, kind: str, title: str, rows: list[dict[str, Any]]
-                    ) -> tuple[str, int]:
-        pages = max(1, -(-len(rows) // PAGE_SIZE))
-        for n in range(1, pages + 1):
-            chunk = rows[(n - 1) * PAGE_SIZE:n * PAGE_SIZE]
+    def _clusters_explorer(self, rows: list[dict[str, Any]], root: str, **options: Any
+                           ) -> Explorer:
+        e = self._explorer("clusters", [
+            Column("cluster_id", "Cluster", "int"),
+            Column("size", "Size", "int"),
+            Column("representative", "Kept representative", "doc"),
+            Column("doc_id", "Dropped near-duplicate", "doc", link="page"),
+            Column("jaccard", "Jaccard", "num",
+                   title="Shingle-set Jaccard similarity with the representative"),
+            Column("page", "", "link"),
+        ], root, search="Search document ids", **options)
+        for r in rows:
+            e.add([r["cluster_id"], r["size"], e.doc(r["representative"]), e.doc(r["doc_id"]),
+                   r["jaccard"], e.string(r["page"])])
+        return e
+
+    def _documents_explorer(self) -> tuple[Explorer, str]:
+        """Every document (the ``max_list_rows`` most reused when there are more), most
+        reused first, with its metadata fields, for the index."""
+        docs = self.run.documents
+        reuse = document_reuse(self.run.alignments, docs)
+        p = self.run.passages
+        holding = p.groupby("doc_id")["passage_id"].nunique() if not p.empty else pd.Series(
+            dtype=np.int64)
+        c = self.run.clusters
+        representative = dict(zip(c["doc_id"], c["representative_id"], strict=True))
+        frame = pd.DataFrame({
+            "doc_id": docs["doc_id"].to_numpy(object), "n_chars": docs["n_chars"],
+            "status": docs["status"], "share": reuse["share"],
+            "reused_chars": reuse["reused_chars"], "partners": reuse["partners"],
+            "position": np.arange(len(docs))})
+        frame = frame.sort_values(["share", "partners", "position"],
+                                  ascending=[False, False, True], kind="stable")
+        note = ""
+        if len(frame) > self.max_list_rows:
+            note = (f"the {self.max_list_rows:,} most reused of {len(frame):,}; the documents "
+                    "table of the run folder has all of them")
+            frame = frame.head(self.max_list_rows)
+        e = self._explorer("docs", [
+            Column("doc_id", "Document", "doc"),
+            Column("n_chars", "Characters", "int"),
+            Column("share", "Reused", "pct",
+                   title="Share of its characters inside a passage aligned with another document"),
+            Column("reused_chars", "Reused chars", "int"),
+            Column("partners", "Partners", "int",
+                   title="Documents it shares at least one passage with"),
+            Column("passages", "Passage clusters", "int"),
+            Column("status", "Status", "cat"),
+            Column("near_duplicate_of", "Near-duplicate of", "doc",
+                   title="The kept representative, when this document is a dropped "
+                         "near-duplicate"),
+        ], "", search="Search document ids", fields=True, doc_link_if="partners")
+        for doc, n_chars, status, share, reused, partners in zip(
+                frame["doc_id"], frame["n_chars"], frame["status"], frame["share"],
+                frame["reused_chars"], frame["partners"], strict=True):
+            kept = representative.get(doc)
+            e.add([e.doc(doc), n_chars, share, reused, partners, int(holding.get(doc, 0)),
+                   status, e.doc(kept) if kept is not None and kept != doc else None])
+        return e, note
+
+    def _charts(self, passage_rows: list[dict[str, Any]], lists: dict[str, str]
+                ) -> list[dict[str, Any]]:
+        """The index's pictures: pairs by similarity, documents by reused share and, with
+        dates, passage clusters by first appearance. Each bar links to its rows."""
+        out = []
+        similarity = self.pairs["similarity"].to_numpy(np.float64)
+        bars = charts.share_bars(similarity, percent=False, href=lambda lo, hi: (
+            f"{lists['pairs']}#" + urlencode({"pairs.similarity.min": lo,
+                                              "pairs.similarity.max": hi})))
+        out.append({"svg": charts.bar_chart(
+            bars, title="Document pairs by similarity", x_label="similarity",
+            y_label="pairs", ticks=charts.share_ticks(False), css="similarity"),
+            "caption": f"{len(similarity):,} document pairs by similarity (2 × matched tokens "
+                       "/ tokens of both sides of their passages). Click a bar to list them."})
+        shares = document_reuse(self.run.alignments, self.run.documents)["share"].to_numpy()
+        reused = shares[shares > 0]
+        bars = charts.share_bars(reused, percent=True, href=lambda lo, hi: "#" + urlencode(
+            {"docs.share.min": lo, "docs.share.max": hi}))
+        out.append({"svg": charts.bar_chart(
+            bars, title="Documents by reused share", x_label="share of the document reused",
+            y_label="documents", ticks=charts.share_ticks(True), css="shares"),
+            "caption": f"{len(reused):,} documents by the share of their text found in "
+                       f"another document ({len(shares) - len(reused):,} documents reuse "
+                       "nothing). Click a bar to list them."})
+        firsts = [p["first"] for p in passage_rows if p["first"]]
+        if firsts:
+            bars = charts.timeline_bars(firsts, lambda lo, hi: f"{lists['passages']}#" + urlencode(
+                {"passages.first.from": lo, "passages.first.to": hi}))
+            out.append({"svg": charts.bar_chart(
+                bars, title="Passage clusters by first appearance", x_label="first seen",
+                y_label="passage clusters", ticks=charts.time_ticks(bars), css="timeline"),
+                "caption": f"{len(firsts):,} passage clusters by the date of the earliest "
+                           f"document they occur in ({self.date_field!r} field; "
+                           f"{len(passage_rows) - len(firsts):,} without a date). Click a bar "
+                           "to list them."})
+        return out
+
+    def _write_list(self, staging: Path, kind: str, title: str, rows: list[Any],
+                    build: Any, intro: str) -> str:
+        """The list's pages: parts of at most ``max_list_rows`` rows; returns the first."""
+        size = self.max_list_rows
+        parts = max(1, -(-len(rows) // size))
+        for n in range(1, parts + 1):
+            chunk = rows[(n - 1) * size:n * size]
+            first = (n - 1) * size + 1
+            table = build(chunk, "../", total=len(rows), first=first)
             self.page("list.html", staging / "lists" / f"{kind}-{n}.html", "../",
-                      ("sortable.js",), title=title, kind=kind, rows=chunk, pages=pages,
-                      current=n, prefix=f"{kind}-", total=len(rows),
-                      first=(n - 1) * PAGE_SIZE + 1 if rows else 0,
-                      last=(n - 1) * PAGE_SIZE + len(chunk))
-        return f"lists/{kind}-1.html", pages
+                      ("csv.js", "explore.js"), title=title, intro=intro, table=table,
+                      parts=parts, current=n, prefix=f"{kind}-", total=len(rows),
+                      part_rows=size, first=first if rows else 0,
+                      last=first + len(chunk) - 1)
+        return f"lists/{kind}-1.html"

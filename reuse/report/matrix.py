@@ -145,6 +145,31 @@ def _share(reused: pd.Series, n_chars: pd.Series) -> np.ndarray:
     return np.where(chars > 0, reused.to_numpy(np.float64) / np.maximum(chars, 1.0), 0.0)
 
 
+def document_reuse(alignments: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Per document (in the order of ``documents``): ``reused_chars``, the characters inside a
+    span aligned with any other document (overlaps counted once); ``share``, that over its
+    length; and ``partners``, the number of documents it shares a passage with."""
+    doc_ids = documents["doc_id"].to_numpy(object)
+    n_chars = documents["n_chars"].to_numpy(np.float64)
+    reused = np.zeros(len(doc_ids), dtype=np.int64)
+    partners = np.zeros(len(doc_ids), dtype=np.int64)
+    if not alignments.empty:
+        position = pd.Series(np.arange(len(doc_ids)), index=doc_ids)
+        directed = _directed(alignments)
+        rows = directed["doc"].map(position).to_numpy()
+        known = ~pd.isna(rows)
+        rows = rows[known].astype(np.int64)
+        lengths = union_lengths(rows, directed["start"].to_numpy()[known],
+                                directed["end"].to_numpy()[known])
+        reused[lengths.index.to_numpy(np.int64)] = lengths.to_numpy(np.int64)
+        others = directed.loc[known, ["doc", "other"]].drop_duplicates()
+        counts = others["doc"].map(position).value_counts()
+        partners[counts.index.to_numpy(np.int64)] = counts.to_numpy(np.int64)
+    share = np.where(n_chars > 0, reused / np.maximum(n_chars, 1.0), 0.0)
+    return pd.DataFrame({"doc_id": doc_ids, "reused_chars": reused, "share": share,
+                         "partners": partners})
+
+
 def most_reusing(pairs: pd.DataFrame, limit: int) -> list[str]:
     """Up to ``limit`` document ids, largest summed shares (given and taken) first."""
     if pairs.empty or limit <= 0:

@@ -16,6 +16,27 @@
       flash(k);
     }
   }
+  // scroll a text's own box (not the page) so that passage k begins a few lines from its top
+  function inBox(side, k) {
+    var targets = parts(side, k);
+    if (!targets.length) { return false; }
+    var box = document.getElementById("text-" + side);
+    var top = targets[0].getBoundingClientRect().top - box.getBoundingClientRect().top;
+    box.scrollTop += top - 48;
+    return true;
+  }
+  // The page opens at the first passage (or at passage k of a link ending in #pk): both texts
+  // scrolled to it, so that a long text does not open where nothing is highlighted.
+  function open() {
+    var m = /^#p(\d+)$/.exec(location.hash);
+    var k = m ? m[1] : "0";
+    var found = inBox("a", k);
+    found = inBox("b", k) || found;
+    if (m && found) {
+      document.querySelector(".texts").scrollIntoView({block: "start"});
+      flash(k);
+    }
+  }
   document.querySelectorAll(".text").forEach(function (box) {
     box.addEventListener("click", function (event) {
       // a passage's own text, or the marker of a stretch of it that the page does not show
@@ -37,8 +58,11 @@
     link.addEventListener("click", function (event) {
       event.preventDefault();
       var k = link.getAttribute("data-goto");
+      history.replaceState(null, "", "#p" + k);  // the address of this passage, to share
       show("a", k);
       show("b", k);
     });
   });
+  window.addEventListener("hashchange", open);
+  open();
 }());
