@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Editops, Indel
 
 from .align_batch import _CHAIN_LOOKBACK, extend_steps, lexical_boxes
 from .allocator import reusable_heap
@@ -396,7 +396,11 @@ def _edit_script(
         op = "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
         edits.append((op, *_raw_span(a_tokens, i1, i2, a0), *_raw_span(b_tokens, j1, j2, b0)))
 
-    for tag, i1, i2, j1, j2 in Indel.opcodes(a, b).as_list():
+    if len(a) * len(b) <= _WHOLE_BOX_CELLS:
+        opcodes = Indel.opcodes(a, b).as_list()
+    else:
+        opcodes = Editops(_editops(a, b), len(a), len(b)).as_opcodes().as_list()
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             matched += i2 - i1
             if pending is not None:
@@ -594,8 +598,7 @@ def _lexical_alignments(
         x[order] for x in (boxes, a_lo, a_hi, b_lo, b_hi, a_start, a_end, b_start, b_end)
     )
     n_a, n_b = a_hi - a_lo, b_hi - b_lo
-    scripts = [ops.as_list() for ops in map(Indel.editops, *_token_sequences(
-        tokens.hashes, a_lo, a_hi, b_lo, b_hi))]
+    scripts = list(map(_editops, *_token_sequences(tokens.hashes, a_lo, a_hi, b_lo, b_hi)))
     per_box = np.fromiter(map(len, scripts), dtype=np.int64, count=len(scripts))
     # Indel's edit operations ``(tag, i, j)``, one token each: a 'delete' takes a[i] (next
     # position i + 1, j), an 'insert' b[j] (next i, j + 1). Consecutive operations with no
@@ -680,6 +683,196 @@ def _raw_spans(
     span_start = np.where(filled, starts[np.minimum(first, len(starts) - 1)], empty_at)
     span_end = np.where(filled, ends[np.maximum(base + hi - 1, 0)], empty_at)
     return span_start.tolist(), span_end.tolist()
+
+
+# ------------------------------------------------------------ edit scripts of long passages
+
+# Indel's edit operations backtrack through a bit matrix with one bit per token pair (after the
+# common prefix and suffix): len(a) * len(b) / 8 bytes. Up to this many pairs (about 125 MB and
+# half a second, as reuse.report.highlight.DIFF_MAX_CELLS) a passage goes to Indel whole; a
+# longer one is aligned piecewise between anchors (_piecewise_editops), so that two 10 MB
+# near-duplicates do not ask for hundreds of GB.
+_WHOLE_BOX_CELLS = 1_000_000_000
+# Shingle sizes tried for anchors, longest first: a long shingle that occurs once on each side is
+# seldom a coincidence; shorter ones reach into stretches too edited for long ones.
+_ANCHOR_NGRAMS = (8, 3, 1)
+
+
+def _editops(a: str | list[int], b: str | list[int]) -> list[tuple[str, int, int]]:
+    """Indel's edit operations ``(tag, i, j)`` from ``a`` to ``b``, one token each (a 'delete'
+    drops ``a[i]``, an 'insert' adds ``b[j]``): from Indel on the whole box up to
+    ``_WHOLE_BOX_CELLS`` token pairs, else piecewise (:func:`_piecewise_editops`)."""
+    if len(a) * len(b) <= _WHOLE_BOX_CELLS:
+        return Indel.editops(a, b).as_list()
+    return _piecewise_editops(a, b)
+
+
+def _piecewise_editops(a: str | list[int], b: str | list[int]) -> list[tuple[str, int, int]]:
+    """:func:`_editops` of a box too large for Indel at once, with memory and time bounded by
+    the stretches between exact matches rather than by the box.
+
+    A stretch (at first the box) loses its common prefix and suffix; if it still has more than
+    ``_WHOLE_BOX_CELLS`` token pairs, its anchors are found (:func:`_between_anchors`: the
+    heaviest chain of exact matches of shingles that occur once on each side), held fixed, and
+    the stretches between them are aligned the same way in turn; the others go to Indel. A
+    stretch whose anchors do not at least halve its token pairs (none, or too few: they rarely
+    help later either) is one replacement, all of its tokens unmatched.
+
+    The script is valid (it turns ``a`` into ``b``) and optimal among the scripts that keep
+    every anchor matched, which may match fewer tokens than the best script (an exact match of
+    a unique shingle need not lie on a longest common subsequence), never more.
+    """
+    a_ids, b_ids = _as_ids(a), _as_ids(b)
+    ops: list[tuple[str, int, int]] = []
+    todo = [(0, len(a), 0, len(b))]
+    while todo:
+        a0, a1, b0, b1 = todo.pop()
+        cells = (a1 - a0) * (b1 - b0)
+        if cells > _WHOLE_BOX_CELLS:  # (Indel drops the common prefix and suffix itself)
+            same = _common_prefix(a_ids[a0:a1], b_ids[b0:b1])
+            a0, b0 = a0 + same, b0 + same
+            same = _common_prefix(a_ids[a0:a1][::-1], b_ids[b0:b1][::-1])
+            a1, b1 = a1 - same, b1 - same
+            cells = (a1 - a0) * (b1 - b0)
+        if cells <= _WHOLE_BOX_CELLS:
+            ops.extend((tag, i + a0, j + b0)
+                       for tag, i, j in Indel.editops(a[a0:a1], b[b0:b1]).as_list())
+            continue
+        pieces = _between_anchors(a_ids[a0:a1], b_ids[b0:b1], cells // 2)
+        if pieces is None:
+            ops.extend(("delete", i, b0) for i in range(a0, a1))
+            ops.extend(("insert", a1, j) for j in range(b0, b1))
+            continue
+        todo.extend((a0 + p0, a0 + p1, b0 + q0, b0 + q1) for p0, p1, q0, q1 in reversed(pieces))
+    return ops
+
+
+def _as_ids(sequence: str | list[int]) -> np.ndarray:
+    """A token sequence of :func:`_token_sequences` (or a list of token hashes) as uint64 ids,
+    equal exactly where the tokens are."""
+    if isinstance(sequence, str):
+        return np.frombuffer(sequence.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    try:
+        return np.array(sequence, dtype=np.int64).view(np.uint64)
+    except OverflowError:  # hashes as unsigned Python ints
+        return np.array(sequence, dtype=np.uint64)
+
+
+def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    n = min(len(a), len(b))
+    differ = np.flatnonzero(a[:n] != b[:n])
+    return int(differ[0]) if len(differ) else n
+
+
+def _between_anchors(
+    a: np.ndarray, b: np.ndarray, most_cells: int
+) -> list[tuple[int, int, int, int]] | None:
+    """The stretches ``(a0, a1, b0, b1)`` between the anchors of ``a`` and ``b``, in order, when
+    none has more than ``most_cells`` token pairs; else None.
+
+    Anchors are exact matches of shingles that occur once in ``a`` and once in ``b`` (runs of
+    them, :func:`_unique_runs`), the heaviest chain that goes forward in both
+    (:func:`_anchor_chain`), for the first shingle size of ``_ANCHOR_NGRAMS`` whose anchors cut
+    the stretch small enough."""
+    for ngram in _ANCHOR_NGRAMS:
+        runs = _unique_runs(a, b, ngram)
+        if not len(runs):
+            continue
+        anchors = _anchor_chain(runs)
+        # Shingle hashes can collide: an anchor must be an exact match.
+        length = anchors[:, 1] - anchors[:, 0]
+        within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+        differ = a[np.repeat(anchors[:, 0], length) + within] != b[
+            np.repeat(anchors[:, 2], length) + within]
+        exact = np.bincount(np.repeat(np.arange(len(anchors)), length), weights=differ,
+                            minlength=len(anchors)) == 0
+        pieces = []
+        a_at = b_at = 0
+        for a0, a1, b0, b1 in [*anchors[exact].tolist(), [len(a), len(a), len(b), len(b)]]:
+            if a0 > a_at or b0 > b_at:
+                pieces.append((a_at, a0, b_at, b0))
+            a_at, b_at = a1, b1
+        if max(((a1 - a0) * (b1 - b0) for a0, a1, b0, b1 in pieces), default=0) <= most_cells:
+            return pieces
+    return None
+
+
+def _unique_runs(a: np.ndarray, b: np.ndarray, ngram: int) -> np.ndarray:
+    """:func:`_seed_runs` with ``max_occurrences=1`` (rows in order of ``a0``), by one sort of
+    both sides' shingles together: a shingle seeds when it occurs twice in all, once on each
+    side.
+
+    The sort keys are a shingle's high hash bits above its position (a plain sort, several
+    times faster than an argsort); keys that share those bits but not the whole hash are told
+    apart afterwards, and in the rare case of a group of more than two, dropped."""
+    a_sh, b_sh = shingle(a, ngram), shingle(b, ngram)
+    both = np.concatenate((a_sh, b_sh))
+    position_bits = np.uint64(max((len(both) - 1).bit_length(), 1))
+    key = both >> position_bits << position_bits
+    key |= np.arange(len(both), dtype=np.uint64)
+    key.sort()
+    position = (key & ((np.uint64(1) << position_bits) - np.uint64(1))).astype(np.int64)
+    key >>= position_bits
+    equal = np.r_[False, key[1:] == key[:-1], False]  # equal[k + 1]: key[k] == key[k + 1]
+    pair = np.flatnonzero(equal[1:-1] & ~equal[:-2] & ~equal[2:])  # groups of exactly two
+    i, j = position[pair], position[pair + 1]  # a's entries come first: a smaller position
+    keep = (i < len(a_sh)) & (j >= len(a_sh))
+    i, j = i[keep], j[keep]
+    keep = both[i] == both[j]
+    partner = np.full(len(a_sh), -1, dtype=np.int64)
+    partner[i[keep]] = j[keep] - len(a_sh)
+    i = np.flatnonzero(partner >= 0)
+    if not len(i):
+        return np.empty((0, 4), dtype=np.int64)
+    diagonal = partner[i] - i
+    starts_run = np.ones(len(i), dtype=bool)
+    starts_run[1:] = (diagonal[1:] != diagonal[:-1]) | (i[1:] != i[:-1] + 1)
+    run_first = np.flatnonzero(starts_run)
+    run_last = np.append(run_first[1:], len(i)) - 1
+    a0, a1, d = i[run_first], i[run_last] + ngram, diagonal[run_first]
+    return np.stack([a0, a1, a0 + d, a1 + d], axis=1)
+
+
+def _anchor_chain(runs: np.ndarray) -> np.ndarray:
+    """The chain of runs ``(a0, a1, b0, b1)`` with the most tokens in which each run starts at
+    or after the end of the one before, in both documents (rows in order).
+
+    A heaviest increasing subsequence: runs in order of ``a0``, each one's best chain ends with
+    the best of the runs that end before it in both documents, found in a Fenwick tree of
+    prefix maxima over the b ends of the runs that end before it in a."""
+    runs = runs[np.argsort(runs[:, 0], kind="stable")]
+    a0, a1 = runs[:, 0].tolist(), runs[:, 1].tolist()
+    weight = (runs[:, 1] - runs[:, 0]).tolist()
+    n = len(runs)
+    by_end = np.argsort(runs[:, 1], kind="stable").tolist()
+    b_ends = np.unique(runs[:, 3])
+    slot = (np.searchsorted(b_ends, runs[:, 3]) + 1).tolist()  # Fenwick slots count from 1
+    before = np.searchsorted(b_ends, runs[:, 2], "right").tolist()  # b ends <= b0
+    size = len(b_ends)
+    tree_best, tree_run = [0] * (size + 1), [-1] * (size + 1)
+    best, back = [0] * n, [-1] * n
+    added = 0
+    for r in range(n):
+        while added < n and a1[by_end[added]] <= a0[r]:
+            p = by_end[added]
+            added += 1
+            x, w = slot[p], best[p]
+            while x <= size:
+                if w > tree_best[x]:
+                    tree_best[x], tree_run[x] = w, p
+                x += x & -x
+        x, w, p = before[r], 0, -1
+        while x > 0:
+            if tree_best[x] > w:
+                w, p = tree_best[x], tree_run[x]
+            x -= x & -x
+        best[r], back[r] = w + weight[r], p
+    r = max(range(n), key=best.__getitem__)
+    chain = []
+    while r >= 0:
+        chain.append(r)
+        r = back[r]
+    return runs[chain[::-1]]
 
 
 @reusable_heap()
