@@ -94,4 +94,5 @@ def multi_passage_pair(seed: int = 5) -> list[dict]:
     a = [own_a[0], shared[0], own_a[1], shared[1], own_a[2], shared[2], own_a[3]]
     b = [own_b[0], own_b[1], shared[0], own_b[2], shared[1], " ".join(edited), own_b[3]]
     return [{"id": "left.txt", "text": ".\n\n".join(a) + ".", "date": "2020-05-01"},
-            {"id": "right.txt", "text": ".\n\n".join(b) + ".", "date": "2021-05-01"}]
+            {"id": "right.txt", "text": ".\n\n".join(b) + ".", "date": "2021-05-01",
+             "source": "=1+1"}]

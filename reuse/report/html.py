@@ -73,15 +73,16 @@ from .highlight import (
     too_long_to_diff,
 )
 from .lists import (
+    SEARCH_CHARS,
     SNIPPET_CHARS,
     Column,
     Documents,
     Explorer,
     document_fields,
     iso_dates,
+    passage_text,
     script_json,
     share_text,
-    snippet,
 )
 from .matrix import (
     NO_GROUP,
@@ -640,9 +641,11 @@ class Site:
                 "Every aligned passage: where it is in each document, the beginning and end of "
                 "its text on each side, and how similar the two sides are. Grouped by pair "
                 "(largest share first), then by position in A. Click a document to open the "
-                "pair page at that passage. The search box looks in the ids and in the text "
-                f"shown (a passage longer than {SNIPPET_CHARS} characters is shown "
-                "as its beginning and end)."),
+                "pair page at that passage. The search box looks in the ids and in the "
+                f"passages' text (the first and last {SEARCH_CHARS // 2:,} characters of a "
+                f"passage longer than {SEARCH_CHARS:,}); a passage longer than "
+                f"{SNIPPET_CHARS} characters is shown as its beginning and end, and where the "
+                "search found it."),
             "passages": self._write_list(
                 staging, "passages", "All passage clusters", passage_rows,
                 self._passages_explorer,
@@ -729,7 +732,7 @@ class Site:
         # so that 100 documents fit a screen (the labels stay in view while it scrolls)
         cell = max(MIN_CELL, min(44, MATRIX_PIXELS // max(1, len(labels))))
         return {"labels": labels, "rows": rows, "groups": groups, "cell": cell,
-                "font": max(8, min(11, cell + 1)), "values": cell >= 24}
+                "font": max(8, min(11, cell + 1)), "show_values": cell >= 24}
 
     def _key(self, x: str, y: str) -> tuple[str, str]:
         return (x, y) if self.position.get(x, 0) <= self.position.get(y, 0) else (y, x)
@@ -857,8 +860,8 @@ class Site:
                           "similarity", "method", "passage_id", "a_text", "b_text"],
                "rows": [[r["k"] + 1, a_id, r["a_start"], r["a_end"], b_id, r["b_start"],
                          r["b_end"], round(float(r["similarity"]), 6), r["method"],
-                         r["passage_id"], snippet(text_a, r["a_start"], r["a_end"]),
-                         snippet(text_b, r["b_start"], r["b_end"])] for r in oriented]}
+                         r["passage_id"], passage_text(text_a, r["a_start"], r["a_end"]),
+                         passage_text(text_b, r["b_start"], r["b_end"])] for r in oriented]}
         self.page(
             "pair.html", target, "../", ("csv.js", "pair.js"),
             title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
@@ -889,7 +892,7 @@ class Site:
                 "text": excerpt(text, PASSAGE_TEXT_CHARS, int(text_rec["start"])),
                 "text_cut": len(text) > PASSAGE_TEXT_CHARS,
                 "n_occurrences": len(records),
-                "snippet": snippet(text, 0, len(text)),
+                "snippet": passage_text(text, 0, len(text)),
                 "page": f"passages/{int(pid)}.html",
                 "first": min((d for d in (self.iso_date.get(r["doc_id"]) for r in records)
                               if d is not None), default=None),
@@ -1002,8 +1005,8 @@ class Site:
         ], root, search="Search ids and passage text", **options)
         texts = self.run.texts
         for (_, k, a, b, a_s, a_e, b_s, b_e, sim, method, pid, page) in rows:
-            e.add([e.doc(a), e.string(snippet(texts[a], a_s, a_e)), e.doc(b),
-                   e.string(snippet(texts[b], b_s, b_e)), a_e - a_s, b_e - b_s, sim, method,
+            e.add([e.doc(a), e.string(passage_text(texts[a], a_s, a_e)), e.doc(b),
+                   e.string(passage_text(texts[b], b_s, b_e)), a_e - a_s, b_e - b_s, sim, method,
                    pid, a_s, a_e, b_s, b_e, k, e.string(f"pairs/{page}" if page else None),
                    e.string(f"passages/{pid}.html" if pid is not None else None)])
         return e

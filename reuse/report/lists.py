@@ -39,6 +39,7 @@ PAGE_ROWS = 100  # rows a table shows at a time; explore.js has the same number
 MAX_FIELDS = 12  # metadata fields offered as columns and filters
 FIELD_CHARS = 200  # of a metadata value in a table
 CATEGORY_VALUES = 40  # a field with at most this many distinct values gets a menu
+SEARCH_CHARS = 1000  # of a passage's text that a list holds and searches (its two ends)
 SNIPPET_CHARS = 240  # a passage up to this long is shown whole in a list ...
 SNIPPET_HEAD, SNIPPET_TAIL = 160, 60  # ... a longer one as its beginning and end
 
@@ -57,24 +58,43 @@ def script_json(value: Any) -> Markup:
     return Markup(_SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
-def snippet(text: str, start: int, end: int) -> str:
-    """The passage ``text[start:end]`` with its whitespace collapsed: whole up to
-    ``SNIPPET_CHARS`` characters, else its first ``SNIPPET_HEAD`` and last ``SNIPPET_TAIL``
-    around " … " (read from bounded slices, so a huge passage costs no more than a small one)."""
-    reach = 4 * SNIPPET_CHARS
+def _cut(text: str, limit: int, *, tail: bool) -> str:
+    """The first (or last) ``limit`` characters of whitespace-collapsed ``text``, cut at a
+    space unless that would lose more than a third of them."""
+    if not tail:
+        piece = text[:limit + 1]
+        space = piece.rfind(" ")
+        return (piece[:space] if space > limit * 2 // 3 else piece[:-1]).rstrip()
+    piece = text[len(text) - limit - 1:]
+    space = piece.find(" ")
+    return (piece[space + 1:] if -1 < space < limit // 3 else piece[1:]).lstrip()
+
+
+def passage_text(text: str, start: int, end: int) -> str:
+    """What a list holds of the passage ``text[start:end]``, whitespace collapsed: all of it up
+    to ``SEARCH_CHARS`` characters, else about its first and last ``SEARCH_CHARS // 2``
+    around " … " (read from bounded slices, so a huge passage costs no more than a small
+    one). The search box looks in this text; the table shows its :func:`snippet`."""
+    half = SEARCH_CHARS // 2
+    reach = 4 * SEARCH_CHARS
     if end - start <= reach:
         whole = " ".join(text[start:end].split())
-        if len(whole) <= SNIPPET_CHARS:
+        if len(whole) <= SEARCH_CHARS:
             return whole
-        head, tail = whole, whole
+        head = tail = whole
     else:
         head = " ".join(text[start:start + reach].split())
         tail = " ".join(text[end - reach:end].split())
-    head, tail = head[:SNIPPET_HEAD + 1], tail[len(tail) - SNIPPET_TAIL - 1:]
-    # whole words at the cut, unless a word is longer than a third of the piece
-    head = head[:head.rfind(" ")] if head.rfind(" ") > SNIPPET_HEAD * 2 // 3 else head[:-1]
-    tail = tail[tail.find(" ") + 1:] if -1 < tail.find(" ") < SNIPPET_TAIL // 3 else tail[1:]
-    return head.rstrip() + " … " + tail.lstrip()
+    return _cut(head, half, tail=False) + " … " + _cut(tail, half, tail=True)
+
+
+def snippet(text: str) -> str:
+    """A passage's text as a table shows it: whole up to ``SNIPPET_CHARS`` characters, else
+    its first ``SNIPPET_HEAD`` and last ``SNIPPET_TAIL`` around " … " (explore.js cuts
+    alike)."""
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    return _cut(text, SNIPPET_HEAD, tail=False) + " … " + _cut(text, SNIPPET_TAIL, tail=True)
 
 
 def share_text(share: float) -> str:
@@ -246,6 +266,7 @@ class Explorer:
             "strings": list(self._strings), "compact": self.compact,
             "total": len(self.rows) if self.total is None else self.total, "first": self.first,
             "docLink": self.doc_link, "docLinkIf": self.doc_link_if, "pageRows": PAGE_ROWS,
+            "snippet": [SNIPPET_CHARS, SNIPPET_HEAD, SNIPPET_TAIL],
         }
 
     def data(self) -> Markup:
@@ -319,7 +340,7 @@ class Explorer:
             return Markup("<td>{}</td>").format(Markup('<span class="flag {}">{}</span>').format(
                 c.key, c.label.lower()) if value else "")
         if c.type == "snip":
-            return Markup('<td class="snip">{}</td>').format(bdi(strings[value]))
+            return Markup('<td class="snip">{}</td>').format(bdi(snippet(strings[value])))
         return Markup("<td>{}</td>").format(bdi(str(value)))
 
 

@@ -43,6 +43,23 @@
     var value = parseFloat(strict ? text.slice(1) : text);
     return isNaN(value) ? undefined : {value: value / scale, strict: strict};
   }
+  // the first (or last) `limit` characters, cut at a space unless that loses a third of them
+  function cut(text, limit, tail) {
+    var piece, space;
+    if (!tail) {
+      piece = text.slice(0, limit + 1);
+      space = piece.lastIndexOf(" ");
+      return (space > Math.floor(limit * 2 / 3) ? piece.slice(0, space) : piece.slice(0, -1)).trimEnd();
+    }
+    piece = text.slice(Math.max(0, text.length - limit - 1));
+    space = piece.indexOf(" ");
+    return (space > -1 && space < Math.floor(limit / 3) ? piece.slice(space + 1) : piece.slice(1)).trimStart();
+  }
+  // a passage's text as the table shows it (reuse.report.lists.snippet does the same)
+  function snippet(text, sizes) {
+    if (text.length <= sizes[0]) { return text; }
+    return cut(text, sizes[1], false) + " … " + cut(text, sizes[2], true);
+  }
   function compare(a, b) {  // nulls last, whatever the direction
     return a < b ? -1 : a > b ? 1 : 0;
   }
@@ -402,7 +419,11 @@
     } else if (c.type === "flag") {
       if (!value) { return td; }
       content = make("span", "flag " + c.key, c.label.toLowerCase());
-    } else { content = bdi(c.type === "snip" ? data.strings[value] : value); }
+    } else if (c.type === "snip") {
+      content = bdi(snippet(data.strings[value], data.snippet));
+      var hit = this.hit(data.strings[value]);
+      if (hit) { td.appendChild(content); content = hit; }
+    } else { content = bdi(value); }
     var href = this.href(c, r);
     if (href !== null) {
       var a = make("a");
@@ -412,6 +433,21 @@
     }
     td.appendChild(content);
     return td;
+  };
+
+  // where the search found a passage, when the snippet shown does not hold it: "… x <mark>q</mark> y …"
+  Explorer.prototype.hit = function (text) {
+    var q = this.search.value.trim().toLowerCase();
+    if (!q) { return null; }
+    var lower = text.toLowerCase(), at = lower.indexOf(q);
+    if (at < 0 || snippet(lower, this.data.snippet).indexOf(q) >= 0) { return null; }
+    var box = make("span", "hit"), inner = make("bdi");
+    var from = Math.max(0, at - 40), to = Math.min(text.length, at + q.length + 40);
+    inner.appendChild(document.createTextNode((from > 0 ? "…" : "") + text.slice(from, at)));
+    inner.appendChild(make("mark", "", text.slice(at, at + q.length)));
+    inner.appendChild(document.createTextNode(text.slice(at + q.length, to) + (to < text.length ? "…" : "")));
+    box.appendChild(inner);
+    return box;
   };
 
   Explorer.prototype.apply = function () {
