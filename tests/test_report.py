@@ -17,7 +17,6 @@ from report_fixture import XSS_ID, build_run_folder, sample_jsonl
 from reuse import pipeline
 from reuse.errors import ConfigError, RunFolderError
 from reuse.report import highlight
-from reuse.report import html as report_html
 from reuse.report.highlight import Mark, SideMarks, render_text
 from reuse.report.html import pair_page_name, render_report, slug
 from reuse.report.tables import read_manifest, read_table
