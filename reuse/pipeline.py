@@ -25,7 +25,14 @@ from .allocator import reusable_heap
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig
-from .ingest import DEFAULT_MAX_DOC_CHARS, Corpus, decode_text, read_corpus, write_corpus
+from .ingest import (
+    DEFAULT_MAX_DOC_CHARS,
+    Corpus,
+    decode_text,
+    path_for_manifest,
+    read_corpus,
+    write_corpus,
+)
 from .passages import passage_clusters
 from .report import tables
 from .shingle import shingle_batch
@@ -346,7 +353,7 @@ def manifest_body(
                if getattr(result, "align_config", None) is not None else {}),
         },
         "input": {
-            "path": None if source is None else str(source),
+            **({"path": None} if source is None else path_for_manifest(source)),
             "format": corpus.input_format,
             "id_field": corpus.id_field,
             "text_field": corpus.text_field,

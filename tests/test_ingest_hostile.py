@@ -382,6 +382,26 @@ def test_names_that_are_not_utf8_survive_every_table_and_write_kept(tmp_path, fm
     assert os.listdir(os.fsencode(kept)) == [b"caf\xe9.txt"]  # the original name, byte for byte
 
 
+def test_an_input_path_that_is_not_utf8_is_recorded_and_read_again_by_the_report(tmp_path):
+    folder = os.fsencode(tmp_path) + b"/caf\xe9"
+    os.mkdir(folder)
+    with open(folder + b"/docs.jsonl", "w", encoding="utf-8") as handle:
+        for k in range(3):
+            handle.write(json.dumps({"id": f"d{k}", "text": "the same few words in each "
+                                     "document of this small corpus, again"}) + "\n")
+        handle.write('{"text": "no id"}\n')
+    source = os.fsdecode(folder + b"/docs.jsonl")
+    out = tmp_path / "run"
+    result = reuse_cli("run", source, "--out", str(out), "--quiet", "--on-error", "skip")
+    assert result.exit_code == 0, result.stderr
+    spec = read_manifest(out)["input"]
+    assert spec["path"] == f"{tmp_path}/caf\\xe9/docs.jsonl"
+    assert bytes.fromhex(spec["path_bytes"]) == folder + b"/docs.jsonl"
+    assert read_table(out, "skipped")["origin"].tolist() == [f"{tmp_path}/caf\\xe9/docs.jsonl:4"]
+    result = reuse_cli("report", str(out))
+    assert result.exit_code == 0, result.stderr
+
+
 # --- 9. deep metadata ----------------------------------------------------------------------
 
 

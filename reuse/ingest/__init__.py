@@ -37,7 +37,15 @@ from __future__ import annotations
 
 from .corpus import Corpus, SkippedRecords
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES
-from .read import ON_ERROR_CHOICES, TABLE_SUFFIXES, check_read_options, detect_format, read_corpus
+from .read import (
+    ON_ERROR_CHOICES,
+    TABLE_SUFFIXES,
+    check_read_options,
+    detect_format,
+    path_for_manifest,
+    path_from_manifest,
+    read_corpus,
+)
 from .records import DEFAULT_MAX_DOC_CHARS, MAX_METADATA_DEPTH
 from .text import decode_text, shown
 from .write import write_corpus
@@ -54,6 +62,8 @@ __all__ = [
     "check_read_options",
     "decode_text",
     "detect_format",
+    "path_for_manifest",
+    "path_from_manifest",
     "read_corpus",
     "shown",
     "write_corpus",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, RunFolderError
 from .corpus import Corpus
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES, read_delimited
 from .folder import read_txt_file, read_txt_folder
@@ -34,6 +35,30 @@ def detect_format(path: Path) -> str:
         f"{shown(str(path))}: unknown input format. Expected a folder of .txt files, or a .txt, "
         ".jsonl, .jsonl.gz, .csv, .tsv or .parquet file."
     )
+
+
+def path_for_manifest(source: str | os.PathLike[str]) -> dict[str, str]:
+    """The manifest's record of an input path: ``path`` is valid Unicode (a byte that is not
+    UTF-8 is spelt ``\\xNN``); when that spelling differs from the real name, ``path_bytes``
+    holds the name's bytes in hex, so that the report can read the input again."""
+    path = os.fspath(source)
+    fields = {"path": shown(path)}
+    if fields["path"] != path:
+        fields["path_bytes"] = os.fsencode(path).hex()
+    return fields
+
+
+def path_from_manifest(spec: dict[str, Any]) -> str | None:
+    """The input path recorded by :func:`path_for_manifest` (None when there is none)."""
+    if spec.get("path_bytes") is None:
+        return spec.get("path")
+    try:
+        return os.fsdecode(bytes.fromhex(spec["path_bytes"]))
+    except (TypeError, ValueError):
+        raise RunFolderError(
+            f"the manifest's input.path_bytes {spec['path_bytes']!r} is not hexadecimal: the "
+            "manifest was changed or not written by reuse; run the pipeline again"
+        ) from None
 
 
 def check_read_options(on_error: str, quoting: str | None, max_doc_chars: int) -> None:

@@ -52,7 +52,7 @@ from markupsafe import Markup
 
 from .. import runfolder
 from ..errors import ConfigError, RunFolderError, printable
-from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, read_corpus
+from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, path_from_manifest, read_corpus
 from ..tokenize import Tokens, tokenize
 from . import charts, highlight, tables
 from .highlight import (
@@ -249,7 +249,7 @@ def _table_format(manifest: dict[str, Any]) -> str:
 def reread_input(folder: Path, manifest: dict[str, Any]) -> Corpus:
     """Read the run's input again and check that it is the input the run saw."""
     spec = manifest.get("input") or {}
-    path = spec.get("path")
+    path = path_from_manifest(spec)
     if not path:
         raise RunFolderError(
             f"{folder}: the manifest names no input path (the run was given an in-memory "
@@ -257,7 +257,7 @@ def reread_input(folder: Path, manifest: dict[str, Any]) -> Corpus:
         )
     if not Path(path).exists():
         raise RunFolderError(
-            f"{folder}: the run's input {path} no longer exists (relative paths are read from "
+            f"{folder}: the run's input {spec['path']} no longer exists (relative paths are read from "
             "the current directory). Run the report from where the run was started, or restore "
             "the input."
         )
@@ -269,7 +269,7 @@ def reread_input(folder: Path, manifest: dict[str, Any]) -> Corpus:
     fingerprint = "sha256:" + corpus.fingerprint()
     if spec.get("fingerprint") and fingerprint != spec["fingerprint"]:
         raise RunFolderError(
-            f"{folder}: the input {path} changed since the run (fingerprint {fingerprint}, the "
+            f"{folder}: the input {spec['path']} changed since the run (fingerprint {fingerprint}, the "
             f"run saw {spec['fingerprint']}). Run the pipeline again on the current input."
         )
     return corpus
