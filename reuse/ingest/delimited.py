@@ -5,7 +5,9 @@ Dialects (``quoting``):
 * ``"csv"`` (the default for ``.csv``): RFC 4180 quoting, read strictly. A field may be quoted
   (``"a, b"``, with ``""`` for a quote inside it) and may then span lines. An unclosed quote or
   text after a closing quote is a bad record (``bad_quoting``), never a reason to swallow the
-  rest of the file.
+  rest of the file; so is a quote inside an unquoted field (``5" tall``), which RFC 4180 does
+  not allow and which would let one added or lost quote shift fields silently (a file that
+  never quotes its fields is read with ``quoting="none"``).
 * ``"none"`` (the default for ``.tsv``, as IANA's text/tab-separated-values): every field is
   literal, quotes included; a record is one line. A TSV written with quotes (pandas
   ``to_csv(sep="\\t")``) is read with ``quoting="csv"``.
@@ -47,7 +49,7 @@ class RecordTooLong(Exception):
 class Lines:
     """The lines of a CSV/TSV file, fed to the csv module a batch at a time.
 
-    A text stream is read in batches of whole lines, split at ``\n``, ``\r\n`` and ``\r``. The
+    A text stream is read in batches of whole lines, split at ``\\n``, ``\\r\\n`` and ``\\r``. The
     batches since the first line of the record being read are kept, which bounds what a record
     can hold (``limit`` characters, checked at each batch), gives its raw text, and lets reading
     restart at the line after its first one. A batch holding a byte that is not UTF-8 (decoded
