@@ -15,7 +15,10 @@ them from the rest are trimmed off; a passage needs ``min_length`` matched token
 ``min_density`` share of matched tokens. Its boundaries are then extended token by token across
 small edits (X-drop, where matching a token that occurs once in a counts double), so they land
 on the first and last shared words. The edit script comes from
-:func:`rapidfuzz.distance.Indel.opcodes` on the token hashes.
+:func:`rapidfuzz.distance.Indel.opcodes` on the token hashes; a passage of more than
+``_WHOLE_BOX_CELLS`` (10⁹) token pairs, whose Indel bit matrix would take over 125 MB, is
+aligned piecewise between anchors, exact matches of shingles that occur once on each side
+(:func:`_piecewise_editops`), so that memory and time follow the stretches between them.
 
 :func:`align_pair` finds the lexical passages of one pair step by step
 (:func:`lexical_boxes_reference`); :func:`align_batch` and :func:`align_token_batch` find those
@@ -996,6 +999,9 @@ def align_batch(
     return align_token_batch(tokens, np.arange(n), np.arange(n, 2 * n), config, texts)
 
 
+_REFERENCE_TOKENS = 10_000  # longest document that align_pair aligns with the reference
+
+
 def align_pair(
     a_text: str,
     b_text: str,
@@ -1018,8 +1024,13 @@ def align_pair(
         b_tokens = tokenize(b_text)
     if not len(a_tokens) or not len(b_tokens):
         return []
-    # For one pair the step-by-step reference is faster than a batch of one; the tests hold
-    # both to the same results.
+    # For one pair of short documents the step-by-step reference is faster than a batch of one;
+    # the tests hold both to the same results. Past _REFERENCE_TOKENS the batch is faster, and
+    # the reference's plain definitions (_drop_repeats compares every two runs of a passage)
+    # would take memory quadratic in a passage: 24 GB and more for two 10 MB near-duplicates.
+    if max(len(a_tokens), len(b_tokens)) > _REFERENCE_TOKENS:
+        return align_batch([a_text], [b_text], config, a_tokens=[a_tokens],
+                           b_tokens=[b_tokens])[0]
     a_list, b_list = a_tokens.hashes.tolist(), b_tokens.hashes.tolist()
     found = {
         box: _make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list)

@@ -228,7 +228,9 @@ def near_duplicates(n_words: int, seed: int = 0) -> tuple[str, str, int]:
     replaced or inserted once every 50 words; and how many words it deleted or replaced."""
     rng = np.random.default_rng(seed)
     letters = np.array(list("etaoinshrdlucmfwypvbgk"))
-    vocabulary = ["".join(rng.choice(letters, size=int(rng.integers(2, 9)))) for _ in range(30000)]
+    spellings = letters[rng.integers(0, len(letters), size=(30000, 8))].tolist()
+    vocabulary = ["".join(word[:n]) for word, n in
+                  zip(spellings, rng.integers(2, 9, size=30000).tolist(), strict=True)]
     ranks = rng.zipf(1.2, size=3 * n_words)
     words = [vocabulary[r - 1] for r in ranks[ranks <= len(vocabulary)][:n_words].tolist()]
     copy, lost = [], 0
@@ -244,6 +246,25 @@ def near_duplicates(n_words: int, seed: int = 0) -> tuple[str, str, int]:
             if kind == 2:
                 copy.append(vocabulary[int(rng.integers(len(vocabulary)))])
     return " ".join(words), " ".join(copy), lost
+
+
+@pytest.mark.parametrize("paraphrase", [False, True])
+def test_align_pair_hands_long_documents_to_the_batch(monkeypatch, paraphrase):
+    """align_pair aligns documents of more than _REFERENCE_TOKENS tokens as align_batch does, not
+    with the step-by-step reference, whose _drop_repeats compares every two runs of a passage
+    (two 10 MB near-duplicates: killed by the OOM killer at 24 GB). Same alignments."""
+    a, b, _ = near_duplicates(3000)
+    config = AlignConfig(paraphrase=paraphrase)
+    monkeypatch.setattr(reuse.align, "_REFERENCE_TOKENS", 10**9)
+    reference = align_pair(a, b, config)
+    monkeypatch.setattr(reuse.align, "_REFERENCE_TOKENS", 2999)
+
+    def refuse(*args):
+        raise AssertionError("the reference aligned a long pair")
+
+    monkeypatch.setattr(reuse.align, "lexical_boxes_reference", refuse)
+    assert align_pair(a, b, config) == reference == align_batch([a], [b], config)[0]
+    assert len(reference) == 1
 
 
 ADDRESS_SPACE = 3 << 30
