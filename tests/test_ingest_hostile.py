@@ -602,7 +602,7 @@ def test_empty_inputs_are_errors(tmp_path):
             read_corpus(path, on_error="skip")
         assert str(raised.value) == (
             f"{path}: no records in this file; an empty input is an error (check the path)")
-    with pytest.raises(InputError, match=r"^the input path is empty"):
+    with pytest.raises(ConfigError, match=r"^the input path is empty"):
         read_corpus("")
 
 

@@ -100,7 +100,7 @@ def read_corpus(
     """
     check_read_options(on_error, quoting, max_doc_chars)
     if not os.fspath(path):
-        raise InputError("the input path is empty; name a file or folder ('.' for this folder)")
+        raise ConfigError("the input path is empty; name a file or folder ('.' for this folder)")
     source = Path(path)
     if not source.exists():
         if source.is_symlink():
