@@ -317,7 +317,8 @@ def write_run(
                     "documents": result.documents,
                     "near_duplicates": result.near_duplicates,
                     "clusters": result.clusters,
-                    "skipped": result.skipped,
+                    # record batches: millions of skipped records are never one frame
+                    "skipped": result.corpus.skipped.batches(),
                 }
                 if isinstance(result, RunResult):
                     frames["alignments"] = result.alignments
@@ -364,9 +365,22 @@ def manifest_body(
         "counts": result.counts,
         "timings": dict(result.timings),
         "tables": written,
-        "write_kept": None if write_kept is None else os.path.realpath(write_kept),
+        **_kept_for_manifest(write_kept),
         "report": None,
     }
+
+
+def _kept_for_manifest(write_kept: str | os.PathLike[str] | None) -> dict[str, str | None]:
+    """``write_kept``: the real path of the kept documents, spelt as the input path is (see
+    :func:`reuse.ingest.path_for_manifest`), with ``write_kept_bytes`` when that spelling is not
+    the name's bytes."""
+    if write_kept is None:
+        return {"write_kept": None}
+    fields = path_for_manifest(os.path.realpath(write_kept))
+    kept = {"write_kept": fields["path"]}
+    if "path_bytes" in fields:
+        kept["write_kept_bytes"] = fields["path_bytes"]
+    return kept
 
 
 @dataclass

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ReuseError, RunFolderError
+from .ingest import path_from_manifest
 from .report.schema import TABLES
 
 try:
@@ -144,8 +145,13 @@ def _recorded_kept(out: Path) -> str | None:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    kept = manifest.get("write_kept") if isinstance(manifest, dict) else None
-    return kept if isinstance(kept, str) else None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("write_kept"), str):
+        return None
+    spec = {"path": manifest["write_kept"], "path_bytes": manifest.get("write_kept_bytes")}
+    try:
+        return path_from_manifest(spec)
+    except ReuseError:
+        return None
 
 
 def check_output_paths(

@@ -507,8 +507,12 @@ def field_error(out: Path, field: str, expected: str, got: str) -> str:
     (lambda m: {**m, "tables": {**m["tables"], "documents": "/etc/passwd"}},
      "tables.documents", "one of documents.parquet, documents.jsonl, documents.csv",
      "'/etc/passwd'"),
+    (lambda m: {**m, "input": {**m["input"], "max_doc_chars": "many"}}, "input.max_doc_chars",
+     "an integer", "'many'"),
+    (lambda m: {**m, "input": {**m["input"], "quoting": 1}}, "input.quoting", "a string or null",
+     "1"),
 ], ids=["list", "tables-list", "counts-string", "input-string", "path-number", "id-field-list",
-        "command-null", "unknown-table", "dot-dot", "absolute"])
+        "command-null", "unknown-table", "dot-dot", "absolute", "max-doc-chars", "quoting"])
 def test_a_tampered_manifest_is_a_named_error(complete, change, field, expected, got):
     if got is None:
         got = repr(change(json.loads((complete / "manifest.json").read_text())))[:77] + "..."
@@ -593,3 +597,16 @@ def test_bad_options_are_usage_errors(seeds_dir, tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert not out.exists()
+
+
+def test_write_kept_to_a_path_that_is_not_utf8_is_recorded_and_replaced_on_a_rerun(tmp_path):
+    source = write_jsonl(tmp_path / "c.jsonl")
+    out = tmp_path / "o"
+    kept = Path(os.fsdecode(bytes(tmp_path) + b"/kept-\xff.jsonl"))
+    for _ in range(2):  # the second run recognises the file the first one wrote
+        result = cli("dedup", source, "--out", out, "--write-kept", kept, "-q")
+        assert result.exit_code == 0, result.output
+    manifest = read_manifest(out)
+    assert manifest["write_kept"] == f"{tmp_path.resolve()}/kept-\\xff.jsonl"
+    assert bytes.fromhex(manifest["write_kept_bytes"]) == os.fsencode(kept.resolve())
+    assert len(kept.read_text(encoding="utf-8").splitlines()) == 2

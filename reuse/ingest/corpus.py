@@ -14,6 +14,7 @@ from ..errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 SKIPPED_COLUMNS = ("origin", "reason", "detail")
 _FRAME_CHUNK = 1 << 18  # records per chunk when the skipped table is built
@@ -113,35 +114,43 @@ class SkippedRecords:
         shown = ", ".join(repr(record) for record in self[:3])
         return f"SkippedRecords([{shown}, ...] {self._length} records)"
 
-    def frame(self) -> pd.DataFrame:
-        """The records as the ``skipped`` table. The columns are built in Arrow buffers, a
-        chunk of records at a time, rather than as one Python string per origin."""
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The records as the ``skipped`` table, one Arrow record batch per chunk of records:
+        the origins are built in Arrow buffers, never as one Python string per record, so the
+        table can be written in memory bounded by the chunk."""
         import numpy as np
-        import pandas as pd
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if not self._length:
-            return pd.DataFrame([], columns=list(SKIPPED_COLUMNS))
         starts = np.frombuffer(self._start, dtype=np.int64)
         firsts = np.frombuffer(self._first, dtype=np.int64)
         ids = {name: np.frombuffer(getattr(self, f"_{name}"), dtype=np.int64)
                for name in ("source", "reason", "detail")}
         strings = pa.array(self._strings, pa.string())
-        columns: dict[str, list[Any]] = {name: [] for name in SKIPPED_COLUMNS}
         for lo in range(0, self._length, _FRAME_CHUNK):
             index = np.arange(lo, min(lo + _FRAME_CHUNK, self._length), dtype=np.int64)
             run = np.searchsorted(starts, index, side="right") - 1
             first = firsts[run]
             location = pc.cast(pa.array(first + index - starts[run]), pa.string())
             suffix = pc.if_else(pa.array(first >= 0), location, "")
-            columns["origin"].append(
-                pc.binary_join_element_wise(strings.take(pa.array(ids["source"][run])), suffix, ""))
-            for name in ("reason", "detail"):
-                columns[name].append(strings.take(pa.array(ids[name][run])))
+            origin = pc.binary_join_element_wise(
+                strings.take(pa.array(ids["source"][run])), suffix, "")
+            yield pa.RecordBatch.from_arrays(
+                [origin, *(strings.take(pa.array(ids[name][run])) for name in ("reason", "detail"))],
+                names=list(SKIPPED_COLUMNS))
+
+    def frame(self) -> pd.DataFrame:
+        """The records as the ``skipped`` table (see :meth:`batches`)."""
+        import pandas as pd
+        import pyarrow as pa
+
+        if not self._length:
+            return pd.DataFrame([], columns=list(SKIPPED_COLUMNS))
+        batches = list(self.batches())
         return pd.DataFrame({
-            name: pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.string()))
-            for name, chunks in columns.items()
+            name: pd.arrays.ArrowStringArray(
+                pa.chunked_array([batch.column(name) for batch in batches], pa.string()))
+            for name in SKIPPED_COLUMNS
         })
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,25 +53,50 @@ def start_run_folder(path: str | os.PathLike[str]) -> Path:
     return folder.path
 
 
-def write_table(folder: Path, name: str, frame: pd.DataFrame, fmt: str = "parquet") -> str:
-    """Write ``frame`` with the documented schema of ``name``; returns the file name."""
+def write_table(
+    folder: Path, name: str, data: pd.DataFrame | Iterable[pa.RecordBatch], fmt: str = "parquet"
+) -> str:
+    """Write ``data`` with the documented schema of ``name``; returns the file name.
+
+    ``data`` is a DataFrame, or Arrow record batches, which are written one at a time (a
+    table of millions of skipped records is never whole in memory)."""
     check_format(fmt)
     schema = arrow_schema(name)
-    table = pa.Table.from_pandas(frame[list(TABLES[name])], schema=schema, preserve_index=False)
     filename = table_filename(name, fmt)
+    if isinstance(data, pd.DataFrame):
+        table = pa.Table.from_pandas(data[list(TABLES[name])], schema=schema, preserve_index=False)
 
-    def write(temporary: Path) -> None:
-        if fmt == "parquet":
-            pq.write_table(table, temporary, compression="zstd")
-        elif fmt == "csv":
-            pa_csv.write_csv(table, temporary)
-        else:
-            with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
-                for record in table.to_pylist():
-                    handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        def write(temporary: Path) -> None:
+            if fmt == "parquet":
+                pq.write_table(table, temporary, compression="zstd")
+            elif fmt == "csv":
+                pa_csv.write_csv(table, temporary)
+            else:
+                _write_jsonl(temporary, table.to_batches())
+    else:
+        batches = (batch.select(schema.names).cast(schema) for batch in data)
+
+        def write(temporary: Path) -> None:
+            if fmt == "parquet":
+                with pq.ParquetWriter(temporary, schema, compression="zstd") as writer:
+                    for batch in batches:
+                        writer.write_batch(batch)
+            elif fmt == "csv":
+                with pa_csv.CSVWriter(temporary, schema) as writer:
+                    for batch in batches:
+                        writer.write_batch(batch)
+            else:
+                _write_jsonl(temporary, batches)
 
     write_atomically(Path(folder) / filename, write)
     return filename
+
+
+def _write_jsonl(path: Path, batches: Iterable[pa.RecordBatch]) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for batch in batches:
+            for record in batch.to_pylist():
+                handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def read_table(folder: str | os.PathLike[str], name: str) -> pd.DataFrame:
@@ -146,12 +171,13 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
 _SCALAR = (str, int, float, bool, type(None))
 _INPUT_FIELDS: dict[str, tuple[type, ...]] = {
     "path": (str, type(None)), "format": (str, type(None)), "id_field": (str,),
-    "text_field": (str,), "fingerprint": (str, type(None)),
+    "text_field": (str,), "fingerprint": (str, type(None)), "quoting": (str, type(None)),
+    "max_doc_chars": (int,), "path_bytes": (str, type(None)),
 }
 _TOP_FIELDS: dict[str, tuple[type, ...]] = {
     "reuse_version": (str,), "command": (str,), "config": (dict,), "input": (dict, type(None)),
     "counts": (dict,), "timings": (dict,), "tables": (dict,), "report": (dict, type(None)),
-    "write_kept": (str, type(None)),
+    "write_kept": (str, type(None)), "write_kept_bytes": (str, type(None)),
 }
 _REQUIRED = ("schema_version", "reuse_version", "tables")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
