@@ -17,7 +17,7 @@ small edits (X-drop, where matching a token that occurs once in a counts double)
 on the first and last shared words. The edit script comes from
 :func:`rapidfuzz.distance.Indel.opcodes` on the token hashes; a passage of more than
 ``_WHOLE_BOX_CELLS`` (10⁹) token pairs, whose Indel bit matrix would take over 125 MB, is
-aligned piecewise between anchors, exact matches of shingles that occur once on each side
+aligned piecewise between anchors, exact matches of shingles that occur as often on each side
 (:func:`_piecewise_editops`), so that memory and time follow the stretches between them.
 
 :func:`align_pair` finds the lexical passages of one pair step by step
@@ -696,9 +696,11 @@ def _raw_spans(
 # longer one is aligned piecewise between anchors (_piecewise_editops), so that two 10 MB
 # near-duplicates do not ask for hundreds of GB.
 _WHOLE_BOX_CELLS = 1_000_000_000
-# Shingle sizes tried for anchors, longest first: a long shingle that occurs once on each side is
-# seldom a coincidence; shorter ones reach into stretches too edited for long ones.
+# Shingle sizes tried for anchors, longest first: a long shingle that occurs as often on each
+# side is seldom a coincidence; shorter ones reach into stretches too edited for long ones.
 _ANCHOR_NGRAMS = (8, 3, 1)
+# Most occurrences of an anchor shingle on each side (see _anchor_runs).
+_ANCHOR_OCCURRENCES = 20
 
 
 def _editops(a: str | list[int], b: str | list[int]) -> list[tuple[str, int, int]]:
@@ -716,14 +718,14 @@ def _piecewise_editops(a: str | list[int], b: str | list[int]) -> list[tuple[str
 
     A stretch (at first the box) loses its common prefix and suffix; if it still has more than
     ``_WHOLE_BOX_CELLS`` token pairs, its anchors are found (:func:`_between_anchors`: the
-    heaviest chain of exact matches of shingles that occur once on each side), held fixed, and
+    heaviest chain of exact matches of shingles that occur as often on each side), held fixed, and
     the stretches between them are aligned the same way in turn; the others go to Indel. A
     stretch whose anchors do not at least halve its token pairs (none, or too few: they rarely
     help later either) is one replacement, all of its tokens unmatched.
 
     The script is valid (it turns ``a`` into ``b``) and optimal among the scripts that keep
     every anchor matched, which may match fewer tokens than the best script (an exact match of
-    a unique shingle need not lie on a longest common subsequence), never more.
+    a rare shingle need not lie on a longest common subsequence), never more.
     """
     a_ids, b_ids = _as_ids(a), _as_ids(b)
     ops: list[tuple[str, int, int]] = []
@@ -773,12 +775,12 @@ def _between_anchors(
     """The stretches ``(a0, a1, b0, b1)`` between the anchors of ``a`` and ``b``, in order, when
     none has more than ``most_cells`` token pairs; else None.
 
-    Anchors are exact matches of shingles that occur once in ``a`` and once in ``b`` (runs of
-    them, :func:`_unique_runs`), the heaviest chain that goes forward in both
+    Anchors are exact matches of shingles that occur as often in ``a`` as in ``b`` (runs of
+    them, :func:`_anchor_runs`), the heaviest chain that goes forward in both
     (:func:`_anchor_chain`), for the first shingle size of ``_ANCHOR_NGRAMS`` whose anchors cut
     the stretch small enough."""
     for ngram in _ANCHOR_NGRAMS:
-        runs = _unique_runs(a, b, ngram)
+        runs = _anchor_runs(a, b, ngram)
         if not len(runs):
             continue
         anchors = _anchor_chain(runs)
@@ -800,33 +802,45 @@ def _between_anchors(
     return None
 
 
-def _unique_runs(a: np.ndarray, b: np.ndarray, ngram: int) -> np.ndarray:
-    """:func:`_seed_runs` with ``max_occurrences=1`` (rows in order of ``a0``), by one sort of
-    both sides' shingles together: a shingle seeds when it occurs twice in all, once on each
-    side.
+def _anchor_runs(a: np.ndarray, b: np.ndarray, ngram: int) -> np.ndarray:
+    """Runs ``(a0, a1, b0, b1)`` of anchor shingles, in order of ``a0``: a shingle that occurs
+    as often in ``a`` as in ``b``, at most ``_ANCHOR_OCCURRENCES`` times, its k-th occurrence
+    in ``a`` matched with its k-th in ``b`` (a text repeated inside both documents, such as a
+    chapter given twice, still anchors). Consecutive matches on one diagonal form a run, as in
+    :func:`_seed_runs`.
 
-    The sort keys are a shingle's high hash bits above its position (a plain sort, several
-    times faster than an argsort); keys that share those bits but not the whole hash are told
-    apart afterwards, and in the rare case of a group of more than two, dropped."""
+    Found by one sort of both sides' shingles together, with a shingle's high hash bits above
+    its position as keys (a plain sort, several times faster than an argsort); shingles that
+    share those bits but not the whole hash are told apart afterwards, or make an uneven group
+    and anchor nothing."""
     a_sh, b_sh = shingle(a, ngram), shingle(b, ngram)
     both = np.concatenate((a_sh, b_sh))
+    none = np.empty((0, 4), dtype=np.int64)
+    if not len(a_sh) or not len(b_sh):
+        return none
     position_bits = np.uint64(max((len(both) - 1).bit_length(), 1))
     key = both >> position_bits << position_bits
     key |= np.arange(len(both), dtype=np.uint64)
     key.sort()
     position = (key & ((np.uint64(1) << position_bits) - np.uint64(1))).astype(np.int64)
     key >>= position_bits
-    equal = np.r_[False, key[1:] == key[:-1], False]  # equal[k + 1]: key[k] == key[k + 1]
-    pair = np.flatnonzero(equal[1:-1] & ~equal[:-2] & ~equal[2:])  # groups of exactly two
-    i, j = position[pair], position[pair + 1]  # a's entries come first: a smaller position
-    keep = (i < len(a_sh)) & (j >= len(a_sh))
-    i, j = i[keep], j[keep]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    size = np.diff(np.r_[first, len(key)])
+    in_a = np.add.reduceat((position < len(a_sh)).astype(np.int64), first)
+    half = size // 2
+    even = (size == 2 * in_a) & (in_a <= _ANCHOR_OCCURRENCES)
+    # A group's a-side entries come first (smaller positions): the k-th pairs with the k-th
+    # b-side entry, half the group further on.
+    group = np.repeat(np.arange(len(first)), size)
+    rank = np.arange(len(key)) - first[group]
+    take = np.flatnonzero(even[group] & (rank < half[group]))
+    i, j = position[take], position[take + half[group[take]]]
     keep = both[i] == both[j]
     partner = np.full(len(a_sh), -1, dtype=np.int64)
     partner[i[keep]] = j[keep] - len(a_sh)
     i = np.flatnonzero(partner >= 0)
     if not len(i):
-        return np.empty((0, 4), dtype=np.int64)
+        return none
     diagonal = partner[i] - i
     starts_run = np.ones(len(i), dtype=bool)
     starts_run[1:] = (diagonal[1:] != diagonal[:-1]) | (i[1:] != i[:-1] + 1)

@@ -153,6 +153,24 @@ def test_piecewise_keeps_a_near_duplicate_optimal():
     assert len(a) - sum(tag == "delete" for tag, _, _ in ops) == LCSseq.similarity(a, b)
 
 
+def test_a_text_repeated_in_both_documents_still_anchors():
+    """A chapter given three times in both documents has no shingle that occurs once (the
+    unique anchors alone left only the 499 tokens before the first edit and after the last
+    matched): a shingle's k-th occurrence in a anchors with its k-th in b, and every unedited
+    token stays matched."""
+    rng = np.random.default_rng(5)
+    chapter = rng.integers(0, 300, size=1000).tolist()
+    a = chapter * 3
+    b = list(a)
+    for at in (100, 900, 1700, 2600):
+        b[at] = 1000 + at
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reuse.align, "_WHOLE_BOX_CELLS", 10_000)
+        ops = reuse.align._editops(a, b)
+    assert apply_editops(a, b, ops) == b
+    assert len(a) - sum(tag == "delete" for tag, _, _ in ops) == len(a) - 4
+
+
 def test_a_stretch_without_anchors_is_one_replacement():
     """Beyond the limit, a stretch with no token in common is replaced whole (there is nothing
     to match), and its common prefix and suffix stay matched."""
