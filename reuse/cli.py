@@ -292,14 +292,15 @@ def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
 
 
 def _read_input(input_path: str, options: dict[str, Any]) -> Any:
-    """Read the corpus with the command's reading options (those that read_corpus takes), so
-    that what depends on the corpus is checked before the pipeline runs."""
-    import inspect
-
+    """Read the corpus with the command's reading options, so that what depends on the corpus
+    (--group-by) is checked before the pipeline runs."""
     from .ingest import read_corpus
 
-    accepted = inspect.signature(read_corpus).parameters
-    return read_corpus(input_path, **{k: v for k, v in options.items() if k in accepted})
+    return read_corpus(
+        input_path, id_field=options["id_field"], text_field=options["text_field"],
+        on_error=options["on_error"], quoting=options["quoting"],
+        max_doc_chars=options["max_doc_chars"],
+    )
 
 
 def _check_group_by(corpus: Any, group_by: str) -> None:
