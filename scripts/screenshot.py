@@ -1,55 +1,43 @@
 """Screenshots of the sample report for the README.
 
-Runs the pipeline on ``seeds/`` into ``reports/seeds`` (with the report), then has headless
-chromium capture the index and the pair page with the most word-level differences:
+    make screenshot            # or: .venv/bin/python scripts/screenshot.py
 
-    .venv/bin/python scripts/screenshot.py            # → docs/report.png, docs/report-pair.png
+Runs the pipeline on ``seeds/`` into a temporary run folder (``make demo``'s ``reports/seeds``
+is left alone), opens the report in headless chromium and captures:
 
-Needs chromium (Debian: ``apt-get install chromium``) or ``REUSE_CHROMIUM=/path/to/chrome``.
+- ``docs/report.png``: the index (counts, pictures, matrix);
+- ``docs/report-pair.png``: the pair page with the most word-level differences, as it opens (at
+  its first passage);
+- ``docs/report-lists.png``: the passage pair list, searched for a word.
+
+A picture is written only when its pixels differ from the file already there, so a run that
+changes nothing visible leaves the checkout as it was (``git status`` stays clean); the input
+is named relative to the checkout, so the pictures do not depend on where it lives. Needs
+chromium (Debian: ``apt-get install chromium``) or ``REUSE_CHROMIUM=/path/to/chrome``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the DevTools client the browser tests use
+
+from cdp import Browser, find_chromium  # noqa: E402
 
 from reuse.pipeline import run, write_run  # noqa: E402
 from reuse.report.html import pair_page_name, render_report  # noqa: E402
 from reuse.report.tables import read_table  # noqa: E402
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
-
-
-def find_chromium() -> str:
-    override = os.environ.get("REUSE_CHROMIUM")
-    for candidate in ([override] if override else []) + ["chromium", "chromium-browser",
-                                                          "google-chrome"]:
-        found = shutil.which(candidate) or (candidate if Path(candidate).exists() else None)
-        if found:
-            return found
-    sys.exit("screenshot: no chromium found; install it (apt-get install chromium) or set "
-             "REUSE_CHROMIUM to a Chrome/Chromium binary")
-
-
-def capture(chromium: str, page: Path, target: Path, width: int, height: int) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="reuse-shot-") as profile:
-        subprocess.run(
-            [chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-             f"--screenshot={target}", page.resolve().as_uri()],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120,
-        )
-    print(f"screenshot: {target}")
+SEARCH = "tashkent"  # the word the list screenshot searches for
 
 
 def most_edited_pair(folder: Path) -> tuple[str, str]:
@@ -61,21 +49,62 @@ def most_edited_pair(folder: Path) -> tuple[str, str]:
     return a, b
 
 
+def same_picture(png: bytes, target: Path) -> bool:
+    """Whether ``target`` already holds this picture, pixel for pixel (PNG bytes may differ
+    for the same pixels)."""
+    from PIL import Image
+
+    if not target.exists():
+        return False
+    with Image.open(io.BytesIO(png)) as new, Image.open(target) as old:
+        return new.size == old.size and new.convert("RGBA").tobytes() == \
+            old.convert("RGBA").tobytes()
+
+
+def capture(browser: Browser, url: str, target: Path, width: int, height: int) -> str:
+    """Open ``url``, capture its top (at most ``height`` pixels, less for a shorter page), and
+    write ``target`` if the picture changed."""
+    browser.open(url)
+    problems = browser.problems()
+    if problems:
+        sys.exit(f"screenshot: {url} reported {problems[0]}")
+    page = browser.call("Page.getLayoutMetrics", session=True)["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": width, "height": min(height, page["height"]), "scale": 1}
+    png = base64.b64decode(browser.call("Page.captureScreenshot", session=True, format="png",
+                                        clip=clip, captureBeyondViewport=True)["data"])
+    if same_picture(png, target):
+        return f"screenshot: {target} unchanged"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    temporary.write_bytes(png)
+    temporary.replace(target)
+    return f"screenshot: {target} written"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--input", type=Path, default=ROOT / "seeds")
-    parser.add_argument("--run-dir", type=Path, default=ROOT / "reports" / "seeds")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "report.png")
+    parser.add_argument("--docs-dir", type=Path, default=ROOT / "docs",
+                        help="where the pictures go (default: docs/)")
     parser.add_argument("--width", type=int, default=1400)
-    parser.add_argument("--height", type=int, default=1500)
     args = parser.parse_args()
     chromium = find_chromium()
-    folder = write_run(run(args.input), args.run_dir, source=args.input, command="run")
-    index = render_report(folder)
-    capture(chromium, index, args.out, args.width, args.height)
-    pair = folder / "html" / "pairs" / pair_page_name(*most_edited_pair(folder))
-    capture(chromium, pair, args.out.with_name(args.out.stem + "-pair.png"), args.width,
-            args.height)
+    if chromium is None:
+        sys.exit("screenshot: no chromium found; install it (apt-get install chromium) or set "
+                 "REUSE_CHROMIUM to a Chrome/Chromium binary")
+    docs = args.docs_dir.resolve()
+    os.chdir(ROOT)  # the input is "seeds", as the report shows it, wherever the checkout is
+    with tempfile.TemporaryDirectory(prefix="reuse-screenshot-") as scratch:
+        folder = write_run(run("seeds"), Path(scratch) / "run", source=Path("seeds"),
+                           command="run")
+        index = render_report(folder)
+        pair = folder / "html" / "pairs" / pair_page_name(*most_edited_pair(folder))
+        lists = folder / "html" / "lists" / "alignments-1.html"
+        with Browser(chromium, width=args.width, height=1100) as browser:  # texts: 80% of it
+            for url, name, height in (
+                    (index.as_uri(), "report.png", 1500),
+                    (pair.as_uri(), "report-pair.png", 1100),
+                    (f"{lists.as_uri()}#alignments.q={SEARCH}", "report-lists.png", 1500)):
+                print(capture(browser, url, docs / name, args.width, height))
 
 
 if __name__ == "__main__":

@@ -385,6 +385,13 @@ def test_a_filtered_table_downloads_as_csv(browser, site, tmp_path):
             for r in rows] == [(r.a_start, r.a_end, r.b_start, r.b_end) for r in
                                mine.sort_values("a_start").itertuples()]
     assert browser.problems() == []
+    # a passage cluster's occurrences
+    open_clean(browser, folder / "html" / "passages" / "0.html")
+    rows = list(csv.DictReader(io.StringIO(download(browser, tmp_path / "dl", "button.csv"))))
+    passages = read_table(folder, "passages")
+    assert sorted((r["doc_id"], int(r["start"]), int(r["end"])) for r in rows) == sorted(
+        (p.doc_id, p.start, p.end) for p in passages[passages.passage_id == 0].itertuples())
+    assert browser.problems() == []
 
 
 @pytest.fixture(scope="module")
@@ -527,11 +534,13 @@ def test_a_matrix_of_120_documents_fits_the_screen_with_its_labels_in_view(brows
         .getAttribute('href'), location.href).href""")
     browser.open(link)
     assert len(rows_of(browser, "passages")) == counts[0] > 0
-    # 120 documents: a page of 100 rows and a pager
+    # 120 documents: pages of 50 rows and a pager
     browser.open((folder / "html" / "index.html").resolve().as_uri())
-    assert len(rows_of(browser, "docs")) == 100
-    browser.evaluate("""[...document.querySelectorAll('section[data-explorer="docs"] .pager button')]
-        .find((b) => b.textContent === "›").click()""")
+    assert len(rows_of(browser, "docs")) == 50
+    pager = """[...document.querySelectorAll('section[data-explorer="docs"] .pager button')]"""
+    browser.evaluate(f"""{pager}.find((b) => b.textContent === "›").click()""")
+    assert len(rows_of(browser, "docs")) == 50
+    browser.evaluate(f"""{pager}.find((b) => b.textContent === "»").click()""")
     assert len(rows_of(browser, "docs")) == 20
-    assert browser.evaluate("location.hash") == "#docs.page=2"
+    assert browser.evaluate("location.hash") == "#docs.page=3"
     assert browser.problems() == []

@@ -40,7 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -83,6 +83,7 @@ from .lists import (
     passage_text,
     script_json,
     share_text,
+    snippet,
 )
 from .matrix import (
     NO_GROUP,
@@ -860,8 +861,10 @@ class Site:
                           "similarity", "method", "passage_id", "a_text", "b_text"],
                "rows": [[r["k"] + 1, a_id, r["a_start"], r["a_end"], b_id, r["b_start"],
                          r["b_end"], round(float(r["similarity"]), 6), r["method"],
-                         r["passage_id"], passage_text(text_a, r["a_start"], r["a_end"]),
-                         passage_text(text_b, r["b_start"], r["b_end"])] for r in oriented]}
+                         r["passage_id"],
+                         snippet(passage_text(text_a, r["a_start"], r["a_end"])),
+                         snippet(passage_text(text_b, r["b_start"], r["b_end"]))]
+                        for r in oriented[:highlight.MAX_PASSAGES_SHOWN]]}
         self.page(
             "pair.html", target, "../", ("csv.js", "pair.js"),
             title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
@@ -1079,7 +1082,7 @@ class Site:
         """Every document (the ``max_list_rows`` most reused when there are more), most
         reused first, with its metadata fields, for the index."""
         docs = self.run.documents
-        reuse = document_reuse(self.run.alignments, docs)
+        reuse = self.document_reuse
         p = self.run.passages
         holding = p.groupby("doc_id")["passage_id"].nunique() if not p.empty else pd.Series(
             dtype=np.int64)
@@ -1119,6 +1122,11 @@ class Site:
                    status, e.doc(kept) if kept is not None and kept != doc else None])
         return e, note
 
+    @cached_property
+    def document_reuse(self) -> pd.DataFrame:
+        """Each document's characters reused in any other, in the documents table's order."""
+        return document_reuse(self.run.alignments, self.run.documents)
+
     def _charts(self, passage_rows: list[dict[str, Any]], lists: dict[str, str]
                 ) -> list[dict[str, Any]]:
         """The index's pictures: pairs by similarity, documents by reused share and, with
@@ -1133,7 +1141,7 @@ class Site:
             y_label="pairs", ticks=charts.share_ticks(False), css="similarity"),
             "caption": f"{len(similarity):,} document pairs by similarity (2 × matched tokens "
                        "/ tokens of both sides of their passages). Click a bar to list them."})
-        shares = document_reuse(self.run.alignments, self.run.documents)["share"].to_numpy()
+        shares = self.document_reuse["share"].to_numpy()
         reused = shares[shares > 0]
         bars = charts.share_bars(reused, percent=True, href=lambda lo, hi: "#" + urlencode(
             {"docs.share.min": lo, "docs.share.max": hi}))

@@ -35,7 +35,7 @@ from markupsafe import Markup
 from ..cluster import parse_dates
 from .highlight import bdi
 
-PAGE_ROWS = 100  # rows a table shows at a time; explore.js has the same number
+PAGE_ROWS = 50  # rows a table shows at a time (more make each redraw slower)
 MAX_FIELDS = 12  # metadata fields offered as columns and filters
 FIELD_CHARS = 200  # of a metadata value in a table
 CATEGORY_VALUES = 40  # a field with at most this many distinct values gets a menu

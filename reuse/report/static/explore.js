@@ -420,7 +420,7 @@
       if (!value) { return td; }
       content = make("span", "flag " + c.key, c.label.toLowerCase());
     } else if (c.type === "snip") {
-      content = bdi(snippet(data.strings[value], data.snippet));
+      content = this.marked(snippet(data.strings[value], data.snippet));
       var hit = this.hit(data.strings[value]);
       if (hit) { td.appendChild(content); content = hit; }
     } else { content = bdi(value); }
@@ -433,6 +433,18 @@
     }
     td.appendChild(content);
     return td;
+  };
+
+  // a snippet with the first place the search found in it marked
+  Explorer.prototype.marked = function (text) {
+    text = balanced(text);
+    var q = this.search.value.trim().toLowerCase(), at = q ? text.toLowerCase().indexOf(q) : -1;
+    if (at < 0) { return bdi(text); }
+    var box = make("bdi");
+    box.appendChild(document.createTextNode(text.slice(0, at)));
+    box.appendChild(make("mark", "", text.slice(at, at + q.length)));
+    box.appendChild(document.createTextNode(text.slice(at + q.length)));
+    return box;
   };
 
   // where the search found a passage, when the snippet shown does not hold it: "… x <mark>q</mark> y …"
@@ -475,7 +487,7 @@
       (data.total > all ? " This page holds rows " + data.first.toLocaleString("en") + "–" +
        (data.first + all - 1).toLocaleString("en") + " of the list's " +
        data.total.toLocaleString("en") + "; search and filters apply to them." : "");
-    this.download.textContent = "Download CSV (" + n.toLocaleString("en") + " rows)";
+    this.download.textContent = "Download CSV (" + n.toLocaleString("en") + (n === 1 ? " row)" : " rows)");
     this.docBox.textContent = "";
     this.docs.forEach(function (id) {
       var chip = self.docBox.appendChild(make("button", "chip"));
