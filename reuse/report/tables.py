@@ -172,7 +172,7 @@ _SCALAR = (str, int, float, bool, type(None))
 _INPUT_FIELDS: dict[str, tuple[type, ...]] = {
     "path": (str, type(None)), "format": (str, type(None)), "id_field": (str,),
     "text_field": (str,), "fingerprint": (str, type(None)), "quoting": (str, type(None)),
-    "max_doc_chars": (int,), "path_bytes": (str, type(None)),
+    "max_doc_chars": (int, type(None)), "path_bytes": (str, type(None)),
 }
 _TOP_FIELDS: dict[str, tuple[type, ...]] = {
     "reuse_version": (str,), "command": (str,), "config": (dict,), "input": (dict, type(None)),
