@@ -18,9 +18,10 @@ import numpy as np
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 520, 210
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 40
+LEFT, RIGHT, TOP, BOTTOM = 48, 22, 14, 40
 BINS = 20
 MAX_TIME_BARS = 80
+MAX_BAR = 40  # pixels: a chart of a few bars does not fill its width with them
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,10 @@ def timeline_bars(dates: Sequence[str], href: Callable[[str, str], str] | None) 
 
 
 def bar_chart(bars: Sequence[Bar], *, title: str, x_label: str, y_label: str,
-              ticks: Sequence[tuple[int, str]], css: str) -> Markup:
-    """An SVG bar chart: ``ticks`` are (bar index, label) under the bars' left edges (an
-    index equal to ``len(bars)`` marks the right end)."""
+              ticks: Sequence[tuple[float, str]], css: str) -> Markup:
+    """An SVG bar chart: ``ticks`` are (position, label) under the bars, a position counting
+    bars from the left edge (0 the left end, ``len(bars)`` the right end, 0.5 the middle of
+    the first bar). A bar is at most ``MAX_BAR`` pixels wide."""
     n = max(1, len(bars))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / n
@@ -117,9 +119,10 @@ def bar_chart(bars: Sequence[Bar], *, title: str, x_label: str, y_label: str,
         height = plot_h * bar.count / top
         if bar.count:
             height = max(height, 1.5)  # a bin that is not empty never looks empty
-        x, y = LEFT + i * step + 0.5, TOP + plot_h - height
+        width = min(max(step - 1, 1), MAX_BAR)
+        x, y = LEFT + i * step + (step - width) / 2, TOP + plot_h - height
         tip = f"{bar.label}: {bar.count:,}"
-        rect = (f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(step - 1, 1):.1f}" '
+        rect = (f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
                 f'height="{height:.1f}" data-count="{bar.count}" data-lo="{html.escape(bar.lo)}" '
                 f'data-hi="{html.escape(bar.hi)}"><title>{html.escape(tip)}</title></rect>')
         if bar.href:
@@ -129,12 +132,13 @@ def bar_chart(bars: Sequence[Bar], *, title: str, x_label: str, y_label: str,
     return Markup("".join(out))
 
 
-def time_ticks(bars: Sequence[Bar], count: int = 6) -> list[tuple[int, str]]:
+def time_ticks(bars: Sequence[Bar], count: int = 6) -> list[tuple[float, str]]:
+    """Labels under the middle of every few bars."""
     if not bars:
         return []
     every = max(1, -(-len(bars) // count))
-    return [(i, bars[i].label) for i in range(0, len(bars), every)]
+    return [(i + 0.5, bars[i].label) for i in range(0, len(bars), every)]
 
 
-def share_ticks(percent: bool) -> list[tuple[int, str]]:
+def share_ticks(percent: bool) -> list[tuple[float, str]]:
     return [(i * BINS // 4, _fmt(i / 4, percent)) for i in range(5)]

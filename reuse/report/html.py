@@ -524,6 +524,10 @@ def _pct(share: float) -> str:
     return share_text(share)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def cell_text(share: float) -> str:
     """A matrix cell's value in whole percent: "<1" for a share above zero that rounds to 0,
     ">99" for one below one that rounds to 100."""
@@ -589,8 +593,10 @@ class Site:
     def page(self, template: str, target: Path, root: str, scripts: tuple[str, ...] = (),
              **context: Any) -> None:
         bodies = [_asset(s) for s in scripts]
+        # the tables' and pictures' style only where there are tables (not on pair pages)
+        css = self.css + Markup(_asset("tables.css")) if "explore.js" in scripts else self.css
         text = self.env.get_template(template).render(
-            csp=content_security_policy(bodies), css=self.css, root=root,
+            csp=content_security_policy(bodies), css=css, root=root,
             scripts=[Markup(b) for b in bodies], **context)
         with runfolder.writing(target):
             target.write_text(text, encoding="utf-8")
@@ -1149,8 +1155,9 @@ class Site:
             bars, title="Documents by reused share", x_label="share of the document reused",
             y_label="documents", ticks=charts.share_ticks(True), css="shares"),
             "caption": f"{len(reused):,} documents by the share of their text found in "
-                       f"another document ({len(shares) - len(reused):,} documents reuse "
-                       "nothing). Click a bar to list them."})
+                       f"another document ({_count(len(shares) - len(reused), 'document')} "
+                       f"{'reuses' if len(shares) - len(reused) == 1 else 'reuse'} nothing). "
+                       "Click a bar to list them."})
         firsts = [p["first"] for p in passage_rows if p["first"]]
         if firsts:
             bars = charts.timeline_bars(firsts, lambda lo, hi: f"{lists['passages']}#" + urlencode(

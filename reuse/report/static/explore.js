@@ -36,7 +36,8 @@
     if (type === "num") { return v.toFixed(3); }
     return String(v);
   }
-  function bound(text, scale) {  // "12", "<12", ">12" → {value, strict}; null if not a number
+  // "12", "<12", ">12" → {value, strict}; null when empty, undefined when not a number
+  function bound(text, scale) {
     text = text.trim();
     if (!text) { return null; }
     var strict = text[0] === "<" || text[0] === ">";
@@ -60,7 +61,7 @@
     if (text.length <= sizes[0]) { return text; }
     return cut(text, sizes[1], false) + " … " + cut(text, sizes[2], true);
   }
-  function compare(a, b) {  // nulls last, whatever the direction
+  function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
   }
 
@@ -71,7 +72,7 @@
     this.data = data;
     this.name = data.name;
     this.rows = data.rows;
-    this.index = {};
+    this.index = Object.create(null);
     data.columns.forEach(function (c, k) { self.index[c.key] = k; });
     this.docCols = [];
     data.columns.forEach(function (c, k) { if (c.type === "doc") { self.docCols.push(k); } });
@@ -89,7 +90,7 @@
       }
     });
     this.docIndex = null;
-    this.orders = {};
+    this.orders = Object.create(null);
     this.page = 1;
     this.sort = "";
     this.docs = [];
@@ -155,7 +156,7 @@
         if (NUMERIC[c.type] || c.type === "date") {
           self.range(box, c.key, label, c.type);
         } else if (c.type === "cat") {
-          var seen = {};
+          var seen = Object.create(null);
           self.rows.forEach(function (r) { if (r[k] !== null) { seen[r[k]] = 1; } });
           self.control(box, c.key, label, "select",
                        Object.keys(seen).sort().map(function (v) { return [v, v]; }));
@@ -211,7 +212,7 @@
   };
 
   Explorer.prototype.load = function (params) {
-    var prefix = this.name + ".", values = {};
+    var prefix = this.name + ".", values = Object.create(null);
     params.forEach(function (value, key) {
       if (key.indexOf(prefix) === 0) {
         var name = key.slice(prefix.length);
@@ -312,11 +313,11 @@
     }
     if (this.docs.length) {
       if (!this.docIndex) {
-        this.docIndex = {};
-        data.docs.forEach(function (doc, d) { self.docIndex[doc[0]] = d; });
+        this.docIndex = new Map();
+        data.docs.forEach(function (doc, d) { self.docIndex.set(doc[0], d); });
       }
       this.docs.forEach(function (id) {
-        var want = self.docIndex.hasOwnProperty(id) ? self.docIndex[id] : -1;
+        var want = self.docIndex.has(id) ? self.docIndex.get(id) : -1;
         tests.push(function (r) {
           for (var i = 0; i < self.filterCols.length; i++) { if (r[self.filterCols[i]] === want) { return true; } }
           return false;
@@ -453,12 +454,13 @@
     if (!q) { return null; }
     var lower = text.toLowerCase(), at = lower.indexOf(q);
     if (at < 0 || snippet(lower, this.data.snippet).indexOf(q) >= 0) { return null; }
-    var box = make("span", "hit"), inner = make("bdi");
     var from = Math.max(0, at - 40), to = Math.min(text.length, at + q.length + 40);
-    inner.appendChild(document.createTextNode((from > 0 ? "…" : "") + text.slice(from, at)));
-    inner.appendChild(make("mark", "", text.slice(at, at + q.length)));
-    inner.appendChild(document.createTextNode(text.slice(at + q.length, to) + (to < text.length ? "…" : "")));
-    box.appendChild(inner);
+    var context = (from > 0 ? "…" : "") + text.slice(from, to) + (to < text.length ? "…" : "");
+    var whole = balanced(context), start = whole.indexOf(context) + (from > 0 ? 1 : 0) + at - from;
+    var box = make("span", "hit"), inner = box.appendChild(make("bdi"));
+    inner.appendChild(document.createTextNode(whole.slice(0, start)));
+    inner.appendChild(make("mark", "", whole.slice(start, start + q.length)));
+    inner.appendChild(document.createTextNode(whole.slice(start + q.length)));
     return box;
   };
 
