@@ -11,12 +11,18 @@
   ordered by hierarchical clustering so that blocks of mutual reuse sit together.
 - With ``group_by``: ``group_matrix.csv`` and ``group_heatmap.png``, the matrix aggregated by
   that metadata field.
-- ``html/``: ``index.html`` (counts, the matrix, top pairs, near-duplicate clusters, passage
-  clusters), ``html/pairs/*.html`` (one page per document pair with an alignment or a
-  near-duplicate verdict; a document over 200,000 characters shows the ends of its passages
-  with context, so that a page stays small), ``html/passages/*.html`` (one page per passage
-  cluster) and ``html/lists/*.html`` (paginated full lists). The site makes no network request: CSS and
-  JavaScript are inline, and a Content-Security-Policy allows only our own scripts, by hash.
+- ``html/``: ``index.html`` (counts; histograms of pair similarity and of the documents'
+  reused shares, and with dates a timeline of first appearances (:mod:`.charts`); the group
+  matrix, then the document matrix; a table of every document; the top pairs, near-duplicate
+  clusters and passage clusters), ``html/pairs/*.html`` (one page per document pair with an
+  alignment or a near-duplicate verdict, opening at its first passage; a document over
+  200,000 characters shows the ends of its passages with context, so that a page stays
+  small), ``html/passages/*.html`` (one page per passage cluster) and ``html/lists/*.html``
+  (every document pair, passage pair, passage cluster and near-duplicate cluster, in parts of
+  at most ``max_list_rows`` rows). Every table searches, filters, sorts and downloads itself as
+  CSV in the page, from its rows embedded as JSON (:mod:`.lists`, ``static/explore.js``). The
+  site makes no network request: CSS and JavaScript are inline, and a Content-Security-Policy
+  allows only our own scripts, by hash.
 
 The document texts are not stored in a run folder: they are read again from the input named in
 the manifest, and the input's fingerprint must match the one recorded by the run.
