@@ -2,8 +2,9 @@
 
     make screenshot            # or: .venv/bin/python scripts/screenshot.py
 
-Runs the pipeline on ``seeds/`` into a temporary run folder (``make demo``'s ``reports/seeds``
-is left alone), opens the report in headless chromium and captures:
+Runs the pipeline on a copy of ``seeds/`` into a run folder of its own (``make demo``'s
+``reports/seeds`` is left alone), both in ``WORK``, opens the report in headless chromium and
+captures:
 
 - ``docs/report.png``: the index (counts, pictures, matrix);
 - ``docs/report-pair.png``: the pair page with the most word-level differences, as it opens (at
@@ -11,18 +12,22 @@ is left alone), opens the report in headless chromium and captures:
 - ``docs/report-lists.png``: the passage pair list, searched for a word.
 
 A picture is written only when its pixels differ from the file already there, so a run that
-changes nothing visible leaves the checkout as it was (``git status`` stays clean); the input
-is named relative to the checkout, so the pictures do not depend on where it lives. Needs
-chromium (Debian: ``apt-get install chromium``) or ``REUSE_CHROMIUM=/path/to/chrome``.
+changes nothing visible leaves the checkout as it was (``git status`` stays clean). The index
+shows the input's path, so the input is copied to the same place (``WORK``) whatever the
+checkout: the pictures do not depend on where it lives. ``WORK`` is removed afterwards; two
+runs at once take turns. Needs chromium (Debian: ``apt-get install chromium``) or
+``REUSE_CHROMIUM=/path/to/chrome``.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import fcntl
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +43,7 @@ from reuse.report.html import pair_page_name, render_report  # noqa: E402
 from reuse.report.tables import read_table  # noqa: E402
 
 SEARCH = "tashkent"  # the word the list screenshot searches for
+WORK = Path(tempfile.gettempdir()) / "reuse-screenshot"
 
 
 def most_edited_pair(folder: Path) -> tuple[str, str]:
@@ -92,19 +98,28 @@ def main() -> None:
         sys.exit("screenshot: no chromium found; install it (apt-get install chromium) or set "
                  "REUSE_CHROMIUM to a Chrome/Chromium binary")
     docs = args.docs_dir.resolve()
-    os.chdir(ROOT)  # the input is "seeds", as the report shows it, wherever the checkout is
-    with tempfile.TemporaryDirectory(prefix="reuse-screenshot-") as scratch:
-        folder = write_run(run("seeds"), Path(scratch) / "run", source=Path("seeds"),
-                           command="run")
-        index = render_report(folder)
-        pair = folder / "html" / "pairs" / pair_page_name(*most_edited_pair(folder))
-        lists = folder / "html" / "lists" / "alignments-1.html"
-        with Browser(chromium, width=args.width, height=1100) as browser:  # texts: 80% of it
-            for url, name, height in (
-                    (index.as_uri(), "report.png", 1500),
-                    (pair.as_uri(), "report-pair.png", 1100),
-                    (f"{lists.as_uri()}#alignments.q={SEARCH}", "report-lists.png", 1500)):
-                print(capture(browser, url, docs / name, args.width, height))
+    with open(WORK.with_name(WORK.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another run waits until this one is done
+        try:
+            shutil.rmtree(WORK, ignore_errors=True)
+            shutil.copytree(ROOT / "seeds", WORK / "seeds")
+            shoot(chromium, WORK, docs, args.width)
+        finally:
+            shutil.rmtree(WORK, ignore_errors=True)
+
+
+def shoot(chromium: str, work: Path, docs: Path, width: int) -> None:
+    """Run the pipeline and the report in ``work`` and capture the three pictures."""
+    folder = write_run(run(work / "seeds"), work / "run", source=work / "seeds", command="run")
+    index = render_report(folder)
+    pair = folder / "html" / "pairs" / pair_page_name(*most_edited_pair(folder))
+    lists = folder / "html" / "lists" / "alignments-1.html"
+    with Browser(chromium, width=width, height=1100) as browser:  # the texts: 80% of it
+        for url, name, height in (
+                (index.as_uri(), "report.png", 1500),
+                (pair.as_uri(), "report-pair.png", 1100),
+                (f"{lists.as_uri()}#alignments.q={SEARCH}", "report-lists.png", 1500)):
+            print(capture(browser, url, docs / name, width, height))
 
 
 if __name__ == "__main__":
