@@ -19,7 +19,14 @@ from .errors import ConfigError, ReuseError, printable
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
-_RUN_FOLDER_COMMANDS = ("dedup", "run", "align")
+_RUN_FOLDER_COMMANDS = ("dedup", "run", "align", "rerun")
+# The read options of the pipeline functions (reuse.pipeline.READ_OPTIONS, which this module
+# does not import: it loads numpy and pandas).
+_READ_OPTIONS = ("id_field", "text_field", "on_error", "quoting", "max_doc_chars", "encoding",
+                 "metadata_file")
+# reuse.align.AlignConfig.min_length, shown in --help without importing the aligner;
+# tests/test_docs.py checks that the two agree.
+ALIGN_MIN_LENGTH = 25
 
 
 class _Terminated(KeyboardInterrupt):
@@ -56,7 +63,7 @@ def _handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
             message = "reuse: terminated" if isinstance(exc, _Terminated) else "reuse: interrupted"
-            out = kwargs.get("out")
+            out = kwargs.get("out") or kwargs.get("run_dir")
             if command.__name__ in _RUN_FOLDER_COMMANDS and out and _was_marked_incomplete(out):
                 message += f"; {out} holds no complete run (no manifest.json). Run it again."
             click.echo(printable(message), err=True)
@@ -96,15 +103,28 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     options = [
         click.option("--id-field", default="id", show_default=True,
-                     help="Field or column holding the document id (JSONL, CSV/TSV, Parquet)."),
+                     help="Field or column holding the document id (JSONL, CSV/TSV, Parquet, "
+                     "and the --metadata-file)."),
         click.option("--text-field", default="text", show_default=True,
                      help="Field or column holding the document text."),
+        click.option("--encoding", default="utf-8", show_default=True,
+                     help="Encoding of the input: utf-8 (strict), auto (UTF-8, else "
+                     "windows-1252, counted and listed), or a Python codec (cp1252, latin-1, "
+                     "...). A byte-order mark overrides it."),
+        click.option("--metadata-file", type=click.Path(), default=None, callback=_not_empty,
+                     show_default="none",
+                     help="A CSV, TSV, JSONL or Parquet table of metadata with the --id-field "
+                     "column, added to each document's (e.g. dates for a folder of .txt)."),
+        click.option("--date-field", default=None, show_default="date",
+                     help="Metadata field holding each document's date; the earliest is kept "
+                     "and marked as the likely source."),
         click.option("--on-error", type=click.Choice(["raise", "skip"]), default="raise",
                      show_default=True,
                      help="On a bad record: stop with an error, or skip it and count it."),
         click.option("--quoting", type=click.Choice(QUOTING_CHOICES), default=None,
-                     help="CSV/TSV dialect: csv (RFC 4180 quotes) or none (every field literal). "
-                     "Default: csv for .csv, none for .tsv."),
+                     show_default="csv for .csv, none for .tsv",
+                     help="CSV/TSV dialect: csv (RFC 4180 quotes) or none (every field "
+                     "literal)."),
         click.option("--max-doc-chars", type=int, default=DEFAULT_MAX_DOC_CHARS,
                      show_default=True,
                      help="A longer text is a bad record (too_long), refused unread where the "
@@ -131,7 +151,7 @@ def sketch_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True,
                      help="Accept candidates on the MinHash estimate or on exact Jaccard."),
         click.option("--min-tokens", type=int, default=0, show_default=True,
-                     help="Documents with fewer tokens (and fewer than --ngram) are too short."),
+                     help="Documents with fewer tokens (or fewer than --ngram) are too short."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -153,21 +173,26 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+_WRITE_KEPT = click.option(
+    "--write-kept", type=click.Path(), default=None, callback=_not_empty,
+    show_default="not written",
+    help="Also write the kept documents here, in the input's format, as UTF-8 (a new path, "
+         "outside the input and the run folder).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reuse")
 def main() -> None:
     """Find near-duplicate documents and reused passages in a corpus."""
 
 
-@main.command()
+@main.command(short_help="Near-duplicate documents: pairs, clusters, keep/drop.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
                 callback=_not_empty)
 @output_options
 @sketch_options
 @input_options
-@click.option("--write-kept", type=click.Path(), default=None, callback=_not_empty,
-              help="Also write the kept documents here, in the input's format (a new path, "
-                   "outside the input and the run folder).")
+@_WRITE_KEPT
 @_handle_errors
 def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
           **options: Any) -> None:
@@ -179,19 +204,20 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     from .pipeline import write_run
     from .summary import run_summary
 
+    started = time.perf_counter()
     with _claimed(input_path, out, write_kept):
         result = run_dedup(input_path, quiet=quiet, **options)
         folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
     if not quiet:
-        click.echo(run_summary(result, folder, "dedup"))
+        click.echo(run_summary(result, folder, "dedup", wall=time.perf_counter() - started))
 
 
 def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
     from .config import PassageConfig
 
     options = [
-        click.option("--min-length", type=int, default=None,
-                     help="Shortest reused passage to report, in tokens (default: the aligner's)."),
+        click.option("--min-length", type=int, default=None, show_default=str(ALIGN_MIN_LENGTH),
+                     help="Shortest reused passage to report, in tokens."),
         click.option("--paraphrase/--no-paraphrase", default=False, show_default=True,
                      help="Also seed alignments with sentence TF-IDF similarity (slower)."),
         click.option("--window", type=int, default=PassageConfig.window, show_default=True,
@@ -199,14 +225,15 @@ def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--passage-ngram", type=int, default=PassageConfig.ngram, show_default=True,
                      help="Words per shingle for passage windows."),
         click.option("--max-bucket", type=int, default=PassageConfig.max_bucket, show_default=True,
-                     help="A window fingerprint in more documents is capped and flagged."),
+                     help="A passage window found in more documents is very common: its "
+                     "documents are paired with one of them only (counted)."),
         click.option("--max-pairs-per-doc", type=int, default=PassageConfig.max_pairs_per_doc,
                      show_default=True, help="Candidate partners kept per document."),
         click.option("--boilerplate-docs", type=int, default=PassageConfig.boilerplate_docs,
                      show_default=True, help="A passage in this many documents is boilerplate."),
         click.option("--boilerplate-share", type=float,
                      default=PassageConfig.boilerplate_share, show_default=True,
-                     help="...or in this share of the documents (at least 3)."),
+                     help="...or in this share of the documents (and at least 3)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -215,7 +242,7 @@ def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--group-by", default=None,
+        click.option("--group-by", default=None, show_default="none",
                      help="Aggregate the reuse matrix by this metadata field (e.g. source)."),
         click.option("--max-matrix-docs", type=click.IntRange(min=2), default=100,
                      show_default=True,
@@ -226,7 +253,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-@main.command()
+@main.command(short_help="Near-duplicates, reused passages and the HTML report.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
                 callback=_not_empty)
 @output_options
@@ -235,9 +262,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @input_options
 @report_options
 @click.option("--no-report", is_flag=True, help="Write the tables only, no HTML report.")
-@click.option("--write-kept", type=click.Path(), default=None, callback=_not_empty,
-              help="Also write the kept documents here, in the input's format (a new path, "
-                   "outside the input and the run folder).")
+@_WRITE_KEPT
 @_handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
         no_report: bool, group_by: str | None, max_matrix_docs: int, **options: Any) -> None:
@@ -249,31 +274,33 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     from .pipeline import write_run
     from .summary import run_summary
 
+    started = time.perf_counter()
     with _claimed(input_path, out, write_kept):
-        started = time.perf_counter()
-        corpus = _read_input(input_path, options)
+        corpus = _read_input(input_path, options, quiet)
         seconds = time.perf_counter() - started
         if group_by is not None and not no_report:
             _check_group_by(corpus, group_by)
         result = run_all(corpus, quiet=quiet, **options)
         result.timings["ingest"] = round(seconds, 4)
+        plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs}
         folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept,
-                           command="run")
+                           command="run", report_options=plan)
         report = None
         if not no_report:
-            report = _render(folder, group_by, max_matrix_docs)
+            report = _render(folder, group_by, max_matrix_docs, result, quiet)
     if not quiet:
-        click.echo(run_summary(result, folder, "run", report))
+        click.echo(run_summary(result, folder, "run", report,
+                               wall=time.perf_counter() - started))
 
 
-@main.command()
+@main.command(short_help="Align only the document pairs listed in --pairs.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
                 callback=_not_empty)
 @click.option("--pairs", "pairs_path", required=True, type=click.Path(), callback=_not_empty,
               help="Pairs to align: 'a b' per line, or a table with a_id and b_id columns.")
 @output_options
-@click.option("--min-length", type=int, default=None,
-              help="Shortest reused passage to report, in tokens (default: the aligner's).")
+@click.option("--min-length", type=int, default=None, show_default=str(ALIGN_MIN_LENGTH),
+              help="Shortest reused passage to report, in tokens.")
 @click.option("--paraphrase/--no-paraphrase", default=True, show_default=True,
               help="Also seed alignments with sentence TF-IDF similarity.")
 @input_options
@@ -284,23 +311,51 @@ def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
     from .pipeline import align_pairs, write_run
     from .summary import run_summary
 
+    started = time.perf_counter()
     with _claimed(input_path, out):
         result = align_pairs(input_path, pairs_path, quiet=quiet, **options)
         folder = write_run(result, out, fmt=fmt, source=input_path, command="align")
     if not quiet:
-        click.echo(run_summary(result, folder, "align"))
+        click.echo(run_summary(result, folder, "align", wall=time.perf_counter() - started))
 
 
-def _read_input(input_path: str, options: dict[str, Any]) -> Any:
+@main.command(short_help="Repeat a run exactly, from its manifest.")
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=_not_empty)
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              callback=_not_empty, show_default="RUN_DIR, replaced",
+              help="Run folder to write the repeated run to.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary.")
+@_handle_errors
+def rerun(run_dir: str, out: str | None, quiet: bool) -> None:
+    """Repeat the run of RUN_DIR from its manifest.json: the same command, on the same input
+    read the same way, with the same options, table format and report, gives byte-identical
+    tables. The input must be unchanged (its fingerprint is checked). --write-kept is not
+    repeated.
+    """
+    from .pipeline import rerun as repeat
+    from .report.tables import read_manifest
+    from .summary import run_summary
+
+    started = time.perf_counter()
+    target = run_dir if out is None else out
+    result = repeat(run_dir, out=target, quiet=quiet)
+    if not quiet:
+        manifest = read_manifest(target)
+        report = manifest.get("report")
+        index = Path(target) / report["index"] if isinstance(report, dict) else None
+        if isinstance(report, dict) and "seconds" in report:
+            result.timings["report"] = report["seconds"]
+        click.echo(run_summary(result, Path(target), f"rerun ({manifest['command']})", index,
+                               wall=time.perf_counter() - started))
+
+
+def _read_input(input_path: str, options: dict[str, Any], quiet: bool) -> Any:
     """Read the corpus with the command's reading options, so that what depends on the corpus
     (--group-by) is checked before the pipeline runs."""
     from .ingest import read_corpus
 
-    return read_corpus(
-        input_path, id_field=options["id_field"], text_field=options["text_field"],
-        on_error=options["on_error"], quoting=options["quoting"],
-        max_doc_chars=options["max_doc_chars"],
-    )
+    return read_corpus(input_path, **{name: options[name] for name in _READ_OPTIONS},
+                       quiet=quiet)
 
 
 def _check_group_by(corpus: Any, group_by: str) -> None:
@@ -312,34 +367,44 @@ def _check_group_by(corpus: Any, group_by: str) -> None:
         )
 
 
-def _render(folder: Any, group_by: str | None, max_matrix_docs: int) -> Any:
+def _render(folder: Any, group_by: str | None, max_matrix_docs: int, result: Any = None,
+            quiet: bool = True) -> Any:
+    """Render the report, with a ticking progress bar; its seconds join ``result``'s timings."""
+    from .progress import ticking
     from .report.html import render_report
 
-    return render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs)
+    started = time.perf_counter()
+    with ticking("report", quiet):
+        index = render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs)
+    if result is not None:
+        result.timings["report"] = round(time.perf_counter() - started, 4)
+    return index
 
 
-@main.command()
+@main.command(short_help="Render the report of a finished run folder.")
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=_not_empty)
 @report_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_handle_errors
-def report(run_dir: str, group_by: str | None, max_matrix_docs: int) -> None:
+def report(run_dir: str, group_by: str | None, max_matrix_docs: int, quiet: bool) -> None:
     """Render the HTML report, reuse matrix and heatmap of a finished run folder."""
-    index = _render(run_dir, group_by, max_matrix_docs)
+    index = _render(run_dir, group_by, max_matrix_docs, quiet=quiet)
     click.echo(printable(f"report: {index}"))
 
 
-@main.group(name="eval")
+@main.group(name="eval", short_help="Evaluate against corpora with gold labels.")
 def evaluate() -> None:
     """Evaluate against corpora with gold labels."""
 
 
-@evaluate.command(name="pan")
+@evaluate.command(name="pan", short_help="PlagDet on a PAN text-alignment corpus.")
 @click.argument("corpus_dir", metavar="CORPUS_DIR", type=click.Path())
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              show_default="not written",
               help="Write the detections here as PAN XML, one file per pair.")
 @click.option("--discover", is_flag=True,
               help="Find the pairs with the corpus-wide pipeline instead of the pairs files.")
-@click.option("--category", "categories", multiple=True,
+@click.option("--category", "categories", multiple=True, show_default="every category",
               help="Only this category folder (repeatable), e.g. 02-no-obfuscation.")
 @click.option("--jobs", type=int, default=1, show_default=True,
               help="Align in this many processes.")

@@ -7,13 +7,21 @@ The same names mean the same thing everywhere: in function keywords, CLI flags a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
 
+DEFAULT_DATE_FIELD = "date"
+# The keywords of reuse.run (and the --flags) for PassageConfig fields named otherwise.
+PASSAGE_KEYWORDS = {"ngram": "passage_ngram"}
 
-def _check_range(name: str, value: Any, kind: type, low: float, high: float, owner: str) -> None:
+
+def check_range(name: str, value: Any, kind: type, low: float, high: float, owner: str) -> None:
+    """A ConfigError unless ``value`` is a ``kind`` (int or float; an int passes as a float) in
+    ``[low, high]``. ``name`` and ``owner`` are the parameter and the function as the user wrote
+    them ("The 'threshold' parameter of dedup ...")."""
     ok = isinstance(value, kind) and not isinstance(value, bool) and low <= value <= high
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         ok = low <= value <= high
@@ -25,11 +33,24 @@ def _check_range(name: str, value: Any, kind: type, low: float, high: float, own
         )
 
 
-def _check_choice(name: str, value: Any, choices: tuple[str, ...], owner: str) -> None:
+# align.py (AlignConfig) imports the old name.
+_check_range = check_range
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...], owner: str) -> None:
+    """A ConfigError unless ``value`` is one of ``choices``."""
     if value not in choices:
         options = ", ".join(repr(c) for c in choices)
         raise ConfigError(
             f"The '{name}' parameter of {owner} must be one of {options}. Got {value!r} instead."
+        )
+
+
+def check_bool(name: str, value: Any, owner: str) -> None:
+    """A ConfigError unless ``value`` is True or False."""
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"The '{name}' parameter of {owner} must be a bool. Got {value!r} instead."
         )
 
 
@@ -39,12 +60,9 @@ class TokenizeConfig:
 
     strip_diacritics: bool = False
 
-    def validate(self) -> None:
-        if not isinstance(self.strip_diacritics, bool):
-            raise ConfigError(
-                "The 'strip_diacritics' parameter of TokenizeConfig must be a bool. "
-                f"Got {self.strip_diacritics!r} instead."
-            )
+    def validate(self, owner: str = "TokenizeConfig") -> None:
+        """``owner``: the function the user called, named in errors."""
+        check_bool("strip_diacritics", self.strip_diacritics, owner)
 
 
 @dataclass(frozen=True)
@@ -60,20 +78,20 @@ class DedupConfig:
     false_positive_weight: float = 0.5
     false_negative_weight: float = 0.5
 
-    def validate(self) -> None:
-        owner = "DedupConfig"
-        _check_range("threshold", self.threshold, float, 0.0, 1.0, owner)
-        _check_range("num_perm", self.num_perm, int, 2, 4096, owner)
-        _check_range("ngram", self.ngram, int, 1, 64, owner)
-        _check_range("seed", self.seed, int, 0, 2**32 - 1, owner)
-        _check_choice("verify", self.verify, ("estimate", "exact"), owner)
-        _check_range("min_tokens", self.min_tokens, int, 0, 10**9, owner)
-        _check_range("false_positive_weight", self.false_positive_weight, float, 0.0, 1.0, owner)
-        _check_range("false_negative_weight", self.false_negative_weight, float, 0.0, 1.0, owner)
+    def validate(self, owner: str = "DedupConfig") -> None:
+        """``owner``: the function the user called, named in errors."""
+        check_range("threshold", self.threshold, float, 0.0, 1.0, owner)
+        check_range("num_perm", self.num_perm, int, 2, 4096, owner)
+        check_range("ngram", self.ngram, int, 1, 64, owner)
+        check_range("seed", self.seed, int, 0, 2**32 - 1, owner)
+        check_choice("verify", self.verify, ("estimate", "exact"), owner)
+        check_range("min_tokens", self.min_tokens, int, 0, 10**9, owner)
+        check_range("false_positive_weight", self.false_positive_weight, float, 0.0, 1.0, owner)
+        check_range("false_negative_weight", self.false_negative_weight, float, 0.0, 1.0, owner)
         if abs(self.false_positive_weight + self.false_negative_weight - 1.0) > 1e-9:
             raise ConfigError(
                 "The 'false_positive_weight' and 'false_negative_weight' parameters of "
-                "DedupConfig must add up to 1. Got "
+                f"{owner} must add up to 1. Got "
                 f"{self.false_positive_weight!r} + {self.false_negative_weight!r} instead."
             )
 
@@ -96,19 +114,17 @@ class PassageConfig:
     boilerplate_docs: int = 20
     boilerplate_share: float = 0.5
 
-    def validate(self) -> PassageConfig:
-        owner = "PassageConfig"
+    def validate(self, owner: str = "PassageConfig",
+                 names: Mapping[str, str] | None = None) -> PassageConfig:
+        """``owner``: the function the user called; ``names``: the keyword the user wrote for a
+        field, where it differs (``run`` takes ``passage_ngram`` for ``ngram``)."""
+        names = names or {}
         for name, low, high in (
             ("ngram", 1, 64), ("window", 1, 10_000), ("min_shared", 1, 10_000),
             ("max_bucket", 2, 10**7), ("max_pairs_per_doc", 1, 10**7), ("seed", 0, 2**32 - 1),
             ("boilerplate_docs", 2, 10**9),
         ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ConfigError(
-                    f"The '{name}' parameter of {owner} must be an int in [{low}, {high}]. "
-                    f"Got {value!r} instead."
-                )
+            check_range(names.get(name, name), getattr(self, name), int, low, high, owner)
         share = self.boilerplate_share
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
             raise ConfigError(
@@ -120,17 +136,34 @@ class PassageConfig:
 
 @dataclass(frozen=True)
 class Config:
-    """Everything a run needs; written verbatim into ``manifest.json``."""
+    """Everything a run needs; written verbatim into ``manifest.json``.
+
+    ``date_field`` is the metadata field holding each document's date (None: ``date``, if any
+    document has it); dates choose representatives and likely sources.
+    """
 
     tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     passages: PassageConfig = field(default_factory=PassageConfig)
+    date_field: str | None = None
 
-    def validate(self) -> Config:
-        self.tokenize.validate()
-        self.dedup.validate()
-        self.passages.validate()
+    def validate(self, owner: str = "Config") -> Config:
+        """``owner``: the function the user called, named in errors."""
+        self.tokenize.validate(owner)
+        self.dedup.validate(owner)
+        self.passages.validate(owner, PASSAGE_KEYWORDS)
+        if self.date_field is not None and (
+                not isinstance(self.date_field, str) or not self.date_field):
+            raise ConfigError(
+                f"The 'date_field' parameter of {owner} must be a metadata field name (a "
+                f"non-empty string) or None. Got {self.date_field!r} instead."
+            )
         return self
+
+    @property
+    def dates_from(self) -> str:
+        """The metadata field that dates documents."""
+        return self.date_field or DEFAULT_DATE_FIELD
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -13,7 +13,10 @@ in the suspicious *and* in the source document; then ``s ⊓ r = s ∩ r``, else
 
 With no cases and no detections, recall and precision are both 1 (nothing to find, nothing
 wrongly found); with cases but no detections, or detections but no cases, both are 0.
-Granularity is 1 when no case is detected.
+Granularity is 1 when no case is detected. Where there are no cases (``01-no-plagiarism``),
+these conventions say little, and :func:`format_scores` shows them as ``n/a``; what tells there
+is ``false_positive_chars``: the characters detected outside every case, in both documents of
+each pair (0 is perfect).
 
 PAN credits a suspicious passage to one source passage, while :func:`reuse.align.align_pair`
 reports every copy (a source that holds a paragraph twice gives two alignments). The PAN
@@ -202,7 +205,30 @@ def plagdet(cases: Sequence[PanSpan], detections: Sequence[PanSpan]) -> dict[str
         "plagdet": f1 / math.log2(1 + granularity),
         "cases": len(cases),
         "detections": len(detections),
+        "false_positive_chars": false_positive_chars(cases, detections),
     }
+
+
+def false_positive_chars(cases: Sequence[PanSpan], detections: Sequence[PanSpan]) -> int:
+    """Characters inside some detection and inside no case of its pair, counted in the
+    suspicious and in the source document."""
+    spans: dict[tuple[str, str], tuple[list[Any], list[Any], list[Any], list[Any]]] = (
+        defaultdict(lambda: ([], [], [], [])))
+    for r in detections:
+        found = spans[(r.susp, r.src)]
+        found[0].append((r.this_offset, r.this_end))
+        found[1].append((r.source_offset, r.source_end))
+    for s in cases:
+        if (s.susp, s.src) in spans:
+            found = spans[(s.susp, s.src)]
+            found[2].append((s.this_offset, s.this_end))
+            found[3].append((s.source_offset, s.source_end))
+    # Detected but not in a case: |detections ∪ cases| - |cases|, in each document.
+    return sum(
+        _union_length(susp + susp_cases) - _union_length(susp_cases)
+        + _union_length(src + src_cases) - _union_length(src_cases)
+        for susp, src, susp_cases, src_cases in spans.values()
+    )
 
 
 def read_pairs(category_dir: Path) -> list[tuple[str, str]]:
@@ -487,7 +513,29 @@ def _discover_row(
     }
 
 
+# Scores that have no meaning in a category without cases (every detection is a false positive).
+_CASE_SCORES = ("recall", "precision", "granularity", "plagdet", "pairs_recall",
+                "pairs_plagdet", "recall_kept")
+
+
 def format_scores(scores: pd.DataFrame) -> str:
-    """The scores table as fixed-width text for the terminal."""
+    """The scores table as fixed-width text for the terminal. A category without cases shows
+    ``n/a`` for the scores that need cases, and a note says to read its false-positive
+    characters instead."""
     shown = scores.drop(columns=[c for c in ("cases", "detections") if c in scores.columns])
-    return shown.to_string(float_format=lambda x: f"{x:.4f}", na_rep="")
+    shown = shown.astype({c: object for c in _CASE_SCORES if c in shown.columns})
+    no_cases = scores["cases"] == 0 if "cases" in scores.columns else None
+    for column in _CASE_SCORES:
+        if column not in shown.columns:
+            continue
+        shown[column] = [
+            "n/a" if (no_cases is not None and no_cases[name]) or pd.isna(value)
+            else f"{value:.4f}"
+            for name, value in shown[column].items()]
+    text = shown.to_string(float_format=lambda x: f"{x:.4f}", na_rep="")
+    if no_cases is not None and no_cases.any():
+        names = ", ".join(str(name) for name in scores.index[no_cases])
+        text += (f"\n\n{names}: no plagiarism cases, so recall, precision and PlagDet do not "
+                 "apply (n/a); false_positive_chars counts the characters detected there "
+                 "(0 is perfect).")
+    return text

@@ -7,60 +7,80 @@ This is the Python API behind the CLI: :func:`dedup` returns pandas DataFrames, 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import inspect
 import os
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from . import __version__, runfolder
 from .allocator import reusable_heap
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
-from .config import Config, DedupConfig, PassageConfig, TokenizeConfig
+from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
+from .errors import ConfigError, RunFolderError
 from .ingest import (
     DEFAULT_MAX_DOC_CHARS,
     Corpus,
+    check_read_options,
     decode_text,
     path_for_manifest,
     read_corpus,
     write_corpus,
 )
 from .passages import passage_clusters
+from .progress import progress, ticking
 from .report import tables
 from .shingle import shingle_batch
 from .sketch import MinHasher, estimated_jaccard
 from .tokenize import tokenize_batch
 from .windows import Fingerprints, passage_candidates, window_fingerprints
 
+__all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
+           "write_run"]
+
 _BATCH_CHARS = 1_000_000
+# Pairs aligned together, at most: a batch shares its numpy passes. A batch also holds at most
+# about _ALIGN_BATCH_CHARS characters of text, so that the progress bar moves at least every
+# second or so on long documents too.
+_ALIGN_BATCH_PAIRS = 4000
+_ALIGN_BATCH_CHARS = 4_000_000
+
+# The read options of the pipeline functions: recorded in the manifest's input block.
+READ_OPTIONS = ("id_field", "text_field", "on_error", "quoting", "max_doc_chars", "encoding",
+                "metadata_file")
+
+# What the input fingerprint covers, as the manifest says.
+FINGERPRINT_COVERS = (
+    "SHA-256 over the documents read, sorted by id: each id, text (as decoded) and metadata "
+    "(with the metadata file's fields); not the skipped records, the reading options, the "
+    "order of the records or the files' times"
+)
 
 
 class Timings(dict):
-    """Seconds spent per stage, in the order the stages ran."""
+    """Seconds spent per stage, in the order the stages ran. A stage without a progress bar of
+    its own shows its name and elapsed time on a terminal unless ``quiet``."""
+
+    def __init__(self, *args: Any, quiet: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.quiet = quiet
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, own_bar: bool = False) -> Iterator[None]:
         start = time.perf_counter()
         try:
-            yield
+            with nullcontext() if own_bar else ticking(name, getattr(self, "quiet", True)):
+                yield
         finally:
             self[name] = round(self.get(name, 0.0) + time.perf_counter() - start, 4)
-
-
-def progress(total: int, desc: str, quiet: bool, unit: str = "doc") -> tqdm:
-    """A progress bar on stderr, shown only on a terminal and when not quiet."""
-    return tqdm(
-        total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False,
-        disable=quiet or not sys.stderr.isatty(),
-    )
 
 
 def batches(texts: list[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int, int]]:
@@ -160,9 +180,13 @@ def exact_jaccard(
     return np.where(union > 0, shared / np.maximum(union, 1), 1.0)
 
 
-@dataclass
+@dataclass(repr=False)
 class DedupResult:
-    """The near-duplicate tables of a corpus, as pandas DataFrames, and the run's bookkeeping."""
+    """The near-duplicate tables of a corpus, as pandas DataFrames, and the run's bookkeeping.
+
+    ``options`` holds the keyword arguments of the call that made it, except the input and the
+    read options (which the corpus records): what ``reuse rerun`` needs to repeat it.
+    """
 
     corpus: Corpus
     config: Config
@@ -172,6 +196,7 @@ class DedupResult:
     counts: dict[str, int]
     timings: Timings = field(default_factory=Timings)
     candidate_pairs: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def skipped(self) -> pd.DataFrame:
@@ -180,15 +205,46 @@ class DedupResult:
     def keep_mask(self) -> list[bool]:
         return self.clusters["keep"].tolist()
 
+    def __repr__(self) -> str:
+        # A summary, never the tables or the texts (a notebook prints the repr of a result).
+        counts = ", ".join(f"{key}={value:,}" for key, value in self.counts.items())
+        seconds = sum(self.timings.values())
+        return f"<{type(self).__name__}: {counts}; {seconds:.2f} s>"
 
-def _load(
-    source: str | os.PathLike[str] | Corpus, id_field: str, text_field: str, on_error: str,
-    quoting: str | None = None, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
-) -> Corpus:
+
+def _load(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], quiet: bool) -> Corpus:
     if isinstance(source, Corpus):
         return source
-    return read_corpus(source, id_field=id_field, text_field=text_field, on_error=on_error,
-                       quoting=quoting, max_doc_chars=max_doc_chars)
+    return read_corpus(source, **read, quiet=quiet)
+
+
+def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str
+               ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The read options and the other options of a call of ``function``, whose local variables
+    are ``values`` (taken before any other is set): every keyword-only parameter but ``quiet``.
+    The read options are checked here, so that a bad one names ``owner``."""
+    names = [name for name, parameter in inspect.signature(function).parameters.items()
+             if parameter.kind is parameter.KEYWORD_ONLY and name != "quiet"]
+    read = {name: values[name] for name in names if name in READ_OPTIONS}
+    read["encoding"] = check_read_options(
+        read["on_error"], read["quoting"], read["max_doc_chars"], read["encoding"],
+        read["metadata_file"], owner=owner)
+    if read["metadata_file"] is not None:
+        read["metadata_file"] = os.fspath(read["metadata_file"])
+    options = {name: values[name] for name in names if name not in READ_OPTIONS}
+    return read, options
+
+
+def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> None:
+    """A date field named by the user must be in some document's metadata (a typo would
+    silently leave every document undated)."""
+    if date_field is None or any(date_field in meta for meta in corpus.metadata):
+        return
+    fields = sorted({key for meta in corpus.metadata for key in meta})
+    raise ConfigError(
+        f"The 'date_field' parameter of {owner} names {date_field!r}, which is in no document's "
+        f"metadata. Fields present: {', '.join(map(repr, fields)) if fields else 'none'}."
+    )
 
 
 @reusable_heap()
@@ -207,27 +263,38 @@ def dedup(
     on_error: str = "raise",
     quoting: str | None = None,
     max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
+    encoding: str = "utf-8",
+    metadata_file: str | os.PathLike[str] | None = None,
+    date_field: str | None = None,
     quiet: bool = True,
 ) -> DedupResult:
     """Find near-duplicate documents, cluster them, and decide which to keep.
 
     ``source`` is a path (folder of .txt, JSONL, CSV/TSV, Parquet) or a :class:`Corpus`.
     Pairs whose MinHash estimate (or exact Jaccard, with ``verify="exact"``) reaches
-    ``threshold`` are near-duplicates.
+    ``threshold`` are near-duplicates. The read options (``id_field`` to ``metadata_file``) are
+    those of :func:`reuse.ingest.read_corpus`. ``date_field`` names the metadata field holding
+    each document's date (default: ``date``), which decides the kept representative.
+    ``quiet=False`` shows progress bars on a terminal.
     """
+    read, options = _arguments(dedup, locals(), "dedup")
     config = Config(
         tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
         dedup=DedupConfig(
             threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed, verify=verify,
             min_tokens=min_tokens,
         ),
-    ).validate()
-    timings = Timings()
-    with timings.stage("ingest"):
-        corpus = _load(source, id_field, text_field, on_error, quoting, max_doc_chars)
-    with timings.stage("sketch"):
+        date_field=date_field,
+    ).validate("dedup")
+    timings = Timings(quiet=quiet)
+    with timings.stage("ingest", own_bar=True):
+        corpus = _load(source, read, quiet)
+        _check_date_field(corpus, date_field, "dedup")
+    with timings.stage("sketch", own_bar=True):
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, quiet=quiet)
-    return _near_duplicates(corpus, config, sketches, timings)
+    result = _near_duplicates(corpus, config, sketches, timings)
+    result.options = options
+    return result
 
 
 def _near_duplicates(
@@ -235,7 +302,8 @@ def _near_duplicates(
 ) -> DedupResult:
     threshold, verify, ngram = config.dedup.threshold, config.dedup.verify, config.dedup.ngram
     lengths = np.fromiter((len(t) for t in corpus.texts), dtype=np.int64, count=len(corpus))
-    priority = representative_priority(lengths, _dates(corpus))
+    dates = _dates(corpus, config)
+    priority = representative_priority(lengths, dates)
     compared_idx = np.flatnonzero(sketches.compared)
     with timings.stage("candidates"):
         collisions = candidate_pairs(
@@ -283,11 +351,29 @@ def _near_duplicates(
         "near_duplicate_pairs": len(near_duplicates),
         "clusters": int(clusters.cluster.max() + 1) if len(corpus) else 0,
         "dropped": int((~clusters.keep).sum()),
+        **input_counts(corpus, dates),
     }
     return DedupResult(
         corpus, config, documents, near_duplicates, cluster_frame, counts, timings,
         len(collisions.left),
     )
+
+
+def input_counts(corpus: Corpus, dates: list[object] | None) -> dict[str, int]:
+    """The counts about reading that only some runs have: documents decoded with the fallback
+    (``encoding="auto"``), the metadata file's rows, and documents with a parseable date."""
+    from .cluster import parse_dates
+
+    counts = {}
+    if corpus.encoding == "auto":
+        counts["decoded_with_fallback"] = len(corpus.decoded_with_fallback)
+    if corpus.metadata_file is not None:
+        counts["metadata_rows"] = corpus.metadata_rows
+        counts["metadata_unmatched"] = len(corpus.metadata_unmatched)
+        counts["no_metadata"] = corpus.no_metadata
+    if dates is not None:
+        counts["dated_documents"] = int(parse_dates(dates).notna().sum())
+    return counts
 
 
 def write_run(
@@ -298,15 +384,21 @@ def write_run(
     source: str | os.PathLike[str] | None = None,
     write_kept: str | os.PathLike[str] | None = None,
     command: str = "dedup",
+    report_options: dict[str, Any] | None = None,
 ) -> Path:
     """Write a result as a run folder (tables first, ``manifest.json`` last).
 
-    ``out`` must be a new or empty folder or a run folder of reuse's (see :mod:`reuse.runfolder`);
+    ``source`` is the input path recorded in the manifest (default: the path the corpus was
+    read from, if any). ``out`` must be a new or empty folder or a run folder of reuse's (see
+    :mod:`reuse.runfolder`);
     its earlier run's outputs are removed first, and no other file in it is touched. An error
     while writing leaves the folder without a manifest, and an OSError (a full disk) is a
-    RunFolderError naming the file.
+    RunFolderError naming the file. ``report_options`` (``render``, ``group_by``,
+    ``max_matrix_docs``) says which report the caller renders next, for ``reuse rerun``.
     """
     tables.check_format(fmt)
+    if source is None:
+        source = result.corpus.source
     runfolder.check_output_paths(source, out, write_kept)
     with runfolder.claim(out) as folder:
         folder.clear()
@@ -329,7 +421,8 @@ def write_run(
                     result.counts["kept_written"] = write_corpus(
                         result.corpus, result.keep_mask(), write_kept
                     )
-            body = manifest_body(result, source, written, command, write_kept=write_kept)
+            body = manifest_body(result, source, written, command, write_kept=write_kept,
+                                 fmt=fmt, report_options=report_options)
             tables.write_manifest(folder.path, body)
         except OSError as exc:
             where = exc.filename or folder.path
@@ -337,14 +430,20 @@ def write_run(
     return folder.path
 
 
+# Ids listed in the manifest's input block (all of them are counted).
+MANIFEST_IDS = 1000
+
+
 def manifest_body(
     result: DedupResult, source: Any, written: dict[str, str], command: str, *,
-    write_kept: str | os.PathLike[str] | None = None,
+    write_kept: str | os.PathLike[str] | None = None, fmt: str = "parquet",
+    report_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a run. ``report`` is null until a report is written into the folder;
     ``write_kept`` is the real path the kept documents were written to, so that the next run
-    into the same folder may replace them."""
-    corpus = result.corpus
+    into the same folder may replace them. ``options`` holds what ``reuse rerun`` needs besides
+    the input block: the call's other keyword arguments, the table format and the report's
+    options."""
     return {
         "reuse_version": __version__,
         "command": command,
@@ -353,21 +452,46 @@ def manifest_body(
             **({"align": dataclasses.asdict(result.align_config)}
                if getattr(result, "align_config", None) is not None else {}),
         },
-        "input": {
-            **({"path": None} if source is None else path_for_manifest(source)),
-            "format": corpus.input_format,
-            "id_field": corpus.id_field,
-            "text_field": corpus.text_field,
-            "quoting": corpus.quoting,
-            "max_doc_chars": corpus.max_doc_chars,
-            "fingerprint": "sha256:" + corpus.fingerprint(),
-        },
+        "options": {**result.options, "format": fmt, "report": report_options},
+        "input": input_for_manifest(result, source),
         "counts": result.counts,
         "timings": dict(result.timings),
         "tables": written,
         **_kept_for_manifest(write_kept),
         "report": None,
     }
+
+
+def input_for_manifest(result: DedupResult, source: Any) -> dict[str, Any]:
+    """The manifest's input block: where the input is (an absolute path), how it was read, and
+    its fingerprint (and what the fingerprint covers)."""
+    corpus = result.corpus
+    spec: dict[str, Any] = (
+        {"path": None} if source is None else path_for_manifest(os.path.abspath(source)))
+    spec.update({
+        "format": corpus.input_format,
+        "id_field": corpus.id_field,
+        "text_field": corpus.text_field,
+        "quoting": corpus.quoting,
+        "max_doc_chars": corpus.max_doc_chars,
+        "encoding": corpus.encoding,
+        "on_error": corpus.on_error,
+    })
+    if spec["max_doc_chars"] is None:  # a corpus built in Python: no limit was applied
+        del spec["max_doc_chars"]
+    if corpus.metadata_file is not None:
+        spec.update(path_for_manifest(os.path.abspath(corpus.metadata_file), "metadata_file"))
+    pairs_file = getattr(result, "pairs_file", None)
+    if pairs_file is not None:
+        spec.update(path_for_manifest(pairs_file["path"], "pairs_file"))
+        spec["pairs_fingerprint"] = pairs_file["fingerprint"]
+    if corpus.decoded_with_fallback:
+        spec["decoded_with_fallback"] = corpus.decoded_with_fallback[:MANIFEST_IDS]
+    if corpus.metadata_unmatched:
+        spec["metadata_unmatched"] = corpus.metadata_unmatched[:MANIFEST_IDS]
+    spec["fingerprint"] = "sha256:" + corpus.fingerprint()
+    spec["fingerprint_covers"] = FINGERPRINT_COVERS
+    return spec
 
 
 def _kept_for_manifest(write_kept: str | os.PathLike[str] | None) -> dict[str, str | None]:
@@ -383,19 +507,24 @@ def _kept_for_manifest(write_kept: str | os.PathLike[str] | None) -> dict[str, s
     return kept
 
 
-@dataclass
+@dataclass(repr=False)
 class RunResult(DedupResult):
     """Near-duplicates plus passage reuse: alignments and passage clusters."""
 
     alignments: pd.DataFrame = field(default_factory=pd.DataFrame)
     passages: pd.DataFrame = field(default_factory=pd.DataFrame)
     align_config: Any = None
+    # Pairs mode: the pairs file (absolute path) and the SHA-256 of its bytes.
+    pairs_file: dict[str, str] | None = None
 
 
-def _dates(corpus: Corpus) -> list[object] | None:
-    if not any("date" in m for m in corpus.metadata):
+def _dates(corpus: Corpus, config: Config) -> list[object] | None:
+    """Each document's value of the date field (``config.date_field``, else ``date``), or None
+    when no document has the field."""
+    name = config.dates_from
+    if not any(name in m for m in corpus.metadata):
         return None
-    return [m.get("date") for m in corpus.metadata]
+    return [m.get(name) for m in corpus.metadata]
 
 
 def align_documents(
@@ -411,8 +540,8 @@ def align_documents(
 
     rows = []
     with progress(len(left), "align", quiet, unit="pair") as bar:
-        for lo in range(0, len(left), 4000):
-            chunk_left, chunk_right = left[lo : lo + 4000], right[lo : lo + 4000]
+        for lo, hi in _align_batches(corpus.texts, left, right):
+            chunk_left, chunk_right = left[lo:hi], right[lo:hi]
             involved = np.unique(np.concatenate((chunk_left, chunk_right)))
             texts = [corpus.texts[i] for i in involved]
             batch = tokenize_batch(texts, tokenize_config.strip_diacritics)
@@ -426,18 +555,40 @@ def align_documents(
     return alignments_frame(rows)
 
 
-def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bool) -> Any:
+def _align_batches(texts: list[str], left: np.ndarray, right: np.ndarray
+                   ) -> Iterator[tuple[int, int]]:
+    """Consecutive ``[lo, hi)`` ranges of the pairs: at most ``_ALIGN_BATCH_PAIRS`` pairs, and
+    no more pairs once their texts add up to ``_ALIGN_BATCH_CHARS`` characters (each pair is
+    aligned on its own, so the batches change the speed, never the result)."""
+    if not len(left):
+        return
+    sizes = np.fromiter((len(texts[a]) + len(texts[b])
+                         for a, b in zip(left.tolist(), right.tolist(), strict=True)),
+                        dtype=np.int64, count=len(left))
+    lo, total = 0, 0
+    for k, size in enumerate(sizes.tolist()):
+        if k > lo and (k - lo >= _ALIGN_BATCH_PAIRS or total + size > _ALIGN_BATCH_CHARS):
+            yield lo, k
+            lo, total = k, 0
+        total += size
+    yield lo, len(left)
+
+
+def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bool,
+                  owner: str) -> Any:
     overrides: dict[str, Any] = {"paraphrase": paraphrase}
+    check_bool("paraphrase", paraphrase, owner)
     if min_length is not None:
+        check_range("min_length", min_length, int, 1, 10**9, owner)
         overrides["min_length"] = min_length
     return align_config_type(**overrides).validate()
 
 
-def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: PassageConfig) -> pd.DataFrame:
+def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
     return passage_clusters(
-        alignments, corpus.ids, dates=_dates(corpus),
-        boilerplate_docs=config.boilerplate_docs, boilerplate_share=config.boilerplate_share,
-        texts=corpus.texts,
+        alignments, corpus.ids, dates=_dates(corpus, config),
+        boilerplate_docs=config.passages.boilerplate_docs,
+        boilerplate_share=config.passages.boilerplate_share, texts=corpus.texts,
     )
 
 
@@ -465,6 +616,9 @@ def run(
     on_error: str = "raise",
     quoting: str | None = None,
     max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
+    encoding: str = "utf-8",
+    metadata_file: str | os.PathLike[str] | None = None,
+    date_field: str | None = None,
     quiet: bool = True,
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
@@ -473,36 +627,40 @@ def run(
     each candidate pair is aligned (:func:`reuse.align.align_pair`), and the alignments are
     clustered into passages (:func:`reuse.passages.passage_clusters`). ``paraphrase`` adds
     sentence TF-IDF seeds to the alignment (about four times slower; off by default here, on in
-    pairs mode).
+    pairs mode). The other parameters are those of :func:`dedup`; ``date_field`` also marks
+    the earliest occurrence of each passage as its likely source.
     """
     from .align import AlignConfig
 
+    read, options = _arguments(run, locals(), "run")
     passage_config = PassageConfig(
         ngram=passage_ngram, window=window, max_bucket=max_bucket,
         max_pairs_per_doc=max_pairs_per_doc, seed=seed, boilerplate_docs=boilerplate_docs,
         boilerplate_share=boilerplate_share,
     )
-    align_config = _align_config(AlignConfig, min_length, paraphrase)
+    align_config = _align_config(AlignConfig, min_length, paraphrase, "run")
     # Validate every parameter before reading the corpus, which may take minutes.
     config = Config(
         tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
         dedup=DedupConfig(threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed,
                           verify=verify, min_tokens=min_tokens),
         passages=passage_config,
-    ).validate()
-    timings = Timings()
-    with timings.stage("ingest"):
-        corpus = _load(source, id_field, text_field, on_error, quoting, max_doc_chars)
-    with timings.stage("sketch"):
+        date_field=date_field,
+    ).validate("run")
+    timings = Timings(quiet=quiet)
+    with timings.stage("ingest", own_bar=True):
+        corpus = _load(source, read, quiet)
+        _check_date_field(corpus, date_field, "run")
+    with timings.stage("sketch", own_bar=True):
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet)
     result = _near_duplicates(corpus, config, sketches, timings)
     with timings.stage("passage_candidates"):
         candidates = passage_candidates(sketches.fingerprints, passage_config)
-    with timings.stage("align"):
+    with timings.stage("align", own_bar=True):
         alignments = align_documents(corpus, candidates.a, candidates.b, align_config,
                                      config.tokenize, quiet)
     with timings.stage("passages"):
-        passages = _passages_for(corpus, alignments, passage_config)
+        passages = _passages_for(corpus, alignments, config)
     counts = dict(result.counts)
     counts.update({
         "passage_candidate_pairs": len(candidates),
@@ -515,7 +673,7 @@ def run(
     })
     return RunResult(
         corpus, config, result.documents, result.near_duplicates, result.clusters, counts,
-        timings, result.candidate_pairs, alignments, passages, align_config,
+        timings, result.candidate_pairs, options, alignments, passages, align_config,
     )
 
 
@@ -527,6 +685,7 @@ class PairList:
     right: np.ndarray
     given: int  # entries in the pairs file, duplicates included
     duplicates: int  # entries dropped because the pair (in either order) came earlier
+    fingerprint: str = ""  # "sha256:" and the SHA-256 of the file's bytes
 
 
 def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> PairList:
@@ -586,7 +745,16 @@ def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> PairList:
         left.append(position[a])
         right.append(position[b])
     return PairList(np.array(left, dtype=np.int64), np.array(right, dtype=np.int64),
-                    given=len(entries), duplicates=len(entries) - len(left))
+                    given=len(entries), duplicates=len(entries) - len(left),
+                    fingerprint="sha256:" + _file_sha256(source))
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @reusable_heap()
@@ -604,25 +772,31 @@ def align_pairs(
     on_error: str = "raise",
     quoting: str | None = None,
     max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
+    encoding: str = "utf-8",
+    metadata_file: str | os.PathLike[str] | None = None,
+    date_field: str | None = None,
     quiet: bool = True,
 ) -> RunResult:
-    """Align only the given document pairs (pairs mode); no candidate search."""
+    """Align only the given document pairs (pairs mode); no candidate search. The parameters
+    are those of :func:`run`."""
     from .align import AlignConfig
 
-    align_config = _align_config(AlignConfig, min_length, paraphrase)
+    read, options = _arguments(align_pairs, locals(), "align_pairs")
+    align_config = _align_config(AlignConfig, min_length, paraphrase, "align_pairs")
     passage_config = PassageConfig(boilerplate_docs=boilerplate_docs,
                                    boilerplate_share=boilerplate_share)
     config = Config(tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
-                    passages=passage_config).validate()
-    timings = Timings()
-    with timings.stage("ingest"):
-        corpus = _load(source, id_field, text_field, on_error, quoting, max_doc_chars)
+                    passages=passage_config, date_field=date_field).validate("align_pairs")
+    timings = Timings(quiet=quiet)
+    with timings.stage("ingest", own_bar=True):
+        corpus = _load(source, read, quiet)
+        _check_date_field(corpus, date_field, "align_pairs")
         pair_list = read_pairs(pairs, corpus)
         left, right = pair_list.left, pair_list.right
-    with timings.stage("align"):
+    with timings.stage("align", own_bar=True):
         alignments = align_documents(corpus, left, right, align_config, config.tokenize, quiet)
     with timings.stage("passages"):
-        passages = _passages_for(corpus, alignments, passage_config)
+        passages = _passages_for(corpus, alignments, config)
     ids = np.array(corpus.ids, dtype=object)
     lengths = [len(t) for t in corpus.texts]
     n_tokens = np.concatenate([
@@ -636,10 +810,108 @@ def align_pairs(
         "skipped": len(corpus.skipped), "pairs_given": pair_list.given,
         "duplicate_pairs": pair_list.duplicates, "alignments": len(alignments),
         "passage_clusters": int(passages["passage_id"].nunique()) if len(passages) else 0,
+        **input_counts(corpus, _dates(corpus, config)),
     }
     empty_near = pd.DataFrame({"a_id": [], "b_id": [], "jaccard_estimate": [], "jaccard": []})
     clusters = pd.DataFrame({"doc_id": ids, "cluster_id": np.arange(len(ids)),
                              "representative_id": ids, "keep": True})
-    return RunResult(corpus, config, documents, empty_near, clusters, counts, timings, 0,
-                     alignments, passages, align_config)
+    result = RunResult(corpus, config, documents, empty_near, clusters, counts, timings, 0,
+                       options, alignments, passages, align_config)
+    result.pairs_file = {"path": os.path.abspath(pairs), "fingerprint": pair_list.fingerprint}
+    return result
 
+
+
+# The Python function behind each command of the manifest, for ``reuse rerun``.
+_COMMANDS: dict[str, Callable[..., DedupResult]] = {
+    "dedup": dedup, "run": run, "align": align_pairs,
+}
+
+
+def rerun(
+    run_dir: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = None,
+    quiet: bool = True,
+) -> DedupResult:
+    """Repeat the run of ``run_dir`` from its manifest, into ``out`` (default: ``run_dir``
+    itself, whose run is replaced): the same command on the same input, read with the same
+    options, with the same parameters, table format and report. The tables are byte-identical
+    to the first run's.
+
+    The input (and the pairs file of ``reuse align``) must be unchanged: its fingerprint is
+    checked after reading, and a changed input is a RunFolderError (run the command again
+    instead). ``write_kept`` is not repeated.
+    """
+    from .ingest import path_from_manifest, read_options
+
+    source_dir = Path(run_dir)
+    manifest = tables.read_manifest(source_dir)
+    where = source_dir / tables.MANIFEST
+    command = manifest.get("command")
+    options = manifest.get("options")
+    if options is None:
+        raise RunFolderError(
+            f"{where}: the manifest records no 'options' (it was written by an earlier version "
+            "of reuse), so the run cannot be repeated exactly; run the command again.")
+    function = _COMMANDS.get(command)
+    if function is None:
+        raise RunFolderError(f"{where}: unknown command {command!r}; reuse rerun repeats "
+                             f"{', '.join(_COMMANDS)}.")
+    keywords = {name for name, parameter in inspect.signature(function).parameters.items()
+                if parameter.kind is parameter.KEYWORD_ONLY}
+    arguments = {k: v for k, v in options.items() if k not in ("format", "report")}
+    unknown = sorted(set(arguments) - keywords)
+    if unknown:
+        raise RunFolderError(f"{where}: options.{unknown[0]} is no parameter of "
+                             f"reuse {command}; the manifest was changed or written by another "
+                             "version of reuse.")
+    spec = manifest.get("input") or {}
+    path = path_from_manifest(spec)
+    if path is None:
+        raise RunFolderError(f"{where}: the run was given a corpus built in Python, not a path; "
+                             "there is no input to read again.")
+    fmt = options.get("format", "parquet")
+    report = _report_plan(manifest)
+    target = source_dir if out is None else Path(out)
+    runfolder.check_output_paths(path, target, None)
+    with runfolder.claim(target, incomplete_on_interrupt=True) as folder:
+        timings = Timings(quiet=quiet)
+        with timings.stage("ingest", own_bar=True):
+            corpus = read_corpus(path, **read_options(spec, manifest.get("counts")), quiet=quiet)
+        fingerprint = "sha256:" + corpus.fingerprint()
+        if fingerprint != spec.get("fingerprint"):
+            raise RunFolderError(
+                f"{where}: the input {spec.get('path')} changed since the run (fingerprint "
+                f"{fingerprint}, the run saw {spec.get('fingerprint')}); rerun repeats a run on "
+                "the same input. Run the command again to analyse the current input.")
+        positional: list[Any] = [corpus]
+        if command == "align":
+            pairs = path_from_manifest(spec, "pairs_file")
+            if pairs is None or not Path(pairs).is_file() or (
+                    "sha256:" + _file_sha256(Path(pairs)) != spec.get("pairs_fingerprint")):
+                raise RunFolderError(
+                    f"{where}: the pairs file {spec.get('pairs_file')} is missing or changed "
+                    "since the run; rerun repeats a run on the same input.")
+            positional.append(pairs)
+        result = function(*positional, **arguments, quiet=quiet)
+        result.timings["ingest"] = timings["ingest"]
+        written = write_run(result, folder.path, fmt=fmt, source=path, command=command,
+                            report_options=report)
+        if report is not None and report.get("render"):
+            from .report.html import render_report
+
+            render_report(written, group_by=report.get("group_by"),
+                          max_matrix_docs=report.get("max_matrix_docs", 100),
+                          date_field=report.get("date_field"))
+    return result
+
+
+def _report_plan(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The report a rerun renders: the run folder's report as it was last rendered (``reuse
+    report`` may have changed its options), else the one the command asked for."""
+    report = manifest.get("report")
+    if isinstance(report, dict):
+        return {"render": True, "group_by": report.get("group_by"),
+                "max_matrix_docs": report.get("max_matrix_docs", 100),
+                "date_field": report.get("date_field")}
+    planned = (manifest.get("options") or {}).get("report")
+    return planned if isinstance(planned, dict) else None

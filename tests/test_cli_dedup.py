@@ -20,8 +20,10 @@ from reuse.ingest import read_corpus
 from reuse.report.schema import TABLES
 
 SUMMARY_LABELS = [
-    "documents read", "  compared", "  too short", "  skipped", "candidate pairs", "capped LSH buckets",
-    "near-duplicate pairs", "clusters", "documents to drop", "seconds",
+    "documents read", "  compared", "  too short to compare", "  skipped (bad records)",
+    "near-duplicate candidates", "crowded LSH buckets", "near-duplicate pairs",
+    "near-duplicate clusters", "documents to drop", "seconds (wall clock)",
+    "  ingest", "  sketch", "  candidates", "  verify", "  cluster", "  write",
 ]
 
 
@@ -62,18 +64,19 @@ def test_seeds_summary_is_exact(seeds_dir, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == f"reuse dedup → {out}"
     assert lines[1:10] == [
-        "  documents read        5",
-        "    compared            5",
-        "    too short           0",
-        "    skipped             0",
-        "  candidate pairs       6",
-        "  capped LSH buckets    0",
-        "  near-duplicate pairs  1",
-        "  clusters              4",
-        "  documents to drop     1",
+        "  documents read             5",
+        "    compared                 5",
+        "    too short to compare     0",
+        "    skipped (bad records)    0",
+        "  near-duplicate candidates  6",
+        "  crowded LSH buckets        0",
+        "  near-duplicate pairs       1",
+        "  near-duplicate clusters    4",
+        "  documents to drop          1",
     ]
-    assert re.fullmatch(r"  seconds               \d+\.\d\d", lines[10])
-    assert len(lines) == 11
+    assert re.fullmatch(r"  seconds \(wall clock\)       \d+\.\d\d", lines[10])
+    assert [line.split()[0] for line in lines[11:]] == [
+        "ingest", "sketch", "candidates", "verify", "cluster", "write"]
     assert result.stderr == ""
 
 
@@ -105,13 +108,13 @@ def test_missing_input_exit_code_3(tmp_path):
     ("args", "message"),
     [
         (["--threshold", "1.5"],
-         "The 'threshold' parameter of DedupConfig must be a float in [0.0, 1.0]. Got 1.5 instead."),
+         "The 'threshold' parameter of dedup must be a float in [0.0, 1.0]. Got 1.5 instead."),
         (["--num-perm", "1"],
-         "The 'num_perm' parameter of DedupConfig must be an int in [2, 4096]. Got 1 instead."),
+         "The 'num_perm' parameter of dedup must be an int in [2, 4096]. Got 1 instead."),
         (["--ngram", "0"],
-         "The 'ngram' parameter of DedupConfig must be an int in [1, 64]. Got 0 instead."),
+         "The 'ngram' parameter of dedup must be an int in [1, 64]. Got 0 instead."),
         (["--seed", "-3"],
-         "The 'seed' parameter of DedupConfig must be an int in [0, 4294967295]. Got -3 instead."),
+         "The 'seed' parameter of dedup must be an int in [0, 4294967295]. Got -3 instead."),
     ],
 )
 def test_bad_parameters_are_config_errors_with_exit_code_2(seeds_dir, tmp_path, args, message):
@@ -151,8 +154,9 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
     assert manifest["config"]["tokenize"] == {"strip_diacritics": False}
     assert manifest["input"] == {
         "path": str(corpus_jsonl), "format": "jsonl", "id_field": "id", "text_field": "text",
-        "quoting": None, "max_doc_chars": 100_000_000,
+        "quoting": None, "max_doc_chars": 100_000_000, "encoding": "utf-8", "on_error": "skip",
         "fingerprint": "sha256:" + read_corpus(corpus_jsonl, on_error="skip").fingerprint(),
+        "fingerprint_covers": manifest["input"]["fingerprint_covers"],
     }
     counts = manifest["counts"]
     assert counts["read"] == 62
@@ -267,7 +271,7 @@ def test_real_subprocess_run(seeds_dir, tmp_path):
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr == (
-        "reuse: error: The 'threshold' parameter of DedupConfig must be a float in [0.0, 1.0]. "
+        "reuse: error: The 'threshold' parameter of dedup must be a float in [0.0, 1.0]. "
         "Got 1.5 instead.\n"
     )
 
@@ -278,7 +282,7 @@ def test_summary_counts_skipped_and_too_short(corpus_jsonl, tmp_path):
     assert result.exit_code == 0, result.output
     rows = _summary_rows(result.stdout)
     assert list(rows) == [label.strip() for label in SUMMARY_LABELS]
-    assert [rows[label.strip()] for label in SUMMARY_LABELS[:-1]] == [
+    assert [rows[label.strip()] for label in SUMMARY_LABELS[:9]] == [
         "62", "60", "1", "1", "7", "0", "6", "55", "6",
     ]
 

@@ -78,5 +78,5 @@ def test_align_malformed_pairs_line(seeds_dir, tmp_path):
 def test_run_rejects_a_bad_passage_parameter(seeds_dir, tmp_path):
     result = _invoke("run", str(seeds_dir), "--out", str(tmp_path / "o"), "--window", "0")
     assert result.exit_code == 2
-    assert result.stderr == ("reuse: error: The 'window' parameter of PassageConfig must be an int "
+    assert result.stderr == ("reuse: error: The 'window' parameter of run must be an int "
                              "in [1, 10000]. Got 0 instead.\n")

@@ -22,11 +22,13 @@ One module per concern:
   :mod:`~reuse.ingest.parquet`: the table formats.
 * :mod:`~reuse.ingest.records`: the checks every record goes through, and the limits.
 * :mod:`~reuse.ingest.corpus`: :class:`Corpus` and :class:`SkippedRecords`.
-* :mod:`~reuse.ingest.text`: decoding, and :func:`shown`, the one spelling of names that are
+* :mod:`~reuse.ingest.sidecar`: a metadata file keyed by id (``metadata_file``).
+* :mod:`~reuse.ingest.text`: decoding (``encoding``), and :func:`shown`, the one spelling of names that are
   not UTF-8 (each such byte becomes ``\\xNN``).
 * :mod:`~reuse.ingest.write`: :func:`write_corpus` (``--write-kept``).
 
-Reasons a record is skipped: ``invalid_utf8``, ``invalid_utf16``, ``binary`` (a NUL byte in a
+Reasons a record is skipped: ``invalid_utf8``, ``invalid_utf16``, ``invalid_encoding`` (a byte
+not valid in the ``encoding`` given), ``binary`` (a NUL byte in a
 ``.txt`` file or a CSV/TSV row), ``invalid_unicode`` (a lone surrogate escape), ``malformed_json``,
 ``not_an_object``, ``too_deep`` (metadata nested more than 100 levels), ``missing_id``,
 ``bad_id``, ``missing_text``, ``bad_text``, ``ragged_row``, ``bad_quoting``, ``too_long``,
@@ -45,14 +47,18 @@ from .read import (
     path_for_manifest,
     path_from_manifest,
     read_corpus,
+    read_options,
 )
 from .records import DEFAULT_MAX_DOC_CHARS, MAX_METADATA_DEPTH
-from .text import decode_text, shown
+from .text import AUTO_ENCODING, DEFAULT_ENCODING, FALLBACK_ENCODING, decode_text, shown
 from .write import write_corpus
 
 __all__ = [
+    "AUTO_ENCODING",
+    "DEFAULT_ENCODING",
     "DEFAULT_MAX_DOC_CHARS",
     "DEFAULT_QUOTING",
+    "FALLBACK_ENCODING",
     "MAX_METADATA_DEPTH",
     "ON_ERROR_CHOICES",
     "QUOTING_CHOICES",
@@ -65,6 +71,7 @@ __all__ = [
     "path_for_manifest",
     "path_from_manifest",
     "read_corpus",
+    "read_options",
     "shown",
     "write_corpus",
 ]

@@ -159,9 +159,19 @@ class Corpus:
     """Documents in input order, with their metadata, origins, and what was skipped.
 
     ``quoting`` is the CSV/TSV dialect the input was read with (``"csv"`` or ``"none"``, None for
-    other formats) and ``max_doc_chars`` the longest text it accepted; both are recorded in the
-    manifest so that the report re-reads the input identically. ``file_names`` maps the id of a
+    other formats), ``max_doc_chars`` the longest text it accepted, ``encoding`` the encoding
+    option, ``on_error`` what was done with bad records and ``metadata_file`` the metadata file
+    merged into the documents' metadata (None: none); all are recorded in the manifest so that
+    the report and ``reuse rerun`` read the input identically. ``file_names`` maps the id of a
     ``.txt`` file whose name is not UTF-8 (spelt with ``\\xNN``) to its original relative name.
+    ``source`` is the path :func:`reuse.ingest.read_corpus` read (None for a corpus built in
+    Python).
+
+    ``decoded_with_fallback`` lists the documents that were not UTF-8 and were decoded as
+    windows-1252 (``encoding="auto"``). With a metadata file, ``metadata_rows`` is its number of
+    rows, ``metadata_unmatched`` the ids of its rows that are no document (with
+    ``on_error="skip"``; else they are an error) and ``no_metadata`` the number of documents
+    without a row.
     """
 
     ids: list[str] = field(default_factory=list)
@@ -175,6 +185,14 @@ class Corpus:
     quoting: str | None = None
     max_doc_chars: int | None = None
     file_names: dict[str, str] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    on_error: str = "raise"
+    source: str | None = None
+    decoded_with_fallback: list[str] = field(default_factory=list)
+    metadata_file: str | None = None
+    metadata_rows: int = 0
+    metadata_unmatched: list[str] = field(default_factory=list)
+    no_metadata: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.skipped, SkippedRecords):
@@ -182,6 +200,11 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __repr__(self) -> str:
+        # Short: the texts of a corpus can be millions of characters.
+        return (f"<Corpus: {len(self.ids):,} documents, {sum(map(len, self.texts)):,} characters, "
+                f"{len(self.skipped):,} skipped; {self.input_format} input>")
 
     @property
     def n_read(self) -> int:

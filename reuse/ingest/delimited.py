@@ -26,12 +26,23 @@ import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
 from .records import DELIMITED_CHARS_PER_CHAR, RAW_SLACK_BYTES, RecordSink, split_record
-from .text import INVALID_UTF16, UTF8_BOM, UTF16_BOMS, has_surrogate, shown
+from .text import (
+    AUTO_ENCODING,
+    DEFAULT_ENCODING,
+    INVALID_UTF16,
+    MARK_BYTES,
+    UTF8_BOM,
+    UTF16_BOMS,
+    has_surrogate,
+    redecode_fallback,
+    shown,
+)
 
 QUOTING_CHOICES = ("csv", "none")
 DEFAULT_QUOTING = {"csv": "csv", "tsv": "none"}
@@ -186,28 +197,55 @@ def read_delimited(path: Path, sink: RecordSink, fmt: str, quoting: str) -> None
     try:
         with open(path, "rb") as handle:
             start = handle.read(3)
+            fallback = False
             if start.startswith(UTF16_BOMS):
                 handle.seek(0)
-                encoding, errors = "utf-16", INVALID_UTF16
+                encoding, errors, label = "utf-16", INVALID_UTF16, "UTF-16"
+            elif start != UTF8_BOM and sink.encoding not in (DEFAULT_ENCODING, AUTO_ENCODING):
+                handle.seek(0)
+                encoding, errors, label = sink.encoding, MARK_BYTES, sink.encoding
             else:
                 handle.seek(3 if start == UTF8_BOM else 0)
-                # Bytes that are not UTF-8 become lone surrogates: only their rows are skipped.
-                encoding, errors = "utf-8", "surrogateescape"
+                # Bytes that are not UTF-8 become lone surrogates: only their rows are skipped
+                # (or, with encoding="auto", decoded again as windows-1252).
+                encoding, errors, label = "utf-8", "surrogateescape", "UTF-8"
+                fallback = sink.encoding == AUTO_ENCODING and start != UTF8_BOM
             text = io.TextIOWrapper(handle, encoding=encoding, errors=errors, newline="")
-            _read_rows(name, Lines(text, limit), sink, dialect, quoting)
+            _read_rows(name, Lines(text, limit), sink, dialect, quoting,
+                       Decoding(label, fallback))
     finally:
         csv.field_size_limit(previous_limit)
 
 
-def _invalid_message(name: str, lines: Lines) -> str:
+@dataclass(frozen=True)
+class Decoding:
+    """How the rows were decoded: ``label`` names the encoding in messages (``UTF-8``,
+    ``UTF-16`` after a BOM, or the codec given); ``fallback``: a row holding bytes that are not
+    UTF-8 is decoded again as windows-1252 (``encoding="auto"``)."""
+
+    label: str = "UTF-8"
+    fallback: bool = False
+
+    @property
+    def reason(self) -> str:
+        return {"UTF-8": "invalid_utf8", "UTF-16": "invalid_utf16"}.get(self.label,
+                                                                        "invalid_encoding")
+
+    def detail(self, byte: int | None) -> str:
+        return f"invalid {self.label}" + ("" if byte is None else f" (byte 0x{byte:02x})")
+
+    def redecode(self, lines: Lines) -> bool:
+        """True when the invalid bytes of the current record are to be decoded again."""
+        return self.fallback and lines.invalid is not None and lines.invalid[2] is not None
+
+
+def _invalid_message(name: str, lines: Lines, decoding: Decoding) -> str:
     line, column, byte = lines.invalid or (0, 0, None)
-    if byte is None:
-        return f"{name}: line {line}, column {column}: invalid UTF-16"
-    return f"{name}: line {line}, column {column}: invalid UTF-8 (byte 0x{byte:02x})"
+    return f"{name}: line {line}, column {column}: {decoding.detail(byte)}"
 
 
 def _read_header(name: str, lines: Lines, rows: Iterator[list[str]], sink: RecordSink,
-                 ) -> list[str]:
+                 decoding: Decoding) -> list[str]:
     try:
         header: list[str] = []
         while not header:  # blank lines before the header are not records
@@ -220,8 +258,10 @@ def _read_header(name: str, lines: Lines, rows: Iterator[list[str]], sink: Recor
     except RecordTooLong:
         raise InputError(f"{name}:{lines.record_line}: the header row is longer than "
                          f"{lines.limit} characters") from None
-    if lines.invalid is not None:
-        raise InputError(_invalid_message(name, lines) + " in the header row")
+    if decoding.redecode(lines):
+        header = [redecode_fallback(column) for column in header]
+    elif lines.invalid is not None:
+        raise InputError(_invalid_message(name, lines, decoding) + " in the header row")
     if lines.nul:
         raise InputError(f"{name}: binary file (a NUL byte in the header row), not text")
     seen: set[str] = set()
@@ -233,7 +273,7 @@ def _read_header(name: str, lines: Lines, rows: Iterator[list[str]], sink: Recor
         seen.add(column)
     corpus = sink.corpus
     for column in (corpus.id_field, corpus.text_field):
-        if column not in seen:
+        if column is not None and column not in seen:
             raise InputError(
                 f"{name}: no column {column!r} in the header (columns: {', '.join(header)}); "
                 "choose columns with --id-field and --text-field"
@@ -254,11 +294,11 @@ def _quoting_detail(exc: csv.Error, lines: Lines, delimiter: str) -> str:
 
 
 def _read_rows(name: str, lines: Lines, sink: RecordSink, dialect: dict[str, Any],
-               quoting: str) -> None:
+               quoting: str, decoding: Decoding) -> None:
     source = name + ":"
     corpus = sink.corpus
     rows = lines.rows(dialect)
-    header = _read_header(name, lines, rows, sink)
+    header = _read_header(name, lines, rows, sink, decoding)
     n_fields = len(header)
     stray_quote = _stray_quote_pattern(dialect["delimiter"]) if quoting == "csv" else None
     while True:
@@ -306,16 +346,17 @@ def _read_rows(name: str, lines: Lines, sink: RecordSink, dialect: dict[str, Any
             if last > first:
                 rows = lines.restart(dialect)
             continue
-        if lines.invalid is not None:
+        fallback = decoding.redecode(lines)
+        if fallback:
+            row = [redecode_fallback(cell) for cell in row]
+        elif lines.invalid is not None:
             if sink.on_error == "raise":
-                raise InputError(_invalid_message(name, lines)
+                raise InputError(_invalid_message(name, lines, decoding)
                                  + " (use --on-error skip to skip such records)")
-            utf16 = lines.invalid[2] is None
-            sink.bad(source, first, "invalid_utf16" if utf16 else "invalid_utf8",
-                     "invalid UTF-16" if utf16 else "invalid UTF-8")
+            sink.bad(source, first, decoding.reason, decoding.detail(None))
             continue
         if lines.nul:
             sink.bad(source, first, "binary", "binary data (contains NUL bytes), not text")
             continue
         sink.add(*split_record(dict(zip(header, row, strict=True)), corpus), source, first,
-                 valid_unicode=True, plain_metadata=True)
+                 valid_unicode=True, plain_metadata=True, fallback=fallback)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .records import UTF8_BYTES_PER_CHAR, RecordSink
-from .text import UTF16_BOMS, decode_text, shown
+from .text import UTF16_BOMS, DecodeError, decode_document, shown
 
 
 def _entries(root: Path) -> list[tuple[str, Path, str | None, str]]:
@@ -117,14 +117,16 @@ def read_txt_file(path: Path, doc_id: str, sink: RecordSink) -> None:
     except OSError as exc:
         sink.bad(origin, None, "unreadable", f"cannot read ({exc.strerror or exc})")
         return
-    if b"\x00" in data and not data.startswith(UTF16_BOMS):
+    if b"\x00" in data and not (sink.wide_encoding or data.startswith(UTF16_BOMS)):
         sink.bad(origin, None, "binary", "binary file (contains NUL bytes), not text")
         return
     try:
-        text = decode_text(data, origin)
-    except InputError as exc:
-        detail = str(exc).removeprefix(f"{origin}: ")
-        sink.bad(origin, None, "invalid_utf16" if "UTF-16" in detail else "invalid_utf8", detail)
+        text, fallback = decode_document(data, origin, sink.encoding)
+    except DecodeError as exc:
+        sink.bad(origin, None, exc.reason, str(exc).removeprefix(f"{origin}: "))
         return
     del data
-    sink.add(doc_id, text, {}, origin, None, valid_unicode=True)
+    if sink.wide_encoding and "\x00" in text:
+        sink.bad(origin, None, "binary", "binary file (contains NUL characters), not text")
+        return
+    sink.add(doc_id, text, {}, origin, None, valid_unicode=True, fallback=fallback)

@@ -22,7 +22,19 @@ from .records import (
     RecordSink,
     split_record,
 )
-from .text import INVALID_MARK, INVALID_UTF16, UTF8_BOM, UTF16_BOMS, invalid_utf8_at, shown
+from .text import (
+    AUTO_ENCODING,
+    DEFAULT_ENCODING,
+    INVALID_UTF16,
+    MARK_BYTES,
+    UTF8_BOM,
+    UTF16_BOMS,
+    decode_fallback,
+    first_invalid,
+    has_surrogate,
+    invalid_utf8_at,
+    shown,
+)
 
 try:  # orjson parses a JSONL line about twice as fast; every failure falls back to json below.
     from orjson import JSONDecodeError as _FastJSONError
@@ -90,17 +102,28 @@ def read_jsonl(path: Path, sink: RecordSink) -> None:
                 handle.seek(0)
                 text = io.TextIOWrapper(handle, encoding="utf-16", errors=INVALID_UTF16,
                                         newline="\n")
-                _read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit)
+                _read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit, "UTF-16")
+            elif start != UTF8_BOM and sink.encoding not in (DEFAULT_ENCODING, AUTO_ENCODING):
+                handle.seek(0)
+                text = io.TextIOWrapper(handle, encoding=sink.encoding, errors=MARK_BYTES,
+                                        newline="\n")
+                _read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit,
+                            sink.encoding)
             else:
                 if start != UTF8_BOM:
                     handle.seek(0)
-                _read_lines(bounded_lines(handle, limit, b"\n"), name + ":", sink, limit)
+                # After a UTF-8 BOM the file is UTF-8, whatever the encoding option says.
+                fallback = sink.encoding == AUTO_ENCODING and start != UTF8_BOM
+                _read_lines(bounded_lines(handle, limit, b"\n"), name + ":", sink, limit,
+                            fallback=fallback)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{name}: corrupt or truncated gzip file ({exc})") from exc
 
 
 def _read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
-                limit: int) -> None:
+                limit: int, encoding: str = "UTF-8", fallback: bool = False) -> None:
+    """Parse each line; ``encoding`` names the encoding of text lines in messages, and
+    ``fallback`` decodes a byte line that is not UTF-8 as windows-1252."""
     corpus = sink.corpus
     for number, raw in lines:
         if raw is None:
@@ -110,9 +133,11 @@ def _read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
             continue
         if not raw.strip():
             continue
-        if isinstance(raw, str) and INVALID_MARK in raw:
-            sink.bad(source, number, "invalid_utf16",
-                     f"column {raw.index(INVALID_MARK) + 1}: invalid UTF-16")
+        if isinstance(raw, str) and has_surrogate(raw):
+            column, byte = first_invalid(raw)
+            sink.bad(source, number, "invalid_utf16" if encoding == "UTF-16" else
+                     "invalid_encoding", f"column {column}: invalid {encoding}"
+                     + ("" if byte is None else f" (byte 0x{byte:02x})"))
             continue
         if _fast_loads is not None:
             try:
@@ -126,14 +151,18 @@ def _read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
                 sink.add(*split_record(record, corpus), source, number, valid_unicode=True)
                 continue
         # The careful path: it names what is wrong with the line, and keeps big integers.
+        decoded_with_fallback = False
         if isinstance(raw, bytes):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
-                column, byte = invalid_utf8_at(raw) or (0, 0)
-                sink.bad(source, number, "invalid_utf8",
-                         f"column {column}: invalid UTF-8 (byte 0x{byte:02x})")
-                continue
+                if fallback:
+                    line, decoded_with_fallback = decode_fallback(raw), True
+                else:
+                    column, byte = invalid_utf8_at(raw) or (0, 0)
+                    sink.bad(source, number, "invalid_utf8",
+                             f"column {column}: invalid UTF-8 (byte 0x{byte:02x})")
+                    continue
         else:
             line = raw
         try:
@@ -152,4 +181,4 @@ def _read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
         if not isinstance(record, dict):
             sink.bad(source, number, "not_an_object", f"a JSON {type(record).__name__}, not an object")
             continue
-        sink.add(*split_record(record, corpus), source, number)
+        sink.add(*split_record(record, corpus), source, number, fallback=decoded_with_fallback)

@@ -21,7 +21,7 @@ def read_parquet(path: Path, sink: RecordSink) -> None:
         parquet = pq.ParquetFile(path)
         columns = parquet.schema_arrow.names
         for column in (corpus.id_field, corpus.text_field):
-            if column not in columns:
+            if column is not None and column not in columns:
                 raise InputError(
                     f"{name}: no column {column!r} (columns: {', '.join(columns)}); "
                     "choose columns with --id-field and --text-field"

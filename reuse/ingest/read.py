@@ -13,7 +13,8 @@ from .folder import read_txt_file, read_txt_folder
 from .jsonl import read_jsonl
 from .parquet import read_parquet
 from .records import DEFAULT_MAX_DOC_CHARS, RecordSink
-from .text import shown
+from .sidecar import merge_metadata, read_metadata_file
+from .text import DEFAULT_ENCODING, check_encoding, shown
 
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".tsv", ".parquet")
 ON_ERROR_CHOICES = ("raise", "skip")
@@ -37,47 +38,77 @@ def detect_format(path: Path) -> str:
     )
 
 
-def path_for_manifest(source: str | os.PathLike[str]) -> dict[str, str]:
-    """The manifest's record of an input path: ``path`` is valid Unicode (a byte that is not
-    UTF-8 is spelt ``\\xNN``); when that spelling differs from the real name, ``path_bytes``
-    holds the name's bytes in hex, so that the report can read the input again."""
+def path_for_manifest(source: str | os.PathLike[str], key: str = "path") -> dict[str, str]:
+    """The manifest's record of a path: ``key`` is valid Unicode (a byte that is not UTF-8 is
+    spelt ``\\xNN``); when that spelling differs from the real name, ``key_bytes`` holds the
+    name's bytes in hex, so that the report can read the input again."""
     path = os.fspath(source)
-    fields = {"path": shown(path)}
-    if fields["path"] != path:
-        fields["path_bytes"] = os.fsencode(path).hex()
+    fields = {key: shown(path)}
+    if fields[key] != path:
+        fields[f"{key}_bytes"] = os.fsencode(path).hex()
     return fields
 
 
-def path_from_manifest(spec: dict[str, Any]) -> str | None:
-    """The input path recorded by :func:`path_for_manifest` (None when there is none)."""
-    if spec.get("path_bytes") is None:
-        return spec.get("path")
+def path_from_manifest(spec: dict[str, Any], key: str = "path") -> str | None:
+    """The path recorded by :func:`path_for_manifest` under ``key`` (and ``key_bytes``); None
+    when there is none."""
+    if spec.get(f"{key}_bytes") is None:
+        return spec.get(key)
     try:
-        return os.fsdecode(bytes.fromhex(spec["path_bytes"]))
+        return os.fsdecode(bytes.fromhex(spec[f"{key}_bytes"]))
     except (TypeError, ValueError):
         raise RunFolderError(
-            f"the manifest's input.path_bytes {spec['path_bytes']!r} is not hexadecimal: the "
+            f"the manifest's input.{key}_bytes {spec[f'{key}_bytes']!r} is not hexadecimal: the "
             "manifest was changed or not written by reuse; run the pipeline again"
         ) from None
 
 
-def check_read_options(on_error: str, quoting: str | None, max_doc_chars: int) -> None:
-    """Validate the read options (a :class:`ConfigError` names the bad one)."""
+def check_read_options(on_error: str, quoting: str | None, max_doc_chars: int,
+                       encoding: str = DEFAULT_ENCODING, metadata_file: Any = None, *,
+                       owner: str = "read_corpus") -> str:
+    """Validate the read options (a :class:`ConfigError` names the bad one and ``owner``, the
+    function the user called); returns the canonical name of ``encoding``."""
     if on_error not in ON_ERROR_CHOICES:
         raise ConfigError(
-            f"The 'on_error' parameter of read_corpus must be one of 'raise', 'skip'. "
+            f"The 'on_error' parameter of {owner} must be one of 'raise', 'skip'. "
             f"Got {on_error!r} instead."
         )
     if quoting is not None and quoting not in QUOTING_CHOICES:
         raise ConfigError(
-            f"The 'quoting' parameter of read_corpus must be one of 'csv', 'none' or None. "
+            f"The 'quoting' parameter of {owner} must be one of 'csv', 'none' or None. "
             f"Got {quoting!r} instead."
         )
     if isinstance(max_doc_chars, bool) or not isinstance(max_doc_chars, int) or max_doc_chars < 1:
         raise ConfigError(
-            f"The 'max_doc_chars' parameter of read_corpus must be an integer >= 1. "
+            f"The 'max_doc_chars' parameter of {owner} must be an integer >= 1. "
             f"Got {max_doc_chars!r} instead."
         )
+    if metadata_file is not None and (not isinstance(metadata_file, str | os.PathLike)
+                                      or not os.fspath(metadata_file)):
+        raise ConfigError(
+            f"The 'metadata_file' parameter of {owner} must be the path of a table or None. "
+            f"Got {metadata_file!r} instead."
+        )
+    return check_encoding(encoding, owner)
+
+
+def read_options(spec: dict[str, Any], counts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The keyword arguments of :func:`read_corpus` that read the input as a run did, from the
+    manifest's ``input`` block (``counts``: the run's counts, for manifests written before
+    ``on_error`` was recorded)."""
+    on_error = spec.get("on_error")
+    if on_error is None:
+        on_error = "skip" if (counts or {}).get("skipped", 0) > 0 else "raise"
+    options = {
+        "id_field": spec.get("id_field", "id"), "text_field": spec.get("text_field", "text"),
+        "on_error": on_error, "quoting": spec.get("quoting"),
+        "max_doc_chars": spec.get("max_doc_chars") or DEFAULT_MAX_DOC_CHARS,
+        "encoding": spec.get("encoding") or DEFAULT_ENCODING,
+    }
+    metadata = path_from_manifest(spec, "metadata_file")
+    if metadata is not None:
+        options["metadata_file"] = metadata
+    return options
 
 
 def read_corpus(
@@ -88,6 +119,9 @@ def read_corpus(
     on_error: str = "raise",
     quoting: str | None = None,
     max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
+    encoding: str = DEFAULT_ENCODING,
+    metadata_file: str | os.PathLike[str] | None = None,
+    quiet: bool = True,
 ) -> Corpus:
     """Read every record of ``path`` into a :class:`Corpus`.
 
@@ -97,8 +131,14 @@ def read_corpus(
     ``"none"`` (every field literal, the default for .tsv). A text longer than
     ``max_doc_chars`` characters is a bad record (``too_long``), refused without being read
     whole where the format allows. An input without any record is an error.
+
+    ``encoding`` is ``"utf-8"`` (strict), ``"auto"`` (UTF-8, else windows-1252, per document,
+    listed in ``Corpus.decoded_with_fallback``) or a Python text codec applied to every file
+    (see :mod:`reuse.ingest.text`); Parquet is always UTF-8. ``metadata_file`` is a table of
+    metadata keyed by ``id_field``, merged into the documents' metadata (see
+    :mod:`reuse.ingest.sidecar`). ``quiet=False`` shows a progress bar on a terminal.
     """
-    check_read_options(on_error, quoting, max_doc_chars)
+    encoding = check_read_options(on_error, quoting, max_doc_chars, encoding, metadata_file)
     if not os.fspath(path):
         raise ConfigError("the input path is empty; name a file or folder ('.' for this folder)")
     source = Path(path)
@@ -112,9 +152,40 @@ def read_corpus(
             f"The 'quoting' parameter applies to CSV and TSV input only; {shown(str(source))} is "
             f"{fmt}. Leave it out."
         )
+    if fmt == "parquet" and encoding != DEFAULT_ENCODING:
+        raise ConfigError(
+            f"The 'encoding' parameter applies to .txt, JSONL and CSV/TSV input; Parquet "
+            f"({shown(str(source))}) always holds UTF-8. Leave it out."
+        )
+    rows = None
+    if metadata_file is not None:
+        # Read first: a mistake in the metadata file is found before a long read of the input.
+        metadata_path = Path(metadata_file)
+        if not metadata_path.is_file():
+            raise InputError(f"{shown(str(metadata_path))}: no such metadata file"
+                             if not metadata_path.exists() else
+                             f"{shown(str(metadata_path))}: the metadata file is not a file")
+        rows = read_metadata_file(metadata_path, detect_format(metadata_path), id_field,
+                                  max_doc_chars)
     corpus = Corpus(input_format=fmt, id_field=id_field, text_field=text_field,
-                    max_doc_chars=max_doc_chars)
-    sink = RecordSink(corpus, on_error, max_doc_chars)
+                    max_doc_chars=max_doc_chars, encoding=encoding, on_error=on_error,
+                    metadata_file=None if metadata_file is None else os.fspath(metadata_file),
+                    source=os.fspath(path))
+    from ..progress import progress  # tqdm: not loaded by `reuse --help`
+
+    with progress(None, "ingest", quiet) as bar:
+        _read_into(corpus, source, fmt, quoting,
+                   RecordSink(corpus, on_error, max_doc_chars, encoding, bar))
+    if corpus.n_read == 0:
+        raise InputError(f"{shown(str(source))}: no records in this file; an empty input is an "
+                         "error (check the path)")
+    if rows is not None:
+        merge_metadata(corpus, rows, on_error)
+    return corpus
+
+
+def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
+               sink: RecordSink) -> None:
     try:
         if fmt == "txt" and source.is_dir():
             read_txt_folder(source, sink)
@@ -133,7 +204,3 @@ def read_corpus(
     except OSError as exc:
         where = shown(os.fsdecode(exc.filename)) if exc.filename is not None else shown(str(source))
         raise InputError(f"{where}: cannot read ({exc.strerror or exc})") from exc
-    if corpus.n_read == 0:
-        raise InputError(f"{shown(str(source))}: no records in this file; an empty input is an "
-                         "error (check the path)")
-    return corpus

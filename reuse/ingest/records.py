@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InputError
 from .corpus import Corpus
-from .text import has_surrogate
+from .text import DEFAULT_ENCODING, has_surrogate, is_wide
 
 DEFAULT_MAX_DOC_CHARS = 100_000_000
 MAX_METADATA_DEPTH = 100
@@ -79,11 +79,15 @@ def metadata_problem(metadata: dict[str, Any], check_unicode: bool) -> tuple[str
 class RecordSink:
     """Collects records into a corpus and enforces unique ids, the limits and on_error."""
 
-    def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int) -> None:
+    def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int,
+                 encoding: str = DEFAULT_ENCODING, progress: Any = None) -> None:
         self.corpus = corpus
         self.on_error = on_error
         self.max_doc_chars = max_doc_chars
+        self.encoding = encoding
+        self.wide_encoding = is_wide(encoding)
         self.first_seen: dict[str, str] = {}
+        self.progress = progress  # a progress bar counting records, or None
 
     def bad(self, source: str, location: int | None, reason: str, detail: str) -> None:
         """A bad record at ``source`` + ``location``: raise, or record it as skipped."""
@@ -93,6 +97,8 @@ class RecordSink:
                 "(use --on-error skip to skip such records)"
             )
         self.corpus.skipped.add(source, location, reason, detail)
+        if self.progress is not None:
+            self.progress.update()
 
     def too_long(self, source: str, location: int | None, length: int) -> None:
         self.bad(source, location, "too_long",
@@ -102,17 +108,19 @@ class RecordSink:
     def add(
         self, doc_id: Any, text: Any, metadata: dict[str, Any], source: str,
         location: int | None, valid_unicode: bool = False, plain_metadata: bool = False,
+        fallback: bool = False,
     ) -> None:
         """Add one record, or report it as bad. ``valid_unicode``: the parser has already
         refused unpaired surrogates (orjson does); ``plain_metadata``: every metadata value is
-        a string (CSV), so there is no nesting to check."""
+        a string (CSV), so there is no nesting to check; ``fallback``: the record was decoded
+        with the fallback encoding of ``encoding="auto"``."""
         if type(doc_id) is str and type(text) is str and valid_unicode and (
                 plain_metadata or not metadata
                 or _SCALARS.issuperset(map(type, metadata.values()))):
             if len(text) > self.max_doc_chars:
                 self.too_long(source, location, len(text))
                 return
-            self._append(doc_id, text, metadata, origin_of(source, location))
+            self._append(doc_id, text, metadata, origin_of(source, location), fallback)
             return
         corpus = self.corpus
         if doc_id is None or (isinstance(doc_id, float) and doc_id != doc_id):
@@ -152,9 +160,10 @@ class RecordSink:
         if len(text) > self.max_doc_chars:
             self.too_long(source, location, len(text))
             return
-        self._append(doc_id, text, metadata, origin_of(source, location))
+        self._append(doc_id, text, metadata, origin_of(source, location), fallback)
 
-    def _append(self, doc_id: str, text: str, metadata: dict[str, Any], origin: str) -> None:
+    def _append(self, doc_id: str, text: str, metadata: dict[str, Any], origin: str,
+                fallback: bool = False) -> None:
         previous = self.first_seen.setdefault(doc_id, origin)
         if previous is not origin:
             raise InputError(
@@ -164,6 +173,10 @@ class RecordSink:
         self.corpus.texts.append(text)
         self.corpus.metadata.append(metadata)
         self.corpus.origins.append(origin)
+        if fallback:
+            self.corpus.decoded_with_fallback.append(doc_id)
+        if self.progress is not None:
+            self.progress.update()
 
 
 def split_record(record: dict[str, Any], corpus: Corpus) -> tuple[Any, Any, dict[str, Any]]:

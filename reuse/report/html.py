@@ -58,7 +58,8 @@ from markupsafe import Markup
 
 from .. import runfolder
 from ..errors import ConfigError, RunFolderError, printable
-from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, path_from_manifest, read_corpus
+from ..ingest import Corpus, path_from_manifest, read_corpus, read_options
+from ..summary import count_rows
 from ..tokenize import Tokens, tokenize
 from . import charts, highlight, tables
 from .highlight import (
@@ -268,11 +269,7 @@ def reread_input(folder: Path, manifest: dict[str, Any]) -> Corpus:
             "the current directory). Run the report from where the run was started, or restore "
             "the input."
         )
-    on_error = "skip" if manifest.get("counts", {}).get("skipped", 0) > 0 else "raise"
-    corpus = read_corpus(path, id_field=spec.get("id_field", "id"),
-                         text_field=spec.get("text_field", "text"), on_error=on_error,
-                         quoting=spec.get("quoting"),
-                         max_doc_chars=spec.get("max_doc_chars") or DEFAULT_MAX_DOC_CHARS)
+    corpus = read_corpus(path, **read_options(spec, manifest.get("counts")))
     fingerprint = "sha256:" + corpus.fingerprint()
     if spec.get("fingerprint") and fingerprint != spec["fingerprint"]:
         raise RunFolderError(
@@ -710,12 +707,15 @@ class Site:
             passages=self._passages_explorer(passage_rows[:top_pairs], "", compact=True),
         )
 
-    def _counts(self) -> list[tuple[str, Any]]:
-        counts = dict(self.manifest.get("counts", {}))
-        rows = [(label, counts.pop(key)) for key, label in (
-            ("read", "Read"), ("compared", "Compared"), ("too_short", "Too short to compare"),
-            ("skipped", "Skipped (bad records)")) if key in counts]
-        rows += [(key.replace("_", " ").capitalize(), value) for key, value in counts.items()]
+    def _counts(self) -> list[tuple[Markup, Any]]:
+        """The run's counts under the names the command's summary gives them, each explained
+        in a tooltip that also names its key in the manifest (:data:`reuse.summary.COUNTS`)."""
+        rows = []
+        for key, label, explanation, value in count_rows(self.manifest.get("counts", {})):
+            label = label.strip()
+            rows.append((Markup('<span title="{}">{}</span>').format(
+                f"{explanation} Manifest: counts.{key}.".strip(), label[:1].upper() + label[1:]),
+                value))
         return rows
 
     def _input(self) -> dict[str, Any]:

@@ -172,16 +172,22 @@ _SCALAR = (str, int, float, bool, type(None))
 _INPUT_FIELDS: dict[str, tuple[type, ...]] = {
     "path": (str, type(None)), "format": (str, type(None)), "id_field": (str,),
     "text_field": (str,), "fingerprint": (str, type(None)), "quoting": (str, type(None)),
-    "max_doc_chars": (int, type(None)), "path_bytes": (str, type(None)),
+    "max_doc_chars": (int,), "path_bytes": (str, type(None)),
+    "encoding": (str,), "on_error": (str,), "metadata_file": (str, type(None)),
+    "metadata_file_bytes": (str, type(None)), "pairs_file": (str, type(None)),
+    "pairs_file_bytes": (str, type(None)), "pairs_fingerprint": (str, type(None)),
+    "fingerprint_covers": (str,), "decoded_with_fallback": (list,),
+    "metadata_unmatched": (list,),
 }
 _TOP_FIELDS: dict[str, tuple[type, ...]] = {
     "reuse_version": (str,), "command": (str,), "config": (dict,), "input": (dict, type(None)),
     "counts": (dict,), "timings": (dict,), "tables": (dict,), "report": (dict, type(None)),
     "write_kept": (str, type(None)), "write_kept_bytes": (str, type(None)),
+    "options": (dict, type(None)),
 }
 _REQUIRED = ("schema_version", "reuse_version", "tables")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-               dict: "an object", type(None): "null"}
+               dict: "an object", list: "a list of strings", type(None): "null"}
 
 
 def _kind(types: tuple[type, ...]) -> str:
@@ -224,7 +230,8 @@ def validate_manifest(manifest: Any, folder: Path) -> None:
     spec = manifest.get("input") or {}
     for key, value in spec.items():
         types = _INPUT_FIELDS.get(key, _SCALAR)
-        if not _is(value, types):
+        if not _is(value, types) or (
+                isinstance(value, list) and not all(isinstance(v, str) for v in value)):
             raise bad(f"input.{key}", _kind(types) if key in _INPUT_FIELDS else
                       "a string, number, true, false or null", value)
     for key, value in manifest.get("counts", {}).items():
