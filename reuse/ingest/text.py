@@ -94,7 +94,7 @@ def check_encoding(encoding: object, owner: str = "read_corpus") -> str:
     else:
         try:
             name = codecs.lookup(encoding).name
-            b"".decode(encoding)  # a bytes-to-bytes codec (base64, zlib) is no text encoding
+            "\n".encode(encoding)  # a bytes-to-bytes codec (base64, zlib) is no text encoding
         except LookupError:
             problem = ("must be 'utf-8', 'auto' or the name of a Python text codec (such as "
                        "'cp1252', 'latin-1', 'shift_jis', 'utf-16-le')")
