@@ -276,9 +276,14 @@ def _read_header(name: str, lines: Lines, rows: Iterator[list[str]], sink: Recor
         if column is not None and column not in seen:
             raise InputError(
                 f"{name}: no column {column!r} in the header (columns: {', '.join(header)}); "
-                "choose columns with --id-field and --text-field"
-            )
+                + _choose_columns(corpus.text_field))
     return header
+
+
+def _choose_columns(text_field: str | None) -> str:
+    if text_field is None:  # a metadata file: no text column
+        return "choose the id column with --id-field"
+    return "choose columns with --id-field and --text-field"
 
 
 def _quoting_detail(exc: csv.Error, lines: Lines, delimiter: str) -> str:

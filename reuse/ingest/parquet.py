@@ -23,9 +23,9 @@ def read_parquet(path: Path, sink: RecordSink) -> None:
         for column in (corpus.id_field, corpus.text_field):
             if column is not None and column not in columns:
                 raise InputError(
-                    f"{name}: no column {column!r} (columns: {', '.join(columns)}); "
-                    "choose columns with --id-field and --text-field"
-                )
+                    f"{name}: no column {column!r} (columns: {', '.join(columns)}); choose "
+                    + ("columns with --id-field and --text-field" if corpus.text_field is not None
+                       else "the id column with --id-field"))
         seen: set[str] = set()
         for column in columns:
             if column in seen:
