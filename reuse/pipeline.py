@@ -899,9 +899,11 @@ def rerun(
         if report is not None and report.get("render"):
             from .report.html import render_report
 
+            rendered = manifest.get("report")
             render_report(written, group_by=report.get("group_by"),
                           max_matrix_docs=report.get("max_matrix_docs", 100),
-                          date_field=report.get("date_field"))
+                          date_field=rendered.get("date_field")
+                          if isinstance(rendered, dict) else None)
     return result
 
 
@@ -911,7 +913,6 @@ def _report_plan(manifest: dict[str, Any]) -> dict[str, Any] | None:
     report = manifest.get("report")
     if isinstance(report, dict):
         return {"render": True, "group_by": report.get("group_by"),
-                "max_matrix_docs": report.get("max_matrix_docs", 100),
-                "date_field": report.get("date_field")}
+                "max_matrix_docs": report.get("max_matrix_docs", 100)}
     planned = (manifest.get("options") or {}).get("report")
     return planned if isinstance(planned, dict) else None

@@ -16,8 +16,9 @@ from reuse.errors import ConfigError, InputError
 from reuse.ingest import read_corpus
 from reuse.report.tables import read_manifest, read_table
 
-WORDS = ("the committee said that its members would meet again next week to discuss the "
-         "report on the harbour and the new road along the river and the old mill ").split()
+SENTENCE = ("the committee said that its members would meet again next week to discuss the "
+            "report on the harbour and the new road along the river and the old mill")
+WORDS = SENTENCE.split()
 
 
 def text(seed: int, n: int = 120, change: int | None = None) -> str:
