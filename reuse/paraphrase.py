@@ -6,12 +6,16 @@ words removed, words cut to 5 letters); similar sentence pairs are seeds, cluste
 both documents, validated by the similarity of the whole passage and grown at their edges
 (:func:`_paraphrase_boxes`). Summaries, a few sentences condensing most of the other document,
 are found with looser seeds and a wide gap (:func:`_summaries`). :func:`_sentence_models`
-computes the models of many pairs together, bit-identical to :func:`_sentence_model` per pair.
+computes the models of many pairs together, bit-identical to :func:`_sentence_model` per pair,
+in memory bounded by ``_PRODUCT_ENTRIES`` sentence pairs at a time whatever the documents'
+length; a pair with too many similar sentence pairs (texts repeating the same few lines) gets no
+paraphrase seeds (see ``_MAX_SIMILAR``).
 :mod:`reuse.align` combines these passages with the lexical ones.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
@@ -101,15 +105,17 @@ class _Weights:
 
 @dataclass
 class _SentenceModel:
-    """Sentence TF-IDF vectors of both documents of a pair, and the cosine and Dice of every
-    sentence pair that shares a term (kept sparse: two books have millions of sentence pairs).
+    """Sentence TF-IDF vectors of both documents of a pair, and the cosine and Dice of the
+    sentence pairs that pass the seed, summary or grow thresholds (:func:`_passes`): the only
+    ones that the thresholds can tell from pairs that share no term. Two books have millions
+    of sentence pairs sharing a term, and two 10 MB texts billions.
     """
 
     a_bounds: np.ndarray  # token index where each sentence of a starts, plus len(a)
     b_bounds: np.ndarray
     a_weights: _Weights  # (sentences x terms) tf-idf, not normalized
     b_weights: _Weights
-    pair_keys: np.ndarray  # sorted a_sentence * n_b + b_sentence of pairs sharing a term
+    pair_keys: np.ndarray  # sorted a_sentence * n_b + b_sentence of the pairs kept
     cosine: np.ndarray  # per pair key
     dice: np.ndarray
     seeds: np.ndarray  # (S, 2): (a_sentence, b_sentence) pairs above the seed thresholds
@@ -207,9 +213,10 @@ def _sentence_model(a: _Sentences, b: _Sentences, config: AlignConfig) -> _Sente
         + np.bincount(b_rows.sentence, minlength=n_b)[keys % n_b]
     )
     dice = 2 * common / sizes
+    kept = _passes(cosine, dice, config)
     model = _SentenceModel(
         a_bounds, b_bounds, a_rows.weights(a_weights, width), b_rows.weights(b_weights, width),
-        keys, cosine, dice, np.empty((0, 2), dtype=np.int64),
+        keys[kept], cosine[kept], dice[kept], np.empty((0, 2), dtype=np.int64),
     )
     model.seeds = model.similar(config.sentence_cosine, config.sentence_dice)
     return model
@@ -289,12 +296,112 @@ def _offsets(sizes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _csr_entries(matrix: csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, columns and values of the entries of a product (which has no explicit zeros or
-    duplicates), sorted by row then column."""
-    matrix.sort_indices()
-    row = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
-    return row, matrix.indices.astype(np.int64), matrix.data
+def _passes(cosine: np.ndarray, dice: np.ndarray, config: AlignConfig) -> np.ndarray:
+    """Which sentence pairs pass the seed, summary or grow thresholds: the only comparisons
+    that the model's cosine and Dice take part in (:meth:`_SentenceModel.similar` and
+    :func:`_grow`), so a model keeps these pairs alone."""
+    return (
+        (cosine > config.sentence_cosine) & (dice > config.sentence_dice)
+        | (cosine > config.summary_similarity) & (dice > config.summary_similarity)
+        | (cosine > config.grow_similarity) & (dice > config.grow_similarity)
+    )
+
+
+# The sentence pairs sharing a term are computed a block of a's sentences at a time, with at
+# most this many in a block (counted as the b sentences holding each term of the block's
+# sentences; a block has at least one sentence, so at most this or b's sentence count). About
+# 30 bytes each at the peak: 60 MB. Two 10 MB texts have billions of such pairs.
+_PRODUCT_ENTRIES = 2_000_000
+# A document pair with more sentence pairs passing a threshold (:func:`_passes`) than the
+# larger of _MAX_SIMILAR and _SIMILAR_PER_SENTENCE per sentence of both documents gets no
+# paraphrase seeds: its texts repeat themselves (the same few lines over and over), and
+# clustering the seeds would take memory in proportion, up to about 150 bytes each. Two
+# synthetic 10 MB texts of 86,000 sentences each, with very common words, have 2.1 million:
+# 12 per sentence.
+_MAX_SIMILAR = 1_000_000
+_SIMILAR_PER_SENTENCE = 32
+
+
+def _similar_pairs(
+    a: _Weights, b_transposed: csr_matrix, b_keys: np.ndarray, a_sizes: np.ndarray,
+    b_sizes: np.ndarray, pair_of_row: np.ndarray, row_first: np.ndarray, n_b: np.ndarray,
+    limit: np.ndarray, config: AlignConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sentence pairs of a group of document pairs that pass a threshold (:func:`_passes`):
+    rows of ``a``, rows of b, cosine and Dice, sorted by row of a then of b; and which
+    document pairs ``k`` have more than ``limit[k]`` of them (their pairs are left out, and
+    their remaining rows not computed).
+
+    ``a`` holds the unit TF-IDF rows of the group's a sentences (``row_first[k]`` is the first
+    row of pair ``k``, ``pair_of_row`` the pair of each row, ``n_b[k]`` the sentences of its
+    b), ``b_transposed`` the unit rows of the group's b sentences as
+    (terms x sentences), ``b_keys`` b's entries as ``row * a.width + term``, sorted. The
+    cosines are the entries of ``a @ b_transposed`` computed ``_PRODUCT_ENTRIES`` at a time by
+    blocks of rows: the same floating-point operations in the same order as the whole product.
+    Dice is computed only for the pairs whose cosine passes the least cosine threshold.
+    """
+    n_rows, n_pairs = len(a.indptr) - 1, len(n_b)
+    # A row's entries in the product: at most the b sentences holding each of its terms, and
+    # at most the sentences of its pair's b.
+    a_row = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(a.indptr))
+    bound = np.bincount(a_row, weights=np.diff(b_transposed.indptr)[a.indices],
+                        minlength=n_rows)
+    ends = np.cumsum(np.minimum(bound, n_b[pair_of_row]))
+    least = min(config.sentence_cosine, config.summary_similarity, config.grow_similarity)
+    similar = np.zeros(n_pairs, dtype=np.int64)
+    capped = np.zeros(n_pairs, dtype=bool)
+    parts: list[tuple[np.ndarray, ...]] = []
+    lo = 0
+    while lo < n_rows:
+        if capped[pair_of_row[lo]]:
+            lo = int(row_first[pair_of_row[lo] + 1])
+            continue
+        reach = (ends[lo - 1] if lo else 0.0) + _PRODUCT_ENTRIES
+        hi = max(lo + 1, int(np.searchsorted(ends, reach, "right")))
+        x, y = a.indptr[lo], a.indptr[hi]
+        product = csr_matrix(
+            (a.data[x:y], a.indices[x:y], a.indptr[lo : hi + 1] - x), shape=(hi - lo, a.width)
+        ) @ b_transposed
+        at = np.flatnonzero(product.data > least)
+        row = np.searchsorted(product.indptr, at, "right") - 1 + lo
+        col = product.indices[at].astype(np.int64)
+        cosine = product.data[at]
+        del product
+        dice = 2 * _shared_terms(a, b_keys, row, col) / (a_sizes[row] + b_sizes[col])
+        kept = _passes(cosine, dice, config)
+        kept = kept.nonzero()[0][np.lexsort((col[kept], row[kept]))]
+        parts.append((row[kept], col[kept], cosine[kept], dice[kept]))
+        pairs, counts = np.unique(pair_of_row[row[kept]], return_counts=True)
+        similar[pairs] += counts
+        capped[pairs[similar[pairs] > limit[pairs]]] = True
+        lo = hi
+    if capped.any():
+        parts = [tuple(array[~capped[pair_of_row[part[0]]]] for array in part) for part in parts]
+    if not parts:
+        parts = [(np.empty(0, dtype=np.int64),) * 2 + (np.empty(0),) * 2]
+    row, col, cosine, dice = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    return row, col, cosine, dice, capped
+
+
+def _shared_terms(a: _Weights, b_keys: np.ndarray, rows: np.ndarray, cols: np.ndarray
+                  ) -> np.ndarray:
+    """How many terms row ``rows[k]`` of ``a`` shares with row ``cols[k]`` of b (whose entries
+    are ``b_keys``, see :func:`_similar_pairs`), as floats; ``_PRODUCT_ENTRIES`` entries of
+    ``a`` looked up at a time."""
+    out = np.zeros(len(rows))
+    if not len(b_keys):
+        return out
+    ends = np.cumsum(a.indptr[rows + 1] - a.indptr[rows])
+    lo = 0
+    while lo < len(rows):
+        reach = (ends[lo - 1] if lo else 0) + _PRODUCT_ENTRIES
+        hi = max(lo + 1, int(np.searchsorted(ends, reach, "right")))
+        at, owner, _ = _gather(a.indptr, rows[lo:hi])
+        keys = cols[lo:hi][owner] * a.width + a.indices[at]
+        where = np.minimum(np.searchsorted(b_keys, keys), len(b_keys) - 1)
+        out[lo:hi] = np.bincount(owner, weights=b_keys[where] == keys, minlength=hi - lo)
+        lo = hi
+    return out
 
 
 _MODEL_ENTRIES = 2_000_000  # (sentence, term) entries of the pairs modelled together
@@ -303,13 +410,16 @@ _MODEL_CELLS = 20_000_000  # sentence pairs (a's sentences x b's) of the pairs m
 
 def _sentence_models(
     sentences: Sequence[_Sentences], left: np.ndarray, right: np.ndarray, config: AlignConfig
-) -> Iterator[tuple[int, _SentenceModel]]:
+) -> Iterator[tuple[int, _SentenceModel | None]]:
     """``(k, model)``, in order of ``k``, with the :func:`_sentence_model` of pair
-    ``(sentences[left[k]], sentences[right[k]])`` for the pairs whose model seeds something.
+    ``(sentences[left[k]], sentences[right[k]])`` for the pairs whose model seeds something,
+    and ``(k, None)`` for the pairs left without paraphrase seeds because too many of their
+    sentence pairs pass a threshold (see ``_MAX_SIMILAR``).
 
     The models are computed a group of pairs at a time, with the same floating-point
     operations in the same order as :func:`_sentence_model`: the TF-IDF matrices of a group's
-    pairs are the blocks of one block-diagonal product. A pair is left out when its model seeds
+    pairs are the blocks of one block-diagonal product, computed a few rows at a time
+    (:func:`_similar_pairs`). A pair is left out when its model seeds
     nothing (no sentence pair passes the seed thresholds, and fewer than a summary's least seeds
     pass the summary thresholds), as :func:`_paraphrase_boxes` would find nothing in it.
     """
@@ -330,8 +440,10 @@ def _sentence_models(
 def _group_models(
     rows: _DocRows, sentences: Sequence[_Sentences], left: np.ndarray, right: np.ndarray,
     config: AlignConfig,
-) -> list[tuple[int, _SentenceModel]]:
-    """``(k, model)`` for the pairs ``(left[k], right[k])`` whose model seeds something."""
+) -> list[tuple[int, _SentenceModel | None]]:
+    """``(k, model)`` for the pairs ``(left[k], right[k])`` whose model seeds something, and
+    ``(k, None)`` for the pairs with too many similar sentence pairs (see
+    :func:`_similar_pairs`)."""
     n_pairs = len(left)
     n_a, n_b = rows.n_sentences[left], rows.n_sentences[right]
     # The vocabulary of each pair: the distinct terms of both documents, merged. Pairs come one
@@ -363,44 +475,22 @@ def _group_models(
     b_sizes = np.bincount(b_row, minlength=n_b_rows)
     a_indptr, b_indptr = _offsets(a_sizes), _offsets(b_sizes)
 
-    # b's matrix transposed, as the product converts it, once for both products: the
-    # conversion orders the entries by column, and ``moved`` says where each one went.
-    b_transposed = csr_matrix(
-        (np.arange(len(b_at), dtype=np.float64), b_col, b_indptr), shape=(n_b_rows, len(columns))
-    ).T.tocsr()
-    moved = b_transposed.data.astype(np.int64)
-
-    def a_matrix(data: np.ndarray) -> csr_matrix:
-        return csr_matrix((data, a_col, a_indptr), shape=(n_a_rows, len(columns)))
-
-    def b_matrix_transposed(data: np.ndarray | None) -> csr_matrix:
-        values = np.ones(len(moved)) if data is None else data[moved]
-        return csr_matrix((values, b_transposed.indices, b_transposed.indptr),
-                          shape=b_transposed.shape)
-
     def unit(row: np.ndarray, weights: np.ndarray, n_rows: int) -> np.ndarray:
         norms = np.sqrt(np.bincount(row, weights=weights**2, minlength=n_rows))
         norms[norms == 0] = 1.0
         return weights / norms[row]
 
-    # Sentence pairs sharing a term: rows of the whole group, sorted.
-    a_sentence, b_sentence, common = _csr_entries(
-        a_matrix(np.ones(len(a_at))) @ b_matrix_transposed(None)
+    # b's unit matrix transposed, (terms x sentences), as the product would convert it.
+    b_transposed = csr_matrix(
+        (unit(b_row, b_weights, n_b_rows), b_col, b_indptr), shape=(n_b_rows, len(columns))
+    ).T.tocsr()
+    pair_of_row = np.repeat(np.arange(n_pairs, dtype=np.int64), n_a)
+    a_sentence, b_sentence, cosine, dice, capped = _similar_pairs(
+        _Weights(a_indptr, a_col, unit(a_row, a_weights, n_a_rows), len(columns)), b_transposed,
+        b_row * len(columns) + b_col, a_sizes, b_sizes, pair_of_row, a_first, n_b,
+        np.maximum(_MAX_SIMILAR, _SIMILAR_PER_SENTENCE * (n_a + n_b)), config,
     )
-    cosine_a, cosine_b, cosine_values = _csr_entries(
-        a_matrix(unit(a_row, a_weights, n_a_rows))
-        @ b_matrix_transposed(unit(b_row, b_weights, n_b_rows))
-    )
-    if len(cosine_values) == len(common):  # the same sentence pairs
-        cosine = cosine_values
-    else:  # pairs sharing only terms of zero idf have no cosine entry
-        keys = a_sentence * n_b_rows + b_sentence
-        cosine_keys = cosine_a * n_b_rows + cosine_b
-        at = np.minimum(np.searchsorted(cosine_keys, keys), max(len(cosine_keys) - 1, 0))
-        found = (cosine_keys[at] == keys) if len(cosine_keys) else np.zeros(len(keys), dtype=bool)
-        cosine = np.where(found, cosine_values[at] if len(cosine_keys) else 0.0, 0.0)
-    dice = 2 * common / (a_sizes[a_sentence] + b_sizes[b_sentence])
-    pair = np.repeat(np.arange(n_pairs, dtype=np.int64), n_a)[a_sentence]
+    pair = pair_of_row[a_sentence]
     seeds = np.bincount(
         pair[(cosine > config.sentence_cosine) & (dice > config.sentence_dice)],
         minlength=n_pairs,
@@ -409,7 +499,7 @@ def _group_models(
         pair[(cosine > config.summary_similarity) & (dice > config.summary_similarity)],
         minlength=n_pairs,
     )
-    live = np.flatnonzero((seeds > 0) | (summary_seeds >= _SUMMARY_MIN_SEEDS))
+    live = np.flatnonzero(((seeds > 0) | (summary_seeds >= _SUMMARY_MIN_SEEDS)) & ~capped)
     pair_first = np.searchsorted(pair, np.arange(n_pairs + 1))
 
     def block(k: int, data: np.ndarray, col: np.ndarray, indptr: np.ndarray,
@@ -420,7 +510,7 @@ def _group_models(
         return _Weights(rows_k, col[x:y] - first_column[k], data[x:y],
                         int(first_column[k + 1] - first_column[k]))
 
-    out = []
+    out: list[tuple[int, _SentenceModel | None]] = [(k, None) for k in np.flatnonzero(capped)]
     for k in live.tolist():
         x, y = pair_first[k], pair_first[k + 1]
         model = _SentenceModel(
@@ -432,7 +522,7 @@ def _group_models(
         )
         model.seeds = model.similar(config.sentence_cosine, config.sentence_dice)
         out.append((k, model))
-    return out
+    return sorted(out, key=lambda item: item[0])
 
 
 def _summed_rows(matrix: _Weights, lo: int, hi: int) -> np.ndarray:
@@ -470,13 +560,42 @@ def _split_by_gaps(starts: np.ndarray, ends: np.ndarray, max_gap: int) -> list[n
 _NUMPY_SPLIT = 256  # seeds split in numpy (_split_by_gaps) rather than on Python lists
 
 
-def _seed_clusters(seeds: list[list[int]], a_gap: int, b_gap: int) -> list[list[int]]:
-    """Groups of the seeds ``(a_sentence, b_sentence)``: split alternately by gaps of more than
-    ``a_gap`` sentences in a and ``b_gap`` in b until neither splits. Most splits are of a
-    handful of seeds, which Python lists split faster than numpy calls do; large ones go through
-    numpy."""
+def _seed_clusters(seeds: np.ndarray, a_gap: int, b_gap: int) -> list[np.ndarray]:
+    """Groups of the seeds ``(a_sentence, b_sentence)`` (rows of ``seeds``), as arrays of row
+    indices: split alternately by gaps of more than ``a_gap`` sentences in a and ``b_gap`` in b
+    until neither splits. Large groups are split in numpy; most splits are of a handful of
+    seeds, which Python lists split faster than numpy calls do. A group is split to the end
+    before the next one is taken up, as splitting depth first on one stack would."""
     gaps = (a_gap, b_gap)
-    pending: list[tuple[list[int], int, bool]] = [(list(range(len(seeds))), 0, False)]
+    pending: list[tuple[np.ndarray, int, bool]] = [(np.arange(len(seeds)), 0, False)]
+    done: list[np.ndarray] = []
+    if not len(seeds):
+        return done
+    while pending:
+        members, axis, other_axis_settled = pending.pop()
+        if len(members) <= _NUMPY_SPLIT:
+            done += [members[part] for part in _list_clusters(
+                seeds[members].tolist(), axis, other_axis_settled, gaps)]
+            continue
+        starts = seeds[members, axis]
+        parts = _split_by_gaps(starts, starts + 1, gaps[axis])
+        if len(parts) == 1:
+            if other_axis_settled:
+                done.append(members)
+            else:
+                pending.append((members, 1 - axis, True))
+            continue
+        pending.extend((members[part], 1 - axis, False) for part in parts)
+    return done
+
+
+def _list_clusters(
+    seeds: list[list[int]], axis: int, other_axis_settled: bool, gaps: tuple[int, int]
+) -> list[list[int]]:
+    """:func:`_seed_clusters` of a few seeds on Python lists, starting on ``axis``."""
+    pending: list[tuple[list[int], int, bool]] = [
+        (list(range(len(seeds))), axis, other_axis_settled)
+    ]
     done = []
     while pending:
         members, axis, other_axis_settled = pending.pop()
@@ -496,10 +615,6 @@ def _seed_clusters(seeds: list[list[int]], a_gap: int, b_gap: int) -> list[list[
 
 def _split_seeds(seeds: list[list[int]], members: list[int], axis: int, gap: int) -> list[list[int]]:
     """:func:`_split_by_gaps` of the members' sentences on one axis (0 for a, 1 for b)."""
-    if len(members) > _NUMPY_SPLIT:
-        index = np.array(members, dtype=np.int64)
-        starts = np.array([seeds[m][axis] for m in members], dtype=np.int64)
-        return [index[part].tolist() for part in _split_by_gaps(starts, starts + 1, gap)]
     ordered = sorted(members, key=lambda m: seeds[m][axis])  # stable, as _split_by_gaps
     parts = [[ordered[0]]]
     reach = seeds[ordered[0]][axis] + 1
@@ -531,22 +646,22 @@ def _validated_clusters(
     Clusters of fewer than ``min_seeds`` seeds or spanning fewer than ``min_b_tokens`` tokens of
     b are left out unchecked: clustering them again only gives clusters smaller on both counts.
     """
-    return _validated(model, seeds.tolist(), a_gap, b_gap, config, min_seeds, min_b_tokens)
+    return _validated(model, seeds, a_gap, b_gap, config, min_seeds, min_b_tokens)
 
 
 def _validated(
-    model: _SentenceModel, seeds: list[list[int]], a_gap: int, b_gap: int, config: AlignConfig,
+    model: _SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig,
     min_seeds: int, min_b_tokens: int,
 ) -> list[_Cluster]:
     found: list[_Cluster] = []
-    if not seeds:
+    if not len(seeds):
         return found
     for members in _seed_clusters(seeds, a_gap, b_gap):
         if len(members) < min_seeds:
             continue
-        a_sentences = [seeds[m][0] for m in members]
-        b_sentences = [seeds[m][1] for m in members]
-        box = (min(a_sentences), max(a_sentences) + 1, min(b_sentences), max(b_sentences) + 1)
+        cluster = seeds[members]
+        (a0, b0), (a1, b1) = cluster.min(axis=0).tolist(), cluster.max(axis=0).tolist()
+        box = (a0, a1 + 1, b0, b1 + 1)
         if model.b_bounds[box[3]] - model.b_bounds[box[2]] < min_b_tokens:
             continue
         similarity = _passage_cosine(model, box)
@@ -556,10 +671,8 @@ def _validated(
         if similarity >= threshold:
             found.append(_Cluster(box, similarity, len(members)))
         elif max(a_gap, b_gap) > 0 and len(members) > 1:
-            found += _validated(
-                model, [seeds[m] for m in members], max(a_gap - 1, 0), max(b_gap - 1, 0), config,
-                min_seeds, min_b_tokens,
-            )
+            found += _validated(model, cluster, max(a_gap - 1, 0), max(b_gap - 1, 0), config,
+                                min_seeds, min_b_tokens)
     return found
 
 
@@ -657,16 +770,50 @@ def _paraphrase_boxes(
     ]
     summaries = _summaries(model, normal, verbatim, n_b_tokens, config)
     # A summary replaces the normal passages it overlaps in a.
-    passages = [
-        n for n in normal if not any(_a_overlap(n.box, s.box) for s in summaries)
-    ] + summaries
+    covered = _a_union([s.box for s in summaries])
+    passages = [n for n in normal if not _a_hits(covered, n.box)] + summaries
     passages = [
         p for p in passages
         if min(p.box[1] - p.box[0], p.box[3] - p.box[2]) >= config.min_length
     ]
-    # Of passages overlapping in a, keep the most similar.
+    return _most_similar_in_a(passages)
+
+
+def _a_union(boxes: list[tuple[int, int, int, int]]) -> tuple[list[int], list[int]]:
+    """The a ranges of ``boxes`` merged where they overlap: starts and ends, sorted. A box
+    overlaps one of ``boxes`` in a (:func:`_a_overlap` above 0) iff it overlaps this union."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for a0, a1, _, _ in sorted(box for box in boxes if box[1] > box[0]):
+        if ends and a0 < ends[-1]:
+            ends[-1] = max(ends[-1], a1)
+        else:
+            starts.append(a0)
+            ends.append(a1)
+    return starts, ends
+
+
+def _a_hits(union: tuple[list[int], list[int]], box: tuple[int, ...]) -> bool:
+    """Whether ``box`` overlaps, in a, one of the disjoint ranges ``union`` (starts and ends,
+    sorted): only the last range starting before ``box`` ends can."""
+    starts, ends = union
+    at = bisect.bisect_left(starts, box[1])
+    return box[1] > box[0] and at > 0 and ends[at - 1] > box[0]
+
+
+def _most_similar_in_a(passages: list[_Cluster]) -> list[tuple[int, int, int, int]]:
+    """The boxes of ``passages`` by decreasing similarity (ties in their order), each kept
+    unless it overlaps in a one kept before. The kept a ranges are disjoint, so they are held
+    sorted and each passage is checked against one of them (:func:`_a_hits`), not all."""
     kept: list[tuple[int, int, int, int]] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for p in sorted(passages, key=lambda p: -p.similarity):
-        if not any(_a_overlap(p.box, other) for other in kept):
-            kept.append(p.box)
+        if _a_hits((starts, ends), p.box):
+            continue
+        kept.append(p.box)
+        if p.box[1] > p.box[0]:  # an empty range overlaps nothing
+            at = bisect.bisect_left(starts, p.box[1])
+            starts.insert(at, p.box[0])
+            ends.insert(at, p.box[1])
     return kept

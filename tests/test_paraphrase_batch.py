@@ -175,7 +175,8 @@ def test_seed_clusters_match_cluster(monkeypatch, numpy_split):
         boxes = np.array([(a, a + 1, b, b + 1) for a, b in seeds])
         a_gap, b_gap = rng.randrange(0, 6), rng.randrange(0, 30)
         expected = [m.tolist() for m in _cluster(boxes, a_gap, b_gap)]
-        assert _seed_clusters(seeds, a_gap, b_gap) == expected
+        found = _seed_clusters(np.array(seeds, dtype=np.int64), a_gap, b_gap)
+        assert [members.tolist() for members in found] == expected
 
 
 def test_summary_clusters_are_pruned_without_losing_any():
