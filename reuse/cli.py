@@ -216,7 +216,7 @@ def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
     from .config import PassageConfig
 
     options = [
-        click.option("--min-length", type=int, default=None, show_default=str(ALIGN_MIN_LENGTH),
+        click.option("--min-length", type=int, default=ALIGN_MIN_LENGTH, show_default=True,
                      help="Shortest reused passage to report, in tokens."),
         click.option("--paraphrase/--no-paraphrase", default=False, show_default=True,
                      help="Also seed alignments with sentence TF-IDF similarity (slower)."),
@@ -299,7 +299,7 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 @click.option("--pairs", "pairs_path", required=True, type=click.Path(), callback=_not_empty,
               help="Pairs to align: 'a b' per line, or a table with a_id and b_id columns.")
 @output_options
-@click.option("--min-length", type=int, default=None, show_default=str(ALIGN_MIN_LENGTH),
+@click.option("--min-length", type=int, default=ALIGN_MIN_LENGTH, show_default=True,
               help="Shortest reused passage to report, in tokens.")
 @click.option("--paraphrase/--no-paraphrase", default=True, show_default=True,
               help="Also seed alignments with sentence TF-IDF similarity.")
