@@ -1,7 +1,8 @@
 """The kept documents of a corpus, written back in its input format (``--write-kept``).
 
 What is written reads back record for record: CSV/TSV in the dialect the input was read with,
-JSON with exact integers, ``.txt`` files under their original (byte-exact) names.
+JSON with exact integers, ``.txt`` files under their original (byte-exact) names. Texts are
+written as UTF-8 whatever ``encoding`` they were read with (they read back with the default).
 """
 
 from __future__ import annotations
