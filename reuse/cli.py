@@ -20,10 +20,6 @@ from .errors import ConfigError, ReuseError, printable
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 _RUN_FOLDER_COMMANDS = ("dedup", "run", "align", "rerun")
-# The read options of the pipeline functions (reuse.pipeline.READ_OPTIONS, which this module
-# does not import: it loads numpy and pandas).
-_READ_OPTIONS = ("id_field", "text_field", "on_error", "quoting", "max_doc_chars", "encoding",
-                 "metadata_file")
 # reuse.align.AlignConfig.min_length, shown in --help without importing the aligner;
 # tests/test_docs.py checks that the two agree.
 ALIGN_MIN_LENGTH = 25
@@ -352,9 +348,9 @@ def rerun(run_dir: str, out: str | None, quiet: bool) -> None:
 def _read_input(input_path: str, options: dict[str, Any], quiet: bool) -> Any:
     """Read the corpus with the command's reading options, so that what depends on the corpus
     (--group-by) is checked before the pipeline runs."""
-    from .ingest import read_corpus
+    from .ingest import READ_OPTIONS, read_corpus
 
-    return read_corpus(input_path, **{name: options[name] for name in _READ_OPTIONS},
+    return read_corpus(input_path, **{name: options[name] for name in READ_OPTIONS},
                        quiet=quiet)
 
 

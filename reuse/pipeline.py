@@ -28,6 +28,7 @@ from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bo
 from .errors import ConfigError, RunFolderError
 from .ingest import (
     DEFAULT_MAX_DOC_CHARS,
+    READ_OPTIONS,
     Corpus,
     check_read_options,
     decode_text,
@@ -53,10 +54,6 @@ _BATCH_CHARS = 1_000_000
 _ALIGN_BATCH_PAIRS = 4000
 _ALIGN_BATCH_CHARS = 4_000_000
 
-# The read options of the pipeline functions: recorded in the manifest's input block.
-READ_OPTIONS = ("id_field", "text_field", "on_error", "quoting", "max_doc_chars", "encoding",
-                "metadata_file")
-
 # What the input fingerprint covers, as the manifest says.
 FINGERPRINT_COVERS = (
     "SHA-256 over the documents read, sorted by id: each id, text (as decoded) and metadata "
@@ -77,7 +74,7 @@ class Timings(dict):
     def stage(self, name: str, own_bar: bool = False) -> Iterator[None]:
         start = time.perf_counter()
         try:
-            with nullcontext() if own_bar else ticking(name, getattr(self, "quiet", True)):
+            with nullcontext() if own_bar else ticking(name, self.quiet):
                 yield
         finally:
             self[name] = round(self.get(name, 0.0) + time.perf_counter() - start, 4)
@@ -390,8 +387,8 @@ def write_run(
 
     ``source`` is the input path recorded in the manifest (default: the path the corpus was
     read from, if any). ``out`` must be a new or empty folder or a run folder of reuse's (see
-    :mod:`reuse.runfolder`);
-    its earlier run's outputs are removed first, and no other file in it is touched. An error
+    :mod:`reuse.runfolder`); its earlier run's outputs are removed first, and no other file in
+    it is touched. An error
     while writing leaves the folder without a manifest, and an OSError (a full disk) is a
     RunFolderError naming the file. ``report_options`` (``render``, ``group_by``,
     ``max_matrix_docs``) says which report the caller renders next, for ``reuse rerun``.

@@ -41,6 +41,7 @@ from .corpus import Corpus, SkippedRecords
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES
 from .read import (
     ON_ERROR_CHOICES,
+    READ_OPTIONS,
     TABLE_SUFFIXES,
     check_read_options,
     detect_format,
@@ -62,6 +63,7 @@ __all__ = [
     "MAX_METADATA_DEPTH",
     "ON_ERROR_CHOICES",
     "QUOTING_CHOICES",
+    "READ_OPTIONS",
     "TABLE_SUFFIXES",
     "Corpus",
     "SkippedRecords",

@@ -18,6 +18,10 @@ from .text import DEFAULT_ENCODING, check_encoding, shown
 
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".tsv", ".parquet")
 ON_ERROR_CHOICES = ("raise", "skip")
+# The keyword arguments of read_corpus that decide what is read (the pipeline functions take them
+# too, and the manifest's input block records them).
+READ_OPTIONS = ("id_field", "text_field", "on_error", "quoting", "max_doc_chars", "encoding",
+                "metadata_file")
 
 
 def detect_format(path: Path) -> str:
