@@ -310,7 +310,7 @@ def _passes(cosine: np.ndarray, dice: np.ndarray, config: AlignConfig) -> np.nda
 # The sentence pairs sharing a term are computed a block of a's sentences at a time, with at
 # most this many in a block (counted as the b sentences holding each term of the block's
 # sentences; a block has at least one sentence, so at most this or b's sentence count). About
-# 30 bytes each at the peak: 60 MB. Two 10 MB texts have billions of such pairs.
+# 12 bytes each at the peak: 24 MB. Two 10 MB texts have billions of such pairs.
 _PRODUCT_ENTRIES = 2_000_000
 # A document pair with more sentence pairs passing a threshold (:func:`_passes`) than the
 # larger of _MAX_SIMILAR and _SIMILAR_PER_SENTENCE per sentence of both documents gets no
