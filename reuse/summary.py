@@ -27,7 +27,7 @@ COUNTS: dict[str, tuple[str, str]] = {
                               "Documents that were not valid UTF-8, read as windows-1252 "
                               "(--encoding auto)."),
     "metadata_rows": ("metadata file rows", "Rows of the --metadata-file."),
-    "metadata_unmatched": ("  ids not in the input",
+    "metadata_unmatched": ("  metadata ids not in the input",
                            "Rows of the --metadata-file whose id is no document of the input "
                            "(with --on-error skip; otherwise an error)."),
     "no_metadata": ("documents without a metadata row",
@@ -53,7 +53,7 @@ COUNTS: dict[str, tuple[str, str]] = {
     "kept_written": ("documents written (--write-kept)",
                      "Kept documents written to the --write-kept path."),
     "pairs_given": ("pairs given", "Lines or rows of the --pairs file."),
-    "duplicate_pairs": ("  listed again",
+    "duplicate_pairs": ("  pairs listed again",
                         "Pairs of the --pairs file listed before (in either order), aligned "
                         "once."),
     "passage_candidate_pairs": ("passage candidates",
@@ -63,7 +63,7 @@ COUNTS: dict[str, tuple[str, str]] = {
                             "Passage windows found in more than --max-bucket documents (such "
                             "as boilerplate): their documents are paired with one of them "
                             "only, not with each other."),
-    "docs_in_capped_buckets": ("  documents holding one",
+    "docs_in_capped_buckets": ("  documents with very common windows",
                                "Documents holding at least one very common passage window."),
     "alignments": ("passage pairs",
                    "Reused passages found: a span of one document aligned with a span of "
@@ -71,7 +71,7 @@ COUNTS: dict[str, tuple[str, str]] = {
     "passage_clusters": ("passage clusters",
                          "A reused passage with all its occurrences across documents (the "
                          "passages table)."),
-    "boilerplate_passages": ("  boilerplate",
+    "boilerplate_passages": ("  boilerplate passage clusters",
                              "Passage clusters found in at least --boilerplate-docs "
                              "documents, or --boilerplate-share of them (and at least 3)."),
 }

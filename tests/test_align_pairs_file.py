@@ -31,7 +31,7 @@ def test_a_pair_listed_again_in_either_order_is_aligned_once(seeds_dir, tmp_path
     pd.testing.assert_frame_equal(got, expected)
     rows = dict(line.strip().rsplit(None, 1) for line in result.stdout.splitlines()[1:])
     assert rows["pairs given"] == "3"
-    assert rows["listed again"] == "2"
+    assert rows["pairs listed again"] == "2"
     counts = json.loads((tmp_path / "repeated" / "manifest.json").read_text())["counts"]
     assert (counts["pairs_given"], counts["duplicate_pairs"]) == (3, 2)
 

@@ -26,7 +26,7 @@ def test_run_writes_every_table_and_reports_passages(seeds_dir, tmp_path):
     rows = dict(line.strip().rsplit(None, 1) for line in lines[1:])
     assert rows["documents read"] == "5"
     assert rows["passage clusters"] == "2"
-    assert rows["boilerplate"] == "1"
+    assert rows["boilerplate passage clusters"] == "1"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "run"
     assert set(manifest["tables"]) == {

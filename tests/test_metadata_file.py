@@ -66,7 +66,7 @@ def test_a_metadata_file_dates_a_folder_of_txt_files(folder, tmp_path):
     assert kept(out)["a.txt"] == "b.txt"
     rows = dict(line.strip().rsplit(None, 1) for line in result.stdout.splitlines()[1:])
     assert rows["metadata file rows"] == "2"
-    assert rows["ids not in the input"] == "0"
+    assert rows["metadata ids not in the input"] == "0"
     assert rows["documents without a metadata row"] == "1"
     assert rows["documents with a date"] == "2"
     manifest = read_manifest(out)
@@ -107,7 +107,7 @@ def test_an_id_that_is_no_document_is_an_error_or_counted(folder, tmp_path):
                  "--on-error", "skip")
     assert result.exit_code == 0, result.output
     rows = dict(line.strip().rsplit(None, 1) for line in result.stdout.splitlines()[1:])
-    assert rows["ids not in the input"] == "1"
+    assert rows["metadata ids not in the input"] == "1"
     manifest = read_manifest(out)
     assert manifest["counts"]["metadata_unmatched"] == 1
     assert manifest["input"]["metadata_unmatched"] == ["zzz.txt"]
