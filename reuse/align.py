@@ -899,11 +899,15 @@ def align_token_batch(
     right: np.ndarray,
     config: AlignConfig,
     texts: Sequence[str] | None = None,
+    *,
+    paraphrase_skipped: list[int] | None = None,
 ) -> list[list[Alignment]]:
     """Alignments of the document pairs ``(left[k], right[k])`` of a token batch, one list per
     pair: :func:`align_batch` for callers that tokenized many documents together (a document
     may take part in many pairs). ``texts`` are the batch's raw texts, needed only with
-    ``config.paraphrase``."""
+    ``config.paraphrase``. The pairs ``k`` that get no paraphrase seeds because too many of
+    their sentence pairs are similar (texts repeating the same few lines; see
+    :mod:`reuse.paraphrase`) are appended to ``paraphrase_skipped``, when given."""
     config.validate()
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
@@ -927,6 +931,8 @@ def align_token_batch(
     sentences = [_sentences(texts[d], tokens.doc(d)) for d in docs.tolist()]
     for k, model in _sentence_models(sentences, inverse[: len(left)], inverse[len(left) :],
                                      config):
+        if model is None and paraphrase_skipped is not None:
+            paraphrase_skipped.append(k)
         out[k] = _paraphrase_combined(tokens.doc(int(left[k])), tokens.doc(int(right[k])), config,
                                       found[k], model)
     return out

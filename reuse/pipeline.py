@@ -531,8 +531,11 @@ def align_documents(
     align_config: Any,
     tokenize_config: TokenizeConfig,
     quiet: bool = True,
+    paraphrase_skipped: list[int] | None = None,
 ) -> pd.DataFrame:
-    """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table."""
+    """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table.
+    The pairs ``k`` left without paraphrase seeds (see :func:`reuse.align.align_token_batch`)
+    are appended to ``paraphrase_skipped``, when given."""
     from .align import align_token_batch, alignments_frame
 
     rows = []
@@ -542,10 +545,13 @@ def align_documents(
             involved = np.unique(np.concatenate((chunk_left, chunk_right)))
             texts = [corpus.texts[i] for i in involved]
             batch = tokenize_batch(texts, tokenize_config.strip_diacritics)
+            skipped: list[int] = []
             found = align_token_batch(
                 batch, np.searchsorted(involved, chunk_left), np.searchsorted(involved, chunk_right),
-                align_config, texts,
+                align_config, texts, paraphrase_skipped=skipped,
             )
+            if paraphrase_skipped is not None:
+                paraphrase_skipped.extend(lo + k for k in skipped)
             for a, b, alignments in zip(chunk_left.tolist(), chunk_right.tolist(), found, strict=True):
                 rows.extend((corpus.ids[a], corpus.ids[b], alignment) for alignment in alignments)
             bar.update(len(chunk_left))
@@ -653,9 +659,10 @@ def run(
     result = _near_duplicates(corpus, config, sketches, timings)
     with timings.stage("passage_candidates"):
         candidates = passage_candidates(sketches.fingerprints, passage_config)
+    paraphrase_skipped: list[int] = []
     with timings.stage("align", own_bar=True):
         alignments = align_documents(corpus, candidates.a, candidates.b, align_config,
-                                     config.tokenize, quiet)
+                                     config.tokenize, quiet, paraphrase_skipped)
     with timings.stage("passages"):
         passages = _passages_for(corpus, alignments, config)
     counts = dict(result.counts)
@@ -668,6 +675,8 @@ def run(
         "boilerplate_passages": int(passages.loc[passages["boilerplate"], "passage_id"].nunique())
         if len(passages) else 0,
     })
+    if paraphrase_skipped:
+        counts["paraphrase_skipped_pairs"] = len(paraphrase_skipped)
     return RunResult(
         corpus, config, result.documents, result.near_duplicates, result.clusters, counts,
         timings, result.candidate_pairs, options, alignments, passages, align_config,
@@ -790,8 +799,10 @@ def align_pairs(
         _check_date_field(corpus, date_field, "align_pairs")
         pair_list = read_pairs(pairs, corpus)
         left, right = pair_list.left, pair_list.right
+    paraphrase_skipped: list[int] = []
     with timings.stage("align", own_bar=True):
-        alignments = align_documents(corpus, left, right, align_config, config.tokenize, quiet)
+        alignments = align_documents(corpus, left, right, align_config, config.tokenize, quiet,
+                                     paraphrase_skipped)
     with timings.stage("passages"):
         passages = _passages_for(corpus, alignments, config)
     ids = np.array(corpus.ids, dtype=object)
@@ -809,6 +820,8 @@ def align_pairs(
         "passage_clusters": int(passages["passage_id"].nunique()) if len(passages) else 0,
         **input_counts(corpus, _dates(corpus, config)),
     }
+    if paraphrase_skipped:
+        counts["paraphrase_skipped_pairs"] = len(paraphrase_skipped)
     empty_near = pd.DataFrame({"a_id": [], "b_id": [], "jaccard_estimate": [], "jaccard": []})
     clusters = pd.DataFrame({"doc_id": ids, "cluster_id": np.arange(len(ids)),
                              "representative_id": ids, "keep": True})

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import resource
 import string
 import subprocess
@@ -17,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import reuse.paraphrase
 from reuse.align import AlignConfig, align_pair, align_token_batch
+from reuse.cli import main
 from reuse.paraphrase import (
     _a_hits,
     _a_overlap,
@@ -30,6 +33,8 @@ from reuse.paraphrase import (
     _sentence_models,
     _sentences,
 )
+from reuse.report.tables import read_manifest
+from reuse.summary import count_rows
 from reuse.tokenize import tokenize_batch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,3 +250,26 @@ def test_a_union_is_hit_as_its_boxes_are():
         for probe in _random_clusters(rng):
             expected = any(_a_overlap(probe.box, box) for box in boxes)
             assert _a_hits(union, probe.box) == expected
+
+
+def test_skipped_pairs_are_counted_in_the_manifest_and_the_summary(tmp_path):
+    """`reuse align` says how many pairs got no paraphrase seeds, in the manifest's counts and
+    in its summary; a run without such pairs has no such count."""
+    a, b = _repeating(1500)
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
+                              for i, t in (("a", a), ("b", b), ("c", "Barley grows. " * 40))),
+                      encoding="utf-8")
+    pairs = tmp_path / "pairs.txt"
+    for listed, skipped in (("a b\na c\n", 1), ("a c\n", None)):
+        pairs.write_text(listed, encoding="utf-8")
+        out = tmp_path / f"run{skipped}"
+        result = CliRunner().invoke(main, ["align", str(corpus), "--pairs", str(pairs),
+                                           "--out", str(out)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        counts = read_manifest(out)["counts"]
+        assert counts.get("paraphrase_skipped_pairs") == skipped
+        if skipped:
+            [(_, label, _, _)] = [row for row in count_rows(counts)
+                                  if row[0] == "paraphrase_skipped_pairs"]
+            assert re.search(rf"^  {re.escape(label.strip())}\s+1$", result.stdout, re.M)
