@@ -142,13 +142,6 @@ class _SentenceModel:
         return 0.0, 0.0
 
 
-def _sorted_entries(matrix: csr_matrix, n_b: int) -> tuple[np.ndarray, np.ndarray]:
-    coo = matrix.tocoo()
-    keys = coo.row.astype(np.int64) * n_b + coo.col
-    order = np.argsort(keys, kind="stable")
-    return keys[order], coo.data[order]
-
-
 @dataclass(frozen=True)
 class _Rows:
     """Term counts of each sentence of one document, sorted by sentence then term."""
@@ -180,6 +173,8 @@ def _unit_rows(rows: _Rows, weights: np.ndarray) -> np.ndarray:
 
 
 def _sentence_model(a: _Sentences, b: _Sentences, config: AlignConfig) -> _SentenceModel | None:
+    """The model of one pair; None when a document has no content word, or when the pair has
+    too many similar sentence pairs (see ``_MAX_SIMILAR``)."""
     a_bounds, a_stems, a_sent = a.bounds, a.stems, a.sentence_of
     b_bounds, b_stems, b_sent = b.bounds, b.stems, b.sentence_of
     n_a, n_b = len(a_bounds) - 1, len(b_bounds) - 1
@@ -194,29 +189,20 @@ def _sentence_model(a: _Sentences, b: _Sentences, config: AlignConfig) -> _Sente
     idf = np.log((n_a + n_b) / df)
     a_weights = a_rows.count * idf[a_rows.term]
     b_weights = b_rows.count * idf[b_rows.term]
-    keys, common = _sorted_entries(
-        a_rows.matrix(np.ones(len(a_rows.term)), width)
-        @ b_rows.matrix(np.ones(len(b_rows.term)), width).T,
-        n_b,
+    # b's unit matrix transposed, (terms x sentences), as the product would convert it.
+    b_transposed = b_rows.matrix(_unit_rows(b_rows, b_weights), width).T.tocsr()
+    a_sentence, b_sentence, cosine, dice, capped = _similar_pairs(
+        a_rows.weights(_unit_rows(a_rows, a_weights), width), b_transposed,
+        b_rows.sentence * width + b_rows.term, np.bincount(a_rows.sentence, minlength=n_a),
+        np.bincount(b_rows.sentence, minlength=n_b), np.zeros(n_a, dtype=np.int64),
+        np.array([0, n_a]), np.array([n_b]),
+        np.array([max(_MAX_SIMILAR, _SIMILAR_PER_SENTENCE * (n_a + n_b))]), config,
     )
-    cosine_keys, cosine_values = _sorted_entries(
-        a_rows.matrix(_unit_rows(a_rows, a_weights), width)
-        @ b_rows.matrix(_unit_rows(b_rows, b_weights), width).T,
-        n_b,
-    )
-    # Pairs sharing only terms of zero idf have no cosine entry.
-    at = np.minimum(np.searchsorted(cosine_keys, keys), max(len(cosine_keys) - 1, 0))
-    found = (cosine_keys[at] == keys) if len(cosine_keys) else np.zeros(len(keys), dtype=bool)
-    cosine = np.where(found, cosine_values[at] if len(cosine_keys) else 0.0, 0.0)
-    sizes = (
-        np.bincount(a_rows.sentence, minlength=n_a)[keys // n_b]
-        + np.bincount(b_rows.sentence, minlength=n_b)[keys % n_b]
-    )
-    dice = 2 * common / sizes
-    kept = _passes(cosine, dice, config)
+    if capped[0]:
+        return None
     model = _SentenceModel(
         a_bounds, b_bounds, a_rows.weights(a_weights, width), b_rows.weights(b_weights, width),
-        keys[kept], cosine[kept], dice[kept], np.empty((0, 2), dtype=np.int64),
+        a_sentence * n_b + b_sentence, cosine, dice, np.empty((0, 2), dtype=np.int64),
     )
     model.seeds = model.similar(config.sentence_cosine, config.sentence_dice)
     return model

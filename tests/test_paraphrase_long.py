@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scipy.sparse import csr_matrix
 
 import reuse.paraphrase
 from reuse.align import AlignConfig, align_pair, align_token_batch
@@ -84,11 +85,46 @@ def _same_model(got, expected) -> bool:
     )
 
 
+def _whole_product(model, config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference: the pair keys, cosine and Dice of the sentence pairs passing a threshold,
+    from the whole sentence-by-sentence products of the model's TF-IDF matrices (the counts of
+    shared terms and the cosines), as they were computed before blocks."""
+
+    def matrix(weights, data):
+        return csr_matrix((data, weights.indices, weights.indptr),
+                          shape=(len(weights.indptr) - 1, weights.width))
+
+    def unit(weights):
+        row = np.repeat(np.arange(len(weights.indptr) - 1), np.diff(weights.indptr))
+        norms = np.sqrt(np.bincount(row, weights=weights.data**2, minlength=len(weights.indptr) - 1))
+        norms[norms == 0] = 1.0
+        return weights.data / norms[row]
+
+    def entries(product):
+        coo = product.tocoo()
+        keys = coo.row.astype(np.int64) * model.n_b + coo.col
+        order = np.argsort(keys, kind="stable")
+        return keys[order], coo.data[order]
+
+    a, b = model.a_weights, model.b_weights
+    keys, common = entries(matrix(a, np.ones(len(a.data))) @ matrix(b, np.ones(len(b.data))).T)
+    cosine_keys, cosine_values = entries(matrix(a, unit(a)) @ matrix(b, unit(b)).T)
+    cosine = dict(zip(cosine_keys.tolist(), cosine_values.tolist(), strict=True))
+    cosine = np.array([cosine.get(key, 0.0) for key in keys.tolist()])
+    sizes = np.diff(a.indptr)[keys // model.n_b] + np.diff(b.indptr)[keys % model.n_b]
+    dice = 2 * common / sizes
+    kept = (((cosine > config.sentence_cosine) & (dice > config.sentence_dice))
+            | ((cosine > config.summary_similarity) & (dice > config.summary_similarity))
+            | ((cosine > config.grow_similarity) & (dice > config.grow_similarity)))
+    return keys[kept], cosine[kept], dice[kept]
+
+
 @pytest.mark.parametrize(("seed", "budget"), [(0, 1), (1, 2), (2, 5), (3, 30)])
 def test_blocked_sentence_models_equal_the_whole_product(monkeypatch, seed, budget):
     """Differential: the models computed a few sentence pairs at a time (blocks of one row,
-    shared terms looked up one entry at a time) equal those of one block for the whole group,
-    and the per-pair model of the whole product, bit for bit; so do the alignments."""
+    shared terms looked up one entry at a time) equal those of one block for the whole group
+    and the per-pair models, bit for bit, and keep what the whole products give; so do the
+    alignments."""
     texts = _texts(seed)
     batch = tokenize_batch(texts)
     sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
@@ -105,6 +141,10 @@ def test_blocked_sentence_models_equal_the_whole_product(monkeypatch, seed, budg
         for k, model in blocked:
             assert _same_model(model, _sentence_model(sentences[left[k]], sentences[right[k]],
                                                       config))
+            keys, cosine, dice = _whole_product(model, config)
+            assert np.array_equal(model.pair_keys, keys)
+            assert np.array_equal(model.cosine, cosine)
+            assert np.array_equal(model.dice, dice)
         assert align_token_batch(batch, left, right, config, texts) == aligned
     assert any(len(model.seeds) for _, model in blocked)
 
@@ -172,6 +212,23 @@ def test_long_pair_aligns_with_paraphrase_in_bounded_memory(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert len(pd.read_parquet(out / "alignments.parquet")) == 0
+
+
+def test_align_pair_of_many_short_sentences_in_bounded_memory():
+    """align_pair models pairs of up to 10,000 tokens on its own (the reference path): 9,000
+    one-word sentences against themselves are 81 million sentence pairs sharing a term, whose
+    whole product died with a numpy MemoryError under a 1.5 GiB address space."""
+    code = (
+        "from reuse.align import AlignConfig, align_pair\n"
+        "text = 'Zebra. ' * 9000\n"
+        "found = align_pair(text, text, AlignConfig())\n"
+        "assert found == align_pair(text, text, AlignConfig(paraphrase=False)), found\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          preexec_fn=_limit_address_space, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def _repeating(n: int) -> tuple[str, str]:
