@@ -65,6 +65,10 @@ COUNTS: dict[str, tuple[str, str]] = {
                             "only, not with each other."),
     "docs_in_capped_buckets": ("  documents with very common windows",
                                "Documents holding at least one very common passage window."),
+    "paraphrase_skipped_pairs": ("pairs without paraphrase seeds",
+                                 "Document pairs with too many similar sentence pairs to seed "
+                                 "paraphrases (--paraphrase); they were aligned on shared words "
+                                 "only."),
     "alignments": ("passage pairs",
                    "Reused passages found: a span of one document aligned with a span of "
                    "another (the alignments table)."),
