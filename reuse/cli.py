@@ -243,6 +243,9 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-matrix-docs", type=click.IntRange(min=2), default=100,
                      show_default=True,
                      help="Above this many documents the HTML matrix shows the most-reusing ones."),
+        click.option("--max-list-rows", type=click.IntRange(min=1), default=100_000,
+                     show_default=True,
+                     help="Rows embedded in one list page; a longer list is split into parts."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -261,7 +264,8 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @_WRITE_KEPT
 @_handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
-        no_report: bool, group_by: str | None, max_matrix_docs: int, **options: Any) -> None:
+        no_report: bool, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
+        **options: Any) -> None:
     """Everything: near-duplicates, reused passages, passage clusters and the HTML report.
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
@@ -278,12 +282,13 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
             _check_group_by(corpus, group_by)
         result = run_all(corpus, quiet=quiet, **options)
         result.timings["ingest"] = round(seconds, 4)
-        plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs}
+        plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs,
+                "max_list_rows": max_list_rows}
         folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept,
                            command="run", report_options=plan)
         report = None
         if not no_report:
-            report = _render(folder, group_by, max_matrix_docs, result, quiet)
+            report = _render(folder, group_by, max_matrix_docs, max_list_rows, result, quiet)
     if not quiet:
         click.echo(run_summary(result, folder, "run", report,
                                wall=time.perf_counter() - started))
@@ -363,15 +368,16 @@ def _check_group_by(corpus: Any, group_by: str) -> None:
         )
 
 
-def _render(folder: Any, group_by: str | None, max_matrix_docs: int, result: Any = None,
-            quiet: bool = True) -> Any:
+def _render(folder: Any, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
+            result: Any = None, quiet: bool = True) -> Any:
     """Render the report, with a ticking progress bar; its seconds join ``result``'s timings."""
     from .progress import ticking
     from .report.html import render_report
 
     started = time.perf_counter()
     with ticking("report", quiet):
-        index = render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs)
+        index = render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs,
+                              max_list_rows=max_list_rows)
     if result is not None:
         result.timings["report"] = round(time.perf_counter() - started, 4)
     return index
@@ -382,9 +388,10 @@ def _render(folder: Any, group_by: str | None, max_matrix_docs: int, result: Any
 @report_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_handle_errors
-def report(run_dir: str, group_by: str | None, max_matrix_docs: int, quiet: bool) -> None:
+def report(run_dir: str, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
+           quiet: bool) -> None:
     """Render the HTML report, reuse matrix and heatmap of a finished run folder."""
-    index = _render(run_dir, group_by, max_matrix_docs, quiet=quiet)
+    index = _render(run_dir, group_by, max_matrix_docs, max_list_rows, quiet=quiet)
     click.echo(printable(f"report: {index}"))
 
 

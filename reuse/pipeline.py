@@ -912,6 +912,7 @@ def rerun(
             rendered = manifest.get("report")
             render_report(written, group_by=report.get("group_by"),
                           max_matrix_docs=report.get("max_matrix_docs", 100),
+                          max_list_rows=report.get("max_list_rows", 100_000),
                           date_field=rendered.get("date_field")
                           if isinstance(rendered, dict) else None)
     return result
@@ -923,6 +924,7 @@ def _report_plan(manifest: dict[str, Any]) -> dict[str, Any] | None:
     report = manifest.get("report")
     if isinstance(report, dict):
         return {"render": True, "group_by": report.get("group_by"),
-                "max_matrix_docs": report.get("max_matrix_docs", 100)}
+                "max_matrix_docs": report.get("max_matrix_docs", 100),
+                "max_list_rows": report.get("max_list_rows", 100_000)}
     planned = (manifest.get("options") or {}).get("report")
     return planned if isinstance(planned, dict) else None
