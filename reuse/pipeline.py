@@ -706,6 +706,17 @@ def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> PairList:
     source = Path(path)
     if not source.exists():
         raise InputError(f"{source}: no such pairs file")
+    if not source.is_file():
+        raise InputError(f"{source}: not a file; --pairs names a file of document pairs")
+    try:
+        return _read_pairs(source, corpus)
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read the pairs file ({exc.strerror or exc})") from exc
+
+
+def _read_pairs(source: Path, corpus: Corpus) -> PairList:
+    from .errors import InputError
+
     position = {doc: i for i, doc in enumerate(corpus.ids)}
     name = source.name.lower()
     if name.endswith((".csv", ".tsv", ".parquet", ".jsonl")):
@@ -867,7 +878,7 @@ def rerun(
         raise RunFolderError(f"{where}: unknown command {command!r}; reuse rerun repeats "
                              f"{', '.join(_COMMANDS)}.")
     keywords = {name for name, parameter in inspect.signature(function).parameters.items()
-                if parameter.kind is parameter.KEYWORD_ONLY}
+                if parameter.kind is parameter.KEYWORD_ONLY and name != "quiet"}
     arguments = {k: v for k, v in options.items() if k not in ("format", "report")}
     unknown = sorted(set(arguments) - keywords)
     if unknown:

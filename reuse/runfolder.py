@@ -427,8 +427,11 @@ def _acquire(folder: Path, create: bool, created: list[Path]) -> tuple[int, RunF
     fd = -1
     try:
         _check_ownership(folder, create)
-        fd, claimed.marker_created = _open_marker(folder)
+        fd, created_marker = _open_marker(folder)
         _lock(folder, fd)
+        # Only once the lock is ours: a process that created the marker but lost the lock to
+        # another must not remove the marker (or the folder) the other one holds.
+        claimed.marker_created = created_marker
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{_MARKER_TEXT}pid {os.getpid()}\n".encode(), 0)

@@ -60,3 +60,10 @@ def test_an_unreadable_pairs_table_is_a_named_error(seeds_dir, tmp_path):
     result = _invoke("align", str(seeds_dir), "--pairs", str(pairs), "--out", str(tmp_path / "o"))
     assert result.exit_code == 3
     assert result.stderr.startswith(f"reuse: error: {pairs}: cannot read the pairs table (")
+
+
+def test_a_pairs_path_that_is_a_folder_is_a_named_error(seeds_dir, tmp_path):
+    result = _invoke("align", str(seeds_dir), "--pairs", str(tmp_path), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"reuse: error: {tmp_path}: not a file; --pairs names a file of document pairs\n")

@@ -190,6 +190,9 @@ def test_a_byte_invalid_in_the_named_codec_is_a_bad_record(tmp_path):
     ("base64", "The 'encoding' parameter of dedup must be 'utf-8', 'auto' or the name of a "
      "Python text codec (such as 'cp1252', 'latin-1', 'shift_jis', 'utf-16-le'). "
      "Got 'base64' instead."),
+    *((name, "The 'encoding' parameter of dedup must be 'utf-8', 'auto' or the name of a "
+       "Python text codec (such as 'cp1252', 'latin-1', 'shift_jis', 'utf-16-le'). "
+       f"Got {name!r} instead.") for name in ("undefined", "idna")),
 ])
 def test_an_unknown_encoding_is_a_config_error(tmp_path, encoding, message):
     folder = _folder(tmp_path, {"a.txt": WORDS.encode()})

@@ -217,3 +217,16 @@ def test_clough_stevenson_grouped_by_its_labels(tmp_path):
     assert sorted(groups.index) == ["cut", "heavy", "light", "non", "orig"]
     # Cut-and-paste answers reuse more of the sources than the non-plagiarised ones.
     assert groups.loc["cut", "orig"] > 3 * groups.loc["non", "orig"]
+
+
+def test_a_metadata_column_named_like_the_text_field_is_an_error(tmp_path):
+    from reuse.errors import InputError
+    from reuse.ingest import read_corpus
+
+    source = tmp_path / "in.csv"
+    source.write_text("id,text\na,hello world this is the text\n", encoding="utf-8")
+    meta = tmp_path / "meta.csv"
+    meta.write_text("id,text\na,OVERRIDDEN\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"meta\.csv:2: the metadata file has a column 'text', the "
+                       r"name of the text field; a metadata file cannot replace a text"):
+        read_corpus(source, metadata_file=meta)

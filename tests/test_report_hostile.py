@@ -451,3 +451,22 @@ def test_a_long_passage_and_a_long_metadata_value_are_shown_in_part(tmp_path):
     pair = (folder / "html" / "pairs" / pair_page_name("a", "b")).read_text(encoding="utf-8")
     assert "x" * 2000 + "… (498,000 more characters)" in pair
     assert len(pair) < 2 * len(shared) + 60_000
+
+
+def test_metadata_integers_beyond_floats_are_reported_as_text(tmp_path):
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from reuse.cli import main
+
+    source = tmp_path / "big.jsonl"
+    text = "the quick brown fox jumps over the lazy dog near the quiet river bank at dawn"
+    source.write_text("".join(
+        _json.dumps({"id": f"d{i}", "text": text, "n": 10**400 + i}) + "\n" for i in range(3)),
+        encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(source), "--out", str(tmp_path / "o"), "-q"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "o" / "html" / "index.html").read_text(encoding="utf-8")
+    assert str(10**400)[:40] in index

@@ -118,6 +118,11 @@ def merge_metadata(corpus: Corpus, rows: dict[str, tuple[dict[str, Any], str]],
             continue
         own = corpus.metadata[i]
         for key, value in fields.items():
+            if key == corpus.text_field:
+                raise InputError(
+                    f"{origin}: the metadata file has a column {key!r}, the name of the text "
+                    "field; a metadata file cannot replace a text. Rename that column"
+                )
             if key in own and own[key] != value:
                 raise InputError(
                     f"{origin}: the document {doc_id!r} has the field {key!r} in the input "

@@ -95,7 +95,9 @@ def check_encoding(encoding: object, owner: str = "read_corpus") -> str:
         try:
             name = codecs.lookup(encoding).name
             "\n".encode(encoding)  # a bytes-to-bytes codec (base64, zlib) is no text encoding
-        except LookupError:
+            # the error handler reuse decodes with, which some codecs (idna) do not support
+            b"a\n".decode(encoding, MARK_BYTES)
+        except (LookupError, UnicodeError, ValueError, TypeError):
             problem = ("must be 'utf-8', 'auto' or the name of a Python text codec (such as "
                        "'cp1252', 'latin-1', 'shift_jis', 'utf-16-le')")
     if problem is not None:

@@ -126,7 +126,13 @@ def _field_text(value: Any) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A value the page can filter as a number: a finite float, or an integer a JavaScript
+    number holds exactly (ingest keeps larger integers exact; they are shown as text)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= 2**53
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def iso_dates(values: Sequence[Any]) -> list[str | None]:
