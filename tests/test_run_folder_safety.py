@@ -610,3 +610,21 @@ def test_write_kept_to_a_path_that_is_not_utf8_is_recorded_and_replaced_on_a_rer
     assert manifest["write_kept"] == f"{tmp_path.resolve()}/kept-\\xff.jsonl"
     assert bytes.fromhex(manifest["write_kept_bytes"]) == os.fsencode(kept.resolve())
     assert len(kept.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_a_rerun_replaces_the_kept_txt_folder_instead_of_adding_to_it(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    texts = {f"d{i}": f"unique text number {i} with several more words in it {i} {i}"
+             for i in range(3)}
+    for name, text in texts.items():
+        (source / f"{name}.txt").write_text(text, encoding="utf-8")
+    kept, out = tmp_path / "kept", tmp_path / "o"
+    assert cli("dedup", source, "--out", out, "--write-kept", kept, "-q").exit_code == 0
+    assert sorted(p.name for p in kept.iterdir()) == ["d0.txt", "d1.txt", "d2.txt"]
+    # d2 becomes a copy of d0, so this run drops it: the kept folder must not keep it either.
+    (source / "d2.txt").write_text(texts["d0"], encoding="utf-8")
+    assert cli("dedup", source, "--out", out, "--write-kept", kept, "-q").exit_code == 0
+    assert sorted(p.name for p in kept.iterdir()) == ["d0.txt", "d1.txt"]
+    assert read_manifest(out)["counts"]["kept_written"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "o", "src"]

@@ -11,6 +11,8 @@ import csv
 import gzip
 import json
 import os
+import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,21 +22,52 @@ from .delimited import DEFAULT_QUOTING
 
 
 def write_corpus(corpus: Corpus, keep: list[bool], destination: str | os.PathLike[str]) -> int:
-    """Write the kept documents in the corpus's input format; returns how many were written."""
+    """Write the kept documents in the corpus's input format; returns how many were written.
+
+    Everything is written to a temporary name beside ``destination`` first and then takes its
+    place whole: a folder of ``.txt`` files written by an earlier run is replaced, not added to
+    (the caller has checked that ``destination`` is new, empty, or written by reuse), and an
+    interrupted or failed write leaves the earlier output as it was."""
+    target = Path(destination)
+    # A name no other file has: nothing but what this call writes is ever removed.
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    staging = target.with_name(f".{target.name}.tmp-{token}")
+    old = target.with_name(f".{target.name}.old-{token}")
     try:
-        return _write_corpus(corpus, keep, Path(destination))
+        written = _write_corpus(corpus, keep, staging, target.name)
+        replacing = corpus.input_format == "txt" and target.is_dir()
+        if replacing:
+            os.replace(target, old)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if replacing:
+                os.replace(old, target)
+            raise
+        _remove(old)
+        return written
     except OSError as exc:
         raise ReuseError(
             f"{destination}: cannot write the kept documents ({exc.strerror or exc}); "
             "choose another --write-kept path"
         ) from exc
+    finally:
+        _remove(staging)
 
 
-def _write_corpus(corpus: Corpus, keep: list[bool], target: Path) -> int:
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _write_corpus(corpus: Corpus, keep: list[bool], target: Path, name: str) -> int:
     kept = [i for i, k in enumerate(keep) if k]
     fmt = corpus.input_format
     if fmt == "txt":
-        target.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.mkdir()
         root = target.resolve()
         for i in kept:
             name = corpus.file_names.get(corpus.ids[i], corpus.ids[i])
@@ -53,7 +86,7 @@ def _write_corpus(corpus: Corpus, keep: list[bool], target: Path) -> int:
         for i in kept
     )
     if fmt == "jsonl":
-        opener = gzip.open if target.name.endswith(".gz") else open
+        opener = gzip.open if name.endswith(".gz") else open
         with opener(target, "wt", encoding="utf-8") as handle:
             for record in records:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
