@@ -487,6 +487,7 @@ def input_for_manifest(result: DedupResult, source: Any) -> dict[str, Any]:
     if corpus.metadata_unmatched:
         spec["metadata_unmatched"] = corpus.metadata_unmatched[:MANIFEST_IDS]
     spec["fingerprint"] = "sha256:" + corpus.fingerprint()
+    spec["order_fingerprint"] = "sha256:" + corpus.order_fingerprint()
     spec["fingerprint_covers"] = FINGERPRINT_COVERS
     return spec
 
@@ -904,6 +905,12 @@ def rerun(
                 f"{where}: the input {spec.get('path')} changed since the run (fingerprint "
                 f"{fingerprint}, the run saw {spec.get('fingerprint')}); rerun repeats a run on "
                 "the same input. Run the command again to analyse the current input.")
+        order = spec.get("order_fingerprint")
+        if order is not None and order != "sha256:" + corpus.order_fingerprint():
+            raise RunFolderError(
+                f"{where}: the records of the input {spec.get('path')} are in another order "
+                "than in the run, and the tables follow the input's order; rerun repeats a run "
+                "on the same input. Run the command again to analyse the current input.")
         positional: list[Any] = [corpus]
         if command == "align":
             pairs = path_from_manifest(spec, "pairs_file")

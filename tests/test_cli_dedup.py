@@ -156,6 +156,8 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
         "path": str(corpus_jsonl), "format": "jsonl", "id_field": "id", "text_field": "text",
         "quoting": None, "max_doc_chars": 100_000_000, "encoding": "utf-8", "on_error": "skip",
         "fingerprint": "sha256:" + read_corpus(corpus_jsonl, on_error="skip").fingerprint(),
+        "order_fingerprint":
+            "sha256:" + read_corpus(corpus_jsonl, on_error="skip").order_fingerprint(),
         "fingerprint_covers": manifest["input"]["fingerprint_covers"],
     }
     counts = manifest["counts"]

@@ -194,3 +194,18 @@ def test_rerun_repeats_the_report_as_last_rendered(corpus, tmp_path):
     assert cli("rerun", out, "--out", tmp_path / "again", "-q").exit_code == 0
     report = read_manifest(tmp_path / "again")["report"]
     assert report["max_matrix_docs"] == 2
+
+
+def test_rerun_refuses_an_input_whose_records_were_reordered(tmp_path):
+    records = [{"id": f"d{i}", "text": text(i)} for i in range(4)]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "run"
+    assert cli("dedup", source, "--out", out, "-q").exit_code == 0
+    source.write_text("".join(json.dumps(r) + "\n" for r in reversed(records)), encoding="utf-8")
+    result = cli("rerun", out, "--out", tmp_path / "again")
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"reuse: error: {out / 'manifest.json'}: the records of the input {source} are in another "
+        "order than in the run, and the tables follow the input's order; rerun repeats a run on "
+        "the same input. Run the command again to analyse the current input.\n")

@@ -221,6 +221,16 @@ class Corpus:
     def skipped_frame(self) -> pd.DataFrame:
         return self.skipped.frame()
 
+    def order_fingerprint(self) -> str:
+        """SHA-256 over the ids in input order: the tables follow that order, so a rerun checks
+        it beside :meth:`fingerprint`, which ignores it."""
+        digest = hashlib.sha256()
+        for doc_id in self.ids:
+            data = doc_id.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        return digest.hexdigest()
+
     def fingerprint(self) -> str:
         """SHA-256 over the documents sorted by id (id, text and metadata): independent of the
         order in which files were listed."""

@@ -171,7 +171,8 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
 _SCALAR = (str, int, float, bool, type(None))
 _INPUT_FIELDS: dict[str, tuple[type, ...]] = {
     "path": (str, type(None)), "format": (str, type(None)), "id_field": (str,),
-    "text_field": (str,), "fingerprint": (str, type(None)), "quoting": (str, type(None)),
+    "text_field": (str,), "fingerprint": (str, type(None)),
+    "order_fingerprint": (str, type(None)), "quoting": (str, type(None)),
     "max_doc_chars": (int,), "path_bytes": (str, type(None)),
     "encoding": (str,), "on_error": (str,), "metadata_file": (str, type(None)),
     "metadata_file_bytes": (str, type(None)), "pairs_file": (str, type(None)),
