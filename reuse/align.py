@@ -56,7 +56,7 @@ from rapidfuzz.distance import Editops, Indel
 
 from .align_batch import _CHAIN_LOOKBACK, extend_steps, lexical_boxes
 from .allocator import reusable_heap
-from .config import _check_range
+from .config import check_range
 from .errors import ConfigError
 from .paraphrase import (
     _overlaps,
@@ -119,27 +119,27 @@ class AlignConfig:
 
     def validate(self) -> AlignConfig:
         owner = "AlignConfig"
-        _check_range("ngram", self.ngram, int, 1, 64, owner)
-        _check_range("min_length", self.min_length, int, 1, 10**9, owner)
-        _check_range("max_gap", self.max_gap, int, 0, 10**6, owner)
-        _check_range("min_density", self.min_density, float, 0.0, 1.0, owner)
-        _check_range("max_occurrences", self.max_occurrences, int, 1, 10**9, owner)
-        _check_range("extend_drop", self.extend_drop, int, 0, 1000, owner)
+        check_range("ngram", self.ngram, int, 1, 64, owner)
+        check_range("min_length", self.min_length, int, 1, 10**9, owner)
+        check_range("max_gap", self.max_gap, int, 0, 10**6, owner)
+        check_range("min_density", self.min_density, float, 0.0, 1.0, owner)
+        check_range("max_occurrences", self.max_occurrences, int, 1, 10**9, owner)
+        check_range("extend_drop", self.extend_drop, int, 0, 1000, owner)
         if not isinstance(self.paraphrase, bool):
             raise ConfigError(
                 "The 'paraphrase' parameter of AlignConfig must be a bool. "
                 f"Got {self.paraphrase!r} instead."
             )
-        _check_range("sentence_cosine", self.sentence_cosine, float, 0.0, 1.0, owner)
-        _check_range("sentence_dice", self.sentence_dice, float, 0.0, 1.0, owner)
-        _check_range("sentence_gap", self.sentence_gap, int, 0, 10**6, owner)
-        _check_range(
+        check_range("sentence_cosine", self.sentence_cosine, float, 0.0, 1.0, owner)
+        check_range("sentence_dice", self.sentence_dice, float, 0.0, 1.0, owner)
+        check_range("sentence_gap", self.sentence_gap, int, 0, 10**6, owner)
+        check_range(
             "min_paraphrase_similarity", self.min_paraphrase_similarity, float, 0.0, 1.0, owner
         )
-        _check_range("grow_similarity", self.grow_similarity, float, 0.0, 1.0, owner)
-        _check_range("summary_similarity", self.summary_similarity, float, 0.0, 1.0, owner)
-        _check_range("summary_ratio", self.summary_ratio, float, 1.0, 1e9, owner)
-        _check_range("summary_gap", self.summary_gap, int, 0, 10**6, owner)
+        check_range("grow_similarity", self.grow_similarity, float, 0.0, 1.0, owner)
+        check_range("summary_similarity", self.summary_similarity, float, 0.0, 1.0, owner)
+        check_range("summary_ratio", self.summary_ratio, float, 1.0, 1e9, owner)
+        check_range("summary_gap", self.summary_gap, int, 0, 10**6, owner)
         return self
 
 

@@ -33,10 +33,6 @@ def check_range(name: str, value: Any, kind: type, low: float, high: float, owne
         )
 
 
-# align.py (AlignConfig) imports the old name.
-_check_range = check_range
-
-
 def check_choice(name: str, value: Any, choices: tuple[str, ...], owner: str) -> None:
     """A ConfigError unless ``value`` is one of ``choices``."""
     if value not in choices:

@@ -232,6 +232,20 @@ def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str
     return read, options
 
 
+def _read_and_sketch(
+    source: str | os.PathLike[str] | Corpus, read: dict[str, Any], config: Config,
+    passage_config: PassageConfig | None, timings: Timings, owner: str, quiet: bool,
+) -> tuple[Corpus, Sketches]:
+    """The start of ``dedup`` and ``run``: read the corpus (checking the date field) and sketch
+    it, with the passage-window fingerprints when ``passage_config`` is given."""
+    with timings.stage("ingest", own_bar=True):
+        corpus = _load(source, read, quiet)
+        _check_date_field(corpus, config.date_field, owner)
+    with timings.stage("sketch", own_bar=True):
+        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet)
+    return corpus, sketches
+
+
 def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> None:
     """A date field named by the user must be in some document's metadata (a typo would
     silently leave every document undated)."""
@@ -284,11 +298,7 @@ def dedup(
         date_field=date_field,
     ).validate("dedup")
     timings = Timings(quiet=quiet)
-    with timings.stage("ingest", own_bar=True):
-        corpus = _load(source, read, quiet)
-        _check_date_field(corpus, date_field, "dedup")
-    with timings.stage("sketch", own_bar=True):
-        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, quiet=quiet)
+    corpus, sketches = _read_and_sketch(source, read, config, None, timings, "dedup", quiet)
     result = _near_duplicates(corpus, config, sketches, timings)
     result.options = options
     return result
@@ -652,11 +662,8 @@ def run(
         date_field=date_field,
     ).validate("run")
     timings = Timings(quiet=quiet)
-    with timings.stage("ingest", own_bar=True):
-        corpus = _load(source, read, quiet)
-        _check_date_field(corpus, date_field, "run")
-    with timings.stage("sketch", own_bar=True):
-        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet)
+    corpus, sketches = _read_and_sketch(source, read, config, passage_config, timings, "run",
+                                        quiet)
     result = _near_duplicates(corpus, config, sketches, timings)
     with timings.stage("passage_candidates"):
         candidates = passage_candidates(sketches.fingerprints, passage_config)
@@ -928,12 +935,14 @@ def rerun(
             from .report.html import render_report
 
             rendered = manifest.get("report")
-            render_report(written, group_by=report.get("group_by"),
-                          max_matrix_docs=report.get("max_matrix_docs", 100),
-                          max_list_rows=report.get("max_list_rows", 100_000),
-                          date_field=rendered.get("date_field")
+            # Only what the run recorded: render_report's own defaults fill in the rest.
+            recorded = {key: report[key] for key in _REPORT_OPTIONS if key in report}
+            render_report(written, **recorded, date_field=rendered.get("date_field")
                           if isinstance(rendered, dict) else None)
     return result
+
+
+_REPORT_OPTIONS = ("group_by", "max_matrix_docs", "max_list_rows")
 
 
 def _report_plan(manifest: dict[str, Any]) -> dict[str, Any] | None:
@@ -941,8 +950,6 @@ def _report_plan(manifest: dict[str, Any]) -> dict[str, Any] | None:
     report`` may have changed its options), else the one the command asked for."""
     report = manifest.get("report")
     if isinstance(report, dict):
-        return {"render": True, "group_by": report.get("group_by"),
-                "max_matrix_docs": report.get("max_matrix_docs", 100),
-                "max_list_rows": report.get("max_list_rows", 100_000)}
+        return {"render": True, **{key: report[key] for key in _REPORT_OPTIONS if key in report}}
     planned = (manifest.get("options") or {}).get("report")
     return planned if isinstance(planned, dict) else None
