@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import __version__, runfolder
 from .allocator import reusable_heap
+from .bands import BandConfig, Boxes, band_windows, seed_bands
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
@@ -41,18 +42,13 @@ from .progress import progress, ticking
 from .report import tables
 from .shingle import shingle_batch
 from .sketch import MinHasher, estimated_jaccard
-from .tokenize import tokenize_batch
-from .windows import Fingerprints, passage_candidates, window_fingerprints
+from .tokenize import TokenBatch, tokenize_batch
+from .windows import Fingerprints, PassageCandidates, passage_candidates, window_fingerprints
 
 __all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
            "write_run"]
 
 _BATCH_CHARS = 1_000_000
-# Pairs aligned together, at most: a batch shares its numpy passes. A batch also holds at most
-# about _ALIGN_BATCH_CHARS characters of text, so that the progress bar moves at least every
-# second or so on long documents too.
-_ALIGN_BATCH_PAIRS = 4000
-_ALIGN_BATCH_CHARS = 4_000_000
 
 # What the input fingerprint covers, as the manifest says.
 FINGERPRINT_COVERS = (
@@ -543,49 +539,260 @@ def align_documents(
     tokenize_config: TokenizeConfig,
     quiet: bool = True,
     paraphrase_skipped: list[int] | None = None,
+    candidates: PassageCandidates | None = None,
+    seed_length: int = PassageConfig.ngram,
+    band_config: BandConfig | None = None,
 ) -> pd.DataFrame:
     """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table.
     The pairs ``k`` left without paraphrase seeds (see :func:`reuse.align.align_token_batch`)
-    are appended to ``paraphrase_skipped``, when given."""
-    from .align import align_token_batch, alignments_frame
+    are appended to ``paraphrase_skipped``, when given.
 
+    With ``candidates`` (whose pairs are ``left``/``right``), only the seed bands are aligned
+    (see :mod:`reuse.bands`): each band's token box is cut out of both documents, aligned, and
+    the alignments' offsets are shifted back. A passage that reaches the edge of its box may
+    go on beyond it, so its box is widened on that side and aligned again, until the passage
+    ends inside the box or the box reaches the document's end. Pairs whose seeds form no
+    band are not aligned. Without ``candidates`` (pairs mode), each pair is aligned whole.
+    """
+    from .align import alignments_frame
+
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    cache = _DocumentTokens(corpus.texts, tokenize_config.strip_diacritics)
+    if candidates is None:
+        whole = np.full(len(left), _WHOLE, dtype=np.int64)
+        zero = np.zeros(len(left), dtype=np.int64)
+        boxes = Boxes(np.arange(len(left), dtype=np.int64), zero, whole, zero, whole)
+    else:
+        band_config = band_config or BandConfig()
+        bands = seed_bands(candidates.seed_pair, candidates.seed_a, candidates.seed_b,
+                           seed_length, band_config)
+        boxes = band_windows(bands, np.full(len(left), _WHOLE, dtype=np.int64),
+                             np.full(len(left), _WHOLE, dtype=np.int64), band_config.margin)
+    found: dict[int, list[Any]] = {}
+    skipped: set[int] = set()
+    widened: set[int] = set()
+    costs = _box_costs(boxes, left, right, corpus.texts)
+    with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
+        pending = boxes
+        for round_number in range(_MAX_WIDENINGS + 1):
+            if not len(pending):
+                break
+            retry: list[Boxes] = []
+            for lo, hi in _align_batches(costs):
+                part = pending.take(np.arange(lo, hi))
+                alignments, cut, part_skipped = _align_boxes(
+                    cache, part, left, right, align_config, corpus.texts, round_number)
+                for pair, pair_alignments in alignments:
+                    found.setdefault(pair, []).extend(pair_alignments)
+                skipped.update(part_skipped)
+                if len(cut):
+                    retry.append(cut)
+                bar.update(int(costs[lo:hi].sum()))
+            pending = Boxes.concat(retry)
+            widened.update(pending.pair.tolist())
+            costs = _box_costs(pending, left, right, corpus.texts)
+            bar.total += int(costs.sum())
+    if paraphrase_skipped is not None:
+        paraphrase_skipped.extend(sorted(skipped))
     rows = []
-    with progress(len(left), "align", quiet, unit="pair") as bar:
-        for lo, hi in _align_batches(corpus.texts, left, right):
-            chunk_left, chunk_right = left[lo:hi], right[lo:hi]
-            involved = np.unique(np.concatenate((chunk_left, chunk_right)))
-            texts = [corpus.texts[i] for i in involved]
-            batch = tokenize_batch(texts, tokenize_config.strip_diacritics)
-            skipped: list[int] = []
-            found = align_token_batch(
-                batch, np.searchsorted(involved, chunk_left), np.searchsorted(involved, chunk_right),
-                align_config, texts, paraphrase_skipped=skipped,
-            )
-            if paraphrase_skipped is not None:
-                paraphrase_skipped.extend(lo + k for k in skipped)
-            for a, b, alignments in zip(chunk_left.tolist(), chunk_right.tolist(), found, strict=True):
-                rows.extend((corpus.ids[a], corpus.ids[b], alignment) for alignment in alignments)
-            bar.update(len(chunk_left))
+    for pair in sorted(found):
+        pair_alignments = found[pair]
+        if pair in widened:
+            pair_alignments = _outermost(pair_alignments)
+        a_id, b_id = corpus.ids[int(left[pair])], corpus.ids[int(right[pair])]
+        rows.extend((a_id, b_id, alignment) for alignment in pair_alignments)
     return alignments_frame(rows)
 
 
-def _align_batches(texts: list[str], left: np.ndarray, right: np.ndarray
-                   ) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[lo, hi)`` ranges of the pairs: at most ``_ALIGN_BATCH_PAIRS`` pairs, and
-    no more pairs once their texts add up to ``_ALIGN_BATCH_CHARS`` characters (each pair is
+# A box's end meaning "to the end of the document".
+_WHOLE = np.iinfo(np.int64).max // 4
+# Token boxes aligned together, at most, and their tokens: small enough that the progress bar
+# moves every second or so, large enough that a batch's numpy passes are shared by many boxes.
+_ALIGN_BATCH_PAIRS = 256
+_ALIGN_BATCH_TOKENS = 400_000
+# How often a box whose passage reaches its edge is widened and aligned again; the last time,
+# the box reaches the documents' ends on that side.
+_MAX_WIDENINGS = 4
+# A passage ending this close (in tokens) to a box's inner edge may go on beyond it.
+_EDGE_TOKENS = 8
+# Tokenized documents kept for the next boxes, in tokens (24 bytes each).
+_CACHED_TOKENS = 8_000_000
+
+
+class _DocumentTokens:
+    """The tokens of the corpus's documents, tokenized when first needed and kept while they
+    fit ``_CACHED_TOKENS`` (the oldest are dropped first)."""
+
+    def __init__(self, texts: list[str], strip_diacritics: bool) -> None:
+        self.texts = texts
+        self.strip_diacritics = strip_diacritics
+        self.kept: dict[int, Any] = {}
+        self.size = 0
+
+    def get(self, docs: list[int]) -> dict[int, Any]:
+        missing = [d for d in dict.fromkeys(docs) if d not in self.kept]
+        for lo, hi in batches([self.texts[d] for d in missing]):
+            batch = tokenize_batch([self.texts[d] for d in missing[lo:hi]],
+                                   self.strip_diacritics)
+            for k, d in enumerate(missing[lo:hi]):
+                tokens = batch.doc(k)
+                self.kept[d] = type(tokens)(tokens.hashes.copy(), tokens.starts.copy(),
+                                            tokens.ends.copy())
+                self.size += len(tokens)
+        wanted = {d: self.kept[d] for d in docs}
+        for d in list(self.kept):
+            if self.size <= _CACHED_TOKENS:
+                break
+            if d not in wanted:
+                self.size -= len(self.kept.pop(d))
+        return wanted
+
+
+def _box_costs(boxes: Boxes, left: np.ndarray, right: np.ndarray, texts: list[str]
+               ) -> np.ndarray:
+    """About how many tokens each box holds: its token ranges, or for a box that reaches a
+    document's end, a guess from the document's characters (its tokens are not known yet)."""
+    def side(lo: np.ndarray, hi: np.ndarray, docs: np.ndarray) -> np.ndarray:
+        chars = np.fromiter((len(texts[d]) for d in docs.tolist()), dtype=np.int64,
+                            count=len(docs))
+        return np.minimum(hi, lo + chars // 4 + 1) - lo
+
+    pair = boxes.pair
+    return (side(boxes.a_lo, boxes.a_hi, left[pair]) + side(boxes.b_lo, boxes.b_hi, right[pair])
+            + 1)
+
+
+def _align_batches(costs: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Consecutive ``[lo, hi)`` ranges of the boxes: at most ``_ALIGN_BATCH_PAIRS`` boxes, and
+    no more once their ``costs`` (tokens) add up to ``_ALIGN_BATCH_TOKENS`` (each box is
     aligned on its own, so the batches change the speed, never the result)."""
-    if not len(left):
+    if not len(costs):
         return
-    sizes = np.fromiter((len(texts[a]) + len(texts[b])
-                         for a, b in zip(left.tolist(), right.tolist(), strict=True)),
-                        dtype=np.int64, count=len(left))
     lo, total = 0, 0
-    for k, size in enumerate(sizes.tolist()):
-        if k > lo and (k - lo >= _ALIGN_BATCH_PAIRS or total + size > _ALIGN_BATCH_CHARS):
+    for k, cost in enumerate(costs.tolist()):
+        if k > lo and (k - lo >= _ALIGN_BATCH_PAIRS or total + cost > _ALIGN_BATCH_TOKENS):
             yield lo, k
             lo, total = k, 0
-        total += size
-    yield lo, len(left)
+        total += cost
+    yield lo, len(costs)
+
+
+def _align_boxes(
+    cache: _DocumentTokens, boxes: Boxes, left: np.ndarray, right: np.ndarray,
+    align_config: Any, texts: list[str], round_number: int,
+) -> tuple[list[tuple[int, list[Any]]], Boxes, set[int]]:
+    """Align the token boxes of one batch. Returns each box's pair and alignments (offsets in
+    the documents), the boxes to align again wider (a passage reached an inner edge: each
+    round doubles the box on that side, the last but one widens it to the document's end, and
+    the last round keeps what it finds), and the pairs left without paraphrase seeds."""
+    from .align import align_token_batch
+
+    a_docs, b_docs = left[boxes.pair], right[boxes.pair]
+    tokens = cache.get([*a_docs.tolist(), *b_docs.tolist()])
+    a_count = np.fromiter((len(tokens[d]) for d in a_docs.tolist()), np.int64, len(boxes))
+    b_count = np.fromiter((len(tokens[d]) for d in b_docs.tolist()), np.int64, len(boxes))
+    boxes = Boxes(boxes.pair, np.minimum(boxes.a_lo, a_count), np.minimum(boxes.a_hi, a_count),
+                  np.minimum(boxes.b_lo, b_count), np.minimum(boxes.b_hi, b_count))
+    sides = [(tokens[d], lo, hi) for d, lo, hi in zip(
+        [*a_docs.tolist(), *b_docs.tolist()],
+        [*boxes.a_lo.tolist(), *boxes.b_lo.tolist()],
+        [*boxes.a_hi.tolist(), *boxes.b_hi.tolist()], strict=True)]
+    lengths = np.fromiter((hi - lo for _, lo, hi in sides), np.int64, len(sides))
+    bounds = np.zeros(len(sides) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    char_start = np.fromiter((t.starts[lo] if hi > lo else 0 for t, lo, hi in sides),
+                             np.int64, len(sides))
+    char_end = np.fromiter((t.ends[hi - 1] if hi > lo else 0 for t, lo, hi in sides),
+                           np.int64, len(sides))
+    shift = np.repeat(char_start, lengths)
+    empty = np.empty(0, dtype=np.int64)
+    batch = TokenBatch(
+        np.concatenate([t.hashes[lo:hi] for t, lo, hi in sides] or [empty.astype(np.uint64)]),
+        np.concatenate([t.starts[lo:hi] for t, lo, hi in sides] or [empty]) - shift,
+        np.concatenate([t.ends[lo:hi] for t, lo, hi in sides] or [empty]) - shift,
+        bounds,
+    )
+    slices = None
+    if align_config.paraphrase:
+        docs = [*a_docs.tolist(), *b_docs.tolist()]
+        slices = [texts[d][s:e] for d, s, e in zip(docs, char_start.tolist(), char_end.tolist(),
+                                                   strict=True)]
+    n = len(boxes)
+    box_skipped: list[int] = []
+    found = align_token_batch(batch, np.arange(n), np.arange(n, 2 * n), align_config, slices,
+                              paraphrase_skipped=box_skipped)
+    out = []
+    cut_low_a, cut_high_a = np.zeros(n, bool), np.zeros(n, bool)
+    cut_low_b, cut_high_b = np.zeros(n, bool), np.zeros(n, bool)
+    for k, alignments in enumerate(found):
+        if not alignments:
+            continue
+        a_tokens, b_tokens = batch.doc(k), batch.doc(n + k)
+        a0, a1 = _token_span(a_tokens, alignments, "a")
+        b0, b1 = _token_span(b_tokens, alignments, "b")
+        cut_low_a[k] = boxes.a_lo[k] > 0 and a0 < _EDGE_TOKENS
+        cut_high_a[k] = boxes.a_hi[k] < a_count[k] and a1 > len(a_tokens) - _EDGE_TOKENS
+        cut_low_b[k] = boxes.b_lo[k] > 0 and b0 < _EDGE_TOKENS
+        cut_high_b[k] = boxes.b_hi[k] < b_count[k] and b1 > len(b_tokens) - _EDGE_TOKENS
+        if round_number >= _MAX_WIDENINGS:
+            cut_low_a[k] = cut_high_a[k] = cut_low_b[k] = cut_high_b[k] = False
+        if not (cut_low_a[k] or cut_high_a[k] or cut_low_b[k] or cut_high_b[k]):
+            a_shift, b_shift = int(char_start[k]), int(char_start[n + k])
+            out.append((int(boxes.pair[k]),
+                        [_shifted(al, a_shift, b_shift) for al in alignments]))
+    # A box whose passages reach an inner edge is aligned again, wider on that side (to the
+    # document's end the last time); what it found this time is dropped.
+    cut = cut_low_a | cut_high_a | cut_low_b | cut_high_b
+    grow_a = np.maximum(boxes.a_hi - boxes.a_lo, _EDGE_TOKENS * 8)
+    grow_b = np.maximum(boxes.b_hi - boxes.b_lo, _EDGE_TOKENS * 8)
+    if round_number >= _MAX_WIDENINGS - 1:
+        grow_a = grow_b = np.full(n, _WHOLE, dtype=np.int64)
+    wider = Boxes(
+        boxes.pair,
+        np.where(cut_low_a, np.maximum(boxes.a_lo - grow_a, 0), boxes.a_lo),
+        np.where(cut_high_a, np.minimum(boxes.a_hi + grow_a, _WHOLE), boxes.a_hi),
+        np.where(cut_low_b, np.maximum(boxes.b_lo - grow_b, 0), boxes.b_lo),
+        np.where(cut_high_b, np.minimum(boxes.b_hi + grow_b, _WHOLE), boxes.b_hi),
+    ).take(np.flatnonzero(cut))
+    return out, wider, {int(boxes.pair[k]) for k in box_skipped}
+
+
+def _token_span(tokens: Any, alignments: list[Any], side: str) -> tuple[int, int]:
+    """The first and last-plus-one token of a box's alignments on one side (box tokens)."""
+    starts = [getattr(al, f"{side}_start") for al in alignments]
+    ends = [getattr(al, f"{side}_end") for al in alignments]
+    first = int(np.searchsorted(tokens.starts, min(starts), "left"))
+    last = int(np.searchsorted(tokens.ends, max(ends), "left")) + 1
+    return first, last
+
+
+def _shifted(alignment: Any, a_shift: int, b_shift: int) -> Any:
+    """The alignment with its offsets (and its edits') moved by ``a_shift``/``b_shift``."""
+    if not a_shift and not b_shift:
+        return alignment
+    return dataclasses.replace(
+        alignment,
+        a_start=alignment.a_start + a_shift, a_end=alignment.a_end + a_shift,
+        b_start=alignment.b_start + b_shift, b_end=alignment.b_end + b_shift,
+        edits=[(op, s + a_shift, e + a_shift, t + b_shift, f + b_shift)
+               for op, s, e, t, f in alignment.edits],
+    )
+
+
+def _outermost(alignments: list[Any]) -> list[Any]:
+    """A pair's alignments from boxes that overlap (a box widened into another): the same
+    passage once, and none inside another one in both documents; sorted by position."""
+    unique = sorted({(al.a_start, al.b_start, al.a_end, al.b_end): al
+                     for al in alignments}.values(),
+                    key=lambda al: (al.a_start, al.b_start, -al.a_end, -al.b_end))
+    kept: list[Any] = []
+    for al in unique:
+        if any(k.a_start <= al.a_start and al.a_end <= k.a_end and k.b_start <= al.b_start
+               and al.b_end <= k.b_end for k in kept):
+            continue
+        kept.append(al)
+    return sorted(kept, key=lambda al: (al.a_start, al.b_start, al.a_end, al.b_end))
 
 
 def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bool,
@@ -670,7 +877,8 @@ def run(
     paraphrase_skipped: list[int] = []
     with timings.stage("align", own_bar=True):
         alignments = align_documents(corpus, candidates.a, candidates.b, align_config,
-                                     config.tokenize, quiet, paraphrase_skipped)
+                                     config.tokenize, quiet, paraphrase_skipped,
+                                     candidates=candidates, seed_length=passage_config.ngram)
     with timings.stage("passages"):
         passages = _passages_for(corpus, alignments, config)
     counts = dict(result.counts)

@@ -18,7 +18,7 @@ so there are at most ``documents * max_pairs_per_doc`` candidate pairs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -106,7 +106,9 @@ class PassageCandidates:
     """Document pairs (``a < b``) that share passage fingerprints, with their seeds.
 
     ``a_first``/``a_last`` and ``b_first``/``b_last`` are token positions (shingle starts) of the
-    first and last shared fingerprint in each document.
+    first and last shared fingerprint in each document. The seeds are every shared fingerprint:
+    seed ``s`` of pair ``seed_pair[s]`` is at token ``seed_a[s]`` of ``a`` and ``seed_b[s]`` of
+    ``b`` (its first position in each), sorted by pair, then ``seed_a``.
     """
 
     a: np.ndarray
@@ -118,6 +120,9 @@ class PassageCandidates:
     b_last: np.ndarray
     capped_fingerprints: int
     capped_docs: np.ndarray
+    seed_pair: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    seed_a: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    seed_b: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.a)
@@ -188,7 +193,13 @@ def passage_candidates(
         np.minimum.reduceat(b_pos, group_start), np.maximum.reduceat(b_pos, group_start),
         config,
     )
-    return PassageCandidates(*result, int(big.sum()), capped_docs)
+    # The seeds of the pairs kept: the pairs come out sorted by (a, b), as their codes are.
+    kept_code = result[0] * n_docs + result[1]
+    seed_pair = np.searchsorted(kept_code, code)
+    in_kept = seed_pair < len(kept_code)
+    in_kept[in_kept] = kept_code[seed_pair[in_kept]] == code[in_kept]
+    return PassageCandidates(*result, int(big.sum()), capped_docs, seed_pair[in_kept],
+                             a_pos[in_kept], b_pos[in_kept])
 
 
 def _bounded(a, b, count, a_first, a_last, b_first, b_last, config: PassageConfig):

@@ -1,0 +1,226 @@
+"""Seed-diagonal bands: where in two documents the passage seeds say reuse is.
+
+A candidate document pair (:func:`reuse.windows.passage_candidates`) carries its *seeds*: the
+token positions ``(i, j)`` of every passage fingerprint the two documents share. Reused text
+shows up as seeds along a diagonal: each next seed a little further on in both documents, by
+about as much in each (a loose translation or an edited version drifts off the diagonal
+slowly, never jumps). Seeds that only share a common phrase lie alone.
+
+:func:`seed_bands` links each seed to the next few seeds of its pair (in order of position in
+the first document) that continue it: at most ``max_gap`` tokens further on in both documents,
+with the two steps differing by at most ``slack + drift * max(step_a, step_b)`` tokens. A
+connected group of at least ``min_seeds`` seeds is a *band*; a pair without a band has no
+reuse worth aligning. :func:`band_windows` turns bands into the token boxes to align: each
+band's seed range plus ``margin`` tokens on every side, clipped to the documents, with boxes
+of one pair that overlap merged into one. A long document revised from another is one band
+from end to end, so it stays one box, aligned whole; two books that share a few passages get
+a few small boxes, so the aligner never reads the rest of them.
+
+Everything is a few numpy passes over all seeds or boxes of all pairs together: nothing loops
+over tokens or seeds in Python, and the cost grows with the number of seeds, not with the
+lengths of the documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .tokenize import TokenBatch
+
+__all__ = ["BandConfig", "Boxes", "band_windows", "merge_boxes", "seed_bands", "token_slices"]
+
+
+@dataclass(frozen=True)
+class BandConfig:
+    """How seeds become bands and bands become boxes (all lengths in tokens).
+
+    ``max_gap``: the longest step between two seeds of one band, in either document.
+    ``slack``/``drift``: two consecutive seeds of a band may step ``step_a`` and ``step_b``
+    tokens with ``|step_a - step_b| <= slack + drift * max(step_a, step_b)``. ``lookahead``:
+    how many following seeds (in first-document order) each seed may link to, so that a
+    stray seed in between does not break a band. ``min_seeds``: seeds a band needs.
+    ``margin``: tokens added on each side of a band's seeds, for the passage's ends beyond
+    its first and last seed.
+    """
+
+    max_gap: int = 250
+    slack: int = 12
+    drift: float = 0.5
+    lookahead: int = 8
+    min_seeds: int = 2
+    margin: int = 100
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Token ranges of candidate pairs: box ``k`` is ``[a_lo, a_hi)`` of the pair's first
+    document against ``[b_lo, b_hi)`` of its second, for pair ``pair[k]``. Sorted by pair,
+    then ``a_lo``."""
+
+    pair: np.ndarray
+    a_lo: np.ndarray
+    a_hi: np.ndarray
+    b_lo: np.ndarray
+    b_hi: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pair)
+
+    def take(self, index: np.ndarray) -> Boxes:
+        return Boxes(self.pair[index], self.a_lo[index], self.a_hi[index], self.b_lo[index],
+                     self.b_hi[index])
+
+    @staticmethod
+    def concat(parts: list[Boxes]) -> Boxes:
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return Boxes(empty, empty, empty, empty, empty)
+        return Boxes(*(np.concatenate([getattr(p, name) for p in parts])
+                       for name in ("pair", "a_lo", "a_hi", "b_lo", "b_hi")))
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def seed_bands(
+    pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray, seed_length: int,
+    config: BandConfig = BandConfig(),
+) -> Boxes:
+    """The bands of the seeds ``(a_pos[s], b_pos[s])`` of pair ``pair[s]``, as the token boxes
+    their seeds span (``seed_length`` tokens from each seed's position). Seeds in no band of at
+    least ``config.min_seeds`` seeds are dropped."""
+    pair = np.asarray(pair, dtype=np.int64)
+    a_pos = np.asarray(a_pos, dtype=np.int64)
+    b_pos = np.asarray(b_pos, dtype=np.int64)
+    n = len(pair)
+    if n == 0:
+        return Boxes.concat([])
+    order = np.lexsort((b_pos, a_pos, pair))
+    pair, a_pos, b_pos = pair[order], a_pos[order], b_pos[order]
+    links_from, links_to = [], []
+    for lag in range(1, min(config.lookahead, n - 1) + 1):
+        step_a = a_pos[lag:] - a_pos[:-lag]
+        step_b = b_pos[lag:] - b_pos[:-lag]
+        linked = (
+            (pair[lag:] == pair[:-lag]) & (step_a > 0) & (step_b > 0)
+            & (step_a <= config.max_gap) & (step_b <= config.max_gap)
+            & (np.abs(step_a - step_b)
+               <= config.slack + config.drift * np.maximum(step_a, step_b))
+        )
+        at = np.flatnonzero(linked)
+        links_from.append(at)
+        links_to.append(at + lag)
+    if links_from:
+        label = _components(n, np.concatenate(links_from), np.concatenate(links_to))
+    else:
+        label = np.arange(n)
+    sizes = np.bincount(label)
+    kept = sizes[label] >= config.min_seeds
+    if not kept.any():
+        return Boxes.concat([])
+    label, pair, a_pos, b_pos = label[kept], pair[kept], a_pos[kept], b_pos[kept]
+    band_order = np.argsort(label, kind="stable")
+    label, pair, a_pos, b_pos = (x[band_order] for x in (label, pair, a_pos, b_pos))
+    starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
+    boxes = Boxes(
+        pair[starts],
+        np.minimum.reduceat(a_pos, starts), np.maximum.reduceat(a_pos, starts) + seed_length,
+        np.minimum.reduceat(b_pos, starts), np.maximum.reduceat(b_pos, starts) + seed_length,
+    )
+    return boxes.take(np.lexsort((boxes.a_lo, boxes.pair)))
+
+
+def merge_boxes(boxes: Boxes, max_rounds: int = 64) -> Boxes:
+    """The boxes of each pair with every two that overlap (in both documents) replaced by the
+    box spanning both, until no two overlap. Sorted by pair, then ``a_lo``."""
+    for _ in range(max_rounds):
+        if len(boxes) < 2:
+            return boxes
+        boxes = boxes.take(np.lexsort((boxes.a_lo, boxes.pair)))
+        n = len(boxes)
+        # Boxes of one pair sorted by a_lo: box k overlaps a later box m in the first document
+        # only if a_lo[m] < max(a_hi[k..m-1]); a running maximum per pair bounds the partners.
+        links_from, links_to = [], []
+        lag = 1
+        while lag < n:
+            same = boxes.pair[lag:] == boxes.pair[:-lag]
+            overlap = (
+                same & (boxes.a_lo[lag:] < boxes.a_hi[:-lag])
+                & (boxes.b_lo[lag:] < boxes.b_hi[:-lag]) & (boxes.b_lo[:-lag] < boxes.b_hi[lag:])
+            )
+            at = np.flatnonzero(overlap)
+            links_from.append(at)
+            links_to.append(at + lag)
+            # Later lags can only find overlaps while some box still reaches past the box
+            # `lag` places after it in the first document.
+            if not (same & (boxes.a_lo[lag:] < boxes.a_hi[:-lag])).any():
+                break
+            lag += 1
+            if lag > 32:
+                break
+        left, right = np.concatenate(links_from), np.concatenate(links_to)
+        if not len(left):
+            return boxes
+        label = _components(n, left, right)
+        order = np.argsort(label, kind="stable")
+        label = label[order]
+        starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
+        boxes = Boxes(
+            boxes.pair[order][starts],
+            np.minimum.reduceat(boxes.a_lo[order], starts),
+            np.maximum.reduceat(boxes.a_hi[order], starts),
+            np.minimum.reduceat(boxes.b_lo[order], starts),
+            np.maximum.reduceat(boxes.b_hi[order], starts),
+        )
+    return boxes.take(np.lexsort((boxes.a_lo, boxes.pair)))
+
+
+def band_windows(bands: Boxes, a_length: np.ndarray, b_length: np.ndarray, margin: int
+                 ) -> Boxes:
+    """The boxes to align: each band widened by ``margin`` tokens on every side, clipped to the
+    documents (``a_length[k]``/``b_length[k]`` tokens for pair ``k``), overlapping boxes of a
+    pair merged."""
+    pair = bands.pair
+    widened = Boxes(
+        pair,
+        np.maximum(bands.a_lo - margin, 0), np.minimum(bands.a_hi + margin, a_length[pair]),
+        np.maximum(bands.b_lo - margin, 0), np.minimum(bands.b_hi + margin, b_length[pair]),
+    )
+    return merge_boxes(widened)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(lo[k], hi[k])`` over ``k``, without a Python loop."""
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    first = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=first[1:])
+    return np.repeat(lo - first, lengths) + np.arange(total, dtype=np.int64)
+
+
+def token_slices(tokens: TokenBatch, doc: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                 ) -> tuple[TokenBatch, np.ndarray]:
+    """A token batch of the slices ``tokens[lo[k]:hi[k]]`` of documents ``doc[k]`` (token
+    ranges), with offsets relative to each slice's text: the slice's characters start at the
+    returned ``char_start[k]`` of the document's text (its first token's start) and end at its
+    last token's end."""
+    doc, lo, hi = (np.asarray(x, dtype=np.int64) for x in (doc, lo, hi))
+    base = tokens.bounds[doc]
+    index = _ranges(base + lo, base + hi)
+    lengths = hi - lo
+    bounds = np.zeros(len(doc) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    char_start = np.where(lengths > 0, tokens.starts[np.minimum(base + lo, len(tokens.starts) - 1)]
+                          if len(tokens.starts) else 0, 0)
+    shift = np.repeat(char_start, lengths)
+    sliced = TokenBatch(tokens.hashes[index], tokens.starts[index] - shift,
+                        tokens.ends[index] - shift, bounds)
+    return sliced, char_start
