@@ -1,0 +1,252 @@
+"""Seed-diagonal bands: which parts of a candidate pair are aligned, and that aligning only
+there finds what aligning the whole documents finds."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+import reuse.pipeline as pipeline
+from reuse.align import AlignConfig, align_pair
+from reuse.bands import BandConfig, Boxes, merge_boxes, seed_bands
+from reuse.config import DedupConfig, PassageConfig, TokenizeConfig
+from reuse.ingest import Corpus
+from reuse.pipeline import align_documents, run, sketch_corpus
+from reuse.windows import passage_candidates
+
+
+def _words(rng: np.random.Generator, n: int, vocabulary: int = 50_000) -> list[str]:
+    return [f"w{int(x)}" for x in rng.integers(0, vocabulary, size=n)]
+
+
+def _edited(rng: np.random.Generator, words: list[str], rate: float) -> list[str]:
+    """A version of ``words`` with about ``rate`` of them substituted, deleted or doubled."""
+    out = []
+    for word in words:
+        roll = rng.random()
+        if roll < rate / 3:
+            out.append(f"x{int(rng.integers(0, 10**6))}")
+        elif roll < 2 * rate / 3:
+            continue
+        elif roll < rate:
+            out += [word, f"y{int(rng.integers(0, 10**6))}"]
+        else:
+            out.append(word)
+    return out
+
+
+def _corpus(texts: list[str]) -> Corpus:
+    return Corpus(ids=[f"d{k}" for k in range(len(texts))], texts=texts,
+                  metadata=[{} for _ in texts], origins=["" for _ in texts])
+
+
+def test_seeds_along_a_drifting_diagonal_make_one_band():
+    # A loose version: b runs about 1.3 times as long as a, with seeds every 20 tokens or so.
+    a_pos = np.arange(0, 5000, 20)
+    b_pos = (a_pos * 1.3).astype(np.int64) + 7
+    bands = seed_bands(np.zeros(len(a_pos), dtype=np.int64), a_pos, b_pos, seed_length=4)
+    assert len(bands) == 1
+    assert (bands.a_lo[0], bands.a_hi[0]) == (0, 4980 + 4)
+    assert (bands.b_lo[0], bands.b_hi[0]) == (7, int(4980 * 1.3) + 7 + 4)
+
+
+def test_scattered_seeds_make_no_band_and_stray_seeds_do_not_break_one():
+    rng = np.random.default_rng(1)
+    # Pair 0: seeds of common phrases, far apart and on unrelated diagonals.
+    scattered_a = np.sort(rng.choice(100_000, size=30, replace=False))
+    scattered_b = rng.choice(100_000, size=30, replace=False)
+    # Pair 1: a passage (seeds every 6 tokens on one diagonal), with stray seeds between.
+    passage_a = np.arange(1000, 1300, 6)
+    stray_a = passage_a[::5] + 3
+    a_pos = np.concatenate((passage_a, stray_a))
+    b_pos = np.concatenate((passage_a + 40_000, rng.choice(100_000, size=len(stray_a))))
+    pair = np.r_[np.zeros(30, dtype=np.int64), np.ones(len(a_pos), dtype=np.int64)]
+    bands = seed_bands(pair, np.r_[scattered_a, a_pos], np.r_[scattered_b, b_pos], 4)
+    assert bands.pair.tolist() == [1]
+    assert (bands.a_lo[0], bands.a_hi[0]) == (1000, int(passage_a[-1]) + 4)
+    assert (bands.b_lo[0], bands.b_hi[0]) == (41_000, int(passage_a[-1]) + 40_004)
+
+
+def test_a_repeated_passage_is_a_band_of_its_own():
+    a_pos = np.r_[np.arange(0, 600, 10), np.arange(0, 600, 10)]
+    b_pos = np.r_[np.arange(0, 600, 10), np.arange(5000, 5600, 10)]
+    bands = seed_bands(np.zeros(len(a_pos), dtype=np.int64), a_pos, b_pos, 4)
+    assert sorted(zip(bands.b_lo.tolist(), bands.b_hi.tolist(), strict=True)) == [(0, 594), (5000, 5594)]
+
+
+def test_min_seeds_drops_lone_seeds():
+    a_pos = np.array([10, 5000, 5010])
+    b_pos = np.array([900, 7000, 7012])
+    pair = np.zeros(3, dtype=np.int64)
+    assert len(seed_bands(pair, a_pos, b_pos, 4, BandConfig(min_seeds=2))) == 1
+    assert len(seed_bands(pair, a_pos, b_pos, 4, BandConfig(min_seeds=1))) == 2
+    assert len(seed_bands(pair, a_pos, b_pos, 4, BandConfig(min_seeds=3))) == 0
+
+
+def _reference_merge(boxes: list[tuple[int, int, int, int, int]]) -> set[tuple]:
+    boxes = [list(b) for b in boxes]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                p, q = boxes[i], boxes[j]
+                if p[0] == q[0] and p[1] < q[2] and q[1] < p[2] and p[3] < q[4] and q[3] < p[4]:
+                    boxes[i] = [p[0], min(p[1], q[1]), max(p[2], q[2]), min(p[3], q[3]),
+                                max(p[4], q[4])]
+                    del boxes[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return {tuple(b) for b in boxes}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_merge_boxes_matches_the_reference(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    pair = rng.integers(0, 3, size=n)
+    a_lo, b_lo = rng.integers(0, 1000, size=n), rng.integers(0, 1000, size=n)
+    a_hi, b_hi = a_lo + rng.integers(1, 200, size=n), b_lo + rng.integers(1, 200, size=n)
+    merged = merge_boxes(Boxes(pair, a_lo, a_hi, b_lo, b_hi))
+    got = set(zip(*(x.tolist() for x in (merged.pair, merged.a_lo, merged.a_hi, merged.b_lo,
+                                          merged.b_hi)), strict=True))
+    assert got == _reference_merge(list(zip(pair.tolist(), a_lo.tolist(), a_hi.tolist(),
+                                            b_lo.tolist(), b_hi.tolist(), strict=True)))
+
+
+def _candidates(texts: list[str]):
+    passage_config = PassageConfig()
+    sketches = sketch_corpus(texts, TokenizeConfig(), DedupConfig(), passage_config)
+    return passage_candidates(sketches.fingerprints, passage_config)
+
+
+def _aligned_tokens(monkeypatch) -> list[int]:
+    """Records the tokens of every batch that align_documents hands to the aligner."""
+    import reuse.align as align
+
+    seen: list[int] = []
+    original = align.align_token_batch
+
+    def recording(tokens, *args, **kwargs):
+        seen.append(len(tokens.hashes))
+        return original(tokens, *args, **kwargs)
+
+    monkeypatch.setattr(align, "align_token_batch", recording)
+    return seen
+
+
+def test_only_the_bands_are_aligned_and_the_passages_are_those_of_whole_documents(monkeypatch):
+    rng = np.random.default_rng(7)
+    passage = _words(rng, 400)
+    # Two long unrelated documents sharing one edited passage, and a third sharing nothing.
+    a = " ".join(_words(rng, 30_000) + passage + _words(rng, 20_000))
+    b = " ".join(_words(rng, 10_000) + _edited(rng, passage, 0.05) + _words(rng, 40_000))
+    c = " ".join(_words(rng, 20_000))
+    corpus = _corpus([a, b, c])
+    candidates = _candidates(corpus.texts)
+    assert candidates.a.tolist() == [0] and candidates.b.tolist() == [1]
+    seen = _aligned_tokens(monkeypatch)
+    config = AlignConfig(paraphrase=False)
+    table = align_documents(corpus, candidates.a, candidates.b, config, TokenizeConfig(),
+                            candidates=candidates)
+    # The aligner read the passage and its margins, not the 100,000 tokens of the two books.
+    assert 0 < sum(seen) < 2_000
+    whole = align_pair(a, b, config)
+    assert len(whole) == 1
+    got = table[["a_start", "a_end", "b_start", "b_end", "matched_tokens"]].values.tolist()
+    assert got == [[whole[0].a_start, whole[0].a_end, whole[0].b_start, whole[0].b_end,
+                    whole[0].matched_tokens]]
+    assert table["edits"].iloc[0] == pipeline_edits(whole[0])
+
+
+def pipeline_edits(alignment) -> str:
+    import json
+
+    return json.dumps([list(e) for e in alignment.edits], separators=(",", ":"))
+
+
+def test_a_passage_beyond_its_seeds_is_found_whole_by_widening(monkeypatch):
+    rng = np.random.default_rng(11)
+    # The passage's second half is edited every fourth word: no run of 13 unedited words, so
+    # no shared fingerprint there, but the aligner's 3-word seeds chain right through it.
+    head = _words(rng, 300)
+    tail = _words(rng, 1200)
+    tail_b = [f"z{k}" if k % 4 == 3 else word for k, word in enumerate(tail)]
+    a = " ".join(_words(rng, 5000) + head + tail + _words(rng, 5000))
+    b = " ".join(_words(rng, 3000) + head + tail_b + _words(rng, 6000))
+    corpus = _corpus([a, b])
+    candidates = _candidates(corpus.texts)
+    config = AlignConfig(paraphrase=False)
+    table = align_documents(corpus, candidates.a, candidates.b, config, TokenizeConfig(),
+                            candidates=candidates)
+    whole = align_pair(a, b, config)
+    assert len(whole) == 1 and whole[0].a_tokens > 1400
+    got = table[["a_start", "a_end", "b_start", "b_end"]].values.tolist()
+    assert got == [[whole[0].a_start, whole[0].a_end, whole[0].b_start, whole[0].b_end]]
+
+
+def test_long_versions_stay_one_alignment():
+    rng = np.random.default_rng(5)
+    original = _words(rng, 60_000, vocabulary=5_000)
+    version = _edited(rng, original, 0.04)
+    result = run(_corpus([" ".join(original), " ".join(version)]), paraphrase=False)
+    assert len(result.alignments) == 1
+    row = result.alignments.iloc[0]
+    assert row.a_tokens > 59_000 and row.similarity > 0.9
+
+
+def test_common_phrases_are_aligned_in_small_boxes_only(monkeypatch):
+    rng = np.random.default_rng(3)
+    # Four common phrases, each shared by both documents at unrelated places.
+    phrases = [" ".join(_words(rng, 15)) for _ in range(4)]
+    a_parts, b_parts = [], []
+    for phrase in phrases:
+        a_parts += [" ".join(_words(rng, 3000)), phrase]
+    for phrase in phrases[::-1]:
+        b_parts += [" ".join(_words(rng, 2000)), phrase]
+    corpus = _corpus([" ".join(a_parts), " ".join(b_parts)])
+    candidates = _candidates(corpus.texts)
+    assert len(candidates) == 1 and len(candidates.seed_pair) >= 2
+    seen = _aligned_tokens(monkeypatch)
+    table = align_documents(corpus, candidates.a, candidates.b, AlignConfig(paraphrase=False),
+                            TokenizeConfig(), candidates=candidates)
+    # Each phrase is at most one box of the phrase and its margins; the rest is never read.
+    assert sum(seen) <= 4 * 2 * (15 + 2 * BandConfig().margin)
+    assert len(table) == 0
+
+
+def test_the_align_progress_moves_in_small_steps(monkeypatch):
+    rng = np.random.default_rng(2)
+    texts = []
+    for _ in range(6):
+        original = _words(rng, 8_000, vocabulary=8_000)
+        texts += [" ".join(original), " ".join(_edited(rng, original, 0.03))]
+    corpus = _corpus(texts)
+    candidates = _candidates(corpus.texts)
+    assert len(candidates) == 6
+    steps: list[int] = []
+
+    class Bar:
+        total = 0
+
+        def update(self, n: int) -> None:
+            steps.append(n)
+
+    @contextmanager
+    def recording(total, desc, quiet, unit="doc", bar_format=None):
+        bar = Bar()
+        bar.total = total
+        yield bar
+
+    monkeypatch.setattr(pipeline, "progress", recording)
+    # A batch holds about _ALIGN_BATCH_TOKENS tokens (a second of work or so): here about one
+    # pair of 16,000 tokens, so the bar moves once per pair, not once for all six.
+    monkeypatch.setattr(pipeline, "_ALIGN_BATCH_TOKENS", 16_000)
+    align_documents(corpus, candidates.a, candidates.b, AlignConfig(paraphrase=False),
+                    TokenizeConfig(), candidates=candidates)
+    assert len(steps) >= 6
+    assert max(steps) <= 2 * 16_500
