@@ -29,9 +29,11 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .tokenize import TokenBatch
+from .align import Alignment
+from .tokenize import TokenBatch, Tokens
 
-__all__ = ["BandConfig", "Boxes", "band_windows", "merge_boxes", "seed_bands", "token_slices"]
+__all__ = ["BandConfig", "Boxes", "band_windows", "merge_along_bands", "merge_boxes",
+           "seed_bands", "token_slices"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ class BandConfig:
     how many following seeds (in first-document order) each seed may link to, so that a
     stray seed in between does not break a band. ``min_seeds``: seeds a band needs.
     ``margin``: tokens added on each side of a band's seeds, for the passage's ends beyond
-    its first and last seed.
+    its first and last seed. ``merge_gap``: two consecutive passages of a pair whose gap is at
+    most this long in both documents, and as consistent as two seeds of a band, are one
+    passage (see :func:`merge_along_bands`).
     """
 
     max_gap: int = 250
@@ -53,6 +57,7 @@ class BandConfig:
     lookahead: int = 8
     min_seeds: int = 2
     margin: int = 100
+    merge_gap: int = 100
 
 
 @dataclass(frozen=True)
@@ -224,3 +229,66 @@ def token_slices(tokens: TokenBatch, doc: np.ndarray, lo: np.ndarray, hi: np.nda
     sliced = TokenBatch(tokens.hashes[index], tokens.starts[index] - shift,
                         tokens.ends[index] - shift, bounds)
     return sliced, char_start
+
+
+def merge_along_bands(alignments: list[Alignment], a_tokens: Tokens, b_tokens: Tokens,
+                      config: BandConfig = BandConfig()) -> list[Alignment]:
+    """The passages of one box (``a_tokens``/``b_tokens`` are its two sides, which the
+    alignments' offsets refer to), with consecutive ones that continue each other joined.
+
+    Two passages, one after the other in both documents, with a gap of at most
+    ``config.merge_gap`` tokens in each and gaps as consistent as two seeds of a band
+    (``|gap_a - gap_b| <= slack + drift * max(gap_a, gap_b)``), are one reused stretch whose
+    middle was rewritten beyond what the aligner matches word for word (a loose translation,
+    a revised verse): they become one alignment, the gap one edit of it. Its ends stay those
+    of the passages, on word boundaries. Returns the alignments sorted by position.
+    """
+    if len(alignments) < 2:
+        return alignments
+    alignments = sorted(alignments, key=lambda al: (al.a_start, al.b_start, al.a_end, al.b_end))
+    a0 = np.searchsorted(a_tokens.starts, [al.a_start for al in alignments], "left").tolist()
+    a1 = (np.searchsorted(a_tokens.ends, [al.a_end for al in alignments], "left") + 1).tolist()
+    b0 = np.searchsorted(b_tokens.starts, [al.b_start for al in alignments], "left").tolist()
+    b1 = (np.searchsorted(b_tokens.ends, [al.b_end for al in alignments], "left") + 1).tolist()
+    merged = [alignments[0]]
+    end_a, end_b = a1[0], b1[0]
+    for k in range(1, len(alignments)):
+        gap_a, gap_b = a0[k] - end_a, b0[k] - end_b
+        widest = max(gap_a, gap_b)
+        if (gap_a >= 0 and gap_b >= 0 and widest <= config.merge_gap
+                and abs(gap_a - gap_b) <= config.slack + config.drift * widest):
+            gap = (_span(a_tokens, end_a, a0[k]), _span(b_tokens, end_b, b0[k]))
+            merged[-1] = _joined(merged[-1], alignments[k], gap_a, gap_b, *gap)
+        else:
+            merged.append(alignments[k])
+        end_a, end_b = a1[k], b1[k]
+    return merged
+
+
+def _span(tokens: Tokens, lo: int, hi: int) -> tuple[int, int]:
+    """Raw-text span of tokens ``[lo, hi)``; an empty range sits at the end of token
+    ``lo - 1``, as the aligner's edits do."""
+    if hi > lo:
+        return int(tokens.starts[lo]), int(tokens.ends[hi - 1])
+    at = int(tokens.ends[lo - 1]) if lo > 0 else int(tokens.starts[0])
+    return at, at
+
+
+def _joined(first: Alignment, second: Alignment, gap_a: int, gap_b: int,
+            a_gap: tuple[int, int], b_gap: tuple[int, int]) -> Alignment:
+    """``first`` and ``second`` as one alignment, the text between them one edit."""
+    edits = list(first.edits)
+    if gap_a or gap_b:
+        op = "replace" if gap_a and gap_b else ("delete" if gap_a else "insert")
+        edits.append((op, *a_gap, *b_gap))
+    edits += second.edits
+    a_tokens = first.a_tokens + gap_a + second.a_tokens
+    b_tokens = first.b_tokens + gap_b + second.b_tokens
+    matched = first.matched_tokens + second.matched_tokens
+    return Alignment(
+        a_start=first.a_start, a_end=second.a_end, b_start=first.b_start, b_end=second.b_end,
+        a_tokens=a_tokens, b_tokens=b_tokens, matched_tokens=matched,
+        similarity=2 * matched / (a_tokens + b_tokens),
+        method="lexical" if first.method == second.method == "lexical" else "paraphrase",
+        edits=edits,
+    )

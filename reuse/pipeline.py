@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import __version__, runfolder
 from .allocator import reusable_heap
-from .bands import BandConfig, Boxes, band_windows, seed_bands
+from .bands import BandConfig, Boxes, band_windows, merge_along_bands, seed_bands
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
@@ -556,6 +556,9 @@ def align_documents(
     """
     from .align import alignments_frame
 
+    def _position(al: Any) -> tuple[int, int, int, int]:
+        return al.a_start, al.b_start, al.a_end, al.b_end
+
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     cache = _DocumentTokens(corpus.texts, tokenize_config.strip_diacritics)
@@ -582,7 +585,8 @@ def align_documents(
             for lo, hi in _align_batches(costs):
                 part = pending.take(np.arange(lo, hi))
                 alignments, cut, part_skipped = _align_boxes(
-                    cache, part, left, right, align_config, corpus.texts, round_number)
+                    cache, part, left, right, align_config, corpus.texts, round_number,
+                    band_config)
                 for pair, pair_alignments in alignments:
                     found.setdefault(pair, []).extend(pair_alignments)
                 skipped.update(part_skipped)
@@ -600,6 +604,7 @@ def align_documents(
         pair_alignments = found[pair]
         if pair in widened:
             pair_alignments = _outermost(pair_alignments)
+        pair_alignments = sorted(pair_alignments, key=_position)
         a_id, b_id = corpus.ids[int(left[pair])], corpus.ids[int(right[pair])]
         rows.extend((a_id, b_id, alignment) for alignment in pair_alignments)
     return alignments_frame(rows)
@@ -680,12 +685,14 @@ def _align_batches(costs: np.ndarray) -> Iterator[tuple[int, int]]:
 
 def _align_boxes(
     cache: _DocumentTokens, boxes: Boxes, left: np.ndarray, right: np.ndarray,
-    align_config: Any, texts: list[str], round_number: int,
+    align_config: Any, texts: list[str], round_number: int, band_config: BandConfig | None,
 ) -> tuple[list[tuple[int, list[Any]]], Boxes, set[int]]:
     """Align the token boxes of one batch. Returns each box's pair and alignments (offsets in
     the documents), the boxes to align again wider (a passage reached an inner edge: each
     round doubles the box on that side, the last but one widens it to the document's end, and
-    the last round keeps what it finds), and the pairs left without paraphrase seeds."""
+    the last round keeps what it finds), and the pairs left without paraphrase seeds. With a
+    ``band_config``, consecutive passages of a box that continue each other are joined
+    (:func:`reuse.bands.merge_along_bands`)."""
     from .align import align_token_batch
 
     a_docs, b_docs = left[boxes.pair], right[boxes.pair]
@@ -739,6 +746,8 @@ def _align_boxes(
             cut_low_a[k] = cut_high_a[k] = cut_low_b[k] = cut_high_b[k] = False
         if not (cut_low_a[k] or cut_high_a[k] or cut_low_b[k] or cut_high_b[k]):
             a_shift, b_shift = int(char_start[k]), int(char_start[n + k])
+            if band_config is not None:
+                alignments = merge_along_bands(alignments, a_tokens, b_tokens, band_config)
             out.append((int(boxes.pair[k]),
                         [_shifted(al, a_shift, b_shift) for al in alignments]))
     # A box whose passages reach an inner edge is aligned again, wider on that side (to the
@@ -782,7 +791,7 @@ def _shifted(alignment: Any, a_shift: int, b_shift: int) -> Any:
 
 def _outermost(alignments: list[Any]) -> list[Any]:
     """A pair's alignments from boxes that overlap (a box widened into another): the same
-    passage once, and none inside another one in both documents; sorted by position."""
+    passage once, and none inside another one in both documents."""
     unique = sorted({(al.a_start, al.b_start, al.a_end, al.b_end): al
                      for al in alignments}.values(),
                     key=lambda al: (al.a_start, al.b_start, -al.a_end, -al.b_end))
@@ -792,7 +801,7 @@ def _outermost(alignments: list[Any]) -> list[Any]:
                and al.b_end <= k.b_end for k in kept):
             continue
         kept.append(al)
-    return sorted(kept, key=lambda al: (al.a_start, al.b_start, al.a_end, al.b_end))
+    return kept
 
 
 def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bool,
