@@ -14,6 +14,7 @@ from reuse.bands import BandConfig, Boxes, merge_boxes, seed_bands
 from reuse.config import DedupConfig, PassageConfig, TokenizeConfig
 from reuse.ingest import Corpus
 from reuse.pipeline import align_documents, run, sketch_corpus
+from reuse.tokenize import tokenize
 from reuse.windows import passage_candidates
 
 
@@ -250,3 +251,48 @@ def test_the_align_progress_moves_in_small_steps(monkeypatch):
                     TokenizeConfig(), candidates=candidates)
     assert len(steps) >= 6
     assert max(steps) <= 2 * 16_500
+
+
+@pytest.mark.parametrize(("gap_a", "gap_b", "joined"), [
+    (40, 45, True),     # a rewritten stretch: one passage
+    (0, 24, True),      # words added on one side only
+    (300, 300, False),  # too far apart
+    (20, 90, False),    # gaps too unlike: not one stretch
+])
+def test_passages_continuing_each_other_along_a_band_are_joined(gap_a, gap_b, joined):
+    rng = np.random.default_rng(gap_a * 1000 + gap_b)
+    first, second = _words(rng, 200), _words(rng, 200)
+    a_words = _words(rng, 2000) + first + _words(rng, gap_a) + second + _words(rng, 2000)
+    b_words = _words(rng, 1000) + first + _words(rng, gap_b) + second + _words(rng, 3000)
+    a, b = " ".join(a_words), " ".join(b_words)
+    corpus = _corpus([a, b])
+    candidates = _candidates(corpus.texts)
+    config = AlignConfig(paraphrase=False)
+    table = align_documents(corpus, candidates.a, candidates.b, config, TokenizeConfig(),
+                            candidates=candidates)
+    apart = align_pair(a, b, config)
+    assert len(apart) == 2
+    if not joined:
+        got = table[["a_start", "a_end", "b_start", "b_end"]].values.tolist()
+        assert got == [[x.a_start, x.a_end, x.b_start, x.b_end] for x in apart]
+        return
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row.a_start, row.a_end) == (apart[0].a_start, apart[1].a_end)
+    assert (row.b_start, row.b_end) == (apart[0].b_start, apart[1].b_end)
+    assert row.matched_tokens == apart[0].matched_tokens + apart[1].matched_tokens
+    assert row.a_tokens == 400 + gap_a and row.b_tokens == 400 + gap_b
+    # The gap is one edit, from its first word to its last (an empty side where the first
+    # passage ends), as the aligner's own edits are.
+    import json
+
+    gap = [e for e in json.loads(row.edits) if apart[0].a_end <= e[1] and e[2] <= apart[1].a_start
+           and apart[0].b_end <= e[3] and e[4] <= apart[1].b_start]
+    a_tokens, b_tokens = tokenize(a), tokenize(b)
+    a_gap = a_tokens.starts[(a_tokens.starts > apart[0].a_end) & (a_tokens.ends < apart[1].a_start)]
+    b_gap = b_tokens.starts[(b_tokens.starts > apart[0].b_end) & (b_tokens.ends < apart[1].b_start)]
+    expected_a = ((int(a_gap[0]), int(a_tokens.ends[np.searchsorted(a_tokens.starts, a_gap[-1])]))
+                  if gap_a else (apart[0].a_end, apart[0].a_end))
+    expected_b = (int(b_gap[0]), int(b_tokens.ends[np.searchsorted(b_tokens.starts, b_gap[-1])]))
+    op = "replace" if gap_a else "insert"
+    assert gap == [[op, *expected_a, *expected_b]]

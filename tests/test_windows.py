@@ -167,3 +167,31 @@ def test_passage_candidates_match_the_reference(entries, min_shared):
                    strict=True))
     assert got == reference_candidates(fingerprints, min_shared)
     assert found.capped_fingerprints == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    entries=st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 5), st.integers(0, 30)), max_size=60
+    ),
+    min_shared=st.integers(1, 3),
+)
+def test_candidates_carry_every_shared_fingerprint_as_a_seed(entries, min_shared):
+    entries = sorted(entries, key=lambda e: (e[1], e[2]))
+    fingerprints = Fingerprints(
+        np.array([h for h, _, _ in entries], dtype=np.uint64),
+        np.array([d for _, d, _ in entries], dtype=np.int64),
+        np.array([p for _, _, p in entries], dtype=np.int64),
+    )
+    found = passage_candidates(fingerprints, PassageConfig(min_shared=min_shared))
+    first: dict[tuple[int, int], int] = {}
+    for h, d, p in entries:
+        first.setdefault((h, d), p)
+    expected = []
+    for k, (a, b) in enumerate(zip(found.a.tolist(), found.b.tolist(), strict=True)):
+        hashes = {h for h, d in first if d == a} & {h for h, d in first if d == b}
+        expected += sorted((k, first[h, a], first[h, b]) for h in hashes)
+    got = list(zip(found.seed_pair.tolist(), found.seed_a.tolist(), found.seed_b.tolist(),
+                   strict=True))
+    assert sorted(got) == expected
+    assert got == sorted(got, key=lambda s: (s[0], s[1]))
