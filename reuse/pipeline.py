@@ -551,8 +551,12 @@ def align_documents(
     (see :mod:`reuse.bands`): each band's token box is cut out of both documents, aligned, and
     the alignments' offsets are shifted back. A passage that reaches the edge of its box may
     go on beyond it, so its box is widened on that side and aligned again, until the passage
-    ends inside the box or the box reaches the document's end. Pairs whose seeds form no
-    band are not aligned. Without ``candidates`` (pairs mode), each pair is aligned whole.
+    ends inside the box or the box reaches the document's end. Consecutive passages of a box
+    that continue each other across a rewritten gap are joined (see
+    :func:`reuse.bands.merge_along_bands`). Pairs whose seeds form no band are not aligned.
+    Without ``candidates`` (pairs mode), each pair is aligned whole, and nothing is joined.
+    The progress bar counts tokens aligned and moves after every batch of about
+    ``_ALIGN_BATCH_TOKENS`` tokens.
     """
     from .align import alignments_frame
 
@@ -854,8 +858,8 @@ def run(
     """Near-duplicates and passage reuse in one pass over the corpus.
 
     Passage candidates come from passage-window MinHash fingerprints (see :mod:`reuse.windows`);
-    each candidate pair is aligned (:func:`reuse.align.align_pair`), and the alignments are
-    clustered into passages (:func:`reuse.passages.passage_clusters`). ``paraphrase`` adds
+    each candidate pair is aligned (:func:`reuse.align.align_pair`) where its seeds form
+    diagonal bands (:mod:`reuse.bands`), and the alignments are clustered into passages (:func:`reuse.passages.passage_clusters`). ``paraphrase`` adds
     sentence TF-IDF seeds to the alignment (about four times slower; off by default here, on in
     pairs mode). The other parameters are those of :func:`dedup`; ``date_field`` also marks
     the earliest occurrence of each passage as its likely source.
