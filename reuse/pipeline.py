@@ -859,10 +859,11 @@ def run(
 
     Passage candidates come from passage-window MinHash fingerprints (see :mod:`reuse.windows`);
     each candidate pair is aligned (:func:`reuse.align.align_pair`) where its seeds form
-    diagonal bands (:mod:`reuse.bands`), and the alignments are clustered into passages (:func:`reuse.passages.passage_clusters`). ``paraphrase`` adds
-    sentence TF-IDF seeds to the alignment (about four times slower; off by default here, on in
-    pairs mode). The other parameters are those of :func:`dedup`; ``date_field`` also marks
-    the earliest occurrence of each passage as its likely source.
+    diagonal bands (:mod:`reuse.bands`), and the alignments are clustered into passages
+    (:func:`reuse.passages.passage_clusters`). ``paraphrase`` adds sentence TF-IDF seeds to
+    the alignment (about four times slower; off by default here, on in pairs mode). The other
+    parameters are those of :func:`dedup`; ``date_field`` also marks the earliest occurrence of
+    each passage as its likely source.
     """
     from .align import AlignConfig
 
