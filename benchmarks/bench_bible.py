@@ -22,12 +22,18 @@ Methods, all on the same token hashes (tokenizing is not timed):
 * ``reuse lexical (align_batch)``: :func:`reuse.align.align_batch`, ``paraphrase=False``; its
   matched pairs are the passage tokens outside the edits of each alignment;
 * ``reuse default (align_batch)``: the same with sentence TF-IDF seeds;
+* ``reuse run path (bands)``: what ``reuse run`` does with the two versions: passage-window
+  fingerprints and candidates (:func:`reuse.pipeline.sketch_corpus`,
+  :func:`reuse.windows.passage_candidates`), then :func:`reuse.pipeline.align_documents` on
+  the seed bands (:mod:`reuse.bands`), ``paraphrase=False``; only the alignments of the same
+  book are scored (the run also aligns the parallels between books). Timed from the texts.
 * ``rapidfuzz Indel``: ``Indel.opcodes`` on the two whole token sequences, every ``equal`` block.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -39,10 +45,14 @@ import numpy as np
 from rapidfuzz.distance import Indel
 
 from reuse.align import AlignConfig, Alignment, align_batch
+from reuse.config import DedupConfig, PassageConfig, TokenizeConfig
+from reuse.ingest import Corpus
+from reuse.pipeline import align_documents, sketch_corpus
 from reuse.tokenize import Tokens, tokenize, tokenize_batch
+from reuse.windows import passage_candidates
 
 ROOT = Path(__file__).resolve().parent.parent
-BIBLE = ROOT.parent / "shared" / "data" / "bible-en"
+BIBLE = Path(os.environ.get("REUSE_BIBLE", ROOT.parent / "shared" / "data" / "bible-en"))
 VERSE = re.compile(r"^\[(\d+):(\d+)\] ?(.*)$")
 
 
@@ -124,6 +134,29 @@ def indel_pairs(a: Tokens, b: Tokens) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
+def run_path(a_books: list[Book], b_books: list[Book]) -> list[list[Alignment]]:
+    """The alignments ``reuse run`` finds between the same books of two versions (see the
+    module docstring), as one list per book."""
+    texts = [book.text for book in a_books] + [book.text for book in b_books]
+    n = len(a_books)
+    corpus = Corpus(ids=[str(k) for k in range(2 * n)], texts=texts,
+                    metadata=[{} for _ in texts], origins=["" for _ in texts])
+    passage_config = PassageConfig()
+    sketches = sketch_corpus(texts, TokenizeConfig(), DedupConfig(), passage_config)
+    candidates = passage_candidates(sketches.fingerprints, passage_config)
+    table = align_documents(corpus, candidates.a, candidates.b, AlignConfig(paraphrase=False),
+                            TokenizeConfig(), candidates=candidates)
+    found: list[list[Alignment]] = [[] for _ in range(n)]
+    for row in table.itertuples(index=False):
+        a, b = int(row.a_id), int(row.b_id)
+        if b == a + n:
+            edits = [tuple(e) for e in json.loads(row.edits)]
+            found[a].append(Alignment(row.a_start, row.a_end, row.b_start, row.b_end,
+                                      row.a_tokens, row.b_tokens, row.matched_tokens,
+                                      row.similarity, row.method, edits))
+    return found
+
+
 def score(pairs: list[tuple[np.ndarray, np.ndarray]], a_books: list[Book], b_books: list[Book],
           common: int) -> tuple[float, float, float]:
     """Precision, recall and the share of matched pairs that are repeats (see the docstring)."""
@@ -154,6 +187,7 @@ def run_version_pair(a_name: str, b_name: str, books: int, repeat: int) -> list[
             a_texts, b_texts, AlignConfig(paraphrase=False), a_tokens=a_batch, b_tokens=b_batch),
         "reuse default (align_batch, paraphrase=True)": lambda: align_batch(
             a_texts, b_texts, AlignConfig(), a_tokens=a_batch, b_tokens=b_batch),
+        "reuse run path (bands, paraphrase=False)": lambda: run_path(a_books, b_books),
         "rapidfuzz Indel.opcodes": lambda: [
             indel_pairs(a.tokens, b.tokens) for a, b in zip(a_books, b_books, strict=True)],
     }
