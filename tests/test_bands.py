@@ -296,3 +296,24 @@ def test_passages_continuing_each_other_along_a_band_are_joined(gap_a, gap_b, jo
     expected_b = (int(b_gap[0]), int(b_tokens.ends[np.searchsorted(b_tokens.starts, b_gap[-1])]))
     op = "replace" if gap_a else "insert"
     assert gap == [[op, *expected_a, *expected_b]]
+
+
+def test_paraphrase_seeds_work_on_the_slices_and_offsets_are_the_documents():
+    rng = np.random.default_rng(13)
+    passage = _words(rng, 300)
+    edited = _edited(rng, passage, 0.15)
+    a_words = _words(rng, 6000) + passage + _words(rng, 3000)
+    b_words = _words(rng, 2000) + edited + _words(rng, 8000)
+    a, b = " ".join(a_words), " ".join(b_words)
+    corpus = _corpus([a, b])
+    candidates = _candidates(corpus.texts)
+    table = align_documents(corpus, candidates.a, candidates.b, AlignConfig(paraphrase=True),
+                            TokenizeConfig(), candidates=candidates)
+    assert len(table) == 1
+    row = table.iloc[0]
+    a_passage = a.index(" ".join(passage))
+    b_passage = b.index(" ".join(edited))
+    # The passage, within a few words at its ends, and offsets into the whole documents.
+    assert abs(row.a_start - a_passage) < 40 and abs(row.b_start - b_passage) < 40
+    assert abs(row.a_end - (a_passage + len(" ".join(passage)))) < 40
+    assert a[row.a_start:row.a_end].split()[0] in passage[:5]
