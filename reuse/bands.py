@@ -54,7 +54,7 @@ class BandConfig:
     max_gap: int = 250
     slack: int = 12
     drift: float = 0.5
-    lookahead: int = 8
+    lookahead: int = 24
     min_seeds: int = 2
     margin: int = 100
     merge_gap: int = 100
@@ -141,9 +141,10 @@ def seed_bands(
     return boxes.take(np.lexsort((boxes.a_lo, boxes.pair)))
 
 
-def merge_boxes(boxes: Boxes, max_rounds: int = 64) -> Boxes:
+def merge_boxes(boxes: Boxes, reach: int = 0, max_rounds: int = 64) -> Boxes:
     """The boxes of each pair with every two that overlap (in both documents) replaced by the
-    box spanning both, until no two overlap. Sorted by pair, then ``a_lo``."""
+    box spanning both, until no two overlap. With ``reach``, boxes less than ``reach`` tokens
+    apart in both documents count as overlapping. Sorted by pair, then ``a_lo``."""
     for _ in range(max_rounds):
         if len(boxes) < 2:
             return boxes
@@ -155,16 +156,17 @@ def merge_boxes(boxes: Boxes, max_rounds: int = 64) -> Boxes:
         lag = 1
         while lag < n:
             same = boxes.pair[lag:] == boxes.pair[:-lag]
+            near_in_a = same & (boxes.a_lo[lag:] < boxes.a_hi[:-lag] + reach)
             overlap = (
-                same & (boxes.a_lo[lag:] < boxes.a_hi[:-lag])
-                & (boxes.b_lo[lag:] < boxes.b_hi[:-lag]) & (boxes.b_lo[:-lag] < boxes.b_hi[lag:])
+                near_in_a & (boxes.b_lo[lag:] < boxes.b_hi[:-lag] + reach)
+                & (boxes.b_lo[:-lag] < boxes.b_hi[lag:] + reach)
             )
             at = np.flatnonzero(overlap)
             links_from.append(at)
             links_to.append(at + lag)
             # Later lags can only find overlaps while some box still reaches past the box
             # `lag` places after it in the first document.
-            if not (same & (boxes.a_lo[lag:] < boxes.a_hi[:-lag])).any():
+            if not near_in_a.any():
                 break
             lag += 1
             if lag > 32:
@@ -189,15 +191,16 @@ def merge_boxes(boxes: Boxes, max_rounds: int = 64) -> Boxes:
 def band_windows(bands: Boxes, a_length: np.ndarray, b_length: np.ndarray, margin: int
                  ) -> Boxes:
     """The boxes to align: each band widened by ``margin`` tokens on every side, clipped to the
-    documents (``a_length[k]``/``b_length[k]`` tokens for pair ``k``), overlapping boxes of a
-    pair merged."""
+    documents (``a_length[k]``/``b_length[k]`` tokens for pair ``k``), and the boxes of a pair
+    that overlap or lie within ``margin`` tokens of each other in both documents merged (a
+    loose translation breaks its band where a few verses share no seed: one box goes on)."""
     pair = bands.pair
     widened = Boxes(
         pair,
         np.maximum(bands.a_lo - margin, 0), np.minimum(bands.a_hi + margin, a_length[pair]),
         np.maximum(bands.b_lo - margin, 0), np.minimum(bands.b_hi + margin, b_length[pair]),
     )
-    return merge_boxes(widened)
+    return merge_boxes(widened, reach=margin)
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

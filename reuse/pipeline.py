@@ -625,6 +625,8 @@ _ALIGN_BATCH_TOKENS = 400_000
 _MAX_WIDENINGS = 4
 # A passage ending this close (in tokens) to a box's inner edge may go on beyond it.
 _EDGE_TOKENS = 8
+# A box reaches a document's end when it is nearer than this share of the box's length.
+_SNAP_SHARE = 8
 # Tokenized documents kept for the next boxes, in tokens (24 bytes each).
 _CACHED_TOKENS = 8_000_000
 
@@ -703,8 +705,8 @@ def _align_boxes(
     tokens = cache.get([*a_docs.tolist(), *b_docs.tolist()])
     a_count = np.fromiter((len(tokens[d]) for d in a_docs.tolist()), np.int64, len(boxes))
     b_count = np.fromiter((len(tokens[d]) for d in b_docs.tolist()), np.int64, len(boxes))
-    boxes = Boxes(boxes.pair, np.minimum(boxes.a_lo, a_count), np.minimum(boxes.a_hi, a_count),
-                  np.minimum(boxes.b_lo, b_count), np.minimum(boxes.b_hi, b_count))
+    boxes = Boxes(boxes.pair, *_snapped(boxes.a_lo, boxes.a_hi, a_count),
+                  *_snapped(boxes.b_lo, boxes.b_hi, b_count))
     sides = [(tokens[d], lo, hi) for d, lo, hi in zip(
         [*a_docs.tolist(), *b_docs.tolist()],
         [*boxes.a_lo.tolist(), *boxes.b_lo.tolist()],
@@ -769,6 +771,16 @@ def _align_boxes(
         np.where(cut_high_b, np.minimum(boxes.b_hi + grow_b, _WHOLE), boxes.b_hi),
     ).take(np.flatnonzero(cut))
     return out, wider, {int(boxes.pair[k]) for k in box_skipped}
+
+
+def _snapped(lo: np.ndarray, hi: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Box ranges clipped to the documents' ``count`` tokens, and reaching a document's end
+    when it is nearer than an eighth of the box: a long band (two versions of a book) is
+    aligned to the ends at once instead of being widened and aligned again."""
+    hi = np.minimum(hi, count)
+    lo = np.minimum(lo, hi)
+    reach = (hi - lo) // _SNAP_SHARE
+    return np.where(lo <= reach, 0, lo), np.where(count - hi <= reach, count, hi)
 
 
 def _token_span(tokens: Any, alignments: list[Any], side: str) -> tuple[int, int]:

@@ -86,7 +86,7 @@ def test_min_seeds_drops_lone_seeds():
     assert len(seed_bands(pair, a_pos, b_pos, 4, BandConfig(min_seeds=3))) == 0
 
 
-def _reference_merge(boxes: list[tuple[int, int, int, int, int]]) -> set[tuple]:
+def _reference_merge(boxes: list[tuple[int, int, int, int, int]], reach: int) -> set[tuple]:
     boxes = [list(b) for b in boxes]
     changed = True
     while changed:
@@ -94,7 +94,8 @@ def _reference_merge(boxes: list[tuple[int, int, int, int, int]]) -> set[tuple]:
         for i in range(len(boxes)):
             for j in range(i + 1, len(boxes)):
                 p, q = boxes[i], boxes[j]
-                if p[0] == q[0] and p[1] < q[2] and q[1] < p[2] and p[3] < q[4] and q[3] < p[4]:
+                if (p[0] == q[0] and p[1] < q[2] + reach and q[1] < p[2] + reach
+                        and p[3] < q[4] + reach and q[3] < p[4] + reach):
                     boxes[i] = [p[0], min(p[1], q[1]), max(p[2], q[2]), min(p[3], q[3]),
                                 max(p[4], q[4])]
                     del boxes[j]
@@ -105,18 +106,19 @@ def _reference_merge(boxes: list[tuple[int, int, int, int, int]]) -> set[tuple]:
     return {tuple(b) for b in boxes}
 
 
+@pytest.mark.parametrize("reach", [0, 50])
 @pytest.mark.parametrize("seed", range(20))
-def test_merge_boxes_matches_the_reference(seed):
+def test_merge_boxes_matches_the_reference(seed, reach):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 60))
     pair = rng.integers(0, 3, size=n)
     a_lo, b_lo = rng.integers(0, 1000, size=n), rng.integers(0, 1000, size=n)
     a_hi, b_hi = a_lo + rng.integers(1, 200, size=n), b_lo + rng.integers(1, 200, size=n)
-    merged = merge_boxes(Boxes(pair, a_lo, a_hi, b_lo, b_hi))
+    merged = merge_boxes(Boxes(pair, a_lo, a_hi, b_lo, b_hi), reach=reach)
     got = set(zip(*(x.tolist() for x in (merged.pair, merged.a_lo, merged.a_hi, merged.b_lo,
                                           merged.b_hi)), strict=True))
     assert got == _reference_merge(list(zip(pair.tolist(), a_lo.tolist(), a_hi.tolist(),
-                                            b_lo.tolist(), b_hi.tolist(), strict=True)))
+                                            b_lo.tolist(), b_hi.tolist(), strict=True)), reach)
 
 
 def _candidates(texts: list[str]):
