@@ -807,17 +807,28 @@ def _shifted(alignment: Any, a_shift: int, b_shift: int) -> Any:
 
 def _outermost(alignments: list[Any]) -> list[Any]:
     """A pair's alignments from boxes that overlap (a box widened into another): the same
-    passage once, and none inside another one in both documents."""
+    passage once, and none inside another one in both documents.
+
+    In order of start, a passage found twice lies inside one of the last passages kept or
+    inside the one reaching furthest so far, so only those are compared (never all pairs of
+    a pair's passages, which grow with the length of the documents)."""
     unique = sorted({(al.a_start, al.b_start, al.a_end, al.b_end): al
                      for al in alignments}.values(),
                     key=lambda al: (al.a_start, al.b_start, -al.a_end, -al.b_end))
     kept: list[Any] = []
+    furthest: Any = None
     for al in unique:
         if any(k.a_start <= al.a_start and al.a_end <= k.a_end and k.b_start <= al.b_start
-               and al.b_end <= k.b_end for k in kept):
+               and al.b_end <= k.b_end for k in [*kept[-_RECENT:], furthest] if k is not None):
             continue
         kept.append(al)
+        if furthest is None or al.a_end > furthest.a_end:
+            furthest = al
     return kept
+
+
+# Passages kept last that a passage is compared with, in _outermost.
+_RECENT = 64
 
 
 def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bool,
