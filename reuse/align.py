@@ -55,7 +55,6 @@ import pandas as pd
 from rapidfuzz.distance import Editops, Indel
 
 from .align_batch import _CHAIN_LOOKBACK, extend_steps, lexical_boxes
-from .allocator import reusable_heap
 from .config import check_range
 from .errors import ConfigError
 from .paraphrase import (
@@ -892,7 +891,6 @@ def _anchor_chain(runs: np.ndarray) -> np.ndarray:
     return runs[chain[::-1]]
 
 
-@reusable_heap()
 def align_token_batch(
     tokens: TokenBatch,
     left: np.ndarray,
@@ -980,7 +978,6 @@ def _as_batch(tokens: Sequence[Tokens] | TokenBatch) -> TokenBatch:
                       joined("ends", np.int64), bounds)
 
 
-@reusable_heap()
 def align_batch(
     a_texts: Sequence[str],
     b_texts: Sequence[str],

@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 
 from .align import AlignConfig, Alignment, align_token_batch
-from .allocator import reusable_heap
 from .config import PassageConfig
 from .errors import ConfigError, InputError
 from .tokenize import tokenize_batch
@@ -329,7 +328,6 @@ def _detect_all(
         return [found for part in results for found in part]
 
 
-@reusable_heap()
 def evaluate_pan(
     corpus_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -403,7 +401,6 @@ def evaluate_pan(
 DISCOVER_PASSAGES = PassageConfig(ngram=2, window=4, min_shared=2, max_pairs_per_doc=20)
 
 
-@reusable_heap()
 def discover_pan(
     corpus_dir: str | Path,
     out_dir: str | Path | None = None,

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, runfolder
-from .allocator import reusable_heap
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
@@ -211,7 +210,7 @@ class DedupResult:
 
 def _load(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], quiet: bool) -> Corpus:
     if isinstance(source, Corpus):
-        return source
+        return source.check()
     return read_corpus(source, **read, quiet=quiet)
 
 
@@ -258,7 +257,6 @@ def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> Non
     )
 
 
-@reusable_heap()
 def dedup(
     source: str | os.PathLike[str] | Corpus,
     *,
@@ -606,7 +604,6 @@ def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> p
     )
 
 
-@reusable_heap()
 def run(
     source: str | os.PathLike[str] | Corpus,
     *,
@@ -782,7 +779,6 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@reusable_heap()
 def align_pairs(
     source: str | os.PathLike[str] | Corpus,
     pairs: str | os.PathLike[str],
