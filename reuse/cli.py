@@ -407,7 +407,8 @@ def evaluate() -> None:
               help="Write the detections here as PAN XML, one file per pair.")
 @click.option("--discover", is_flag=True,
               help="Find the pairs with the corpus-wide pipeline instead of the pairs files.")
-@click.option("--category", "categories", multiple=True, show_default="every category",
+@click.option("--category", "categories", multiple=True,
+              show_default="every folder with a 'pairs' file",
               help="Only this category folder (repeatable), e.g. 02-no-obfuscation.")
 @click.option("--jobs", type=int, default=1, show_default=True,
               help="Align in this many processes.")
