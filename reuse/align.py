@@ -58,6 +58,7 @@ from .align_batch import _CHAIN_LOOKBACK, extend_steps, lexical_boxes
 from .allocator import reusable_heap
 from .config import check_range
 from .errors import ConfigError
+from .ocr_seeds import with_ocr_boxes
 from .paraphrase import (
     _overlaps,
     _paraphrase_boxes,
@@ -116,6 +117,8 @@ class AlignConfig:
     summary_similarity: float = 0.25
     summary_ratio: float = 3.0
     summary_gap: int = 24
+    # Opt-in: also seed from character n-grams, for OCR'd text (see reuse.ocr_seeds).
+    ocr_tolerant: bool = False
 
     def validate(self) -> AlignConfig:
         owner = "AlignConfig"
@@ -129,6 +132,11 @@ class AlignConfig:
             raise ConfigError(
                 "The 'paraphrase' parameter of AlignConfig must be a bool. "
                 f"Got {self.paraphrase!r} instead."
+            )
+        if not isinstance(self.ocr_tolerant, bool):
+            raise ConfigError(
+                "The 'ocr_tolerant' parameter of AlignConfig must be a bool. "
+                f"Got {self.ocr_tolerant!r} instead."
             )
         check_range("sentence_cosine", self.sentence_cosine, float, 0.0, 1.0, owner)
         check_range("sentence_dice", self.sentence_dice, float, 0.0, 1.0, owner)
@@ -911,12 +919,13 @@ def align_token_batch(
     config.validate()
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
-    _check_pairs(tokens, left, right, texts, config.paraphrase)
-    boxes = lexical_boxes(
-        tokens, left, right, ngram=config.ngram, max_occurrences=config.max_occurrences,
-        max_gap=config.max_gap, min_length=config.min_length, min_density=config.min_density,
-        extend_drop=config.extend_drop,
-    )
+    _check_pairs(tokens, left, right, texts, config.paraphrase or config.ocr_tolerant)
+    limits = dict(max_occurrences=config.max_occurrences, max_gap=config.max_gap,
+                  min_length=config.min_length, min_density=config.min_density,
+                  extend_drop=config.extend_drop)
+    boxes = lexical_boxes(tokens, left, right, ngram=config.ngram, **limits)
+    if config.ocr_tolerant:  # opt-in: also character n-gram seeds (reuse.ocr_seeds)
+        boxes = with_ocr_boxes(boxes, tokens, texts, left, right, **limits)
     boxes, alignments = _lexical_alignments(tokens, left, right, _merged(boxes))
     cuts = np.searchsorted(boxes[:, 0], np.arange(len(left) + 1)).tolist()
     if not config.paraphrase:
