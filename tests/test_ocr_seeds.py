@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from reuse.align import AlignConfig, align_batch, align_pair, align_token_batch
+from reuse.cli import main
 from reuse.errors import ConfigError
 from reuse.ocr_seeds import character_stream, ocr_boxes
 from reuse.tokenize import tokenize_batch
@@ -107,3 +111,36 @@ def test_ocr_tolerant_needs_the_texts():
     with pytest.raises(ConfigError, match=r"^OCR-tolerant seeds need the raw texts: pass texts="):
         align_token_batch(tokens, np.array([0]), np.array([1]),
                           AlignConfig(paraphrase=False, ocr_tolerant=True))
+
+
+def _ocr_corpus(root: Path) -> None:
+    """A PAN-layout corpus of one pair: PASSAGE in the source, its misreading in the
+    suspicious document."""
+    noisy = misread(PASSAGE)
+    src, susp = f"{FILLER}\n\n{PASSAGE}", f"{OTHER}\n\n{noisy}"
+    for folder, name, text in (("src", "source-document00001.txt", src),
+                               ("susp", "suspicious-document00001.txt", susp)):
+        (root / folder).mkdir(parents=True)
+        (root / folder / name).write_text(text, encoding="utf-8")
+    (root / "02-ocr").mkdir()
+    (root / "02-ocr" / "pairs").write_text(
+        "suspicious-document00001.txt source-document00001.txt\n", encoding="utf-8")
+    (root / "02-ocr" / "suspicious-document00001-source-document00001.xml").write_text(
+        '<document reference="suspicious-document00001.txt">\n<feature name="plagiarism" '
+        f'this_offset="{susp.index(noisy)}" this_length="{len(noisy)}" '
+        f'source_reference="source-document00001.txt" source_offset="{src.index(PASSAGE)}" '
+        f'source_length="{len(PASSAGE)}" />\n</document>\n', encoding="utf-8")
+
+
+def test_eval_pan_ocr_tolerant_option(tmp_path):
+    _ocr_corpus(tmp_path / "pan")
+    recalls = []
+    for extra in ([], ["--ocr-tolerant"]):
+        result = CliRunner().invoke(main, ["eval", "pan", str(tmp_path / "pan"), *extra],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        row = next(line.split() for line in result.stdout.splitlines()
+                   if line.startswith("02-ocr"))
+        recalls.append(float(row[1]))
+    assert recalls[0] == 0.0
+    assert recalls[1] > 0.95
