@@ -31,7 +31,10 @@ import numpy as np
 from .align_batch import lexical_boxes
 from .tokenize import TokenBatch
 
-__all__ = ["CHARS_PER_WORD", "CHAR_NGRAM", "character_stream", "fold_table", "ocr_boxes", "with_ocr_boxes"]
+__all__ = [
+    "CHARS_PER_WORD", "CHAR_NGRAM", "adds_to_words", "character_stream", "fold_table", "ocr_boxes",
+    "with_ocr_boxes",
+]
 
 CHAR_NGRAM = 7
 # Letters of a word, on average, in English and French prose (spaces and punctuation dropped):
@@ -40,6 +43,8 @@ CHARS_PER_WORD = 5
 # Groups of characters that OCR reads for each other; each folds into its first member.
 OCR_CONFUSIONS = ("ec", "o0", "il1j|", "sf", "nu", "hb", "gq", "s5", "b8")
 _BMP = 0x10000
+# A character-seeded passage this much covered by word-seeded ones adds nothing to them.
+REDUNDANT_SHARE = 0.8
 
 
 @functools.cache
@@ -158,10 +163,40 @@ def with_ocr_boxes(
     right: np.ndarray, **limits: int | float,
 ) -> np.ndarray:
     """``boxes`` (word-level rows ``pair, a0, a1, b0, b1``, sorted by pair) together with the
-    passages :func:`ocr_boxes` finds with the same ``limits`` (its keyword arguments), sorted
-    by pair; the caller merges the overlapping ones."""
+    passages :func:`ocr_boxes` finds with the same ``limits`` (its keyword arguments) that add
+    to them (:func:`adds_to_words`), sorted by pair; the caller merges the overlapping ones."""
     extra = ocr_boxes(tokens, texts, left, right, **limits)  # type: ignore[arg-type]
+    extra = extra[adds_to_words(extra, boxes)]
     if not len(extra):
         return boxes
     both = np.concatenate((boxes, extra))
     return both[np.argsort(both[:, 0], kind="stable")]
+
+
+def adds_to_words(extra: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Which character-seeded boxes ``extra`` to keep beside the word-seeded ``boxes`` (rows
+    ``pair, a0, a1, b0, b1``, ``boxes`` sorted by pair).
+
+    Where the word seeds already found a passage, their boundaries are exact and the character
+    seeds' are looser (a few letters shared by chance extend them), so a box whose tokens in a
+    are ``REDUNDANT_SHARE`` covered by word boxes on its diagonal adds nothing and is dropped.
+    So is one that overlaps a word box in one document only: it runs into another passage (two
+    reused passages back to back), and merging would join them.
+    """
+    keep = np.ones(len(extra), dtype=bool)
+    if not len(extra) or not len(boxes):
+        return keep
+    lo = np.searchsorted(boxes[:, 0], extra[:, 0], side="left")
+    hi = np.searchsorted(boxes[:, 0], extra[:, 0], side="right")
+    count = hi - lo
+    k = np.repeat(np.arange(len(extra)), count)  # every (extra box, word box of its pair)
+    w = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + lo[k]
+    e, b = extra[k], boxes[w]
+    in_a = np.maximum(np.minimum(e[:, 2], b[:, 2]) - np.maximum(e[:, 1], b[:, 1]), 0)
+    in_b = np.maximum(np.minimum(e[:, 4], b[:, 4]) - np.maximum(e[:, 3], b[:, 3]), 0)
+    conflict = np.zeros(len(extra), dtype=bool)
+    np.logical_or.at(conflict, k, (in_a > 0) != (in_b > 0))
+    covered = np.zeros(len(extra), dtype=np.int64)
+    np.add.at(covered, k, np.where(in_b > 0, in_a, 0))
+    redundant = covered >= REDUNDANT_SHARE * (extra[:, 2] - extra[:, 1])
+    return ~conflict & ~redundant
