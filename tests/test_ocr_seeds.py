@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from reuse.align import AlignConfig, align_batch, align_pair, align_token_batch
 from reuse.cli import main
 from reuse.errors import ConfigError
-from reuse.ocr_seeds import character_stream, ocr_boxes
+from reuse.ocr_seeds import adds_to_words, character_stream, ocr_boxes
 from reuse.tokenize import tokenize_batch
 
 PASSAGE = (
@@ -144,3 +144,16 @@ def test_eval_pan_ocr_tolerant_option(tmp_path):
         recalls.append(float(row[1]))
     assert recalls[0] == 0.0
     assert recalls[1] > 0.95
+
+
+def test_character_passages_are_kept_only_where_they_add_to_the_word_passages():
+    words = np.array([[0, 10, 50, 10, 50], [2, 0, 40, 0, 40]])
+    extra = np.array([
+        [0, 8, 52, 9, 51],      # 40 of its 44 tokens in a are the word passage's: redundant
+        [0, 0, 100, 0, 100],    # the word passage is 40 of its 100 tokens: adds 60
+        [0, 45, 80, 200, 240],  # runs into the word passage in a only: another passage
+        [1, 0, 30, 0, 30],      # a pair without word passages
+        [2, 50, 90, 60, 100],   # beside the word passage, in both documents
+    ])
+    assert adds_to_words(extra, words).tolist() == [False, True, False, True, True]
+    assert adds_to_words(extra, np.empty((0, 5), dtype=np.int64)).all()
