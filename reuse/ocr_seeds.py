@@ -44,7 +44,7 @@ CHARS_PER_WORD = 5
 OCR_CONFUSIONS = ("ec", "o0", "il1j|", "sf", "nu", "hb", "gq", "s5", "b8")
 _BMP = 0x10000
 # A character-seeded passage this much covered by word-seeded ones adds nothing to them.
-REDUNDANT_SHARE = 0.8
+REDUNDANT_SHARE = 0.95
 
 
 @functools.cache

@@ -149,7 +149,7 @@ def test_eval_pan_ocr_tolerant_option(tmp_path):
 def test_character_passages_are_kept_only_where_they_add_to_the_word_passages():
     words = np.array([[0, 10, 50, 10, 50], [2, 0, 40, 0, 40]])
     extra = np.array([
-        [0, 8, 52, 9, 51],      # 40 of its 44 tokens in a are the word passage's: redundant
+        [0, 9, 51, 10, 50],     # 40 of its 42 tokens in a are the word passage's: redundant
         [0, 0, 100, 0, 100],    # the word passage is 40 of its 100 tokens: adds 60
         [0, 45, 80, 200, 240],  # runs into the word passage in a only: another passage
         [1, 0, 30, 0, 30],      # a pair without word passages
