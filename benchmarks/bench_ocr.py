@@ -34,7 +34,7 @@ import platform
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +53,9 @@ from reuse.evaluate import (
     read_pan_xml,
     read_text,
 )
+from reuse.ocr_seeds import CHAR_NGRAM, character_stream
+from reuse.shingle import shingle
+from reuse.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "icdar2017-ocr"
@@ -83,8 +86,26 @@ def case_cers(corpus: Path, category: str) -> pd.DataFrame:
             ocr = text(f"susp/{susp}")[case.this_offset:case.this_end]
             gold = text(f"src/{src}")[case.source_offset:case.source_end]
             rows.append({"case": case, "cer": Levenshtein.distance(ocr, gold) / len(gold),
-                         "words": len(gold.split())})
+                         "word 3-grams kept": seeds_kept(gold, ocr, word_ngrams),
+                         "char 7-grams kept": seeds_kept(gold, ocr, char_ngrams)})
     return pd.DataFrame(rows)
+
+
+def word_ngrams(text: str) -> set[int]:
+    """The aligner's default seeds: shingles of 3 normalized words."""
+    return set(shingle(tokenize(text).hashes, 3).tolist())
+
+
+def char_ngrams(text: str) -> set[int]:
+    """The OCR-tolerant seeds: 7-grams of folded letters (reuse.ocr_seeds)."""
+    codes = character_stream(text)[0].astype(np.uint64)
+    return set(shingle(codes, CHAR_NGRAM).tolist())
+
+
+def seeds_kept(gold: str, ocr: str, seeds: Callable[[str], set[int]]) -> float:
+    """Share of the gold passage's distinct seeds that its OCR copy still holds."""
+    mine = seeds(gold)
+    return len(mine & seeds(ocr)) / len(mine) if mine else 0.0
 
 
 def case_recalls(cases: Sequence[PanSpan], detections_dir: Path, category: str) -> list[float]:
@@ -101,8 +122,9 @@ def case_recalls(cases: Sequence[PanSpan], detections_dir: Path, category: str) 
 
 
 def band_table(cers: np.ndarray, recalls_by_config: dict[str, list[float]],
-               edges: Sequence[float]) -> pd.DataFrame:
-    """Mean passage recall, and the share of passages detected at all, per CER band."""
+               edges: Sequence[float], kept: dict[str, list[float]]) -> pd.DataFrame:
+    """Mean passage recall, and the share of passages detected at all, per CER band, with the
+    mean share of seeds kept (``kept``: per case, by kind of seed)."""
     labels = [f"{lo:.0%}–{hi:.0%}" for lo, hi in itertools.pairwise(edges)]
     labels.append(f"≥ {edges[-1]:.0%}")
     band = np.searchsorted(np.asarray(edges), cers, side="right") - 1
@@ -113,6 +135,8 @@ def band_table(cers: np.ndarray, recalls_by_config: dict[str, list[float]],
             continue
         row: dict[str, object] = {"CER band": label, "cases": int(mask.sum()),
                                   "median CER": float(np.median(cers[mask]))}
+        for column, values in kept.items():
+            row[column] = float(np.asarray(values)[mask].mean())
         for name, recalls in recalls_by_config.items():
             values = np.asarray(recalls)[mask]
             row[f"recall ({name})"] = float(values.mean())
@@ -122,7 +146,7 @@ def band_table(cers: np.ndarray, recalls_by_config: dict[str, list[float]],
 
 
 def evaluate(corpus: Path, configs: dict[str, AlignConfig], category: str,
-             edges: Sequence[float], jobs: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+             edges: Sequence[float], jobs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PlagDet per config, and recall per CER band."""
     cases = case_cers(corpus, category)
     recalls, scores = {}, []
@@ -133,14 +157,17 @@ def evaluate(corpus: Path, configs: dict[str, AlignConfig], category: str,
             seconds = time.perf_counter() - start
             recalls[name] = case_recalls(list(cases["case"]), Path(out), category)
         for category_name, row in table.iterrows():
-            scores.append({"aligner": name, "category": category_name, "plagdet": row.plagdet,
-                           "recall": row.recall, "precision": row.precision,
-                           "granularity": row.granularity,
+            # Without cases these scores mean nothing (see reuse.evaluate.format_scores).
+            shown = {c: row[c] if row.cases else "n/a"
+                     for c in ("plagdet", "recall", "precision", "granularity")}
+            scores.append({"aligner": name, "category": category_name, **shown,
+                           "cases": int(row.cases),
                            "false_positive_chars": int(row.false_positive_chars),
                            "pairs": int(row.pairs),
                            "seconds": seconds if category_name == "overall" else np.nan})
-    per_case = cases.drop(columns="case").assign(**{f"recall ({n})": r for n, r in recalls.items()})
-    return pd.DataFrame(scores), band_table(cases["cer"].to_numpy(), recalls, edges), per_case
+    kept = {c: list(cases[c]) for c in ("word 3-grams kept", "char 7-grams kept")}
+    bands = band_table(cases["cer"].to_numpy(), recalls, edges, kept)
+    return pd.DataFrame(scores), bands
 
 
 # ------------------------------------------------------------------ simulated heavier OCR noise
@@ -320,7 +347,7 @@ def main() -> None:
 
     real_corpus = args.data / "pan"
     real_category = next(c for c in find_categories(real_corpus) if c != "01-no-plagiarism")
-    real_scores, real_bands, _ = evaluate(real_corpus, configs, real_category, REAL_BANDS,
+    real_scores, real_bands = evaluate(real_corpus, configs, real_category, REAL_BANDS,
                                           args.jobs)
     units = read_units(args.data / "raw")
     hard = {}
@@ -329,7 +356,7 @@ def main() -> None:
             hard_corpus = Path(tmp) / "pan-noisier"
             build_noisier_corpus(hard_corpus, units, args.cases, args.negatives, args.seed,
                                  confusions)
-            hard[model] = evaluate(hard_corpus, configs, CATEGORY, HARD_BANDS, args.jobs)[:2]
+            hard[model] = evaluate(hard_corpus, configs, CATEGORY, HARD_BANDS, args.jobs)
     shown = [("real OCR: PlagDet", real_scores), ("real OCR: recall by CER", real_bands)]
     for model, (scores, bands) in hard.items():
         shown += [(f"heavier OCR, {model}: PlagDet", scores),
@@ -352,7 +379,10 @@ def main() -> None:
         "A case's CER is the Levenshtein distance between its OCR passage and its gold passage, "
         "divided by the gold passage's length, computed from the documents. Recall is PAN's "
         "character recall of the case; *detected* is the share of cases with any recall. "
-        "Seconds: reading and aligning all pairs, one process.",
+        "*Kept* columns: mean share of a gold passage's distinct seeds that its OCR copy still "
+        "holds, for the default word 3-grams and for the OCR-tolerant folded character 7-grams. "
+        "Seconds: reading, aligning and writing all pairs, one process. Categories without "
+        "cases show n/a for the scores; `false_positive_chars` counts what was detected there.",
         "",
         f"## Real OCR: `icdar2017-ocr/pan` ({real_category}, 01-no-plagiarism)",
         "",
