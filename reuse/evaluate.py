@@ -366,10 +366,11 @@ def evaluate_pan(
 
     ``corpus_dir`` holds ``src/``, ``susp/`` and one folder per category with a ``pairs`` file
     and a gold XML per pair; ``categories`` defaults to every folder with a ``pairs`` file, in
-    name order (:func:`find_categories`). Detections are written to ``out_dir/<category>/<pair>.xml`` (named
-    like the gold) when ``out_dir`` is given. ``sample`` keeps only the first ``sample`` pairs of
-    each category, after skipping the first ``skip`` (to tune on one part and check on the
-    rest); ``n_jobs`` > 1 aligns in that many processes.
+    name order (:func:`find_categories`). Detections are written to
+    ``out_dir/<category>/<pair>.xml`` (named like the gold) when ``out_dir`` is given.
+    ``sample`` keeps only the first ``sample`` pairs of each category, after skipping the first
+    ``skip`` (to tune on one part and check on the rest); ``n_jobs`` > 1 aligns in that many
+    processes.
 
     Returns one row per category plus an ``overall`` row, with columns ``recall``,
     ``precision``, ``granularity``, ``plagdet``, ``cases``, ``detections`` and ``pairs``; the
