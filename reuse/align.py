@@ -55,9 +55,9 @@ import pandas as pd
 from rapidfuzz.distance import Editops, Indel
 
 from .align_batch import _CHAIN_LOOKBACK, extend_steps, lexical_boxes
-from .allocator import reusable_heap
 from .config import check_range
 from .errors import ConfigError
+from .ocr_seeds import with_ocr_boxes
 from .paraphrase import (
     _overlaps,
     _paraphrase_boxes,
@@ -99,6 +99,10 @@ class AlignConfig:
     of summary seeds.
     ``summary_ratio``: a summary spans at least this many times fewer tokens than its source
     passage. ``summary_gap``: the sentence gap allowed in the source of a summary.
+
+    ``ocr_tolerant``: also seed from character 7-grams of letters folded for OCR confusions
+    (:mod:`reuse.ocr_seeds`), which finds OCR'd copies whose word 3-grams rarely survive (off by
+    default: it costs time on clean text, where word seeds suffice).
     """
 
     ngram: int = 3
@@ -116,6 +120,7 @@ class AlignConfig:
     summary_similarity: float = 0.25
     summary_ratio: float = 3.0
     summary_gap: int = 24
+    ocr_tolerant: bool = False
 
     def validate(self) -> AlignConfig:
         owner = "AlignConfig"
@@ -129,6 +134,11 @@ class AlignConfig:
             raise ConfigError(
                 "The 'paraphrase' parameter of AlignConfig must be a bool. "
                 f"Got {self.paraphrase!r} instead."
+            )
+        if not isinstance(self.ocr_tolerant, bool):
+            raise ConfigError(
+                "The 'ocr_tolerant' parameter of AlignConfig must be a bool. "
+                f"Got {self.ocr_tolerant!r} instead."
             )
         check_range("sentence_cosine", self.sentence_cosine, float, 0.0, 1.0, owner)
         check_range("sentence_dice", self.sentence_dice, float, 0.0, 1.0, owner)
@@ -892,7 +902,6 @@ def _anchor_chain(runs: np.ndarray) -> np.ndarray:
     return runs[chain[::-1]]
 
 
-@reusable_heap()
 def align_token_batch(
     tokens: TokenBatch,
     left: np.ndarray,
@@ -912,11 +921,17 @@ def align_token_batch(
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     _check_pairs(tokens, left, right, texts, config.paraphrase)
-    boxes = lexical_boxes(
-        tokens, left, right, ngram=config.ngram, max_occurrences=config.max_occurrences,
-        max_gap=config.max_gap, min_length=config.min_length, min_density=config.min_density,
-        extend_drop=config.extend_drop,
-    )
+    if config.ocr_tolerant and texts is None:
+        raise ConfigError(
+            "OCR-tolerant seeds need the raw texts: pass texts= (one per document of the token "
+            "batch) or use AlignConfig(ocr_tolerant=False)."
+        )
+    limits = dict(max_occurrences=config.max_occurrences, max_gap=config.max_gap,
+                  min_length=config.min_length, min_density=config.min_density,
+                  extend_drop=config.extend_drop)
+    boxes = lexical_boxes(tokens, left, right, ngram=config.ngram, **limits)
+    if config.ocr_tolerant:  # opt-in: also character n-gram seeds (reuse.ocr_seeds)
+        boxes = with_ocr_boxes(boxes, tokens, texts, left, right, **limits)
     boxes, alignments = _lexical_alignments(tokens, left, right, _merged(boxes))
     cuts = np.searchsorted(boxes[:, 0], np.arange(len(left) + 1)).tolist()
     if not config.paraphrase:
@@ -980,7 +995,6 @@ def _as_batch(tokens: Sequence[Tokens] | TokenBatch) -> TokenBatch:
                       joined("ends", np.int64), bounds)
 
 
-@reusable_heap()
 def align_batch(
     a_texts: Sequence[str],
     b_texts: Sequence[str],
@@ -1015,7 +1029,7 @@ def align_batch(
         np.concatenate((a_batch.ends, b_batch.ends)),
         np.concatenate((a_batch.bounds, b_batch.bounds[1:] + a_batch.bounds[-1])),
     )
-    texts = [*a_texts, *b_texts] if config.paraphrase else None
+    texts = [*a_texts, *b_texts] if config.paraphrase or config.ocr_tolerant else None
     return align_token_batch(tokens, np.arange(n), np.arange(n, 2 * n), config, texts)
 
 
@@ -1048,7 +1062,8 @@ def align_pair(
     # the tests hold both to the same results. Past _REFERENCE_TOKENS the batch is faster, and
     # the reference's plain definitions (_drop_repeats compares every two runs of a passage)
     # would take memory quadratic in a passage: 24 GB and more for two 10 MB near-duplicates.
-    if max(len(a_tokens), len(b_tokens)) > _REFERENCE_TOKENS:
+    # Character seeds for OCR'd text (reuse.ocr_seeds) are found in batches only.
+    if max(len(a_tokens), len(b_tokens)) > _REFERENCE_TOKENS or config.ocr_tolerant:
         return align_batch([a_text], [b_text], config, a_tokens=[a_tokens],
                            b_tokens=[b_tokens])[0]
     a_list, b_list = a_tokens.hashes.tolist(), b_tokens.hashes.tolist()

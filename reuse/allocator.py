@@ -14,6 +14,10 @@ returns the free memory to the kernel (``malloc_trim``); below that, the memory 
 next call, which would otherwise page-fault it in again. The thresholds stay set afterwards:
 glibc offers no way back to its dynamic adjustment, and its fixed initial values (128 KiB) would
 be slower for any numpy work. Where the C library is not glibc (macOS, musl) it does nothing.
+
+Because the settings are process-wide, only the ``reuse`` command sets them (around the whole
+command). The Python API changes nothing in the process: a service, a notebook or a Spark
+executor that wants the same speed-up wraps its calls in ``with reusable_heap():``.
 """
 
 from __future__ import annotations

@@ -16,13 +16,27 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import quad
 
 from .errors import ConfigError
 from .tokenize import _mix64
 
 _BAND_MULTIPLIER = np.uint64(0xC2B2AE3D27D4EB4F)
 _BAND_BLOCK_ROWS = 4096
+
+
+@functools.lru_cache(maxsize=16)
+def _gauss_legendre(points: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(points)
+
+
+def _integral(function, low: float, high: float, degree: int) -> float:
+    """The integral of a polynomial of at most ``degree`` over ``[low, high]``, exact up to
+    rounding: Gauss-Legendre with ``degree // 2 + 1`` points. (The banding S-curves are
+    polynomials of degree ``bands * rows <= num_perm``; this replaces ``scipy.integrate.quad``,
+    whose import alone took most of a second at start-up.)"""
+    nodes, weights = _gauss_legendre(degree // 2 + 1)
+    half = (high - low) / 2
+    return float(half * np.dot(weights, function(half * nodes + (low + high) / 2)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -41,8 +55,8 @@ def optimal_bands(
     best, best_error = (0, 0), float("inf")
     for bands in range(1, num_perm + 1):
         for rows in range(1, num_perm // bands + 1):
-            fp, _ = quad(lambda s, b=bands, r=rows: 1 - (1 - s**r) ** b, 0.0, threshold)
-            fn, _ = quad(lambda s, b=bands, r=rows: (1 - s**r) ** b, threshold, 1.0)
+            fp = _integral(lambda s, b=bands, r=rows: 1 - (1 - s**r) ** b, 0.0, threshold, num_perm)
+            fn = _integral(lambda s, b=bands, r=rows: (1 - s**r) ** b, threshold, 1.0, num_perm)
             error = fp * false_positive_weight + fn * false_negative_weight
             if error < best_error:
                 best, best_error = (bands, rows), error
@@ -63,7 +77,7 @@ def recall_bands(threshold: float, num_perm: int, min_recall: float = 0.99) -> t
         bands = num_perm // rows
         if 1 - (1 - threshold**rows) ** bands < min_recall:
             continue
-        area, _ = quad(lambda s, b=bands, r=rows: 1 - (1 - s**r) ** b, 0.0, threshold)
+        area = _integral(lambda s, b=bands, r=rows: 1 - (1 - s**r) ** b, 0.0, threshold, num_perm)
         if area < best_area:
             best, best_area = (bands, rows), area
     return best

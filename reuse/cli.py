@@ -407,20 +407,26 @@ def evaluate() -> None:
               help="Write the detections here as PAN XML, one file per pair.")
 @click.option("--discover", is_flag=True,
               help="Find the pairs with the corpus-wide pipeline instead of the pairs files.")
-@click.option("--category", "categories", multiple=True, show_default="every category",
+@click.option("--category", "categories", multiple=True,
+              show_default="every folder with a 'pairs' file",
               help="Only this category folder (repeatable), e.g. 02-no-obfuscation.")
 @click.option("--jobs", type=int, default=1, show_default=True,
               help="Align in this many processes.")
+@click.option("--ocr-tolerant", is_flag=True,
+              help="Also seed with character n-grams that forgive OCR errors (slower).")
 @_handle_errors
 def evaluate_pan_command(corpus_dir: str, out: str | None, discover: bool,
-                         categories: tuple[str, ...], jobs: int) -> None:
+                         categories: tuple[str, ...], jobs: int, ocr_tolerant: bool) -> None:
     """Recall, precision, granularity and PlagDet on a PAN text-alignment corpus.
 
-    With --discover, the corpus-wide pipeline finds the pairs itself, and the table adds the
-    pairs-mode recall and the share of it that discovery keeps (recall_kept).
+    Every folder of CORPUS_DIR that holds a 'pairs' file is a category, evaluated in name
+    order. With --discover, the corpus-wide pipeline finds the pairs itself, and the table adds
+    the pairs-mode recall and the share of it that discovery keeps (recall_kept).
     """
+    from .align import AlignConfig
     from .evaluate import discover_pan, evaluate_pan, format_scores
 
     evaluate = discover_pan if discover else evaluate_pan
-    scores = evaluate(corpus_dir, out, categories=list(categories) or None, n_jobs=jobs)
+    scores = evaluate(corpus_dir, out, AlignConfig(ocr_tolerant=ocr_tolerant),
+                      categories=list(categories) or None, n_jobs=jobs)
     click.echo(format_scores(scores))

@@ -19,4 +19,9 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("reuse: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
-    cli_main(prog_name="reuse")
+    # The command owns its process, so it may tune the allocator for the whole run; the Python
+    # API leaves that to the caller (reuse.allocator.reusable_heap).
+    from .allocator import reusable_heap
+
+    with reusable_heap():
+        cli_main(prog_name="reuse")

@@ -43,12 +43,14 @@ import numpy as np
 import pandas as pd
 
 from .align import AlignConfig, Alignment, align_token_batch
-from .allocator import reusable_heap
 from .config import PassageConfig
 from .errors import ConfigError, InputError
 from .tokenize import tokenize_batch
 
 _DEFAULT_CONFIG = AlignConfig()
+# The category folders of the PAN 2013 text-alignment corpora, which published scores name.
+# Other PAN corpora (2012, 2014, or one built from OCR) name theirs differently: the evaluation
+# finds categories by their ``pairs`` files (:func:`find_categories`), not by these names.
 CATEGORIES = (
     "01-no-plagiarism",
     "02-no-obfuscation",
@@ -254,6 +256,25 @@ def read_pairs(category_dir: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def find_categories(corpus_dir: str | Path) -> list[str]:
+    """The category folders of a PAN corpus: every folder of ``corpus_dir`` that holds a
+    ``pairs`` file, in name order, whatever it is called."""
+    corpus = Path(corpus_dir)
+    try:
+        folders = sorted((entry for entry in corpus.iterdir() if entry.is_dir()),
+                         key=lambda entry: entry.name)
+    except OSError as exc:
+        raise InputError(f"Cannot list the PAN corpus {corpus}: {exc}.") from exc
+    categories = [folder.name for folder in folders if (folder / "pairs").is_file()]
+    if not categories:
+        raise InputError(
+            f"{corpus} has no category folder: no folder in it holds a 'pairs' file. A PAN "
+            "text-alignment corpus has one folder per category (such as 02-no-obfuscation) "
+            "with a 'pairs' file listing 'suspicious source' pairs and a gold XML per pair."
+        )
+    return categories
+
+
 def pair_xml_name(susp: str, src: str) -> str:
     """``suspicious-document00005.txt`` + ``source-document01090.txt`` →
     ``suspicious-document00005-source-document01090.xml`` (the PAN naming)."""
@@ -329,7 +350,6 @@ def _detect_all(
         return [found for part in results for found in part]
 
 
-@reusable_heap()
 def evaluate_pan(
     corpus_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -343,10 +363,12 @@ def evaluate_pan(
     """Align every pair of a PAN text-alignment corpus and score it with PlagDet.
 
     ``corpus_dir`` holds ``src/``, ``susp/`` and one folder per category with a ``pairs`` file
-    and a gold XML per pair. Detections are written to ``out_dir/<category>/<pair>.xml`` (named
-    like the gold) when ``out_dir`` is given. ``sample`` keeps only the first ``sample`` pairs of
-    each category, after skipping the first ``skip`` (to tune on one part and check on the
-    rest); ``n_jobs`` > 1 aligns in that many processes.
+    and a gold XML per pair; ``categories`` defaults to every folder with a ``pairs`` file, in
+    name order (:func:`find_categories`). Detections are written to
+    ``out_dir/<category>/<pair>.xml`` (named like the gold) when ``out_dir`` is given.
+    ``sample`` keeps only the first ``sample`` pairs of each category, after skipping the first
+    ``skip`` (to tune on one part and check on the rest); ``n_jobs`` > 1 aligns in that many
+    processes.
 
     Returns one row per category plus an ``overall`` row, with columns ``recall``,
     ``precision``, ``granularity``, ``plagdet``, ``cases``, ``detections`` and ``pairs``; the
@@ -359,7 +381,7 @@ def evaluate_pan(
             f"{corpus} is not a PAN text-alignment corpus: it needs 'src' and 'susp' folders."
         )
     if categories is None:
-        categories = [c for c in CATEGORIES if (corpus / c).is_dir()]
+        categories = find_categories(corpus)
     _check_jobs(n_jobs, "evaluate_pan")
     selected = {}
     for category in categories:
@@ -403,7 +425,6 @@ def evaluate_pan(
 DISCOVER_PASSAGES = PassageConfig(ngram=2, window=4, min_shared=2, max_pairs_per_doc=20)
 
 
-@reusable_heap()
 def discover_pan(
     corpus_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -419,6 +440,7 @@ def discover_pan(
     is aligned exactly as in pairs mode. Per category, the result has the pairs-mode scores
     (``pairs_*``), the discover-mode scores, and ``recall_kept`` = discover recall / pairs recall.
     Detections on candidate pairs that no category lists are counted in ``unlisted_detections``.
+    ``categories`` defaults to every folder with a ``pairs`` file (:func:`find_categories`).
     """
     from .config import DedupConfig, TokenizeConfig
     from .ingest import Corpus
@@ -434,7 +456,7 @@ def discover_pan(
             f"{corpus_path} is not a PAN text-alignment corpus: it needs 'src' and 'susp' folders."
         )
     if categories is None:
-        categories = [c for c in CATEGORIES if (corpus_path / c).is_dir()]
+        categories = find_categories(corpus_path)
     start = time.perf_counter()
     # Read every document the way pairs mode reads it, so that offsets agree.
     corpus = Corpus()

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, runfolder
-from .allocator import reusable_heap
 from .bands import BandConfig, Boxes, band_windows, merge_along_bands, seed_bands
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
@@ -207,7 +206,7 @@ class DedupResult:
 
 def _load(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], quiet: bool) -> Corpus:
     if isinstance(source, Corpus):
-        return source
+        return source.check()
     return read_corpus(source, **read, quiet=quiet)
 
 
@@ -254,7 +253,6 @@ def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> Non
     )
 
 
-@reusable_heap()
 def dedup(
     source: str | os.PathLike[str] | Corpus,
     *,
@@ -727,7 +725,7 @@ def _align_boxes(
         bounds,
     )
     slices = None
-    if align_config.paraphrase:
+    if align_config.paraphrase or align_config.ocr_tolerant:
         docs = [*a_docs.tolist(), *b_docs.tolist()]
         slices = [texts[d][s:e] for d, s, e in zip(docs, char_start.tolist(), char_end.tolist(),
                                                    strict=True)]
@@ -849,7 +847,6 @@ def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> p
     )
 
 
-@reusable_heap()
 def run(
     source: str | os.PathLike[str] | Corpus,
     *,
@@ -1027,7 +1024,6 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@reusable_heap()
 def align_pairs(
     source: str | os.PathLike[str] | Corpus,
     pairs: str | os.PathLike[str],

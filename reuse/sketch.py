@@ -25,11 +25,13 @@ the estimate against exact Jaccard. A document without shingles has all values `
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numpy as np
 
-from .config import ConfigError
+from .errors import ConfigError, MissingDependencyError, ReuseError
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _MASK32 = 0xFFFFFFFF
@@ -196,23 +198,83 @@ class MinHasher:
                     break
         return out
 
-    def to_lean_minhash(self, signature: np.ndarray):
-        """Export one signature as a :class:`datasketch.LeanMinHash` with this family's seed.
+    def to_lean_minhash(self, signature: np.ndarray) -> Any:
+        """Export one signature as a :class:`datasketch.LeanMinHash` (datasketch >= 2.0).
 
-        The result compares with other exports of this family (``jaccard``, ``MinHashLSH``),
-        not with sketches that datasketch computed itself: the hash families differ. datasketch
-        2.0 asks for the permutation scheme of stored values; ours are 32-bit values with the
-        same empty value as its ``"affine32"`` scheme, so they are stored under that label.
+        The export compares with other exports of the same ``seed`` and ``num_perm``
+        (``jaccard``, ``MinHashLSH``). It carries its own permutation scheme, ``"reuse-oph32"``,
+        so that comparing it with a sketch datasketch computed itself, or inserting both into one
+        ``MinHashLSH``, raises datasketch's scheme-mismatch ``ValueError`` instead of returning a
+        meaningless estimate: the two hash families share no values. Pickling keeps the scheme;
+        datasketch's byte format (``serialize``) has no code for it and raises.
         """
-        import inspect
-
-        from datasketch import LeanMinHash
-
-        if "scheme" in inspect.signature(LeanMinHash.__init__).parameters:
-            return LeanMinHash(
-                seed=self.seed, hashvalues=signature.astype(np.uint32), scheme="affine32"
+        values = np.asarray(signature)
+        if values.shape != (self.num_perm,):
+            raise ConfigError(
+                f"to_lean_minhash takes one signature of {self.num_perm} values; "
+                f"got an array of shape {values.shape}."
             )
-        return LeanMinHash(seed=self.seed, hashvalues=signature.astype(np.uint64))
+        return lean_minhash(self.seed, values)
+
+
+LEAN_MINHASH_SCHEME = "reuse-oph32"
+
+
+def lean_minhash(seed: int, hashvalues: np.ndarray) -> Any:
+    """A :class:`datasketch.LeanMinHash` of reuse's one-permutation values under the scheme
+    :data:`LEAN_MINHASH_SCHEME` (see :meth:`MinHasher.to_lean_minhash`)."""
+    return _lean_minhash_type()(seed, np.asarray(hashvalues, dtype=np.uint32))
+
+
+@functools.cache
+def _lean_minhash_type() -> type:
+    try:
+        import datasketch
+        from datasketch import LeanMinHash
+    except ImportError as exc:  # pragma: no cover - datasketch is a core dependency
+        raise MissingDependencyError(
+            "Exporting signatures to datasketch needs datasketch (pip install 'datasketch>=2.0')."
+        ) from exc
+    major = int(datasketch.__version__.split(".")[0])
+    if major < 2:
+        # Before 2.0, datasketch sketches had no scheme, so nothing could stop a comparison
+        # with its own sketches from returning a wrong estimate.
+        raise MissingDependencyError(
+            f"Exporting signatures to datasketch needs datasketch >= 2.0, which refuses to "
+            f"compare sketches of different hash families; this is {datasketch.__version__} "
+            f"(pip install -U 'datasketch>=2.0')."
+        )
+
+    class ReuseLeanMinHash(LeanMinHash):
+        __slots__ = ()
+
+        def __init__(self, seed: int, hashvalues: np.ndarray) -> None:
+            # datasketch validates the scheme against its own list, so the values are stored
+            # under its 32-bit layout first and labelled with reuse's scheme after.
+            self._initialize_slots(seed, hashvalues, "affine32")
+            self.scheme = LEAN_MINHASH_SCHEME
+
+        def copy(self) -> ReuseLeanMinHash:
+            return type(self)(self.seed, self.hashvalues)
+
+        def __reduce__(self) -> tuple[Any, tuple[int, np.ndarray]]:
+            return lean_minhash, (self.seed, np.array(self.hashvalues))
+
+        def bytesize(self, byteorder: str = "@") -> int:
+            raise self._no_byte_format()
+
+        def serialize(self, buf: Any, byteorder: str = "@") -> None:
+            raise self._no_byte_format()
+
+        @staticmethod
+        def _no_byte_format() -> ReuseError:
+            return ReuseError(
+                "datasketch's byte format has no code for reuse's 'reuse-oph32' scheme: store "
+                "the signature values (the run folder's tables, or pickle) instead."
+            )
+
+    ReuseLeanMinHash.__module__ = __name__
+    return ReuseLeanMinHash
 
 
 def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -81,3 +81,31 @@ def test_trims_only_when_much_of_the_heap_is_free(monkeypatch, free_mib, trimmed
 def test_free_heap_bytes_is_read_from_this_glibc():
     free = allocator._free_heap_bytes()
     assert free is None or free >= 0
+
+
+def test_the_python_api_leaves_the_allocator_alone(monkeypatch, tmp_path):
+    import reuse
+
+    fake = _FakeLibc()
+    monkeypatch.setattr(allocator, "_LIBC", fake)
+    (tmp_path / "a.txt").write_text("one two three four five six seven eight nine ten\n")
+    (tmp_path / "b.txt").write_text("one two three four five six seven eight nine ten\n")
+    reuse.dedup(tmp_path)
+    reuse.run(tmp_path)
+    assert fake.calls == []
+
+
+def test_the_command_tunes_the_allocator_for_its_run(monkeypatch, tmp_path):
+    from reuse import command
+
+    fake = _FakeLibc()
+    monkeypatch.setattr(allocator, "_LIBC", fake)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("one two three four five six seven eight nine ten\n")
+    monkeypatch.setattr("sys.argv", ["reuse", "dedup", str(corpus), "--out", str(tmp_path / "out"),
+                                     "--quiet"])
+    with pytest.raises(SystemExit) as exit_info:
+        command.main()
+    assert exit_info.value.code == 0
+    assert [call[0] for call in fake.calls] == ["mallopt", "mallopt", "malloc_trim"]

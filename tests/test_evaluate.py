@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import need_shared
 
 from reuse.align import AlignConfig
+from reuse.cli import main
 from reuse.errors import ConfigError, InputError
 from reuse.evaluate import (
     PanSpan,
+    discover_pan,
     evaluate_pan,
+    find_categories,
     pair_xml_name,
     plagdet,
     read_pairs,
@@ -120,8 +125,10 @@ def test_pair_xml_name_follows_pan():
 # ------------------------------------------------------------------- evaluate_pan end to end
 
 
-def _tiny_corpus(root: Path) -> tuple[int, int]:
-    """One pair whose suspicious document copies a source passage after \\r\\n line breaks."""
+def _tiny_corpus(root: Path, category: str = "02-no-obfuscation",
+                 number: int = 1) -> tuple[int, int]:
+    """One pair whose suspicious document copies a source passage after \\r\\n line breaks,
+    listed in the folder ``category``; the documents are numbered ``number``."""
     passage = (
         "The river rose through the night and by morning the lower town was under water. "
         "Boats moved slowly between the roofs, carrying bread, lamps and the few animals "
@@ -129,22 +136,20 @@ def _tiny_corpus(root: Path) -> tuple[int, int]:
     )
     src = "Unrelated opening words about a quiet market.\r\n\r\n" + passage + "\r\nThe end."
     susp = "Another story starts here, with\r\nseveral\r\nline breaks.\r\n" + passage + " Bye."
-    (root / "src").mkdir()
-    (root / "susp").mkdir()
-    (root / "02-no-obfuscation").mkdir()
-    for folder, name, text in (("src", "source-document00001.txt", src),
-                               ("susp", "suspicious-document00001.txt", susp)):
+    susp_name, src_name = f"suspicious-document{number:05d}", f"source-document{number:05d}"
+    for folder in ("src", "susp", category):
+        (root / folder).mkdir(exist_ok=True)
+    for folder, name, text in (("src", f"{src_name}.txt", src), ("susp", f"{susp_name}.txt", susp)):
         with open(root / folder / name, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-    (root / "02-no-obfuscation" / "pairs").write_text(
-        "suspicious-document00001.txt source-document00001.txt\n", encoding="utf-8"
-    )
+    with open(root / category / "pairs", "a", encoding="utf-8") as handle:
+        handle.write(f"{susp_name}.txt {src_name}.txt\n")
     this_offset, source_offset = susp.index(passage), src.index(passage)
     length = len(passage) - 1  # the gold case ends on the last word, like the aligner's spans
-    (root / "02-no-obfuscation" / "suspicious-document00001-source-document00001.xml").write_text(
-        '<document reference="suspicious-document00001.txt">\n'
+    (root / category / f"{susp_name}-{src_name}.xml").write_text(
+        f'<document reference="{susp_name}.txt">\n'
         f'<feature name="plagiarism" this_offset="{this_offset}" this_length="{length}" '
-        f'source_reference="source-document00001.txt" source_offset="{source_offset}" '
+        f'source_reference="{src_name}.txt" source_offset="{source_offset}" '
         f'source_length="{length}" />\n</document>\n',
         encoding="utf-8",
     )
@@ -177,6 +182,85 @@ def test_evaluate_pan_rejects_bad_jobs(tmp_path):
     _tiny_corpus(corpus)
     with pytest.raises(ConfigError, match=r"The 'n_jobs' parameter of evaluate_pan"):
         evaluate_pan(corpus, n_jobs=0)
+
+
+def _unfamiliar_corpus(root: Path) -> None:
+    """Categories named like no PAN 2013 folder, made out of name order, next to a folder
+    without a ``pairs`` file and a corpus-wide ``pairs`` file (as icdar2017-ocr/pan has)."""
+    root.mkdir()
+    _tiny_corpus(root, "03-whatever", number=3)
+    _tiny_corpus(root, "02-ocr", number=1)
+    _tiny_corpus(root, "02-ocr", number=2)
+    (root / "notes").mkdir()
+    (root / "notes" / "readme.txt").write_text("not a category\n", encoding="utf-8")
+    (root / "pairs").write_text("".join(
+        f"suspicious-document{n:05d}.txt source-document{n:05d}.txt\n" for n in (1, 2, 3)),
+        encoding="utf-8")
+
+
+def test_evaluate_pan_finds_every_category_by_its_pairs_file(tmp_path):
+    corpus = tmp_path / "corpus"
+    _unfamiliar_corpus(corpus)
+    assert find_categories(corpus) == ["02-ocr", "03-whatever"]
+    table = evaluate_pan(corpus)
+    assert list(table.index) == ["02-ocr", "03-whatever", "overall"]
+    assert list(table["cases"]) == [2, 1, 3]
+    assert list(table["pairs"]) == [2, 1, 3]
+    assert list(table["plagdet"]) == [1.0, 1.0, 1.0]
+
+
+def test_discover_pan_finds_every_category_by_its_pairs_file(tmp_path):
+    corpus = tmp_path / "corpus"
+    _unfamiliar_corpus(corpus)
+    table = discover_pan(corpus)
+    assert list(table.index) == ["02-ocr", "03-whatever", "overall"]
+    assert list(table["cases"]) == [2, 1, 3]
+    assert table.loc["overall", "pairs_recall"] == 1.0
+
+
+def test_eval_pan_command_reports_each_unfamiliar_category(tmp_path):
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    _unfamiliar_corpus(corpus)
+    result = CliRunner().invoke(main, ["eval", "pan", str(corpus), "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [line.split()[:5] for line in result.stdout.splitlines()[2:5]]
+    assert rows == [[name, "1.0000", "1.0000", "1.0000", "1.0000"]
+                    for name in ("02-ocr", "03-whatever", "overall")]
+    assert sorted(path.name for path in (out / "02-ocr").iterdir()) == [
+        "suspicious-document00001-source-document00001.xml",
+        "suspicious-document00002-source-document00002.xml",
+    ]
+
+
+NO_CATEGORY = (r"^{corpus} has no category folder: no folder in it holds a 'pairs' file\. A PAN "
+               r"text-alignment corpus has one folder per category \(such as 02-no-obfuscation\) "
+               r"with a 'pairs' file listing 'suspicious source' pairs and a gold XML per pair\.$")
+
+
+def _corpus_without_pairs(root: Path) -> None:
+    for folder in ("src", "susp", "02-ocr"):
+        (root / folder).mkdir(parents=True)
+    (root / "pairs").write_text("a.txt b.txt\n", encoding="utf-8")  # not inside a category
+
+
+def test_a_corpus_without_pairs_files_is_an_input_error(tmp_path):
+    corpus = tmp_path / "corpus"
+    _corpus_without_pairs(corpus)
+    expected = NO_CATEGORY.format(corpus=re.escape(str(corpus)))
+    with pytest.raises(InputError, match=expected):
+        evaluate_pan(corpus)
+    with pytest.raises(InputError, match=expected):
+        discover_pan(corpus)
+
+
+def test_eval_pan_command_without_pairs_files_exits_3(tmp_path):
+    corpus = tmp_path / "corpus"
+    _corpus_without_pairs(corpus)
+    result = CliRunner().invoke(main, ["eval", "pan", str(corpus)])
+    assert result.exit_code == 3
+    assert re.fullmatch("reuse: error: " + NO_CATEGORY.format(corpus=re.escape(str(corpus)))[1:],
+                        result.stderr.strip())
 
 
 def test_read_pairs_reports_the_bad_line(tmp_path):

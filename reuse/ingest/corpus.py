@@ -7,7 +7,7 @@ import hashlib
 import json
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -205,6 +205,33 @@ class Corpus:
         # Short: the texts of a corpus can be millions of characters.
         return (f"<Corpus: {len(self.ids):,} documents, {sum(map(len, self.texts)):,} characters, "
                 f"{len(self.skipped):,} skipped; {self.input_format} input>")
+
+    def check(self) -> Corpus:
+        """This corpus, after checking what the pipeline relies on and a corpus built in Python
+        may get wrong: one id, text, metadata dict and origin per document, and ids that are
+        distinct strings (a repeated id would pair a document with itself). A corpus built from
+        ids and texts alone comes back as a copy with empty metadata and origins."""
+        if self.ids and not self.metadata and not self.origins:
+            return replace(self, metadata=[{} for _ in self.ids], origins=[""] * len(self.ids)).check()
+        lengths = {name: len(getattr(self, name)) for name in ("ids", "texts", "metadata", "origins")}
+        if len(set(lengths.values())) > 1:
+            raise InputError(
+                "A Corpus needs one entry per document in ids, texts, metadata and origins; got "
+                + ", ".join(f"{count:,} {name}" for name, count in lengths.items()) + "."
+            )
+        seen: set[str] = set()
+        for position, (doc_id, text) in enumerate(zip(self.ids, self.texts, strict=True)):
+            if not isinstance(doc_id, str):
+                raise InputError(f"Document {position} of the Corpus has an id of type "
+                                 f"{type(doc_id).__name__}; ids are strings.")
+            if not isinstance(text, str):
+                raise InputError(f"Document {doc_id!r} of the Corpus has a text of type "
+                                 f"{type(text).__name__}; texts are strings.")
+            if doc_id in seen:
+                raise InputError(f"Document id {doc_id!r} appears twice in the Corpus; ids must be "
+                                 f"unique.")
+            seen.add(doc_id)
+        return self
 
     @property
     def n_read(self) -> int:
