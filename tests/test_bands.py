@@ -319,3 +319,17 @@ def test_paraphrase_seeds_work_on_the_slices_and_offsets_are_the_documents():
     assert abs(row.a_start - a_passage) < 40 and abs(row.b_start - b_passage) < 40
     assert abs(row.a_end - (a_passage + len(" ".join(passage)))) < 40
     assert a[row.a_start:row.a_end].split()[0] in passage[:5]
+
+
+def test_ocr_tolerant_seeds_get_the_slices_texts():
+    rng = np.random.default_rng(17)
+    passage = _words(rng, 200)
+    a = " ".join(_words(rng, 4000) + passage + _words(rng, 1000))
+    b = " ".join(_words(rng, 1000) + passage + _words(rng, 5000))
+    corpus = _corpus([a, b])
+    candidates = _candidates(corpus.texts)
+    table = align_documents(corpus, candidates.a, candidates.b,
+                            AlignConfig(paraphrase=False, ocr_tolerant=True), TokenizeConfig(),
+                            candidates=candidates)
+    start = a.index(" ".join(passage))
+    assert table[["a_start", "a_end"]].values.tolist() == [[start, start + len(" ".join(passage))]]
