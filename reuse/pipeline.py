@@ -716,6 +716,12 @@ def _align_boxes(
                              np.int64, len(sides))
     char_end = np.fromiter((t.ends[hi - 1] if hi > lo else 0 for t, lo, hi in sides),
                            np.int64, len(sides))
+    # Sentence and OCR seeds read the raw text, so they get each slice's text and offsets
+    # relative to it (shifted back below); lexical seeds need no text, so their offsets stay
+    # the documents' and nothing is shifted.
+    with_texts = align_config.paraphrase or align_config.ocr_tolerant
+    if not with_texts:
+        char_start = np.zeros_like(char_start)
     shift = np.repeat(char_start, lengths)
     empty = np.empty(0, dtype=np.int64)
     batch = TokenBatch(
@@ -725,7 +731,7 @@ def _align_boxes(
         bounds,
     )
     slices = None
-    if align_config.paraphrase or align_config.ocr_tolerant:
+    if with_texts:
         docs = [*a_docs.tolist(), *b_docs.tolist()]
         slices = [texts[d][s:e] for d, s, e in zip(docs, char_start.tolist(), char_end.tolist(),
                                                    strict=True)]
