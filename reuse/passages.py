@@ -13,17 +13,21 @@
 3. **Links.** An alignment links an occurrence to the occurrence of the other document that
    holds the midpoint of its mapped image, and only when the two *correspond*: the occurrence
    lies mostly inside the aligned span, and its image and the occurrence it lands in overlap
-   by at least ``_MUTUAL_OVERLAP`` of each. A partial overlap links nothing, so a cluster
-   cannot chain from one passage to the next through occurrences that merely touch.
-4. **Clusters.** Connected components of linked occurrences are passage clusters, split again
-   into stars: the occurrence in the earliest document is the cluster's coordinate, and an
-   occurrence stays with it only when it is linked to it directly or through one link whose
-   both occurrences hold the same stretch of the coordinate's text (see :func:`_star_split`).
+   by at least ``_MUTUAL_OVERLAP`` (3/4) of each. A partial overlap links nothing.
+4. **Clusters.** Each connected component of links is cut into stars: its first occurrence
+   (earliest document, then position) is the cluster's coordinate, and only the occurrences
+   linked to it directly join it; the rest of the component is split the same way. So every
+   occurrence of a cluster corresponds to the coordinate occurrence through one alignment, any
+   two of them hold overlapping halves of its text, and a cluster cannot chain from one passage
+   to the next through occurrences that merely touch. Clusters that continue one another in
+   every document (cut apart only because another document's alignment ended there) are
+   joined back into one passage.
 5. **Boilerplate** is text repeated across many *unrelated* documents. Two documents of a
    passage are related when, outside this passage's occurrences, their alignments with each
    other cover at least ``related_share`` of one of them (versions of one book, rewrites of one
-   article). The documents of a passage are grouped by that relation (connected components),
-   and the passage is boilerplate when the groups number at least
+   article), or when those alignments cover ``_COPY_SHARE`` of both (copies of one text, even
+   if the passage is all there is). The documents of a passage are grouped by that relation
+   (connected components), and the passage is boilerplate when the groups number at least
    ``max(3, min(boilerplate_docs, ceil(boilerplate_share * n_documents)))``. Five versions of
    one book are one group, so a passage of that book is not boilerplate however often the book
    is revised; a disclaimer pasted into 30 unrelated articles is.
@@ -51,6 +55,9 @@ PASSAGE_COLUMNS = ["passage_id", "doc_id", "start", "end", "n_docs", "boilerplat
 # An occurrence and the occurrence its alignment maps it onto must overlap by at least this share
 # of each (after mapping) to be linked: the same stretch of text, give or take its edges.
 _MUTUAL_OVERLAP = 0.75
+# Two documents whose alignments with each other cover this share of both are copies of one
+# text (versions, near-duplicates): related, even when the passage is all they share.
+_COPY_SHARE = 0.8
 # A cut carried into another document moves to a word boundary at most this many characters away.
 _SNAP_CHARS = 24
 _DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
@@ -288,8 +295,10 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
         centre_of_component = ranked[is_first]  # by component number
         is_centre = np.zeros(len(remaining), dtype=bool)
         is_centre[centre_of_component] = True
-        # Links never leave a component, so a node linked to a centre is linked to its own.
-        placed = is_centre | ((subgraph @ is_centre.astype(np.int8)) > 0)
+        # Links never leave a component, so a node linked to a centre is linked to its own,
+        # and a node linked to such a node reaches its own centre in two links.
+        near = is_centre | ((subgraph @ is_centre.astype(np.int8)) > 0)
+        placed = near | ((subgraph @ near.astype(np.int8)) > 0)
         label[remaining[placed]] = remaining[centre_of_component[component[placed]]]
         remaining = remaining[~placed]
     return label
@@ -370,11 +379,18 @@ def _independent_groups(frame: pd.DataFrame, candidates: np.ndarray, coverage: p
     both = left.merge(occurrences.rename(columns={"doc": "other", "chars": "other_chars",
                                                   "node": "other_node"}),
                       on=["passage_id", "other"])
-    # Coverage of "doc" by the pair, less this passage's share of it (an upper bound on what
-    # the passage covers there), against doc's length.
-    outside = both["covered"] - both["chars"]
-    related = outside >= related_share * doc_length[both["doc"].to_numpy()]
-    edges = both[related.to_numpy()]
+    # Coverage of "doc" by the pair, less this passage's characters there (an upper bound on
+    # what the passage covers of the pair's spans), against doc's length.
+    length = doc_length[both["doc"].to_numpy()]
+    other_length = doc_length[both["other"].to_numpy()]
+    outside = both["covered"].to_numpy() - both["chars"].to_numpy()
+    back = both.merge(coverage.rename(columns={"doc": "other", "other": "doc",
+                                               "covered": "covered_back"}),
+                      on=["doc", "other"], how="left")["covered_back"].fillna(0).to_numpy()
+    related = ((outside >= related_share * length)
+               | ((both["covered"].to_numpy() >= _COPY_SHARE * length)
+                  & (back >= _COPY_SHARE * other_length)))
+    edges = both[related]
     n = len(occurrences)
     graph = coo_matrix((np.ones(len(edges)), (edges["node"], edges["other_node"])), shape=(n, n))
     _, component = connected_components(graph, directed=False)
