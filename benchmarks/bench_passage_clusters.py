@@ -442,6 +442,60 @@ def recluster(folder: Path, ids: list[str], texts: list[str]) -> tuple[pd.DataFr
     return passages, time.perf_counter() - started, len(alignments)
 
 
+def synthetic_alignments(n_alignments: int, kind: str, seed: int = 1) -> tuple[pd.DataFrame, list[str]]:
+    """A table of ``n_alignments`` random alignments with three edits each.
+
+    ``scattered``: spans of 100-2,000 characters between random pairs of one document per ten
+    alignments (50,000 characters each). ``hub``: one 2,000-character passage of document 0
+    aligned with every other document, its ends jittered by up to 200 characters, so that its
+    span holds hundreds of distinct cuts (boilerplate found with slightly different bounds).
+    """
+    rng = np.random.default_rng(seed)
+    n_docs = max(n_alignments // 10, 2) if kind == "scattered" else n_alignments + 1
+    if kind == "scattered":
+        a = rng.integers(0, n_docs, n_alignments)
+        b = (a + rng.integers(1, n_docs, n_alignments)) % n_docs
+        length = rng.integers(100, 2000, n_alignments)
+        a_start = rng.integers(0, 48_000, n_alignments)
+        b_start = rng.integers(0, 48_000, n_alignments)
+        a_end, b_end = a_start + length, b_start + length + rng.integers(-50, 50, n_alignments)
+    else:
+        a = np.zeros(n_alignments, dtype=np.int64)
+        b = np.arange(1, n_alignments + 1)
+        a_start = 10_000 + rng.integers(0, 200, n_alignments)
+        a_end = 12_000 - rng.integers(0, 200, n_alignments)
+        b_start = rng.integers(0, 5_000, n_alignments)
+        b_end = b_start + (a_end - a_start)
+    quarter_a = a_start + (a_end - a_start) // 4
+    quarter_b = b_start + (b_end - b_start) // 4
+    edits = [f'[["replace",{x},{x + 5},{y},{y + 6}],["delete",{x + 40},{x + 44},{y + 41},{y + 41}],'
+             f'["insert",{x + 90},{x + 90},{y + 87},{y + 95}]]'
+             for x, y in zip(quarter_a.tolist(), quarter_b.tolist(), strict=True)]
+    ids = [f"doc{i:07d}" for i in range(n_docs)]
+    frame = pd.DataFrame({"a_id": np.asarray(ids)[a], "a_start": a_start, "a_end": a_end,
+                          "b_id": np.asarray(ids)[b], "b_start": b_start, "b_end": b_end,
+                          "edits": edits})
+    return frame, ids
+
+
+def scaling(sizes: list[int]) -> list[str]:
+    lines = ["", "## Scaling: synthetic alignment tables", "",
+             "`passage_clusters` alone (no texts), on tables made by `synthetic_alignments` "
+             "(see the script). Seconds are wall time in this process.", "",
+             "| layout | alignments | documents | occurrences | clusters | seconds |",
+             "|---|---|---|---|---|---|"]
+    for kind in ("scattered", "hub"):
+        for n in sizes:
+            frame, ids = synthetic_alignments(n, kind)
+            started = time.perf_counter()
+            passages = passage_clusters(frame, ids)
+            seconds = time.perf_counter() - started
+            lines.append(f"| {kind} | {n:,} | {len(ids):,} | {len(passages):,} | "
+                         f"{passages['passage_id'].nunique():,} | {seconds:.1f} |")
+            print(lines[-1], flush=True)
+    return lines
+
+
 def render(checks: Iterable[Check], command: str, n_alignments: int, run_seconds: float | None) -> str:
     checks = list(checks)
     lines = [
@@ -489,6 +543,8 @@ def main() -> None:
                         help="the bible-en folder (default: ../shared/data/bible-en)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--scaling", type=int, nargs="*", default=[100_000, 1_000_000],
+                        help="synthetic alignment-table sizes to time (none: skip)")
     args = parser.parse_args()
 
     command = "python benchmarks/bench_passage_clusters.py" + "".join(
@@ -513,6 +569,8 @@ def main() -> None:
         checks.append(check("this checkout's passage_clusters", gold, passages, seconds))
     report = render(checks, command, n_alignments, run_seconds)
     print(report)
+    if args.scaling:
+        report += "\n".join(scaling(args.scaling)) + "\n"
     if not args.no_write:
         args.results.write_text(report, encoding="utf-8")
 

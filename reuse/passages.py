@@ -133,6 +133,15 @@ def _mappings(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
             _Mapping(anchor_k, anchor_b, anchor_a, n, scale))
 
 
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by sorting: numpy's hash-based ``unique`` is several times
+    slower on these large position keys)."""
+    keys = np.sort(keys)
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = keys[1:] != keys[:-1]
+    return keys[keep]
+
+
 def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(row, index)`` for every index in ``range(lo[row], hi[row])`` of every row."""
     counts = np.maximum(hi - lo, 0)
@@ -188,22 +197,34 @@ class _Sides:
         return out
 
 
-def _cut_points(sides: _Sides, scale: int, texts: Sequence[str] | None) -> np.ndarray:
+def _cut_points(sides: _Sides, scale: int, min_chars: int,
+                texts: Sequence[str] | None) -> np.ndarray:
     """Sorted keys ``doc * scale + position`` of every cut: span boundaries, and the
-    boundaries inside each span carried through its alignment to the other document."""
-    own = np.unique(np.concatenate((sides.doc * scale + sides.start,
+    boundaries inside each span carried through its alignment to the other document.
+
+    Only the first boundary of every ``min_chars`` stretch of a document is carried (closer
+    ones would make slivers, merged away anyway), so a span carries at most its length over
+    ``min_chars`` cuts however many alignments end inside it.
+    """
+    own = _distinct(np.concatenate((sides.doc * scale + sides.start,
                                     sides.doc * scale + sides.end)))
-    lo = np.searchsorted(own, sides.doc * scale + sides.start, side="right")
-    hi = np.searchsorted(own, sides.doc * scale + sides.end, side="left")
+    width = max(min_chars, 1)
+    bucket = (own // scale) * (scale // width + 1) + (own % scale) // width
+    first_in_bucket = np.ones(len(own), dtype=bool)
+    first_in_bucket[1:] = bucket[1:] != bucket[:-1]  # own is sorted, so buckets are too
+    carriable = own[first_in_bucket]
+    lo = np.searchsorted(carriable, sides.doc * scale + sides.start, side="right")
+    hi = np.searchsorted(carriable, sides.doc * scale + sides.end, side="left")
     row, index = _expand(lo, hi)
-    mapped = np.rint(sides.map(row, own[index] % scale)).astype(np.int64)
+    mapped = np.rint(sides.map(row, carriable[index] % scale)).astype(np.int64)
     target_doc = sides.other_doc[row]
-    carried = np.unique(target_doc * scale + mapped)
-    carried = carried[~np.isin(carried, own)]
+    carried = _distinct(target_doc * scale + mapped)
+    at = np.minimum(np.searchsorted(own, carried), len(own) - 1)
+    carried = carried[own[at] != carried]
     if texts is not None and len(carried):
         docs, positions = carried // scale, carried % scale
         carried = docs * scale + _snap_to_words(docs, positions, texts)
-    return np.unique(np.concatenate((own, carried)))
+    return _distinct(np.concatenate((own, carried)))
 
 
 def _segments(cuts: np.ndarray, sides: _Sides, scale: int,
@@ -253,7 +274,7 @@ def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
     image_start = sides.map(row, clip_start % scale)
     image_end = sides.map(row, clip_end % scale)
     base = sides.other_doc[row] * scale
-    middle = base + (image_start + image_end) / 2
+    middle = base + np.floor((image_start + image_end) / 2).astype(np.int64)
     target = np.clip(np.searchsorted(seg_start, middle, side="right") - 1, 0, len(seg_start) - 1)
     overlap = (np.minimum(seg_end[target], base + image_end)
                - np.maximum(seg_start[target], base + image_start))
@@ -285,7 +306,7 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
     cols = np.concatenate((right, left))
     graph = coo_matrix((ones, (rows, cols)), shape=(n_nodes, n_nodes)).tocsr()
     order_key = node_doc * (int(node_start.max(initial=0)) + 1) + node_start
-    remaining = np.unique(rows)  # unlinked nodes keep their own label
+    remaining = _distinct(rows)  # unlinked nodes keep their own label
     while len(remaining):
         subgraph = graph[remaining][:, remaining]
         _, component = connected_components(subgraph, directed=False)
@@ -353,14 +374,13 @@ def _pair_coverage(a_doc: np.ndarray, b_doc: np.ndarray, a_start: np.ndarray,
     order = np.lexsort((start, pair_key))
     pair_key, start, end = pair_key[order], start[order], end[order]
     # Running maximum of the ends within each pair: offset every pair so one pass suffices.
-    _, pair_index = np.unique(pair_key, return_inverse=True)
-    offset = pair_index.astype(np.int64) * scale
+    new_pair = np.ones(len(pair_key), dtype=bool)
+    new_pair[1:] = pair_key[1:] != pair_key[:-1]
+    offset = (np.cumsum(new_pair) - 1) * scale
     reach = np.maximum.accumulate(end + offset) - offset
     previous_reach = np.empty_like(reach)
     previous_reach[0] = 0
     previous_reach[1:] = reach[:-1]
-    new_pair = np.ones(len(pair_key), dtype=bool)
-    new_pair[1:] = pair_key[1:] != pair_key[:-1]
     previous_reach[new_pair] = 0
     added = np.maximum(end - np.maximum(start, previous_reach), 0)
     frame = pd.DataFrame({"doc": pair_key // scale, "other": pair_key % scale, "covered": added})
@@ -432,7 +452,7 @@ def passage_clusters(
     mappings = _mappings(alignments, a_start, a_end, b_start, b_end, scale)
     sides = _Sides(a_doc, b_doc, a_start, a_end, b_start, b_end, mappings)
 
-    cuts = _cut_points(sides, scale, texts)
+    cuts = _cut_points(sides, scale, min_chars, texts)
     seg_start, seg_end = _segments(cuts, sides, scale, min_chars)
     left, right, _ = _links(seg_start, seg_end, sides, scale)
     node_doc = seg_start // scale
