@@ -1,7 +1,8 @@
 """Passage clusters on the five English Bible versions, checked against the verse ids.
 
-    .venv/bin/python benchmarks/bench_passage_clusters.py            # reuse run + check, writes results
-    .venv/bin/python benchmarks/bench_passage_clusters.py --run-folder DIR --baseline-folder MAIN_DIR
+    .venv/bin/python benchmarks/bench_passage_clusters.py     # reuse run + check + scaling, writes results
+    .venv/bin/python benchmarks/bench_passage_clusters.py --run-folder DIR --stored-label "before"
+    .venv/bin/python benchmarks/bench_passage_clusters.py --run-folder DIR --scaling --no-write
 
 Without ``--run-folder`` the script runs ``python -m reuse run ../shared/data/bible-en --out DIR
 --no-report`` (DIR a temporary folder, or ``--out``) and checks its passages. With
@@ -9,6 +10,8 @@ Without ``--run-folder`` the script runs ``python -m reuse run ../shared/data/bi
 checked as stored, and its ``alignments`` table is clustered again by this checkout's
 :func:`reuse.passages.passage_clusters` (timed) and checked too. ``--baseline-folder`` adds the
 stored passages of another run folder (e.g. one made by an earlier version) as a "before" row.
+``--scaling N ...`` times ``passage_clusters`` on synthetic alignment tables of N rows (default
+10^5 and 10^6; ``--scaling`` alone skips it).
 
 Gold: every book file has a header line, then ``[chapter:verse] text`` lines; verse ids are the
 same in the five versions. Each occurrence of a passage cluster is mapped to the verses it touches
@@ -45,6 +48,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -559,6 +563,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-folder", type=Path,
                         help="a finished `reuse run` folder of bible-en to reuse")
+    parser.add_argument("--stored-label", default="stored in the run folder",
+                        help="how to name the run folder's own passages in the table")
     parser.add_argument("--baseline-folder", type=Path,
                         help="another run folder whose stored passages are checked as 'before'")
     parser.add_argument("--out", type=Path, help="where to run `reuse run` (default: a temporary folder)")
@@ -570,10 +576,7 @@ def main() -> None:
                         help="synthetic alignment-table sizes to time (none: skip)")
     args = parser.parse_args()
 
-    command = "python benchmarks/bench_passage_clusters.py" + "".join(
-        f" {flag} {value}" for flag, value in (("--run-folder", args.run_folder),
-                                               ("--baseline-folder", args.baseline_folder))
-        if value)
+    command = "python " + shlex.join(["benchmarks/bench_passage_clusters.py", *sys.argv[1:]])
     run_seconds = None
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.run_folder
@@ -587,7 +590,7 @@ def main() -> None:
             checks.append(check(f"stored in {args.baseline_folder.name} (before)", gold,
                                 read_table(args.baseline_folder, "passages"), None))
         if args.run_folder is not None:
-            checks.append(check(f"stored in {folder.name}", gold, read_table(folder, "passages"), None))
+            checks.append(check(args.stored_label, gold, read_table(folder, "passages"), None))
         passages, seconds, n_alignments = recluster(folder, corpus.ids, corpus.texts)
         checks.append(check("this checkout's passage_clusters", gold, passages, seconds))
     report = render(checks, command, n_alignments, run_seconds)
