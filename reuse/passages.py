@@ -16,10 +16,10 @@
    by at least ``_MUTUAL_OVERLAP`` (3/4) of each. A partial overlap links nothing.
 4. **Clusters.** Each connected component of links is cut into stars: its first occurrence
    (earliest document, then position) is the cluster's coordinate, and only the occurrences
-   linked to it directly join it; the rest of the component is split the same way. So every
-   occurrence of a cluster corresponds to the coordinate occurrence through one alignment, any
-   two of them hold overlapping halves of its text, and a cluster cannot chain from one passage
-   to the next through occurrences that merely touch. Clusters that continue one another in
+   within two links of it join it; the rest of the component is split the same way. So every
+   occurrence of a cluster corresponds to the coordinate occurrence through at most one
+   intermediate occurrence, each link covering 3/4 of both sides, and a cluster cannot chain
+   from one passage to the next through occurrences that merely touch. Clusters that continue one another in
    every document (cut apart only because another document's alignment ended there) are
    joined back into one passage.
 5. **Boilerplate** is text repeated across many *unrelated* documents. Two documents of a
@@ -158,9 +158,11 @@ def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]
         text = texts[d]
         if p <= 0 or p >= len(text) or text[p - 1].isspace() or text[p].isspace():
             continue
-        left = text.rfind(" ", max(0, p - _SNAP_CHARS), p)
-        right = text.find(" ", p, p + _SNAP_CHARS)
-        candidates = [q + 1 for q in (left,) if q >= 0] + [q for q in (right,) if q >= 0]
+        window = max(0, p - _SNAP_CHARS)
+        left = max(text.rfind(" ", window, p), text.rfind("\n", window, p))
+        right = [q for q in (text.find(" ", p, p + _SNAP_CHARS),
+                             text.find("\n", p, p + _SNAP_CHARS)) if q >= 0]
+        candidates = ([left + 1] if left >= 0 else []) + ([min(right)] if right else [])
         if candidates:
             snapped[i] = min(candidates, key=lambda q: abs(q - p))
     return snapped
@@ -259,8 +261,8 @@ def _segments(cuts: np.ndarray, sides: _Sides, scale: int,
 
 
 def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
-           scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(occurrence, occurrence, side row)`` for every pair of corresponding occurrences."""
+           scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(occurrence, occurrence)`` for every pair of corresponding occurrences."""
     span_start = sides.doc * scale + sides.start
     span_end = sides.doc * scale + sides.end
     lo = np.searchsorted(seg_end, span_start, side="right")
@@ -284,19 +286,21 @@ def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
         & (overlap >= _MUTUAL_OVERLAP * (image_end - image_start))
         & (overlap >= _MUTUAL_OVERLAP * (seg_end[target] - seg_start[target]))
     )
-    return segment[corresponds], target[corresponds], row[corresponds]
+    return segment[corresponds], target[corresponds]
 
 
 def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
                 node_doc: np.ndarray, node_start: np.ndarray) -> np.ndarray:
     """Cluster label of every node: connected components cut into stars around a centre.
 
-    The centre of a component is its first occurrence (earliest document, then position); the
-    occurrences linked to it directly join it. Every link is a correspondence of at least
-    ``_MUTUAL_OVERLAP`` both ways, so any two members of a star hold overlapping stretches of
-    the centre's text: nothing chains. The rest of the component is split the same way, round
-    after round, until every node is placed. Each round is a few sparse-matrix passes over what
-    is left; components that need more than one round are rare.
+    The centre of a component is its first occurrence (earliest document, then position). The
+    occurrences linked to it join it, and so do the occurrences linked to those: a third
+    document aligned only with the second still holds the centre's text. Every link is a
+    correspondence of at least ``_MUTUAL_OVERLAP`` (3/4) both ways, so every member shares
+    at least half of a direct neighbour's text with the centre's counterpart there, and no
+    cluster chains further than two links. The rest of the component is split the same way,
+    round after round, until every node is placed. Each round is a few sparse-matrix passes
+    over what is left; components that need more than one round are rare.
     """
     label = np.arange(n_nodes, dtype=np.int64)
     if not len(left):
@@ -454,7 +458,7 @@ def passage_clusters(
 
     cuts = _cut_points(sides, scale, min_chars, texts)
     seg_start, seg_end = _segments(cuts, sides, scale, min_chars)
-    left, right, _ = _links(seg_start, seg_end, sides, scale)
+    left, right = _links(seg_start, seg_end, sides, scale)
     node_doc = seg_start // scale
     label = _star_split(len(seg_start), left, right, node_doc, seg_start % scale)
     label, seg_start, seg_end = _join_continuations(label, seg_start, seg_end)
