@@ -81,7 +81,7 @@ class _Mapping:
     def __call__(self, alignment: np.ndarray, position: np.ndarray) -> np.ndarray:
         if not len(alignment):
             return np.empty(0, dtype=np.float64)
-        i = np.searchsorted(self.key, alignment * self.scale + position, side="right") - 1
+        i = _search(self.key, alignment * self.scale + position, side="right") - 1
         i = np.clip(i, self.first[alignment], self.last[alignment] - 1)
         x0, x1 = self.source[i], self.source[i + 1]
         y0, y1 = self.target[i], self.target[i + 1]
@@ -131,6 +131,18 @@ def _mappings(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
     anchor_b = np.concatenate(parts_b).astype(np.int64)
     return (_Mapping(anchor_k, anchor_a, anchor_b, n, scale),
             _Mapping(anchor_k, anchor_b, anchor_a, n, scale))
+
+
+def _search(sorted_keys: np.ndarray, queries: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted`` with the queries visited in sorted order: each search then starts
+    where the last one ended, instead of a cache miss per step on large arrays (several times
+    faster on millions of queries)."""
+    if len(queries) < 4096:
+        return np.searchsorted(sorted_keys, queries, side=side)
+    order = np.argsort(queries, kind="stable")
+    found = np.empty(len(queries), dtype=np.int64)
+    found[order] = np.searchsorted(sorted_keys, queries[order], side=side)
+    return found
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
@@ -215,13 +227,13 @@ def _cut_points(sides: _Sides, scale: int, min_chars: int,
     first_in_bucket = np.ones(len(own), dtype=bool)
     first_in_bucket[1:] = bucket[1:] != bucket[:-1]  # own is sorted, so buckets are too
     carriable = own[first_in_bucket]
-    lo = np.searchsorted(carriable, sides.doc * scale + sides.start, side="right")
-    hi = np.searchsorted(carriable, sides.doc * scale + sides.end, side="left")
+    lo = _search(carriable, sides.doc * scale + sides.start, side="right")
+    hi = _search(carriable, sides.doc * scale + sides.end, side="left")
     row, index = _expand(lo, hi)
     mapped = np.rint(sides.map(row, carriable[index] % scale)).astype(np.int64)
     target_doc = sides.other_doc[row]
     carried = _distinct(target_doc * scale + mapped)
-    at = np.minimum(np.searchsorted(own, carried), len(own) - 1)
+    at = np.minimum(np.searchsorted(own, carried), len(own) - 1)  # carried is sorted
     carried = carried[own[at] != carried]
     if texts is not None and len(carried):
         docs, positions = carried // scale, carried % scale
@@ -234,8 +246,8 @@ def _segments(cuts: np.ndarray, sides: _Sides, scale: int,
     """Start and end keys of the occurrences: covered stretches between cuts, with segments
     shorter than ``min_chars`` merged into the covered neighbour before them (else after)."""
     coverage = np.zeros(len(cuts) + 1, dtype=np.int64)
-    np.add.at(coverage, np.searchsorted(cuts, sides.doc * scale + sides.start), 1)
-    np.add.at(coverage, np.searchsorted(cuts, sides.doc * scale + sides.end), -1)
+    np.add.at(coverage, _search(cuts, sides.doc * scale + sides.start), 1)
+    np.add.at(coverage, _search(cuts, sides.doc * scale + sides.end), -1)
     depth = np.cumsum(coverage)[:-1]
     # Elementary segment i runs from cuts[i] to cuts[i + 1].
     same_doc = np.zeros(len(cuts), dtype=bool)
@@ -265,8 +277,8 @@ def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
     """``(occurrence, occurrence)`` for every pair of corresponding occurrences."""
     span_start = sides.doc * scale + sides.start
     span_end = sides.doc * scale + sides.end
-    lo = np.searchsorted(seg_end, span_start, side="right")
-    hi = np.searchsorted(seg_start, span_end, side="left")
+    lo = _search(seg_end, span_start, side="right")
+    hi = _search(seg_start, span_end, side="left")
     row, segment = _expand(lo, hi)
     clip_start = np.maximum(seg_start[segment], span_start[row])
     clip_end = np.minimum(seg_end[segment], span_end[row])
@@ -277,7 +289,7 @@ def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
     image_end = sides.map(row, clip_end % scale)
     base = sides.other_doc[row] * scale
     middle = base + np.floor((image_start + image_end) / 2).astype(np.int64)
-    target = np.clip(np.searchsorted(seg_start, middle, side="right") - 1, 0, len(seg_start) - 1)
+    target = np.clip(_search(seg_start, middle, side="right") - 1, 0, len(seg_start) - 1)
     overlap = (np.minimum(seg_end[target], base + image_end)
                - np.maximum(seg_start[target], base + image_start))
     corresponds = (
