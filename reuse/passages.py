@@ -377,6 +377,22 @@ def _join_continuations(label: np.ndarray, seg_start: np.ndarray,
     return label[keep], seg_start[keep], end
 
 
+def _number_passages(label: np.ndarray, node_doc: np.ndarray,
+                     n_documents: int) -> tuple[np.ndarray, np.ndarray]:
+    """Passage id of every node (-1 for a cluster in one document only) and its cluster's
+    number of documents. Nodes come in (document, start) order, and passages are numbered in
+    the order of their first occurrence."""
+    n, n_labels = len(label), int(label.max(initial=-1)) + 1
+    distinct_pairs = _distinct(label * n_documents + node_doc)
+    n_docs_of_label = np.bincount(distinct_pairs // n_documents, minlength=n_labels)
+    first_node = np.full(n_labels, n, dtype=np.int64)
+    np.minimum.at(first_node, label, np.arange(n))
+    shared = np.flatnonzero(n_docs_of_label >= 2)  # labels of passages
+    numbering = np.full(n_labels, -1, dtype=np.int64)
+    numbering[shared[np.argsort(first_node[shared], kind="stable")]] = np.arange(len(shared))
+    return numbering[label], n_docs_of_label[label]
+
+
 def _pair_coverage(a_doc: np.ndarray, b_doc: np.ndarray, a_start: np.ndarray,
                    a_end: np.ndarray, b_start: np.ndarray, b_end: np.ndarray,
                    scale: int) -> pd.DataFrame:
@@ -476,19 +492,17 @@ def passage_clusters(
     label, seg_start, seg_end = _join_continuations(label, seg_start, seg_end)
     node_doc = seg_start // scale
 
+    passage_id, n_docs = _number_passages(label, node_doc, len(doc_ids))
+    kept = passage_id >= 0
+    # Occurrences are in (document, start) order; the passage ids follow first occurrences.
+    order = np.lexsort((seg_start[kept], passage_id[kept]))
     frame = pd.DataFrame({
-        "component": label,
-        "doc": node_doc,
-        "start": seg_start % scale,
-        "end": seg_end % scale,
+        "passage_id": passage_id[kept][order],
+        "doc": node_doc[kept][order],
+        "start": (seg_start % scale)[kept][order],
+        "end": (seg_end % scale)[kept][order],
+        "n_docs": n_docs[kept][order],
     })
-    n_docs = frame.groupby("component")["doc"].nunique()
-    frame["n_docs"] = frame["component"].map(n_docs).astype(np.int64)
-    frame = frame[frame["n_docs"] >= 2].copy()
-    # Number passages by their first occurrence in input order.
-    first = frame.sort_values(["doc", "start"]).groupby("component", sort=False).head(1)
-    numbering = {c: i for i, c in enumerate(first["component"])}
-    frame["passage_id"] = frame["component"].map(numbering).astype(np.int64)
 
     limit = max(3, min(boilerplate_docs, math.ceil(boilerplate_share * len(doc_ids))))
     frame["boilerplate"] = False
@@ -521,5 +535,4 @@ def passage_clusters(
         frame["start"] = np.array([s for s, _ in trimmed], dtype=np.int64)
         frame["end"] = np.array([e for _, e in trimmed], dtype=np.int64)
     frame["doc_id"] = np.asarray(doc_ids, dtype=object)[frame["doc"].to_numpy()]
-    frame = frame.sort_values(["passage_id", "doc", "start"])
     return frame[PASSAGE_COLUMNS].reset_index(drop=True)
