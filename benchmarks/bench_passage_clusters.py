@@ -534,7 +534,8 @@ def render(checks: Iterable[Check], command: str, n_alignments: int, run_seconds
         "How a cluster is checked (the verse ids are the gold; see the script's docstring): a "
         "cluster is coherent when every occurrence covers the same verses as the cluster's first "
         "occurrence (overlap of at least half), or their parallel in a table of standard synoptic "
-        "parallels, or the same King James text (word 3-grams).",
+        "parallels, or the same King James text (a longest common subsequence of at least 0.6 of "
+        "the shorter's words; a column apart).",
         "",
         "| passages | clusters | boilerplate | coherent clusters (verses + table) | characters in "
         "coherent clusters (verses + table) | coherent clusters (+ same text) | characters in "
