@@ -505,7 +505,8 @@ def synthetic_alignments(n_alignments: int, kind: str, seed: int = 1) -> tuple[p
 def scaling(sizes: list[int]) -> list[str]:
     lines = ["", "## Scaling: synthetic alignment tables", "",
              "`passage_clusters` alone (no texts), on tables made by `synthetic_alignments` "
-             "(see the script). Seconds are wall time in this process.", "",
+             "(see the script). Seconds are wall time in this process, load average "
+             f"{os.getloadavg()[0]:.1f} at the start.", "",
              "| layout | alignments | documents | occurrences | clusters | seconds |",
              "|---|---|---|---|---|---|"]
     for kind in ("scattered", "hub"):
@@ -527,7 +528,9 @@ def render(checks: Iterable[Check], command: str, n_alignments: int, run_seconds
         "",
         f"Command: `{command}`",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f} when the table was written (other jobs share "
+        "the cores; times are wall clock). "
         f"Corpus: `../shared/data/bible-en` (330 books). Alignments clustered: {n_alignments:,}."
         + (f" `reuse run --no-report` took {run_seconds:.0f} s." if run_seconds else ""),
         "",
