@@ -226,7 +226,7 @@ def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-pairs-per-doc", type=int, default=PassageConfig.max_pairs_per_doc,
                      show_default=True, help="Candidate partners kept per document."),
         click.option("--boilerplate-docs", type=int, default=PassageConfig.boilerplate_docs,
-                     show_default=True, help="A passage in this many documents is boilerplate."),
+                     show_default=True, help="A passage in this many unrelated documents is boilerplate."),
         click.option("--boilerplate-share", type=float,
                      default=PassageConfig.boilerplate_share, show_default=True,
                      help="...or in this share of the documents (and at least 3)."),

@@ -77,7 +77,8 @@ COUNTS: dict[str, tuple[str, str]] = {
                          "passages table)."),
     "boilerplate_passages": ("  boilerplate passage clusters",
                              "Passage clusters found in at least --boilerplate-docs "
-                             "documents, or --boilerplate-share of them (and at least 3)."),
+                             "unrelated documents, or --boilerplate-share of them (and at "
+                             "least 3); versions or copies of one text count once."),
 }
 
 # Ids of documents decoded with the fallback encoding named in the summary.
