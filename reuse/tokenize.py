@@ -134,6 +134,13 @@ def token_hash_reference(normalized: str) -> int:
     return _mix64_int(total)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _complex_token_hash(token: str, strip_diacritics: bool) -> int:
+    """The hash of a token that the vectorized path cannot normalize (see the module doc).
+    Cached: such tokens are few distinct words (say with ``ß``) repeated throughout a corpus."""
+    return token_hash_reference(normalize_token(token, strip_diacritics))
+
+
 @dataclass(frozen=True)
 class _Tables:
     char_class: np.ndarray  # uint8 per BMP code point
@@ -496,9 +503,10 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
         if complex_ is not None and complex_.any():
             inside = np.flatnonzero(complex_ & in_token)
             slow = np.unique(np.searchsorted(g_starts, inside, side="right") - 1)
-            for t in slow.tolist():
-                token = joined[g_starts[t]:g_ends[t]]
-                hashes[t] = token_hash_reference(normalize_token(token, strip_diacritics))
+            hashes[slow] = [
+                _complex_token_hash(joined[start:end], strip_diacritics)
+                for start, end in zip(g_starts[slow].tolist(), g_ends[slow].tolist(), strict=True)
+            ]
 
     # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
     joined_starts = doc_starts[:-1] + np.arange(len(texts), dtype=np.int64)

@@ -17,8 +17,9 @@ loop over pairs. Two facts make plain ``uint64`` sorts enough:
   instead. Either way the counts are exact.
 
 Each document's hashes become its sorted distinct keys (document tag, reduced hash) in one sort;
-each pair's two key lists, re-tagged with the pair number, are concatenated and sorted, and a key
-equal to its neighbour is a shingle the two documents share.
+each pair's two key lists, re-tagged with the pair number, are laid side by side and merged (a
+stable sort of sorted runs), and a key equal to its neighbour is a shingle the two documents
+share.
 """
 
 from __future__ import annotations
@@ -147,9 +148,11 @@ def shared_counts(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.n
     reduced = keys & np.uint64((1 << (64 - tag_bits)) - 1)
     del keys
     size_a, size_b = sizes[a], sizes[b]
-    tagged = np.concatenate((_tagged(reduced, starts[a], size_a, keep_bits),
-                             _tagged(reduced, starts[b], size_b, keep_bits)))
-    tagged.sort()
+    # Pair k's two sorted key lists side by side, k ascending: the array is made of sorted runs,
+    # which the stable sort (timsort) merges in about linear time.
+    tagged = _tagged(reduced, np.column_stack((starts[a], starts[b])).ravel(),
+                     np.column_stack((size_a, size_b)).ravel(), keep_bits)
+    tagged.sort(kind="stable")
     repeated = tagged[1:][tagged[1:] == tagged[:-1]]
     shared = np.bincount((repeated >> keep_bits).astype(np.intp), minlength=n_pairs)
     return shared, size_a, size_b
@@ -157,12 +160,12 @@ def shared_counts(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.n
 
 def _tagged(reduced: np.ndarray, starts: np.ndarray, sizes: np.ndarray, keep_bits: np.uint64
             ) -> np.ndarray:
-    """``reduced[starts[k]:starts[k] + sizes[k]]`` for every ``k``, concatenated, each value with
-    ``k`` in its top bits."""
+    """``reduced[starts[i]:starts[i] + sizes[i]]`` for every ``i``, concatenated, each value with
+    the pair number ``i // 2`` in its top bits."""
     total = int(sizes.sum())
     ends = np.cumsum(sizes)
     index = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
-    tags = np.repeat(np.arange(len(sizes), dtype=np.uint64), sizes)
+    tags = np.repeat(np.arange(len(sizes), dtype=np.uint64) >> np.uint64(1), sizes)
     return reduced[index] | (tags << keep_bits)
 
 
