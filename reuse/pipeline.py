@@ -35,7 +35,6 @@ from .ingest import (
     read_corpus,
     write_corpus,
 )
-from .passages import passage_clusters
 from .progress import progress, ticking
 from .report import tables
 from .shingle import shingle_batch
@@ -597,6 +596,8 @@ def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bo
 
 
 def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
+    from .passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
+
     return passage_clusters(
         alignments, corpus.ids, dates=_dates(corpus, config),
         boilerplate_docs=config.passages.boilerplate_docs,
