@@ -102,3 +102,34 @@ def test_shingle_store_reads_back_what_was_appended():
         assert len(store) == 4
         with pytest.raises(ValueError, match="append after the store was read"):
             store.append(np.arange(3, dtype=np.uint64), np.array([0, 3]))
+
+
+def test_reuse_dedup_imports_no_scipy(tmp_path):
+    """A cold `reuse dedup --verify exact` (near-duplicates found and clustered) does not pay
+    for importing scipy, which it does not use."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    source = tmp_path / "docs.jsonl"
+    words = [f"w{k}" for k in range(40)]
+    records = [{"id": "a", "text": " ".join(words)}, {"id": "b", "text": " ".join(words[:39])},
+               {"id": "c", "text": " ".join(reversed(words))}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('scipy' if any(m.split('.')[0] == 'scipy' "
+        "for m in sys.modules) else 'no scipy'))\n"
+        f"sys.argv = ['reuse', 'dedup', {str(source)!r}, '--verify', 'exact', '--out', "
+        f"{str(tmp_path / 'run')!r}, '--quiet']\n"
+        "from reuse.command import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "no scipy"
+    manifest = (tmp_path / "run" / "manifest.json").read_text(encoding="utf-8")
+    assert '"near_duplicate_pairs": 1' in manifest
