@@ -71,18 +71,14 @@ class ShingleStore:
         np.cumsum(ends - starts, out=bounds[1:])
         out = np.empty(int(bounds[-1]), dtype=np.uint64)
         view = memoryview(out).cast("B")
-        descriptor = self._file.fileno()
+        handle = self._file
         for start, end, at in zip(starts.tolist(), ends.tolist(), bounds[:-1].tolist(),
                                   strict=True):
             wanted = (end - start) * _UINT64_BYTES
-            done = 0
-            while done < wanted:
-                got = os.preadv(descriptor, [view[at * _UINT64_BYTES + done:
-                                                  at * _UINT64_BYTES + wanted]],
-                                start * _UINT64_BYTES + done)
-                if got <= 0:
-                    raise OSError(f"the shingle store ended early ({done} of {wanted} bytes)")
-                done += got
+            handle.seek(start * _UINT64_BYTES)
+            got = handle.readinto(view[at * _UINT64_BYTES:at * _UINT64_BYTES + wanted])
+            if got != wanted:
+                raise OSError(f"the shingle store ended early ({got} of {wanted} bytes)")
         return out, bounds
 
     def _finish(self) -> np.ndarray:
