@@ -9,7 +9,9 @@ threshold, keeps the candidates whose MinHash estimate reaches it, and writes th
 imported, so a cold start costs what the library costs.
 
 Shingles: datasketch and rensa get the words of ``re.findall(r"\\w+", text.lower())`` (a
-Unicode-aware word tokenizer, as reuse's is), joined five at a time; gaoya tokenizes in Rust
+Unicode-aware word tokenizer, as reuse's is), joined five at a time by a space (rensa takes the
+strings, the fastest way we found to feed it; datasketch hashes bytes, so they are encoded as
+UTF-8); gaoya tokenizes in Rust
 (``analyzer="word"``, ``lowercase=True``, ``ngram_range=(5, 5)``). Band counts: datasketch
 chooses its own; rensa and gaoya get the band count among the divisors of 128 that minimises
 datasketch's error (equal weights), as their APIs need one.
@@ -39,9 +41,13 @@ def read_jsonl(path: str) -> tuple[list[str], list[str]]:
     return ids, texts
 
 
-def shingles(text: str) -> list[bytes]:
-    words = [word.encode("utf-8") for word in WORD.findall(text.lower())]
-    return list(map(b" ".join, zip(*(words[k:] for k in range(NGRAM)), strict=False)))
+def shingles(text: str) -> list[str]:
+    words = WORD.findall(text.lower())
+    return list(map(" ".join, zip(*(words[k:] for k in range(NGRAM)), strict=False)))
+
+
+def byte_shingles(text: str) -> list[bytes]:
+    return [shingle.encode("utf-8") for shingle in shingles(text)]
 
 
 def band_count(threshold: float, num_perm: int = NUM_PERM) -> int:
@@ -68,7 +74,7 @@ def run_datasketch(ids: list[str], texts: list[str], threshold: float) -> list[t
 
     sketches = []
     for lo in range(0, len(texts), CHUNK):
-        sketches.extend(MinHash.bulk([shingles(t) for t in texts[lo:lo + CHUNK]],
+        sketches.extend(MinHash.bulk([byte_shingles(t) for t in texts[lo:lo + CHUNK]],
                                      num_perm=NUM_PERM, seed=SEED))
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     with lsh.insertion_session() as session:
