@@ -14,7 +14,9 @@ right-to-left marks or overrides they may hold cannot reorder the text around th
 
 from __future__ import annotations
 
+import base64
 import bisect
+import gzip
 import html
 import json
 import math
@@ -28,18 +30,20 @@ from markupsafe import Markup
 from ..tokenize import Tokens
 
 # A pair page must open quickly whatever the size of its documents (two 10 MB documents made
-# a 24 MB page that took a minute to load in Chromium, about 2 s per MB). A text longer than
-# LONG_TEXT_CHARS is collapsed: it shows the start and end of each of the first
-# MAX_PASSAGES_SHOWN passages with `edge_chars` characters either side (at most
-# LONG_TEXT_CONTEXT, at least MIN_EDGE, aiming at SHOWN_CHARS in all). No side of a page shows
-# more than MAX_SHOWN_CHARS characters of text or holds more than MAX_SIDE_MARKUP characters
-# of markup: the rest is one marker.
-LONG_TEXT_CHARS = 200_000
-LONG_TEXT_CONTEXT = 2_000
-SHOWN_CHARS = 150_000
+# a 24 MB page that took a minute to load in Chromium, about 2 s per MB, and the whole books of
+# a Bible run made 1,500 pages of up to 3 MB). A text longer than LONG_TEXT_CHARS is collapsed:
+# it shows the start and end of each of the first MAX_PASSAGES_SHOWN passages with
+# `edge_chars` characters either side (at most LONG_TEXT_CONTEXT, at least MIN_EDGE, aiming at
+# SHOWN_CHARS in all). No side of a page shows more than MAX_SHOWN_CHARS characters of text or
+# holds more than MAX_SIDE_MARKUP characters of markup: the rest is one marker. Every hidden
+# stretch can be shown in the page from the whole text embedded compressed (see
+# :func:`side_payload`).
+LONG_TEXT_CHARS = 20_000
+LONG_TEXT_CONTEXT = 400
+SHOWN_CHARS = 40_000
 MIN_EDGE = 40
-MAX_SHOWN_CHARS = 300_000
-MAX_SIDE_MARKUP = 1_500_000
+MAX_SHOWN_CHARS = 100_000
+MAX_SIDE_MARKUP = 500_000
 MAX_PASSAGES_SHOWN = 1000
 PASSAGE_COLOURS = 64
 DIFF_MAX_CELLS = 1_000_000_000  # token pairs: about 125 MB and half a second
@@ -362,6 +366,43 @@ def _run(text: str, start: int, end: int, active_p: list[int], active_m: list[Ma
     return f'<mark class="{css}" data-p="{" ".join(map(str, ks))}"{title}>{body}</mark>'
 
 
+def packed(value: Any) -> str:
+    """``value`` as JSON, gzip-compressed and base64-encoded: how a pair page embeds what it
+    does not show (``pair.js`` unpacks it with the browser's ``DecompressionStream``, from the
+    page itself: no request, so that the site works from ``file://``). Deterministic."""
+    try:
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON's \uXXXX escape keeps it exactly
+        data = json.dumps(value, separators=(",", ":")).encode("ascii")
+    return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
+
+
+def astral_offsets(text: str) -> list[int]:
+    """The offsets of the characters outside the Basic Multilingual Plane: JavaScript counts
+    each as two UTF-16 units, and ``pair.js`` converts our code-point offsets with them."""
+    if text.isascii():
+        return []
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return np.flatnonzero(codes > 0xFFFF).tolist()
+
+
+def text_payload(text: str) -> str:
+    """A document's whole text for its pair pages, packed (:func:`packed`)."""
+    return packed({"text": text, "astral": astral_offsets(text)})
+
+
+def marks_payload(side: SideMarks) -> str:
+    """Everything :func:`render_side` marks on a side, packed, so that ``pair.js`` can render
+    any stretch of the text the page does not show as :func:`render_side` would: passages
+    ``[k, start, end]``, differences ``[start, end, class, title]`` and points
+    ``[offset, title]``."""
+    return packed({
+        "p": [[k, s, e] for k, s, e in side.passages],
+        "m": [[m.start, m.end, m.css, m.title] for m in side.marks],
+        "t": [[at, title] for at, title in side.points],
+    })
+
+
 def colour_index(k: int) -> int:
     """The colour class of passage ``k``: ``PASSAGE_COLOURS`` colours, reused in turn."""
     return k % PASSAGE_COLOURS
@@ -374,20 +415,24 @@ def passage_colours(count: int) -> Markup:
     return Markup("".join(rules))
 
 
-def oriented_alignments(rows: list[dict[str, Any]], a_id: str) -> list[dict[str, Any]]:
-    """The pair's alignments with ``a_id`` on the A side, sorted by position in A."""
+def oriented_alignments(rows: list[dict[str, Any]], a_id: str, *, with_edits: bool = True
+                        ) -> list[dict[str, Any]]:
+    """The pair's alignments with ``a_id`` on the A side, sorted by position in A (with their
+    edit scripts parsed and oriented too, unless ``with_edits`` is False)."""
+    swap = {"insert": "delete", "delete": "insert", "replace": "replace"}
     out = []
     for row in rows:
-        edits = json.loads(row["edits"]) if isinstance(row.get("edits"), str) and row["edits"] \
-            else []
         row = dict(row)
-        if row["a_id"] != a_id:
-            swap = {"insert": "delete", "delete": "insert", "replace": "replace"}
-            row = {**row, "a_id": row["b_id"], "b_id": row["a_id"],
-                   "a_start": row["b_start"], "a_end": row["b_end"],
-                   "b_start": row["a_start"], "b_end": row["a_end"]}
-            edits = [[swap.get(op, op), bs, be, as_, ae] for op, as_, ae, bs, be in edits]
-        row["edits"] = edits
+        swapped = row["a_id"] != a_id
+        if swapped:
+            row.update(a_id=row["b_id"], b_id=row["a_id"], a_start=row["b_start"],
+                       a_end=row["b_end"], b_start=row["a_start"], b_end=row["a_end"])
+        if with_edits:
+            edits = json.loads(row["edits"]) if isinstance(row.get("edits"), str) \
+                and row["edits"] else []
+            if swapped:
+                edits = [[swap.get(op, op), bs, be, as_, ae] for op, as_, ae, bs, be in edits]
+            row["edits"] = edits
         out.append(row)
     return sorted(out, key=lambda r: (r["a_start"], r["b_start"], r["a_end"], r["b_end"]))
 
