@@ -18,6 +18,7 @@ import pytest
 from cdp import Browser, find_chromium
 from report_fixture import build_run_folder
 
+from reuse.errors import ConfigError
 from reuse.report import highlight
 from reuse.report.html import pair_page_name, render_report
 from reuse.report.tables import read_table
@@ -224,7 +225,7 @@ def test_the_long_pair_page_opens_within_two_seconds_and_shows_the_rest_exactly(
     url = page.resolve().as_uri()
     browser.open(url)
     assert browser.problems() == [] and browser.requests() == [url]
-    interactive, loaded, elements = browser.evaluate(LOADED)
+    _, loaded, elements = browser.evaluate(LOADED)
     assert loaded < 2000, f"load event at {loaded:.0f} ms"
     assert elements < 5000
     alignments = read_table(folder, "alignments")
@@ -258,3 +259,69 @@ def test_the_long_pair_page_opens_within_two_seconds_and_shows_the_rest_exactly(
             assert any(p[0] == "t" and "sub" in (p[3] or "") and p[4] for p in pieces)
             assert any(p[0] == "at" for p in pieces)
     assert browser.problems() == []
+
+
+# --- --max-pair-pages: the pairs with a page, recorded and replayed ---------------------------
+
+
+def _invoke(*args):
+    from click.testing import CliRunner
+
+    from reuse.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _pages(folder: Path) -> list[str]:
+    return sorted(p.name for p in (folder / "html" / "pairs").glob("*.html"))
+
+
+def _pair_list(folder: Path) -> list[tuple[str, str, bool, str | None]]:
+    """(A, B, the Page flag, the page) of each row of the pair list, in its order."""
+    body = (folder / "html" / "lists" / "pairs-1.html").read_text(encoding="utf-8")
+    data = json.loads(body.split('<script type="application/json">')[1].split("</script>")[0])
+    keys = [c["key"] for c in data["columns"]]
+    a, b, flag, page = (keys.index(k) for k in ("a_id", "b_id", "has_page", "page"))
+    return [(data["docs"][r[a]][0], data["docs"][r[b]][0], r[flag],
+             None if r[page] is None else data["strings"][r[page]]) for r in data["rows"]]
+
+
+def test_max_pair_pages_caps_the_pair_pages_and_a_rerun_keeps_the_cap(seeds_dir, tmp_path):
+    from reuse.cli import MAX_PAIR_PAGES
+    from reuse.report.html import MAX_PAIR_PAGES as REPORT_DEFAULT
+
+    assert MAX_PAIR_PAGES == REPORT_DEFAULT
+    every, capped, again = tmp_path / "every", tmp_path / "capped", tmp_path / "again"
+    assert _invoke("run", seeds_dir, "--out", every, "-q").exit_code == 0
+    rows = _pair_list(every)
+    assert len(rows) > 3 and all(flag for _, _, flag, _ in rows)
+    result = _invoke("run", seeds_dir, "--out", capped, "--max-pair-pages", 2, "-q")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((capped / "manifest.json").read_text())
+    assert manifest["options"]["report"]["max_pair_pages"] == 2
+    assert manifest["report"]["max_pair_pages"] == 2 and manifest["report"]["pair_pages"] == 2
+    capped_rows = _pair_list(capped)
+    # the first two pairs of the list have their page; the others are listed without one
+    assert [(a, b) for a, b, _, _ in capped_rows] == [(a, b) for a, b, _, _ in rows]
+    assert [flag for _, _, flag, _ in capped_rows] == [True, True] + [False] * (len(rows) - 2)
+    assert [page for _, _, _, page in capped_rows[:2]] == [page for _, _, _, page in rows[:2]]
+    assert _pages(capped) == sorted(page.split("/")[1] for _, _, _, page in capped_rows[:2])
+    assert all(page is None for _, _, _, page in capped_rows[2:])
+    # no page links to a pair page that was not written
+    for html_file in (capped / "html").rglob("*.html"):
+        for name in set(_pages(every)) - set(_pages(capped)):
+            assert name not in html_file.read_text(encoding="utf-8"), html_file
+    assert _invoke("rerun", capped, "--out", again, "-q").exit_code == 0
+    assert _pages(again) == _pages(capped)
+    assert _invoke("report", capped, "--max-pair-pages", 0, "-q").exit_code == 0
+    assert _pages(capped) == []
+    assert json.loads((capped / "manifest.json").read_text())["report"]["max_pair_pages"] == 0
+
+
+def test_max_pair_pages_must_not_be_negative(tmp_path):
+    result = _invoke("report", tmp_path, "--max-pair-pages", -1)
+    assert result.exit_code == 2
+    assert "Invalid value for '--max-pair-pages': -1 is not in the range x>=0." in result.stderr
+    with pytest.raises(ConfigError, match=r"The 'max_pair_pages' parameter of render_report must "
+                                        r"be an int >= 0\. Got -1 instead\."):
+        render_report(tmp_path, max_pair_pages=-1)
