@@ -39,11 +39,11 @@ from ..tokenize import Tokens
 # stretch can be shown in the page from the whole text embedded compressed (see
 # :func:`side_payload`).
 LONG_TEXT_CHARS = 20_000
-LONG_TEXT_CONTEXT = 400
-SHOWN_CHARS = 40_000
+LONG_TEXT_CONTEXT = 300
+SHOWN_CHARS = 12_000
 MIN_EDGE = 40
-MAX_SHOWN_CHARS = 100_000
-MAX_SIDE_MARKUP = 500_000
+MAX_SHOWN_CHARS = 60_000
+MAX_SIDE_MARKUP = 200_000
 MAX_PASSAGES_SHOWN = 1000
 PASSAGE_COLOURS = 64
 DIFF_MAX_CELLS = 1_000_000_000  # token pairs: about 125 MB and half a second

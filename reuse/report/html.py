@@ -112,9 +112,9 @@ MAX_LIST_ROWS = 100_000  # rows of a list page (a longer list is split into part
 MAX_PAIR_PAGES = 200
 MAX_OCCURRENCES_SHOWN = 1000
 MAX_MEMBERS_SHOWN = 20
-CONTEXT_CHARS = 60
+CONTEXT_CHARS = 40  # either side of an occurrence on a passage page
 MAX_VALUE_CHARS = 2000  # of a metadata value on a page
-PASSAGE_TEXT_CHARS = 20_000  # of a passage's text on its page: the beginning and the end
+PASSAGE_TEXT_CHARS = 4_000  # of a passage's text on its page: the beginning and the end
 
 # Share thresholds of the heatmap colour levels h1..h8 (h0 is "no reuse").
 LEVELS = np.array([0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.80])
@@ -967,8 +967,8 @@ class Site:
                     doc_text = self.run.texts[r["doc_id"]]
                     start, end = int(r["start"]), int(r["end"])
                     inside = doc_text[start:end]
-                    if len(inside) > 160:
-                        inside = inside[:100] + " … " + inside[-50:]
+                    if len(inside) > 130:
+                        inside = inside[:80] + " … " + inside[-40:]
                     page = None
                     if r["doc_id"] != text_rec["doc_id"]:
                         name = self.pair_pages.get(self._key(r["doc_id"], text_rec["doc_id"]))
