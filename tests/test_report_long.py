@@ -16,6 +16,8 @@ from unittest import mock
 
 import pytest
 from cdp import Browser, find_chromium
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from report_fixture import build_run_folder
 
 from reuse.errors import ConfigError
@@ -325,3 +327,53 @@ def test_max_pair_pages_must_not_be_negative(tmp_path):
     with pytest.raises(ConfigError, match=r"The 'max_pair_pages' parameter of render_report must "
                                         r"be an int >= 0\. Got -1 instead\."):
         render_report(tmp_path, max_pair_pages=-1)
+
+
+# --- the differences inside an aligned stretch, found with arrays ----------------------------
+
+
+def _reference_stretch(text_a, text_b, tokens_a, tokens_b, side_a, side_b):
+    """compare_stretch token by token, as it was written before it used arrays."""
+    quote = highlight._quote
+    sa, ea = tokens_a.starts.tolist(), tokens_a.ends.tolist()
+    sb, eb = tokens_b.starts.tolist(), tokens_b.ends.tolist()
+    for t in range(len(sa)):
+        word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
+        if word_a != word_b:
+            side_a.marks.append(highlight.Mark(sa[t], ea[t], "pun", f"B has {quote(word_b)}"))
+            side_b.marks.append(highlight.Mark(sb[t], eb[t], "pun", f"A has {quote(word_a)}"))
+        if t + 1 < len(sa):
+            gap_a, gap_b = text_a[ea[t]:sa[t + 1]], text_b[eb[t]:sb[t + 1]]
+            if gap_a != gap_b and " ".join(gap_a.split()) != " ".join(gap_b.split()):
+                for gap, other, side, at, end, letter in (
+                        (gap_a, gap_b, side_a, ea[t], sa[t + 1], "B"),
+                        (gap_b, gap_a, side_b, eb[t], sb[t + 1], "A")):
+                    if gap:
+                        side.marks.append(highlight.Mark(at, end, "pun",
+                                                         f"{letter} has {quote(other)}"))
+                    else:
+                        side.points.append((at, f"{letter} has {quote(other)} here"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["word", "Word", "WORD", "café", "naïve", "𝔘ni"]),
+                          st.sampled_from([" ", ", ", " -- ", "  ", "\n", " — ", ""]),
+                          st.sampled_from([" ", "; ", " ", "\t", " -- ", ""])),
+                min_size=1, max_size=40),
+       st.randoms(use_true_random=False))
+def test_the_differences_in_a_stretch_are_those_a_token_by_token_comparison_finds(words, rng):
+    from reuse.tokenize import tokenize
+
+    text_a = "".join(w + sep for w, sep, _ in words).strip() or "word"
+    text_b = "".join((w.lower() if rng.random() < 0.3 else w) + sep
+                     for w, _, sep in words).strip() or "word"
+    tokens_a, tokens_b = tokenize(text_a), tokenize(text_b)
+    if len(tokens_a) != len(tokens_b) or not len(tokens_a):
+        return
+    found = highlight.SideMarks(), highlight.SideMarks()
+    expected = highlight.SideMarks(), highlight.SideMarks()
+    highlight.compare_stretch(text_a, text_b, tokens_a, tokens_b, (0, len(text_a)),
+                              (0, len(text_b)), *found)
+    if text_a != text_b:
+        _reference_stretch(text_a, text_b, tokens_a, tokens_b, *expected)
+    assert found == expected

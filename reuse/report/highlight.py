@@ -22,6 +22,7 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from ..tokenize import Tokens
 # :func:`side_payload`).
 LONG_TEXT_CHARS = 20_000
 LONG_TEXT_CONTEXT = 300
-SHOWN_CHARS = 12_000
+SHOWN_CHARS = 8_000
 MIN_EDGE = 40
 MAX_SHOWN_CHARS = 60_000
 MAX_SIDE_MARKUP = 200_000
@@ -137,24 +138,53 @@ def compare_stretch(
     ib, jb = np.searchsorted(tokens_b.starts, u), np.searchsorted(tokens_b.ends, v, side="right")
     if ja - ia != jb - ib or ja <= ia:
         return
-    sa, ea = tokens_a.starts[ia:ja].tolist(), tokens_a.ends[ia:ja].tolist()
-    sb, eb = tokens_b.starts[ib:jb].tolist(), tokens_b.ends[ib:jb].tolist()
-    for t in range(len(sa)):
-        word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
-        if word_a != word_b:
+    sa, ea = tokens_a.starts[ia:ja], tokens_a.ends[ia:ja]
+    sb, eb = tokens_b.starts[ib:jb], tokens_b.ends[ib:jb]
+    codes_a, codes_b = _codes(text_a), _codes(text_b)
+    words = np.flatnonzero(_unequal(codes_a, codes_b, sa, ea, sb, eb))
+    gaps = np.flatnonzero(_unequal(codes_a, codes_b, ea[:-1], sa[1:], eb[:-1], sb[1:]))
+    sa, ea, sb, eb = sa.tolist(), ea.tolist(), sb.tolist(), eb.tolist()
+    # in the order of the text: token t, then the gap after it
+    for t, is_gap in sorted([(int(t), False) for t in words] + [(int(t), True) for t in gaps]):
+        if not is_gap:
+            word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
             side_a.marks.append(Mark(sa[t], ea[t], "pun", f"B has {_quote(word_b)}"))
             side_b.marks.append(Mark(sb[t], eb[t], "pun", f"A has {_quote(word_a)}"))
-        if t + 1 < len(sa):
-            gap_a, gap_b = text_a[ea[t]:sa[t + 1]], text_b[eb[t]:sb[t + 1]]
-            if gap_a != gap_b and _collapse(gap_a) != _collapse(gap_b):
-                if gap_a:
-                    side_a.marks.append(Mark(ea[t], sa[t + 1], "pun", f"B has {_quote(gap_b)}"))
-                else:
-                    side_a.points.append((ea[t], f"B has {_quote(gap_b)} here"))
-                if gap_b:
-                    side_b.marks.append(Mark(eb[t], sb[t + 1], "pun", f"A has {_quote(gap_a)}"))
-                else:
-                    side_b.points.append((eb[t], f"A has {_quote(gap_a)} here"))
+            continue
+        gap_a, gap_b = text_a[ea[t]:sa[t + 1]], text_b[eb[t]:sb[t + 1]]
+        if _collapse(gap_a) == _collapse(gap_b):
+            continue
+        if gap_a:
+            side_a.marks.append(Mark(ea[t], sa[t + 1], "pun", f"B has {_quote(gap_b)}"))
+        else:
+            side_a.points.append((ea[t], f"B has {_quote(gap_b)} here"))
+        if gap_b:
+            side_b.marks.append(Mark(eb[t], sb[t + 1], "pun", f"A has {_quote(gap_a)}"))
+        else:
+            side_b.points.append((eb[t], f"A has {_quote(gap_a)} here"))
+
+
+@lru_cache(maxsize=8)
+def _codes(text: str) -> np.ndarray:
+    """The text's code points as an array (cached: a pair page compares many stretches of the
+    same two texts)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _unequal(codes_a: np.ndarray, codes_b: np.ndarray, starts_a: np.ndarray,
+             ends_a: np.ndarray, starts_b: np.ndarray, ends_b: np.ndarray) -> np.ndarray:
+    """Whether ``a[starts_a[i]:ends_a[i]] != b[starts_b[i]:ends_b[i]]``, for every i at once."""
+    lengths = ends_a - starts_a
+    unequal = lengths != ends_b - starts_b
+    same = np.flatnonzero(~unequal & (lengths > 0))
+    if len(same):
+        sizes = lengths[same]
+        firsts = np.cumsum(sizes) - sizes  # where each span begins in the concatenation
+        within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
+        differs = codes_a[np.repeat(starts_a[same], sizes) + within] != \
+            codes_b[np.repeat(starts_b[same], sizes) + within]
+        unequal[same] = np.logical_or.reduceat(differs, firsts)
+    return unequal
 
 
 def mark_alignment(
@@ -391,15 +421,22 @@ def text_payload(text: str) -> str:
     return packed({"text": text, "astral": astral_offsets(text)})
 
 
+def _deltas(values: list[int]) -> list[int]:
+    """Each value less the one before it: small numbers, which compress to half the size."""
+    return np.diff(np.asarray(values, dtype=np.int64), prepend=0).tolist()
+
+
 def marks_payload(side: SideMarks) -> str:
     """Everything :func:`render_side` marks on a side, packed, so that ``pair.js`` can render
     any stretch of the text the page does not show as :func:`render_side` would: passages
-    ``[k, start, end]``, differences ``[start, end, class, title]`` and points
-    ``[offset, title]``."""
+    ``p`` as ``[k, start, end]``; the differences in their order, column by column (starts as
+    differences from the one before, lengths, classes, titles); the points likewise."""
+    marks, points = side.marks, side.points
     return packed({
         "p": [[k, s, e] for k, s, e in side.passages],
-        "m": [[m.start, m.end, m.css, m.title] for m in side.marks],
-        "t": [[at, title] for at, title in side.points],
+        "ms": _deltas([m.start for m in marks]), "ml": [m.end - m.start for m in marks],
+        "mc": [m.css for m in marks], "mt": [m.title for m in marks],
+        "ts": _deltas([at for at, _ in points]), "tt": [title for _, title in points],
     })
 
 

@@ -109,10 +109,10 @@ HTML_DIR = "html"
 MAX_LIST_ROWS = 100_000  # rows of a list page (a longer list is split into parts)
 # Pair pages written (the pairs with the largest shares first; every pair is in the lists). A
 # page holds both whole texts, compressed, so a page costs about 0.4 x its two documents.
-MAX_PAIR_PAGES = 200
+MAX_PAIR_PAGES = 100
 MAX_OCCURRENCES_SHOWN = 1000
 MAX_MEMBERS_SHOWN = 20
-CONTEXT_CHARS = 40  # either side of an occurrence on a passage page
+CONTEXT_CHARS = 25  # either side of an occurrence on a passage page
 MAX_VALUE_CHARS = 2000  # of a metadata value on a page
 PASSAGE_TEXT_CHARS = 4_000  # of a passage's text on its page: the beginning and the end
 
@@ -850,12 +850,12 @@ class Site:
                 self.alignment_k[row["_row"]] = k
                 self.alignment_passage[row["_row"]] = self._passage_of(
                     key[0], row["a_start"], row["a_end"])
-        records = al.to_dict("records") if any(key in groups for key in self.pair_pages) else []
         with progress(len(self.pair_pages), "report: pair pages", self.quiet,
                       unit="page") as bar:
             for key, name in self.pair_pages.items():
-                rows = ([{**records[i], "_row": int(i)} for i in groups[key]] if key in groups
-                        else [])
+                members = groups.get(key, [])
+                rows = [{**record, "_row": int(i)} for i, record in
+                        zip(members, al.iloc[members].to_dict("records"), strict=True)]
                 self._write_pair_page(staging / "pairs" / name, key, rows, pair_stats.get(key),
                                       jaccard.get(key))
                 bar.update()
@@ -967,8 +967,8 @@ class Site:
                     doc_text = self.run.texts[r["doc_id"]]
                     start, end = int(r["start"]), int(r["end"])
                     inside = doc_text[start:end]
-                    if len(inside) > 130:
-                        inside = inside[:80] + " … " + inside[-40:]
+                    if len(inside) > 80:
+                        inside = inside[:50] + " … " + inside[-25:]
                     page = None
                     if r["doc_id"] != text_rec["doc_id"]:
                         name = self.pair_pages.get(self._key(r["doc_id"], text_rec["doc_id"]))

@@ -54,11 +54,16 @@
     if (!wholes[side]) {
       wholes[side] = Promise.all([unpack("whole-text-" + side), unpack("whole-marks-" + side)])
         .then(function (both) {
-          var t = both[0], m = both[1], astral = t.astral;
+          var t = both[0], m = both[1], astral = t.astral, at = 0, marks = [], points = [];
+          m.ms.forEach(function (delta, i) {
+            at += delta;
+            if (m.ml[i] > 0) { marks.push([at, at + m.ml[i], m.mc[i], m.mt[i]]); }
+          });
+          at = 0;
+          m.ts.forEach(function (delta, i) { at += delta; points.push([at, m.tt[i]]); });
           return {
-            text: t.text, n: t.text.length - astral.length, points: m.t,
+            text: t.text, n: t.text.length - astral.length, points: points, marks: marks,
             passages: m.p.filter(function (p) { return p[2] > p[1]; }),
-            marks: m.m.filter(function (x) { return x[1] > x[0]; }),
             unit: function (at) {  // code-point offset -> UTF-16 offset
               var lo = 0, hi = astral.length;
               while (lo < hi) {
