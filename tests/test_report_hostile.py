@@ -454,7 +454,7 @@ def test_a_long_passage_and_a_long_metadata_value_are_shown_in_part(tmp_path):
     assert len(page) < 60_000
     assert re.search(r"The passage has 10\d,\d{3} characters; its beginning and end are shown",
                      page)
-    assert re.search(r'<span class="gap" data-start="\d+" data-end="\d+">\[… 9\d,\d{3} '
+    assert re.search(r'<span class="gap" data-start="\d+" data-end="\d+">\[… 10\d,\d{3} '
                      r"characters not shown …\]</span>", page)
     pair = (folder / "html" / "pairs" / pair_page_name("a", "b")).read_text(encoding="utf-8")
     assert "x" * 2000 + "… (498,000 more characters)" in pair
