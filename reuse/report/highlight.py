@@ -6,7 +6,9 @@ exactly ``text[start:end]``. Inside a passage the alignment's edit script marks 
 deleted and inserted words, and between aligned tokens the raw text is compared so that
 punctuation, case and apostrophe differences (``--`` against ``—``) show too. All text is
 escaped here; the result is safe to insert into a page as markup. A long text is shown in part
-(the ends of its passages, with context), each hidden stretch a marker giving its offsets.
+(the ends of its passages, with context), each hidden stretch a marker giving its offsets; the
+page embeds the whole text and its marks (:func:`text_payload`, :func:`marks_payload`), from
+which ``pair.js`` draws a hidden stretch on demand exactly as :func:`render_side` would.
 
 Ids and metadata values are data: :func:`bdi` and :func:`isolate` show them so that the
 right-to-left marks or overrides they may hold cannot reorder the text around them.

@@ -15,9 +15,11 @@
   reused shares, and with dates a timeline of first appearances (:mod:`.charts`); the group
   matrix, then the document matrix; a table of every document; the top pairs, near-duplicate
   clusters and passage clusters), ``html/pairs/*.html`` (one page per document pair with an
-  alignment or a near-duplicate verdict, opening at its first passage; a document over
-  200,000 characters shows the ends of its passages with context, so that a page stays
-  small), ``html/passages/*.html`` (one page per passage cluster) and ``html/lists/*.html``
+  alignment or a near-duplicate verdict, for the first ``max_pair_pages`` pairs, opening at
+  its first passage; a document over 20,000 characters shows the ends of its passages with
+  context, and the rest on demand from its whole text embedded compressed, so that a page
+  opens at once), ``html/passages/*.html`` (one page per passage cluster) and
+  ``html/lists/*.html``
   (every document pair, passage pair, passage cluster and near-duplicate cluster, in parts of
   at most ``max_list_rows`` rows). Every table searches, filters, sorts and downloads itself as
   CSV in the page, from its rows embedded as JSON (:mod:`.lists`, ``static/explore.js``). The
