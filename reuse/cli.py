@@ -25,7 +25,7 @@ _RUN_FOLDER_COMMANDS = ("dedup", "run", "align", "rerun")
 ALIGN_MIN_LENGTH = 25
 # reuse.report.html.MAX_PAIR_PAGES, likewise without importing the report (tests/test_report_long.py
 # checks that the two agree).
-MAX_PAIR_PAGES = 100
+MAX_PAIR_PAGES = 50
 
 
 class _Terminated(KeyboardInterrupt):

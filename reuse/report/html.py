@@ -111,7 +111,7 @@ HTML_DIR = "html"
 MAX_LIST_ROWS = 100_000  # rows of a list page (a longer list is split into parts)
 # Pair pages written (the pairs with the largest shares first; every pair is in the lists). A
 # page holds both whole texts, compressed, so a page costs about 0.4 x its two documents.
-MAX_PAIR_PAGES = 100
+MAX_PAIR_PAGES = 50
 MAX_OCCURRENCES_SHOWN = 1000
 MAX_MEMBERS_SHOWN = 20
 CONTEXT_CHARS = 25  # either side of an occurrence on a passage page
