@@ -140,8 +140,7 @@ def run_summary(result: Any, folder: Path, command: str, report: Path | None = N
             stages += [(f"  {name.replace('_', ' ')}", part)
                        for name, part in report_stages(folder).items()]
     rest = total - sum(seconds for name, seconds in stages if not name.startswith(" "))
-    if rest >= 0.005:
-        stages.append(("other", rest))
+    stages.append(("other", max(0.0, rest)))
     rows.append(("seconds (wall clock)", f"{total:.2f}"))
     rows += [(f"  {stage}", f"{seconds:.2f}") for stage, seconds in stages]
     width = max(len(label) for label, _ in rows)
