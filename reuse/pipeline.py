@@ -939,7 +939,7 @@ def rerun(
     return result
 
 
-_REPORT_OPTIONS = ("group_by", "max_matrix_docs", "max_list_rows")
+_REPORT_OPTIONS = ("group_by", "max_matrix_docs", "max_list_rows", "max_pair_pages")
 
 
 def _report_plan(manifest: dict[str, Any]) -> dict[str, Any] | None:
