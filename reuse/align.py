@@ -99,6 +99,8 @@ class AlignConfig:
     of summary seeds.
     ``summary_ratio``: a summary spans at least this many times fewer tokens than its source
     passage. ``summary_gap``: the sentence gap allowed in the source of a summary.
+    ``summary_whole_source``: a summary's source passage is the whole of b (see
+    :func:`reuse.paraphrase._summaries`).
     ``copy_reach``: in a pair with verbatim copies (lexical passages of similarity 0.95 and
     up), a paraphrase passage is kept only within this many tokens (in a) of one (a value
     past the documents' length keeps them all).
@@ -121,6 +123,7 @@ class AlignConfig:
     summary_similarity: float = 0.25
     summary_ratio: float = 3.0
     summary_gap: int = 24
+    summary_whole_source: bool = True
     copy_reach: int = 40
     merge_gap: int = 30
 
@@ -147,6 +150,11 @@ class AlignConfig:
         check_range("summary_similarity", self.summary_similarity, float, 0.0, 1.0, owner)
         check_range("summary_ratio", self.summary_ratio, float, 1.0, 1e9, owner)
         check_range("summary_gap", self.summary_gap, int, 0, 10**6, owner)
+        if not isinstance(self.summary_whole_source, bool):
+            raise ConfigError(
+                "The 'summary_whole_source' parameter of AlignConfig must be a bool. "
+                f"Got {self.summary_whole_source!r} instead."
+            )
         check_range("copy_reach", self.copy_reach, int, 0, 10**9, owner)
         check_range("merge_gap", self.merge_gap, int, -1, 10**9, owner)
         return self

@@ -434,10 +434,39 @@ def test_paraphrase_next_to_a_verbatim_copy_in_a_is_kept_and_merged_with_it():
     assert align_batch([a_text], [b_text]) == [[al]]
 
 
-def test_merge_gap_and_copy_reach_are_validated():
+def test_merge_gap_copy_reach_and_summary_whole_source_are_validated():
     with pytest.raises(ConfigError, match=r"The 'merge_gap' parameter of AlignConfig must be an "
                                           r"int in \[-1, 1000000000\]. Got -2 instead."):
         align_pair("a b c", "a b c", AlignConfig(merge_gap=-2))
     with pytest.raises(ConfigError, match=r"The 'copy_reach' parameter of AlignConfig must be "
                                           r"an int in \[0, 1000000000\]. Got -1 instead."):
         align_pair("a b c", "a b c", AlignConfig(copy_reach=-1))
+    with pytest.raises(ConfigError, match=r"The 'summary_whole_source' parameter of AlignConfig "
+                                          r"must be a bool. Got 1 instead."):
+        align_pair("a b c", "a b c", AlignConfig(summary_whole_source=1))
+
+
+def _summary_pair() -> tuple[str, str, str]:
+    """A text b of 24 sentences and a text a holding, between unrelated sentences, a summary of
+    b's sentences 2 to 21: each of its five sentences takes three words from each of four of
+    them. Returns a, b and the summary."""
+    source = [words(100 + k, 10, f"t{k}_") for k in range(24)]
+    summary = " ".join(
+        " ".join(w for s in source[2 + 4 * k : 6 + 4 * k] for w in s[:3]) + "."
+        for k in range(5)
+    )
+    filler = [" ".join(words(200 + k, 12, f"f{k}_")) + "." for k in range(8)]
+    a_text = " ".join([*filler[:4], summary, *filler[4:]])
+    b_text = " ".join(" ".join(s) + "." for s in source)
+    return a_text, b_text, summary
+
+
+def test_a_summary_takes_the_whole_source_document():
+    a_text, b_text, summary = _summary_pair()
+    [seeded] = align_pair(a_text, b_text, AlignConfig(summary_whole_source=False))
+    assert a_text[seeded.a_start : seeded.a_end] == summary[:-1]
+    assert seeded.b_start > 0 and seeded.b_end < len(b_text) - 1
+    [al] = align_pair(a_text, b_text)
+    assert (al.a_start, al.a_end) == (seeded.a_start, seeded.a_end)
+    assert (al.b_start, al.b_end) == (0, len(b_text) - 1)  # the last word, without its period
+    assert align_batch([a_text], [b_text]) == [[al]]
