@@ -99,7 +99,13 @@ class AlignConfig:
     of summary seeds.
     ``summary_ratio``: a summary spans at least this many times fewer tokens than its source
     passage. ``summary_gap``: the sentence gap allowed in the source of a summary.
-
+    ``summary_whole_source``: a summary's source passage is the whole of b (see
+    :func:`reuse.paraphrase._summaries`).
+    ``copy_reach``: in a pair with verbatim copies (lexical passages of similarity 0.95 and
+    up), a paraphrase passage is kept only within this many tokens (in a) of one (a value
+    past the documents' length keeps them all).
+    ``merge_gap``: a paraphrase passage and another passage at most this many tokens apart in a
+    become one (-1: never).
     ``ocr_tolerant``: also seed from character 7-grams of letters folded for OCR confusions
     (:mod:`reuse.ocr_seeds`), which finds OCR'd copies whose word 3-grams rarely survive (off by
     default: it costs time on clean text, where word seeds suffice).
@@ -120,6 +126,9 @@ class AlignConfig:
     summary_similarity: float = 0.25
     summary_ratio: float = 3.0
     summary_gap: int = 24
+    summary_whole_source: bool = True
+    copy_reach: int = 40
+    merge_gap: int = 30
     ocr_tolerant: bool = False
 
     def validate(self) -> AlignConfig:
@@ -150,6 +159,13 @@ class AlignConfig:
         check_range("summary_similarity", self.summary_similarity, float, 0.0, 1.0, owner)
         check_range("summary_ratio", self.summary_ratio, float, 1.0, 1e9, owner)
         check_range("summary_gap", self.summary_gap, int, 0, 10**6, owner)
+        if not isinstance(self.summary_whole_source, bool):
+            raise ConfigError(
+                "The 'summary_whole_source' parameter of AlignConfig must be a bool. "
+                f"Got {self.summary_whole_source!r} instead."
+            )
+        check_range("copy_reach", self.copy_reach, int, 0, 10**9, owner)
+        check_range("merge_gap", self.merge_gap, int, -1, 10**9, owner)
         return self
 
 
@@ -496,6 +512,9 @@ def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int
 _LEXICAL_COVER = 0.8
 _VERBATIM_COVER = 0.4
 _VERBATIM_SIMILARITY = 0.9
+# Lexical passages at least this similar are verbatim copies for _near_copies: edited copies
+# (0.9 and up) come from reworded reuse as well.
+_COPY_SIMILARITY = 0.95
 
 
 def _combine(
@@ -546,6 +565,46 @@ def lexical_boxes_reference(
     return sorted(_lexical_boxes(runs, config, a_tokens.hashes, a_list, b_list))
 
 
+def _near_copies(
+    paraphrased: list[tuple[int, int, int, int]], copies: list[tuple[int, int, int, int]],
+    reach: int,
+) -> list[tuple[int, int, int, int]]:
+    """The paraphrase passages that lie within ``reach`` tokens in a of a verbatim copy, when
+    the pair has copies; all of them when it has none.
+
+    A document that copies text word for word has no need to reword it: once a pair shows
+    verbatim copies, a paraphrase passage far from them is far more often two texts on one
+    topic (or shared boilerplate) than reworded reuse, while one next to a copy continues it
+    (a summary quoting a sentence, a copy whose edges were reworded)."""
+    if not copies:
+        return paraphrased
+    return [p for p in paraphrased
+            if any(p[0] < c[1] + reach and c[0] < p[1] + reach for c in copies)]
+
+
+def _merge_adjacent(
+    lexical: list[tuple[int, int, int, int]], paraphrased: list[tuple[int, int, int, int]],
+    gap: int,
+) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
+    """Passages at most ``gap`` tokens apart in a, at least one of them a paraphrase passage,
+    made one paraphrase passage spanning both (in b too): a stretch of a that rewrites text
+    continues across a sentence whose words changed too much to seed, so its pieces are one
+    reuse, however far apart their sources lie in b (a summary gathers sentences from all
+    over its source). Two lexical passages stay apart: exact matches bound them."""
+    boxes = sorted([(box, True) for box in lexical] + [(box, False) for box in paraphrased])
+    merged: list[tuple[tuple[int, int, int, int], bool]] = []
+    for box, is_lexical in boxes:
+        if (gap >= 0 and merged and box[0] - merged[-1][0][1] <= gap
+                and not (is_lexical and merged[-1][1])):
+            last = merged[-1][0]
+            merged[-1] = ((min(last[0], box[0]), max(last[1], box[1]),
+                           min(last[2], box[2]), max(last[3], box[3])), False)
+        else:
+            merged.append((box, is_lexical))
+    return ([box for box, is_lexical in merged if is_lexical],
+            [box for box, is_lexical in merged if not is_lexical])
+
+
 def _position(al: Alignment) -> tuple[int, int, int, int]:
     """Sort key of a pair's alignments: by position in a, then in b."""
     return al.a_start, al.b_start, al.a_end, al.b_end
@@ -558,12 +617,16 @@ def _paraphrase_combined(
     """Lexical alignments ``found`` (keyed by token box) combined with the paraphrase passages
     of the pair's sentence ``model``."""
     verbatim = [box for box, al in found.items() if al.similarity >= _VERBATIM_SIMILARITY]
-    paraphrase_boxes = _paraphrase_boxes(model, len(b_tokens), config, verbatim)
+    paraphrase_boxes = _near_copies(
+        _paraphrase_boxes(model, len(b_tokens), config, verbatim),
+        [box for box, al in found.items() if al.similarity >= _COPY_SIMILARITY],
+        config.copy_reach,
+    )
     if not paraphrase_boxes:
         return sorted(found.values(), key=_position)
     a_list = a_tokens.hashes.tolist()
     b_list = b_tokens.hashes.tolist()
-    lexical, paraphrased = _combine(found, paraphrase_boxes)
+    lexical, paraphrased = _merge_adjacent(*_combine(found, paraphrase_boxes), config.merge_gap)
     alignments = [found[box] for box in lexical] + [
         _make_alignment(box, a_tokens, b_tokens, "paraphrase", a_list, b_list)
         for box in paraphrased

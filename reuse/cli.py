@@ -23,6 +23,9 @@ _RUN_FOLDER_COMMANDS = ("dedup", "run", "align", "rerun")
 # reuse.align.AlignConfig.min_length, shown in --help without importing the aligner;
 # tests/test_docs.py checks that the two agree.
 ALIGN_MIN_LENGTH = 25
+# reuse.report.html.MAX_PAIR_PAGES, likewise without importing the report (tests/test_report_long.py
+# checks that the two agree).
+MAX_PAIR_PAGES = 50
 
 
 class _Terminated(KeyboardInterrupt):
@@ -226,7 +229,7 @@ def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-pairs-per-doc", type=int, default=PassageConfig.max_pairs_per_doc,
                      show_default=True, help="Candidate partners kept per document."),
         click.option("--boilerplate-docs", type=int, default=PassageConfig.boilerplate_docs,
-                     show_default=True, help="A passage in this many documents is boilerplate."),
+                     show_default=True, help="A passage in this many unrelated documents is boilerplate."),
         click.option("--boilerplate-share", type=float,
                      default=PassageConfig.boilerplate_share, show_default=True,
                      help="...or in this share of the documents (and at least 3)."),
@@ -246,6 +249,10 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-list-rows", type=click.IntRange(min=1), default=100_000,
                      show_default=True,
                      help="Rows embedded in one list page; a longer list is split into parts."),
+        click.option("--max-pair-pages", type=click.IntRange(min=0), default=MAX_PAIR_PAGES,
+                     show_default=True,
+                     help="Pair pages written, for the pairs first in the pair list (largest "
+                          "share first); the others are listed without a page."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -265,7 +272,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @_handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
         no_report: bool, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-        **options: Any) -> None:
+        max_pair_pages: int, **options: Any) -> None:
     """Everything: near-duplicates, reused passages, passage clusters and the HTML report.
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
@@ -283,12 +290,13 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
         result = run_all(corpus, quiet=quiet, **options)
         result.timings["ingest"] = round(seconds, 4)
         plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs,
-                "max_list_rows": max_list_rows}
+                "max_list_rows": max_list_rows, "max_pair_pages": max_pair_pages}
         folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept,
                            command="run", report_options=plan)
         report = None
         if not no_report:
-            report = _render(folder, group_by, max_matrix_docs, max_list_rows, result, quiet)
+            report = _render(folder, group_by, max_matrix_docs, max_list_rows, max_pair_pages,
+                             result, quiet)
     if not quiet:
         click.echo(run_summary(result, folder, "run", report,
                                wall=time.perf_counter() - started))
@@ -369,15 +377,14 @@ def _check_group_by(corpus: Any, group_by: str) -> None:
 
 
 def _render(folder: Any, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-            result: Any = None, quiet: bool = True) -> Any:
-    """Render the report, with a ticking progress bar; its seconds join ``result``'s timings."""
-    from .progress import ticking
+            max_pair_pages: int, result: Any = None, quiet: bool = True) -> Any:
+    """Render the report, with its progress bars; its seconds join ``result``'s timings."""
     from .report.html import render_report
 
     started = time.perf_counter()
-    with ticking("report", quiet):
-        index = render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs,
-                              max_list_rows=max_list_rows)
+    index = render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs,
+                          max_list_rows=max_list_rows, max_pair_pages=max_pair_pages,
+                          quiet=quiet)
     if result is not None:
         result.timings["report"] = round(time.perf_counter() - started, 4)
     return index
@@ -389,9 +396,10 @@ def _render(folder: Any, group_by: str | None, max_matrix_docs: int, max_list_ro
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_handle_errors
 def report(run_dir: str, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-           quiet: bool) -> None:
+           max_pair_pages: int, quiet: bool) -> None:
     """Render the HTML report, reuse matrix and heatmap of a finished run folder."""
-    index = _render(run_dir, group_by, max_matrix_docs, max_list_rows, quiet=quiet)
+    index = _render(run_dir, group_by, max_matrix_docs, max_list_rows, max_pair_pages,
+                    quiet=quiet)
     click.echo(printable(f"report: {index}"))
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
 
 
 def parse_dates(dates: Sequence[object]) -> pd.Series:
@@ -70,17 +69,20 @@ def star_clusters(
     """Group documents into star clusters around their best-priority member (see module doc)."""
     representative = np.arange(n_docs, dtype=np.int64)
     if len(left):
-        ones = np.ones(2 * len(left), dtype=np.int8)
         rows = np.concatenate((left, right))
         cols = np.concatenate((right, left))
-        graph = csr_matrix((ones, (rows, cols)), shape=(n_docs, n_docs))
+        # Each document's neighbours, as a CSR adjacency list (numpy only: importing
+        # scipy.sparse cost a cold start more than this whole step).
+        neighbours_of = cols[np.argsort(rows, kind="stable")]
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
         assigned = np.zeros(n_docs, dtype=bool)
         linked = np.unique(rows)
         for doc in linked[np.argsort(priority[linked], kind="stable")]:
             if assigned[doc]:
                 continue
             assigned[doc] = True
-            neighbours = graph.indices[graph.indptr[doc] : graph.indptr[doc + 1]]
+            neighbours = neighbours_of[indptr[doc] : indptr[doc + 1]]
             free = neighbours[~assigned[neighbours]]
             assigned[free] = True
             representative[free] = doc

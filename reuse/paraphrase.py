@@ -711,6 +711,11 @@ def _summaries(
     passage explains it, and the candidate only adds loosely similar source sentences (a
     summary's sentences match scattered parts of the source, so normal passages cover it only
     piecewise); and when it overlaps a verbatim copy, which is reuse of another kind.
+
+    With ``summary_whole_source``, a kept summary's source is the whole of b: a summary
+    condenses a text, not the stretch between the first and the last of its sentences that
+    happen to match a sentence of it closely enough to seed (the seeds already span at least
+    half of b).
     """
     seeds = model.similar(config.summary_similarity, config.summary_similarity)
     if len(seeds) < _SUMMARY_MIN_SEEDS:
@@ -733,6 +738,8 @@ def _summaries(
             continue
         if any(_overlaps(c.box, v) and v[1] - v[0] >= _SUMMARY_VERBATIM * a_len for v in verbatim):
             continue
+        if config.summary_whole_source:
+            c = _Cluster((c.box[0], c.box[1], 0, n_b_tokens), c.similarity, c.seeds)
         kept.append(c)
     return kept
 

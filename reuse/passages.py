@@ -1,15 +1,41 @@
 """Alignments → passage clusters: "this paragraph occurs in these documents, here".
 
-1. **Occurrences.** In each document, the spans of all its alignments are cut at every span
-   boundary into elementary segments, so that a passage shared with one document and a longer
-   passage shared with another (the same paragraph, plus a lead-in) become two occurrences rather
-   than one blurred one. Segments shorter than ``min_chars`` are merged into a neighbour.
-2. **Links.** Each alignment links every segment inside its span in one document to the segment
-   at the corresponding relative position of its span in the other document (both directions).
-3. **Clusters.** Connected components of linked segments are passage clusters. A cluster that
-   occurs in at least ``max(3, min(boilerplate_docs, ceil(boilerplate_share * n_documents)))``
-   documents is flagged as boilerplate. Where documents carry a ``date``, the occurrence in the
-   earliest-dated document is marked as the likely source (ties: the first in input order).
+1. **Mapping.** Each alignment maps positions of its span in one document to positions of its
+   span in the other, piecewise linearly between anchor points: the two span starts, the two
+   span ends, and both ends of every edit (the ``edits`` column, when the table has one). Between
+   edits the two texts are equal, so the mapping is exact there up to punctuation and case.
+2. **Occurrences.** In each document, the spans of all its alignments are cut at every span
+   boundary, and every boundary inside a span is also carried through that span's alignment
+   into the other document (moved to the nearest word boundary when the texts are given). So a
+   paragraph shared by four documents and a longer passage (the same paragraph plus a lead-in)
+   shared by two become two occurrences in every document that holds them, cut at corresponding
+   places. Segments shorter than ``min_chars`` are merged into a neighbour.
+3. **Links.** An alignment links an occurrence to the occurrence of the other document that
+   holds the midpoint of its mapped image, and only when the two *correspond*: the occurrence
+   lies mostly inside the aligned span, and its image and the occurrence it lands in overlap
+   by at least ``_MUTUAL_OVERLAP`` (3/4) of each. A partial overlap links nothing.
+4. **Clusters.** Each connected component of links is cut into stars: its first occurrence
+   (earliest document, then position) is the cluster's coordinate, and only the occurrences
+   within two links of it join it; the rest of the component is split the same way. So every
+   occurrence of a cluster corresponds to the coordinate occurrence through at most one
+   intermediate occurrence, each link covering 3/4 of both sides, and a cluster cannot chain
+   from one passage to the next through occurrences that merely touch. Clusters that continue one another in
+   every document (cut apart only because another document's alignment ended there) are
+   joined back into one passage.
+5. **Boilerplate** is text repeated across many *unrelated* documents. Two documents of a
+   passage are related when, outside this passage's occurrences, their alignments with each
+   other cover at least ``related_share`` of one of them (versions of one book, rewrites of one
+   article), or when those alignments cover ``_COPY_SHARE`` of both (copies of one text, even
+   if the passage is all there is). The documents of a passage are grouped by that relation
+   (connected components), and the passage is boilerplate when the groups number at least
+   ``max(3, min(boilerplate_docs, ceil(boilerplate_share * n_documents)))``. Five versions of
+   one book are one group, so a passage of that book is not boilerplate however often the book
+   is revised; a disclaimer pasted into 30 unrelated articles is.
+6. Where documents carry a ``date``, the occurrence in the earliest-dated document is marked as
+   the likely source (ties: the first in input order).
+
+Every step is a handful of numpy passes over the alignments, the cut points and the
+(occurrence, alignment) incidences; nothing is quadratic in the number of alignments.
 """
 
 from __future__ import annotations
@@ -26,29 +52,132 @@ from .cluster import parse_dates
 
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "start", "end", "n_docs", "boilerplate", "is_source"]
 
+# An occurrence and the occurrence its alignment maps it onto must overlap by at least this share
+# of each (after mapping) to be linked: the same stretch of text, give or take its edges.
+_MUTUAL_OVERLAP = 0.75
+# Two documents whose alignments with each other cover this share of both are copies of one
+# text (versions, near-duplicates): related, even when the passage is all they share.
+_COPY_SHARE = 0.8
+# A cut carried into another document moves to a word boundary at most this many characters away.
+_SNAP_CHARS = 24
+_DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
 
-def _segments(spans: list[tuple[int, int]], min_chars: int) -> list[tuple[int, int]]:
-    """Elementary covered segments of one document's spans, slivers merged into neighbours."""
-    cuts = sorted({p for span in spans for p in span})
-    coverage = np.zeros(len(cuts), dtype=np.int64)
-    index = {p: i for i, p in enumerate(cuts)}
-    for start, end in spans:
-        coverage[index[start]] += 1
-        coverage[index[end]] -= 1
-    covered = np.cumsum(coverage)
-    segments = [
-        [cuts[i], cuts[i + 1]] for i in range(len(cuts) - 1) if covered[i] > 0
-    ]
-    merged: list[list[int]] = []
-    for segment in segments:
-        contiguous = merged and merged[-1][1] == segment[0]
-        if contiguous and (
-            segment[1] - segment[0] < min_chars or merged[-1][1] - merged[-1][0] < min_chars
-        ):
-            merged[-1][1] = segment[1]
-        else:
-            merged.append(segment)
-    return [(s, e) for s, e in merged]
+
+class _Mapping:
+    """Piecewise-linear position maps of many alignments at once, one direction."""
+
+    def __init__(self, alignment: np.ndarray, source: np.ndarray, target: np.ndarray,
+                 n_alignments: int, scale: int) -> None:
+        order = np.argsort(alignment * scale + source, kind="stable")
+        self.alignment = alignment[order]
+        self.source = source[order]
+        self.target = target[order]
+        self.scale = scale
+        self.key = self.alignment * scale + self.source
+        bounds = np.searchsorted(self.alignment, np.arange(n_alignments + 1))
+        self.first = bounds[:-1]
+        self.last = bounds[1:] - 1
+
+    def __call__(self, alignment: np.ndarray, position: np.ndarray) -> np.ndarray:
+        if not len(alignment):
+            return np.empty(0, dtype=np.float64)
+        i = _search(self.key, alignment * self.scale + position, side="right") - 1
+        i = np.clip(i, self.first[alignment], self.last[alignment] - 1)
+        x0, x1 = self.source[i], self.source[i + 1]
+        y0, y1 = self.target[i], self.target[i + 1]
+        width = np.maximum(x1 - x0, 1)
+        fraction = np.clip((position - x0) / width, 0.0, 1.0)
+        return y0 + fraction * (y1 - y0)
+
+
+def _edit_anchors(edits: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(alignment index, [a_start, a_end, b_start, b_end])`` of every edit, or None when the
+    column cannot be read as lists of ``[op, a_start, a_end, b_start, b_end]``.
+
+    The numbers are parsed in one pass over the JSON texts with their letters and brackets
+    blanked out (a whole-book alignment has thousands of edits; the Bible versions hold more
+    than a million).
+    """
+    pieces = edits.fillna("[]").astype(str).tolist()
+    per_row = np.maximum(np.array([p.count("[") for p in pieces], dtype=np.int64) - 1, 0)
+    if not per_row.sum():
+        return None
+    try:
+        raw = "".join(pieces).encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    numbers = np.fromstring(raw.translate(_DIGITS_ONLY), dtype=np.int64, sep=" ")
+    if len(numbers) != 4 * int(per_row.sum()):
+        return None
+    return np.repeat(np.arange(len(pieces)), per_row), numbers.reshape(-1, 4)
+
+
+def _mappings(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
+              b_start: np.ndarray, b_end: np.ndarray, scale: int) -> tuple[_Mapping, _Mapping]:
+    n = len(alignments)
+    index = np.arange(n)
+    parts_k, parts_a, parts_b = [index, index], [a_start, a_end], [b_start, b_end]
+    anchors = _edit_anchors(alignments["edits"]) if "edits" in alignments.columns else None
+    if anchors is not None:
+        k, values = anchors
+        inside = ((values[:, 0] >= a_start[k]) & (values[:, 1] <= a_end[k])
+                  & (values[:, 2] >= b_start[k]) & (values[:, 3] <= b_end[k]))
+        k, values = k[inside], values[inside]
+        parts_k += [k, k]
+        parts_a += [values[:, 0], values[:, 1]]
+        parts_b += [values[:, 2], values[:, 3]]
+    anchor_k = np.concatenate(parts_k)
+    anchor_a = np.concatenate(parts_a).astype(np.int64)
+    anchor_b = np.concatenate(parts_b).astype(np.int64)
+    return (_Mapping(anchor_k, anchor_a, anchor_b, n, scale),
+            _Mapping(anchor_k, anchor_b, anchor_a, n, scale))
+
+
+def _search(sorted_keys: np.ndarray, queries: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted`` with the queries visited in sorted order: each search then starts
+    where the last one ended, instead of a cache miss per step on large arrays (several times
+    faster on millions of queries)."""
+    if len(queries) < 4096:
+        return np.searchsorted(sorted_keys, queries, side=side)
+    order = np.argsort(queries, kind="stable")
+    found = np.empty(len(queries), dtype=np.int64)
+    found[order] = np.searchsorted(sorted_keys, queries[order], side=side)
+    return found
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by sorting: numpy's hash-based ``unique`` is several times
+    slower on these large position keys)."""
+    keys = np.sort(keys)
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = keys[1:] != keys[:-1]
+    return keys[keep]
+
+
+def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(row, index)`` for every index in ``range(lo[row], hi[row])`` of every row."""
+    counts = np.maximum(hi - lo, 0)
+    row = np.repeat(np.arange(len(lo)), counts)
+    starts = np.cumsum(counts) - counts
+    return row, lo[row] + (np.arange(int(counts.sum())) - starts[row])
+
+
+def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """Move positions that fall inside a word to the nearest word boundary (within a few
+    characters; scripts without spaces keep their position)."""
+    snapped = positions.copy()
+    for i, (d, p) in enumerate(zip(docs.tolist(), positions.tolist(), strict=True)):
+        text = texts[d]
+        if p <= 0 or p >= len(text) or text[p - 1].isspace() or text[p].isspace():
+            continue
+        window = max(0, p - _SNAP_CHARS)
+        left = max(text.rfind(" ", window, p), text.rfind("\n", window, p))
+        right = [q for q in (text.find(" ", p, p + _SNAP_CHARS),
+                             text.find("\n", p, p + _SNAP_CHARS)) if q >= 0]
+        candidates = ([left + 1] if left >= 0 else []) + ([min(right)] if right else [])
+        if candidates:
+            snapped[i] = min(candidates, key=lambda q: abs(q - p))
+    return snapped
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -58,9 +187,267 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
 
 
-def _segment_at(segments: list[tuple[int, int]], starts: np.ndarray, position: float) -> int:
-    k = int(np.searchsorted(starts, position, side="right")) - 1
-    return max(0, min(k, len(segments) - 1))
+class _Sides:
+    """Both directions of every alignment: rows ``k`` (a → b) and ``n + k`` (b → a)."""
+
+    def __init__(self, a_doc: np.ndarray, b_doc: np.ndarray, a_start: np.ndarray,
+                 a_end: np.ndarray, b_start: np.ndarray, b_end: np.ndarray,
+                 mappings: tuple[_Mapping, _Mapping]) -> None:
+        n = len(a_doc)
+        self.doc = np.concatenate((a_doc, b_doc))
+        self.start = np.concatenate((a_start, b_start))
+        self.end = np.concatenate((a_end, b_end))
+        self.other_doc = np.concatenate((b_doc, a_doc))
+        self.alignment = np.concatenate((np.arange(n), np.arange(n)))
+        self.forward = np.concatenate((np.ones(n, dtype=bool), np.zeros(n, dtype=bool)))
+        self.mappings = mappings
+
+    def map(self, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Positions in the span of side ``rows`` → positions in the other document."""
+        out = np.empty(len(rows), dtype=np.float64)
+        forward = self.forward[rows]
+        for mapping, chosen in ((self.mappings[0], forward), (self.mappings[1], ~forward)):
+            out[chosen] = mapping(self.alignment[rows[chosen]], positions[chosen])
+        return out
+
+
+def _cut_points(sides: _Sides, scale: int, min_chars: int,
+                texts: Sequence[str] | None) -> np.ndarray:
+    """Sorted keys ``doc * scale + position`` of every cut: span boundaries, and the
+    boundaries inside each span carried through its alignment to the other document.
+
+    Only the first boundary of every ``min_chars`` stretch of a document is carried (closer
+    ones would make slivers, merged away anyway), so a span carries at most its length over
+    ``min_chars`` cuts however many alignments end inside it.
+    """
+    own = _distinct(np.concatenate((sides.doc * scale + sides.start,
+                                    sides.doc * scale + sides.end)))
+    width = max(min_chars, 1)
+    bucket = (own // scale) * (scale // width + 1) + (own % scale) // width
+    first_in_bucket = np.ones(len(own), dtype=bool)
+    first_in_bucket[1:] = bucket[1:] != bucket[:-1]  # own is sorted, so buckets are too
+    carriable = own[first_in_bucket]
+    lo = _search(carriable, sides.doc * scale + sides.start, side="right")
+    hi = _search(carriable, sides.doc * scale + sides.end, side="left")
+    row, index = _expand(lo, hi)
+    mapped = np.rint(sides.map(row, carriable[index] % scale)).astype(np.int64)
+    target_doc = sides.other_doc[row]
+    carried = _distinct(target_doc * scale + mapped)
+    at = np.minimum(np.searchsorted(own, carried), len(own) - 1)  # carried is sorted
+    carried = carried[own[at] != carried]
+    if texts is not None and len(carried):
+        docs, positions = carried // scale, carried % scale
+        carried = docs * scale + _snap_to_words(docs, positions, texts)
+    return _distinct(np.concatenate((own, carried)))
+
+
+def _segments(cuts: np.ndarray, sides: _Sides, scale: int,
+              min_chars: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end keys of the occurrences: covered stretches between cuts, with segments
+    shorter than ``min_chars`` merged into the covered neighbour before them (else after)."""
+    coverage = np.zeros(len(cuts) + 1, dtype=np.int64)
+    np.add.at(coverage, _search(cuts, sides.doc * scale + sides.start), 1)
+    np.add.at(coverage, _search(cuts, sides.doc * scale + sides.end), -1)
+    depth = np.cumsum(coverage)[:-1]
+    # Elementary segment i runs from cuts[i] to cuts[i + 1].
+    same_doc = np.zeros(len(cuts), dtype=bool)
+    same_doc[:-1] = cuts[1:] // scale == cuts[:-1] // scale
+    covered = (depth > 0) & same_doc
+    length = np.zeros(len(cuts), dtype=np.int64)
+    length[:-1] = np.diff(cuts)
+    covered_before = np.zeros(len(cuts), dtype=bool)
+    covered_before[1:] = covered[:-1]
+    covered_after = np.zeros(len(cuts), dtype=bool)
+    covered_after[:-1] = covered[1:]
+    short = covered & (length < min_chars)
+    joins_previous = short & covered_before  # drop the cut at the start of segment i
+    joins_next = short & ~covered_before & covered_after  # drop the cut at its end
+    dropped = joins_previous.copy()
+    dropped[1:] |= joins_next[:-1]
+    new_segment = covered & ~(covered_before & dropped)
+    segment_of = np.cumsum(new_segment) - 1
+    first = np.flatnonzero(new_segment)
+    last_elementary = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(last_elementary, segment_of[covered], np.flatnonzero(covered))
+    return cuts[first], cuts[last_elementary + 1]
+
+
+def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
+           scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(occurrence, occurrence)`` for every pair of corresponding occurrences."""
+    span_start = sides.doc * scale + sides.start
+    span_end = sides.doc * scale + sides.end
+    lo = _search(seg_end, span_start, side="right")
+    hi = _search(seg_start, span_end, side="left")
+    row, segment = _expand(lo, hi)
+    clip_start = np.maximum(seg_start[segment], span_start[row])
+    clip_end = np.minimum(seg_end[segment], span_end[row])
+    inside = (clip_end - clip_start) >= _MUTUAL_OVERLAP * (seg_end[segment] - seg_start[segment])
+    row, segment = row[inside], segment[inside]
+    clip_start, clip_end = clip_start[inside], clip_end[inside]
+    image_start = sides.map(row, clip_start % scale)
+    image_end = sides.map(row, clip_end % scale)
+    base = sides.other_doc[row] * scale
+    middle = base + np.floor((image_start + image_end) / 2).astype(np.int64)
+    target = np.clip(_search(seg_start, middle, side="right") - 1, 0, len(seg_start) - 1)
+    overlap = (np.minimum(seg_end[target], base + image_end)
+               - np.maximum(seg_start[target], base + image_start))
+    corresponds = (
+        (seg_start[target] // scale == sides.other_doc[row])
+        & (image_end > image_start)
+        & (overlap >= _MUTUAL_OVERLAP * (image_end - image_start))
+        & (overlap >= _MUTUAL_OVERLAP * (seg_end[target] - seg_start[target]))
+    )
+    return segment[corresponds], target[corresponds]
+
+
+def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
+                node_doc: np.ndarray, node_start: np.ndarray) -> np.ndarray:
+    """Cluster label of every node: connected components cut into stars around a centre.
+
+    The centre of a component is its first occurrence (earliest document, then position). The
+    occurrences linked to it join it, and so do the occurrences linked to those: a third
+    document aligned only with the second still holds the centre's text. Every link is a
+    correspondence of at least ``_MUTUAL_OVERLAP`` (3/4) both ways, so every member shares
+    at least half of a direct neighbour's text with the centre's counterpart there, and no
+    cluster chains further than two links. The rest of the component is split the same way,
+    round after round, until every node is placed. Each round is a few sparse-matrix passes
+    over what is left; components that need more than one round are rare.
+    """
+    label = np.arange(n_nodes, dtype=np.int64)
+    if not len(left):
+        return label
+    ones = np.ones(2 * len(left), dtype=np.int8)
+    rows = np.concatenate((left, right))
+    cols = np.concatenate((right, left))
+    graph = coo_matrix((ones, (rows, cols)), shape=(n_nodes, n_nodes)).tocsr()
+    order_key = node_doc * (int(node_start.max(initial=0)) + 1) + node_start
+    remaining = _distinct(rows)  # unlinked nodes keep their own label
+    while len(remaining):
+        subgraph = graph[remaining][:, remaining]
+        _, component = connected_components(subgraph, directed=False)
+        ranked = np.lexsort((order_key[remaining], component))
+        is_first = np.ones(len(ranked), dtype=bool)
+        is_first[1:] = component[ranked[1:]] != component[ranked[:-1]]
+        centre_of_component = ranked[is_first]  # by component number
+        is_centre = np.zeros(len(remaining), dtype=bool)
+        is_centre[centre_of_component] = True
+        # Links never leave a component, so a node linked to a centre is linked to its own,
+        # and a node linked to such a node reaches its own centre in two links.
+        near = is_centre | ((subgraph @ is_centre.astype(np.int8)) > 0)
+        placed = near | ((subgraph @ near.astype(np.int8)) > 0)
+        label[remaining[placed]] = remaining[centre_of_component[component[placed]]]
+        remaining = remaining[~placed]
+    return label
+
+
+def _join_continuations(label: np.ndarray, seg_start: np.ndarray,
+                        seg_end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Join clusters that continue one another: when every occurrence of cluster P is
+    immediately followed, in its document, by an occurrence of cluster Q and every occurrence
+    of Q immediately preceded by one of P, the two are one longer passage (cut only because
+    some other document's alignment ended there), and each pair of occurrences becomes one.
+
+    Returns the labels, starts and ends of the joined occurrences (keys as given).
+    """
+    n = len(label)
+    follows = np.zeros(n, dtype=bool)  # occurrence i + 1 starts where occurrence i ends
+    follows[:-1] = seg_start[1:] == seg_end[:-1]
+    size = np.bincount(label, minlength=n)
+    i = np.flatnonzero(follows)
+    pairs = pd.DataFrame({"p": label[i], "q": label[i + 1]})
+    pairs = pairs[pairs["p"] != pairs["q"]]
+    counts = pairs.value_counts().reset_index(name="n")
+    whole = counts[(counts["n"] == size[counts["p"]]) & (counts["n"] == size[counts["q"]])]
+    if whole.empty:
+        return label, seg_start, seg_end
+    graph = coo_matrix((np.ones(len(whole)), (whole["p"], whole["q"])), shape=(n, n))
+    _, joined = connected_components(graph, directed=False)
+    # Name each joined cluster by its smallest old label (the old labels are node indices).
+    first_label = np.full(joined.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first_label, joined[label], label)
+    label = first_label[joined[label]]
+    # Fuse consecutive occurrences of one cluster in one document.
+    fused = np.zeros(n, dtype=bool)
+    fused[1:] = follows[:-1] & (label[1:] == label[:-1])
+    keep = ~fused
+    run = np.cumsum(keep) - 1
+    end = np.zeros(int(keep.sum()), dtype=seg_end.dtype)
+    np.maximum.at(end, run, seg_end)
+    return label[keep], seg_start[keep], end
+
+
+def _number_passages(label: np.ndarray, node_doc: np.ndarray,
+                     n_documents: int) -> tuple[np.ndarray, np.ndarray]:
+    """Passage id of every node (-1 for a cluster in one document only) and its cluster's
+    number of documents. Nodes come in (document, start) order, and passages are numbered in
+    the order of their first occurrence."""
+    n, n_labels = len(label), int(label.max(initial=-1)) + 1
+    distinct_pairs = _distinct(label * n_documents + node_doc)
+    n_docs_of_label = np.bincount(distinct_pairs // n_documents, minlength=n_labels)
+    first_node = np.full(n_labels, n, dtype=np.int64)
+    np.minimum.at(first_node, label, np.arange(n))
+    shared = np.flatnonzero(n_docs_of_label >= 2)  # labels of passages
+    numbering = np.full(n_labels, -1, dtype=np.int64)
+    numbering[shared[np.argsort(first_node[shared], kind="stable")]] = np.arange(len(shared))
+    return numbering[label], n_docs_of_label[label]
+
+
+def _pair_coverage(a_doc: np.ndarray, b_doc: np.ndarray, a_start: np.ndarray,
+                   a_end: np.ndarray, b_start: np.ndarray, b_end: np.ndarray,
+                   scale: int) -> pd.DataFrame:
+    """Characters of each document covered by its alignments with the other, per ordered pair
+    ``(doc, other)`` (overlapping spans counted once)."""
+    doc = np.concatenate((a_doc, b_doc))
+    other = np.concatenate((b_doc, a_doc))
+    start = np.concatenate((a_start, b_start))
+    end = np.concatenate((a_end, b_end))
+    pair_key = doc * scale + other
+    order = np.lexsort((start, pair_key))
+    pair_key, start, end = pair_key[order], start[order], end[order]
+    # Running maximum of the ends within each pair: offset every pair so one pass suffices.
+    new_pair = np.ones(len(pair_key), dtype=bool)
+    new_pair[1:] = pair_key[1:] != pair_key[:-1]
+    offset = (np.cumsum(new_pair) - 1) * scale
+    reach = np.maximum.accumulate(end + offset) - offset
+    previous_reach = np.empty_like(reach)
+    previous_reach[0] = 0
+    previous_reach[1:] = reach[:-1]
+    previous_reach[new_pair] = 0
+    added = np.maximum(end - np.maximum(start, previous_reach), 0)
+    frame = pd.DataFrame({"doc": pair_key // scale, "other": pair_key % scale, "covered": added})
+    return frame.groupby(["doc", "other"], as_index=False)["covered"].sum()
+
+
+def _independent_groups(frame: pd.DataFrame, candidates: np.ndarray, coverage: pd.DataFrame,
+                        doc_length: np.ndarray, related_share: float) -> pd.Series:
+    """For each candidate passage, the number of groups of related documents among its
+    documents (see the module doc)."""
+    occurrences = (frame[frame["passage_id"].isin(candidates)]
+                   .assign(chars=lambda f: f["end"] - f["start"])
+                   .groupby(["passage_id", "doc"], as_index=False)["chars"].sum())
+    occurrences["node"] = np.arange(len(occurrences))
+    left = coverage.merge(occurrences, on="doc")
+    both = left.merge(occurrences.rename(columns={"doc": "other", "chars": "other_chars",
+                                                  "node": "other_node"}),
+                      on=["passage_id", "other"])
+    # Coverage of "doc" by the pair, less this passage's characters there (an upper bound on
+    # what the passage covers of the pair's spans), against doc's length.
+    length = doc_length[both["doc"].to_numpy()]
+    other_length = doc_length[both["other"].to_numpy()]
+    outside = both["covered"].to_numpy() - both["chars"].to_numpy()
+    back = both.merge(coverage.rename(columns={"doc": "other", "other": "doc",
+                                               "covered": "covered_back"}),
+                      on=["doc", "other"], how="left")["covered_back"].fillna(0).to_numpy()
+    related = ((outside >= related_share * length)
+               | ((both["covered"].to_numpy() >= _COPY_SHARE * length)
+                  & (back >= _COPY_SHARE * other_length)))
+    edges = both[related]
+    n = len(occurrences)
+    graph = coo_matrix((np.ones(len(edges)), (edges["node"], edges["other_node"])), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    occurrences["group"] = component
+    return occurrences.groupby("passage_id")["group"].nunique()
 
 
 def passage_clusters(
@@ -71,79 +458,67 @@ def passage_clusters(
     boilerplate_docs: int = 20,
     boilerplate_share: float = 0.5,
     min_chars: int = 40,
+    related_share: float = 0.25,
     texts: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The ``passages`` table (see reuse.report.schema) from the ``alignments`` table.
 
-    With ``texts``, occurrences are trimmed of the whitespace that a cut between two spans can
-    leave at their ends.
+    ``alignments`` needs the columns a_id, a_start, a_end, b_id, b_start, b_end; an ``edits``
+    column (as in the alignments table) makes the mapping between the two spans exact. With
+    ``texts``, occurrences are trimmed of the whitespace that a cut can leave at their ends,
+    cuts carried into another document land on word boundaries, and document lengths for the
+    boilerplate test are exact (without them, the furthest aligned position stands in).
     """
     if alignments.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             PASSAGE_COLUMNS, ["int64", "object", "int64", "int64", "int64", "bool", "bool"],
             strict=True)})
     position = {doc: i for i, doc in enumerate(doc_ids)}
-    a_doc = alignments["a_id"].map(position).to_numpy()
-    b_doc = alignments["b_id"].map(position).to_numpy()
-    sides = [
-        (a_doc, alignments["a_start"].to_numpy(), alignments["a_end"].to_numpy()),
-        (b_doc, alignments["b_start"].to_numpy(), alignments["b_end"].to_numpy()),
-    ]
-    spans_of: dict[int, list[tuple[int, int]]] = {}
-    for docs, starts, ends in sides:
-        for d, s, e in zip(docs.tolist(), starts.tolist(), ends.tolist(), strict=True):
-            spans_of.setdefault(d, []).append((s, e))
+    a_doc = alignments["a_id"].map(position).to_numpy().astype(np.int64)
+    b_doc = alignments["b_id"].map(position).to_numpy().astype(np.int64)
+    a_start = alignments["a_start"].to_numpy().astype(np.int64)
+    a_end = alignments["a_end"].to_numpy().astype(np.int64)
+    b_start = alignments["b_start"].to_numpy().astype(np.int64)
+    b_end = alignments["b_end"].to_numpy().astype(np.int64)
+    scale = int(max(a_end.max(), b_end.max(), len(doc_ids), len(alignments))) + 2
+    mappings = _mappings(alignments, a_start, a_end, b_start, b_end, scale)
+    sides = _Sides(a_doc, b_doc, a_start, a_end, b_start, b_end, mappings)
 
-    node_doc: list[int] = []
-    node_span: list[tuple[int, int]] = []
-    first_node: dict[int, int] = {}
-    seg_of: dict[int, list[tuple[int, int]]] = {}
-    seg_starts: dict[int, np.ndarray] = {}
-    for d in sorted(spans_of):
-        segments = _segments(spans_of[d], min_chars)
-        first_node[d] = len(node_doc)
-        seg_of[d] = segments
-        seg_starts[d] = np.array([s for s, _ in segments], dtype=np.int64)
-        node_doc.extend([d] * len(segments))
-        node_span.extend(segments)
+    cuts = _cut_points(sides, scale, min_chars, texts)
+    seg_start, seg_end = _segments(cuts, sides, scale, min_chars)
+    left, right = _links(seg_start, seg_end, sides, scale)
+    node_doc = seg_start // scale
+    label = _star_split(len(seg_start), left, right, node_doc, seg_start % scale)
+    label, seg_start, seg_end = _join_continuations(label, seg_start, seg_end)
+    node_doc = seg_start // scale
 
-    rows, cols = [], []
-    for k in range(len(alignments)):
-        for this, other in ((0, 1), (1, 0)):
-            d, s, e = (int(x[k]) for x in sides[this])
-            od, os_, oe = (int(x[k]) for x in sides[other])
-            segments = seg_of[d]
-            lo = int(np.searchsorted(seg_starts[d], s, side="left"))
-            for j in range(max(0, lo - 1), len(segments)):
-                seg_s, seg_e = segments[j]
-                if seg_s >= e:
-                    break
-                if seg_e <= s:
-                    continue
-                middle = ((max(seg_s, s) + min(seg_e, e)) / 2 - s) / max(e - s, 1)
-                target = os_ + middle * (oe - os_)
-                rows.append(first_node[d] + j)
-                cols.append(first_node[od] + _segment_at(seg_of[od], seg_starts[od], target))
-    n_nodes = len(node_doc)
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_nodes, n_nodes))
-    _, component = connected_components(graph, directed=False)
-
-    node_doc_arr = np.array(node_doc, dtype=np.int64)
+    passage_id, n_docs = _number_passages(label, node_doc, len(doc_ids))
+    kept = passage_id >= 0
+    # Occurrences are in (document, start) order; the passage ids follow first occurrences.
+    order = np.lexsort((seg_start[kept], passage_id[kept]))
     frame = pd.DataFrame({
-        "component": component,
-        "doc": node_doc_arr,
-        "start": [s for s, _ in node_span],
-        "end": [e for _, e in node_span],
+        "passage_id": passage_id[kept][order],
+        "doc": node_doc[kept][order],
+        "start": (seg_start % scale)[kept][order],
+        "end": (seg_end % scale)[kept][order],
+        "n_docs": n_docs[kept][order],
     })
-    n_docs = frame.groupby("component")["doc"].nunique()
-    frame["n_docs"] = frame["component"].map(n_docs).astype(np.int64)
-    frame = frame[frame["n_docs"] >= 2].copy()
-    # Number passages by their first occurrence in input order.
-    first = frame.sort_values(["doc", "start"]).groupby("component", sort=False).head(1)
-    numbering = {c: i for i, c in enumerate(first["component"])}
-    frame["passage_id"] = frame["component"].map(numbering).astype(np.int64)
+
     limit = max(3, min(boilerplate_docs, math.ceil(boilerplate_share * len(doc_ids))))
-    frame["boilerplate"] = frame["n_docs"] >= limit
+    frame["boilerplate"] = False
+    candidates = frame.loc[frame["n_docs"] >= limit, "passage_id"].unique()
+    if len(candidates):
+        if texts is not None:
+            doc_length = np.array([len(t) for t in texts], dtype=np.int64)
+        else:
+            doc_length = np.zeros(len(doc_ids), dtype=np.int64)
+            np.maximum.at(doc_length, np.concatenate((a_doc, b_doc)),
+                          np.concatenate((a_end, b_end)))
+        coverage = _pair_coverage(a_doc, b_doc, a_start, a_end, b_start, b_end, scale)
+        groups = _independent_groups(frame, candidates, coverage, doc_length, related_share)
+        boilerplate = groups.index[groups.to_numpy() >= limit]
+        frame["boilerplate"] = frame["passage_id"].isin(boilerplate)
+
     frame["is_source"] = False
     if dates is not None:
         stamps = parse_dates(dates)
@@ -160,5 +535,4 @@ def passage_clusters(
         frame["start"] = np.array([s for s, _ in trimmed], dtype=np.int64)
         frame["end"] = np.array([e for _, e in trimmed], dtype=np.int64)
     frame["doc_id"] = np.asarray(doc_ids, dtype=object)[frame["doc"].to_numpy()]
-    frame = frame.sort_values(["passage_id", "doc", "start"])
     return frame[PASSAGE_COLUMNS].reset_index(drop=True)

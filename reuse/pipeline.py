@@ -15,13 +15,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import __version__, runfolder
-from .bands import BandConfig, Boxes, band_windows, merge_along_bands, seed_bands
 from .candidates import candidate_pairs
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
@@ -36,16 +35,19 @@ from .ingest import (
     read_corpus,
     write_corpus,
 )
-from .passages import passage_clusters
 from .progress import progress, ticking
 from .report import tables
 from .shingle import shingle_batch
 from .sketch import MinHasher, estimated_jaccard
 from .tokenize import TokenBatch, tokenize_batch
+from .verify import ShingleStore, pair_jaccard
 from .windows import Fingerprints, PassageCandidates, passage_candidates, window_fingerprints
 
 __all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
            "write_run"]
+
+if TYPE_CHECKING:  # reuse.bands imports scipy.sparse.csgraph and the aligner: not for dedup
+    from .bands import BandConfig, Boxes
 
 _BATCH_CHARS = 1_000_000
 
@@ -89,12 +91,14 @@ def batches(texts: list[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int,
 
 @dataclass
 class Sketches:
-    """Per-document token counts and MinHash signatures, and passage fingerprints."""
+    """Per-document token counts and MinHash signatures, and passage fingerprints; with
+    exact verification, each document's shingle hashes too (see :class:`ShingleStore`)."""
 
     n_tokens: np.ndarray
     signatures: np.ndarray
     compared: np.ndarray  # bool: has at least min_tokens tokens
     fingerprints: Fingerprints | None = None
+    shingles: ShingleStore | None = None
 
 
 def sketch_corpus(
@@ -107,23 +111,34 @@ def sketch_corpus(
     """Tokenize, shingle and sketch every document, batch by batch, in one pass.
 
     With a ``passage_config``, the same pass also computes the passage-window fingerprints.
+    With ``config.verify == "exact"``, it keeps every document's shingle hashes in a
+    :class:`ShingleStore` (a temporary file) for :func:`reuse.verify.pair_jaccard`; the caller
+    closes it.
     """
     hasher = MinHasher(config.num_perm, config.seed)
     n_tokens = np.zeros(len(texts), dtype=np.int64)
     signatures = np.empty((len(texts), config.num_perm), dtype=np.uint32)
     parts: list[Fingerprints] = []
-    with progress(len(texts), "sketch", quiet) as bar:
-        for lo, hi in batches(texts):
-            tokens = tokenize_batch(texts[lo:hi], tokenize_config.strip_diacritics)
-            n_tokens[lo:hi] = tokens.counts()
-            shingles, bounds = shingle_batch(tokens, config.ngram)
-            signatures[lo:hi] = hasher.signatures(shingles, bounds)
-            if passage_config is not None:
-                if passage_config.ngram != config.ngram:
-                    shingles, bounds = shingle_batch(tokens, passage_config.ngram)
-                parts.append(window_fingerprints(
-                    shingles, bounds, passage_config.window, passage_config.seed, lo))
-            bar.update(hi - lo)
+    store = ShingleStore() if config.verify == "exact" else None
+    try:
+        with progress(len(texts), "sketch", quiet) as bar:
+            for lo, hi in batches(texts):
+                tokens = tokenize_batch(texts[lo:hi], tokenize_config.strip_diacritics)
+                n_tokens[lo:hi] = tokens.counts()
+                shingles, bounds = shingle_batch(tokens, config.ngram)
+                signatures[lo:hi] = hasher.signatures(shingles, bounds)
+                if store is not None:
+                    store.append(shingles, bounds)
+                if passage_config is not None:
+                    if passage_config.ngram != config.ngram:
+                        shingles, bounds = shingle_batch(tokens, passage_config.ngram)
+                    parts.append(window_fingerprints(
+                        shingles, bounds, passage_config.window, passage_config.seed, lo))
+                bar.update(hi - lo)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     compared = n_tokens >= config.effective_min_tokens
     fingerprints = Fingerprints.concat(parts) if passage_config is not None else None
     if fingerprints is not None:
@@ -131,7 +146,7 @@ def sketch_corpus(
         fingerprints = Fingerprints(
             fingerprints.hashes[usable], fingerprints.docs[usable], fingerprints.positions[usable]
         )
-    return Sketches(n_tokens, signatures, compared, fingerprints)
+    return Sketches(n_tokens, signatures, compared, fingerprints, store)
 
 
 def exact_jaccard(
@@ -140,36 +155,17 @@ def exact_jaccard(
 ) -> np.ndarray:
     """Exact Jaccard of the shingle sets of each pair; only the documents in pairs are read.
 
-    The shingle sets become rows of a sparse 0/1 matrix over the distinct shingles, so the
-    intersections of all pairs are one sparse element-wise product.
+    The pipeline does not call this: it keeps the shingles of its sketching pass and calls
+    :func:`reuse.verify.pair_jaccard` on them. This tokenizes the documents of the pairs.
     """
-    from scipy.sparse import csr_matrix
-
-    involved = np.unique(np.concatenate((left, right)))
+    left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    involved, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)
     involved_texts = [texts[i] for i in involved]
-    parts, counts = [], []
-    for lo, hi in batches(involved_texts):
-        tokens = tokenize_batch(involved_texts[lo:hi], tokenize_config.strip_diacritics)
-        shingles, bounds = shingle_batch(tokens, ngram)
-        parts.append(shingles)
-        counts.append(np.diff(bounds))
-    shingles = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
-    indptr = np.zeros(len(involved) + 1, dtype=np.int64)
-    if counts:
-        np.cumsum(np.concatenate(counts), out=indptr[1:])
-    # factorize numbers the distinct shingles with a hash table, without sorting them all.
-    columns, distinct = pd.factorize(shingles)
-    sets = csr_matrix(
-        (np.ones(len(shingles), dtype=np.int32), columns, indptr),
-        shape=(len(involved), len(distinct)),
-    )
-    sets.sum_duplicates()
-    sets.data[:] = 1
-    sizes = np.diff(sets.indptr)
-    a, b = np.searchsorted(involved, left), np.searchsorted(involved, right)
-    shared = np.asarray(sets[a].multiply(sets[b]).sum(axis=1)).ravel()
-    union = sizes[a] + sizes[b] - shared
-    return np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+    with ShingleStore() as store:
+        for lo, hi in batches(involved_texts):
+            tokens = tokenize_batch(involved_texts[lo:hi], tokenize_config.strip_diacritics)
+            store.append(*shingle_batch(tokens, ngram))
+        return pair_jaccard(store, inverse[:len(left)], inverse[len(left):])
 
 
 @dataclass(repr=False)
@@ -317,7 +313,12 @@ def _near_duplicates(
         left, right = compared_idx[collisions.left], compared_idx[collisions.right]
     with timings.stage("verify"):
         estimate = estimated_jaccard(sketches.signatures, left, right)
-        if verify == "exact":
+        if verify == "exact" and sketches.shingles is not None:
+            with sketches.shingles:
+                exact = pair_jaccard(sketches.shingles, left, right)
+            sketches.shingles = None
+            accepted = exact >= threshold
+        elif verify == "exact":
             exact = exact_jaccard(corpus.texts, left, right, config.tokenize, ngram)
             accepted = exact >= threshold
         else:
@@ -557,6 +558,7 @@ def align_documents(
     ``_ALIGN_BATCH_TOKENS`` tokens.
     """
     from .align import alignments_frame
+    from .bands import BandConfig, Boxes, band_windows, seed_bands
 
     def _position(al: Any) -> tuple[int, int, int, int]:
         return al.a_start, al.b_start, al.a_end, al.b_end
@@ -698,6 +700,7 @@ def _align_boxes(
     ``band_config``, consecutive passages of a box that continue each other are joined
     (:func:`reuse.bands.merge_along_bands`)."""
     from .align import align_token_batch
+    from .bands import Boxes, merge_along_bands
 
     a_docs, b_docs = left[boxes.pair], right[boxes.pair]
     tokens = cache.get([*a_docs.tolist(), *b_docs.tolist()])
@@ -846,6 +849,8 @@ def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bo
 
 
 def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
+    from .passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
+
     return passage_clusters(
         alignments, corpus.ids, dates=_dates(corpus, config),
         boilerplate_docs=config.passages.boilerplate_docs,
@@ -1189,7 +1194,7 @@ def rerun(
     return result
 
 
-_REPORT_OPTIONS = ("group_by", "max_matrix_docs", "max_list_rows")
+_REPORT_OPTIONS = ("group_by", "max_matrix_docs", "max_list_rows", "max_pair_pages")
 
 
 def _report_plan(manifest: dict[str, Any]) -> dict[str, Any] | None:

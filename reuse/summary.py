@@ -7,6 +7,8 @@ names the key), so one concept has one name everywhere.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +79,8 @@ COUNTS: dict[str, tuple[str, str]] = {
                          "passages table)."),
     "boilerplate_passages": ("  boilerplate passage clusters",
                              "Passage clusters found in at least --boilerplate-docs "
-                             "documents, or --boilerplate-share of them (and at least 3)."),
+                             "unrelated documents, or --boilerplate-share of them (and at "
+                             "least 3); versions or copies of one text count once."),
 }
 
 # Ids of documents decoded with the fallback encoding named in the summary.
@@ -94,16 +97,53 @@ def count_rows(counts: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     return rows
 
 
+def process_seconds() -> float | None:
+    """Seconds since this process started, start-up included (from ``/proc``, so Linux only;
+    None elsewhere)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat, \
+                open("/proc/uptime", encoding="ascii") as uptime:
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+            now = float(uptime.read().split()[0])
+        return max(0.0, now - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def report_stages(folder: Path) -> dict[str, float]:
+    """The stages of the report in ``folder``'s manifest, with their seconds (none when it
+    has no report or its manifest cannot be read)."""
+    try:
+        report = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["report"]
+        return {str(k): float(v) for k, v in report["timings"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def run_summary(result: Any, folder: Path, command: str, report: Path | None = None,
                 wall: float | None = None) -> str:
     """A two-column summary of the counts that the command produced, and its times: the wall
-    time of the whole command (``wall``) and each stage's."""
+    time of the whole process, then each stage's, which add up to it: ``start-up`` (Python and
+    the libraries loading, before the command began ``wall`` seconds ago), the command's stages
+    (the report's own stages under it), and ``other`` for the rest."""
     rows: list[tuple[str, Any]] = [(label, value) for _, label, _, value
                                    in count_rows(result.counts)]
     timings = dict(result.timings)
     total = wall if wall is not None else sum(timings.values())
+    stages: list[tuple[str, float]] = []
+    alive = process_seconds() if wall is not None else None
+    if alive is not None and alive > total:
+        stages.append(("start-up", alive - total))
+        total = alive
+    for stage, seconds in timings.items():
+        stages.append((stage, seconds))
+        if stage == "report" and report is not None:
+            stages += [(f"  {name.replace('_', ' ')}", part)
+                       for name, part in report_stages(folder).items()]
+    rest = total - sum(seconds for name, seconds in stages if not name.startswith(" "))
+    stages.append(("other", max(0.0, rest)))
     rows.append(("seconds (wall clock)", f"{total:.2f}"))
-    rows += [(f"  {stage}", f"{seconds:.2f}") for stage, seconds in timings.items()]
+    rows += [(f"  {stage}", f"{seconds:.2f}") for stage, seconds in stages]
     width = max(len(label) for label, _ in rows)
     lines = [printable(f"reuse {command} → {folder}")]
     lines += [printable(f"  {label:<{width}}  {value}") for label, value in rows]

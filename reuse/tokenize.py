@@ -134,11 +134,26 @@ def token_hash_reference(normalized: str) -> int:
     return _mix64_int(total)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _complex_token_hash(token: str, strip_diacritics: bool) -> int:
+    """The hash of a token that the vectorized path cannot normalize (see the module doc).
+    Cached: such tokens are few distinct words (say with ``ß``) repeated throughout a corpus."""
+    return token_hash_reference(normalize_token(token, strip_diacritics))
+
+
 @dataclass(frozen=True)
 class _Tables:
     char_class: np.ndarray  # uint8 per BMP code point
     normalized: np.ndarray  # uint32 per BMP code point, valid where not complex
     complex: np.ndarray  # bool per BMP code point: needs the per-token slow path
+    # The three in one uint32 per BMP code point, so that a batch needs one gather, not three:
+    # the normalized code point in bits 0-20, complex in bit 21, the class in bits 24-31.
+    packed: np.ndarray
+
+
+_PACKED_COMPLEX = 1 << 21
+_PACKED_CLASS_SHIFT = 24
+_PACKED_NORMALIZED = (1 << 21) - 1
 
 
 def _is_jamo(cp: int) -> bool:
@@ -172,7 +187,8 @@ def _tables(strip_diacritics: bool) -> _Tables:
     classes = np.full(_BMP, _UNDESCRIBED, dtype=np.uint8)
     normalized = np.zeros(_BMP, dtype=np.uint32)
     complex_ = np.zeros(_BMP, dtype=bool)
-    return _Tables(classes, normalized, complex_)
+    packed = np.full(_BMP, _UNDESCRIBED << _PACKED_CLASS_SHIFT, dtype=np.uint32)
+    return _Tables(classes, normalized, complex_, packed)
 
 
 def _describe_into(tables: _Tables, codepoints: np.ndarray, strip_diacritics: bool) -> None:
@@ -183,9 +199,12 @@ def _describe_into(tables: _Tables, codepoints: np.ndarray, strip_diacritics: bo
             cls, normalized, complex_ = SEPARATOR, 0, False
         else:
             cls, normalized, complex_ = _describe(cp, strip_diacritics)
-        # The class goes last: once it is set, another thread may read the other two.
+        # The class goes last: once it is set, another thread may read the other two. The
+        # packed entry is one store.
         tables.normalized[cp], tables.complex[cp] = normalized, complex_
         tables.char_class[cp] = cls
+        tables.packed[cp] = (normalized | (_PACKED_COMPLEX if complex_ else 0)
+                             | (cls << _PACKED_CLASS_SHIFT))
 
 
 def _bmp_classes(tables: _Tables, index: np.ndarray, strip_diacritics: bool) -> np.ndarray:
@@ -255,9 +274,16 @@ class TokenBatch:
 def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarray, ...]:
     tables = _tables(strip_diacritics)
     if len(codepoints) and int(codepoints.max()) < _BMP:
-        # All in the tables: plain lookups, no astral fix-up.
-        classes = _bmp_classes(tables, codepoints, strip_diacritics)
-        return classes, tables.normalized[codepoints], tables.complex[codepoints]
+        # All in the tables: one lookup per character in the packed table, no astral fix-up.
+        packed = tables.packed[codepoints]
+        classes = (packed >> _PACKED_CLASS_SHIFT).astype(np.uint8)
+        if (classes == _UNDESCRIBED).any():
+            _describe_into(tables, codepoints[classes == _UNDESCRIBED], strip_diacritics)
+            packed = tables.packed[codepoints]
+            classes = (packed >> _PACKED_CLASS_SHIFT).astype(np.uint8)
+        complex_ = (packed & _PACKED_COMPLEX).astype(bool)
+        packed &= _PACKED_NORMALIZED
+        return classes, packed, complex_
     in_bmp = codepoints < _BMP
     index = np.where(in_bmp, codepoints, 0)
     classes = _bmp_classes(tables, index, strip_diacritics)
@@ -496,9 +522,10 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
         if complex_ is not None and complex_.any():
             inside = np.flatnonzero(complex_ & in_token)
             slow = np.unique(np.searchsorted(g_starts, inside, side="right") - 1)
-            for t in slow.tolist():
-                token = joined[g_starts[t]:g_ends[t]]
-                hashes[t] = token_hash_reference(normalize_token(token, strip_diacritics))
+            hashes[slow] = [
+                _complex_token_hash(joined[start:end], strip_diacritics)
+                for start, end in zip(g_starts[slow].tolist(), g_ends[slow].tolist(), strict=True)
+            ]
 
     # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
     joined_starts = doc_starts[:-1] + np.arange(len(texts), dtype=np.int64)

@@ -17,6 +17,7 @@ from reuse.align import (
     _chain,
     _drop_repeats,
     _trim,
+    align_batch,
     align_pair,
     alignments_frame,
 )
@@ -386,3 +387,86 @@ def test_two_versions_of_a_whole_book_give_one_passage_in_verse_order():
         assert len(i) == len(j) == al.matched_tokens
         same_verse.append(verses[0][i] == verses[1][j])
     assert np.concatenate(same_verse).mean() > 0.999
+
+
+def _copy_and_rewording(a_between: int, b_between: int) -> tuple[str, str, str, str]:
+    """Two texts sharing a verbatim copy of 60 words and, after it, five sentences reworded
+    (their words shuffled), with ``a_between`` and ``b_between`` words of unrelated text (in
+    sentences of 10 words) between the two. Returns both texts, and the copy and the reworded
+    sentences as they stand in a."""
+    rng = random.Random(12)
+    copy = " ".join(words(40, 60, "c")) + "."
+    sentences = [words(50 + k, 12, "s") for k in range(5)]
+    reworded = [rng.sample(s, len(s)) for s in sentences]
+    original = " ".join(" ".join(s) + "." for s in sentences)
+
+    def text(side: str, between: int, passage: str) -> str:
+        filler = [" ".join(words(seed, 60, side + str(seed))) + "." for seed in (60, 61, 62)]
+        unrelated = words(63, between, side + "m")
+        middle = " ".join(" ".join(unrelated[k : k + 10]) + "." for k in range(0, between, 10))
+        return " ".join(part for part in (filler[0], copy, middle, passage, filler[1], filler[2])
+                        if part)
+
+    b_passage = " ".join(" ".join(s) + "." for s in reworded)
+    return text("a", a_between, original), text("b", b_between, b_passage), copy, original
+
+
+def test_paraphrase_far_from_a_verbatim_copy_of_the_pair_is_dropped():
+    a_text, b_text, copy, _ = _copy_and_rewording(100, 100)
+    found = align_pair(a_text, b_text, AlignConfig(copy_reach=10**9))
+    assert [al.method for al in found] == ["lexical", "paraphrase"]
+    [al] = align_pair(a_text, b_text)
+    assert al.method == "lexical"
+    assert a_text[al.a_start : al.a_end] == copy[:-1]
+    assert align_batch([a_text], [b_text]) == [[al]]
+
+
+def test_paraphrase_next_to_a_verbatim_copy_in_a_is_kept_and_merged_with_it():
+    """The reworded sentences follow the copy in a but lie far from it in b (as a summary
+    gathers its source's sentences): one passage of a, one alignment."""
+    a_text, b_text, copy, original = _copy_and_rewording(0, 100)
+    found = align_pair(a_text, b_text, AlignConfig(merge_gap=-1))
+    assert [al.method for al in found] == ["lexical", "paraphrase"]
+    [al] = align_pair(a_text, b_text)
+    assert al.method == "paraphrase"
+    assert a_text[al.a_start : al.a_end] == (copy + " " + original)[:-1]
+    assert (al.b_start, al.b_end) == (found[0].b_start, found[1].b_end)
+    assert align_batch([a_text], [b_text]) == [[al]]
+
+
+def test_merge_gap_copy_reach_and_summary_whole_source_are_validated():
+    with pytest.raises(ConfigError, match=r"The 'merge_gap' parameter of AlignConfig must be an "
+                                          r"int in \[-1, 1000000000\]. Got -2 instead."):
+        align_pair("a b c", "a b c", AlignConfig(merge_gap=-2))
+    with pytest.raises(ConfigError, match=r"The 'copy_reach' parameter of AlignConfig must be "
+                                          r"an int in \[0, 1000000000\]. Got -1 instead."):
+        align_pair("a b c", "a b c", AlignConfig(copy_reach=-1))
+    with pytest.raises(ConfigError, match=r"The 'summary_whole_source' parameter of AlignConfig "
+                                          r"must be a bool. Got 1 instead."):
+        align_pair("a b c", "a b c", AlignConfig(summary_whole_source=1))
+
+
+def _summary_pair() -> tuple[str, str, str]:
+    """A text b of 24 sentences and a text a holding, between unrelated sentences, a summary of
+    b's sentences 2 to 21: each of its five sentences takes three words from each of four of
+    them. Returns a, b and the summary."""
+    source = [words(100 + k, 10, f"t{k}_") for k in range(24)]
+    summary = " ".join(
+        " ".join(w for s in source[2 + 4 * k : 6 + 4 * k] for w in s[:3]) + "."
+        for k in range(5)
+    )
+    filler = [" ".join(words(200 + k, 12, f"f{k}_")) + "." for k in range(8)]
+    a_text = " ".join([*filler[:4], summary, *filler[4:]])
+    b_text = " ".join(" ".join(s) + "." for s in source)
+    return a_text, b_text, summary
+
+
+def test_a_summary_takes_the_whole_source_document():
+    a_text, b_text, summary = _summary_pair()
+    [seeded] = align_pair(a_text, b_text, AlignConfig(summary_whole_source=False))
+    assert a_text[seeded.a_start : seeded.a_end] == summary[:-1]
+    assert seeded.b_start > 0 and seeded.b_end < len(b_text) - 1
+    [al] = align_pair(a_text, b_text)
+    assert (al.a_start, al.a_end) == (seeded.a_start, seeded.a_end)
+    assert (al.b_start, al.b_end) == (0, len(b_text) - 1)  # the last word, without its period
+    assert align_batch([a_text], [b_text]) == [[al]]

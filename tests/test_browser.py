@@ -269,7 +269,8 @@ def test_a_pair_page_of_large_documents_opens_and_jumps_between_its_passages(bro
     gap = browser.evaluate("""(() => { const g = document.querySelector('#text-a .gap');
         g.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
         return [g.title, g.getAttribute("data-start"), g.getAttribute("data-end")]; })()""")
-    assert gap[0] == f"characters [{int(gap[1]):,}, {int(gap[2]):,}) are not shown"
+    assert gap[0] == (f"characters [{int(gap[1]):,}, {int(gap[2]):,}) are not shown; click "
+                      "to show them")
     assert browser.problems() == []
 
 

@@ -22,8 +22,8 @@ from reuse.report.schema import TABLES
 SUMMARY_LABELS = [
     "documents read", "  compared", "  too short to compare", "  skipped (bad records)",
     "near-duplicate candidates", "crowded LSH buckets", "near-duplicate pairs",
-    "near-duplicate clusters", "documents to drop", "seconds (wall clock)",
-    "  ingest", "  sketch", "  candidates", "  verify", "  cluster", "  write",
+    "near-duplicate clusters", "documents to drop", "seconds (wall clock)", "  start-up",
+    "  ingest", "  sketch", "  candidates", "  verify", "  cluster", "  write", "  other",
 ]
 
 
@@ -76,7 +76,7 @@ def test_seeds_summary_is_exact(seeds_dir, tmp_path):
     ]
     assert re.fullmatch(r"  seconds \(wall clock\)       \d+\.\d\d", lines[10])
     assert [line.split()[0] for line in lines[11:]] == [
-        "ingest", "sketch", "candidates", "verify", "cluster", "write"]
+        "start-up", "ingest", "sketch", "candidates", "verify", "cluster", "write", "other"]
     assert result.stderr == ""
 
 

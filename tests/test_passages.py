@@ -77,13 +77,15 @@ def test_spans_are_cut_at_boundaries_of_other_alignments():
 
 def test_boilerplate_flag_and_likely_source_from_dates():
     docs = [f"d{i}" for i in range(6)]
+    texts = ["word " * 40] * 6  # 200 characters: the 50-character passage is a quarter of each
     alignments = _alignments([("d0", 0, 50, d, 0, 50) for d in docs[1:4]])
     dates = ["2021-05-01", "2020-01-01", None, "2022-01-01", None, None]
     passages = passage_clusters(alignments, docs, dates=dates, boilerplate_docs=4,
-                                boilerplate_share=0.9)
+                                boilerplate_share=0.9, texts=texts)
     assert passages["boilerplate"].all()  # 4 documents >= max(3, min(4, ceil(0.9 * 6)))
     assert passages.loc[passages["is_source"], "doc_id"].tolist() == ["d1"]
-    fewer = passage_clusters(alignments, docs, boilerplate_docs=5, boilerplate_share=0.9)
+    fewer = passage_clusters(alignments, docs, boilerplate_docs=5, boilerplate_share=0.9,
+                             texts=texts)
     assert not fewer["boilerplate"].any()
     assert not fewer["is_source"].any()  # no dates, no likely source
 
@@ -93,3 +95,124 @@ def test_no_alignments_give_an_empty_table_with_the_schema_columns():
     assert list(passages.columns) == ["passage_id", "doc_id", "start", "end", "n_docs",
                                       "boilerplate", "is_source"]
     assert passages.empty
+
+
+def _clusters(passages):
+    """The clusters as a set of frozensets of (doc, start, end)."""
+    return {frozenset(zip(group["doc_id"], group["start"], group["end"], strict=True))
+            for _, group in passages.groupby("passage_id")}
+
+
+def test_a_cluster_does_not_chain_through_a_passage_that_straddles_two_others():
+    # a[0:100] ~ b[0:100] and c[0:100] ~ b[100:200]: a and c share nothing. d[0:100] ~ b[50:150]
+    # straddles both; by touching occurrences a, b, c and d would make one cluster.
+    alignments = _alignments([("a", 0, 100, "b", 0, 100), ("b", 100, 200, "c", 0, 100),
+                              ("b", 50, 150, "d", 0, 100)])
+    passages = passage_clusters(alignments, ["a", "b", "c", "d"], min_chars=10)
+    assert _clusters(passages) == {
+        frozenset({("a", 0, 50), ("b", 0, 50)}),
+        frozenset({("a", 50, 100), ("b", 50, 100), ("d", 0, 50)}),
+        frozenset({("b", 100, 150), ("c", 0, 50), ("d", 50, 100)}),
+        frozenset({("b", 150, 200), ("c", 50, 100)}),
+    }
+    for cluster in _clusters(passages):
+        assert not {"a", "c"} <= {doc for doc, _, _ in cluster}
+
+
+def test_occurrences_whose_counterparts_correspond_share_a_cluster():
+    # a[0:100] ~ b[0:100], b[60:160] ~ c[0:100]: b[60:100] is aligned with both a[60:100] and
+    # c[0:40], so those three are one passage; the rest of a and of c are not.
+    alignments = _alignments([("a", 0, 100, "b", 0, 100), ("b", 60, 160, "c", 0, 100)])
+    passages = passage_clusters(alignments, ["a", "b", "c"], min_chars=10)
+    assert _clusters(passages) == {
+        frozenset({("a", 0, 60), ("b", 0, 60)}),
+        frozenset({("a", 60, 100), ("b", 60, 100), ("c", 0, 40)}),
+        frozenset({("b", 100, 160), ("c", 40, 100)}),
+    }
+
+
+def test_edits_carry_a_cut_to_its_exact_counterpart():
+    # b holds 100 inserted characters at a's position 100; a cut at a:150 lands at b:250, not at
+    # the 225 that stretching the span evenly would give.
+    alignments = _alignments([("a", 0, 200, "b", 0, 300), ("a", 150, 200, "c", 0, 50)])
+    alignments["edits"] = ['[["insert",100,100,100,200]]', "[]"]
+    passages = passage_clusters(alignments, ["a", "b", "c"], min_chars=10)
+    assert _clusters(passages) == {
+        frozenset({("a", 0, 150), ("b", 0, 250)}),
+        frozenset({("a", 150, 200), ("b", 250, 300), ("c", 0, 50)}),
+    }
+
+
+def _texts(n, length=1000):
+    return ["word " * (length // 5)] * n
+
+
+def test_boilerplate_is_a_passage_in_many_unrelated_documents():
+    docs = [f"u{i}" for i in range(6)]
+    alignments = _alignments([("u0", 400, 600, d, 100, 300) for d in docs[1:]])
+    passages = passage_clusters(alignments, docs, boilerplate_docs=6, boilerplate_share=1.0,
+                                texts=_texts(6))
+    assert passages["passage_id"].nunique() == 1
+    assert (passages["n_docs"] == 6).all()
+    assert passages["boilerplate"].all()
+
+
+def test_versions_of_one_book_are_not_boilerplate():
+    docs = [f"v{i}" for i in range(6)]
+    whole = [(x, 0, 1000, y, 0, 1000) for i, x in enumerate(docs) for y in docs[i + 1:]]
+    passages = passage_clusters(_alignments(whole), docs, boilerplate_docs=6,
+                                boilerplate_share=1.0, texts=_texts(6))
+    assert (passages["n_docs"] == 6).all()
+    assert not passages["boilerplate"].any()
+
+
+def test_related_documents_count_once_toward_boilerplate():
+    # x0, x1, x2 are versions of one book (aligned whole); its paragraph x[400:600] is also in
+    # three unrelated documents. Six documents, four groups of unrelated ones.
+    versions = ["x0", "x1", "x2"]
+    docs = [*versions, "u0", "u1", "u2"]
+    rows = [(x, 0, 1000, y, 0, 1000) for i, x in enumerate(versions) for y in versions[i + 1:]]
+    rows += [(x, 400, 600, u, 100, 300) for x in versions for u in docs[3:]]
+    alignments = _alignments(rows)
+
+    def paragraph(limit):
+        passages = passage_clusters(alignments, docs, boilerplate_docs=limit,
+                                    boilerplate_share=1.0, texts=_texts(6))
+        return passages[passages["n_docs"] == 6]
+
+    assert set(paragraph(4)["doc_id"]) == set(docs)
+    assert paragraph(4)["boilerplate"].all()  # 4 groups >= 4
+    assert not paragraph(5)["boilerplate"].any()  # 6 documents, but 4 groups < 5
+
+
+SHARED_PARAGRAPH = (
+    "The harbour authority confirmed on Tuesday that the northern breakwater will close for "
+    "repairs from the first of March, after divers found cracks along three hundred metres of "
+    "its seaward face. Ferries to the islands will use the southern quay, and the authority "
+    "expects the work to last until the end of the summer season, weather permitting."
+)
+
+
+def _article(rng, words):
+    return " ".join(rng.choice(words) for _ in range(160)).capitalize() + "."
+
+
+def test_five_articles_sharing_one_paragraph_give_one_passage_cluster(tmp_path):
+    import random
+
+    rng = random.Random(7)
+    syllables = ["ka", "lo", "mir", "ten", "sa", "vu", "re", "dan", "po", "li", "zor", "et"]
+    words = sorted({"".join(rng.choice(syllables) for _ in range(3)) for _ in range(3000)})
+    for i in range(5):
+        before, after = _article(rng, words), _article(rng, words)
+        (tmp_path / f"article{i}.txt").write_text(f"{before}\n\n{SHARED_PARAGRAPH}\n\n{after}\n",
+                                                  encoding="utf-8")
+    result = run(tmp_path)
+    passages = result.passages
+    assert passages["passage_id"].nunique() == 1
+    assert sorted(passages["doc_id"]) == [f"article{i}.txt" for i in range(5)]
+    assert (passages["n_docs"] == 5).all()
+    assert passages["boilerplate"].all()  # five unrelated articles: 5 >= max(3, ceil(0.5 * 5))
+    texts = dict(zip(result.corpus.ids, result.corpus.texts, strict=True))
+    for r in passages.itertuples():
+        assert texts[r.doc_id][r.start:r.end] == SHARED_PARAGRAPH[:-1]  # the final "." is no token

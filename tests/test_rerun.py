@@ -96,7 +96,7 @@ def test_the_manifest_records_every_option(corpus, tmp_path):
         "threshold": 0.6, "window": 8, "date_field": "published", "min_length": 12,
         "boilerplate_docs": 3, "format": "csv"}
     assert options["report"] == {"render": True, "group_by": "source", "max_matrix_docs": 3,
-                                 "max_list_rows": 100_000}
+                                 "max_list_rows": 100_000, "max_pair_pages": 50}
     spec = manifest["input"]
     assert {k: spec[k] for k in ("path", "on_error", "encoding", "metadata_file",
                                  "max_doc_chars", "quoting")} == {

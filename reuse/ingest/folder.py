@@ -87,6 +87,9 @@ def read_txt_folder(root: Path, sink: RecordSink) -> None:
             f"{shown(str(root))}: no .txt files in this folder. Point reuse at a JSONL, CSV/TSV "
             "or Parquet file to read a table of documents."
         )
+    if sink.progress is not None:  # the ingest bar counts files out of a known total
+        sink.progress.total = len(entries)
+        sink.progress.refresh()
     for relative, path, reason, detail in entries:
         if reason is not None:
             sink.bad(shown(str(path)), None, reason, detail)

@@ -33,6 +33,9 @@ def read_parquet(path: Path, sink: RecordSink) -> None:
             seen.add(column)
         source = name + ":row "
         row = 0
+        if sink.progress is not None:  # the ingest bar counts rows out of a known total
+            sink.progress.total = parquet.metadata.num_rows
+            sink.progress.refresh()
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
             for record in batch.to_pylist():
                 sink.add(*split_record(record, corpus), source, row, valid_unicode=True)

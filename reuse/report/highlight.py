@@ -6,7 +6,9 @@ exactly ``text[start:end]``. Inside a passage the alignment's edit script marks 
 deleted and inserted words, and between aligned tokens the raw text is compared so that
 punctuation, case and apostrophe differences (``--`` against ``—``) show too. All text is
 escaped here; the result is safe to insert into a page as markup. A long text is shown in part
-(the ends of its passages, with context), each hidden stretch a marker giving its offsets.
+(the ends of its passages, with context), each hidden stretch a marker giving its offsets; the
+page embeds the whole text and its marks (:func:`text_payload`, :func:`marks_payload`), from
+which ``pair.js`` draws a hidden stretch on demand exactly as :func:`render_side` would.
 
 Ids and metadata values are data: :func:`bdi` and :func:`isolate` show them so that the
 right-to-left marks or overrides they may hold cannot reorder the text around them.
@@ -14,12 +16,15 @@ right-to-left marks or overrides they may hold cannot reorder the text around th
 
 from __future__ import annotations
 
+import base64
 import bisect
+import gzip
 import html
 import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -28,18 +33,20 @@ from markupsafe import Markup
 from ..tokenize import Tokens
 
 # A pair page must open quickly whatever the size of its documents (two 10 MB documents made
-# a 24 MB page that took a minute to load in Chromium, about 2 s per MB). A text longer than
-# LONG_TEXT_CHARS is collapsed: it shows the start and end of each of the first
-# MAX_PASSAGES_SHOWN passages with `edge_chars` characters either side (at most
-# LONG_TEXT_CONTEXT, at least MIN_EDGE, aiming at SHOWN_CHARS in all). No side of a page shows
-# more than MAX_SHOWN_CHARS characters of text or holds more than MAX_SIDE_MARKUP characters
-# of markup: the rest is one marker.
-LONG_TEXT_CHARS = 200_000
-LONG_TEXT_CONTEXT = 2_000
-SHOWN_CHARS = 150_000
+# a 24 MB page that took a minute to load in Chromium, about 2 s per MB, and the whole books of
+# a Bible run made 1,500 pages of up to 3 MB). A text longer than LONG_TEXT_CHARS is collapsed:
+# it shows the start and end of each of the first MAX_PASSAGES_SHOWN passages with
+# `edge_chars` characters either side (at most LONG_TEXT_CONTEXT, at least MIN_EDGE, aiming at
+# SHOWN_CHARS in all). No side of a page shows more than MAX_SHOWN_CHARS characters of text or
+# holds more than MAX_SIDE_MARKUP characters of markup: the rest is one marker. Every hidden
+# stretch can be shown in the page from the whole text embedded compressed (see
+# :func:`side_payload`).
+LONG_TEXT_CHARS = 20_000
+LONG_TEXT_CONTEXT = 300
+SHOWN_CHARS = 8_000
 MIN_EDGE = 40
-MAX_SHOWN_CHARS = 300_000
-MAX_SIDE_MARKUP = 1_500_000
+MAX_SHOWN_CHARS = 60_000
+MAX_SIDE_MARKUP = 200_000
 MAX_PASSAGES_SHOWN = 1000
 PASSAGE_COLOURS = 64
 DIFF_MAX_CELLS = 1_000_000_000  # token pairs: about 125 MB and half a second
@@ -133,24 +140,53 @@ def compare_stretch(
     ib, jb = np.searchsorted(tokens_b.starts, u), np.searchsorted(tokens_b.ends, v, side="right")
     if ja - ia != jb - ib or ja <= ia:
         return
-    sa, ea = tokens_a.starts[ia:ja].tolist(), tokens_a.ends[ia:ja].tolist()
-    sb, eb = tokens_b.starts[ib:jb].tolist(), tokens_b.ends[ib:jb].tolist()
-    for t in range(len(sa)):
-        word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
-        if word_a != word_b:
+    sa, ea = tokens_a.starts[ia:ja], tokens_a.ends[ia:ja]
+    sb, eb = tokens_b.starts[ib:jb], tokens_b.ends[ib:jb]
+    codes_a, codes_b = _codes(text_a), _codes(text_b)
+    words = np.flatnonzero(_unequal(codes_a, codes_b, sa, ea, sb, eb))
+    gaps = np.flatnonzero(_unequal(codes_a, codes_b, ea[:-1], sa[1:], eb[:-1], sb[1:]))
+    sa, ea, sb, eb = sa.tolist(), ea.tolist(), sb.tolist(), eb.tolist()
+    # in the order of the text: token t, then the gap after it
+    for t, is_gap in sorted([(int(t), False) for t in words] + [(int(t), True) for t in gaps]):
+        if not is_gap:
+            word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
             side_a.marks.append(Mark(sa[t], ea[t], "pun", f"B has {_quote(word_b)}"))
             side_b.marks.append(Mark(sb[t], eb[t], "pun", f"A has {_quote(word_a)}"))
-        if t + 1 < len(sa):
-            gap_a, gap_b = text_a[ea[t]:sa[t + 1]], text_b[eb[t]:sb[t + 1]]
-            if gap_a != gap_b and _collapse(gap_a) != _collapse(gap_b):
-                if gap_a:
-                    side_a.marks.append(Mark(ea[t], sa[t + 1], "pun", f"B has {_quote(gap_b)}"))
-                else:
-                    side_a.points.append((ea[t], f"B has {_quote(gap_b)} here"))
-                if gap_b:
-                    side_b.marks.append(Mark(eb[t], sb[t + 1], "pun", f"A has {_quote(gap_a)}"))
-                else:
-                    side_b.points.append((eb[t], f"A has {_quote(gap_a)} here"))
+            continue
+        gap_a, gap_b = text_a[ea[t]:sa[t + 1]], text_b[eb[t]:sb[t + 1]]
+        if _collapse(gap_a) == _collapse(gap_b):
+            continue
+        if gap_a:
+            side_a.marks.append(Mark(ea[t], sa[t + 1], "pun", f"B has {_quote(gap_b)}"))
+        else:
+            side_a.points.append((ea[t], f"B has {_quote(gap_b)} here"))
+        if gap_b:
+            side_b.marks.append(Mark(eb[t], sb[t + 1], "pun", f"A has {_quote(gap_a)}"))
+        else:
+            side_b.points.append((eb[t], f"A has {_quote(gap_a)} here"))
+
+
+@lru_cache(maxsize=8)
+def _codes(text: str) -> np.ndarray:
+    """The text's code points as an array (cached: a pair page compares many stretches of the
+    same two texts)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _unequal(codes_a: np.ndarray, codes_b: np.ndarray, starts_a: np.ndarray,
+             ends_a: np.ndarray, starts_b: np.ndarray, ends_b: np.ndarray) -> np.ndarray:
+    """Whether ``a[starts_a[i]:ends_a[i]] != b[starts_b[i]:ends_b[i]]``, for every i at once."""
+    lengths = ends_a - starts_a
+    unequal = lengths != ends_b - starts_b
+    same = np.flatnonzero(~unequal & (lengths > 0))
+    if len(same):
+        sizes = lengths[same]
+        firsts = np.cumsum(sizes) - sizes  # where each span begins in the concatenation
+        within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
+        differs = codes_a[np.repeat(starts_a[same], sizes) + within] != \
+            codes_b[np.repeat(starts_b[same], sizes) + within]
+        unequal[same] = np.logical_or.reduceat(differs, firsts)
+    return unequal
 
 
 def mark_alignment(
@@ -362,6 +398,50 @@ def _run(text: str, start: int, end: int, active_p: list[int], active_m: list[Ma
     return f'<mark class="{css}" data-p="{" ".join(map(str, ks))}"{title}>{body}</mark>'
 
 
+def packed(value: Any) -> str:
+    """``value`` as JSON, gzip-compressed and base64-encoded: how a pair page embeds what it
+    does not show (``pair.js`` unpacks it with the browser's ``DecompressionStream``, from the
+    page itself: no request, so that the site works from ``file://``). Deterministic."""
+    try:
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON's \uXXXX escape keeps it exactly
+        data = json.dumps(value, separators=(",", ":")).encode("ascii")
+    return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
+
+
+def astral_offsets(text: str) -> list[int]:
+    """The offsets of the characters outside the Basic Multilingual Plane: JavaScript counts
+    each as two UTF-16 units, and ``pair.js`` converts our code-point offsets with them."""
+    if text.isascii():
+        return []
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return np.flatnonzero(codes > 0xFFFF).tolist()
+
+
+def text_payload(text: str) -> str:
+    """A document's whole text for its pair pages, packed (:func:`packed`)."""
+    return packed({"text": text, "astral": astral_offsets(text)})
+
+
+def _deltas(values: list[int]) -> list[int]:
+    """Each value less the one before it: small numbers, which compress to half the size."""
+    return np.diff(np.asarray(values, dtype=np.int64), prepend=0).tolist()
+
+
+def marks_payload(side: SideMarks) -> str:
+    """Everything :func:`render_side` marks on a side, packed, so that ``pair.js`` can render
+    any stretch of the text the page does not show as :func:`render_side` would: passages
+    ``p`` as ``[k, start, end]``; the differences in their order, column by column (starts as
+    differences from the one before, lengths, classes, titles); the points likewise."""
+    marks, points = side.marks, side.points
+    return packed({
+        "p": [[k, s, e] for k, s, e in side.passages],
+        "ms": _deltas([m.start for m in marks]), "ml": [m.end - m.start for m in marks],
+        "mc": [m.css for m in marks], "mt": [m.title for m in marks],
+        "ts": _deltas([at for at, _ in points]), "tt": [title for _, title in points],
+    })
+
+
 def colour_index(k: int) -> int:
     """The colour class of passage ``k``: ``PASSAGE_COLOURS`` colours, reused in turn."""
     return k % PASSAGE_COLOURS
@@ -374,20 +454,24 @@ def passage_colours(count: int) -> Markup:
     return Markup("".join(rules))
 
 
-def oriented_alignments(rows: list[dict[str, Any]], a_id: str) -> list[dict[str, Any]]:
-    """The pair's alignments with ``a_id`` on the A side, sorted by position in A."""
+def oriented_alignments(rows: list[dict[str, Any]], a_id: str, *, with_edits: bool = True
+                        ) -> list[dict[str, Any]]:
+    """The pair's alignments with ``a_id`` on the A side, sorted by position in A (with their
+    edit scripts parsed and oriented too, unless ``with_edits`` is False)."""
+    swap = {"insert": "delete", "delete": "insert", "replace": "replace"}
     out = []
     for row in rows:
-        edits = json.loads(row["edits"]) if isinstance(row.get("edits"), str) and row["edits"] \
-            else []
         row = dict(row)
-        if row["a_id"] != a_id:
-            swap = {"insert": "delete", "delete": "insert", "replace": "replace"}
-            row = {**row, "a_id": row["b_id"], "b_id": row["a_id"],
-                   "a_start": row["b_start"], "a_end": row["b_end"],
-                   "b_start": row["a_start"], "b_end": row["a_end"]}
-            edits = [[swap.get(op, op), bs, be, as_, ae] for op, as_, ae, bs, be in edits]
-        row["edits"] = edits
+        swapped = row["a_id"] != a_id
+        if swapped:
+            row.update(a_id=row["b_id"], b_id=row["a_id"], a_start=row["b_start"],
+                       a_end=row["b_end"], b_start=row["a_start"], b_end=row["a_end"])
+        if with_edits:
+            edits = json.loads(row["edits"]) if isinstance(row.get("edits"), str) \
+                and row["edits"] else []
+            if swapped:
+                edits = [[swap.get(op, op), bs, be, as_, ae] for op, as_, ae, bs, be in edits]
+            row["edits"] = edits
         out.append(row)
     return sorted(out, key=lambda r: (r["a_start"], r["b_start"], r["a_end"], r["b_end"]))
 

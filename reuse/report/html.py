@@ -15,9 +15,11 @@
   reused shares, and with dates a timeline of first appearances (:mod:`.charts`); the group
   matrix, then the document matrix; a table of every document; the top pairs, near-duplicate
   clusters and passage clusters), ``html/pairs/*.html`` (one page per document pair with an
-  alignment or a near-duplicate verdict, opening at its first passage; a document over
-  200,000 characters shows the ends of its passages with context, so that a page stays
-  small), ``html/passages/*.html`` (one page per passage cluster) and ``html/lists/*.html``
+  alignment or a near-duplicate verdict, for the first ``max_pair_pages`` pairs, opening at
+  its first passage; a document over 20,000 characters shows the ends of its passages with
+  context, and the rest on demand from its whole text embedded compressed, so that a page
+  opens at once), ``html/passages/*.html`` (one page per passage cluster) and
+  ``html/lists/*.html``
   (every document pair, passage pair, passage cluster and near-duplicate cluster, in parts of
   at most ``max_list_rows`` rows). Every table searches, filters, sorts and downloads itself as
   CSV in the page, from its rows embedded as JSON (:mod:`.lists`, ``static/explore.js``). The
@@ -59,6 +61,7 @@ from markupsafe import Markup
 from .. import runfolder
 from ..errors import ConfigError, RunFolderError, printable
 from ..ingest import Corpus, path_from_manifest, read_corpus, read_options
+from ..progress import progress, ticking
 from ..summary import count_rows
 from ..tokenize import Tokens, tokenize
 from . import charts, highlight, tables
@@ -74,9 +77,11 @@ from .highlight import (
     excerpt,
     isolate,
     mark_alignment,
+    marks_payload,
     oriented_alignments,
     passage_colours,
     render_side,
+    text_payload,
     too_long_to_diff,
 )
 from .lists import (
@@ -104,11 +109,14 @@ from .matrix import (
 HERE = Path(__file__).resolve().parent
 HTML_DIR = "html"
 MAX_LIST_ROWS = 100_000  # rows of a list page (a longer list is split into parts)
+# Pair pages written (the pairs with the largest shares first; every pair is in the lists). A
+# page holds both whole texts, compressed, so a page costs about 0.4 x its two documents.
+MAX_PAIR_PAGES = 50
 MAX_OCCURRENCES_SHOWN = 1000
 MAX_MEMBERS_SHOWN = 20
-CONTEXT_CHARS = 60
+CONTEXT_CHARS = 25  # either side of an occurrence on a passage page
 MAX_VALUE_CHARS = 2000  # of a metadata value on a page
-PASSAGE_TEXT_CHARS = 20_000  # of a passage's text on its page: the beginning and the end
+PASSAGE_TEXT_CHARS = 4_000  # of a passage's text on its page: the beginning and the end
 
 # Share thresholds of the heatmap colour levels h1..h8 (h0 is "no reuse").
 LEVELS = np.array([0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.80])
@@ -127,6 +135,8 @@ def render_report(
     max_csv_docs: int = 2000,
     max_list_rows: int = MAX_LIST_ROWS,
     date_field: str | None = None,
+    max_pair_pages: int = MAX_PAIR_PAGES,
+    quiet: bool = True,
 ) -> Path:
     """Write the matrix, heatmap, pair table and HTML site of a run folder; returns index.html.
 
@@ -139,7 +149,10 @@ def render_report(
     and each list page: a longer list is split into parts of that many rows, each searched and
     filtered on its own). ``date_field`` names the metadata field that dates the documents
     (default: the run's ``date_field`` in the manifest's config, else ``date``): it gives the
-    timeline of first appearances and date-range filters.
+    timeline of first appearances and date-range filters. ``max_pair_pages`` caps the pair
+    pages: the pairs first in the pair list (largest share first), then near-duplicate pairs
+    without an alignment, get one; the others are in the lists without a page. ``quiet``
+    hides the progress bars (shown on a terminal only).
 
     The run folder is locked while the report is written (:func:`reuse.runfolder.claim`). The
     old report is removed first and the manifest says ``"report": null`` until the new one is
@@ -148,7 +161,8 @@ def render_report(
     started = time.perf_counter()
     for name, value, low in (("max_matrix_docs", max_matrix_docs, 2), ("top_pairs", top_pairs, 1),
                              ("max_csv_docs", max_csv_docs, 2),
-                             ("max_list_rows", max_list_rows, 1)):
+                             ("max_list_rows", max_list_rows, 1),
+                             ("max_pair_pages", max_pair_pages, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(
                 f"The '{name}' parameter of render_report must be an int >= {low}. "
@@ -157,16 +171,17 @@ def render_report(
     # The folder stays locked until the report is complete, also against a `reuse run` into it.
     with runfolder.claim(run_dir, create=False) as owned:
         return _render_claimed(owned, started, group_by, max_matrix_docs, top_pairs,
-                               max_csv_docs, max_list_rows, date_field)
+                               max_csv_docs, max_list_rows, date_field, max_pair_pages, quiet)
 
 
 def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | None,
                     max_matrix_docs: int, top_pairs: int, max_csv_docs: int,
-                    max_list_rows: int, date_field: str | None) -> Path:
+                    max_list_rows: int, date_field: str | None, max_pair_pages: int,
+                    quiet: bool) -> Path:
     folder = owned.path
     manifest = tables.read_manifest(folder)
     timings: dict[str, float] = {}
-    with _timed(timings, "read"):
+    with _timed(timings, "read"), ticking("report: read the input", quiet):
         corpus = reread_input(folder, manifest)
         run = RunData.load(folder, manifest, corpus)
         groups = run.group_series(group_by) if group_by is not None else None
@@ -176,7 +191,7 @@ def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | 
     tables.write_manifest(folder, tables.manifest_without_report(manifest))
     with owned.writing_report():
         owned.remove_report()
-        with _timed(timings, "matrix"):
+        with _timed(timings, "matrix"), ticking("report: matrix", quiet):
             pairs, view, group_view, pair_table, heatmap_note = write_matrices(
                 folder, run, groups, group_by, _table_format(manifest), max_csv_docs,
                 max_matrix_docs)
@@ -184,7 +199,7 @@ def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | 
             configured = manifest.get("config", {}).get("date_field")
             date_field = configured if isinstance(configured, str) else "date"
         site = Site(folder, run, pairs, manifest, timings, date_field=date_field,
-                    max_list_rows=max_list_rows)
+                    max_list_rows=max_list_rows, max_pair_pages=max_pair_pages, quiet=quiet)
         site.write(view, group_view, group_by, len(run.documents), max_matrix_docs, top_pairs,
                    pair_table, csv_note(len(run.documents), max_csv_docs), heatmap_note)
 
@@ -195,6 +210,7 @@ def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | 
             "group_by": group_by,
             "group_matrix": "group_matrix.csv" if groups is not None else None,
             "max_matrix_docs": max_matrix_docs, "max_list_rows": max_list_rows,
+            "max_pair_pages": max_pair_pages,
             "heatmap_labels": heatmap_note is None,
             "date_field": date_field, "pair_pages": len(site.pair_pages),
             "passage_pages": site.n_passage_pages,
@@ -499,7 +515,8 @@ def _collapse_notes(letter: str, n_chars: int, rendered: RenderedText, side: Sid
             f"{letter} has {n_chars:,} characters, more than {highlight.LONG_TEXT_CHARS:,}: "
             f"this page shows {rendered.shown_chars:,} of them, up to {rendered.edge:,} characters either "
             "side of where each passage begins and ends. Each stretch in between is a marker "
-            "“[… n characters not shown …]” whose tooltip gives its offsets.")
+            "“[… n characters not shown …]” whose tooltip gives its offsets: click it to show "
+            "that stretch, or “Show the whole text” to show all of them.")
     if rendered.unwindowed:
         notes.append(
             f"Only the first {highlight.MAX_PASSAGES_SHOWN:,} passages are shown in {letter}; "
@@ -511,7 +528,7 @@ def _collapse_notes(letter: str, n_chars: int, rendered: RenderedText, side: Sid
             f"document (and {highlight.MAX_SIDE_MARKUP:,} characters of markup): {letter} is "
             f"not shown from offset {rendered.cut_at:,} on"
             + (f", where {hidden:,} of its passages begin" if hidden else "")
-            + ". The alignments table has every passage.")
+            + ". Click the marker to show the rest.")
     return notes
 
 
@@ -571,8 +588,12 @@ class Site:
 
     def __init__(self, folder: Path, run: RunData, pairs: pd.DataFrame,
                  manifest: dict[str, Any], timings: dict[str, float] | None = None, *,
-                 date_field: str = "date", max_list_rows: int = MAX_LIST_ROWS) -> None:
+                 date_field: str = "date", max_list_rows: int = MAX_LIST_ROWS,
+                 max_pair_pages: int = MAX_PAIR_PAGES, quiet: bool = True) -> None:
         self.timings = {} if timings is None else timings
+        self.max_pair_pages = max_pair_pages
+        self.quiet = quiet
+        self._text_payloads: dict[str, str] = {}
         self.date_field = date_field
         self.max_list_rows = max_list_rows
         self.folder = folder
@@ -622,7 +643,8 @@ class Site:
                 self._write_pair_pages(staging)
             with _timed(self.timings, "passage_pages"):
                 passage_rows = self._write_passage_pages(staging)
-            with _timed(self.timings, "index_and_lists"):
+            with _timed(self.timings, "index_and_lists"), \
+                    ticking("report: index and lists", self.quiet):
                 self._write_index(staging, passage_rows, view, group_view, group_by, n_docs,
                                   max_matrix_docs, top_pairs, pair_table, matrix_csv_note,
                                   heatmap_note)
@@ -757,6 +779,8 @@ class Site:
         keys += [self._key(a, b) for a, b in zip(nd["a_id"], nd["b_id"], strict=True)]
         used: dict[str, tuple[str, str]] = {}
         for key in keys:
+            if len(self.pair_pages) >= self.max_pair_pages:
+                break
             if key in self.pair_pages:
                 continue
             name = pair_page_name(*key)
@@ -799,6 +823,8 @@ class Site:
         return best
 
     def _write_pair_pages(self, staging: Path) -> None:
+        """Number every alignment as on its pair's page (by position in A) and find its
+        passage cluster, for the lists; write the pages of the pairs that have one."""
         al = self.run.alignments
         if len(al):
             first = np.where(
@@ -815,11 +841,31 @@ class Site:
                                     strict=True):
             value = exact if exact is not None and not pd.isna(exact) else est
             jaccard[self._key(a, b)] = f"{float(value):.3f}"
-        records = al.to_dict("records")
-        for key, name in self.pair_pages.items():
-            rows = [{**records[i], "_row": int(i)} for i in groups[key]] if key in groups else []
-            self._write_pair_page(staging / "pairs" / name, key, rows, pair_stats.get(key),
-                                  jaccard.get(key))
+        columns = ["a_id", "b_id", "a_start", "a_end", "b_start", "b_end"]
+        spans = al[columns].to_dict("records") if len(al) else []
+        for key, members in groups.items():
+            if key in self.pair_pages:
+                continue
+            oriented = oriented_alignments(
+                [{**spans[i], "_row": int(i)} for i in members], key[0], with_edits=False)
+            for k, row in enumerate(oriented):
+                self.alignment_k[row["_row"]] = k
+                self.alignment_passage[row["_row"]] = self._passage_of(
+                    key[0], row["a_start"], row["a_end"])
+        with progress(len(self.pair_pages), "report: pair pages", self.quiet,
+                      unit="page") as bar:
+            for key, name in self.pair_pages.items():
+                members = groups.get(key, [])
+                rows = [{**record, "_row": int(i)} for i, record in
+                        zip(members, al.iloc[members].to_dict("records"), strict=True)]
+                self._write_pair_page(staging / "pairs" / name, key, rows, pair_stats.get(key),
+                                      jaccard.get(key))
+                bar.update()
+
+    def _text_payload(self, doc: str) -> str:
+        if doc not in self._text_payloads:
+            self._text_payloads[doc] = text_payload(self.run.texts[doc])
+        return self._text_payloads[doc]
 
     def _write_pair_page(self, target: Path, key: tuple[str, str], rows: list[dict[str, Any]],
                          stats: dict[str, Any] | None, near_duplicate: str | None) -> None:
@@ -859,8 +905,11 @@ class Site:
         for doc, text, side, letter in ((a_id, text_a, side_a, "A"), (b_id, text_b, side_b, "B")):
             rendered = render_side(text, side)
             notes += _collapse_notes(letter, len(text), rendered, side)
+            hidden = rendered.collapsed or rendered.cut_at is not None
             sides.append({
-                "id": doc, "n_chars": len(text), "html": rendered.html,
+                "id": doc, "n_chars": len(text), "html": rendered.html, "hidden": hidden,
+                "packed_text": self._text_payload(doc) if hidden else None,
+                "packed_marks": marks_payload(side) if hidden else None,
                 "reused_chars": stats.get(f"{letter.lower()}_reused_chars", 0),
                 "share_text": share_text(stats.get(f"{letter.lower()}_share", 0.0)),
                 "metadata": [(k, _display(v)) for k, v in self.run.metadata[doc].items()],
@@ -895,51 +944,54 @@ class Site:
         for record in p.to_dict("records"):
             by_passage[int(record["passage_id"])].append(record)
         rows = []
-        for pid in sorted(by_passage):
-            records = sorted(by_passage[pid], key=lambda r: (self.position.get(r["doc_id"], 0),
-                                                              r["start"]))
-            source = next((r["doc_id"] for r in records if r["is_source"]), None)
-            text_rec = next((r for r in records if r["doc_id"] == source), records[0])
-            text = self.run.texts[text_rec["doc_id"]][text_rec["start"]:text_rec["end"]]
-            info = {
-                "passage_id": int(pid), "n_docs": int(records[0]["n_docs"]),
-                "boilerplate": bool(records[0]["boilerplate"]), "source": source,
-                "text_doc": text_rec["doc_id"], "n_chars": len(text),
-                "text": excerpt(text, PASSAGE_TEXT_CHARS, int(text_rec["start"])),
-                "text_cut": len(text) > PASSAGE_TEXT_CHARS,
-                "n_occurrences": len(records),
-                "snippet": passage_text(text, 0, len(text)),
-                "page": f"passages/{int(pid)}.html",
-                "first": min((d for d in (self.iso_date.get(r["doc_id"]) for r in records)
-                              if d is not None), default=None),
-            }
-            shown = []
-            for r in records[:MAX_OCCURRENCES_SHOWN]:
-                doc_text = self.run.texts[r["doc_id"]]
-                start, end = int(r["start"]), int(r["end"])
-                inside = doc_text[start:end]
-                if len(inside) > 160:
-                    inside = inside[:100] + " … " + inside[-50:]
-                page = None
-                if r["doc_id"] != text_rec["doc_id"]:
-                    name = self.pair_pages.get(self._key(r["doc_id"], text_rec["doc_id"]))
-                    page = f"pairs/{name}" if name else None
-                shown.append({
-                    "doc_id": r["doc_id"], "start": start, "end": end,
-                    "date": _display(self.run.metadata[r["doc_id"]].get(self.date_field, "")),
-                    "is_source": bool(r["is_source"]), "page": page,
-                    "context": _context(doc_text[max(0, start - CONTEXT_CHARS):start], inside,
-                                        doc_text[end:end + CONTEXT_CHARS]),
-                })
-            csv = {"file": f"passage-{int(pid)}.csv",
-                   "header": ["passage_id", "doc_id", "start", "end", "date", "is_source"],
-                   "rows": [[int(pid), o["doc_id"], o["start"], o["end"], o["date"],
-                             o["is_source"]] for o in shown]}
-            self.page("passage.html", staging / "passages" / f"{int(pid)}.html", "../",
-                      ("csv.js", "sortable.js"), title=f"Passage #{int(pid)}", p=info,
-                      occurrences=shown, more=len(records) > MAX_OCCURRENCES_SHOWN,
-                      csv=script_json(csv))
-            rows.append(info)
+        with progress(len(by_passage), "report: passage pages", self.quiet,
+                      unit="page") as bar:
+            for pid in sorted(by_passage):
+                records = sorted(by_passage[pid], key=lambda r: (self.position.get(r["doc_id"], 0),
+                                                                  r["start"]))
+                source = next((r["doc_id"] for r in records if r["is_source"]), None)
+                text_rec = next((r for r in records if r["doc_id"] == source), records[0])
+                text = self.run.texts[text_rec["doc_id"]][text_rec["start"]:text_rec["end"]]
+                info = {
+                    "passage_id": int(pid), "n_docs": int(records[0]["n_docs"]),
+                    "boilerplate": bool(records[0]["boilerplate"]), "source": source,
+                    "text_doc": text_rec["doc_id"], "n_chars": len(text),
+                    "text": excerpt(text, PASSAGE_TEXT_CHARS, int(text_rec["start"])),
+                    "text_cut": len(text) > PASSAGE_TEXT_CHARS,
+                    "n_occurrences": len(records),
+                    "snippet": passage_text(text, 0, len(text)),
+                    "page": f"passages/{int(pid)}.html",
+                    "first": min((d for d in (self.iso_date.get(r["doc_id"]) for r in records)
+                                  if d is not None), default=None),
+                }
+                shown = []
+                for r in records[:MAX_OCCURRENCES_SHOWN]:
+                    doc_text = self.run.texts[r["doc_id"]]
+                    start, end = int(r["start"]), int(r["end"])
+                    inside = doc_text[start:end]
+                    if len(inside) > 80:
+                        inside = inside[:50] + " … " + inside[-25:]
+                    page = None
+                    if r["doc_id"] != text_rec["doc_id"]:
+                        name = self.pair_pages.get(self._key(r["doc_id"], text_rec["doc_id"]))
+                        page = f"pairs/{name}" if name else None
+                    shown.append({
+                        "doc_id": r["doc_id"], "start": start, "end": end,
+                        "date": _display(self.run.metadata[r["doc_id"]].get(self.date_field, "")),
+                        "is_source": bool(r["is_source"]), "page": page,
+                        "context": _context(doc_text[max(0, start - CONTEXT_CHARS):start], inside,
+                                            doc_text[end:end + CONTEXT_CHARS]),
+                    })
+                csv = {"file": f"passage-{int(pid)}.csv",
+                       "header": ["passage_id", "doc_id", "start", "end", "date", "is_source"],
+                       "rows": [[int(pid), o["doc_id"], o["start"], o["end"], o["date"],
+                                 o["is_source"]] for o in shown]}
+                self.page("passage.html", staging / "passages" / f"{int(pid)}.html", "../",
+                          ("csv.js", "sortable.js"), title=f"Passage #{int(pid)}", p=info,
+                          occurrences=shown, more=len(records) > MAX_OCCURRENCES_SHOWN,
+                          csv=script_json(csv))
+                rows.append(info)
+                bar.update()
         self.n_passage_pages = len(rows)
         rows.sort(key=lambda r: (-r["n_docs"], -r["n_chars"], r["passage_id"]))
         return rows
@@ -954,7 +1006,8 @@ class Site:
     def _pair_records(self) -> list[dict[str, Any]]:
         rows = self.pairs.to_dict("records")
         for row in rows:
-            row["page"] = "pairs/" + self.pair_pages[(row["a_id"], row["b_id"])]
+            name = self.pair_pages.get((row["a_id"], row["b_id"]))
+            row["page"] = f"pairs/{name}" if name else None
         return rows
 
     def _pairs_explorer(self, rows: list[dict[str, Any]], root: str, **options: Any
@@ -971,12 +1024,15 @@ class Site:
             Column("n_alignments", "Passages", "int"),
             Column("similarity", "Similarity", "num",
                    title="2 × matched tokens / tokens of both sides, over the pair's passages"),
+            Column("has_page", "Page", "flag",
+                   title=f"Whether the pair has a page: the first {self.max_pair_pages:,} "
+                         "pairs of this list do (--max-pair-pages)"),
             Column("page", "", "link"),
         ], root, search="Search document ids", **options)
         for r in rows:
             e.add([e.doc(r["a_id"]), e.doc(r["b_id"]), r["a_share"], r["b_share"],
                    r["a_reused_chars"], r["b_reused_chars"], r["n_alignments"],
-                   r["similarity"], e.string(r["page"])])
+                   r["similarity"], r["page"] is not None, e.string(r["page"])])
         return e
 
     def _alignment_records(self) -> list[tuple[Any, ...]]:

@@ -39,7 +39,10 @@ PAGE_ROWS = 50  # rows a table shows at a time (more make each redraw slower)
 MAX_FIELDS = 12  # metadata fields offered as columns and filters
 FIELD_CHARS = 200  # of a metadata value in a table
 CATEGORY_VALUES = 40  # a field with at most this many distinct values gets a menu
-SEARCH_CHARS = 1000  # of a passage's text that a list holds and searches (its two ends)
+# of a passage's text that a list holds and searches (its two ends): 500 keeps the list of
+# the 23,000 passage pairs of five Bible versions at about 20 MB (1000 made it 30 MB). Each
+# end must be longer than the snippet's (SNIPPET_HEAD), or a snippet would show two " … ".
+SEARCH_CHARS = 500
 SNIPPET_CHARS = 240  # a passage up to this long is shown whole in a list ...
 SNIPPET_HEAD, SNIPPET_TAIL = 160, 60  # ... a longer one as its beginning and end
 

@@ -51,8 +51,9 @@ TABLES: dict[str, dict[str, tuple[pa.DataType, str]]] = {
         "start": (pa.int64(), "Start of the occurrence: half-open code-point offset."),
         "end": (pa.int64(), "End of the occurrence (exclusive)."),
         "n_docs": (pa.int64(), "Number of documents in which the passage occurs."),
-        "boilerplate": (pa.bool_(), "True when the passage occurs in more documents than the "
-                        "boilerplate share or count allows."),
+        "boilerplate": (pa.bool_(), "True when the passage occurs in at least the boilerplate "
+                        "number of unrelated documents (documents that share much else, such as "
+                        "versions of one text, count once)."),
         "is_source": (pa.bool_(), "True for the earliest-dated occurrence (the likely source); "
                       "False for all occurrences when documents have no date."),
     },

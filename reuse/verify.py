@@ -1,0 +1,176 @@
+"""Exact Jaccard of document pairs from the shingle hashes kept by the sketching pass.
+
+:class:`ShingleStore` keeps each document's shingle hashes (one flat ``uint64`` array and
+offsets) in an unnamed temporary file while the corpus is sketched, so that memory holds only
+a batch of them; exact verification reads back the documents that are in a candidate pair,
+without tokenizing any text again.
+
+:func:`pair_jaccard` works on chunks of pairs, with a few sorts over the whole chunk instead of a
+loop over pairs. Two facts make plain ``uint64`` sorts enough:
+
+- in a chunk of ``P`` pairs over ``D`` documents, a tag (document or pair number) fits in
+  ``b = bits(max(D, P))`` bits, and a hash without its low ``b`` bits fits beside it in one
+  ``uint64`` key;
+- dropping those bits keeps distinct hashes distinct unless two of the chunk's hashes agree on
+  all the other bits. That is checked exactly (one sort of the chunk's hashes), and such a chunk
+  (about one in 20,000 for chunks of 2^10 pairs) is counted with per-pair set intersections
+  instead. Either way the counts are exact.
+
+Each document's hashes become its sorted distinct keys (document tag, reduced hash) in one sort;
+each pair's two key lists, re-tagged with the pair number, are laid side by side and merged (a
+stable sort of sorted runs), and a key equal to its neighbour is a shingle the two documents
+share.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from array import array
+
+import numpy as np
+
+# Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
+PAIRS_PER_CHUNK = 1 << 10
+_UINT64_BYTES = 8
+
+
+class ShingleStore:
+    """Each document's shingle hashes, in document order, in an unnamed temporary file (removed
+    when closed, or when the process ends)."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        # Closed by close() (or __exit__), not at the end of this block.
+        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115
+        self._starts = array("q", [0])
+        self._offsets: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def append(self, shingles: np.ndarray, bounds: np.ndarray) -> None:
+        """Add the documents ``shingles[bounds[i]:bounds[i + 1]]``, in order."""
+        if self._offsets is not None:
+            raise ValueError("ShingleStore.append after the store was read")
+        values = np.ascontiguousarray(shingles[bounds[0]:bounds[-1]], dtype=np.uint64)
+        self._file.write(memoryview(values).cast("B"))
+        ends = np.asarray(bounds[1:], dtype=np.int64) - int(bounds[0]) + self._starts[-1]
+        self._starts.extend(ends.tolist())
+
+    def sizes(self) -> np.ndarray:
+        """The number of shingle hashes of each document."""
+        return np.diff(self._finish())
+
+    def read(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The hashes of ``docs`` (document numbers): one flat array, and the bounds of each
+        document's hashes in it."""
+        offsets = self._finish()
+        docs = np.asarray(docs, dtype=np.int64)
+        starts, ends = offsets[docs], offsets[docs + 1]
+        bounds = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(ends - starts, out=bounds[1:])
+        out = np.empty(int(bounds[-1]), dtype=np.uint64)
+        view = memoryview(out).cast("B")
+        handle = self._file
+        for start, end, at in zip(starts.tolist(), ends.tolist(), bounds[:-1].tolist(),
+                                  strict=True):
+            wanted = (end - start) * _UINT64_BYTES
+            handle.seek(start * _UINT64_BYTES)
+            got = handle.readinto(view[at * _UINT64_BYTES:at * _UINT64_BYTES + wanted])
+            if got != wanted:
+                raise OSError(f"the shingle store ended early ({got} of {wanted} bytes)")
+        return out, bounds
+
+    def _finish(self) -> np.ndarray:
+        if self._offsets is None:
+            self._file.flush()
+            self._offsets = np.frombuffer(self._starts, dtype=np.int64)
+        return self._offsets
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ShingleStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def pair_jaccard(store: ShingleStore, left: np.ndarray, right: np.ndarray,
+                 pairs_per_chunk: int = PAIRS_PER_CHUNK) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of each pair ``(left[k], right[k])`` of the
+    documents in ``store``; 1.0 for two documents without shingles."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    out = np.empty(len(left), dtype=np.float64)
+    for lo in range(0, len(left), pairs_per_chunk):
+        hi = min(lo + pairs_per_chunk, len(left))
+        docs, inverse = np.unique(np.concatenate((left[lo:hi], right[lo:hi])),
+                                  return_inverse=True)
+        values, bounds = store.read(docs)
+        shared, size_a, size_b = shared_counts(values, bounds, inverse[:hi - lo],
+                                               inverse[hi - lo:])
+        union = size_a + size_b - shared
+        out[lo:hi] = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+    return out
+
+
+def shared_counts(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each pair ``(a[k], b[k])`` of the groups ``values[bounds[i]:bounds[i + 1]]``: the
+    number of distinct values the two share, and each one's number of distinct values."""
+    n_groups, n_pairs = len(bounds) - 1, len(a)
+    tag_bits = max(n_groups - 1, n_pairs - 1, 1).bit_length()
+    if tag_bits > 32:
+        raise ValueError(f"shared_counts takes at most 2**32 groups and pairs, got "
+                         f"{n_groups} groups and {n_pairs} pairs")
+    shift, keep_bits = np.uint64(tag_bits), np.uint64(64 - tag_bits)
+    ordered = np.sort(values)
+    reduced_sorted = ordered >> shift
+    if np.any((reduced_sorted[1:] == reduced_sorted[:-1]) & (ordered[1:] != ordered[:-1])):
+        return _shared_counts_by_sets(values, bounds, a, b)
+    del ordered, reduced_sorted
+    group_of = np.repeat(np.arange(n_groups, dtype=np.uint64), np.diff(bounds))
+    keys = (group_of << keep_bits) | (values >> shift)
+    del group_of
+    keys.sort()
+    distinct = np.ones(len(keys), dtype=bool)
+    distinct[1:] = keys[1:] != keys[:-1]
+    keys = keys[distinct]
+    sizes = np.bincount((keys >> keep_bits).astype(np.intp), minlength=n_groups)
+    starts = np.zeros(n_groups, dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    reduced = keys & np.uint64((1 << (64 - tag_bits)) - 1)
+    del keys
+    size_a, size_b = sizes[a], sizes[b]
+    # Pair k's two sorted key lists side by side, k ascending: the array is made of sorted runs,
+    # which the stable sort (timsort) merges in about linear time.
+    tagged = _tagged(reduced, np.column_stack((starts[a], starts[b])).ravel(),
+                     np.column_stack((size_a, size_b)).ravel(), keep_bits)
+    tagged.sort(kind="stable")
+    repeated = tagged[1:][tagged[1:] == tagged[:-1]]
+    shared = np.bincount((repeated >> keep_bits).astype(np.intp), minlength=n_pairs)
+    return shared, size_a, size_b
+
+
+def _tagged(reduced: np.ndarray, starts: np.ndarray, sizes: np.ndarray, keep_bits: np.uint64
+            ) -> np.ndarray:
+    """``reduced[starts[i]:starts[i] + sizes[i]]`` for every ``i``, concatenated, each value with
+    the pair number ``i // 2`` in its top bits."""
+    total = int(sizes.sum())
+    ends = np.cumsum(sizes)
+    index = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
+    tags = np.repeat(np.arange(len(sizes), dtype=np.uint64) >> np.uint64(1), sizes)
+    return reduced[index] | (tags << keep_bits)
+
+
+def _shared_counts_by_sets(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`shared_counts` with one sorted set per group and one intersection per pair: for
+    the rare chunk whose hashes agree on all but their low bits."""
+    groups = [np.unique(values[bounds[i]:bounds[i + 1]]) for i in range(len(bounds) - 1)]
+    sizes = np.array([len(group) for group in groups], dtype=np.int64)
+    shared = np.array([len(np.intersect1d(groups[i], groups[j], assume_unique=True))
+                       for i, j in zip(a.tolist(), b.tolist(), strict=True)], dtype=np.int64)
+    return shared, sizes[a], sizes[b]

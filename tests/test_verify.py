@@ -1,0 +1,135 @@
+"""Exact Jaccard from stored shingle hashes (reuse.verify) against Python sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reuse import pipeline
+from reuse.ingest import Corpus
+from reuse.pipeline import dedup
+from reuse.verify import ShingleStore, pair_jaccard, shared_counts
+
+UINT64 = st.integers(min_value=0, max_value=2**64 - 1)
+# Hashes that agree on all but their lowest bits: they make the chunk's reduced keys collide,
+# so the per-pair set path is taken.
+CLOSE = st.integers(min_value=0, max_value=3).map(lambda low: (0xABCDEF << 40) | low)
+
+
+def reference(groups: list[list[int]], pairs: list[tuple[int, int]]) -> list[float]:
+    out = []
+    for a, b in pairs:
+        sa, sb = set(groups[a]), set(groups[b])
+        union = len(sa | sb)
+        out.append(len(sa & sb) / union if union else 1.0)
+    return out
+
+
+def store_of(groups: list[list[int]], split: int) -> ShingleStore:
+    """A store filled in two appends (documents before and from ``split``)."""
+    store = ShingleStore()
+    for part in (groups[:split], groups[split:]):
+        values = np.array([v for group in part for v in group], dtype=np.uint64)
+        bounds = np.zeros(len(part) + 1, dtype=np.int64)
+        np.cumsum([len(group) for group in part], out=bounds[1:])
+        # Offsets into a larger array: append must use bounds[0] as the start.
+        padded = np.concatenate((np.array([7, 8], dtype=np.uint64), values))
+        store.append(padded, bounds + 2)
+    return store
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    groups=st.lists(st.lists(st.one_of(UINT64, CLOSE, st.sampled_from([1, 2, 3, 2**63])),
+                             max_size=30), min_size=1, max_size=12),
+    data=st.data(),
+)
+def test_pair_jaccard_matches_python_sets(groups, data):
+    index = st.integers(min_value=0, max_value=len(groups) - 1)
+    pairs = data.draw(st.lists(st.tuples(index, index), max_size=25))
+    chunk = data.draw(st.integers(min_value=1, max_value=8))
+    split = data.draw(st.integers(min_value=0, max_value=len(groups)))
+    left = np.array([a for a, _ in pairs], dtype=np.int64)
+    right = np.array([b for _, b in pairs], dtype=np.int64)
+    with store_of(groups, split) as store:
+        got = pair_jaccard(store, left, right, pairs_per_chunk=chunk)
+        assert store.sizes().tolist() == [len(group) for group in groups]
+    assert got.tolist() == pytest.approx(reference(groups, pairs), abs=0)
+
+
+def test_shared_counts_takes_the_set_path_when_reduced_hashes_collide(monkeypatch):
+    from reuse import verify
+
+    calls = []
+    by_sets = verify._shared_counts_by_sets
+    monkeypatch.setattr(verify, "_shared_counts_by_sets",
+                        lambda *args: calls.append(1) or by_sets(*args))
+    # 2 groups, 1 pair: one tag bit, so hashes differing only in bit 0 collide.
+    values = np.array([4, 5, 4, 6], dtype=np.uint64)
+    bounds = np.array([0, 2, 4])
+    shared, size_a, size_b = shared_counts(values, bounds, np.array([0]), np.array([1]))
+    assert calls == [1]
+    assert (shared.tolist(), size_a.tolist(), size_b.tolist()) == ([1], [2], [2])
+    values = np.array([4, 8, 4, 12], dtype=np.uint64)
+    shared, size_a, size_b = shared_counts(values, bounds, np.array([0]), np.array([1]))
+    assert calls == [1]  # no collision: the sorted-keys path
+    assert (shared.tolist(), size_a.tolist(), size_b.tolist()) == ([1], [2], [2])
+
+
+def test_exact_verification_tokenizes_each_document_once(monkeypatch):
+    texts = [" ".join(f"w{i}x{k}" for k in range(30)) for i in range(6)]
+    texts.append(texts[0] + " tail")
+    corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
+    tokenized = []
+    original = pipeline.tokenize_batch
+    monkeypatch.setattr(pipeline, "tokenize_batch",
+                        lambda batch, *args: tokenized.extend(batch) or original(batch, *args))
+    result = dedup(corpus, threshold=0.5, verify="exact")
+    assert sorted(tokenized) == sorted(texts)
+    assert result.near_duplicates[["a_id", "b_id"]].values.tolist() == [["d0", "d6"]]
+    assert result.near_duplicates["jaccard"].tolist() == [26 / 27]
+
+
+def test_shingle_store_reads_back_what_was_appended():
+    with ShingleStore() as store:
+        store.append(np.arange(10, dtype=np.uint64), np.array([0, 3, 3, 10]))
+        store.append(np.arange(100, 105, dtype=np.uint64), np.array([1, 5]))
+        values, bounds = store.read(np.array([3, 0, 1]))
+        assert values.tolist() == [101, 102, 103, 104, 0, 1, 2]
+        assert bounds.tolist() == [0, 4, 7, 7]
+        assert len(store) == 4
+        with pytest.raises(ValueError, match="append after the store was read"):
+            store.append(np.arange(3, dtype=np.uint64), np.array([0, 3]))
+
+
+def test_reuse_dedup_imports_no_scipy(tmp_path):
+    """A cold `reuse dedup --verify exact` (near-duplicates found and clustered) does not pay
+    for importing scipy, which it does not use."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    source = tmp_path / "docs.jsonl"
+    words = [f"w{k}" for k in range(40)]
+    records = [{"id": "a", "text": " ".join(words)}, {"id": "b", "text": " ".join(words[:39])},
+               {"id": "c", "text": " ".join(reversed(words))}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('scipy' if any(m.split('.')[0] == 'scipy' "
+        "for m in sys.modules) else 'no scipy'))\n"
+        f"sys.argv = ['reuse', 'dedup', {str(source)!r}, '--verify', 'exact', '--out', "
+        f"{str(tmp_path / 'run')!r}, '--quiet']\n"
+        "from reuse.command import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "no scipy"
+    manifest = (tmp_path / "run" / "manifest.json").read_text(encoding="utf-8")
+    assert '"near_duplicate_pairs": 1' in manifest
