@@ -56,7 +56,7 @@ def site(tmp_path_factory, request):
 
 
 def asset(name: str) -> str:
-    return (Path(report_html.__file__).parent / "static" / name).read_text(encoding="utf-8")
+    return report_html.asset_text(name)
 
 
 def open_clean(browser: Browser, page: Path) -> None:

@@ -116,7 +116,7 @@ MAX_OCCURRENCES_SHOWN = 1000
 MAX_MEMBERS_SHOWN = 20
 CONTEXT_CHARS = 25  # either side of an occurrence on a passage page
 MAX_VALUE_CHARS = 2000  # of a metadata value on a page
-PASSAGE_TEXT_CHARS = 4_000  # of a passage's text on its page: the beginning and the end
+PASSAGE_TEXT_CHARS = 2_000  # of a passage's text on its page: the beginning and the end
 
 # Share thresholds of the heatmap colour levels h1..h8 (h0 is "no reuse").
 LEVELS = np.array([0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.80])
@@ -464,8 +464,15 @@ def pair_page_name(a_id: str, b_id: str) -> str:
 
 
 @cache
-def _asset(name: str) -> str:
-    return (HERE / "static" / name).read_text(encoding="utf-8")
+def asset_text(name: str) -> str:
+    """A file of ``static/`` as pages embed it: scripts without their comment lines and
+    indentation (every page carries its scripts, and a report can have thousands of pages)."""
+    text = (HERE / "static" / name).read_text(encoding="utf-8")
+    if name.endswith(".js"):
+        lines = (line.strip() for line in text.splitlines())
+        text = "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+    return text
+
 
 
 def _script_hash(script: str) -> str:
@@ -601,7 +608,7 @@ class Site:
         self.pairs = pairs
         self.manifest = manifest
         self.env = _environment()
-        self.css = Markup(_asset("report.css"))
+        self.css = Markup(asset_text("report.css"))
         self.pair_pages: dict[tuple[str, str], str] = {}
         self.n_passage_pages = 0
         self.position = {d: i for i, d in enumerate(run.documents["doc_id"].tolist())}
@@ -617,9 +624,14 @@ class Site:
 
     def page(self, template: str, target: Path, root: str, scripts: tuple[str, ...] = (),
              **context: Any) -> None:
-        bodies = [_asset(s) for s in scripts]
-        # the tables' and pictures' style only where there are tables (not on pair pages)
-        css = self.css + Markup(_asset("tables.css")) if "explore.js" in scripts else self.css
+        bodies = [asset_text(s) for s in scripts]
+        # Each page carries only the style it uses: the tables' and pictures' where there are
+        # tables, the texts' and marks' on pair pages (thousands of passage pages need neither).
+        css = self.css
+        if "explore.js" in scripts:
+            css += Markup(asset_text("tables.css"))
+        if "pair.js" in scripts:
+            css += Markup(asset_text("pair.css"))
         text = self.env.get_template(template).render(
             csp=content_security_policy(bodies), css=css, root=root,
             scripts=[Markup(b) for b in bodies], **context)
