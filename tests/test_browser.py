@@ -392,6 +392,8 @@ def test_a_filtered_table_downloads_as_csv(browser, site, tmp_path):
     passages = read_table(folder, "passages")
     assert sorted((r["doc_id"], int(r["start"]), int(r["end"])) for r in rows) == sorted(
         (p.doc_id, p.start, p.end) for p in passages[passages.passage_id == 0].itertuples())
+    assert list(rows[0]) == ["passage_id", "doc_id", "start", "end", "date", "is_source"]
+    assert {r["passage_id"] for r in rows} == {"0"}
     assert browser.problems() == []
 
 
