@@ -449,4 +449,7 @@ def boundary_study(count: int, seeds: tuple[int, ...] = (7, 8, 9)) -> list[str]:
 
 
 if __name__ == "__main__":
-    main()
+    from reuse.allocator import reusable_heap
+
+    with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
+        main()
