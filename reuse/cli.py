@@ -312,6 +312,8 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
               help="Shortest reused passage to report, in tokens.")
 @click.option("--paraphrase/--no-paraphrase", default=True, show_default=True,
               help="Also seed alignments with sentence TF-IDF similarity.")
+@click.option("--ocr-tolerant", is_flag=True, default=False, show_default=True,
+              help="Also seed with character n-grams that forgive OCR errors (slower).")
 @input_options
 @_handle_errors
 def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,

@@ -839,9 +839,10 @@ _RECENT = 64
 
 
 def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bool,
-                  owner: str) -> Any:
-    overrides: dict[str, Any] = {"paraphrase": paraphrase}
+                  ocr_tolerant: bool, owner: str) -> Any:
+    overrides: dict[str, Any] = {"paraphrase": paraphrase, "ocr_tolerant": ocr_tolerant}
     check_bool("paraphrase", paraphrase, owner)
+    check_bool("ocr_tolerant", ocr_tolerant, owner)
     if min_length is not None:
         check_range("min_length", min_length, int, 1, 10**9, owner)
         overrides["min_length"] = min_length
@@ -904,7 +905,7 @@ def run(
         max_pairs_per_doc=max_pairs_per_doc, seed=seed, boilerplate_docs=boilerplate_docs,
         boilerplate_share=boilerplate_share,
     )
-    align_config = _align_config(AlignConfig, min_length, paraphrase, "run")
+    align_config = _align_config(AlignConfig, min_length, paraphrase, False, "run")
     # Validate every parameter before reading the corpus, which may take minutes.
     config = Config(
         tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
@@ -1041,6 +1042,7 @@ def align_pairs(
     *,
     min_length: int | None = None,
     paraphrase: bool = True,
+    ocr_tolerant: bool = False,
     strip_diacritics: bool = False,
     boilerplate_docs: int = PassageConfig.boilerplate_docs,
     boilerplate_share: float = PassageConfig.boilerplate_share,
@@ -1054,12 +1056,14 @@ def align_pairs(
     date_field: str | None = None,
     quiet: bool = True,
 ) -> RunResult:
-    """Align only the given document pairs (pairs mode); no candidate search. The parameters
-    are those of :func:`run`."""
+    """Align only the given document pairs (pairs mode); no candidate search. ``ocr_tolerant``
+    adds character n-gram seeds that survive OCR errors (:mod:`reuse.ocr_seeds`; slower, off by
+    default). The other parameters are those of :func:`run`."""
     from .align import AlignConfig
 
     read, options = _arguments(align_pairs, locals(), "align_pairs")
-    align_config = _align_config(AlignConfig, min_length, paraphrase, "align_pairs")
+    align_config = _align_config(AlignConfig, min_length, paraphrase, ocr_tolerant,
+                                 "align_pairs")
     passage_config = PassageConfig(boilerplate_docs=boilerplate_docs,
                                    boilerplate_share=boilerplate_share)
     config = Config(tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -157,3 +159,26 @@ def test_character_passages_are_kept_only_where_they_add_to_the_word_passages():
     ])
     assert adds_to_words(extra, words).tolist() == [False, True, False, True, True]
     assert adds_to_words(extra, np.empty((0, 5), dtype=np.int64)).all()
+
+
+def test_align_command_ocr_tolerant_option(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    noisy = misread(PASSAGE)
+    (corpus / "clean.txt").write_text(f"{FILLER}\n\n{PASSAGE}\n", encoding="utf-8")
+    (corpus / "ocr.txt").write_text(f"{OTHER}\n\n{noisy}\n", encoding="utf-8")
+    (tmp_path / "pairs.txt").write_text("clean.txt ocr.txt\n", encoding="utf-8")
+    found = {}
+    for flag in ([], ["--ocr-tolerant"]):
+        out = tmp_path / f"out{len(flag)}"
+        result = CliRunner().invoke(main, ["align", str(corpus), "--pairs", str(tmp_path / "pairs.txt"),
+                                           "--out", str(out), "--format", "csv", "--quiet",
+                                           "--no-paraphrase", *flag])
+        assert result.exit_code == 0, result.output
+        found[bool(flag)] = pd.read_csv(out / "alignments.csv")
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["options"]["ocr_tolerant"] is bool(flag)
+    assert len(found[False]) == 0
+    [row] = found[True].itertuples()
+    clean = (corpus / "clean.txt").read_text(encoding="utf-8")
+    assert row.a_start == clean.index(PASSAGE)
