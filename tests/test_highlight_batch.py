@@ -102,6 +102,10 @@ def aligned_texts(draw):
         end = draw(st.one_of(at_tokens, anywhere))
         return min(start, end), max(start, end)
 
+    if len(tokens[0]) == len(tokens[1]) and draw(st.booleans()):
+        # an alignment as the aligner makes them: token i of A against token i of B, the
+        # edits over whole tokens in order, so that most stretches between them are compared
+        return text_a, text_b, tokens, _token_alignment(draw, tokens)
     a_start, a_end = bounds(text_a, tokens[0])
     b_start, b_end = bounds(text_b, tokens[1])
     edits = []
@@ -117,6 +121,26 @@ def aligned_texts(draw):
     row = {"a_start": a_start, "a_end": a_end, "b_start": b_start, "b_end": b_end,
            "edits": edits}
     return text_a, text_b, tokens, row
+
+
+def _token_alignment(draw, tokens):
+    (starts_a, ends_a), (starts_b, ends_b) = ((t.starts.tolist(), t.ends.tolist()) for t in tokens)
+    n = len(starts_a)
+    first, last = sorted(draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2)))
+    cuts = sorted(set(draw(st.lists(st.integers(first, last + 1), max_size=10))))
+    edits = []
+    for i, j in zip(cuts[0::2], cuts[1::2], strict=False):
+        op = draw(st.sampled_from(["replace", "delete", "insert"]))
+        if j == i:
+            continue
+        a_s, a_e, b_s, b_e = starts_a[i], ends_a[j - 1], starts_b[i], ends_b[j - 1]
+        if op == "delete":
+            b_e = b_s
+        elif op == "insert":
+            a_e = a_s
+        edits.append([op, a_s, a_e, b_s, b_e])
+    return {"a_start": starts_a[first], "a_end": ends_a[last], "b_start": starts_b[first],
+            "b_end": ends_b[last], "edits": edits}
 
 
 @settings(max_examples=400, deadline=None)
