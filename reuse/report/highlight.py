@@ -133,21 +133,66 @@ def compare_stretch(
     """Mark what differs inside an aligned stretch whose tokens are equal after normalization:
     tokens whose raw text differs (case, apostrophes) and the punctuation between tokens
     (``--`` against ``—``). Whitespace differences alone are not marked."""
-    (x, y), (u, v) = a_range, b_range
-    if text_a[x:y] == text_b[u:v]:
+    compare_stretches(text_a, text_b, tokens_a, tokens_b, [a_range], [b_range], side_a, side_b)
+
+
+def _slice_bounds(starts: np.ndarray, ends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds of ``text[starts[i]:ends[i]]`` in a text of ``n`` characters, as Python's
+    slicing takes them (negative offsets count from the end; ``ends`` not before ``starts``)."""
+    starts = np.clip(np.where(starts < 0, starts + n, starts), 0, n)
+    ends = np.clip(np.where(ends < 0, ends + n, ends), 0, n)
+    return starts, np.maximum(ends, starts)
+
+
+def compare_stretches(
+    text_a: str, text_b: str, tokens_a: Tokens, tokens_b: Tokens,
+    a_ranges: list[tuple[int, int]], b_ranges: list[tuple[int, int]],
+    side_a: SideMarks, side_b: SideMarks,
+) -> None:
+    """:func:`compare_stretch` for each pair of ranges in turn, with the same marks in the same
+    order, but comparing all the stretches at once (a page has up to tens of thousands)."""
+    if not len(a_ranges):
         return
-    ia, ja = np.searchsorted(tokens_a.starts, x), np.searchsorted(tokens_a.ends, y, side="right")
-    ib, jb = np.searchsorted(tokens_b.starts, u), np.searchsorted(tokens_b.ends, v, side="right")
-    if ja - ia != jb - ib or ja <= ia:
+    a_bounds = np.asarray(a_ranges, dtype=np.int64).reshape(-1, 2)
+    b_bounds = np.asarray(b_ranges, dtype=np.int64).reshape(-1, 2)
+    x, y, u, v = a_bounds[:, 0], a_bounds[:, 1], b_bounds[:, 0], b_bounds[:, 1]
+    # each stretch's tokens: those starting at or after its start and ending by its end
+    first_a = np.searchsorted(tokens_a.starts, x)
+    stop_a = np.searchsorted(tokens_a.ends, y, side="right")
+    first_b = np.searchsorted(tokens_b.starts, u)
+    stop_b = np.searchsorted(tokens_b.ends, v, side="right")
+    counts = stop_a - first_a
+    candidates = np.flatnonzero((counts == stop_b - first_b) & (counts > 0))
+    if not len(candidates):
         return
-    sa, ea = tokens_a.starts[ia:ja], tokens_a.ends[ia:ja]
-    sb, eb = tokens_b.starts[ib:jb], tokens_b.ends[ib:jb]
     codes_a, codes_b = _codes(text_a), _codes(text_b)
+    # a stretch whose raw text is the same on both sides has nothing to mark
+    text_x, text_y = _slice_bounds(x[candidates], y[candidates], len(codes_a))
+    text_u, text_v = _slice_bounds(u[candidates], v[candidates], len(codes_b))
+    stretches = candidates[_unequal(codes_a, codes_b, text_x, text_y, text_u, text_v)]
+    if not len(stretches):
+        return
+    counts = counts[stretches]
+    # the stretches' tokens one after another; token i of the concatenation is token
+    # `local[i]` of stretch `owner[i]`
+    owner = np.repeat(np.arange(len(stretches)), counts)
+    local = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    index_a = np.repeat(first_a[stretches], counts) + local
+    index_b = np.repeat(first_b[stretches], counts) + local
+    sa, ea = tokens_a.starts[index_a], tokens_a.ends[index_a]
+    sb, eb = tokens_b.starts[index_b], tokens_b.ends[index_b]
     words = np.flatnonzero(_unequal(codes_a, codes_b, sa, ea, sb, eb))
-    gaps = np.flatnonzero(_unequal(codes_a, codes_b, ea[:-1], sa[1:], eb[:-1], sb[1:]))
+    # the gap after token i, for every token but the last of its stretch
+    with_gap = np.flatnonzero(local < np.repeat(counts, counts) - 1)
+    gaps = with_gap[_unequal(codes_a, codes_b, ea[with_gap], sa[with_gap + 1], eb[with_gap],
+                             sb[with_gap + 1])]
+    # in the order of the stretches, and within one in the order of the text: token t, then
+    # the gap after it (concatenation indices already follow both orders)
+    positions = np.concatenate([words, gaps])
+    is_gaps = np.concatenate([np.zeros(len(words), bool), np.ones(len(gaps), bool)])
+    order = np.lexsort((is_gaps, positions))
     sa, ea, sb, eb = sa.tolist(), ea.tolist(), sb.tolist(), eb.tolist()
-    # in the order of the text: token t, then the gap after it
-    for t, is_gap in sorted([(int(t), False) for t in words] + [(int(t), True) for t in gaps]):
+    for t, is_gap in zip(positions[order].tolist(), is_gaps[order].tolist(), strict=True):
         if not is_gap:
             word_a, word_b = text_a[sa[t]:ea[t]], text_b[sb[t]:eb[t]]
             side_a.marks.append(Mark(sa[t], ea[t], "pun", f"B has {_quote(word_b)}"))
@@ -210,12 +255,14 @@ def mark_alignment(
     if tokens is None:
         return
     a_pos, b_pos = row["a_start"], row["b_start"]
+    a_ranges, b_ranges = [], []
     for _op, a_start, a_end, b_start, b_end in [*edits, (None, row["a_end"], row["a_end"],
                                                          row["b_end"], row["b_end"])]:
         if a_start >= a_pos and b_start >= b_pos:
-            compare_stretch(text_a, text_b, tokens[0], tokens[1], (a_pos, a_start),
-                            (b_pos, b_start), side_a, side_b)
+            a_ranges.append((a_pos, a_start))
+            b_ranges.append((b_pos, b_start))
         a_pos, b_pos = max(a_pos, a_end), max(b_pos, b_end)
+    compare_stretches(text_a, text_b, tokens[0], tokens[1], a_ranges, b_ranges, side_a, side_b)
 
 
 @dataclass
