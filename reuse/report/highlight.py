@@ -63,7 +63,9 @@ def _short(text: str, width: int) -> str:
 def bidi_padding(text: str) -> tuple[int, int]:
     """How many PDIs in ``text`` close no isolate opened in it, and how many isolates it leaves
     open."""
-    if PDI not in text and _OPEN_ISOLATES.isdisjoint(text):
+    # four substring searches: much faster than testing every character (a page quotes
+    # hundreds of thousands of words)
+    if PDI not in text and "\u2066" not in text and "\u2067" not in text and FSI not in text:
         return 0, 0
     depth = stray = 0
     for char in text:
