@@ -48,16 +48,6 @@ from .errors import ConfigError, InputError
 from .tokenize import tokenize_batch
 
 _DEFAULT_CONFIG = AlignConfig()
-# The category folders of the PAN 2013 text-alignment corpora, which published scores name.
-# Other PAN corpora (2012, 2014, or one built from OCR) name theirs differently: the evaluation
-# finds categories by their ``pairs`` files (:func:`find_categories`), not by these names.
-CATEGORIES = (
-    "01-no-plagiarism",
-    "02-no-obfuscation",
-    "03-random-obfuscation",
-    "04-translation-obfuscation",
-    "05-summary-obfuscation",
-)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ def fold_table() -> np.ndarray:
 def character_stream(text: str) -> tuple[np.ndarray, np.ndarray]:
     """The folded characters of ``text`` that seeds are made of, and the code-point offset of
     each in ``text``. Characters beyond the Basic Multilingual Plane are dropped."""
-    codepoints = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    # surrogatepass: a text decoded from bytes that were not UTF-8 keeps lone surrogates
+    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     folded = fold_table()[np.where(codepoints < _BMP, codepoints, 0)]
     offsets = np.flatnonzero(folded)
     return folded[offsets], offsets

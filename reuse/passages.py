@@ -317,7 +317,8 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
     label = np.arange(n_nodes, dtype=np.int64)
     if not len(left):
         return label
-    ones = np.ones(2 * len(left), dtype=np.int8)
+    # int32: a product below counts linked neighbours, which int8 would wrap past 127
+    ones = np.ones(2 * len(left), dtype=np.int32)
     rows = np.concatenate((left, right))
     cols = np.concatenate((right, left))
     graph = coo_matrix((ones, (rows, cols)), shape=(n_nodes, n_nodes)).tocsr()
@@ -334,8 +335,8 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
         is_centre[centre_of_component] = True
         # Links never leave a component, so a node linked to a centre is linked to its own,
         # and a node linked to such a node reaches its own centre in two links.
-        near = is_centre | ((subgraph @ is_centre.astype(np.int8)) > 0)
-        placed = near | ((subgraph @ near.astype(np.int8)) > 0)
+        near = is_centre | ((subgraph @ is_centre.astype(np.int32)) > 0)
+        placed = near | ((subgraph @ near.astype(np.int32)) > 0)
         label[remaining[placed]] = remaining[centre_of_component[component[placed]]]
         remaining = remaining[~placed]
     return label

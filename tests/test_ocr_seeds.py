@@ -182,3 +182,12 @@ def test_align_command_ocr_tolerant_option(tmp_path):
     [row] = found[True].itertuples()
     clean = (corpus / "clean.txt").read_text(encoding="utf-8")
     assert row.a_start == clean.index(PASSAGE)
+
+
+def test_ocr_tolerant_keeps_lone_surrogates_of_undecodable_bytes():
+    # Text decoded from bytes that were not UTF-8 keeps lone surrogates (see reuse.ingest).
+    noisy = misread(PASSAGE)
+    a_text = f"{FILLER}\udc80\n\n{PASSAGE}"
+    found = align_pair(a_text, f"{OTHER}\n\n{noisy}\udcff", AlignConfig(paraphrase=False,
+                                                                          ocr_tolerant=True))
+    assert len(found) == 1 and found[0].a_start == a_text.index(PASSAGE)

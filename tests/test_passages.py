@@ -216,3 +216,13 @@ def test_five_articles_sharing_one_paragraph_give_one_passage_cluster(tmp_path):
     texts = dict(zip(result.corpus.ids, result.corpus.texts, strict=True))
     for r in passages.itertuples():
         assert texts[r.doc_id][r.start:r.end] == SHARED_PARAGRAPH[:-1]  # the final "." is no token
+
+
+def test_a_document_two_links_from_the_centre_through_many_documents_joins_its_cluster():
+    # c0 is aligned with d1..d130, and x with the same 130 but not with c0: x reaches c0 in two
+    # links through 130 documents (a neighbour count that an 8-bit product wrapped to < 0).
+    middle = [f"d{i:03d}" for i in range(1, 131)]
+    rows = [("c0", 0, 100, d, 0, 100) for d in middle] + [("x", 0, 100, d, 0, 100) for d in middle]
+    passages = passage_clusters(_alignments(rows), ["c0", *middle, "x"], min_chars=10)
+    assert passages["passage_id"].nunique() == 1
+    assert set(passages["doc_id"]) == {"c0", *middle, "x"}
