@@ -178,8 +178,8 @@ def test_pages_are_self_contained_with_a_csp_that_allows_only_our_scripts(sample
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", body), page
         assert "http://" not in body and "https://" not in body, page
         csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', body).group(1)
-        assert csp.startswith("default-src &#39;none&#39;; img-src &#39;self&#39; data:; "
-                              "style-src &#39;unsafe-inline&#39;; script-src ")
+        assert csp.startswith("default-src 'none'; img-src 'self' data:; "
+                              "style-src 'unsafe-inline'; script-src ")
         scripts = re.findall(r"<script>(.*?)</script>", body, flags=re.S)
         assert scripts, page
         for script in scripts:

@@ -633,7 +633,9 @@ class Site:
         if "pair.js" in scripts:
             css += Markup(asset_text("pair.css"))
         text = self.env.get_template(template).render(
-            csp=content_security_policy(bodies), css=css, root=root,
+            # Markup: the policy is our fixed text and base64 hashes, with no character that
+            # needs escaping in a double-quoted attribute (its quotes stay one byte each)
+            csp=Markup(content_security_policy(bodies)), css=css, root=root,
             scripts=[Markup(b) for b in bodies], **context)
         with runfolder.writing(target):
             target.write_text(text, encoding="utf-8")
