@@ -906,6 +906,9 @@ def run(
         boilerplate_share=boilerplate_share,
     )
     align_config = _align_config(AlignConfig, min_length, paraphrase, False, "run")
+    # The corpus-wide run aligns the slices of seed bands (reuse.bands), not whole documents,
+    # so "the whole source document" of a detected summary would be an arbitrary slice.
+    align_config = dataclasses.replace(align_config, summary_whole_source=False)
     # Validate every parameter before reading the corpus, which may take minutes.
     config = Config(
         tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),

@@ -333,3 +333,10 @@ def test_ocr_tolerant_seeds_get_the_slices_texts():
                             candidates=candidates)
     start = a.index(" ".join(passage))
     assert table[["a_start", "a_end"]].values.tolist() == [[start, start + len(" ".join(passage))]]
+
+
+def test_the_corpus_run_does_not_stretch_summaries_to_a_band_slice(seeds_dir):
+    # Bands align slices of documents, so a summary's "whole source document" would be a slice.
+    from reuse.pipeline import run
+
+    assert run(seeds_dir, paraphrase=True).align_config.summary_whole_source is False
