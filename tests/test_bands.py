@@ -339,4 +339,6 @@ def test_the_corpus_run_does_not_stretch_summaries_to_a_band_slice(seeds_dir):
     # Bands align slices of documents, so a summary's "whole source document" would be a slice.
     from reuse.pipeline import run
 
-    assert run(seeds_dir, paraphrase=True).align_config.summary_whole_source is False
+    config = run(seeds_dir, paraphrase=True).align_config
+    assert config.summary_whole_source is False
+    assert config.merge_gap == -1
