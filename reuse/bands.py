@@ -30,6 +30,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .align import Alignment
+from .ranges import expand_ranges
 from .tokenize import TokenBatch, Tokens
 
 __all__ = ["BandConfig", "Boxes", "band_windows", "merge_along_bands", "merge_boxes",
@@ -203,17 +204,6 @@ def band_windows(bands: Boxes, a_length: np.ndarray, b_length: np.ndarray, margi
     return merge_boxes(widened, reach=margin)
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The concatenation of ``arange(lo[k], hi[k])`` over ``k``, without a Python loop."""
-    lengths = hi - lo
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    first = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=first[1:])
-    return np.repeat(lo - first, lengths) + np.arange(total, dtype=np.int64)
-
-
 def token_slices(tokens: TokenBatch, doc: np.ndarray, lo: np.ndarray, hi: np.ndarray
                  ) -> tuple[TokenBatch, np.ndarray]:
     """A token batch of the slices ``tokens[lo[k]:hi[k]]`` of documents ``doc[k]`` (token
@@ -222,7 +212,7 @@ def token_slices(tokens: TokenBatch, doc: np.ndarray, lo: np.ndarray, hi: np.nda
     last token's end."""
     doc, lo, hi = (np.asarray(x, dtype=np.int64) for x in (doc, lo, hi))
     base = tokens.bounds[doc]
-    index = _ranges(base + lo, base + hi)
+    index = expand_ranges(base + lo, base + hi)[1]
     lengths = hi - lo
     bounds = np.zeros(len(doc) + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])

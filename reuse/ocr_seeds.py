@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .align_batch import lexical_boxes
+from .ranges import expand_ranges
 from .tokenize import TokenBatch
 
 __all__ = [
@@ -189,9 +190,7 @@ def adds_to_words(extra: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         return keep
     lo = np.searchsorted(boxes[:, 0], extra[:, 0], side="left")
     hi = np.searchsorted(boxes[:, 0], extra[:, 0], side="right")
-    count = hi - lo
-    k = np.repeat(np.arange(len(extra)), count)  # every (extra box, word box of its pair)
-    w = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + lo[k]
+    k, w = expand_ranges(lo, hi)  # every (extra box, word box of its pair)
     e, b = extra[k], boxes[w]
     in_a = np.maximum(np.minimum(e[:, 2], b[:, 2]) - np.maximum(e[:, 1], b[:, 1]), 0)
     in_b = np.maximum(np.minimum(e[:, 4], b[:, 4]) - np.maximum(e[:, 3], b[:, 3]), 0)

@@ -49,6 +49,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .cluster import parse_dates
+from .ranges import expand_ranges
 
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "start", "end", "n_docs", "boilerplate", "is_source"]
 
@@ -154,14 +155,6 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return keys[keep]
 
 
-def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, index)`` for every index in ``range(lo[row], hi[row])`` of every row."""
-    counts = np.maximum(hi - lo, 0)
-    row = np.repeat(np.arange(len(lo)), counts)
-    starts = np.cumsum(counts) - counts
-    return row, lo[row] + (np.arange(int(counts.sum())) - starts[row])
-
-
 def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]) -> np.ndarray:
     """Move positions that fall inside a word to the nearest word boundary (within a few
     characters; scripts without spaces keep their position)."""
@@ -229,7 +222,7 @@ def _cut_points(sides: _Sides, scale: int, min_chars: int,
     carriable = own[first_in_bucket]
     lo = _search(carriable, sides.doc * scale + sides.start, side="right")
     hi = _search(carriable, sides.doc * scale + sides.end, side="left")
-    row, index = _expand(lo, hi)
+    row, index = expand_ranges(lo, hi)
     mapped = np.rint(sides.map(row, carriable[index] % scale)).astype(np.int64)
     target_doc = sides.other_doc[row]
     carried = _distinct(target_doc * scale + mapped)
@@ -279,7 +272,7 @@ def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
     span_end = sides.doc * scale + sides.end
     lo = _search(seg_end, span_start, side="right")
     hi = _search(seg_start, span_end, side="left")
-    row, segment = _expand(lo, hi)
+    row, segment = expand_ranges(lo, hi)
     clip_start = np.maximum(seg_start[segment], span_start[row])
     clip_end = np.minimum(seg_end[segment], span_end[row])
     inside = (clip_end - clip_start) >= _MUTUAL_OVERLAP * (seg_end[segment] - seg_start[segment])

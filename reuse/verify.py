@@ -30,6 +30,8 @@ from array import array
 
 import numpy as np
 
+from .ranges import expand_ranges
+
 # Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
 PAIRS_PER_CHUNK = 1 << 10
 _UINT64_BYTES = 8
@@ -158,10 +160,8 @@ def _tagged(reduced: np.ndarray, starts: np.ndarray, sizes: np.ndarray, keep_bit
             ) -> np.ndarray:
     """``reduced[starts[i]:starts[i] + sizes[i]]`` for every ``i``, concatenated, each value with
     the pair number ``i // 2`` in its top bits."""
-    total = int(sizes.sum())
-    ends = np.cumsum(sizes)
-    index = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
-    tags = np.repeat(np.arange(len(sizes), dtype=np.uint64) >> np.uint64(1), sizes)
+    row, index = expand_ranges(starts, starts + sizes)
+    tags = row.astype(np.uint64) >> np.uint64(1)
     return reduced[index] | (tags << keep_bits)
 
 
