@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, RunFolderError
 from .store import DocumentStore, TextColumn
 
 if TYPE_CHECKING:
@@ -20,7 +20,26 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SKIPPED_COLUMNS = ("origin", "reason", "detail")
+# What Corpus.fingerprint covers, as the manifest says: a manifest whose input block says
+# otherwise holds a fingerprint of another scheme, which cannot be compared.
+FINGERPRINT_COVERS = (
+    "SHA-256 of the sum (modulo 2**256) of the SHA-256 of each document read, over its id, "
+    "text (as decoded) and metadata (with the metadata file's fields), and of their count: "
+    "not the skipped records, the reading options, the order of the records or the files' "
+    "times"
+)
 _FRAME_CHUNK = 1 << 18  # records per chunk when the skipped table is built
+
+
+def check_fingerprint_scheme(spec: Mapping[str, Any], where: Any) -> None:
+    """Refuse a manifest ``input`` block whose fingerprint is of another scheme than
+    :meth:`Corpus.fingerprint` (it says so in ``fingerprint_covers``): written by an earlier
+    version of reuse, it cannot tell whether the input changed."""
+    if spec.get("fingerprint") and spec.get("fingerprint_covers") != FINGERPRINT_COVERS:
+        raise RunFolderError(
+            f"{where}: the run's input fingerprint was computed by an earlier version of reuse, "
+            "in another way, so it cannot tell whether the input changed; run the pipeline "
+            "again on the input.")
 
 
 class SkippedRecords:

@@ -97,7 +97,7 @@ class RecordSink:
     def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int,
                  encoding: str = DEFAULT_ENCODING, progress: Any = None, *,
                  store_dir: str | os.PathLike[str] | None = None,
-                 batch_records: int = BATCH_RECORDS, batch_chars: int = BATCH_CHARS) -> None:
+                 batch_records: int | None = None, batch_chars: int | None = None) -> None:
         self.corpus = corpus
         self.on_error = on_error
         self.max_doc_chars = max_doc_chars
@@ -105,8 +105,8 @@ class RecordSink:
         self.wide_encoding = is_wide(encoding)
         self.progress = progress  # a progress bar counting records, or None
         self.store_dir = store_dir
-        self.batch_records = batch_records
-        self.batch_chars = batch_chars
+        self.batch_records = BATCH_RECORDS if batch_records is None else batch_records
+        self.batch_chars = BATCH_CHARS if batch_chars is None else batch_chars
         self.store: DocumentStore | None = None
         self.id_hashes = IdHashes()
         self._ids: list[str] = []

@@ -19,10 +19,12 @@ per document stays in memory but what :class:`IdHashes` keeps while reading (8 b
 
 from __future__ import annotations
 
+import itertools
 import operator
 import os
 import pickle
 import shutil
+import struct
 import tempfile
 import weakref
 from collections.abc import Iterator, Sequence
@@ -39,6 +41,7 @@ CHUNK_BYTES = 16 << 20
 # pread and write move at most this many bytes per call on Linux.
 _IO_LIMIT = 1 << 30
 _OFFSET = np.dtype("<i8")
+_TWO_OFFSETS = struct.Struct("<qq")
 
 
 def _pread(fd: int, size: int, offset: int) -> bytearray:
@@ -77,6 +80,13 @@ class _Blob:
         """The offsets of values ``lo`` to ``hi`` (``hi - lo + 1`` of them)."""
         return np.frombuffer(_pread(self.offsets.fileno(), 8 * (hi - lo + 1), 8 * lo),
                              dtype=_OFFSET)
+
+    def read_one(self, position: int) -> bytes | bytearray:
+        """The bytes of value ``position``."""
+        start, end = _TWO_OFFSETS.unpack(os.pread(self.offsets.fileno(), 16, 8 * position))
+        if end - start < _IO_LIMIT:
+            return os.pread(self.data.fileno(), end - start, start)
+        return _pread(self.data.fileno(), end - start, start)
 
     def read(self, lo: int, hi: int) -> tuple[memoryview, np.ndarray]:
         """The bytes of values ``lo`` to ``hi`` in one read, and their ``hi - lo + 1``
@@ -135,6 +145,8 @@ class DocumentStore:
     """Documents on disk, appended a batch at a time and read back by input ordinal."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        if directory is not None:
+            os.makedirs(directory, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix="reuse-store-", dir=directory))
         self._texts = _Blob(self.folder, "texts")
         self._ids = _Blob(self.folder, "ids")
@@ -244,6 +256,9 @@ class _StoredColumn(Sequence[Any]):
     def _values(self, lo: int, hi: int) -> list[Any]:
         raise NotImplementedError
 
+    def _value(self, position: int) -> Any:
+        raise NotImplementedError
+
     def __getitem__(self, index: Any) -> Any:
         if self.store.closed:
             raise InputError("the corpus was closed: its documents were removed from disk")
@@ -253,11 +268,12 @@ class _StoredColumn(Sequence[Any]):
                 return [self[i] for i in range(start, stop, step)]
             return self._values(start, stop) if start < stop else []
         position = operator.index(index)
+        count = len(self.store)
         if position < 0:
-            position += len(self)
-        if not 0 <= position < len(self):
-            raise IndexError(f"document {index} out of range ({len(self):,} documents)")
-        return self._values(position, position + 1)[0]
+            position += count
+        if not 0 <= position < count:
+            raise IndexError(f"document {index} out of range ({count:,} documents)")
+        return self._value(position)
 
     def __iter__(self) -> Iterator[Any]:
         for lo, hi in self._blob.chunks(0, len(self)):
@@ -287,9 +303,19 @@ class StringColumn(_StoredColumn):
         super().__init__(store, getattr(store, f"_{name}"))
 
     def _values(self, lo: int, hi: int) -> list[str]:
+        import pyarrow as pa
+
         data, offsets = self._blob.read(lo, hi)
-        bounds = offsets.tolist()
-        return [str(data[a:b], "utf-8", "surrogatepass") for a, b in zip(bounds, bounds[1:])]
+        try:  # decoded by Arrow, in C
+            return pa.LargeStringArray.from_buffers(
+                hi - lo, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist()
+        except (UnicodeDecodeError, pa.ArrowException):  # lone surrogates, kept as written
+            bounds = offsets.tolist()
+            return [str(data[a:b], "utf-8", "surrogatepass")
+                    for a, b in itertools.pairwise(bounds)]
+
+    def _value(self, position: int) -> str:
+        return str(self._blob.read_one(position), "utf-8", "surrogatepass")
 
 
 class TextColumn(StringColumn):
@@ -307,7 +333,7 @@ class TextColumn(StringColumn):
         for lo, hi in self._blob.chunks(0, len(self)):
             data, offsets = self._blob.read(lo, hi)
             bounds = offsets.tolist()
-            for a, b in zip(bounds, bounds[1:]):
+            for a, b in itertools.pairwise(bounds):
                 yield data[a:b]
 
 
@@ -329,13 +355,21 @@ class MetadataColumn(_StoredColumn):
     def _values(self, lo: int, hi: int) -> list[dict[str, Any]]:
         data, offsets = self._blob.read(lo, hi)
         bounds = offsets.tolist()
-        values = [pickle.loads(data[a:b]) if b > a else {} for a, b in zip(bounds, bounds[1:])]
+        values = [pickle.loads(data[a:b]) if b > a else {}
+                  for a, b in itertools.pairwise(bounds)]
         replaced = self.store.replaced_metadata
         if replaced:
             for position in (replaced.keys() if len(replaced) < hi - lo else range(lo, hi)):
                 if lo <= position < hi and position in replaced:
                     values[position - lo] = replaced[position]
         return values
+
+    def _value(self, position: int) -> dict[str, Any]:
+        replaced = self.store.replaced_metadata.get(position)
+        if replaced is not None:
+            return replaced
+        data = self._blob.read_one(position)
+        return pickle.loads(data) if data else {}
 
 
 class IdHashes:
