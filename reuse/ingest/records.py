@@ -21,7 +21,7 @@ DEFAULT_MAX_DOC_CHARS = 100_000_000
 # A batch of documents is written to the store once it holds this many records or characters
 # of text: what ingest holds in memory beyond 8 bytes per document read.
 BATCH_RECORDS = 4096
-BATCH_CHARS = 8 << 20
+BATCH_CHARS = 2 << 20
 MAX_METADATA_DEPTH = 100
 # Room for the id, the metadata and the syntax around a text of max_doc_chars characters when
 # a raw record (a JSONL line, a CSV record) is refused before it is parsed.

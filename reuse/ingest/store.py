@@ -112,26 +112,12 @@ class _Blob:
         self.offsets.close()
 
 
-def _string_bytes(values: list[str]) -> tuple[Any, np.ndarray]:
+def _string_bytes(values: list[str]) -> tuple[bytes, np.ndarray]:
     """The UTF-8 bytes of ``values`` end to end, and the end of each (lone surrogates, which
     a corpus built in Python may hold, are kept)."""
-    import pyarrow as pa
-
-    try:
-        array = pa.array(values, type=pa.large_string())
-    except (UnicodeEncodeError, pa.ArrowException):
-        array = pa.array([value.encode("utf-8", "surrogatepass") for value in values],
-                         type=pa.large_binary())
-    return _arrow_bytes(array)
-
-
-def _arrow_bytes(array: Any) -> tuple[Any, np.ndarray]:
-    """The data and the value ends of an Arrow large string or binary array."""
-    _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=_OFFSET)[array.offset:array.offset + len(array) + 1]
-    start = int(offsets[0])
-    data = b"" if data_buffer is None else memoryview(data_buffer)[start:int(offsets[-1])]
-    return data, offsets[1:] - start
+    encoded = [value.encode("utf-8", "surrogatepass") for value in values]
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=_OFFSET, count=len(encoded)))
+    return b"".join(encoded), ends
 
 
 def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path) -> None:
@@ -303,16 +289,9 @@ class StringColumn(_StoredColumn):
         super().__init__(store, getattr(store, f"_{name}"))
 
     def _values(self, lo: int, hi: int) -> list[str]:
-        import pyarrow as pa
-
         data, offsets = self._blob.read(lo, hi)
-        try:  # decoded by Arrow, in C
-            return pa.LargeStringArray.from_buffers(
-                hi - lo, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist()
-        except (UnicodeDecodeError, pa.ArrowException):  # lone surrogates, kept as written
-            bounds = offsets.tolist()
-            return [str(data[a:b], "utf-8", "surrogatepass")
-                    for a, b in itertools.pairwise(bounds)]
+        return [str(data[a:b], "utf-8", "surrogatepass")
+                for a, b in itertools.pairwise(offsets.tolist())]
 
     def _value(self, position: int) -> str:
         return str(self._blob.read_one(position), "utf-8", "surrogatepass")
