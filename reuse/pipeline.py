@@ -200,7 +200,11 @@ class DedupResult:
         return f"<{type(self).__name__}: {counts}; {seconds:.2f} s>"
 
 
-def _load(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], quiet: bool) -> Corpus:
+def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], quiet: bool
+          ) -> Corpus:
+    """The corpus of ``source``: a :class:`Corpus` as it is (checked), else what
+    :func:`reuse.ingest.read_corpus` reads from it: a path, or documents in memory (a pandas
+    DataFrame, a pyarrow Table, RecordBatchReader or Dataset, an iterable of dict records)."""
     if isinstance(source, Corpus):
         return source.check()
     return read_corpus(source, **read, quiet=quiet)

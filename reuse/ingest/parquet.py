@@ -1,7 +1,8 @@
 """Parquet, and Arrow record batches: read one batch of rows at a time.
 
 A Parquet file is read row group by row group, in batches of ``BATCH_ROWS`` rows inside a row
-group; only one batch is ever turned into Python objects.
+group, its column chunks read a buffer at a time (not a whole row group); only one batch is
+ever turned into Python objects.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from .records import RecordSink, split_record
 from .text import shown
 
 BATCH_ROWS = 1024
+# Bytes read at a time from a column chunk: pages are read and decoded as the batches need them,
+# so that a row group of gigabytes is never in memory whole.
+_READ_BUFFER = 1 << 20
 
 
 def check_columns(name: str, columns: Sequence[Any], sink: RecordSink, choose: str) -> None:
@@ -39,7 +43,7 @@ def read_parquet(path: Path, sink: RecordSink) -> None:
 
     name = shown(str(path))
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, buffer_size=_READ_BUFFER, pre_buffer=False)
         check_columns(name, parquet.schema_arrow.names, sink, "--id-field and --text-field")
         if sink.progress is not None:  # the ingest bar counts rows out of a known total
             sink.progress.total = parquet.metadata.num_rows
