@@ -110,6 +110,15 @@ def test_read_corpus_gives_back_every_text_read(tmp_path_factory, texts):
     corpus.close()
 
 
+def test_a_stored_corpus_pickles_as_lists(tmp_path):
+    import pickle
+
+    corpus = read_corpus(_jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "x", "n": 1}]))
+    again = pickle.loads(pickle.dumps(corpus))
+    assert (again.ids, again.texts, again.metadata) == (["a"], ["x"], [{"n": 1}])
+    assert again.store is None and again.fingerprint() == corpus.fingerprint()
+
+
 def test_lone_surrogates_given_in_python_are_stored_as_they_are(tmp_path):
     texts = ["a\ud800b", "\udfff", "fine"]
     store = _store(texts, tmp_path)

@@ -278,6 +278,10 @@ class _StoredColumn(Sequence[Any]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as the list of its values: a store's files do not travel.
+        return list, (list(self),)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {len(self):,} documents on disk>"
 
