@@ -33,7 +33,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, ReuseError
 
 # What one step of iterating a column reads at most: rows, and bytes (beyond one long row).
 CHUNK_ROWS = 4096
@@ -158,12 +158,20 @@ class DocumentStore:
         """Append a batch of documents (one entry per document in each list)."""
         if not ids:
             return
-        for blob, values in ((self._ids, ids), (self._texts, texts), (self._origins, origins)):
-            blob.append(*_string_bytes(values))
-        self._metadata.append(*_metadata_bytes(metadata, ids))
-        self._lengths_file.write(
-            np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts)).tobytes())
-        self._lengths_file.flush()
+        stored_metadata = _metadata_bytes(metadata, ids)
+        try:
+            for blob, values in ((self._ids, ids), (self._texts, texts),
+                                 (self._origins, origins)):
+                blob.append(*_string_bytes(values))
+            self._metadata.append(*stored_metadata)
+            self._lengths_file.write(
+                np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts)).tobytes())
+            self._lengths_file.flush()
+        except OSError as exc:
+            raise ReuseError(
+                f"{self.folder}: cannot write the documents read to disk ({exc.strerror or exc}); "
+                "reuse keeps the corpus in a temporary folder while it runs. Make room there, or "
+                "set TMPDIR to a folder with room, and run again.") from exc
         self._count += len(ids)
         self._lengths = None
 
