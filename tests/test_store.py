@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reuse
-from reuse.errors import ConfigError, InputError, RunFolderError
+from reuse.errors import ConfigError, InputError, ReuseError, RunFolderError
 from reuse.ingest import Corpus, read_corpus, records
 from reuse.ingest.records import RecordSink
 from reuse.ingest.store import DocumentStore, IdHashes
@@ -110,13 +110,38 @@ def test_read_corpus_gives_back_every_text_read(tmp_path_factory, texts):
     corpus.close()
 
 
-def test_a_stored_corpus_pickles_as_lists(tmp_path):
+def test_a_stored_corpus_pickles_as_a_read_only_handle_to_its_store(tmp_path):
     import pickle
 
-    corpus = read_corpus(_jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "x", "n": 1}]))
-    again = pickle.loads(pickle.dumps(corpus))
-    assert (again.ids, again.texts, again.metadata) == (["a"], ["x"], [{"n": 1}])
-    assert again.store is None and again.fingerprint() == corpus.fingerprint()
+    corpus = read_corpus(_jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "x", "n": 1},
+                                                       {"id": "b", "text": "yz"}]))
+    data = pickle.dumps(corpus)
+    assert len(data) < 2000 and b"yz" not in data  # the texts stay on disk
+    again = pickle.loads(data)
+    assert (again.ids, again.texts, again.metadata) == (["a", "b"], ["x", "yz"], [{"n": 1}, {}])
+    assert again.store is not corpus.store and again.store.folder == corpus.store.folder
+    assert again.lengths.tolist() == [1, 2] and again.fingerprint() == corpus.fingerprint()
+    with pytest.raises(ReuseError, match="a copy of a document store is read-only"):
+        again.store.append(["c"], ["t"], [{}], ["o"])
+    del again
+    gc.collect()
+    assert corpus.store.folder.exists()  # only the store that made the files removes them
+    corpus.close()
+    with pytest.raises(InputError, match="the document store was removed"):
+        pickle.loads(data)
+
+
+def _texts_in_worker(texts) -> list[str]:
+    return [texts[1], *texts[0:1]]
+
+
+def test_a_worker_process_reads_the_texts_from_the_store(tmp_path):
+    import multiprocessing
+
+    corpus = read_corpus(_jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "first \U0001f600"},
+                                                       {"id": "b", "text": "second"}]))
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_texts_in_worker, (corpus.texts,)) == ["second", "first \U0001f600"]
 
 
 def test_lone_surrogates_given_in_python_are_stored_as_they_are(tmp_path):

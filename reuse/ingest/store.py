@@ -61,11 +61,12 @@ class _Blob:
     """Variable-length values: a data file, and an offsets file of int64 byte offsets into it
     (``count + 1`` of them, the first 0)."""
 
-    def __init__(self, folder: Path, name: str) -> None:
-        self.data: IO[bytes] = open(folder / f"{name}.bin", "w+b")  # noqa: SIM115 - closed by the store
-        self.offsets: IO[bytes] = open(folder / f"{name}.offsets", "w+b")  # noqa: SIM115
-        self.offsets.write(np.zeros(1, dtype=_OFFSET).tobytes())
-        self.offsets.flush()
+    def __init__(self, folder: Path, name: str, mode: str = "w+b") -> None:
+        self.data: IO[bytes] = open(folder / f"{name}.bin", mode)  # noqa: SIM115 - closed by the store
+        self.offsets: IO[bytes] = open(folder / f"{name}.offsets", mode)  # noqa: SIM115
+        if "w" in mode:
+            self.offsets.write(np.zeros(1, dtype=_OFFSET).tobytes())
+            self.offsets.flush()
         self.size = 0
 
     def append(self, data: Any, ends: np.ndarray) -> None:
@@ -120,32 +121,45 @@ def _string_bytes(values: list[str]) -> tuple[bytes, np.ndarray]:
     return b"".join(encoded), ends
 
 
-def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path) -> None:
+def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path | None) -> None:
     for blob in blobs:
         blob.close()
     lengths.close()
-    shutil.rmtree(folder, ignore_errors=True)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_COLUMNS = ("texts", "ids", "origins", "metadata")
 
 
 class DocumentStore:
-    """Documents on disk, appended a batch at a time and read back by input ordinal."""
+    """Documents on disk, appended a batch at a time and read back by input ordinal.
+
+    Pickled (to a worker process), a store is a handle to its folder: the copy reads the same
+    files, read-only, while the store that made them is open; only that one removes them."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         if directory is not None:
             os.makedirs(directory, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix="reuse-store-", dir=directory))
-        self._texts = _Blob(self.folder, "texts")
-        self._ids = _Blob(self.folder, "ids")
-        self._origins = _Blob(self.folder, "origins")
-        self._metadata = _Blob(self.folder, "metadata")
-        self._lengths_file: IO[bytes] = open(self.folder / "lengths.int64", "w+b")  # noqa: SIM115
-        self._count = 0
+        self._open(Path(tempfile.mkdtemp(prefix="reuse-store-", dir=directory)), "w+b", 0, {})
+
+    def _open(self, folder: Path, mode: str, count: int,
+              replaced_metadata: dict[int, dict[str, Any]]) -> None:
+        self.folder = folder
+        self.owner = "w" in mode
+        for name in _COLUMNS:
+            setattr(self, f"_{name}", _Blob(folder, name, mode))
+        self._lengths_file: IO[bytes] = open(folder / "lengths.int64", mode)  # noqa: SIM115
+        self._count = count
         self._lengths: np.ndarray | None = None
         # Metadata replaced after reading (a metadata file's fields), by ordinal.
-        self.replaced_metadata: dict[int, dict[str, Any]] = {}
+        self.replaced_metadata = replaced_metadata
         self._finalizer = weakref.finalize(
-            self, _remove, [self._texts, self._ids, self._origins, self._metadata],
-            self._lengths_file, self.folder)
+            self, _remove, [getattr(self, f"_{name}") for name in _COLUMNS],
+            self._lengths_file, folder if self.owner else None)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reopen, (str(self.folder), self._count, self.replaced_metadata)
 
     def __len__(self) -> int:
         return self._count
@@ -158,6 +172,8 @@ class DocumentStore:
         """Append a batch of documents (one entry per document in each list)."""
         if not ids:
             return
+        if not self.owner:
+            raise ReuseError(f"{self.folder}: a copy of a document store is read-only")
         stored_metadata = _metadata_bytes(metadata, ids)
         try:
             for blob, values in ((self._ids, ids), (self._texts, texts),
@@ -218,6 +234,22 @@ class DocumentStore:
             if doc_id in chunk:
                 return lo + chunk.index(doc_id)
         return None
+
+
+def _reopen(folder: str, count: int, replaced_metadata: dict[int, dict[str, Any]]
+            ) -> DocumentStore:
+    """A read-only handle to the store in ``folder`` (see :meth:`DocumentStore.__reduce__`)."""
+    store = DocumentStore.__new__(DocumentStore)
+    try:
+        store._open(Path(folder), "rb", count, replaced_metadata)
+    except FileNotFoundError:
+        raise InputError(f"{folder}: the document store was removed (its corpus was closed "
+                         "or collected)") from None
+    return store
+
+
+def _column(store: DocumentStore, name: str) -> _StoredColumn:
+    return getattr(store, name)
 
 
 def _metadata_bytes(metadata: list[dict[str, Any]], ids: list[str]) -> tuple[Any, np.ndarray]:
@@ -287,8 +319,8 @@ class _StoredColumn(Sequence[Any]):
     __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as the list of its values: a store's files do not travel.
-        return list, (list(self),)
+        # A handle to the store's files, never the values (a worker reads what it needs).
+        return _column, (self.store, self.name)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {len(self):,} documents on disk>"
@@ -299,6 +331,7 @@ class StringColumn(_StoredColumn):
 
     def __init__(self, store: DocumentStore, name: str) -> None:
         super().__init__(store, getattr(store, f"_{name}"))
+        self.name = name
 
     def _values(self, lo: int, hi: int) -> list[str]:
         data, offsets = self._blob.read(lo, hi)
@@ -333,6 +366,8 @@ class MetadataColumn(_StoredColumn):
 
     Assigning ``column[i] = fields`` replaces a document's metadata; the replacement is kept in
     memory (a metadata file's fields, bounded by that file)."""
+
+    name = "metadata"
 
     def __init__(self, store: DocumentStore) -> None:
         super().__init__(store, store._metadata)
