@@ -8,7 +8,7 @@ Without ``--run-folder`` the script runs ``python -m reuse run ../shared/data/bi
 --no-report`` (DIR a temporary folder, or ``--out``) and checks its passages. With
 ``--run-folder`` it reuses a finished run folder of that corpus instead: its ``passages`` table is
 checked as stored, and its ``alignments`` table is clustered again by this checkout's
-:func:`reuse.passages.passage_clusters` (timed) and checked too. ``--baseline-folder`` adds the
+:func:`reuse.cluster.passages.passage_clusters` (timed) and checked too. ``--baseline-folder`` adds the
 stored passages of another run folder (e.g. one made by an earlier version) as a "before" row.
 ``--scaling N ...`` times ``passage_clusters`` on synthetic alignment tables of N rows (default
 10^5 and 10^6; ``--scaling`` alone skips it).
@@ -61,9 +61,9 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Indel
 
+from reuse.cluster.passages import passage_clusters
 from reuse.ingest.read import read_corpus
-from reuse.passages import passage_clusters
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 BIBLE = ROOT.parent / "shared" / "data" / "bible-en"
@@ -606,7 +606,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reuse.passages import passage_clusters
+from reuse.cluster.passages import passage_clusters
 from reuse.pipeline import run
 
 BACKGROUND_FIRST = "The regional security organization was initially formed in 1992"

@@ -48,8 +48,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .cluster import parse_dates
-from .ranges import expand_ranges
+from ..common.ranges import expand_ranges
+from .documents import parse_dates
 
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "start", "end", "n_docs", "boilerplate", "is_source"]
 
@@ -455,7 +455,7 @@ def passage_clusters(
     related_share: float = 0.25,
     texts: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The ``passages`` table (see reuse.report.schema) from the ``alignments`` table.
+    """The ``passages`` table (see reuse.runfolder.schema) from the ``alignments`` table.
 
     ``alignments`` needs the columns a_id, a_start, a_end, b_id, b_start, b_end; an ``edits``
     column (as in the alignments table) makes the mapping between the two spans exact. With
