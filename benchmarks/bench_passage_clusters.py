@@ -22,24 +22,36 @@ in the book). Two occurrences
 
 * **same verses**: they are in the same book and their verse ranges overlap by at least half of
   the shorter range;
-* **known parallel**: their books hold a parallel passage of ``PARALLELS`` (standard synoptic
-  references: Samuel/Kings ↔ Chronicles, 2 Kings 18–20 ↔ Isaiah 36–39, 2 Kings 25 ↔ Jeremiah
-  52, Ezra 2 ↔ Nehemiah 7, Genesis ↔ 1 Chronicles 1, 2 Samuel 22 ↔ Psalm 18, the doubled
-  Psalms, Psalms ↔ 1 Chronicles 16, the two Decalogues, the two tabernacle accounts, the twelve
-  identical offerings of Numbers 7), each occurrence lies at least half inside its side of it,
-  and the second occurrence's range, carried linearly onto the first side and widened by
+* **known parallel**: their books hold a parallel passage of a table (standard cross-references:
+  Samuel/Kings ↔ Chronicles, 2 Kings 18–20 ↔ Isaiah 36–39, 2 Kings 25 ↔ Jeremiah 52, Ezra 2 ↔
+  Nehemiah 7, Genesis ↔ 1 Chronicles 1, 2 Samuel 22 ↔ Psalm 18, the doubled Psalms, Psalms ↔
+  1 Chronicles 16, the two Decalogues, the two tabernacle accounts, the twelve identical
+  offerings of Numbers 7), each occurrence lies at least half inside its side of it, and the
+  second occurrence's range, carried linearly onto the first side and widened by
   ``SLACK_VERSES``, overlaps the first's by at least half of the shorter;
 * **same text**: otherwise, the King James texts of the two verse ranges (at most
   ``MAX_TEXT_VERSES`` verses each) have a longest common subsequence of words of at least
-  ``TEXT_SHARED`` of the shorter — a repeat the table does not list (a formula such as "O give
-  thanks unto the LORD; for he is good", the regnal formulae of Kings, a synoptic parallel of
-  the gospels). The table gives coherence with and without this rule.
+  ``TEXT_SHARED`` of the shorter — the same words in other verses (a formula such as "O give
+  thanks unto the LORD; for he is good", the regnal formulae of Kings, a quotation).
+
+The tables come in layers, tried in the order of ``RULES``: ``PARALLELS`` (with ``REPEATS``) is
+the table as it stood before the audit of the incoherent clusters; the *strict* figure is same
+verses + that table. The audit's additions, each entry a standard cross-reference, are
+``REFINED`` (finer ranges inside parallels the table already holds, where its linear mapping
+drifts), ``SYNOPTIC`` (the synoptic gospels pericope by pericope) and ``OTHER_PARALLELS``
+(other parallels and quotations). Coherence is reported after each layer and after the
+same-text rule, so every addition stands beside the strict figure.
 
 A cluster is *coherent* when every occurrence corresponds to the cluster's first occurrence (the
-first document in input order, then the earliest position). The table gives the share of
+first document in input order, then the earliest position). The tables give the share of
 clusters and of clustered characters (the summed lengths of the occurrences) in coherent
 clusters, the share of characters in occurrences that correspond to their cluster's first one,
-and the number of distinct books of the largest clusters.
+and the number of distinct books of the largest clusters. The audit classes each cluster that
+is incoherent under the strict rules by the first layer that makes it coherent: (a) a real
+parallel the table lacked, (b) the same words in other verses, (d) a gold artefact (the
+table's linear mapping); the clusters no rule makes coherent are listed with a verdict from
+reading their texts (``RESIDUAL_NOTES``): (b), (c) a chain of the clustering, or (d)
+versification.
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@
    within two links of it join it; the rest of the component is split the same way. So every
    occurrence of a cluster corresponds to the coordinate occurrence through at most one
    intermediate occurrence, each link covering 3/4 of both sides, and a cluster cannot chain
-   from one passage to the next through occurrences that merely touch. Clusters that continue one another in
+   from one passage to the next through occurrences that merely touch. An occurrence two links
+   away stays out when an alignment of its own document with the coordinate's document carries
+   it elsewhere (it was reached through a local alignment of a formula said twice, while its
+   own version says it is another stretch of text). Clusters that continue one another in
    every document (cut apart only because another document's alignment ended there) are
    joined back into one passage.
 5. **Boilerplate** is text repeated across many *unrelated* documents. Two documents of a
