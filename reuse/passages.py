@@ -376,8 +376,9 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray, seg_start: np
         second = ~near & ((subgraph @ near.astype(np.int32)) > 0)
         centre = remaining[centre_of_component[component]]
         chosen = np.flatnonzero(second)
-        second[chosen[_contradicted(remaining[chosen], centre[chosen], seg_start, seg_end,
-                                    images, scale)]] = False
+        if len(chosen):
+            second[chosen[_contradicted(remaining[chosen], centre[chosen], seg_start, seg_end,
+                                        images, scale)]] = False
         placed = near | second
         label[remaining[placed]] = centre[placed]
         remaining = remaining[~placed]
