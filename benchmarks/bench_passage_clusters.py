@@ -1059,6 +1059,12 @@ def render(checks: Iterable[Check], command: str, n_alignments: int, run_seconds
             f"{c.by_rule[rule][0]:.4f} | {c.by_rule[rule][1]:.4f}" for c in checks) + " |")
     lines.append("| verses + table + same text (no additions: the former figure) | " + " | ".join(
         f"{c.table_and_text[0]:.4f} | {c.table_and_text[1]:.4f}" for c in checks) + " |")
+    lines += ["", "On principle, for class (b): a passage cluster holds occurrences of the same stretch "
+              "of text, and identical words in other verses are the same stretch of text, so a "
+              "cluster of a formula said twice is one passage; it counts as coherent from the "
+              "same-text row on, and the rows above it leave it out. A formula whose names or "
+              "numbers differ (the regnal formulae of two kings) is not the same text: where the "
+              "same-text rule misses it, it stays incoherent and is listed below."]
     for c in checks:
         strict_gap = sum(chars for name, _, chars in c.classes if not name.startswith("no rule, read"))
         lines += ["", f"## Audit of the clusters incoherent under the strict rules, {c.label}", "",
