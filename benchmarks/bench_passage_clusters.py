@@ -544,7 +544,7 @@ ROMANS_DOXOLOGY = ("(d) versification: WEB prints the doxology of 16:25-27 also 
 GREETING = "(b) the greeting formula of Paul's letters"
 CHAIN = ("(c) a chain: the occurrence joined through a local alignment of similar words between two "
          "other documents, while the alignment of its own document with the first occurrence's carries "
-         "it elsewhere (such members no longer join: see reuse.passages._star_split)")
+         "it elsewhere (such members no longer join: see reuse.cluster.passages._star_split)")
 RESIDUAL_NOTES: dict[tuple[str, str], str] = {
     ("2 Corinthians 1:1-1:2", "Ephesians 1:1-1:2"):
         ("(b) the greeting formula of Paul's letters; the same-text rule misses Philippians 1:1-3, whose "
