@@ -30,7 +30,7 @@ from array import array
 
 import numpy as np
 
-from .ranges import expand_ranges
+from .common.ranges import expand_ranges
 
 # Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
 PAIRS_PER_CHUNK = 1 << 10

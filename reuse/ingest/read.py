@@ -204,7 +204,7 @@ def read_corpus(
                 "metadata_file": None if metadata_file is None else os.fspath(metadata_file),
                 "source": None if in_memory is not None else os.fspath(path)}
     reading = Corpus(**settings)
-    from ..progress import progress  # tqdm: not loaded by `reuse --help`
+    from ..common.progress import progress  # tqdm: not loaded by `reuse --help`
 
     sink = RecordSink(reading, on_error, max_doc_chars, encoding, store_dir=store_dir)
     try:

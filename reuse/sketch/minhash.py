@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, MissingDependencyError, ReuseError
+from ..errors import ConfigError, MissingDependencyError, ReuseError
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _MASK32 = 0xFFFFFFFF

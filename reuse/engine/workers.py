@@ -1,0 +1,90 @@
+"""Map stages in worker processes, results in task order.
+
+A map stage (tokenize → shingle → sketch a batch, align a batch of pairs, render a page) is a
+module-level function of one picklable task. :func:`ordered_map` runs it in ``workers`` processes
+and yields the results in the order of the tasks, whatever order the workers finish in, so the
+stage's output does not depend on the number of workers. At most ``window`` tasks are in flight,
+so a stream of tasks is consumed lazily and memory holds only that many tasks and results.
+
+With one worker the function runs in this process: no pool, no pickling.
+
+Workers are started with ``forkserver``: a fork of a clean server process, not of the caller,
+which may hold threads (a fork of a process with threads can deadlock) or gigabytes of state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from ..errors import ConfigError
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+# Tasks in flight per worker: enough to keep each busy while the caller consumes a result.
+_IN_FLIGHT_PER_WORKER = 2
+
+
+def default_workers() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_workers(workers: int | None, owner: str) -> int:
+    """``workers`` checked, with ``None`` meaning every core (:func:`default_workers`)."""
+    if workers is None:
+        return default_workers()
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(
+            f"The 'workers' parameter of {owner} must be an int >= 1 (or None: every core). "
+            f"Got {workers!r} instead."
+        )
+    return workers
+
+
+def ordered_map(
+    function: Callable[[Task], Result],
+    tasks: Iterable[Task],
+    workers: int,
+    window: int | None = None,
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[Result]:
+    """``function(task)`` for each task, in task order, computed in ``workers`` processes.
+
+    ``tasks`` is consumed lazily, at most ``window`` (default: twice the workers) ahead of the
+    result being yielded. ``initializer(*initargs)`` runs once in each worker (and once here when
+    ``workers == 1``), for state every task shares. An exception raised by ``function`` is raised
+    here, for the first failing task in order; the pool is shut down and pending tasks dropped.
+    """
+    if workers == 1:
+        if initializer is not None:
+            initializer(*initargs)
+        yield from map(function, tasks)
+        return
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    window = window or _IN_FLIGHT_PER_WORKER * workers
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=initializer,
+                               initargs=initargs)
+    pending: deque[Future[Result]] = deque()
+    try:
+        iterator = iter(tasks)
+        for task in iterator:
+            pending.append(pool.submit(function, task))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)

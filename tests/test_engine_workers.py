@@ -1,0 +1,80 @@
+"""reuse.engine.workers: ordered results for any number of workers, lazy consumption, errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from reuse.engine import ordered_map, resolve_workers
+from reuse.errors import ConfigError
+
+
+def square_after_delay(task: tuple[int, float]) -> int:
+    import time
+
+    number, delay = task
+    time.sleep(delay)
+    return number * number
+
+
+def fail_on_three(number: int) -> int:
+    if number == 3:
+        raise ValueError(f"task {number} failed")
+    return number
+
+
+_STATE: dict[str, int] = {}
+
+
+def remember_offset(offset: int) -> None:
+    _STATE["offset"] = offset
+
+
+def add_offset(number: int) -> int:
+    return number + _STATE["offset"]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_results_come_in_task_order_whatever_order_workers_finish(workers: int) -> None:
+    # Early tasks sleep longest, so with several workers later tasks finish first.
+    tasks = [(number, 0.05 if number < 2 else 0.0) for number in range(8)]
+    assert list(ordered_map(square_after_delay, tasks, workers)) == [n * n for n in range(8)]
+
+
+def test_tasks_are_consumed_lazily_within_the_window() -> None:
+    consumed = []
+
+    def tasks():
+        for number in itertools.count():
+            consumed.append(number)
+            yield (number, 0.0)
+
+    results = ordered_map(square_after_delay, tasks(), workers=2, window=3)
+    assert [next(results) for _ in range(2)] == [0, 1]
+    results.close()
+    assert len(consumed) <= 2 + 3
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_first_failing_task_raises_its_error(workers: int) -> None:
+    results = ordered_map(fail_on_three, range(6), workers)
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"^task 3 failed$"):
+        next(results)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_initializer_runs_in_every_worker(workers: int) -> None:
+    results = ordered_map(add_offset, range(5), workers, initializer=remember_offset,
+                          initargs=(100,))
+    assert list(results) == [100, 101, 102, 103, 104]
+
+
+def test_workers_must_be_a_positive_int_or_none() -> None:
+    assert resolve_workers(None, "dedup") >= 1
+    assert resolve_workers(2, "dedup") == 2
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ConfigError, match=r"^The 'workers' parameter of dedup must be an int "
+                                              r">= 1 \(or None: every core\)\. Got "):
+            resolve_workers(bad, "dedup")
