@@ -587,6 +587,8 @@ def align_documents(
     def _position(al: Any) -> tuple[int, int, int, int]:
         return al.a_start, al.b_start, al.a_end, al.b_end
 
+    # What the caller left unset takes the values of its mode (bands: the corpus run's).
+    align_config = align_config.resolved(corpus_run=candidates is not None)
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     cache = _DocumentTokens(corpus.texts, tokenize_config.strip_diacritics)
