@@ -207,6 +207,10 @@ class Config:
     def with_changes(self, changes: Mapping[str, Any], where: str = "") -> Config:
         """A copy with ``changes``, not validated. An unknown key is a ConfigError naming it,
         ``where`` it was found (" in FILE") and the known keys."""
+        for name, kind in SECTIONS.items():
+            if not isinstance(getattr(self, name), kind):
+                raise ConfigError(f"The '{name}' section of the config must be {_a(kind.__name__)}. "
+                                  f"Got {getattr(self, name)!r} instead.")
         sections = {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
         top: dict[str, Any] = {"date_field": self.date_field}
         for key, value in changes.items():

@@ -186,6 +186,10 @@ def test_a_bad_value_in_the_config_names_the_keyword_of_the_function_called(synt
     assert str(raised.value) == ("The 'bands.min_seeds' parameter of dedup must be an int in "
                                  "[1, 1000000]. Got 0 instead.")
     with pytest.raises(ConfigError) as raised:
+        reuse.dedup(synthetic_corpus, config=Config(dedup={"threshold": 0.5}))
+    assert str(raised.value) == ("The 'dedup' section of the config must be a DedupConfig. "
+                                 "Got {'threshold': 0.5} instead.")
+    with pytest.raises(ConfigError) as raised:
         reuse.dedup(synthetic_corpus, config={"threshold": 0.5})
     assert str(raised.value) == ("The 'config' parameter of dedup must be a reuse.Config or "
                                  "None. Got {'threshold': 0.5} instead.")
