@@ -51,9 +51,10 @@ def main() -> None:
     types = {f.name: f.type for f in dataclasses.fields(AlignConfig)}
     for item in args.set:
         name, value = item.split("=", 1)
-        kind = {"int": int, "float": float, "bool": lambda v: v.lower() == "true"}[types[name]]
+        kind = {"int": int, "float": float, "bool": lambda v: v.lower() == "true"}[
+            types[name].removesuffix(" | None")]
         overrides[name] = kind(value)
-    config = AlignConfig(**overrides)
+    config = AlignConfig(**overrides).resolved()  # pairs mode, as the PAN pairs are aligned
     start, cpu_start = time.perf_counter(), time.process_time()
     table = evaluate_pan(args.corpus, args.out, config, args.categories, n_jobs=args.jobs, sample=args.sample,
                          skip=args.skip)

@@ -45,8 +45,9 @@ import pandas as pd
 from .align.aligner import align_token_batch
 from .align.alignment import Alignment
 from .align.config import AlignConfig
+from .common.validation import Range, check_parameter
 from .config import PassageConfig
-from .errors import ConfigError, InputError
+from .errors import InputError
 from .text.tokenize import tokenize_batch
 
 _DEFAULT_CONFIG = AlignConfig()
@@ -318,10 +319,7 @@ def _detect_many(
 
 
 def _check_jobs(n_jobs: Any, owner: str) -> None:
-    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
-        raise ConfigError(
-            f"The 'n_jobs' parameter of {owner} must be an int >= 1. Got {n_jobs!r} instead."
-        )
+    check_parameter("n_jobs", n_jobs, Range(int, 1), owner)
 
 
 def _detect_all(

@@ -24,8 +24,8 @@ from . import __version__
 from .candidates.lsh import candidate_pairs
 from .cluster.documents import representative_priority, star_clusters
 from .common.progress import progress, ticking
-from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
-from .errors import ConfigError, RunFolderError
+from .config import KEYWORDS, Config, DedupConfig, PassageConfig, TokenizeConfig
+from .errors import ConfigError, ReuseError, RunFolderError
 from .ingest import (
     DEFAULT_MAX_DOC_CHARS,
     FINGERPRINT_COVERS,
@@ -211,21 +211,47 @@ def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], q
     return read_corpus(source, **read, quiet=quiet)
 
 
-def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str
-               ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The read options and the other options of a call of ``function``, whose local variables
-    are ``values`` (taken before any other is set): every keyword-only parameter but ``quiet``.
-    The read options are checked here, so that a bad one names ``owner``."""
+def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str,
+               corpus_run: bool = False) -> tuple[dict[str, Any], dict[str, Any], Config]:
+    """The read options, the other options and the config of a call of ``function``, whose
+    local variables are ``values`` (taken before any other is set).
+
+    The config is ``values["config"]`` (default: :class:`Config`) with every keyword of
+    :data:`reuse.config.KEYWORDS` that is not None written over it, and the aligner's
+    command-dependent settings resolved (``corpus_run``: those of ``reuse run``); it is
+    validated here, so that a bad value names ``owner`` and the keyword the user wrote. The
+    options are every keyword-only parameter but ``config`` and ``quiet``, the configured ones
+    with the value they took: what ``reuse rerun`` passes again (with the config)."""
     names = [name for name, parameter in inspect.signature(function).parameters.items()
-             if parameter.kind is parameter.KEYWORD_ONLY and name != "quiet"]
+             if parameter.kind is parameter.KEYWORD_ONLY and name not in ("quiet", "config")]
     read = {name: values[name] for name in names if name in READ_OPTIONS}
     read["encoding"] = check_read_options(
         read["on_error"], read["quoting"], read["max_doc_chars"], read["encoding"],
         read["metadata_file"], owner=owner)
     if read["metadata_file"] is not None:
         read["metadata_file"] = os.fspath(read["metadata_file"])
-    options = {name: values[name] for name in names if name not in READ_OPTIONS}
-    return read, options
+    config = values["config"]
+    if config is None:
+        config = Config()
+    elif not isinstance(config, Config):
+        raise ConfigError(f"The 'config' parameter of {owner} must be a reuse.Config or None. "
+                          f"Got {config!r} instead.")
+    keywords = {name: KEYWORDS[name] for name in names if name in KEYWORDS}
+    config = config.with_changes({name: values[name] for name in keywords
+                                  if values[name] is not None})
+    config = dataclasses.replace(config, align=config.align.resolved(corpus_run))
+    config.validate(owner, keywords)
+    options = {name: _config_value(config, keywords[name][0]) if name in keywords
+               else values[name] for name in names if name not in READ_OPTIONS}
+    return read, options, config
+
+
+def _config_value(config: Config, path: str) -> Any:
+    """The value of ``config`` at a dotted ``path`` (``dedup.threshold``)."""
+    value: Any = config
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def _read_and_sketch(
@@ -257,13 +283,14 @@ def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> Non
 def dedup(
     source: str | os.PathLike[str] | Corpus,
     *,
-    threshold: float = 0.8,
-    num_perm: int = 128,
-    ngram: int = 5,
-    seed: int = 1,
-    verify: str = "estimate",
-    min_tokens: int = 0,
-    strip_diacritics: bool = False,
+    config: Config | None = None,
+    threshold: float | None = None,
+    num_perm: int | None = None,
+    ngram: int | None = None,
+    seed: int | None = None,
+    verify: str | None = None,
+    min_tokens: int | None = None,
+    strip_diacritics: bool | None = None,
     id_field: str = "id",
     text_field: str = "text",
     on_error: str = "raise",
@@ -277,21 +304,17 @@ def dedup(
     """Find near-duplicate documents, cluster them, and decide which to keep.
 
     ``source`` is a path (folder of .txt, JSONL, CSV/TSV, Parquet) or a :class:`Corpus`.
-    Pairs whose MinHash estimate (or exact Jaccard, with ``verify="exact"``) reaches
-    ``threshold`` are near-duplicates. The read options (``id_field`` to ``metadata_file``) are
-    those of :func:`reuse.ingest.read_corpus`. ``date_field`` names the metadata field holding
-    each document's date (default: ``date``), which decides the kept representative.
+    ``config`` (a :class:`reuse.Config`, default ``Config()``) holds every parameter; each
+    keyword that is not None overrides it (``threshold`` is ``config.dedup.threshold``, and so
+    on; see :data:`reuse.config.KEYWORDS`). Pairs whose MinHash estimate (or exact Jaccard,
+    with ``verify="exact"``) reaches ``threshold`` (default 0.8) are near-duplicates. The read
+    options (``id_field`` to ``metadata_file``) are those of :func:`reuse.ingest.read_corpus`
+    (the config holds no read options: they describe the input, not the analysis).
+    ``date_field`` names the metadata field holding each document's date (default: ``date``),
+    which decides the kept representative.
     ``quiet=False`` shows progress bars on a terminal.
     """
-    read, options = _arguments(dedup, locals(), "dedup")
-    config = Config(
-        tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
-        dedup=DedupConfig(
-            threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed, verify=verify,
-            min_tokens=min_tokens,
-        ),
-        date_field=date_field,
-    ).validate("dedup")
+    read, options, config = _arguments(dedup, locals(), "dedup")
     timings = Timings(quiet=quiet)
     corpus, sketches = _read_and_sketch(source, read, config, None, timings, "dedup", quiet)
     result = _near_duplicates(corpus, config, sketches, timings)
@@ -568,6 +591,8 @@ def align_documents(
     def _position(al: Any) -> tuple[int, int, int, int]:
         return al.a_start, al.b_start, al.a_end, al.b_end
 
+    # What the caller left unset takes the values of its mode (bands: the corpus run's).
+    align_config = align_config.resolved(corpus_run=candidates is not None)
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     cache = _DocumentTokens(corpus.texts, tokenize_config.strip_diacritics)
@@ -745,7 +770,8 @@ def _align_boxes(
     n = len(boxes)
     box_skipped: list[int] = []
     found = align_token_batch(batch, np.arange(n), np.arange(n, 2 * n), align_config, slices,
-                              paraphrase_skipped=box_skipped)
+                              paraphrase_skipped=box_skipped,
+                              strip_diacritics=cache.strip_diacritics)
     out = []
     cut_low_a, cut_high_a = np.zeros(n, bool), np.zeros(n, bool)
     cut_low_b, cut_high_b = np.zeros(n, bool), np.zeros(n, bool)
@@ -842,17 +868,6 @@ def _outermost(alignments: list[Any]) -> list[Any]:
 _RECENT = 64
 
 
-def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bool,
-                  ocr_tolerant: bool, owner: str) -> Any:
-    overrides: dict[str, Any] = {"paraphrase": paraphrase, "ocr_tolerant": ocr_tolerant}
-    check_bool("paraphrase", paraphrase, owner)
-    check_bool("ocr_tolerant", ocr_tolerant, owner)
-    if min_length is not None:
-        check_range("min_length", min_length, int, 1, 10**9, owner)
-        overrides["min_length"] = min_length
-    return align_config_type(**overrides).validate()
-
-
 def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
     from .cluster.passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
 
@@ -866,21 +881,22 @@ def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> p
 def run(
     source: str | os.PathLike[str] | Corpus,
     *,
-    threshold: float = 0.8,
-    num_perm: int = 128,
-    ngram: int = 5,
-    seed: int = 1,
-    verify: str = "estimate",
-    min_tokens: int = 0,
+    config: Config | None = None,
+    threshold: float | None = None,
+    num_perm: int | None = None,
+    ngram: int | None = None,
+    seed: int | None = None,
+    verify: str | None = None,
+    min_tokens: int | None = None,
     min_length: int | None = None,
-    paraphrase: bool = False,
-    window: int = PassageConfig.window,
-    passage_ngram: int = PassageConfig.ngram,
-    max_bucket: int = PassageConfig.max_bucket,
-    max_pairs_per_doc: int = PassageConfig.max_pairs_per_doc,
-    boilerplate_docs: int = PassageConfig.boilerplate_docs,
-    boilerplate_share: float = PassageConfig.boilerplate_share,
-    strip_diacritics: bool = False,
+    paraphrase: bool | None = None,
+    window: int | None = None,
+    passage_ngram: int | None = None,
+    max_bucket: int | None = None,
+    max_pairs_per_doc: int | None = None,
+    boilerplate_docs: int | None = None,
+    boilerplate_share: float | None = None,
+    strip_diacritics: bool | None = None,
     id_field: str = "id",
     text_field: str = "text",
     on_error: str = "raise",
@@ -893,37 +909,21 @@ def run(
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
 
-    Passage candidates come from passage-window MinHash fingerprints (see :mod:`reuse.sketch.windows`);
-    each candidate pair is aligned (:func:`reuse.align.aligner.align_pair`) where its seeds form
-    diagonal bands (:mod:`reuse.align.bands`), and the alignments are clustered into passages
-    (:func:`reuse.cluster.passages.passage_clusters`). ``paraphrase`` adds sentence TF-IDF seeds to
-    the alignment (about four times slower; off by default here, on in pairs mode). The other
-    parameters are those of :func:`dedup`; ``date_field`` also marks the earliest occurrence of
-    each passage as its likely source.
+    Passage candidates come from passage-window MinHash fingerprints (see
+    :mod:`reuse.sketch.windows`); each candidate pair is aligned
+    (:func:`reuse.align.aligner.align_pair`) where its seeds form diagonal bands
+    (:mod:`reuse.align.bands`), and the alignments are clustered into passages
+    (:func:`reuse.cluster.passages.passage_clusters`). ``paraphrase`` adds sentence TF-IDF seeds
+    to the alignment (about four times slower; off by default here, on in pairs mode). The
+    aligner's settings are ``config.align`` (:class:`reuse.align.config.AlignConfig`; those left
+    None take the corpus run's values, :data:`reuse.align.config.CORPUS_RUN_MODE`), and which
+    slices of a candidate pair it aligns, ``config.bands``. The other parameters are those of
+    :func:`dedup`; ``date_field`` also marks the earliest occurrence of each passage as its
+    likely source.
     """
-    from .align.config import AlignConfig
-
-    read, options = _arguments(run, locals(), "run")
-    passage_config = PassageConfig(
-        ngram=passage_ngram, window=window, max_bucket=max_bucket,
-        max_pairs_per_doc=max_pairs_per_doc, seed=seed, boilerplate_docs=boilerplate_docs,
-        boilerplate_share=boilerplate_share,
-    )
-    align_config = _align_config(AlignConfig, min_length, paraphrase, False, "run")
-    # The corpus-wide run aligns the slices of seed bands (reuse.align.bands), not whole documents,
-    # so "the whole source document" of a detected summary would be an arbitrary slice; and
-    # passages of one band are joined along it (merge_along_bands), where merge_gap would join
-    # neighbours whatever their sources (on the Bible versions it took verse precision with
-    # --paraphrase from 0.96 to 0.85).
-    align_config = dataclasses.replace(align_config, summary_whole_source=False, merge_gap=-1)
-    # Validate every parameter before reading the corpus, which may take minutes.
-    config = Config(
-        tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
-        dedup=DedupConfig(threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed,
-                          verify=verify, min_tokens=min_tokens),
-        passages=passage_config,
-        date_field=date_field,
-    ).validate("run")
+    # Every parameter is validated here, before the corpus is read (which may take minutes).
+    read, options, config = _arguments(run, locals(), "run", corpus_run=True)
+    passage_config, align_config = config.passages, config.align
     timings = Timings(quiet=quiet)
     corpus, sketches = _read_and_sketch(source, read, config, passage_config, timings, "run",
                                         quiet)
@@ -934,7 +934,8 @@ def run(
     with timings.stage("align", own_bar=True):
         alignments = align_documents(corpus, candidates.a, candidates.b, align_config,
                                      config.tokenize, quiet, paraphrase_skipped,
-                                     candidates=candidates, seed_length=passage_config.ngram)
+                                     candidates=candidates, seed_length=passage_config.ngram,
+                                     band_config=config.bands)
     with timings.stage("passages"):
         passages = _passages_for(corpus, alignments, config)
     counts = dict(result.counts)
@@ -1050,12 +1051,13 @@ def align_pairs(
     source: str | os.PathLike[str] | Corpus,
     pairs: str | os.PathLike[str],
     *,
+    config: Config | None = None,
     min_length: int | None = None,
-    paraphrase: bool = True,
-    ocr_tolerant: bool = False,
-    strip_diacritics: bool = False,
-    boilerplate_docs: int = PassageConfig.boilerplate_docs,
-    boilerplate_share: float = PassageConfig.boilerplate_share,
+    paraphrase: bool | None = None,
+    ocr_tolerant: bool | None = None,
+    strip_diacritics: bool | None = None,
+    boilerplate_docs: int | None = None,
+    boilerplate_share: float | None = None,
     id_field: str = "id",
     text_field: str = "text",
     on_error: str = "raise",
@@ -1068,20 +1070,15 @@ def align_pairs(
 ) -> RunResult:
     """Align only the given document pairs (pairs mode); no candidate search. ``ocr_tolerant``
     adds character n-gram seeds that survive OCR errors (:mod:`reuse.align.ocr_seeds`; slower, off by
-    default). The other parameters are those of :func:`run`."""
-    from .align.config import AlignConfig
-
-    read, options = _arguments(align_pairs, locals(), "align_pairs")
-    align_config = _align_config(AlignConfig, min_length, paraphrase, ocr_tolerant,
-                                 "align_pairs")
-    passage_config = PassageConfig(boilerplate_docs=boilerplate_docs,
-                                   boilerplate_share=boilerplate_share)
-    config = Config(tokenize=TokenizeConfig(strip_diacritics=strip_diacritics),
-                    passages=passage_config, date_field=date_field).validate("align_pairs")
+    default). The aligner's settings are ``config.align`` (those left None take the values of
+    aligning whole pairs, :data:`reuse.align.config.PAIRS_MODE`: ``paraphrase`` on). The other
+    parameters are those of :func:`run`."""
+    read, options, config = _arguments(align_pairs, locals(), "align_pairs")
+    align_config = config.align
     timings = Timings(quiet=quiet)
     with timings.stage("ingest", own_bar=True):
         corpus = _load(source, read, quiet)
-        _check_date_field(corpus, date_field, "align_pairs")
+        _check_date_field(corpus, config.date_field, "align_pairs")
         pair_list = read_pairs(pairs, corpus)
         left, right = pair_list.left, pair_list.right
     paraphrase_skipped: list[int] = []
@@ -1093,7 +1090,7 @@ def align_pairs(
     ids = np.array(corpus.ids, dtype=object)
     lengths = corpus.lengths
     n_tokens = np.concatenate([
-        tokenize_batch(corpus.texts[lo:hi], strip_diacritics).counts()
+        tokenize_batch(corpus.texts[lo:hi], config.tokenize.strip_diacritics).counts()
         for lo, hi in batches(corpus.texts)
     ] or [np.empty(0, dtype=np.int64)])
     documents = pd.DataFrame({"doc_id": ids, "n_chars": lengths, "n_tokens": n_tokens,
@@ -1159,6 +1156,14 @@ def rerun(
         raise RunFolderError(f"{where}: options.{unknown[0]} is no parameter of "
                              f"reuse {command}; the manifest was changed or written by another "
                              "version of reuse.")
+    if isinstance(manifest.get("config"), dict):
+        # The whole config, also what no keyword sets (LSH weights, bands, the aligner);
+        # the keyword options recorded beside it hold the same values.
+        try:
+            arguments = {k: v for k, v in arguments.items() if k not in KEYWORDS}
+            arguments["config"] = Config.from_dict(manifest["config"], " in the manifest")
+        except ReuseError as exc:
+            raise RunFolderError(f"{where}: {exc}") from exc
     spec = manifest.get("input") or {}
     path = path_from_manifest(spec)
     if path is None:

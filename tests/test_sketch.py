@@ -76,10 +76,12 @@ def test_densified_bins_borrow_from_filled_bins():
 @pytest.mark.parametrize(
     ("num_perm", "seed", "message"),
     [
-        (0, 1, r"The 'num_perm' parameter of MinHasher must be a positive int\. Got 0 instead\."),
-        (True, 1, r"'num_perm' parameter of MinHasher must be a positive int\. Got True"),
-        (8, -1, r"The 'seed' parameter of MinHasher must be an int in \[0, 2\*\*32\)\. Got -1"),
-        (8, 2**32, r"'seed' parameter of MinHasher must be an int in \[0, 2\*\*32\)\. Got 4294"),
+        (0, 1, r"The 'num_perm' parameter of MinHasher must be an int >= 1\. Got 0 instead\."),
+        (True, 1, r"'num_perm' parameter of MinHasher must be an int >= 1\. Got True"),
+        (8, -1, r"The 'seed' parameter of MinHasher must be an int in \[0, 4294967295\]\. "
+                r"Got -1"),
+        (8, 2**32, r"'seed' parameter of MinHasher must be an int in \[0, 4294967295\]\. "
+                   r"Got 4294"),
     ],
 )
 def test_bad_parameters(num_perm, seed, message):

@@ -1,6 +1,7 @@
 """Candidate pair → the exact spans of every reused passage in both documents.
 
-* :mod:`~reuse.align.config`: :class:`~reuse.align.config.AlignConfig`, every parameter.
+* :mod:`~reuse.align.config`: :class:`~reuse.align.config.AlignConfig`, every parameter, and
+  :class:`~reuse.align.config.BandConfig`, those of the seed bands.
 * :mod:`~reuse.align.alignment`: :class:`~reuse.align.alignment.Alignment`, what is returned,
   and the alignments table.
 * :mod:`~reuse.align.aligner`: :func:`~reuse.align.aligner.align_pair`,

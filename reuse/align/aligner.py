@@ -28,13 +28,13 @@ with the same results, several times faster.
 **Paraphrase** (``paraphrase=True``, :mod:`reuse.align.paraphrase`), after the best PAN 2014
 text-alignment system (Sanchez-Perez, Sidorov and Gelbukh), written from its description:
 sentences get TF-IDF vectors over both documents' sentences (stop words removed, words cut to 5
-letters as a crude stemmer); a sentence pair with cosine > ``sentence_cosine`` and Dice >
-``sentence_dice`` is a seed. Seeds are clustered by splitting on gaps of more than
-``sentence_gap`` sentences in a, then in b, until stable; a cluster whose sentences are not
-similar enough as a whole (``min_paraphrase_similarity``) is clustered again with a smaller
-gap, and a kept one grows by the neighbouring sentence pairs that are loosely similar
-(``grow_similarity``). A summary is found with looser seeds (``summary_similarity``) and a wide
-gap in b (``summary_gap``), and kept only when it condenses most of b (see
+code points normalized as the tokens are, as a crude stemmer); a sentence pair with cosine >
+``sentence_cosine`` and Dice > ``sentence_dice`` is a seed. Seeds are clustered by splitting on
+gaps of more than ``sentence_gap`` sentences in a, then in b, until stable; a cluster whose
+sentences are not similar enough as a whole (``min_paraphrase_similarity``) is clustered again
+with a smaller gap, and a kept one grows by the neighbouring sentence pairs that are loosely
+similar (``grow_similarity``). A summary is found with looser seeds (``summary_similarity``)
+and a wide gap in b (``summary_gap``), and kept only when it condenses most of b (see
 :func:`reuse.align.paraphrase._summaries`).
 
 Where the two overlap, near-verbatim lexical passages win (exact boundaries); otherwise the
@@ -73,14 +73,16 @@ def align_token_batch(
     texts: Sequence[str] | None = None,
     *,
     paraphrase_skipped: list[int] | None = None,
+    strip_diacritics: bool = False,
 ) -> list[list[Alignment]]:
     """Alignments of the document pairs ``(left[k], right[k])`` of a token batch, one list per
     pair: :func:`align_batch` for callers that tokenized many documents together (a document
     may take part in many pairs). ``texts`` are the batch's raw texts, needed only with
     ``config.paraphrase``. The pairs ``k`` that get no paraphrase seeds because too many of
     their sentence pairs are similar (texts repeating the same few lines; see
-    :mod:`reuse.align.paraphrase`) are appended to ``paraphrase_skipped``, when given."""
-    config.validate()
+    :mod:`reuse.align.paraphrase`) are appended to ``paraphrase_skipped``, when given.
+    ``strip_diacritics``: the tokens were made with it (the paraphrase stems follow them)."""
+    config = config.validate().resolved()
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     _check_pairs(tokens, left, right, texts, config.paraphrase)
@@ -106,7 +108,7 @@ def align_token_batch(
     # Each document is split into sentences once, however many pairs it is in; only the pairs
     # whose sentence model seeds something have paraphrase passages to look for.
     docs, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)
-    sentences = [_sentences(texts[d], tokens.doc(d)) for d in docs.tolist()]
+    sentences = [_sentences(texts[d], tokens.doc(d), strip_diacritics) for d in docs.tolist()]
     for k, model in _sentence_models(sentences, inverse[: len(left)], inverse[len(left) :],
                                      config):
         if model is None and paraphrase_skipped is not None:
@@ -165,6 +167,7 @@ def align_batch(
     *,
     a_tokens: Sequence[Tokens] | TokenBatch | None = None,
     b_tokens: Sequence[Tokens] | TokenBatch | None = None,
+    strip_diacritics: bool = False,
 ) -> list[list[Alignment]]:
     """:func:`align_pair` for many pairs ``(a_texts[k], b_texts[k])``: one list per pair.
 
@@ -175,17 +178,20 @@ def align_batch(
     clustered one by one. Pass
     ``a_tokens``/``b_tokens`` (from :func:`reuse.text.tokenize.tokenize` on the same texts) when the
     caller has tokenized them already: a list of :class:`~reuse.text.tokenize.Tokens`, or a
-    :class:`~reuse.text.tokenize.TokenBatch` from :func:`reuse.text.tokenize.tokenize_batch` (cheaper).
+    :class:`~reuse.text.tokenize.TokenBatch` from :func:`reuse.text.tokenize.tokenize_batch` (cheaper),
+    made with the same ``strip_diacritics`` (compare tokens without diacritics, é = e).
     """
-    config.validate()
+    config = config.validate().resolved()
     n = len(a_texts)
     for name, given in (("b_texts", b_texts), ("a_tokens", a_tokens), ("b_tokens", b_tokens)):
         if given is not None and len(given) != n:
             raise ConfigError(
                 f"align_batch needs one {name} entry per a_texts entry: got {len(given)} for {n}."
             )
-    a_batch = _as_batch(a_tokens) if a_tokens is not None else tokenize_batch(a_texts)
-    b_batch = _as_batch(b_tokens) if b_tokens is not None else tokenize_batch(b_texts)
+    a_batch = (_as_batch(a_tokens) if a_tokens is not None
+               else tokenize_batch(a_texts, strip_diacritics))
+    b_batch = (_as_batch(b_tokens) if b_tokens is not None
+               else tokenize_batch(b_texts, strip_diacritics))
     tokens = TokenBatch(
         np.concatenate((a_batch.hashes, b_batch.hashes)),
         np.concatenate((a_batch.starts, b_batch.starts)),
@@ -193,7 +199,8 @@ def align_batch(
         np.concatenate((a_batch.bounds, b_batch.bounds[1:] + a_batch.bounds[-1])),
     )
     texts = [*a_texts, *b_texts] if config.paraphrase or config.ocr_tolerant else None
-    return align_token_batch(tokens, np.arange(n), np.arange(n, 2 * n), config, texts)
+    return align_token_batch(tokens, np.arange(n), np.arange(n, 2 * n), config, texts,
+                             strip_diacritics=strip_diacritics)
 
 
 _REFERENCE_TOKENS = 10_000  # longest document that align_pair aligns with the reference
@@ -206,19 +213,20 @@ def align_pair(
     *,
     a_tokens: Tokens | None = None,
     b_tokens: Tokens | None = None,
+    strip_diacritics: bool = False,
 ) -> list[Alignment]:
     """Every reused passage between two documents, sorted by position in ``a_text`` (then in
     ``b_text``).
 
     Pass ``a_tokens``/``b_tokens`` when the caller has already tokenized the texts (they must
-    come from :func:`reuse.text.tokenize.tokenize` on the same texts). Many pairs are several times
-    faster through :func:`align_batch`.
+    come from :func:`reuse.text.tokenize.tokenize` on the same texts, with the same
+    ``strip_diacritics``). Many pairs are several times faster through :func:`align_batch`.
     """
-    config.validate()
+    config = config.validate().resolved()
     if a_tokens is None:
-        a_tokens = tokenize(a_text)
+        a_tokens = tokenize(a_text, strip_diacritics)
     if b_tokens is None:
-        b_tokens = tokenize(b_text)
+        b_tokens = tokenize(b_text, strip_diacritics)
     if not len(a_tokens) or not len(b_tokens):
         return []
     # For one pair of short documents the step-by-step reference is faster than a batch of one;
@@ -228,7 +236,7 @@ def align_pair(
     # Character seeds for OCR'd text (reuse.align.ocr_seeds) are found in batches only.
     if max(len(a_tokens), len(b_tokens)) > _REFERENCE_TOKENS or config.ocr_tolerant:
         return align_batch([a_text], [b_text], config, a_tokens=[a_tokens],
-                           b_tokens=[b_tokens])[0]
+                           b_tokens=[b_tokens], strip_diacritics=strip_diacritics)[0]
     a_list, b_list = a_tokens.hashes.tolist(), b_tokens.hashes.tolist()
     found = {
         box: make_alignment(box, a_tokens, b_tokens, "lexical", a_list, b_list)
@@ -236,5 +244,6 @@ def align_pair(
     }
     if not config.paraphrase:
         return sorted(found.values(), key=position_of)
-    model = _sentence_model(_sentences(a_text, a_tokens), _sentences(b_text, b_tokens), config)
+    model = _sentence_model(_sentences(a_text, a_tokens, strip_diacritics),
+                            _sentences(b_text, b_tokens, strip_diacritics), config)
     return paraphrase_combined(a_tokens, b_tokens, config, found, model)

@@ -32,33 +32,10 @@ from scipy.sparse.csgraph import connected_components
 from ..common.ranges import expand_ranges
 from ..text.tokenize import TokenBatch, Tokens
 from .alignment import Alignment
+from .config import BandConfig
 
 __all__ = ["BandConfig", "Boxes", "band_windows", "merge_along_bands", "merge_boxes",
            "seed_bands", "token_slices"]
-
-
-@dataclass(frozen=True)
-class BandConfig:
-    """How seeds become bands and bands become boxes (all lengths in tokens).
-
-    ``max_gap``: the longest step between two seeds of one band, in either document.
-    ``slack``/``drift``: two consecutive seeds of a band may step ``step_a`` and ``step_b``
-    tokens with ``|step_a - step_b| <= slack + drift * max(step_a, step_b)``. ``lookahead``:
-    how many following seeds (in first-document order) each seed may link to, so that a
-    stray seed in between does not break a band. ``min_seeds``: seeds a band needs.
-    ``margin``: tokens added on each side of a band's seeds, for the passage's ends beyond
-    its first and last seed. ``merge_gap``: two consecutive passages of a pair whose gap is at
-    most this long in both documents, and as consistent as two seeds of a band, are one
-    passage (see :func:`merge_along_bands`).
-    """
-
-    max_gap: int = 250
-    slack: int = 12
-    drift: float = 0.5
-    lookahead: int = 24
-    min_seeds: int = 2
-    margin: int = 100
-    merge_gap: int = 100
 
 
 @dataclass(frozen=True)

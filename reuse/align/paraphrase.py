@@ -2,14 +2,15 @@
 
 After the best PAN 2014 text-alignment system (Sanchez-Perez, Sidorov and Gelbukh), written
 from its description: each sentence gets a TF-IDF vector over both documents' sentences (stop
-words removed, words cut to 5 letters); similar sentence pairs are seeds, clustered by gaps in
-both documents, validated by the similarity of the whole passage and grown at their edges
-(:func:`_paraphrase_boxes`). Summaries, a few sentences condensing most of the other document,
-are found with looser seeds and a wide gap (:func:`_summaries`). :func:`_sentence_models`
-computes the models of many pairs together, bit-identical to :func:`_sentence_model` per pair,
-in memory bounded by ``_PRODUCT_ENTRIES`` sentence pairs at a time whatever the documents'
-length; a pair with too many similar sentence pairs (texts repeating the same few lines) gets no
-paraphrase seeds (see ``_MAX_SIMILAR``).
+words removed, words cut to their first 5 code points, normalized as the tokens are: NFKC,
+casefold); similar sentence pairs are seeds, clustered by gaps in both documents, validated by
+the similarity of the whole passage and grown at their edges (:func:`_paraphrase_boxes`).
+Summaries, a few sentences condensing most of the other document, are found with looser seeds
+and a wide gap (:func:`_summaries`). :func:`_sentence_models` computes the models of many pairs
+together, bit-identical to :func:`_sentence_model` per pair, in memory bounded by
+``_PRODUCT_ENTRIES`` sentence pairs at a time whatever the documents' length; a pair with too
+many similar sentence pairs (texts repeating the same few lines) gets no paraphrase seeds (see
+``_MAX_SIMILAR``).
 :mod:`reuse.align.combine` combines these passages with the lexical ones.
 """
 
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ..text.tokenize import Tokens, normalize_token, token_hash_reference
+from ..text.tokenize import Tokens, normalize_token, prefix_hashes, token_hash_reference
 
 if TYPE_CHECKING:
     from .config import AlignConfig
@@ -55,23 +56,6 @@ def _sentence_bounds(text: str, tokens: Tokens) -> np.ndarray:
     return np.unique(np.concatenate(([0], cuts, [len(tokens)])))
 
 
-def _stems(text: str, tokens: Tokens) -> np.ndarray:
-    """A hash of the first few lower-cased code points of each token: a crude stemmer."""
-    if not len(tokens):
-        return np.empty(0, dtype=np.uint64)
-    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codepoints = codepoints.astype(np.uint64)
-    upper = (codepoints >= 65) & (codepoints <= 90)
-    codepoints[upper] += np.uint64(32)
-    lengths = np.minimum(tokens.ends - tokens.starts, _STEM_CHARS)
-    acc = np.zeros(len(tokens), dtype=np.uint64)
-    for k in range(_STEM_CHARS):
-        has = k < lengths
-        value = codepoints[np.where(has, tokens.starts + k, 0)] + np.uint64(1)
-        acc = np.where(has, acc * np.uint64(0x100000001B3) + value, acc)
-    return acc
-
-
 @dataclass(frozen=True)
 class _Sentences:
     """The sentences of one document: ``bounds`` (token index where each sentence starts, plus
@@ -82,11 +66,13 @@ class _Sentences:
     sentence_of: np.ndarray
 
 
-def _sentences(text: str, tokens: Tokens) -> _Sentences:
+def _sentences(text: str, tokens: Tokens, strip_diacritics: bool = False) -> _Sentences:
     """The sentences of a document: they depend on it alone, so a document in many pairs is
-    split once."""
+    split once. A token's stem is its first ``_STEM_CHARS`` code points, normalized as the
+    tokens are (:func:`reuse.text.tokenize.prefix_hashes`; ``strip_diacritics`` as the
+    tokens')."""
     bounds = _sentence_bounds(text, tokens)
-    stems = _stems(text, tokens)
+    stems = prefix_hashes(text, tokens, _STEM_CHARS, strip_diacritics)
     content = ~np.isin(tokens.hashes, _stopword_hashes())
     sentence_of = np.searchsorted(bounds, np.arange(len(tokens)), "right") - 1
     return _Sentences(bounds, stems[content], sentence_of[content])

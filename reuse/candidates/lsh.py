@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..common.validation import Range, check_parameter
 from ..errors import ConfigError
 from ..text.tokenize import _mix64
 
@@ -47,11 +48,7 @@ def optimal_bands(
     false_negative_weight: float = 0.5,
 ) -> tuple[int, int]:
     """``(bands, rows)`` minimising the weighted false-positive and false-negative areas."""
-    if not 0.0 <= threshold <= 1.0:
-        raise ConfigError(
-            f"The 'threshold' parameter of optimal_bands must be a float in [0, 1]. "
-            f"Got {threshold!r} instead."
-        )
+    check_parameter("threshold", threshold, Range(float, 0, 1), "optimal_bands")
     best, best_error = (0, 0), float("inf")
     for bands in range(1, num_perm + 1):
         for rows in range(1, num_perm // bands + 1):
@@ -67,11 +64,7 @@ def recall_bands(threshold: float, num_perm: int, min_recall: float = 0.99) -> t
     """``(bands, rows)`` whose S-curve reaches ``min_recall`` at ``threshold``, with the smallest
     false-positive area among those; used when candidates are verified exactly, where a missed
     pair is lost for good and an extra candidate only costs one exact check."""
-    if not 0.0 < threshold <= 1.0:
-        raise ConfigError(
-            f"The 'threshold' parameter of recall_bands must be a float in (0, 1]. "
-            f"Got {threshold!r} instead."
-        )
+    check_parameter("threshold", threshold, Range(float, 0, 1, low_open=True), "recall_bands")
     best, best_area = (num_perm, 1), float("inf")
     for rows in range(1, num_perm + 1):
         bands = num_perm // rows

@@ -172,6 +172,31 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+_CONFIG = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+    callback=_not_empty, show_default="none",
+    help="A TOML or JSON file of parameters: the keys of reuse.Config, at the top (threshold, "
+         "passage_ngram, ...) or in [dedup], [passages], [align], [bands] and [tokenize] "
+         "tables. Options given on the command line override it.")
+
+
+def _with_config(options: dict[str, Any], config_path: str | None) -> dict[str, Any]:
+    """The command's keyword arguments for the Python API: with ``--config``, its config, and
+    only the options that the command line gave (the others would override the file with
+    their defaults)."""
+    if config_path is None:
+        return options
+    from click.core import ParameterSource
+
+    from ..config import KEYWORDS, load_config
+
+    context = click.get_current_context()
+    given = {name: value for name, value in options.items()
+             if name not in KEYWORDS or context.get_parameter_source(name)
+             is not ParameterSource.DEFAULT}
+    return {**given, "config": load_config(config_path)}
+
+
 _WRITE_KEPT = click.option(
     "--write-kept", type=click.Path(), default=None, callback=_not_empty,
     show_default="not written",
@@ -191,10 +216,11 @@ def main() -> None:
 @output_options
 @sketch_options
 @input_options
+@_CONFIG
 @_WRITE_KEPT
 @_handle_errors
 def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
-          **options: Any) -> None:
+          config_path: str | None, **options: Any) -> None:
     """Near-duplicate documents of INPUT: pairs, clusters and keep/drop decisions.
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
@@ -204,6 +230,7 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     from ..report.summary import run_summary
 
     started = time.perf_counter()
+    options = _with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
         result = run_dedup(input_path, quiet=quiet, **options)
         folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
@@ -268,11 +295,12 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @input_options
 @report_options
 @click.option("--no-report", is_flag=True, help="Write the tables only, no HTML report.")
+@_CONFIG
 @_WRITE_KEPT
 @_handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
         no_report: bool, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-        max_pair_pages: int, **options: Any) -> None:
+        max_pair_pages: int, config_path: str | None, **options: Any) -> None:
     """Everything: near-duplicates, reused passages, passage clusters and the HTML report.
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
@@ -282,6 +310,7 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     from ..report.summary import run_summary
 
     started = time.perf_counter()
+    options = _with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
         corpus = _read_input(input_path, options, quiet)
         seconds = time.perf_counter() - started
@@ -315,14 +344,16 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 @click.option("--ocr-tolerant", is_flag=True, default=False, show_default=True,
               help="Also seed with character n-grams that forgive OCR errors (slower).")
 @input_options
+@_CONFIG
 @_handle_errors
 def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
-          **options: Any) -> None:
+          config_path: str | None, **options: Any) -> None:
     """Align only the document pairs listed in --pairs (pairs mode)."""
     from ..pipeline import align_pairs, write_run
     from ..report.summary import run_summary
 
     started = time.perf_counter()
+    options = _with_config(options, config_path)
     with _claimed(input_path, out):
         result = align_pairs(input_path, pairs_path, quiet=quiet, **options)
         folder = write_run(result, out, fmt=fmt, source=input_path, command="align")

@@ -59,6 +59,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..common.progress import progress, ticking
+from ..common.validation import Range, check_parameter
 from ..errors import ConfigError, RunFolderError, printable
 from ..ingest import (
     Corpus,
@@ -163,11 +164,7 @@ def render_report(
                              ("max_csv_docs", max_csv_docs, 2),
                              ("max_list_rows", max_list_rows, 1),
                              ("max_pair_pages", max_pair_pages, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(
-                f"The '{name}' parameter of render_report must be an int >= {low}. "
-                f"Got {value!r} instead."
-            )
+        check_parameter(name, value, Range(int, low), "render_report")
     # The folder stays locked until the report is complete, also against a `reuse run` into it.
     with runfolder.claim(run_dir, create=False) as owned:
         return _render_claimed(owned, started, group_by, max_matrix_docs, top_pairs,

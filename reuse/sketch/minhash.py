@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.validation import SEED, Range, check_parameter
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
@@ -48,16 +49,8 @@ class MinHasher:
     """A seeded one-permutation MinHash with ``num_perm`` bins, and the signatures it computes."""
 
     def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
-        if not isinstance(num_perm, int) or isinstance(num_perm, bool) or num_perm < 1:
-            raise ConfigError(
-                f"The 'num_perm' parameter of MinHasher must be a positive int. "
-                f"Got {num_perm!r} instead."
-            )
-        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-            raise ConfigError(
-                f"The 'seed' parameter of MinHasher must be an int in [0, 2**32). "
-                f"Got {seed!r} instead."
-            )
+        check_parameter("num_perm", num_perm, Range(int, 1), "MinHasher")
+        check_parameter("seed", seed, SEED, "MinHasher")
         self.num_perm = num_perm
         self.seed = seed
         rng = np.random.Generator(np.random.PCG64(seed))

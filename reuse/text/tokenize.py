@@ -536,6 +536,55 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
     return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds)
 
 
+def prefix_hashes(text: str, tokens: Tokens, length: int, strip_diacritics: bool = False
+                  ) -> np.ndarray:
+    """A 64-bit hash of the first ``length`` code points of each token of ``text`` after the
+    tokens' own normalization (:func:`normalize_token`: NFKC, casefold, one apostrophe, and no
+    diacritics with ``strip_diacritics``), as :func:`prefix_hash_reference` defines it: a crude
+    stemmer that agrees with the token hashes ("Über" and "über", "STRASSE" and "Straße" have
+    one stem). ``tokens`` are those of ``text`` (from :func:`tokenize` with the same
+    ``strip_diacritics``).
+
+    Code points are normalized with the tokenizer's lookup tables; a token holding a character
+    whose normalization depends on its neighbours or expands (``ß``, ``İ``, combining marks) is
+    normalized whole with :mod:`unicodedata`, as the tokenizer does.
+    """
+    if not len(tokens):
+        return np.empty(0, dtype=np.uint64)
+    starts, ends = tokens.starts, tokens.ends
+    slow = np.empty(0, dtype=np.int64)
+    ascii_table = _ascii_table(strip_diacritics) if text.isascii() else None
+    if ascii_table is not None:
+        values = np.frombuffer(text.encode("ascii").translate(ascii_table), dtype=np.uint8)
+    else:
+        codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        _, normalized, complex_ = _classify(codepoints, strip_diacritics)
+        values = normalized.astype(np.uint64) + np.uint64(1)
+        complex_before = np.zeros(len(complex_) + 1, dtype=np.int64)
+        np.cumsum(complex_, out=complex_before[1:])
+        slow = np.flatnonzero(complex_before[ends] > complex_before[starts])
+    lengths = np.minimum(ends - starts, length)
+    hashes = np.zeros(len(tokens), dtype=np.uint64)
+    for k in range(length):
+        has = k < lengths
+        value = values[np.where(has, starts + k, 0)].astype(np.uint64)
+        hashes = np.where(has, hashes * _MULTIPLIER + value, hashes)
+    for i, start, end in zip(slow.tolist(), starts[slow].tolist(), ends[slow].tolist(),
+                             strict=True):
+        hashes[i] = prefix_hash_reference(normalize_token(text[start:end], strip_diacritics),
+                                          length)
+    return hashes
+
+
+def prefix_hash_reference(normalized: str, length: int) -> int:
+    """The prefix hash of an already normalized token, in plain Python: the definition.
+    ``h = h * M + (cp + 1)`` modulo 2**64 over its first ``length`` code points, from 0."""
+    total = 0
+    for ch in normalized[:length]:
+        total = (total * int(_MULTIPLIER) + ord(ch) + 1) & _MASK64
+    return total
+
+
 def tokenize(text: str, strip_diacritics: bool = False) -> Tokens:
     """Tokenize one document. See the module docstring for what a token is."""
     return tokenize_batch([text], strip_diacritics).doc(0)
