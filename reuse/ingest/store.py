@@ -192,7 +192,8 @@ class DocumentStore:
         self._lengths = None
 
     def close(self) -> None:
-        """Remove the store's folder; its columns cannot be read any more."""
+        """Close the store's files (the store that made them also removes its folder); its
+        columns cannot be read any more."""
         self._finalizer()
 
     @property
