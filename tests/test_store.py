@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -164,6 +165,25 @@ def test_the_store_is_removed_when_closed_or_collected(tmp_path):
     del corpus
     gc.collect()
     assert not folder.exists()
+
+
+def test_the_store_of_a_killed_process_is_removed_by_the_next_store(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    stores = tmp_path / "stores"
+    path = _jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "x"}])
+    code = ("import os, signal, sys\nfrom reuse.ingest import read_corpus\n"
+            "corpus = read_corpus(sys.argv[1], store_dir=sys.argv[2])\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(stores)], check=False)
+    assert done.returncode == -signal.SIGKILL
+    [left] = list(stores.iterdir())  # nothing ran to remove it
+    assert left.name.startswith("reuse-store-") and (left / "texts.bin").exists()
+    corpus = read_corpus(path, store_dir=stores)
+    assert [entry.name for entry in stores.iterdir()] == [corpus.store.folder.name]
+    assert corpus.store.folder.name.startswith(f"reuse-store-{os.getpid()}-")
 
 
 def test_a_failed_read_leaves_no_store_behind(tmp_path):

@@ -130,6 +130,34 @@ def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path | None) -> None
 
 
 _COLUMNS = ("texts", "ids", "origins", "metadata")
+# A store's folder is named for the process that made it: reuse-store-PID-XXXXXXXX.
+_PREFIX = "reuse-store-"
+
+
+def remove_stale_stores(directory: Path) -> None:
+    """Remove the store folders in ``directory`` whose process is gone: a process killed
+    (SIGKILL, a crash) cannot remove its own, so the next one to make a store there does."""
+    try:
+        entries = [entry for entry in os.scandir(directory) if entry.name.startswith(_PREFIX)]
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name[len(_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no way to tell: leave its folder alone
+        return True
+    return True
 
 
 class DocumentStore:
@@ -141,7 +169,9 @@ class DocumentStore:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         if directory is not None:
             os.makedirs(directory, exist_ok=True)
-        self._open(Path(tempfile.mkdtemp(prefix="reuse-store-", dir=directory)), "w+b", 0, {})
+        remove_stale_stores(Path(tempfile.gettempdir() if directory is None else directory))
+        folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=directory)
+        self._open(Path(folder), "w+b", 0, {})
 
     def _open(self, folder: Path, mode: str, count: int,
               replaced_metadata: dict[int, dict[str, Any]]) -> None:
