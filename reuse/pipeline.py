@@ -11,7 +11,7 @@ import hashlib
 import inspect
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +28,10 @@ from .config import KEYWORDS, Config, DedupConfig, PassageConfig, TokenizeConfig
 from .errors import ConfigError, ReuseError, RunFolderError
 from .ingest import (
     DEFAULT_MAX_DOC_CHARS,
+    FINGERPRINT_COVERS,
     READ_OPTIONS,
     Corpus,
+    check_fingerprint_scheme,
     check_read_options,
     decode_text,
     path_for_manifest,
@@ -52,14 +54,6 @@ if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the alig
 
 _BATCH_CHARS = 1_000_000
 
-# What the input fingerprint covers, as the manifest says.
-FINGERPRINT_COVERS = (
-    "SHA-256 over the documents read, sorted by id: each id, text (as decoded) and metadata "
-    "(with the metadata file's fields); not the skipped records, the reading options, the "
-    "order of the records or the files' times"
-)
-
-
 class Timings(dict):
     """Seconds spent per stage, in the order the stages ran. A stage without a progress bar of
     its own shows its name and elapsed time on a terminal unless ``quiet``."""
@@ -78,16 +72,22 @@ class Timings(dict):
             self[name] = round(self.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def batches(texts: list[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[start, stop)`` document ranges of about ``budget`` characters each."""
-    start, size = 0, 0
-    for i, text in enumerate(texts):
-        size += len(text)
-        if size >= budget:
-            yield start, i + 1
-            start, size = i + 1, 0
-    if start < len(texts):
-        yield start, len(texts)
+def batches(texts: Sequence[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int, int]]:
+    """Consecutive ``[start, stop)`` document ranges of about ``budget`` characters each: a
+    range ends at the first document that brings it to ``budget``. The texts of a corpus read
+    from disk are not read: their ``lengths`` are known."""
+    lengths = getattr(texts, "lengths", None)
+    if lengths is None:
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    ends = np.cumsum(lengths)
+    start, base = 0, 0
+    while start < len(ends):
+        stop = int(np.searchsorted(ends, base + budget, side="left")) + 1
+        if stop > len(ends):
+            yield start, len(ends)
+            return
+        yield start, stop
+        start, base = stop, int(ends[stop - 1])
 
 
 @dataclass
@@ -201,7 +201,11 @@ class DedupResult:
         return f"<{type(self).__name__}: {counts}; {seconds:.2f} s>"
 
 
-def _load(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], quiet: bool) -> Corpus:
+def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], quiet: bool
+          ) -> Corpus:
+    """The corpus of ``source``: a :class:`Corpus` as it is (checked), else what
+    :func:`reuse.ingest.read_corpus` reads from it: a path, or documents in memory (a pandas
+    DataFrame, a pyarrow Table, RecordBatchReader or Dataset, an iterable of dict records)."""
     if isinstance(source, Corpus):
         return source.check()
     return read_corpus(source, **read, quiet=quiet)
@@ -322,7 +326,7 @@ def _near_duplicates(
     corpus: Corpus, config: Config, sketches: Sketches, timings: Timings
 ) -> DedupResult:
     threshold, verify, ngram = config.dedup.threshold, config.dedup.verify, config.dedup.ngram
-    lengths = np.fromiter((len(t) for t in corpus.texts), dtype=np.int64, count=len(corpus))
+    lengths = corpus.lengths
     dates = _dates(corpus, config)
     priority = representative_priority(lengths, dates)
     compared_idx = np.flatnonzero(sketches.compared)
@@ -605,7 +609,8 @@ def align_documents(
     found: dict[int, list[Any]] = {}
     skipped: set[int] = set()
     widened: set[int] = set()
-    costs = _box_costs(boxes, left, right, corpus.texts)
+    lengths = corpus.lengths
+    costs = _box_costs(boxes, left, right, lengths)
     with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
         pending = boxes
         for round_number in range(_MAX_WIDENINGS + 1):
@@ -625,7 +630,7 @@ def align_documents(
                 bar.update(int(costs[lo:hi].sum()))
             pending = Boxes.concat(retry)
             widened.update(pending.pair.tolist())
-            costs = _box_costs(pending, left, right, corpus.texts)
+            costs = _box_costs(pending, left, right, lengths)
             bar.total += int(costs.sum())
     if paraphrase_skipped is not None:
         paraphrase_skipped.extend(sorted(skipped))
@@ -661,7 +666,7 @@ class _DocumentTokens:
     """The tokens of the corpus's documents, tokenized when first needed and kept while they
     fit ``_CACHED_TOKENS`` (the oldest are dropped first)."""
 
-    def __init__(self, texts: list[str], strip_diacritics: bool) -> None:
+    def __init__(self, texts: Sequence[str], strip_diacritics: bool) -> None:
         self.texts = texts
         self.strip_diacritics = strip_diacritics
         self.kept: dict[int, Any] = {}
@@ -669,9 +674,9 @@ class _DocumentTokens:
 
     def get(self, docs: list[int]) -> dict[int, Any]:
         missing = [d for d in dict.fromkeys(docs) if d not in self.kept]
-        for lo, hi in batches([self.texts[d] for d in missing]):
-            batch = tokenize_batch([self.texts[d] for d in missing[lo:hi]],
-                                   self.strip_diacritics)
+        texts = [self.texts[d] for d in missing]  # each read once
+        for lo, hi in batches(texts):
+            batch = tokenize_batch(texts[lo:hi], self.strip_diacritics)
             for k, d in enumerate(missing[lo:hi]):
                 tokens = batch.doc(k)
                 self.kept[d] = type(tokens)(tokens.hashes.copy(), tokens.starts.copy(),
@@ -686,14 +691,12 @@ class _DocumentTokens:
         return wanted
 
 
-def _box_costs(boxes: Boxes, left: np.ndarray, right: np.ndarray, texts: list[str]
+def _box_costs(boxes: Boxes, left: np.ndarray, right: np.ndarray, lengths: np.ndarray
                ) -> np.ndarray:
     """About how many tokens each box holds: its token ranges, or for a box that reaches a
     document's end, a guess from the document's characters (its tokens are not known yet)."""
     def side(lo: np.ndarray, hi: np.ndarray, docs: np.ndarray) -> np.ndarray:
-        chars = np.fromiter((len(texts[d]) for d in docs.tolist()), dtype=np.int64,
-                            count=len(docs))
-        return np.minimum(hi, lo + chars // 4 + 1) - lo
+        return np.minimum(hi, lo + lengths[docs] // 4 + 1) - lo
 
     pair = boxes.pair
     return (side(boxes.a_lo, boxes.a_hi, left[pair]) + side(boxes.b_lo, boxes.b_hi, right[pair])
@@ -1085,7 +1088,7 @@ def align_pairs(
     with timings.stage("passages"):
         passages = _passages_for(corpus, alignments, config)
     ids = np.array(corpus.ids, dtype=object)
-    lengths = [len(t) for t in corpus.texts]
+    lengths = corpus.lengths
     n_tokens = np.concatenate([
         tokenize_batch(corpus.texts[lo:hi], config.tokenize.strip_diacritics).counts()
         for lo, hi in batches(corpus.texts)
@@ -1166,6 +1169,7 @@ def rerun(
     if path is None:
         raise RunFolderError(f"{where}: the run was given a corpus built in Python, not a path; "
                              "there is no input to read again.")
+    check_fingerprint_scheme(spec, where)
     fmt = options.get("format", "parquet")
     report = _report_plan(manifest)
     target = source_dir if out is None else Path(out)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -452,17 +453,49 @@ def limit_file_size(limit: int):
 
 
 def test_a_real_failing_write_in_a_subprocess(tmp_path):
+    # The corpus is built in Python (kept in memory), so that the first file written is the
+    # run folder's: a corpus read from a file is written to a temporary folder first (below).
+    out = tmp_path / "run"
+    script = (
+        "import os, sys\n"
+        "from reuse.errors import RunFolderError\n"
+        "from reuse.ingest import Corpus\n"
+        "from reuse.pipeline import dedup, write_run\n"
+        "ids = [os.urandom(16).hex() for _ in range(400)]\n"
+        "texts = [f'text {i} ' + os.urandom(8).hex() for i in range(400)]\n"
+        "result = dedup(Corpus(ids=ids, texts=texts))\n"
+        "try:\n"
+        "    write_run(result, sys.argv[1])\n"
+        "except RunFolderError as exc:\n"
+        "    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit_file_size(4096), check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (f"{out / 'documents.parquet'}: cannot write (File too large). "
+                           "Make room (or fix the cause) and run again.\n")
+    assert names(out) == [".reuse-run"]
+
+
+def test_a_real_failing_write_of_the_documents_read(tmp_path):
     source = tmp_path / "many.jsonl"
     write_jsonl(source, [{"id": os.urandom(16).hex(), "text": f"text {i} " + os.urandom(8).hex()}
                          for i in range(400)])
     out = tmp_path / "run"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     done = subprocess.run([sys.executable, "-m", "reuse", "dedup", str(source), "--out", str(out),
                            "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TMPDIR": str(temporary)},
                           preexec_fn=limit_file_size(4096), check=False)
-    assert done.returncode == 4
-    assert done.stderr == error(f"{out / 'documents.parquet'}: cannot write (File too large). "
-                                "Make room (or fix the cause) and run again.")
-    assert names(out) == [".reuse-run"]
+    assert done.returncode == 1
+    assert re.fullmatch(
+        re.escape(f"reuse: error: {temporary}/") + r"reuse-store-\d+-\w+"
+        + re.escape(": cannot write the documents read to disk (File too large); reuse keeps "
+                    "the corpus in a temporary folder while it runs. Make room there, or set "
+                    "TMPDIR to a folder with room, and run again.\n"), done.stderr)
+    assert list(temporary.iterdir()) == []  # the temporary folder is removed
+    assert not out.exists()
 
 
 # --- 11. a tampered manifest -------------------------------------------------------------------

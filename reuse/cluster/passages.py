@@ -552,7 +552,10 @@ def passage_clusters(
     candidates = frame.loc[frame["n_docs"] >= limit, "passage_id"].unique()
     if len(candidates):
         if texts is not None:
-            doc_length = np.array([len(t) for t in texts], dtype=np.int64)
+            # A corpus read from a file knows its texts' lengths without reading them.
+            known = getattr(texts, "lengths", None)
+            doc_length = (np.asarray(known, dtype=np.int64) if known is not None else
+                          np.array([len(t) for t in texts], dtype=np.int64))
         else:
             doc_length = np.zeros(len(doc_ids), dtype=np.int64)
             np.maximum.at(doc_length, np.concatenate((a_doc, b_doc)),

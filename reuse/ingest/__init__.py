@@ -9,10 +9,12 @@ what is wrong with it. Errors about the whole input (a duplicate id, a corrupt g
 file, a header without the id or text column or with a column named twice, an input without any
 record) raise in both modes.
 
-Every reader streams its input, and no record is held whole beyond a bound set by
-``max_doc_chars`` (the longest text, in characters): a longer text is a bad record
-``too_long``, refused unread where the format allows. Skipped records are stored in runs
-(:class:`SkippedRecords`), so a file of bad records costs almost no memory.
+Every reader streams its input into a :class:`RecordSink`, which writes the documents to disk
+a batch at a time (ingest keeps 8 bytes per document in memory, the hash of its id), and no
+record is held whole beyond a bound set by ``max_doc_chars`` (the longest text, in
+characters): a longer text is a bad record ``too_long``, refused unread where the format
+allows. Skipped records are stored in runs (:class:`SkippedRecords`), so a file of bad records
+costs almost no memory.
 
 One module per concern:
 
@@ -22,6 +24,10 @@ One module per concern:
   :mod:`~reuse.ingest.parquet`: the table formats.
 * :mod:`~reuse.ingest.records`: the checks every record goes through, and the limits.
 * :mod:`~reuse.ingest.corpus`: :class:`Corpus` and :class:`SkippedRecords`.
+* :mod:`~reuse.ingest.store`: :class:`~reuse.ingest.store.DocumentStore`, the documents on
+  disk, written a batch at a time as they are read.
+* :mod:`~reuse.ingest.objects`: documents in memory (a pandas DataFrame, pyarrow data, an
+  iterable of dict records).
 * :mod:`~reuse.ingest.sidecar`: a metadata file keyed by id (``metadata_file``).
 * :mod:`~reuse.ingest.text`: decoding (``encoding``), and :func:`shown`, the one spelling of names that are
   not UTF-8 (each such byte becomes ``\\xNN``).
@@ -37,7 +43,7 @@ not valid in the ``encoding`` given), ``binary`` (a NUL byte in a
 
 from __future__ import annotations
 
-from .corpus import Corpus, SkippedRecords
+from .corpus import FINGERPRINT_COVERS, Corpus, SkippedRecords, check_fingerprint_scheme
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES
 from .read import (
     ON_ERROR_CHOICES,
@@ -60,6 +66,7 @@ __all__ = [
     "DEFAULT_MAX_DOC_CHARS",
     "DEFAULT_QUOTING",
     "FALLBACK_ENCODING",
+    "FINGERPRINT_COVERS",
     "MAX_METADATA_DEPTH",
     "ON_ERROR_CHOICES",
     "QUOTING_CHOICES",
@@ -67,6 +74,7 @@ __all__ = [
     "TABLE_SUFFIXES",
     "Corpus",
     "SkippedRecords",
+    "check_fingerprint_scheme",
     "check_read_options",
     "decode_text",
     "detect_format",

@@ -6,18 +6,40 @@ import bisect
 import hashlib
 import json
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+import numpy as np
+
+from ..errors import InputError, RunFolderError
+from .store import DocumentStore, TextColumn
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
 SKIPPED_COLUMNS = ("origin", "reason", "detail")
+# What Corpus.fingerprint covers, as the manifest says: a manifest whose input block says
+# otherwise holds a fingerprint of another scheme, which cannot be compared.
+FINGERPRINT_COVERS = (
+    "SHA-256 of the sum (modulo 2**256) of the SHA-256 of each document read, over its id, "
+    "text (as decoded) and metadata (with the metadata file's fields), and of their count: "
+    "not the skipped records, the reading options, the order of the records or the files' "
+    "times"
+)
 _FRAME_CHUNK = 1 << 18  # records per chunk when the skipped table is built
+
+
+def check_fingerprint_scheme(spec: Mapping[str, Any], where: Any) -> None:
+    """Refuse a manifest ``input`` block whose fingerprint is of another scheme than
+    :meth:`Corpus.fingerprint` (it says so in ``fingerprint_covers``): written by an earlier
+    version of reuse, it cannot tell whether the input changed."""
+    if spec.get("fingerprint") and spec.get("fingerprint_covers") != FINGERPRINT_COVERS:
+        raise RunFolderError(
+            f"{where}: the run's input fingerprint was computed by an earlier version of reuse, "
+            "in another way, so it cannot tell whether the input changed; run the pipeline "
+            "again on the input.")
 
 
 class SkippedRecords:
@@ -167,6 +189,12 @@ class Corpus:
     ``source`` is the path :func:`reuse.ingest.read_corpus` read (None for a corpus built in
     Python).
 
+    A corpus read by :func:`reuse.ingest.read_corpus` keeps its documents on disk, in a
+    :class:`~reuse.ingest.store.DocumentStore`: ``ids``, ``texts``, ``metadata`` and ``origins``
+    are then read-only sequences that read what is asked for (``texts[i]``, ``texts[lo:hi]``,
+    iteration chunk by chunk), and ``lengths`` gives the texts' lengths without reading them.
+    A corpus built in Python keeps the lists it was given. :meth:`close` removes the store.
+
     ``decoded_with_fallback`` lists the documents that were not UTF-8 and were decoded as
     windows-1252 (``encoding="auto"``). With a metadata file, ``metadata_rows`` is its number of
     rows, ``metadata_unmatched`` the ids of its rows that are no document (with
@@ -174,10 +202,10 @@ class Corpus:
     without a row.
     """
 
-    ids: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    metadata: list[dict[str, Any]] = field(default_factory=list)
-    origins: list[str] = field(default_factory=list)
+    ids: Sequence[str] = field(default_factory=list)
+    texts: Sequence[str] = field(default_factory=list)
+    metadata: Sequence[dict[str, Any]] = field(default_factory=list)
+    origins: Sequence[str] = field(default_factory=list)
     skipped: SkippedRecords = field(default_factory=SkippedRecords)
     input_format: str = "txt"
     id_field: str = "id"
@@ -198,19 +226,48 @@ class Corpus:
         if not isinstance(self.skipped, SkippedRecords):
             self.skipped = SkippedRecords(self.skipped)
 
+    @classmethod
+    def stored(cls, store: DocumentStore, **fields: Any) -> Corpus:
+        """A corpus whose documents are those of ``store``."""
+        return cls(ids=store.ids, texts=store.texts, metadata=store.metadata,
+                   origins=store.origins, **fields)
+
+    @property
+    def store(self) -> DocumentStore | None:
+        """The store holding the documents; None for a corpus built in Python."""
+        return self.texts.store if isinstance(self.texts, TextColumn) else None
+
+    def close(self) -> None:
+        """Remove the documents from disk (a corpus built in Python has nothing to remove)."""
+        if self.store is not None:
+            self.store.close()
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Each text's length in characters (int64); read from the store without reading the
+        texts."""
+        if isinstance(self.texts, TextColumn):
+            return self.texts.lengths
+        return np.fromiter(map(len, self.texts), dtype=np.int64, count=len(self.texts))
+
     def __len__(self) -> int:
         return len(self.ids)
 
     def __repr__(self) -> str:
         # Short: the texts of a corpus can be millions of characters.
-        return (f"<Corpus: {len(self.ids):,} documents, {sum(map(len, self.texts)):,} characters, "
+        return (f"<Corpus: {len(self.ids):,} documents, {int(self.lengths.sum()):,} characters, "
                 f"{len(self.skipped):,} skipped; {self.input_format} input>")
 
     def check(self) -> Corpus:
         """This corpus, after checking what the pipeline relies on and a corpus built in Python
         may get wrong: one id, text, metadata dict and origin per document, and ids that are
         distinct strings (a repeated id would pair a document with itself). A corpus built from
-        ids and texts alone comes back as a copy with empty metadata and origins."""
+        ids and texts alone comes back as a copy with empty metadata and origins. A corpus
+        read by :func:`reuse.ingest.read_corpus` was checked as it was read."""
+        store = self.store
+        if store is not None and all(getattr(column, "store", None) is store for column in (
+                self.ids, self.metadata, self.origins)):
+            return self
         if self.ids and not self.metadata and not self.origins:
             return replace(self, metadata=[{} for _ in self.ids], origins=[""] * len(self.ids)).check()
         lengths = {name: len(getattr(self, name)) for name in ("ids", "texts", "metadata", "origins")}
@@ -256,18 +313,45 @@ class Corpus:
         return digest.hexdigest()
 
     def fingerprint(self) -> str:
-        """SHA-256 over the documents sorted by id (id, text and metadata): independent of the
-        order in which files were listed."""
-        digest = hashlib.sha256()
-        order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
-        ids, texts, metadata = self.ids, self.texts, self.metadata
-        _update_with_parts(digest, ((ids[i], texts[i], _metadata_json(ids[i], metadata[i]))
-                                    for i in order))
+        """SHA-256 of the documents as a set, independent of their order: each document's
+        SHA-256 over its id, text and metadata (as sorted JSON), each as its UTF-8 length and
+        bytes, taken as a 256-bit number; the fingerprint is the SHA-256 of the count and of
+        the sum of those numbers modulo 2**256. The ids are distinct, so no two documents
+        cancel out, and the documents are read chunk by chunk, in bounded memory."""
+        total = 0
+        count = 0
+        sha256, from_bytes = hashlib.sha256, int.from_bytes
+        for doc_id, text, metadata in zip(self.ids, _utf8(self.texts), self.metadata,
+                                          strict=True):
+            record = _length_prefixed(doc_id.encode("utf-8", "surrogatepass"))
+            record += _length_prefixed(text)
+            record += _length_prefixed(
+                _metadata_json(doc_id, metadata).encode("utf-8", "surrogatepass"))
+            total += from_bytes(sha256(record).digest(), "little")
+            count += 1
+        digest = hashlib.sha256(_FINGERPRINT_SCHEME)
+        digest.update(count.to_bytes(8, "little"))
+        digest.update((total % (1 << 256)).to_bytes(32, "little"))
         return digest.hexdigest()
 
 
-# Bytes gathered before each update of a fingerprint's digest: one update per block instead of
-# two per string (the digest is the same).
+# Names the scheme of Corpus.fingerprint: a change of scheme changes every fingerprint.
+_FINGERPRINT_SCHEME = b"reuse corpus fingerprint 2: sum of per-document SHA-256\n"
+
+
+def _length_prefixed(data: bytes | memoryview) -> bytes:
+    return len(data).to_bytes(8, "little") + data
+
+
+def _utf8(texts: Sequence[str]) -> Iterator[bytes | memoryview]:
+    """Each text's UTF-8 bytes: straight from the store, or encoded (lone surrogates kept)."""
+    if isinstance(texts, TextColumn):
+        return texts.utf8()
+    return (text.encode("utf-8", "surrogatepass") for text in texts)
+
+
+# Bytes gathered before each update of a digest: one update per block instead of two per
+# string (the digest is the same).
 _DIGEST_BLOCK = 1 << 20
 _EMPTY_JSON = "{}"
 

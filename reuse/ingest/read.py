@@ -11,6 +11,7 @@ from .corpus import Corpus
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES, read_delimited
 from .folder import read_txt_file, read_txt_folder
 from .jsonl import read_jsonl
+from .objects import object_format, object_name, read_object
 from .parquet import read_parquet
 from .records import DEFAULT_MAX_DOC_CHARS, RecordSink
 from .sidecar import merge_metadata, read_metadata_file
@@ -116,7 +117,7 @@ def read_options(spec: dict[str, Any], counts: dict[str, Any] | None = None) -> 
 
 
 def read_corpus(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Any,
     *,
     id_field: str = "id",
     text_field: str = "text",
@@ -126,8 +127,13 @@ def read_corpus(
     encoding: str = DEFAULT_ENCODING,
     metadata_file: str | os.PathLike[str] | None = None,
     quiet: bool = True,
+    store_dir: str | os.PathLike[str] | None = None,
 ) -> Corpus:
     """Read every record of ``path`` into a :class:`Corpus`.
+
+    ``path`` is a file or folder, or documents in memory: a pandas DataFrame, a pyarrow
+    Table, RecordBatchReader or Dataset, or an iterable of dict records (see
+    :mod:`reuse.ingest.objects`), whose rows are checked as a file's are.
 
     ``on_error="skip"`` records bad records in ``Corpus.skipped`` instead of raising. A
     duplicate id is always an error: which of the two to keep is the user's decision.
@@ -141,26 +147,48 @@ def read_corpus(
     (see :mod:`reuse.ingest.text`); Parquet is always UTF-8. ``metadata_file`` is a table of
     metadata keyed by ``id_field``, merged into the documents' metadata (see
     :mod:`reuse.ingest.sidecar`). ``quiet=False`` shows a progress bar on a terminal.
+
+    The documents are written to disk as they are read, a batch at a time, in a temporary
+    folder under ``store_dir`` (default: :func:`tempfile.gettempdir`) that is removed with the
+    corpus (or by :meth:`Corpus.close`); see :mod:`reuse.ingest.store`.
     """
     encoding = check_read_options(on_error, quoting, max_doc_chars, encoding, metadata_file)
-    if not os.fspath(path):
-        raise ConfigError("the input path is empty; name a file or folder ('.' for this folder)")
-    source = Path(path)
-    if not source.exists():
-        if source.is_symlink():
-            raise InputError(f"{shown(str(source))}: a symbolic link to nothing")
-        raise InputError(f"{shown(str(source))}: no such file or folder")
-    fmt = detect_format(source)
-    if quoting is not None and fmt not in DEFAULT_QUOTING:
-        raise ConfigError(
-            f"The 'quoting' parameter applies to CSV and TSV input only; {shown(str(source))} is "
-            f"{fmt}. Leave it out."
-        )
-    if fmt == "parquet" and encoding != DEFAULT_ENCODING:
-        raise ConfigError(
-            f"The 'encoding' parameter applies to .txt, JSONL and CSV/TSV input; Parquet "
-            f"({shown(str(source))}) always holds UTF-8. Leave it out."
-        )
+    in_memory = object_format(path)
+    if in_memory is not None:
+        source: Path | Any = path
+        fmt = in_memory
+        name = object_name(path)
+        if fmt == "arrow" and not hasattr(path, "schema"):
+            raise ConfigError(
+                f"read_corpus reads a pyarrow Table, RecordBatch, RecordBatchReader or Dataset; "
+                f"got a {type(path).__name__}.")
+        for option, value, default in (("quoting", quoting, None),
+                                       ("encoding", encoding, DEFAULT_ENCODING)):
+            if value != default:
+                raise ConfigError(
+                    f"The {option!r} parameter applies to files; a {name} holds decoded text. "
+                    "Leave it out.")
+    else:
+        if not os.fspath(path):
+            raise ConfigError("the input path is empty; name a file or folder ('.' for this "
+                              "folder)")
+        source = Path(path)
+        name = shown(str(source))
+        if not source.exists():
+            if source.is_symlink():
+                raise InputError(f"{name}: a symbolic link to nothing")
+            raise InputError(f"{name}: no such file or folder")
+        fmt = detect_format(source)
+        if quoting is not None and fmt not in DEFAULT_QUOTING:
+            raise ConfigError(
+                f"The 'quoting' parameter applies to CSV and TSV input only; {name} is "
+                f"{fmt}. Leave it out."
+            )
+        if fmt == "parquet" and encoding != DEFAULT_ENCODING:
+            raise ConfigError(
+                f"The 'encoding' parameter applies to .txt, JSONL and CSV/TSV input; Parquet "
+                f"({name}) always holds UTF-8. Leave it out."
+            )
     rows = None
     if metadata_file is not None:
         # Read first: a mistake in the metadata file is found before a long read of the input.
@@ -171,20 +199,44 @@ def read_corpus(
                              f"{shown(str(metadata_path))}: the metadata file is not a file")
         rows = read_metadata_file(metadata_path, detect_format(metadata_path), id_field,
                                   max_doc_chars)
-    corpus = Corpus(input_format=fmt, id_field=id_field, text_field=text_field,
-                    max_doc_chars=max_doc_chars, encoding=encoding, on_error=on_error,
-                    metadata_file=None if metadata_file is None else os.fspath(metadata_file),
-                    source=os.fspath(path))
+    settings = {"input_format": fmt, "id_field": id_field, "text_field": text_field,
+                "max_doc_chars": max_doc_chars, "encoding": encoding, "on_error": on_error,
+                "metadata_file": None if metadata_file is None else os.fspath(metadata_file),
+                "source": None if in_memory is not None else os.fspath(path)}
+    reading = Corpus(**settings)
     from ..common.progress import progress  # tqdm: not loaded by `reuse --help`
 
-    with progress(None, "ingest", quiet) as bar:
-        _read_into(corpus, source, fmt, quoting,
-                   RecordSink(corpus, on_error, max_doc_chars, encoding, bar))
+    sink = RecordSink(reading, on_error, max_doc_chars, encoding, store_dir=store_dir)
+    try:
+        with progress(None, "ingest", quiet) as bar:
+            sink.progress = bar
+            try:
+                if in_memory is not None:
+                    read_object(source, fmt, sink)
+                else:
+                    _read_into(reading, source, fmt, quoting, sink)
+            except InputError:
+                sink.check_pending()  # a repeated id before the error is reported first
+                raise
+        store = sink.finish()
+    except BaseException:
+        if sink.store is not None:
+            sink.store.close()
+        raise
+    corpus = Corpus.stored(store, **settings, quoting=reading.quoting, skipped=reading.skipped,
+                           file_names=reading.file_names,
+                           decoded_with_fallback=reading.decoded_with_fallback)
     if corpus.n_read == 0:
-        raise InputError(f"{shown(str(source))}: no records in this file; an empty input is an "
-                         "error (check the path)")
+        corpus.close()
+        raise InputError(f"{name}: no records in this file; an empty input is an "
+                         "error (check the path)" if in_memory is None else
+                         f"{name}: no records; an empty input is an error")
     if rows is not None:
-        merge_metadata(corpus, rows, on_error)
+        try:
+            merge_metadata(corpus, rows, on_error)
+        except BaseException:
+            corpus.close()
+            raise
     return corpus
 
 

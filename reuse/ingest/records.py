@@ -7,13 +7,21 @@ origin, or is recorded in ``Corpus.skipped`` with its reason.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+import numpy as np
 
 from ..errors import InputError
 from .corpus import Corpus
+from .store import DocumentStore, IdHashes
 from .text import DEFAULT_ENCODING, has_surrogate, is_wide
 
 DEFAULT_MAX_DOC_CHARS = 100_000_000
+# A batch of documents is written to the store once it holds this many records or characters
+# of text: what ingest holds in memory beyond 8 bytes per document read.
+BATCH_RECORDS = 4096
+BATCH_CHARS = 2 << 20
 MAX_METADATA_DEPTH = 100
 # Room for the id, the metadata and the syntax around a text of max_doc_chars characters when
 # a raw record (a JSONL line, a CSV record) is refused before it is parsed.
@@ -77,21 +85,47 @@ def metadata_problem(metadata: dict[str, Any], check_unicode: bool) -> tuple[str
 
 
 class RecordSink:
-    """Collects records into a corpus and enforces unique ids, the limits and on_error."""
+    """Collects records into a corpus and enforces unique ids, the limits and on_error.
+
+    Documents are written to a :class:`DocumentStore` a batch at a time (``batch_records``
+    records or ``batch_chars`` characters of text): the sink never holds more than one batch.
+    A repeated id is found through the ids' 64-bit hashes (:class:`IdHashes`) and confirmed
+    against the stored ids; it is reported at the document where it appears again, before any
+    error about a later record (:meth:`check_pending`).
+    """
 
     def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int,
-                 encoding: str = DEFAULT_ENCODING, progress: Any = None) -> None:
+                 encoding: str = DEFAULT_ENCODING, progress: Any = None, *,
+                 store_dir: str | os.PathLike[str] | None = None,
+                 batch_records: int | None = None, batch_chars: int | None = None) -> None:
         self.corpus = corpus
         self.on_error = on_error
         self.max_doc_chars = max_doc_chars
         self.encoding = encoding
         self.wide_encoding = is_wide(encoding)
-        self.first_seen: dict[str, str] = {}
         self.progress = progress  # a progress bar counting records, or None
+        self.store_dir = store_dir
+        self.batch_records = BATCH_RECORDS if batch_records is None else batch_records
+        self.batch_chars = BATCH_CHARS if batch_chars is None else batch_chars
+        self.store: DocumentStore | None = None
+        self.id_hashes = IdHashes()
+        self._ids: list[str] = []
+        self._texts: list[str] = []
+        self._metadata: list[dict[str, Any]] = []
+        self._origins: list[str] = []
+        self._hashes: list[int] = []
+        self._chars = 0
+        self._checked = 0  # pending documents checked for repeated ids
+
+    @property
+    def pending(self) -> int:
+        """Documents added but not yet written to the store."""
+        return len(self._ids)
 
     def bad(self, source: str, location: int | None, reason: str, detail: str) -> None:
         """A bad record at ``source`` + ``location``: raise, or record it as skipped."""
         if self.on_error == "raise":
+            self.check_pending()
             raise InputError(
                 f"{origin_of(source, location)}: {detail} "
                 "(use --on-error skip to skip such records)"
@@ -164,19 +198,62 @@ class RecordSink:
 
     def _append(self, doc_id: str, text: str, metadata: dict[str, Any], origin: str,
                 fallback: bool = False) -> None:
-        previous = self.first_seen.setdefault(doc_id, origin)
-        if previous is not origin:
-            raise InputError(
-                f"duplicate document id {doc_id!r}: first at {previous}, again at {origin}"
-            )
-        self.corpus.ids.append(doc_id)
-        self.corpus.texts.append(text)
-        self.corpus.metadata.append(metadata)
-        self.corpus.origins.append(origin)
+        self._ids.append(doc_id)
+        self._texts.append(text)
+        self._metadata.append(metadata)
+        self._origins.append(origin)
+        self._hashes.append(hash(doc_id))
+        self._chars += len(text)
         if fallback:
             self.corpus.decoded_with_fallback.append(doc_id)
         if self.progress is not None:
             self.progress.update()
+        if len(self._ids) >= self.batch_records or self._chars >= self.batch_chars:
+            self.flush()
+
+    def check_pending(self) -> None:
+        """Raise the duplicate-id error of the first pending document whose id was read
+        before, if any (called before any other error, which comes from a later record)."""
+        if self._checked == len(self._ids):
+            return
+        hashes = np.array(self._hashes, dtype=np.int64)
+        for position in self.id_hashes.suspects(hashes).tolist():
+            if position < self._checked:
+                continue
+            doc_id = self._ids[position]
+            try:
+                earlier = self._origins[self._ids.index(doc_id, 0, position)]
+            except ValueError:
+                found = None if self.store is None else self.store.find_id(doc_id)
+                if found is None:
+                    continue  # two ids with one hash
+                earlier = self.store.origins[found]
+            raise InputError(f"duplicate document id {doc_id!r}: first at {earlier}, again at "
+                             f"{self._origins[position]}")
+        self._checked = len(self._ids)
+
+    def flush(self) -> None:
+        """Write the pending documents to the store, after checking their ids."""
+        if not self._ids:
+            return
+        self.check_pending()
+        if self.store is None:
+            self.store = DocumentStore(self.store_dir)
+        self.store.append(self._ids, self._texts, self._metadata, self._origins)
+        self.id_hashes.add(np.array(self._hashes, dtype=np.int64))
+        for pending in (self._ids, self._texts, self._metadata, self._origins, self._hashes):
+            pending.clear()
+        self._chars = 0
+        self._checked = 0
+
+    def finish(self) -> DocumentStore:
+        """Write what is pending and hand over the store (an empty one when nothing was
+        read); the hashes of the ids are dropped."""
+        self.flush()
+        self.id_hashes = IdHashes()
+        if self.store is None:
+            self.store = DocumentStore(self.store_dir)
+        return self.store
 
 
 def split_record(record: dict[str, Any], corpus: Corpus) -> tuple[Any, Any, dict[str, Any]]:

@@ -102,7 +102,11 @@ def read_metadata_file(source: Path, fmt: str, id_field: str, max_doc_chars: int
 def merge_metadata(corpus: Corpus, rows: dict[str, tuple[dict[str, Any], str]],
                    on_error: str) -> None:
     """Add each row's fields to the metadata of its document (see the module docstring)."""
-    position = {doc_id: i for i, doc_id in enumerate(corpus.ids)}
+    # The positions of the rows' ids only: the corpus's ids are read chunk by chunk.
+    position: dict[str, int] = {}
+    for i, doc_id in enumerate(corpus.ids):
+        if doc_id in rows:
+            position[doc_id] = i
     matched = 0
     for doc_id, (fields, origin) in rows.items():
         i = position.get(doc_id)

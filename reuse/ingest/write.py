@@ -15,6 +15,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, ReuseError
 from .corpus import Corpus
@@ -62,28 +63,37 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _kept(corpus: Corpus, keep: list[bool]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(id, text, metadata) of the kept documents, read in order (a corpus on disk is read
+    chunk by chunk, not document by document)."""
+    for kept, doc_id, text, metadata in zip(keep, corpus.ids, corpus.texts, corpus.metadata,
+                                            strict=True):
+        if kept:
+            yield doc_id, text, metadata
+
+
 def _write_corpus(corpus: Corpus, keep: list[bool], target: Path, name: str) -> int:
-    kept = [i for i, k in enumerate(keep) if k]
+    n_kept = sum(map(bool, keep))
     fmt = corpus.input_format
     if fmt == "txt":
         target.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir()
         root = target.resolve()
-        for i in kept:
-            name = corpus.file_names.get(corpus.ids[i], corpus.ids[i])
+        for doc_id, text, _ in _kept(corpus, keep):
+            name = corpus.file_names.get(doc_id, doc_id)
             out = (target / name).resolve()
             if not out.is_relative_to(root):
-                raise InputError(f"document id {corpus.ids[i]!r} would be written outside {target}")
+                raise InputError(f"document id {doc_id!r} would be written outside {target}")
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(corpus.texts[i], encoding="utf-8", newline="")
-        return len(kept)
+            out.write_text(text, encoding="utf-8", newline="")
+        return n_kept
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt in ("csv", "tsv"):
-        _write_delimited(corpus, kept, target, fmt)
-        return len(kept)
+        _write_delimited(corpus, keep, target, fmt)
+        return n_kept
     records = (
-        {corpus.id_field: corpus.ids[i], corpus.text_field: corpus.texts[i], **corpus.metadata[i]}
-        for i in kept
+        {corpus.id_field: doc_id, corpus.text_field: text, **metadata}
+        for doc_id, text, metadata in _kept(corpus, keep)
     )
     if fmt == "jsonl":
         opener = gzip.open if name.endswith(".gz") else open
@@ -99,18 +109,17 @@ def _write_corpus(corpus: Corpus, keep: list[bool], target: Path, name: str) -> 
         listed = list(records)
         columns = {c: [record.get(c) for record in listed] for c in _columns(corpus)}
         pq.write_table(pa.Table.from_pydict(columns), target)
-    return len(kept)
+    return n_kept
 
 
-def _write_delimited(corpus: Corpus, kept: list[int], target: Path, fmt: str) -> None:
+def _write_delimited(corpus: Corpus, keep: list[bool], target: Path, fmt: str) -> None:
     columns = _columns(corpus)
     quoting = corpus.quoting or DEFAULT_QUOTING[fmt]
 
     def rows() -> Iterator[list[str]]:
         yield columns
-        for i in kept:
-            record = {corpus.id_field: corpus.ids[i], corpus.text_field: corpus.texts[i],
-                      **corpus.metadata[i]}
+        for doc_id, text, metadata in _kept(corpus, keep):
+            record = {corpus.id_field: doc_id, corpus.text_field: text, **metadata}
             yield ["" if record.get(c) is None else str(record[c]) for c in columns]
 
     if quoting == "none":

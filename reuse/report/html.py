@@ -44,8 +44,8 @@ import re
 import shutil
 import time
 import warnings
-from collections import defaultdict
-from collections.abc import Iterator
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -61,7 +61,13 @@ from markupsafe import Markup
 from ..common.progress import progress, ticking
 from ..common.validation import Range, check_parameter
 from ..errors import ConfigError, RunFolderError, printable
-from ..ingest import Corpus, path_from_manifest, read_corpus, read_options
+from ..ingest import (
+    Corpus,
+    check_fingerprint_scheme,
+    path_from_manifest,
+    read_corpus,
+    read_options,
+)
 from ..runfolder import folder as runfolder
 from ..runfolder import tables
 from ..text.tokenize import Tokens, tokenize
@@ -277,6 +283,7 @@ def reread_input(folder: Path, manifest: dict[str, Any]) -> Corpus:
             "the current directory). Run the report from where the run was started, or restore "
             "the input."
         )
+    check_fingerprint_scheme(spec, folder)
     corpus = read_corpus(path, **read_options(spec, manifest.get("counts")))
     fingerprint = "sha256:" + corpus.fingerprint()
     if spec.get("fingerprint") and fingerprint != spec["fingerprint"]:
@@ -291,6 +298,39 @@ def _empty(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in tables.TABLES[name]})
 
 
+_KEPT_TEXT_CHARS = 32_000_000
+
+
+class TextsById(Mapping[str, str]):
+    """The texts of a corpus by document id, each read from the corpus when asked for (a
+    corpus read from a file keeps its texts on disk). The texts read last are kept, up to
+    ``_KEPT_TEXT_CHARS`` characters, for pages that show one text many times."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        self.position = {doc_id: i for i, doc_id in enumerate(corpus.ids)}
+        self.kept: OrderedDict[str, str] = OrderedDict()
+        self.kept_chars = 0
+
+    def __getitem__(self, doc_id: str) -> str:
+        text = self.kept.get(doc_id)
+        if text is not None:
+            self.kept.move_to_end(doc_id)
+            return text
+        text = self.corpus.texts[self.position[doc_id]]
+        self.kept[doc_id] = text
+        self.kept_chars += len(text)
+        while self.kept_chars > _KEPT_TEXT_CHARS and len(self.kept) > 1:
+            self.kept_chars -= len(self.kept.popitem(last=False)[1])
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.position)
+
+    def __len__(self) -> int:
+        return len(self.position)
+
+
 @dataclass
 class RunData:
     """The tables of a run folder and the texts and metadata of its documents."""
@@ -301,7 +341,7 @@ class RunData:
     alignments: pd.DataFrame
     passages: pd.DataFrame
     skipped: pd.DataFrame
-    texts: dict[str, str]
+    texts: Mapping[str, str]
     metadata: dict[str, dict[str, Any]]
     _tokens: dict[str, Tokens] = field(default_factory=dict)
 
@@ -313,7 +353,7 @@ class RunData:
         frames = {name: tables.read_table(folder, name) if name in listed else _empty(name)
                   for name in ("documents", "near_duplicates", "clusters", "alignments",
                                "passages", "skipped")}
-        texts = dict(zip(corpus.ids, corpus.texts, strict=True))
+        texts = TextsById(corpus)
         missing = set(frames["documents"]["doc_id"]) - texts.keys()
         if missing:
             raise RunFolderError(

@@ -1,0 +1,465 @@
+"""The documents of a corpus on disk: the store that :func:`reuse.ingest.read_corpus` fills.
+
+A :class:`DocumentStore` lives in a temporary folder (under :func:`tempfile.gettempdir`, or a
+folder given) and is removed when it is closed, garbage-collected, or at exit. Its key is the
+document's input ordinal, an int64. Each column is a data file and an offsets file (int64 byte
+offsets, one more than the documents), both appended a batch at a time:
+
+* texts and ids and origins as UTF-8, metadata as one pickle per document (an empty dict as no
+  bytes), so that metadata read from Parquet or a DataFrame (dates, big integers, lists) comes
+  back as it was read;
+* the texts' lengths in characters, a numpy column of its own, so that the lengths are known
+  without reading a text.
+
+Reading document ``i`` is two ``pread`` calls (its offsets, its bytes); a slice ``[lo:hi]`` is
+one contiguous read. The columns are read-only :class:`~collections.abc.Sequence` objects
+(:attr:`DocumentStore.texts`, ...) that read what they are asked for and nothing else; nothing
+per document stays in memory but what :class:`IdHashes` keeps while reading (8 bytes).
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import os
+import pickle
+import shutil
+import struct
+import tempfile
+import weakref
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ..errors import InputError, ReuseError
+
+# What one step of iterating a column reads at most: rows, and bytes (beyond one long row).
+CHUNK_ROWS = 4096
+CHUNK_BYTES = 16 << 20
+# pread and write move at most this many bytes per call on Linux.
+_IO_LIMIT = 1 << 30
+_OFFSET = np.dtype("<i8")
+_TWO_OFFSETS = struct.Struct("<qq")
+
+
+def _pread(fd: int, size: int, offset: int) -> bytearray:
+    """``size`` bytes of ``fd`` from ``offset``, however many calls that takes."""
+    out = bytearray(size)
+    view = memoryview(out)
+    done = 0
+    while done < size:
+        got = os.preadv(fd, [view[done:done + _IO_LIMIT]], offset + done)
+        if got <= 0:
+            raise OSError(f"the document store ended {size - done} bytes early")
+        done += got
+    return out
+
+
+class _Blob:
+    """Variable-length values: a data file, and an offsets file of int64 byte offsets into it
+    (``count + 1`` of them, the first 0)."""
+
+    def __init__(self, folder: Path, name: str, mode: str = "w+b") -> None:
+        self.data: IO[bytes] = open(folder / f"{name}.bin", mode)  # noqa: SIM115 - closed by the store
+        self.offsets: IO[bytes] = open(folder / f"{name}.offsets", mode)  # noqa: SIM115
+        if "w" in mode:
+            self.offsets.write(np.zeros(1, dtype=_OFFSET).tobytes())
+            self.offsets.flush()
+        self.size = 0
+
+    def append(self, data: Any, ends: np.ndarray) -> None:
+        """Append values given as their concatenated bytes ``data`` and the end of each in it."""
+        self.data.write(data)
+        self.offsets.write((ends.astype(_OFFSET, copy=False) + self.size).tobytes())
+        self.size += int(ends[-1]) if len(ends) else 0
+        self.data.flush()
+        self.offsets.flush()
+
+    def offsets_of(self, lo: int, hi: int) -> np.ndarray:
+        """The offsets of values ``lo`` to ``hi`` (``hi - lo + 1`` of them)."""
+        return np.frombuffer(_pread(self.offsets.fileno(), 8 * (hi - lo + 1), 8 * lo),
+                             dtype=_OFFSET)
+
+    def read_one(self, position: int) -> bytes | bytearray:
+        """The bytes of value ``position``."""
+        start, end = _TWO_OFFSETS.unpack(os.pread(self.offsets.fileno(), 16, 8 * position))
+        if end - start < _IO_LIMIT:
+            return os.pread(self.data.fileno(), end - start, start)
+        return _pread(self.data.fileno(), end - start, start)
+
+    def read(self, lo: int, hi: int) -> tuple[memoryview, np.ndarray]:
+        """The bytes of values ``lo`` to ``hi`` in one read, and their ``hi - lo + 1``
+        offsets into them."""
+        offsets = self.offsets_of(lo, hi)
+        start = int(offsets[0])
+        data = _pread(self.data.fileno(), int(offsets[-1]) - start, start)
+        return memoryview(data), offsets - start
+
+    def chunks(self, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        """Consecutive ranges covering ``[lo, hi)`` of at most CHUNK_ROWS values and about
+        CHUNK_BYTES bytes (at least one value each)."""
+        while lo < hi:
+            stop = min(lo + CHUNK_ROWS, hi)
+            offsets = self.offsets_of(lo, stop)
+            fits = int(np.searchsorted(offsets, offsets[0] + CHUNK_BYTES, side="right")) - 1
+            stop = lo + max(1, min(fits, stop - lo))
+            yield lo, stop
+            lo = stop
+
+    def close(self) -> None:
+        self.data.close()
+        self.offsets.close()
+
+
+def _string_bytes(values: list[str]) -> tuple[bytes, np.ndarray]:
+    """The UTF-8 bytes of ``values`` end to end, and the end of each (lone surrogates, which
+    a corpus built in Python may hold, are kept)."""
+    encoded = [value.encode("utf-8", "surrogatepass") for value in values]
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=_OFFSET, count=len(encoded)))
+    return b"".join(encoded), ends
+
+
+def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path | None) -> None:
+    for blob in blobs:
+        blob.close()
+    lengths.close()
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_COLUMNS = ("texts", "ids", "origins", "metadata")
+# A store's folder is named for the process that made it: reuse-store-PID-XXXXXXXX.
+_PREFIX = "reuse-store-"
+
+
+def remove_stale_stores(directory: Path) -> None:
+    """Remove the store folders in ``directory`` whose process is gone: a process killed
+    (SIGKILL, a crash) cannot remove its own, so the next one to make a store there does."""
+    try:
+        entries = [entry for entry in os.scandir(directory) if entry.name.startswith(_PREFIX)]
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name[len(_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no way to tell: leave its folder alone
+        return True
+    return True
+
+
+class DocumentStore:
+    """Documents on disk, appended a batch at a time and read back by input ordinal.
+
+    Pickled (to a worker process), a store is a handle to its folder: the copy reads the same
+    files, read-only, while the store that made them is open; only that one removes them."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        if directory is not None:
+            os.makedirs(directory, exist_ok=True)
+        remove_stale_stores(Path(tempfile.gettempdir() if directory is None else directory))
+        folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=directory)
+        self._open(Path(folder), "w+b", 0, {})
+
+    def _open(self, folder: Path, mode: str, count: int,
+              replaced_metadata: dict[int, dict[str, Any]]) -> None:
+        self.folder = folder
+        self.owner = "w" in mode
+        for name in _COLUMNS:
+            setattr(self, f"_{name}", _Blob(folder, name, mode))
+        self._lengths_file: IO[bytes] = open(folder / "lengths.int64", mode)  # noqa: SIM115
+        self._count = count
+        self._lengths: np.ndarray | None = None
+        # Metadata replaced after reading (a metadata file's fields), by ordinal.
+        self.replaced_metadata = replaced_metadata
+        self._finalizer = weakref.finalize(
+            self, _remove, [getattr(self, f"_{name}") for name in _COLUMNS],
+            self._lengths_file, folder if self.owner else None)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reopen, (str(self.folder), self._count, self.replaced_metadata)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __repr__(self) -> str:
+        return f"<DocumentStore: {self._count:,} documents in {self.folder}>"
+
+    def append(self, ids: list[str], texts: list[str], metadata: list[dict[str, Any]],
+               origins: list[str]) -> None:
+        """Append a batch of documents (one entry per document in each list)."""
+        if not ids:
+            return
+        if not self.owner:
+            raise ReuseError(f"{self.folder}: a copy of a document store is read-only")
+        stored_metadata = _metadata_bytes(metadata, ids)
+        try:
+            for blob, values in ((self._ids, ids), (self._texts, texts),
+                                 (self._origins, origins)):
+                blob.append(*_string_bytes(values))
+            self._metadata.append(*stored_metadata)
+            self._lengths_file.write(
+                np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts)).tobytes())
+            self._lengths_file.flush()
+        except OSError as exc:
+            raise ReuseError(
+                f"{self.folder}: cannot write the documents read to disk ({exc.strerror or exc}); "
+                "reuse keeps the corpus in a temporary folder while it runs. Make room there, or "
+                "set TMPDIR to a folder with room, and run again.") from exc
+        self._count += len(ids)
+        self._lengths = None
+
+    def close(self) -> None:
+        """Close the store's files (the store that made them also removes its folder); its
+        columns cannot be read any more."""
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Each text's length in characters (int64, read-only), without reading a text."""
+        if self._lengths is None or len(self._lengths) != self._count:
+            lengths = np.frombuffer(
+                _pread(self._lengths_file.fileno(), 8 * self._count, 0), dtype=_OFFSET)
+            lengths.flags.writeable = False
+            self._lengths = lengths
+        return self._lengths
+
+    @property
+    def texts(self) -> TextColumn:
+        return TextColumn(self)
+
+    @property
+    def ids(self) -> StringColumn:
+        return StringColumn(self, "ids")
+
+    @property
+    def origins(self) -> StringColumn:
+        return StringColumn(self, "origins")
+
+    @property
+    def metadata(self) -> MetadataColumn:
+        return MetadataColumn(self)
+
+    def find_id(self, doc_id: str, stop: int | None = None) -> int | None:
+        """The ordinal of the first document ``doc_id`` before ``stop``, or None: a scan of
+        the ids, for the rare moment a duplicate is suspected."""
+        ids = self.ids
+        for lo, hi in self._ids.chunks(0, self._count if stop is None else stop):
+            chunk = ids[lo:hi]
+            if doc_id in chunk:
+                return lo + chunk.index(doc_id)
+        return None
+
+
+def _reopen(folder: str, count: int, replaced_metadata: dict[int, dict[str, Any]]
+            ) -> DocumentStore:
+    """A read-only handle to the store in ``folder`` (see :meth:`DocumentStore.__reduce__`)."""
+    store = DocumentStore.__new__(DocumentStore)
+    try:
+        store._open(Path(folder), "rb", count, replaced_metadata)
+    except FileNotFoundError:
+        raise InputError(f"{folder}: the document store was removed (its corpus was closed "
+                         "or collected)") from None
+    return store
+
+
+def _column(store: DocumentStore, name: str) -> _StoredColumn:
+    return getattr(store, name)
+
+
+def _metadata_bytes(metadata: list[dict[str, Any]], ids: list[str]) -> tuple[Any, np.ndarray]:
+    pieces = []
+    for doc_id, fields in zip(ids, metadata, strict=True):
+        if not fields:
+            pieces.append(b"")
+            continue
+        try:
+            pieces.append(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
+            raise InputError(f"document {doc_id!r}: its metadata cannot be stored ({exc}); "
+                             "give plain values (strings, numbers, lists, dicts, dates)"
+                             ) from None
+    ends = np.cumsum(np.fromiter(map(len, pieces), dtype=_OFFSET, count=len(pieces)))
+    return b"".join(pieces), ends
+
+
+class _StoredColumn(Sequence[Any]):
+    """A read-only column of a :class:`DocumentStore`: indexing reads one value, a slice reads
+    its values in one read, iteration reads chunk by chunk."""
+
+    def __init__(self, store: DocumentStore, blob: _Blob) -> None:
+        self.store = store
+        self._blob = blob
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def _values(self, lo: int, hi: int) -> list[Any]:
+        raise NotImplementedError
+
+    def _value(self, position: int) -> Any:
+        raise NotImplementedError
+
+    def __getitem__(self, index: Any) -> Any:
+        if self.store.closed:
+            raise InputError("the corpus was closed: its documents were removed from disk")
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return self._values(start, stop) if start < stop else []
+        position = operator.index(index)
+        count = len(self.store)
+        if position < 0:
+            position += count
+        if not 0 <= position < count:
+            raise IndexError(f"document {index} out of range ({count:,} documents)")
+        return self._value(position)
+
+    def __iter__(self) -> Iterator[Any]:
+        for lo, hi in self._blob.chunks(0, len(self)):
+            yield from self[lo:hi]
+
+    def chunks(self) -> Iterator[tuple[int, list[Any]]]:
+        """(first ordinal, values) for consecutive chunks of the column."""
+        for lo, hi in self._blob.chunks(0, len(self)):
+            yield lo, self[lo:hi]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(
+                a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A handle to the store's files, never the values (a worker reads what it needs).
+        return _column, (self.store, self.name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {len(self):,} documents on disk>"
+
+
+class StringColumn(_StoredColumn):
+    """The ids or the origins of the documents."""
+
+    def __init__(self, store: DocumentStore, name: str) -> None:
+        super().__init__(store, getattr(store, f"_{name}"))
+        self.name = name
+
+    def _values(self, lo: int, hi: int) -> list[str]:
+        data, offsets = self._blob.read(lo, hi)
+        return [str(data[a:b], "utf-8", "surrogatepass")
+                for a, b in itertools.pairwise(offsets.tolist())]
+
+    def _value(self, position: int) -> str:
+        return str(self._blob.read_one(position), "utf-8", "surrogatepass")
+
+
+class TextColumn(StringColumn):
+    """The texts of the documents, with their lengths (:attr:`lengths`) known unread."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        super().__init__(store, "texts")
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.store.lengths
+
+    def utf8(self) -> Iterator[memoryview]:
+        """Each text's UTF-8 bytes, in order, chunk by chunk (nothing decoded)."""
+        for lo, hi in self._blob.chunks(0, len(self)):
+            data, offsets = self._blob.read(lo, hi)
+            bounds = offsets.tolist()
+            for a, b in itertools.pairwise(bounds):
+                yield data[a:b]
+
+
+class MetadataColumn(_StoredColumn):
+    """The metadata dicts of the documents, unpickled when read (each read is a new dict).
+
+    Assigning ``column[i] = fields`` replaces a document's metadata; the replacement is kept in
+    memory (a metadata file's fields, bounded by that file)."""
+
+    name = "metadata"
+
+    def __init__(self, store: DocumentStore) -> None:
+        super().__init__(store, store._metadata)
+
+    def __setitem__(self, index: int, fields: dict[str, Any]) -> None:
+        position = operator.index(index)
+        if not 0 <= position < len(self):
+            raise IndexError(f"document {index} out of range ({len(self):,} documents)")
+        self.store.replaced_metadata[position] = fields
+
+    def _values(self, lo: int, hi: int) -> list[dict[str, Any]]:
+        data, offsets = self._blob.read(lo, hi)
+        bounds = offsets.tolist()
+        values = [pickle.loads(data[a:b]) if b > a else {}
+                  for a, b in itertools.pairwise(bounds)]
+        replaced = self.store.replaced_metadata
+        if replaced:
+            for position in (replaced.keys() if len(replaced) < hi - lo else range(lo, hi)):
+                if lo <= position < hi and position in replaced:
+                    values[position - lo] = replaced[position]
+        return values
+
+    def _value(self, position: int) -> dict[str, Any]:
+        replaced = self.store.replaced_metadata.get(position)
+        if replaced is not None:
+            return replaced
+        data = self._blob.read_one(position)
+        return pickle.loads(data) if data else {}
+
+
+class IdHashes:
+    """The 64-bit hashes of the ids read so far, 8 bytes per document, to find a repeated id
+    without keeping the ids: sorted runs of geometrically growing sizes (a new batch is one
+    run; two runs of similar size are merged), so that adding N hashes costs O(N log N) and a
+    batch is checked against every run by binary search.
+
+    A hash seen before only makes a document suspect: the caller confirms it against the ids.
+    """
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(map(len, self.runs))
+
+    def suspects(self, hashes: np.ndarray) -> np.ndarray:
+        """Positions in ``hashes`` (ascending) whose hash was added before or comes earlier in
+        ``hashes``."""
+        suspect = np.zeros(len(hashes), dtype=bool)
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        suspect[order[1:][ordered[1:] == ordered[:-1]]] = True
+        for run in self.runs:
+            found = np.minimum(np.searchsorted(run, hashes), len(run) - 1)
+            suspect |= run[found] == hashes
+        return np.flatnonzero(suspect)
+
+    def add(self, hashes: np.ndarray) -> None:
+        self.runs.append(np.sort(hashes))
+        while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+            last = self.runs.pop()
+            merged = np.concatenate((self.runs.pop(), last))
+            merged.sort()
+            self.runs.append(merged)
