@@ -238,7 +238,6 @@ def sketch_corpus(
                     parts.append(batch.fingerprints)
                 bar.update(hi - lo)
         signatures.finish()
-        buckets.spill.finish()
     except BaseException:
         if store is not None:
             store.close()

@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .engine.spill import RowFile
+from .engine.spill import RowFile, spill_error, write_records
 from .ranges import expand_ranges
 from .sketch import estimated_jaccard
 
@@ -68,7 +68,7 @@ class ShingleStore:
         if self._offsets is not None:
             raise ValueError("ShingleStore.append after the store was read")
         values = np.ascontiguousarray(shingles[bounds[0]:bounds[-1]], dtype=np.uint64)
-        self._file.write(memoryview(values).cast("B"))
+        write_records(self._file, self.path or Path(tempfile.gettempdir()) / "(unnamed)", values)
         ends = np.asarray(bounds[1:], dtype=np.int64) - int(bounds[0]) + self._starts[-1]
         self._starts.extend(ends.tolist())
 
@@ -88,13 +88,19 @@ class ShingleStore:
         offsets = self._finish()
         if self._reader is None:
             offsets_path = self.path.with_name(self.path.name + ".offsets")
-            offsets.tofile(offsets_path)
+            try:
+                offsets.tofile(offsets_path)
+            except OSError as exc:
+                raise spill_error(offsets_path, exc) from exc
             self._reader = ShingleReader(self.path, offsets_path, len(offsets))
         return self._reader
 
     def _finish(self) -> np.ndarray:
         if self._offsets is None:
-            self._file.flush()
+            try:
+                self._file.flush()
+            except OSError as exc:
+                raise spill_error(self.path or tempfile.gettempdir(), exc) from exc
             self._offsets = np.frombuffer(self._starts, dtype=np.int64)
         return self._offsets
 

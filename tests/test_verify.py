@@ -86,7 +86,7 @@ def test_exact_verification_tokenizes_each_document_once(monkeypatch):
     original = pipeline.tokenize_batch
     monkeypatch.setattr(pipeline, "tokenize_batch",
                         lambda batch, *args: tokenized.extend(batch) or original(batch, *args))
-    result = dedup(corpus, threshold=0.5, verify="exact")
+    result = dedup(corpus, threshold=0.5, verify="exact", workers=1)  # tokenized in this process
     assert sorted(tokenized) == sorted(texts)
     assert result.near_duplicates[["a_id", "b_id"]].values.tolist() == [["d0", "d6"]]
     assert result.near_duplicates["jaccard"].tolist() == [26 / 27]

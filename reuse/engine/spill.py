@@ -21,17 +21,41 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ReuseError
 
 DEFAULT_MEMORY_BUDGET = 1 << 30
-# The budget may not be smaller than this: below it, partitions hold a few records each and the
-# files' count, not the data, fills memory.
-MIN_MEMORY_BUDGET = 1 << 20
+# The smallest budget accepted (tests use it to force many partitions).
+MIN_MEMORY_BUDGET = 1 << 14
+# Partitions of one spill at most: past this, a partition may outgrow the budget rather than
+# the spill becoming more files than records.
+MAX_PARTITIONS = 1 << 12
 
 _UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6,
           "MIB": 2**20, "G": 10**9, "GB": 10**9, "GIB": 2**30, "T": 10**12, "TB": 10**12,
           "TIB": 2**40}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*")
+
+
+class SpillError(ReuseError):
+    """A temporary file of the engine could not be written (a full disk, a file size limit)."""
+
+    exit_code = 4
+
+
+def spill_error(path: str | os.PathLike[str], exc: OSError) -> SpillError:
+    reason = exc.strerror or str(exc)
+    return SpillError(
+        f"{path}: cannot write a temporary file ({reason}). Make room in "
+        f"{tempfile.gettempdir()}, or set TMPDIR to a folder on a larger disk, and run again."
+    )
+
+
+def write_records(handle: BinaryIO, path: Path, records: np.ndarray) -> None:
+    """Write ``records``' bytes to ``handle``; an OSError is a :class:`SpillError`."""
+    try:
+        handle.write(memoryview(np.ascontiguousarray(records)).cast("B"))
+    except OSError as exc:
+        raise spill_error(path, exc) from exc
 
 
 def parse_memory_budget(value: int | str | None, owner: str) -> int:
@@ -49,7 +73,7 @@ def parse_memory_budget(value: int | str | None, owner: str) -> int:
             size = float(match.group(1)) * _UNITS[match.group(2).upper()]
     if size is None or size < MIN_MEMORY_BUDGET:
         raise ConfigError(
-            f"The 'memory_budget' parameter of {owner} must be a size of at least 1 MiB, such "
+            f"The 'memory_budget' parameter of {owner} must be a size of at least 16 KiB, such "
             f"as '512MB', '2GB' or a number of bytes (or None: 1 GiB). Got {value!r} instead."
         )
     return int(size)
@@ -57,8 +81,9 @@ def parse_memory_budget(value: int | str | None, owner: str) -> int:
 
 def partitions_for(total_bytes: int, budget: int, work_factor: float = 4.0) -> int:
     """How many partitions keep one partition's records, times ``work_factor`` (the sort's
-    copies and index arrays), within ``budget`` bytes: a power of two."""
-    needed = max(1, math.ceil(total_bytes * work_factor / budget))
+    copies and index arrays), within ``budget`` bytes: a power of two, at most
+    :data:`MAX_PARTITIONS`."""
+    needed = min(max(1, math.ceil(total_bytes * work_factor / budget)), MAX_PARTITIONS)
     return 1 << (needed - 1).bit_length()
 
 
@@ -94,18 +119,18 @@ class PartitionedSpill:
         self.dtype = np.dtype(dtype)
         self.partitions = partitions
         self.paths = [workspace.file(f"{stem}-p{p}") for p in range(partitions)]
-        self._handles: list[BinaryIO | None] = [None] * partitions
         self.counts = np.zeros(partitions, dtype=np.int64)
 
     def __len__(self) -> int:
         return int(self.counts.sum())
 
-    def append(self, records: np.ndarray, partition: np.ndarray) -> None:
-        """Append ``records[i]`` to partition ``partition[i]``, for every ``i`` (in order)."""
+    def append(self, records: np.ndarray, partition: np.ndarray | int) -> None:
+        """Append ``records[i]`` to partition ``partition[i]``, for every ``i`` (in order), or
+        all of them to partition ``partition``."""
         if len(records) == 0:
             return
-        if self.partitions == 1:
-            self._write(0, records)
+        if np.ndim(partition) == 0:
+            self._write(int(partition), records)
             return
         sort = np.argsort(partition, kind="stable")
         sizes = np.bincount(partition, minlength=self.partitions)
@@ -115,23 +140,23 @@ class PartitionedSpill:
             self._write(p, grouped[ends[p] - sizes[p]:ends[p]])
 
     def _write(self, partition: int, records: np.ndarray) -> None:
-        handle = self._handles[partition]
-        if handle is None:
-            # Closed by finish() or close().
-            handle = self._handles[partition] = open(self.paths[partition], "ab")  # noqa: SIM115
-        handle.write(np.ascontiguousarray(records, dtype=self.dtype).tobytes())
-        self.counts[partition] += len(records)
-
-    def finish(self) -> None:
-        """Flush and close the partition files: appending is over."""
-        for p, handle in enumerate(self._handles):
-            if handle is not None:
+        # Opened for each write: thousands of partitions never hold thousands of descriptors.
+        path = self.paths[partition]
+        try:
+            handle = open(path, "ab")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise spill_error(path, exc) from exc
+        try:
+            write_records(handle, path, records.astype(self.dtype, copy=False))
+        finally:
+            try:
                 handle.close()
-                self._handles[p] = None
+            except OSError as exc:
+                raise spill_error(path, exc) from exc
+        self.counts[partition] += len(records)
 
     def read(self, partition: int) -> np.ndarray:
         """The records of one partition, in the order they were appended."""
-        self.finish()
         if self.counts[partition] == 0:
             return np.empty(0, dtype=self.dtype)
         records = np.fromfile(self.paths[partition], dtype=self.dtype)
@@ -141,7 +166,6 @@ class PartitionedSpill:
         return records
 
     def close(self) -> None:
-        self.finish()
         for path in self.paths:
             path.unlink(missing_ok=True)
 
@@ -164,14 +188,17 @@ class RowFile:
                              f"{block.shape}")
         if self._handle is None:
             self._handle = open(self.path, "ab")  # noqa: SIM115 - closed by finish()
-        self._handle.write(np.ascontiguousarray(block, dtype=self.dtype).tobytes())
+        write_records(self._handle, self.path, block.astype(self.dtype, copy=False))
         self.n_rows += len(block)
 
     def finish(self) -> RowFile:
         """Flush and close the file: appending is over. Returns the file, for chaining."""
         if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+            handle, self._handle = self._handle, None
+            try:
+                handle.close()
+            except OSError as exc:
+                raise spill_error(self.path, exc) from exc
         return self
 
     def __getstate__(self) -> dict[str, object]:

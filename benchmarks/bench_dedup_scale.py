@@ -1,0 +1,182 @@
+"""``reuse dedup --verify exact`` at 100k, 1M (and 10M) documents: wall, CPU and peak RSS.
+
+Each run is one process started cold, as a user runs it, timed by ``/usr/bin/time -v`` (CPU s =
+user + system; peak RSS = "Maximum resident set size", of the main process or of one worker,
+whichever is larger):
+
+    python -m reuse dedup IN --verify exact --threshold 0.8 --workers W --out DIR --quiet
+
+for each size, each ``--workers`` value, with this tree first on ``PYTHONPATH`` (``reuse``) and,
+with ``--baseline TREE``, another source tree of reuse (``reuse-baseline``: the in-memory code
+before the engine, which has no ``--workers`` and runs single-process). ``--stages`` also runs
+the dedup in-process on the corpus already read and reports the peak of memory allocated
+(``tracemalloc``, numpy's arrays included) by the stages after ingest, so that the engine's
+share of the peak is visible apart from the corpus's own lists.
+
+The corpus is ``generate_text_corpus.py``'s (prose-like, 20% near-duplicates, ~2.6 KB per
+document), generated if missing.
+
+    .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 100000 1000000 --workers 1 2 \\
+        --baseline /tmp/reuse-main --stages
+    .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 10000000 --workers 2   # 10M
+
+Writes ``benchmarks/results_dedup_scale.md`` unless ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results_dedup_scale.md"
+THRESHOLD = 0.8
+
+sys.path.insert(0, str(HERE))
+from generate_text_corpus import generate  # noqa: E402
+
+_STAGES_SCRIPT = """
+import json, sys, time, tracemalloc
+from reuse.ingest import read_corpus
+from reuse.pipeline import dedup
+started = time.perf_counter()
+corpus = read_corpus(sys.argv[1])
+read_s = time.perf_counter() - started
+tracemalloc.start()
+result = dedup(corpus, verify="exact", threshold=float(sys.argv[2]), workers=int(sys.argv[3]))
+current, peak = tracemalloc.get_traced_memory()
+print(json.dumps({"read_s": read_s, "stages_peak_mb": peak / 2**20,
+                  "pairs": result.counts["near_duplicate_pairs"]}))
+"""
+
+
+def _git_head(tree: Path) -> str:
+    done = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "?"
+
+
+def _time_v(command: list[str], tree: Path) -> dict[str, float]:
+    """Run ``command`` under ``/usr/bin/time -v`` with ``tree`` first on PYTHONPATH."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True,
+                          env=env, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    fields = dict(re.findall(r"^\s*(.+?): (.+)$", done.stderr, flags=re.MULTILINE))
+    wall = fields["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
+    seconds = sum(float(part) * 60**k for k, part in enumerate(reversed(wall)))
+    return {
+        "wall": seconds,
+        "cpu": float(fields["User time (seconds)"]) + float(fields["System time (seconds)"]),
+        "rss_mb": int(fields["Maximum resident set size (kbytes)"]) / 1024,
+    }
+
+
+def _pairs(out: Path) -> int:
+    return json.loads((out / "manifest.json").read_text())["counts"]["near_duplicate_pairs"]
+
+
+def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path) -> dict[str, float]:
+    out = scratch / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--verify", "exact",
+               "--threshold", str(THRESHOLD), "--out", str(out), "--quiet"]
+    if workers is not None:
+        command[-3:-3] = ["--workers", str(workers)]
+    figures = _time_v(command, tree)
+    figures["pairs"] = _pairs(out)
+    shutil.rmtree(out, ignore_errors=True)
+    return figures
+
+
+def stages_peak(corpus: Path, tree: Path, workers: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", _STAGES_SCRIPT, str(corpus), str(THRESHOLD),
+                           str(workers)], capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another source tree of reuse, run single-process")
+    parser.add_argument("--stages", action="store_true",
+                        help="also the stages' own peak (tracemalloc), after ingest")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch_name:
+        scratch = Path(scratch_name)
+        for size in args.sizes:
+            corpus = generate(size)
+            mb = corpus.stat().st_size / 1e6
+            runs: list[tuple[str, Path, int | None]] = [
+                ("reuse", ROOT, workers) for workers in args.workers]
+            if args.baseline is not None:
+                runs.append(("reuse-baseline", args.baseline, None))
+            for name, tree, workers in runs:
+                figures = measure(corpus, tree, workers, scratch)
+                if args.stages and workers is not None:
+                    figures.update(stages_peak(corpus, tree, workers))
+                row = {"docs": size, "mb": mb, "tool": name, "workers": workers or 1, **figures}
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    if not args.no_write:
+        write_results(rows, args)
+
+
+def write_results(rows: list[dict], args: argparse.Namespace) -> None:
+    command = "python benchmarks/bench_dedup_scale.py " + " ".join(sys.argv[1:])
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
+    heads = f"reuse at `{_git_head(ROOT)}`"
+    if args.baseline is not None:
+        heads += f", reuse-baseline at `{_git_head(args.baseline)}`"
+    lines = [
+        "# `reuse dedup --verify exact` at scale, whole process",
+        "",
+        f"Written by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load} at the end, "
+        f"Python {platform.python_version()}; {heads}.",
+        "",
+        "One cold process per row, `/usr/bin/time -v` (CPU s = user + system of the process "
+        "and its workers; peak RSS = the largest of them). Threshold 0.8, 128 permutations, "
+        "word 5-grams, corpus from `generate_text_corpus.py`. 'stages peak': the peak of memory "
+        "allocated by dedup's stages on the corpus already read (tracemalloc; not the corpus "
+        "itself). 'speed-up': wall of `--workers 1` / this row's wall, same size. The machine "
+        "is shared: wall figures move with its load.",
+        "",
+        "| docs | MB | tool | workers | wall s | CPU s | peak RSS MB | stages peak MB | pairs "
+        "| speed-up |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    single = {row["docs"]: row["wall"] for row in rows
+              if row["tool"] == "reuse" and row["workers"] == 1}
+    for row in rows:
+        speed = ""
+        if row["tool"] == "reuse" and row["docs"] in single:
+            speed = f"{single[row['docs']] / row['wall']:.2f}x"
+        stages = f"{row['stages_peak_mb']:.0f}" if "stages_peak_mb" in row else ""
+        lines.append(
+            f"| {row['docs']:,} | {row['mb']:.0f} | {row['tool']} | {row['workers']} | "
+            f"{row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | {stages} | "
+            f"{row['pairs']:,} | {speed} |")
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
