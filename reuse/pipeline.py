@@ -7,7 +7,6 @@ This is the Python API behind the CLI: :func:`dedup` returns pandas DataFrames, 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import inspect
 import os
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, runfolder
-from .candidates import SpilledBuckets, band_keys, optimal_bands, recall_bands
+from .candidates import SpilledBuckets, optimal_bands, recall_bands
 from .cluster import representative_priority, star_clusters
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
 from .engine import (
@@ -47,10 +46,10 @@ from .ingest import (
 from .progress import progress, ticking
 from .report import tables
 from .shingle import shingle_batch
-from .sketch import LEAN_MINHASH_SCHEME, MinHasher
+from .sketch import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
 from .tokenize import TokenBatch, tokenize_batch
-from .verify import ShingleStore, VerifyTask, distinct_sorted, pair_jaccard, verify_pairs
-from .windows import Fingerprints, PassageCandidates, passage_candidates, window_fingerprints
+from .verify import ShingleStore, VerifyTask, pair_jaccard, verify_pairs
+from .windows import Fingerprints, PassageCandidates, passage_candidates
 
 __all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
            "write_run"]
@@ -102,7 +101,7 @@ def batches(texts: list[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int,
 class Sketches:
     """Per-document token counts, and on disk in a :class:`~reuse.engine.Workspace`: the
     MinHash signatures (a row file), the LSH band keys (a partitioned spill) and, with exact
-    verification, each document's sorted distinct shingle hashes (see :class:`ShingleStore`);
+    verification, each document's shingle hashes (see :class:`ShingleStore`);
     with a passage config, the passage fingerprints (in memory)."""
 
     n_tokens: np.ndarray
@@ -119,60 +118,6 @@ class Sketches:
             self.shingles.close()
         if self.workspace is not None:
             self.workspace.close()
-
-
-@dataclass(frozen=True)
-class SketchTask:
-    """One batch of documents to sketch in a worker, and how (see :func:`sketch_batch`)."""
-
-    texts: list[str]
-    first: int  # the batch's first document number
-    strip_diacritics: bool
-    ngram: int
-    num_perm: int
-    seed: int
-    bands: int
-    rows: int
-    keep_shingles: bool
-    passage_config: PassageConfig | None
-
-
-@dataclass(frozen=True)
-class BatchSketch:
-    """What :func:`sketch_batch` computes for a batch of documents."""
-
-    first: int
-    n_tokens: np.ndarray
-    signatures: np.ndarray  # (documents, num_perm) uint32
-    band_keys: np.ndarray  # (bands, documents) uint64
-    shingles: tuple[np.ndarray, np.ndarray] | None  # sorted distinct hashes and their bounds
-    fingerprints: Fingerprints | None
-
-
-@functools.lru_cache(maxsize=4)
-def _minhasher(num_perm: int, seed: int) -> MinHasher:
-    return MinHasher(num_perm, seed)
-
-
-def sketch_batch(task: SketchTask) -> BatchSketch:
-    """Tokenize, shingle and sketch one batch: token counts, MinHash signatures, LSH band keys,
-    and when asked the sorted distinct shingle hashes and the passage-window fingerprints."""
-    tokens = tokenize_batch(task.texts, task.strip_diacritics)
-    shingles, bounds = shingle_batch(tokens, task.ngram)
-    signatures = _minhasher(task.num_perm, task.seed).signatures(shingles, bounds)
-    fingerprints = None
-    if task.passage_config is not None:
-        passage = task.passage_config
-        if passage.ngram == task.ngram:
-            window_shingles, window_bounds = shingles, bounds
-        else:
-            window_shingles, window_bounds = shingle_batch(tokens, passage.ngram)
-        fingerprints = window_fingerprints(window_shingles, window_bounds, passage.window,
-                                           passage.seed, task.first)
-    return BatchSketch(
-        task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
-        distinct_sorted(shingles, bounds) if task.keep_shingles else None, fingerprints,
-    )
 
 
 def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig,
@@ -426,7 +371,7 @@ def dedup(
 
 
 # Candidate pairs per verification task: enough work to outweigh sending it to a worker.
-_VERIFY_PAIRS_PER_TASK = 1 << 14
+_VERIFY_PAIRS_PER_TASK = 1 << 11
 
 
 def _near_duplicates(

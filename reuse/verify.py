@@ -149,22 +149,6 @@ def _read_groups(handle: BinaryIO, offsets: np.ndarray, docs: np.ndarray
     return out, bounds
 
 
-def distinct_sorted(shingles: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each group ``shingles[bounds[i]:bounds[i + 1]]`` as its sorted distinct values: the flat
-    values and their bounds (``bounds[0]`` is 0). The exact Jaccard of two groups is that of
-    these; keeping them instead of the shingles halves what a store holds and reads back."""
-    values = shingles[bounds[0]:bounds[-1]]
-    sizes = np.diff(bounds)
-    group = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-    order = np.lexsort((values, group))
-    ordered, group = values[order], group[order]
-    keep = np.ones(len(ordered), dtype=bool)
-    keep[1:] = (ordered[1:] != ordered[:-1]) | (group[1:] != group[:-1])
-    out_bounds = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(group[keep], minlength=len(sizes)), out=out_bounds[1:])
-    return ordered[keep], out_bounds
-
-
 @dataclass(frozen=True)
 class VerifyTask:
     """A chunk of candidate pairs to verify in a worker: the signatures file, the shingle store
