@@ -199,3 +199,28 @@ def test_a_spill_write_that_fails_is_a_named_error():
         with pytest.raises(SpillError, match=re.escape(
                 f"{spill.paths[0]}: cannot write a temporary file (Is a directory). Make room in")):
             spill.append(np.arange(3, dtype=np.uint64), 0)
+
+
+@pytest.mark.parametrize("budget", [2**30, 2**14])
+def test_spilled_buckets_equal_collide(budget):
+    rng = np.random.default_rng(5)
+    n_docs, bands = 3000, 6
+    # Few distinct keys: buckets of every size, some above max_bucket.
+    keys = rng.integers(0, 40, size=(bands, n_docs)).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    keys[0, :700] = np.uint64(7)  # one bucket of 700 in band 0
+    rank = rng.permutation(n_docs)
+    compared = np.flatnonzero(rng.random(n_docs) < 0.9)
+    expected = candidates.collide(keys[:, compared], max_bucket=300, order=rank[compared])
+    with Workspace() as workspace:
+        buckets = candidates.SpilledBuckets(workspace, bands, 1, n_docs, budget)
+        for lo in range(0, len(compared), 500):
+            docs = compared[lo:lo + 500]
+            buckets.add(keys[:, docs], docs)
+        pairs = buckets.pairs(rank, max_bucket=300)
+        chunks = list(pairs.chunks(1000))
+    left = np.concatenate([chunk[0] for chunk in chunks])
+    right = np.concatenate([chunk[1] for chunk in chunks])
+    assert np.array_equal(left, compared[expected.left])
+    assert np.array_equal(right, compared[expected.right])
+    assert pairs.count == len(expected.left)
+    assert buckets.oversized_buckets == expected.oversized_buckets > 0
