@@ -416,7 +416,9 @@ def _near_duplicates(
     })
     documents = pd.DataFrame({
         "doc_id": ids, "n_chars": lengths, "n_tokens": sketches.n_tokens,
-        "status": np.where(sketches.compared, "compared", "too_short"),
+        # Two shared strings, referenced per row (np.where would make one string per row).
+        "status": np.array(["too_short", "compared"], dtype=object)[sketches.compared.astype(
+            np.intp)],
     })
     counts = {
         "read": corpus.n_read,
