@@ -21,7 +21,9 @@ document), generated if missing.
 
     .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 100000 1000000 --workers 1 2 \\
         --baseline /tmp/reuse-main --stages
-    .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 10000000 --workers 2   # 10M
+    .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 10000000 --workers 2 --keep  # 10M
+
+``--keep`` adds the new rows to those of the last results (``results_dedup_scale.json``).
 
 Writes ``benchmarks/results_dedup_scale.md`` unless ``--no-write``.
 """
@@ -44,6 +46,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results_dedup_scale.md"
+ROWS = HERE / "results_dedup_scale.json"  # the rows of RESULTS, for --keep
 THRESHOLD = 0.8
 
 sys.path.insert(0, str(HERE))
@@ -163,9 +166,12 @@ def main() -> None:
     parser.add_argument("--stages", action="store_true",
                         help="also the stages' own peak (tracemalloc), after ingest")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the rows of the last results (another size, measured before)")
     args = parser.parse_args()
 
-    rows = []
+    rows = json.loads(ROWS.read_text()) if args.keep and ROWS.exists() else []
+    command = "python benchmarks/bench_dedup_scale.py " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch_name:
         scratch = Path(scratch_name)
         for size in args.sizes:
@@ -179,23 +185,25 @@ def main() -> None:
                 figures = measure(corpus, tree, workers, scratch)
                 if args.stages and workers is not None:
                     figures.update(stages_peak(corpus, tree, workers))
-                row = {"docs": size, "mb": mb, "tool": name, "workers": workers or 1, **figures}
+                row = {"docs": size, "mb": mb, "tool": name, "workers": workers or 1, **figures,
+                       "command": command, "head": _git_head(tree)}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     if not args.no_write:
+        ROWS.write_text(json.dumps(rows, indent=1) + "\n")
         write_results(rows, args)
 
 
 def write_results(rows: list[dict], args: argparse.Namespace) -> None:
-    command = "python benchmarks/bench_dedup_scale.py " + " ".join(sys.argv[1:])
+    commands = "; ".join(f"`{command}`" for command in dict.fromkeys(
+        row["command"] for row in rows))
     load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
-    heads = f"reuse at `{_git_head(ROOT)}`"
-    if args.baseline is not None:
-        heads += f", reuse-baseline at `{_git_head(args.baseline)}`"
+    heads = ", ".join(f"{tool} at `{head}`" for tool, head in dict.fromkeys(
+        (row["tool"], row["head"]) for row in rows))
     lines = [
         "# `reuse dedup --verify exact` at scale, whole process",
         "",
-        f"Written by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"Written by {commands} (the last on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC), "
         f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load} at the end, "
         f"Python {platform.python_version()}; {heads}.",
         "",
