@@ -127,7 +127,8 @@ def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: Ded
         return texts[lo:hi]
 
     for lo, hi in batches(texts):
-        yield SketchTask(batch_texts(lo, hi), lo, tokenize_config.strip_diacritics, config.ngram,
+        yield SketchTask(*SketchTask.pack(batch_texts(lo, hi)), lo,
+                         tokenize_config.strip_diacritics, config.ngram,
                          config.num_perm, config.seed, bands, rows, config.verify == "exact",
                          passage_config)
 

@@ -297,9 +297,14 @@ def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarra
 
 @dataclass(frozen=True)
 class SketchTask:
-    """One batch of documents to sketch in a worker, and how (see :func:`sketch_batch`)."""
+    """One batch of documents to sketch in a worker, and how (see :func:`sketch_batch`).
 
-    texts: list[str]
+    The texts travel as one UTF-8 blob and their lengths: pickling a ``str`` makes CPython
+    cache its UTF-8 form inside the string for the string's lifetime, which would double the
+    memory of every non-ASCII document of the corpus once sent to a worker."""
+
+    payload: bytes  # the batch's texts joined, UTF-8 (lone surrogates passed through)
+    lengths: np.ndarray  # code points of each text
     first: int  # the batch's first document number
     strip_diacritics: bool
     ngram: int
@@ -309,6 +314,17 @@ class SketchTask:
     rows: int
     keep_shingles: bool
     passage_config: PassageConfig | None
+
+    @staticmethod
+    def pack(texts: list[str]) -> tuple[bytes, np.ndarray]:
+        """``payload`` and ``lengths`` of ``texts``."""
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        return "".join(texts).encode("utf-8", "surrogatepass"), lengths
+
+    def texts(self) -> list[str]:
+        joined = self.payload.decode("utf-8", "surrogatepass")
+        ends = np.cumsum(self.lengths).tolist()
+        return [joined[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -332,7 +348,7 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
     """Tokenize, shingle and sketch one batch: token counts, MinHash signatures, LSH band keys,
     and when asked the shingle hashes (for exact verification) and the passage-window
     fingerprints."""
-    tokens = tokenize_batch(task.texts, task.strip_diacritics)
+    tokens = tokenize_batch(task.texts(), task.strip_diacritics)
     shingles, bounds = shingle_batch(tokens, task.ngram)
     signatures = _minhasher(task.num_perm, task.seed).signatures(shingles, bounds)
     fingerprints = None

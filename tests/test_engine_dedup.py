@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -224,3 +225,16 @@ def test_spilled_buckets_equal_collide(budget):
     assert np.array_equal(right, compared[expected.right])
     assert pairs.count == len(expected.left)
     assert buckets.oversized_buckets == expected.oversized_buckets > 0
+
+
+def test_sending_texts_to_workers_does_not_grow_them():
+    # Pickling a str makes CPython keep its UTF-8 form inside it: a second copy of every
+    # non-ASCII document for the rest of the run. The texts travel as one UTF-8 blob instead.
+    texts = [f"café numéro {i} " + "é" * 50 for i in range(50)]
+    texts.append("a lone surrogate \udc80 survives")
+    corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
+    sizes = [sys.getsizeof(text) for text in texts]
+    result = reuse.dedup(corpus, threshold=0.5, workers=2)
+    assert [sys.getsizeof(text) for text in texts] == sizes
+    assert result.documents["n_tokens"].tolist() == reuse.dedup(
+        corpus, threshold=0.5, workers=1).documents["n_tokens"].tolist()
