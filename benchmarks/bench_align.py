@@ -15,10 +15,10 @@ substitutes and inserts words drawn from those documents.
 
 Every method gets the same token hashes (tokenizing is a separate stage and is not timed):
 
-* ``reuse lexical (align_batch)``: :func:`reuse.align.align_batch` with ``paraphrase=False`` on
+* ``reuse lexical (align_batch)``: :func:`reuse.align.aligner.align_batch` with ``paraphrase=False`` on
   all pairs in one call, as a user with many pairs calls it: texts plus the two
-  :class:`~reuse.tokenize.TokenBatch` objects from :func:`reuse.tokenize.tokenize_batch`;
-* ``reuse lexical (align_pair)``: :func:`reuse.align.align_pair` with ``paraphrase=False``, one
+  :class:`~reuse.text.tokenize.TokenBatch` objects from :func:`reuse.text.tokenize.tokenize_batch`;
+* ``reuse lexical (align_pair)``: :func:`reuse.align.aligner.align_pair` with ``paraphrase=False``, one
   call per pair (a batch of one);
 * ``reuse default (align_batch)``: the default config (adds the sentence TF-IDF seeds, which
   need the raw text and run pair by pair);
@@ -57,8 +57,10 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from reuse.align import AlignConfig, Alignment, align_batch, align_pair
-from reuse.tokenize import TokenBatch, Tokens, tokenize, tokenize_batch
+from reuse.align.aligner import align_batch, align_pair
+from reuse.align.alignment import Alignment
+from reuse.align.config import AlignConfig
+from reuse.text.tokenize import TokenBatch, Tokens, tokenize, tokenize_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -449,7 +451,7 @@ def boundary_study(count: int, seeds: tuple[int, ...] = (7, 8, 9)) -> list[str]:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

@@ -19,13 +19,13 @@ words the alignment matches is checked against the verse ids, which nobody on th
 
 Methods, all on the same token hashes (tokenizing is not timed):
 
-* ``reuse lexical (align_batch)``: :func:`reuse.align.align_batch`, ``paraphrase=False``; its
+* ``reuse lexical (align_batch)``: :func:`reuse.align.aligner.align_batch`, ``paraphrase=False``; its
   matched pairs are the passage tokens outside the edits of each alignment;
 * ``reuse default (align_batch)``: the same with sentence TF-IDF seeds;
 * ``reuse run path (bands)``: what ``reuse run`` does with the two versions: passage-window
   fingerprints and candidates (:func:`reuse.pipeline.sketch_corpus`,
-  :func:`reuse.windows.passage_candidates`), then :func:`reuse.pipeline.align_documents` on
-  the seed bands (:mod:`reuse.bands`), ``paraphrase=False``; only the alignments of the same
+  :func:`reuse.sketch.windows.passage_candidates`), then :func:`reuse.pipeline.align_documents` on
+  the seed bands (:mod:`reuse.align.bands`), ``paraphrase=False``; only the alignments of the same
   book are scored (the run also aligns the parallels between books). Timed from the texts.
 * ``rapidfuzz Indel``: ``Indel.opcodes`` on the two whole token sequences, every ``equal`` block.
 """
@@ -44,12 +44,14 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from reuse.align import AlignConfig, Alignment, align_batch
+from reuse.align.aligner import align_batch
+from reuse.align.alignment import Alignment
+from reuse.align.config import AlignConfig
 from reuse.config import DedupConfig, PassageConfig, TokenizeConfig
 from reuse.ingest import Corpus
 from reuse.pipeline import align_documents, sketch_corpus
-from reuse.tokenize import Tokens, tokenize, tokenize_batch
-from reuse.windows import passage_candidates
+from reuse.sketch.windows import passage_candidates
+from reuse.text.tokenize import Tokens, tokenize, tokenize_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 BIBLE = Path(os.environ.get("REUSE_BIBLE", ROOT.parent / "shared" / "data" / "bible-en"))
@@ -251,7 +253,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from reuse.ingest import read_corpus
-from reuse.tokenize import Tokens, tokenize
+from reuse.text.tokenize import Tokens, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 BIBLE = Path(os.environ.get("REUSE_BIBLE", ROOT.parent / "shared" / "data" / "bible-en"))

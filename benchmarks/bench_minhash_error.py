@@ -27,7 +27,7 @@ NUM_PERM = 128
 def errors(size: int, trials: int, rng: np.random.Generator) -> dict[str, list[float]]:
     from datasketch import MinHash
 
-    from reuse.sketch import MinHasher, estimated_jaccard
+    from reuse.sketch.minhash import MinHasher, estimated_jaccard
 
     out: dict[str, list[float]] = {"reuse": [], "datasketch": []}
     for trial in range(trials):
@@ -90,7 +90,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

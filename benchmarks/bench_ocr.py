@@ -21,7 +21,7 @@ Data: ``../shared/data/icdar2017-ocr`` (ICDAR 2017 post-OCR competition; see its
    same way from the built documents.
 
 Each part runs the default aligner and the OCR-tolerant one (``AlignConfig(ocr_tolerant=True)``,
-see :mod:`reuse.ocr_seeds`). Recall of a case is PAN's character recall of that one case (share
+see :mod:`reuse.align.ocr_seeds`). Recall of a case is PAN's character recall of that one case (share
 of its characters, in both documents, inside a detection of its pair).
 """
 
@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from reuse.align import AlignConfig
+from reuse.align.config import AlignConfig
+from reuse.align.ocr_seeds import CHAR_NGRAM, character_stream
 from reuse.evaluate import (
     PanSpan,
     evaluate_pan,
@@ -53,9 +54,8 @@ from reuse.evaluate import (
     read_pan_xml,
     read_text,
 )
-from reuse.ocr_seeds import CHAR_NGRAM, character_stream
-from reuse.shingle import shingle
-from reuse.tokenize import tokenize
+from reuse.text.shingle import shingle
+from reuse.text.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "icdar2017-ocr"
@@ -97,7 +97,7 @@ def word_ngrams(text: str) -> set[int]:
 
 
 def char_ngrams(text: str) -> set[int]:
-    """The OCR-tolerant seeds: 7-grams of folded letters (reuse.ocr_seeds)."""
+    """The OCR-tolerant seeds: 7-grams of folded letters (reuse.align.ocr_seeds)."""
     codes = character_stream(text)[0].astype(np.uint64)
     return set(shingle(codes, CHAR_NGRAM).tolist())
 
@@ -409,7 +409,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

@@ -205,7 +205,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

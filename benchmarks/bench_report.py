@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from reuse.ingest import read_corpus
-from reuse.report import tables
 from reuse.report.html import render_report
+from reuse.runfolder import tables
 
 HERE = Path(__file__).resolve().parent
 
@@ -201,7 +201,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

@@ -18,7 +18,7 @@ import platform
 import time
 from pathlib import Path
 
-from reuse.align import AlignConfig
+from reuse.align.config import AlignConfig
 from reuse.evaluate import evaluate_pan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +105,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

@@ -12,7 +12,7 @@ word after it with ``r/3``. Documents are shuffled, so group members are spread 
 The ground truth lists every pair inside a group (base–copy and copy–copy) with the exact
 Jaccard of the two documents' sets of word 5-gram shingles, computed on word ids. For this text
 (lowercase a–z words separated by single spaces) the words of ``text.split()`` are exactly the
-tokens of :func:`reuse.tokenize.tokenize`; :func:`check_against_reuse` verifies that, and the
+tokens of :func:`reuse.text.tokenize.tokenize`; :func:`check_against_reuse` verifies that, and the
 truth Jaccard values against reuse's own shingle hashes, on a sample.
 
     .venv/bin/python benchmarks/generate_corpus.py --docs 100000
@@ -258,8 +258,8 @@ def render(vocabulary: list[str], words: np.ndarray, bounds: np.ndarray) -> list
 def check_against_reuse(corpus: Corpus, texts: list[str], sample: int = 200) -> None:
     """Raise :class:`CorpusCheckError` unless, on a sample, ``text.split()`` gives reuse's
     tokens and the truth Jaccard equals the Jaccard of reuse's shingle-hash sets."""
-    from reuse.shingle import shingle_batch
-    from reuse.tokenize import tokenize_batch
+    from reuse.text.shingle import shingle_batch
+    from reuse.text.tokenize import tokenize_batch
 
     rng = np.random.default_rng(12345)
     picked = rng.choice(len(texts), size=min(sample, len(texts)), replace=False)
@@ -268,7 +268,7 @@ def check_against_reuse(corpus: Corpus, texts: list[str], sample: int = 200) -> 
         doc = batch.doc(k)
         reuse_words = [texts[d][s:e] for s, e in zip(doc.starts.tolist(), doc.ends.tolist(), strict=True)]
         if reuse_words != texts[d].lower().split():
-            raise CorpusCheckError(f"document {d}: reuse.tokenize disagrees with str.split()")
+            raise CorpusCheckError(f"document {d}: reuse.text.tokenize disagrees with str.split()")
 
     truth = corpus.truth
     chosen = [truth[i] for i in rng.choice(len(truth), size=min(sample, len(truth)), replace=False)]

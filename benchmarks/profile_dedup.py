@@ -24,9 +24,9 @@ HERE = Path(__file__).resolve().parent
 def sketch_split(texts: list[str], ngram: int = 5, num_perm: int = 128) -> dict[str, float]:
     """Seconds spent in tokenize, shingle and MinHash over the pipeline's batches."""
     from reuse.pipeline import batches
-    from reuse.shingle import shingle_batch
-    from reuse.sketch import MinHasher
-    from reuse.tokenize import tokenize_batch
+    from reuse.sketch.minhash import MinHasher
+    from reuse.text.shingle import shingle_batch
+    from reuse.text.tokenize import tokenize_batch
 
     hasher = MinHasher(num_perm, 1)
     spent = {"tokenize": 0.0, "shingle": 0.0, "minhash": 0.0}
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from reuse.allocator import reusable_heap
+    from reuse.engine.allocator import reusable_heap
 
     with reusable_heap():  # as the reuse command runs; the API leaves malloc alone
         main()

@@ -37,7 +37,7 @@ def main() -> None:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         try:
-            from reuse.command import main as reuse_main
+            from reuse.cli.command import main as reuse_main
 
             reuse_main()
         except SystemExit as exit_:

@@ -11,7 +11,7 @@ from .errors import ReuseError
 __all__ = ["ReuseError", "__version__", "align_pairs", "dedup", "rerun", "run"]
 
 # The pipeline imports numpy and pandas; it is loaded on first use, so that ``reuse --help``
-# starts fast and a Ctrl-C during start-up is handled by the command line (reuse.command).
+# starts fast and a Ctrl-C during start-up is handled by the command line (reuse.cli.command).
 _PIPELINE_NAMES = frozenset({"align_pairs", "dedup", "rerun", "run"})
 
 

@@ -1,3 +1,3 @@
-from .command import main
+from .cli.command import main
 
 main()

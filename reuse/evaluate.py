@@ -18,7 +18,7 @@ these conventions say little, and :func:`format_scores` shows them as ``n/a``; w
 is ``false_positive_chars``: the characters detected outside every case, in both documents of
 each pair (0 is perfect).
 
-PAN credits a suspicious passage to one source passage, while :func:`reuse.align.align_pair`
+PAN credits a suspicious passage to one source passage, while :func:`reuse.align.aligner.align_pair`
 reports every copy (a source that holds a paragraph twice gives two alignments). The PAN
 detections therefore keep, of alignments overlapping in the suspicious document, the one with
 the most matched tokens (:func:`one_source_per_passage`).
@@ -42,10 +42,12 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pandas as pd
 
-from .align import AlignConfig, Alignment, align_token_batch
+from .align.aligner import align_token_batch
+from .align.alignment import Alignment
+from .align.config import AlignConfig
 from .config import PassageConfig
 from .errors import ConfigError, InputError
-from .tokenize import tokenize_batch
+from .text.tokenize import tokenize_batch
 
 _DEFAULT_CONFIG = AlignConfig()
 
@@ -425,7 +427,7 @@ def discover_pan(
 ) -> pd.DataFrame:
     """Run the corpus-wide pipeline over every document of a PAN corpus, with no pairs given.
 
-    Passage candidates come from the passage-window stage (:mod:`reuse.windows`) over all
+    Passage candidates come from the passage-window stage (:mod:`reuse.sketch.windows`) over all
     ``src/`` and ``susp/`` documents; each candidate that pairs a suspicious with a source document
     is aligned exactly as in pairs mode. Per category, the result has the pairs-mode scores
     (``pairs_*``), the discover-mode scores, and ``recall_kept`` = discover recall / pairs recall.
@@ -435,7 +437,7 @@ def discover_pan(
     from .config import DedupConfig, TokenizeConfig
     from .ingest import Corpus
     from .pipeline import sketch_corpus
-    from .windows import passage_candidates
+    from .sketch.windows import passage_candidates
 
     config = config or _DEFAULT_CONFIG
     config.validate()

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import __version__, runfolder
-from .candidates import SpilledBuckets, optimal_bands, recall_bands
-from .cluster import representative_priority, star_clusters
+from . import __version__
+from .candidates.lsh import SpilledBuckets, optimal_bands, recall_bands
+from .cluster.documents import representative_priority, star_clusters
+from .common.progress import progress, ticking
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
 from .engine import (
     DEFAULT_MEMORY_BUDGET,
@@ -43,19 +44,19 @@ from .ingest import (
     read_corpus,
     write_corpus,
 )
-from .progress import progress, ticking
-from .report import tables
-from .shingle import shingle_batch
-from .sketch import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
-from .tokenize import TokenBatch, tokenize_batch
+from .runfolder import folder as runfolder
+from .runfolder import tables
+from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
+from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
+from .text.shingle import shingle_batch
+from .text.tokenize import TokenBatch, tokenize_batch
 from .verify import ShingleStore, VerifyTask, pair_jaccard, verify_pairs
-from .windows import Fingerprints, PassageCandidates, passage_candidates
 
 __all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
            "write_run"]
 
-if TYPE_CHECKING:  # reuse.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    from .bands import BandConfig, Boxes
+if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
+    from .align.bands import BandConfig, Boxes
 
 _BATCH_CHARS = 1_000_000
 
@@ -443,7 +444,7 @@ def _near_duplicates(
 def input_counts(corpus: Corpus, dates: list[object] | None) -> dict[str, int]:
     """The counts about reading that only some runs have: documents decoded with the fallback
     (``encoding="auto"``), the metadata file's rows, and documents with a parseable date."""
-    from .cluster import parse_dates
+    from .cluster.documents import parse_dates
 
     counts = {}
     if corpus.encoding == "auto":
@@ -471,7 +472,7 @@ def write_run(
 
     ``source`` is the input path recorded in the manifest (default: the path the corpus was
     read from, if any). ``out`` must be a new or empty folder or a run folder of reuse's (see
-    :mod:`reuse.runfolder`); its earlier run's outputs are removed first, and no other file in
+    :mod:`reuse.runfolder.folder`); its earlier run's outputs are removed first, and no other file in
     it is touched. An error
     while writing leaves the folder without a manifest, and an OSError (a full disk) is a
     RunFolderError naming the file. ``report_options`` (``render``, ``group_by``,
@@ -629,22 +630,22 @@ def align_documents(
     band_config: BandConfig | None = None,
 ) -> pd.DataFrame:
     """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table.
-    The pairs ``k`` left without paraphrase seeds (see :func:`reuse.align.align_token_batch`)
+    The pairs ``k`` left without paraphrase seeds (see :func:`reuse.align.aligner.align_token_batch`)
     are appended to ``paraphrase_skipped``, when given.
 
     With ``candidates`` (whose pairs are ``left``/``right``), only the seed bands are aligned
-    (see :mod:`reuse.bands`): each band's token box is cut out of both documents, aligned, and
+    (see :mod:`reuse.align.bands`): each band's token box is cut out of both documents, aligned, and
     the alignments' offsets are shifted back. A passage that reaches the edge of its box may
     go on beyond it, so its box is widened on that side and aligned again, until the passage
     ends inside the box or the box reaches the document's end. Consecutive passages of a box
     that continue each other across a rewritten gap are joined (see
-    :func:`reuse.bands.merge_along_bands`). Pairs whose seeds form no band are not aligned.
+    :func:`reuse.align.bands.merge_along_bands`). Pairs whose seeds form no band are not aligned.
     Without ``candidates`` (pairs mode), each pair is aligned whole, and nothing is joined.
     The progress bar counts tokens aligned and moves after every batch of about
     ``_ALIGN_BATCH_TOKENS`` tokens.
     """
-    from .align import alignments_frame
-    from .bands import BandConfig, Boxes, band_windows, seed_bands
+    from .align.alignment import alignments_frame
+    from .align.bands import BandConfig, Boxes, band_windows, seed_bands
 
     def _position(al: Any) -> tuple[int, int, int, int]:
         return al.a_start, al.b_start, al.a_end, al.b_end
@@ -784,9 +785,9 @@ def _align_boxes(
     round doubles the box on that side, the last but one widens it to the document's end, and
     the last round keeps what it finds), and the pairs left without paraphrase seeds. With a
     ``band_config``, consecutive passages of a box that continue each other are joined
-    (:func:`reuse.bands.merge_along_bands`)."""
-    from .align import align_token_batch
-    from .bands import Boxes, merge_along_bands
+    (:func:`reuse.align.bands.merge_along_bands`)."""
+    from .align.aligner import align_token_batch
+    from .align.bands import Boxes, merge_along_bands
 
     a_docs, b_docs = left[boxes.pair], right[boxes.pair]
     tokens = cache.get([*a_docs.tolist(), *b_docs.tolist()])
@@ -936,7 +937,7 @@ def _align_config(align_config_type: Any, min_length: int | None, paraphrase: bo
 
 
 def _passages_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
-    from .passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
+    from .cluster.passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
 
     return passage_clusters(
         alignments, corpus.ids, dates=_dates(corpus, config),
@@ -977,15 +978,15 @@ def run(
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
 
-    Passage candidates come from passage-window MinHash fingerprints (see :mod:`reuse.windows`);
-    each candidate pair is aligned (:func:`reuse.align.align_pair`) where its seeds form
-    diagonal bands (:mod:`reuse.bands`), and the alignments are clustered into passages
-    (:func:`reuse.passages.passage_clusters`). ``paraphrase`` adds sentence TF-IDF seeds to
+    Passage candidates come from passage-window MinHash fingerprints (see :mod:`reuse.sketch.windows`);
+    each candidate pair is aligned (:func:`reuse.align.aligner.align_pair`) where its seeds form
+    diagonal bands (:mod:`reuse.align.bands`), and the alignments are clustered into passages
+    (:func:`reuse.cluster.passages.passage_clusters`). ``paraphrase`` adds sentence TF-IDF seeds to
     the alignment (about four times slower; off by default here, on in pairs mode). The other
     parameters are those of :func:`dedup`; ``date_field`` also marks the earliest occurrence of
     each passage as its likely source.
     """
-    from .align import AlignConfig
+    from .align.config import AlignConfig
 
     read, options = _arguments(run, locals(), "run")
     n_workers = resolve_workers(workers, "run")
@@ -996,7 +997,7 @@ def run(
         boilerplate_share=boilerplate_share,
     )
     align_config = _align_config(AlignConfig, min_length, paraphrase, False, "run")
-    # The corpus-wide run aligns the slices of seed bands (reuse.bands), not whole documents,
+    # The corpus-wide run aligns the slices of seed bands (reuse.align.bands), not whole documents,
     # so "the whole source document" of a detected summary would be an arbitrary slice; and
     # passages of one band are joined along it (merge_along_bands), where merge_gap would join
     # neighbours whatever their sources (on the Bible versions it took verse precision with
@@ -1160,9 +1161,9 @@ def align_pairs(
     quiet: bool = True,
 ) -> RunResult:
     """Align only the given document pairs (pairs mode); no candidate search. ``ocr_tolerant``
-    adds character n-gram seeds that survive OCR errors (:mod:`reuse.ocr_seeds`; slower, off by
+    adds character n-gram seeds that survive OCR errors (:mod:`reuse.align.ocr_seeds`; slower, off by
     default). The other parameters are those of :func:`run`."""
-    from .align import AlignConfig
+    from .align.config import AlignConfig
 
     read, options = _arguments(align_pairs, locals(), "align_pairs")
     align_config = _align_config(AlignConfig, min_length, paraphrase, ocr_tolerant,

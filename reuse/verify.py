@@ -33,9 +33,9 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .common.ranges import expand_ranges
 from .engine.spill import RowFile, spill_error, write_records
-from .ranges import expand_ranges
-from .sketch import estimated_jaccard
+from .sketch.minhash import estimated_jaccard
 
 # Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
 PAIRS_PER_CHUNK = 1 << 10

@@ -40,7 +40,7 @@ from cdp import Browser, find_chromium  # noqa: E402
 
 from reuse.pipeline import run, write_run  # noqa: E402
 from reuse.report.html import pair_page_name, render_report  # noqa: E402
-from reuse.report.tables import read_table  # noqa: E402
+from reuse.runfolder.tables import read_table  # noqa: E402
 
 SEARCH = "tashkent"  # the word the list screenshot searches for
 WORK = Path(tempfile.gettempdir()) / "reuse-screenshot"

@@ -11,20 +11,14 @@ from conftest import need_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reuse.align import (
-    AlignConfig,
-    Alignment,
-    _chain,
-    _drop_repeats,
-    _trim,
-    align_batch,
-    align_pair,
-    alignments_frame,
-)
-from reuse.align_batch import _CHAIN_LOOKBACK
+from reuse.align.aligner import align_batch, align_pair
+from reuse.align.alignment import Alignment, alignments_frame
+from reuse.align.batch import _CHAIN_LOOKBACK
+from reuse.align.config import AlignConfig
+from reuse.align.reference import _chain, _drop_repeats, _trim
 from reuse.errors import ConfigError
-from reuse.report.schema import TABLES
-from reuse.tokenize import tokenize
+from reuse.runfolder.schema import TABLES
+from reuse.text.tokenize import tokenize
 
 LEXICAL = AlignConfig(paraphrase=False)
 

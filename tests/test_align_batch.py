@@ -10,18 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import reuse.align_batch
-from reuse.align import (
-    AlignConfig,
-    Alignment,
-    _make_alignment,
-    align_batch,
-    align_pair,
-    align_token_batch,
-    lexical_boxes_reference,
-)
+import reuse.align.batch
+from reuse.align.aligner import align_batch, align_pair, align_token_batch
+from reuse.align.alignment import Alignment
+from reuse.align.config import AlignConfig
+from reuse.align.edits import make_alignment
+from reuse.align.reference import lexical_boxes_reference
 from reuse.errors import ConfigError
-from reuse.tokenize import tokenize, tokenize_batch
+from reuse.text.tokenize import tokenize, tokenize_batch
 
 
 def reference(a_text: str, b_text: str, config: AlignConfig) -> list[Alignment]:
@@ -29,7 +25,7 @@ def reference(a_text: str, b_text: str, config: AlignConfig) -> list[Alignment]:
     a, b = tokenize(a_text), tokenize(b_text)
     a_list, b_list = a.hashes.tolist(), b.hashes.tolist()
     found = [
-        _make_alignment(box, a, b, "lexical", a_list, b_list)
+        make_alignment(box, a, b, "lexical", a_list, b_list)
         for box in lexical_boxes_reference(a, b, config)
     ]
     return sorted(found, key=lambda al: (al.a_start, al.b_start, al.a_end, al.b_end))
@@ -121,7 +117,7 @@ def test_look_alike_sort_keys_are_told_apart(monkeypatch):
     a_texts, b_texts = _random_corpus(1, 40)
     expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
     assert any(expected)
-    monkeypatch.setattr(reuse.align_batch, "_KEY_HASH_BITS", 4)
+    monkeypatch.setattr(reuse.align.batch, "_KEY_HASH_BITS", 4)
     assert align_batch(a_texts, b_texts, config) == expected
 
 
@@ -140,13 +136,13 @@ def test_once_in_document(monkeypatch, hash_bits):
         _, inverse, count = np.unique(batch.hashes[lo:hi], return_inverse=True, return_counts=True)
         expected[lo:hi] = count[inverse] == 1
     assert 0 < expected.sum() < len(expected)
-    monkeypatch.setattr(reuse.align_batch, "_KEY_HASH_BITS", hash_bits)
-    assert reuse.align_batch._once_in_document(batch, docs).tolist() == expected.tolist()
+    monkeypatch.setattr(reuse.align.batch, "_KEY_HASH_BITS", hash_bits)
+    assert reuse.align.batch._once_in_document(batch, docs).tolist() == expected.tolist()
     only = np.array([4])
     lo, hi = batch.bounds[4], batch.bounds[5]
     inside = np.zeros(len(expected), dtype=bool)
     inside[lo:hi] = True
-    assert reuse.align_batch._once_in_document(batch, only).tolist() == (expected & inside).tolist()
+    assert reuse.align.batch._once_in_document(batch, only).tolist() == (expected & inside).tolist()
 
 
 @pytest.mark.parametrize(("steps", "one_by_one"), [(1, 16), (64, 0), (64, 10**9)])
@@ -157,8 +153,8 @@ def test_extensions_in_lockstep_and_one_by_one(monkeypatch, steps, one_by_one):
     a_texts, b_texts = _random_corpus(2, 30)
     expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
     assert any(expected)
-    monkeypatch.setattr(reuse.align_batch, "_LOCKSTEP_STEPS", steps)
-    monkeypatch.setattr(reuse.align_batch, "_ONE_BY_ONE", one_by_one)
+    monkeypatch.setattr(reuse.align.batch, "_LOCKSTEP_STEPS", steps)
+    monkeypatch.setattr(reuse.align.batch, "_ONE_BY_ONE", one_by_one)
     assert align_batch(a_texts, b_texts, config) == expected
 
 
@@ -169,9 +165,9 @@ def test_64_bit_sort_keys(monkeypatch):
     a_texts, b_texts = _random_corpus(6, 30)
     expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
     assert any(expected)
-    assert reuse.align_batch._key_layout(10)[0] is np.uint32
-    monkeypatch.setattr(reuse.align_batch, "_SMALL_KEY_HASH_BITS", 33)
-    assert reuse.align_batch._key_layout(10) == (np.uint64, 54)
+    assert reuse.align.batch._key_layout(10)[0] is np.uint32
+    monkeypatch.setattr(reuse.align.batch, "_SMALL_KEY_HASH_BITS", 33)
+    assert reuse.align.batch._key_layout(10) == (np.uint64, 54)
     assert align_batch(a_texts, b_texts, config) == expected
 
 
@@ -180,24 +176,24 @@ def test_sorts_fall_back_to_lexsort(monkeypatch):
     rng = np.random.default_rng(0)
     columns = [rng.integers(0, 5, 300), rng.integers(0, 1000, 300), rng.integers(0, 3, 300)]
     expected = np.lexsort(columns[::-1])
-    assert reuse.align_batch._sort_order(*columns).tolist() == expected.tolist()
+    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
     config = AlignConfig(paraphrase=False, min_length=10)
     a_texts, b_texts = _random_corpus(7, 30)
     before = align_batch(a_texts, b_texts, config)
     assert any(before)
-    monkeypatch.setattr(reuse.align_batch, "_PACKED_KEY_BITS", 0)
-    assert reuse.align_batch._sort_order(*columns).tolist() == expected.tolist()
+    monkeypatch.setattr(reuse.align.batch, "_PACKED_KEY_BITS", 0)
+    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
     assert align_batch(a_texts, b_texts, config) == before
 
 
 def test_alignments_made_without_init_are_alignments():
     """The batch makes its Alignment objects without the dataclass __init__: they are equal to
     and print as the ones __init__ makes, and nothing in __init__ is skipped."""
-    import reuse.align
+    import reuse.align.alignment
 
     rows = [(0, 10, 5, 15, 3, 3, 2, 2 / 3, "lexical", [("replace", 4, 5, 9, 10)]),
             (1, 2, 3, 4, 1, 1, 1, 1.0, "lexical", [])]
-    made = reuse.align._alignments(*zip(*rows, strict=True))
+    made = reuse.align.alignment.alignments_from_columns(*zip(*rows, strict=True))
     assert made == [Alignment(*row) for row in rows]
     assert [repr(al) for al in made] == [repr(Alignment(*row)) for row in rows]
     assert not hasattr(Alignment, "__post_init__")
@@ -257,13 +253,13 @@ def test_token_batch_pair_errors():
 def test_edit_scripts_without_code_points(monkeypatch):
     """When the boxes hold too many distinct tokens to give each a code point, the edit scripts
     come from lists of hashes: the same alignments."""
-    import reuse.align
+    import reuse.align.edits
 
     config = AlignConfig(paraphrase=False, min_length=10)
     a_texts, b_texts = _random_corpus(4, 20)
     expected = align_batch(a_texts, b_texts, config)
     assert any(al.edits for alignments in expected for al in alignments)
-    monkeypatch.setattr(reuse.align, "_MAX_CODE", 0)
+    monkeypatch.setattr(reuse.align.edits, "_MAX_CODE", 0)
     assert align_batch(a_texts, b_texts, config) == expected
 
 
@@ -273,5 +269,5 @@ def test_pairs_go_through_the_join_in_groups(monkeypatch):
     a_texts, b_texts = _random_corpus(5, 12)
     expected = align_batch(a_texts, b_texts, config)
     assert sum(map(len, expected)) >= 10
-    monkeypatch.setattr(reuse.align_batch, "_JOIN_ENTRIES", 300)
+    monkeypatch.setattr(reuse.align.batch, "_JOIN_ENTRIES", 300)
     assert align_batch(a_texts, b_texts, config) == expected

@@ -1,7 +1,7 @@
 """Edit scripts of passages too long for Indel at once.
 
 Indel's edit operations backtrack through len(a) * len(b) / 8 bytes, so an alignment's edit
-script over more than ``reuse.align._WHOLE_BOX_CELLS`` token pairs is computed piecewise between
+script over more than ``reuse.align.edits._WHOLE_BOX_CELLS`` token pairs is computed piecewise between
 anchors. The property tests lower that limit so that the piecewise path runs on small inputs and
 hold it to the whole-box result; the last test aligns two long near-duplicates in a subprocess
 whose address space could not hold the whole-box bit matrix.
@@ -23,9 +23,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rapidfuzz.distance import Indel, LCSseq
 
-import reuse.align
-from reuse.align import AlignConfig, Alignment, align_batch, align_pair
-from reuse.tokenize import Tokens, tokenize
+import reuse.align.aligner
+import reuse.align.edits
+from reuse.align.aligner import align_batch, align_pair
+from reuse.align.alignment import Alignment
+from reuse.align.config import AlignConfig
+from reuse.text.tokenize import Tokens, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,8 +133,8 @@ def test_piecewise_edit_operations_turn_a_into_b(pair, cells, as_string):
     a_seq = "".join(chr(0x41 + x) for x in a) if as_string else a
     b_seq = "".join(chr(0x41 + x) for x in b) if as_string else b
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reuse.align, "_WHOLE_BOX_CELLS", cells)
-        ops = reuse.align._editops(a_seq, b_seq)
+        patch.setattr(reuse.align.edits, "_WHOLE_BOX_CELLS", cells)
+        ops = reuse.align.edits._editops(a_seq, b_seq)
     assert apply_editops(a, b, ops) == b
     matched = len(a) - sum(tag == "delete" for tag, _, _ in ops)
     assert matched <= LCSseq.similarity(a, b)
@@ -147,8 +150,8 @@ def test_piecewise_keeps_a_near_duplicate_optimal():
     for at in sorted(rng.choice(len(a) - 1, size=60, replace=False).tolist(), reverse=True):
         b[at:at + 1] = [] if at % 3 == 0 else [1000 + at] if at % 3 == 1 else [b[at], 1000 + at]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reuse.align, "_WHOLE_BOX_CELLS", 10_000)
-        ops = reuse.align._editops(a, b)
+        patch.setattr(reuse.align.edits, "_WHOLE_BOX_CELLS", 10_000)
+        ops = reuse.align.edits._editops(a, b)
     assert apply_editops(a, b, ops) == b
     assert len(a) - sum(tag == "delete" for tag, _, _ in ops) == LCSseq.similarity(a, b)
 
@@ -165,8 +168,8 @@ def test_a_text_repeated_in_both_documents_still_anchors():
     for at in (100, 900, 1700, 2600):
         b[at] = 1000 + at
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reuse.align, "_WHOLE_BOX_CELLS", 10_000)
-        ops = reuse.align._editops(a, b)
+        patch.setattr(reuse.align.edits, "_WHOLE_BOX_CELLS", 10_000)
+        ops = reuse.align.edits._editops(a, b)
     assert apply_editops(a, b, ops) == b
     assert len(a) - sum(tag == "delete" for tag, _, _ in ops) == len(a) - 4
 
@@ -176,8 +179,8 @@ def test_a_stretch_without_anchors_is_one_replacement():
     to match), and its common prefix and suffix stay matched."""
     a, b = [7, 8, *range(10, 40), 9], [7, 8, *range(50, 90), 9]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reuse.align, "_WHOLE_BOX_CELLS", 100)
-        ops = reuse.align._editops(a, b)
+        patch.setattr(reuse.align.edits, "_WHOLE_BOX_CELLS", 100)
+        ops = reuse.align.edits._editops(a, b)
     assert ops == [("delete", i, 2) for i in range(2, 32)] + [("insert", 32, j)
                                                                for j in range(2, 42)]
 
@@ -216,9 +219,9 @@ def test_piecewise_alignments_match_the_whole_box(rng, n_pairs, cells):
     whole_pairs = [align_pair(a, b, config) for a, b in pairs]
     calls = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reuse.align, "_WHOLE_BOX_CELLS", cells)
-        real = reuse.align._piecewise_editops
-        patch.setattr(reuse.align, "_piecewise_editops",
+        patch.setattr(reuse.align.edits, "_WHOLE_BOX_CELLS", cells)
+        real = reuse.align.edits._piecewise_editops
+        patch.setattr(reuse.align.edits, "_piecewise_editops",
                       lambda a, b: calls.append(1) or real(a, b))
         pieces_batch = align_batch(a_texts, b_texts, config)
         pieces_pairs = [align_pair(a, b, config) for a, b in pairs]
@@ -273,14 +276,14 @@ def test_align_pair_hands_long_documents_to_the_batch(monkeypatch, paraphrase):
     (two 10 MB near-duplicates: killed by the OOM killer at 24 GB). Same alignments."""
     a, b, _ = near_duplicates(3000)
     config = AlignConfig(paraphrase=paraphrase)
-    monkeypatch.setattr(reuse.align, "_REFERENCE_TOKENS", 10**9)
+    monkeypatch.setattr(reuse.align.aligner, "_REFERENCE_TOKENS", 10**9)
     reference = align_pair(a, b, config)
-    monkeypatch.setattr(reuse.align, "_REFERENCE_TOKENS", 2999)
+    monkeypatch.setattr(reuse.align.aligner, "_REFERENCE_TOKENS", 2999)
 
     def refuse(*args):
         raise AssertionError("the reference aligned a long pair")
 
-    monkeypatch.setattr(reuse.align, "lexical_boxes_reference", refuse)
+    monkeypatch.setattr(reuse.align.aligner, "lexical_boxes_reference", refuse)
     assert align_pair(a, b, config) == reference == align_batch([a], [b], config)[0]
     assert len(reference) == 1
 

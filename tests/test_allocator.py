@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from reuse import allocator
+from reuse.engine import allocator
 
 
 class _FakeLibc:
@@ -96,7 +96,7 @@ def test_the_python_api_leaves_the_allocator_alone(monkeypatch, tmp_path):
 
 
 def test_the_command_tunes_the_allocator_for_its_run(monkeypatch, tmp_path):
-    from reuse import command
+    from reuse.cli import command
 
     fake = _FakeLibc()
     monkeypatch.setattr(allocator, "_LIBC", fake)

@@ -21,9 +21,9 @@ from bad_inputs.make_bad_inputs import (
 from click.testing import CliRunner
 from conftest import need_shared
 
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.errors import RunFolderError
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 BY_NAME = {case.name: case for case in CASES}
 

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 import reuse.pipeline as pipeline
-from reuse.align import AlignConfig, align_pair
-from reuse.bands import BandConfig, Boxes, merge_boxes, seed_bands
+from reuse.align.aligner import align_pair
+from reuse.align.bands import BandConfig, Boxes, merge_boxes, seed_bands
+from reuse.align.config import AlignConfig
 from reuse.config import DedupConfig, PassageConfig, TokenizeConfig
 from reuse.ingest import Corpus
 from reuse.pipeline import align_documents, run, sketch_corpus
-from reuse.tokenize import tokenize
-from reuse.windows import passage_candidates
+from reuse.sketch.windows import passage_candidates
+from reuse.text.tokenize import tokenize
 
 
 def _words(rng: np.random.Generator, n: int, vocabulary: int = 50_000) -> list[str]:
@@ -129,7 +130,7 @@ def _candidates(texts: list[str]):
 
 def _aligned_tokens(monkeypatch) -> list[int]:
     """Records the tokens of every batch that align_documents hands to the aligner."""
-    import reuse.align as align
+    import reuse.align.aligner as align
 
     seen: list[int] = []
     original = align.align_token_batch

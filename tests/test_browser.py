@@ -26,7 +26,7 @@ from report_fixture import (
 
 from reuse.report import html as report_html
 from reuse.report.html import content_security_policy, pair_page_name, render_report
-from reuse.report.tables import read_table
+from reuse.runfolder.tables import read_table
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from datasketch.lsh import _optimal_param
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse.candidates import (
+from reuse.candidates.lsh import (
     _pairs_within_runs,
     band_keys,
     candidate_pairs,
@@ -203,8 +203,8 @@ def test_recall_bands_rejects_zero_threshold():
 
 
 def test_band_keys_match_the_plain_definition_across_row_blocks():
-    from reuse.candidates import _BAND_BLOCK_ROWS, _BAND_MULTIPLIER
-    from reuse.tokenize import _mix64_int
+    from reuse.candidates.lsh import _BAND_BLOCK_ROWS, _BAND_MULTIPLIER
+    from reuse.text.tokenize import _mix64_int
 
     rng = np.random.default_rng(4)
     n = _BAND_BLOCK_ROWS + 17

@@ -15,9 +15,9 @@ from conftest import ROOT
 from near_dup_corpus import make_corpus
 
 import reuse
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.ingest import read_corpus
-from reuse.report.schema import TABLES
+from reuse.runfolder.schema import TABLES
 
 SUMMARY_LABELS = [
     "documents read", "  compared", "  too short to compare", "  skipped (bad records)",

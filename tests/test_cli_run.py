@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from click.testing import CliRunner
 
-from reuse.cli import main
+from reuse.cli.commands import main
 
 A = "000_81ea45a633cdc37b.txt"
 B = "001_1d9123d4398d72ce.txt"

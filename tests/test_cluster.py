@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse.cluster import representative_priority, star_clusters
+from reuse.cluster.documents import representative_priority, star_clusters
 
 
 def _pairs(*pairs: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -8,10 +8,10 @@ import re
 
 from click.testing import CliRunner
 
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.evaluate import PanSpan, false_positive_chars, read_pan_xml
-from reuse.report.tables import read_manifest
-from reuse.summary import COUNTS
+from reuse.report.summary import COUNTS
+from reuse.runfolder.tables import read_manifest
 
 
 def cli(*args: str):

@@ -9,9 +9,9 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 
 from reuse import ReuseError
-from reuse.shingle import shingle
-from reuse.sketch import LEAN_MINHASH_SCHEME, MinHasher
-from reuse.tokenize import tokenize
+from reuse.sketch.minhash import LEAN_MINHASH_SCHEME, MinHasher
+from reuse.text.shingle import shingle
+from reuse.text.tokenize import tokenize
 
 A = "the quick brown fox jumps over the lazy dog near the quiet river bank at dawn " * 3
 B = A.replace("lazy", "sleepy")

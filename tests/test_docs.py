@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from reuse.cli import main
-from reuse.report.schema import TABLES
+from reuse.cli.commands import main
+from reuse.runfolder.schema import TABLES
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -73,8 +73,8 @@ def test_every_option_states_its_default(path):
 
 
 def test_the_default_shown_for_min_length_is_the_aligners():
-    from reuse.align import AlignConfig
-    from reuse.cli import ALIGN_MIN_LENGTH
+    from reuse.align.config import AlignConfig
+    from reuse.cli.commands import ALIGN_MIN_LENGTH
 
     assert AlignConfig().min_length == ALIGN_MIN_LENGTH
     help_text = CliRunner().invoke(main, ["run", "--help"]).output

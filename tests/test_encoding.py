@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import need_shared
 
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.errors import ConfigError, InputError
 from reuse.ingest import read_corpus
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 WORDS = ("the committee said that its members would meet again next week to discuss the "
          "report on the harbour and the new road along the river ")

@@ -18,16 +18,16 @@ from click.testing import CliRunner
 from near_dup_corpus import make_corpus
 
 import reuse
-from reuse import candidates
-from reuse.cli import main
+from reuse.candidates import lsh as candidates
+from reuse.cli.commands import main
 from reuse.engine import PartitionedSpill, RowFile, Workspace, parse_memory_budget
 from reuse.engine.spill import SpillError
 from reuse.errors import ConfigError
 from reuse.ingest import Corpus
 from reuse.pipeline import write_run
-from reuse.shingle import shingle_batch
-from reuse.sketch import LEAN_MINHASH_SCHEME, MinHasher
-from reuse.tokenize import tokenize_batch
+from reuse.sketch.minhash import LEAN_MINHASH_SCHEME, MinHasher
+from reuse.text.shingle import shingle_batch
+from reuse.text.tokenize import tokenize_batch
 
 # SHA-256 of the documents, near_duplicates and clusters tables (as CSV) and the counts, as the
 # in-memory dedup of main (6ca90e0) computed them, before the stages spilled to disk.

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import need_shared
 
-from reuse.align import AlignConfig
-from reuse.cli import main
+from reuse.align.config import AlignConfig
+from reuse.cli.commands import main
 from reuse.errors import ConfigError, InputError
 from reuse.evaluate import (
     PanSpan,
@@ -284,7 +284,7 @@ def test_pan13_sample_scores():
 
 
 def test_one_source_per_passage_keeps_the_better_copy():
-    from reuse.align import Alignment
+    from reuse.align.alignment import Alignment
     from reuse.evaluate import one_source_per_passage
 
     def alignment(a_start, a_end, b_start, matched):

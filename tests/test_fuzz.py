@@ -20,10 +20,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reuse import pipeline
-from reuse.align import AlignConfig, align_pair
+from reuse.align.aligner import align_pair
+from reuse.align.config import AlignConfig
 from reuse.errors import InputError, ReuseError
 from reuse.ingest import Corpus, read_corpus
-from reuse.tokenize import tokenize, tokenize_batch
+from reuse.text.tokenize import tokenize, tokenize_batch
 
 # Text from every Unicode category except lone surrogates, with extra weight on what breaks
 # naive offset arithmetic: combining marks, zero-width joiners, emoji, astral characters,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reuse.report import highlight
-from reuse.tokenize import tokenize
+from reuse.text.tokenize import tokenize
 
 
 def _stretch_one_by_one(text_a, text_b, tokens_a, tokens_b, a_range, b_range, side_a, side_b):

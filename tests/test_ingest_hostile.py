@@ -21,10 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.errors import ConfigError, InputError
 from reuse.ingest import Corpus, SkippedRecords, read_corpus, write_corpus
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 SKIP_HINT = " (use --on-error skip to skip such records)"
 

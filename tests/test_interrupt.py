@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from reuse import pipeline
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.errors import RunFolderError
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 # argv: STAGE CALL ACTION MARKER, then the reuse arguments. STAGE is "write_table" (the tables
 # module) or "align_documents" (the pipeline); after its CALL-th call returns, ACTION happens.
@@ -29,8 +29,8 @@ HOOK = """
 import os, signal, sys, time
 from pathlib import Path
 from reuse import pipeline
-from reuse.report import tables
-from reuse.cli import main
+from reuse.runfolder import tables
+from reuse.cli.commands import main
 
 stage, call, action, marker = sys.argv[1:5]
 del sys.argv[1:5]

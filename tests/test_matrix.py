@@ -17,7 +17,7 @@ from reuse.report.matrix import (
     reuse_matrix,
     union_lengths,
 )
-from reuse.report.schema import TABLES
+from reuse.runfolder.schema import TABLES
 
 
 def alignment(a_id, a_start, a_end, b_id, b_start, b_end, matched=None):

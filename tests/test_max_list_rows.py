@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from reuse.cli import main
+from reuse.cli.commands import main
 
 
 def _invoke(*args):

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from conftest import need_shared
 
 import reuse
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.errors import ConfigError, InputError
 from reuse.ingest import read_corpus
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 SENTENCE = ("the committee said that its members would meet again next week to discuss the "
             "report on the harbour and the new road along the river and the old mill")

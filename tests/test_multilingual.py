@@ -5,7 +5,7 @@ The texts are made here: for each script a vocabulary of made-up words over its 
 (Cyrillic, Greek, Hebrew) or of characters (Chinese ideographs; Japanese kanji with hiragana
 and katakana), drawn with Zipf's law as words are, so that common words and common character
 n-grams recur as in real text. Chinese and Japanese are written without spaces, so each of
-their characters is a token (see :mod:`reuse.tokenize`). A *version* of a book has about 4% of
+their characters is a token (see :mod:`reuse.text.tokenize`). A *version* of a book has about 4% of
 its words substituted, deleted or doubled; a second *language* in the same script has its own
 vocabulary over the same alphabet.
 """
@@ -20,8 +20,8 @@ import pytest
 from reuse.config import DedupConfig, PassageConfig, TokenizeConfig
 from reuse.ingest import Corpus
 from reuse.pipeline import run, sketch_corpus
-from reuse.tokenize import tokenize
-from reuse.windows import passage_candidates
+from reuse.sketch.windows import passage_candidates
+from reuse.text.tokenize import tokenize
 
 
 def _alphabet(first: int, last: int) -> list[str]:
@@ -127,7 +127,7 @@ def test_versions_link_and_other_languages_do_not(five_scripts, script):
 
 def _band_tokens(texts: list[str]) -> int:
     """Tokens of the boxes aligned for the candidate pairs of ``texts``."""
-    from reuse.bands import BandConfig, band_windows, seed_bands
+    from reuse.align.bands import BandConfig, band_windows, seed_bands
 
     config = PassageConfig()
     sketches = sketch_corpus(texts, TokenizeConfig(), DedupConfig(), config)

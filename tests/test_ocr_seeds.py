@@ -1,4 +1,4 @@
-"""Character n-gram seeds for OCR'd text (reuse.ocr_seeds, AlignConfig(ocr_tolerant=True))."""
+"""Character n-gram seeds for OCR'd text (reuse.align.ocr_seeds, AlignConfig(ocr_tolerant=True))."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from reuse.align import AlignConfig, align_batch, align_pair, align_token_batch
-from reuse.cli import main
+from reuse.align.aligner import align_batch, align_pair, align_token_batch
+from reuse.align.config import AlignConfig
+from reuse.align.ocr_seeds import adds_to_words, character_stream, ocr_boxes
+from reuse.cli.commands import main
 from reuse.errors import ConfigError
-from reuse.ocr_seeds import adds_to_words, character_stream, ocr_boxes
-from reuse.tokenize import tokenize_batch
+from reuse.text.tokenize import tokenize_batch
 
 PASSAGE = (
     "The committee met again in the spring and resolved that the old bridge across the river "

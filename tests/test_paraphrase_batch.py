@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
+import reuse.align.paraphrase
 import reuse.evaluate
-import reuse.paraphrase
-from reuse.align import AlignConfig, align_pair, align_token_batch
-from reuse.evaluate import _detect_many, _spans, read_text
-from reuse.paraphrase import (
+from reuse.align.aligner import align_pair, align_token_batch
+from reuse.align.config import AlignConfig
+from reuse.align.paraphrase import (
     _passage_cosine,
     _seed_clusters,
     _sentence_model,
@@ -23,7 +23,8 @@ from reuse.paraphrase import (
     _split_by_gaps,
     _validated_clusters,
 )
-from reuse.tokenize import tokenize_batch
+from reuse.evaluate import _detect_many, _spans, read_text
+from reuse.text.tokenize import tokenize_batch
 
 CONFIG = AlignConfig()
 _STOP = ["the", "of", "and", "a", "to", "in", "is", "it", "that", "was"]
@@ -69,7 +70,7 @@ def _pairs(n_docs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _seeds_something(model) -> bool:
     summary = model.similar(CONFIG.summary_similarity, CONFIG.summary_similarity)
-    return len(model.seeds) > 0 or len(summary) >= reuse.paraphrase._SUMMARY_MIN_SEEDS
+    return len(model.seeds) > 0 or len(summary) >= reuse.align.paraphrase._SUMMARY_MIN_SEEDS
 
 
 def _assert_same_model(got, expected) -> None:
@@ -89,8 +90,8 @@ def test_sentence_models_match_the_per_pair_model(monkeypatch, budget):
     modelled in many small groups (and pairs larger than a group's budget alone); a pair whose
     model seeds nothing gets None."""
     if budget is not None:
-        monkeypatch.setattr(reuse.paraphrase, "_MODEL_ENTRIES", budget[0])
-        monkeypatch.setattr(reuse.paraphrase, "_MODEL_CELLS", budget[1])
+        monkeypatch.setattr(reuse.align.paraphrase, "_MODEL_ENTRIES", budget[0])
+        monkeypatch.setattr(reuse.align.paraphrase, "_MODEL_CELLS", budget[1])
     texts = _corpus(3)
     batch = tokenize_batch(texts)
     sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
@@ -166,7 +167,7 @@ def _cluster(boxes: np.ndarray, a_gap: int, b_gap: int) -> list[np.ndarray]:
 def test_seed_clusters_match_cluster(monkeypatch, numpy_split):
     """Clustering seeds on Python lists (numpy for large splits) gives the reference's groups,
     in its order, with the members in its order (ties in position included)."""
-    monkeypatch.setattr(reuse.paraphrase, "_NUMPY_SPLIT", numpy_split)
+    monkeypatch.setattr(reuse.align.paraphrase, "_NUMPY_SPLIT", numpy_split)
     rng = random.Random(13)
     for _ in range(300):
         n = rng.randrange(1, 120)
@@ -193,13 +194,13 @@ def test_summary_clusters_are_pruned_without_losing_any():
                 continue
             seeds = model.similar(CONFIG.summary_similarity, CONFIG.summary_similarity)
             n_b_tokens = int(model.b_bounds[-1])
-            least = math.ceil(reuse.paraphrase._SUMMARY_SHARE * n_b_tokens)
+            least = math.ceil(reuse.align.paraphrase._SUMMARY_SHARE * n_b_tokens)
             every = _validated_clusters(model, seeds, CONFIG.sentence_gap, CONFIG.summary_gap,
                                         CONFIG)
-            expected = [c for c in every if c.seeds >= reuse.paraphrase._SUMMARY_MIN_SEEDS
+            expected = [c for c in every if c.seeds >= reuse.align.paraphrase._SUMMARY_MIN_SEEDS
                         and model.b_bounds[c.box[3]] - model.b_bounds[c.box[2]] >= least]
             pruned = _validated_clusters(model, seeds, CONFIG.sentence_gap, CONFIG.summary_gap,
-                                         CONFIG, reuse.paraphrase._SUMMARY_MIN_SEEDS, least)
+                                         CONFIG, reuse.align.paraphrase._SUMMARY_MIN_SEEDS, least)
             assert pruned == expected
             checked += len(expected)
     assert checked > 0

@@ -21,10 +21,10 @@ import pytest
 from click.testing import CliRunner
 from scipy.sparse import csr_matrix
 
-import reuse.paraphrase
-from reuse.align import AlignConfig, align_pair, align_token_batch
-from reuse.cli import main
-from reuse.paraphrase import (
+import reuse.align.paraphrase
+from reuse.align.aligner import align_pair, align_token_batch
+from reuse.align.config import AlignConfig
+from reuse.align.paraphrase import (
     _a_hits,
     _a_overlap,
     _a_union,
@@ -34,9 +34,10 @@ from reuse.paraphrase import (
     _sentence_models,
     _sentences,
 )
-from reuse.report.tables import read_manifest
-from reuse.summary import count_rows
-from reuse.tokenize import tokenize_batch
+from reuse.cli.commands import main
+from reuse.report.summary import count_rows
+from reuse.runfolder.tables import read_manifest
+from reuse.text.tokenize import tokenize_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = AlignConfig()
@@ -130,10 +131,10 @@ def test_blocked_sentence_models_equal_the_whole_product(monkeypatch, seed, budg
     sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
     left, right = _some_pairs(len(texts), seed)
     for config in (CONFIG, LOOSE):
-        monkeypatch.setattr(reuse.paraphrase, "_PRODUCT_ENTRIES", 10**9)
+        monkeypatch.setattr(reuse.align.paraphrase, "_PRODUCT_ENTRIES", 10**9)
         whole = list(_sentence_models(sentences, left, right, config))
         aligned = align_token_batch(batch, left, right, config, texts)
-        monkeypatch.setattr(reuse.paraphrase, "_PRODUCT_ENTRIES", budget)
+        monkeypatch.setattr(reuse.align.paraphrase, "_PRODUCT_ENTRIES", budget)
         blocked = list(_sentence_models(sentences, left, right, config))
         assert [k for k, _ in blocked] == [k for k, _ in whole]
         assert all(_same_model(got, expected)
@@ -219,7 +220,7 @@ def test_align_pair_of_many_short_sentences_in_bounded_memory():
     one-word sentences against themselves are 81 million sentence pairs sharing a term, whose
     whole product died with a numpy MemoryError under a 1.5 GiB address space."""
     code = (
-        "from reuse.align import AlignConfig, align_pair\n"
+        "from reuse.align.config import AlignConfig\nfrom reuse.align.aligner import align_pair\n"
         "text = 'Zebra. ' * 9000\n"
         "found = align_pair(text, text, AlignConfig())\n"
         "assert found == align_pair(text, text, AlignConfig(paraphrase=False)), found\n"
@@ -264,9 +265,9 @@ def test_capped_pair_is_told_apart_and_its_neighbours_are_not(monkeypatch):
     right = np.array([5, n - 1, 0, 6, 6])
     free = dict(_sentence_models(sentences, left, right, CONFIG))
     assert len(free[1].pair_keys) == 40 * 40 // 2
-    monkeypatch.setattr(reuse.paraphrase, "_MAX_SIMILAR", 799)
-    monkeypatch.setattr(reuse.paraphrase, "_SIMILAR_PER_SENTENCE", 1)
-    monkeypatch.setattr(reuse.paraphrase, "_PRODUCT_ENTRIES", 7)
+    monkeypatch.setattr(reuse.align.paraphrase, "_MAX_SIMILAR", 799)
+    monkeypatch.setattr(reuse.align.paraphrase, "_SIMILAR_PER_SENTENCE", 1)
+    monkeypatch.setattr(reuse.align.paraphrase, "_PRODUCT_ENTRIES", 7)
     capped = dict(_sentence_models(sentences, left, right, CONFIG))
     assert capped.keys() == free.keys() and capped[1] is None
     assert all(_same_model(capped[k], free[k]) for k in free if k != 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reuse.passages import passage_clusters
+from reuse.cluster.passages import passage_clusters
 from reuse.pipeline import run
 
 BACKGROUND_FIRST = "The regional security organization was initially formed in 1992"
@@ -226,3 +226,28 @@ def test_a_document_two_links_from_the_centre_through_many_documents_joins_its_c
     passages = passage_clusters(_alignments(rows), ["c0", *middle, "x"], min_chars=10)
     assert passages["passage_id"].nunique() == 1
     assert set(passages["doc_id"]) == {"c0", *middle, "x"}
+
+
+def test_an_occurrence_does_not_chain_in_through_a_local_alignment_its_own_version_contradicts():
+    # Three versions a, b, c of one text, aligned with each other end to end, and a local
+    # alignment of similar words between b[100:200] and c[500:600] (a formula said twice).
+    # c[500:600] is two links from a[100:200] through b[100:200], but the alignment of c with a
+    # carries it to a[500:600]: it is that passage, not a[100:200]'s.
+    alignments = _alignments([("a", 0, 1000, "b", 0, 1000), ("a", 0, 1000, "c", 0, 1000),
+                              ("b", 0, 1000, "c", 0, 1000), ("b", 100, 200, "c", 500, 600)])
+    passages = passage_clusters(alignments, ["a", "b", "c"], min_chars=10)
+    for cluster in _clusters(passages):
+        docs = [doc for doc, _, _ in cluster]
+        assert sorted(docs) == ["a", "b", "c"]
+        assert len({(start, end) for _, start, end in cluster}) == 1
+    assert _clusters(passages) == {frozenset({("a", 0, 1000), ("b", 0, 1000), ("c", 0, 1000)})}
+
+
+def test_an_occurrence_two_links_away_joins_when_its_own_alignment_with_the_centre_agrees():
+    # c's alignment with a maps c[0:100] onto a[0:70] (c is wordier), an overlap under 3/4 of
+    # a[0:100], so c is not linked to a directly; it reaches a through b, and its image in a
+    # covers more than half of the shorter of the two: it is the same passage, and joins.
+    alignments = _alignments([("a", 0, 100, "b", 0, 100), ("b", 0, 100, "c", 0, 100),
+                              ("a", 0, 70, "c", 0, 100)])
+    passages = passage_clusters(alignments, ["a", "b", "c"], min_chars=50)
+    assert _clusters(passages) == {frozenset({("a", 0, 100), ("b", 0, 100), ("c", 0, 100)})}

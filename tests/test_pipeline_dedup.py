@@ -17,9 +17,9 @@ from near_dup_corpus import make_corpus
 from reuse.config import TokenizeConfig
 from reuse.ingest import Corpus
 from reuse.pipeline import dedup, exact_jaccard, write_run
-from reuse.report.schema import TABLES
-from reuse.shingle import shingle_reference
-from reuse.tokenize import tokenize_reference
+from reuse.runfolder.schema import TABLES
+from reuse.text.shingle import shingle_reference
+from reuse.text.tokenize import tokenize_reference
 
 THRESHOLD = 0.5
 NGRAM = 5
@@ -213,7 +213,7 @@ def test_empty_corpus(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl", "csv"])
 def test_written_tables_read_back_equal(synthetic, tmp_path, fmt):
-    from reuse.report.tables import read_table
+    from reuse.runfolder.tables import read_table
 
     corpus = _corpus(synthetic)
     corpus.skipped.append({"origin": "x.jsonl:3", "reason": "malformed_json", "detail": "bad"})
@@ -234,7 +234,7 @@ def test_written_tables_read_back_equal(synthetic, tmp_path, fmt):
 
 
 def test_empty_tables_read_back_with_their_columns(tmp_path):
-    from reuse.report.tables import read_table
+    from reuse.runfolder.tables import read_table
 
     for fmt in ("parquet", "jsonl", "csv"):
         folder = write_run(dedup(Corpus(), threshold=0.5), tmp_path / fmt, fmt=fmt)

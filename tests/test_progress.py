@@ -22,9 +22,9 @@ from conftest import ROOT
 from tqdm import tqdm
 
 import reuse
+import reuse.common.progress
 import reuse.pipeline
-import reuse.progress
-from reuse.cli import main
+from reuse.cli.commands import main
 
 STAGES = ["ingest", "sketch", "candidates", "verify", "cluster", "passage_candidates", "align",
           "passages", "write", "report"]
@@ -37,7 +37,7 @@ def _stderr_on_a_terminal(args: list[str]) -> str:
     # its bars 0 characters wide).
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))
     process = subprocess.Popen(
-        [sys.executable, "-c", "from reuse.command import main; main()", *args],
+        [sys.executable, "-c", "from reuse.cli.command import main; main()", *args],
         stdout=subprocess.DEVNULL, stderr=slave, cwd=ROOT)
     os.close(slave)
     chunks = []
@@ -69,7 +69,7 @@ def test_quiet_and_a_pipe_show_no_progress(seeds_dir, tmp_path):
     shown = _stderr_on_a_terminal(["run", str(seeds_dir), "--out", str(tmp_path / "run"), "-q"])
     assert shown == ""
     piped = subprocess.run(
-        [sys.executable, "-c", "from reuse.command import main; main()", "run", str(seeds_dir),
+        [sys.executable, "-c", "from reuse.cli.command import main; main()", "run", str(seeds_dir),
          "--out", str(tmp_path / "piped")], capture_output=True, text=True, cwd=ROOT,
         timeout=120, check=True)
     assert piped.stderr == ""
@@ -86,7 +86,7 @@ def test_the_alignment_bar_advances_per_batch_and_batches_never_change_results(
             updates.append(n)
         return update(bar, n)
 
-    monkeypatch.setattr(reuse.progress, "shown", lambda quiet: not quiet)
+    monkeypatch.setattr(reuse.common.progress, "shown", lambda quiet: not quiet)
     monkeypatch.setattr(tqdm, "update", spy)
     # One box of a seed band per batch: each is long for the batch's token budget.
     monkeypatch.setattr(reuse.pipeline, "_ALIGN_BATCH_TOKENS", 1)
@@ -99,8 +99,8 @@ def test_the_alignment_bar_advances_per_batch_and_batches_never_change_results(
 
 
 def test_a_stage_without_steps_is_redrawn_while_it_works(monkeypatch):
-    monkeypatch.setattr(reuse.progress, "shown", lambda quiet: not quiet)
-    monkeypatch.setattr(reuse.progress, "REFRESH_SECONDS", 0.01)
+    monkeypatch.setattr(reuse.common.progress, "shown", lambda quiet: not quiet)
+    monkeypatch.setattr(reuse.common.progress, "REFRESH_SECONDS", 0.01)
     redrawn = threading.Event()
     calls: list[int] = []
     refresh = tqdm.refresh
@@ -112,7 +112,7 @@ def test_a_stage_without_steps_is_redrawn_while_it_works(monkeypatch):
         refresh(bar, *args, **kwargs)
 
     monkeypatch.setattr(tqdm, "refresh", counting)
-    with reuse.progress.ticking("candidates", quiet=False):
+    with reuse.common.progress.ticking("candidates", quiet=False):
         # No update inside the block: only the thread redraws the elapsed time.
         assert redrawn.wait(timeout=30)
 
@@ -154,7 +154,7 @@ def test_the_summary_gives_the_wall_time_and_each_stage(seeds_dir, tmp_path):
 def test_the_summarys_wall_time_is_the_whole_process(seeds_dir, tmp_path):
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", "from reuse.command import main; main()", "run", str(seeds_dir),
+        [sys.executable, "-c", "from reuse.cli.command import main; main()", "run", str(seeds_dir),
          "--out", str(tmp_path / "run")], capture_output=True, text=True, cwd=ROOT,
         timeout=300, check=True)
     elapsed = time.perf_counter() - started

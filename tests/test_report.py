@@ -19,7 +19,7 @@ from reuse.errors import ConfigError, RunFolderError
 from reuse.report import highlight
 from reuse.report.highlight import Mark, SideMarks, render_text
 from reuse.report.html import pair_page_name, render_report, slug
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = '"><img src=x onerror=alert(2)>'

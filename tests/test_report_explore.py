@@ -21,7 +21,7 @@ from report_fixture import build_run_folder, sample_jsonl, words
 from reuse.errors import ConfigError
 from reuse.report.html import render_report, write_heatmap
 from reuse.report.lists import SEARCH_CHARS, passage_text, script_json, share_text, snippet
-from reuse.report.tables import read_manifest
+from reuse.runfolder.tables import read_manifest
 
 UNSAFE_IN_SCRIPT = re.compile("[<>&\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 from report_fixture import build_run_folder, large_pair
 
 from reuse import pipeline
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.report import highlight
 from reuse.report.highlight import Mark, SideMarks, render_side, render_text
 from reuse.report.html import pair_page_name, render_report
-from reuse.report.tables import read_table
+from reuse.runfolder.tables import read_table
 
 WORDS = ("the council met on tuesday to discuss the budget for next year and agreed that "
          "the new library should open in spring after the roof is repaired by local builders")
@@ -466,7 +466,7 @@ def test_metadata_integers_beyond_floats_are_reported_as_text(tmp_path):
 
     from click.testing import CliRunner
 
-    from reuse.cli import main
+    from reuse.cli.commands import main
 
     source = tmp_path / "big.jsonl"
     text = "the quick brown fox jumps over the lazy dog near the quiet river bank at dawn"

@@ -23,7 +23,7 @@ from report_fixture import build_run_folder
 from reuse.errors import ConfigError
 from reuse.report import highlight
 from reuse.report.html import pair_page_name, render_report
-from reuse.report.tables import read_table
+from reuse.runfolder.tables import read_table
 
 CHROMIUM = find_chromium()
 TEXT_CHARS = 2_000_000
@@ -190,7 +190,7 @@ class Runs(HTMLParser):
 def python_pieces(folder: Path, texts: dict[str, str], letter: str) -> list[list]:
     """The whole side as the report's Python renders a text it shows whole."""
     from reuse.report.html import RunData, reread_input
-    from reuse.report.tables import read_manifest
+    from reuse.runfolder.tables import read_manifest
 
     manifest = read_manifest(folder)
     run = RunData.load(folder, manifest, reread_input(folder, manifest))
@@ -269,7 +269,7 @@ def test_the_long_pair_page_opens_within_two_seconds_and_shows_the_rest_exactly(
 def _invoke(*args):
     from click.testing import CliRunner
 
-    from reuse.cli import main
+    from reuse.cli.commands import main
 
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
@@ -289,7 +289,7 @@ def _pair_list(folder: Path) -> list[tuple[str, str, bool, str | None]]:
 
 
 def test_max_pair_pages_caps_the_pair_pages_and_a_rerun_keeps_the_cap(seeds_dir, tmp_path):
-    from reuse.cli import MAX_PAIR_PAGES
+    from reuse.cli.commands import MAX_PAIR_PAGES
     from reuse.report.html import MAX_PAIR_PAGES as REPORT_DEFAULT
 
     assert MAX_PAIR_PAGES == REPORT_DEFAULT
@@ -362,7 +362,7 @@ def _reference_stretch(text_a, text_b, tokens_a, tokens_b, side_a, side_b):
                 min_size=1, max_size=40),
        st.randoms(use_true_random=False))
 def test_the_differences_in_a_stretch_are_those_a_token_by_token_comparison_finds(words, rng):
-    from reuse.tokenize import tokenize
+    from reuse.text.tokenize import tokenize
 
     text_a = "".join(w + sep for w, sep, _ in words).strip() or "word"
     text_b = "".join((w.lower() if rng.random() < 0.3 else w) + sep

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SEEDS
 
-from reuse.cli import main
-from reuse.report.tables import read_manifest, read_table
+from reuse.cli.commands import main
+from reuse.runfolder.tables import read_manifest, read_table
 
 
 def corpus_files() -> dict[str, bytes]:
@@ -47,7 +47,7 @@ def write_corpus(folder: Path, files: dict[str, bytes], order: list[str]) -> Non
 
 def run_in_process(source: Path, out: Path, fmt: str, hash_seed: str) -> None:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    command = [sys.executable, "-c", "from reuse.cli import main; main()",
+    command = [sys.executable, "-c", "from reuse.cli.commands import main; main()",
                "run", str(source), "--out", str(out), "--format", fmt,
                "--quiet", "--no-report", "--on-error", "skip", "--threshold", "0.7", "--seed", "7"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT,

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 import reuse
-from reuse.cli import main
-from reuse.report.tables import read_manifest
+from reuse.cli.commands import main
+from reuse.runfolder.tables import read_manifest
 
 SENTENCE = ("the committee said that its members would meet again next week to discuss the "
             "report on the harbour and the new road along the river and the old mill")

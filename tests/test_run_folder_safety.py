@@ -31,10 +31,10 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from reuse import pipeline
-from reuse.cli import main
+from reuse.cli.commands import main
 from reuse.errors import RunFolderError
 from reuse.report.html import render_report
-from reuse.report.tables import read_manifest, read_table
+from reuse.runfolder.tables import read_manifest, read_table
 
 RECORDS = [
     {"id": "a", "text": "the quick brown fox jumps over the lazy dog again and again"},
@@ -225,7 +225,7 @@ def test_an_empty_folder_and_a_run_folder_of_an_earlier_version_are_used(tmp_pat
 HOLD = """
 import importlib, sys, time
 from pathlib import Path
-from reuse.cli import main
+from reuse.cli.commands import main
 
 module_name, function, marker, go = sys.argv[1:5]
 del sys.argv[1:5]
@@ -314,7 +314,7 @@ def test_a_killed_run_does_not_leave_the_folder_locked(seeds_dir, tmp_path):
 
 def test_ctrl_c_before_the_folder_is_claimed_leaves_its_manifest(seeds_dir, tmp_path,
                                                                  monkeypatch):
-    from reuse import runfolder
+    from reuse.runfolder import folder as runfolder
 
     out = tmp_path / "run"
     assert cli("dedup", seeds_dir, "--out", out, "-q").exit_code == 0
@@ -364,7 +364,7 @@ def test_a_report_without_group_by_removes_the_group_matrix(tmp_path, seeds_dir)
 KILL_IN = """
 import os, signal, sys
 from reuse.report import html
-from reuse.cli import main
+from reuse.cli.commands import main
 
 original = html.Site._write_index
 
@@ -400,7 +400,7 @@ def test_sigkill_during_the_report_leaves_no_stale_report(seeds_dir, tmp_path):
 
 def test_no_space_while_writing_a_table_is_a_named_error_and_leaves_no_manifest(
         seeds_dir, tmp_path, monkeypatch):
-    from reuse.report import tables
+    from reuse.runfolder import tables
 
     out = tmp_path / "run"
     assert cli("dedup", seeds_dir, "--out", out, "-q").exit_code == 0  # an earlier run

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse.shingle import shingle, shingle_batch, shingle_reference
-from reuse.tokenize import TokenBatch, tokenize, tokenize_batch
+from reuse.text.shingle import shingle, shingle_batch, shingle_reference
+from reuse.text.tokenize import TokenBatch, tokenize, tokenize_batch
 
 hash_lists = st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=30)
 ngrams = st.integers(min_value=1, max_value=8)

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from near_dup_corpus import make_corpus
 
-from reuse import sketch
-from reuse.candidates import candidate_pairs
+from reuse.candidates.lsh import candidate_pairs
 from reuse.errors import ConfigError
-from reuse.shingle import shingle, shingle_batch
-from reuse.sketch import EMPTY_VALUE, MinHasher, estimated_jaccard
-from reuse.tokenize import tokenize, tokenize_batch
+from reuse.sketch import minhash as sketch
+from reuse.sketch.minhash import EMPTY_VALUE, MinHasher, estimated_jaccard
+from reuse.text.shingle import shingle, shingle_batch
+from reuse.text.tokenize import tokenize, tokenize_batch
 
 GOLDEN_TEXT = "Hello, wörld — 東京. The quick brown fox jumps over the lazy dog."
 

@@ -27,7 +27,7 @@ class CtrlC:
         return None
 
 sys.meta_path.insert(0, CtrlC())
-from reuse.command import main
+from reuse.cli.command import main
 main()
 """
 

@@ -15,7 +15,7 @@ from conftest import SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reuse.tokenize import (
+from reuse.text.tokenize import (
     CHARACTER_TOKEN,
     CONNECTOR,
     SEPARATOR,
@@ -283,7 +283,7 @@ def test_golden_token_hashes():
 
 
 _CHILD = (
-    "import json, sys; from reuse.tokenize import tokenize; "
+    "import json, sys; from reuse.text.tokenize import tokenize; "
     "print(json.dumps(tokenize(sys.argv[1], sys.argv[2] == '1').hashes.tolist()))"
 )
 

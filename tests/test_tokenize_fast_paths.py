@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import reuse.tokenize as tokenize_module
-from reuse.tokenize import _describe, _tables, tokenize_batch, tokenize_reference
+import reuse.text.tokenize as tokenize_module
+from reuse.text.tokenize import _describe, _tables, tokenize_batch, tokenize_reference
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

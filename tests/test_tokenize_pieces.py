@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-import reuse.tokenize as tokenize_module
-from reuse.tokenize import _pieces, tokenize_batch, tokenize_reference
+import reuse.text.tokenize as tokenize_module
+from reuse.text.tokenize import _pieces, tokenize_batch, tokenize_reference
 
 WORDS = st.sampled_from(["abc", "d’e", "Straße", "e\u0301cole", "x" * 40, "東京", "ﬁn", "1992"])
 SEPARATORS = st.sampled_from([" ", "\n", "  ", " -- ", "—", "\t", ""])

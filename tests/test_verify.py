@@ -125,7 +125,7 @@ def test_reuse_dedup_imports_no_scipy(tmp_path):
         "for m in sys.modules) else 'no scipy'))\n"
         f"sys.argv = ['reuse', 'dedup', {str(source)!r}, '--verify', 'exact', '--out', "
         f"{str(tmp_path / 'run')!r}, '--quiet']\n"
-        "from reuse.command import main\n"
+        "from reuse.cli.command import main\n"
         "main()\n"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,

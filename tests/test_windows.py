@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from reuse.config import PassageConfig
 from reuse.errors import ConfigError
-from reuse.shingle import shingle_batch
-from reuse.tokenize import _mix64, tokenize_batch
-from reuse.windows import Fingerprints, passage_candidates, window_fingerprints
+from reuse.sketch.windows import Fingerprints, passage_candidates, window_fingerprints
+from reuse.text.shingle import shingle_batch
+from reuse.text.tokenize import _mix64, tokenize_batch
 
 
 def reference_fingerprints(shingles, bounds, window, seed):

@@ -175,7 +175,7 @@ def read_corpus(
                     max_doc_chars=max_doc_chars, encoding=encoding, on_error=on_error,
                     metadata_file=None if metadata_file is None else os.fspath(metadata_file),
                     source=os.fspath(path))
-    from ..progress import progress  # tqdm: not loaded by `reuse --help`
+    from ..common.progress import progress  # tqdm: not loaded by `reuse --help`
 
     with progress(None, "ingest", quiet) as bar:
         _read_into(corpus, source, fmt, quoting,

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from markupsafe import Markup
 
-from ..tokenize import Tokens
+from ..text.tokenize import Tokens
 
 # A pair page must open quickly whatever the size of its documents (two 10 MB documents made
 # a 24 MB page that took a minute to load in Chromium, about 2 s per MB, and the whole books of

@@ -58,13 +58,13 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .. import runfolder
+from ..common.progress import progress, ticking
 from ..errors import ConfigError, RunFolderError, printable
 from ..ingest import Corpus, path_from_manifest, read_corpus, read_options
-from ..progress import progress, ticking
-from ..summary import count_rows
-from ..tokenize import Tokens, tokenize
-from . import charts, highlight, tables
+from ..runfolder import folder as runfolder
+from ..runfolder import tables
+from ..text.tokenize import Tokens, tokenize
+from . import charts, highlight
 from .highlight import (
     FSI,
     PDI,
@@ -97,14 +97,8 @@ from .lists import (
     share_text,
     snippet,
 )
-from .matrix import (
-    NO_GROUP,
-    cluster_order,
-    document_reuse,
-    most_reusing,
-    pair_reuse,
-    reuse_matrix,
-)
+from .matrix import NO_GROUP, cluster_order, document_reuse, most_reusing, pair_reuse, reuse_matrix
+from .summary import count_rows
 
 HERE = Path(__file__).resolve().parent
 HTML_DIR = "html"
@@ -154,7 +148,7 @@ def render_report(
     without an alignment, get one; the others are in the lists without a page. ``quiet``
     hides the progress bars (shown on a terminal only).
 
-    The run folder is locked while the report is written (:func:`reuse.runfolder.claim`). The
+    The run folder is locked while the report is written (:func:`reuse.runfolder.folder.claim`). The
     old report is removed first and the manifest says ``"report": null`` until the new one is
     complete; a failure removes what was written of it, and an OSError is a RunFolderError.
     """
@@ -746,7 +740,7 @@ class Site:
 
     def _counts(self) -> list[tuple[Markup, Any]]:
         """The run's counts under the names the command's summary gives them, each explained
-        in a tooltip that also names its key in the manifest (:data:`reuse.summary.COUNTS`)."""
+        in a tooltip that also names its key in the manifest (:data:`reuse.report.summary.COUNTS`)."""
         rows = []
         for key, label, explanation, value in count_rows(self.manifest.get("counts", {})):
             label = label.strip()

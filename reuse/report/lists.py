@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from ..cluster import parse_dates
+from ..cluster.documents import parse_dates
 from .highlight import bdi
 
 PAGE_ROWS = 50  # rows a table shows at a time (more make each redraw slower)

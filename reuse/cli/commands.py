@@ -14,13 +14,13 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import ConfigError, ReuseError, printable
+from .. import __version__
+from ..errors import ConfigError, ReuseError, printable
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 _RUN_FOLDER_COMMANDS = ("dedup", "run", "align", "rerun")
-# reuse.align.AlignConfig.min_length, shown in --help without importing the aligner;
+# reuse.align.config.AlignConfig.min_length, shown in --help without importing the aligner;
 # tests/test_docs.py checks that the two agree.
 ALIGN_MIN_LENGTH = 25
 # reuse.report.html.MAX_PAIR_PAGES, likewise without importing the report (tests/test_report_long.py
@@ -72,9 +72,9 @@ def _handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _was_marked_incomplete(out: str) -> bool:
-    if "reuse.runfolder" not in sys.modules:  # interrupted before anything was claimed
+    if "reuse.runfolder.folder" not in sys.modules:  # interrupted before anything was claimed
         return False
-    from .runfolder import marked_incomplete
+    from ..runfolder.folder import marked_incomplete
 
     return marked_incomplete(out)
 
@@ -84,7 +84,7 @@ def _claimed(input_path: str, out: str, write_kept: str | None = None) -> Iterat
     """Check the output paths against the input and claim (create, check, lock) the run folder
     before the corpus is read, and hold it until the command is done. A Ctrl-C or SIGTERM
     removes the folder's manifest, also an earlier run's: it would make this run look complete."""
-    from .runfolder import check_output_paths, claim
+    from ..runfolder.folder import check_output_paths, claim
 
     check_output_paths(input_path, out, write_kept)
     with claim(out, incomplete_on_interrupt=True) as folder:
@@ -98,7 +98,7 @@ def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    from .ingest import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
+    from ..ingest import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
 
     options = [
         click.option("--id-field", default="id", show_default=True,
@@ -215,9 +215,9 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
     """
-    from .pipeline import dedup as run_dedup
-    from .pipeline import write_run
-    from .summary import run_summary
+    from ..pipeline import dedup as run_dedup
+    from ..pipeline import write_run
+    from ..report.summary import run_summary
 
     started = time.perf_counter()
     with _claimed(input_path, out, write_kept):
@@ -228,7 +228,7 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
 
 
 def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    from .config import PassageConfig
+    from ..config import PassageConfig
 
     options = [
         click.option("--min-length", type=int, default=ALIGN_MIN_LENGTH, show_default=True,
@@ -293,9 +293,9 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
     """
-    from .pipeline import run as run_all
-    from .pipeline import write_run
-    from .summary import run_summary
+    from ..pipeline import run as run_all
+    from ..pipeline import write_run
+    from ..report.summary import run_summary
 
     started = time.perf_counter()
     with _claimed(input_path, out, write_kept):
@@ -335,8 +335,8 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
           **options: Any) -> None:
     """Align only the document pairs listed in --pairs (pairs mode)."""
-    from .pipeline import align_pairs, write_run
-    from .summary import run_summary
+    from ..pipeline import align_pairs, write_run
+    from ..report.summary import run_summary
 
     started = time.perf_counter()
     with _claimed(input_path, out):
@@ -359,9 +359,9 @@ def rerun(run_dir: str, out: str | None, quiet: bool) -> None:
     tables. The input must be unchanged (its fingerprint is checked). --write-kept is not
     repeated.
     """
-    from .pipeline import rerun as repeat
-    from .report.tables import read_manifest
-    from .summary import run_summary
+    from ..pipeline import rerun as repeat
+    from ..report.summary import run_summary
+    from ..runfolder.tables import read_manifest
 
     started = time.perf_counter()
     target = run_dir if out is None else out
@@ -379,7 +379,7 @@ def rerun(run_dir: str, out: str | None, quiet: bool) -> None:
 def _read_input(input_path: str, options: dict[str, Any], quiet: bool) -> Any:
     """Read the corpus with the command's reading options, so that what depends on the corpus
     (--group-by) is checked before the pipeline runs."""
-    from .ingest import READ_OPTIONS, read_corpus
+    from ..ingest import READ_OPTIONS, read_corpus
 
     return read_corpus(input_path, **{name: options[name] for name in READ_OPTIONS},
                        quiet=quiet)
@@ -397,7 +397,7 @@ def _check_group_by(corpus: Any, group_by: str) -> None:
 def _render(folder: Any, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
             max_pair_pages: int, result: Any = None, quiet: bool = True) -> Any:
     """Render the report, with its progress bars; its seconds join ``result``'s timings."""
-    from .report.html import render_report
+    from ..report.html import render_report
 
     started = time.perf_counter()
     index = render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs,
@@ -449,8 +449,8 @@ def evaluate_pan_command(corpus_dir: str, out: str | None, discover: bool,
     order. With --discover, the corpus-wide pipeline finds the pairs itself, and the table adds
     the pairs-mode recall and the share of it that discovery keeps (recall_kept).
     """
-    from .align import AlignConfig
-    from .evaluate import discover_pan, evaluate_pan, format_scores
+    from ..align.config import AlignConfig
+    from ..evaluate import discover_pan, evaluate_pan, format_scores
 
     evaluate = discover_pan if discover else evaluate_pan
     scores = evaluate(corpus_dir, out, AlignConfig(ocr_tolerant=ocr_tolerant),

@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .candidates import band_keys
-from .errors import ConfigError, MissingDependencyError, ReuseError
-from .shingle import shingle_batch
-from .tokenize import tokenize_batch
+from ..candidates.lsh import band_keys
+from ..errors import ConfigError, MissingDependencyError, ReuseError
+from ..text.shingle import shingle_batch
+from ..text.tokenize import tokenize_batch
 from .windows import Fingerprints, window_fingerprints
 
 if TYPE_CHECKING:
-    from .config import PassageConfig
+    from ..config import PassageConfig
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _MASK32 = 0xFFFFFFFF

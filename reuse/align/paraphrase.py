@@ -10,7 +10,7 @@ computes the models of many pairs together, bit-identical to :func:`_sentence_mo
 in memory bounded by ``_PRODUCT_ENTRIES`` sentence pairs at a time whatever the documents'
 length; a pair with too many similar sentence pairs (texts repeating the same few lines) gets no
 paraphrase seeds (see ``_MAX_SIMILAR``).
-:mod:`reuse.align` combines these passages with the lexical ones.
+:mod:`reuse.align.combine` combines these passages with the lexical ones.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from .tokenize import Tokens, normalize_token, token_hash_reference
+from ..text.tokenize import Tokens, normalize_token, token_hash_reference
 
 if TYPE_CHECKING:
-    from .align import AlignConfig
+    from .config import AlignConfig
 
 
 # A sentence ends at . ! ? ; : before a space, quote or bracket, at 。！？ (no space follows

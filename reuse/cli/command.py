@@ -15,13 +15,13 @@ EXIT_INTERRUPTED = 130
 def main() -> None:
     """Run the ``reuse`` command line."""
     try:
-        from .cli import main as cli_main
+        from .commands import main as cli_main
     except KeyboardInterrupt:
         sys.stderr.write("reuse: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     # The command owns its process, so it may tune the allocator for the whole run; the Python
-    # API leaves that to the caller (reuse.allocator.reusable_heap).
-    from .allocator import reusable_heap
+    # API leaves that to the caller (reuse.engine.allocator.reusable_heap).
+    from ..engine.allocator import reusable_heap
 
     with reusable_heap():
         cli_main(prog_name="reuse")

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .candidates import bucket_pairs
-from .config import PassageConfig
-from .tokenize import _mix64
+from ..candidates.lsh import bucket_pairs
+from ..config import PassageConfig
+from ..text.tokenize import _mix64
 
 
 @dataclass(frozen=True)

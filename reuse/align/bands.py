@@ -1,6 +1,6 @@
 """Seed-diagonal bands: where in two documents the passage seeds say reuse is.
 
-A candidate document pair (:func:`reuse.windows.passage_candidates`) carries its *seeds*: the
+A candidate document pair (:func:`reuse.sketch.windows.passage_candidates`) carries its *seeds*: the
 token positions ``(i, j)`` of every passage fingerprint the two documents share. Reused text
 shows up as seeds along a diagonal: each next seed a little further on in both documents, by
 about as much in each (a loose translation or an edited version drifts off the diagonal
@@ -29,9 +29,9 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .align import Alignment
-from .ranges import expand_ranges
-from .tokenize import TokenBatch, Tokens
+from ..common.ranges import expand_ranges
+from ..text.tokenize import TokenBatch, Tokens
+from .alignment import Alignment
 
 __all__ = ["BandConfig", "Boxes", "band_windows", "merge_along_bands", "merge_boxes",
            "seed_bands", "token_slices"]

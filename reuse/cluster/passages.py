@@ -19,7 +19,10 @@
    within two links of it join it; the rest of the component is split the same way. So every
    occurrence of a cluster corresponds to the coordinate occurrence through at most one
    intermediate occurrence, each link covering 3/4 of both sides, and a cluster cannot chain
-   from one passage to the next through occurrences that merely touch. Clusters that continue one another in
+   from one passage to the next through occurrences that merely touch. An occurrence two links
+   away stays out when an alignment of its own document with the coordinate's document carries
+   it elsewhere (it was reached through a local alignment of a formula said twice, while its
+   own version says it is another stretch of text). Clusters that continue one another in
    every document (cut apart only because another document's alignment ended there) are
    joined back into one passage.
 5. **Boilerplate** is text repeated across many *unrelated* documents. Two documents of a
@@ -48,8 +51,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .cluster import parse_dates
-from .ranges import expand_ranges
+from ..common.ranges import expand_ranges
+from .documents import parse_dates
 
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "start", "end", "n_docs", "boilerplate", "is_source"]
 
@@ -265,9 +268,19 @@ def _segments(cuts: np.ndarray, sides: _Sides, scale: int,
     return cuts[first], cuts[last_elementary + 1]
 
 
+class _Images:
+    """Where the alignments carry each occurrence: ``segment`` is an occurrence lying mostly
+    inside an aligned span, ``start`` and ``end`` the keys of its mapped image in the other
+    document (one row per such occurrence and alignment side)."""
+
+    def __init__(self, segment: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        self.segment, self.start, self.end = segment, start, end
+
+
 def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
-           scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(occurrence, occurrence)`` for every pair of corresponding occurrences."""
+           scale: int) -> tuple[np.ndarray, np.ndarray, _Images]:
+    """``(occurrence, occurrence)`` for every pair of corresponding occurrences, and the images
+    of the occurrences in the documents they are aligned with."""
     span_start = sides.doc * scale + sides.start
     span_end = sides.doc * scale + sides.end
     lo = _search(seg_end, span_start, side="right")
@@ -291,11 +304,39 @@ def _links(seg_start: np.ndarray, seg_end: np.ndarray, sides: _Sides,
         & (overlap >= _MUTUAL_OVERLAP * (image_end - image_start))
         & (overlap >= _MUTUAL_OVERLAP * (seg_end[target] - seg_start[target]))
     )
-    return segment[corresponds], target[corresponds]
+    images = _Images(segment, base + np.floor(image_start).astype(np.int64),
+                     base + np.ceil(image_end).astype(np.int64))
+    return segment[corresponds], target[corresponds], images
 
 
-def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
-                node_doc: np.ndarray, node_start: np.ndarray) -> np.ndarray:
+def _contradicted(candidates: np.ndarray, centre: np.ndarray, seg_start: np.ndarray,
+                  seg_end: np.ndarray, images: _Images, scale: int) -> np.ndarray:
+    """For each candidate node (joining ``centre`` through an intermediate occurrence): whether an
+    alignment of its own document with the centre's document carries it somewhere else, i.e.
+    it has images in the centre's document and none of them overlaps the centre by half of
+    the shorter of the two."""
+    position = np.full(len(seg_start), -1, dtype=np.int64)
+    position[candidates] = np.arange(len(candidates))
+    at = position[images.segment]
+    rows = np.flatnonzero(at >= 0)
+    at = at[rows]
+    centre_of_row = centre[at]
+    in_centre_doc = images.start[rows] // scale == seg_start[centre_of_row] // scale
+    rows, at, centre_of_row = rows[in_centre_doc], at[in_centre_doc], centre_of_row[in_centre_doc]
+    image_start, image_end = images.start[rows], images.end[rows]
+    overlap = (np.minimum(image_end, seg_end[centre_of_row])
+               - np.maximum(image_start, seg_start[centre_of_row]))
+    shorter = np.minimum(image_end - image_start, seg_end[centre_of_row] - seg_start[centre_of_row])
+    agrees = overlap >= 0.5 * shorter
+    has_image = np.zeros(len(candidates), dtype=bool)
+    has_image[at] = True
+    agreeing = np.zeros(len(candidates), dtype=bool)
+    agreeing[at[agrees]] = True
+    return has_image & ~agreeing
+
+
+def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray, seg_start: np.ndarray,
+                seg_end: np.ndarray, images: _Images, scale: int) -> np.ndarray:
     """Cluster label of every node: connected components cut into stars around a centre.
 
     The centre of a component is its first occurrence (earliest document, then position). The
@@ -303,9 +344,12 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
     document aligned only with the second still holds the centre's text. Every link is a
     correspondence of at least ``_MUTUAL_OVERLAP`` (3/4) both ways, so every member shares
     at least half of a direct neighbour's text with the centre's counterpart there, and no
-    cluster chains further than two links. The rest of the component is split the same way,
-    round after round, until every node is placed. Each round is a few sparse-matrix passes
-    over what is left; components that need more than one round are rare.
+    cluster chains further than two links. An occurrence two links away does not join when
+    an alignment of its own document with the centre's document carries it elsewhere: that
+    direct alignment says it is another stretch of text, and the chain through the
+    intermediate went through a wrong (local, formulaic) alignment. The rest of the component
+    is split the same way, round after round, until every node is placed. Each round is a few
+    sparse-matrix passes over what is left; components that need more than one round are rare.
     """
     label = np.arange(n_nodes, dtype=np.int64)
     if not len(left):
@@ -315,7 +359,7 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
     rows = np.concatenate((left, right))
     cols = np.concatenate((right, left))
     graph = coo_matrix((ones, (rows, cols)), shape=(n_nodes, n_nodes)).tocsr()
-    order_key = node_doc * (int(node_start.max(initial=0)) + 1) + node_start
+    order_key = seg_start  # document, then position
     remaining = _distinct(rows)  # unlinked nodes keep their own label
     while len(remaining):
         subgraph = graph[remaining][:, remaining]
@@ -329,8 +373,14 @@ def _star_split(n_nodes: int, left: np.ndarray, right: np.ndarray,
         # Links never leave a component, so a node linked to a centre is linked to its own,
         # and a node linked to such a node reaches its own centre in two links.
         near = is_centre | ((subgraph @ is_centre.astype(np.int32)) > 0)
-        placed = near | ((subgraph @ near.astype(np.int32)) > 0)
-        label[remaining[placed]] = remaining[centre_of_component[component[placed]]]
+        second = ~near & ((subgraph @ near.astype(np.int32)) > 0)
+        centre = remaining[centre_of_component[component]]
+        chosen = np.flatnonzero(second)
+        if len(chosen):
+            second[chosen[_contradicted(remaining[chosen], centre[chosen], seg_start, seg_end,
+                                        images, scale)]] = False
+        placed = near | second
+        label[remaining[placed]] = centre[placed]
         remaining = remaining[~placed]
     return label
 
@@ -455,7 +505,7 @@ def passage_clusters(
     related_share: float = 0.25,
     texts: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The ``passages`` table (see reuse.report.schema) from the ``alignments`` table.
+    """The ``passages`` table (see reuse.runfolder.schema) from the ``alignments`` table.
 
     ``alignments`` needs the columns a_id, a_start, a_end, b_id, b_start, b_end; an ``edits``
     column (as in the alignments table) makes the mapping between the two spans exact. With
@@ -480,9 +530,8 @@ def passage_clusters(
 
     cuts = _cut_points(sides, scale, min_chars, texts)
     seg_start, seg_end = _segments(cuts, sides, scale, min_chars)
-    left, right = _links(seg_start, seg_end, sides, scale)
-    node_doc = seg_start // scale
-    label = _star_split(len(seg_start), left, right, node_doc, seg_start % scale)
+    left, right, images = _links(seg_start, seg_end, sides, scale)
+    label = _star_split(len(seg_start), left, right, seg_start, seg_end, images, scale)
     label, seg_start, seg_end = _join_continuations(label, seg_start, seg_end)
     node_doc = seg_start // scale
 

@@ -1,7 +1,7 @@
 """The lexical aligner for many document pairs at once: a few numpy passes over concatenated arrays.
 
 :func:`lexical_boxes` finds the same passages as the per-pair reference
-(:func:`reuse.align.lexical_boxes_reference`, which documents the method): shared word n-grams
+(:func:`reuse.align.reference.lexical_boxes_reference`, which documents the method): shared word n-grams
 by a hash join, diagonal runs, chaining, trimming, the length and density filters and the X-drop
 boundary extension. Every step works on the arrays of all pairs together, keyed by pair, so the
 Python cost per pair is a few microseconds however many pairs there are.
@@ -39,12 +39,12 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .shingle import shingle_unmixed
-from .tokenize import TokenBatch
+from ..text.shingle import shingle_unmixed
+from ..text.tokenize import TokenBatch
 
 __all__ = ["lexical_boxes"]
 
-_CHAIN_LOOKBACK = 16  # runs of one band of diagonals, in order of a0 (reuse.align's reference uses it too)
+_CHAIN_LOOKBACK = 16  # runs of one band of diagonals, in order of a0 (reuse.align.reference uses it too)
 _LOCKSTEP_STEPS = 64
 _ONE_BY_ONE = 16  # boundaries still extending when the lockstep hands them to _extend_one
 _JOIN_ENTRIES = 4_000_000
@@ -620,7 +620,7 @@ def extend_steps(
     match: Callable[[int, int], bool], rare: Callable[[int], bool], step: int, drop: int,
     i: int, j: int, score: int, best: int, best_i: int, best_j: int,
 ) -> tuple[int, int]:
-    """The X-drop extension loop (see :func:`reuse.align._extend`) from the state ``i, j,
+    """The X-drop extension loop (see :func:`reuse.align.reference._extend`) from the state ``i, j,
     score, best, best_i, best_j``: ``match(p, q)`` says whether the tokens at the boundary
     positions ``p, q`` match, and ``rare(p)`` whether the token at ``p`` occurs once."""
     while best - score <= drop:

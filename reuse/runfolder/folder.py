@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, ReuseError, RunFolderError
-from .ingest import path_from_manifest
-from .report.schema import TABLES
+from ..errors import ConfigError, ReuseError, RunFolderError
+from ..ingest import path_from_manifest
+from .schema import TABLES
 
 try:
     import fcntl

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.spill import PartitionedSpill, Workspace, partitions_for
-from .errors import ConfigError
-from .tokenize import _mix64
+from ..engine.spill import PartitionedSpill, Workspace, partitions_for
+from ..errors import ConfigError
+from ..text.tokenize import _mix64
 
 _BAND_MULTIPLIER = np.uint64(0xC2B2AE3D27D4EB4F)
 _BAND_BLOCK_ROWS = 4096

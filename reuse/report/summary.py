@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import printable
+from ..errors import printable
 
 # key → (label, explanation), in the order they are shown. An indented label is a part of the
 # count above it.

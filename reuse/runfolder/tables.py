@@ -3,7 +3,7 @@
 Every file is written to a temporary name in the same folder and renamed into place when
 complete. ``manifest.json`` is removed when a run starts writing and written last, so a run
 folder with a manifest is complete, and one without is not. Which folders reuse may write into,
-and how they are locked and cleaned, is :mod:`reuse.runfolder`'s business.
+and how they are locked and cleaned, is :mod:`reuse.runfolder.folder`'s business.
 
 A manifest is validated when it is read: every field that reuse reads must have its documented
 type, and every table must be a known table name mapped to its own plain file name in the folder
@@ -25,7 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ..errors import ConfigError, RunFolderError
-from ..runfolder import FORMATS, MANIFEST, claim, incomplete_error, write_atomically
+from .folder import FORMATS, MANIFEST, claim, incomplete_error, write_atomically
 from .schema import SCHEMA_VERSION, TABLES, arrow_schema
 
 __all__ = ["FORMATS", "MANIFEST", "check_format", "manifest_without_report", "read_manifest",
@@ -47,7 +47,7 @@ def check_format(fmt: str) -> None:
 def start_run_folder(path: str | os.PathLike[str]) -> Path:
     """Claim ``path`` as a run folder and remove an earlier run's outputs, so the folder reads as
     incomplete until a manifest is written. (The claim is released on return; a caller writing
-    for a long time should hold :func:`reuse.runfolder.claim` itself.)"""
+    for a long time should hold :func:`reuse.runfolder.folder.claim` itself.)"""
     with claim(path) as folder:
         folder.clear()
     return folder.path

@@ -12,8 +12,8 @@ cheap to forgive:
   ``i``/``l``/``1``/``j``, long ``s`` read as ``f``, ``u``/``n``, ``h``/``b``, ``q``/``g``), so
   those substitutions vanish too.
 
-The streams of all documents of a batch form a :class:`reuse.tokenize.TokenBatch` of one token
-per character, and :func:`reuse.align_batch.lexical_boxes` finds its passages as it does for
+The streams of all documents of a batch form a :class:`reuse.text.tokenize.TokenBatch` of one token
+per character, and :func:`reuse.align.batch.lexical_boxes` finds its passages as it does for
 words (hash join, diagonal runs, chaining across gaps, trimming, density, boundary extension),
 with lengths and gaps scaled from words to characters (``CHARS_PER_WORD``). Insertions and
 deletions shift the diagonal a little, which chaining allows. The passages found are mapped back
@@ -28,9 +28,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .align_batch import lexical_boxes
-from .ranges import expand_ranges
-from .tokenize import TokenBatch
+from ..common.ranges import expand_ranges
+from ..text.tokenize import TokenBatch
+from .batch import lexical_boxes
 
 __all__ = [
     "CHARS_PER_WORD", "CHAR_NGRAM", "adds_to_words", "character_stream", "fold_table", "ocr_boxes",
@@ -105,10 +105,10 @@ def ocr_boxes(
 ) -> np.ndarray:
     """Passages of the document pairs ``(left[k], right[k])`` found from character n-gram
     seeds, as ``(N, 5)`` rows ``pair, a0, a1, b0, b1`` of word-token ranges of ``tokens`` (the
-    batch of ``texts``), sorted by pair, like :func:`reuse.align_batch.lexical_boxes`.
+    batch of ``texts``), sorted by pair, like :func:`reuse.align.batch.lexical_boxes`.
 
     ``max_gap``, ``min_length`` and ``extend_drop`` are in words (as in
-    :class:`reuse.align.AlignConfig`) and are scaled to characters here.
+    :class:`reuse.align.config.AlignConfig`) and are scaled to characters here.
     """
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
