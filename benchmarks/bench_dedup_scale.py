@@ -60,7 +60,8 @@ started = time.perf_counter()
 corpus = read_corpus(sys.argv[1])
 read_s = time.perf_counter() - started
 tracemalloc.start()
-result = dedup(corpus, verify="exact", threshold=float(sys.argv[2]), workers=int(sys.argv[3]))
+engine = {"workers": int(sys.argv[3])} if sys.argv[3] != "none" else {}  # none: the baseline
+result = dedup(corpus, verify="exact", threshold=float(sys.argv[2]), **engine)
 current, peak = tracemalloc.get_traced_memory()
 print(json.dumps({"read_s": read_s, "stages_peak_mb": peak / 2**20,
                   "pairs": result.counts["near_duplicate_pairs"]}))
@@ -150,10 +151,11 @@ def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path) -> dic
     return figures
 
 
-def stages_peak(corpus: Path, tree: Path, workers: int) -> dict[str, float]:
+def stages_peak(corpus: Path, tree: Path, workers: int | None) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run([sys.executable, "-c", _STAGES_SCRIPT, str(corpus), str(THRESHOLD),
-                           str(workers)], capture_output=True, text=True, env=env, check=True)
+                           "none" if workers is None else str(workers)],
+                          capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -165,6 +167,8 @@ def main() -> None:
                         help="another source tree of reuse, run single-process")
     parser.add_argument("--stages", action="store_true",
                         help="also the stages' own peak (tracemalloc), after ingest")
+    parser.add_argument("--tools", nargs="+", default=["reuse", "reuse-baseline"],
+                        help="which of reuse and reuse-baseline to run")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true",
                         help="keep the rows of the last results (another size, measured before)")
@@ -178,12 +182,12 @@ def main() -> None:
             corpus = generate(size)
             mb = corpus.stat().st_size / 1e6
             runs: list[tuple[str, Path, int | None]] = [
-                ("reuse", ROOT, workers) for workers in args.workers]
-            if args.baseline is not None:
+                ("reuse", ROOT, workers) for workers in args.workers if "reuse" in args.tools]
+            if args.baseline is not None and "reuse-baseline" in args.tools:
                 runs.append(("reuse-baseline", args.baseline, None))
             for name, tree, workers in runs:
                 figures = measure(corpus, tree, workers, scratch)
-                if args.stages and workers is not None:
+                if args.stages:
                     figures.update(stages_peak(corpus, tree, workers))
                 row = {"docs": size, "mb": mb, "tool": name, "workers": workers or 1, **figures,
                        "command": command, "head": _git_head(tree)}
