@@ -108,8 +108,9 @@ def _time_v(command: list[str], tree: Path) -> dict[str, float]:
     """Run ``command`` under ``/usr/bin/time -v`` with ``tree`` first on PYTHONPATH, sampling
     its process tree."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    # Started outside any source tree: `python -m` puts the working directory first on sys.path.
     child = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env)
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
     cpu: dict[int, float] = {}
     peak_sum = peak_one = 0
     while child.poll() is None:
@@ -155,7 +156,8 @@ def stages_peak(corpus: Path, tree: Path, workers: int | None) -> dict[str, floa
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run([sys.executable, "-c", _STAGES_SCRIPT, str(corpus), str(THRESHOLD),
                            "none" if workers is None else str(workers)],
-                          capture_output=True, text=True, env=env, check=True)
+                          capture_output=True, text=True, env=env, check=True,
+                          cwd=tempfile.gettempdir())
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
