@@ -122,13 +122,14 @@ class Sketches:
 
 
 def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig,
-                  bands: int, rows: int, passage_config: PassageConfig | None
+                  bands: int, rows: int, passage_config: PassageConfig | None, packed: bool
                   ) -> Iterator[SketchTask]:
     def batch_texts(lo: int, hi: int) -> list[str]:
         return texts[lo:hi]
 
     for lo, hi in batches(texts):
-        yield SketchTask(*SketchTask.pack(batch_texts(lo, hi)), lo,
+        batch = batch_texts(lo, hi)
+        yield SketchTask(*(SketchTask.pack(batch) if packed else (batch, None)), lo,
                          tokenize_config.strip_diacritics, config.ngram,
                          config.num_perm, config.seed, bands, rows, config.verify == "exact",
                          passage_config)
@@ -172,7 +173,8 @@ def sketch_corpus(
     parts: list[Fingerprints] = []
     try:
         with progress(len(texts), "sketch", quiet) as bar:
-            tasks = _sketch_tasks(texts, tokenize_config, config, bands, rows, passage_config)
+            tasks = _sketch_tasks(texts, tokenize_config, config, bands, rows, passage_config,
+                                  packed=workers > 1)
             for batch in ordered_map(sketch_batch, tasks, workers):
                 lo, hi = batch.first, batch.first + len(batch.n_tokens)
                 n_tokens[lo:hi] = batch.n_tokens

@@ -299,12 +299,13 @@ def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarra
 class SketchTask:
     """One batch of documents to sketch in a worker, and how (see :func:`sketch_batch`).
 
-    The texts travel as one UTF-8 blob and their lengths: pickling a ``str`` makes CPython
-    cache its UTF-8 form inside the string for the string's lifetime, which would double the
-    memory of every non-ASCII document of the corpus once sent to a worker."""
+    To a worker process the texts travel as one UTF-8 blob and their lengths
+    (:meth:`pack`): pickling a ``str`` makes CPython cache its UTF-8 form inside the string for
+    the string's lifetime, which would double the memory of every non-ASCII document of the
+    corpus once sent to a worker. In the same process, ``payload`` is the list of texts."""
 
-    payload: bytes  # the batch's texts joined, UTF-8 (lone surrogates passed through)
-    lengths: np.ndarray  # code points of each text
+    payload: bytes | list[str]  # the texts, or them joined as UTF-8 (lone surrogates kept)
+    lengths: np.ndarray | None  # code points of each text of a packed payload
     first: int  # the batch's first document number
     strip_diacritics: bool
     ngram: int
@@ -322,6 +323,8 @@ class SketchTask:
         return "".join(texts).encode("utf-8", "surrogatepass"), lengths
 
     def texts(self) -> list[str]:
+        if isinstance(self.payload, list):
+            return self.payload
         joined = self.payload.decode("utf-8", "surrogatepass")
         ends = np.cumsum(self.lengths).tolist()
         return [joined[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
