@@ -25,14 +25,8 @@ from .candidates.lsh import SpilledBuckets, optimal_bands, recall_bands
 from .cluster.documents import representative_priority, star_clusters
 from .common.progress import progress, ticking
 from .config import Config, DedupConfig, PassageConfig, TokenizeConfig, check_bool, check_range
-from .engine import (
-    DEFAULT_MEMORY_BUDGET,
-    RowFile,
-    Workspace,
-    ordered_map,
-    parse_memory_budget,
-    resolve_workers,
-)
+from .engine import ordered_map, resolve_workers
+from .engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace, parse_memory_budget
 from .errors import ConfigError, RunFolderError
 from .ingest import (
     DEFAULT_MAX_DOC_CHARS,

@@ -20,8 +20,13 @@ from near_dup_corpus import make_corpus
 import reuse
 from reuse.candidates import lsh as candidates
 from reuse.cli.commands import main
-from reuse.engine import PartitionedSpill, RowFile, Workspace, parse_memory_budget
-from reuse.engine.spill import SpillError
+from reuse.engine.spill import (
+    PartitionedSpill,
+    RowFile,
+    SpillError,
+    Workspace,
+    parse_memory_budget,
+)
 from reuse.errors import ConfigError
 from reuse.ingest import Corpus
 from reuse.pipeline import write_run

@@ -4,20 +4,13 @@
   worker processes, with results in task order, so that tables are byte-identical for any number
   of workers.
 * :mod:`~reuse.engine.spill`: records on disk (partitioned spill files, row files) under a
-  memory budget, so that the grouping stages' memory does not grow with the corpus.
+  memory budget, so that the grouping stages' memory does not grow with the corpus. (Not
+  imported here: it imports numpy, and the command line imports this package before it can
+  turn a Ctrl-C during start-up into a clean exit.)
 """
 
 from __future__ import annotations
 
-from .spill import (
-    DEFAULT_MEMORY_BUDGET,
-    PartitionedSpill,
-    RowFile,
-    Workspace,
-    parse_memory_budget,
-    partitions_for,
-)
 from .workers import default_workers, ordered_map, resolve_workers
 
-__all__ = ["DEFAULT_MEMORY_BUDGET", "PartitionedSpill", "RowFile", "Workspace", "default_workers",
-           "ordered_map", "parse_memory_budget", "partitions_for", "resolve_workers"]
+__all__ = ["default_workers", "ordered_map", "resolve_workers"]
