@@ -34,6 +34,13 @@ class RunFolderError(ReuseError):
     exit_code = 4
 
 
+class ScratchSpaceError(ReuseError):
+    """A temporary file of a run (the document store, a spill partition, the signatures) cannot
+    be written: a full disk or a file size limit. The message names the file and ``TMPDIR``."""
+
+    exit_code = 4
+
+
 class MissingDependencyError(ReuseError):
     """An optional extra is needed for this feature and is not installed."""
 

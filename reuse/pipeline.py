@@ -21,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .candidates.lsh import candidate_pairs
+from .candidates.lsh import SpilledBuckets, optimal_bands, recall_bands
 from .cluster.documents import representative_priority, star_clusters
 from .common.progress import progress, ticking
 from .config import KEYWORDS, Config, DedupConfig, PassageConfig, TokenizeConfig
+from .engine import ordered_map, resolve_workers
+from .engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace, parse_memory_budget
 from .errors import ConfigError, ReuseError, RunFolderError
 from .ingest import (
     DEFAULT_MAX_DOC_CHARS,
@@ -40,11 +42,11 @@ from .ingest import (
 )
 from .runfolder import folder as runfolder
 from .runfolder import tables
-from .sketch.minhash import MinHasher, estimated_jaccard
-from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates, window_fingerprints
+from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
+from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
 from .text.shingle import shingle_batch
 from .text.tokenize import TokenBatch, tokenize_batch
-from .verify import ShingleStore, pair_jaccard
+from .verify import ShingleStore, VerifyTask, pair_jaccard, verify_pairs
 
 __all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
            "write_run"]
@@ -92,14 +94,48 @@ def batches(texts: Sequence[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[
 
 @dataclass
 class Sketches:
-    """Per-document token counts and MinHash signatures, and passage fingerprints; with
-    exact verification, each document's shingle hashes too (see :class:`ShingleStore`)."""
+    """Per-document token counts, and on disk in a :class:`~reuse.engine.Workspace`: the
+    MinHash signatures (a row file), the LSH band keys (a partitioned spill) and, with exact
+    verification, each document's shingle hashes (see :class:`ShingleStore`);
+    with a passage config, the passage fingerprints (in memory)."""
 
     n_tokens: np.ndarray
-    signatures: np.ndarray
+    signatures: RowFile
     compared: np.ndarray  # bool: has at least min_tokens tokens
     fingerprints: Fingerprints | None = None
     shingles: ShingleStore | None = None
+    buckets: SpilledBuckets | None = None
+    workspace: Workspace | None = None
+
+    def close(self) -> None:
+        """Remove the files (the signatures go with them)."""
+        if self.shingles is not None:
+            self.shingles.close()
+        if self.workspace is not None:
+            self.workspace.close()
+
+
+def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig,
+                  bands: int, rows: int, passage_config: PassageConfig | None, packed: bool
+                  ) -> Iterator[SketchTask]:
+    def batch_texts(lo: int, hi: int) -> list[str]:
+        return texts[lo:hi]
+
+    for lo, hi in batches(texts):
+        batch = batch_texts(lo, hi)
+        yield SketchTask(*(SketchTask.pack(batch) if packed else (batch, None)), lo,
+                         tokenize_config.strip_diacritics, config.ngram,
+                         config.num_perm, config.seed, bands, rows, config.verify == "exact",
+                         passage_config)
+
+
+def lsh_bands(config: DedupConfig) -> tuple[int, int]:
+    """The LSH ``(bands, rows)`` of a dedup: favouring recall when pairs are verified exactly
+    (see :func:`reuse.candidates.recall_bands`), else as datasketch picks them."""
+    if config.verify == "exact":
+        return recall_bands(float(config.threshold), config.num_perm)
+    return optimal_bands(float(config.threshold), config.num_perm,
+                         config.false_positive_weight, config.false_negative_weight)
 
 
 def sketch_corpus(
@@ -108,46 +144,56 @@ def sketch_corpus(
     config: DedupConfig,
     passage_config: PassageConfig | None = None,
     quiet: bool = True,
+    *,
+    workers: int = 1,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> Sketches:
-    """Tokenize, shingle and sketch every document, batch by batch, in one pass.
+    """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
+    ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
 
-    With a ``passage_config``, the same pass also computes the passage-window fingerprints.
-    With ``config.verify == "exact"``, it keeps every document's shingle hashes in a
-    :class:`ShingleStore` (a temporary file) for :func:`reuse.verify.pair_jaccard`; the caller
-    closes it.
+    Signatures, band keys and (with ``config.verify == "exact"``) shingle hashes go to files in
+    a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
+    batches and a few numbers per document. With a ``passage_config``, the same pass also
+    computes the passage-window fingerprints. The caller closes the result
+    (:meth:`Sketches.close`).
     """
-    hasher = MinHasher(config.num_perm, config.seed)
+    bands, rows = lsh_bands(config)
+    workspace = Workspace()
     n_tokens = np.zeros(len(texts), dtype=np.int64)
-    signatures = np.empty((len(texts), config.num_perm), dtype=np.uint32)
+    signatures = RowFile(workspace.file("signatures"), config.num_perm, np.uint32)
+    buckets = SpilledBuckets(workspace, bands, rows, len(texts), memory_budget)
+    store = ShingleStore(workspace.path) if config.verify == "exact" else None
+    min_tokens = config.effective_min_tokens
     parts: list[Fingerprints] = []
-    store = ShingleStore() if config.verify == "exact" else None
     try:
         with progress(len(texts), "sketch", quiet) as bar:
-            for lo, hi in batches(texts):
-                tokens = tokenize_batch(texts[lo:hi], tokenize_config.strip_diacritics)
-                n_tokens[lo:hi] = tokens.counts()
-                shingles, bounds = shingle_batch(tokens, config.ngram)
-                signatures[lo:hi] = hasher.signatures(shingles, bounds)
-                if store is not None:
-                    store.append(shingles, bounds)
-                if passage_config is not None:
-                    if passage_config.ngram != config.ngram:
-                        shingles, bounds = shingle_batch(tokens, passage_config.ngram)
-                    parts.append(window_fingerprints(
-                        shingles, bounds, passage_config.window, passage_config.seed, lo))
+            tasks = _sketch_tasks(texts, tokenize_config, config, bands, rows, passage_config,
+                                  packed=workers > 1)
+            for batch in ordered_map(sketch_batch, tasks, workers):
+                lo, hi = batch.first, batch.first + len(batch.n_tokens)
+                n_tokens[lo:hi] = batch.n_tokens
+                signatures.append(batch.signatures)
+                compared = np.flatnonzero(batch.n_tokens >= min_tokens)
+                buckets.add(batch.band_keys[:, compared], lo + compared)
+                if store is not None and batch.shingles is not None:
+                    store.append(*batch.shingles)
+                if batch.fingerprints is not None:
+                    parts.append(batch.fingerprints)
                 bar.update(hi - lo)
+        signatures.finish()
     except BaseException:
         if store is not None:
             store.close()
+        workspace.close()
         raise
-    compared = n_tokens >= config.effective_min_tokens
+    compared = n_tokens >= min_tokens
     fingerprints = Fingerprints.concat(parts) if passage_config is not None else None
     if fingerprints is not None:
         usable = compared[fingerprints.docs]
         fingerprints = Fingerprints(
             fingerprints.hashes[usable], fingerprints.docs[usable], fingerprints.positions[usable]
         )
-    return Sketches(n_tokens, signatures, compared, fingerprints, store)
+    return Sketches(n_tokens, signatures, compared, fingerprints, store, buckets, workspace)
 
 
 def exact_jaccard(
@@ -169,6 +215,17 @@ def exact_jaccard(
         return pair_jaccard(store, inverse[:len(left)], inverse[len(left):])
 
 
+@dataclass(frozen=True)
+class Signatures:
+    """The MinHash signatures of a dedup, one row per document, in a file of the run's
+    :class:`~reuse.engine.Workspace` (kept while this is referenced; removed with it)."""
+
+    file: RowFile
+    seed: int
+    workspace: Workspace | None = None
+    scheme: str = LEAN_MINHASH_SCHEME
+
+
 @dataclass(repr=False)
 class DedupResult:
     """The near-duplicate tables of a corpus, as pandas DataFrames, and the run's bookkeeping.
@@ -186,6 +243,8 @@ class DedupResult:
     timings: Timings = field(default_factory=Timings)
     candidate_pairs: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    # The signatures table's source, written by write_run (None: no table).
+    signatures: Signatures | None = field(default=None, kw_only=True)
 
     @property
     def skipped(self) -> pd.DataFrame:
@@ -257,6 +316,7 @@ def _config_value(config: Config, path: str) -> Any:
 def _read_and_sketch(
     source: str | os.PathLike[str] | Corpus, read: dict[str, Any], config: Config,
     passage_config: PassageConfig | None, timings: Timings, owner: str, quiet: bool,
+    workers: int = 1, memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> tuple[Corpus, Sketches]:
     """The start of ``dedup`` and ``run``: read the corpus (checking the date field) and sketch
     it, with the passage-window fingerprints when ``passage_config`` is given."""
@@ -264,7 +324,8 @@ def _read_and_sketch(
         corpus = _load(source, read, quiet)
         _check_date_field(corpus, config.date_field, owner)
     with timings.stage("sketch", own_bar=True):
-        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet)
+        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet,
+                                 workers=workers, memory_budget=memory_budget)
     return corpus, sketches
 
 
@@ -299,6 +360,8 @@ def dedup(
     encoding: str = "utf-8",
     metadata_file: str | os.PathLike[str] | None = None,
     date_field: str | None = None,
+    workers: int | None = None,
+    memory_budget: int | str | None = None,
     quiet: bool = True,
 ) -> DedupResult:
     """Find near-duplicate documents, cluster them, and decide which to keep.
@@ -312,48 +375,57 @@ def dedup(
     (the config holds no read options: they describe the input, not the analysis).
     ``date_field`` names the metadata field holding each document's date (default: ``date``),
     which decides the kept representative.
+    ``workers`` processes (default: every core) sketch and verify; the tables do not depend on
+    it. ``memory_budget`` (bytes, or a size such as ``"512MB"``, ``"2GB"``; default 1 GiB)
+    bounds the memory of the grouping stages, which spill to temporary files beyond it.
     ``quiet=False`` shows progress bars on a terminal.
     """
     read, options, config = _arguments(dedup, locals(), "dedup")
+    n_workers = resolve_workers(workers, "dedup")
+    budget = parse_memory_budget(memory_budget, "dedup")
     timings = Timings(quiet=quiet)
-    corpus, sketches = _read_and_sketch(source, read, config, None, timings, "dedup", quiet)
-    result = _near_duplicates(corpus, config, sketches, timings)
+    corpus, sketches = _read_and_sketch(source, read, config, None, timings, "dedup", quiet,
+                                        n_workers, budget)
+    try:
+        result = _near_duplicates(corpus, config, sketches, timings, n_workers)
+    except BaseException:
+        sketches.close()
+        raise
     result.options = options
     return result
 
 
+# Candidate pairs per verification task: enough work to outweigh sending it to a worker.
+_VERIFY_PAIRS_PER_TASK = 1 << 11
+
+
 def _near_duplicates(
-    corpus: Corpus, config: Config, sketches: Sketches, timings: Timings
+    corpus: Corpus, config: Config, sketches: Sketches, timings: Timings, workers: int = 1,
 ) -> DedupResult:
-    threshold, verify, ngram = config.dedup.threshold, config.dedup.verify, config.dedup.ngram
+    """Candidate pairs from the spilled LSH buckets, verified in ``workers`` processes, then
+    clustered. Memory: a few int64 per document (lengths, priority, token counts), one spill
+    partition at a time, a few verification chunks, and the accepted pairs."""
+    threshold = config.dedup.threshold
     lengths = corpus.lengths
     dates = _dates(corpus, config)
     priority = representative_priority(lengths, dates)
-    compared_idx = np.flatnonzero(sketches.compared)
+    if sketches.buckets is None:
+        raise ValueError("_near_duplicates needs the band keys of sketch_corpus")
     with timings.stage("candidates"):
-        collisions = candidate_pairs(
-            sketches.signatures[compared_idx], threshold,
-            false_positive_weight=config.dedup.false_positive_weight,
-            false_negative_weight=config.dedup.false_negative_weight,
-            order=priority[compared_idx],
-            recall_first=verify == "exact",
-        )
-        left, right = compared_idx[collisions.left], compared_idx[collisions.right]
+        pairs = sketches.buckets.pairs(priority)
     with timings.stage("verify"):
-        estimate = estimated_jaccard(sketches.signatures, left, right)
-        if verify == "exact" and sketches.shingles is not None:
-            with sketches.shingles:
-                exact = pair_jaccard(sketches.shingles, left, right)
+        reader = sketches.shingles.reader() if sketches.shingles is not None else None
+        tasks = (VerifyTask(sketches.signatures, reader, left, right, threshold)
+                 for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
+        verified = list(ordered_map(verify_pairs, tasks, workers))
+        if sketches.shingles is not None:
+            sketches.shingles.close()
             sketches.shingles = None
-            accepted = exact >= threshold
-        elif verify == "exact":
-            exact = exact_jaccard(corpus.texts, left, right, config.tokenize, ngram)
-            accepted = exact >= threshold
-        else:
-            exact = np.full(len(left), np.nan)
-            accepted = estimate >= threshold
-        left, right = left[accepted], right[accepted]
-        estimate, exact = estimate[accepted], exact[accepted]
+        left = np.concatenate([v.left for v in verified] or [np.empty(0, np.int64)])
+        right = np.concatenate([v.right for v in verified] or [np.empty(0, np.int64)])
+        estimate = np.concatenate([v.estimate for v in verified] or [np.empty(0)])
+        exact = np.concatenate([v.exact for v in verified] or [np.empty(0)])
+        del verified
     with timings.stage("cluster"):
         clusters = star_clusters(len(corpus), left, right, priority)
 
@@ -369,15 +441,17 @@ def _near_duplicates(
     })
     documents = pd.DataFrame({
         "doc_id": ids, "n_chars": lengths, "n_tokens": sketches.n_tokens,
-        "status": np.where(sketches.compared, "compared", "too_short"),
+        # Two shared strings, referenced per row (np.where would make one string per row).
+        "status": np.array(["too_short", "compared"], dtype=object)[sketches.compared.astype(
+            np.intp)],
     })
     counts = {
         "read": corpus.n_read,
         "compared": int(sketches.compared.sum()),
         "too_short": int((~sketches.compared).sum()),
         "skipped": len(corpus.skipped),
-        "candidate_pairs": len(collisions.left),
-        "capped_buckets": collisions.oversized_buckets,
+        "candidate_pairs": pairs.count,
+        "capped_buckets": sketches.buckets.oversized_buckets,
         "near_duplicate_pairs": len(near_duplicates),
         "clusters": int(clusters.cluster.max() + 1) if len(corpus) else 0,
         "dropped": int((~clusters.keep).sum()),
@@ -385,7 +459,8 @@ def _near_duplicates(
     }
     return DedupResult(
         corpus, config, documents, near_duplicates, cluster_frame, counts, timings,
-        len(collisions.left),
+        pairs.count,
+        signatures=Signatures(sketches.signatures, config.dedup.seed, sketches.workspace),
     )
 
 
@@ -447,12 +522,19 @@ def write_run(
                     frames["passages"] = result.passages
                 for name, frame in frames.items():
                     written[name] = tables.write_table(folder.path, name, frame, fmt)
+                if result.signatures is not None:
+                    written["signatures"] = runfolder.write_signatures(
+                        folder.path, result.corpus.ids, result.signatures.file)
                 if write_kept is not None:
                     result.counts["kept_written"] = write_corpus(
                         result.corpus, result.keep_mask(), write_kept
                     )
             body = manifest_body(result, source, written, command, write_kept=write_kept,
                                  fmt=fmt, report_options=report_options)
+            if result.signatures is not None:
+                body["signatures"] = {"scheme": result.signatures.scheme,
+                                      "seed": result.signatures.seed,
+                                      "num_perm": result.signatures.file.width}
             tables.write_manifest(folder.path, body)
         except OSError as exc:
             where = exc.filename or folder.path
@@ -905,6 +987,8 @@ def run(
     encoding: str = "utf-8",
     metadata_file: str | os.PathLike[str] | None = None,
     date_field: str | None = None,
+    workers: int | None = None,
+    memory_budget: int | str | None = None,
     quiet: bool = True,
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
@@ -924,10 +1008,16 @@ def run(
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
     passage_config, align_config = config.passages, config.align
+    n_workers = resolve_workers(workers, "run")
+    budget = parse_memory_budget(memory_budget, "run")
     timings = Timings(quiet=quiet)
     corpus, sketches = _read_and_sketch(source, read, config, passage_config, timings, "run",
-                                        quiet)
-    result = _near_duplicates(corpus, config, sketches, timings)
+                                        quiet, n_workers, budget)
+    try:
+        result = _near_duplicates(corpus, config, sketches, timings, n_workers)
+    except BaseException:
+        sketches.close()
+        raise
     with timings.stage("passage_candidates"):
         candidates = passage_candidates(sketches.fingerprints, passage_config)
     paraphrase_skipped: list[int] = []
@@ -953,6 +1043,7 @@ def run(
     return RunResult(
         corpus, config, result.documents, result.near_duplicates, result.clusters, counts,
         timings, result.candidate_pairs, options, alignments, passages, align_config,
+        signatures=result.signatures,
     )
 
 
@@ -1066,6 +1157,8 @@ def align_pairs(
     encoding: str = "utf-8",
     metadata_file: str | os.PathLike[str] | None = None,
     date_field: str | None = None,
+    workers: int | None = None,
+    memory_budget: int | str | None = None,
     quiet: bool = True,
 ) -> RunResult:
     """Align only the given document pairs (pairs mode); no candidate search. ``ocr_tolerant``

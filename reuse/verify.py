@@ -27,10 +27,15 @@ from __future__ import annotations
 import os
 import tempfile
 from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from .common.ranges import expand_ranges
+from .engine.spill import RowFile, spill_error, write_records
+from .sketch.minhash import estimated_jaccard
 
 # Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
 PAIRS_PER_CHUNK = 1 << 10
@@ -38,14 +43,22 @@ _UINT64_BYTES = 8
 
 
 class ShingleStore:
-    """Each document's shingle hashes, in document order, in an unnamed temporary file (removed
-    when closed, or when the process ends)."""
+    """Each document's shingle hashes, in document order, in a temporary file: unnamed (removed
+    when closed, or when the process ends), or with a ``directory``, a named file there that
+    worker processes read through :meth:`reader` (the directory's owner removes it)."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        # Closed by close() (or __exit__), not at the end of this block.
-        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115
+        self.path: Path | None = None
+        if directory is None:
+            # Closed by close() (or __exit__), not at the end of this block.
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115
+        else:
+            self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                dir=directory, prefix="shingles-", delete=False)
+            self.path = Path(self._file.name)
         self._starts = array("q", [0])
         self._offsets: np.ndarray | None = None
+        self._reader: ShingleReader | None = None
 
     def __len__(self) -> int:
         return len(self._starts) - 1
@@ -55,7 +68,7 @@ class ShingleStore:
         if self._offsets is not None:
             raise ValueError("ShingleStore.append after the store was read")
         values = np.ascontiguousarray(shingles[bounds[0]:bounds[-1]], dtype=np.uint64)
-        self._file.write(memoryview(values).cast("B"))
+        write_records(self._file, self.path or Path(tempfile.gettempdir()) / "(unnamed)", values)
         ends = np.asarray(bounds[1:], dtype=np.int64) - int(bounds[0]) + self._starts[-1]
         self._starts.extend(ends.tolist())
 
@@ -66,31 +79,36 @@ class ShingleStore:
     def read(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The hashes of ``docs`` (document numbers): one flat array, and the bounds of each
         document's hashes in it."""
+        return _read_groups(self._file, self._finish(), docs)
+
+    def reader(self) -> ShingleReader:
+        """A picklable reader of the store, for worker processes (a store with a directory)."""
+        if self.path is None:
+            raise ValueError("ShingleStore.reader needs a store made with a directory")
         offsets = self._finish()
-        docs = np.asarray(docs, dtype=np.int64)
-        starts, ends = offsets[docs], offsets[docs + 1]
-        bounds = np.zeros(len(docs) + 1, dtype=np.int64)
-        np.cumsum(ends - starts, out=bounds[1:])
-        out = np.empty(int(bounds[-1]), dtype=np.uint64)
-        view = memoryview(out).cast("B")
-        handle = self._file
-        for start, end, at in zip(starts.tolist(), ends.tolist(), bounds[:-1].tolist(),
-                                  strict=True):
-            wanted = (end - start) * _UINT64_BYTES
-            handle.seek(start * _UINT64_BYTES)
-            got = handle.readinto(view[at * _UINT64_BYTES:at * _UINT64_BYTES + wanted])
-            if got != wanted:
-                raise OSError(f"the shingle store ended early ({got} of {wanted} bytes)")
-        return out, bounds
+        if self._reader is None:
+            offsets_path = self.path.with_name(self.path.name + ".offsets")
+            try:
+                offsets.tofile(offsets_path)
+            except OSError as exc:
+                raise spill_error(offsets_path, exc) from exc
+            self._reader = ShingleReader(self.path, offsets_path, len(offsets))
+        return self._reader
 
     def _finish(self) -> np.ndarray:
         if self._offsets is None:
-            self._file.flush()
+            try:
+                self._file.flush()
+            except OSError as exc:
+                raise spill_error(self.path or tempfile.gettempdir(), exc) from exc
             self._offsets = np.frombuffer(self._starts, dtype=np.int64)
         return self._offsets
 
     def close(self) -> None:
         self._file.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path.with_name(self.path.name + ".offsets").unlink(missing_ok=True)
 
     def __enter__(self) -> ShingleStore:
         return self
@@ -99,7 +117,79 @@ class ShingleStore:
         self.close()
 
 
-def pair_jaccard(store: ShingleStore, left: np.ndarray, right: np.ndarray,
+@dataclass(frozen=True)
+class ShingleReader:
+    """The documents of a :class:`ShingleStore`, read from its files by path (in any process)."""
+
+    path: Path
+    offsets_path: Path
+    n_offsets: int
+
+    def read(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`ShingleStore.read`."""
+        offsets = np.memmap(self.offsets_path, dtype=np.int64, mode="r", shape=(self.n_offsets,))
+        with open(self.path, "rb") as handle:
+            return _read_groups(handle, offsets, docs)
+
+
+def _read_groups(handle: BinaryIO, offsets: np.ndarray, docs: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    docs = np.asarray(docs, dtype=np.int64)
+    starts, ends = np.asarray(offsets[docs]), np.asarray(offsets[docs + 1])
+    bounds = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(ends - starts, out=bounds[1:])
+    out = np.empty(int(bounds[-1]), dtype=np.uint64)
+    view = memoryview(out).cast("B")
+    for start, end, at in zip(starts.tolist(), ends.tolist(), bounds[:-1].tolist(), strict=True):
+        wanted = (end - start) * _UINT64_BYTES
+        handle.seek(start * _UINT64_BYTES)
+        got = handle.readinto(view[at * _UINT64_BYTES:at * _UINT64_BYTES + wanted])
+        if got != wanted:
+            raise OSError(f"the shingle store ended early ({got} of {wanted} bytes)")
+    return out, bounds
+
+
+@dataclass(frozen=True)
+class VerifyTask:
+    """A chunk of candidate pairs to verify in a worker: the signatures file, the shingle store
+    (exact verification) or None, and the threshold a pair must reach."""
+
+    signatures: RowFile
+    shingles: ShingleReader | None
+    left: np.ndarray
+    right: np.ndarray
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The accepted pairs of a :class:`VerifyTask` and their MinHash estimate and exact
+    Jaccard (NaN when not verified exactly)."""
+
+    left: np.ndarray
+    right: np.ndarray
+    estimate: np.ndarray
+    exact: np.ndarray
+
+
+def verify_pairs(task: VerifyTask) -> Verified:
+    """Estimate each pair from its signatures (read from the file) and, with a shingle store,
+    compute its exact Jaccard; keep the pairs whose exact Jaccard (else estimate) reaches the
+    threshold."""
+    docs, inverse = np.unique(np.concatenate((task.left, task.right)), return_inverse=True)
+    n = len(task.left)
+    estimate = estimated_jaccard(task.signatures.rows(docs), inverse[:n], inverse[n:])
+    if task.shingles is None:
+        exact = np.full(n, np.nan)
+        accepted = estimate >= task.threshold
+    else:
+        exact = pair_jaccard(task.shingles, task.left, task.right)
+        accepted = exact >= task.threshold
+    return Verified(task.left[accepted], task.right[accepted], estimate[accepted],
+                    exact[accepted])
+
+
+def pair_jaccard(store: ShingleStore | ShingleReader, left: np.ndarray, right: np.ndarray,
                  pairs_per_chunk: int = PAIRS_PER_CHUNK) -> np.ndarray:
     """Exact Jaccard similarity of the shingle sets of each pair ``(left[k], right[k])`` of the
     documents in ``store``; 1.0 for two documents without shingles."""

@@ -140,13 +140,14 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
     assert result.exit_code == 0, result.output
     names = ["documents", "near_duplicates", "clusters", "skipped"]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{n}.{fmt}" for n in names] + ["manifest.json", ".reuse-run"]
+        [f"{n}.{fmt}" for n in names] + ["signatures.parquet", "manifest.json", ".reuse-run"]
     )
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["schema_version"] == "1"
     assert manifest["reuse_version"] == reuse.__version__
     assert manifest["command"] == "dedup"
-    assert manifest["tables"] == {n: f"{n}.{fmt}" for n in names}
+    assert manifest["tables"] == {**{n: f"{n}.{fmt}" for n in names},
+                                  "signatures": "signatures.parquet"}
     assert manifest["config"]["dedup"] == {
         "threshold": 0.5, "num_perm": 128, "ngram": 5, "seed": 1, "verify": "estimate",
         "min_tokens": 0, "false_positive_weight": 0.5, "false_negative_weight": 0.5,

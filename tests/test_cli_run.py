@@ -30,7 +30,8 @@ def test_run_writes_every_table_and_reports_passages(seeds_dir, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "run"
     assert set(manifest["tables"]) == {
-        "documents", "near_duplicates", "clusters", "skipped", "alignments", "passages"}
+        "documents", "near_duplicates", "clusters", "skipped", "alignments", "passages",
+        "signatures"}
     assert manifest["config"]["passages"]["window"] == 10
     assert "min_length" in manifest["config"]["align"]
     passages = pd.read_parquet(out / "passages.parquet")

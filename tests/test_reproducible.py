@@ -77,7 +77,7 @@ def test_tables_are_byte_identical_across_processes_hash_seeds_and_file_order(tm
 
     first, second = table_bytes(tmp_path / "first"), table_bytes(tmp_path / "second")
     assert set(first) == {"documents", "near_duplicates", "clusters", "skipped", "alignments",
-                          "passages"}
+                          "passages", "signatures"}
     assert first == second
     assert stable_manifest(tmp_path / "first") == stable_manifest(tmp_path / "second")
     # The comparison above is over tables with content, not over empty files.

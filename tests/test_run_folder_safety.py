@@ -202,7 +202,8 @@ def test_a_run_folder_keeps_files_that_reuse_did_not_write(tmp_path):
     (out / ".html.old-99999999").mkdir()
     assert cli("dedup", source, "--out", out, "-q", "--format", "csv").exit_code == 0
     assert names(out) == [".notes.txt.tmp-5", ".reuse-run", "clusters.csv", "documents.csv",
-                          "manifest.json", "near_duplicates.csv", "notes.txt", "skipped.csv"]
+                          "manifest.json", "near_duplicates.csv", "notes.txt",
+                          "signatures.parquet", "skipped.csv"]
 
 
 def test_an_empty_folder_and_a_run_folder_of_an_earlier_version_are_used(tmp_path):
@@ -214,7 +215,7 @@ def test_an_empty_folder_and_a_run_folder_of_an_earlier_version_are_used(tmp_pat
     (empty / ".reuse-run").unlink()
     assert cli("dedup", source, "--out", empty, "-q", "--format", "jsonl").exit_code == 0
     assert names(empty) == [".reuse-run", "clusters.jsonl", "documents.jsonl", "manifest.json",
-                            "near_duplicates.jsonl", "skipped.jsonl"]
+                            "near_duplicates.jsonl", "signatures.parquet", "skipped.jsonl"]
 
 
 # --- 5. one process per run folder ----------------------------------------------------------
@@ -343,7 +344,7 @@ def test_another_command_or_no_report_removes_the_old_report_and_tables(seeds_di
     assert cli("run", seeds_dir, "--out", out, "-q").exit_code == 0
     assert cli("dedup", seeds_dir, "--out", out, "-q", "--format", "jsonl").exit_code == 0
     assert names(out) == [".reuse-run", "clusters.jsonl", "documents.jsonl", "manifest.json",
-                          "near_duplicates.jsonl", "skipped.jsonl"]
+                          "near_duplicates.jsonl", "signatures.parquet", "skipped.jsonl"]
     manifest = read_manifest(out)
     assert (manifest["command"], manifest["report"]) == ("dedup", None)
 
@@ -488,7 +489,7 @@ def test_a_real_failing_write_of_the_documents_read(tmp_path):
                            "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "TMPDIR": str(temporary)},
                           preexec_fn=limit_file_size(4096), check=False)
-    assert done.returncode == 1
+    assert done.returncode == 4
     assert re.fullmatch(
         re.escape(f"reuse: error: {temporary}/") + r"reuse-store-\d+-\w+"
         + re.escape(": cannot write the documents read to disk (File too large); reuse keeps "
@@ -532,8 +533,8 @@ def field_error(out: Path, field: str, expected: str, got: str) -> str:
      "['id']"),
     (lambda m: {**m, "command": None}, "command", "a string", "None"),
     (lambda m: {**m, "tables": {**m["tables"], "secrets": "secrets.parquet"}}, "tables.secrets",
-     "one of the tables documents, near_duplicates, clusters, alignments, passages, skipped, "
-     "pair_reuse (not a table reuse writes)", "'secrets.parquet'"),
+     "one of the tables documents, near_duplicates, clusters, signatures, alignments, passages, "
+     "skipped, pair_reuse (not a table reuse writes)", "'secrets.parquet'"),
     (lambda m: {**m, "tables": {**m["tables"], "documents": "../outside/documents.parquet"}},
      "tables.documents", "one of documents.parquet, documents.jsonl, documents.csv",
      "'../outside/documents.parquet'"),

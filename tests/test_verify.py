@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse import pipeline
 from reuse.ingest import Corpus
 from reuse.pipeline import dedup
+from reuse.sketch import minhash
 from reuse.verify import ShingleStore, pair_jaccard, shared_counts
 
 UINT64 = st.integers(min_value=0, max_value=2**64 - 1)
@@ -83,10 +83,10 @@ def test_exact_verification_tokenizes_each_document_once(monkeypatch):
     texts.append(texts[0] + " tail")
     corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
     tokenized = []
-    original = pipeline.tokenize_batch
-    monkeypatch.setattr(pipeline, "tokenize_batch",
+    original = minhash.tokenize_batch
+    monkeypatch.setattr(minhash, "tokenize_batch",
                         lambda batch, *args: tokenized.extend(batch) or original(batch, *args))
-    result = dedup(corpus, threshold=0.5, verify="exact")
+    result = dedup(corpus, threshold=0.5, verify="exact", workers=1)  # tokenized in this process
     assert sorted(tokenized) == sorted(texts)
     assert result.near_duplicates[["a_id", "b_id"]].values.tolist() == [["d0", "d6"]]
     assert result.near_duplicates["jaccard"].tolist() == [26 / 27]

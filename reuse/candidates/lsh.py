@@ -13,11 +13,13 @@ the bucket is reported so callers can flag it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..common.validation import Range, check_parameter
+from ..engine.spill import PartitionedSpill, Workspace, partitions_for
 from ..errors import ConfigError
 from ..text.tokenize import _mix64
 
@@ -226,3 +228,96 @@ def candidate_pairs(
             float(threshold), signatures.shape[1], false_positive_weight, false_negative_weight
         )
     return collide(band_keys(signatures, bands, rows), max_bucket=max_bucket, order=order)
+
+
+# A band key and the document it belongs to: the record the LSH buckets are spilled as.
+BAND_RECORD = np.dtype([("key", "<u8"), ("doc", "<i8")])
+# A candidate pair (left * n_docs + right, left < right): the record the pairs are spilled as.
+PAIR_RECORD = np.dtype("<u8")
+
+
+class SpilledBuckets:
+    """LSH band keys in bounded memory: each ``(band, key, doc)`` goes to a partition of its
+    band and the top bits of its key, so that every bucket lies whole in one partition, and
+    :meth:`pairs` reads and sorts one partition at a time. The pairs are spilled again,
+    partitioned by their left document, and each partition is deduplicated alone: the result
+    equals :func:`collide` with ``order`` (bucket members in rank order, the anchor of an
+    oversized bucket its lowest rank, unique pairs ``left < right`` sorted)."""
+
+    def __init__(self, workspace: Workspace, bands: int, rows: int, n_docs: int,
+                 memory_budget: int) -> None:
+        self.bands, self.rows, self.n_docs = bands, rows, n_docs
+        self.memory_budget = memory_budget
+        self._workspace = workspace
+        self.per_band = partitions_for(max(n_docs, 1) * BAND_RECORD.itemsize, memory_budget)
+        self._shift = np.uint64(64 - (self.per_band.bit_length() - 1))
+        self.spill = PartitionedSpill(workspace, "bands", BAND_RECORD, bands * self.per_band)
+        self.oversized_buckets = 0
+
+    def add(self, keys: np.ndarray, docs: np.ndarray) -> None:
+        """Add the band keys (``(bands, len(docs))``, from :func:`band_keys`) of ``docs``."""
+        records = np.empty(keys.size, dtype=BAND_RECORD)
+        records["key"] = keys.ravel()
+        records["doc"] = np.tile(np.asarray(docs, dtype=np.int64), self.bands)
+        partition = np.repeat(np.arange(self.bands, dtype=np.int64) * self.per_band, len(docs))
+        if self.per_band > 1:
+            partition += (records["key"] >> self._shift).astype(np.int64)
+        self.spill.append(records, partition)
+
+    def pairs(self, rank: np.ndarray, max_bucket: int = 1000) -> SpilledPairs:
+        """The unique pairs of documents that share a bucket in some band, spilled by left
+        document; ``rank[doc]`` orders bucket members (the anchor of an oversized bucket is its
+        lowest rank). Counts the oversized buckets in :attr:`oversized_buckets`."""
+        pairs = SpilledPairs(self._workspace, self.n_docs,
+                             partitions_for(len(self.spill) * PAIR_RECORD.itemsize,
+                                            self.memory_budget))
+        self.oversized_buckets = 0
+        for partition in range(self.spill.partitions):
+            records = self.spill.read(partition)
+            if len(records) < 2:
+                continue
+            keys, docs = records["key"], records["doc"]
+            del records
+            sort = np.lexsort((rank[docs], keys))
+            keys, docs = keys[sort], docs[sort]
+            del sort
+            starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+            sizes = np.diff(np.append(starts, len(keys)))
+            del keys
+            left, right, big = bucket_pairs(docs, sizes, max_bucket)
+            self.oversized_buckets += int(big.sum())
+            pairs.add(np.minimum(left, right), np.maximum(left, right))
+        self.spill.close()
+        return pairs
+
+    def close(self) -> None:
+        self.spill.close()
+
+
+class SpilledPairs:
+    """Document pairs ``left < right`` spilled in partitions of consecutive left documents;
+    :meth:`chunks` gives them unique and sorted by ``(left, right)``, a partition at a time."""
+
+    def __init__(self, workspace: Workspace, n_docs: int, partitions: int) -> None:
+        self.n_docs = max(n_docs, 1)
+        self.spill = PartitionedSpill(workspace, "pairs", PAIR_RECORD, partitions)
+        self.count = 0  # unique pairs, known once chunks() has run
+
+    def add(self, left: np.ndarray, right: np.ndarray) -> None:
+        codes = left.astype(np.uint64) * np.uint64(self.n_docs) + right.astype(np.uint64)
+        self.spill.append(codes, left * self.spill.partitions // self.n_docs)
+
+    def chunks(self, pairs_per_chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(left, right)`` chunks of at most ``pairs_per_chunk`` unique pairs, in order."""
+        self.count = 0
+        n = np.uint64(self.n_docs)
+        for partition in range(self.spill.partitions):
+            codes = np.unique(self.spill.read(partition))
+            self.count += len(codes)
+            for lo in range(0, len(codes), pairs_per_chunk):
+                chunk = codes[lo:lo + pairs_per_chunk]
+                yield (chunk // n).astype(np.int64), (chunk % n).astype(np.int64)
+        self.spill.close()
+
+    def close(self) -> None:
+        self.spill.close()

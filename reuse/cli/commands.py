@@ -196,6 +196,20 @@ def _with_config(options: dict[str, Any], config_path: str | None) -> dict[str, 
              is not ParameterSource.DEFAULT}
     return {**given, "config": load_config(config_path)}
 
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers and --memory-budget: how many processes the map stages use, and how much
+    memory the grouping stages may hold before they spill to temporary files."""
+    for option in reversed([
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     show_default="every core",
+                     help="Processes that sketch and verify; the results do not depend on it."),
+        click.option("--memory-budget", default=None, show_default="1GiB",
+                     help="Memory for grouping candidates (e.g. 512MB, 2GB); beyond it they "
+                          "are sorted in partitions on disk (under TMPDIR)."),
+    ]):
+        command = option(command)
+    return command
+
 
 _WRITE_KEPT = click.option(
     "--write-kept", type=click.Path(), default=None, callback=_not_empty,
@@ -215,6 +229,7 @@ def main() -> None:
                 callback=_not_empty)
 @output_options
 @sketch_options
+@engine_options
 @input_options
 @_CONFIG
 @_WRITE_KEPT

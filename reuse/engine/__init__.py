@@ -3,6 +3,10 @@
 * :mod:`~reuse.engine.workers`: :func:`ordered_map`, the one way a map stage runs over batches in
   worker processes, with results in task order, so that tables are byte-identical for any number
   of workers.
+* :mod:`~reuse.engine.spill`: records on disk (partitioned spill files, row files) under a
+  memory budget, so that the grouping stages' memory does not grow with the corpus. (Not
+  imported here: it imports numpy, and the command line imports this package before it can
+  turn a Ctrl-C during start-up into a clean exit.)
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..errors import InputError, ReuseError
+from ..errors import InputError, ReuseError, ScratchSpaceError
 
 # What one step of iterating a column reads at most: rows, and bytes (beyond one long row).
 CHUNK_ROWS = 4096
@@ -214,7 +214,7 @@ class DocumentStore:
                 np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts)).tobytes())
             self._lengths_file.flush()
         except OSError as exc:
-            raise ReuseError(
+            raise ScratchSpaceError(
                 f"{self.folder}: cannot write the documents read to disk ({exc.strerror or exc}); "
                 "reuse keeps the corpus in a temporary folder while it runs. Make room there, or "
                 "set TMPDIR to a folder with room, and run again.") from exc

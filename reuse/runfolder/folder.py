@@ -530,3 +530,39 @@ def _held_claim(folder: Path) -> tuple[tuple[int, int], _Claim] | None:
             f"{folder}: another thread of this process is using this run folder. Wait for it to "
             "finish, or choose another folder.")
     return key, entry
+
+
+SIGNATURES_FILE = "signatures.parquet"
+# Documents per row group of the signatures table: 32 MB of values with 128 of them.
+SIGNATURE_ROWS_PER_GROUP = 1 << 16
+
+
+def write_signatures(folder: Path, ids: list[str], signatures: Any,
+                     rows_per_group: int = SIGNATURE_ROWS_PER_GROUP) -> str:
+    """Write the ``signatures`` table (``doc_id``, and ``signature``: a fixed-size list of
+    ``num_perm`` uint32) into ``folder``, a row group at a time from ``signatures`` (a
+    :class:`reuse.engine.RowFile` of one row per document, in the order of ``ids``); returns
+    the file name. The table is Parquet whatever the other tables' format: its values are
+    random 32-bit numbers, which no text format holds compactly, and compression would not
+    shrink."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if signatures.n_rows != len(ids):
+        raise ValueError(f"{signatures.n_rows} signatures for {len(ids)} documents")
+    num_perm = signatures.width
+    schema = pa.schema([("doc_id", pa.string()),
+                        ("signature", pa.list_(pa.uint32(), num_perm))])
+
+    def write(temporary: Path) -> None:
+        with pq.ParquetWriter(temporary, schema, compression="none", use_dictionary=False,
+                              write_statistics=["doc_id"]) as writer:
+            if not ids:
+                writer.write_table(schema.empty_table())
+            for start, block in signatures.blocks(rows_per_group):
+                values = pa.FixedSizeListArray.from_arrays(pa.array(block.ravel()), num_perm)
+                doc_ids = pa.array(ids[start:start + len(block)], type=pa.string())
+                writer.write_table(pa.Table.from_arrays([doc_ids, values], schema=schema))
+
+    write_atomically(Path(folder) / SIGNATURES_FILE, write)
+    return SIGNATURES_FILE

@@ -30,6 +30,12 @@ TABLES: dict[str, dict[str, tuple[pa.DataType, str]]] = {
         "representative_id": (pa.string(), "The kept document of the cluster."),
         "keep": (pa.bool_(), "True for the representative, False for documents to drop."),
     },
+    "signatures": {
+        "doc_id": (pa.string(), "Document id, in the order of the documents table."),
+        "signature": (pa.list_(pa.uint32()), "The document's MinHash signature: a fixed-size list "
+                      "of num_perm uint32 (one-permutation MinHash, scheme and seed in the "
+                      "manifest's signatures block). Always Parquet."),
+    },
     "alignments": {
         "a_id": (pa.string(), "Document holding the first span."),
         "a_start": (pa.int64(), "Start of the span in a_id: half-open code-point offset into the raw text."),

@@ -27,12 +27,20 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..candidates.lsh import band_keys
 from ..common.validation import SEED, Range, check_parameter
 from ..errors import ConfigError, MissingDependencyError, ReuseError
+from ..text.shingle import shingle_batch
+from ..text.tokenize import tokenize_batch
+from .windows import Fingerprints, window_fingerprints
+
+if TYPE_CHECKING:
+    from ..config import PassageConfig
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _MASK32 = 0xFFFFFFFF
@@ -278,3 +286,77 @@ def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarra
         hi = lo + step
         out[lo:hi] = (signatures[left[lo:hi]] == signatures[right[lo:hi]]).mean(axis=1)
     return out
+
+
+@dataclass(frozen=True)
+class SketchTask:
+    """One batch of documents to sketch in a worker, and how (see :func:`sketch_batch`).
+
+    To a worker process the texts travel as one UTF-8 blob and their lengths
+    (:meth:`pack`): pickling a ``str`` makes CPython cache its UTF-8 form inside the string for
+    the string's lifetime, which would double the memory of every non-ASCII document of the
+    corpus once sent to a worker. In the same process, ``payload`` is the list of texts."""
+
+    payload: bytes | list[str]  # the texts, or them joined as UTF-8 (lone surrogates kept)
+    lengths: np.ndarray | None  # code points of each text of a packed payload
+    first: int  # the batch's first document number
+    strip_diacritics: bool
+    ngram: int
+    num_perm: int
+    seed: int
+    bands: int
+    rows: int
+    keep_shingles: bool
+    passage_config: PassageConfig | None
+
+    @staticmethod
+    def pack(texts: list[str]) -> tuple[bytes, np.ndarray]:
+        """``payload`` and ``lengths`` of ``texts``."""
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        return "".join(texts).encode("utf-8", "surrogatepass"), lengths
+
+    def texts(self) -> list[str]:
+        if isinstance(self.payload, list):
+            return self.payload
+        joined = self.payload.decode("utf-8", "surrogatepass")
+        ends = np.cumsum(self.lengths).tolist()
+        return [joined[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+@dataclass(frozen=True)
+class BatchSketch:
+    """What :func:`sketch_batch` computes for a batch of documents."""
+
+    first: int
+    n_tokens: np.ndarray
+    signatures: np.ndarray  # (documents, num_perm) uint32
+    band_keys: np.ndarray  # (bands, documents) uint64
+    shingles: tuple[np.ndarray, np.ndarray] | None  # shingle hashes and each document's bounds
+    fingerprints: Fingerprints | None
+
+
+@functools.lru_cache(maxsize=4)
+def _minhasher(num_perm: int, seed: int) -> MinHasher:
+    return MinHasher(num_perm, seed)
+
+
+def sketch_batch(task: SketchTask) -> BatchSketch:
+    """Tokenize, shingle and sketch one batch: token counts, MinHash signatures, LSH band keys,
+    and when asked the shingle hashes (for exact verification) and the passage-window
+    fingerprints."""
+    tokens = tokenize_batch(task.texts(), task.strip_diacritics)
+    shingles, bounds = shingle_batch(tokens, task.ngram)
+    signatures = _minhasher(task.num_perm, task.seed).signatures(shingles, bounds)
+    fingerprints = None
+    if task.passage_config is not None:
+        passage = task.passage_config
+        if passage.ngram == task.ngram:
+            window_shingles, window_bounds = shingles, bounds
+        else:
+            window_shingles, window_bounds = shingle_batch(tokens, passage.ngram)
+        fingerprints = window_fingerprints(window_shingles, window_bounds, passage.window,
+                                           passage.seed, task.first)
+    return BatchSketch(
+        task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
+        (shingles, bounds) if task.keep_shingles else None, fingerprints,
+    )

@@ -1,0 +1,247 @@
+"""``reuse dedup --verify exact`` at 100k, 1M (and 10M) documents: wall, CPU and peak RSS.
+
+Each run is one process started cold, as a user runs it, under ``/usr/bin/time -v`` (wall
+clock). Worker processes are children of multiprocessing's fork server, which the main process
+does not wait for, so ``time``'s CPU and peak figures miss them; the process tree is therefore
+sampled from ``/proc`` every 0.1 s: CPU s = the sum over every process of the tree of its own
+user + system time (last sample), peak RSS = the largest resident set of the tree summed over
+its processes at one sample, and the largest ``VmHWM`` of one process:
+
+    python -m reuse dedup IN --verify exact --threshold 0.8 --workers W --out DIR --quiet
+
+for each size, each ``--workers`` value, with this tree first on ``PYTHONPATH`` (``reuse``) and,
+with ``--baseline TREE``, another source tree of reuse (``reuse-baseline``: the in-memory code
+before the engine, which has no ``--workers`` and runs single-process). ``--stages`` also runs
+the dedup in-process on the corpus already read and reports the peak of memory allocated
+(``tracemalloc``, numpy's arrays included) by the stages after ingest, so that the engine's
+share of the peak is visible apart from the corpus's own lists.
+
+The corpus is ``generate_text_corpus.py``'s (prose-like, 20% near-duplicates, ~2.6 KB per
+document), generated if missing.
+
+    .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 100000 1000000 --workers 1 2 \\
+        --baseline /tmp/reuse-main --stages
+    .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 10000000 --workers 2 --keep  # 10M
+
+``--keep`` adds the new rows to those of the last results (``results_dedup_scale.json``).
+
+Writes ``benchmarks/results_dedup_scale.md`` unless ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results_dedup_scale.md"
+ROWS = HERE / "results_dedup_scale.json"  # the rows of RESULTS, for --keep
+THRESHOLD = 0.8
+
+sys.path.insert(0, str(HERE))
+from generate_text_corpus import generate  # noqa: E402
+
+_STAGES_SCRIPT = """
+import json, sys, time, tracemalloc
+from reuse.ingest import read_corpus
+from reuse.pipeline import dedup
+started = time.perf_counter()
+corpus = read_corpus(sys.argv[1])
+read_s = time.perf_counter() - started
+tracemalloc.start()
+engine = {"workers": int(sys.argv[3])} if sys.argv[3] != "none" else {}  # none: the baseline
+result = dedup(corpus, verify="exact", threshold=float(sys.argv[2]), **engine)
+current, peak = tracemalloc.get_traced_memory()
+print(json.dumps({"read_s": read_s, "stages_peak_mb": peak / 2**20,
+                  "pairs": result.counts["near_duplicate_pairs"]}))
+"""
+
+
+def _git_head(tree: Path) -> str:
+    done = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "?"
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> dict[int, tuple[float, int, int]]:
+    """Every live process descending from ``root`` (included): its own CPU seconds, resident
+    KiB and high-water mark KiB."""
+    parents, found = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            parents[int(entry.name)] = int(fields[1])
+            memory = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+)", status, flags=re.MULTILINE))
+            found[int(entry.name)] = ((int(fields[11]) + int(fields[12])) / _TICKS,
+                                      int(memory.get("VmRSS", 0)), int(memory.get("VmHWM", 0)))
+    inside = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in inside and pid not in inside:
+                inside.add(pid)
+                changed = True
+    return {pid: found[pid] for pid in inside if pid in found}
+
+
+def _time_v(command: list[str], tree: Path) -> dict[str, float]:
+    """Run ``command`` under ``/usr/bin/time -v`` with ``tree`` first on PYTHONPATH, sampling
+    its process tree."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    # Started outside any source tree: `python -m` puts the working directory first on sys.path.
+    child = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
+    cpu: dict[int, float] = {}
+    peak_sum = peak_one = 0
+    while child.poll() is None:
+        resident = 0
+        for pid, (seconds, rss, hwm) in _tree(child.pid).items():
+            if pid != child.pid:  # /usr/bin/time itself
+                cpu[pid] = seconds
+                peak_one = max(peak_one, hwm)
+                resident += rss
+        peak_sum = max(peak_sum, resident)
+        time.sleep(0.1)
+    _, stderr = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
+    fields = dict(re.findall(r"^\s*(.+?): (.+)$", stderr, flags=re.MULTILINE))
+    wall = fields["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
+    return {
+        "wall": sum(float(part) * 60**k for k, part in enumerate(reversed(wall))),
+        "cpu": sum(cpu.values()),
+        "rss_mb": max(peak_one, int(fields["Maximum resident set size (kbytes)"])) / 1024,
+        "rss_sum_mb": peak_sum / 1024,
+    }
+
+
+def _pairs(out: Path) -> int:
+    return json.loads((out / "manifest.json").read_text())["counts"]["near_duplicate_pairs"]
+
+
+def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path) -> dict[str, float]:
+    out = scratch / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--verify", "exact",
+               "--threshold", str(THRESHOLD), "--out", str(out), "--quiet"]
+    if workers is not None:
+        command[-3:-3] = ["--workers", str(workers)]
+    figures = _time_v(command, tree)
+    figures["pairs"] = _pairs(out)
+    shutil.rmtree(out, ignore_errors=True)
+    return figures
+
+
+def stages_peak(corpus: Path, tree: Path, workers: int | None) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", _STAGES_SCRIPT, str(corpus), str(THRESHOLD),
+                           "none" if workers is None else str(workers)],
+                          capture_output=True, text=True, env=env, check=True,
+                          cwd=tempfile.gettempdir())
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another source tree of reuse, run single-process")
+    parser.add_argument("--stages", action="store_true",
+                        help="also the stages' own peak (tracemalloc), after ingest")
+    parser.add_argument("--tools", nargs="+", default=["reuse", "reuse-baseline"],
+                        help="which of reuse and reuse-baseline to run")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the rows of the last results (another size, measured before)")
+    args = parser.parse_args()
+
+    rows = json.loads(ROWS.read_text()) if args.keep and ROWS.exists() else []
+    command = "python benchmarks/bench_dedup_scale.py " + " ".join(sys.argv[1:])
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch_name:
+        scratch = Path(scratch_name)
+        for size in args.sizes:
+            corpus = generate(size)
+            mb = corpus.stat().st_size / 1e6
+            runs: list[tuple[str, Path, int | None]] = [
+                ("reuse", ROOT, workers) for workers in args.workers if "reuse" in args.tools]
+            if args.baseline is not None and "reuse-baseline" in args.tools:
+                runs.append(("reuse-baseline", args.baseline, None))
+            for name, tree, workers in runs:
+                figures = measure(corpus, tree, workers, scratch)
+                if args.stages:
+                    figures.update(stages_peak(corpus, tree, workers))
+                row = {"docs": size, "mb": mb, "tool": name, "workers": workers or 1, **figures,
+                       "command": command, "head": _git_head(tree)}
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    if not args.no_write:
+        ROWS.write_text(json.dumps(rows, indent=1) + "\n")
+        write_results(rows, args)
+
+
+def write_results(rows: list[dict], args: argparse.Namespace) -> None:
+    commands = "; ".join(f"`{command}`" for command in dict.fromkeys(
+        row["command"] for row in rows))
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
+    heads = ", ".join(f"{tool} at `{head}`" for tool, head in dict.fromkeys(
+        (row["tool"], row["head"]) for row in rows))
+    lines = [
+        "# `reuse dedup --verify exact` at scale, whole process",
+        "",
+        f"Written by {commands} (the last on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC), "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load} at the end, "
+        f"Python {platform.python_version()}; {heads}.",
+        "",
+        "One cold process per row: wall from `/usr/bin/time -v`; CPU s = user + system summed "
+        "over the process tree (main process, fork server, workers: sampled from /proc every "
+        "0.1 s, so the last 0.1 s of a process may be missed); 'peak RSS' = the largest resident "
+        "set of one process (VmHWM); 'tree RSS' = the largest sum of the tree's resident sets "
+        "at one sample. Threshold 0.8, 128 permutations, "
+        "word 5-grams, corpus from `generate_text_corpus.py`. 'stages peak': the peak of memory "
+        "allocated by dedup's stages on the corpus already read (tracemalloc; not the corpus "
+        "itself). 'speed-up': wall of `--workers 1` / this row's wall, same size. The machine "
+        "is shared: wall figures move with its load.",
+        "",
+        "| docs | MB | tool | workers | wall s | CPU s | peak RSS MB | tree RSS MB "
+        "| stages peak MB | pairs | speed-up |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    single = {row["docs"]: row["wall"] for row in rows
+              if row["tool"] == "reuse" and row["workers"] == 1}
+    for row in rows:
+        speed = ""
+        if row["tool"] == "reuse" and row["docs"] in single:
+            speed = f"{single[row['docs']] / row['wall']:.2f}x"
+        stages = f"{row['stages_peak_mb']:.0f}" if "stages_peak_mb" in row else ""
+        lines.append(
+            f"| {row['docs']:,} | {row['mb']:.0f} | {row['tool']} | {row['workers']} | "
+            f"{row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
+            f"{row['rss_sum_mb']:.0f} | {stages} | "
+            f"{row['pairs']:,} | {speed} |")
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

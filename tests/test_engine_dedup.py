@@ -1,0 +1,244 @@
+"""dedup's stages in bounded memory and on every core: the tables are those of the in-memory
+code they replaced (digests pinned from it), whatever the number of workers and the memory
+budget."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from near_dup_corpus import make_corpus
+
+import reuse
+from reuse.candidates import lsh as candidates
+from reuse.cli.commands import main
+from reuse.engine.spill import (
+    PartitionedSpill,
+    RowFile,
+    Workspace,
+    parse_memory_budget,
+)
+from reuse.errors import ConfigError, ScratchSpaceError
+from reuse.ingest import Corpus
+from reuse.pipeline import write_run
+from reuse.sketch.minhash import LEAN_MINHASH_SCHEME, MinHasher
+from reuse.text.shingle import shingle_batch
+from reuse.text.tokenize import tokenize_batch
+
+# SHA-256 of the documents, near_duplicates and clusters tables (as CSV) and the counts, as the
+# in-memory dedup of main (6ca90e0) computed them, before the stages spilled to disk.
+PINNED = {
+    "estimate-0.8": "5698988acf78c315d0e8319d1e928c742a9e4cc4c92bbad9cdb7423b5fa9aa20",
+    "exact-0.8": "925dd3383728cf268f73c75c43ad099b212b5828c676c522448f30698c06516d",
+    "exact-0.5-min20": "6593a906aaaf1afe019a159ea9debdf5ccee7dec19d5f05a2a100269feca998c",
+    "estimate-0.3-ngram3": "a49a11133b980e96b412cf902f17820632f44b5a4ef8f3827e8cf6c72f5d83fe",
+}
+CASES = {
+    "estimate-0.8": {"threshold": 0.8},
+    "exact-0.8": {"threshold": 0.8, "verify": "exact"},
+    "exact-0.5-min20": {"threshold": 0.5, "verify": "exact", "min_tokens": 20},
+    "estimate-0.3-ngram3": {"threshold": 0.3, "ngram": 3, "num_perm": 64},
+}
+PINNED_SEEDS = {
+    "exact": "13b4f398665ff1b09a0c7157fdf58b0e9e40d1e03df1eabd58a96354f9d25295",
+    "estimate": "e7cac66b6a5cce649540702e7921de2208d92bd9536186d8ff487fcee8961726",
+}
+
+
+def planted_corpus() -> Corpus:
+    """Planted near-duplicates, 1,100 copies of one text (a bucket larger than max_bucket,
+    1,000, in every band), too-short documents, and dates on two thirds of the documents."""
+    synthetic = make_corpus(n_docs=600, n_copies=150, seed=11)
+    ids, texts = list(synthetic.ids), list(synthetic.texts)
+    ids += [f"copy{k:04d}" for k in range(1100)]
+    texts += [synthetic.texts[5]] * 1100
+    ids += [f"short{k}" for k in range(20)]
+    texts += ["a few words only"] * 20
+    metadata = [{"date": str(1900 + (i * 37) % 120)} if i % 3 else {} for i in range(len(ids))]
+    return Corpus(ids=ids, texts=texts, metadata=metadata, origins=list(ids),
+                  input_format="jsonl")
+
+
+def digest(result: reuse.DedupResult) -> str:
+    sha = hashlib.sha256()
+    for name in ("documents", "near_duplicates", "clusters"):
+        sha.update(getattr(result, name).to_csv(index=False).encode())
+    sha.update(json.dumps(result.counts, sort_keys=True).encode())
+    return sha.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return planted_corpus()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_tables_equal_the_in_memory_dedup(corpus, case):
+    assert digest(reuse.dedup(corpus, **CASES[case], workers=1)) == PINNED[case]
+
+
+@pytest.mark.parametrize("verify", ["exact", "estimate"])
+def test_seed_tables_equal_the_in_memory_dedup(seeds_dir, verify):
+    result = reuse.dedup(seeds_dir, threshold=0.5, verify=verify, workers=1)
+    assert digest(result) == PINNED_SEEDS[verify]
+
+
+def _table_bytes(folder: Path) -> dict[str, bytes]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return {name: (folder / file).read_bytes() for name, file in manifest["tables"].items()}
+
+
+def test_parquet_files_are_byte_identical_for_one_and_two_workers(corpus, tmp_path):
+    folders = [write_run(reuse.dedup(corpus, threshold=0.8, verify="exact", workers=workers),
+                         tmp_path / f"w{workers}") for workers in (1, 2)]
+    one, two = (_table_bytes(folder) for folder in folders)
+    assert sorted(one) == ["clusters", "documents", "near_duplicates", "signatures", "skipped"]
+    assert one == two
+
+
+@pytest.mark.parametrize("case", ["exact-0.8", "estimate-0.3-ngram3"])
+def test_a_tiny_memory_budget_spills_to_many_partitions_with_the_same_tables(
+        corpus, case, monkeypatch):
+    chosen = []
+    original = candidates.partitions_for
+    monkeypatch.setattr(candidates, "partitions_for",
+                        lambda *args: chosen.append(original(*args)) or chosen[-1])
+    result = reuse.dedup(corpus, **CASES[case], workers=2, memory_budget="16KiB")
+    assert digest(result) == PINNED[case]
+    per_band, pair_partitions = chosen
+    assert per_band >= 8
+    assert pair_partitions >= 64
+
+
+def test_the_signatures_table_holds_each_documents_minhash(corpus, tmp_path):
+    result = reuse.dedup(corpus, threshold=0.8, num_perm=64, seed=9, workers=2)
+    folder = write_run(result, tmp_path / "run", fmt="csv")
+    table = pq.read_table(folder / "signatures.parquet")
+    assert table.schema.field("signature").type == pa.list_(pa.uint32(), 64)
+    assert table.column("doc_id").to_pylist() == corpus.ids
+    signatures = np.array(table.column("signature").to_pylist(), dtype=np.uint32)
+    shingles, bounds = shingle_batch(tokenize_batch(corpus.texts), 5)
+    assert np.array_equal(signatures, MinHasher(64, 9).signatures(shingles, bounds))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["signatures"] == {"scheme": LEAN_MINHASH_SCHEME, "seed": 9, "num_perm": 64}
+    assert manifest["tables"]["signatures"] == "signatures.parquet"
+    # What the datasketch export calls the scheme.
+    assert MinHasher(64, 9).to_lean_minhash(signatures[0]).scheme == manifest["signatures"][
+        "scheme"]
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (None, 2**30), ("512MB", 512 * 10**6), ("2GB", 2 * 10**9), ("1GiB", 2**30),
+    ("1.5 gib", 3 * 2**29), (20_000, 20_000), ("64KiB", 2**16),
+])
+def test_memory_budget_sizes(given, expected):
+    assert parse_memory_budget(given, "dedup") == expected
+
+
+@pytest.mark.parametrize("given", ["lots", "1 KB", 100, "-5MB", True, "2 GBs"])
+def test_a_bad_memory_budget_is_a_config_error(given):
+    with pytest.raises(ConfigError, match=re.escape(
+            "The 'memory_budget' parameter of dedup must be a size of at least 16 KiB, such as "
+            f"'512MB', '2GB' or a number of bytes (or None: 1 GiB). Got {given!r} instead.")):
+        reuse.dedup(Corpus(), memory_budget=given)
+
+
+@pytest.mark.parametrize("given", [0, -1, 1.5, True])
+def test_bad_workers_are_a_config_error(given):
+    with pytest.raises(ConfigError, match=re.escape(
+            "The 'workers' parameter of dedup must be an int >= 1 (or None: every core). "
+            f"Got {given!r} instead.")):
+        reuse.dedup(Corpus(), workers=given)
+
+
+def test_cli_workers_and_memory_budget(seeds_dir, tmp_path):
+    runner = CliRunner()
+    folders = []
+    for name, extra in (("default", []), ("engine", ["--workers", "2", "--memory-budget",
+                                                      "16KiB"])):
+        result = runner.invoke(main, ["dedup", str(seeds_dir), "--out", str(tmp_path / name),
+                                      "--threshold", "0.3", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        folders.append(tmp_path / name)
+    assert _table_bytes(folders[0]) == _table_bytes(folders[1])
+    manifest = json.loads((folders[1] / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["options"]["workers"], manifest["options"]["memory_budget"]) == (2, "16KiB")
+    result = runner.invoke(main, ["dedup", str(seeds_dir), "--out", str(tmp_path / "bad"),
+                                  "--memory-budget", "lots"])
+    assert result.exit_code == 2
+    assert "The 'memory_budget' parameter of dedup must be a size of at least 16 KiB" in (
+        result.output)
+
+
+def test_spill_partitions_and_row_files_read_back_what_was_written(tmp_path):
+    with Workspace() as workspace:
+        spill = PartitionedSpill(workspace, "t", np.dtype("<u8"), 4)
+        spill.append(np.arange(10, dtype=np.uint64), np.arange(10) % 4)
+        spill.append(np.arange(10, 13, dtype=np.uint64), 2)
+        assert [spill.read(p).tolist() for p in range(4)] == [
+            [0, 4, 8], [1, 5, 9], [2, 6, 10, 11, 12], [3, 7]]
+        assert len(spill) == 13
+        rows = RowFile(workspace.file("rows"), 3, np.uint32)
+        data = np.arange(30, dtype=np.uint32).reshape(10, 3)
+        rows.append(data[:4])
+        rows.append(data[4:])
+        assert np.array_equal(rows.rows(np.array([9, 0, 4])), data[[9, 0, 4]])
+        assert [(start, block.tolist()) for start, block in rows.blocks(4)][-1] == (
+            8, data[8:].tolist())
+        path = workspace.path
+    assert not path.exists()
+
+
+def test_a_spill_write_that_fails_is_a_named_error():
+    with Workspace() as workspace:
+        spill = PartitionedSpill(workspace, "t", np.dtype("<u8"), 1)
+        spill.paths[0].mkdir()  # a file that cannot be opened for writing, even by root
+        with pytest.raises(ScratchSpaceError, match=re.escape(
+                f"{spill.paths[0]}: cannot write a temporary file (Is a directory). Make room in")):
+            spill.append(np.arange(3, dtype=np.uint64), 0)
+
+
+@pytest.mark.parametrize("budget", [2**30, 2**14])
+def test_spilled_buckets_equal_collide(budget):
+    rng = np.random.default_rng(5)
+    n_docs, bands = 3000, 6
+    # Few distinct keys: buckets of every size, some above max_bucket.
+    keys = rng.integers(0, 40, size=(bands, n_docs)).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    keys[0, :700] = np.uint64(7)  # one bucket of 700 in band 0
+    rank = rng.permutation(n_docs)
+    compared = np.flatnonzero(rng.random(n_docs) < 0.9)
+    expected = candidates.collide(keys[:, compared], max_bucket=300, order=rank[compared])
+    with Workspace() as workspace:
+        buckets = candidates.SpilledBuckets(workspace, bands, 1, n_docs, budget)
+        for lo in range(0, len(compared), 500):
+            docs = compared[lo:lo + 500]
+            buckets.add(keys[:, docs], docs)
+        pairs = buckets.pairs(rank, max_bucket=300)
+        chunks = list(pairs.chunks(1000))
+    left = np.concatenate([chunk[0] for chunk in chunks])
+    right = np.concatenate([chunk[1] for chunk in chunks])
+    assert np.array_equal(left, compared[expected.left])
+    assert np.array_equal(right, compared[expected.right])
+    assert pairs.count == len(expected.left)
+    assert buckets.oversized_buckets == expected.oversized_buckets > 0
+
+
+def test_sending_texts_to_workers_does_not_grow_them():
+    # Pickling a str makes CPython keep its UTF-8 form inside it: a second copy of every
+    # non-ASCII document for the rest of the run. The texts travel as one UTF-8 blob instead.
+    texts = [f"café numéro {i} " + "é" * 50 for i in range(50)]
+    texts.append("a lone surrogate \udc80 survives")
+    corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
+    sizes = [sys.getsizeof(text) for text in texts]
+    result = reuse.dedup(corpus, threshold=0.5, workers=2)
+    assert [sys.getsizeof(text) for text in texts] == sizes
+    assert result.documents["n_tokens"].tolist() == reuse.dedup(
+        corpus, threshold=0.5, workers=1).documents["n_tokens"].tolist()
