@@ -454,24 +454,25 @@ def limit_file_size(limit: int):
 
 
 def test_a_real_failing_write_in_a_subprocess(tmp_path):
-    # The corpus is built in Python (kept in memory), so that the first file written is the
-    # run folder's: a corpus read from a file is written to a temporary folder first (below).
+    # The file size limit is set after dedup, so that the first file written past it is the
+    # run folder's: dedup writes temporary files of its own (the store, spills; below).
     out = tmp_path / "run"
     script = (
-        "import os, sys\n"
+        "import os, resource, signal, sys\n"
         "from reuse.errors import RunFolderError\n"
         "from reuse.ingest import Corpus\n"
         "from reuse.pipeline import dedup, write_run\n"
         "ids = [os.urandom(16).hex() for _ in range(400)]\n"
         "texts = [f'text {i} ' + os.urandom(8).hex() for i in range(400)]\n"
-        "result = dedup(Corpus(ids=ids, texts=texts))\n"
+        "result = dedup(Corpus(ids=ids, texts=texts), workers=1)\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
         "try:\n"
         "    write_run(result, sys.argv[1])\n"
         "except RunFolderError as exc:\n"
         "    print(exc)\n")
     done = subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          preexec_fn=limit_file_size(4096), check=False)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (f"{out / 'documents.parquet'}: cannot write (File too large). "
                            "Make room (or fix the cause) and run again.\n")
