@@ -1009,11 +1009,10 @@ def run(
     candidate pairs; the tables are the same for any number.
     """
     from .align import AlignConfig
-    from .engine import resolve_workers, start_workers
+    from .engine import resolve_workers
 
     read, options = _arguments(run, locals(), "run")
     workers = resolve_workers(workers, "run")
-    start_workers(workers)
     passage_config = PassageConfig(
         ngram=passage_ngram, window=window, max_bucket=max_bucket,
         max_pairs_per_doc=max_pairs_per_doc, seed=seed, boilerplate_docs=boilerplate_docs,
@@ -1182,11 +1181,10 @@ def align_pairs(
     adds character n-gram seeds that survive OCR errors (:mod:`reuse.ocr_seeds`; slower, off by
     default). The other parameters are those of :func:`run`."""
     from .align import AlignConfig
-    from .engine import resolve_workers, start_workers
+    from .engine import resolve_workers
 
     read, options = _arguments(align_pairs, locals(), "align_pairs")
     workers = resolve_workers(workers, "align_pairs")
-    start_workers(workers)
     align_config = _align_config(AlignConfig, min_length, paraphrase, ocr_tolerant,
                                  "align_pairs")
     passage_config = PassageConfig(boilerplate_docs=boilerplate_docs,

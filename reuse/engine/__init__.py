@@ -7,6 +7,6 @@
 
 from __future__ import annotations
 
-from .workers import default_workers, ordered_map, resolve_workers, start_workers
+from .workers import default_workers, ordered_map, resolve_workers
 
-__all__ = ["default_workers", "ordered_map", "resolve_workers", "start_workers"]
+__all__ = ["default_workers", "ordered_map", "resolve_workers"]

@@ -26,9 +26,9 @@ Result = TypeVar("Result")
 
 # Tasks in flight per worker: enough to keep each busy while the caller consumes a result.
 _IN_FLIGHT_PER_WORKER = 2
-# The modules of the map stages, imported once by the fork server: each worker is a fork of it
-# with them loaded, instead of importing numpy, pandas and the stages itself (seconds on a
-# busy machine, for every worker of every stage).
+# The modules of the map stages, imported once by the fork server (when the first pool
+# starts): each worker is a fork of it with them loaded, instead of importing numpy, pandas and
+# the stages itself (seconds on a busy machine, for every worker of every stage).
 _PRELOAD = ["reuse.pipeline", "reuse.report.html"]
 
 
@@ -38,16 +38,6 @@ def _context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
     return context
-
-
-def start_workers(workers: int) -> None:
-    """Start the fork server now when ``workers > 1``, so that it imports the stages'
-    modules while this process reads and sketches the corpus."""
-    if workers > 1:
-        from multiprocessing import forkserver
-
-        _context()
-        forkserver.ensure_running()
 
 
 def default_workers() -> int:

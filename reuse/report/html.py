@@ -59,7 +59,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import runfolder
-from ..engine import ordered_map, resolve_workers, start_workers
+from ..engine import ordered_map, resolve_workers
 from ..errors import ConfigError, RunFolderError, printable
 from ..ingest import Corpus, path_from_manifest, read_corpus, read_options
 from ..progress import progress, ticking
@@ -163,7 +163,6 @@ def render_report(
     """
     started = time.perf_counter()
     workers = resolve_workers(workers, "render_report")
-    start_workers(workers)
     for name, value, low in (("max_matrix_docs", max_matrix_docs, 2), ("top_pairs", top_pairs, 1),
                              ("max_csv_docs", max_csv_docs, 2),
                              ("max_list_rows", max_list_rows, 1),
