@@ -134,6 +134,8 @@ def main() -> None:
     parser.add_argument("--planted", type=int, default=2_000)
     parser.add_argument("--no-bible", action="store_true")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_workers"))
+    parser.add_argument("--results", default="results_workers.md",
+                        help="file of benchmarks/ to write the tables to")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -167,7 +169,8 @@ def main() -> None:
                 shutil.rmtree(r["out"])
 
     header = (f"`{Path(sys.executable).name} benchmarks/bench_workers.py --before BEFORE "
-              f"--docs {args.docs} --planted {args.planted}{' --no-bible' if args.no_bible else ''}`"
+              f"--docs {args.docs} --planted {args.planted}{' --no-bible' if args.no_bible else ''}"
+              f"{'' if args.results == 'results_workers.md' else ' --results ' + args.results}`"
               f" on {platform.machine()}, Python {platform.python_version()}, "
               f"{os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
               "Each run: `/usr/bin/time -v python -m reuse run INPUT --out DIR -q [--no-report] "
@@ -193,7 +196,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
-        (HERE / "results_workers.md").write_text(text, encoding="utf-8")
+        (HERE / args.results).write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

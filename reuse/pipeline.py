@@ -605,8 +605,7 @@ def align_documents(
     skipped: set[int] = set()
     widened: set[int] = set()
     with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
-        # No more processes than chunks: a worker process costs its start (imports).
-        for done in ordered_map(_align_chunk, tasks(), max(1, min(workers, len(chunks))),
+        for done in ordered_map(_align_chunk, tasks(), _useful_workers(workers, costs, chunks),
                                 initializer=_start_token_cache):
             entries.extend(done.entries)
             skipped.update(done.skipped)
@@ -645,8 +644,17 @@ _MAX_WIDENINGS = 4
 _EDGE_TOKENS = 8
 # A box reaches a document's end when it is nearer than this share of the box's length.
 _SNAP_SHARE = 8
+# Tokens to align per worker process, at least (about two seconds of one core's work).
+_TOKENS_PER_WORKER = 4_000_000
 # Tokenized documents kept for the next boxes, in tokens (24 bytes each), per process.
 _CACHED_TOKENS = 8_000_000
+
+
+def _useful_workers(workers: int, costs: np.ndarray, chunks: list[tuple[int, int]]) -> int:
+    """At most ``workers``, no more than the chunks, and one per ``_TOKENS_PER_WORKER``
+    tokens to align: starting the worker processes takes a second or more (a fork server that
+    imports the stages), which a small alignment would not win back."""
+    return max(1, min(workers, len(chunks), int(costs.sum()) // _TOKENS_PER_WORKER + 1))
 
 
 def _chunk_texts(texts: list[str], docs: np.ndarray) -> dict[int, str]:

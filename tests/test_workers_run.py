@@ -98,7 +98,10 @@ def worker_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(reuse.engine, "ordered_map", recording)
     monkeypatch.setattr(reuse.report.html, "ordered_map", recording)
     monkeypatch.setattr(reuse.pipeline, "_ALIGN_BATCH_TOKENS", 300)
+    monkeypatch.setattr(reuse.pipeline, "_TOKENS_PER_WORKER", 300)
     monkeypatch.setattr(reuse.report.html, "_PASSAGE_PAGES_PER_TASK", 1)
+    monkeypatch.setattr(reuse.report.html, "_PASSAGE_PAGES_PER_WORKER", 1)
+    monkeypatch.setattr(reuse.report.html, "_PAIR_PAGE_CHARS_PER_WORKER", 100)
     return seen
 
 
@@ -194,6 +197,21 @@ def test_an_error_in_a_worker_is_the_error_of_one_process(
         align_documents(corpus, list(left), list(right), broken, TokenizeConfig(),
                         workers=workers)
     assert worker_counts == [workers]
+
+
+def test_a_small_alignment_stays_in_one_process(seeds_dir: Path, monkeypatch) -> None:
+    seen: list[tuple[str, int]] = []
+    ordered_map = reuse.engine.ordered_map
+
+    def recording(function, tasks, workers, *args, **kwargs):
+        seen.append((function.__name__, workers))
+        return ordered_map(function, tasks, workers, *args, **kwargs)
+
+    monkeypatch.setattr(reuse.engine, "ordered_map", recording)
+    monkeypatch.setattr(reuse.pipeline, "_ALIGN_BATCH_TOKENS", 300)
+    reuse.run(seeds_dir, workers=2)
+    # many chunks, but far fewer tokens than starting a worker is worth
+    assert [workers for name, workers in seen if name == "_align_chunk"] == [1]
 
 
 def test_pan_evaluation_with_jobs_scores_as_one_process(tmp_path: Path) -> None:

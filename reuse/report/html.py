@@ -780,6 +780,10 @@ def _render_pair_page(page: _PairPage) -> tuple[str, list[tuple[int, int, int | 
 
 # Passage pages rendered per task (a pair page is a task of its own).
 _PASSAGE_PAGES_PER_TASK = 32
+# Pages per worker process, at least (seconds of one core's work): starting the workers takes
+# a second or more, which a small report would not win back. Pair pages count their texts.
+_PASSAGE_PAGES_PER_WORKER = 2_000
+_PAIR_PAGE_CHARS_PER_WORKER = 5_000_000
 
 
 class Site:
@@ -1043,7 +1047,9 @@ class Site:
                                 self.run.metadata[a_id], self.run.metadata[b_id],
                                 self._passage_spans.get(a_id))
 
-        workers = max(1, min(self.workers, len(self.pair_pages)))
+        chars = sum(len(self.run.texts[a]) + len(self.run.texts[b]) for a, b in self.pair_pages)
+        workers = max(1, min(self.workers, len(self.pair_pages),
+                             chars // _PAIR_PAGE_CHARS_PER_WORKER + 1))
         with progress(len(self.pair_pages), "report: pair pages", self.quiet,
                       unit="page") as bar:
             for name, (text, numbered) in zip(
@@ -1074,8 +1080,8 @@ class Site:
                 rows.append(info)
                 yield staging / "passages" / f"{pid}.html", context
 
-        n_tasks = -(-len(by_passage) // _PASSAGE_PAGES_PER_TASK)
-        workers = max(1, min(self.workers, n_tasks))
+        workers = max(1, min(self.workers, -(-len(by_passage) // _PASSAGE_PAGES_PER_TASK),
+                             len(by_passage) // _PASSAGE_PAGES_PER_WORKER + 1))
         with progress(len(by_passage), "report: passage pages", self.quiet,
                       unit="page") as bar:
             tasks = _in_groups(pages(), _PASSAGE_PAGES_PER_TASK)
