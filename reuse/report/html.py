@@ -782,7 +782,7 @@ def _render_pair_page(page: _PairPage) -> tuple[str, list[tuple[int, int, int | 
 _PASSAGE_PAGES_PER_TASK = 32
 # Pages per worker process, at least (seconds of one core's work): starting the workers takes
 # a second or more, which a small report would not win back. Pair pages count their texts.
-_PASSAGE_PAGES_PER_WORKER = 2_000
+_PASSAGE_PAGES_PER_WORKER = 4_000
 _PAIR_PAGE_CHARS_PER_WORKER = 5_000_000
 
 
