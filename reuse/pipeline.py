@@ -592,26 +592,33 @@ def align_documents(
     settings = _AlignSettings(align_config, tokenize_config.strip_diacritics, band_config)
 
     chunks = list(_align_batches(costs))
+    workers = _useful_workers(workers, costs, chunks)
+    # Worker processes read their chunks' documents from a file of the texts: a chunk of
+    # boxes may touch hundreds of documents, and a pipe would carry them for every chunk.
+    text_file = _TextFile(corpus.texts) if workers > 1 else None
 
     def tasks() -> Iterator[_AlignChunk]:
         for lo, hi in chunks:
             index = np.arange(lo, hi)
             a_part, b_part = a_docs[lo:hi], b_docs[lo:hi]
-            yield _AlignChunk(boxes.take(index), a_part, b_part, index,
-                              _chunk_texts(corpus.texts, np.concatenate((a_part, b_part))),
-                              settings)
+            texts = _chunk_texts(corpus.texts, np.concatenate((a_part, b_part)), text_file)
+            yield _AlignChunk(boxes.take(index), a_part, b_part, index, texts, settings)
 
     entries: list[tuple[int, int, int, list[Any]]] = []
     skipped: set[int] = set()
     widened: set[int] = set()
-    with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
-        for done in ordered_map(_align_chunk, tasks(), _useful_workers(workers, costs, chunks),
-                                initializer=_start_token_cache):
-            entries.extend(done.entries)
-            skipped.update(done.skipped)
-            widened.update(done.widened)
-            bar.total += done.widened_cost
-            bar.update(done.cost)
+    try:
+        with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
+            for done in ordered_map(_align_chunk, tasks(), workers,
+                                    initializer=_start_token_cache):
+                entries.extend(done.entries)
+                skipped.update(done.skipped)
+                widened.update(done.widened)
+                bar.total += done.widened_cost
+                bar.update(done.cost)
+    finally:
+        if text_file is not None:
+            text_file.remove()
     _start_token_cache()  # with one worker the cache was this process's: free it
     # As if every box were aligned one round of widening at a time, in the boxes' order.
     entries.sort(key=lambda entry: entry[:2])
@@ -657,9 +664,67 @@ def _useful_workers(workers: int, costs: np.ndarray, chunks: list[tuple[int, int
     return max(1, min(workers, len(chunks), int(costs.sum()) // _TOKENS_PER_WORKER + 1))
 
 
-def _chunk_texts(texts: list[str], docs: np.ndarray) -> dict[int, str]:
-    """The texts of the documents ``docs`` (corpus positions) that a chunk of boxes reads."""
-    return {d: texts[d] for d in dict.fromkeys(docs.tolist())}
+class _TextFile:
+    """The corpus's texts one after another in a temporary file (UTF-8, lone surrogates
+    kept), and where each begins, for worker processes to read their chunks' documents from."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import tempfile
+
+        self.bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+        with tempfile.NamedTemporaryFile("wb", prefix="reuse-texts-", delete=False) as handle:
+            self.path = handle.name
+            for k, text in enumerate(texts):
+                self.bounds[k + 1] = self.bounds[k] + handle.write(
+                    text.encode("utf-8", "surrogatepass"))
+
+    def remove(self) -> None:
+        Path(self.path).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class _ChunkTexts:
+    """The texts of a chunk's documents (by corpus position): ``chars`` of each, and the
+    texts themselves (``given``), or their byte ranges in a :class:`_TextFile`."""
+
+    chars: dict[int, int]
+    given: dict[int, str] | None = None
+    path: str = ""
+    spans: dict[int, tuple[int, int]] | None = None
+
+    def __getitem__(self, doc: int) -> str:
+        if self.given is not None:
+            return self.given[doc]
+        assert self.spans is not None
+        start, end = self.spans[doc]
+        return _mapped(self.path)[start:end].decode("utf-8", "surrogatepass")
+
+
+_MAPPED: dict[str, Any] = {}
+
+
+def _mapped(path: str) -> Any:
+    """The text file at ``path``, mapped into memory once per process."""
+    if path not in _MAPPED:
+        import mmap
+
+        with open(path, "rb") as handle:
+            _MAPPED[path] = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if (
+                os.fstat(handle.fileno()).st_size) else b""
+    return _MAPPED[path]
+
+
+def _chunk_texts(texts: list[str], docs: np.ndarray, text_file: _TextFile | None
+                 ) -> _ChunkTexts:
+    """The texts of the documents ``docs`` (corpus positions) that a chunk of boxes reads:
+    the texts, or with a ``text_file``, where they are in it."""
+    unique = list(dict.fromkeys(docs.tolist()))
+    chars = {d: len(texts[d]) for d in unique}
+    if text_file is None:
+        return _ChunkTexts(chars, given={d: texts[d] for d in unique})
+    bounds = text_file.bounds
+    return _ChunkTexts(chars, path=text_file.path,
+                       spans={d: (int(bounds[d]), int(bounds[d + 1])) for d in unique})
 
 
 @dataclass(frozen=True)
@@ -678,7 +743,7 @@ class _AlignChunk:
     a_docs: np.ndarray
     b_docs: np.ndarray
     order: np.ndarray
-    texts: dict[int, str]
+    texts: _ChunkTexts
     settings: _AlignSettings
 
 
@@ -704,8 +769,7 @@ def _align_chunk(chunk: _AlignChunk) -> _AlignedChunk:
     cache = _token_cache(settings.strip_diacritics)
     done = _AlignedChunk()
     boxes, a_docs, b_docs, order = chunk.boxes, chunk.a_docs, chunk.b_docs, chunk.order
-    doc_chars = {d: len(text) for d, text in chunk.texts.items()}
-    chars = np.vectorize(doc_chars.__getitem__, otypes=[np.int64])
+    chars = np.vectorize(chunk.texts.chars.__getitem__, otypes=[np.int64])
     for round_number in range(_MAX_WIDENINGS + 1):
         if not len(boxes):
             break
@@ -736,8 +800,10 @@ _TOKEN_CACHE: dict[str, _DocumentTokens] = {}
 
 
 def _start_token_cache() -> None:
-    """An empty token cache for this process (a worker's, or this one's with one worker)."""
+    """An empty token cache for this process (a worker's, or this one's with one worker), and
+    no text file mapped."""
     _TOKEN_CACHE.clear()
+    _MAPPED.clear()
 
 
 def _token_cache(strip_diacritics: bool) -> _DocumentTokens:
@@ -757,7 +823,7 @@ class _DocumentTokens:
         self.kept: dict[int, Any] = {}
         self.size = 0
 
-    def get(self, docs: list[int], texts: dict[int, str]) -> dict[int, Any]:
+    def get(self, docs: list[int], texts: _ChunkTexts) -> dict[int, Any]:
         missing = [d for d in dict.fromkeys(docs) if d not in self.kept]
         for lo, hi in batches([texts[d] for d in missing]):
             batch = tokenize_batch([texts[d] for d in missing[lo:hi]], self.strip_diacritics)
@@ -807,7 +873,7 @@ def _align_batches(costs: np.ndarray) -> Iterator[tuple[int, int]]:
 
 def _align_boxes(
     cache: _DocumentTokens, boxes: Boxes, a_docs: np.ndarray, b_docs: np.ndarray,
-    align_config: Any, texts: dict[int, str], round_number: int, band_config: BandConfig | None,
+    align_config: Any, texts: _ChunkTexts, round_number: int, band_config: BandConfig | None,
 ) -> tuple[list[tuple[int, int, list[Any]]], np.ndarray, Boxes, set[int]]:
     """Align the token boxes of one batch (box ``k`` of documents ``a_docs[k]``,
     ``b_docs[k]``). Returns each finished box's index, pair and alignments (offsets in the
