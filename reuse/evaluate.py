@@ -328,16 +328,17 @@ def _detect_all(
     """Detections for every pair, in order, in ``n_jobs`` processes."""
     if n_jobs == 1:
         return _detect_many(corpus_dir, pairs, config)
-    from concurrent.futures import ProcessPoolExecutor
+    from .engine import ordered_map
 
-    # One pool for all categories: each worker builds the tokenizer tables once. A chunk reads,
-    # tokenizes and splits each of its documents once, so chunks are few and large.
+    # A chunk reads, tokenizes and splits each of its documents once, so chunks are few and
+    # large.
     chunk = max(1, -(-len(pairs) // (n_jobs * 4)))
-    chunks = [pairs[i : i + chunk] for i in range(0, len(pairs), chunk)]
-    with ProcessPoolExecutor(n_jobs) as pool:
-        results = pool.map(_detect_many, [corpus_dir] * len(chunks), chunks,
-                           [config] * len(chunks))
-        return [found for part in results for found in part]
+    chunks = [(corpus_dir, pairs[i : i + chunk], config) for i in range(0, len(pairs), chunk)]
+    return [found for part in ordered_map(_detect_chunk, chunks, n_jobs) for found in part]
+
+
+def _detect_chunk(task: tuple[Path, list[tuple[str, str]], AlignConfig]) -> list[list[PanSpan]]:
+    return _detect_many(*task)
 
 
 def evaluate_pan(

@@ -270,6 +270,10 @@ def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], q
     return read_corpus(source, **read, quiet=quiet)
 
 
+# Keyword arguments that change how a run goes, never its tables: not in the manifest's options.
+_NOT_RECORDED = ("quiet", "config", "workers", "memory_budget")
+
+
 def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str,
                corpus_run: bool = False) -> tuple[dict[str, Any], dict[str, Any], Config]:
     """The read options, the other options and the config of a call of ``function``, whose
@@ -279,10 +283,10 @@ def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str,
     :data:`reuse.config.KEYWORDS` that is not None written over it, and the aligner's
     command-dependent settings resolved (``corpus_run``: those of ``reuse run``); it is
     validated here, so that a bad value names ``owner`` and the keyword the user wrote. The
-    options are every keyword-only parameter but ``config`` and ``quiet``, the configured ones
+    options are every keyword-only parameter but those of ``_NOT_RECORDED``, the configured ones
     with the value they took: what ``reuse rerun`` passes again (with the config)."""
     names = [name for name, parameter in inspect.signature(function).parameters.items()
-             if parameter.kind is parameter.KEYWORD_ONLY and name not in ("quiet", "config")]
+             if parameter.kind is parameter.KEYWORD_ONLY and name not in _NOT_RECORDED]
     read = {name: values[name] for name in names if name in READ_OPTIONS}
     read["encoding"] = check_read_options(
         read["on_error"], read["quoting"], read["max_doc_chars"], read["encoding"],
@@ -651,6 +655,7 @@ def align_documents(
     candidates: PassageCandidates | None = None,
     seed_length: int = PassageConfig.ngram,
     band_config: BandConfig | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table.
     The pairs ``k`` left without paraphrase seeds (see :func:`reuse.align.aligner.align_token_batch`)
@@ -664,8 +669,12 @@ def align_documents(
     that continue each other across a rewritten gap are joined (see
     :func:`reuse.align.bands.merge_along_bands`). Pairs whose seeds form no band are not aligned.
     Without ``candidates`` (pairs mode), each pair is aligned whole, and nothing is joined.
-    The progress bar counts tokens aligned and moves after every batch of about
-    ``_ALIGN_BATCH_TOKENS`` tokens.
+
+    The boxes are aligned in chunks of about ``_ALIGN_BATCH_TOKENS`` tokens, each chunk (with
+    its widenings) a task of :func:`reuse.engine.ordered_map` in ``workers`` processes carrying
+    the texts of its documents only; the chunks' alignments are merged in the order the boxes
+    would be aligned one round of widening at a time, so the table is the same for any number
+    of workers. The progress bar counts tokens aligned and moves after every chunk.
     """
     from .align.alignment import alignments_frame
     from .align.bands import BandConfig, Boxes, band_windows, seed_bands
@@ -677,7 +686,6 @@ def align_documents(
     align_config = align_config.resolved(corpus_run=candidates is not None)
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
-    cache = _DocumentTokens(corpus.texts, tokenize_config.strip_diacritics)
     if candidates is None:
         whole = np.full(len(left), _WHOLE, dtype=np.int64)
         zero = np.zeros(len(left), dtype=np.int64)
@@ -688,32 +696,45 @@ def align_documents(
                            seed_length, band_config)
         boxes = band_windows(bands, np.full(len(left), _WHOLE, dtype=np.int64),
                              np.full(len(left), _WHOLE, dtype=np.int64), band_config.margin)
-    found: dict[int, list[Any]] = {}
+    doc_chars = corpus.lengths
+    a_docs, b_docs = left[boxes.pair], right[boxes.pair]
+    costs = _box_costs(boxes, a_docs, b_docs, doc_chars)
+    settings = _AlignSettings(align_config, tokenize_config.strip_diacritics, band_config)
+
+    chunks = list(_align_batches(costs))
+    workers = _useful_workers(workers, costs, chunks)
+    # Worker processes read their chunks' documents from a file of the texts: a chunk of
+    # boxes may touch hundreds of documents, and a pipe would carry them for every chunk.
+    text_file = _TextFile(corpus.texts) if workers > 1 else None
+
+    def tasks() -> Iterator[_AlignChunk]:
+        for lo, hi in chunks:
+            index = np.arange(lo, hi)
+            a_part, b_part = a_docs[lo:hi], b_docs[lo:hi]
+            texts = _chunk_texts(corpus.texts, np.concatenate((a_part, b_part)), text_file)
+            yield _AlignChunk(boxes.take(index), a_part, b_part, index, texts, settings)
+
+    entries: list[tuple[int, int, int, list[Any]]] = []
     skipped: set[int] = set()
     widened: set[int] = set()
-    lengths = corpus.lengths
-    costs = _box_costs(boxes, left, right, lengths)
-    with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
-        pending = boxes
-        for round_number in range(_MAX_WIDENINGS + 1):
-            if not len(pending):
-                break
-            retry: list[Boxes] = []
-            for lo, hi in _align_batches(costs):
-                part = pending.take(np.arange(lo, hi))
-                alignments, cut, part_skipped = _align_boxes(
-                    cache, part, left, right, align_config, corpus.texts, round_number,
-                    band_config)
-                for pair, pair_alignments in alignments:
-                    found.setdefault(pair, []).extend(pair_alignments)
-                skipped.update(part_skipped)
-                if len(cut):
-                    retry.append(cut)
-                bar.update(int(costs[lo:hi].sum()))
-            pending = Boxes.concat(retry)
-            widened.update(pending.pair.tolist())
-            costs = _box_costs(pending, left, right, lengths)
-            bar.total += int(costs.sum())
+    try:
+        with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
+            for done in ordered_map(_align_chunk, tasks(), workers,
+                                    initializer=_start_token_cache):
+                entries.extend(done.entries)
+                skipped.update(done.skipped)
+                widened.update(done.widened)
+                bar.total += done.widened_cost
+                bar.update(done.cost)
+    finally:
+        if text_file is not None:
+            text_file.remove()
+    _start_token_cache()  # with one worker the cache was this process's: free it
+    # As if every box were aligned one round of widening at a time, in the boxes' order.
+    entries.sort(key=lambda entry: entry[:2])
+    found: dict[int, list[Any]] = {}
+    for _, _, pair, pair_alignments in entries:
+        found.setdefault(pair, []).extend(pair_alignments)
     if paraphrase_skipped is not None:
         paraphrase_skipped.extend(sorted(skipped))
     rows = []
@@ -740,25 +761,183 @@ _MAX_WIDENINGS = 4
 _EDGE_TOKENS = 8
 # A box reaches a document's end when it is nearer than this share of the box's length.
 _SNAP_SHARE = 8
-# Tokenized documents kept for the next boxes, in tokens (24 bytes each).
+# Tokens to align per worker process, at least (about two seconds of one core's work).
+_TOKENS_PER_WORKER = 4_000_000
+# Tokenized documents kept for the next boxes, in tokens (24 bytes each), per process.
 _CACHED_TOKENS = 8_000_000
 
 
-class _DocumentTokens:
-    """The tokens of the corpus's documents, tokenized when first needed and kept while they
-    fit ``_CACHED_TOKENS`` (the oldest are dropped first)."""
+def _useful_workers(workers: int, costs: np.ndarray, chunks: list[tuple[int, int]]) -> int:
+    """At most ``workers``, no more than the chunks, and one per ``_TOKENS_PER_WORKER``
+    tokens to align: starting the worker processes takes a second or more (a fork server that
+    imports the stages), which a small alignment would not win back."""
+    return max(1, min(workers, len(chunks), int(costs.sum()) // _TOKENS_PER_WORKER + 1))
 
-    def __init__(self, texts: Sequence[str], strip_diacritics: bool) -> None:
-        self.texts = texts
+
+class _TextFile:
+    """The corpus's texts one after another in a temporary file (UTF-8, lone surrogates
+    kept), and where each begins, for worker processes to read their chunks' documents from."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import tempfile
+
+        self.bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+        with tempfile.NamedTemporaryFile("wb", prefix="reuse-texts-", delete=False) as handle:
+            self.path = handle.name
+            for k, text in enumerate(texts):
+                self.bounds[k + 1] = self.bounds[k] + handle.write(
+                    text.encode("utf-8", "surrogatepass"))
+
+    def remove(self) -> None:
+        Path(self.path).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class _ChunkTexts:
+    """The texts of a chunk's documents (by corpus position): ``chars`` of each, and the
+    texts themselves (``given``), or their byte ranges in a :class:`_TextFile`."""
+
+    chars: dict[int, int]
+    given: dict[int, str] | None = None
+    path: str = ""
+    spans: dict[int, tuple[int, int]] | None = None
+
+    def __getitem__(self, doc: int) -> str:
+        if self.given is not None:
+            return self.given[doc]
+        assert self.spans is not None
+        start, end = self.spans[doc]
+        return _mapped(self.path)[start:end].decode("utf-8", "surrogatepass")
+
+
+_MAPPED: dict[str, Any] = {}
+
+
+def _mapped(path: str) -> Any:
+    """The text file at ``path``, mapped into memory once per process."""
+    if path not in _MAPPED:
+        import mmap
+
+        with open(path, "rb") as handle:
+            _MAPPED[path] = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if (
+                os.fstat(handle.fileno()).st_size) else b""
+    return _MAPPED[path]
+
+
+def _chunk_texts(texts: list[str], docs: np.ndarray, text_file: _TextFile | None
+                 ) -> _ChunkTexts:
+    """The texts of the documents ``docs`` (corpus positions) that a chunk of boxes reads:
+    the texts, or with a ``text_file``, where they are in it."""
+    unique = list(dict.fromkeys(docs.tolist()))
+    chars = {d: len(texts[d]) for d in unique}
+    if text_file is None:
+        return _ChunkTexts(chars, given={d: texts[d] for d in unique})
+    bounds = text_file.bounds
+    return _ChunkTexts(chars, path=text_file.path,
+                       spans={d: (int(bounds[d]), int(bounds[d + 1])) for d in unique})
+
+
+@dataclass(frozen=True)
+class _AlignSettings:
+    align_config: Any
+    strip_diacritics: bool
+    band_config: BandConfig | None
+
+
+@dataclass(frozen=True)
+class _AlignChunk:
+    """One task of :func:`align_documents`: consecutive boxes, each box's documents, each
+    box's position among all boxes (its order), and the texts of those documents only."""
+
+    boxes: Boxes
+    a_docs: np.ndarray
+    b_docs: np.ndarray
+    order: np.ndarray
+    texts: _ChunkTexts
+    settings: _AlignSettings
+
+
+@dataclass
+class _AlignedChunk:
+    """What a chunk found: ``(round, order, pair, alignments)`` per box that was not widened
+    again, the pairs left without paraphrase seeds, the pairs with a widened box, and the
+    tokens aligned (``cost``, of which ``widened_cost`` in widened boxes)."""
+
+    entries: list[tuple[int, int, int, list[Any]]] = field(default_factory=list)
+    skipped: set[int] = field(default_factory=set)
+    widened: set[int] = field(default_factory=set)
+    cost: int = 0
+    widened_cost: int = 0
+
+
+def _align_chunk(chunk: _AlignChunk) -> _AlignedChunk:
+    """Align a chunk's boxes, widen those whose passages reach an inner edge and align them
+    again (in batches of ``_ALIGN_BATCH_TOKENS``), up to ``_MAX_WIDENINGS`` times."""
+    from .align.bands import Boxes
+
+    settings = chunk.settings
+    cache = _token_cache(settings.strip_diacritics)
+    done = _AlignedChunk()
+    boxes, a_docs, b_docs, order = chunk.boxes, chunk.a_docs, chunk.b_docs, chunk.order
+    chars = np.vectorize(chunk.texts.chars.__getitem__, otypes=[np.int64])
+    for round_number in range(_MAX_WIDENINGS + 1):
+        if not len(boxes):
+            break
+        costs = _box_costs(boxes, a_docs, b_docs, chars)
+        done.cost += int(costs.sum())
+        if round_number:
+            done.widened.update(boxes.pair.tolist())
+            done.widened_cost += int(costs.sum())
+        retry: list[np.ndarray] = []
+        wider: list[Boxes] = []
+        for lo, hi in _align_batches(costs):
+            index = np.arange(lo, hi)
+            found, cut, again, part_skipped = _align_boxes(
+                cache, boxes.take(index), a_docs[lo:hi], b_docs[lo:hi], settings.align_config,
+                chunk.texts, round_number, settings.band_config)
+            done.entries.extend((round_number, int(order[lo + k]), pair, alignments)
+                                for k, pair, alignments in found)
+            done.skipped.update(part_skipped)
+            retry.append(lo + cut)
+            wider.append(again)
+        again_index = np.concatenate(retry)
+        boxes = Boxes.concat(wider)
+        a_docs, b_docs, order = a_docs[again_index], b_docs[again_index], order[again_index]
+    return done
+
+
+_TOKEN_CACHE: dict[str, _DocumentTokens] = {}
+
+
+def _start_token_cache() -> None:
+    """An empty token cache for this process (a worker's, or this one's with one worker), and
+    no text file mapped."""
+    _TOKEN_CACHE.clear()
+    _MAPPED.clear()
+
+
+def _token_cache(strip_diacritics: bool) -> _DocumentTokens:
+    key = f"strip_diacritics={strip_diacritics}"
+    if key not in _TOKEN_CACHE:
+        _TOKEN_CACHE.clear()
+        _TOKEN_CACHE[key] = _DocumentTokens(strip_diacritics)
+    return _TOKEN_CACHE[key]
+
+
+class _DocumentTokens:
+    """The tokens of documents (by corpus position), tokenized when first needed and kept while
+    they fit ``_CACHED_TOKENS`` (the oldest are dropped first)."""
+
+    def __init__(self, strip_diacritics: bool) -> None:
         self.strip_diacritics = strip_diacritics
         self.kept: dict[int, Any] = {}
         self.size = 0
 
-    def get(self, docs: list[int]) -> dict[int, Any]:
+    def get(self, docs: list[int], texts: _ChunkTexts) -> dict[int, Any]:
         missing = [d for d in dict.fromkeys(docs) if d not in self.kept]
-        texts = [self.texts[d] for d in missing]  # each read once
-        for lo, hi in batches(texts):
-            batch = tokenize_batch(texts[lo:hi], self.strip_diacritics)
+        texts_read = [texts[d] for d in missing]  # each read once
+        for lo, hi in batches(texts_read):
+            batch = tokenize_batch(texts_read[lo:hi], self.strip_diacritics)
             for k, d in enumerate(missing[lo:hi]):
                 tokens = batch.doc(k)
                 self.kept[d] = type(tokens)(tokens.hashes.copy(), tokens.starts.copy(),
@@ -773,16 +952,19 @@ class _DocumentTokens:
         return wanted
 
 
-def _box_costs(boxes: Boxes, left: np.ndarray, right: np.ndarray, lengths: np.ndarray
-               ) -> np.ndarray:
+def _box_costs(boxes: Boxes, a_docs: np.ndarray, b_docs: np.ndarray,
+               doc_chars: Callable[[np.ndarray], np.ndarray] | np.ndarray) -> np.ndarray:
     """About how many tokens each box holds: its token ranges, or for a box that reaches a
-    document's end, a guess from the document's characters (its tokens are not known yet)."""
+    document's end, a guess from the document's characters (its tokens are not known yet).
+    ``doc_chars`` gives the characters of documents: an array by corpus position, or a
+    function of an array of positions."""
     def side(lo: np.ndarray, hi: np.ndarray, docs: np.ndarray) -> np.ndarray:
-        return np.minimum(hi, lo + lengths[docs] // 4 + 1) - lo
+        if not len(docs):
+            return np.zeros(0, dtype=np.int64)
+        chars = doc_chars[docs] if isinstance(doc_chars, np.ndarray) else doc_chars(docs)
+        return np.minimum(hi, lo + chars // 4 + 1) - lo
 
-    pair = boxes.pair
-    return (side(boxes.a_lo, boxes.a_hi, left[pair]) + side(boxes.b_lo, boxes.b_hi, right[pair])
-            + 1)
+    return side(boxes.a_lo, boxes.a_hi, a_docs) + side(boxes.b_lo, boxes.b_hi, b_docs) + 1
 
 
 def _align_batches(costs: np.ndarray) -> Iterator[tuple[int, int]]:
@@ -801,20 +983,20 @@ def _align_batches(costs: np.ndarray) -> Iterator[tuple[int, int]]:
 
 
 def _align_boxes(
-    cache: _DocumentTokens, boxes: Boxes, left: np.ndarray, right: np.ndarray,
-    align_config: Any, texts: list[str], round_number: int, band_config: BandConfig | None,
-) -> tuple[list[tuple[int, list[Any]]], Boxes, set[int]]:
-    """Align the token boxes of one batch. Returns each box's pair and alignments (offsets in
-    the documents), the boxes to align again wider (a passage reached an inner edge: each
-    round doubles the box on that side, the last but one widens it to the document's end, and
-    the last round keeps what it finds), and the pairs left without paraphrase seeds. With a
-    ``band_config``, consecutive passages of a box that continue each other are joined
-    (:func:`reuse.align.bands.merge_along_bands`)."""
+    cache: _DocumentTokens, boxes: Boxes, a_docs: np.ndarray, b_docs: np.ndarray,
+    align_config: Any, texts: _ChunkTexts, round_number: int, band_config: BandConfig | None,
+) -> tuple[list[tuple[int, int, list[Any]]], np.ndarray, Boxes, set[int]]:
+    """Align the token boxes of one batch (box ``k`` of documents ``a_docs[k]``,
+    ``b_docs[k]``). Returns each finished box's index, pair and alignments (offsets in the
+    documents); the indexes of the boxes to align again wider (a passage reached an inner
+    edge: each round doubles the box on that side, the last but one widens it to the
+    document's end, and the last round keeps what it finds) and those wider boxes; and the
+    pairs left without paraphrase seeds. With a ``band_config``, consecutive passages of a box
+    that continue each other are joined (:func:`reuse.align.bands.merge_along_bands`)."""
     from .align.aligner import align_token_batch
     from .align.bands import Boxes, merge_along_bands
 
-    a_docs, b_docs = left[boxes.pair], right[boxes.pair]
-    tokens = cache.get([*a_docs.tolist(), *b_docs.tolist()])
+    tokens = cache.get([*a_docs.tolist(), *b_docs.tolist()], texts)
     a_count = np.fromiter((len(tokens[d]) for d in a_docs.tolist()), np.int64, len(boxes))
     b_count = np.fromiter((len(tokens[d]) for d in b_docs.tolist()), np.int64, len(boxes))
     boxes = Boxes(boxes.pair, *_snapped(boxes.a_lo, boxes.a_hi, a_count),
@@ -873,7 +1055,7 @@ def _align_boxes(
             a_shift, b_shift = int(char_start[k]), int(char_start[n + k])
             if band_config is not None:
                 alignments = merge_along_bands(alignments, a_tokens, b_tokens, band_config)
-            out.append((int(boxes.pair[k]),
+            out.append((k, int(boxes.pair[k]),
                         [_shifted(al, a_shift, b_shift) for al in alignments]))
     # A box whose passages reach an inner edge is aligned again, wider on that side (to the
     # document's end the last time); what it found this time is dropped.
@@ -888,8 +1070,9 @@ def _align_boxes(
         np.where(cut_high_a, np.minimum(boxes.a_hi + grow_a, _WHOLE), boxes.a_hi),
         np.where(cut_low_b, np.maximum(boxes.b_lo - grow_b, 0), boxes.b_lo),
         np.where(cut_high_b, np.minimum(boxes.b_hi + grow_b, _WHOLE), boxes.b_hi),
-    ).take(np.flatnonzero(cut))
-    return out, wider, {int(boxes.pair[k]) for k in box_skipped}
+    )
+    again = np.flatnonzero(cut)
+    return out, again, wider.take(again), {int(boxes.pair[k]) for k in box_skipped}
 
 
 def _snapped(lo: np.ndarray, hi: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1003,7 +1186,9 @@ def run(
     None take the corpus run's values, :data:`reuse.align.config.CORPUS_RUN_MODE`), and which
     slices of a candidate pair it aligns, ``config.bands``. The other parameters are those of
     :func:`dedup`; ``date_field`` also marks the earliest occurrence of each passage as its
-    likely source.
+    likely source. ``workers`` processes (default: every core) sketch, verify and align the
+    candidate pairs; ``memory_budget`` bounds the grouping stages (see :func:`dedup`). The
+    tables are the same for any number of workers.
     """
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
@@ -1025,7 +1210,7 @@ def run(
         alignments = align_documents(corpus, candidates.a, candidates.b, align_config,
                                      config.tokenize, quiet, paraphrase_skipped,
                                      candidates=candidates, seed_length=passage_config.ngram,
-                                     band_config=config.bands)
+                                     band_config=config.bands, workers=n_workers)
     with timings.stage("passages"):
         passages = _passages_for(corpus, alignments, config)
     counts = dict(result.counts)
@@ -1158,7 +1343,6 @@ def align_pairs(
     metadata_file: str | os.PathLike[str] | None = None,
     date_field: str | None = None,
     workers: int | None = None,
-    memory_budget: int | str | None = None,
     quiet: bool = True,
 ) -> RunResult:
     """Align only the given document pairs (pairs mode); no candidate search. ``ocr_tolerant``
@@ -1168,6 +1352,7 @@ def align_pairs(
     parameters are those of :func:`run`."""
     read, options, config = _arguments(align_pairs, locals(), "align_pairs")
     align_config = config.align
+    workers = resolve_workers(workers, "align_pairs")
     timings = Timings(quiet=quiet)
     with timings.stage("ingest", own_bar=True):
         corpus = _load(source, read, quiet)
@@ -1177,15 +1362,12 @@ def align_pairs(
     paraphrase_skipped: list[int] = []
     with timings.stage("align", own_bar=True):
         alignments = align_documents(corpus, left, right, align_config, config.tokenize, quiet,
-                                     paraphrase_skipped)
+                                     paraphrase_skipped, workers=workers)
     with timings.stage("passages"):
         passages = _passages_for(corpus, alignments, config)
     ids = np.array(corpus.ids, dtype=object)
     lengths = corpus.lengths
-    n_tokens = np.concatenate([
-        tokenize_batch(corpus.texts[lo:hi], config.tokenize.strip_diacritics).counts()
-        for lo, hi in batches(corpus.texts)
-    ] or [np.empty(0, dtype=np.int64)])
+    n_tokens = _token_counts(corpus.texts, config.tokenize.strip_diacritics, workers)
     documents = pd.DataFrame({"doc_id": ids, "n_chars": lengths, "n_tokens": n_tokens,
                               "status": "compared"})
     counts = {
@@ -1205,6 +1387,21 @@ def align_pairs(
     result.pairs_file = {"path": os.path.abspath(pairs), "fingerprint": pair_list.fingerprint}
     return result
 
+
+
+def _token_counts(texts: list[str], strip_diacritics: bool, workers: int) -> np.ndarray:
+    """Each document's number of tokens, a batch of documents per task in ``workers``
+    processes."""
+    from .engine import ordered_map
+
+    tasks = ((texts[lo:hi], strip_diacritics) for lo, hi in batches(texts))
+    return np.concatenate([*ordered_map(_batch_token_counts, tasks, workers),
+                           np.empty(0, dtype=np.int64)])
+
+
+def _batch_token_counts(task: tuple[list[str], bool]) -> np.ndarray:
+    texts, strip_diacritics = task
+    return tokenize_batch(texts, strip_diacritics).counts()
 
 
 # The Python function behind each command of the manifest, for ``reuse rerun``.
@@ -1242,7 +1439,7 @@ def rerun(
         raise RunFolderError(f"{where}: unknown command {command!r}; reuse rerun repeats "
                              f"{', '.join(_COMMANDS)}.")
     keywords = {name for name, parameter in inspect.signature(function).parameters.items()
-                if parameter.kind is parameter.KEYWORD_ONLY and name != "quiet"}
+                if parameter.kind is parameter.KEYWORD_ONLY and name not in _NOT_RECORDED}
     arguments = {k: v for k, v in options.items() if k not in ("format", "report")}
     unknown = sorted(set(arguments) - keywords)
     if unknown:

@@ -196,19 +196,19 @@ def _with_config(options: dict[str, Any], config_path: str | None) -> dict[str, 
              is not ParameterSource.DEFAULT}
     return {**given, "config": load_config(config_path)}
 
+_WORKERS = click.option(
+    "--workers", type=click.IntRange(min=1), default=None, show_default="every core",
+    help="Worker processes for the map stages; the output is the same for any number.")
+
+
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--workers and --memory-budget: how many processes the map stages use, and how much
     memory the grouping stages may hold before they spill to temporary files."""
-    for option in reversed([
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     show_default="every core",
-                     help="Processes that sketch and verify; the results do not depend on it."),
-        click.option("--memory-budget", default=None, show_default="1GiB",
-                     help="Memory for grouping candidates (e.g. 512MB, 2GB); beyond it they "
-                          "are sorted in partitions on disk (under TMPDIR)."),
-    ]):
-        command = option(command)
-    return command
+    command = click.option(
+        "--memory-budget", default=None, show_default="1GiB",
+        help="Memory for grouping candidates (e.g. 512MB, 2GB); beyond it they are sorted in "
+             "partitions on disk (under TMPDIR).")(command)
+    return _WORKERS(command)
 
 
 _WRITE_KEPT = click.option(
@@ -312,10 +312,12 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--no-report", is_flag=True, help="Write the tables only, no HTML report.")
 @_CONFIG
 @_WRITE_KEPT
+@engine_options
 @_handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
         no_report: bool, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-        max_pair_pages: int, config_path: str | None, **options: Any) -> None:
+        max_pair_pages: int, config_path: str | None, workers: int | None,
+        **options: Any) -> None:
     """Everything: near-duplicates, reused passages, passage clusters and the HTML report.
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
@@ -331,7 +333,7 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
         seconds = time.perf_counter() - started
         if group_by is not None and not no_report:
             _check_group_by(corpus, group_by)
-        result = run_all(corpus, quiet=quiet, **options)
+        result = run_all(corpus, quiet=quiet, workers=workers, **options)
         result.timings["ingest"] = round(seconds, 4)
         plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs,
                 "max_list_rows": max_list_rows, "max_pair_pages": max_pair_pages}
@@ -340,7 +342,7 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
         report = None
         if not no_report:
             report = _render(folder, group_by, max_matrix_docs, max_list_rows, max_pair_pages,
-                             result, quiet)
+                             result, quiet, workers)
     if not quiet:
         click.echo(run_summary(result, folder, "run", report,
                                wall=time.perf_counter() - started))
@@ -360,6 +362,7 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
               help="Also seed with character n-grams that forgive OCR errors (slower).")
 @input_options
 @_CONFIG
+@_WORKERS
 @_handle_errors
 def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
           config_path: str | None, **options: Any) -> None:
@@ -425,14 +428,15 @@ def _check_group_by(corpus: Any, group_by: str) -> None:
 
 
 def _render(folder: Any, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-            max_pair_pages: int, result: Any = None, quiet: bool = True) -> Any:
+            max_pair_pages: int, result: Any = None, quiet: bool = True,
+            workers: int | None = None) -> Any:
     """Render the report, with its progress bars; its seconds join ``result``'s timings."""
     from ..report.html import render_report
 
     started = time.perf_counter()
     index = render_report(folder, group_by=group_by, max_matrix_docs=max_matrix_docs,
                           max_list_rows=max_list_rows, max_pair_pages=max_pair_pages,
-                          quiet=quiet)
+                          workers=workers, quiet=quiet)
     if result is not None:
         result.timings["report"] = round(time.perf_counter() - started, 4)
     return index
@@ -442,12 +446,13 @@ def _render(folder: Any, group_by: str | None, max_matrix_docs: int, max_list_ro
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=_not_empty)
 @report_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_WORKERS
 @_handle_errors
 def report(run_dir: str, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-           max_pair_pages: int, quiet: bool) -> None:
+           max_pair_pages: int, quiet: bool, workers: int | None) -> None:
     """Render the HTML report, reuse matrix and heatmap of a finished run folder."""
     index = _render(run_dir, group_by, max_matrix_docs, max_list_rows, max_pair_pages,
-                    quiet=quiet)
+                    quiet=quiet, workers=workers)
     click.echo(printable(f"report: {index}"))
 
 

@@ -48,7 +48,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -60,6 +60,7 @@ from markupsafe import Markup
 
 from ..common.progress import progress, ticking
 from ..common.validation import Range, check_parameter
+from ..engine import ordered_map, resolve_workers
 from ..errors import ConfigError, RunFolderError, printable
 from ..ingest import (
     Corpus,
@@ -137,6 +138,7 @@ def render_report(
     max_list_rows: int = MAX_LIST_ROWS,
     date_field: str | None = None,
     max_pair_pages: int = MAX_PAIR_PAGES,
+    workers: int | None = None,
     quiet: bool = True,
 ) -> Path:
     """Write the matrix, heatmap, pair table and HTML site of a run folder; returns index.html.
@@ -152,14 +154,16 @@ def render_report(
     (default: the run's ``date_field`` in the manifest's config, else ``date``): it gives the
     timeline of first appearances and date-range filters. ``max_pair_pages`` caps the pair
     pages: the pairs first in the pair list (largest share first), then near-duplicate pairs
-    without an alignment, get one; the others are in the lists without a page. ``quiet``
-    hides the progress bars (shown on a terminal only).
+    without an alignment, get one; the others are in the lists without a page. ``workers``
+    processes (default: every core) render the pair and passage pages; the files are the same
+    for any number. ``quiet`` hides the progress bars (shown on a terminal only).
 
     The run folder is locked while the report is written (:func:`reuse.runfolder.folder.claim`). The
     old report is removed first and the manifest says ``"report": null`` until the new one is
     complete; a failure removes what was written of it, and an OSError is a RunFolderError.
     """
     started = time.perf_counter()
+    workers = resolve_workers(workers, "render_report")
     for name, value, low in (("max_matrix_docs", max_matrix_docs, 2), ("top_pairs", top_pairs, 1),
                              ("max_csv_docs", max_csv_docs, 2),
                              ("max_list_rows", max_list_rows, 1),
@@ -168,13 +172,14 @@ def render_report(
     # The folder stays locked until the report is complete, also against a `reuse run` into it.
     with runfolder.claim(run_dir, create=False) as owned:
         return _render_claimed(owned, started, group_by, max_matrix_docs, top_pairs,
-                               max_csv_docs, max_list_rows, date_field, max_pair_pages, quiet)
+                               max_csv_docs, max_list_rows, date_field, max_pair_pages, quiet,
+                               workers)
 
 
 def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | None,
                     max_matrix_docs: int, top_pairs: int, max_csv_docs: int,
                     max_list_rows: int, date_field: str | None, max_pair_pages: int,
-                    quiet: bool) -> Path:
+                    quiet: bool, workers: int) -> Path:
     folder = owned.path
     manifest = tables.read_manifest(folder)
     timings: dict[str, float] = {}
@@ -196,7 +201,8 @@ def _render_claimed(owned: runfolder.RunFolder, started: float, group_by: str | 
             configured = manifest.get("config", {}).get("date_field")
             date_field = configured if isinstance(configured, str) else "date"
         site = Site(folder, run, pairs, manifest, timings, date_field=date_field,
-                    max_list_rows=max_list_rows, max_pair_pages=max_pair_pages, quiet=quiet)
+                    max_list_rows=max_list_rows, max_pair_pages=max_pair_pages, quiet=quiet,
+                    workers=workers)
         site.write(view, group_view, group_by, len(run.documents), max_matrix_docs, top_pairs,
                    pair_table, csv_note(len(run.documents), max_csv_docs), heatmap_note)
 
@@ -517,6 +523,7 @@ def content_security_policy(scripts: list[str]) -> str:
             f"script-src {script_src}; base-uri 'none'; form-action 'none'")
 
 
+@cache
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
@@ -621,25 +628,213 @@ def _swap_in(staging: Path, final: Path, old: Path) -> None:
         raise
 
 
+def render_page(template: str, root: str, scripts: tuple[str, ...] = (), **context: Any
+                ) -> str:
+    """A page of the site: ``template`` rendered with ``context``, its style and its
+    ``scripts`` inline, and the Content-Security-Policy allowing them."""
+    bodies = [asset_text(s) for s in scripts]
+    # Each page carries only the style it uses: the tables' and pictures' where there are
+    # tables, the texts' and marks' on pair pages (thousands of passage pages need neither).
+    css = Markup(asset_text("report.css"))
+    if "explore.js" in scripts:
+        css += Markup(asset_text("tables.css"))
+    if "pair.js" in scripts:
+        css += Markup(asset_text("pair.css"))
+    return _environment().get_template(template).render(
+        # Markup: the policy is our fixed text and base64 hashes, with no character that
+        # needs escaping in a double-quoted attribute (its quotes stay one byte each)
+        csp=Markup(content_security_policy(bodies)), css=css, root=root,
+        scripts=[Markup(b) for b in bodies], **context)
+
+
+def _write_page(target: Path, text: str) -> None:
+    with runfolder.writing(target):
+        target.write_text(text, encoding="utf-8")
+
+
+def _passage_at(spans: tuple[list[int], list[int], list[tuple[int, ...]]] | None,
+                start: int, end: int) -> int | None:
+    """The passage cluster whose occurrence in a document (``spans``: its passage index, see
+    :meth:`Site._passage_index`) overlaps ``[start, end)`` most (the first in the passages
+    table on a tie)."""
+    if spans is None:
+        return None
+    starts, reach, occurrences = spans
+    best, best_key = None, (0, 0)
+    i = bisect.bisect_left(starts, end) - 1
+    while i >= 0 and reach[i] > start:
+        s, e, pid, row = occurrences[i]
+        key = (min(e, end) - max(s, start), -row)
+        if key[0] > 0 and key > best_key:
+            best, best_key = pid, key
+        i -= 1
+    return best
+
+
+def _in_groups(items: Iterator[tuple[Path, dict[str, Any]]], size: int
+               ) -> Iterator[tuple[list[Path], list[dict[str, Any]]]]:
+    """Consecutive groups of at most ``size`` items, each as its targets and its contexts."""
+    while group := list(itertools.islice(items, size)):
+        yield [target for target, _ in group], [context for _, context in group]
+
+
+def _rendered(function: Any, tasks: Iterator[tuple[list[Path], Any]], workers: int
+              ) -> Iterator[tuple[list[Path], list[str]]]:
+    """``function`` of each task's second part in ``workers`` processes, with the task's
+    targets (which stay here) alongside, in task order."""
+    targets: list[list[Path]] = []
+
+    def payloads() -> Iterator[Any]:
+        for task_targets, payload in tasks:
+            targets.append(task_targets)
+            yield payload
+
+    for texts in ordered_map(function, payloads(), workers):
+        yield targets.pop(0), texts
+
+
+def _render_passage_pages(contexts: list[dict[str, Any]]) -> list[str]:
+    return [render_page("passage.html", "../", ("csv.js", "sortable.js"), **context)
+            for context in contexts]
+
+
+@dataclass(frozen=True)
+class _PairPage:
+    """What a pair page shows: the pair, both texts, its alignments (table rows, with their
+    row number as ``_row``), the pair's statistics and near-duplicate verdict, both documents'
+    metadata, and the passage index of the first document."""
+
+    name: str
+    a_id: str
+    b_id: str
+    text_a: str
+    text_b: str
+    rows: list[dict[str, Any]]
+    stats: dict[str, Any] | None
+    near_duplicate: str | None
+    metadata_a: dict[str, Any]
+    metadata_b: dict[str, Any]
+    passage_spans: tuple[list[int], list[int], list[tuple[int, ...]]] | None
+
+
+# Documents whose tokens and compressed text a process keeps for the next pair pages (a
+# document is often in several).
+_PAGE_CACHE_DOCS = 8
+
+
+@lru_cache(maxsize=_PAGE_CACHE_DOCS)
+def _tokens_of(text: str) -> Tokens:
+    return tokenize(text)
+
+
+@lru_cache(maxsize=_PAGE_CACHE_DOCS)
+def _payload_of(text: str) -> str:
+    return text_payload(text)
+
+
+def _forget_page_caches() -> None:
+    _tokens_of.cache_clear()
+    _payload_of.cache_clear()
+
+
+def _render_pair_page(page: _PairPage) -> tuple[str, list[tuple[int, int, int | None]]]:
+    """A pair page's HTML, and ``(row, k, passage_id)`` for each of its alignments: its
+    number on the page and its passage cluster."""
+    a_id, b_id, text_a, text_b = page.a_id, page.b_id, page.text_a, page.text_b
+    side_a, side_b = SideMarks(), SideMarks()
+    oriented = oriented_alignments(page.rows, a_id)
+    notes = []
+    if not oriented:
+        n_a, n_b = len(_tokens_of(text_a)), len(_tokens_of(text_b))
+        if too_long_to_diff(n_a, n_b):
+            notes.append(
+                "The run has no aligned passages for this near-duplicate pair, and the "
+                f"documents are too long for a word diff on this page ({n_a:,} × {n_b:,} "
+                f"tokens; at most {highlight.DIFF_MAX_CELLS:,} token pairs).")
+        else:
+            whole = document_diff(text_a, text_b, _tokens_of(text_a), _tokens_of(text_b))
+            if whole is not None:
+                oriented = [whole]
+                notes.append("The run has no aligned passages for this near-duplicate pair; "
+                             "the highlight is a word diff of the two documents made for "
+                             "this page.")
+    numbered = []
+    for k, row in enumerate(oriented):
+        exact = text_a[row["a_start"]:row["a_end"]] == text_b[row["b_start"]:row["b_end"]]
+        tokens = None if exact else (_tokens_of(text_a), _tokens_of(text_b))
+        mark_alignment(k, row, text_a, text_b, tokens, side_a, side_b)
+        row["k"] = k
+        row["colour"] = colour_index(k)
+        if "passage_id" not in row:
+            row["passage_id"] = _passage_at(page.passage_spans, row["a_start"], row["a_end"])
+        if "_row" in row:
+            numbered.append((row["_row"], k, row["passage_id"]))
+    stats = page.stats or {}
+    sides = []
+    for doc, text, side, letter, metadata in (
+            (a_id, text_a, side_a, "A", page.metadata_a),
+            (b_id, text_b, side_b, "B", page.metadata_b)):
+        rendered = render_side(text, side)
+        notes += _collapse_notes(letter, len(text), rendered, side)
+        hidden = rendered.collapsed or rendered.cut_at is not None
+        sides.append({
+            "id": doc, "n_chars": len(text), "html": rendered.html, "hidden": hidden,
+            "packed_text": _payload_of(text) if hidden else None,
+            "packed_marks": marks_payload(side) if hidden else None,
+            "reused_chars": stats.get(f"{letter.lower()}_reused_chars", 0),
+            "share_text": share_text(stats.get(f"{letter.lower()}_share", 0.0)),
+            "metadata": [(k, _display(v)) for k, v in metadata.items()],
+        })
+    if len(oriented) > highlight.MAX_PASSAGES_SHOWN:
+        notes.append(f"The list shows the first {highlight.MAX_PASSAGES_SHOWN:,} of the "
+                     f"{len(oriented):,} aligned passages (by position in A); the "
+                     "alignments table has all of them.")
+    csv = {"file": Path(page.name).stem + ".csv",
+           "header": ["passage", "a_id", "a_start", "a_end", "b_id", "b_start", "b_end",
+                      "similarity", "method", "passage_id", "a_text", "b_text"],
+           "rows": [[r["k"] + 1, a_id, r["a_start"], r["a_end"], b_id, r["b_start"],
+                     r["b_end"], round(float(r["similarity"]), 6), r["method"],
+                     r["passage_id"],
+                     snippet(passage_text(text_a, r["a_start"], r["a_end"])),
+                     snippet(passage_text(text_b, r["b_start"], r["b_end"]))]
+                    for r in oriented[:highlight.MAX_PASSAGES_SHOWN]]}
+    text = render_page(
+        "pair.html", "../", ("csv.js", "pair.js"),
+        title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
+        a=sides[0], b=sides[1], passages=oriented[:highlight.MAX_PASSAGES_SHOWN],
+        n_passages=len(oriented), colours=passage_colours(len(oriented)),
+        similarity=stats.get("similarity"), matched_tokens=stats.get("matched_tokens"),
+        near_duplicate=page.near_duplicate, notes=notes, csv=script_json(csv),
+    )
+    return text, numbered
+
+
+# Passage pages rendered per task (a pair page is a task of its own).
+_PASSAGE_PAGES_PER_TASK = 32
+# Pages per worker process, at least (seconds of one core's work): starting the workers takes
+# a second or more, which a small report would not win back. Pair pages count their texts.
+_PASSAGE_PAGES_PER_WORKER = 4_000
+_PAIR_PAGE_CHARS_PER_WORKER = 5_000_000
+
+
 class Site:
     """Renders the pages of the HTML site into ``RUN_DIR/html`` (built aside, swapped in)."""
 
     def __init__(self, folder: Path, run: RunData, pairs: pd.DataFrame,
                  manifest: dict[str, Any], timings: dict[str, float] | None = None, *,
                  date_field: str = "date", max_list_rows: int = MAX_LIST_ROWS,
-                 max_pair_pages: int = MAX_PAIR_PAGES, quiet: bool = True) -> None:
+                 max_pair_pages: int = MAX_PAIR_PAGES, quiet: bool = True,
+                 workers: int = 1) -> None:
         self.timings = {} if timings is None else timings
+        self.workers = workers
         self.max_pair_pages = max_pair_pages
         self.quiet = quiet
-        self._text_payloads: dict[str, str] = {}
         self.date_field = date_field
         self.max_list_rows = max_list_rows
         self.folder = folder
         self.run = run
         self.pairs = pairs
         self.manifest = manifest
-        self.env = _environment()
-        self.css = Markup(asset_text("report.css"))
         self.pair_pages: dict[tuple[str, str], str] = {}
         self.n_passage_pages = 0
         self.position = {d: i for i, d in enumerate(run.documents["doc_id"].tolist())}
@@ -655,21 +850,7 @@ class Site:
 
     def page(self, template: str, target: Path, root: str, scripts: tuple[str, ...] = (),
              **context: Any) -> None:
-        bodies = [asset_text(s) for s in scripts]
-        # Each page carries only the style it uses: the tables' and pictures' where there are
-        # tables, the texts' and marks' on pair pages (thousands of passage pages need neither).
-        css = self.css
-        if "explore.js" in scripts:
-            css += Markup(asset_text("tables.css"))
-        if "pair.js" in scripts:
-            css += Markup(asset_text("pair.css"))
-        text = self.env.get_template(template).render(
-            # Markup: the policy is our fixed text and base64 hashes, with no character that
-            # needs escaping in a double-quoted attribute (its quotes stay one byte each)
-            csp=Markup(content_security_policy(bodies)), css=css, root=root,
-            scripts=[Markup(b) for b in bodies], **context)
-        with runfolder.writing(target):
-            target.write_text(text, encoding="utf-8")
+        _write_page(target, render_page(template, root, scripts, **context))
 
     def write(self, view: pd.DataFrame, group_view: pd.DataFrame | None, group_by: str | None,
               n_docs: int, max_matrix_docs: int, top_pairs: int, pair_table: str,
@@ -852,24 +1033,12 @@ class Site:
         return index
 
     def _passage_of(self, doc: str, start: int, end: int) -> int | None:
-        """The passage cluster whose occurrence in ``doc`` overlaps ``[start, end)`` most (the
-        first in the passages table on a tie)."""
-        if doc not in self._passage_spans:
-            return None
-        starts, reach, occurrences = self._passage_spans[doc]
-        best, best_key = None, (0, 0)
-        i = bisect.bisect_left(starts, end) - 1
-        while i >= 0 and reach[i] > start:
-            s, e, pid, row = occurrences[i]
-            key = (min(e, end) - max(s, start), -row)
-            if key[0] > 0 and key > best_key:
-                best, best_key = pid, key
-            i -= 1
-        return best
+        return _passage_at(self._passage_spans.get(doc), start, end)
 
     def _write_pair_pages(self, staging: Path) -> None:
         """Number every alignment as on its pair's page (by position in A) and find its
-        passage cluster, for the lists; write the pages of the pairs that have one."""
+        passage cluster, for the lists; write the pages of the pairs that have one, each
+        rendered by a worker (:func:`_render_pair_page`) and written here in order."""
         al = self.run.alignments
         if len(al):
             first = np.where(
@@ -897,91 +1066,37 @@ class Site:
                 self.alignment_k[row["_row"]] = k
                 self.alignment_passage[row["_row"]] = self._passage_of(
                     key[0], row["a_start"], row["a_end"])
-        with progress(len(self.pair_pages), "report: pair pages", self.quiet,
-                      unit="page") as bar:
+
+        def pages() -> Iterator[_PairPage]:
             for key, name in self.pair_pages.items():
+                a_id, b_id = key
                 members = groups.get(key, [])
                 rows = [{**record, "_row": int(i)} for i, record in
                         zip(members, al.iloc[members].to_dict("records"), strict=True)]
-                self._write_pair_page(staging / "pairs" / name, key, rows, pair_stats.get(key),
-                                      jaccard.get(key))
+                yield _PairPage(name, a_id, b_id, self.run.texts[a_id], self.run.texts[b_id],
+                                rows, pair_stats.get(key), jaccard.get(key),
+                                self.run.metadata[a_id], self.run.metadata[b_id],
+                                self._passage_spans.get(a_id))
+
+        chars = sum(len(self.run.texts[a]) + len(self.run.texts[b]) for a, b in self.pair_pages)
+        workers = max(1, min(self.workers, len(self.pair_pages),
+                             chars // _PAIR_PAGE_CHARS_PER_WORKER + 1))
+        with progress(len(self.pair_pages), "report: pair pages", self.quiet,
+                      unit="page") as bar:
+            for name, (text, numbered) in zip(
+                    self.pair_pages.values(),
+                    ordered_map(_render_pair_page, pages(), workers,
+                                initializer=_forget_page_caches), strict=True):
+                _write_page(staging / "pairs" / name, text)
+                for row, k, passage in numbered:
+                    self.alignment_k[row] = k
+                    self.alignment_passage[row] = passage
                 bar.update()
-
-    def _text_payload(self, doc: str) -> str:
-        if doc not in self._text_payloads:
-            self._text_payloads[doc] = text_payload(self.run.texts[doc])
-        return self._text_payloads[doc]
-
-    def _write_pair_page(self, target: Path, key: tuple[str, str], rows: list[dict[str, Any]],
-                         stats: dict[str, Any] | None, near_duplicate: str | None) -> None:
-        a_id, b_id = key
-        text_a, text_b = self.run.texts[a_id], self.run.texts[b_id]
-        side_a, side_b = SideMarks(), SideMarks()
-        oriented = oriented_alignments(rows, a_id)
-        notes = []
-        if not oriented:
-            n_a, n_b = len(self.run.tokens(a_id)), len(self.run.tokens(b_id))
-            if too_long_to_diff(n_a, n_b):
-                notes.append(
-                    "The run has no aligned passages for this near-duplicate pair, and the "
-                    f"documents are too long for a word diff on this page ({n_a:,} × {n_b:,} "
-                    f"tokens; at most {highlight.DIFF_MAX_CELLS:,} token pairs).")
-            else:
-                whole = document_diff(text_a, text_b, self.run.tokens(a_id),
-                                      self.run.tokens(b_id))
-                if whole is not None:
-                    oriented = [whole]
-                    notes.append("The run has no aligned passages for this near-duplicate pair; "
-                                 "the highlight is a word diff of the two documents made for "
-                                 "this page.")
-        for k, row in enumerate(oriented):
-            exact = text_a[row["a_start"]:row["a_end"]] == text_b[row["b_start"]:row["b_end"]]
-            tokens = None if exact else (self.run.tokens(a_id), self.run.tokens(b_id))
-            mark_alignment(k, row, text_a, text_b, tokens, side_a, side_b)
-            row["k"] = k
-            row["colour"] = colour_index(k)
-            if "passage_id" not in row:
-                row["passage_id"] = self._passage_of(a_id, row["a_start"], row["a_end"])
-            if "_row" in row:
-                self.alignment_k[row["_row"]] = k
-                self.alignment_passage[row["_row"]] = row["passage_id"]
-        stats = stats or {}
-        sides = []
-        for doc, text, side, letter in ((a_id, text_a, side_a, "A"), (b_id, text_b, side_b, "B")):
-            rendered = render_side(text, side)
-            notes += _collapse_notes(letter, len(text), rendered, side)
-            hidden = rendered.collapsed or rendered.cut_at is not None
-            sides.append({
-                "id": doc, "n_chars": len(text), "html": rendered.html, "hidden": hidden,
-                "packed_text": self._text_payload(doc) if hidden else None,
-                "packed_marks": marks_payload(side) if hidden else None,
-                "reused_chars": stats.get(f"{letter.lower()}_reused_chars", 0),
-                "share_text": share_text(stats.get(f"{letter.lower()}_share", 0.0)),
-                "metadata": [(k, _display(v)) for k, v in self.run.metadata[doc].items()],
-            })
-        if len(oriented) > highlight.MAX_PASSAGES_SHOWN:
-            notes.append(f"The list shows the first {highlight.MAX_PASSAGES_SHOWN:,} of the "
-                         f"{len(oriented):,} aligned passages (by position in A); the "
-                         "alignments table has all of them.")
-        csv = {"file": target.stem + ".csv",
-               "header": ["passage", "a_id", "a_start", "a_end", "b_id", "b_start", "b_end",
-                          "similarity", "method", "passage_id", "a_text", "b_text"],
-               "rows": [[r["k"] + 1, a_id, r["a_start"], r["a_end"], b_id, r["b_start"],
-                         r["b_end"], round(float(r["similarity"]), 6), r["method"],
-                         r["passage_id"],
-                         snippet(passage_text(text_a, r["a_start"], r["a_end"])),
-                         snippet(passage_text(text_b, r["b_start"], r["b_end"]))]
-                        for r in oriented[:highlight.MAX_PASSAGES_SHOWN]]}
-        self.page(
-            "pair.html", target, "../", ("csv.js", "pair.js"),
-            title=f"{isolate(a_id)} ↔ {isolate(b_id)}",
-            a=sides[0], b=sides[1], passages=oriented[:highlight.MAX_PASSAGES_SHOWN],
-            n_passages=len(oriented), colours=passage_colours(len(oriented)),
-            similarity=stats.get("similarity"), matched_tokens=stats.get("matched_tokens"),
-            near_duplicate=near_duplicate, notes=notes, csv=script_json(csv),
-        )
+        _forget_page_caches()
 
     def _write_passage_pages(self, staging: Path) -> list[dict[str, Any]]:
+        """Write a page per passage cluster, rendered in workers (their contexts are made
+        here, a group of pages per task); returns the clusters' rows for the lists."""
         p = self.run.passages
         if p.empty:
             return []
@@ -989,57 +1104,70 @@ class Site:
         for record in p.to_dict("records"):
             by_passage[int(record["passage_id"])].append(record)
         rows = []
+
+        def pages() -> Iterator[tuple[Path, dict[str, Any]]]:
+            for pid in sorted(by_passage):
+                info, context = self._passage_page(pid, by_passage[pid])
+                rows.append(info)
+                yield staging / "passages" / f"{pid}.html", context
+
+        workers = max(1, min(self.workers, -(-len(by_passage) // _PASSAGE_PAGES_PER_TASK),
+                             len(by_passage) // _PASSAGE_PAGES_PER_WORKER + 1))
         with progress(len(by_passage), "report: passage pages", self.quiet,
                       unit="page") as bar:
-            for pid in sorted(by_passage):
-                records = sorted(by_passage[pid], key=lambda r: (self.position.get(r["doc_id"], 0),
-                                                                  r["start"]))
-                source = next((r["doc_id"] for r in records if r["is_source"]), None)
-                text_rec = next((r for r in records if r["doc_id"] == source), records[0])
-                text = self.run.texts[text_rec["doc_id"]][text_rec["start"]:text_rec["end"]]
-                info = {
-                    "passage_id": int(pid), "n_docs": int(records[0]["n_docs"]),
-                    "boilerplate": bool(records[0]["boilerplate"]), "source": source,
-                    "text_doc": text_rec["doc_id"], "n_chars": len(text),
-                    "text": excerpt(text, PASSAGE_TEXT_CHARS, int(text_rec["start"])),
-                    "text_cut": len(text) > PASSAGE_TEXT_CHARS,
-                    "n_occurrences": len(records),
-                    "snippet": passage_text(text, 0, len(text)),
-                    "page": f"passages/{int(pid)}.html",
-                    "first": min((d for d in (self.iso_date.get(r["doc_id"]) for r in records)
-                                  if d is not None), default=None),
-                }
-                shown = []
-                for r in records[:MAX_OCCURRENCES_SHOWN]:
-                    doc_text = self.run.texts[r["doc_id"]]
-                    start, end = int(r["start"]), int(r["end"])
-                    inside = doc_text[start:end]
-                    if len(inside) > 80:
-                        inside = inside[:50] + " … " + inside[-25:]
-                    page = None
-                    if r["doc_id"] != text_rec["doc_id"]:
-                        name = self.pair_pages.get(self._key(r["doc_id"], text_rec["doc_id"]))
-                        page = f"pairs/{name}" if name else None
-                    shown.append({
-                        "doc_id": r["doc_id"], "start": start, "end": end,
-                        "date": _display(self.run.metadata[r["doc_id"]].get(self.date_field, "")),
-                        "is_source": bool(r["is_source"]), "page": page,
-                        "context": _context(doc_text[max(0, start - CONTEXT_CHARS):start], inside,
-                                            doc_text[end:end + CONTEXT_CHARS]),
-                    })
-                csv = {"file": f"passage-{int(pid)}.csv",
-                       "header": ["passage_id", "doc_id", "start", "end", "date", "is_source"],
-                       "rows": [[int(pid), o["doc_id"], o["start"], o["end"], o["date"],
-                                 o["is_source"]] for o in shown]}
-                self.page("passage.html", staging / "passages" / f"{int(pid)}.html", "../",
-                          ("csv.js", "sortable.js"), title=f"Passage #{int(pid)}", p=info,
-                          occurrences=shown, more=len(records) > MAX_OCCURRENCES_SHOWN,
-                          csv=script_json(csv))
-                rows.append(info)
-                bar.update()
+            tasks = _in_groups(pages(), _PASSAGE_PAGES_PER_TASK)
+            for targets, texts in _rendered(_render_passage_pages, tasks, workers):
+                for target, text in zip(targets, texts, strict=True):
+                    _write_page(target, text)
+                bar.update(len(texts))
         self.n_passage_pages = len(rows)
         rows.sort(key=lambda r: (-r["n_docs"], -r["n_chars"], r["passage_id"]))
         return rows
+
+    def _passage_page(self, pid: int, records: list[dict[str, Any]]
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A passage cluster's row for the lists, and the context of its page."""
+        records = sorted(records, key=lambda r: (self.position.get(r["doc_id"], 0), r["start"]))
+        source = next((r["doc_id"] for r in records if r["is_source"]), None)
+        text_rec = next((r for r in records if r["doc_id"] == source), records[0])
+        text = self.run.texts[text_rec["doc_id"]][text_rec["start"]:text_rec["end"]]
+        info = {
+            "passage_id": int(pid), "n_docs": int(records[0]["n_docs"]),
+            "boilerplate": bool(records[0]["boilerplate"]), "source": source,
+            "text_doc": text_rec["doc_id"], "n_chars": len(text),
+            "text": excerpt(text, PASSAGE_TEXT_CHARS, int(text_rec["start"])),
+            "text_cut": len(text) > PASSAGE_TEXT_CHARS,
+            "n_occurrences": len(records),
+            "snippet": passage_text(text, 0, len(text)),
+            "page": f"passages/{int(pid)}.html",
+            "first": min((d for d in (self.iso_date.get(r["doc_id"]) for r in records)
+                          if d is not None), default=None),
+        }
+        shown = []
+        for r in records[:MAX_OCCURRENCES_SHOWN]:
+            doc_text = self.run.texts[r["doc_id"]]
+            start, end = int(r["start"]), int(r["end"])
+            inside = doc_text[start:end]
+            if len(inside) > 80:
+                inside = inside[:50] + " … " + inside[-25:]
+            page = None
+            if r["doc_id"] != text_rec["doc_id"]:
+                name = self.pair_pages.get(self._key(r["doc_id"], text_rec["doc_id"]))
+                page = f"pairs/{name}" if name else None
+            shown.append({
+                "doc_id": r["doc_id"], "start": start, "end": end,
+                "date": _display(self.run.metadata[r["doc_id"]].get(self.date_field, "")),
+                "is_source": bool(r["is_source"]), "page": page,
+                "context": _context(doc_text[max(0, start - CONTEXT_CHARS):start], inside,
+                                    doc_text[end:end + CONTEXT_CHARS]),
+            })
+        csv = {"file": f"passage-{int(pid)}.csv",
+               "header": ["passage_id", "doc_id", "start", "end", "date", "is_source"],
+               "rows": [[int(pid), o["doc_id"], o["start"], o["end"], o["date"],
+                         o["is_source"]] for o in shown]}
+        context = {"title": f"Passage #{int(pid)}", "p": info, "occurrences": shown,
+                   "more": len(records) > MAX_OCCURRENCES_SHOWN, "csv": script_json(csv)}
+        return info, context
 
     # the tables: rows as plain records, then as explorers --------------------------------
 
