@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from reuse.align.aligner import align_batch, align_pair
 from reuse.align.alignment import Alignment, alignments_frame
-from reuse.align.batch import _CHAIN_LOOKBACK
+from reuse.align.batch import CHAIN_LOOKBACK
 from reuse.align.config import AlignConfig
 from reuse.align.reference import _chain, _drop_repeats, _trim
 from reuse.errors import ConfigError
@@ -129,7 +129,7 @@ def test_runs_chain_across_many_chance_matches_in_between():
     """In a long document a common phrase matches on many diagonals; more such runs than the
     look-back between two runs of a passage must not cut it in two."""
     passage = [[0, 10, 5000, 5010], [14, 24, 5016, 5026]]
-    chance = [[11 + k % 3, 14 + k % 3, 300 * k, 300 * k + 3] for k in range(2 * _CHAIN_LOOKBACK)]
+    chance = [[11 + k % 3, 14 + k % 3, 300 * k, 300 * k + 3] for k in range(2 * CHAIN_LOOKBACK)]
     labels = _chain(np.array(passage + chance), max_gap=20, tolerance=3)
     assert labels[0] == labels[1]
     assert len(set(labels[2:].tolist()) & {labels[0]}) == 0

@@ -204,7 +204,7 @@ def test_recall_bands_rejects_zero_threshold():
 
 def test_band_keys_match_the_plain_definition_across_row_blocks():
     from reuse.candidates.lsh import _BAND_BLOCK_ROWS, _BAND_MULTIPLIER
-    from reuse.text.tokenize import _mix64_int
+    from reuse.text.tokenize import mix64_int
 
     rng = np.random.default_rng(4)
     n = _BAND_BLOCK_ROWS + 17
@@ -215,4 +215,4 @@ def test_band_keys_match_the_plain_definition_across_row_blocks():
             acc = band
             for col in range(band * 6, band * 6 + 6):
                 acc = (acc * int(_BAND_MULTIPLIER) + int(signatures[item, col])) % 2**64
-            assert int(keys[band, item]) == _mix64_int(acc)
+            assert int(keys[band, item]) == mix64_int(acc)

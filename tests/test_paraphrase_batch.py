@@ -17,11 +17,11 @@ from reuse.align.config import AlignConfig
 from reuse.align.paraphrase import (
     _passage_cosine,
     _seed_clusters,
-    _sentence_model,
-    _sentence_models,
-    _sentences,
     _split_by_gaps,
     _validated_clusters,
+    sentence_model,
+    sentence_models,
+    split_sentences,
 )
 from reuse.evaluate import _detect_many, _spans, read_text
 from reuse.text.tokenize import tokenize_batch
@@ -94,14 +94,14 @@ def test_sentence_models_match_the_per_pair_model(monkeypatch, budget):
         monkeypatch.setattr(reuse.align.paraphrase, "_MODEL_CELLS", budget[1])
     texts = _corpus(3)
     batch = tokenize_batch(texts)
-    sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
+    sentences = [split_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
     left, right = _pairs(len(texts), 4)
-    found = list(_sentence_models(sentences, left, right, CONFIG))
+    found = list(sentence_models(sentences, left, right, CONFIG))
     assert [k for k, _ in found] == sorted({k for k, _ in found})  # in order, once each
     models = dict(found)
     live = 0
     for k, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
-        expected = _sentence_model(sentences[a], sentences[b], CONFIG)
+        expected = sentence_model(sentences[a], sentences[b], CONFIG)
         model = models.get(k)
         if model is None:
             assert expected is None or not _seeds_something(expected)
@@ -114,12 +114,12 @@ def test_sentence_models_match_the_per_pair_model(monkeypatch, budget):
 def test_sentence_models_of_no_pairs_and_no_content():
     texts = ["The of and. A to in.", "", "Rivers flood valleys. Farmers plant barley fields."]
     batch = tokenize_batch(texts)
-    sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
-    assert list(_sentence_models(sentences, np.array([], dtype=np.int64),
+    sentences = [split_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
+    assert list(sentence_models(sentences, np.array([], dtype=np.int64),
                                  np.array([], dtype=np.int64), CONFIG)) == []
-    assert list(_sentence_models(sentences, np.array([0, 1, 2]), np.array([2, 2, 0]),
+    assert list(sentence_models(sentences, np.array([0, 1, 2]), np.array([2, 2, 0]),
                                  CONFIG)) == []
-    [(k, model)] = _sentence_models(sentences, np.array([0, 2]), np.array([1, 2]), CONFIG)
+    [(k, model)] = sentence_models(sentences, np.array([0, 2]), np.array([1, 2]), CONFIG)
     assert k == 1 and len(model.seeds) == 2  # a document against itself
 
 
@@ -131,7 +131,7 @@ def _csr(weights) -> csr_matrix:
 def test_passage_cosine_sums_rows_as_scipy_does():
     texts = _corpus(5)
     batch = tokenize_batch(texts)
-    model = _sentence_model(_sentences(texts[0], batch.doc(0)), _sentences(texts[6], batch.doc(6)),
+    model = sentence_model(split_sentences(texts[0], batch.doc(0)), split_sentences(texts[6], batch.doc(6)),
                             CONFIG)
     rng = random.Random(6)
     for _ in range(200):
@@ -185,11 +185,11 @@ def test_summary_clusters_are_pruned_without_losing_any():
     candidates that validating all of them and filtering afterwards keeps."""
     texts = _corpus(7)
     batch = tokenize_batch(texts)
-    sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
+    sentences = [split_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
     checked = 0
     for a in range(len(texts)):
         for b in range(len(texts)):
-            model = _sentence_model(sentences[a], sentences[b], CONFIG)
+            model = sentence_model(sentences[a], sentences[b], CONFIG)
             if model is None:
                 continue
             seeds = model.similar(CONFIG.summary_similarity, CONFIG.summary_similarity)

@@ -30,9 +30,9 @@ from reuse.align.paraphrase import (
     _a_union,
     _Cluster,
     _most_similar_in_a,
-    _sentence_model,
-    _sentence_models,
-    _sentences,
+    sentence_model,
+    sentence_models,
+    split_sentences,
 )
 from reuse.cli.commands import main
 from reuse.report.summary import count_rows
@@ -128,19 +128,19 @@ def test_blocked_sentence_models_equal_the_whole_product(monkeypatch, seed, budg
     alignments."""
     texts = _texts(seed)
     batch = tokenize_batch(texts)
-    sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
+    sentences = [split_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
     left, right = _some_pairs(len(texts), seed)
     for config in (CONFIG, LOOSE):
         monkeypatch.setattr(reuse.align.paraphrase, "_PRODUCT_ENTRIES", 10**9)
-        whole = list(_sentence_models(sentences, left, right, config))
+        whole = list(sentence_models(sentences, left, right, config))
         aligned = align_token_batch(batch, left, right, config, texts)
         monkeypatch.setattr(reuse.align.paraphrase, "_PRODUCT_ENTRIES", budget)
-        blocked = list(_sentence_models(sentences, left, right, config))
+        blocked = list(sentence_models(sentences, left, right, config))
         assert [k for k, _ in blocked] == [k for k, _ in whole]
         assert all(_same_model(got, expected)
                    for (_, got), (_, expected) in zip(blocked, whole, strict=True))
         for k, model in blocked:
-            assert _same_model(model, _sentence_model(sentences[left[k]], sentences[right[k]],
+            assert _same_model(model, sentence_model(sentences[left[k]], sentences[right[k]],
                                                       config))
             keys, cosine, dice = _whole_product(model, config)
             assert np.array_equal(model.pair_keys, keys)
@@ -156,10 +156,10 @@ def test_models_keep_the_sentence_pairs_that_pass_a_threshold():
     comparison of :meth:`similar` or the growing of a passage could take."""
     texts = _texts(11)
     batch = tokenize_batch(texts)
-    a, b = (_sentences(texts[d], batch.doc(d)) for d in (0, 5))
+    a, b = (split_sentences(texts[d], batch.doc(d)) for d in (0, 5))
     for config in (CONFIG, LOOSE):
-        model = _sentence_model(a, b, config)
-        everything = _sentence_model(a, b, dataclasses.replace(
+        model = sentence_model(a, b, config)
+        everything = sentence_model(a, b, dataclasses.replace(
             config, sentence_cosine=0.0, sentence_dice=0.0, grow_similarity=0.0,
             summary_similarity=0.0))
         cosine, dice = everything.cosine, everything.dice
@@ -259,16 +259,16 @@ def test_capped_pair_is_told_apart_and_its_neighbours_are_not(monkeypatch):
     rep_a, rep_b = _repeating(40)
     texts += [rep_a, rep_b]
     batch = tokenize_batch(texts)
-    sentences = [_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
+    sentences = [split_sentences(text, batch.doc(d)) for d, text in enumerate(texts)]
     n = len(texts)
     left = np.array([0, n - 2, 5, n - 2, 1])
     right = np.array([5, n - 1, 0, 6, 6])
-    free = dict(_sentence_models(sentences, left, right, CONFIG))
+    free = dict(sentence_models(sentences, left, right, CONFIG))
     assert len(free[1].pair_keys) == 40 * 40 // 2
     monkeypatch.setattr(reuse.align.paraphrase, "_MAX_SIMILAR", 799)
     monkeypatch.setattr(reuse.align.paraphrase, "_SIMILAR_PER_SENTENCE", 1)
     monkeypatch.setattr(reuse.align.paraphrase, "_PRODUCT_ENTRIES", 7)
-    capped = dict(_sentence_models(sentences, left, right, CONFIG))
+    capped = dict(sentence_models(sentences, left, right, CONFIG))
     assert capped.keys() == free.keys() and capped[1] is None
     assert all(_same_model(capped[k], free[k]) for k in free if k != 1)
     found = align_token_batch(batch, left, right, CONFIG, texts)

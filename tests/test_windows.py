@@ -11,15 +11,15 @@ from reuse.config import PassageConfig
 from reuse.errors import ConfigError
 from reuse.sketch.windows import Fingerprints, passage_candidates, window_fingerprints
 from reuse.text.shingle import shingle_batch
-from reuse.text.tokenize import _mix64, tokenize_batch
+from reuse.text.tokenize import mix64, tokenize_batch
 
 
 def reference_fingerprints(shingles, bounds, window, seed):
     """Plain-Python winnowing: the minimum (leftmost on ties) of every window, deduplicated."""
-    salt = int(_mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0])
+    salt = int(mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0])
     out = []
     for d in range(len(bounds) - 1):
-        values = [int(_mix64(np.array([int(x) ^ salt], dtype=np.uint64))[0])
+        values = [int(mix64(np.array([int(x) ^ salt], dtype=np.uint64))[0])
                   for x in shingles[bounds[d] : bounds[d + 1]]]
         if not values:
             continue

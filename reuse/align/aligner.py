@@ -58,9 +58,9 @@ from .config import AlignConfig
 from .edits import lexical_alignments, make_alignment
 from .ocr_seeds import with_ocr_boxes
 from .paraphrase import (
-    _sentence_model,
-    _sentence_models,
-    _sentences,
+    sentence_model,
+    sentence_models,
+    split_sentences,
 )
 from .reference import lexical_boxes_reference
 
@@ -108,8 +108,8 @@ def align_token_batch(
     # Each document is split into sentences once, however many pairs it is in; only the pairs
     # whose sentence model seeds something have paraphrase passages to look for.
     docs, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)
-    sentences = [_sentences(texts[d], tokens.doc(d), strip_diacritics) for d in docs.tolist()]
-    for k, model in _sentence_models(sentences, inverse[: len(left)], inverse[len(left) :],
+    sentences = [split_sentences(texts[d], tokens.doc(d), strip_diacritics) for d in docs.tolist()]
+    for k, model in sentence_models(sentences, inverse[: len(left)], inverse[len(left) :],
                                      config):
         if model is None and paraphrase_skipped is not None:
             paraphrase_skipped.append(k)
@@ -244,6 +244,6 @@ def align_pair(
     }
     if not config.paraphrase:
         return sorted(found.values(), key=position_of)
-    model = _sentence_model(_sentences(a_text, a_tokens, strip_diacritics),
-                            _sentences(b_text, b_tokens, strip_diacritics), config)
+    model = sentence_model(split_sentences(a_text, a_tokens, strip_diacritics),
+                            split_sentences(b_text, b_tokens, strip_diacritics), config)
     return paraphrase_combined(a_tokens, b_tokens, config, found, model)

@@ -44,7 +44,7 @@ from ..text.tokenize import TokenBatch
 
 __all__ = ["lexical_boxes"]
 
-_CHAIN_LOOKBACK = 16  # runs of one band of diagonals, in order of a0 (reuse.align.reference uses it too)
+CHAIN_LOOKBACK = 16  # runs of one band of diagonals, in order of a0 (reuse.align.reference uses it too)
 _LOCKSTEP_STEPS = 64
 _ONE_BY_ONE = 16  # boundaries still extending when the lockstep hands them to _extend_one
 _JOIN_ENTRIES = 4_000_000
@@ -337,7 +337,7 @@ def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> tuple[np.ndarray, 
     copy_of, copy_band = copy_of[order], copy_band[order]
     r = runs[copy_of]
     prev_parts, cur_parts = [], []
-    for lag in range(1, min(_CHAIN_LOOKBACK, 2 * n - 1) + 1):
+    for lag in range(1, min(CHAIN_LOOKBACK, 2 * n - 1) + 1):
         prev, cur = r[:-lag], r[lag:]
         a_gap = cur[:, 1] - prev[:, 2]
         b_gap = cur[:, 3] - prev[:, 4]

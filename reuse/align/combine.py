@@ -9,9 +9,9 @@ from .alignment import Alignment
 from .config import AlignConfig
 from .edits import make_alignment
 from .paraphrase import (
-    _overlaps,
-    _paraphrase_boxes,
-    _SentenceModel,
+    SentenceModel,
+    boxes_overlap,
+    paraphrase_passage_boxes,
 )
 from .reference import merge_overlapping
 
@@ -44,7 +44,7 @@ def _combine(
     remaining = list(lexical)
     kept: list[tuple[int, int, int, int]] = []
     for box in paraphrased:
-        inside = [lex for lex in remaining if _overlaps(box, lex)]
+        inside = [lex for lex in remaining if boxes_overlap(box, lex)]
         if not inside:
             kept.append(box)
             continue
@@ -110,13 +110,13 @@ def position_of(al: Alignment) -> tuple[int, int, int, int]:
 
 def paraphrase_combined(
     a_tokens: Tokens, b_tokens: Tokens, config: AlignConfig,
-    found: dict[tuple[int, int, int, int], Alignment], model: _SentenceModel | None,
+    found: dict[tuple[int, int, int, int], Alignment], model: SentenceModel | None,
 ) -> list[Alignment]:
     """Lexical alignments ``found`` (keyed by token box) combined with the paraphrase passages
     of the pair's sentence ``model``."""
     verbatim = [box for box, al in found.items() if al.similarity >= _VERBATIM_SIMILARITY]
     paraphrase_boxes = _near_copies(
-        _paraphrase_boxes(model, len(b_tokens), config, verbatim),
+        paraphrase_passage_boxes(model, len(b_tokens), config, verbatim),
         [box for box, al in found.items() if al.similarity >= _COPY_SIMILARITY],
         config.copy_reach,
     )

@@ -4,10 +4,10 @@ After the best PAN 2014 text-alignment system (Sanchez-Perez, Sidorov and Gelbuk
 from its description: each sentence gets a TF-IDF vector over both documents' sentences (stop
 words removed, words cut to their first 5 code points, normalized as the tokens are: NFKC,
 casefold); similar sentence pairs are seeds, clustered by gaps in both documents, validated by
-the similarity of the whole passage and grown at their edges (:func:`_paraphrase_boxes`).
+the similarity of the whole passage and grown at their edges (:func:`paraphrase_passage_boxes`).
 Summaries, a few sentences condensing most of the other document, are found with looser seeds
-and a wide gap (:func:`_summaries`). :func:`_sentence_models` computes the models of many pairs
-together, bit-identical to :func:`_sentence_model` per pair, in memory bounded by
+and a wide gap (:func:`_summaries`). :func:`sentence_models` computes the models of many pairs
+together, bit-identical to :func:`sentence_model` per pair, in memory bounded by
 ``_PRODUCT_ENTRIES`` sentence pairs at a time whatever the documents' length; a pair with too
 many similar sentence pairs (texts repeating the same few lines) gets no paraphrase seeds (see
 ``_MAX_SIMILAR``).
@@ -66,7 +66,7 @@ class _Sentences:
     sentence_of: np.ndarray
 
 
-def _sentences(text: str, tokens: Tokens, strip_diacritics: bool = False) -> _Sentences:
+def split_sentences(text: str, tokens: Tokens, strip_diacritics: bool = False) -> _Sentences:
     """The sentences of a document: they depend on it alone, so a document in many pairs is
     split once. A token's stem is its first ``_STEM_CHARS`` code points, normalized as the
     tokens are (:func:`reuse.text.tokenize.prefix_hashes`; ``strip_diacritics`` as the
@@ -90,7 +90,7 @@ class _Weights:
 
 
 @dataclass
-class _SentenceModel:
+class SentenceModel:
     """Sentence TF-IDF vectors of both documents of a pair, and the cosine and Dice of the
     sentence pairs that pass the seed, summary or grow thresholds (:func:`_passes`): the only
     ones that the thresholds can tell from pairs that share no term. Two books have millions
@@ -158,7 +158,7 @@ def _unit_rows(rows: _Rows, weights: np.ndarray) -> np.ndarray:
     return weights / norms[rows.sentence]
 
 
-def _sentence_model(a: _Sentences, b: _Sentences, config: AlignConfig) -> _SentenceModel | None:
+def sentence_model(a: _Sentences, b: _Sentences, config: AlignConfig) -> SentenceModel | None:
     """The model of one pair; None when a document has no content word, or when the pair has
     too many similar sentence pairs (see ``_MAX_SIMILAR``)."""
     a_bounds, a_stems, a_sent = a.bounds, a.stems, a.sentence_of
@@ -186,7 +186,7 @@ def _sentence_model(a: _Sentences, b: _Sentences, config: AlignConfig) -> _Sente
     )
     if capped[0]:
         return None
-    model = _SentenceModel(
+    model = SentenceModel(
         a_bounds, b_bounds, a_rows.weights(a_weights, width), b_rows.weights(b_weights, width),
         a_sentence * n_b + b_sentence, cosine, dice, np.empty((0, 2), dtype=np.int64),
     )
@@ -196,7 +196,7 @@ def _sentence_model(a: _Sentences, b: _Sentences, config: AlignConfig) -> _Sente
 
 @dataclass(frozen=True)
 class _DocRows:
-    """Term counts of the sentences of many documents, for :func:`_sentence_models`.
+    """Term counts of the sentences of many documents, for :func:`sentence_models`.
 
     Document ``d`` owns entries ``start[d]:start[d + 1]``, one per (sentence, term) and sorted
     by sentence then term, and distinct terms ``term_start[d]:term_start[d + 1]`` (sorted, with
@@ -270,7 +270,7 @@ def _offsets(sizes: np.ndarray) -> np.ndarray:
 
 def _passes(cosine: np.ndarray, dice: np.ndarray, config: AlignConfig) -> np.ndarray:
     """Which sentence pairs pass the seed, summary or grow thresholds: the only comparisons
-    that the model's cosine and Dice take part in (:meth:`_SentenceModel.similar` and
+    that the model's cosine and Dice take part in (:meth:`SentenceModel.similar` and
     :func:`_grow`), so a model keeps these pairs alone."""
     return (
         (cosine > config.sentence_cosine) & (dice > config.sentence_dice)
@@ -380,20 +380,20 @@ _MODEL_ENTRIES = 2_000_000  # (sentence, term) entries of the pairs modelled tog
 _MODEL_CELLS = 20_000_000  # sentence pairs (a's sentences x b's) of the pairs modelled together
 
 
-def _sentence_models(
+def sentence_models(
     sentences: Sequence[_Sentences], left: np.ndarray, right: np.ndarray, config: AlignConfig
-) -> Iterator[tuple[int, _SentenceModel | None]]:
-    """``(k, model)``, in order of ``k``, with the :func:`_sentence_model` of pair
+) -> Iterator[tuple[int, SentenceModel | None]]:
+    """``(k, model)``, in order of ``k``, with the :func:`sentence_model` of pair
     ``(sentences[left[k]], sentences[right[k]])`` for the pairs whose model seeds something,
     and ``(k, None)`` for the pairs left without paraphrase seeds because too many of their
     sentence pairs pass a threshold (see ``_MAX_SIMILAR``).
 
     The models are computed a group of pairs at a time, with the same floating-point
-    operations in the same order as :func:`_sentence_model`: the TF-IDF matrices of a group's
+    operations in the same order as :func:`sentence_model`: the TF-IDF matrices of a group's
     pairs are the blocks of one block-diagonal product, computed a few rows at a time
     (:func:`_similar_pairs`). A pair is left out when its model seeds
     nothing (no sentence pair passes the seed thresholds, and fewer than a summary's least seeds
-    pass the summary thresholds), as :func:`_paraphrase_boxes` would find nothing in it.
+    pass the summary thresholds), as :func:`paraphrase_passage_boxes` would find nothing in it.
     """
     rows = _doc_rows(sentences)
     entries = rows.start[left + 1] - rows.start[left] + rows.start[right + 1] - rows.start[right]
@@ -412,7 +412,7 @@ def _sentence_models(
 def _group_models(
     rows: _DocRows, sentences: Sequence[_Sentences], left: np.ndarray, right: np.ndarray,
     config: AlignConfig,
-) -> list[tuple[int, _SentenceModel | None]]:
+) -> list[tuple[int, SentenceModel | None]]:
     """``(k, model)`` for the pairs ``(left[k], right[k])`` whose model seeds something, and
     ``(k, None)`` for the pairs with too many similar sentence pairs (see
     :func:`_similar_pairs`)."""
@@ -482,10 +482,10 @@ def _group_models(
         return _Weights(rows_k, col[x:y] - first_column[k], data[x:y],
                         int(first_column[k + 1] - first_column[k]))
 
-    out: list[tuple[int, _SentenceModel | None]] = [(k, None) for k in np.flatnonzero(capped)]
+    out: list[tuple[int, SentenceModel | None]] = [(k, None) for k in np.flatnonzero(capped)]
     for k in live.tolist():
         x, y = pair_first[k], pair_first[k + 1]
-        model = _SentenceModel(
+        model = SentenceModel(
             sentences[left[k]].bounds, sentences[right[k]].bounds,
             block(k, a_weights, a_col, a_indptr, a_entry_first, a_first),
             block(k, b_weights, b_col, b_indptr, b_entry_first, b_first),
@@ -505,7 +505,7 @@ def _summed_rows(matrix: _Weights, lo: int, hi: int) -> np.ndarray:
                        minlength=matrix.width)
 
 
-def _passage_cosine(model: _SentenceModel, box: tuple[int, int, int, int]) -> float:
+def _passage_cosine(model: SentenceModel, box: tuple[int, int, int, int]) -> float:
     """TF-IDF cosine between sentences ``[a0, a1)`` of a and ``[b0, b1)`` of b, each summed."""
     a = _summed_rows(model.a_weights, box[0], box[1])
     b = _summed_rows(model.b_weights, box[2], box[3])
@@ -608,7 +608,7 @@ class _Cluster:
 
 
 def _validated_clusters(
-    model: _SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig,
+    model: SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig,
     min_seeds: int = 1, min_b_tokens: int = 0,
 ) -> list[_Cluster]:
     """Cluster sentence seeds; a cluster whose passages are not similar enough as a whole is
@@ -622,7 +622,7 @@ def _validated_clusters(
 
 
 def _validated(
-    model: _SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig,
+    model: SentenceModel, seeds: np.ndarray, a_gap: int, b_gap: int, config: AlignConfig,
     min_seeds: int, min_b_tokens: int,
 ) -> list[_Cluster]:
     found: list[_Cluster] = []
@@ -648,7 +648,7 @@ def _validated(
     return found
 
 
-def _grow(model: _SentenceModel, cluster: _Cluster, threshold: float) -> _Cluster:
+def _grow(model: SentenceModel, cluster: _Cluster, threshold: float) -> _Cluster:
     """Extend a passage by the sentence pairs just before and after it while their cosine and
     Dice exceed ``threshold``: the edge sentences of a reworded passage often miss the (higher)
     seed thresholds."""
@@ -666,7 +666,7 @@ def _grow(model: _SentenceModel, cluster: _Cluster, threshold: float) -> _Cluste
     return _Cluster((a0, a1, b0, b1), cluster.similarity, cluster.seeds)
 
 
-def _to_tokens(model: _SentenceModel, cluster: _Cluster) -> _Cluster:
+def _to_tokens(model: SentenceModel, cluster: _Cluster) -> _Cluster:
     a0, a1, b0, b1 = cluster.box
     box = (int(model.a_bounds[a0]), int(model.a_bounds[a1]),
            int(model.b_bounds[b0]), int(model.b_bounds[b1]))
@@ -676,13 +676,13 @@ def _to_tokens(model: _SentenceModel, cluster: _Cluster) -> _Cluster:
 def _a_overlap(x: tuple[int, ...], y: tuple[int, ...]) -> int:
     return max(0, min(x[1], y[1]) - max(x[0], y[0]))
 
-def _overlaps(x: tuple[int, ...], y: tuple[int, ...]) -> bool:
+def boxes_overlap(x: tuple[int, ...], y: tuple[int, ...]) -> bool:
     return x[0] < y[1] and y[0] < x[1] and x[2] < y[3] and y[2] < x[3]
 
 
 
 def _summaries(
-    model: _SentenceModel,
+    model: SentenceModel,
     normal: list[_Cluster],
     verbatim: list[tuple[int, int, int, int]],
     n_b_tokens: int,
@@ -722,7 +722,7 @@ def _summaries(
             continue
         if any(_a_overlap(c.box, n.box) >= _SUMMARY_EXPLAINED * a_len for n in normal):
             continue
-        if any(_overlaps(c.box, v) and v[1] - v[0] >= _SUMMARY_VERBATIM * a_len for v in verbatim):
+        if any(boxes_overlap(c.box, v) and v[1] - v[0] >= _SUMMARY_VERBATIM * a_len for v in verbatim):
             continue
         if config.summary_whole_source:
             c = _Cluster((c.box[0], c.box[1], 0, n_b_tokens), c.similarity, c.seeds)
@@ -730,8 +730,8 @@ def _summaries(
     return kept
 
 
-def _paraphrase_boxes(
-    model: _SentenceModel | None,
+def paraphrase_passage_boxes(
+    model: SentenceModel | None,
     n_b_tokens: int,
     config: AlignConfig,
     verbatim: list[tuple[int, int, int, int]],

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..text.shingle import shingle
 from ..text.tokenize import Tokens
-from .batch import _CHAIN_LOOKBACK, extend_steps
+from .batch import CHAIN_LOOKBACK, extend_steps
 from .config import AlignConfig
 
 
@@ -87,7 +87,7 @@ def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> np.ndarray:
     copy_of, copy_band = copy_of[order], copy_band[order]
     r = runs[copy_of]
     m = len(copy_of)
-    lags = np.arange(1, min(_CHAIN_LOOKBACK, m - 1) + 1)
+    lags = np.arange(1, min(CHAIN_LOOKBACK, m - 1) + 1)
     prev = np.repeat(np.arange(m), len(lags))
     cur = prev + np.tile(lags, m)
     inside = cur < m

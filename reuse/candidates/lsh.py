@@ -21,7 +21,7 @@ import numpy as np
 from ..common.validation import Range, check_parameter
 from ..engine.spill import PartitionedSpill, Workspace, partitions_for
 from ..errors import ConfigError
-from ..text.tokenize import _mix64
+from ..text.tokenize import mix64
 
 _BAND_MULTIPLIER = np.uint64(0xC2B2AE3D27D4EB4F)
 _BAND_BLOCK_ROWS = 4096
@@ -94,7 +94,7 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
         for col in range(rows):
             acc *= _BAND_MULTIPLIER
             acc += block[:, :, col]
-        keys[:, lo : lo + len(block)] = _mix64(acc).T
+        keys[:, lo : lo + len(block)] = mix64(acc).T
     return keys
 
 

@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..candidates.lsh import bucket_pairs
 from ..config import PassageConfig
-from ..text.tokenize import _mix64
+from ..text.tokenize import mix64
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ def window_fingerprints(
     counts = np.diff(bounds)
     if len(shingles) == 0:
         return Fingerprints.concat([])
-    salt = _mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0]
-    hashes = _mix64(shingles ^ salt)
+    salt = mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0]
+    hashes = mix64(shingles ^ salt)
     n = len(hashes)
     width = min(window, n)
     # Minimum and its position for every window start over the concatenation; the windows that

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tokenize import TokenBatch, _mix64
+from .tokenize import TokenBatch, mix64
 
 _SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
 def shingle(hashes: np.ndarray, ngram: int) -> np.ndarray:
     """Shingle hashes of one token sequence: ``len(hashes) - ngram + 1`` values (none if fewer)."""
-    return _mix64(shingle_unmixed(hashes, ngram))
+    return mix64(shingle_unmixed(hashes, ngram))
 
 
 def shingle_unmixed(hashes: np.ndarray, ngram: int) -> np.ndarray:
@@ -29,7 +29,7 @@ def shingle_unmixed(hashes: np.ndarray, ngram: int) -> np.ndarray:
 
 def shingle_reference(hashes: list[int], ngram: int) -> list[int]:
     """Plain-Python definition of :func:`shingle`, for differential tests."""
-    from .tokenize import _mix64_int
+    from .tokenize import mix64_int
 
     mask = (1 << 64) - 1
     out = []
@@ -37,7 +37,7 @@ def shingle_reference(hashes: list[int], ngram: int) -> list[int]:
         acc = hashes[i]
         for k in range(1, ngram):
             acc = (acc * int(_SHINGLE_MULTIPLIER) + hashes[i + k]) & mask
-        out.append(_mix64_int(acc))
+        out.append(mix64_int(acc))
     return out
 
 

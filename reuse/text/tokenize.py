@@ -94,7 +94,7 @@ def _power_table() -> np.ndarray:
     return powers
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
+def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64)."""
     x = x ^ (x >> np.uint64(30))
     x = x * np.uint64(0xBF58476D1CE4E5B9)
@@ -103,7 +103,7 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def _mix64_int(x: int) -> int:
+def mix64_int(x: int) -> int:
     x ^= x >> 30
     x = (x * 0xBF58476D1CE4E5B9) & _MASK64
     x ^= x >> 27
@@ -131,7 +131,7 @@ def token_hash_reference(normalized: str) -> int:
             word |= v << (bits * i)
         total = (total + word * int(powers[(j // per_word) & _POW_MASK])) & _MASK64
     total ^= (len(values) * int(_LENGTH_SALT)) & _MASK64
-    return _mix64_int(total)
+    return mix64_int(total)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -518,7 +518,7 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
     if len(g_starts):
         sums = _word_sums(values, g_starts, token_lengths, widths)
         sums ^= token_lengths.astype(np.uint64) * _LENGTH_SALT
-        hashes = _mix64(sums)
+        hashes = mix64(sums)
         if complex_ is not None and complex_.any():
             inside = np.flatnonzero(complex_ & in_token)
             slow = np.unique(np.searchsorted(g_starts, inside, side="right") - 1)
