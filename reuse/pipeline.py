@@ -40,6 +40,7 @@ from .ingest import (
     read_corpus,
     write_corpus,
 )
+from .ingest.store import TextColumn
 from .runfolder import folder as runfolder
 from .runfolder import tables
 from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
@@ -118,12 +119,15 @@ class Sketches:
 def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig,
                   bands: int, rows: int, passage_config: PassageConfig | None, packed: bool
                   ) -> Iterator[SketchTask]:
-    def batch_texts(lo: int, hi: int) -> list[str]:
-        return texts[lo:hi]
+    def batch_texts(lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
+        if not packed:
+            return texts[lo:hi], None
+        if isinstance(texts, TextColumn):  # stored as UTF-8 already: sent as read
+            return texts.utf8_slice(lo, hi)
+        return SketchTask.pack(texts[lo:hi])
 
     for lo, hi in batches(texts):
-        batch = batch_texts(lo, hi)
-        yield SketchTask(*(SketchTask.pack(batch) if packed else (batch, None)), lo,
+        yield SketchTask(*batch_texts(lo, hi), lo,
                          tokenize_config.strip_diacritics, config.ngram,
                          config.num_perm, config.seed, bands, rows, config.verify == "exact",
                          passage_config)

@@ -383,6 +383,12 @@ class TextColumn(StringColumn):
     def lengths(self) -> np.ndarray:
         return self.store.lengths
 
+    def utf8_slice(self, lo: int, hi: int) -> tuple[bytes, np.ndarray]:
+        """Texts ``lo`` to ``hi`` as their UTF-8 bytes end to end (one read, nothing decoded),
+        and each one's length in characters: what a worker process is sent."""
+        data, _ = self._blob.read(lo, hi)
+        return bytes(data), self.store.lengths[lo:hi]
+
     def utf8(self) -> Iterator[memoryview]:
         """Each text's UTF-8 bytes, in order, chunk by chunk (nothing decoded)."""
         for lo, hi in self._blob.chunks(0, len(self)):
