@@ -707,15 +707,18 @@ def align_documents(
 
     chunks = list(_align_batches(costs))
     workers = _useful_workers(workers, costs, chunks)
-    # Worker processes read their chunks' documents from a file of the texts: a chunk of
-    # boxes may touch hundreds of documents, and a pipe would carry them for every chunk.
-    text_file = _TextFile(corpus.texts) if workers > 1 else None
+    # Worker processes read their chunks' documents from disk: a chunk of boxes may touch
+    # hundreds of documents, and a pipe would carry them for every chunk. A corpus read from
+    # files is in its document store already; one built in Python is written to a text file.
+    stored = isinstance(corpus.texts, TextColumn)
+    text_file = _TextFile(corpus.texts) if workers > 1 and not stored else None
 
     def tasks() -> Iterator[_AlignChunk]:
         for lo, hi in chunks:
             index = np.arange(lo, hi)
             a_part, b_part = a_docs[lo:hi], b_docs[lo:hi]
-            texts = _chunk_texts(corpus.texts, np.concatenate((a_part, b_part)), text_file)
+            texts = _chunk_texts(corpus.texts, doc_chars, np.concatenate((a_part, b_part)),
+                                 text_file)
             yield _AlignChunk(boxes.take(index), a_part, b_part, index, texts, settings)
 
     entries: list[tuple[int, int, int, list[Any]]] = []
@@ -799,16 +802,21 @@ class _TextFile:
 @dataclass(frozen=True)
 class _ChunkTexts:
     """The texts of a chunk's documents (by corpus position): ``chars`` of each, and the
-    texts themselves (``given``), or their byte ranges in a :class:`_TextFile`."""
+    texts themselves (``given``), the corpus's stored texts (``column``, which a worker
+    process receives as a handle to the document store), or their byte ranges in a
+    :class:`_TextFile`."""
 
     chars: dict[int, int]
     given: dict[int, str] | None = None
+    column: TextColumn | None = None
     path: str = ""
     spans: dict[int, tuple[int, int]] | None = None
 
     def __getitem__(self, doc: int) -> str:
         if self.given is not None:
             return self.given[doc]
+        if self.column is not None:
+            return self.column[doc]
         assert self.spans is not None
         start, end = self.spans[doc]
         return _mapped(self.path)[start:end].decode("utf-8", "surrogatepass")
@@ -828,12 +836,15 @@ def _mapped(path: str) -> Any:
     return _MAPPED[path]
 
 
-def _chunk_texts(texts: list[str], docs: np.ndarray, text_file: _TextFile | None
-                 ) -> _ChunkTexts:
+def _chunk_texts(texts: Sequence[str], lengths: np.ndarray, docs: np.ndarray,
+                 text_file: _TextFile | None) -> _ChunkTexts:
     """The texts of the documents ``docs`` (corpus positions) that a chunk of boxes reads:
-    the texts, or with a ``text_file``, where they are in it."""
+    the stored texts themselves (read where the chunk is aligned), the texts, or with a
+    ``text_file``, where they are in it. ``lengths``: every text's length in characters."""
     unique = list(dict.fromkeys(docs.tolist()))
-    chars = {d: len(texts[d]) for d in unique}
+    chars = {d: int(lengths[d]) for d in unique}
+    if isinstance(texts, TextColumn):
+        return _ChunkTexts(chars, column=texts)
     if text_file is None:
         return _ChunkTexts(chars, given={d: texts[d] for d in unique})
     bounds = text_file.bounds
