@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
+import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .candidates.lsh import SpilledBuckets, optimal_bands, recall_bands
-from .cluster.documents import representative_priority, star_clusters
+from .candidates.lsh import SpilledBuckets, band_keys, optimal_bands, recall_bands
+from .cluster.documents import Clusters, representative_priority, star_clusters
 from .common.progress import progress, ticking
 from .config import KEYWORDS, Config, DedupConfig, PassageConfig, TokenizeConfig
 from .engine import ordered_map, resolve_workers
@@ -43,11 +44,12 @@ from .ingest import (
 from .ingest.store import TextColumn
 from .runfolder import folder as runfolder
 from .runfolder import tables
+from .runfolder.checkpoints import StageLedger, save_arrays, save_frame
 from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
 from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
 from .text.shingle import shingle_batch
 from .text.tokenize import TokenBatch, tokenize_batch
-from .verify import ShingleStore, VerifyTask, pair_jaccard, verify_pairs
+from .verify import ShingleReader, ShingleStore, VerifyTask, pair_jaccard, verify_pairs
 
 __all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
            "write_run"]
@@ -107,6 +109,14 @@ class Sketches:
     shingles: ShingleStore | None = None
     buckets: SpilledBuckets | None = None
     workspace: Workspace | None = None
+    # Restored from a checkpoint: the shingle hashes written by the run that was killed.
+    shingles_reader: ShingleReader | None = None
+
+    def shingle_reader(self) -> ShingleReader | None:
+        """A reader of the shingle hashes (exact verification), else None."""
+        if self.shingles is not None:
+            return self.shingles.reader()
+        return self.shingles_reader
 
     def close(self) -> None:
         """Remove the files (the signatures go with them)."""
@@ -151,6 +161,7 @@ def sketch_corpus(
     *,
     workers: int = 1,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    directory: Path | None = None,
 ) -> Sketches:
     """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
     ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
@@ -159,14 +170,17 @@ def sketch_corpus(
     a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
     batches and a few numbers per document. With a ``passage_config``, the same pass also
     computes the passage-window fingerprints. The caller closes the result
-    (:meth:`Sketches.close`).
+    (:meth:`Sketches.close`). With a ``directory`` (a stage checkpoint's), the signatures
+    (``signatures.u32``) and the shingle hashes are written there instead, and outlive the
+    result.
     """
     bands, rows = lsh_bands(config)
     workspace = Workspace()
     n_tokens = np.zeros(len(texts), dtype=np.int64)
-    signatures = RowFile(workspace.file("signatures"), config.num_perm, np.uint32)
+    signatures = RowFile(directory / SIGNATURES_FILE if directory is not None
+                         else workspace.file("signatures"), config.num_perm, np.uint32)
     buckets = SpilledBuckets(workspace, bands, rows, len(texts), memory_budget)
-    store = ShingleStore(workspace.path) if config.verify == "exact" else None
+    store = (ShingleStore(directory or workspace.path) if config.verify == "exact" else None)
     min_tokens = config.effective_min_tokens
     parts: list[Fingerprints] = []
     try:
@@ -249,6 +263,10 @@ class DedupResult:
     options: dict[str, Any] = field(default_factory=dict)
     # The signatures table's source, written by write_run (None: no table).
     signatures: Signatures | None = field(default=None, kw_only=True)
+    # The stage checkpoints of the run (None: none), finished by write_run into their folder.
+    checkpoints: StageLedger | None = field(default=None, kw_only=True)
+    # The input's fingerprints, when the checkpoints computed them already.
+    input_fingerprints: dict[str, Any] | None = field(default=None, kw_only=True)
 
     @property
     def skipped(self) -> pd.DataFrame:
@@ -275,7 +293,8 @@ def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], q
 
 
 # Keyword arguments that change how a run goes, never its tables: not in the manifest's options.
-_NOT_RECORDED = ("quiet", "config", "workers", "memory_budget")
+_NOT_RECORDED = ("quiet", "config", "workers", "memory_budget", "checkpoint", "resume",
+                 "keep_checkpoints")
 
 
 def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str,
@@ -321,20 +340,152 @@ def _config_value(config: Config, path: str) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Checkpointing:
+    """Where a run keeps its stage checkpoints: the run folder ``folder`` (its
+    ``checkpoints/``, see :mod:`reuse.runfolder.checkpoints`), whether the run continues the
+    killed run there (``resume``), and whether the checkpoints stay once the run is written
+    (``keep``)."""
+
+    folder: Path
+    resume: bool = False
+    keep: bool = False
+
+    @classmethod
+    def of(cls, checkpoint: str | os.PathLike[str] | None, resume: bool, keep: bool,
+           owner: str) -> Checkpointing | None:
+        if checkpoint is None:
+            if resume or keep:
+                raise ConfigError(
+                    f"The 'resume' and 'keep_checkpoints' parameters of {owner} need "
+                    "'checkpoint': the run folder that holds the checkpoints.")
+            return None
+        return cls(Path(checkpoint), bool(resume), bool(keep))
+
+    def open(self, command: str, corpus: Corpus, config: Config
+             ) -> tuple[StageLedger, dict[str, Any]]:
+        """The stage ledger of this run (new, or the killed run's checked against this one),
+        and the input's fingerprints (for the manifest, which then need not compute them)."""
+        fingerprints = {"fingerprint": "sha256:" + corpus.fingerprint(),
+                        "order_fingerprint": "sha256:" + corpus.order_fingerprint(),
+                        "documents": len(corpus)}
+        # As JSON reads it back: the ledger recorded it so.
+        recorded_config = json.loads(json.dumps(config.to_dict()))
+        depends_on = {"input": fingerprints, "config": recorded_config}
+        opening = StageLedger.resume if self.resume else StageLedger.start
+        ledger = opening(self.folder, command, depends_on)
+        ledger.keep = self.keep
+        return ledger, fingerprints
+
+
+@dataclass
+class _Started:
+    """What the start of ``dedup`` and ``run`` gives the next stages."""
+
+    corpus: Corpus
+    sketches: Sketches
+    ledger: StageLedger | None = None
+    fingerprints: dict[str, Any] | None = None
+
+
 def _read_and_sketch(
     source: str | os.PathLike[str] | Corpus, read: dict[str, Any], config: Config,
     passage_config: PassageConfig | None, timings: Timings, owner: str, quiet: bool,
     workers: int = 1, memory_budget: int = DEFAULT_MEMORY_BUDGET,
-) -> tuple[Corpus, Sketches]:
+    checkpointing: Checkpointing | None = None,
+) -> _Started:
     """The start of ``dedup`` and ``run``: read the corpus (checking the date field) and sketch
-    it, with the passage-window fingerprints when ``passage_config`` is given."""
+    it, with the passage-window fingerprints when ``passage_config`` is given. With
+    ``checkpointing``, the sketches are the ``sketch`` checkpoint (restored when the killed
+    run completed that stage)."""
     with timings.stage("ingest", own_bar=True):
         corpus = _load(source, read, quiet)
         _check_date_field(corpus, config.date_field, owner)
+    if checkpointing is None:
+        with timings.stage("sketch", own_bar=True):
+            sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config,
+                                     quiet, workers=workers, memory_budget=memory_budget)
+        return _Started(corpus, sketches)
+    ledger, fingerprints = checkpointing.open(owner, corpus, config)
     with timings.stage("sketch", own_bar=True):
-        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet,
-                                 workers=workers, memory_budget=memory_budget)
-    return corpus, sketches
+        if ledger.done("sketch"):
+            sketches = _restored_sketches(ledger, config, passage_config is not None)
+        else:
+            sketches = _checkpointed_sketches(ledger, corpus, config, passage_config, quiet,
+                                              workers, memory_budget)
+    return _Started(corpus, sketches, ledger, fingerprints)
+
+
+SIGNATURES_FILE = "signatures.u32"
+
+
+def _checkpointed_sketches(
+    ledger: StageLedger, corpus: Corpus, config: Config, passage_config: PassageConfig | None,
+    quiet: bool, workers: int, memory_budget: int,
+) -> Sketches:
+    """Sketch the corpus into the ``sketch`` checkpoint: the signatures, the token counts, the
+    shingle hashes (exact verification) and the passage-window fingerprints."""
+    with ledger.writing("sketch") as folder:
+        sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config,
+                                 quiet, workers=workers, memory_budget=memory_budget,
+                                 directory=folder)
+        try:
+            save_arrays(folder, n_tokens=sketches.n_tokens)
+            if sketches.fingerprints is not None:
+                save_arrays(folder, fingerprint_hashes=sketches.fingerprints.hashes,
+                            fingerprint_docs=sketches.fingerprints.docs,
+                            fingerprint_positions=sketches.fingerprints.positions)
+            reader = sketches.shingle_reader()
+        except BaseException:
+            sketches.close()
+            raise
+    # The shingle store's files are the checkpoint's now: read through the reader, removed with
+    # the checkpoints (closing the store would remove them).
+    sketches.shingles, sketches.shingles_reader = None, reader
+    ledger.complete("sketch", {
+        "shingles": None if reader is None else reader.path.name,
+        "shingle_offsets": None if reader is None else reader.n_offsets,
+    })
+    return sketches
+
+
+def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: bool) -> Sketches:
+    """The sketches of the ``sketch`` checkpoint: no band keys (:func:`_candidate_pairs`
+    computes them again from the signatures if the candidates are not checkpointed), and the
+    fingerprints only if the passage candidates are not."""
+    values = ledger.values("sketch")
+    (n_tokens,) = ledger.arrays("sketch", "n_tokens")
+    signatures = RowFile(ledger.file("sketch", SIGNATURES_FILE), config.dedup.num_perm, np.uint32)
+    signatures.n_rows = len(n_tokens)
+    fingerprints = None
+    if with_fingerprints and not ledger.done("passage_candidates"):
+        fingerprints = Fingerprints(*ledger.arrays(
+            "sketch", "fingerprint_hashes", "fingerprint_docs", "fingerprint_positions"))
+    reader = None
+    if values.get("shingles") is not None:
+        path = ledger.file("sketch", values["shingles"])
+        reader = ShingleReader(path, path.with_name(path.name + ".offsets"),
+                               int(values["shingle_offsets"]))
+    return Sketches(n_tokens, signatures, n_tokens >= config.dedup.effective_min_tokens,
+                    fingerprints, shingles_reader=reader)
+
+
+def _rebuilt_buckets(sketches: Sketches, config: DedupConfig, memory_budget: int
+                     ) -> SpilledBuckets:
+    """The LSH band keys of the compared documents, from their signatures (a block at a time):
+    what the sketching pass spilled, in the same order."""
+    bands, rows = lsh_bands(config)
+    n_docs = len(sketches.n_tokens)
+    sketches.workspace = Workspace()
+    buckets = SpilledBuckets(sketches.workspace, bands, rows, n_docs, memory_budget)
+    for lo, block in sketches.signatures.blocks(_SIGNATURE_BLOCK_ROWS):
+        compared = np.flatnonzero(sketches.compared[lo:lo + len(block)])
+        buckets.add(band_keys(block, bands, rows)[:, compared], lo + compared)
+    return buckets
+
+
+# Signatures read at a time when the band keys are computed again (8 MB with 128 of them).
+_SIGNATURE_BLOCK_ROWS = 1 << 14
 
 
 def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> None:
@@ -370,6 +521,9 @@ def dedup(
     date_field: str | None = None,
     workers: int | None = None,
     memory_budget: int | str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    keep_checkpoints: bool = False,
     quiet: bool = True,
 ) -> DedupResult:
     """Find near-duplicate documents, cluster them, and decide which to keep.
@@ -386,56 +540,166 @@ def dedup(
     ``workers`` processes (default: every core) sketch and verify; the tables do not depend on
     it. ``memory_budget`` (bytes, or a size such as ``"512MB"``, ``"2GB"``; default 1 GiB)
     bounds the memory of the grouping stages, which spill to temporary files beyond it.
+    ``checkpoint`` names a run folder in which each stage's output is kept as it completes
+    (see :mod:`reuse.runfolder.checkpoints`); with ``resume=True`` the run continues the
+    killed run there from its last complete stage, on the same input with the same settings
+    (else a RunFolderError names what differs), and its tables are the same.
+    :func:`write_run` into that folder removes the checkpoints, unless ``keep_checkpoints``.
     ``quiet=False`` shows progress bars on a terminal.
     """
     read, options, config = _arguments(dedup, locals(), "dedup")
     n_workers = resolve_workers(workers, "dedup")
     budget = parse_memory_budget(memory_budget, "dedup")
+    checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup")
     timings = Timings(quiet=quiet)
-    corpus, sketches = _read_and_sketch(source, read, config, None, timings, "dedup", quiet,
-                                        n_workers, budget)
-    try:
-        result = _near_duplicates(corpus, config, sketches, timings, n_workers)
-    except BaseException:
-        sketches.close()
-        raise
+    with _claimed_for_checkpoints(source, checkpointing):
+        started = _read_and_sketch(source, read, config, None, timings, "dedup", quiet,
+                                   n_workers, budget, checkpointing)
+        try:
+            result = _near_duplicates(started, config, timings, n_workers, budget)
+        except BaseException:
+            started.sketches.close()
+            raise
     result.options = options
     return result
+
+
+@contextmanager
+def _claimed_for_checkpoints(source: Any, checkpointing: Checkpointing | None
+                             ) -> Iterator[None]:
+    """Hold the run folder of the checkpoints (claimed, locked) while the stages run; the
+    command line holds it already (a claim is re-entrant)."""
+    if checkpointing is None:
+        yield
+        return
+    runfolder.check_output_paths(source if isinstance(source, str | os.PathLike) else None,
+                                 checkpointing.folder)
+    with runfolder.claim(checkpointing.folder):
+        yield
 
 
 # Candidate pairs per verification task: enough work to outweigh sending it to a worker.
 _VERIFY_PAIRS_PER_TASK = 1 << 11
 
 
+class _CandidatePairs:
+    """The candidate pairs of a dedup, read chunk by chunk: from the spilled buckets as they are
+    deduplicated, or from the ``candidates`` checkpoint (a row file of ``(left, right)``)."""
+
+    def __init__(self, spilled: Any = None, stored: RowFile | None = None, count: int = 0,
+                 capped_buckets: int = 0) -> None:
+        self.spilled, self.stored = spilled, stored
+        self._count, self.capped_buckets = count, capped_buckets
+
+    @property
+    def count(self) -> int:
+        """The number of unique candidate pairs (known once the chunks were read)."""
+        return self.spilled.count if self.spilled is not None else self._count
+
+    def chunks(self, pairs_per_chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self.spilled is not None:
+            yield from self.spilled.chunks(pairs_per_chunk)
+            return
+        assert self.stored is not None
+        for _, block in self.stored.blocks(pairs_per_chunk):
+            yield block[:, 0].copy(), block[:, 1].copy()
+
+
+def _candidate_pairs(sketches: Sketches, config: DedupConfig, priority: np.ndarray,
+                     memory_budget: int, ledger: StageLedger | None) -> _CandidatePairs:
+    """The candidate pairs of the LSH buckets, and with a ledger, the ``candidates``
+    checkpoint (restored when the killed run completed it)."""
+    if ledger is not None and ledger.done("candidates"):
+        values = ledger.values("candidates")
+        stored = RowFile(ledger.file("candidates", _PAIRS_FILE), 2, np.int64)
+        stored.n_rows = int(values["candidate_pairs"])
+        return _CandidatePairs(stored=stored, count=stored.n_rows,
+                               capped_buckets=int(values["capped_buckets"]))
+    buckets = sketches.buckets
+    if buckets is None:  # restored sketches: the band keys again, from the signatures
+        buckets = _rebuilt_buckets(sketches, config, memory_budget)
+    spilled = buckets.pairs(priority)
+    if ledger is None:
+        return _CandidatePairs(spilled, capped_buckets=buckets.oversized_buckets)
+    with ledger.writing("candidates") as folder:
+        stored = RowFile(folder / _PAIRS_FILE, 2, np.int64)
+        for left, right in spilled.chunks(_CANDIDATE_BLOCK_PAIRS):
+            stored.append(np.column_stack((left, right)))
+        stored.finish()
+    if sketches.workspace is not None:
+        sketches.workspace.close()  # the band keys' spill; the signatures are the checkpoint's
+        sketches.workspace = None
+    ledger.complete("candidates", {"candidate_pairs": stored.n_rows,
+                                   "capped_buckets": buckets.oversized_buckets})
+    return _CandidatePairs(stored=stored, count=stored.n_rows,
+                           capped_buckets=buckets.oversized_buckets)
+
+
+_PAIRS_FILE = "pairs.i64"
+_CANDIDATE_BLOCK_PAIRS = 1 << 16
+
+
+def _verified_pairs(sketches: Sketches, pairs: _CandidatePairs, threshold: float, workers: int,
+                    ledger: StageLedger | None) -> tuple[np.ndarray, ...]:
+    """The candidate pairs that reach ``threshold`` (``left``, ``right``, the MinHash estimate
+    and the exact Jaccard), verified in ``workers`` processes; with a ledger, the ``verify``
+    checkpoint."""
+    names = ("left", "right", "estimate", "exact")
+    if ledger is not None and ledger.done("verify"):
+        return tuple(ledger.arrays("verify", *names))
+    reader = sketches.shingle_reader()
+    tasks = (VerifyTask(sketches.signatures, reader, left, right, threshold)
+             for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
+    verified = list(ordered_map(verify_pairs, tasks, workers))
+    if sketches.shingles is not None:
+        sketches.shingles.close()
+        sketches.shingles = None
+    arrays = (np.concatenate([v.left for v in verified] or [np.empty(0, np.int64)]),
+              np.concatenate([v.right for v in verified] or [np.empty(0, np.int64)]),
+              np.concatenate([v.estimate for v in verified] or [np.empty(0)]),
+              np.concatenate([v.exact for v in verified] or [np.empty(0)]))
+    del verified
+    if ledger is not None:
+        with ledger.writing("verify") as folder:
+            save_arrays(folder, **dict(zip(names, arrays, strict=True)))
+        ledger.complete("verify", {"near_duplicate_pairs": len(arrays[0])})
+    return arrays
+
+
+def _clusters(n_docs: int, left: np.ndarray, right: np.ndarray, priority: np.ndarray,
+              ledger: StageLedger | None) -> Clusters:
+    """The star clusters of the near-duplicate pairs; with a ledger, the ``cluster``
+    checkpoint."""
+    if ledger is not None and ledger.done("cluster"):
+        return Clusters(*ledger.arrays("cluster", "cluster", "representative"))
+    clusters = star_clusters(n_docs, left, right, priority)
+    if ledger is not None:
+        with ledger.writing("cluster") as folder:
+            save_arrays(folder, cluster=clusters.cluster, representative=clusters.representative)
+        ledger.complete("cluster")
+    return clusters
+
+
 def _near_duplicates(
-    corpus: Corpus, config: Config, sketches: Sketches, timings: Timings, workers: int = 1,
+    started: _Started, config: Config, timings: Timings, workers: int = 1,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> DedupResult:
     """Candidate pairs from the spilled LSH buckets, verified in ``workers`` processes, then
-    clustered. Memory: a few int64 per document (lengths, priority, token counts), one spill
-    partition at a time, a few verification chunks, and the accepted pairs."""
+    clustered; with a ledger, each of the three stages is a checkpoint. Memory: a few int64
+    per document (lengths, priority, token counts), one spill partition at a time, a few
+    verification chunks, and the accepted pairs."""
+    corpus, sketches, ledger = started.corpus, started.sketches, started.ledger
     threshold = config.dedup.threshold
     lengths = corpus.lengths
     dates = _dates(corpus, config)
     priority = representative_priority(lengths, dates)
-    if sketches.buckets is None:
-        raise ValueError("_near_duplicates needs the band keys of sketch_corpus")
     with timings.stage("candidates"):
-        pairs = sketches.buckets.pairs(priority)
+        pairs = _candidate_pairs(sketches, config.dedup, priority, memory_budget, ledger)
     with timings.stage("verify"):
-        reader = sketches.shingles.reader() if sketches.shingles is not None else None
-        tasks = (VerifyTask(sketches.signatures, reader, left, right, threshold)
-                 for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
-        verified = list(ordered_map(verify_pairs, tasks, workers))
-        if sketches.shingles is not None:
-            sketches.shingles.close()
-            sketches.shingles = None
-        left = np.concatenate([v.left for v in verified] or [np.empty(0, np.int64)])
-        right = np.concatenate([v.right for v in verified] or [np.empty(0, np.int64)])
-        estimate = np.concatenate([v.estimate for v in verified] or [np.empty(0)])
-        exact = np.concatenate([v.exact for v in verified] or [np.empty(0)])
-        del verified
+        left, right, estimate, exact = _verified_pairs(sketches, pairs, threshold, workers,
+                                                       ledger)
     with timings.stage("cluster"):
-        clusters = star_clusters(len(corpus), left, right, priority)
+        clusters = _clusters(len(corpus), left, right, priority, ledger)
 
     ids = np.array(corpus.ids, dtype=object)
     order = np.lexsort((right, left))
@@ -459,7 +723,7 @@ def _near_duplicates(
         "too_short": int((~sketches.compared).sum()),
         "skipped": len(corpus.skipped),
         "candidate_pairs": pairs.count,
-        "capped_buckets": sketches.buckets.oversized_buckets,
+        "capped_buckets": pairs.capped_buckets,
         "near_duplicate_pairs": len(near_duplicates),
         "clusters": int(clusters.cluster.max() + 1) if len(corpus) else 0,
         "dropped": int((~clusters.keep).sum()),
@@ -469,6 +733,7 @@ def _near_duplicates(
         corpus, config, documents, near_duplicates, cluster_frame, counts, timings,
         pairs.count,
         signatures=Signatures(sketches.signatures, config.dedup.seed, sketches.workspace),
+        checkpoints=ledger, input_fingerprints=started.fingerprints,
     )
 
 
@@ -547,7 +812,17 @@ def write_run(
         except OSError as exc:
             where = exc.filename or folder.path
             raise runfolder.write_error(where, exc) from exc
+        ledger = result.checkpoints
+        if ledger is not None and _same_folder(ledger.run_folder, folder.path):
+            ledger.finish(ledger.keep)
     return folder.path
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 # Ids listed in the manifest's input block (all of them are counted).
@@ -577,6 +852,7 @@ def manifest_body(
         "counts": result.counts,
         "timings": dict(result.timings),
         "tables": written,
+        **_checkpoints_for_manifest(result.checkpoints),
         **_kept_for_manifest(write_kept),
         "report": None,
     }
@@ -609,10 +885,20 @@ def input_for_manifest(result: DedupResult, source: Any) -> dict[str, Any]:
         spec["decoded_with_fallback"] = corpus.decoded_with_fallback[:MANIFEST_IDS]
     if corpus.metadata_unmatched:
         spec["metadata_unmatched"] = corpus.metadata_unmatched[:MANIFEST_IDS]
-    spec["fingerprint"] = "sha256:" + corpus.fingerprint()
-    spec["order_fingerprint"] = "sha256:" + corpus.order_fingerprint()
+    known = result.input_fingerprints or {}
+    spec["fingerprint"] = known.get("fingerprint") or "sha256:" + corpus.fingerprint()
+    spec["order_fingerprint"] = (known.get("order_fingerprint")
+                                 or "sha256:" + corpus.order_fingerprint())
     spec["fingerprint_covers"] = FINGERPRINT_COVERS
     return spec
+
+
+def _checkpoints_for_manifest(ledger: StageLedger | None) -> dict[str, Any]:
+    """``checkpoints``: whether the run was resumed (after which stage) and whether its
+    checkpoints were kept; absent for a run without checkpoints."""
+    if ledger is None:
+        return {}
+    return {"checkpoints": {"resumed_after": ledger.resumed_after, "kept": ledger.keep}}
 
 
 def _kept_for_manifest(write_kept: str | os.PathLike[str] | None) -> dict[str, str | None]:
@@ -1187,6 +1473,9 @@ def run(
     date_field: str | None = None,
     workers: int | None = None,
     memory_budget: int | str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    keep_checkpoints: bool = False,
     quiet: bool = True,
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
@@ -1203,31 +1492,99 @@ def run(
     :func:`dedup`; ``date_field`` also marks the earliest occurrence of each passage as its
     likely source. ``workers`` processes (default: every core) sketch, verify and align the
     candidate pairs; ``memory_budget`` bounds the grouping stages (see :func:`dedup`). The
-    tables are the same for any number of workers.
+    tables are the same for any number of workers. ``checkpoint``, ``resume`` and
+    ``keep_checkpoints`` are those of :func:`dedup` (the passage candidates, the alignments and
+    the passages are checkpoints too).
     """
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
-    passage_config, align_config = config.passages, config.align
     n_workers = resolve_workers(workers, "run")
     budget = parse_memory_budget(memory_budget, "run")
+    checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run")
     timings = Timings(quiet=quiet)
-    corpus, sketches = _read_and_sketch(source, read, config, passage_config, timings, "run",
-                                        quiet, n_workers, budget)
-    try:
-        result = _near_duplicates(corpus, config, sketches, timings, n_workers)
-    except BaseException:
-        sketches.close()
-        raise
-    with timings.stage("passage_candidates"):
-        candidates = passage_candidates(sketches.fingerprints, passage_config)
+    with _claimed_for_checkpoints(source, checkpointing):
+        started = _read_and_sketch(source, read, config, config.passages, timings, "run",
+                                   quiet, n_workers, budget, checkpointing)
+        try:
+            result = _near_duplicates(started, config, timings, n_workers, budget)
+        except BaseException:
+            started.sketches.close()
+            raise
+        return _passage_reuse(started, result, config, options, timings, quiet, n_workers)
+
+
+_CANDIDATE_ARRAYS = ("a", "b", "shared", "a_first", "a_last", "b_first", "b_last", "capped_docs",
+                     "seed_pair", "seed_a", "seed_b")
+
+
+def _passage_candidates(sketches: Sketches, passage_config: PassageConfig,
+                        ledger: StageLedger | None) -> PassageCandidates:
+    """The passage candidates of the window fingerprints; with a ledger, the
+    ``passage_candidates`` checkpoint."""
+    if ledger is not None and ledger.done("passage_candidates"):
+        arrays = dict(zip(_CANDIDATE_ARRAYS, ledger.arrays("passage_candidates",
+                                                            *_CANDIDATE_ARRAYS), strict=True))
+        capped = int(ledger.values("passage_candidates")["capped_fingerprints"])
+        return PassageCandidates(**arrays, capped_fingerprints=capped)
+    if sketches.fingerprints is None:
+        raise ValueError("_passage_candidates needs the fingerprints of sketch_corpus")
+    candidates = passage_candidates(sketches.fingerprints, passage_config)
+    sketches.fingerprints = None
+    if ledger is not None:
+        with ledger.writing("passage_candidates") as folder:
+            save_arrays(folder, **{name: getattr(candidates, name) for name in _CANDIDATE_ARRAYS})
+        ledger.complete("passage_candidates",
+                        {"capped_fingerprints": int(candidates.capped_fingerprints)})
+    return candidates
+
+
+def _aligned(started: _Started, candidates: PassageCandidates, config: Config, quiet: bool,
+             workers: int) -> tuple[pd.DataFrame, list[int]]:
+    """The alignments of the passage candidates, and the pairs left without paraphrase seeds;
+    with a ledger, the ``align`` checkpoint."""
+    ledger = started.ledger
+    if ledger is not None and ledger.done("align"):
+        (skipped,) = ledger.arrays("align", "paraphrase_skipped")
+        return ledger.frame("align", "alignments"), skipped.tolist()
     paraphrase_skipped: list[int] = []
+    alignments = align_documents(started.corpus, candidates.a, candidates.b, config.align,
+                                 config.tokenize, quiet, paraphrase_skipped,
+                                 candidates=candidates, seed_length=config.passages.ngram,
+                                 band_config=config.bands, workers=workers)
+    if ledger is not None:
+        with ledger.writing("align") as folder:
+            save_frame(folder, "alignments", alignments)
+            save_arrays(folder, paraphrase_skipped=np.array(paraphrase_skipped, dtype=np.int64))
+        ledger.complete("align", {"alignments": len(alignments)})
+    return alignments, paraphrase_skipped
+
+
+def _passages(started: _Started, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The passage clusters of the alignments; with a ledger, the ``passages`` checkpoint."""
+    ledger = started.ledger
+    if ledger is not None and ledger.done("passages"):
+        return ledger.frame("passages", "passages")
+    passages = _passages_for(started.corpus, alignments, config)
+    if ledger is not None:
+        with ledger.writing("passages") as folder:
+            save_frame(folder, "passages", passages)
+        ledger.complete("passages", {"passages": len(passages)})
+    return passages
+
+
+def _passage_reuse(started: _Started, result: DedupResult, config: Config,
+                   options: dict[str, Any], timings: Timings, quiet: bool, workers: int
+                   ) -> RunResult:
+    """The passage stages of ``run`` after its near-duplicates: candidates, alignments,
+    passage clusters."""
+    corpus = started.corpus
+    with timings.stage("passage_candidates"):
+        candidates = _passage_candidates(started.sketches, config.passages, started.ledger)
     with timings.stage("align", own_bar=True):
-        alignments = align_documents(corpus, candidates.a, candidates.b, align_config,
-                                     config.tokenize, quiet, paraphrase_skipped,
-                                     candidates=candidates, seed_length=passage_config.ngram,
-                                     band_config=config.bands, workers=n_workers)
+        alignments, paraphrase_skipped = _aligned(started, candidates, config, quiet, workers)
     with timings.stage("passages"):
-        passages = _passages_for(corpus, alignments, config)
+        passages = _passages(started, alignments, config)
+    align_config = config.align
     counts = dict(result.counts)
     counts.update({
         "passage_candidate_pairs": len(candidates),
@@ -1243,7 +1600,8 @@ def run(
     return RunResult(
         corpus, config, result.documents, result.near_duplicates, result.clusters, counts,
         timings, result.candidate_pairs, options, alignments, passages, align_config,
-        signatures=result.signatures,
+        signatures=result.signatures, checkpoints=result.checkpoints,
+        input_fingerprints=result.input_fingerprints,
     )
 
 

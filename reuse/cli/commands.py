@@ -211,6 +211,19 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return _WORKERS(command)
 
 
+def checkpoint_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--resume and --keep-checkpoints: the stage checkpoints kept in the run folder."""
+    command = click.option(
+        "--keep-checkpoints", is_flag=True,
+        help="Keep the stage checkpoints (--out/checkpoints/) once the run is written; by "
+             "default they are removed then.")(command)
+    return click.option(
+        "--resume", is_flag=True,
+        help="Continue the killed or interrupted run in --out from its last complete stage "
+             "(same input, same options; the tables are the same as an uninterrupted run's).")(
+        command)
+
+
 _WRITE_KEPT = click.option(
     "--write-kept", type=click.Path(), default=None, callback=_not_empty,
     show_default="not written",
@@ -233,9 +246,11 @@ def main() -> None:
 @input_options
 @_CONFIG
 @_WRITE_KEPT
+@checkpoint_options
 @_handle_errors
 def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
-          config_path: str | None, **options: Any) -> None:
+          config_path: str | None, resume: bool, keep_checkpoints: bool,
+          **options: Any) -> None:
     """Near-duplicate documents of INPUT: pairs, clusters and keep/drop decisions.
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
@@ -247,7 +262,8 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     started = time.perf_counter()
     options = _with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
-        result = run_dedup(input_path, quiet=quiet, **options)
+        result = run_dedup(input_path, quiet=quiet, checkpoint=out, resume=resume,
+                           keep_checkpoints=keep_checkpoints, **options)
         folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
     if not quiet:
         click.echo(run_summary(result, folder, "dedup", wall=time.perf_counter() - started))
@@ -313,11 +329,12 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @_CONFIG
 @_WRITE_KEPT
 @engine_options
+@checkpoint_options
 @_handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
         no_report: bool, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
-        max_pair_pages: int, config_path: str | None, workers: int | None,
-        **options: Any) -> None:
+        max_pair_pages: int, config_path: str | None, workers: int | None, resume: bool,
+        keep_checkpoints: bool, **options: Any) -> None:
     """Everything: near-duplicates, reused passages, passage clusters and the HTML report.
 
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
@@ -333,7 +350,8 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
         seconds = time.perf_counter() - started
         if group_by is not None and not no_report:
             _check_group_by(corpus, group_by)
-        result = run_all(corpus, quiet=quiet, workers=workers, **options)
+        result = run_all(corpus, quiet=quiet, workers=workers, checkpoint=out, resume=resume,
+                         keep_checkpoints=keep_checkpoints, **options)
         result.timings["ingest"] = round(seconds, 4)
         plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs,
                 "max_list_rows": max_list_rows, "max_pair_pages": max_pair_pages}

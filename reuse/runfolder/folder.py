@@ -15,7 +15,9 @@ thread (``reuse run`` writes the tables, then renders the report under the same 
 Cleaning removes only reuse's own names: every table in every format, ``manifest.json``, the
 report's files (``matrix.csv``, ``heatmap.png``, ``group_matrix.csv``, ``group_heatmap.png``,
 ``html/``), and the temporaries reuse writes beside them (``.<name>.tmp-<pid>…``,
-``.html.tmp-<pid>``, ``.html.old-<pid>``). Any other file in the folder is left alone.
+``.html.tmp-<pid>``, ``.html.old-<pid>``). Any other file in the folder is left alone. The
+stage checkpoints of a run in progress (``checkpoints/``, also reuse's) are managed by
+:mod:`reuse.runfolder.checkpoints`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ except ImportError:  # pragma: no cover - Windows has no flock; the folder is th
 
 MARKER = ".reuse-run"
 MANIFEST = "manifest.json"
+# Stage checkpoints of a run in progress (see reuse.runfolder.checkpoints); not an output.
+CHECKPOINTS = "checkpoints"
 FORMATS = ("parquet", "jsonl", "csv")
 HTML_DIR = "html"
 REPORT_FILES = frozenset({"matrix.csv", "heatmap.png", "group_matrix.csv", "group_heatmap.png",
@@ -65,8 +69,10 @@ def temporary_of(name: str) -> str | None:
 
 
 def is_reuse_name(name: str) -> bool:
-    """True for the names reuse writes into a run folder (outputs, temporaries, the marker)."""
-    return name in OUTPUT_NAMES or name == MARKER or temporary_of(name) is not None
+    """True for the names reuse writes into a run folder (outputs, temporaries, the marker,
+    the checkpoints)."""
+    return (name in OUTPUT_NAMES or name in (MARKER, CHECKPOINTS)
+            or temporary_of(name) is not None)
 
 
 def os_reason(exc: OSError) -> str:
@@ -233,7 +239,8 @@ class RunFolder:
     marker_created: bool = False
 
     def clear(self) -> None:
-        """Remove every output of an earlier run (the manifest first), and nothing else."""
+        """Remove every output of an earlier run (the manifest first), and nothing else (the
+        checkpoints of the run being written stay; see :mod:`reuse.runfolder.checkpoints`)."""
         self.writing = True
         self._remove(self.path / MANIFEST)
         for name in sorted(os.listdir(self.path)):
@@ -296,8 +303,9 @@ class RunFolder:
 
     def undo_creation(self) -> None:
         """Leave the place as it was before the claim: remove the marker and the folders that the
-        claim created, if they hold nothing else."""
-        if self.marker_created:
+        claim created, if they hold nothing else. A folder holding checkpoints keeps its marker:
+        the run that failed may be resumed there."""
+        if self.marker_created and not os.path.lexists(self.path / CHECKPOINTS):
             with contextlib.suppress(OSError):
                 (self.path / MARKER).unlink()
         for folder in reversed(self.created):

@@ -1,0 +1,298 @@
+"""Stage checkpoints in a run folder, so that a killed run continues where it stopped.
+
+While ``reuse dedup`` or ``reuse run`` works, each stage's output goes into
+``<run folder>/checkpoints/<stage>/``, a folder reuse creates and owns, and the stage ledger
+``checkpoints/stages.json`` records it once its files are complete. The ledger is the contract:
+
+* ``format`` (this module's :data:`LEDGER_FORMAT`), ``reuse_version`` and ``command``;
+* ``depends_on``: what every checkpoint was computed from: the input's ``fingerprint``,
+  ``order_fingerprint`` and ``documents`` (as in the manifest's input block) and the whole
+  ``config`` (as in the manifest). A run resumed with another input or other settings is
+  refused with an error naming the first difference: a checkpoint is never reused for other
+  input, and never silently recomputed;
+* ``stages``: the completed stages in the order they ran, each with its ``files`` (names
+  inside ``checkpoints/``, with their sizes in bytes) and ``values`` (small results: counts).
+
+A stage's files are written and flushed to disk (``fsync``) before the ledger names them, and
+the ledger is replaced atomically (a temporary, ``fsync``, rename, ``fsync`` of the folder):
+after a crash at any moment, the ledger lists only stages whose files are whole. A stage
+folder the ledger does not list is a stage that was cut short; it is removed when the stage
+runs again.
+
+A run without ``resume`` starts with an empty ``checkpoints/``; after the run's tables and
+manifest are written, ``checkpoints/`` is removed, unless the run was asked to keep it (then
+the ledger says ``"finished": true``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..errors import RunFolderError
+from .folder import CHECKPOINTS, MANIFEST, os_reason, write_error
+
+LEDGER = "stages.json"
+LEDGER_FORMAT = 1
+# For tests: the process kills itself (SIGKILL) right after it records this stage complete.
+DIE_AFTER_VARIABLE = "REUSE_TEST_DIE_AFTER"
+
+
+def fsync_path(path: Path) -> None:
+    """Flush ``path`` (a file or a folder) to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"dedup": {"threshold": 0.8}}`` as ``{"dedup.threshold": 0.8}``."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, inner in value.items():
+        flat.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def _difference(recorded: dict[str, Any], current: dict[str, Any]) -> str | None:
+    """The first difference between two dependency blocks, in words, or None."""
+    recorded_input, current_input = recorded.get("input", {}), current.get("input", {})
+    if recorded_input.get("documents") != current_input.get("documents") or (
+            recorded_input.get("fingerprint") != current_input.get("fingerprint")):
+        return (f"the input changed since the checkpoints were made ({current_input.get('documents')} "
+                f"documents, fingerprint {current_input.get('fingerprint')}; the checkpoints "
+                f"were made from {recorded_input.get('documents')} documents, fingerprint "
+                f"{recorded_input.get('fingerprint')})")
+    if recorded_input.get("order_fingerprint") != current_input.get("order_fingerprint"):
+        return ("the documents of the input are in another order than when the checkpoints "
+                "were made, and the tables follow the input's order")
+    old, new = _flatten(recorded.get("config", {})), _flatten(current.get("config", {}))
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key, "(not set)") != new.get(key, "(not set)"):
+            return (f"the setting {key} is {json.dumps(new.get(key))} in this run, and was "
+                    f"{json.dumps(old.get(key))} when the checkpoints were made")
+    return None
+
+
+class StageLedger:
+    """The checkpoints of one run in ``<run folder>/checkpoints/``: which stages are complete,
+    their files and values. Made by :meth:`start` (a new run) or :meth:`resume`."""
+
+    def __init__(self, run_folder: Path, body: dict[str, Any]) -> None:
+        self.run_folder = run_folder
+        self.path = run_folder / CHECKPOINTS
+        self.body = body
+        self.keep = False  # the checkpoints stay once the run is written
+        self.resumed_after: str | None = body["stages"][-1]["name"] if body["stages"] else None
+
+    # --- making ---------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, run_folder: str | os.PathLike[str], command: str,
+              depends_on: dict[str, Any]) -> StageLedger:
+        """New, empty checkpoints for a run of ``command`` (earlier checkpoints are removed)."""
+        folder = Path(run_folder)
+        remove_checkpoints(folder)
+        try:
+            (folder / CHECKPOINTS).mkdir()
+        except OSError as exc:
+            raise write_error(folder / CHECKPOINTS, exc) from exc
+        ledger = cls(folder, {"format": LEDGER_FORMAT, "reuse_version": __version__,
+                              "command": command, "depends_on": depends_on, "finished": False,
+                              "stages": []})
+        ledger._write()
+        return ledger
+
+    @classmethod
+    def resume(cls, run_folder: str | os.PathLike[str], command: str,
+               depends_on: dict[str, Any]) -> StageLedger:
+        """The checkpoints of the killed run in ``run_folder``, checked against this run's
+        ``command`` and ``depends_on``; a RunFolderError names what differs."""
+        folder = Path(run_folder)
+        body = read_ledger(folder)
+        if body is None or body.get("finished"):
+            if (folder / MANIFEST).exists():
+                raise RunFolderError(
+                    f"{folder}: the run is complete ({MANIFEST} is written); there is nothing to "
+                    "resume. Run without --resume to run it again.")
+            raise RunFolderError(
+                f"{folder}: no checkpoints to resume from (no {CHECKPOINTS}/{LEDGER}); the run "
+                "stopped before its first stage was recorded, or was not started. Run without "
+                "--resume.")
+        where = folder / CHECKPOINTS / LEDGER
+        if body.get("command") != command:
+            raise RunFolderError(
+                f"{where}: cannot resume: the checkpoints are of reuse {body.get('command')}, "
+                f"this is reuse {command}. Run without --resume to start over.")
+        difference = _difference(body.get("depends_on", {}), depends_on)
+        if difference is not None:
+            raise RunFolderError(
+                f"{where}: cannot resume: {difference}. Run without --resume to start over "
+                "(the checkpoints are then replaced).")
+        ledger = cls(folder, body)
+        ledger._check_files()
+        return ledger
+
+    def _check_files(self) -> None:
+        for stage in self.body["stages"]:
+            for name, size in stage["files"].items():
+                path = self.path / name
+                try:
+                    actual = path.stat().st_size
+                except OSError as exc:
+                    raise RunFolderError(
+                        f"{path}: a checkpoint of stage {stage['name']} cannot be read "
+                        f"({os_reason(exc)}); run without --resume to start over.") from exc
+                if actual != size:
+                    raise RunFolderError(
+                        f"{path}: a checkpoint of stage {stage['name']} holds {actual} bytes, "
+                        f"the ledger recorded {size}; run without --resume to start over.")
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def stage(self, name: str) -> dict[str, Any] | None:
+        """The record of stage ``name`` if it is complete, else None."""
+        for stage in self.body["stages"]:
+            if stage["name"] == name:
+                return stage
+        return None
+
+    def done(self, name: str) -> bool:
+        return self.stage(name) is not None
+
+    def values(self, name: str) -> dict[str, Any]:
+        stage = self.stage(name)
+        if stage is None:
+            raise KeyError(name)
+        return stage["values"]
+
+    def file(self, stage: str, name: str) -> Path:
+        """The path of a checkpoint file ``name`` of ``stage`` (complete or being written)."""
+        return self.path / stage / name
+
+    def arrays(self, stage: str, *names: str) -> list[np.ndarray]:
+        """The numpy arrays ``names`` of a complete stage (``<name>.npy``)."""
+        return [np.load(self.file(stage, f"{name}.npy"), allow_pickle=False) for name in names]
+
+    def frame(self, stage: str, name: str) -> pd.DataFrame:
+        """The table ``name`` of a complete stage (``<name>.parquet``), as it was saved."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.file(stage, f"{name}.parquet")).to_pandas()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self, name: str) -> Iterator[Path]:
+        """The folder to write stage ``name``'s files into (emptied first); an OSError while
+        writing them is a RunFolderError naming the file."""
+        folder = self.path / name
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.mkdir()
+            yield folder
+        except OSError as exc:
+            raise write_error(exc.filename or folder, exc) from exc
+
+    def complete(self, name: str, values: dict[str, Any] | None = None) -> None:
+        """Record stage ``name`` complete with every file of its folder, once they are on
+        disk."""
+        folder = self.path / name
+        files: dict[str, int] = {}
+        try:
+            if folder.is_dir():
+                for path in sorted(folder.iterdir()):
+                    fsync_path(path)
+                    files[f"{name}/{path.name}"] = path.stat().st_size
+                fsync_path(folder)
+            fsync_path(self.path)
+        except OSError as exc:
+            raise write_error(exc.filename or folder, exc) from exc
+        self.body["stages"] = [s for s in self.body["stages"] if s["name"] != name]
+        self.body["stages"].append({"name": name, "files": files, "values": values or {}})
+        self._write()
+        if os.environ.get(DIE_AFTER_VARIABLE) == name:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def finish(self, keep: bool) -> None:
+        """The run's tables and manifest are written: remove the checkpoints, or with ``keep``
+        mark them finished (they are not resumed again)."""
+        if keep:
+            self.body["finished"] = True
+            self._write()
+        else:
+            remove_checkpoints(self.run_folder)
+
+    def _write(self) -> None:
+        target = self.path / LEDGER
+        temporary = self.path / f".{LEDGER}.tmp-{os.getpid()}"
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(self.body, handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+            fsync_path(self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise write_error(target, exc) from exc
+
+
+def save_arrays(folder: Path, **arrays: np.ndarray) -> None:
+    """Write each array as ``<name>.npy`` into a stage's folder."""
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", np.asarray(array), allow_pickle=False)
+
+
+def save_frame(folder: Path, name: str, frame: pd.DataFrame) -> None:
+    """Write a table as ``<name>.parquet`` into a stage's folder, its pandas types kept."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / f"{name}.parquet",
+                   compression="zstd")
+
+
+def read_ledger(run_folder: Path) -> dict[str, Any] | None:
+    """The stage ledger of ``run_folder``, or None when there is none; a ledger that is not
+    one of this version's is a RunFolderError."""
+    path = run_folder / CHECKPOINTS / LEDGER
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{path}: cannot read the stage ledger ({exc}); run without "
+                             "--resume to start over.") from exc
+    if not isinstance(body, dict) or body.get("format") != LEDGER_FORMAT or not isinstance(
+            body.get("stages"), list):
+        raise RunFolderError(f"{path}: not a stage ledger of this version of reuse (format "
+                             f"{LEDGER_FORMAT}); run without --resume to start over.")
+    return body
+
+
+def remove_checkpoints(run_folder: Path) -> None:
+    """Remove ``checkpoints/`` from ``run_folder`` (a folder reuse made there)."""
+    path = run_folder / CHECKPOINTS
+    try:
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.exists():
+            shutil.rmtree(path)
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot remove the checkpoints ({os_reason(exc)}); remove "
+                             "it yourself or choose another --out") from exc
