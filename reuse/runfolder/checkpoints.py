@@ -72,10 +72,10 @@ def _difference(recorded: dict[str, Any], current: dict[str, Any]) -> str | None
     recorded_input, current_input = recorded.get("input", {}), current.get("input", {})
     if recorded_input.get("documents") != current_input.get("documents") or (
             recorded_input.get("fingerprint") != current_input.get("fingerprint")):
-        return (f"the input changed since the checkpoints were made ({current_input.get('documents')} "
-                f"documents, fingerprint {current_input.get('fingerprint')}; the checkpoints "
-                f"were made from {recorded_input.get('documents')} documents, fingerprint "
-                f"{recorded_input.get('fingerprint')})")
+        return (f"the input changed since the checkpoints were made (now "
+                f"{current_input.get('documents')} documents, fingerprint "
+                f"{current_input.get('fingerprint')}; then {recorded_input.get('documents')} "
+                f"documents, fingerprint {recorded_input.get('fingerprint')})")
     if recorded_input.get("order_fingerprint") != current_input.get("order_fingerprint"):
         return ("the documents of the input are in another order than when the checkpoints "
                 "were made, and the tables follow the input's order")
