@@ -1862,6 +1862,8 @@ def rerun(
                     f"{where}: the pairs file {spec.get('pairs_file')} is missing or changed "
                     "since the run; rerun repeats a run on the same input.")
             positional.append(pairs)
+        if command != "align":  # checkpointed as the command itself is
+            arguments["checkpoint"] = folder.path
         result = function(*positional, **arguments, quiet=quiet)
         result.timings["ingest"] = timings["ingest"]
         written = write_run(result, folder.path, fmt=fmt, source=path, command=command,
