@@ -44,7 +44,7 @@ from .ingest import (
 from .ingest.store import TextColumn
 from .runfolder import folder as runfolder
 from .runfolder import tables
-from .runfolder.checkpoints import StageLedger, save_arrays, save_frame
+from .runfolder.checkpoints import StageLedger, remove_checkpoints, save_arrays, save_frame
 from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
 from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
 from .text.shingle import shingle_batch
@@ -773,6 +773,10 @@ def write_run(
     while writing leaves the folder without a manifest, and an OSError (a full disk) is a
     RunFolderError naming the file. ``report_options`` (``render``, ``group_by``,
     ``max_matrix_docs``) says which report the caller renders next, for ``reuse rerun``.
+
+    The result's stage checkpoints, when they are in ``out``, are removed once the manifest is
+    written (kept, marked finished, if the run was asked to keep them); checkpoints of another
+    run in ``out`` (a killed one, replaced by this result) are removed first.
     """
     tables.check_format(fmt)
     if source is None:
@@ -780,6 +784,10 @@ def write_run(
     runfolder.check_output_paths(source, out, write_kept)
     with runfolder.claim(out) as folder:
         folder.clear()
+        ledger = result.checkpoints
+        own_checkpoints = ledger is not None and _same_folder(ledger.run_folder, folder.path)
+        if not own_checkpoints:  # a killed run's, which this run replaces
+            remove_checkpoints(folder.path)
         written = {}
         try:
             with result.timings.stage("write"):
@@ -812,8 +820,8 @@ def write_run(
         except OSError as exc:
             where = exc.filename or folder.path
             raise runfolder.write_error(where, exc) from exc
-        ledger = result.checkpoints
-        if ledger is not None and _same_folder(ledger.run_folder, folder.path):
+        if own_checkpoints:
+            assert ledger is not None
             ledger.finish(ledger.keep)
     return folder.path
 

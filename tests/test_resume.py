@@ -280,3 +280,23 @@ def test_the_api_asks_for_a_folder_to_resume_from(seeds_dir, tmp_path):
         reuse.run(seeds_dir, resume=True)
     with pytest.raises(RunFolderError, match="no checkpoints to resume from"):
         reuse.dedup(seeds_dir, checkpoint=tmp_path / "nowhere-yet", resume=True)
+
+
+def test_without_resume_a_killed_runs_checkpoints_are_replaced(tmp_path):
+    out = tmp_path / "out"
+    args = ("dedup", str(ROOT / "seeds"), "--quiet", "--workers", "1", "--out", str(out))
+    assert reuse_process(*args, die_after="verify").returncode == -signal.SIGKILL
+    again = reuse_process(*args, "--threshold", "0.9", die_after="sketch")
+    assert again.returncode == -signal.SIGKILL
+    assert stages_recorded(out) == ["sketch"]  # the earlier checkpoints are gone
+    ledger = json.loads((out / "checkpoints" / "stages.json").read_text())
+    assert ledger["depends_on"]["config"]["dedup"]["threshold"] == 0.9
+    # Another command writing into the folder removes the killed run's checkpoints.
+    pairs = tmp_path / "pairs.txt"
+    names = sorted(path.name for path in (ROOT / "seeds").iterdir())
+    pairs.write_text(f"{names[0]} {names[1]}\n")
+    aligned = reuse_process("align", str(ROOT / "seeds"), "--pairs", str(pairs), "--quiet",
+                            "--out", str(out))
+    assert aligned.returncode == 0, aligned.stderr
+    assert not (out / "checkpoints").exists()
+    assert "checkpoints" not in json.loads((out / "manifest.json").read_text())

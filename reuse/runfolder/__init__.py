@@ -4,4 +4,6 @@
   marks of a complete run.
 * :mod:`~reuse.runfolder.schema`: the documented schema of every table.
 * :mod:`~reuse.runfolder.tables`: writing and reading the tables (Parquet, JSONL or CSV).
+* :mod:`~reuse.runfolder.checkpoints`: the stage checkpoints of a run in progress
+  (``checkpoints/`` and its ledger), from which ``--resume`` continues a killed run.
 """

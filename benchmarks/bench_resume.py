@@ -1,0 +1,226 @@
+"""What the stage checkpoints cost a whole `reuse run`, and what `--resume` saves after a kill.
+
+    .venv/bin/python benchmarks/bench_resume.py --before DIR   # writes results_resume.md
+
+``DIR`` is a checkout of reuse without checkpoints (e.g. ``git worktree add /tmp/before
+<commit>``); without ``--before`` that row is left out. Every run is one process as a user runs
+it, ``/usr/bin/time -v python -m reuse run CORPUS --out OUT --no-report --workers N`` (default
+corpus: the five English Bible versions in ../shared/data/bible-en), with a TMPDIR of its own.
+While it runs, the bytes in its run folder plus its TMPDIR are summed every 50 ms: the peak is
+the disk the run needed at once (the document store, the spill files, the checkpoints, the
+tables).
+
+Rows:
+
+* **before**: the code of ``--before``: no checkpoints;
+* **checkpointed**: this tree, checkpoints written and removed at the end;
+* **kept**: with ``--keep-checkpoints``: the size of each stage's checkpoint (from the ledger);
+* **killed in align, resumed**: the run is killed (SIGKILL) half way through its align stage
+  (the ledger has recorded ``passage_candidates``; then half the checkpointed run's align
+  seconds pass), and ``--resume`` finishes it: its wall time against the checkpointed run's is
+  what resuming saves (the align stage restarts from its beginning: a stage is the unit);
+* **killed after align, resumed**: killed right after the align checkpoint
+  (``REUSE_TEST_DIE_AFTER=align``), then resumed.
+
+Every resumed run's tables are compared byte for byte with the checkpointed run's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIBLE = ROOT.parent / "shared" / "data" / "bible-en"
+
+
+def folder_bytes(*folders: Path) -> int:
+    total = 0
+    for folder in folders:
+        for directory, _, names in os.walk(folder):
+            for name in names:
+                try:
+                    total += os.lstat(os.path.join(directory, name)).st_size
+                except OSError:
+                    pass
+    return total
+
+
+class DiskWatch:
+    """The peak of the bytes under some folders, sampled every 50 ms in a thread."""
+
+    def __init__(self, *folders: Path) -> None:
+        self.folders, self.peak = folders, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, folder_bytes(*self.folders))
+            time.sleep(0.05)
+
+    def __enter__(self) -> DiskWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def time_report(stderr: str) -> dict[str, float]:
+    def field(name: str) -> str:
+        found = re.search(rf"^\s*{re.escape(name)}: (.+)$", stderr, re.MULTILINE)
+        if found is None:
+            raise SystemExit(f"no {name!r} in the output of /usr/bin/time:\n{stderr[-2000:]}")
+        return found[1]
+
+    clock = [float(part) for part in field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":")]
+    wall = sum(value * 60 ** k for k, value in enumerate(reversed(clock)))
+    return {"wall": wall, "user": float(field("User time (seconds)")),
+            "system": float(field("System time (seconds)")),
+            "rss_mb": int(field("Maximum resident set size (kbytes)")) / 1024}
+
+
+class Runner:
+    def __init__(self, corpus: Path, workers: int, base: Path) -> None:
+        self.corpus, self.workers, self.base = corpus, workers, base
+
+    def command(self, tree: Path, out: Path, *extra: str) -> tuple[list[str], dict[str, str]]:
+        scratch = self.base / f"tmp-{out.name}"
+        scratch.mkdir(exist_ok=True)
+        environment = {**os.environ, "PYTHONPATH": str(tree), "TMPDIR": str(scratch)}
+        environment.pop("REUSE_TEST_DIE_AFTER", None)
+        return ([sys.executable, "-m", "reuse", "run", str(self.corpus), "--out", str(out),
+                 "--no-report", "--quiet", "--workers", str(self.workers), *extra], environment)
+
+    def measured(self, tree: Path, out: Path, *extra: str,
+                 die_after: str | None = None) -> dict[str, float]:
+        command, environment = self.command(tree, out, *extra)
+        if die_after is not None:
+            environment["REUSE_TEST_DIE_AFTER"] = die_after
+        with DiskWatch(out, Path(environment["TMPDIR"])) as watch:
+            done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True,
+                                  text=True, cwd=tree, env=environment)
+        if done.returncode and die_after is None:
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+        return {**time_report(done.stderr), "peak_disk_mb": watch.peak / 2**20,
+                "folder_mb": folder_bytes(out) / 2**20}
+
+    def killed_in_align(self, out: Path, align_seconds: float) -> float:
+        """Start a run, kill it half way through its align stage; its wall seconds until then."""
+        command, environment = self.command(ROOT, out)
+        ledger = out / "checkpoints" / "stages.json"
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=environment,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            if process.poll() is not None:
+                raise SystemExit("the run ended before its align stage began")
+            try:
+                stages = [s["name"] for s in json.loads(ledger.read_text())["stages"]]
+            except (OSError, ValueError):
+                stages = []
+            if "passage_candidates" in stages:
+                break
+            time.sleep(0.02)
+        time.sleep(align_seconds / 2)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        return time.perf_counter() - started
+
+
+def tables(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.parquet"))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of reuse without checkpoints")
+    parser.add_argument("--corpus", type=Path, default=BIBLE)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results_resume.md")
+    args = parser.parse_args()
+
+    base = Path(tempfile.mkdtemp(prefix="bench-resume-"))
+    runner = Runner(args.corpus, args.workers, base)
+    rows: list[tuple[str, dict[str, float], str]] = []
+    try:
+        if args.before is not None:
+            rows.append(("before (no checkpoints)", runner.measured(args.before, base / "before"),
+                         ""))
+        whole = runner.measured(ROOT, base / "whole")
+        rows.append(("checkpointed", whole, ""))
+        kept = runner.measured(ROOT, base / "kept", "--keep-checkpoints")
+        rows.append(("checkpointed, --keep-checkpoints", kept, ""))
+        ledger = json.loads((base / "kept" / "checkpoints" / "stages.json").read_text())
+        manifest = json.loads((base / "whole" / "manifest.json").read_text())
+        align_seconds = float(manifest["timings"]["align"])
+
+        killed_after = runner.killed_in_align(base / "resumed", align_seconds)
+        resumed = runner.measured(ROOT, base / "resumed", "--resume")
+        same = "identical" if tables(base / "resumed") == tables(base / "whole") else "DIFFERENT"
+        rows.append((f"killed in align after {killed_after:.1f} s, resumed", resumed, same))
+
+        runner.measured(ROOT, base / "late", die_after="align")
+        late = runner.measured(ROOT, base / "late", "--resume")
+        same = "identical" if tables(base / "late") == tables(base / "whole") else "DIFFERENT"
+        rows.append(("killed after align, resumed", late, same))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    corpus_name = (args.corpus.relative_to(ROOT.parent) if args.corpus.is_relative_to(ROOT.parent)
+                   else args.corpus)
+    lines = [
+        "# Stage checkpoints: their cost on a whole `reuse run`, and what `--resume` saves",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_resume.py"
+        f"{' --before DIR' if args.before else ''} --workers {args.workers}`; each run is "
+        f"`/usr/bin/time -v python -m reuse run ../{corpus_name} --out OUT --no-report "
+        f"--workers {args.workers}` (one process, a TMPDIR of its own). Peak disk: the bytes in "
+        "the run folder plus the TMPDIR, sampled every 50 ms.",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, shared with other jobs (wall "
+        "seconds vary from run to run).",
+        "",
+        "| run | wall s | user s | peak RSS MB | peak disk MB | run folder at the end MB | "
+        "tables vs. checkpointed run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, figures, same in rows:
+        lines.append(f"| {name} | {figures['wall']:.1f} | {figures['user']:.1f} | "
+                     f"{figures['rss_mb']:.0f} | {figures['peak_disk_mb']:.1f} | "
+                     f"{figures['folder_mb']:.1f} | {same or '–'} |")
+    if args.before is not None:
+        before = rows[0][1]
+        lines += ["", f"Checkpointing costs {whole['wall'] / before['wall']:.2f}x the wall time "
+                  f"and {whole['user'] / before['user']:.2f}x the user time of the run without "
+                  f"it, and {whole['peak_disk_mb'] - before['peak_disk_mb']:+.1f} MB of peak "
+                  "disk."]
+    lines += ["", f"Resumed after a kill in align: {resumed['wall']:.1f} s against "
+              f"{whole['wall']:.1f} s for the whole run ({whole['wall'] - resumed['wall']:.1f} s "
+              f"saved); after a kill right after align: {late['wall']:.1f} s "
+              f"({whole['wall'] - late['wall']:.1f} s saved).", "",
+              "Checkpoint of each stage (`--keep-checkpoints`; removed at the end by default):",
+              "", "| stage | files | MB |", "|---|---|---|"]
+    for stage in ledger["stages"]:
+        lines.append(f"| {stage['name']} | {len(stage['files'])} | "
+                     f"{sum(stage['files'].values()) / 2**20:.2f} |")
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
