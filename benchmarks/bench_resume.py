@@ -28,6 +28,7 @@ Every resumed run's tables are compared byte for byte with the checkpointed run'
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -50,10 +51,8 @@ def folder_bytes(*folders: Path) -> int:
     for folder in folders:
         for directory, _, names in os.walk(folder):
             for name in names:
-                try:
+                with contextlib.suppress(OSError):  # removed while it was being summed
                     total += os.lstat(os.path.join(directory, name)).st_size
-                except OSError:
-                    pass
     return total
 
 

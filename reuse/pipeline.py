@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
+import itertools
 import json
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -902,11 +904,15 @@ def input_for_manifest(result: DedupResult, source: Any) -> dict[str, Any]:
 
 
 def _checkpoints_for_manifest(ledger: StageLedger | None) -> dict[str, Any]:
-    """``checkpoints``: whether the run was resumed (after which stage) and whether its
-    checkpoints were kept; absent for a run without checkpoints."""
+    """``checkpoints``: whether the run was resumed (after which stage, and with how many units
+    of a stage in progress: ``resumed_parts``) and whether its checkpoints were kept; absent for
+    a run without checkpoints."""
     if ledger is None:
         return {}
-    return {"checkpoints": {"resumed_after": ledger.resumed_after, "kept": ledger.keep}}
+    block: dict[str, Any] = {"resumed_after": ledger.resumed_after, "kept": ledger.keep}
+    if ledger.resumed_parts:
+        block["resumed_parts"] = ledger.resumed_parts
+    return {"checkpoints": block}
 
 
 def _kept_for_manifest(write_kept: str | os.PathLike[str] | None) -> dict[str, str | None]:
@@ -954,6 +960,7 @@ def align_documents(
     seed_length: int = PassageConfig.ngram,
     band_config: BandConfig | None = None,
     workers: int = 1,
+    parts: _AlignParts | None = None,
 ) -> pd.DataFrame:
     """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table.
     The pairs ``k`` left without paraphrase seeds (see :func:`reuse.align.aligner.align_token_batch`)
@@ -972,7 +979,9 @@ def align_documents(
     its widenings) a task of :func:`reuse.engine.ordered_map` in ``workers`` processes carrying
     the texts of its documents only; the chunks' alignments are merged in the order the boxes
     would be aligned one round of widening at a time, so the table is the same for any number
-    of workers. The progress bar counts tokens aligned and moves after every chunk.
+    of workers. The progress bar counts tokens aligned and moves after every chunk. With
+    ``parts`` (a run's checkpoints), the chunks aligned by a killed run are read back instead
+    of aligned again, and each chunk aligned now is handed to ``parts`` to keep.
     """
     from .align.alignment import alignments_frame
     from .align.bands import BandConfig, Boxes, band_windows, seed_bands
@@ -1007,8 +1016,10 @@ def align_documents(
     stored = isinstance(corpus.texts, TextColumn)
     text_file = _TextFile(corpus.texts) if workers > 1 and not stored else None
 
+    earlier = parts.resume(len(chunks)) if parts is not None else []
+
     def tasks() -> Iterator[_AlignChunk]:
-        for lo, hi in chunks:
+        for lo, hi in chunks[len(earlier):]:
             index = np.arange(lo, hi)
             a_part, b_part = a_docs[lo:hi], b_docs[lo:hi]
             texts = _chunk_texts(corpus.texts, doc_chars, np.concatenate((a_part, b_part)),
@@ -1020,13 +1031,15 @@ def align_documents(
     widened: set[int] = set()
     try:
         with progress(int(costs.sum()), "align", quiet, unit="token") as bar:
-            for done in ordered_map(_align_chunk, tasks(), workers,
-                                    initializer=_start_token_cache):
+            aligned = ordered_map(_align_chunk, tasks(), workers, initializer=_start_token_cache)
+            for number, done in enumerate(itertools.chain(earlier, aligned)):
                 entries.extend(done.entries)
                 skipped.update(done.skipped)
                 widened.update(done.widened)
                 bar.total += done.widened_cost
                 bar.update(done.cost)
+                if parts is not None and number >= len(earlier):
+                    parts.add(done)
     finally:
         if text_file is not None:
             text_file.remove()
@@ -1048,6 +1061,47 @@ def align_documents(
         rows.extend((a_id, b_id, alignment) for alignment in pair_alignments)
     return alignments_frame(rows)
 
+
+class _AlignParts:
+    """The chunks of a run's align stage aligned so far, kept in its checkpoints
+    (:meth:`reuse.runfolder.checkpoints.StageLedger.add_part`) every ``_ALIGN_PART_SECONDS``, so
+    that a run killed in the middle of the stage resumes after the last chunks kept. A chunk's
+    result depends only on its boxes, which the ``passage_candidates`` checkpoint fixes."""
+
+    def __init__(self, ledger: StageLedger) -> None:
+        self.ledger = ledger
+        self.pending: list[_AlignedChunk] = []
+        self.kept = 0
+        self.chunks = 0
+        self.flushed = time.monotonic()
+
+    def resume(self, chunks: int) -> list[_AlignedChunk]:
+        """The chunks aligned by the killed run (none if it cut the stage into other chunks)."""
+        self.chunks = chunks
+        earlier: list[_AlignedChunk] = []
+        for part in self.ledger.parts("align", chunks):
+            earlier.extend(pickle.loads(part.read_bytes()))
+        self.kept = len(earlier)
+        return earlier
+
+    def add(self, chunk: _AlignedChunk) -> None:
+        self.pending.append(chunk)
+        if time.monotonic() - self.flushed >= _ALIGN_PART_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        data = pickle.dumps(self.pending, protocol=pickle.HIGHEST_PROTOCOL)
+        self.kept += len(self.pending)
+        self.ledger.add_part("align", data, self.kept, self.chunks)
+        self.pending = []
+        self.flushed = time.monotonic()
+
+
+# Seconds of alignment between two parts kept by a checkpointed run (a killed run loses at most
+# about this much of its align stage).
+_ALIGN_PART_SECONDS = float(os.environ.get("REUSE_TEST_ALIGN_PART_SECONDS", 10.0))
 
 # A box's end meaning "to the end of the document".
 _WHOLE = np.iinfo(np.int64).max // 4
@@ -1558,7 +1612,8 @@ def _aligned(started: _Started, candidates: PassageCandidates, config: Config, q
     alignments = align_documents(started.corpus, candidates.a, candidates.b, config.align,
                                  config.tokenize, quiet, paraphrase_skipped,
                                  candidates=candidates, seed_length=config.passages.ngram,
-                                 band_config=config.bands, workers=workers)
+                                 band_config=config.bands, workers=workers,
+                                 parts=None if ledger is None else _AlignParts(ledger))
     if ledger is not None:
         with ledger.writing("align") as folder:
             save_frame(folder, "alignments", alignments)

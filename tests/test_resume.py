@@ -300,3 +300,40 @@ def test_without_resume_a_killed_runs_checkpoints_are_replaced(tmp_path):
     assert aligned.returncode == 0, aligned.stderr
     assert not (out / "checkpoints").exists()
     assert "checkpoints" not in json.loads((out / "manifest.json").read_text())
+
+
+def quoting_corpus(path: Path) -> Path:
+    """300 pairs of documents that share a passage: more boxes than one align chunk holds."""
+    corpus = make_corpus(n_docs=600, n_copies=10, seed=5)
+    texts = list(corpus.texts)
+    for k in range(300):
+        source = texts[k + 300]
+        texts[k] = f"{texts[k]} {source[: len(source) // 2]}"
+    with open(path, "w", encoding="utf-8") as handle:
+        for doc_id, text in zip(corpus.ids, texts, strict=True):
+            handle.write(json.dumps({"id": doc_id, "text": text}) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_run_killed_in_the_middle_of_align_keeps_the_chunks_aligned(workers, tmp_path):
+    corpus = quoting_corpus(tmp_path / "quotes.jsonl")
+    args = ("run", str(corpus), "--no-report", "--quiet", "--workers", workers)
+    whole = reuse_process(*args, "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    out = tmp_path / "out"
+    os.environ["REUSE_TEST_ALIGN_PART_SECONDS"] = "0"  # a part after every chunk
+    try:
+        killed = reuse_process(*args, "--out", str(out), die_after="align_part")
+    finally:
+        del os.environ["REUSE_TEST_ALIGN_PART_SECONDS"]
+    assert killed.returncode == -signal.SIGKILL
+    ledger = json.loads((out / "checkpoints" / "stages.json").read_text())
+    assert ledger["parts"]["align"]["kept"] == 1 and ledger["parts"]["align"]["total"] >= 2
+    resumed = reuse_process(*args, "--out", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["checkpoints"] == {"resumed_after": "passage_candidates", "kept": False,
+                                       "resumed_parts": {"align": 1}}
+    assert manifest["counts"]["alignments"] >= 250
+    assert_same_tables(tmp_path / "whole", out)

@@ -7,11 +7,16 @@ While ``reuse dedup`` or ``reuse run`` works, each stage's output goes into
 * ``format`` (this module's :data:`LEDGER_FORMAT`), ``reuse_version`` and ``command``;
 * ``depends_on``: what every checkpoint was computed from: the input's ``fingerprint``,
   ``order_fingerprint`` and ``documents`` (as in the manifest's input block) and the whole
-  ``config`` (as in the manifest). A run resumed with another input or other settings is
-  refused with an error naming the first difference: a checkpoint is never reused for other
-  input, and never silently recomputed;
+  ``config`` (as in the manifest). A run resumed with another input or other settings (or by
+  another version of reuse) is refused with an error naming the first difference: a
+  checkpoint is never reused for other input, and never silently recomputed;
 * ``stages``: the completed stages in the order they ran, each with its ``files`` (names
-  inside ``checkpoints/``, with their sizes in bytes) and ``values`` (small results: counts).
+  inside ``checkpoints/``, with their sizes in bytes) and ``values`` (small results: counts);
+* ``parts``: the parts kept of a long stage in progress (``align``: its chunks aligned so far,
+  in ``align_parts/``, every 10 seconds or so), each stage's with the number of units
+  (``total``) it was cut into, how many the parts hold (``kept``) and their ``files``. A
+  resumed run reads them back and aligns the chunks after them; the parts go when the stage
+  completes.
 
 A stage's files are written and flushed to disk (``fsync``) before the ledger names them, and
 the ledger is replaced atomically (a temporary, ``fsync``, rename, ``fsync`` of the folder):
@@ -43,9 +48,16 @@ from ..errors import RunFolderError
 from .folder import CHECKPOINTS, MANIFEST, os_reason, write_error
 
 LEDGER = "stages.json"
+# The folder of the parts kept of a stage in progress: align_parts/.
+PARTS_SUFFIX = "_parts"
 LEDGER_FORMAT = 1
 # For tests: the process kills itself (SIGKILL) right after it records this stage complete.
 DIE_AFTER_VARIABLE = "REUSE_TEST_DIE_AFTER"
+
+
+def _die_after(step: str) -> None:
+    if os.environ.get(DIE_AFTER_VARIABLE) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fsync_path(path: Path) -> None:
@@ -97,6 +109,8 @@ class StageLedger:
         self.body = body
         self.keep = False  # the checkpoints stay once the run is written
         self.resumed_after: str | None = body["stages"][-1]["name"] if body["stages"] else None
+        # Units of stages in progress that the killed run kept: {"align": chunks}.
+        self.resumed_parts = {name: int(part["kept"]) for name, part in body["parts"].items()}
 
     # --- making ---------------------------------------------------------------------------
 
@@ -112,7 +126,7 @@ class StageLedger:
             raise write_error(folder / CHECKPOINTS, exc) from exc
         ledger = cls(folder, {"format": LEDGER_FORMAT, "reuse_version": __version__,
                               "command": command, "depends_on": depends_on, "finished": False,
-                              "stages": []})
+                              "stages": [], "parts": {}})
         ledger._write()
         return ledger
 
@@ -133,6 +147,11 @@ class StageLedger:
                 "stopped before its first stage was recorded, or was not started. Run without "
                 "--resume.")
         where = folder / CHECKPOINTS / LEDGER
+        if body.get("reuse_version") != __version__:
+            raise RunFolderError(
+                f"{where}: cannot resume: the checkpoints were made by reuse "
+                f"{body.get('reuse_version')}, this is reuse {__version__}. Run without --resume "
+                "to start over.")
         if body.get("command") != command:
             raise RunFolderError(
                 f"{where}: cannot resume: the checkpoints are of reuse {body.get('command')}, "
@@ -147,7 +166,9 @@ class StageLedger:
         return ledger
 
     def _check_files(self) -> None:
-        for stage in self.body["stages"]:
+        records = [*self.body["stages"],
+                   *({"name": name, **part} for name, part in self.body["parts"].items())]
+        for stage in records:
             for name, size in stage["files"].items():
                 path = self.path / name
                 try:
@@ -223,9 +244,47 @@ class StageLedger:
             raise write_error(exc.filename or folder, exc) from exc
         self.body["stages"] = [s for s in self.body["stages"] if s["name"] != name]
         self.body["stages"].append({"name": name, "files": files, "values": values or {}})
+        had_parts = self.body["parts"].pop(name, None) is not None
         self._write()
-        if os.environ.get(DIE_AFTER_VARIABLE) == name:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if had_parts:
+            shutil.rmtree(self.path / f"{name}{PARTS_SUFFIX}", ignore_errors=True)
+        _die_after(name)
+
+    # --- parts of a long stage -------------------------------------------------------------
+
+    def add_part(self, name: str, data: bytes, kept: int, total: int) -> None:
+        """Keep a part of stage ``name`` in progress: ``data`` holds the results of its units
+        (chunks) up to the ``kept``-th of ``total``; the ledger records the part once it is on
+        disk. A resumed run reads the parts back (:meth:`parts`) and goes on after them."""
+        folder = self.path / f"{name}{PARTS_SUFFIX}"
+        record = self.body["parts"].setdefault(name, {"total": total, "kept": 0, "files": {}})
+        file_name = f"part-{len(record['files']) + 1:05d}.pickle"
+        try:
+            folder.mkdir(exist_ok=True)
+            with open(folder / file_name, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            fsync_path(folder)
+        except OSError as exc:
+            raise write_error(folder / file_name, exc) from exc
+        record["files"][f"{folder.name}/{file_name}"] = len(data)
+        record["kept"] = kept
+        self._write()
+        _die_after(f"{name}_part")
+
+    def parts(self, name: str, total: int) -> list[Path]:
+        """The files of the parts kept of stage ``name``, in order, if it was cut into
+        ``total`` units as now (else none: the stage starts from its beginning)."""
+        record = self.body["parts"].get(name)
+        if record is None or record["total"] != total:
+            return []
+        return [self.path / file_name for file_name in record["files"]]
+
+    def parts_kept(self, name: str) -> int:
+        """How many units of stage ``name`` the kept parts hold."""
+        record = self.body["parts"].get(name)
+        return 0 if record is None else int(record["kept"])
 
     def finish(self, keep: bool) -> None:
         """The run's tables and manifest are written: remove the checkpoints, or with ``keep``
@@ -279,7 +338,7 @@ def read_ledger(run_folder: Path) -> dict[str, Any] | None:
         raise RunFolderError(f"{path}: cannot read the stage ledger ({exc}); run without "
                              "--resume to start over.") from exc
     if not isinstance(body, dict) or body.get("format") != LEDGER_FORMAT or not isinstance(
-            body.get("stages"), list):
+            body.get("stages"), list) or not isinstance(body.get("parts"), dict):
         raise RunFolderError(f"{path}: not a stage ledger of this version of reuse (format "
                              f"{LEDGER_FORMAT}); run without --resume to start over.")
     return body
