@@ -337,3 +337,18 @@ def test_a_run_killed_in_the_middle_of_align_keeps_the_chunks_aligned(workers, t
                                        "resumed_parts": {"align": 1}}
     assert manifest["counts"]["alignments"] >= 250
     assert_same_tables(tmp_path / "whole", out)
+
+
+def test_a_ledger_naming_a_file_outside_the_checkpoints_is_refused(tmp_path):
+    out = tmp_path / "out"
+    args = ("dedup", str(ROOT / "seeds"), "--quiet", "--workers", "1", "--out", str(out))
+    assert reuse_process(*args, die_after="sketch").returncode == -signal.SIGKILL
+    path = out / "checkpoints" / "stages.json"
+    ledger = json.loads(path.read_text())
+    ledger["stages"][0]["files"]["../../elsewhere.npy"] = 10
+    path.write_text(json.dumps(ledger))
+    refused = reuse_process(*args, "--resume")
+    assert refused.returncode == 4
+    assert refused.stderr == (
+        f"reuse: error: {path}: the file '../../elsewhere.npy' of stage sketch is not a file of "
+        "checkpoints/; the ledger was changed. Run without --resume to start over.\n")

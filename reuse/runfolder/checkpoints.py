@@ -170,6 +170,12 @@ class StageLedger:
                    *({"name": name, **part} for name, part in self.body["parts"].items())]
         for stage in records:
             for name, size in stage["files"].items():
+                parts = Path(name).parts
+                if len(parts) != 2 or Path(name).is_absolute() or ".." in parts:
+                    raise RunFolderError(
+                        f"{self.path / LEDGER}: the file {name!r} of stage {stage['name']} is not "
+                        f"a file of {CHECKPOINTS}/; the ledger was changed. Run without --resume "
+                        "to start over.")
                 path = self.path / name
                 try:
                     actual = path.stat().st_size
