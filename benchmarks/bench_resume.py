@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIBLE = ROOT.parent / "shared" / "data" / "bible-en"
@@ -105,7 +106,7 @@ class Runner:
                  "--no-report", "--quiet", "--workers", str(self.workers), *extra], environment)
 
     def measured(self, tree: Path, out: Path, *extra: str,
-                 die_after: str | None = None) -> dict[str, float]:
+                 die_after: str | None = None) -> dict[str, Any]:
         command, environment = self.command(tree, out, *extra)
         if die_after is not None:
             environment["REUSE_TEST_DIE_AFTER"] = die_after
@@ -114,8 +115,16 @@ class Runner:
                                   text=True, cwd=tree, env=environment)
         if done.returncode and die_after is None:
             raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-        return {**time_report(done.stderr), "peak_disk_mb": watch.peak / 2**20,
-                "folder_mb": folder_bytes(out) / 2**20}
+        figures: dict[str, Any] = {**time_report(done.stderr), "peak_disk_mb": watch.peak / 2**20,
+                                   "folder_mb": folder_bytes(out) / 2**20, "read_back": "–"}
+        if (out / "manifest.json").exists():
+            manifest = json.loads((out / "manifest.json").read_text())
+            block = manifest.get("checkpoints") or {}
+            if block.get("resumed_after"):
+                kept = (block.get("resumed_parts") or {}).get("align")
+                figures["read_back"] = f"stages to {block['resumed_after']}" + (
+                    f", {kept} align chunks" if kept else "")
+        return figures
 
     def killed_in_align(self, out: Path, align_seconds: float) -> float:
         """Start a run, kill it half way through its align stage; its wall seconds until then."""
@@ -155,7 +164,7 @@ def main() -> None:
 
     base = Path(tempfile.mkdtemp(prefix="bench-resume-"))
     runner = Runner(args.corpus, args.workers, base)
-    rows: list[tuple[str, dict[str, float], str]] = []
+    rows: list[tuple[str, dict[str, Any], str]] = []
     try:
         if args.before is not None:
             rows.append(("before (no checkpoints)", runner.measured(args.before, base / "before"),
@@ -195,23 +204,26 @@ def main() -> None:
         "seconds vary from run to run).",
         "",
         "| run | wall s | user s | peak RSS MB | peak disk MB | run folder at the end MB | "
-        "tables vs. checkpointed run |",
-        "|---|---|---|---|---|---|---|",
+        "read back | tables vs. checkpointed run |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, figures, same in rows:
         lines.append(f"| {name} | {figures['wall']:.1f} | {figures['user']:.1f} | "
                      f"{figures['rss_mb']:.0f} | {figures['peak_disk_mb']:.1f} | "
-                     f"{figures['folder_mb']:.1f} | {same or '–'} |")
+                     f"{figures['folder_mb']:.1f} | {figures['read_back']} | {same or '–'} |")
     if args.before is not None:
         before = rows[0][1]
         lines += ["", f"Checkpointing costs {whole['wall'] / before['wall']:.2f}x the wall time "
                   f"and {whole['user'] / before['user']:.2f}x the user time of the run without "
                   f"it, and {whole['peak_disk_mb'] - before['peak_disk_mb']:+.1f} MB of peak "
                   "disk."]
-    lines += ["", f"Resumed after a kill in align: {resumed['wall']:.1f} s against "
-              f"{whole['wall']:.1f} s for the whole run ({whole['wall'] - resumed['wall']:.1f} s "
-              f"saved); after a kill right after align: {late['wall']:.1f} s "
-              f"({whole['wall'] - late['wall']:.1f} s saved).", "",
+    lines += ["", f"Resumed after a kill in align: {resumed['wall']:.1f} s wall, "
+              f"{resumed['user']:.1f} s user against {whole['wall']:.1f} s and "
+              f"{whole['user']:.1f} s for the whole run ({whole['user'] - resumed['user']:.1f} "
+              f"user s saved); after a kill right after align: {late['wall']:.1f} s wall, "
+              f"{late['user']:.1f} s user ({whole['user'] - late['user']:.1f} user s saved). The "
+              f"align stage of the whole run took {align_seconds:.1f} s; a killed run keeps its "
+              "aligned chunks every 10 s of wall time.", "",
               "Checkpoint of each stage (`--keep-checkpoints`; removed at the end by default):",
               "", "| stage | files | MB |", "|---|---|---|"]
     for stage in ledger["stages"]:
