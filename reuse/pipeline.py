@@ -25,7 +25,7 @@ from .candidates.lsh import SpilledBuckets, optimal_bands, recall_bands
 from .cluster.documents import representative_priority, star_clusters
 from .common.progress import progress, ticking
 from .config import KEYWORDS, Config, DedupConfig, PassageConfig, TokenizeConfig
-from .engine import ordered_map, resolve_workers
+from .engine import ordered_map, resolve_workers, start_worker_server
 from .engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace, parse_memory_budget
 from .errors import ConfigError, ReuseError, RunFolderError
 from .ingest import (
@@ -43,7 +43,7 @@ from .ingest import (
 from .ingest.store import TextColumn
 from .runfolder import folder as runfolder
 from .runfolder import tables
-from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
+from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, StoredTexts, sketch_batch
 from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
 from .text.shingle import shingle_batch
 from .text.tokenize import TokenBatch, tokenize_batch
@@ -117,19 +117,19 @@ class Sketches:
 
 
 def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig,
-                  bands: int, rows: int, passage_config: PassageConfig | None, packed: bool
-                  ) -> Iterator[SketchTask]:
+                  bands: int, rows: int, passage_config: PassageConfig | None, packed: bool,
+                  shingle_directory: str | None) -> Iterator[SketchTask]:
     def batch_texts(lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
+        if isinstance(texts, TextColumn):  # on disk: the worker reads its batch itself
+            return StoredTexts(texts, lo, hi), None
         if not packed:
             return texts[lo:hi], None
-        if isinstance(texts, TextColumn):  # stored as UTF-8 already: sent as read
-            return texts.utf8_slice(lo, hi)
         return SketchTask.pack(texts[lo:hi])
 
     for lo, hi in batches(texts):
         yield SketchTask(*batch_texts(lo, hi), lo,
                          tokenize_config.strip_diacritics, config.ngram,
-                         config.num_perm, config.seed, bands, rows, config.verify == "exact",
+                         config.num_perm, config.seed, bands, rows, shingle_directory,
                          passage_config)
 
 
@@ -172,7 +172,7 @@ def sketch_corpus(
     try:
         with progress(len(texts), "sketch", quiet) as bar:
             tasks = _sketch_tasks(texts, tokenize_config, config, bands, rows, passage_config,
-                                  packed=workers > 1)
+                                  workers > 1, None if store is None else str(store.directory))
             for batch in ordered_map(sketch_batch, tasks, workers):
                 lo, hi = batch.first, batch.first + len(batch.n_tokens)
                 n_tokens[lo:hi] = batch.n_tokens
@@ -180,7 +180,7 @@ def sketch_corpus(
                 compared = np.flatnonzero(batch.n_tokens >= min_tokens)
                 buckets.add(batch.band_keys[:, compared], lo + compared)
                 if store is not None and batch.shingles is not None:
-                    store.append(*batch.shingles)
+                    store.add(*batch.shingles)
                 if batch.fingerprints is not None:
                     parts.append(batch.fingerprints)
                 bar.update(hi - lo)
@@ -390,6 +390,7 @@ def dedup(
     """
     read, options, config = _arguments(dedup, locals(), "dedup")
     n_workers = resolve_workers(workers, "dedup")
+    start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "dedup")
     timings = Timings(quiet=quiet)
     corpus, sketches = _read_and_sketch(source, read, config, None, timings, "dedup", quiet,
@@ -1209,6 +1210,7 @@ def run(
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
     passage_config, align_config = config.passages, config.align
     n_workers = resolve_workers(workers, "run")
+    start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "run")
     timings = Timings(quiet=quiet)
     corpus, sketches = _read_and_sketch(source, read, config, passage_config, timings, "run",
