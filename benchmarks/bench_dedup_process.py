@@ -58,7 +58,7 @@ def command_for(tool: str, corpus: Path, out: Path, threshold: float) -> list[st
         command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--verify", "exact",
                    "--threshold", str(threshold), "--out", str(out), "--quiet"]
         # One process, as the peers (the baseline may predate --workers: it ran one anyway).
-        return command + ["--workers", "1"] if tool == "reuse" else command
+        return [*command, "--workers", "1"] if tool == "reuse" else command
     return [sys.executable, str(HERE / "dedup_peers.py"), tool, str(corpus), str(out),
             "--threshold", str(threshold)]
 
