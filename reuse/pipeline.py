@@ -10,8 +10,9 @@ import dataclasses
 import hashlib
 import inspect
 import os
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,19 +44,19 @@ from .ingest import (
 from .ingest.store import TextColumn
 from .runfolder import folder as runfolder
 from .runfolder import tables
+from .sketch.feed import BATCH_CHARS, BatchFeed, batches, expected_documents
 from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, StoredTexts, sketch_batch
 from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
 from .text.shingle import shingle_batch
 from .text.tokenize import TokenBatch, tokenize_batch
 from .verify import ShingleStore, VerifyTask, pair_jaccard, verify_pairs
 
-__all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
-           "write_run"]
+__all__ = ["DedupResult", "RunResult", "align_pairs", "batches", "dedup", "progress", "rerun",
+           "run", "write_run"]
 
 if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
     from .align.bands import BandConfig, Boxes
 
-_BATCH_CHARS = 1_000_000
 
 class Timings(dict):
     """Seconds spent per stage, in the order the stages ran. A stage without a progress bar of
@@ -73,24 +74,6 @@ class Timings(dict):
                 yield
         finally:
             self[name] = round(self.get(name, 0.0) + time.perf_counter() - start, 4)
-
-
-def batches(texts: Sequence[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[start, stop)`` document ranges of about ``budget`` characters each: a
-    range ends at the first document that brings it to ``budget``. The texts of a corpus read
-    from disk are not read: their ``lengths`` are known."""
-    lengths = getattr(texts, "lengths", None)
-    if lengths is None:
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    ends = np.cumsum(lengths)
-    start, base = 0, 0
-    while start < len(ends):
-        stop = int(np.searchsorted(ends, base + budget, side="left")) + 1
-        if stop > len(ends):
-            yield start, len(ends)
-            return
-        yield start, stop
-        start, base = stop, int(ends[stop - 1])
 
 
 @dataclass
@@ -116,18 +99,19 @@ class Sketches:
             self.workspace.close()
 
 
-def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig,
-                  bands: int, rows: int, passage_config: PassageConfig | None, packed: bool,
+def _sketch_tasks(ranges: Iterable[tuple[Any, int, int]], tokenize_config: TokenizeConfig,
+                  config: DedupConfig, bands: int, rows: int,
+                  passage_config: PassageConfig | None, packed: bool,
                   shingle_directory: str | None) -> Iterator[SketchTask]:
-    def batch_texts(lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
+    def batch_texts(texts: Any, lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
         if isinstance(texts, TextColumn):  # on disk: the worker reads its batch itself
             return StoredTexts(texts, lo, hi), None
         if not packed:
             return texts[lo:hi], None
         return SketchTask.pack(texts[lo:hi])
 
-    for lo, hi in batches(texts):
-        yield SketchTask(*batch_texts(lo, hi), lo,
+    for texts, lo, hi in ranges:
+        yield SketchTask(*batch_texts(texts, lo, hi), lo,
                          tokenize_config.strip_diacritics, config.ngram,
                          config.num_perm, config.seed, bands, rows, shingle_directory,
                          passage_config)
@@ -143,7 +127,7 @@ def lsh_bands(config: DedupConfig) -> tuple[int, int]:
 
 
 def sketch_corpus(
-    texts: list[str],
+    texts: list[str] | None,
     tokenize_config: TokenizeConfig,
     config: DedupConfig,
     passage_config: PassageConfig | None = None,
@@ -151,6 +135,8 @@ def sketch_corpus(
     *,
     workers: int = 1,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    feed: BatchFeed | None = None,
+    expected_documents: int | None = None,
 ) -> Sketches:
     """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
     ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
@@ -158,24 +144,31 @@ def sketch_corpus(
     Signatures, band keys and (with ``config.verify == "exact"``) shingle hashes go to files in
     a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
     batches and a few numbers per document. With a ``passage_config``, the same pass also
-    computes the passage-window fingerprints. The caller closes the result
-    (:meth:`Sketches.close`).
+    computes the passage-window fingerprints. With a ``feed`` (and ``texts`` None), the batches
+    come from it while the corpus is being read (``expected_documents``: a guess at its size).
+    The caller closes the result (:meth:`Sketches.close`).
     """
     bands, rows = lsh_bands(config)
+    if feed is None:
+        expected_documents = len(texts)
+        ranges: Iterable[tuple[Any, int, int]] = (
+            (texts, lo, hi) for lo, hi in batches(texts))
+    else:
+        ranges = feed
     workspace = Workspace()
-    n_tokens = np.zeros(len(texts), dtype=np.int64)
+    token_counts: list[np.ndarray] = []
     signatures = RowFile(workspace.file("signatures"), config.num_perm, np.uint32)
-    buckets = SpilledBuckets(workspace, bands, rows, len(texts), memory_budget)
+    buckets = SpilledBuckets(workspace, bands, rows, expected_documents or 1, memory_budget)
     store = ShingleStore(workspace.path) if config.verify == "exact" else None
     min_tokens = config.effective_min_tokens
     parts: list[Fingerprints] = []
     try:
-        with progress(len(texts), "sketch", quiet) as bar:
-            tasks = _sketch_tasks(texts, tokenize_config, config, bands, rows, passage_config,
+        with progress(len(texts) if feed is None else None, "sketch", quiet) as bar:
+            tasks = _sketch_tasks(ranges, tokenize_config, config, bands, rows, passage_config,
                                   workers > 1, None if store is None else str(store.directory))
             for batch in ordered_map(sketch_batch, tasks, workers):
                 lo, hi = batch.first, batch.first + len(batch.n_tokens)
-                n_tokens[lo:hi] = batch.n_tokens
+                token_counts.append(batch.n_tokens)
                 signatures.append(batch.signatures)
                 compared = np.flatnonzero(batch.n_tokens >= min_tokens)
                 buckets.add(batch.band_keys[:, compared], lo + compared)
@@ -190,6 +183,8 @@ def sketch_corpus(
             store.close()
         workspace.close()
         raise
+    n_tokens = np.concatenate([*token_counts, np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    buckets.n_docs = max(len(n_tokens), 1)
     compared = n_tokens >= min_tokens
     fingerprints = Fingerprints.concat(parts) if passage_config is not None else None
     if fingerprints is not None:
@@ -327,7 +322,11 @@ def _read_and_sketch(
     workers: int = 1, memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> tuple[Corpus, Sketches]:
     """The start of ``dedup`` and ``run``: read the corpus (checking the date field) and sketch
-    it, with the passage-window fingerprints when ``passage_config`` is given."""
+    it, with the passage-window fingerprints when ``passage_config`` is given. With several
+    workers, the sketching of what was read overlaps the reading (:class:`BatchFeed`)."""
+    if workers > 1 and not isinstance(source, Corpus):
+        return _read_while_sketching(source, read, config, passage_config, timings, owner,
+                                     quiet, workers, memory_budget)
     with timings.stage("ingest", own_bar=True):
         corpus = _load(source, read, quiet)
         _check_date_field(corpus, config.date_field, owner)
@@ -335,6 +334,47 @@ def _read_and_sketch(
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config, quiet,
                                  workers=workers, memory_budget=memory_budget)
     return corpus, sketches
+
+
+def _read_while_sketching(
+    source: str | os.PathLike[str] | Any, read: dict[str, Any], config: Config,
+    passage_config: PassageConfig | None, timings: Timings, owner: str, quiet: bool,
+    workers: int, memory_budget: int,
+) -> tuple[Corpus, Sketches]:
+    """:func:`_read_and_sketch` with the sketching in a thread of its own fed by the reading:
+    the workers sketch each batch as soon as it is written to the document store. 'ingest'
+    times the reading (sketching meanwhile), 'sketch' what is left of the sketching after."""
+    feed = BatchFeed(BATCH_CHARS)
+    outcome: dict[str, Any] = {}
+
+    def sketch() -> None:
+        try:
+            outcome["sketches"] = sketch_corpus(
+                None, config.tokenize, config.dedup, passage_config, True, workers=workers,
+                memory_budget=memory_budget, feed=feed,
+                expected_documents=expected_documents(source))
+        except BaseException as exc:
+            feed.error = exc
+
+    thread = threading.Thread(target=sketch, name="reuse-sketch", daemon=True)
+    thread.start()
+    try:
+        with timings.stage("ingest", own_bar=True):
+            corpus = read_corpus(source, **read, quiet=quiet, on_flush=feed.flushed)
+            _check_date_field(corpus, config.date_field, owner)
+    except BaseException:  # a bad input, or the sketching's own error (raised by the feed)
+        feed.close(abandon=True)
+        thread.join()
+        if "sketches" in outcome:
+            outcome["sketches"].close()
+        raise
+    feed.close()
+    with timings.stage("sketch", own_bar=True):
+        thread.join()
+    if feed.error is not None:
+        corpus.close()
+        raise feed.error
+    return corpus, outcome["sketches"]
 
 
 def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> None:

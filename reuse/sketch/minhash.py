@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -301,6 +302,18 @@ class StoredTexts:
     lo: int
     hi: int
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The column travels pickled and is opened when the batch is read, inside the task: a
+        # store removed meanwhile (the reading failed) is then the task's error, not a crash
+        # of the worker process while it unpickles its next task.
+        return StoredTexts, (pickle.dumps(self.column, protocol=pickle.HIGHEST_PROTOCOL),
+                             self.lo, self.hi)
+
+    def utf8(self) -> tuple[bytes, np.ndarray]:
+        """The texts' UTF-8 bytes end to end, and each one's length in characters."""
+        column = pickle.loads(self.column) if isinstance(self.column, bytes) else self.column
+        return column.utf8_slice(self.lo, self.hi)
+
 
 @dataclass(frozen=True)
 class SketchTask:
@@ -338,7 +351,7 @@ class SketchTask:
         if isinstance(self.payload, list):
             return self.payload
         if isinstance(self.payload, StoredTexts):
-            data, lengths = self.payload.column.utf8_slice(self.payload.lo, self.payload.hi)
+            data, lengths = self.payload.utf8()
         else:
             data, lengths = self.payload, self.lengths
         joined = str(data, "utf-8", "surrogatepass")
