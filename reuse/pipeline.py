@@ -342,15 +342,16 @@ def _read_while_sketching(
     workers: int, memory_budget: int,
 ) -> tuple[Corpus, Sketches]:
     """:func:`_read_and_sketch` with the sketching in a thread of its own fed by the reading:
-    the workers sketch each batch as soon as it is written to the document store. 'ingest'
-    times the reading (sketching meanwhile), 'sketch' what is left of the sketching after."""
+    the workers sketch each batch as soon as it is written to the document store (on a
+    terminal, the 'sketch' bar advances under the 'ingest' bar). 'ingest' times the reading
+    (sketching meanwhile), 'sketch' what is left of the sketching after."""
     feed = BatchFeed(BATCH_CHARS)
     outcome: dict[str, Any] = {}
 
     def sketch() -> None:
         try:
             outcome["sketches"] = sketch_corpus(
-                None, config.tokenize, config.dedup, passage_config, True, workers=workers,
+                None, config.tokenize, config.dedup, passage_config, quiet, workers=workers,
                 memory_budget=memory_budget, feed=feed,
                 expected_documents=expected_documents(source))
         except BaseException as exc:
