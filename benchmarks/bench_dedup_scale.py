@@ -157,10 +157,10 @@ def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path,
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "reuse", subcommand, str(corpus), "--verify", "exact",
                "--threshold", str(THRESHOLD), "--out", str(out), "--quiet"]
-    if subcommand == "run":
-        command.append("--no-report")
     if workers is not None:
         command[-3:-3] = ["--workers", str(workers)]
+    if subcommand == "run":
+        command.append("--no-report")
     figures = _time_v(command, tree)
     figures["pairs"] = _pairs(out)
     shutil.rmtree(out, ignore_errors=True)
@@ -319,16 +319,20 @@ def plot(rows: list[dict]) -> None:
         points.sort(key=lambda row: row["docs"])
         docs = [row["docs"] for row in points]
         label = f"reuse {subcommand}, --workers {workers}"
-        time_axis.plot(docs, [row["wall"] for row in points], marker="o", label=label)
+        line, = time_axis.plot(docs, [row["cpu"] for row in points], marker="o",
+                               label=f"{label}: CPU s")
+        time_axis.plot(docs, [row["wall"] for row in points], marker="x", ls="--",
+                       color=line.get_color(), label=f"{label}: wall s")
         memory_axis.plot(docs, [row["rss_mb"] for row in points], marker="o", label=label)
     if series:
         low = min(row["docs"] for points in series.values() for row in points)
         high = max(row["docs"] for points in series.values() for row in points)
         first = min(series.values(), key=lambda points: points[0]["docs"])[0]
-        time_axis.plot([low, high], [first["wall"], first["wall"] * high / low], ls=":",
-                       color="grey", label="linear from the smallest")
+        time_axis.plot([low, high], [first["cpu"], first["cpu"] * high / low], ls=":",
+                       color="grey", label="linear from the smallest (CPU s)")
     memory_axis.axhline(2048, ls="--", color="red", label="2 GB")
-    for axis, title in ((time_axis, "wall s"), (memory_axis, "peak RSS MB (largest process)")):
+    for axis, title in ((time_axis, "CPU s (solid) and wall s (dashed)"),
+                        (memory_axis, "peak RSS MB (largest process)")):
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("documents")
