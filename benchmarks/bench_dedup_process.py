@@ -7,8 +7,8 @@ system time, peak RSS is its "Maximum resident set size". Each runs single-threa
 ``MKL_NUM_THREADS``, ``NUMEXPR_NUM_THREADS`` = 1). The repeats are interleaved (each repeat runs
 every tool once, in a rotated order), and the ratios are between medians of the same run.
 
-- ``reuse``: ``python -m reuse dedup IN --verify exact --threshold T --out DIR --quiet``
-  (parquet tables and the manifest written, as by default).
+- ``reuse``: ``python -m reuse dedup IN --verify exact --threshold T --out DIR --quiet
+  --workers 1`` (parquet tables and the manifest written, as by default; one process).
 - ``reuse-baseline`` (with ``--baseline TREE``): the same command with another source tree of
   reuse first on ``PYTHONPATH``, for a before/after in the same run.
 - ``datasketch``, ``rensa``, ``gaoya``: ``benchmarks/dedup_peers.py`` (MinHash 128 over word
@@ -55,8 +55,10 @@ from generate_text_corpus import generate  # noqa: E402
 
 def command_for(tool: str, corpus: Path, out: Path, threshold: float) -> list[str]:
     if tool.startswith("reuse"):
-        return [sys.executable, "-m", "reuse", "dedup", str(corpus), "--verify", "exact",
-                "--threshold", str(threshold), "--out", str(out), "--quiet"]
+        command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--verify", "exact",
+                   "--threshold", str(threshold), "--out", str(out), "--quiet"]
+        # One process, as the peers (the baseline may predate --workers: it ran one anyway).
+        return [*command, "--workers", "1"] if tool == "reuse" else command
     return [sys.executable, str(HERE / "dedup_peers.py"), tool, str(corpus), str(out),
             "--threshold", str(threshold)]
 
@@ -98,6 +100,7 @@ def run_once(tool: str, corpus: Path, threshold: float, baseline: Path | None) -
         subprocess.run(command, env=env, cwd=tree, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         measured = parse_time(report.read_text())
+        measured["load"] = os.getloadavg()[0]
         measured["pairs"] = pairs_of(tool, out)
     return measured
 
@@ -136,6 +139,7 @@ def bench(sizes: list[int], tools: list[str], repeat: int, threshold: float,
                 "wall": statistics.median(m["wall"] for m in runs[tool]),
                 "rss_mb": statistics.median(m["rss_mb"] for m in runs[tool]),
                 "pairs": len(found), "shared": len(found & reference),
+                "load": statistics.median(m["load"] for m in runs[tool]),
             })
     return rows
 
@@ -143,8 +147,8 @@ def bench(sizes: list[int], tools: list[str], repeat: int, threshold: float,
 def table(rows: list[dict]) -> list[str]:
     lines = [
         "| docs | MB | tool | CPU s (median) | CPU s (min) | wall s | peak RSS MB | "
-        "pairs | shared with reuse | peer CPU / reuse CPU | target |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "pairs | shared with reuse | peer CPU / reuse CPU | target | load |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for row in rows:
         ours = next((r for r in rows if r["docs"] == row["docs"] and r["tool"] == "reuse"), None)
@@ -160,7 +164,7 @@ def table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {row['docs']:,} | {row['mb']:.0f} | {row['tool']} | {row['cpu']:.2f} | "
             f"{row['cpu_min']:.2f} | {row['wall']:.1f} | {row['rss_mb']:.0f} | "
-            f"{row['pairs']:,} | {row['shared']:,} | {ratio} | {target} |")
+            f"{row['pairs']:,} | {row['shared']:,} | {ratio} | {target} | {row['load']:.1f} |")
     return lines
 
 
@@ -203,7 +207,9 @@ def main() -> None:
         "permutations, word 5-grams, corpus from `generate_text_corpus.py`. reuse verifies "
         "every candidate on exact Jaccard; the peers keep candidates on the MinHash estimate. "
         "'shared with reuse': pairs the tool and reuse both report (the tokenizers differ, so "
-        "the pair sets differ a little). The machine is shared: compare CPU s, not wall s.",
+        "the pair sets differ a little). 'load': the median 1-minute load average as the "
+        "tool's runs ended. The machine is shared: compare CPU s, not wall s (a loaded "
+        "machine inflates CPU s too, through shared caches and memory bandwidth).",
         "",
     ]
     text = "\n".join(header + table(rows)) + "\n"

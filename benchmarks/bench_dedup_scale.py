@@ -17,20 +17,27 @@ the dedup in-process on the corpus already read and reports the peak of memory a
 share of the peak is visible apart from the corpus's own lists.
 
 The corpus is ``generate_text_corpus.py``'s (prose-like, 20% near-duplicates, ~2.6 KB per
-document), generated if missing.
+document), generated if missing: up to 300k documents drawn whole
+(``data/text_N.jsonl``), above that written shard by shard in bounded memory
+(``data/text_stream_N.jsonl``, ``--stream``; the same distribution, see
+``generate_streamed``). ``--commands dedup run`` also times ``reuse run --no-report`` (the
+passage stages too) with the same options.
 
     .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 100000 1000000 --workers 1 2 \\
         --baseline /tmp/reuse-main --stages
     .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 10000000 --workers 2 --keep  # 10M
 
-``--keep`` adds the new rows to those of the last results (``results_dedup_scale.json``).
+``--keep`` adds the new rows to those of the last results (``results_dedup_scale.json``),
+replacing rows of the same size, tool, command and workers.
 
-Writes ``benchmarks/results_dedup_scale.md`` unless ``--no-write``.
+Writes ``benchmarks/results_dedup_scale.md`` and the curves of wall time and peak RSS against
+the number of documents, ``benchmarks/results_dedup_scale.png``, unless ``--no-write``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -46,11 +53,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results_dedup_scale.md"
+PLOT = HERE / "results_dedup_scale.png"
 ROWS = HERE / "results_dedup_scale.json"  # the rows of RESULTS, for --keep
 THRESHOLD = 0.8
 
 sys.path.insert(0, str(HERE))
-from generate_text_corpus import generate  # noqa: E402
+from generate_text_corpus import generate, generate_streamed  # noqa: E402
+
+# Above this many documents the corpus is written shard by shard (generate_streamed): the
+# whole-corpus generator holds about 16 KB per document in memory.
+LARGEST_WHOLE = 300_000
 
 _STAGES_SCRIPT = """
 import json, sys, time, tracemalloc
@@ -139,13 +151,16 @@ def _pairs(out: Path) -> int:
     return json.loads((out / "manifest.json").read_text())["counts"]["near_duplicate_pairs"]
 
 
-def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path) -> dict[str, float]:
+def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path,
+            subcommand: str = "dedup") -> dict[str, float]:
     out = scratch / "out"
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--verify", "exact",
+    command = [sys.executable, "-m", "reuse", subcommand, str(corpus), "--verify", "exact",
                "--threshold", str(THRESHOLD), "--out", str(out), "--quiet"]
     if workers is not None:
         command[-3:-3] = ["--workers", str(workers)]
+    if subcommand == "run":
+        command.append("--no-report")
     figures = _time_v(command, tree)
     figures["pairs"] = _pairs(out)
     shutil.rmtree(out, ignore_errors=True)
@@ -171,6 +186,12 @@ def main() -> None:
                         help="also the stages' own peak (tracemalloc), after ingest")
     parser.add_argument("--tools", nargs="+", default=["reuse", "reuse-baseline"],
                         help="which of reuse and reuse-baseline to run")
+    parser.add_argument("--commands", nargs="+", choices=["dedup", "run"], default=["dedup"],
+                        help="reuse subcommands to time (run: with --no-report)")
+    parser.add_argument("--stream", action="store_true",
+                        help="the streamed corpus at every size (else above 300k documents)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="processes generating a streamed corpus")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true",
                         help="keep the rows of the last results (another size, measured before)")
@@ -181,23 +202,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch_name:
         scratch = Path(scratch_name)
         for size in args.sizes:
-            corpus = generate(size)
+            streamed = args.stream or size > LARGEST_WHOLE
+            corpus = generate_streamed(size, args.jobs) if streamed else generate(size)
             mb = corpus.stat().st_size / 1e6
-            runs: list[tuple[str, Path, int | None]] = [
-                ("reuse", ROOT, workers) for workers in args.workers if "reuse" in args.tools]
+            runs: list[tuple[str, Path, int | None, str]] = [
+                ("reuse", ROOT, workers, subcommand) for subcommand in args.commands
+                for workers in args.workers if "reuse" in args.tools]
             if args.baseline is not None and "reuse-baseline" in args.tools:
-                runs.append(("reuse-baseline", args.baseline, None))
-            for name, tree, workers in runs:
-                figures = measure(corpus, tree, workers, scratch)
+                runs.append(("reuse-baseline", args.baseline, None, "dedup"))
+            for name, tree, workers, subcommand in runs:
+                figures = measure(corpus, tree, workers, scratch, subcommand)
                 if args.stages:
                     figures.update(stages_peak(corpus, tree, workers))
-                row = {"docs": size, "mb": mb, "tool": name, "workers": workers or 1, **figures,
-                       "command": command, "head": _git_head(tree)}
+                row = {"docs": size, "mb": mb, "tool": name, "subcommand": subcommand,
+                       "corpus": corpus.name, "workers": workers or 1, **figures,
+                       "command": command, "head": _git_head(tree),
+                       "load": os.getloadavg()[0]}
                 print(json.dumps(row), flush=True)
-                rows.append(row)
+                rows = [old for old in rows if _key(old) != _key(row)] + [row]
     if not args.no_write:
+        rows.sort(key=lambda row: (row.get("subcommand", "dedup"), row["docs"], row["tool"],
+                                   row["workers"]))
         ROWS.write_text(json.dumps(rows, indent=1) + "\n")
         write_results(rows, args)
+        plot(rows)
+
+
+def _key(row: dict) -> tuple:
+    return (row["docs"], row["tool"], row.get("subcommand", "dedup"), row["workers"])
 
 
 def write_results(rows: list[dict], args: argparse.Namespace) -> None:
@@ -217,30 +249,101 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "over the process tree (main process, fork server, workers: sampled from /proc every "
         "0.1 s, so the last 0.1 s of a process may be missed); 'peak RSS' = the largest resident "
         "set of one process (VmHWM); 'tree RSS' = the largest sum of the tree's resident sets "
-        "at one sample. Threshold 0.8, 128 permutations, "
-        "word 5-grams, corpus from `generate_text_corpus.py`. 'stages peak': the peak of memory "
+        "at one sample. Threshold 0.8, 128 permutations, word 5-grams; 'run' is `reuse run "
+        "--no-report` with the same options. Corpus from `generate_text_corpus.py`: "
+        "`text_N` drawn whole, `text_stream_N` written shard by shard (same distribution). "
+        "'stages peak': the peak of memory "
         "allocated by dedup's stages on the corpus already read (tracemalloc; not the corpus "
-        "itself). 'speed-up': wall of `--workers 1` / this row's wall, same size. The machine "
-        "is shared: wall figures move with its load.",
+        "itself). 'speed-up': wall of `--workers 1` / this row's wall, same size and command. "
+        "'load': the 1-minute load average when the row finished. The machine is shared: wall "
+        "figures move with its load; CPU s less so.",
         "",
-        "| docs | MB | tool | workers | wall s | CPU s | peak RSS MB | tree RSS MB "
-        "| stages peak MB | pairs | speed-up |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| command | docs | MB | corpus | tool | workers | wall s | CPU s | peak RSS MB "
+        "| tree RSS MB | stages peak MB | pairs | speed-up | load |",
+        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    single = {row["docs"]: row["wall"] for row in rows
+    single = {(row.get("subcommand", "dedup"), row["docs"]): row["wall"] for row in rows
               if row["tool"] == "reuse" and row["workers"] == 1}
     for row in rows:
+        subcommand = row.get("subcommand", "dedup")
         speed = ""
-        if row["tool"] == "reuse" and row["docs"] in single:
-            speed = f"{single[row['docs']] / row['wall']:.2f}x"
+        if row["tool"] == "reuse" and (subcommand, row["docs"]) in single:
+            speed = f"{single[(subcommand, row['docs'])] / row['wall']:.2f}x"
         stages = f"{row['stages_peak_mb']:.0f}" if "stages_peak_mb" in row else ""
+        load_at = f"{row['load']:.1f}" if "load" in row else ""
         lines.append(
-            f"| {row['docs']:,} | {row['mb']:.0f} | {row['tool']} | {row['workers']} | "
+            f"| {subcommand} | {row['docs']:,} | {row['mb']:.0f} | "
+            f"{row.get('corpus', '').removesuffix('.jsonl')} | {row['tool']} | {row['workers']} | "
             f"{row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
             f"{row['rss_sum_mb']:.0f} | {stages} | "
-            f"{row['pairs']:,} | {speed} |")
+            f"{row['pairs']:,} | {speed} | {load_at} |")
+    lines += ["", *growth(rows)]
+    if PLOT.exists():
+        lines += ["", f"![wall time and peak RSS against documents]({PLOT.name})"]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS}")
+
+
+def growth(rows: list[dict]) -> list[str]:
+    """Each size against the one before (reuse dedup, same workers): how time and memory grow
+    (linear time: the time ratio equals the size ratio)."""
+    lines = ["Growth (`reuse dedup`, same workers, each size against the previous one):", "",
+             "| workers | docs | size ratio | wall ratio | CPU ratio | peak RSS MB | "
+             "under 2 GB |", "|---:|---|---:|---:|---:|---:|---|"]
+    for workers in sorted({row["workers"] for row in rows}):
+        series = sorted((row for row in rows if row["tool"] == "reuse"
+                         and row.get("subcommand", "dedup") == "dedup"
+                         and row["workers"] == workers), key=lambda row: row["docs"])
+        for before, after in itertools.pairwise(series):
+            lines.append(
+                f"| {workers} | {before['docs']:,} → {after['docs']:,} | "
+                f"{after['docs'] / before['docs']:.0f} | {after['wall'] / before['wall']:.2f} | "
+                f"{after['cpu'] / before['cpu']:.2f} | {after['rss_mb']:.0f} | "
+                f"{'yes' if after['rss_mb'] < 2048 else 'NO'} |")
+    return lines
+
+
+def plot(rows: list[dict]) -> None:
+    """Wall time and peak RSS against documents (log-log), one line per command and workers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (time_axis, memory_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    series: dict[tuple[str, int], list[dict]] = {}
+    for row in rows:
+        if row["tool"] == "reuse":
+            series.setdefault((row.get("subcommand", "dedup"), row["workers"]), []).append(row)
+    for (subcommand, workers), points in sorted(series.items()):
+        points.sort(key=lambda row: row["docs"])
+        docs = [row["docs"] for row in points]
+        label = f"reuse {subcommand}, --workers {workers}"
+        line, = time_axis.plot(docs, [row["cpu"] for row in points], marker="o",
+                               label=f"{label}: CPU s")
+        time_axis.plot(docs, [row["wall"] for row in points], marker="x", ls="--",
+                       color=line.get_color(), label=f"{label}: wall s")
+        memory_axis.plot(docs, [row["rss_mb"] for row in points], marker="o", label=label)
+    if series:
+        low = min(row["docs"] for points in series.values() for row in points)
+        high = max(row["docs"] for points in series.values() for row in points)
+        first = min(series.values(), key=lambda points: points[0]["docs"])[0]
+        time_axis.plot([low, high], [first["cpu"], first["cpu"] * high / low], ls=":",
+                       color="grey", label="linear from the smallest (CPU s)")
+    memory_axis.axhline(2048, ls="--", color="red", label="2 GB")
+    for axis, title in ((time_axis, "CPU s (solid) and wall s (dashed)"),
+                        (memory_axis, "peak RSS MB (largest process)")):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("documents")
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.suptitle("reuse dedup --verify exact, whole process (results_dedup_scale.md)")
+    figure.tight_layout()
+    figure.savefig(PLOT, dpi=110)
+    plt.close(figure)
+    print(f"wrote {PLOT}")
 
 
 if __name__ == "__main__":

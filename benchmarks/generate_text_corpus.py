@@ -22,14 +22,19 @@ quote style. Documents are shuffled; ids are ``t0000042``.
 
 Writes ``data/text_N.jsonl`` (``{"id", "text"}`` per line) and ``data/text_N_spec.json``;
 the same parameters and seed give byte-identical files, regenerated only when they change.
+This holds the whole corpus in memory (15.8 GB at 1M documents); ``--stream`` writes
+``data/text_stream_N.jsonl`` shard by shard in bounded memory instead (see
+:func:`generate_streamed`), for 1M and 10M documents:
 
     .venv/bin/python benchmarks/generate_text_corpus.py --docs 10000 100000
+    .venv/bin/python benchmarks/generate_text_corpus.py --docs 1000000 10000000 --stream --jobs 2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 from pathlib import Path
 
@@ -243,16 +248,13 @@ class Writer:
         return edited
 
 
-def paths(n_docs: int) -> tuple[Path, Path]:
-    return DATA / f"text_{n_docs}.jsonl", DATA / f"text_{n_docs}_spec.json"
+def paths(n_docs: int, streamed: bool = False) -> tuple[Path, Path]:
+    stem = f"text_stream_{n_docs}" if streamed else f"text_{n_docs}"
+    return DATA / f"{stem}.jsonl", DATA / f"{stem}_spec.json"
 
 
-def generate(n_docs: int) -> Path:
-    corpus_path, spec_path = paths(n_docs)
-    spec = {**SPEC, "docs": n_docs}
-    if corpus_path.exists() and spec_path.exists() and json.loads(spec_path.read_text()) == spec:
-        return corpus_path
-    writer = Writer(SPEC["seed"] * 1_000_003 + n_docs)
+def shuffled_texts(writer: Writer, n_docs: int) -> list[str]:
+    """``n_docs`` texts, 20% of them near-duplicates of others among them, shuffled."""
     rng = writer.rng
     n_copies = round(n_docs * SPEC["near_duplicate_share"])
     n_originals = n_docs - n_copies
@@ -271,12 +273,64 @@ def generate(n_docs: int) -> Path:
         texts.append(writer.render(copy))
     order = list(range(n_docs))
     rng.shuffle(order)
+    return [texts[index] for index in order]
+
+
+def _records(texts: list[str], first: int, id_digits: int) -> str:
+    return "".join(json.dumps({"id": f"t{first + k:0{id_digits}d}", "text": text},
+                              ensure_ascii=False) + "\n" for k, text in enumerate(texts))
+
+
+def generate(n_docs: int) -> Path:
+    """The whole corpus drawn at once (it is held in memory: about 16 KB per document)."""
+    corpus_path, spec_path = paths(n_docs)
+    spec = {**SPEC, "docs": n_docs}
+    if corpus_path.exists() and spec_path.exists() and json.loads(spec_path.read_text()) == spec:
+        return corpus_path
+    writer = Writer(SPEC["seed"] * 1_000_003 + n_docs)
+    texts = shuffled_texts(writer, n_docs)
     DATA.mkdir(parents=True, exist_ok=True)
     temporary = corpus_path.with_suffix(".tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
-        for position, index in enumerate(order):
-            record = {"id": f"t{position:07d}", "text": texts[index]}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        handle.write(_records(texts, 0, 7))
+    temporary.replace(corpus_path)
+    spec_path.write_text(json.dumps(spec, indent=1) + "\n")
+    return corpus_path
+
+
+# Documents per shard of a streamed corpus: each shard is drawn as generate() draws a corpus of
+# this size (its own seed; near-duplicates of documents of the same shard, shuffled within it).
+SHARD_DOCS = 20_000
+
+
+def _shard(task: tuple[int, int, int, int]) -> bytes:
+    n_docs, shard, first, count = task
+    writer = Writer((SPEC["seed"] * 1_000_003 + n_docs) * 100_003 + shard)
+    return _records(shuffled_texts(writer, count), first,
+                    max(7, len(str(n_docs - 1)))).encode("utf-8")
+
+
+def generate_streamed(n_docs: int, jobs: int = 1) -> Path:
+    """The corpus written shard by shard (:data:`SHARD_DOCS` documents each, drawn in ``jobs``
+    processes and written in order): memory holds a few shards whatever ``n_docs``. Same
+    distribution as :func:`generate` (the texts, the 20% near-duplicates and their edit rates),
+    except that a near-duplicate's source lies in its own shard."""
+    corpus_path, spec_path = paths(n_docs, streamed=True)
+    spec = {**SPEC, "docs": n_docs, "streamed_shard_docs": SHARD_DOCS}
+    if corpus_path.exists() and spec_path.exists() and json.loads(spec_path.read_text()) == spec:
+        return corpus_path
+    tasks = [(n_docs, shard, first, min(SHARD_DOCS, n_docs - first))
+             for shard, first in enumerate(range(0, n_docs, SHARD_DOCS))]
+    DATA.mkdir(parents=True, exist_ok=True)
+    temporary = corpus_path.with_suffix(".tmp")
+    with open(temporary, "wb") as handle:
+        if jobs == 1:
+            for task in tasks:
+                handle.write(_shard(task))
+        else:
+            with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+                for data in pool.imap(_shard, tasks):
+                    handle.write(data)
     temporary.replace(corpus_path)
     spec_path.write_text(json.dumps(spec, indent=1) + "\n")
     return corpus_path
@@ -285,9 +339,12 @@ def generate(n_docs: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--stream", action="store_true",
+                        help="write shard by shard in bounded memory (text_stream_N.jsonl)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes drawing shards (--stream)")
     args = parser.parse_args()
     for n_docs in args.docs:
-        path = generate(n_docs)
+        path = generate_streamed(n_docs, args.jobs) if args.stream else generate(n_docs)
         print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
 
 

@@ -13,8 +13,9 @@ import itertools
 import json
 import os
 import pickle
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from .candidates.lsh import SpilledBuckets, band_keys, optimal_bands, recall_ban
 from .cluster.documents import Clusters, representative_priority, star_clusters
 from .common.progress import progress, ticking
 from .config import KEYWORDS, Config, DedupConfig, PassageConfig, TokenizeConfig
-from .engine import ordered_map, resolve_workers
+from .engine import ordered_map, resolve_workers, start_worker_server
 from .engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace, parse_memory_budget
 from .errors import ConfigError, ReuseError, RunFolderError
 from .ingest import (
@@ -47,19 +48,19 @@ from .ingest.store import TextColumn
 from .runfolder import folder as runfolder
 from .runfolder import tables
 from .runfolder.checkpoints import StageLedger, remove_checkpoints, save_arrays, save_frame
-from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, sketch_batch
+from .sketch.feed import BATCH_CHARS, BatchFeed, batches, expected_documents
+from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, StoredTexts, sketch_batch
 from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
 from .text.shingle import shingle_batch
 from .text.tokenize import TokenBatch, tokenize_batch
 from .verify import ShingleReader, ShingleStore, VerifyTask, pair_jaccard, verify_pairs
 
-__all__ = ["DedupResult", "RunResult", "align_pairs", "dedup", "progress", "rerun", "run",
-           "write_run"]
+__all__ = ["DedupResult", "RunResult", "align_pairs", "batches", "dedup", "progress", "rerun",
+           "run", "write_run"]
 
 if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
     from .align.bands import BandConfig, Boxes
 
-_BATCH_CHARS = 1_000_000
 
 class Timings(dict):
     """Seconds spent per stage, in the order the stages ran. A stage without a progress bar of
@@ -77,24 +78,6 @@ class Timings(dict):
                 yield
         finally:
             self[name] = round(self.get(name, 0.0) + time.perf_counter() - start, 4)
-
-
-def batches(texts: Sequence[str], budget: int = _BATCH_CHARS) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[start, stop)`` document ranges of about ``budget`` characters each: a
-    range ends at the first document that brings it to ``budget``. The texts of a corpus read
-    from disk are not read: their ``lengths`` are known."""
-    lengths = getattr(texts, "lengths", None)
-    if lengths is None:
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    ends = np.cumsum(lengths)
-    start, base = 0, 0
-    while start < len(ends):
-        stop = int(np.searchsorted(ends, base + budget, side="left")) + 1
-        if stop > len(ends):
-            yield start, len(ends)
-            return
-        yield start, stop
-        start, base = stop, int(ends[stop - 1])
 
 
 @dataclass
@@ -128,20 +111,21 @@ class Sketches:
             self.workspace.close()
 
 
-def _sketch_tasks(texts: list[str], tokenize_config: TokenizeConfig, config: DedupConfig,
-                  bands: int, rows: int, passage_config: PassageConfig | None, packed: bool
-                  ) -> Iterator[SketchTask]:
-    def batch_texts(lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
+def _sketch_tasks(ranges: Iterable[tuple[Any, int, int]], tokenize_config: TokenizeConfig,
+                  config: DedupConfig, bands: int, rows: int,
+                  passage_config: PassageConfig | None, packed: bool,
+                  shingle_directory: str | None) -> Iterator[SketchTask]:
+    def batch_texts(texts: Any, lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
+        if isinstance(texts, TextColumn):  # on disk: the worker reads its batch itself
+            return StoredTexts(texts, lo, hi), None
         if not packed:
             return texts[lo:hi], None
-        if isinstance(texts, TextColumn):  # stored as UTF-8 already: sent as read
-            return texts.utf8_slice(lo, hi)
         return SketchTask.pack(texts[lo:hi])
 
-    for lo, hi in batches(texts):
-        yield SketchTask(*batch_texts(lo, hi), lo,
+    for texts, lo, hi in ranges:
+        yield SketchTask(*batch_texts(texts, lo, hi), lo,
                          tokenize_config.strip_diacritics, config.ngram,
-                         config.num_perm, config.seed, bands, rows, config.verify == "exact",
+                         config.num_perm, config.seed, bands, rows, shingle_directory,
                          passage_config)
 
 
@@ -155,7 +139,7 @@ def lsh_bands(config: DedupConfig) -> tuple[int, int]:
 
 
 def sketch_corpus(
-    texts: list[str],
+    texts: list[str] | None,
     tokenize_config: TokenizeConfig,
     config: DedupConfig,
     passage_config: PassageConfig | None = None,
@@ -164,6 +148,8 @@ def sketch_corpus(
     workers: int = 1,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     directory: Path | None = None,
+    feed: BatchFeed | None = None,
+    expected_documents: int | None = None,
 ) -> Sketches:
     """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
     ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
@@ -171,32 +157,42 @@ def sketch_corpus(
     Signatures, band keys and (with ``config.verify == "exact"``) shingle hashes go to files in
     a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
     batches and a few numbers per document. With a ``passage_config``, the same pass also
-    computes the passage-window fingerprints. The caller closes the result
-    (:meth:`Sketches.close`). With a ``directory`` (a stage checkpoint's), the signatures
-    (``signatures.u32``) and the shingle hashes are written there instead, and outlive the
-    result.
+    computes the passage-window fingerprints. With a ``feed`` (and ``texts`` None), the batches
+    come from it while the corpus is being read (``expected_documents``: a guess at its size).
+    The caller closes the result (:meth:`Sketches.close`). With a ``directory`` (a stage
+    checkpoint's), the signatures (``signatures.u32``) and the shingle hashes are written there
+    instead, and outlive the result.
     """
     bands, rows = lsh_bands(config)
+    if feed is None:
+        expected_documents = len(texts)
+        ranges: Iterable[tuple[Any, int, int]] = (
+            (texts, lo, hi) for lo, hi in batches(texts))
+    else:
+        ranges = feed
     workspace = Workspace()
-    n_tokens = np.zeros(len(texts), dtype=np.int64)
+    token_counts: list[np.ndarray] = []
     signatures = RowFile(directory / SIGNATURES_FILE if directory is not None
                          else workspace.file("signatures"), config.num_perm, np.uint32)
-    buckets = SpilledBuckets(workspace, bands, rows, len(texts), memory_budget)
-    store = (ShingleStore(directory or workspace.path) if config.verify == "exact" else None)
+    buckets = SpilledBuckets(workspace, bands, rows, expected_documents or 1, memory_budget)
+    store = None
+    if config.verify == "exact":
+        store = (ShingleStore(directory, keep_files=True) if directory is not None
+                 else ShingleStore(workspace.path))
     min_tokens = config.effective_min_tokens
     parts: list[Fingerprints] = []
     try:
-        with progress(len(texts), "sketch", quiet) as bar:
-            tasks = _sketch_tasks(texts, tokenize_config, config, bands, rows, passage_config,
-                                  packed=workers > 1)
+        with progress(len(texts) if feed is None else None, "sketch", quiet) as bar:
+            tasks = _sketch_tasks(ranges, tokenize_config, config, bands, rows, passage_config,
+                                  workers > 1, None if store is None else str(store.directory))
             for batch in ordered_map(sketch_batch, tasks, workers):
                 lo, hi = batch.first, batch.first + len(batch.n_tokens)
-                n_tokens[lo:hi] = batch.n_tokens
+                token_counts.append(batch.n_tokens)
                 signatures.append(batch.signatures)
                 compared = np.flatnonzero(batch.n_tokens >= min_tokens)
                 buckets.add(batch.band_keys[:, compared], lo + compared)
                 if store is not None and batch.shingles is not None:
-                    store.append(*batch.shingles)
+                    store.add(*batch.shingles)
                 if batch.fingerprints is not None:
                     parts.append(batch.fingerprints)
                 bar.update(hi - lo)
@@ -206,6 +202,8 @@ def sketch_corpus(
             store.close()
         workspace.close()
         raise
+    n_tokens = np.concatenate([*token_counts, np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    buckets.n_docs = max(len(n_tokens), 1)
     compared = n_tokens >= min_tokens
     fingerprints = Fingerprints.concat(parts) if passage_config is not None else None
     if fingerprints is not None:
@@ -368,16 +366,36 @@ class Checkpointing:
              ) -> tuple[StageLedger, dict[str, Any]]:
         """The stage ledger of this run (new, or the killed run's checked against this one),
         and the input's fingerprints (for the manifest, which then need not compute them)."""
-        fingerprints = {"fingerprint": "sha256:" + corpus.fingerprint(),
-                        "order_fingerprint": "sha256:" + corpus.order_fingerprint(),
-                        "documents": len(corpus)}
-        # As JSON reads it back: the ledger recorded it so.
-        recorded_config = json.loads(json.dumps(config.to_dict()))
-        depends_on = {"input": fingerprints, "config": recorded_config}
+        fingerprints = _input_fingerprints(corpus)
+        depends_on = {"input": fingerprints, "config": _recorded_config(config)}
         opening = StageLedger.resume if self.resume else StageLedger.start
         ledger = opening(self.folder, command, depends_on)
         ledger.keep = self.keep
         return ledger, fingerprints
+
+    def start_before_input(self, command: str, config: Config) -> StageLedger:
+        """New checkpoints for a run whose input is still being read; :meth:`record_input`
+        records the input once it is."""
+        ledger = StageLedger.start(self.folder, command, {"config": _recorded_config(config)})
+        ledger.keep = self.keep
+        return ledger
+
+    def record_input(self, ledger: StageLedger, corpus: Corpus) -> dict[str, Any]:
+        """Record the input the checkpoints of ``ledger`` depend on; its fingerprints."""
+        fingerprints = _input_fingerprints(corpus)
+        ledger.record_input(fingerprints)
+        return fingerprints
+
+
+def _input_fingerprints(corpus: Corpus) -> dict[str, Any]:
+    return {"fingerprint": "sha256:" + corpus.fingerprint(),
+            "order_fingerprint": "sha256:" + corpus.order_fingerprint(),
+            "documents": len(corpus)}
+
+
+def _recorded_config(config: Config) -> dict[str, Any]:
+    # As JSON reads it back: the ledger records it so.
+    return json.loads(json.dumps(config.to_dict()))
 
 
 @dataclass
@@ -397,9 +415,14 @@ def _read_and_sketch(
     checkpointing: Checkpointing | None = None,
 ) -> _Started:
     """The start of ``dedup`` and ``run``: read the corpus (checking the date field) and sketch
-    it, with the passage-window fingerprints when ``passage_config`` is given. With
-    ``checkpointing``, the sketches are the ``sketch`` checkpoint (restored when the killed
-    run completed that stage)."""
+    it, with the passage-window fingerprints when ``passage_config`` is given. With several
+    workers, the sketching of what was read overlaps the reading (:class:`BatchFeed`), except
+    when a killed run is resumed. With ``checkpointing``, the sketches are the ``sketch``
+    checkpoint (restored when the killed run completed that stage)."""
+    if workers > 1 and not isinstance(source, Corpus) and not (
+            checkpointing is not None and checkpointing.resume):
+        return _read_while_sketching(source, read, config, passage_config, timings, owner,
+                                     quiet, workers, memory_budget, checkpointing)
     with timings.stage("ingest", own_bar=True):
         corpus = _load(source, read, quiet)
         _check_date_field(corpus, config.date_field, owner)
@@ -431,24 +454,36 @@ def _checkpointed_sketches(
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config,
                                  quiet, workers=workers, memory_budget=memory_budget,
                                  directory=folder)
-        try:
-            save_arrays(folder, n_tokens=sketches.n_tokens)
-            if sketches.fingerprints is not None:
-                save_arrays(folder, fingerprint_hashes=sketches.fingerprints.hashes,
-                            fingerprint_docs=sketches.fingerprints.docs,
-                            fingerprint_positions=sketches.fingerprints.positions)
-            reader = sketches.shingle_reader()
-        except BaseException:
-            sketches.close()
-            raise
-    # The shingle store's files are the checkpoint's now: read through the reader, removed with
-    # the checkpoints (closing the store would remove them).
+        _complete_sketch_checkpoint(ledger, folder, sketches)
+    return sketches
+
+
+def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Sketches) -> None:
+    """Save what the ``sketch`` checkpoint holds besides the files ``sketch_corpus`` wrote into
+    ``folder`` (token counts, fingerprints, where each document's shingle hashes are), and
+    record the stage complete."""
+    try:
+        save_arrays(folder, n_tokens=sketches.n_tokens)
+        if sketches.fingerprints is not None:
+            save_arrays(folder, fingerprint_hashes=sketches.fingerprints.hashes,
+                        fingerprint_docs=sketches.fingerprints.docs,
+                        fingerprint_positions=sketches.fingerprints.positions)
+        reader = sketches.shingle_reader()
+        if reader is not None:
+            save_arrays(folder, shingle_batches=reader.batches)
+    except BaseException:
+        sketches.close()
+        raise
+    # The shingle store's files are the checkpoint's: read through the reader from now on,
+    # removed with the checkpoints.
+    if sketches.shingles is not None:
+        sketches.shingles.close()
     sketches.shingles, sketches.shingles_reader = None, reader
     ledger.complete("sketch", {
-        "shingles": None if reader is None else reader.path.name,
-        "shingle_offsets": None if reader is None else reader.n_offsets,
+        "shingle_files": None if reader is None else list(reader.files),
+        "shingle_offsets": None if reader is None else reader.offsets_path.name,
+        "shingle_offset_count": None if reader is None else reader.n_offsets,
     })
-    return sketches
 
 
 def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: bool) -> Sketches:
@@ -464,10 +499,11 @@ def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: b
         fingerprints = Fingerprints(*ledger.arrays(
             "sketch", "fingerprint_hashes", "fingerprint_docs", "fingerprint_positions"))
     reader = None
-    if values.get("shingles") is not None:
-        path = ledger.file("sketch", values["shingles"])
-        reader = ShingleReader(path, path.with_name(path.name + ".offsets"),
-                               int(values["shingle_offsets"]))
+    if values.get("shingle_files") is not None:
+        (shingle_batches,) = ledger.arrays("sketch", "shingle_batches")
+        offsets = ledger.file("sketch", values["shingle_offsets"])
+        reader = ShingleReader(offsets.parent, tuple(values["shingle_files"]), offsets,
+                               int(values["shingle_offset_count"]), shingle_batches)
     return Sketches(n_tokens, signatures, n_tokens >= config.dedup.effective_min_tokens,
                     fingerprints, shingles_reader=reader)
 
@@ -488,6 +524,64 @@ def _rebuilt_buckets(sketches: Sketches, config: DedupConfig, memory_budget: int
 
 # Signatures read at a time when the band keys are computed again (8 MB with 128 of them).
 _SIGNATURE_BLOCK_ROWS = 1 << 14
+
+
+def _read_while_sketching(
+    source: str | os.PathLike[str] | Any, read: dict[str, Any], config: Config,
+    passage_config: PassageConfig | None, timings: Timings, owner: str, quiet: bool,
+    workers: int, memory_budget: int, checkpointing: Checkpointing | None,
+) -> _Started:
+    """:func:`_read_and_sketch` with the sketching in a thread of its own fed by the reading:
+    the workers sketch each batch as soon as it is written to the document store (on a
+    terminal, the 'sketch' bar advances under the 'ingest' bar). 'ingest' times the reading
+    (sketching meanwhile), 'sketch' what is left of the sketching after. With
+    ``checkpointing`` (a new run), the sketches go straight into the ``sketch`` checkpoint,
+    recorded complete once the input is read and its fingerprint known."""
+    feed = BatchFeed(BATCH_CHARS)
+    outcome: dict[str, Any] = {}
+    ledger = directory = None
+    if checkpointing is not None:
+        ledger = checkpointing.start_before_input(owner, config)
+        directory = ledger.empty_folder("sketch")
+
+    def sketch() -> None:
+        try:
+            outcome["sketches"] = sketch_corpus(
+                None, config.tokenize, config.dedup, passage_config, quiet, workers=workers,
+                memory_budget=memory_budget, feed=feed,
+                expected_documents=expected_documents(source), directory=directory)
+        except BaseException as exc:
+            feed.error = exc
+
+    thread = threading.Thread(target=sketch, name="reuse-sketch", daemon=True)
+    thread.start()
+    try:
+        with timings.stage("ingest", own_bar=True):
+            corpus = read_corpus(source, **read, quiet=quiet, on_flush=feed.flushed)
+            _check_date_field(corpus, config.date_field, owner)
+    except BaseException:  # a bad input, or the sketching's own error (raised by the feed)
+        feed.close(abandon=True)
+        thread.join()
+        if "sketches" in outcome:
+            outcome["sketches"].close()
+        raise
+    feed.close()
+    with timings.stage("sketch", own_bar=True):
+        thread.join()
+    if feed.error is not None:
+        corpus.close()
+        raise feed.error
+    sketches = outcome["sketches"]
+    if ledger is None or directory is None:
+        return _Started(corpus, sketches)
+    try:
+        fingerprints = checkpointing.record_input(ledger, corpus)  # type: ignore[union-attr]
+    except BaseException:
+        sketches.close()
+        corpus.close()
+        raise
+    _complete_sketch_checkpoint(ledger, directory, sketches)
+    return _Started(corpus, sketches, ledger, fingerprints)
 
 
 def _check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> None:
@@ -551,6 +645,7 @@ def dedup(
     """
     read, options, config = _arguments(dedup, locals(), "dedup")
     n_workers = resolve_workers(workers, "dedup")
+    start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "dedup")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup")
     timings = Timings(quiet=quiet)
@@ -1561,6 +1656,7 @@ def run(
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
     n_workers = resolve_workers(workers, "run")
+    start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "run")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run")
     timings = Timings(quiet=quiet)

@@ -1,9 +1,9 @@
 """Exact Jaccard of document pairs from the shingle hashes kept by the sketching pass.
 
-:class:`ShingleStore` keeps each document's shingle hashes (one flat ``uint64`` array and
-offsets) in an unnamed temporary file while the corpus is sketched, so that memory holds only
-a batch of them; exact verification reads back the documents that are in a candidate pair,
-without tokenizing any text again.
+:class:`ShingleStore` keeps each document's shingle hashes on disk while the corpus is sketched
+(each sketching process writes the hashes of its batches to a file of its own, so they never
+travel between processes), and memory holds only a batch of them; exact verification reads back
+the documents that are in a candidate pair, without tokenizing any text again.
 
 :func:`pair_jaccard` works on chunks of pairs, with a few sorts over the whole chunk instead of a
 loop over pairs. Two facts make plain ``uint64`` sorts enough:
@@ -25,17 +25,18 @@ share.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import weakref
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from .common.ranges import expand_ranges
-from .engine.spill import RowFile, spill_error, write_records
-from .sketch.minhash import estimated_jaccard
+from .engine.spill import RowFile, Segment, append_segment, close_segments, spill_error
+from .sketch.minhash import SHINGLE_STEM, estimated_jaccard
 
 # Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
 PAIRS_PER_CHUNK = 1 << 10
@@ -43,20 +44,36 @@ _UINT64_BYTES = 8
 
 
 class ShingleStore:
-    """Each document's shingle hashes, in document order, in a temporary file: unnamed (removed
-    when closed, or when the process ends), or with a ``directory``, a named file there that
-    worker processes read through :meth:`reader` (the directory's owner removes it)."""
+    """Each document's shingle hashes, in document order, in segment files of a folder of its
+    own (in ``directory``, else under ``TMPDIR``), removed when the store is closed or
+    collected. The sketching processes write the segments themselves
+    (:func:`reuse.engine.spill.append_segment` into :attr:`directory`) and the store records
+    where each batch went (:meth:`add`); :meth:`append` writes a batch from this process. Exact
+    verification reads documents back with :meth:`read`, or in worker processes through
+    :meth:`reader`.
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.path: Path | None = None
-        if directory is None:
-            # Closed by close() (or __exit__), not at the end of this block.
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115
+    With ``keep_files``, the segments go into ``directory`` itself and stay there when the
+    store is closed (a stage checkpoint's files).
+
+    Memory: 8 bytes per document (where its hashes start, counted in document order), and four
+    numbers per batch."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None, *,
+                 keep_files: bool = False) -> None:
+        if keep_files:
+            if directory is None:
+                raise ValueError("ShingleStore(keep_files=True) needs a directory")
+            # The files go into the caller's folder and stay when the store is closed.
+            self.directory = Path(directory)
+            self._finalizer = weakref.finalize(self, close_segments, self.directory)
         else:
-            self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                dir=directory, prefix="shingles-", delete=False)
-            self.path = Path(self._file.name)
+            self.directory = Path(tempfile.mkdtemp(prefix="shingles-", dir=directory))
+            self._finalizer = weakref.finalize(self, _remove_folder, self.directory)
         self._starts = array("q", [0])
+        # One row per batch: its first document, its first hash in document order, its file
+        # (index into _files) and its first hash in that file.
+        self._batches = array("q")
+        self._files: list[str] = []
         self._offsets: np.ndarray | None = None
         self._reader: ShingleReader | None = None
 
@@ -65,11 +82,22 @@ class ShingleStore:
 
     def append(self, shingles: np.ndarray, bounds: np.ndarray) -> None:
         """Add the documents ``shingles[bounds[i]:bounds[i + 1]]``, in order."""
-        if self._offsets is not None:
-            raise ValueError("ShingleStore.append after the store was read")
         values = np.ascontiguousarray(shingles[bounds[0]:bounds[-1]], dtype=np.uint64)
-        write_records(self._file, self.path or Path(tempfile.gettempdir()) / "(unnamed)", values)
-        ends = np.asarray(bounds[1:], dtype=np.int64) - int(bounds[0]) + self._starts[-1]
+        self.add(append_segment(self.directory, SHINGLE_STEM, values), np.diff(bounds))
+
+    def add(self, segment: Segment, sizes: np.ndarray) -> None:
+        """Add the next ``len(sizes)`` documents, whose hashes (``sizes[i]`` each, in order) are
+        the ``segment`` of a file of this store's folder."""
+        if self._offsets is not None:
+            raise ValueError("ShingleStore.add/append after the store was read")
+        if int(np.sum(sizes)) != segment.count:
+            raise ValueError(f"ShingleStore.add: {segment.count} hashes in the segment, "
+                             f"{int(np.sum(sizes))} in the sizes")
+        if segment.name not in self._files:
+            self._files.append(segment.name)
+        self._batches.extend((len(self), self._starts[-1], self._files.index(segment.name),
+                              segment.start))
+        ends = np.cumsum(np.asarray(sizes, dtype=np.int64)) + self._starts[-1]
         self._starts.extend(ends.tolist())
 
     def sizes(self) -> np.ndarray:
@@ -79,36 +107,33 @@ class ShingleStore:
     def read(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The hashes of ``docs`` (document numbers): one flat array, and the bounds of each
         document's hashes in it."""
-        return _read_groups(self._file, self._finish(), docs)
+        offsets = self._finish()
+        return _read_groups(self.directory, self._files, self._batch_table(), offsets, docs)
 
     def reader(self) -> ShingleReader:
-        """A picklable reader of the store, for worker processes (a store with a directory)."""
-        if self.path is None:
-            raise ValueError("ShingleStore.reader needs a store made with a directory")
+        """A picklable reader of the store, for worker processes."""
         offsets = self._finish()
         if self._reader is None:
-            offsets_path = self.path.with_name(self.path.name + ".offsets")
+            offsets_path = self.directory / f"{SHINGLE_STEM}.offsets"
             try:
                 offsets.tofile(offsets_path)
             except OSError as exc:
                 raise spill_error(offsets_path, exc) from exc
-            self._reader = ShingleReader(self.path, offsets_path, len(offsets))
+            self._reader = ShingleReader(self.directory, tuple(self._files), offsets_path,
+                                         len(offsets), self._batch_table())
         return self._reader
+
+    def _batch_table(self) -> np.ndarray:
+        return np.frombuffer(self._batches, dtype=np.int64).reshape(-1, 4)
 
     def _finish(self) -> np.ndarray:
         if self._offsets is None:
-            try:
-                self._file.flush()
-            except OSError as exc:
-                raise spill_error(self.path or tempfile.gettempdir(), exc) from exc
+            close_segments(self.directory)
             self._offsets = np.frombuffer(self._starts, dtype=np.int64)
         return self._offsets
 
     def close(self) -> None:
-        self._file.close()
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-            self.path.with_name(self.path.name + ".offsets").unlink(missing_ok=True)
+        self._finalizer()
 
     def __enter__(self) -> ShingleStore:
         return self
@@ -117,35 +142,58 @@ class ShingleStore:
         self.close()
 
 
+def _remove_folder(folder: Path) -> None:
+    close_segments(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class ShingleReader:
     """The documents of a :class:`ShingleStore`, read from its files by path (in any process)."""
 
-    path: Path
+    directory: Path
+    files: tuple[str, ...]
     offsets_path: Path
     n_offsets: int
+    batches: np.ndarray  # the store's batch table (a few numbers per batch)
 
     def read(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`ShingleStore.read`."""
         offsets = np.memmap(self.offsets_path, dtype=np.int64, mode="r", shape=(self.n_offsets,))
-        with open(self.path, "rb") as handle:
-            return _read_groups(handle, offsets, docs)
+        return _read_groups(self.directory, self.files, self.batches, offsets, docs)
 
 
-def _read_groups(handle: BinaryIO, offsets: np.ndarray, docs: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _read_groups(directory: Path, files: list[str] | tuple[str, ...], batches: np.ndarray,
+                 offsets: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     docs = np.asarray(docs, dtype=np.int64)
     starts, ends = np.asarray(offsets[docs]), np.asarray(offsets[docs + 1])
     bounds = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum(ends - starts, out=bounds[1:])
     out = np.empty(int(bounds[-1]), dtype=np.uint64)
+    if len(docs) == 0:
+        return out, bounds
+    batch = np.searchsorted(batches[:, 0], docs, side="right") - 1
+    file_of = batches[batch, 2]
+    positions = (batches[batch, 3] + starts - batches[batch, 1]) * _UINT64_BYTES
     view = memoryview(out).cast("B")
-    for start, end, at in zip(starts.tolist(), ends.tolist(), bounds[:-1].tolist(), strict=True):
-        wanted = (end - start) * _UINT64_BYTES
-        handle.seek(start * _UINT64_BYTES)
-        got = handle.readinto(view[at * _UINT64_BYTES:at * _UINT64_BYTES + wanted])
-        if got != wanted:
-            raise OSError(f"the shingle store ended early ({got} of {wanted} bytes)")
+    descriptors: dict[int, int] = {}
+    try:
+        for file, position, size, at in zip(file_of.tolist(), positions.tolist(),
+                                            (ends - starts).tolist(), bounds[:-1].tolist(),
+                                            strict=True):
+            if size == 0:
+                continue
+            descriptor = descriptors.get(file)
+            if descriptor is None:
+                descriptor = descriptors[file] = os.open(directory / files[file], os.O_RDONLY)
+            wanted = size * _UINT64_BYTES
+            got = os.preadv(descriptor, [view[at * _UINT64_BYTES:at * _UINT64_BYTES + wanted]],
+                            position)
+            if got != wanted:
+                raise OSError(f"the shingle store ended early ({got} of {wanted} bytes)")
+    finally:
+        for descriptor in descriptors.values():
+            os.close(descriptor)
     return out, bounds
 
 

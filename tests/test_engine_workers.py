@@ -78,3 +78,15 @@ def test_workers_must_be_a_positive_int_or_none() -> None:
         with pytest.raises(ConfigError, match=r"^The 'workers' parameter of dedup must be an int "
                                               r">= 1 \(or None: every core\)\. Got "):
             resolve_workers(bad, "dedup")
+
+
+def heap_settings_entered(_: int) -> int:
+    from reuse.engine import allocator
+
+    return allocator._depth
+
+
+def test_a_worker_keeps_freed_memory_for_its_next_task() -> None:
+    # Each worker enters reusable_heap for its lifetime: without it every task of a pool
+    # page-faulted its working arrays in again (1.7x the CPU per sketching batch).
+    assert list(ordered_map(heap_settings_entered, range(4), 2)) == [1, 1, 1, 1]

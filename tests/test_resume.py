@@ -229,6 +229,22 @@ def test_resume_of_a_finished_run_or_of_nothing_is_refused(tmp_path):
     assert tables_of(out) == before
 
 
+def test_a_run_killed_while_its_input_was_read_is_not_resumed(tmp_path):
+    # With two workers the sketching overlaps the reading: the ledger starts before the input is
+    # read, and records the input only once it is.
+    out = tmp_path / "out"
+    args = ("dedup", str(ROOT / "seeds"), "--quiet", "--workers", "2", "--out", str(out))
+    killed = reuse_process(*args, die_after="start")
+    assert killed.returncode == -signal.SIGKILL
+    refused = reuse_process(*args, "--resume")
+    assert refused.returncode == 4
+    assert refused.stderr == (
+        f"reuse: error: {out}: no checkpoints to resume from: the run stopped while reading its "
+        "input, before its first stage was recorded. Run without --resume.\n")
+    assert reuse_process(*args).returncode == 0
+    assert not (out / "checkpoints").exists()
+
+
 def test_keep_checkpoints_keeps_a_finished_ledger(tmp_path):
     out = tmp_path / "out"
     done = reuse_process("dedup", str(ROOT / "seeds"), "--quiet", "--workers", "1", "--out",

@@ -454,3 +454,23 @@ def test_align_pairs_accepts_documents_in_memory(tmp_path):
     result = reuse.align_pairs([{"id": "x", "text": text}, {"id": "y", "text": "so " + text}],
                                pairs)
     assert result.alignments[["a_id", "b_id"]].values.tolist() == [["x", "y"]]
+
+
+def test_a_sketch_task_of_a_stored_corpus_carries_no_text(tmp_path):
+    # The worker reads its batch from the store: the task pickles to a handle and a range.
+    import pickle
+
+    from reuse.sketch.minhash import SketchTask, StoredTexts, sketch_batch
+
+    texts = [f"document {i} " + "word " * 2000 for i in range(50)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n"
+                            for i, t in enumerate(texts)))
+    corpus = read_corpus(path, store_dir=tmp_path)
+    task = SketchTask(StoredTexts(corpus.texts, 10, 40), None, 10, False, 5, 32, 1, 8, 4,
+                      None, None)
+    sent = pickle.dumps(task)
+    assert len(sent) < 2000 < sum(map(len, texts[10:40]))
+    assert pickle.loads(sent).texts() == texts[10:40]
+    assert sketch_batch(pickle.loads(sent)).n_tokens.tolist() == [2002] * 30
+    corpus.close()

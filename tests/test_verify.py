@@ -133,3 +133,56 @@ def test_reuse_dedup_imports_no_scipy(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "no scipy"
     manifest = (tmp_path / "run" / "manifest.json").read_text(encoding="utf-8")
     assert '"near_duplicate_pairs": 1' in manifest
+
+
+def test_batches_written_by_other_processes_read_back_in_document_order(tmp_path):
+    # Two sketching processes append their batches to files of their own; the store records
+    # where each batch went and reads documents across the files in document order.
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    groups = [[1, 2, 3], [], [4], [5, 6], [7, 8, 9, 10], [11]]
+    store = ShingleStore(tmp_path)
+    batches = [(0, 2), (2, 4), (4, 6)]
+    with ProcessPoolExecutor(2, mp_context=get_context("forkserver")) as pool:
+        written = list(pool.map(write_batch, [(str(store.directory), groups[lo:hi])
+                                              for lo, hi in batches]))
+    with pytest.raises(ValueError, match="3 hashes in the segment, 2 in the sizes"):
+        store.add(written[0][0], np.array([1, 1]))
+    for segment, sizes in written:
+        store.add(segment, sizes)
+    docs = np.array([5, 0, 4, 1, 3, 2])
+    values, bounds = store.read(docs)
+    expected = [groups[d] for d in docs.tolist()]
+    assert values.tolist() == [v for group in expected for v in group]
+    assert np.diff(bounds).tolist() == [len(group) for group in expected]
+    assert store.reader().read(docs)[0].tolist() == values.tolist()
+    folder = store.directory
+    store.close()
+    assert not folder.exists()
+
+
+def write_batch(task: tuple[str, list[list[int]]]) -> tuple[object, np.ndarray]:
+    from reuse.engine.spill import append_segment
+
+    directory, part = task
+    values = np.array([v for group in part for v in group], dtype=np.uint64)
+    return (append_segment(directory, minhash.SHINGLE_STEM, values),
+            np.array([len(group) for group in part]))
+
+
+def test_a_sketching_worker_keeps_the_shingles_and_sends_back_where_they_are(tmp_path):
+    texts = ["one two three four five six seven", "alpha beta gamma delta epsilon zeta",
+             "short"]
+    from reuse.text.shingle import shingle_batch
+    from reuse.text.tokenize import tokenize_batch
+
+    store = ShingleStore(tmp_path)
+    task = minhash.SketchTask(texts, None, 0, False, 5, 64, 1, 16, 4, str(store.directory),
+                              None)
+    segment, sizes = minhash.sketch_batch(task).shingles
+    assert sizes.tolist() == [3, 2, 0]
+    store.add(segment, sizes)
+    shingles, _ = shingle_batch(tokenize_batch(texts), 5)
+    assert store.read(np.arange(3))[0].tolist() == shingles.tolist()
+    store.close()

@@ -246,6 +246,9 @@ class SpilledBuckets:
 
     def __init__(self, workspace: Workspace, bands: int, rows: int, n_docs: int,
                  memory_budget: int) -> None:
+        """``n_docs`` sizes the partitions; it may be a guess while keys are added (a corpus
+        sketched as it is read), but must be at least the number of documents (set the
+        attribute) when :meth:`pairs` runs."""
         self.bands, self.rows, self.n_docs = bands, rows, n_docs
         self.memory_budget = memory_budget
         self._workspace = workspace

@@ -11,6 +11,6 @@
 
 from __future__ import annotations
 
-from .workers import default_workers, ordered_map, resolve_workers
+from .workers import default_workers, ordered_map, resolve_workers, start_worker_server
 
-__all__ = ["default_workers", "ordered_map", "resolve_workers"]
+__all__ = ["default_workers", "ordered_map", "resolve_workers", "start_worker_server"]

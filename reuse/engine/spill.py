@@ -6,6 +6,8 @@
   caller picks from the memory budget (:func:`partitions_for`).
 * :class:`RowFile`: a 2-D array written block by block (MinHash signatures: one row per
   document), whose rows are read back by number, or block by block.
+* :func:`append_segment`: records appended to a file of this process's own in a folder, so
+  that worker processes write their outputs themselves instead of sending them back.
 * :func:`parse_memory_budget`: ``"512MB"``, ``"2GB"``, ``"1GiB"`` or a number of bytes.
 """
 
@@ -16,6 +18,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +53,52 @@ def write_records(handle: BinaryIO, path: Path, records: np.ndarray) -> None:
         handle.write(memoryview(np.ascontiguousarray(records)).cast("B"))
     except OSError as exc:
         raise spill_error(path, exc) from exc
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Records appended by :func:`append_segment`: ``count`` of them from record ``start`` of
+    the file ``name`` in the folder."""
+
+    name: str
+    start: int
+    count: int
+
+
+# This process's open segment files: (folder, stem) -> [descriptor, bytes in the file].
+_SEGMENT_FILES: dict[tuple[str, str], list[int]] = {}
+
+
+def append_segment(folder: str | os.PathLike[str], stem: str, records: np.ndarray) -> Segment:
+    """Append ``records`` to this process's file ``{stem}-{pid}.bin`` in ``folder`` (created on
+    first use, kept open until :func:`close_segments`), unbuffered: any process can read them
+    as soon as this returns. Each process writes only its own file, so worker processes need no
+    lock, and the caller (the main process) receives where the records are instead of them."""
+    folder = os.fspath(folder)
+    name = f"{stem}-{os.getpid()}.bin"
+    entry = _SEGMENT_FILES.get((folder, stem))
+    path = os.path.join(folder, name)
+    try:
+        if entry is None:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+            descriptor = os.open(path, flags, 0o600)
+            entry = _SEGMENT_FILES[(folder, stem)] = [descriptor, os.fstat(descriptor).st_size]
+        data = memoryview(np.ascontiguousarray(records)).cast("B")
+        written = 0
+        while written < len(data):
+            written += os.write(entry[0], data[written:written + (1 << 30)])
+    except OSError as exc:
+        raise spill_error(path, exc) from exc
+    start = entry[1]
+    entry[1] += written
+    return Segment(name, start // max(records.itemsize, 1), len(records))
+
+
+def close_segments(folder: str | os.PathLike[str]) -> None:
+    """Close this process's segment files in ``folder`` (a worker's close when it exits)."""
+    folder = os.fspath(folder)
+    for key in [key for key in _SEGMENT_FILES if key[0] == folder]:
+        os.close(_SEGMENT_FILES.pop(key)[0])
 
 
 def parse_memory_budget(value: int | str | None, owner: str) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, InputError, RunFolderError
 from .corpus import Corpus
@@ -16,6 +17,9 @@ from .parquet import read_parquet
 from .records import DEFAULT_MAX_DOC_CHARS, RecordSink
 from .sidecar import merge_metadata, read_metadata_file
 from .text import DEFAULT_ENCODING, check_encoding, shown
+
+if TYPE_CHECKING:
+    from .store import DocumentStore
 
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".tsv", ".parquet")
 ON_ERROR_CHOICES = ("raise", "skip")
@@ -128,6 +132,7 @@ def read_corpus(
     metadata_file: str | os.PathLike[str] | None = None,
     quiet: bool = True,
     store_dir: str | os.PathLike[str] | None = None,
+    on_flush: Callable[[DocumentStore], None] | None = None,
 ) -> Corpus:
     """Read every record of ``path`` into a :class:`Corpus`.
 
@@ -150,7 +155,9 @@ def read_corpus(
 
     The documents are written to disk as they are read, a batch at a time, in a temporary
     folder under ``store_dir`` (default: :func:`tempfile.gettempdir`) that is removed with the
-    corpus (or by :meth:`Corpus.close`); see :mod:`reuse.ingest.store`.
+    corpus (or by :meth:`Corpus.close`); see :mod:`reuse.ingest.store`. ``on_flush(store)`` is
+    called after each batch is written (the store then holds every document read so far), so
+    that a caller can start work on them while the rest is read.
     """
     encoding = check_read_options(on_error, quoting, max_doc_chars, encoding, metadata_file)
     in_memory = object_format(path)
@@ -206,7 +213,8 @@ def read_corpus(
     reading = Corpus(**settings)
     from ..common.progress import progress  # tqdm: not loaded by `reuse --help`
 
-    sink = RecordSink(reading, on_error, max_doc_chars, encoding, store_dir=store_dir)
+    sink = RecordSink(reading, on_error, max_doc_chars, encoding, store_dir=store_dir,
+                      on_flush=on_flush)
     try:
         with progress(None, "ingest", quiet) as bar:
             sink.progress = bar

@@ -8,6 +8,7 @@ origin, or is recorded in ``Corpus.skipped`` with its reason.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -97,7 +98,8 @@ class RecordSink:
     def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int,
                  encoding: str = DEFAULT_ENCODING, progress: Any = None, *,
                  store_dir: str | os.PathLike[str] | None = None,
-                 batch_records: int | None = None, batch_chars: int | None = None) -> None:
+                 batch_records: int | None = None, batch_chars: int | None = None,
+                 on_flush: Callable[[DocumentStore], None] | None = None) -> None:
         self.corpus = corpus
         self.on_error = on_error
         self.max_doc_chars = max_doc_chars
@@ -108,6 +110,7 @@ class RecordSink:
         self.batch_records = BATCH_RECORDS if batch_records is None else batch_records
         self.batch_chars = BATCH_CHARS if batch_chars is None else batch_chars
         self.store: DocumentStore | None = None
+        self.on_flush = on_flush  # called with the store after each batch is written
         self.id_hashes = IdHashes()
         self._ids: list[str] = []
         self._texts: list[str] = []
@@ -245,6 +248,8 @@ class RecordSink:
             pending.clear()
         self._chars = 0
         self._checked = 0
+        if self.on_flush is not None:
+            self.on_flush(self.store)
 
     def finish(self) -> DocumentStore:
         """Write what is pending and hand over the store (an empty one when nothing was

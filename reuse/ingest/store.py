@@ -240,6 +240,13 @@ class DocumentStore:
             self._lengths = lengths
         return self._lengths
 
+    def lengths_of(self, lo: int, hi: int) -> np.ndarray:
+        """The lengths of texts ``lo`` to ``hi`` (one read of that part of the lengths file)."""
+        if self._lengths is not None and len(self._lengths) == self._count:
+            return self._lengths[lo:hi]
+        return np.frombuffer(_pread(self._lengths_file.fileno(), 8 * (hi - lo), 8 * lo),
+                             dtype=_OFFSET)
+
     @property
     def texts(self) -> TextColumn:
         return TextColumn(self)
@@ -387,7 +394,7 @@ class TextColumn(StringColumn):
         """Texts ``lo`` to ``hi`` as their UTF-8 bytes end to end (one read, nothing decoded),
         and each one's length in characters: what a worker process is sent."""
         data, _ = self._blob.read(lo, hi)
-        return bytes(data), self.store.lengths[lo:hi]
+        return bytes(data), self.store.lengths_of(lo, hi)
 
     def utf8(self) -> Iterator[memoryview]:
         """Each text's UTF-8 bytes, in order, chunk by chunk (nothing decoded)."""

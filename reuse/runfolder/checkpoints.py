@@ -51,7 +51,8 @@ LEDGER = "stages.json"
 # The folder of the parts kept of a stage in progress: align_parts/.
 PARTS_SUFFIX = "_parts"
 LEDGER_FORMAT = 1
-# For tests: the process kills itself (SIGKILL) right after it records this stage complete.
+# For tests: the process kills itself (SIGKILL) right after it records this stage complete
+# ("start": right after it starts a new ledger).
 DIE_AFTER_VARIABLE = "REUSE_TEST_DIE_AFTER"
 
 
@@ -128,6 +129,7 @@ class StageLedger:
                               "command": command, "depends_on": depends_on, "finished": False,
                               "stages": [], "parts": {}})
         ledger._write()
+        _die_after("start")
         return ledger
 
     @classmethod
@@ -146,6 +148,10 @@ class StageLedger:
                 f"{folder}: no checkpoints to resume from (no {CHECKPOINTS}/{LEDGER}); the run "
                 "stopped before its first stage was recorded, or was not started. Run without "
                 "--resume.")
+        if "input" not in body.get("depends_on", {}):
+            raise RunFolderError(
+                f"{folder}: no checkpoints to resume from: the run stopped while reading its "
+                "input, before its first stage was recorded. Run without --resume.")
         where = folder / CHECKPOINTS / LEDGER
         if body.get("reuse_version") != __version__:
             raise RunFolderError(
@@ -226,13 +232,28 @@ class StageLedger:
     def writing(self, name: str) -> Iterator[Path]:
         """The folder to write stage ``name``'s files into (emptied first); an OSError while
         writing them is a RunFolderError naming the file."""
+        folder = self.empty_folder(name)
+        try:
+            yield folder
+        except OSError as exc:
+            raise write_error(exc.filename or folder, exc) from exc
+
+    def empty_folder(self, name: str) -> Path:
+        """Stage ``name``'s folder, emptied (for a stage written by other means than
+        :meth:`writing`)."""
         folder = self.path / name
         shutil.rmtree(folder, ignore_errors=True)
         try:
             folder.mkdir()
-            yield folder
         except OSError as exc:
-            raise write_error(exc.filename or folder, exc) from exc
+            raise write_error(folder, exc) from exc
+        return folder
+
+    def record_input(self, fingerprints: dict[str, Any]) -> None:
+        """Record the input the checkpoints depend on, when the ledger was started before the
+        input was read (its sketching overlapping the reading)."""
+        self.body["depends_on"] = {"input": fingerprints, **self.body["depends_on"]}
+        self._write()
 
     def complete(self, name: str, values: dict[str, Any] | None = None) -> None:
         """Record stage ``name`` complete with every file of its folder, once they are on

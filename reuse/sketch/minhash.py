@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ import numpy as np
 
 from ..candidates.lsh import band_keys
 from ..common.validation import SEED, Range, check_parameter
+from ..engine.spill import Segment, append_segment
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_batch
@@ -41,6 +43,9 @@ from .windows import Fingerprints, window_fingerprints
 
 if TYPE_CHECKING:
     from ..config import PassageConfig
+
+# The stem of the files a sketching process writes shingle hashes to (see ShingleStore).
+SHINGLE_STEM = "shingles"
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _MASK32 = 0xFFFFFFFF
@@ -289,15 +294,42 @@ def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarra
 
 
 @dataclass(frozen=True)
+class StoredTexts:
+    """Texts ``lo`` to ``hi`` of a column of a document store, read by the process that sketches
+    them (the column pickles as a handle to the store's files, not as its texts)."""
+
+    column: Any  # reuse.ingest.store.TextColumn: utf8_slice(lo, hi) -> (UTF-8 bytes, lengths)
+    lo: int
+    hi: int
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The column travels pickled and is opened when the batch is read, inside the task: a
+        # store removed meanwhile (the reading failed) is then the task's error, not a crash
+        # of the worker process while it unpickles its next task.
+        return StoredTexts, (pickle.dumps(self.column, protocol=pickle.HIGHEST_PROTOCOL),
+                             self.lo, self.hi)
+
+    def utf8(self) -> tuple[bytes, np.ndarray]:
+        """The texts' UTF-8 bytes end to end, and each one's length in characters."""
+        column = pickle.loads(self.column) if isinstance(self.column, bytes) else self.column
+        return column.utf8_slice(self.lo, self.hi)
+
+
+@dataclass(frozen=True)
 class SketchTask:
     """One batch of documents to sketch in a worker, and how (see :func:`sketch_batch`).
 
-    To a worker process the texts travel as one UTF-8 blob and their lengths
-    (:meth:`pack`): pickling a ``str`` makes CPython cache its UTF-8 form inside the string for
-    the string's lifetime, which would double the memory of every non-ASCII document of the
-    corpus once sent to a worker. In the same process, ``payload`` is the list of texts."""
+    The texts are a :class:`StoredTexts` range that the worker reads itself from the document
+    store; else, to a worker process, one UTF-8 blob and their lengths (:meth:`pack`):
+    pickling a ``str`` makes CPython cache its UTF-8 form inside the string for the string's
+    lifetime, which would double the memory of every non-ASCII document of the corpus once
+    sent to a worker. In the same process, ``payload`` may be the list of texts.
 
-    payload: bytes | list[str]  # the texts, or them joined as UTF-8 (lone surrogates kept)
+    With a ``shingle_directory``, the batch's shingle hashes are appended to the sketching
+    process's own file there (:func:`reuse.engine.spill.append_segment`) and only where they
+    went comes back."""
+
+    payload: bytes | list[str] | StoredTexts  # the texts, as read or UTF-8 (lone surrogates kept)
     lengths: np.ndarray | None  # code points of each text of a packed payload
     first: int  # the batch's first document number
     strip_diacritics: bool
@@ -306,7 +338,7 @@ class SketchTask:
     seed: int
     bands: int
     rows: int
-    keep_shingles: bool
+    shingle_directory: str | None
     passage_config: PassageConfig | None
 
     @staticmethod
@@ -318,8 +350,12 @@ class SketchTask:
     def texts(self) -> list[str]:
         if isinstance(self.payload, list):
             return self.payload
-        joined = self.payload.decode("utf-8", "surrogatepass")
-        ends = np.cumsum(self.lengths).tolist()
+        if isinstance(self.payload, StoredTexts):
+            data, lengths = self.payload.utf8()
+        else:
+            data, lengths = self.payload, self.lengths
+        joined = str(data, "utf-8", "surrogatepass")
+        ends = np.cumsum(lengths).tolist()
         return [joined[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
@@ -331,7 +367,9 @@ class BatchSketch:
     n_tokens: np.ndarray
     signatures: np.ndarray  # (documents, num_perm) uint32
     band_keys: np.ndarray  # (bands, documents) uint64
-    shingles: tuple[np.ndarray, np.ndarray] | None  # shingle hashes and each document's bounds
+    # Where the shingle hashes went (a segment of the shingle directory) and each document's
+    # number of them.
+    shingles: tuple[Segment, np.ndarray] | None
     fingerprints: Fingerprints | None
 
 
@@ -356,7 +394,11 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
             window_shingles, window_bounds = shingle_batch(tokens, passage.ngram)
         fingerprints = window_fingerprints(window_shingles, window_bounds, passage.window,
                                            passage.seed, task.first)
+    kept = None
+    if task.shingle_directory is not None:
+        values = shingles[bounds[0]:bounds[-1]]
+        kept = append_segment(task.shingle_directory, SHINGLE_STEM, values), np.diff(bounds)
     return BatchSketch(
         task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
-        (shingles, bounds) if task.keep_shingles else None, fingerprints,
+        kept, fingerprints,
     )
