@@ -257,11 +257,61 @@ class DedupResult:
     def keep_mask(self) -> list[bool]:
         return self.clusters["keep"].tolist()
 
+    def table_data(self, name: str) -> Any:
+        """Table ``name`` as the run folder writer takes it (here a DataFrame)."""
+        return getattr(self, name)
+
     def __repr__(self) -> str:
         # A summary, never the tables or the texts (a notebook prints the repr of a result).
         counts = ", ".join(f"{key}={value:,}" for key, value in self.counts.items())
         seconds = sum(self.timings.values())
         return f"<{type(self).__name__}: {counts}; {seconds:.2f} s>"
+
+
+class StoredDedupResult(DedupResult):
+    """A :class:`DedupResult` whose tables another engine (:mod:`reuse.spark`) wrote as
+    Parquet parts: the DataFrames are read from them when first used, and the run folder
+    writer streams the parts instead (a batch at a time). The parts are removed with the
+    result, or by :meth:`close`."""
+
+    def __init__(self, corpus: Corpus, config: Config, stored: Any, counts: dict[str, int],
+                 timings: Timings, options: dict[str, Any]) -> None:
+        from .spark.parts import PartSignatures
+
+        self.corpus, self.config, self.counts, self.timings = corpus, config, counts, timings
+        self.options = options
+        self.candidate_pairs = counts["candidate_pairs"]
+        self.stored = stored
+        self._frames: dict[str, pd.DataFrame] = {}
+        self.signatures = Signatures(
+            PartSignatures(stored.tables["signatures"], len(corpus), config.dedup.num_perm),
+            config.dedup.seed)
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        from .runfolder.schema import arrow_schema
+        from .spark.parts import frame
+
+        if name not in self._frames:
+            self._frames[name] = frame(self.stored.tables[name], arrow_schema(name))
+        return self._frames[name]
+
+    documents = property(lambda self: self._frame("documents"))  # type: ignore[assignment]
+    near_duplicates = property(  # type: ignore[assignment]
+        lambda self: self._frame("near_duplicates"))
+    clusters = property(lambda self: self._frame("clusters"))  # type: ignore[assignment]
+
+    def table_data(self, name: str) -> Any:
+        from .runfolder.schema import arrow_schema
+        from .spark.parts import batches as part_batches
+
+        if name in self._frames:
+            return self._frames[name]
+        names = arrow_schema(name).names
+        return (batch.select(names) for batch in part_batches(self.stored.tables[name]))
+
+    def close(self) -> None:
+        """Remove the parts the engine wrote."""
+        self.stored.close()
 
 
 def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], quiet: bool
@@ -275,7 +325,7 @@ def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], q
 
 
 # Keyword arguments that change how a run goes, never its tables: not in the manifest's options.
-_NOT_RECORDED = ("quiet", "config", "workers", "memory_budget")
+_NOT_RECORDED = ("quiet", "config", "workers", "memory_budget", "engine", "spark_dir")
 
 
 def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str,
@@ -370,6 +420,8 @@ def dedup(
     date_field: str | None = None,
     workers: int | None = None,
     memory_budget: int | str | None = None,
+    engine: str = "local",
+    spark_dir: str | os.PathLike[str] | None = None,
     quiet: bool = True,
 ) -> DedupResult:
     """Find near-duplicate documents, cluster them, and decide which to keep.
@@ -386,9 +438,14 @@ def dedup(
     ``workers`` processes (default: every core) sketch and verify; the tables do not depend on
     it. ``memory_budget`` (bytes, or a size such as ``"512MB"``, ``"2GB"``; default 1 GiB)
     bounds the memory of the grouping stages, which spill to temporary files beyond it.
-    ``quiet=False`` shows progress bars on a terminal.
+    ``quiet=False`` shows progress bars on a terminal. ``engine="spark"`` runs the stages on
+    Spark (the active SparkSession, else a new local one; ``pip install 'reuse-detect[spark]'``)
+    with the same tables, its stages written under ``spark_dir`` (default: a temporary folder;
+    on a cluster, shared storage every executor reaches).
     """
     read, options, config = _arguments(dedup, locals(), "dedup")
+    if _engine(engine, "dedup") == "spark":
+        return _spark_dedup(source, read, options, config, spark_dir, quiet)
     n_workers = resolve_workers(workers, "dedup")
     budget = parse_memory_budget(memory_budget, "dedup")
     timings = Timings(quiet=quiet)
@@ -401,6 +458,42 @@ def dedup(
         raise
     result.options = options
     return result
+
+
+ENGINES = ("local", "spark")
+
+
+def _engine(engine: str, owner: str) -> str:
+    from .common.validation import OneOf, check_parameter
+
+    check_parameter("engine", engine, OneOf(ENGINES), owner)
+    return engine
+
+
+def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
+                 options: dict[str, Any], config: Config,
+                 spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredDedupResult:
+    """:func:`dedup` on Spark (:mod:`reuse.spark`): the corpus is read here, as the local engine
+    reads it, and every stage after that runs on Spark."""
+    from .spark.dedup import SparkPlan
+    from .spark.dedup import dedup as spark_dedup
+    from .spark.session import spark_session
+
+    spark = spark_session()  # before reading: a missing pyspark or Java fails at once
+    timings = Timings(quiet=quiet)
+    with timings.stage("ingest", own_bar=True):
+        corpus = _load(source, read, quiet)
+        _check_date_field(corpus, config.date_field, "dedup")
+    dates = _dates(corpus, config)
+    plan = SparkPlan(config, lsh_bands(config.dedup),
+                     representative_priority(corpus.lengths, dates), timings)
+    stored = spark_dedup(corpus, plan, spark=spark, spark_dir=spark_dir)
+    counts = {"read": corpus.n_read, **stored.counts, "skipped": len(corpus.skipped),
+              **input_counts(corpus, dates)}
+    order = ("read", "compared", "too_short", "skipped", "candidate_pairs", "capped_buckets",
+             "near_duplicate_pairs", "clusters", "dropped")
+    counts = {**{key: counts[key] for key in order}, **counts}
+    return StoredDedupResult(corpus, config, stored, counts, timings, options)
 
 
 # Candidate pairs per verification task: enough work to outweigh sending it to a worker.
@@ -519,15 +612,15 @@ def write_run(
         try:
             with result.timings.stage("write"):
                 frames = {
-                    "documents": result.documents,
-                    "near_duplicates": result.near_duplicates,
-                    "clusters": result.clusters,
+                    "documents": result.table_data("documents"),
+                    "near_duplicates": result.table_data("near_duplicates"),
+                    "clusters": result.table_data("clusters"),
                     # record batches: millions of skipped records are never one frame
                     "skipped": result.corpus.skipped.batches(),
                 }
                 if isinstance(result, RunResult):
-                    frames["alignments"] = result.alignments
-                    frames["passages"] = result.passages
+                    frames["alignments"] = result.table_data("alignments")
+                    frames["passages"] = result.table_data("passages")
                 for name, frame in frames.items():
                     written[name] = tables.write_table(folder.path, name, frame, fmt)
                 if result.signatures is not None:
@@ -1187,6 +1280,8 @@ def run(
     date_field: str | None = None,
     workers: int | None = None,
     memory_budget: int | str | None = None,
+    engine: str = "local",
+    spark_dir: str | os.PathLike[str] | None = None,
     quiet: bool = True,
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
