@@ -261,6 +261,12 @@ class DedupResult:
         """Table ``name`` as the run folder writer takes it (here a DataFrame)."""
         return getattr(self, name)
 
+    def close(self) -> None:
+        """Remove the run's temporary files now (the signatures' workspace; else they go when
+        the result is garbage-collected). The DataFrames stay usable; the signatures do not."""
+        if self.signatures is not None and self.signatures.workspace is not None:
+            self.signatures.workspace.close()
+
     def __repr__(self) -> str:
         # A summary, never the tables or the texts (a notebook prints the repr of a result).
         counts = ", ".join(f"{key}={value:,}" for key, value in self.counts.items())
@@ -310,7 +316,7 @@ class StoredDedupResult(DedupResult):
         return (batch.select(names) for batch in part_batches(self.stored.tables[name]))
 
     def close(self) -> None:
-        """Remove the parts the engine wrote."""
+        """Remove the parts the engine wrote (DataFrames read before stay usable)."""
         self.stored.close()
 
 

@@ -72,10 +72,12 @@ def connected_components(edges: Any, max_rounds: int | None = None) -> Any:
     raise ReuseError(f"connected components did not converge in {rounds} rounds")
 
 
-def _neighbourhood_minimum(edges: Any) -> Any:
+def _with_neighbourhood_minimum(edges: Any) -> Any:
+    """``edges`` with ``m``: the least of ``u`` and all of ``u``'s ``v`` (one shuffle, by ``u``)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    return edges.groupBy("u").agg(F.least(F.min("v"), F.first("u")).alias("m"))
+    return edges.withColumn("m", F.least(F.min("v").over(Window.partitionBy("u")), F.col("u")))
 
 
 def _large_star(edges: Any) -> Any:
@@ -83,8 +85,7 @@ def _large_star(edges: Any) -> Any:
     from pyspark.sql import functions as F
 
     both = edges.unionByName(edges.select(F.col("v").alias("u"), F.col("u").alias("v")))
-    least = _neighbourhood_minimum(both)
-    return (both.join(least, "u").filter(F.col("v") > F.col("u"))
+    return (_with_neighbourhood_minimum(both).filter(F.col("v") > F.col("u"))
             .select(F.col("v").alias("u"), F.col("m").alias("v"))
             .filter(F.col("u") != F.col("v")).distinct())
 
@@ -94,8 +95,7 @@ def _small_star(edges: Any) -> Any:
     from pyspark.sql import functions as F
 
     oriented = edges.select(F.greatest("u", "v").alias("u"), F.least("u", "v").alias("v"))
-    least = _neighbourhood_minimum(oriented)
-    linked = oriented.join(least, "u")
+    linked = _with_neighbourhood_minimum(oriented)
     return (linked.select(F.col("v").alias("u"), F.col("m").alias("v"))
             .unionByName(linked.select("u", F.col("m").alias("v")))
             .select(F.greatest("u", "v").alias("u"), F.least("u", "v").alias("v"))
@@ -103,7 +103,12 @@ def _small_star(edges: Any) -> Any:
 
 
 def _same_edges(first: Any, second: Any) -> bool:
-    return first.exceptAll(second).isEmpty() and second.exceptAll(first).isEmpty()
+    """Whether two sets of distinct edges are equal (one job: an edge in only one of them)."""
+    from pyspark.sql import functions as F
+
+    marked = first.withColumn("in_first", F.lit(True))
+    return (marked.join(second.withColumn("in_second", F.lit(True)), ["u", "v"], "full_outer")
+            .filter(F.col("in_first").isNull() | F.col("in_second").isNull()).isEmpty())
 
 
 STAR_SCHEMA = "doc long, representative long"
