@@ -485,8 +485,9 @@ def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
     from .spark.dedup import dedup as spark_dedup
     from .spark.session import spark_session
 
-    spark = spark_session()  # before reading: a missing pyspark or Java fails at once
     timings = Timings(quiet=quiet)
+    with timings.stage("spark_start"):  # before reading: a missing pyspark or Java fails at once
+        spark = spark_session()
     with timings.stage("ingest", own_bar=True):
         corpus = _load(source, read, quiet)
         _check_date_field(corpus, config.date_field, "dedup")
@@ -1308,6 +1309,11 @@ def run(
     """
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
+    if _engine(engine, "run") == "spark":
+        raise ConfigError(
+            "The 'engine' parameter of run: the Spark engine runs the stages of dedup only so "
+            "far (passage candidates, alignment and passage clusters are not on Spark yet); "
+            "use engine='local' for run, or dedup with engine='spark'.")
     passage_config, align_config = config.passages, config.align
     n_workers = resolve_workers(workers, "run")
     budget = parse_memory_budget(memory_budget, "run")

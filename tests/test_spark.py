@@ -202,6 +202,14 @@ def test_engine_is_checked():
         reuse.dedup(Corpus(ids=["a"], texts=["x"]), engine="ray")
 
 
+def test_run_on_spark_says_what_is_not_there_yet(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(SEEDS), "--out", str(tmp_path / "out"),
+                                       "--engine", "spark"])
+    assert result.exit_code == reuse.errors.ConfigError.exit_code
+    assert "the Spark engine runs the stages of dedup only so far" in result.output
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
 def test_without_pyspark_a_missing_dependency_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(MissingDependencyError,
