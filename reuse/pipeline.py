@@ -275,11 +275,67 @@ class DedupResult:
     def keep_mask(self) -> list[bool]:
         return self.clusters["keep"].tolist()
 
+    def table_data(self, name: str) -> Any:
+        """Table ``name`` as the run folder writer takes it (here a DataFrame)."""
+        return getattr(self, name)
+
+    def close(self) -> None:
+        """Remove the run's temporary files now (the signatures' workspace; else they go when
+        the result is garbage-collected). The DataFrames stay usable; the signatures do not."""
+        if self.signatures is not None and self.signatures.workspace is not None:
+            self.signatures.workspace.close()
+
     def __repr__(self) -> str:
         # A summary, never the tables or the texts (a notebook prints the repr of a result).
         counts = ", ".join(f"{key}={value:,}" for key, value in self.counts.items())
         seconds = sum(self.timings.values())
         return f"<{type(self).__name__}: {counts}; {seconds:.2f} s>"
+
+
+class StoredDedupResult(DedupResult):
+    """A :class:`DedupResult` whose tables another engine (:mod:`reuse.spark`) wrote as
+    Parquet parts: the DataFrames are read from them when first used, and the run folder
+    writer streams the parts instead (a batch at a time). The parts are removed with the
+    result, or by :meth:`close`."""
+
+    def __init__(self, corpus: Corpus, config: Config, stored: Any, counts: dict[str, int],
+                 timings: Timings, options: dict[str, Any]) -> None:
+        from .spark.parts import PartSignatures
+
+        self.corpus, self.config, self.counts, self.timings = corpus, config, counts, timings
+        self.options = options
+        self.candidate_pairs = counts["candidate_pairs"]
+        self.stored = stored
+        self._frames: dict[str, pd.DataFrame] = {}
+        self.signatures = Signatures(
+            PartSignatures(stored.tables["signatures"], len(corpus), config.dedup.num_perm),
+            config.dedup.seed)
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        from .runfolder.schema import arrow_schema
+        from .spark.parts import frame
+
+        if name not in self._frames:
+            self._frames[name] = frame(self.stored.tables[name], arrow_schema(name))
+        return self._frames[name]
+
+    documents = property(lambda self: self._frame("documents"))  # type: ignore[assignment]
+    near_duplicates = property(  # type: ignore[assignment]
+        lambda self: self._frame("near_duplicates"))
+    clusters = property(lambda self: self._frame("clusters"))  # type: ignore[assignment]
+
+    def table_data(self, name: str) -> Any:
+        from .runfolder.schema import arrow_schema
+        from .spark.parts import batches as part_batches
+
+        if name in self._frames:
+            return self._frames[name]
+        names = arrow_schema(name).names
+        return (batch.select(names) for batch in part_batches(self.stored.tables[name]))
+
+    def close(self) -> None:
+        """Remove the parts the engine wrote (DataFrames read before stay usable)."""
+        self.stored.close()
 
 
 def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], quiet: bool
@@ -294,7 +350,7 @@ def _load(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], q
 
 # Keyword arguments that change how a run goes, never its tables: not in the manifest's options.
 _NOT_RECORDED = ("quiet", "config", "workers", "memory_budget", "checkpoint", "resume",
-                 "keep_checkpoints")
+                 "keep_checkpoints", "engine", "spark_dir")
 
 
 def _arguments(function: Callable[..., Any], values: dict[str, Any], owner: str,
@@ -620,6 +676,8 @@ def dedup(
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
     keep_checkpoints: bool = False,
+    engine: str = "local",
+    spark_dir: str | os.PathLike[str] | None = None,
     quiet: bool = True,
 ) -> DedupResult:
     """Find near-duplicate documents, cluster them, and decide which to keep.
@@ -641,9 +699,19 @@ def dedup(
     killed run there from its last complete stage, on the same input with the same settings
     (else a RunFolderError names what differs), and its tables are the same.
     :func:`write_run` into that folder removes the checkpoints, unless ``keep_checkpoints``.
-    ``quiet=False`` shows progress bars on a terminal.
+    ``quiet=False`` shows progress bars on a terminal. ``engine="spark"`` runs the stages on
+    Spark (the active SparkSession, else a new local one; ``pip install 'reuse-detect[spark]'``)
+    with the same tables, its stages written under ``spark_dir`` (default: a temporary folder;
+    on a cluster, shared storage every executor reaches); the Spark engine keeps no
+    checkpoints (``checkpoint`` is ignored there, ``resume`` refused).
     """
     read, options, config = _arguments(dedup, locals(), "dedup")
+    if _engine(engine, "dedup") == "spark":
+        if resume:
+            raise ConfigError(
+                "The 'resume' parameter of dedup: the Spark engine keeps no stage checkpoints "
+                "yet; run again without resume (a Spark job retries its own failed tasks).")
+        return _spark_dedup(source, read, options, config, spark_dir, quiet)
     n_workers = resolve_workers(workers, "dedup")
     start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "dedup")
@@ -673,6 +741,43 @@ def _claimed_for_checkpoints(source: Any, checkpointing: Checkpointing | None
                                  checkpointing.folder)
     with runfolder.claim(checkpointing.folder):
         yield
+
+
+ENGINES = ("local", "spark")
+
+
+def _engine(engine: str, owner: str) -> str:
+    from .common.validation import OneOf, check_parameter
+
+    check_parameter("engine", engine, OneOf(ENGINES), owner)
+    return engine
+
+
+def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
+                 options: dict[str, Any], config: Config,
+                 spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredDedupResult:
+    """:func:`dedup` on Spark (:mod:`reuse.spark`): the corpus is read here, as the local engine
+    reads it, and every stage after that runs on Spark."""
+    from .spark.dedup import SparkPlan
+    from .spark.dedup import dedup as spark_dedup
+    from .spark.session import spark_session
+
+    timings = Timings(quiet=quiet)
+    with timings.stage("spark_start"):  # before reading: a missing pyspark or Java fails at once
+        spark = spark_session()
+    with timings.stage("ingest", own_bar=True):
+        corpus = _load(source, read, quiet)
+        _check_date_field(corpus, config.date_field, "dedup")
+    dates = _dates(corpus, config)
+    plan = SparkPlan(config, lsh_bands(config.dedup),
+                     representative_priority(corpus.lengths, dates), timings)
+    stored = spark_dedup(corpus, plan, spark=spark, spark_dir=spark_dir)
+    counts = {"read": corpus.n_read, **stored.counts, "skipped": len(corpus.skipped),
+              **input_counts(corpus, dates)}
+    order = ("read", "compared", "too_short", "skipped", "candidate_pairs", "capped_buckets",
+             "near_duplicate_pairs", "clusters", "dropped")
+    counts = {**{key: counts[key] for key in order}, **counts}
+    return StoredDedupResult(corpus, config, stored, counts, timings, options)
 
 
 # Candidate pairs per verification task: enough work to outweigh sending it to a worker.
@@ -889,15 +994,15 @@ def write_run(
         try:
             with result.timings.stage("write"):
                 frames = {
-                    "documents": result.documents,
-                    "near_duplicates": result.near_duplicates,
-                    "clusters": result.clusters,
+                    "documents": result.table_data("documents"),
+                    "near_duplicates": result.table_data("near_duplicates"),
+                    "clusters": result.table_data("clusters"),
                     # record batches: millions of skipped records are never one frame
                     "skipped": result.corpus.skipped.batches(),
                 }
                 if isinstance(result, RunResult):
-                    frames["alignments"] = result.alignments
-                    frames["passages"] = result.passages
+                    frames["alignments"] = result.table_data("alignments")
+                    frames["passages"] = result.table_data("passages")
                 for name, frame in frames.items():
                     written[name] = tables.write_table(folder.path, name, frame, fmt)
                 if result.signatures is not None:
@@ -1633,6 +1738,8 @@ def run(
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
     keep_checkpoints: bool = False,
+    engine: str = "local",
+    spark_dir: str | os.PathLike[str] | None = None,
     quiet: bool = True,
 ) -> RunResult:
     """Near-duplicates and passage reuse in one pass over the corpus.
@@ -1655,6 +1762,11 @@ def run(
     """
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
+    if _engine(engine, "run") == "spark":
+        raise ConfigError(
+            "The 'engine' parameter of run: the Spark engine runs the stages of dedup only so "
+            "far (passage candidates, alignment and passage clusters are not on Spark yet); "
+            "use engine='local' for run, or dedup with engine='spark'.")
     n_workers = resolve_workers(workers, "run")
     start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "run")

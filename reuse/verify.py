@@ -227,14 +227,20 @@ def verify_pairs(task: VerifyTask) -> Verified:
     docs, inverse = np.unique(np.concatenate((task.left, task.right)), return_inverse=True)
     n = len(task.left)
     estimate = estimated_jaccard(task.signatures.rows(docs), inverse[:n], inverse[n:])
-    if task.shingles is None:
-        exact = np.full(n, np.nan)
-        accepted = estimate >= task.threshold
+    exact = None if task.shingles is None else pair_jaccard(task.shingles, task.left, task.right)
+    return accepted_pairs(task.left, task.right, estimate, exact, task.threshold)
+
+
+def accepted_pairs(left: np.ndarray, right: np.ndarray, estimate: np.ndarray,
+                   exact: np.ndarray | None, threshold: float) -> Verified:
+    """The pairs whose exact Jaccard (without one, their MinHash estimate) reaches
+    ``threshold``; ``exact`` is NaN in the result when not given."""
+    if exact is None:
+        exact = np.full(len(left), np.nan)
+        accepted = estimate >= threshold
     else:
-        exact = pair_jaccard(task.shingles, task.left, task.right)
-        accepted = exact >= task.threshold
-    return Verified(task.left[accepted], task.right[accepted], estimate[accepted],
-                    exact[accepted])
+        accepted = exact >= threshold
+    return Verified(left[accepted], right[accepted], estimate[accepted], exact[accepted])
 
 
 def pair_jaccard(store: ShingleStore | ShingleReader, left: np.ndarray, right: np.ndarray,
@@ -249,11 +255,17 @@ def pair_jaccard(store: ShingleStore | ShingleReader, left: np.ndarray, right: n
         docs, inverse = np.unique(np.concatenate((left[lo:hi], right[lo:hi])),
                                   return_inverse=True)
         values, bounds = store.read(docs)
-        shared, size_a, size_b = shared_counts(values, bounds, inverse[:hi - lo],
-                                               inverse[hi - lo:])
-        union = size_a + size_b - shared
-        out[lo:hi] = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+        out[lo:hi] = group_jaccard(values, bounds, inverse[:hi - lo], inverse[hi - lo:])
     return out
+
+
+def group_jaccard(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray
+                  ) -> np.ndarray:
+    """Exact Jaccard of the distinct values of the groups ``values[bounds[i]:bounds[i + 1]]``
+    of each pair ``(a[k], b[k])``; 1.0 for two empty groups."""
+    shared, size_a, size_b = shared_counts(values, bounds, a, b)
+    union = size_a + size_b - shared
+    return np.where(union > 0, shared / np.maximum(union, 1), 1.0)
 
 
 def shared_counts(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray

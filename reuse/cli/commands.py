@@ -203,7 +203,17 @@ _WORKERS = click.option(
 
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--workers and --memory-budget: how many processes the map stages use, and how much
-    memory the grouping stages may hold before they spill to temporary files."""
+    memory the grouping stages may hold before they spill to temporary files; --engine and
+    --spark-dir: whether they run on Spark, and where it writes."""
+    command = click.option(
+        "--spark-dir", type=click.Path(file_okay=False), default=None,
+        show_default="a temporary folder",
+        help="With --engine spark: where the Spark stages write (on a cluster, storage every "
+             "executor reaches).")(command)
+    command = click.option(
+        "--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+        help="Run the stages here (local) or on Spark (the session of spark-submit, else a "
+             "local one); the tables are the same.")(command)
     command = click.option(
         "--memory-budget", default=None, show_default="1GiB",
         help="Memory for grouping candidates (e.g. 512MB, 2GB); beyond it they are sorted in "
@@ -264,7 +274,10 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     with _claimed(input_path, out, write_kept):
         result = run_dedup(input_path, quiet=quiet, checkpoint=out, resume=resume,
                            keep_checkpoints=keep_checkpoints, **options)
-        folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
+        try:
+            folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
+        finally:
+            result.close()
     if not quiet:
         click.echo(run_summary(result, folder, "dedup", wall=time.perf_counter() - started))
 

@@ -327,7 +327,7 @@ class SketchTask:
 
     With a ``shingle_directory``, the batch's shingle hashes are appended to the sketching
     process's own file there (:func:`reuse.engine.spill.append_segment`) and only where they
-    went comes back."""
+    went comes back; with ``return_shingles``, the hashes themselves."""
 
     payload: bytes | list[str] | StoredTexts  # the texts, as read or UTF-8 (lone surrogates kept)
     lengths: np.ndarray | None  # code points of each text of a packed payload
@@ -340,6 +340,8 @@ class SketchTask:
     rows: int
     shingle_directory: str | None
     passage_config: PassageConfig | None
+    # The shingle hashes returned with the sketch instead (an engine that keeps them itself).
+    return_shingles: bool = False
 
     @staticmethod
     def pack(texts: list[str]) -> tuple[bytes, np.ndarray]:
@@ -371,6 +373,8 @@ class BatchSketch:
     # number of them.
     shingles: tuple[Segment, np.ndarray] | None
     fingerprints: Fingerprints | None
+    # With SketchTask.return_shingles: the hashes, and the bounds of each document's.
+    shingle_hashes: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -400,5 +404,5 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
         kept = append_segment(task.shingle_directory, SHINGLE_STEM, values), np.diff(bounds)
     return BatchSketch(
         task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
-        kept, fingerprints,
+        kept, fingerprints, (shingles, bounds) if task.return_shingles else None,
     )

@@ -1,0 +1,206 @@
+"""``reuse dedup`` on Spark (``--engine spark``) against the local engine, whole process, as a
+user runs it.
+
+Each configuration is one cold process, ``python -m reuse dedup IN --out DIR --quiet
+--verify exact`` on the same corpus:
+
+- ``local, 1 worker`` and ``local, 2 workers``: ``--workers 1`` / ``--workers 2``;
+- ``spark local[1]`` and ``spark local[2]``: ``--engine spark``, the session started by reuse
+  with ``PYSPARK_SUBMIT_ARGS="--master local[K] --driver-memory 1g --conf
+  spark.eventLog.enabled=true ... pyspark-shell"`` (an uncompressed event log; in local mode
+  the driver JVM is also the executor; the Python workers are its children).
+
+Memory is sampled every 50 ms over the whole process tree (psutil): the peak RSS of the
+driver's Python process, of the JVM (driver and executor in local mode), of the largest Python
+worker, and the peak of the tree's sum. "Spark start" is the manifest's ``spark_start``
+timing (JVM and SparkContext start); "shuffle" is the sum of every task's "Shuffle Bytes
+Written" in Spark's event log, against the corpus's size on disk. The stage breakdown is the
+manifest's timings.
+
+The corpus is ``generate_text_corpus.py``'s (prose-like, 20% near-duplicates, ~2.6 KB per
+document).
+
+    .venv/bin/python benchmarks/bench_spark.py --sizes 5000 20000
+
+Writes ``benchmarks/results_spark.md`` unless ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results_spark.md"
+sys.path.insert(0, str(HERE))
+
+from generate_text_corpus import generate  # noqa: E402
+
+CONFIGS = {
+    "local, 1 worker": ("local", 1),
+    "local, 2 workers": ("local", 2),
+    "spark local[1]": ("spark", 1),
+    "spark local[2]": ("spark", 2),
+}
+
+
+def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, float]) -> None:
+    """Peak RSS (MiB) of the driver's Python, the JVM, the largest Python worker and the
+    whole tree, until ``stop``."""
+    while not stop.is_set():
+        total = 0.0
+        try:
+            processes = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            break
+        for process in processes:
+            try:
+                rss = process.memory_info().rss / 2**20
+                name = process.name()
+            except psutil.Error:
+                continue
+            total += rss
+            kind = ("driver" if process.pid == root.pid else "jvm" if name == "java"
+                    else "worker")
+            peaks[kind] = max(peaks.get(kind, 0.0), rss)
+        peaks["tree"] = max(peaks.get("tree", 0.0), total)
+        stop.wait(0.05)
+
+
+def shuffle_bytes(event_dir: Path) -> int:
+    total = 0
+    # Spark 4 writes rolling event logs: a folder per application, of events_* files.
+    for log in sorted(path for path in event_dir.rglob("*") if path.is_file()):
+        with open(log, encoding="utf-8") as handle:
+            for line in handle:
+                if '"SparkListenerTaskEnd"' not in line:
+                    continue
+                metrics = json.loads(line).get("Task Metrics") or {}
+                total += (metrics.get("Shuffle Write Metrics") or {}).get(
+                    "Shuffle Bytes Written", 0)
+    return total
+
+
+def run_one(corpus: Path, engine: str, cores: int, scratch: Path) -> dict:
+    out = scratch / f"out-{engine}-{cores}"
+    command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--out", str(out), "-q",
+               "--verify", "exact"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    events = scratch / f"events-{engine}-{cores}"
+    if engine == "spark":
+        events.mkdir()
+        command += ["--engine", "spark", "--spark-dir", str(scratch / "work")]
+        env["PYSPARK_PYTHON"] = sys.executable
+        env["PYSPARK_SUBMIT_ARGS"] = (
+            f"--master local[{cores}] --driver-memory 1g --conf spark.ui.enabled=false "
+            f"--conf spark.ui.showConsoleProgress=false --conf spark.eventLog.enabled=true "
+            f"--conf spark.eventLog.compress=false --conf spark.eventLog.dir=file://{events} "
+            "pyspark-shell")
+    else:
+        command += ["--workers", str(cores)]
+    started = time.perf_counter()
+    child = psutil.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peaks: dict[str, float] = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=sample_tree, args=(child, stop, peaks))
+    sampler.start()
+    _, stderr = child.communicate()
+    stop.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode()[-3000:]}")
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {"wall": wall, "peaks": peaks, "timings": manifest["timings"],
+            "counts": manifest["counts"], "out": out,
+            "shuffle": shuffle_bytes(events) if engine == "spark" else None}
+
+
+def same_tables(first: Path, second: Path) -> bool:
+    from reuse.runfolder.tables import read_table
+
+    return all(read_table(first, name).equals(read_table(second, name))
+               for name in ("documents", "near_duplicates", "clusters"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    rows, stage_rows = [], []
+    for size in args.sizes:
+        corpus = generate(size)
+        corpus_mb = corpus.stat().st_size / 2**20
+        with tempfile.TemporaryDirectory(prefix="bench-spark-") as scratch_name:
+            scratch = Path(scratch_name)
+            results = {}
+            for label, (engine, cores) in CONFIGS.items():
+                results[label] = result = run_one(corpus, engine, cores, scratch)
+                print(size, label, f"{result['wall']:.1f}s", result["peaks"], flush=True)
+            reference = results["local, 1 worker"]
+            for label, result in results.items():
+                peaks = result["peaks"]
+                start = result["timings"].get("spark_start")
+                shuffle = result["shuffle"]
+                rows.append(
+                    f"| {size:,} ({corpus_mb:.0f} MB) | {label} | {result['wall']:.1f} | "
+                    f"{result['wall'] / reference['wall']:.2f}x | {peaks.get('driver', 0):.0f} | "
+                    + (f"{peaks.get('jvm', 0):.0f} | {peaks.get('worker', 0):.0f} | "
+                       if start is not None else
+                       f"- | {peaks.get('worker', 0):.0f} | ")
+                    + f"{peaks.get('tree', 0):.0f} | "
+                    + (f"{start:.1f} ({start / result['wall']:.0%})" if start is not None
+                       else "-") + " | "
+                    + (f"{shuffle / 2**20:.0f} MB ({shuffle / 2**20 / corpus_mb:.1f}x)"
+                       if shuffle is not None else "-") + " | "
+                    + ("yes" if same_tables(reference["out"], result["out"]) else "**no**")
+                    + " |")
+                stage_rows.append(
+                    f"| {size:,} | {label} | " + ", ".join(
+                        f"{name} {seconds:.1f}" for name, seconds in result["timings"].items()
+                        if name != "write") + " |")
+    header = [
+        "# Spark engine against the local engine: `reuse dedup --verify exact`, whole process",
+        "",
+        "Command: `.venv/bin/python benchmarks/bench_spark.py --sizes "
+        + " ".join(map(str, args.sizes)) + "`",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}, "
+        f"{os.cpu_count()} cores (shared with other jobs: the load average was "
+        f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}. "
+        "One run per configuration. Wall: seconds, and the ratio to the local engine with one "
+        "worker in the same run. Memory: peak RSS in MiB of the driver's Python process, the "
+        "JVM (driver and executor in local mode), the largest Python worker (local: the "
+        "largest worker process), and the whole process tree. Spark start: the JVM and "
+        "SparkContext, and its share of the wall time. Shuffle: bytes written by every "
+        "shuffle, and the ratio to the corpus's JSONL size. Same tables: the documents, "
+        "near_duplicates and clusters tables equal the local engine's.",
+        "",
+        "| documents | configuration | wall s | vs local 1 | driver MiB | JVM MiB | "
+        "worker MiB | tree MiB | Spark start s | shuffle | same tables |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    stages = ["", "Stage seconds (the manifest's timings):", "",
+              "| documents | configuration | stages |", "|---|---|---|"]
+    text = "\n".join(header + rows + stages + stage_rows) + "\n"
+    print(text)
+    if not args.no_write:
+        RESULTS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""``reuse dedup`` on Spark: the corpus staged as Parquet, sketched by ``mapInArrow`` with the
+local sketching function, candidate pairs from LSH band buckets by DataFrame joins, verified by
+``mapInArrow`` with the local verification functions, star-clustered per connected component,
+and every table written by Spark as Parquet parts in document order.
+
+Every stage writes its output under the work folder (``input``, ``sketches``, ``candidates``,
+``verified``, ``tables/*``), which the next stage reads: the plan of a stage never holds the
+plan of the ones before it, and the driver never holds a table that grows with the corpus
+(only counts, and the corpus's ids, lengths and dates, as the local engine does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..config import Config
+from ..ingest import Corpus
+from .grouping import band_pairs, numbered, star_representatives
+from .session import spark_session
+from .stages import (
+    SKETCH_SCHEMA,
+    VERIFY_SCHEMA,
+    SketchSettings,
+    char_batches,
+    sketcher,
+    verifier,
+)
+
+# Characters of text per staged input file: files, not rows, are what Spark splits a read by.
+_FILE_CHARS = 32_000_000
+_MIN_FILE_CHARS = 1_000_000
+
+
+class WorkFolder:
+    """Where a Spark run writes its stages: a folder every executor can read and write (on a
+    cluster, shared storage: ``--spark-dir``), or a new temporary folder, removed with the
+    result."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is None:
+            self.path = Path(tempfile.mkdtemp(prefix="reuse-spark-"))
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
+        else:
+            self.path = Path(path).absolute() / f"reuse-{os.getpid()}-{os.urandom(4).hex()}"
+            self.path.mkdir(parents=True)
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
+
+    def __truediv__(self, name: str) -> str:
+        return str(self.path / name)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def stage_corpus(corpus: Corpus, priority: np.ndarray, folder: str, parallelism: int) -> None:
+    """Write the documents (``doc``: position, ``doc_id``, ``text`` as UTF-8, ``n_chars``,
+    ``rank``: priority as representative) as Parquet files of consecutive documents, enough of
+    them that every core of the cluster gets some."""
+    schema = pa.schema([("doc", pa.int64()), ("doc_id", pa.string()), ("text", pa.binary()),
+                        ("n_chars", pa.int64()), ("rank", pa.int64())])
+    lengths = corpus.lengths
+    total = int(lengths.sum())
+    per_file = min(_FILE_CHARS, max(_MIN_FILE_CHARS, total // max(1, 4 * parallelism)))
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    writer: pq.ParquetWriter | None = None
+    written, files = 0, 0
+    try:
+        for lo, hi in char_batches(lengths):
+            if writer is None or written >= per_file:
+                if writer is not None:
+                    writer.close()
+                writer = pq.ParquetWriter(Path(folder) / f"part-{files:05d}.parquet", schema)
+                files, written = files + 1, 0
+            texts = [text.encode("utf-8", "surrogatepass") for text in corpus.texts[lo:hi]]
+            writer.write_batch(pa.RecordBatch.from_pydict({
+                "doc": pa.array(np.arange(lo, hi), type=pa.int64()),
+                "doc_id": pa.array(list(corpus.ids[lo:hi]), type=pa.string()),
+                "text": pa.array(texts, type=pa.binary()),
+                "n_chars": pa.array(lengths[lo:hi], type=pa.int64()),
+                "rank": pa.array(priority[lo:hi], type=pa.int64()),
+            }, schema=schema))
+            written += int(lengths[lo:hi].sum())
+        if writer is None:
+            pq.write_table(schema.empty_table(), Path(folder) / "part-00000.parquet")
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+@dataclass
+class SparkStages:
+    """The DataFrames of a Spark dedup that a Spark ``run`` goes on from."""
+
+    spark: Any
+    work: WorkFolder
+    documents: Any  # doc, doc_id, text, n_chars, rank
+    sketches: Any  # doc, n_tokens, signature, bands, shingles, fp_hashes, fp_positions
+    min_tokens: int
+
+
+def sketch_stage(spark: Any, corpus: Corpus, plan: SparkPlan, work: WorkFolder,
+                 with_passages: bool) -> SparkStages:
+    """Stage the corpus and sketch it (with passage fingerprints when ``with_passages``)."""
+    config, timings, priority = plan.config, plan.timings, plan.priority
+    with timings.stage("stage_input"):
+        stage_corpus(corpus, priority, work / "input", spark.sparkContext.defaultParallelism)
+        documents = spark.read.parquet(work / "input")
+    bands, rows = plan.bands
+    settings = SketchSettings(config.tokenize.strip_diacritics, config.dedup.ngram,
+                              config.dedup.num_perm, config.dedup.seed, bands, rows,
+                              config.dedup.verify == "exact",
+                              config.passages if with_passages else None)
+    with timings.stage("sketch"):
+        (documents.select("doc", "text").mapInArrow(sketcher(settings), SKETCH_SCHEMA)
+         .write.mode("overwrite").parquet(work / "sketches"))
+    sketches = spark.read.parquet(work / "sketches")
+    return SparkStages(spark, work, documents, sketches, config.dedup.effective_min_tokens)
+
+
+def dedup_stages(stages: SparkStages, n_docs: int, plan: SparkPlan
+                 ) -> tuple[dict[str, str], dict[str, int]]:
+    """Candidates, verification, clusters and the tables of a dedup; returns the folder of
+    each table's parts and the counts of the stages."""
+    from pyspark.sql import functions as F
+
+    config, timings = plan.config, plan.timings
+
+    spark, work, documents, sketches = (stages.spark, stages.work, stages.documents,
+                                        stages.sketches)
+    compared = F.col("n_tokens") >= stages.min_tokens
+    ranks = documents.select("doc", "rank")
+    with timings.stage("candidates"):
+        pairs, oversized = band_pairs(sketches.filter(compared).select("doc", "bands")
+                                      .join(ranks, "doc"))
+        pairs.write.mode("overwrite").parquet(work / "candidates")
+        candidates = spark.read.parquet(work / "candidates")
+        capped_buckets = oversized.count()
+    with timings.stage("verify"):
+        exact = config.dedup.verify == "exact"
+        columns = ["doc", "signature", *(["shingles"] if exact else [])]
+        side = sketches.select(*columns)
+
+        def renamed(prefix: str) -> Any:
+            return side.select(*[F.col(c).alias(f"{prefix}_{c}" if c != "doc" else prefix)
+                                 for c in columns])
+
+        with_sketches = candidates.join(renamed("left"), "left").join(renamed("right"), "right")
+        (with_sketches.mapInArrow(verifier(config.dedup.num_perm, config.dedup.threshold, exact),
+                                  VERIFY_SCHEMA)
+         .write.mode("overwrite").parquet(work / "verified"))
+        verified = spark.read.parquet(work / "verified")
+    with timings.stage("cluster"):
+        stars = star_representatives(verified, ranks)
+        stars.write.mode("overwrite").parquet(work / "stars")
+        stars = spark.read.parquet(work / "stars")
+        assigned = (documents.select("doc", "doc_id").join(stars, "doc", "left")
+                    .withColumn("representative", F.coalesce("representative", "doc")))
+        kept = assigned.filter(F.col("representative") == F.col("doc")).select("doc")
+        cluster_numbers = numbered(kept, "doc", "cluster_id").withColumnRenamed(
+            "doc", "representative")
+        ids = documents.select(F.col("doc").alias("representative"),
+                               F.col("doc_id").alias("representative_id"))
+        clusters = (assigned.join(cluster_numbers, "representative").join(ids, "representative")
+                    .withColumn("keep", F.col("representative") == F.col("doc")))
+    tables = {name: work / f"tables/{name}" for name in
+              ("documents", "near_duplicates", "clusters", "signatures")}
+    with timings.stage("tables"):
+        (documents.select("doc", "doc_id", "n_chars")
+         .join(sketches.select("doc", "n_tokens"), "doc")
+         .withColumn("status", F.when(compared, "compared").otherwise("too_short"))
+         .orderBy("doc").select("doc_id", "n_chars", "n_tokens", "status")
+         .write.mode("overwrite").parquet(tables["documents"]))
+        left_ids = documents.select(F.col("doc").alias("left"), F.col("doc_id").alias("a_id"))
+        right_ids = documents.select(F.col("doc").alias("right"), F.col("doc_id").alias("b_id"))
+        (verified.join(left_ids, "left").join(right_ids, "right").orderBy("left", "right")
+         .select("a_id", "b_id", "jaccard_estimate", "jaccard")
+         .write.mode("overwrite").parquet(tables["near_duplicates"]))
+        (clusters.orderBy("doc").select("doc_id", "cluster_id", "representative_id", "keep")
+         .write.mode("overwrite").parquet(tables["clusters"]))
+        (documents.select("doc", "doc_id").join(sketches.select("doc", "signature"), "doc")
+         .orderBy("doc").select("doc_id", "signature")
+         .write.mode("overwrite").parquet(tables["signatures"]))
+    with timings.stage("counts"):
+        n_compared = sketches.filter(compared).count()
+        n_clusters = kept.count()
+        counts = {
+            "compared": n_compared,
+            "too_short": n_docs - n_compared,
+            "candidate_pairs": candidates.count(),
+            "capped_buckets": capped_buckets,
+            "near_duplicate_pairs": verified.count(),
+            "clusters": n_clusters,
+            "dropped": n_docs - n_clusters,
+        }
+    return tables, counts
+
+
+@dataclass(frozen=True)
+class SparkPlan:
+    """What the caller decided before the Spark stages run: the config, the LSH
+    ``(bands, rows)``, each document's priority as representative, and the timings to add to."""
+
+    config: Config
+    bands: tuple[int, int]
+    priority: np.ndarray
+    timings: Any
+
+
+@dataclass
+class SparkTables:
+    """What a Spark run leaves: the folder of each table's parts (in order), the counts of its
+    stages, and its work folder (removed by :meth:`close`)."""
+
+    tables: dict[str, str]
+    counts: dict[str, int]
+    work: WorkFolder
+
+    def close(self) -> None:
+        self.work.close()
+
+
+def dedup(corpus: Corpus, plan: SparkPlan, *, spark: Any = None,
+          spark_dir: str | os.PathLike[str] | None = None) -> SparkTables:
+    """The near-duplicate tables of ``corpus`` (read and checked by the caller) on Spark:
+    ``documents``, ``near_duplicates``, ``clusters`` and ``signatures``, as those of
+    :func:`reuse.dedup`."""
+    spark = spark_session(spark)
+    work = WorkFolder(spark_dir)
+    try:
+        stages = sketch_stage(spark, corpus, plan, work, with_passages=False)
+        tables, counts = dedup_stages(stages, len(corpus), plan)
+    except BaseException:
+        work.close()
+        raise
+    return SparkTables(tables, counts, work)

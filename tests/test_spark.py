@@ -1,0 +1,233 @@
+"""The Spark engine (``engine="spark"``, ``--engine spark``): the same tables as the local engine,
+row for row, on Spark ``local[2]``; and a clear error without pyspark or Java.
+
+One SparkSession serves the module (starting one takes seconds). The tests skip, saying why,
+only where pyspark or Java is missing; ``.ci/run`` installs both.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import SEEDS, need_shared
+from near_dup_corpus import make_corpus
+
+import reuse
+from reuse.cli.commands import main
+from reuse.errors import MissingDependencyError
+from reuse.ingest import Corpus
+from reuse.runfolder.tables import read_manifest, read_table
+from reuse.spark.session import java_available
+
+pytestmark = pytest.mark.spark
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ("documents", "near_duplicates", "clusters", "signatures")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark", reason="the Spark tests need pyspark: pip install "
+                        "'reuse-detect[spark]'")
+    if not java_available():
+        pytest.skip("the Spark tests need Java 17 (apt-get install openjdk-17-jre-headless)")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (SparkSession.builder.master("local[2]").appName("reuse-tests")
+               .config("spark.driver.memory", "1g")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def assert_same_frames(local: pd.DataFrame, spark_frame: pd.DataFrame) -> None:
+    """Equal row for row; the Jaccard columns are computed by the same numpy expressions on
+    the same values, so they are compared exactly too."""
+    assert list(local.columns) == list(spark_frame.columns)
+    assert len(local) == len(spark_frame)
+    pd.testing.assert_frame_equal(local.reset_index(drop=True), spark_frame.reset_index(drop=True),
+                                  check_exact=True)
+
+
+def assert_same_results(local: reuse.pipeline.DedupResult, on_spark: reuse.pipeline.DedupResult
+                        ) -> None:
+    assert on_spark.counts == local.counts
+    for name in ("documents", "near_duplicates", "clusters"):
+        assert_same_frames(getattr(local, name), getattr(on_spark, name))
+
+
+def dated_corpus() -> Corpus:
+    """Planted near-duplicates (edited copies at several edit rates), with dates that make
+    some copies older than their originals, and a few documents too short to compare."""
+    planted = make_corpus(n_docs=240, n_copies=60, seed=11)
+    rng = np.random.default_rng(3)
+    texts = list(planted.texts)
+    texts[5], texts[17] = "too short", ""
+    metadata = [{"date": f"19{int(rng.integers(50, 99))}-0{int(rng.integers(1, 9))}-01"}
+                if k % 3 else {} for k in range(len(texts))]
+    return Corpus(ids=planted.ids, texts=texts, metadata=metadata, origins=[""] * len(texts))
+
+
+def test_synthetic_corpus_same_tables(spark):
+    """Exact verification: the estimate and the exact Jaccard of every pair, and the too-short
+    documents, the dates deciding the representatives."""
+    corpus, verify = dated_corpus(), "exact"
+    local = reuse.dedup(corpus, verify=verify, threshold=0.6, workers=1)
+    on_spark = reuse.dedup(corpus, verify=verify, threshold=0.6, engine="spark")
+    assert local.counts["near_duplicate_pairs"] > 20
+    assert local.counts["dropped"] > 10
+    assert local.counts["too_short"] == 2
+    assert_same_results(local, on_spark)
+    assert np.array_equal(on_spark.signatures.file.blocks(1 << 20).__next__()[1][:3],
+                          local.signatures.file.rows(np.arange(3)))
+
+
+def run_cli(*args: str) -> None:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+
+
+def test_seeds_run_folders_equal_and_report_reads_spark_run(spark, tmp_path):
+    """The command with --engine spark writes the run folder of the local engine (verified on
+    the MinHash estimate), which ``reuse report`` reads."""
+    run_cli("dedup", str(SEEDS), "--out", str(tmp_path / "local"), "-q", "--workers", "1",
+            "--threshold", "0.3")
+    run_cli("dedup", str(SEEDS), "--out", str(tmp_path / "spark"), "-q", "--engine", "spark",
+            "--threshold", "0.3", "--spark-dir", str(tmp_path / "work"))
+    for name in TABLES:
+        local, on_spark = (read_table(tmp_path / side, name) for side in ("local", "spark"))
+        if name == "signatures":
+            assert local["doc_id"].tolist() == on_spark["doc_id"].tolist()
+            assert all(np.array_equal(a, b) for a, b in zip(local["signature"],
+                                                              on_spark["signature"], strict=True))
+        else:
+            assert_same_frames(local, on_spark)
+    local_manifest, spark_manifest = (read_manifest(tmp_path / side) for side in ("local", "spark"))
+    assert spark_manifest["counts"] == local_manifest["counts"]
+    assert spark_manifest["input"] == local_manifest["input"]
+    assert spark_manifest["signatures"] == local_manifest["signatures"]
+    assert list((tmp_path / "work").iterdir()) == []  # the stages' parts are removed
+    run_cli("report", str(tmp_path / "spark"), "-q")
+    assert (tmp_path / "spark" / "html" / "index.html").is_file()
+
+
+def test_pan13_slice_same_tables(spark):
+    root = need_shared("pan13-train")
+    pairs = (root / "02-no-obfuscation" / "pairs").read_text().split("\n")[:30]
+    names = sorted({f"{folder}/{name}" for line in pairs if line.strip()
+                    for folder, name in zip(("susp", "src"), line.split(), strict=True)})
+    texts = [(root / name).read_text(encoding="utf-8") for name in names]
+    # Near-duplicates of the suspicious documents' sources, and the slice twice lightly edited.
+    copies = [text.replace(" the ", " a ", 3) for text in texts[:10]]
+    corpus = Corpus(ids=names + [f"copy/{n}" for n in names[:10]], texts=texts + copies)
+    local = reuse.dedup(corpus, verify="exact", threshold=0.5, workers=1)
+    on_spark = reuse.dedup(corpus, verify="exact", threshold=0.5, engine="spark")
+    assert local.counts["near_duplicate_pairs"] >= 10
+    assert_same_results(local, on_spark)
+
+
+def test_band_buckets_match_local_collisions_with_oversized_buckets(spark):
+    """Buckets over max_bucket pair their lowest-rank member with the others, as the local
+    engine's buckets do; the pairs and the number of oversized buckets are the same."""
+    from reuse.candidates.lsh import collide
+    from reuse.spark.grouping import band_pairs
+
+    rng = np.random.default_rng(5)
+    n_docs, n_bands = 200, 3
+    keys = rng.integers(0, 12, size=(n_bands, n_docs)).astype(np.uint64)  # buckets of ~17
+    rank = rng.permutation(n_docs)
+    local = collide(keys, max_bucket=10, order=rank)
+    frame = spark.createDataFrame(pd.DataFrame({
+        "doc": np.arange(n_docs), "rank": rank,
+        "bands": keys.T.astype(np.int64).tolist()}))
+    pairs, oversized = band_pairs(frame, max_bucket=10)
+    got = pairs.toPandas().sort_values(["left", "right"])
+    assert oversized.count() == local.oversized_buckets > 0
+    assert got["left"].tolist() == local.left.tolist()
+    assert got["right"].tolist() == local.right.tolist()
+
+
+def test_components_and_star_clusters_match_local(spark):
+    """Large-star/small-star finds the components scipy finds, and star clustering on each
+    component gives the representatives local star clustering gives on the whole graph
+    (chains A~B~C without A~C included)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as scipy_components
+
+    from reuse.cluster.documents import star_clusters
+    from reuse.spark.grouping import connected_components, star_representatives
+
+    rng = np.random.default_rng(8)
+    n_docs = 300
+    left = rng.integers(0, n_docs, 260)
+    right = rng.integers(0, n_docs, 260)
+    chain = np.arange(100, 140)  # a long path: the case the star guard exists for
+    left, right = np.concatenate((left, chain[:-1])), np.concatenate((right, chain[1:]))
+    keep = left != right
+    lo, hi = np.minimum(left, right)[keep], np.maximum(left, right)[keep]
+    codes = np.unique(lo * n_docs + hi)
+    lo, hi = codes // n_docs, codes % n_docs
+    rank = rng.permutation(n_docs)
+    edges = spark.createDataFrame(pd.DataFrame({"left": lo, "right": hi}))
+    ranks = spark.createDataFrame(pd.DataFrame({"doc": np.arange(n_docs), "rank": rank}))
+
+    found = connected_components(edges).toPandas().set_index("doc")["component"]
+    _, labels = scipy_components(coo_matrix((np.ones(len(lo)), (lo, hi)),
+                                            shape=(n_docs, n_docs)), directed=False)
+    linked = np.unique(np.concatenate((lo, hi)))
+    least = pd.Series(linked, index=linked).groupby(labels[linked]).transform("min")
+    assert found.sort_index().to_dict() == least.to_dict()
+
+    stars = star_representatives(edges, ranks).toPandas().set_index("doc")["representative"]
+    local = star_clusters(n_docs, lo, hi, rank).representative
+    assert stars.sort_index().to_dict() == {int(d): int(local[d]) for d in linked}
+
+
+def test_engine_is_checked():
+    with pytest.raises(reuse.errors.ConfigError,
+                       match=r"The 'engine' parameter of dedup must be one of 'local', 'spark'\. "
+                             r"Got 'ray' instead\."):
+        reuse.dedup(Corpus(ids=["a"], texts=["x"]), engine="ray")
+
+
+def test_run_on_spark_says_what_is_not_there_yet(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(SEEDS), "--out", str(tmp_path / "out"),
+                                       "--engine", "spark"])
+    assert result.exit_code == reuse.errors.ConfigError.exit_code
+    assert "the Spark engine runs the stages of dedup only so far" in result.output
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_without_pyspark_a_missing_dependency_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(MissingDependencyError,
+                       match=r"The Spark engine needs the Python package 'pyspark' \(4\.0 or "
+                             r"later\)\. Install it with: pip install 'reuse-detect\[spark\]'"):
+        reuse.dedup(Corpus(ids=["a"], texts=["some text here"]), engine="spark")
+
+
+def test_without_java_the_command_says_so(tmp_path):
+    pytest.importorskip("pyspark", reason="needs pyspark to get as far as looking for Java")
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java"), "PATH": "/nonexistent",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "reuse", "dedup", str(SEEDS), "--out", str(tmp_path / "out"),
+         "--engine", "spark", "-q"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == MissingDependencyError.exit_code, done.stderr
+    assert done.stderr == (
+        "reuse: error: The Spark engine cannot start Spark: Spark needs Java 17 (on "
+        "Debian/Ubuntu: apt-get install openjdk-17-jre-headless), on PATH or named by "
+        "JAVA_HOME.\n")
+    assert "Traceback" not in done.stderr
