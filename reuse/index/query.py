@@ -22,6 +22,8 @@ What equals ``reuse run`` on A ∪ B restricted to the pairs with a query docume
 * Each pair is aligned from the same seeds as in the run, so the spans of every alignment are
   the same. Passage clusters and boilerplate are computed over the query's alignments (the
   run clusters the index's alignments among themselves too).
+* An indexed document with the id of a query document (a document queried again) is named
+  ``ID [indexed]`` in the answer.
 * Keep/drop: an indexed document always wins: a query document with a near-duplicate in the
   index is dropped, its representative the first such indexed document (by key); with
   ``among_queries``, the remaining query documents are clustered among themselves as ``reuse
@@ -60,6 +62,9 @@ from .segments import (
 # An LSH bucket of more documents is not expanded: its members pair with its anchor (as in
 # reuse.candidates.lsh.SpilledBuckets.pairs).
 LSH_MAX_BUCKET = 1000
+# An indexed document whose id is also a query document's is named so in the answer's tables
+# (a run folder's ids are unique).
+INDEXED_SUFFIX = " [indexed]"
 
 
 @dataclass
@@ -242,6 +247,8 @@ def _answer(segments: Segments, config: Config, corpus: Corpus, sketch: QuerySke
                                          g + np.arange(n_query))))
     index_part = involved[involved < g]
     ids, texts, metadata = segments.documents(gathered[index_part])
+    query_ids = set(corpus.ids)
+    ids = [f"{doc}{INDEXED_SUFFIX}" if doc in query_ids else doc for doc in ids]
     both = Corpus(ids=[*ids, *corpus.ids], texts=[*texts, *corpus.texts],
                   metadata=[*metadata, *corpus.metadata], skipped=corpus.skipped,
                   input_format="jsonl", encoding="utf-8", on_error=corpus.on_error)
