@@ -93,6 +93,8 @@ class Index:
         the index's configuration (else an IndexFolderError naming what differs)."""
         folder = Path(path)
         index = cls(folder, read_manifest(folder))
+        if config is not None:
+            config = dataclasses.replace(config, align=config.align.resolved(True))
         if config is not None and config.to_dict() != index.config.to_dict():
             ours, theirs = index.config.to_dict(), config.to_dict()
             differ = [f"{section}.{key}" for section in ours
