@@ -209,7 +209,7 @@ def test_config_is_fixed_and_checked(tmp_path: Path) -> None:
     with pytest.raises(IndexFolderError, match=r"created with another configuration "
                        r"\(dedup.threshold, passages.window differ\)"):
         Index.open(tmp_path / "index", config=reuse.Config())
-    with pytest.raises(reuse.ReuseError, match="Index.create has no parameter 'thresold'"):
+    with pytest.raises(reuse.ReuseError, match=r"Index\.create has no parameter 'thresold'"):
         Index.create(tmp_path / "other", thresold=0.5)
     with pytest.raises(reuse.ReuseError, match="threshold"):
         Index.create(tmp_path / "other", threshold=1.5)

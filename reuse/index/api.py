@@ -20,7 +20,6 @@ from .folder import (
     TOMBSTONES,
     IndexFolderError,
     Manifest,
-    Segment,
     new_name,
     read_lock,
     read_manifest,
@@ -29,7 +28,7 @@ from .folder import (
     write_lock,
     write_manifest,
 )
-from .segments import DOCS, Segments, duckdb_connection, parquet_list, write_segment
+from .segments import DOCS, duckdb_connection, parquet_list, write_segment
 
 # Test hooks: a point in an add where REUSE_INDEX_PAUSE_AT names it makes the process stop
 # itself (SIGSTOP) so that a test can kill it exactly there.

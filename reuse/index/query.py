@@ -46,7 +46,7 @@ from ..config import Config
 from ..ingest import Corpus
 from ..pipeline import RunResult, Timings, align_documents, exact_jaccard, input_counts
 from ..sketch.minhash import estimated_jaccard
-from ..sketch.windows import Fingerprints, PassageCandidates, passage_candidates
+from ..sketch.windows import Fingerprints, passage_candidates
 from .folder import Manifest
 from .segments import (
     BANDS,
