@@ -101,7 +101,7 @@ def test_add_killed_at_a_hook_leaves_the_index_as_before(setup, hook: str) -> No
 
 
 def test_add_killed_after_its_commit_is_complete(setup) -> None:
-    index, more, queried, before = setup
+    index, more, queried, _ = setup
     process = start_add(index, more, pause_at="committed")
     wait_stopped(process)
     kill(process)
@@ -136,7 +136,7 @@ def test_add_killed_at_random_points(setup, tmp_path: Path) -> None:
 
 
 def test_a_reader_keeps_its_segments_through_a_compaction(setup) -> None:
-    index, more, queried, before = setup
+    index, more, _, _ = setup
     Index.open(index).add(str(more), workers=1)
     old = sorted(p.name for p in (index / "segments").iterdir())
     assert len(old) == 2
