@@ -59,7 +59,7 @@ def _read_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-@click.group()
+@click.group(short_help="A persistent index: add documents, query new ones.")
 def index() -> None:
     """A persistent index: add documents over time, query new ones against all of them."""
 
@@ -157,7 +157,7 @@ def stats(path: str) -> None:
 @index.command()
 @click.argument("path", metavar="DIR", type=click.Path(file_okay=False))
 @click.argument("ids", nargs=-1)
-@click.option("--ids-file", type=click.Path(dir_okay=False), default=None,
+@click.option("--ids-file", type=click.Path(dir_okay=False), default=None, show_default="none",
               help="A file of ids to remove, one per line.")
 @click.option("--missing-ok", is_flag=True, help="Ids not in the index are ignored.")
 @_reported

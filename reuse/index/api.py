@@ -153,6 +153,10 @@ class Index:
             corpus = read_corpus(source, id_field=id_field, text_field=text_field,
                                  on_error=on_error, quoting=quoting, max_doc_chars=max_doc_chars,
                                  encoding=encoding, quiet=quiet, store_dir=folder)
+            if not len(corpus):  # every record skipped: nothing to commit
+                corpus.close()
+                return {"added": 0, "replaced": 0, "skipped": len(corpus.skipped),
+                        "documents": self.documents}
             try:
                 _hook("read")
                 old_keys = self._keys_of(list(corpus.ids))
