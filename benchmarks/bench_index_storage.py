@@ -18,6 +18,7 @@ Writes ``benchmarks/results_index_storage.md``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import sqlite3
@@ -54,7 +55,7 @@ def rows_of(texts: list[str], first: int, config: Config) -> dict[str, np.ndarra
 def split(rows: dict[str, np.ndarray], docs: np.ndarray) -> list[dict[str, np.ndarray]]:
     """The rows of each add: documents ``[docs[k], docs[k + 1])``."""
     out = []
-    for lo, hi in zip(docs[:-1], docs[1:], strict=True):
+    for lo, hi in itertools.pairwise(docs.tolist()):
         band = (rows["band_doc"] >= lo) & (rows["band_doc"] < hi)
         fp = (rows["fingerprint_doc"] >= lo) & (rows["fingerprint_doc"] < hi)
         out.append({"band": rows["band"][band], "band_key": rows["band_key"][band],
