@@ -110,6 +110,14 @@ def test_synthetic_query_equals_run_on_the_union(tmp_path: Path) -> None:
     assert len(answer.alignments) >= 20
 
 
+def test_very_common_windows_are_capped_as_in_the_run(tmp_path: Path) -> None:
+    # Passage-window buckets are whole in a query (every indexed document with the
+    # fingerprint is looked up), so the max_bucket cap and its anchors are the run's.
+    answer = check_equivalent(tmp_path, synthetic_records(), 170, among_queries=True,
+                              max_pairs_per_doc=10_000, max_bucket=3)
+    assert answer.counts["capped_fingerprints"] > 0
+
+
 def test_synthetic_among_queries_equals_run_on_the_union(tmp_path: Path) -> None:
     answer = check_equivalent(tmp_path, synthetic_records(), 170, among_queries=True,
                               max_pairs_per_doc=10_000)
@@ -298,3 +306,21 @@ def test_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
                               "index (add, remove or compact); wait until it has finished, then "
                               "run this command again.\n")
     assert Index.open(index).stats()["documents"] == 0
+
+
+def test_where_max_pairs_per_doc_binds_the_query_keeps_more_pairs_never_fewer(
+        tmp_path: Path) -> None:
+    records = synthetic_records()
+    indexed, queried = records[:170], records[170:]
+    settings = {"max_pairs_per_doc": 1}
+    full = reuse.run(records, workers=1, **settings)
+    index = Index.create(tmp_path / "index", **settings)
+    index.add(indexed, workers=1)
+    answer = index.query(queried, workers=1)
+    query_ids = {r["id"] for r in queried}
+    expected = comparable(restricted(full.alignments, query_ids, among_queries=False))
+    got = comparable(sorted_rows(answer.alignments))
+    keys = list(expected.columns)
+    merged = expected.merge(got, on=keys, how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()  # every pair of the run, with the same spans
+    assert len(got) > len(expected)  # and pairs the run's cap dropped
