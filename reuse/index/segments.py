@@ -254,10 +254,14 @@ class Segments:
 def duckdb_connection(memory_limit: str = "512MB") -> Any:
     """A DuckDB connection in memory, bounded: it reads the Parquet files, spills beyond
     ``memory_limit``."""
+    import tempfile
+
     import duckdb
 
-    connection = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2})
-    return connection
+    # DuckDB spills under its temp_directory (by default .tmp in the working directory).
+    spill = os.path.join(tempfile.gettempdir(), f"reuse-duckdb-{os.getpid()}")
+    return duckdb.connect(config={"memory_limit": memory_limit, "threads": 2,
+                                  "temp_directory": spill})
 
 
 def parquet_list(files: list[str]) -> str:
