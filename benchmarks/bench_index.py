@@ -11,8 +11,10 @@ whole peak: worker processes are children of a fork server that ``time`` does no
     python -m reuse index query INDEX QUERIES.jsonl --out RUN --quiet --no-report --workers W
     python -m reuse index query INDEX QUERIES.jsonl --out RUN --quiet --workers W   # + report
 
-DOCS are the first N documents of ``generate_text_corpus.py``'s corpus of N + 1,000, QUERIES
-the last 1,000 (20% of that corpus are edited copies, so queries find near-duplicates and
+DOCS are the first N documents of ``generate_text_corpus.py``'s corpus of N + 1,000 (or of
+``--corpus FILE``), QUERIES the last 1,000; with ``--corpus``, MORE (the 1,000 after DOCS) are
+added after DOCS, to show an add's memory apart from the index's size (20% of that corpus
+are edited copies, so queries find near-duplicates and
 passages in the index). datasketch: ``MinHashLSH(threshold=0.8, num_perm=128)`` in memory, the
 index's own signatures (read from its segments, as ``LeanMinHash``), inserted one by one and
 then queried with the 1,000 query signatures, timed in this process; datasketch's other
@@ -65,13 +67,23 @@ def timed(command: list[str], cwd: Path) -> dict[str, float]:
     return {"wall": seconds, "rss": int(rss.group(1)) / 1024}
 
 
-def split_corpus(source: Path, n_docs: int, folder: Path) -> tuple[Path, Path]:
-    docs, queries = folder / "docs.jsonl", folder / "queries.jsonl"
+def split_corpus(source: Path, n_docs: int, folder: Path) -> tuple[Path, Path, Path]:
+    """The first ``n_docs`` documents, the last ``QUERIES``, and ``QUERIES`` more to add."""
+    with open(source, "rb") as handle:
+        total = sum(1 for _ in handle)
+    assert total >= n_docs + 2 * QUERIES or total == n_docs + QUERIES
+    docs, queries, more = (folder / "docs.jsonl", folder / "queries.jsonl",
+                           folder / "more.jsonl")
     with open(source, encoding="utf-8") as lines, open(docs, "w", encoding="utf-8") as a, \
-            open(queries, "w", encoding="utf-8") as b:
+            open(queries, "w", encoding="utf-8") as b, open(more, "w", encoding="utf-8") as c:
         for number, line in enumerate(lines):
-            (a if number < n_docs else b).write(line)
-    return docs, queries
+            if number < n_docs:
+                a.write(line)
+            elif number >= total - QUERIES:
+                b.write(line)
+            elif number < n_docs + QUERIES:
+                c.write(line)
+    return docs, queries, more
 
 
 def datasketch_times(index: Path, queries: Path) -> dict[str, float]:
@@ -112,14 +124,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="A JSONL corpus of generate_text_corpus.py's kind to use instead "
+                        "of generating one: its first --docs documents are indexed, its last "
+                        "1,000 queried.")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    source = generate(args.docs + QUERIES)
+    source = args.corpus or generate(args.docs + QUERIES)
     python = sys.executable
     workers = ["--workers", str(args.workers)]
     with tempfile.TemporaryDirectory(prefix="bench-index-") as scratch:
         folder = Path(scratch)
-        docs, queries = split_corpus(source, args.docs, folder)
+        docs, queries, more = split_corpus(source, args.docs, folder)
         rows = {}
         rows["dedup"] = timed([python, "-m", "reuse", "dedup", str(docs), "--out",
                                str(folder / "dedup"), "--quiet", *workers], folder)
@@ -128,6 +144,9 @@ def main() -> None:
         rows["add"] = timed([python, "-m", "reuse", "index", "add", str(index), str(docs),
                              "--quiet", *workers], folder)
         size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
+        if more.stat().st_size:
+            rows["add_more"] = timed([python, "-m", "reuse", "index", "add", str(index),
+                                      str(more), "--quiet", *workers], folder)
         rows["query"] = timed([python, "-m", "reuse", "index", "query", str(index), str(queries),
                                "--out", str(folder / "answer"), "--quiet", "--no-report",
                                *workers], folder)
@@ -142,12 +161,14 @@ def main() -> None:
         "# reuse index: add, query, and datasketch MinHashLSH",
         "",
         f"Written by `python benchmarks/bench_index.py --docs {args.docs} --workers "
-        f"{args.workers}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{args.workers}{' --corpus ' + str(args.corpus.name) if args.corpus else ''}` on "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} CPUs shared with other jobs (load average "
         f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} at the end), Python "
         f"{platform.python_version()}.",
         "",
-        f"{args.docs:,} documents of `generate_text_corpus.py` (~2.6 KB each) indexed; "
+        f"{args.docs:,} documents of `generate_text_corpus.py` (~2.6 KB each"
+        f"{', ' + args.corpus.name if args.corpus else ''}) indexed; "
         f"{QUERIES:,} new documents of the same corpus queried. One cold process per row, "
         "wall and peak RSS from `/usr/bin/time -v`. Timings move with the machine's load: the "
         "ratios are measured in the same run.",
@@ -159,6 +180,9 @@ def main() -> None:
         f"| `reuse index add INDEX DOCS` (empty index) | {rows['add']['wall']:.1f} | "
         f"{rows['add']['rss']:.0f} | {args.docs / rows['add']['wall']:,.0f} | "
         f"{dedup_wall / rows['add']['wall']:.2f}x speed |",
+        *([f"| `reuse index add INDEX MORE` ({QUERIES:,} more documents, to the "
+           f"{args.docs:,}) | {rows['add_more']['wall']:.1f} | {rows['add_more']['rss']:.0f} "
+           "| | |"] if "add_more" in rows else []),
         f"| `reuse index query INDEX QUERIES --no-report` | {rows['query']['wall']:.1f} | "
         f"{rows['query']['rss']:.0f} | | |",
         f"| `reuse index query INDEX QUERIES` (with the HTML report) | "
