@@ -324,3 +324,15 @@ def test_where_max_pairs_per_doc_binds_the_query_keeps_more_pairs_never_fewer(
     merged = expected.merge(got, on=keys, how="left", indicator=True)
     assert (merged["_merge"] == "both").all()  # every pair of the run, with the same spans
     assert len(got) > len(expected)  # and pairs the run's cap dropped
+
+
+def test_reuse_index_is_the_api(tmp_path: Path) -> None:
+    assert reuse.Index is Index
+    assert "Index" in dir(reuse)
+
+
+def test_an_add_of_only_bad_records_commits_nothing(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "index")
+    counts = index.add([{"id": "a", "body": "no text field"}], on_error="skip", workers=1)
+    assert counts == {"added": 0, "replaced": 0, "skipped": 1, "documents": 0}
+    assert index.stats()["segments"] == 0 and index.stats()["version"] == 1
