@@ -129,6 +129,8 @@ def main() -> None:
                         "of generating one: its first --docs documents are indexed, its last "
                         "1,000 queried.")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--results", default=RESULTS.name,
+                        help="The results file to write, in benchmarks/.")
     args = parser.parse_args()
     source = args.corpus or generate(args.docs + QUERIES)
     python = sys.executable
@@ -206,7 +208,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
-        RESULTS.write_text(text, encoding="utf-8")
+        (HERE / args.results).write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
