@@ -11,10 +11,11 @@ from .errors import ReuseError
 if TYPE_CHECKING:
     from .align.config import AlignConfig, BandConfig
     from .config import Config, DedupConfig, PassageConfig, TokenizeConfig
+    from .index import Index
     from .pipeline import align_pairs, dedup, rerun, run
 
 __all__ = [
-    "AlignConfig", "BandConfig", "Config", "DedupConfig", "PassageConfig", "ReuseError",
+    "AlignConfig", "BandConfig", "Config", "DedupConfig", "Index", "PassageConfig", "ReuseError",
     "TokenizeConfig", "__version__", "align_pairs", "dedup", "rerun", "run",
 ]
 
@@ -24,6 +25,7 @@ __all__ = [
 # costs about as much as the rest of ``import reuse``.
 _LAZY = {
     **dict.fromkeys(("align_pairs", "dedup", "rerun", "run"), "pipeline"),
+    "Index": "index",
     **dict.fromkeys(("AlignConfig", "BandConfig", "Config", "DedupConfig", "PassageConfig",
                      "TokenizeConfig"), "config"),
 }

@@ -16,6 +16,7 @@ import click
 
 from .. import __version__
 from ..errors import ConfigError, ReuseError, printable
+from .index import index as index_commands
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -522,3 +523,6 @@ def evaluate_pan_command(corpus_dir: str, out: str | None, discover: bool,
     scores = evaluate(corpus_dir, out, AlignConfig(ocr_tolerant=ocr_tolerant),
                       categories=list(categories) or None, n_jobs=jobs)
     click.echo(format_scores(scores))
+
+
+main.add_command(index_commands, "index")

@@ -221,6 +221,18 @@ class DocumentStore:
         self._count += len(ids)
         self._lengths = None
 
+    def keep(self, destination: str | os.PathLike[str]) -> None:
+        """Close the store's files and move its folder to ``destination`` (on the same file
+        system: a rename), where it stays: it is no longer removed on close or at exit (a
+        persistent index keeps its texts so; :func:`open_store` reads them)."""
+        if not self.owner:
+            raise ReuseError(f"{self.folder}: a copy of a document store cannot be kept")
+        self._finalizer.detach()
+        for name in _COLUMNS:
+            getattr(self, f"_{name}").close()
+        self._lengths_file.close()
+        os.replace(self.folder, destination)
+
     def close(self) -> None:
         """Close the store's files (the store that made them also removes its folder); its
         columns cannot be read any more."""
@@ -272,6 +284,12 @@ class DocumentStore:
             if doc_id in chunk:
                 return lo + chunk.index(doc_id)
         return None
+
+
+def open_store(folder: str | os.PathLike[str], count: int) -> DocumentStore:
+    """A read-only handle to the ``count`` documents of a store kept in ``folder`` (see
+    :meth:`DocumentStore.keep`)."""
+    return _reopen(os.fspath(folder), count, {})
 
 
 def _reopen(folder: str, count: int, replaced_metadata: dict[int, dict[str, Any]]
