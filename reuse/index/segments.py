@@ -30,7 +30,8 @@ from ..config import Config
 from ..engine import ordered_map
 from ..ingest import Corpus
 from ..ingest.store import DocumentStore, TextColumn, open_store
-from ..pipeline import batches, lsh_bands
+from ..pipeline import lsh_bands
+from ..sketch.feed import batches
 from ..sketch.minhash import BatchSketch, SketchTask, sketch_batch
 from .folder import SEGMENTS, Segment
 
@@ -55,7 +56,7 @@ def sketch_tasks(texts: Any, config: Config, packed: bool) -> Iterator[SketchTas
             payload, lengths = SketchTask.pack(texts[lo:hi])
         yield SketchTask(payload, lengths, lo, config.tokenize.strip_diacritics,
                          config.dedup.ngram, config.dedup.num_perm, config.dedup.seed, bands,
-                         rows, False, config.passages)
+                         rows, None, config.passages)
 
 
 def sketches(texts: Any, config: Config, workers: int) -> Iterator[BatchSketch]:
