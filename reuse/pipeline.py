@@ -620,12 +620,16 @@ def _read_while_sketching(
         thread.join()
         if "sketches" in outcome:
             outcome["sketches"].close()
+        if checkpointing is not None:  # nothing was recorded to resume from
+            remove_checkpoints(checkpointing.folder)
         raise
     feed.close()
     with timings.stage("sketch", own_bar=True):
         thread.join()
     if feed.error is not None:
         corpus.close()
+        if checkpointing is not None:
+            remove_checkpoints(checkpointing.folder)
         raise feed.error
     sketches = outcome["sketches"]
     if ledger is None or directory is None:
