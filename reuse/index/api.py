@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.durable import fsync_path
 from ..config import KEYWORDS, Config
 from ..engine import resolve_workers
 from ..errors import ConfigError, InputError, ReuseError
@@ -24,7 +25,6 @@ from .folder import (
     read_lock,
     read_manifest,
     remove_unreferenced,
-    sync_folder,
     write_lock,
     write_manifest,
 )
@@ -171,8 +171,8 @@ class Index:
             finally:
                 corpus.close()
             _hook("written")
-            sync_folder(folder)
-            sync_folder(self.path / SEGMENTS)
+            fsync_path(folder)
+            fsync_path(self.path / SEGMENTS)
             manifest = dataclasses.replace(
                 self.manifest, segments=[*self.manifest.segments, segment],
                 next_key=first_key + len(corpus))
@@ -194,7 +194,7 @@ class Index:
             np.save(handle, removed)
             handle.flush()
             os.fsync(handle.fileno())
-        sync_folder(self.path / TOMBSTONES)
+        fsync_path(self.path / TOMBSTONES)
         manifest.tombstones = name
         manifest.removed = len(removed)
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.durable import fsync_path
 from ..ingest.store import CHUNK_ROWS, DocumentStore
-from .folder import SEGMENTS, Manifest, Segment, new_name, sync_folder
+from .folder import SEGMENTS, Manifest, Segment, new_name
 from .segments import (
     BANDS,
     DOCS,
@@ -76,7 +77,7 @@ def compact_segments(index: Path, manifest: Manifest, removed: np.ndarray, num_p
         if os.path.isfile(folder / entry):
             with open(folder / entry, "rb") as handle:
                 os.fsync(handle.fileno())
-    sync_folder(folder)
+    fsync_path(folder)
     if not len(keys):
         return None
     return Segment(name, len(keys), int(keys[0]))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..common.durable import fsync_path
 from ..errors import ReuseError
 
 MANIFEST = "index.json"
@@ -126,16 +127,7 @@ def write_manifest(path: Path, manifest: Manifest) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path / MANIFEST)
-    sync_folder(path)
-
-
-def sync_folder(path: Path) -> None:
-    """fsync a folder, so that a rename in it survives a crash of the machine."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    fsync_path(path)
 
 
 @contextlib.contextmanager

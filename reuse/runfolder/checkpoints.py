@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..common.durable import fsync_path
 from ..errors import RunFolderError
 from .folder import CHECKPOINTS, MANIFEST, os_reason, write_error
 
@@ -59,15 +60,6 @@ DIE_AFTER_VARIABLE = "REUSE_TEST_DIE_AFTER"
 def _die_after(step: str) -> None:
     if os.environ.get(DIE_AFTER_VARIABLE) == step:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def fsync_path(path: Path) -> None:
-    """Flush ``path`` (a file or a folder) to disk."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
