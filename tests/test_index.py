@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from near_dup_corpus import make_corpus
 
 import reuse
 from reuse.index import Index, IndexFolderError
 from reuse.index.folder import write_lock
-from tests.near_dup_corpus import make_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

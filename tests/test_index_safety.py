@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_index import comparable, synthetic_records
 
 from reuse.index import Index
 from reuse.index.folder import read_lock
-from tests.test_index import comparable, synthetic_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
