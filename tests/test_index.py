@@ -336,3 +336,38 @@ def test_an_add_of_only_bad_records_commits_nothing(tmp_path: Path) -> None:
     counts = index.add([{"id": "a", "body": "no text field"}], on_error="skip", workers=1)
     assert counts == {"added": 0, "replaced": 0, "skipped": 1, "documents": 0}
     assert index.stats()["segments"] == 0 and index.stats()["version"] == 1
+
+
+def test_cli_create_reads_a_config_file_and_add_a_metadata_file(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text("threshold = 0.9\n[passages]\nwindow = 12\n")
+    index = tmp_path / "index"
+    created = cli("index", "create", str(index), "--config", str(settings), "--num-perm", "64")
+    assert created.returncode == 0, created.stderr
+    config = json.loads(cli("index", "stats", str(index)).stdout)["config"]
+    # The file's settings, and the command line's over them; the rest are the defaults.
+    assert config["dedup"]["threshold"] == 0.9 and config["dedup"]["num_perm"] == 64
+    assert config["passages"]["window"] == 12 and config["dedup"]["ngram"] == 5
+    records = seed_records()
+    indexed = tmp_path / "a.jsonl"
+    indexed.write_text("".join(json.dumps(r) + "\n" for r in records[:3]))
+    metadata = tmp_path / "sources.csv"
+    metadata.write_text("id,source\n" + "".join(f"{r['id']},wire {i}\n"
+                                                 for i, r in enumerate(records[:3])))
+    added = cli("index", "add", str(index), str(indexed), "--metadata-file", str(metadata),
+                "--workers", "1")
+    assert added.returncode == 0, added.stderr
+    result = Index.open(index).query(records[3:], workers=1)
+    indexed_ids = {r["id"]: f"wire {i}" for i, r in enumerate(records[:3])}
+    found = {doc_id: meta.get("source") for doc_id, meta
+             in zip(result.corpus.ids, result.corpus.metadata, strict=True)
+             if doc_id in indexed_ids}
+    assert found and all(indexed_ids[doc_id] == source for doc_id, source in found.items())
+    Index.open(index).compact()  # the metadata file's fields stay through a compaction
+    again = Index.open(index).query(records[3:], workers=1)
+    assert {doc_id: meta.get("source") for doc_id, meta
+            in zip(again.corpus.ids, again.corpus.metadata, strict=True)
+            if doc_id in indexed_ids} == found
+    missing = cli("index", "add", str(index), str(indexed), "--metadata-file",
+                  str(tmp_path / "nope.csv"))
+    assert missing.returncode != 0 and "nope.csv" in missing.stderr

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,69 +11,24 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import ConfigError, ReuseError, printable
+from ..errors import ConfigError, printable
+from .handling import handle_errors
 from .index import index as index_commands
+from .options import (
+    ALIGN_MIN_LENGTH,
+    CONFIG,
+    QUIET,
+    WORKERS,
+    input_options,
+    not_empty,
+    passage_options,
+    sketch_options,
+    with_config,
+)
 
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-_RUN_FOLDER_COMMANDS = ("dedup", "run", "align", "rerun")
-# reuse.align.config.AlignConfig.min_length, shown in --help without importing the aligner;
-# tests/test_docs.py checks that the two agree.
-ALIGN_MIN_LENGTH = 25
 # reuse.report.html.MAX_PAIR_PAGES, likewise without importing the report (tests/test_report_long.py
 # checks that the two agree).
 MAX_PAIR_PAGES = 50
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C so that ``finally`` blocks remove temporary files."""
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    def on_sigterm(signum: int, frame: Any) -> None:
-        raise _Terminated
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ReuseError into 'reuse: error: ...' and its exit code; Ctrl-C into exit 130 and
-    SIGTERM into exit 143. The run folder claimed by the command (see :func:`_claimed`) has
-    already been marked incomplete then; a folder the command never claimed is not touched."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            with _terminate_as_interrupt():
-                return command(*args, **kwargs)
-        except ReuseError as exc:
-            click.echo(f"reuse: error: {printable(str(exc))}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt as exc:
-            message = "reuse: terminated" if isinstance(exc, _Terminated) else "reuse: interrupted"
-            out = kwargs.get("out") or kwargs.get("run_dir")
-            if command.__name__ in _RUN_FOLDER_COMMANDS and out and _was_marked_incomplete(out):
-                message += f"; {out} holds no complete run (no manifest.json). Run it again."
-            click.echo(printable(message), err=True)
-            sys.exit(EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED)
-
-    return wrapper
-
-
-def _was_marked_incomplete(out: str) -> bool:
-    if "reuse.runfolder.folder" not in sys.modules:  # interrupted before anything was claimed
-        return False
-    from ..runfolder.folder import marked_incomplete
-
-    return marked_incomplete(out)
 
 
 @contextlib.contextmanager
@@ -92,114 +43,19 @@ def _claimed(input_path: str, out: str, write_kept: str | None = None) -> Iterat
         yield folder.path
 
 
-def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    if value == "":
-        raise click.BadParameter("an empty path; name a file or folder (. for the current one)")
-    return value
-
-
-def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    from ..ingest import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
-
-    options = [
-        click.option("--id-field", default="id", show_default=True,
-                     help="Field or column holding the document id (JSONL, CSV/TSV, Parquet, "
-                     "and the --metadata-file)."),
-        click.option("--text-field", default="text", show_default=True,
-                     help="Field or column holding the document text."),
-        click.option("--encoding", default="utf-8", show_default=True,
-                     help="Encoding of the input: utf-8 (strict), auto (UTF-8, else "
-                     "windows-1252, counted and listed), or a Python codec (cp1252, latin-1, "
-                     "...). A byte-order mark overrides it."),
-        click.option("--metadata-file", type=click.Path(), default=None, callback=_not_empty,
-                     show_default="none",
-                     help="A CSV, TSV, JSONL or Parquet table of metadata with the --id-field "
-                     "column, added to each document's (e.g. dates for a folder of .txt)."),
-        click.option("--date-field", default=None, show_default="date",
-                     help="Metadata field holding each document's date; the earliest is kept "
-                     "and marked as the likely source."),
-        click.option("--on-error", type=click.Choice(["raise", "skip"]), default="raise",
-                     show_default=True,
-                     help="On a bad record: stop with an error, or skip it and count it."),
-        click.option("--quoting", type=click.Choice(QUOTING_CHOICES), default=None,
-                     show_default="csv for .csv, none for .tsv",
-                     help="CSV/TSV dialect: csv (RFC 4180 quotes) or none (every field "
-                     "literal)."),
-        click.option("--max-doc-chars", type=int, default=DEFAULT_MAX_DOC_CHARS,
-                     show_default=True,
-                     help="A longer text is a bad record (too_long), refused unread where the "
-                     "format allows."),
-        click.option("--strip-diacritics", is_flag=True,
-                     help="Compare tokens without diacritics (é = e)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def sketch_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option("--threshold", type=float, default=0.8, show_default=True,
-                     help="Jaccard similarity at which two documents are near-duplicates."),
-        click.option("--num-perm", type=int, default=128, show_default=True,
-                     help="MinHash permutations per signature."),
-        click.option("--ngram", type=int, default=5, show_default=True,
-                     help="Words per shingle."),
-        click.option("--seed", type=int, default=1, show_default=True,
-                     help="Seed of the MinHash hash family."),
-        click.option("--verify", type=click.Choice(["estimate", "exact"]), default="estimate",
-                     show_default=True,
-                     help="Accept candidates on the MinHash estimate or on exact Jaccard."),
-        click.option("--min-tokens", type=int, default=0, show_default=True,
-                     help="Documents with fewer tokens (or fewer than --ngram) are too short."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--out", "out", required=True, type=click.Path(file_okay=False),
-                     callback=_not_empty,
+                     callback=not_empty,
                      help="Run folder to write: a new or empty folder, or an earlier run folder "
                           "(only reuse's own files in it are replaced)."),
         click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl", "csv"]),
                      default="parquet", show_default=True, help="Format of the tables."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary."),
+        QUIET,
     ]
     for option in reversed(options):
         command = option(command)
     return command
-
-
-_CONFIG = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-    callback=_not_empty, show_default="none",
-    help="A TOML or JSON file of parameters: the keys of reuse.Config, at the top (threshold, "
-         "passage_ngram, ...) or in [dedup], [passages], [align], [bands] and [tokenize] "
-         "tables. Options given on the command line override it.")
-
-
-def _with_config(options: dict[str, Any], config_path: str | None) -> dict[str, Any]:
-    """The command's keyword arguments for the Python API: with ``--config``, its config, and
-    only the options that the command line gave (the others would override the file with
-    their defaults)."""
-    if config_path is None:
-        return options
-    from click.core import ParameterSource
-
-    from ..config import KEYWORDS, load_config
-
-    context = click.get_current_context()
-    given = {name: value for name, value in options.items()
-             if name not in KEYWORDS or context.get_parameter_source(name)
-             is not ParameterSource.DEFAULT}
-    return {**given, "config": load_config(config_path)}
-
-_WORKERS = click.option(
-    "--workers", type=click.IntRange(min=1), default=None, show_default="every core",
-    help="Worker processes for the map stages; the output is the same for any number.")
 
 
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -219,7 +75,7 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--memory-budget", default=None, show_default="1GiB",
         help="Memory for grouping candidates (e.g. 512MB, 2GB); beyond it they are sorted in "
              "partitions on disk (under TMPDIR).")(command)
-    return _WORKERS(command)
+    return WORKERS(command)
 
 
 def checkpoint_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -236,7 +92,7 @@ def checkpoint_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _WRITE_KEPT = click.option(
-    "--write-kept", type=click.Path(), default=None, callback=_not_empty,
+    "--write-kept", type=click.Path(), default=None, callback=not_empty,
     show_default="not written",
     help="Also write the kept documents here, in the input's format, as UTF-8 (a new path, "
          "outside the input and the run folder).")
@@ -250,15 +106,15 @@ def main() -> None:
 
 @main.command(short_help="Near-duplicate documents: pairs, clusters, keep/drop.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
-                callback=_not_empty)
+                callback=not_empty)
 @output_options
 @sketch_options
 @engine_options
 @input_options
-@_CONFIG
+@CONFIG
 @_WRITE_KEPT
 @checkpoint_options
-@_handle_errors
+@handle_errors
 def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
           config_path: str | None, resume: bool, keep_checkpoints: bool,
           **options: Any) -> None:
@@ -271,7 +127,7 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     from ..report.summary import run_summary
 
     started = time.perf_counter()
-    options = _with_config(options, config_path)
+    options = with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
         result = run_dedup(input_path, quiet=quiet, checkpoint=out, resume=resume,
                            keep_checkpoints=keep_checkpoints, **options)
@@ -281,34 +137,6 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
             result.close()
     if not quiet:
         click.echo(run_summary(result, folder, "dedup", wall=time.perf_counter() - started))
-
-
-def passage_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    from ..config import PassageConfig
-
-    options = [
-        click.option("--min-length", type=int, default=ALIGN_MIN_LENGTH, show_default=True,
-                     help="Shortest reused passage to report, in tokens."),
-        click.option("--paraphrase/--no-paraphrase", default=False, show_default=True,
-                     help="Also seed alignments with sentence TF-IDF similarity (slower)."),
-        click.option("--window", type=int, default=PassageConfig.window, show_default=True,
-                     help="Shingles per passage window."),
-        click.option("--passage-ngram", type=int, default=PassageConfig.ngram, show_default=True,
-                     help="Words per shingle for passage windows."),
-        click.option("--max-bucket", type=int, default=PassageConfig.max_bucket, show_default=True,
-                     help="A passage window found in more documents is very common: its "
-                     "documents are paired with one of them only (counted)."),
-        click.option("--max-pairs-per-doc", type=int, default=PassageConfig.max_pairs_per_doc,
-                     show_default=True, help="Candidate partners kept per document."),
-        click.option("--boilerplate-docs", type=int, default=PassageConfig.boilerplate_docs,
-                     show_default=True, help="A passage in this many unrelated documents is boilerplate."),
-        click.option("--boilerplate-share", type=float,
-                     default=PassageConfig.boilerplate_share, show_default=True,
-                     help="...or in this share of the documents (and at least 3)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -333,18 +161,18 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @main.command(short_help="Near-duplicates, reused passages and the HTML report.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
-                callback=_not_empty)
+                callback=not_empty)
 @output_options
 @sketch_options
 @passage_options
 @input_options
 @report_options
 @click.option("--no-report", is_flag=True, help="Write the tables only, no HTML report.")
-@_CONFIG
+@CONFIG
 @_WRITE_KEPT
 @engine_options
 @checkpoint_options
-@_handle_errors
+@handle_errors
 def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None,
         no_report: bool, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
         max_pair_pages: int, config_path: str | None, workers: int | None, resume: bool,
@@ -358,7 +186,7 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     from ..report.summary import run_summary
 
     started = time.perf_counter()
-    options = _with_config(options, config_path)
+    options = with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
         corpus = _read_input(input_path, options, quiet)
         seconds = time.perf_counter() - started
@@ -382,8 +210,8 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 
 @main.command(short_help="Align only the document pairs listed in --pairs.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=False),
-                callback=_not_empty)
-@click.option("--pairs", "pairs_path", required=True, type=click.Path(), callback=_not_empty,
+                callback=not_empty)
+@click.option("--pairs", "pairs_path", required=True, type=click.Path(), callback=not_empty,
               help="Pairs to align: 'a b' per line, or a table with a_id and b_id columns.")
 @output_options
 @click.option("--min-length", type=int, default=ALIGN_MIN_LENGTH, show_default=True,
@@ -393,9 +221,9 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 @click.option("--ocr-tolerant", is_flag=True, default=False, show_default=True,
               help="Also seed with character n-grams that forgive OCR errors (slower).")
 @input_options
-@_CONFIG
-@_WORKERS
-@_handle_errors
+@CONFIG
+@WORKERS
+@handle_errors
 def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
           config_path: str | None, **options: Any) -> None:
     """Align only the document pairs listed in --pairs (pairs mode)."""
@@ -403,7 +231,7 @@ def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
     from ..report.summary import run_summary
 
     started = time.perf_counter()
-    options = _with_config(options, config_path)
+    options = with_config(options, config_path)
     with _claimed(input_path, out):
         result = align_pairs(input_path, pairs_path, quiet=quiet, **options)
         folder = write_run(result, out, fmt=fmt, source=input_path, command="align")
@@ -412,12 +240,12 @@ def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
 
 
 @main.command(short_help="Repeat a run exactly, from its manifest.")
-@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=_not_empty)
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=not_empty)
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              callback=_not_empty, show_default="RUN_DIR, replaced",
+              callback=not_empty, show_default="RUN_DIR, replaced",
               help="Run folder to write the repeated run to.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary.")
-@_handle_errors
+@QUIET
+@handle_errors
 def rerun(run_dir: str, out: str | None, quiet: bool) -> None:
     """Repeat the run of RUN_DIR from its manifest.json: the same command, on the same input
     read the same way, with the same options, table format and report, gives byte-identical
@@ -475,11 +303,11 @@ def _render(folder: Any, group_by: str | None, max_matrix_docs: int, max_list_ro
 
 
 @main.command(short_help="Render the report of a finished run folder.")
-@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=_not_empty)
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(), callback=not_empty)
 @report_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@_WORKERS
-@_handle_errors
+@WORKERS
+@handle_errors
 def report(run_dir: str, group_by: str | None, max_matrix_docs: int, max_list_rows: int,
            max_pair_pages: int, quiet: bool, workers: int | None) -> None:
     """Render the HTML report, reuse matrix and heatmap of a finished run folder."""
@@ -507,7 +335,7 @@ def evaluate() -> None:
               help="Align in this many processes.")
 @click.option("--ocr-tolerant", is_flag=True,
               help="Also seed with character n-grams that forgive OCR errors (slower).")
-@_handle_errors
+@handle_errors
 def evaluate_pan_command(corpus_dir: str, out: str | None, discover: bool,
                          categories: tuple[str, ...], jobs: int, ocr_tolerant: bool) -> None:
     """Recall, precision, granularity and PlagDet on a PAN text-alignment corpus.

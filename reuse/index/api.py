@@ -133,6 +133,7 @@ class Index:
         quoting: str | None = None,
         max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
         encoding: str = "utf-8",
+        metadata_file: str | os.PathLike[str] | None = None,
         workers: int | None = None,
         quiet: bool = True,
     ) -> dict[str, int]:
@@ -140,8 +141,8 @@ class Index:
         committed at once. An id already in the index is an InputError, or with ``replace``
         the old document is removed in the same commit. Returns counts (``added``,
         ``replaced``, ``skipped``, ``documents``)."""
-        encoding = check_read_options(on_error, quoting, max_doc_chars, encoding, None,
-                                      owner="Index.add")
+        encoding = check_read_options(on_error, quoting, max_doc_chars, encoding,
+                                      metadata_file, owner="Index.add")
         n_workers = resolve_workers(workers, "Index.add")
         with write_lock(self.path):
             self.refresh()
@@ -152,7 +153,8 @@ class Index:
             _hook("created")
             corpus = read_corpus(source, id_field=id_field, text_field=text_field,
                                  on_error=on_error, quoting=quoting, max_doc_chars=max_doc_chars,
-                                 encoding=encoding, quiet=quiet, store_dir=folder)
+                                 encoding=encoding, metadata_file=metadata_file, quiet=quiet,
+                                 store_dir=folder)
             if not len(corpus):  # every record skipped: nothing to commit
                 corpus.close()
                 return {"added": 0, "replaced": 0, "skipped": len(corpus.skipped),
@@ -299,6 +301,7 @@ class Index:
         quoting: str | None = None,
         max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
         encoding: str = "utf-8",
+        metadata_file: str | os.PathLike[str] | None = None,
         workers: int | None = None,
         quiet: bool = True,
     ) -> RunResult:
@@ -309,14 +312,14 @@ class Index:
         also writes it as a run folder (``report``: with its HTML report)."""
         from .query import run_query
 
-        encoding = check_read_options(on_error, quoting, max_doc_chars, encoding, None,
-                                      owner="Index.query")
+        encoding = check_read_options(on_error, quoting, max_doc_chars, encoding,
+                                      metadata_file, owner="Index.query")
         n_workers = resolve_workers(workers, "Index.query")
         timings = Timings(quiet=quiet)
         with timings.stage("ingest", own_bar=True):
             corpus = read_corpus(source, id_field=id_field, text_field=text_field,
                                  on_error=on_error, quoting=quoting, max_doc_chars=max_doc_chars,
-                                 encoding=encoding, quiet=quiet)
+                                 encoding=encoding, metadata_file=metadata_file, quiet=quiet)
         options = {"among_queries": among_queries, "index": str(self.path.resolve())}
         with read_lock(self.path):
             # One version: the manifest read under the read lock names the files read.

@@ -130,6 +130,8 @@ def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path | None) -> None
 
 
 _COLUMNS = ("texts", "ids", "origins", "metadata")
+# A kept store's metadata replaced after reading (see DocumentStore.keep): {ordinal: fields}.
+_REPLACED_METADATA = "metadata_replaced.pickle"
 # A store's folder is named for the process that made it: reuse-store-PID-XXXXXXXX.
 _PREFIX = "reuse-store-"
 
@@ -231,6 +233,11 @@ class DocumentStore:
         for name in _COLUMNS:
             getattr(self, f"_{name}").close()
         self._lengths_file.close()
+        if self.replaced_metadata:  # a metadata file's fields, kept beside the columns
+            with open(self.folder / _REPLACED_METADATA, "wb") as handle:
+                pickle.dump(self.replaced_metadata, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(self.folder, destination)
 
     def close(self) -> None:
@@ -289,7 +296,12 @@ class DocumentStore:
 def open_store(folder: str | os.PathLike[str], count: int) -> DocumentStore:
     """A read-only handle to the ``count`` documents of a store kept in ``folder`` (see
     :meth:`DocumentStore.keep`)."""
-    return _reopen(os.fspath(folder), count, {})
+    replaced: dict[int, dict[str, Any]] = {}
+    path = Path(folder) / _REPLACED_METADATA
+    if path.exists():
+        with open(path, "rb") as handle:
+            replaced = pickle.load(handle)
+    return _reopen(os.fspath(folder), count, replaced)
 
 
 def _reopen(folder: str, count: int, replaced_metadata: dict[int, dict[str, Any]]
