@@ -52,6 +52,7 @@ from .segments import (
     BANDS,
     DOCS,
     FINGERPRINTS,
+    BatchRows,
     Segments,
     batch_rows,
     duckdb_connection,
@@ -69,17 +70,12 @@ INDEXED_SUFFIX = " [indexed]"
 
 @dataclass
 class QuerySketch:
-    """The query documents sketched: token counts, signatures, and band and fingerprint rows
-    (documents by query ordinal)."""
+    """The query documents sketched: token counts, signatures, and their band and fingerprint
+    rows (documents by query ordinal)."""
 
     n_tokens: np.ndarray
     signatures: np.ndarray
-    band: np.ndarray
-    band_key: np.ndarray
-    band_doc: np.ndarray
-    hashes: np.ndarray
-    fingerprint_doc: np.ndarray
-    positions: np.ndarray
+    rows: BatchRows
 
 
 def sketch_query(corpus: Corpus, config: Config, workers: int) -> QuerySketch:
@@ -96,33 +92,22 @@ def sketch_query(corpus: Corpus, config: Config, workers: int) -> QuerySketch:
     return QuerySketch(
         np.concatenate(counts or [np.empty(0, np.int64)]),
         np.concatenate(signatures or [np.empty((0, config.dedup.num_perm), np.uint32)]),
-        joined("band", np.int16), joined("band_key", np.int64), joined("band_doc", np.int64),
-        joined("hashes", np.int64), joined("fingerprint_doc", np.int64),
-        joined("positions", np.int32))
+        BatchRows(joined("band", np.int16), joined("band_key", np.int64),
+                  joined("band_doc", np.int64), joined("hashes", np.int64),
+                  joined("fingerprint_doc", np.int64), joined("positions", np.int32)))
 
 
-@dataclass
-class Matches:
-    """The rows of the index's tables that share a band key or fingerprint with the query
-    (tombstoned documents left out), documents by index key."""
-
-    band: np.ndarray
-    band_key: np.ndarray
-    band_doc: np.ndarray
-    hashes: np.ndarray
-    fingerprint_doc: np.ndarray
-    positions: np.ndarray
-
-
-def lookup(segments: Segments, sketch: QuerySketch, removed: np.ndarray) -> Matches:
+def lookup(segments: Segments, sketch: QuerySketch, removed: np.ndarray) -> BatchRows:
     """Join the query's band keys and fingerprints with the segments' Parquet tables (DuckDB
-    reads them from disk; only the matching rows come back)."""
+    reads them from disk; only the matching rows come back): the rows of the index that share
+    a band key or fingerprint with the query, tombstoned documents left out, documents by
+    index key."""
     import pyarrow as pa
 
     connection = duckdb_connection()
     try:
-        query_bands = pa.table({"band": sketch.band, "key": sketch.band_key})
-        query_hashes = pa.table({"hash": np.unique(sketch.hashes)})
+        query_bands = pa.table({"band": sketch.rows.band, "key": sketch.rows.band_key})
+        query_hashes = pa.table({"hash": np.unique(sketch.rows.hashes)})
         connection.register("query_bands", query_bands)
         connection.register("query_hashes", query_hashes)
         if segments.readers:
@@ -149,7 +134,7 @@ def lookup(segments: Segments, sketch: QuerySketch, removed: np.ndarray) -> Matc
     live_bands = ~np.isin(band_doc, removed)
     fingerprint_doc = column(found, "doc", np.int64)
     live_fingerprints = ~np.isin(fingerprint_doc, removed)
-    return Matches(column(bands, "band", np.int16)[live_bands],
+    return BatchRows(column(bands, "band", np.int16)[live_bands],
                    column(bands, "key", np.int64)[live_bands], band_doc[live_bands],
                    column(found, "hash", np.int64)[live_fingerprints],
                    fingerprint_doc[live_fingerprints],
@@ -196,7 +181,7 @@ def run_query(index: Path, manifest: Manifest, config: Config, corpus: Corpus, *
 
 
 def _answer(segments: Segments, config: Config, corpus: Corpus, sketch: QuerySketch,
-            matches: Matches, among_queries: bool, workers: int, timings: Timings, quiet: bool,
+            matches: BatchRows, among_queries: bool, workers: int, timings: Timings, quiet: bool,
             options: dict[str, Any]) -> RunResult:
     n_query = len(corpus)
     gathered = np.unique(np.concatenate((matches.band_doc, matches.fingerprint_doc)))
@@ -207,9 +192,9 @@ def _answer(segments: Segments, config: Config, corpus: Corpus, sketch: QuerySke
         lengths = np.concatenate((segments.lengths(gathered), corpus.lengths))
         rank = representative_priority(lengths)
         left, right, capped_buckets = lsh_pairs(
-            np.concatenate((matches.band, sketch.band)),
-            np.concatenate((matches.band_key, sketch.band_key)),
-            np.concatenate((np.searchsorted(gathered, matches.band_doc), g + sketch.band_doc)),
+            np.concatenate((matches.band, sketch.rows.band)),
+            np.concatenate((matches.band_key, sketch.rows.band_key)),
+            np.concatenate((np.searchsorted(gathered, matches.band_doc), g + sketch.rows.band_doc)),
             rank)
         wanted = (right >= g) & ((left < g) | among_queries)
         left, right = left[wanted], right[wanted]
@@ -233,10 +218,10 @@ def _answer(segments: Segments, config: Config, corpus: Corpus, sketch: QuerySke
     with timings.stage("passage_candidates"):
         order = np.lexsort((matches.positions, matches.fingerprint_doc))
         fingerprints = Fingerprints(
-            np.concatenate((matches.hashes[order], sketch.hashes)).view(np.uint64),
+            np.concatenate((matches.hashes[order], sketch.rows.hashes)).view(np.uint64),
             np.concatenate((np.searchsorted(gathered, matches.fingerprint_doc[order]),
-                            g + sketch.fingerprint_doc)),
-            np.concatenate((matches.positions[order], sketch.positions)).astype(np.int64))
+                            g + sketch.rows.fingerprint_doc)),
+            np.concatenate((matches.positions[order], sketch.rows.positions)).astype(np.int64))
         groups = np.zeros(g + n_query, dtype=np.int64)
         groups[g:] = 1 + np.arange(n_query) if among_queries else 1
         candidates = passage_candidates(fingerprints, config.passages, groups)

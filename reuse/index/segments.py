@@ -67,9 +67,9 @@ def sketches(texts: Any, config: Config, workers: int) -> Iterator[BatchSketch]:
 
 @dataclass
 class BatchRows:
-    """A sketched batch as rows of the lookup tables, the documents numbered by ``doc_of``
-    (ordinal in the batch's corpus → key); only compared documents have band and fingerprint
-    rows."""
+    """Rows of the lookup tables: band keys and passage-window fingerprints, each with its
+    document (numbered as the caller says: by index key, or by query ordinal); only compared
+    documents have rows."""
 
     band: np.ndarray
     band_key: np.ndarray
