@@ -269,6 +269,8 @@ def test_run_on_planted_passages_same_tables(spark):
                    boilerplate_docs=12)
     local = reuse.run(corpus, workers=1, **options)
     on_spark = reuse.run(corpus, engine="spark", **options)
+    uncapped = reuse.run(corpus, workers=1, **{**options, "max_pairs_per_doc": 100})
+    assert uncapped.counts["passage_candidate_pairs"] > local.counts["passage_candidate_pairs"]
     assert local.counts["capped_fingerprints"] > 0
     assert local.counts["passage_candidate_pairs"] > 50
     assert local.counts["boilerplate_passages"] >= 1
