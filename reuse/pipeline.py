@@ -1833,7 +1833,8 @@ def run(
     candidate pairs; ``memory_budget`` bounds the grouping stages (see :func:`dedup`). The
     tables are the same for any number of workers. ``checkpoint``, ``resume`` and
     ``keep_checkpoints`` are those of :func:`dedup` (the passage candidates, the alignments and
-    the passages are checkpoints too).
+    the passages are checkpoints too). ``engine="spark"`` and ``spark_dir`` are those of
+    :func:`dedup`: every stage but the passage clusters runs on Spark, with the same tables.
     """
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
