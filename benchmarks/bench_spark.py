@@ -1,8 +1,9 @@
-"""``reuse dedup`` on Spark (``--engine spark``) against the local engine, whole process, as a
-user runs it.
+"""``reuse dedup`` or ``reuse run`` on Spark (``--engine spark``) against the local engine,
+whole process, as a user runs it.
 
 Each configuration is one cold process, ``python -m reuse dedup IN --out DIR --quiet
---verify exact`` on the same corpus:
+--verify exact`` (with ``--command run``: ``python -m reuse run IN --out DIR --quiet --verify
+exact --no-report``) on the same corpus:
 
 - ``local, 1 worker`` and ``local, 2 workers``: ``--workers 1`` / ``--workers 2``;
 - ``spark local[1]`` and ``spark local[2]``: ``--engine spark``, the session started by reuse
@@ -21,8 +22,10 @@ The corpus is ``generate_text_corpus.py``'s (prose-like, 20% near-duplicates, ~2
 document).
 
     .venv/bin/python benchmarks/bench_spark.py --sizes 5000 20000
+    .venv/bin/python benchmarks/bench_spark.py --command run --sizes 2000
 
-Writes ``benchmarks/results_spark.md`` unless ``--no-write``.
+Writes ``benchmarks/results_spark.md`` (``results_spark_run.md`` for ``run``) unless
+``--no-write``.
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results_spark.md"
+RESULTS = {"dedup": HERE / "results_spark.md", "run": HERE / "results_spark_run.md"}
+# The tables compared with the local engine's, per command.
+COMPARED = {"dedup": ("documents", "near_duplicates", "clusters"),
+            "run": ("documents", "near_duplicates", "clusters", "alignments", "passages")}
 sys.path.insert(0, str(HERE))
 
 from generate_text_corpus import generate  # noqa: E402
@@ -93,10 +99,10 @@ def shuffle_bytes(event_dir: Path) -> int:
     return total
 
 
-def run_one(corpus: Path, engine: str, cores: int, scratch: Path) -> dict:
+def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command: str) -> dict:
     out = scratch / f"out-{engine}-{cores}"
-    command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--out", str(out), "-q",
-               "--verify", "exact"]
+    command = [sys.executable, "-m", "reuse", reuse_command, str(corpus), "--out", str(out),
+               "-q", "--verify", "exact", *(["--no-report"] if reuse_command == "run" else [])]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     events = scratch / f"events-{engine}-{cores}"
     if engine == "spark":
@@ -128,15 +134,15 @@ def run_one(corpus: Path, engine: str, cores: int, scratch: Path) -> dict:
             "shuffle": shuffle_bytes(events) if engine == "spark" else None}
 
 
-def same_tables(first: Path, second: Path) -> bool:
+def same_tables(first: Path, second: Path, names: tuple[str, ...]) -> bool:
     from reuse.runfolder.tables import read_table
 
-    return all(read_table(first, name).equals(read_table(second, name))
-               for name in ("documents", "near_duplicates", "clusters"))
+    return all(read_table(first, name).equals(read_table(second, name)) for name in names)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--command", choices=("dedup", "run"), default="dedup")
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -149,7 +155,8 @@ def main() -> None:
             scratch = Path(scratch_name)
             results = {}
             for label, (engine, cores) in CONFIGS.items():
-                results[label] = result = run_one(corpus, engine, cores, scratch)
+                results[label] = result = run_one(corpus, engine, cores, scratch,
+                                                  args.command)
                 print(size, label, f"{result['wall']:.1f}s", result["peaks"], flush=True)
             reference = results["local, 1 worker"]
             for label, result in results.items():
@@ -167,16 +174,20 @@ def main() -> None:
                        else "-") + " | "
                     + (f"{shuffle / 2**20:.0f} MB ({shuffle / 2**20 / corpus_mb:.1f}x)"
                        if shuffle is not None else "-") + " | "
-                    + ("yes" if same_tables(reference["out"], result["out"]) else "**no**")
+                    + ("yes" if same_tables(reference["out"], result["out"],
+                                            COMPARED[args.command]) else "**no**")
                     + " |")
                 stage_rows.append(
                     f"| {size:,} | {label} | " + ", ".join(
                         f"{name} {seconds:.1f}" for name, seconds in result["timings"].items()
                         if name != "write") + " |")
+    invocation = (f"`reuse {args.command} --verify exact"
+                  + (" --no-report`" if args.command == "run" else "`"))
     header = [
-        "# Spark engine against the local engine: `reuse dedup --verify exact`, whole process",
+        f"# Spark engine against the local engine: {invocation}, whole process",
         "",
-        "Command: `.venv/bin/python benchmarks/bench_spark.py --sizes "
+        "Command: `.venv/bin/python benchmarks/bench_spark.py "
+        + ("--command run " if args.command == "run" else "") + "--sizes "
         + " ".join(map(str, args.sizes)) + "`",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}, "
@@ -187,8 +198,8 @@ def main() -> None:
         "JVM (driver and executor in local mode), the largest Python worker (local: the "
         "largest worker process), and the whole process tree. Spark start: the JVM and "
         "SparkContext, and its share of the wall time. Shuffle: bytes written by every "
-        "shuffle, and the ratio to the corpus's JSONL size. Same tables: the documents, "
-        "near_duplicates and clusters tables equal the local engine's.",
+        "shuffle, and the ratio to the corpus's JSONL size. Same tables: the "
+        + ", ".join(COMPARED[args.command]) + " tables equal the local engine's.",
         "",
         "| documents | configuration | wall s | vs local 1 | driver MiB | JVM MiB | "
         "worker MiB | tree MiB | Spark start s | shuffle | same tables |",
@@ -199,7 +210,7 @@ def main() -> None:
     text = "\n".join(header + rows + stages + stage_rows) + "\n"
     print(text)
     if not args.no_write:
-        RESULTS.write_text(text, encoding="utf-8")
+        RESULTS[args.command].write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -784,6 +784,57 @@ def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
     return StoredDedupResult(corpus, config, stored, counts, timings, options)
 
 
+def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
+               options: dict[str, Any], config: Config,
+               spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredRunResult:
+    """:func:`run` on Spark: the stages of :func:`_spark_dedup`, then the passage candidates
+    and their alignment on Spark (:mod:`reuse.spark.passages`); the passage clusters are made
+    here, on the driver, from the ``alignments`` table, which is bounded by the output (it is
+    one of the run's tables), as the local engine makes them."""
+    from .spark.dedup import SparkPlan
+    from .spark.passages import run as spark_run
+    from .spark.session import spark_session
+
+    timings = Timings(quiet=quiet)
+    with timings.stage("spark_start"):  # before reading: a missing pyspark or Java fails at once
+        spark = spark_session()
+    with timings.stage("ingest", own_bar=True):
+        corpus = _load(source, read, quiet)
+        _check_date_field(corpus, config.date_field, "run")
+    dates = _dates(corpus, config)
+    plan = SparkPlan(config, lsh_bands(config.dedup),
+                     representative_priority(corpus.lengths, dates), timings)
+    stored = spark_run(corpus, plan, align_documents, spark=spark, spark_dir=spark_dir)
+    try:
+        result = StoredRunResult(corpus, config, stored, stored.counts, timings, options)
+        alignments = result.alignments
+        with timings.stage("passages"):
+            result.passages = _passages_for(corpus, alignments, config)
+    except BaseException:
+        stored.close()
+        raise
+    passages = result.passages
+    passage_keys = ("passage_candidate_pairs", "capped_fingerprints", "docs_in_capped_buckets")
+    spark_counts = dict(stored.counts)
+    paraphrase_skipped = spark_counts.pop("paraphrase_skipped_pairs")
+    passage_counts = {key: spark_counts.pop(key) for key in passage_keys}
+    counts = {"read": corpus.n_read, **spark_counts, "skipped": len(corpus.skipped),
+              **input_counts(corpus, dates)}
+    order = ("read", "compared", "too_short", "skipped", "candidate_pairs", "capped_buckets",
+             "near_duplicate_pairs", "clusters", "dropped")
+    counts = {**{key: counts[key] for key in order}, **counts, **passage_counts}
+    counts.update({
+        "alignments": len(alignments),
+        "passage_clusters": int(passages["passage_id"].nunique()) if len(passages) else 0,
+        "boilerplate_passages": int(passages.loc[passages["boilerplate"], "passage_id"].nunique())
+        if len(passages) else 0,
+    })
+    if paraphrase_skipped:
+        counts["paraphrase_skipped_pairs"] = paraphrase_skipped
+    result.counts = counts
+    return result
+
+
 # Candidate pairs per verification task: enough work to outweigh sending it to a worker.
 _VERIFY_PAIRS_PER_TASK = 1 << 11
 
@@ -1141,6 +1192,26 @@ class RunResult(DedupResult):
     align_config: Any = None
     # Pairs mode: the pairs file (absolute path) and the SHA-256 of its bytes.
     pairs_file: dict[str, str] | None = None
+
+
+class StoredRunResult(StoredDedupResult, RunResult):
+    """A :class:`RunResult` whose tables another engine (:mod:`reuse.spark`) wrote as Parquet
+    parts (see :class:`StoredDedupResult`); ``alignments`` is read from them when first used,
+    and ``passages`` is set by the caller."""
+
+    def __init__(self, corpus: Corpus, config: Config, stored: Any, counts: dict[str, int],
+                 timings: Timings, options: dict[str, Any]) -> None:
+        super().__init__(corpus, config, stored, counts, timings, options)
+        self.passages = pd.DataFrame()
+        self.align_config = config.align
+        self.pairs_file = None
+
+    alignments = property(lambda self: self._frame("alignments"))  # type: ignore[assignment]
+
+    def table_data(self, name: str) -> Any:
+        if name == "passages":
+            return self.passages
+        return super().table_data(name)
 
 
 def _dates(corpus: Corpus, config: Config) -> list[object] | None:
@@ -1762,15 +1833,17 @@ def run(
     candidate pairs; ``memory_budget`` bounds the grouping stages (see :func:`dedup`). The
     tables are the same for any number of workers. ``checkpoint``, ``resume`` and
     ``keep_checkpoints`` are those of :func:`dedup` (the passage candidates, the alignments and
-    the passages are checkpoints too).
+    the passages are checkpoints too). ``engine="spark"`` and ``spark_dir`` are those of
+    :func:`dedup`: every stage but the passage clusters runs on Spark, with the same tables.
     """
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
     if _engine(engine, "run") == "spark":
-        raise ConfigError(
-            "The 'engine' parameter of run: the Spark engine runs the stages of dedup only so "
-            "far (passage candidates, alignment and passage clusters are not on Spark yet); "
-            "use engine='local' for run, or dedup with engine='spark'.")
+        if resume:
+            raise ConfigError(
+                "The 'resume' parameter of run: the Spark engine keeps no stage checkpoints "
+                "yet; run again without resume (a Spark job retries its own failed tasks).")
+        return _spark_run(source, read, options, config, spark_dir, quiet)
     n_workers = resolve_workers(workers, "run")
     start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "run")

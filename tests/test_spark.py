@@ -202,12 +202,82 @@ def test_engine_is_checked():
         reuse.dedup(Corpus(ids=["a"], texts=["x"]), engine="ray")
 
 
-def test_run_on_spark_says_what_is_not_there_yet(tmp_path):
+def test_run_on_spark_refuses_resume(tmp_path):
     result = CliRunner().invoke(main, ["run", str(SEEDS), "--out", str(tmp_path / "out"),
-                                       "--engine", "spark"])
+                                       "--engine", "spark", "--resume"])
     assert result.exit_code == reuse.errors.ConfigError.exit_code
-    assert "the Spark engine runs the stages of dedup only so far" in result.output
+    assert ("The 'resume' parameter of run: the Spark engine keeps no stage checkpoints yet"
+            in result.output)
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+RUN_TABLES = (*TABLES, "alignments", "passages", "pair_reuse")
+
+
+def test_seeds_run_folders_equal_and_report_renders_spark_run(spark, tmp_path):
+    """``reuse run --engine spark`` writes the run folder of the local engine, every table
+    equal row for row (the passage tables and the report's pair_reuse too), and renders its
+    report."""
+    run_cli("run", str(SEEDS), "--out", str(tmp_path / "local"), "-q", "--workers", "1",
+            "--threshold", "0.3")
+    run_cli("run", str(SEEDS), "--out", str(tmp_path / "spark"), "-q", "--engine", "spark",
+            "--threshold", "0.3", "--spark-dir", str(tmp_path / "work"))
+    for name in RUN_TABLES:
+        local, on_spark = (read_table(tmp_path / side, name) for side in ("local", "spark"))
+        if name == "signatures":
+            assert all(np.array_equal(a, b) for a, b in zip(local["signature"],
+                                                              on_spark["signature"], strict=True))
+        else:
+            assert_same_frames(local, on_spark)
+    local_manifest, spark_manifest = (read_manifest(tmp_path / side) for side in ("local", "spark"))
+    assert spark_manifest["counts"] == local_manifest["counts"]
+    assert local_manifest["counts"]["alignments"] > 0
+    assert list((tmp_path / "work").iterdir()) == []
+    assert (tmp_path / "spark" / "html" / "index.html").is_file()
+
+
+def planted_passages_corpus() -> Corpus:
+    """The dated corpus with passages planted in it: one in 8 documents, one in 3, and a
+    boilerplate paragraph in 30 (over the max_bucket the test runs with, so its fingerprints
+    are capped), and a document that shares passages with more partners than
+    max_pairs_per_doc."""
+    corpus = dated_corpus()
+    rng = np.random.default_rng(21)
+    words = " ".join(corpus.texts[0].split()[:400]).split()
+    passages = [" ".join(rng.choice(words, 45)) + "." for _ in range(6)]
+    texts = list(corpus.texts)
+
+    def plant(passage: str, docs: np.ndarray) -> None:
+        for doc in docs.tolist():
+            cut = texts[doc].find(". ", len(texts[doc]) // 2)
+            texts[doc] = (texts[doc][:cut + 2] + passage + " " + texts[doc][cut + 2:]
+                          if cut > 0 else texts[doc] + " " + passage)
+
+    plant(passages[0], rng.choice(np.arange(20, 180), 8, replace=False))
+    plant(passages[1], np.array([30, 31, 200]))
+    plant(passages[2], rng.choice(np.arange(20, 240), 30, replace=False))
+    for k, passage in enumerate(passages[3:]):  # doc 7 shares a passage with 3 x 3 others
+        plant(passage, np.array([7, 40 + k, 60 + k, 80 + k]))
+    return Corpus(ids=corpus.ids, texts=texts, metadata=corpus.metadata, origins=corpus.origins)
+
+
+def test_run_on_planted_passages_same_tables(spark):
+    """Planted passages and near-duplicates, dates choosing the sources, capped fingerprints
+    and partner caps: every table of run, and its counts, as the local engine's."""
+    corpus = planted_passages_corpus()
+    options = dict(verify="exact", threshold=0.6, max_bucket=20, max_pairs_per_doc=4,
+                   boilerplate_docs=12)
+    local = reuse.run(corpus, workers=1, **options)
+    on_spark = reuse.run(corpus, engine="spark", **options)
+    uncapped = reuse.run(corpus, workers=1, **{**options, "max_pairs_per_doc": 100})
+    assert uncapped.counts["passage_candidate_pairs"] > local.counts["passage_candidate_pairs"]
+    assert local.counts["capped_fingerprints"] > 0
+    assert local.counts["passage_candidate_pairs"] > 50
+    assert local.counts["boilerplate_passages"] >= 1
+    assert local.passages["is_source"].any()
+    assert on_spark.counts == local.counts
+    for name in ("documents", "near_duplicates", "clusters", "alignments", "passages"):
+        assert_same_frames(getattr(local, name), getattr(on_spark, name))
 
 
 def test_without_pyspark_a_missing_dependency_error_names_the_extra(monkeypatch):
