@@ -309,21 +309,51 @@ def test_the_fingerprint_is_pinned_and_independent_of_storage_and_order(tmp_path
     assert changed.fingerprint() != in_python.fingerprint()
 
 
-def test_the_fingerprint_reads_the_corpus_chunk_by_chunk(tmp_path, monkeypatch):
+def _in_python(corpus: Corpus) -> Corpus:
+    return Corpus(ids=list(corpus.ids), texts=list(corpus.texts),
+                  metadata=list(corpus.metadata), origins=list(corpus.origins))
+
+
+def test_a_read_corpus_is_fingerprinted_without_reading_its_texts_again(tmp_path, monkeypatch):
     from reuse.ingest import store as store_module
 
-    monkeypatch.setattr(store_module, "CHUNK_ROWS", 3)
-    rows = [{"id": f"d{i}", "text": f"text {i}", "n": i} for i in range(10)]
+    # Digests summed in several chunks, documents stored in several batches.
+    monkeypatch.setattr(store_module, "CHUNK_BYTES", 3 * 32)
+    rows = [{"id": f"d{i}", "text": f"text {i} \U0001f600", "n": i} for i in range(10)]
+    monkeypatch.setattr(records, "BATCH_RECORDS", 4)
     corpus = read_corpus(_jsonl(tmp_path / "c.jsonl", rows))
     reads = []
     blob = corpus.store._texts
     original = blob.read
     monkeypatch.setattr(blob, "read", lambda lo, hi: reads.append(hi - lo) or original(lo, hi))
-    fingerprint = corpus.fingerprint()
-    assert max(reads) <= 3 and sum(reads) == 10
-    in_python = Corpus(ids=list(corpus.ids), texts=list(corpus.texts),
-                       metadata=list(corpus.metadata), origins=list(corpus.origins))
-    assert in_python.fingerprint() == fingerprint
+    fingerprint, order = corpus.fingerprint(), corpus.order_fingerprint()
+    assert reads == []
+    in_python = _in_python(corpus)
+    assert (in_python.fingerprint(), in_python.order_fingerprint()) == (fingerprint, order)
+
+
+def test_the_fingerprint_follows_metadata_replaced_after_reading(tmp_path):
+    rows = [{"id": f"d{i}", "text": f"text {i}", "n": i} for i in range(5)]
+    corpus = read_corpus(_jsonl(tmp_path / "c.jsonl", rows))
+    before = corpus.fingerprint()
+    corpus.metadata[3] = {"n": 3, "date": "1999"}
+    assert corpus.fingerprint() != before
+    assert corpus.fingerprint() == _in_python(corpus).fingerprint()
+    corpus.metadata[3] = {"n": 3}
+    assert corpus.fingerprint() == before
+
+
+def test_a_kept_store_without_digests_is_fingerprinted_from_its_documents(tmp_path):
+    from reuse.ingest.store import open_store
+
+    rows = [{"id": f"d{i}", "text": f"text {i}", "n": i} for i in range(7)]
+    corpus = read_corpus(_jsonl(tmp_path / "c.jsonl", rows))
+    expected = corpus.fingerprint(), corpus.order_fingerprint()
+    corpus.store.keep(tmp_path / "kept")
+    (tmp_path / "kept" / "digests.sha256").unlink()  # as an earlier version kept it
+    reopened = Corpus.stored(open_store(tmp_path / "kept", 7))
+    assert not reopened.store.has_digests
+    assert (reopened.fingerprint(), reopened.order_fingerprint()) == expected
 
 
 def test_rerun_refuses_a_manifest_with_a_fingerprint_of_the_earlier_scheme(tmp_path):

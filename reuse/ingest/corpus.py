@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -13,6 +12,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, RunFolderError
+from .fingerprint import (
+    as_number,
+    digest_sum,
+    document_digest,
+    fingerprint,
+    metadata_json,
+    update_in_order,
+)
 from .store import DocumentStore, TextColumn
 
 if TYPE_CHECKING:
@@ -308,39 +315,47 @@ class Corpus:
     def order_fingerprint(self) -> str:
         """SHA-256 over the ids in input order: the tables follow that order, so a rerun checks
         it beside :meth:`fingerprint`, which ignores it."""
+        store = self._whole_store()
+        if store is not None and store.order_digest is not None:
+            return store.order_digest.hexdigest()
         digest = hashlib.sha256()
-        _update_with_parts(digest, ((doc_id,) for doc_id in self.ids))
+        update_in_order(digest, (doc_id.encode("utf-8", "surrogatepass") for doc_id in self.ids))
         return digest.hexdigest()
 
     def fingerprint(self) -> str:
-        """SHA-256 of the documents as a set, independent of their order: each document's
-        SHA-256 over its id, text and metadata (as sorted JSON), each as its UTF-8 length and
-        bytes, taken as a 256-bit number; the fingerprint is the SHA-256 of the count and of
-        the sum of those numbers modulo 2**256. The ids are distinct, so no two documents
-        cancel out, and the documents are read chunk by chunk, in bounded memory."""
+        """SHA-256 of the documents as a set, independent of their order (the scheme of
+        :mod:`reuse.ingest.fingerprint`). The ids are distinct, so no two documents cancel
+        out. A read corpus sums the digests its store computed as it was written (a metadata
+        file's fields replace those of their documents); a corpus built in Python is read
+        chunk by chunk, in bounded memory."""
+        store = self._whole_store()
+        if store is not None and store.has_digests:
+            total = sum(digest_sum(chunk) for chunk in store.digest_chunks())
+            for position, fields in store.replaced_metadata.items():
+                doc_id = store.ids[position]
+                total -= as_number(store.digest(position))
+                total += as_number(document_digest(
+                    doc_id.encode("utf-8", "surrogatepass"),
+                    store.texts[position].encode("utf-8", "surrogatepass"),
+                    metadata_json(doc_id, fields)))
+            return fingerprint(len(store), total)
         total = 0
         count = 0
-        sha256, from_bytes = hashlib.sha256, int.from_bytes
         for doc_id, text, metadata in zip(self.ids, _utf8(self.texts), self.metadata,
                                           strict=True):
-            record = _length_prefixed(doc_id.encode("utf-8", "surrogatepass"))
-            record += _length_prefixed(text)
-            record += _length_prefixed(
-                _metadata_json(doc_id, metadata).encode("utf-8", "surrogatepass"))
-            total += from_bytes(sha256(record).digest(), "little")
+            total += as_number(document_digest(doc_id.encode("utf-8", "surrogatepass"), text,
+                                               metadata_json(doc_id, metadata)))
             count += 1
-        digest = hashlib.sha256(_FINGERPRINT_SCHEME)
-        digest.update(count.to_bytes(8, "little"))
-        digest.update((total % (1 << 256)).to_bytes(32, "little"))
-        return digest.hexdigest()
+        return fingerprint(count, total)
 
-
-# Names the scheme of Corpus.fingerprint: a change of scheme changes every fingerprint.
-_FINGERPRINT_SCHEME = b"reuse corpus fingerprint 2: sum of per-document SHA-256\n"
-
-
-def _length_prefixed(data: bytes | memoryview) -> bytes:
-    return len(data).to_bytes(8, "little") + data
+    def _whole_store(self) -> DocumentStore | None:
+        """The store whose documents are all of this corpus's, column for column; None for a
+        corpus built in Python or holding other sequences."""
+        store = self.store
+        if store is None or not all(getattr(column, "store", None) is store
+                                    for column in (self.ids, self.metadata)):
+            return None
+        return store
 
 
 def _utf8(texts: Sequence[str]) -> Iterator[bytes | memoryview]:
@@ -348,40 +363,3 @@ def _utf8(texts: Sequence[str]) -> Iterator[bytes | memoryview]:
     if isinstance(texts, TextColumn):
         return texts.utf8()
     return (text.encode("utf-8", "surrogatepass") for text in texts)
-
-
-# Bytes gathered before each update of a digest: one update per block instead of two per
-# string (the digest is the same).
-_DIGEST_BLOCK = 1 << 20
-_EMPTY_JSON = "{}"
-
-
-def _metadata_json(doc_id: str, metadata: dict[str, Any]) -> str:
-    if type(metadata) is dict and not metadata:
-        return _EMPTY_JSON  # what json.dumps gives, without its cost per document
-    try:
-        return json.dumps(metadata, sort_keys=True, ensure_ascii=False, default=str)
-    except RecursionError:
-        # read_corpus refuses such records (too_deep); a corpus built in Python may not.
-        raise InputError(
-            f"document {doc_id!r}: its metadata is nested too deeply to be fingerprinted; "
-            "flatten it"
-        ) from None
-
-
-def _update_with_parts(digest: Any, records: Iterable[tuple[str, ...]]) -> None:
-    """Feed ``digest`` each string of each record as its UTF-8 length (8 bytes, little-endian)
-    and its UTF-8 bytes (lone surrogates kept), in blocks of about ``_DIGEST_BLOCK`` bytes."""
-    pieces: list[bytes] = []
-    size = 0
-    for record in records:
-        for part in record:
-            data = part.encode("utf-8", "surrogatepass")
-            pieces.append(len(data).to_bytes(8, "little"))
-            pieces.append(data)
-            size += len(data) + 8
-        if size >= _DIGEST_BLOCK:
-            digest.update(b"".join(pieces))
-            pieces.clear()
-            size = 0
-    digest.update(b"".join(pieces))

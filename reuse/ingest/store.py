@@ -9,7 +9,10 @@ offsets, one more than the documents), both appended a batch at a time:
   bytes), so that metadata read from Parquet or a DataFrame (dates, big integers, lists) comes
   back as it was read;
 * the texts' lengths in characters, a numpy column of its own, so that the lengths are known
-  without reading a text.
+  without reading a text;
+* each document's SHA-256 for the input fingerprint (:mod:`reuse.ingest.fingerprint`), 32 bytes
+  per document, computed as the batch is written, so that fingerprinting a read corpus does not
+  read it again.
 
 Reading document ``i`` is two ``pread`` calls (its offsets, its bytes); a slice ``[lo:hi]`` is
 one contiguous read. The columns are read-only :class:`~collections.abc.Sequence` objects
@@ -19,6 +22,7 @@ per document stays in memory but what :class:`IdHashes` keeps while reading (8 b
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import operator
 import os
@@ -34,6 +38,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import InputError, ReuseError, ScratchSpaceError
+from .fingerprint import DIGEST_SIZE, document_digest, metadata_json, update_in_order
 
 # What one step of iterating a column reads at most: rows, and bytes (beyond one long row).
 CHUNK_ROWS = 4096
@@ -113,18 +118,24 @@ class _Blob:
         self.offsets.close()
 
 
-def _string_bytes(values: list[str]) -> tuple[bytes, np.ndarray]:
-    """The UTF-8 bytes of ``values`` end to end, and the end of each (lone surrogates, which
-    a corpus built in Python may hold, are kept)."""
-    encoded = [value.encode("utf-8", "surrogatepass") for value in values]
+def _encoded(values: list[str]) -> list[bytes]:
+    """The UTF-8 bytes of each value (lone surrogates, which a corpus built in Python may hold,
+    are kept)."""
+    return [value.encode("utf-8", "surrogatepass") for value in values]
+
+
+def _joined(encoded: list[bytes]) -> tuple[bytes, np.ndarray]:
+    """The values end to end, and the end of each."""
     ends = np.cumsum(np.fromiter(map(len, encoded), dtype=_OFFSET, count=len(encoded)))
     return b"".join(encoded), ends
 
 
-def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path | None) -> None:
+def _remove(blobs: list[_Blob], files: list[IO[bytes] | None], folder: Path | None) -> None:
     for blob in blobs:
         blob.close()
-    lengths.close()
+    for file in files:
+        if file is not None:
+            file.close()
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -132,6 +143,7 @@ def _remove(blobs: list[_Blob], lengths: IO[bytes], folder: Path | None) -> None
 _COLUMNS = ("texts", "ids", "origins", "metadata")
 # A kept store's metadata replaced after reading (see DocumentStore.keep): {ordinal: fields}.
 _REPLACED_METADATA = "metadata_replaced.pickle"
+_DIGESTS = "digests.sha256"
 # A store's folder is named for the process that made it: reuse-store-PID-XXXXXXXX.
 _PREFIX = "reuse-store-"
 
@@ -182,13 +194,20 @@ class DocumentStore:
         for name in _COLUMNS:
             setattr(self, f"_{name}", _Blob(folder, name, mode))
         self._lengths_file: IO[bytes] = open(folder / "lengths.int64", mode)  # noqa: SIM115
+        # A store kept by an earlier version has no digests: its fingerprint reads it whole.
+        digests = folder / _DIGESTS
+        self._digests_file: IO[bytes] | None = (
+            open(digests, mode) if "w" in mode or digests.exists() else None)  # noqa: SIM115
+        # The ids in order, hashed as they are written (the owner's only: a copy cannot
+        # know that it saw every id).
+        self.order_digest: Any = hashlib.sha256() if "w" in mode and count == 0 else None
         self._count = count
         self._lengths: np.ndarray | None = None
         # Metadata replaced after reading (a metadata file's fields), by ordinal.
         self.replaced_metadata = replaced_metadata
         self._finalizer = weakref.finalize(
             self, _remove, [getattr(self, f"_{name}") for name in _COLUMNS],
-            self._lengths_file, folder if self.owner else None)
+            [self._lengths_file, self._digests_file], folder if self.owner else None)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _reopen, (str(self.folder), self._count, self.replaced_metadata)
@@ -207,14 +226,20 @@ class DocumentStore:
         if not self.owner:
             raise ReuseError(f"{self.folder}: a copy of a document store is read-only")
         stored_metadata = _metadata_bytes(metadata, ids)
+        encoded_ids, encoded_texts = _encoded(ids), _encoded(texts)
+        digests = b"".join(map(document_digest, encoded_ids, encoded_texts, map(
+            metadata_json, ids, metadata)))
         try:
-            for blob, values in ((self._ids, ids), (self._texts, texts),
-                                 (self._origins, origins)):
-                blob.append(*_string_bytes(values))
+            for blob, values in ((self._ids, encoded_ids), (self._texts, encoded_texts),
+                                 (self._origins, _encoded(origins))):
+                blob.append(*_joined(values))
             self._metadata.append(*stored_metadata)
             self._lengths_file.write(
                 np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts)).tobytes())
             self._lengths_file.flush()
+            if self._digests_file is not None:
+                self._digests_file.write(digests)
+                self._digests_file.flush()
         except OSError as exc:
             raise ScratchSpaceError(
                 f"{self.folder}: cannot write the documents read to disk ({exc.strerror or exc}); "
@@ -222,6 +247,8 @@ class DocumentStore:
                 "set TMPDIR to a folder with room, and run again.") from exc
         self._count += len(ids)
         self._lengths = None
+        if self.order_digest is not None:
+            update_in_order(self.order_digest, encoded_ids)
 
     def keep(self, destination: str | os.PathLike[str]) -> None:
         """Close the store's files and move its folder to ``destination`` (on the same file
@@ -233,6 +260,8 @@ class DocumentStore:
         for name in _COLUMNS:
             getattr(self, f"_{name}").close()
         self._lengths_file.close()
+        if self._digests_file is not None:
+            self._digests_file.close()
         if self.replaced_metadata:  # a metadata file's fields, kept beside the columns
             with open(self.folder / _REPLACED_METADATA, "wb") as handle:
                 pickle.dump(self.replaced_metadata, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -265,6 +294,25 @@ class DocumentStore:
             return self._lengths[lo:hi]
         return np.frombuffer(_pread(self._lengths_file.fileno(), 8 * (hi - lo), 8 * lo),
                              dtype=_OFFSET)
+
+    @property
+    def has_digests(self) -> bool:
+        """Whether every document's SHA-256 is in the store (see :mod:`.fingerprint`)."""
+        return (self._digests_file is not None
+                and os.fstat(self._digests_file.fileno()).st_size == DIGEST_SIZE * self._count)
+
+    def digest(self, position: int) -> bytes:
+        """The SHA-256 of document ``position`` as it was written."""
+        assert self._digests_file is not None
+        return os.pread(self._digests_file.fileno(), DIGEST_SIZE, DIGEST_SIZE * position)
+
+    def digest_chunks(self) -> Iterator[bytearray]:
+        """Every document's SHA-256, end to end, in chunks of at most CHUNK_BYTES."""
+        assert self._digests_file is not None
+        step = CHUNK_BYTES // DIGEST_SIZE
+        for lo in range(0, self._count, step):
+            hi = min(lo + step, self._count)
+            yield _pread(self._digests_file.fileno(), DIGEST_SIZE * (hi - lo), DIGEST_SIZE * lo)
 
     @property
     def texts(self) -> TextColumn:
