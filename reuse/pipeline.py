@@ -632,10 +632,11 @@ def _read_while_sketching(
             remove_checkpoints(checkpointing.folder)
         raise feed.error
     sketches = outcome["sketches"]
-    if ledger is None or directory is None:
+    if checkpointing is None:
         return _Started(corpus, sketches)
+    assert ledger is not None and directory is not None  # made with the checkpointing above
     try:
-        fingerprints = checkpointing.record_input(ledger, corpus)  # type: ignore[union-attr]
+        fingerprints = checkpointing.record_input(ledger, corpus)
     except BaseException:
         sketches.close()
         corpus.close()
