@@ -15,10 +15,10 @@ Python cost per pair is a few microseconds however many pairs there are.
   look equal: a group of two is checked on the full hashes, and rows where a larger group mixes
   shingles are regrouped on the full hashes. The words occurring once in a document (for the
   boundary extension) are found the same way.
-- **Runs.** A seed ``(i, j)`` starts a run unless seed ``(i - 1, j - 1)`` exists, which is a
-  comparison of two shingle hashes, not a search; starts and ends are then paired on their
-  diagonal by one small sort. Small sorts on several columns pack them into one int64 key
-  (:func:`_sort_order`) instead of ``np.lexsort``, which sorts once per column.
+- **Runs.** One sort of the seeds on pair, diagonal and position, packed into an int64: a run
+  breaks wherever the next key is not the next position on the same diagonal. Small sorts on
+  several columns pack them into one int64 key (:func:`_sort_order`) instead of
+  ``np.lexsort``, which sorts once per column.
 - **Chaining** links each run to the next few in order of position (one vector pass per lag) and
   takes connected components (:func:`scipy.sparse.csgraph.connected_components`).
 - **Trimming** drops runs at a passage's ends that are shorter than their gap to the rest. The
@@ -352,16 +352,18 @@ def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> tuple[np.ndarray, 
     copy_band = np.concatenate((band, band + 1))
     order = _sort_order(runs[copy_of, 0], copy_band, runs[copy_of, 1], runs[copy_of, 3])
     copy_of, copy_band = copy_of[order], copy_band[order]
-    r = runs[copy_of]
+    # Contiguous columns; pair and band in one key. A gap within [-tolerance, max_gap] is one
+    # unsigned comparison of gap + tolerance.
+    pair_band = runs[copy_of, 0] * (int(copy_band.max()) + 1) + copy_band
+    a0, a1 = runs[copy_of, 1] + tolerance, runs[copy_of, 2]
+    b0, b1 = runs[copy_of, 3] + tolerance, runs[copy_of, 4]
+    widest = np.uint64(max_gap + tolerance)
     prev_parts, cur_parts = [], []
     for lag in range(1, min(CHAIN_LOOKBACK, 2 * n - 1) + 1):
-        prev, cur = r[:-lag], r[lag:]
-        a_gap = cur[:, 1] - prev[:, 2]
-        b_gap = cur[:, 3] - prev[:, 4]
+        a_gap = (a0[lag:] - a1[:-lag]).view(np.uint64)
+        b_gap = (b0[lag:] - b1[:-lag]).view(np.uint64)
         linked = np.flatnonzero(
-            (prev[:, 0] == cur[:, 0]) & (copy_band[:-lag] == copy_band[lag:])
-            & (a_gap <= max_gap) & (b_gap <= max_gap)
-            & (a_gap >= -tolerance) & (b_gap >= -tolerance)
+            (pair_band[:-lag] == pair_band[lag:]) & (a_gap <= widest) & (b_gap <= widest)
         )
         prev_parts.append(copy_of[linked])
         cur_parts.append(copy_of[linked + lag])
