@@ -44,9 +44,11 @@ beyond it, and when that word is common nothing in the text says whether it is r
 from __future__ import annotations
 
 import argparse
+import cProfile
 import difflib
 import os
 import platform
+import pstats
 import random
 import re
 import time
@@ -293,6 +295,7 @@ def main() -> None:
     if args.edge < 1:
         parser.error("--edge must be at least 1: an edited end word is not reused text")
     pairs = make_pairs(args.pairs, args.seed, edge=args.edge, source=args.text)
+    load_before = os.getloadavg()[0]
     a_batch = tokenize_batch([p.a_text for p in pairs])
     b_batch = tokenize_batch([p.b_text for p in pairs])
     lexical = AlignConfig(paraphrase=False)
@@ -325,8 +328,10 @@ def main() -> None:
               f"±2 words {near:6.1%}  exact passages {whole:6.1%}")
     if args.no_write:
         return
+    load_after = os.getloadavg()[0]
     words = [len(p.a_tokens) + len(p.b_tokens) for p in pairs]
     speed, exact = rows[0][1], rows[0][2]
+    indel_speed = next(row[1] for row in rows if row[0].startswith("rapidfuzz"))
     short, long, other = errors(pairs, found_by[batched])
     lines = [
         "# Passage alignment on planted pairs",
@@ -359,8 +364,13 @@ def main() -> None:
         "of its ends are.",
         "",
         f"Speed target (issue 17): 20k pairs/s for `{batched}`: "
-        f"**{'reached' if speed >= 20_000 else 'not reached'}** ({speed:,.0f} pairs/s). The "
-        "boundary targets are checked on three seeds and both texts in the next section.",
+        f"**{'reached' if speed >= 20_000 else 'not reached'}** ({speed:,.0f} pairs/s, "
+        f"{speed / indel_speed:.2f}x rapidfuzz Indel.opcodes in the same run). The machine's "
+        f"one-minute load average was {load_before:.1f} when the timings started and "
+        f"{load_after:.1f} when they ended ({os.cpu_count()} cores): with more runnable processes "
+        "than cores every method slows down, so the ratio to rapidfuzz, a single C call per "
+        "pair, is worth reading next to the pairs/s. The boundary targets are checked on three seeds and "
+        "both texts in the next section.",
         "",
         f"Wrong passages of `{batched}`: {short} too short, {long} too long, {other} other. "
         f"{cut_off_ends(pairs)} of the {2 * len(pairs)} planted passage ends have a boundary word "
@@ -374,8 +384,62 @@ def main() -> None:
         "last common block of >= 3 tokens, so a stray shared phrase outside the passage widens "
         "it, which is why they score low on exactness.",
     ]
+    lines += ["", *stage_profile(pairs, lexical, a_batch, b_batch, args.repeat)]
     lines += ["", *boundary_study(args.pairs)]
     (ROOT / "benchmarks" / "results_align.md").write_text("\n".join(lines) + "\n")
+
+
+# Stages of align_batch(paraphrase=False), by the function that runs each (module, name).
+STAGES = [
+    ("reuse/align/batch.py", "lexical_boxes", "lexical passages (all steps below)"),
+    ("reuse/text/shingle.py", "shingle_unmixed", "shingle hashes"),
+    ("reuse/align/batch.py", "_join", "hash join (shared shingles)"),
+    ("reuse/align/batch.py", "_runs", "diagonal runs"),
+    ("reuse/align/batch.py", "_chain", "chaining"),
+    ("reuse/align/batch.py", "_trimmed_boxes", "trimming, length and density filters"),
+    ("reuse/align/batch.py", "_once_in_document", "words occurring once (for the extension)"),
+    ("reuse/align/batch.py", "_extend_all", "boundary extension"),
+    ("reuse/align/batch.py", "_packed_rows", "(part of the join and the once-words: per-row sorts)"),
+    ("reuse/align/edits.py", "lexical_alignments", "edit scripts and Alignment objects"),
+    ("reuse/align/edits.py", "_token_sequences", "(part of the line above: token ids for Indel)"),
+]
+
+
+def stage_profile(pairs: list[Pair], config: AlignConfig, a_batch: TokenBatch,
+                  b_batch: TokenBatch, repeat: int) -> list[str]:
+    """Cumulative seconds of align_batch's stages under cProfile (few calls, so the profiler
+    adds little), the fastest of ``repeat`` runs for each stage."""
+    best: dict[tuple[str, str], float] = {}
+    total = float("inf")
+    for _ in range(repeat):
+        profile = cProfile.Profile()
+        profile.enable()
+        run_reuse_batch(pairs, config, a_batch, b_batch)
+        profile.disable()
+        stats = pstats.Stats(profile).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+        for (file, _, name), (_, _, _, cumulative, _) in stats.items():
+            for module, stage, _ in STAGES:
+                if name == stage and file.endswith(module):
+                    best[module, stage] = min(best.get((module, stage), float("inf")), cumulative)
+            if name == "run_reuse_batch":
+                total = min(total, cumulative)
+    lines = [
+        "## Where the time goes",
+        "",
+        f"`reuse lexical (align_batch)` on the {len(pairs)} pairs above under cProfile, fastest of "
+        f"{repeat} runs per stage: {total * 1e3:.0f} ms in all ({len(pairs) / total:,.0f} pairs/s "
+        "with the profiler on). The lines in parentheses are parts of lines above them; the rest of "
+        "the time is merging boxes, splitting the results per pair and the profiler.",
+        "",
+        "| stage | function | ms | µs per pair |",
+        "|---|---|---|---|",
+    ]
+    for module, stage, what in STAGES:
+        if (module, stage) in best:
+            seconds = best[module, stage]
+            lines.append(f"| {what} | `{module}:{stage}` | {seconds * 1e3:.1f} | "
+                         f"{seconds * 1e6 / len(pairs):.1f} |")
+    return lines
 
 
 def boundary_study(count: int, seeds: tuple[int, ...] = (7, 8, 9)) -> list[str]:

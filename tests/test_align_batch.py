@@ -271,3 +271,31 @@ def test_pairs_go_through_the_join_in_groups(monkeypatch):
     assert sum(map(len, expected)) >= 10
     monkeypatch.setattr(reuse.align.batch, "_JOIN_ENTRIES", 300)
     assert align_batch(a_texts, b_texts, config) == expected
+
+
+def test_ragged_ranges_with_empty_segments():
+    """The join's gather index and in-row positions, built by running sums, equal the plain
+    concatenated ranges, also with empty segments first, last and in a row."""
+    firsts = np.array([5, 0, 9, 9, 2, 40, 7], dtype=np.int64)
+    lengths = np.array([0, 3, 0, 0, 4, 1, 0], dtype=np.int64)
+    expected = np.concatenate([np.arange(f, f + n) for f, n in zip(firsts, lengths, strict=True)])
+    assert reuse.align.batch._concatenated_ranges(firsts, lengths).tolist() == expected.tolist()
+    offsets = np.concatenate([np.arange(n) for n in lengths])
+    for dtype in (np.uint32, np.uint64):
+        got = reuse.align.batch._offsets_within(lengths, dtype)
+        assert got.dtype == dtype
+        assert got.tolist() == offsets.tolist()
+    nothing = np.zeros(3, dtype=np.int64)
+    assert len(reuse.align.batch._concatenated_ranges(nothing, nothing)) == 0
+    assert len(reuse.align.batch._offsets_within(nothing, np.uint32)) == 0
+
+
+def test_sort_keys_without_reading_high_halves_in_place(monkeypatch):
+    """On a big-endian machine the 32-bit keys are shifted out of the hashes instead of read
+    in place: the same passages."""
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(8, 30)
+    expected = [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
+    assert any(expected)
+    monkeypatch.setattr(reuse.align.batch, "_LITTLE_ENDIAN", False)
+    assert align_batch(a_texts, b_texts, config) == expected

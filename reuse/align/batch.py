@@ -15,10 +15,10 @@ Python cost per pair is a few microseconds however many pairs there are.
   look equal: a group of two is checked on the full hashes, and rows where a larger group mixes
   shingles are regrouped on the full hashes. The words occurring once in a document (for the
   boundary extension) are found the same way.
-- **Runs.** A seed ``(i, j)`` starts a run unless seed ``(i - 1, j - 1)`` exists, which is a
-  comparison of two shingle hashes, not a search; starts and ends are then paired on their
-  diagonal by one small sort. Small sorts on several columns pack them into one int64 key
-  (:func:`_sort_order`) instead of ``np.lexsort``, which sorts once per column.
+- **Runs.** One sort of the seeds on pair, diagonal and position, packed into an int64: a run
+  breaks wherever the next key is not the next position on the same diagonal. Small sorts on
+  several columns pack them into one int64 key (:func:`_sort_order`) instead of
+  ``np.lexsort``, which sorts once per column.
 - **Chaining** links each run to the next few in order of position (one vector pass per lag) and
   takes connected components (:func:`scipy.sparse.csgraph.connected_components`).
 - **Trimming** drops runs at a passage's ends that are shorter than their gap to the rest. The
@@ -33,6 +33,7 @@ Python cost per pair is a few microseconds however many pairs there are.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -54,6 +55,7 @@ _KEY_HASH_BITS = 64
 _SMALL_KEY_HASH_BITS = 20
 # Widest sort key packed into an int64 (sign bit unused); tests lower it to force lexsort.
 _PACKED_KEY_BITS = 63
+_LITTLE_ENDIAN = sys.byteorder == "little"
 _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented accumulations
 
 
@@ -115,17 +117,48 @@ def _packed_rows(
     row_starts = segment_starts[::rows_of]
     position_bits = _bits(int(row_lengths.max()))
     dtype, hash_bits = _key_layout(position_bits)
-    index = np.arange(int(row_lengths.sum()), dtype=np.int64)
-    position = index - np.repeat(row_starts, row_lengths)
-    index += np.repeat(firsts - segment_starts, lengths)
-    rows = values[index]
-    rows >>= np.uint64(64 - hash_bits)
-    rows = rows.astype(dtype, copy=False)
-    rows <<= dtype(position_bits)
-    rows |= position.astype(dtype)
+    index = _concatenated_ranges(firsts, lengths)
+    if dtype is np.uint32 and _LITTLE_ENDIAN and values.dtype == np.uint64 \
+            and values.flags.c_contiguous:
+        # The high half of each 64-bit value, read in place: one 32-bit gather.
+        rows = values.view(np.uint32)[1::2][index]
+        rows &= np.uint32((0xFFFFFFFF << (32 - hash_bits)) & 0xFFFFFFFF)
+    else:
+        rows = values[index]
+        rows >>= np.uint64(64 - hash_bits)
+        rows = rows.astype(dtype, copy=False)
+        rows <<= dtype(position_bits)
+    rows |= _offsets_within(row_lengths, dtype)
     for start, end in zip(row_starts.tolist(), (row_starts + row_lengths).tolist(), strict=True):
         rows[start:end].sort()
     return rows, row_starts, position_bits
+
+
+def _concatenated_ranges(firsts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``range(firsts[s], firsts[s] + lengths[s])`` of every segment, concatenated (int64): a
+    running sum of ones that jumps at each segment's start."""
+    nonempty = lengths > 0
+    firsts, lengths = firsts[nonempty], lengths[nonempty]
+    step = np.ones(int(lengths.sum()), dtype=np.int64)
+    if not len(step):
+        return step
+    at = _starts(lengths)
+    step[0] = firsts[0]
+    step[at[1:]] = firsts[1:] - (firsts[:-1] + lengths[:-1] - 1)
+    return np.cumsum(step, out=step)
+
+
+def _offsets_within(lengths: np.ndarray, dtype: type) -> np.ndarray:
+    """``range(lengths[s])`` of every segment, concatenated, as unsigned ``dtype`` (a running
+    sum of ones that drops back to 0 at each segment's start; unsigned sums wrap, so the drop
+    is added as its two's complement)."""
+    lengths = lengths[lengths > 0]
+    step = np.ones(int(lengths.sum()), dtype=dtype)
+    if not len(step):
+        return step
+    step[0] = 0
+    step[_starts(lengths)[1:]] = (1 - lengths[:-1]).astype(dtype)
+    return np.cumsum(step, dtype=dtype, out=step)
 
 
 def _join(
@@ -135,15 +168,14 @@ def _join(
     b_first: np.ndarray,
     n_b: np.ndarray,
     max_occurrences: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shared shingles of every pair: seeds ``(pair, i, j)`` and, per a-side shingle position
-    (pairs concatenated), whether its shingle seeds.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shared shingles of every pair: seeds ``(pair, i, j)``.
 
     ``shingles`` are those of the whole token array (shingle ``t`` starts at token ``t``); the
     pair's a-side shingles are ``shingles[a_first : a_first + n_a]``.
     """
     empty = np.empty(0, dtype=np.int64)
-    nothing = empty, empty, empty, np.zeros(int(n_a.sum()), dtype=bool)
+    nothing = empty, empty, empty
     if not int((n_a + n_b).sum()):
         return nothing
     # A pair's row: its a-side shingles, then its b-side ones; an entry's position in the row
@@ -169,9 +201,10 @@ def _join(
     at = first_equal[lone]
     pair = _row_of(at, row_starts)
     i = (rows[at] & position_mask).astype(np.int64)
-    j = (rows[at + 1] & position_mask).astype(np.int64) - n_a[pair]
+    a_length = n_a[pair]
+    j = (rows[at + 1] & position_mask).astype(np.int64) - a_length
     # Same side twice, or different shingles whose high bits look alike: no seed.
-    sides = (i < n_a[pair]) & (j >= 0)
+    sides = (i < a_length) & (j >= 0)
     pair, i, j = pair[sides], i[sides], j[sides]
     same = shingles[a_first[pair] + i] == shingles[b_first[pair] + j]
     parts = [(pair[same], i[same], j[same])]
@@ -180,9 +213,7 @@ def _join(
         parts.append(_crowded_seeds(rows, row_starts, equal, crowded, position_mask, shingles,
                                     a_first, n_a, b_first, max_occurrences))
     pair, i, j = (np.concatenate(x) for x in zip(*parts, strict=True))
-    a_seeds = np.zeros(int(n_a.sum()), dtype=bool)
-    a_seeds[_starts(n_a)[pair] + i] = True
-    return pair, i, j, a_seeds
+    return pair, i, j
 
 
 def _row_of(at: np.ndarray, row_starts: np.ndarray) -> np.ndarray:
@@ -234,53 +265,39 @@ def _crowded_seeds(
 
 
 def _runs(
-    shingles: np.ndarray,
-    a_first: np.ndarray,
+    seeds: tuple[np.ndarray, np.ndarray, np.ndarray],
     n_a: np.ndarray,
-    b_first: np.ndarray,
     n_b: np.ndarray,
-    seeds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     ngram: int,
 ) -> np.ndarray:
-    """Maximal runs of seeds on one diagonal: ``(R, 5)`` rows ``pair, a0, a1, b0, b1`` (tokens)."""
-    pair, i, j, a_seeds = seeds
+    """Maximal runs of seeds on one diagonal: ``(R, 5)`` rows ``pair, a0, a1, b0, b1`` (tokens),
+    sorted by pair, diagonal and position.
+
+    The seeds are sorted by pair, diagonal and position; a run breaks wherever the next seed
+    is not the next position on the same diagonal."""
+    pair, i, j = seeds
     if not len(pair):
         return np.empty((0, 5), dtype=np.int64)
-    a_at = a_first[pair] + i  # the seed's shingles in the whole shingle array
-    b_at = b_first[pair] + j
-    seed_at = _starts(n_a)[pair] + i  # and in ``a_seeds``
-
-    def seeds_at(di: int) -> np.ndarray:
-        """Whether seed ``(i + di, j + di)`` exists (shingles equal, and seeding)."""
-        before = di < 0
-        inside = (i > 0) & (j > 0) if before else (i + 1 < n_a[pair]) & (j + 1 < n_b[pair])
-        # Out-of-document neighbours are masked by ``inside``; "clip" keeps them in bounds.
-        return (
-            inside
-            & (shingles.take(a_at + di, mode="clip") == shingles.take(b_at + di, mode="clip"))
-            & a_seeds.take(seed_at + di, mode="clip")
-        )
-
-    run_start = np.flatnonzero(~seeds_at(-1))
-    run_end = np.flatnonzero(~seeds_at(+1))
-    # Pair each start with the first end at or after it on its diagonal: sort both on
-    # (pair, diagonal, i, is_end).
     span = int(max(n_a.max(), n_b.max())) + 1
-    ids = np.concatenate((run_start, run_end))
-    is_end = np.r_[np.zeros(len(run_start), np.int64), np.ones(len(run_end), np.int64)]
-    diagonal = j[ids] - i[ids] + span
-    widths = [_bits(int(pair.max()) + 1), _bits(2 * span), _bits(span), 1]
+    diagonal = j - i + span
+    widths = [_bits(int(pair.max()) + 1), _bits(2 * span), _bits(span)]
     if sum(widths) <= _PACKED_KEY_BITS:
-        # One sort of the fields packed into an int64, read back from the sorted keys.
-        key = _pack([pair[ids], diagonal, i[ids], is_end], widths)
+        # One sort of the fields packed into an int64. Position is the lowest field and never
+        # reaches its width's top value, so the next seed of a run has the next key.
+        key = _pack([pair, diagonal, i], widths)
         key.sort()
-        key = key.reshape(-1, 2)
-        run_pair, diagonal, start, _ = _unpack(key[:, 0], widths)
-        end = _unpack(key[:, 1], widths)[2]
+        breaks = np.flatnonzero(key[1:] != key[:-1] + 1)
+        starts, ends = key[np.r_[0, breaks + 1]], key[np.r_[breaks, len(key) - 1]]
+        run_pair, diagonal, start = _unpack(starts, widths)
+        end = ends & ((1 << widths[-1]) - 1)
     else:
-        ids = ids[np.lexsort((is_end, i[ids], diagonal, pair[ids]))].reshape(-1, 2)
-        s, e = ids[:, 0], ids[:, 1]
-        run_pair, diagonal, start, end = pair[s], j[s] - i[s] + span, i[s], i[e]
+        order = np.lexsort((i, diagonal, pair))
+        run_pair, diagonal, start = pair[order], diagonal[order], i[order]
+        breaks = np.flatnonzero((run_pair[1:] != run_pair[:-1]) | (diagonal[1:] != diagonal[:-1])
+                                | (start[1:] != start[:-1] + 1))
+        end = start[np.r_[breaks, len(start) - 1]]
+        first = np.r_[0, breaks + 1]
+        run_pair, diagonal, start = run_pair[first], diagonal[first], start[first]
     diagonal -= span
     return np.stack([run_pair, start, end + ngram, start + diagonal, end + diagonal + ngram], axis=1)
 
@@ -335,16 +352,18 @@ def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> tuple[np.ndarray, 
     copy_band = np.concatenate((band, band + 1))
     order = _sort_order(runs[copy_of, 0], copy_band, runs[copy_of, 1], runs[copy_of, 3])
     copy_of, copy_band = copy_of[order], copy_band[order]
-    r = runs[copy_of]
+    # Contiguous columns; pair and band in one key. A gap within [-tolerance, max_gap] is one
+    # unsigned comparison of gap + tolerance.
+    pair_band = runs[copy_of, 0] * (int(copy_band.max()) + 1) + copy_band
+    a0, a1 = runs[copy_of, 1] + tolerance, runs[copy_of, 2]
+    b0, b1 = runs[copy_of, 3] + tolerance, runs[copy_of, 4]
+    widest = np.uint64(max_gap + tolerance)
     prev_parts, cur_parts = [], []
     for lag in range(1, min(CHAIN_LOOKBACK, 2 * n - 1) + 1):
-        prev, cur = r[:-lag], r[lag:]
-        a_gap = cur[:, 1] - prev[:, 2]
-        b_gap = cur[:, 3] - prev[:, 4]
+        a_gap = (a0[lag:] - a1[:-lag]).view(np.uint64)
+        b_gap = (b0[lag:] - b1[:-lag]).view(np.uint64)
         linked = np.flatnonzero(
-            (prev[:, 0] == cur[:, 0]) & (copy_band[:-lag] == copy_band[lag:])
-            & (a_gap <= max_gap) & (b_gap <= max_gap)
-            & (a_gap >= -tolerance) & (b_gap >= -tolerance)
+            (pair_band[:-lag] == pair_band[lag:]) & (a_gap <= widest) & (b_gap <= widest)
         )
         prev_parts.append(copy_of[linked])
         cur_parts.append(copy_of[linked + lag])
@@ -513,10 +532,12 @@ def _once_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     if len(look_alike):
         # Different tokens with equal high bits may interleave: regroup the tokens of those
         # documents on their full hashes (a row's entries are consecutive).
-        row = _segment_ids(counts)
-        redo = np.flatnonzero(np.isin(row, row[look_alike]))
-        redo = redo[np.lexsort((full[redo], row[redo]))]
-        same = (row[redo[1:]] == row[redo[:-1]]) & (full[redo[1:]] == full[redo[:-1]])
+        bad = np.unique(np.searchsorted(row_starts, look_alike, "right") - 1)
+        redo = _concatenated_ranges(row_starts[bad], counts[bad])
+        row = np.repeat(bad, counts[bad])
+        order = np.lexsort((full[redo], row))
+        redo, row = redo[order], row[order]
+        same = (row[1:] == row[:-1]) & (full[redo[1:]] == full[redo[:-1]])
         repeated[redo] = False
         repeated[redo[1:]] |= same
         repeated[redo[:-1]] |= same
@@ -680,7 +701,7 @@ def lexical_boxes(
     found = []
     for lo, hi in itertools.pairwise(cuts):
         part = (shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi], n_b[lo:hi])
-        runs = _runs(*part, _join(*part, max_occurrences), ngram)
+        runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
         if len(runs):
             runs[:, 0] += lo
             found.append(_trimmed_boxes(*_chain(runs, max_gap, ngram), min_length, min_density))
