@@ -21,7 +21,7 @@ import functools
 import math
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -516,6 +516,9 @@ def _passage_cosine(model: SentenceModel, box: tuple[int, int, int, int]) -> flo
 
 _LONE_SEED_MARGIN = 0.2
 _SUMMARY_MIN_SEEDS = 4
+# A summary condenses its source in several sentences of its own, each matching its part of
+# it; fewer sentences of a matching sentences all over b are a match of topic.
+_SUMMARY_MIN_SENTENCES = 3
 _SUMMARY_SHARE = 0.5
 _SUMMARY_EXPLAINED = 0.85
 _SUMMARY_VERBATIM = 0.25
@@ -605,6 +608,8 @@ class _Cluster:
     box: tuple[int, int, int, int]  # sentence ranges, later token ranges
     similarity: float
     seeds: int
+    # The seeds, (a_sentence, b_sentence) rows; equal clusters have the same box and scores.
+    pairs: np.ndarray | None = field(default=None, compare=False)
 
 
 def _validated_clusters(
@@ -641,7 +646,7 @@ def _validated(
         if len(members) == 1:
             threshold += _LONE_SEED_MARGIN
         if similarity >= threshold:
-            found.append(_Cluster(box, similarity, len(members)))
+            found.append(_Cluster(box, similarity, len(members), cluster))
         elif max(a_gap, b_gap) > 0 and len(members) > 1:
             found += _validated(model, cluster, max(a_gap - 1, 0), max(b_gap - 1, 0), config,
                                 min_seeds, min_b_tokens)
@@ -666,11 +671,62 @@ def _grow(model: SentenceModel, cluster: _Cluster, threshold: float) -> _Cluster
     return _Cluster((a0, a1, b0, b1), cluster.similarity, cluster.seeds)
 
 
+def _seed_cosines(model: SentenceModel, pairs: np.ndarray) -> np.ndarray:
+    """The cosine of each seed ``(a_sentence, b_sentence)`` (a row of ``pairs``); seeds are
+    sentence pairs the model keeps."""
+    return model.cosine[np.searchsorted(model.pair_keys, pairs[:, 0] * model.n_b + pairs[:, 1])]
+
+
+def _most_similar_of(keys: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+    """Mask of the rows whose cosine is the highest among the rows of the same key (the first
+    in order of rows on ties)."""
+    order = np.lexsort((-cosine, keys))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    mask = np.zeros(len(keys), dtype=bool)
+    mask[order[first]] = True
+    return mask
+
+
+# Seeds this many sentences (or fewer) outside the mutual best matches' box, on both sides,
+# still join it: a reworded sentence often takes words from two neighbouring source sentences.
+_BEST_MATCH_REACH = 1
+
+
+def _best_match_box(model: SentenceModel, cluster: _Cluster) -> _Cluster:
+    """The cluster's box bounded by its mutual best matches: seeds whose a sentence has no more
+    similar b sentence in the cluster and whose b sentence no more similar a sentence, plus
+    the seeds at most ``_BEST_MATCH_REACH`` sentences outside their box, repeatedly.
+
+    A cluster's box spans all of its seeds, and a sentence that is reworded also resembles
+    other sentences on the same topic near its source (texts repeating a phrase, lists of
+    similar items): such a seed stretches the box over sentences that are not reused, mostly in
+    the source. A sentence's best match is its source far more often, and reuse maps
+    sentences about one to one, so the mutual best matches bound the passage.
+    """
+    pairs = cluster.pairs
+    if pairs is None or len(pairs) < 2:
+        return cluster
+    cosine = _seed_cosines(model, pairs)
+    best = pairs[_most_similar_of(pairs[:, 0], cosine) & _most_similar_of(pairs[:, 1], cosine)]
+    # Not empty: the most similar seed of the cluster is the best match of both its sentences.
+    (a0, b0), (a1, b1) = best.min(axis=0).tolist(), best.max(axis=0).tolist()
+    reach = _BEST_MATCH_REACH
+    while True:
+        near = pairs[(pairs[:, 0] >= a0 - reach) & (pairs[:, 0] <= a1 + reach)
+                     & (pairs[:, 1] >= b0 - reach) & (pairs[:, 1] <= b1 + reach)]
+        box = (*near.min(axis=0).tolist(), *near.max(axis=0).tolist())
+        if box == (a0, b0, a1, b1):
+            break
+        a0, b0, a1, b1 = box
+    return _Cluster((a0, a1 + 1, b0, b1 + 1), cluster.similarity, cluster.seeds, pairs)
+
+
 def _to_tokens(model: SentenceModel, cluster: _Cluster) -> _Cluster:
     a0, a1, b0, b1 = cluster.box
     box = (int(model.a_bounds[a0]), int(model.a_bounds[a1]),
            int(model.b_bounds[b0]), int(model.b_bounds[b1]))
-    return _Cluster(box, cluster.similarity, cluster.seeds)
+    return _Cluster(box, cluster.similarity, cluster.seeds, cluster.pairs)
 
 
 def _a_overlap(x: tuple[int, ...], y: tuple[int, ...]) -> int:
@@ -717,6 +773,8 @@ def _summaries(
     ]
     kept = []
     for c in candidates:
+        if len(np.unique(c.pairs[:, 0])) < _SUMMARY_MIN_SENTENCES:
+            continue
         a_len, b_len = c.box[1] - c.box[0], c.box[3] - c.box[2]
         if b_len < config.summary_ratio * a_len or b_len < _SUMMARY_SHARE * n_b_tokens:
             continue
@@ -725,7 +783,7 @@ def _summaries(
         if any(boxes_overlap(c.box, v) and v[1] - v[0] >= _SUMMARY_VERBATIM * a_len for v in verbatim):
             continue
         if config.summary_whole_source:
-            c = _Cluster((c.box[0], c.box[1], 0, n_b_tokens), c.similarity, c.seeds)
+            c = _Cluster((c.box[0], c.box[1], 0, n_b_tokens), c.similarity, c.seeds, c.pairs)
         kept.append(c)
     return kept
 
@@ -744,7 +802,7 @@ def paraphrase_passage_boxes(
         return []
     gap = config.sentence_gap
     normal = [
-        _to_tokens(model, _grow(model, c, config.grow_similarity))
+        _to_tokens(model, _grow(model, _best_match_box(model, c), config.grow_similarity))
         for c in _validated_clusters(model, model.seeds, gap, gap, config)
     ]
     summaries = _summaries(model, normal, verbatim, n_b_tokens, config)
