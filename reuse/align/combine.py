@@ -116,7 +116,7 @@ def paraphrase_combined(
     of the pair's sentence ``model``."""
     verbatim = [box for box, al in found.items() if al.similarity >= _VERBATIM_SIMILARITY]
     paraphrase_boxes = _near_copies(
-        paraphrase_passage_boxes(model, len(b_tokens), config, verbatim),
+        paraphrase_passage_boxes(model, a_tokens.hashes, b_tokens.hashes, config, verbatim),
         [box for box, al in found.items() if al.similarity >= _COPY_SIMILARITY],
         config.copy_reach,
     )

@@ -790,16 +790,19 @@ def _summaries(
 
 def paraphrase_passage_boxes(
     model: SentenceModel | None,
-    n_b_tokens: int,
+    a_hashes: np.ndarray,
+    b_hashes: np.ndarray,
     config: AlignConfig,
     verbatim: list[tuple[int, int, int, int]],
 ) -> list[tuple[int, int, int, int]]:
     """Token boxes of passages found from sentence seeds, without overlaps in a.
 
-    ``verbatim`` are the lexical passages that are near-exact copies (see :func:`_summaries`).
+    ``a_hashes``/``b_hashes`` are the token hashes of the pair's documents; ``verbatim`` the
+    lexical passages that are near-exact copies (see :func:`_summaries`).
     """
     if model is None:
         return []
+    n_b_tokens = len(b_hashes)
     gap = config.sentence_gap
     normal = [
         _to_tokens(model, _grow(model, _best_match_box(model, c), config.grow_similarity))
@@ -808,12 +811,49 @@ def paraphrase_passage_boxes(
     summaries = _summaries(model, normal, verbatim, n_b_tokens, config)
     # A summary replaces the normal passages it overlaps in a.
     covered = _a_union([s.box for s in summaries])
-    passages = [n for n in normal if not _a_hits(covered, n.box)] + summaries
+    passages = [
+        _trim_unshared_edges(n, a_hashes, b_hashes) for n in normal
+        if not _a_hits(covered, n.box)
+    ] + summaries
     passages = [
         p for p in passages
         if min(p.box[1] - p.box[0], p.box[3] - p.box[2]) >= config.min_length
     ]
     return _most_similar_in_a(passages)
+
+
+# A passage's edge with more than this many tokens before its first content word shared with
+# the other side is cut there.
+_EDGE_UNSHARED = 10
+
+
+def _trim_unshared_edges(passage: _Cluster, a_hashes: np.ndarray,
+                         b_hashes: np.ndarray) -> _Cluster:
+    """The passage without the stretches at its ends, on either side, of more than
+    ``_EDGE_UNSHARED`` tokens before the first (after the last) content word that the other
+    side's passage also holds.
+
+    A passage ends at sentence ends, and text without punctuation (lists, menus, captions
+    run together) makes sentences of hundreds of words, of which a reused passage may be a
+    part only; its reworded sentences keep content words of their source all along, so a long
+    stretch sharing none lies outside it. Shorter stretches are kept: the first words of a
+    reworded sentence are often the ones changed.
+    """
+    a0, a1, b0, b1 = passage.box
+    a_part, b_part = a_hashes[a0:a1], b_hashes[b0:b1]
+    stop = _stopword_hashes()
+    a_shared = np.flatnonzero(np.isin(a_part, b_part) & ~np.isin(a_part, stop))
+    b_shared = np.flatnonzero(np.isin(b_part, a_part) & ~np.isin(b_part, stop))
+    if not len(a_shared):  # then b_shared is empty too
+        return passage
+
+    def trimmed(start: int, end: int, shared: np.ndarray) -> tuple[int, int]:
+        first, last = int(shared[0]), int(shared[-1])
+        return (start + first if first > _EDGE_UNSHARED else start,
+                start + last + 1 if end - start - 1 - last > _EDGE_UNSHARED else end)
+
+    box = (*trimmed(a0, a1, a_shared), *trimmed(b0, b1, b_shared))
+    return _Cluster(box, passage.similarity, passage.seeds, passage.pairs)
 
 
 def _a_union(boxes: list[tuple[int, int, int, int]]) -> tuple[list[int], list[int]]:
