@@ -815,11 +815,23 @@ def paraphrase_passage_boxes(
         _trim_unshared_edges(n, a_hashes, b_hashes) for n in normal
         if not _a_hits(covered, n.box)
     ] + summaries
-    passages = [
-        p for p in passages
-        if min(p.box[1] - p.box[0], p.box[3] - p.box[2]) >= config.min_length
-    ]
+    passages = [p for p in passages if _long_enough(p.box, config.min_length)]
     return _most_similar_in_a(passages)
+
+
+# A paraphrase passage's shorter side needs this share of ``min_length`` tokens.
+_SHORTER_SIDE = 0.6
+
+
+def _long_enough(box: tuple[int, int, int, int], min_length: int) -> bool:
+    """Whether a paraphrase passage is long enough: ``min_length`` tokens a side on average,
+    and ``_SHORTER_SIDE`` of that on its shorter side. Rewording that drops words (random
+    deletions, condensing) leaves a passage much shorter than its source, whose length still
+    counts as evidence; a short passage short on both sides is as likely two sentences on the
+    same topic."""
+    a_len, b_len = box[1] - box[0], box[3] - box[2]
+    return (a_len + b_len >= 2 * min_length
+            and min(a_len, b_len) >= _SHORTER_SIDE * min_length)
 
 
 # A passage's edge with more than this many tokens before its first content word shared with
