@@ -4,7 +4,9 @@ After the best PAN 2014 text-alignment system (Sanchez-Perez, Sidorov and Gelbuk
 from its description: each sentence gets a TF-IDF vector over both documents' sentences (stop
 words removed, words cut to their first 5 code points, normalized as the tokens are: NFKC,
 casefold); similar sentence pairs are seeds, clustered by gaps in both documents, validated by
-the similarity of the whole passage and grown at their edges (:func:`paraphrase_passage_boxes`).
+the similarity of the whole passage, bounded by their mutual best sentence matches
+(:func:`_best_match_box`), grown at their edges and cut where a long edge stretch shares no
+content word with the other side (:func:`paraphrase_passage_boxes`).
 Summaries, a few sentences condensing most of the other document, are found with looser seeds
 and a wide gap (:func:`_summaries`). :func:`sentence_models` computes the models of many pairs
 together, bit-identical to :func:`sentence_model` per pair, in memory bounded by
