@@ -751,7 +751,8 @@ def _summaries(
     A summary's few sentences match sentences spread over most of the source, too far apart for
     the normal gap, and each only loosely: seeds use ``summary_similarity`` and the gap in b is
     ``summary_gap``. A candidate must span ``summary_ratio`` times more tokens in b than in a and
-    at least half of b. It is rejected when a normal passage spans (nearly) all of it in a: that
+    at least half of b, and its seeds must come from ``_SUMMARY_MIN_SENTENCES`` sentences of a.
+    It is rejected when a normal passage spans (nearly) all of it in a: that
     passage explains it, and the candidate only adds loosely similar source sentences (a
     summary's sentences match scattered parts of the source, so normal passages cover it only
     piecewise); and when it overlaps a verbatim copy, which is reuse of another kind.
