@@ -32,14 +32,17 @@ code points normalized as the tokens are, as a crude stemmer); a sentence pair w
 ``sentence_cosine`` and Dice > ``sentence_dice`` is a seed. Seeds are clustered by splitting on
 gaps of more than ``sentence_gap`` sentences in a, then in b, until stable; a cluster whose
 sentences are not similar enough as a whole (``min_paraphrase_similarity``) is clustered again
-with a smaller gap, and a kept one grows by the neighbouring sentence pairs that are loosely
-similar (``grow_similarity``). A summary is found with looser seeds (``summary_similarity``)
+with a smaller gap; a kept one is bounded by its mutual best sentence matches (a sentence on
+the same topic next to the source does not stretch it), grows by the neighbouring sentence
+pairs that are loosely similar (``grow_similarity``) and loses edge stretches of more than
+10 tokens sharing no content word with the other side (unpunctuated text makes long
+sentences). A summary is found with looser seeds (``summary_similarity``)
 and a wide gap in b (``summary_gap``), and kept only when it condenses most of b (see
 :func:`reuse.align.paraphrase._summaries`).
 
-Where the two overlap, near-verbatim lexical passages win (exact boundaries); otherwise the
-paraphrase passage absorbs the lexical fragments inside it, so one reused passage gives one
-alignment.
+Where the two overlap, near-verbatim lexical passages (similarity 0.9 and up) win (exact
+boundaries); otherwise the paraphrase passage absorbs the lexical fragments inside it, edited
+copies included, so one reused passage gives one alignment.
 """
 
 from __future__ import annotations

@@ -15,9 +15,8 @@ from .paraphrase import (
 )
 from .reference import merge_overlapping
 
-_LEXICAL_COVER = 0.8
-
-
+# A near-verbatim lexical passage (similarity _VERBATIM_SIMILARITY and up) covering this share
+# of a paraphrase passage in a stands for it.
 _VERBATIM_COVER = 0.4
 
 
@@ -35,11 +34,12 @@ def _combine(
 ) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
     """Decide between lexical and paraphrase passages that overlap.
 
-    Lexical passages stand for a paraphrase passage when they cover most of it, or when they
-    are near-verbatim copies covering a good part of it: their boundaries are exact, and the
-    sentences around a verbatim copy often look alike without being reused. Otherwise the
-    paraphrase passage absorbs the lexical fragments inside it, so that one reused passage gives
-    one alignment.
+    Near-verbatim lexical passages stand for a paraphrase passage when they cover a good part
+    of it: their boundaries are exact, and the sentences around a verbatim copy often look
+    alike without being reused. Otherwise the paraphrase passage absorbs the lexical fragments
+    inside it, so that one reused passage gives one alignment: an edited copy (similarity
+    below 0.9) is a rewording whose exact matches stop short of its edited ends, where the
+    sentences still match.
     """
     remaining = list(lexical)
     kept: list[tuple[int, int, int, int]] = []
@@ -51,9 +51,7 @@ def _combine(
         covered = sum(min(lex[1], box[1]) - max(lex[0], box[0]) for lex in inside)
         length = box[1] - box[0]
         verbatim = min(lexical[lex].similarity for lex in inside) >= _VERBATIM_SIMILARITY
-        if covered >= _LEXICAL_COVER * length or (
-            verbatim and covered >= _VERBATIM_COVER * length
-        ):
+        if verbatim and covered >= _VERBATIM_COVER * length:
             continue
         remaining = [lex for lex in remaining if lex not in inside]
         kept.append((min(box[0], *(lex[0] for lex in inside)),
@@ -116,7 +114,7 @@ def paraphrase_combined(
     of the pair's sentence ``model``."""
     verbatim = [box for box, al in found.items() if al.similarity >= _VERBATIM_SIMILARITY]
     paraphrase_boxes = _near_copies(
-        paraphrase_passage_boxes(model, len(b_tokens), config, verbatim),
+        paraphrase_passage_boxes(model, a_tokens.hashes, b_tokens.hashes, config, verbatim),
         [box for box, al in found.items() if al.similarity >= _COPY_SIMILARITY],
         config.copy_reach,
     )

@@ -30,9 +30,11 @@ class AlignConfig(Validated):
 
     ``ngram``: tokens per lexical seed. ``min_length``: shortest passage reported, in tokens on
     both sides (default 25, about 140 characters of English; chosen on PAN 2013, see
-    ``benchmarks/results_pan.md``). ``max_gap``: the widest stretch of unmatched tokens inside a
-    lexical passage. ``min_density``: least share of a passage's tokens (on its shorter side)
-    that lexical seeds cover. ``max_occurrences``: n-grams occurring more often than this in
+    ``benchmarks/results_pan.md``); a paraphrase passage needs it on average over its two
+    sides, and 60% of it on the shorter (rewording that drops words shortens one side).
+    ``max_gap``: the widest stretch of unmatched tokens inside a lexical passage.
+    ``min_density``: least share of a passage's tokens (on its shorter side) that lexical seeds
+    cover. ``max_occurrences``: n-grams occurring more often than this in
     either document are too common to seed. ``extend_drop``: how far below its best score a
     boundary extension may fall before it stops.
 

@@ -4,7 +4,9 @@ After the best PAN 2014 text-alignment system (Sanchez-Perez, Sidorov and Gelbuk
 from its description: each sentence gets a TF-IDF vector over both documents' sentences (stop
 words removed, words cut to their first 5 code points, normalized as the tokens are: NFKC,
 casefold); similar sentence pairs are seeds, clustered by gaps in both documents, validated by
-the similarity of the whole passage and grown at their edges (:func:`paraphrase_passage_boxes`).
+the similarity of the whole passage, bounded by their mutual best sentence matches
+(:func:`_best_match_box`), grown at their edges and cut where a long edge stretch shares no
+content word with the other side (:func:`paraphrase_passage_boxes`).
 Summaries, a few sentences condensing most of the other document, are found with looser seeds
 and a wide gap (:func:`_summaries`). :func:`sentence_models` computes the models of many pairs
 together, bit-identical to :func:`sentence_model` per pair, in memory bounded by
@@ -21,7 +23,7 @@ import functools
 import math
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -516,6 +518,9 @@ def _passage_cosine(model: SentenceModel, box: tuple[int, int, int, int]) -> flo
 
 _LONE_SEED_MARGIN = 0.2
 _SUMMARY_MIN_SEEDS = 4
+# A summary condenses its source in several sentences of its own, each matching its part of
+# it; fewer sentences of a matching sentences all over b are a match of topic.
+_SUMMARY_MIN_SENTENCES = 3
 _SUMMARY_SHARE = 0.5
 _SUMMARY_EXPLAINED = 0.85
 _SUMMARY_VERBATIM = 0.25
@@ -605,6 +610,8 @@ class _Cluster:
     box: tuple[int, int, int, int]  # sentence ranges, later token ranges
     similarity: float
     seeds: int
+    # The seeds, (a_sentence, b_sentence) rows; equal clusters have the same box and scores.
+    pairs: np.ndarray | None = field(default=None, compare=False)
 
 
 def _validated_clusters(
@@ -641,7 +648,7 @@ def _validated(
         if len(members) == 1:
             threshold += _LONE_SEED_MARGIN
         if similarity >= threshold:
-            found.append(_Cluster(box, similarity, len(members)))
+            found.append(_Cluster(box, similarity, len(members), cluster))
         elif max(a_gap, b_gap) > 0 and len(members) > 1:
             found += _validated(model, cluster, max(a_gap - 1, 0), max(b_gap - 1, 0), config,
                                 min_seeds, min_b_tokens)
@@ -666,11 +673,62 @@ def _grow(model: SentenceModel, cluster: _Cluster, threshold: float) -> _Cluster
     return _Cluster((a0, a1, b0, b1), cluster.similarity, cluster.seeds)
 
 
+def _seed_cosines(model: SentenceModel, pairs: np.ndarray) -> np.ndarray:
+    """The cosine of each seed ``(a_sentence, b_sentence)`` (a row of ``pairs``); seeds are
+    sentence pairs the model keeps."""
+    return model.cosine[np.searchsorted(model.pair_keys, pairs[:, 0] * model.n_b + pairs[:, 1])]
+
+
+def _most_similar_of(keys: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+    """Mask of the rows whose cosine is the highest among the rows of the same key (the first
+    in order of rows on ties)."""
+    order = np.lexsort((-cosine, keys))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    mask = np.zeros(len(keys), dtype=bool)
+    mask[order[first]] = True
+    return mask
+
+
+# Seeds this many sentences (or fewer) outside the mutual best matches' box, on both sides,
+# still join it: a reworded sentence often takes words from two neighbouring source sentences.
+_BEST_MATCH_REACH = 1
+
+
+def _best_match_box(model: SentenceModel, cluster: _Cluster) -> _Cluster:
+    """The cluster's box bounded by its mutual best matches: seeds whose a sentence has no more
+    similar b sentence in the cluster and whose b sentence no more similar a sentence, plus
+    the seeds at most ``_BEST_MATCH_REACH`` sentences outside their box, repeatedly.
+
+    A cluster's box spans all of its seeds, and a sentence that is reworded also resembles
+    other sentences on the same topic near its source (texts repeating a phrase, lists of
+    similar items): such a seed stretches the box over sentences that are not reused, mostly in
+    the source. A sentence's best match is its source far more often, and reuse maps
+    sentences about one to one, so the mutual best matches bound the passage.
+    """
+    pairs = cluster.pairs
+    if pairs is None or len(pairs) < 2:
+        return cluster
+    cosine = _seed_cosines(model, pairs)
+    best = pairs[_most_similar_of(pairs[:, 0], cosine) & _most_similar_of(pairs[:, 1], cosine)]
+    # Not empty: the most similar seed of the cluster is the best match of both its sentences.
+    (a0, b0), (a1, b1) = best.min(axis=0).tolist(), best.max(axis=0).tolist()
+    reach = _BEST_MATCH_REACH
+    while True:
+        near = pairs[(pairs[:, 0] >= a0 - reach) & (pairs[:, 0] <= a1 + reach)
+                     & (pairs[:, 1] >= b0 - reach) & (pairs[:, 1] <= b1 + reach)]
+        box = (*near.min(axis=0).tolist(), *near.max(axis=0).tolist())
+        if box == (a0, b0, a1, b1):
+            break
+        a0, b0, a1, b1 = box
+    return _Cluster((a0, a1 + 1, b0, b1 + 1), cluster.similarity, cluster.seeds, pairs)
+
+
 def _to_tokens(model: SentenceModel, cluster: _Cluster) -> _Cluster:
     a0, a1, b0, b1 = cluster.box
     box = (int(model.a_bounds[a0]), int(model.a_bounds[a1]),
            int(model.b_bounds[b0]), int(model.b_bounds[b1]))
-    return _Cluster(box, cluster.similarity, cluster.seeds)
+    return _Cluster(box, cluster.similarity, cluster.seeds, cluster.pairs)
 
 
 def _a_overlap(x: tuple[int, ...], y: tuple[int, ...]) -> int:
@@ -693,7 +751,8 @@ def _summaries(
     A summary's few sentences match sentences spread over most of the source, too far apart for
     the normal gap, and each only loosely: seeds use ``summary_similarity`` and the gap in b is
     ``summary_gap``. A candidate must span ``summary_ratio`` times more tokens in b than in a and
-    at least half of b. It is rejected when a normal passage spans (nearly) all of it in a: that
+    at least half of b, and its seeds must come from ``_SUMMARY_MIN_SENTENCES`` sentences of a.
+    It is rejected when a normal passage spans (nearly) all of it in a: that
     passage explains it, and the candidate only adds loosely similar source sentences (a
     summary's sentences match scattered parts of the source, so normal passages cover it only
     piecewise); and when it overlaps a verbatim copy, which is reuse of another kind.
@@ -717,6 +776,8 @@ def _summaries(
     ]
     kept = []
     for c in candidates:
+        if len(np.unique(c.pairs[:, 0])) < _SUMMARY_MIN_SENTENCES:
+            continue
         a_len, b_len = c.box[1] - c.box[0], c.box[3] - c.box[2]
         if b_len < config.summary_ratio * a_len or b_len < _SUMMARY_SHARE * n_b_tokens:
             continue
@@ -725,37 +786,89 @@ def _summaries(
         if any(boxes_overlap(c.box, v) and v[1] - v[0] >= _SUMMARY_VERBATIM * a_len for v in verbatim):
             continue
         if config.summary_whole_source:
-            c = _Cluster((c.box[0], c.box[1], 0, n_b_tokens), c.similarity, c.seeds)
+            c = _Cluster((c.box[0], c.box[1], 0, n_b_tokens), c.similarity, c.seeds, c.pairs)
         kept.append(c)
     return kept
 
 
 def paraphrase_passage_boxes(
     model: SentenceModel | None,
-    n_b_tokens: int,
+    a_hashes: np.ndarray,
+    b_hashes: np.ndarray,
     config: AlignConfig,
     verbatim: list[tuple[int, int, int, int]],
 ) -> list[tuple[int, int, int, int]]:
     """Token boxes of passages found from sentence seeds, without overlaps in a.
 
-    ``verbatim`` are the lexical passages that are near-exact copies (see :func:`_summaries`).
+    ``a_hashes``/``b_hashes`` are the token hashes of the pair's documents; ``verbatim`` the
+    lexical passages that are near-exact copies (see :func:`_summaries`).
     """
     if model is None:
         return []
+    n_b_tokens = len(b_hashes)
     gap = config.sentence_gap
     normal = [
-        _to_tokens(model, _grow(model, c, config.grow_similarity))
+        _to_tokens(model, _grow(model, _best_match_box(model, c), config.grow_similarity))
         for c in _validated_clusters(model, model.seeds, gap, gap, config)
     ]
     summaries = _summaries(model, normal, verbatim, n_b_tokens, config)
     # A summary replaces the normal passages it overlaps in a.
     covered = _a_union([s.box for s in summaries])
-    passages = [n for n in normal if not _a_hits(covered, n.box)] + summaries
     passages = [
-        p for p in passages
-        if min(p.box[1] - p.box[0], p.box[3] - p.box[2]) >= config.min_length
-    ]
+        _trim_unshared_edges(n, a_hashes, b_hashes) for n in normal
+        if not _a_hits(covered, n.box)
+    ] + summaries
+    passages = [p for p in passages if _long_enough(p.box, config.min_length)]
     return _most_similar_in_a(passages)
+
+
+# A paraphrase passage's shorter side needs this share of ``min_length`` tokens.
+_SHORTER_SIDE = 0.6
+
+
+def _long_enough(box: tuple[int, int, int, int], min_length: int) -> bool:
+    """Whether a paraphrase passage is long enough: ``min_length`` tokens a side on average,
+    and ``_SHORTER_SIDE`` of that on its shorter side. Rewording that drops words (random
+    deletions, condensing) leaves a passage much shorter than its source, whose length still
+    counts as evidence; a short passage short on both sides is as likely two sentences on the
+    same topic."""
+    a_len, b_len = box[1] - box[0], box[3] - box[2]
+    return (a_len + b_len >= 2 * min_length
+            and min(a_len, b_len) >= _SHORTER_SIDE * min_length)
+
+
+# A passage's edge with more than this many tokens before its first content word shared with
+# the other side is cut there.
+_EDGE_UNSHARED = 10
+
+
+def _trim_unshared_edges(passage: _Cluster, a_hashes: np.ndarray,
+                         b_hashes: np.ndarray) -> _Cluster:
+    """The passage without the stretches at its ends, on either side, of more than
+    ``_EDGE_UNSHARED`` tokens before the first (after the last) content word that the other
+    side's passage also holds.
+
+    A passage ends at sentence ends, and text without punctuation (lists, menus, captions
+    run together) makes sentences of hundreds of words, of which a reused passage may be a
+    part only; its reworded sentences keep content words of their source all along, so a long
+    stretch sharing none lies outside it. Shorter stretches are kept: the first words of a
+    reworded sentence are often the ones changed.
+    """
+    a0, a1, b0, b1 = passage.box
+    a_part, b_part = a_hashes[a0:a1], b_hashes[b0:b1]
+    stop = _stopword_hashes()
+    a_shared = np.flatnonzero(np.isin(a_part, b_part) & ~np.isin(a_part, stop))
+    b_shared = np.flatnonzero(np.isin(b_part, a_part) & ~np.isin(b_part, stop))
+    if not len(a_shared):  # then b_shared is empty too
+        return passage
+
+    def trimmed(start: int, end: int, shared: np.ndarray) -> tuple[int, int]:
+        first, last = int(shared[0]), int(shared[-1])
+        return (start + first if first > _EDGE_UNSHARED else start,
+                start + last + 1 if end - start - 1 - last > _EDGE_UNSHARED else end)
+
+    box = (*trimmed(a0, a1, a_shared), *trimmed(b0, b1, b_shared))
+    return _Cluster(box, passage.similarity, passage.seeds, passage.pairs)
 
 
 def _a_union(boxes: list[tuple[int, int, int, int]]) -> tuple[list[int], list[int]]:
