@@ -301,3 +301,28 @@ def test_without_java_the_command_says_so(tmp_path):
         "Debian/Ubuntu: apt-get install openjdk-17-jre-headless), on PATH or named by "
         "JAVA_HOME.\n")
     assert "Traceback" not in done.stderr
+
+
+def test_pan13_slice_run_folders_equal(spark, tmp_path):
+    """``reuse run --engine spark`` on a slice of PAN 2013 (suspicious documents and the
+    sources they copy from, verbatim): the run folder of the local engine, every table and the
+    counts."""
+    import json
+
+    root = need_shared("pan13-train")
+    pairs = (root / "02-no-obfuscation" / "pairs").read_text().split("\n")[:8]
+    names = sorted({f"{folder}/{name}" for line in pairs if line.strip()
+                    for folder, name in zip(("susp", "src"), line.split(), strict=True)})
+    corpus = tmp_path / "pan.jsonl"
+    corpus.write_text("".join(
+        json.dumps({"id": name, "text": (root / name).read_text(encoding="utf-8")}) + "\n"
+        for name in names), encoding="utf-8")
+    for side, engine in (("local", ["--workers", "1"]),
+                         ("spark", ["--engine", "spark", "--spark-dir", str(tmp_path / "work")])):
+        run_cli("run", str(corpus), "--out", str(tmp_path / side), "-q", "--no-report", *engine)
+    for name in ("documents", "near_duplicates", "clusters", "alignments", "passages"):
+        local, on_spark = (read_table(tmp_path / side, name) for side in ("local", "spark"))
+        assert_same_frames(local, on_spark)
+    local_manifest, spark_manifest = (read_manifest(tmp_path / side) for side in ("local", "spark"))
+    assert spark_manifest["counts"] == local_manifest["counts"]
+    assert local_manifest["counts"]["alignments"] >= 5
