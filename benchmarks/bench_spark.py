@@ -182,22 +182,26 @@ def same_tables(first: Path, second: Path, names: tuple[str, ...]) -> bool:
     return all(read_table(first, name).equals(read_table(second, name)) for name in names)
 
 
-def growth_rows(shuffles: dict[str, list[tuple[int, float, int]]]) -> list[str]:
+def growth_rows(shuffles: dict[str, list[tuple[int, float, int, int]]]) -> list[str]:
     """How the shuffle volume grows with the corpus, per Spark configuration: bytes per
-    document and per corpus byte, and the growth from the smallest size against the corpus's."""
+    document and per corpus byte, and the growth from the smallest size against the corpus's
+    and against the candidate pairs' (near-duplicate and passage candidates: what the joins
+    of the grouping stages produce)."""
     if not any(len(points) > 1 for points in shuffles.values()):
         return []
     rows = ["", "Shuffle volume against corpus size (from the table above):", "",
             "| configuration | documents | corpus MB | shuffle MB | shuffle / corpus | "
-            "shuffle KB / document | growth since smallest: corpus | shuffle |",
-            "|---|---|---|---|---|---|---|---|"]
+            "shuffle KB / document | candidate pairs | growth since smallest: corpus | "
+            "candidate pairs | shuffle |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for label, points in shuffles.items():
-        _, first_mb, first_shuffle = points[0]
-        for size, corpus_mb, shuffle in points:
+        _, first_mb, first_shuffle, first_pairs = points[0]
+        for size, corpus_mb, shuffle, pairs in points:
             rows.append(
                 f"| {label} | {size:,} | {corpus_mb:.1f} | {shuffle / 2**20:.1f} | "
                 f"{shuffle / 2**20 / corpus_mb:.2f}x | {shuffle / 1024 / size:.2f} | "
-                f"{corpus_mb / first_mb:.1f}x | {shuffle / max(1, first_shuffle):.1f}x |")
+                f"{pairs:,} | {corpus_mb / first_mb:.1f}x | {pairs / max(1, first_pairs):.1f}x | "
+                f"{shuffle / max(1, first_shuffle):.1f}x |")
     return rows
 
 
@@ -214,7 +218,7 @@ def main() -> None:
     configs = {label: CONFIGS[label] for label in CONFIGS
                if label in args.configs or label == "local, 1 worker"}
     rows, stage_rows = [], []
-    shuffles: dict[str, list[tuple[int, float, int]]] = {}
+    shuffles: dict[str, list[tuple[int, float, int, int]]] = {}
     for size in args.sizes:
         corpus = plant_passages(generate(size), args.planted)
         corpus_mb = corpus.stat().st_size / 2**20
@@ -231,7 +235,9 @@ def main() -> None:
                 start = result["timings"].get("spark_start")
                 shuffle = result["shuffle"]
                 if shuffle is not None:
-                    shuffles.setdefault(label, []).append((size, corpus_mb, shuffle))
+                    pairs = sum(result["counts"].get(key, 0) for key in
+                                ("candidate_pairs", "passage_candidate_pairs"))
+                    shuffles.setdefault(label, []).append((size, corpus_mb, shuffle, pairs))
                 rows.append(
                     f"| {size:,} ({corpus_mb:.0f} MB) | {label} | {result['wall']:.1f} | "
                     f"{result['wall'] / reference['wall']:.2f}x | {peaks.get('driver', 0):.0f} | "
