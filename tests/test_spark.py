@@ -307,8 +307,8 @@ def test_without_java_the_command_says_so(tmp_path):
 
 def test_pan13_slice_run_folders_equal(spark, tmp_path):
     """``reuse run --engine spark`` on a slice of PAN 2013 (suspicious documents and the
-    sources they copy from, verbatim): the run folder of the local engine, every table and the
-    counts."""
+    sources they copy from, verbatim), read by Spark: the run folder of the local engine, every
+    table and the counts."""
     root = need_shared("pan13-train")
     pairs = (root / "02-no-obfuscation" / "pairs").read_text().split("\n")[:8]
     names = sorted({f"{folder}/{name}" for line in pairs if line.strip()
@@ -317,9 +317,11 @@ def test_pan13_slice_run_folders_equal(spark, tmp_path):
     corpus.write_text("".join(
         json.dumps({"id": name, "text": (root / name).read_text(encoding="utf-8")}) + "\n"
         for name in names), encoding="utf-8")
-    for side, engine in (("local", ["--workers", "1"]),
-                         ("spark", ["--engine", "spark", "--spark-dir", str(tmp_path / "work")])):
-        run_cli("run", str(corpus), "--out", str(tmp_path / side), "-q", "--no-report", *engine)
+    # The Spark engine reads the file at its URI (which the local reader cannot open).
+    for side, source, engine in (
+            ("local", str(corpus), ["--workers", "1"]),
+            ("spark", corpus.as_uri(), ["--engine", "spark", "--spark-dir", str(tmp_path / "work")])):
+        run_cli("run", source, "--out", str(tmp_path / side), "-q", "--no-report", *engine)
     for name in ("documents", "near_duplicates", "clusters", "alignments", "passages"):
         local, on_spark = (read_table(tmp_path / side, name) for side in ("local", "spark"))
         assert_same_frames(local, on_spark)
