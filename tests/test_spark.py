@@ -438,3 +438,11 @@ def test_a_format_spark_does_not_read_at_a_uri_is_refused(spark, tmp_path):
                                        ".txt files at a URI")):
         reuse.dedup(path.as_uri(), engine="spark")
     assert reuse.dedup(path, engine="spark").counts["read"] == 1  # a local path: read locally
+
+
+def test_spark_dir_is_a_folder_not_a_uri(spark):
+    with pytest.raises(reuse.errors.ConfigError,
+                       match=re.escape("The 'spark_dir' parameter must be a folder of the "
+                                       "driver's file system that every executor reads too")):
+        reuse.dedup(Corpus(ids=["a"], texts=["some text here"]), engine="spark",
+                    spark_dir="s3a://bucket/reuse-work")
