@@ -19,10 +19,16 @@ Written" in Spark's event log, against the corpus's size on disk. The stage brea
 manifest's timings.
 
 The corpus is ``generate_text_corpus.py``'s (prose-like, 20% near-duplicates, ~2.6 KB per
-document).
+document) with passages planted in it (:func:`plant_passages`): ``--planted`` (default 5%) of
+the documents get a run of 3-8 consecutive sentences of another document inserted at a
+paragraph break, and one paragraph is appended to 0.5% of them as boilerplate.
 
-    .venv/bin/python benchmarks/bench_spark.py --sizes 5000 20000
-    .venv/bin/python benchmarks/bench_spark.py --command run --sizes 2000
+``--configs`` runs only some of the configurations (the local engine with one worker, the
+reference of "same tables", always runs). With several ``--sizes``, a second table shows how
+the shuffle volume grows with the corpus.
+
+    .venv/bin/python benchmarks/bench_spark.py --sizes 2000 5000 20000
+    .venv/bin/python benchmarks/bench_spark.py --command run --sizes 2000 5000 20000
 
 Writes ``benchmarks/results_spark.md`` (``results_spark_run.md`` for ``run``) unless
 ``--no-write``.
@@ -34,6 +40,8 @@ import argparse
 import json
 import os
 import platform
+import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -60,6 +68,40 @@ CONFIGS = {
     "spark local[1]": ("spark", 1),
     "spark local[2]": ("spark", 2),
 }
+
+
+def plant_passages(corpus: Path, share: float, seed: int = 13) -> Path:
+    """A copy of the JSONL corpus with passages planted in ``share`` of its documents: 3-8
+    consecutive sentences of a random other document inserted at one of the receiver's
+    paragraph breaks; and a boilerplate paragraph (one document's first sentences) appended to
+    0.5% of the documents. Written next to ``corpus``; the same inputs give the same file."""
+    planted = corpus.with_name(f"{corpus.stem}_planted{share:g}.jsonl")
+    if planted.exists() and planted.stat().st_mtime >= corpus.stat().st_mtime:
+        return planted
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(seed)
+    n_docs = len(records)
+
+    def sentences(text: str) -> list[str]:
+        return [part for part in text.replace("\n", " ").split(". ") if part]
+
+    for receiver in rng.sample(range(n_docs), round(share * n_docs)):
+        donor = sentences(records[rng.randrange(n_docs)]["text"])
+        length = rng.randint(3, 8)
+        start = rng.randrange(max(1, len(donor) - length))
+        passage = ". ".join(donor[start:start + length]) + "."
+        text = records[receiver]["text"]
+        breaks = [match.start() for match in re.finditer("\n", text)] or [len(text)]
+        at = rng.choice(breaks)
+        records[receiver]["text"] = text[:at] + "\n" + passage + "\n" + text[at:]
+    boilerplate = ". ".join(sentences(records[0]["text"])[:4]) + "."
+    for receiver in rng.sample(range(1, n_docs), max(2, n_docs // 200)):
+        records[receiver]["text"] += "\n\n" + boilerplate
+    temporary = planted.with_suffix(".tmp")
+    temporary.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n"
+                                 for record in records), encoding="utf-8")
+    temporary.replace(planted)
+    return planted
 
 
 def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, float]) -> None:
@@ -140,21 +182,50 @@ def same_tables(first: Path, second: Path, names: tuple[str, ...]) -> bool:
     return all(read_table(first, name).equals(read_table(second, name)) for name in names)
 
 
+def growth_rows(shuffles: dict[str, list[tuple[int, float, int, int]]]) -> list[str]:
+    """How the shuffle volume grows with the corpus, per Spark configuration: bytes per
+    document and per corpus byte, and the growth from the smallest size against the corpus's
+    and against the candidate pairs' (near-duplicate and passage candidates: what the joins
+    of the grouping stages produce)."""
+    if not any(len(points) > 1 for points in shuffles.values()):
+        return []
+    rows = ["", "Shuffle volume against corpus size (from the table above):", "",
+            "| configuration | documents | corpus MB | shuffle MB | shuffle / corpus | "
+            "shuffle KB / document | candidate pairs | growth since smallest: corpus | "
+            "candidate pairs | shuffle |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for label, points in shuffles.items():
+        _, first_mb, first_shuffle, first_pairs = points[0]
+        for size, corpus_mb, shuffle, pairs in points:
+            rows.append(
+                f"| {label} | {size:,} | {corpus_mb:.1f} | {shuffle / 2**20:.1f} | "
+                f"{shuffle / 2**20 / corpus_mb:.2f}x | {shuffle / 1024 / size:.2f} | "
+                f"{pairs:,} | {corpus_mb / first_mb:.1f}x | {pairs / max(1, first_pairs):.1f}x | "
+                f"{shuffle / max(1, first_shuffle):.1f}x |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--command", choices=("dedup", "run"), default="dedup")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 5000, 20000])
+    parser.add_argument("--planted", type=float, default=0.05,
+                        help="share of the documents that get a planted passage")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    configs = {label: CONFIGS[label] for label in CONFIGS
+               if label in args.configs or label == "local, 1 worker"}
     rows, stage_rows = [], []
+    shuffles: dict[str, list[tuple[int, float, int, int]]] = {}
     for size in args.sizes:
-        corpus = generate(size)
+        corpus = plant_passages(generate(size), args.planted)
         corpus_mb = corpus.stat().st_size / 2**20
         with tempfile.TemporaryDirectory(prefix="bench-spark-") as scratch_name:
             scratch = Path(scratch_name)
             results = {}
-            for label, (engine, cores) in CONFIGS.items():
+            for label, (engine, cores) in configs.items():
                 results[label] = result = run_one(corpus, engine, cores, scratch,
                                                   args.command)
                 print(size, label, f"{result['wall']:.1f}s", result["peaks"], flush=True)
@@ -163,6 +234,10 @@ def main() -> None:
                 peaks = result["peaks"]
                 start = result["timings"].get("spark_start")
                 shuffle = result["shuffle"]
+                if shuffle is not None:
+                    pairs = sum(result["counts"].get(key, 0) for key in
+                                ("candidate_pairs", "passage_candidate_pairs"))
+                    shuffles.setdefault(label, []).append((size, corpus_mb, shuffle, pairs))
                 rows.append(
                     f"| {size:,} ({corpus_mb:.0f} MB) | {label} | {result['wall']:.1f} | "
                     f"{result['wall'] / reference['wall']:.2f}x | {peaks.get('driver', 0):.0f} | "
@@ -188,7 +263,10 @@ def main() -> None:
         "",
         "Command: `.venv/bin/python benchmarks/bench_spark.py "
         + ("--command run " if args.command == "run" else "") + "--sizes "
-        + " ".join(map(str, args.sizes)) + "`",
+        + " ".join(map(str, args.sizes))
+        + (f" --planted {args.planted:g}" if args.planted != 0.05 else "")
+        + (" --configs " + " ".join(f"'{label}'" for label in args.configs)
+           if set(args.configs) != set(CONFIGS) else "") + "`",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}, "
         f"{os.cpu_count()} cores (shared with other jobs: the load average was "
@@ -198,7 +276,9 @@ def main() -> None:
         "JVM (driver and executor in local mode), the largest Python worker (local: the "
         "largest worker process), and the whole process tree. Spark start: the JVM and "
         "SparkContext, and its share of the wall time. Shuffle: bytes written by every "
-        "shuffle, and the ratio to the corpus's JSONL size. Same tables: the "
+        "shuffle, and the ratio to the corpus's JSONL size. The corpus: "
+        f"generate_text_corpus.py's, passages planted in {args.planted:.0%} of the documents "
+        "and a boilerplate paragraph in 0.5%. Same tables: the "
         + ", ".join(COMPARED[args.command]) + " tables equal the local engine's.",
         "",
         "| documents | configuration | wall s | vs local 1 | driver MiB | JVM MiB | "
@@ -207,7 +287,7 @@ def main() -> None:
     ]
     stages = ["", "Stage seconds (the manifest's timings):", "",
               "| documents | configuration | stages |", "|---|---|---|"]
-    text = "\n".join(header + rows + stages + stage_rows) + "\n"
+    text = "\n".join(header + rows + growth_rows(shuffles) + stages + stage_rows) + "\n"
     print(text)
     if not args.no_write:
         RESULTS[args.command].write_text(text, encoding="utf-8")

@@ -761,17 +761,19 @@ def _engine(engine: str, owner: str) -> str:
 def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
                  options: dict[str, Any], config: Config,
                  spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredDedupResult:
-    """:func:`dedup` on Spark (:mod:`reuse.spark`): the corpus is read here, as the local engine
-    reads it, and every stage after that runs on Spark."""
+    """:func:`dedup` on Spark (:mod:`reuse.spark`): a JSONL file or a folder of .txt files at any
+    path Spark reads is read and checked by Spark (:mod:`reuse.spark.read`), other inputs here,
+    as the local engine reads them; every stage after that runs on Spark."""
     from .spark.dedup import SparkPlan
     from .spark.dedup import dedup as spark_dedup
+    from .spark.read import read_input
     from .spark.session import spark_session
 
     timings = Timings(quiet=quiet)
     with timings.stage("spark_start"):  # before reading: a missing pyspark or Java fails at once
         spark = spark_session()
     with timings.stage("ingest", own_bar=True):
-        corpus = _load(source, read, quiet)
+        corpus = read_input(spark, source, read, spark_dir) or _load(source, read, quiet)
         _check_date_field(corpus, config.date_field, "dedup")
     dates = _dates(corpus, config)
     plan = SparkPlan(config, lsh_bands(config.dedup),
@@ -794,13 +796,14 @@ def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
     one of the run's tables), as the local engine makes them."""
     from .spark.dedup import SparkPlan
     from .spark.passages import run as spark_run
+    from .spark.read import read_input
     from .spark.session import spark_session
 
     timings = Timings(quiet=quiet)
     with timings.stage("spark_start"):  # before reading: a missing pyspark or Java fails at once
         spark = spark_session()
     with timings.stage("ingest", own_bar=True):
-        corpus = _load(source, read, quiet)
+        corpus = read_input(spark, source, read, spark_dir) or _load(source, read, quiet)
         _check_date_field(corpus, config.date_field, "run")
     dates = _dates(corpus, config)
     plan = SparkPlan(config, lsh_bands(config.dedup),

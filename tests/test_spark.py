@@ -7,7 +7,9 @@ only where pyspark or Java is missing; ``.ci/run`` installs both.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -301,3 +303,146 @@ def test_without_java_the_command_says_so(tmp_path):
         "Debian/Ubuntu: apt-get install openjdk-17-jre-headless), on PATH or named by "
         "JAVA_HOME.\n")
     assert "Traceback" not in done.stderr
+
+
+def test_pan13_slice_run_folders_equal(spark, tmp_path):
+    """``reuse run --engine spark`` on a slice of PAN 2013 (suspicious documents and the
+    sources they copy from, verbatim), read by Spark: the run folder of the local engine, every
+    table and the counts."""
+    root = need_shared("pan13-train")
+    pairs = (root / "02-no-obfuscation" / "pairs").read_text().split("\n")[:8]
+    names = sorted({f"{folder}/{name}" for line in pairs if line.strip()
+                    for folder, name in zip(("susp", "src"), line.split(), strict=True)})
+    corpus = tmp_path / "pan.jsonl"
+    corpus.write_text("".join(
+        json.dumps({"id": name, "text": (root / name).read_text(encoding="utf-8")}) + "\n"
+        for name in names), encoding="utf-8")
+    # The Spark engine reads the file at its URI (which the local reader cannot open).
+    for side, source, engine in (
+            ("local", str(corpus), ["--workers", "1"]),
+            ("spark", corpus.as_uri(), ["--engine", "spark", "--spark-dir", str(tmp_path / "work")])):
+        run_cli("run", source, "--out", str(tmp_path / side), "-q", "--no-report", *engine)
+    for name in ("documents", "near_duplicates", "clusters", "alignments", "passages"):
+        local, on_spark = (read_table(tmp_path / side, name) for side in ("local", "spark"))
+        assert_same_frames(local, on_spark)
+    local_manifest, spark_manifest = (read_manifest(tmp_path / side) for side in ("local", "spark"))
+    assert spark_manifest["counts"] == local_manifest["counts"]
+    assert local_manifest["counts"]["alignments"] >= 5
+
+
+def jsonl_with_bad_records(path: Path, bom: bool = False) -> Path:
+    """The dated corpus as JSONL (its dates as metadata), with blank lines, a line that is not
+    UTF-8 (line 51) and bad records (a text that is no string, malformed JSON, a lone
+    surrogate: lines 12-14) among the documents; with ``bom``, a UTF-8 byte-order mark first."""
+    corpus = dated_corpus()
+    lines = [json.dumps({"id": doc_id, "text": text, **meta})
+             for doc_id, text, meta in zip(corpus.ids, corpus.texts, corpus.metadata, strict=True)]
+    lines[10:10] = ["", '{"id": "bad-1", "text": 5}', "not json", '{"id": "x\\ud800", "text": "a"}']
+    data = ("\n".join(lines[:50]) + "\n").encode() + b'{"id": "latin", "text": "caf\xe9"}\n'
+    path.write_bytes(b"\xef\xbb\xbf" * bom + data + ("\n".join(lines[50:]) + "\n").encode())
+    return path
+
+
+@pytest.fixture
+def small_splits(spark):
+    """Spark splits every file into blocks of 16 KB: many blocks, read by several tasks."""
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "16384")
+    spark.conf.set("spark.sql.files.openCostInBytes", "0")
+    yield
+    spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    spark.conf.unset("spark.sql.files.openCostInBytes")
+
+
+def test_jsonl_at_a_uri_is_read_by_spark_as_the_local_engine_reads_it(spark, small_splits,
+                                                                      tmp_path):
+    """A JSONL file named by a ``file:`` URI (which the local reader cannot open) is read by
+    Spark in blocks and parsed by the local reader's functions: the same documents, metadata
+    (the dates that choose representatives), line numbers of skipped records and fallback
+    decoding as the local engine on its path; every table and count equal."""
+    path = jsonl_with_bad_records(tmp_path / "docs.jsonl")
+    assert path.stat().st_size > 10 * 16384
+    common = ["-q", "--on-error", "skip", "--encoding", "auto", "--threshold", "0.6"]
+    run_cli("dedup", str(path), "--out", str(tmp_path / "local"), "--workers", "1", *common)
+    run_cli("dedup", path.as_uri(), "--out", str(tmp_path / "spark"), "--engine", "spark",
+            "--spark-dir", str(tmp_path / "work"), *common)
+    for name in ("documents", "near_duplicates", "clusters"):
+        local, on_spark = (read_table(tmp_path / side, name) for side in ("local", "spark"))
+        assert_same_frames(local, on_spark)
+    local_skipped = read_table(tmp_path / "local", "skipped")
+    spark_skipped = read_table(tmp_path / "spark", "skipped")
+    assert local_skipped["origin"].str.split(":").str[-1].tolist() == ["12", "13", "14"]
+    assert (spark_skipped["origin"] == path.as_uri() + ":"
+            + local_skipped["origin"].str.split(":").str[-1]).all()
+    assert spark_skipped[["reason", "detail"]].equals(local_skipped[["reason", "detail"]])
+    local_manifest, spark_manifest = (read_manifest(tmp_path / side) for side in ("local", "spark"))
+    assert spark_manifest["counts"] == local_manifest["counts"]
+    assert local_manifest["counts"]["skipped"] == 3
+    assert local_manifest["counts"]["decoded_with_fallback"] == 1  # line 51, as windows-1252
+    assert local_manifest["counts"]["near_duplicate_pairs"] > 10
+    assert spark_manifest["input"]["fingerprint"] == local_manifest["input"]["fingerprint"]
+
+
+def test_text_folder_at_a_uri_is_read_by_spark(spark, tmp_path):
+    """A folder of .txt files (in subfolders, any case of the suffix, other files left out)
+    at a URI: the ids, texts and bad records of the local reader."""
+    folder = tmp_path / "texts"
+    (folder / "sub").mkdir(parents=True)
+    corpus = dated_corpus()
+    for k in range(0, 60):
+        name = f"sub/d{k:03d}.txt" if k % 2 else f"d{k:03d}.TXT" if k % 5 == 0 else f"d{k:03d}.txt"
+        (folder / name).write_text(corpus.texts[k], encoding="utf-8")
+    (folder / "notes.md").write_text("not a document")
+    (folder / "binary.txt").write_bytes(b"a\x00b")
+    common = ["-q", "--on-error", "skip", "--threshold", "0.6"]
+    run_cli("dedup", str(folder), "--out", str(tmp_path / "local"), "--workers", "1", *common)
+    run_cli("dedup", folder.as_uri(), "--out", str(tmp_path / "spark"), "--engine", "spark",
+            "--spark-dir", str(tmp_path / "work"), *common)
+    for name in ("documents", "near_duplicates", "clusters"):
+        assert_same_frames(*(read_table(tmp_path / side, name) for side in ("local", "spark")))
+    local_manifest, spark_manifest = (read_manifest(tmp_path / side) for side in ("local", "spark"))
+    assert spark_manifest["counts"] == local_manifest["counts"]
+    assert local_manifest["counts"]["skipped"] == 1 and local_manifest["counts"]["read"] == 61
+    assert read_table(tmp_path / "spark", "skipped")["origin"].tolist() == [
+        folder.as_uri().rstrip("/") + "/binary.txt"]
+
+
+def test_bad_records_read_by_spark_raise_the_local_errors(spark, small_splits, tmp_path):
+    """With on_error='raise', the first bad record in the input (found across blocks), or a
+    repeated id before it (found by a groupBy), raises the local reader's error."""
+    path = jsonl_with_bad_records(tmp_path / "docs.jsonl", bom=True)
+    uri = path.as_uri()
+    with pytest.raises(reuse.errors.InputError,
+                       match=re.escape(f"{uri}:12: text field 'text' must be a string, not int "
+                                       "(use --on-error skip to skip such records)")):
+        reuse.dedup(uri, engine="spark")
+    with pytest.raises(reuse.errors.InputError,
+                       match=re.escape(f"{path}:12: text field 'text' must be a string, not int")):
+        reuse.dedup(path, engine="spark")
+    lines = path.read_bytes().split(b"\n")
+    lines.insert(3, lines[5])  # the record of line 6 first at line 4: before the bad records
+    path.write_bytes(b"\n".join(lines))
+    doc_id = json.loads(lines[3])["id"]
+    for on_error in ("raise", "skip"):
+        with pytest.raises(reuse.errors.InputError,
+                           match=re.escape(f"duplicate document id {doc_id!r}: first at {uri}:4, "
+                                           f"again at {uri}:7")):
+            reuse.dedup(uri, engine="spark", on_error=on_error)
+
+
+def test_a_format_spark_does_not_read_at_a_uri_is_refused(spark, tmp_path):
+    path = tmp_path / "docs.csv"
+    path.write_text("id,text\na,some text\n")
+    with pytest.raises(reuse.errors.ConfigError,
+                       match=re.escape(f"{path.as_uri()}: the Spark engine reads a JSONL file "
+                                       "(uncompressed, UTF-8 or encoding 'auto') or a folder of "
+                                       ".txt files at a URI")):
+        reuse.dedup(path.as_uri(), engine="spark")
+    assert reuse.dedup(path, engine="spark").counts["read"] == 1  # a local path: read locally
+
+
+def test_spark_dir_is_a_folder_not_a_uri(spark):
+    with pytest.raises(reuse.errors.ConfigError,
+                       match=re.escape("The 'spark_dir' parameter must be a folder of the "
+                                       "driver's file system that every executor reads too")):
+        reuse.dedup(Corpus(ids=["a"], texts=["some text here"]), engine="spark",
+                    spark_dir="s3a://bucket/reuse-work")

@@ -188,13 +188,17 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     started = time.perf_counter()
     options = with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
-        corpus = _read_input(input_path, options, quiet)
+        on_spark = options.get("engine") == "spark"  # Spark reads the input (reuse.spark.read)
+        corpus = input_path if on_spark else _read_input(input_path, options, quiet)
         seconds = time.perf_counter() - started
-        if group_by is not None and not no_report:
+        if group_by is not None and not no_report and not on_spark:
             _check_group_by(corpus, group_by)
         result = run_all(corpus, quiet=quiet, workers=workers, checkpoint=out, resume=resume,
                          keep_checkpoints=keep_checkpoints, **options)
-        result.timings["ingest"] = round(seconds, 4)
+        if on_spark and group_by is not None and not no_report:
+            _check_group_by(result.corpus, group_by)
+        if not on_spark:
+            result.timings["ingest"] = round(seconds, 4)
         plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs,
                 "max_list_rows": max_list_rows, "max_pair_pages": max_pair_pages}
         folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept,

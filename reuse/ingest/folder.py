@@ -109,17 +109,29 @@ def read_txt_file(path: Path, doc_id: str, sink: RecordSink) -> None:
             sink.bad(origin, None, "not_a_file",
                      "not a regular file (a FIFO, socket or device), not read")
             return
-        size = info.st_size
-        # A file of more than 4 bytes per allowed character cannot fit: refused unread.
-        if size > UTF8_BYTES_PER_CHAR * sink.max_doc_chars + 4:
-            sink.bad(origin, None, "too_long",
-                     f"a file of {size} bytes, more than --max-doc-chars "
-                     f"({sink.max_doc_chars}) characters")
+        if not fits(info.st_size, origin, sink):
             return
         data = path.read_bytes()
     except OSError as exc:
         sink.bad(origin, None, "unreadable", f"cannot read ({exc.strerror or exc})")
         return
+    add_txt_bytes(data, origin, doc_id, sink)
+
+
+def fits(size: int, origin: str, sink: RecordSink) -> bool:
+    """Whether a file of ``size`` bytes can hold a text of at most ``max_doc_chars``
+    characters (4 bytes per character at most); if not, it is a bad record, refused unread."""
+    if size > UTF8_BYTES_PER_CHAR * sink.max_doc_chars + 4:
+        sink.bad(origin, None, "too_long",
+                 f"a file of {size} bytes, more than --max-doc-chars "
+                 f"({sink.max_doc_chars}) characters")
+        return False
+    return True
+
+
+def add_txt_bytes(data: bytes, origin: str, doc_id: str, sink: RecordSink) -> None:
+    """Decode the bytes of a ``.txt`` file and add it as the document ``doc_id``, or report
+    it as bad (also what the Spark engine's reader does with a file, :mod:`reuse.spark.read`)."""
     if b"\x00" in data and not (sink.wide_encoding or data.startswith(UTF16_BOMS)):
         sink.bad(origin, None, "binary", "binary file (contains NUL bytes), not text")
         return
@@ -128,7 +140,6 @@ def read_txt_file(path: Path, doc_id: str, sink: RecordSink) -> None:
     except DecodeError as exc:
         sink.bad(origin, None, exc.reason, str(exc).removeprefix(f"{origin}: "))
         return
-    del data
     if sink.wide_encoding and "\x00" in text:
         sink.bad(origin, None, "binary", "binary file (contains NUL characters), not text")
         return

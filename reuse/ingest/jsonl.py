@@ -102,28 +102,30 @@ def read_jsonl(path: Path, sink: RecordSink) -> None:
                 handle.seek(0)
                 text = io.TextIOWrapper(handle, encoding="utf-16", errors=INVALID_UTF16,
                                         newline="\n")
-                _read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit, "UTF-16")
+                read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit, "UTF-16")
             elif start != UTF8_BOM and sink.encoding not in (DEFAULT_ENCODING, AUTO_ENCODING):
                 handle.seek(0)
                 text = io.TextIOWrapper(handle, encoding=sink.encoding, errors=MARK_BYTES,
                                         newline="\n")
-                _read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit,
+                read_lines(bounded_lines(text, limit, "\n"), name + ":", sink, limit,
                             sink.encoding)
             else:
                 if start != UTF8_BOM:
                     handle.seek(0)
                 # After a UTF-8 BOM the file is UTF-8, whatever the encoding option says.
                 fallback = sink.encoding == AUTO_ENCODING and start != UTF8_BOM
-                _read_lines(bounded_lines(handle, limit, b"\n"), name + ":", sink, limit,
+                read_lines(bounded_lines(handle, limit, b"\n"), name + ":", sink, limit,
                             fallback=fallback)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{name}: corrupt or truncated gzip file ({exc})") from exc
 
 
-def _read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
+def read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
                 limit: int, encoding: str = "UTF-8", fallback: bool = False) -> None:
-    """Parse each line; ``encoding`` names the encoding of text lines in messages, and
-    ``fallback`` decodes a byte line that is not UTF-8 as windows-1252."""
+    """Parse each line (``(number, line)``, None for a line longer than ``limit``) into
+    ``sink``; ``encoding`` names the encoding of text lines in messages, and ``fallback``
+    decodes a byte line that is not UTF-8 as windows-1252. The Spark engine parses the lines
+    of a split of the file with it (:mod:`reuse.spark.read`)."""
     corpus = sink.corpus
     for number, raw in lines:
         if raw is None:

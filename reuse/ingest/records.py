@@ -235,6 +235,17 @@ class RecordSink:
                              f"{self._origins[position]}")
         self._checked = len(self._ids)
 
+    def take_pending(self) -> tuple[list[str], list[str], list[dict[str, Any]], list[str]]:
+        """The ids, texts, metadata and origins of the pending documents, which the sink then
+        forgets unwritten: for a caller that keeps the documents elsewhere (the Spark engine's
+        reader, :mod:`reuse.spark.read`) and checks the ids itself."""
+        pending = (list(self._ids), list(self._texts), list(self._metadata), list(self._origins))
+        for values in (self._ids, self._texts, self._metadata, self._origins, self._hashes):
+            values.clear()
+        self._chars = 0
+        self._checked = 0
+        return pending
+
     def flush(self) -> None:
         """Write the pending documents to the store, after checking their ids."""
         if not self._ids:

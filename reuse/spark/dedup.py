@@ -12,6 +12,7 @@ plan of the ones before it, and the driver never holds a table that grows with t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..config import Config
+from ..errors import ConfigError
 from ..ingest import Corpus
 from .grouping import band_pairs, numbered, star_representatives
 from .session import spark_session
@@ -39,6 +41,7 @@ from .stages import (
 # Characters of text per staged input file: files, not rows, are what Spark splits a read by.
 _FILE_CHARS = 32_000_000
 _MIN_FILE_CHARS = 1_000_000
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class WorkFolder:
@@ -47,6 +50,11 @@ class WorkFolder:
     result."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is not None and _URI.match(os.fspath(path)) and not Path(path).exists():
+            raise ConfigError(
+                f"The 'spark_dir' parameter must be a folder of the driver's file system that "
+                f"every executor reads too (local, NFS, a mounted bucket), not a URI: the driver "
+                f"writes the staged corpus and reads the tables there. Got {os.fspath(path)!r}.")
         if path is None:
             self.path = Path(tempfile.mkdtemp(prefix="reuse-spark-"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
