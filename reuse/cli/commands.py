@@ -120,7 +120,8 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
           **options: Any) -> None:
     """Near-duplicate documents of INPUT: pairs, clusters and keep/drop decisions.
 
-    INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
+    INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
+    --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
     from ..pipeline import dedup as run_dedup
     from ..pipeline import write_run
@@ -179,7 +180,8 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
         keep_checkpoints: bool, **options: Any) -> None:
     """Everything: near-duplicates, reused passages, passage clusters and the HTML report.
 
-    INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file.
+    INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
+    --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
     from ..pipeline import run as run_all
     from ..pipeline import write_run
