@@ -170,7 +170,7 @@ def test_words_unlikely_to_match_by_chance_carry_a_passage_across_an_edit():
     """After the edit one word matches that occurs twice in a 1,100-word document (a share of
     0.2%): not occurring once, it would not have been enough for a count of once-words; its
     share makes a chance match unlikely, so the passage takes it in."""
-    tail = words(13, 1000, "t") + ["kept"]
+    tail = [*words(13, 1000, "t"), "kept"]
     a_text, b_text, end = _passage_then(["xa", "kept"], ["xb", "kept"], tail)
     assert a_text.count("kept") == 2
     for found in (align_pair(a_text, b_text, LEXICAL),

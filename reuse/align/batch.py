@@ -518,7 +518,7 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     ``docs`` (distinct), 0 elsewhere."""
     counts = tokens.counts()[docs]
     firsts = tokens.bounds[docs]
-    occurrences = np.zeros(len(tokens.hashes), dtype=np.int64)
+    occurrences = np.zeros(len(tokens.hashes), dtype=np.int32)
     if not int(counts.sum()):
         return occurrences
     # Each document's tokens sorted on their hash's high bits, then position.
@@ -549,9 +549,9 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
 def _group_sizes(same_as_previous: np.ndarray) -> np.ndarray:
     """Size of each entry's group, for entries grouped into runs: ``same_as_previous[t]`` says
     whether entry ``t + 1`` is in the group of entry ``t``."""
-    group_starts = np.flatnonzero(np.r_[True, ~same_as_previous])
-    sizes = np.diff(np.r_[group_starts, len(same_as_previous) + 1])
-    return np.repeat(sizes, sizes)
+    group = np.zeros(len(same_as_previous) + 1, dtype=np.int32)
+    np.cumsum(~same_as_previous, out=group[1:])
+    return np.bincount(group).astype(np.int32)[group]
 
 
 def _extend_all(
@@ -560,14 +560,14 @@ def _extend_all(
     a_len: np.ndarray,
     b_base: np.ndarray,
     b_len: np.ndarray,
-    share: np.ndarray,
+    occurrences: np.ndarray,
     i: np.ndarray,
     j: np.ndarray,
     step: np.ndarray,
     drop: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The reference ``_extend`` for every boundary at once; returns the new ``i`` and ``j``.
-    ``share`` is each token's share of its document's tokens.
+    ``occurrences`` is how often each token occurs in its document.
 
     All boundaries step in lockstep while many are still extending; the last few (a step costs
     the same however few are left) go on one at a time in :func:`_extend_one`."""
@@ -591,7 +591,8 @@ def _extend_all(
     def chance(k: np.ndarray, p: np.ndarray) -> np.ndarray:
         p = p + off[k]
         inside = (p >= 0) & (p < a_len[k])
-        return np.where(inside, share[a_base[k] + np.where(inside, p, 0)], 1.0)
+        count = occurrences[a_base[k] + np.where(inside, p, 0)]
+        return np.where(inside, count / a_len[k], 1.0)
 
     def beyond_chance(k: np.ndarray, p: np.ndarray, q: np.ndarray, s: np.ndarray) -> np.ndarray:
         """The vector form of :func:`_matches_beyond_chance`."""
@@ -630,27 +631,27 @@ def _extend_all(
         state = [x[going] for x in (k, ci, cj, score, best, best_i, best_j)]
     for k, *rest in zip(*(x.tolist() for x in state), strict=True):
         out_i[k], out_j[k] = _extend_one(
-            hashes, share, int(a_base[k]), int(a_len[k]), int(b_base[k]), int(b_len[k]),
+            hashes, occurrences, int(a_base[k]), int(a_len[k]), int(b_base[k]), int(b_len[k]),
             int(step[k]), drop, *rest,
         )
     return out_i, out_j
 
 
 def _extend_one(
-    hashes: np.ndarray, share: np.ndarray, a_base: int, a_len: int, b_base: int, b_len: int,
+    hashes: np.ndarray, occurrences: np.ndarray, a_base: int, a_len: int, b_base: int, b_len: int,
     step: int, drop: int, i: int, j: int, score: int, best: int, best_i: int, best_j: int,
 ) -> tuple[int, int]:
     """One boundary's extension continued from the lockstep state ``i, j, score, best, best_i,
     best_j``: the loop of the reference ``_extend``, reading single tokens."""
     off = -1 if step < 0 else 0
-    token, share_of = hashes.item, share.item
+    token, count = hashes.item, occurrences.item
 
     def match(p: int, q: int) -> bool:
         p, q = p + off, q + off
         return 0 <= p < a_len and 0 <= q < b_len and token(a_base + p) == token(b_base + q)
 
     def chance(p: int) -> float:
-        return float(share_of(a_base + p + off)) if 0 <= p + off < a_len else 1.0
+        return count(a_base + p + off) / a_len if 0 <= p + off < a_len else 1.0
 
     return extend_steps(match, chance, step, drop, i, j, score, best, best_i, best_j)
 
@@ -747,8 +748,7 @@ def lexical_boxes(
 
     pair = boxes[:, 0]
     counts = tokens.counts()
-    share = _count_in_document(tokens, np.unique(left[pair])) / np.repeat(
-        np.maximum(counts, 1), counts)
+    occurrences = _count_in_document(tokens, np.unique(left[pair]))
     per = np.repeat(np.arange(len(boxes)), 2)  # boundary 2r: start of box r, 2r + 1: its end
     a_base = tokens.bounds[left[pair]][per]
     b_base = tokens.bounds[right[pair]][per]
@@ -757,6 +757,6 @@ def lexical_boxes(
     j = np.where(step < 0, boxes[per, 3], boxes[per, 4])
     new_i, new_j = _extend_all(
         tokens, a_base, counts[left[pair]][per], b_base, counts[right[pair]][per],
-        share, i, j, step, extend_drop,
+        occurrences, i, j, step, extend_drop,
     )
     return np.stack([pair, new_i[0::2], new_i[1::2], new_j[0::2], new_j[1::2]], axis=1)
