@@ -61,6 +61,7 @@ from rapidfuzz.distance import Indel
 
 from reuse.align.aligner import align_batch, align_pair
 from reuse.align.alignment import Alignment
+from reuse.align.batch import CHANCE_BOUND, CROSSING_LOOKAHEAD
 from reuse.align.config import AlignConfig
 from reuse.text.tokenize import TokenBatch, Tokens, tokenize, tokenize_batch
 
@@ -375,10 +376,12 @@ def main() -> None:
         f"Wrong passages of `{batched}`: {short} too short, {long} too long, {other} other. "
         f"{cut_off_ends(pairs)} of the {2 * len(pairs)} planted passage ends have a boundary word "
         "cut off from the rest of the passage by an edit, and that word occurs elsewhere in its "
-        "document: the aligner crosses an edit only when a word occurring once in the document, "
-        "or two words, match after it, because one common word matching across an edit is "
-        "far more often chance than reuse (the chance is the word's frequency; a planted edit "
-        "sits there ~2% of the time). Those ends are most of the passages found too short.",
+        "document: the aligner crosses an edit only when the words matching after it are "
+        "unlikely to match by chance (the product of their shares of the document below "
+        f"{CHANCE_BOUND}, within {CROSSING_LOOKAHEAD} words), because one common word matching "
+        "across an edit is far more often chance than reuse (the chance is the word's "
+        "frequency; a planted edit sits there ~2% of the time). Those ends are most of the "
+        "passages found too short.",
         "",
         "difflib and Indel align whole documents; their passage here runs from the first to the "
         "last common block of >= 3 tokens, so a stray shared phrase outside the passage widens "
@@ -397,9 +400,9 @@ STAGES = [
     ("reuse/align/batch.py", "_runs", "diagonal runs"),
     ("reuse/align/batch.py", "_chain", "chaining"),
     ("reuse/align/batch.py", "_trimmed_boxes", "trimming, length and density filters"),
-    ("reuse/align/batch.py", "_once_in_document", "words occurring once (for the extension)"),
+    ("reuse/align/batch.py", "_count_in_document", "word counts per document (for the extension)"),
     ("reuse/align/batch.py", "_extend_all", "boundary extension"),
-    ("reuse/align/batch.py", "_packed_rows", "(part of the join and the once-words: per-row sorts)"),
+    ("reuse/align/batch.py", "_packed_rows", "(part of the join and the word counts: per-row sorts)"),
     ("reuse/align/edits.py", "lexical_alignments", "edit scripts and Alignment objects"),
     ("reuse/align/edits.py", "_token_sequences", "(part of the line above: token ids for Indel)"),
 ]

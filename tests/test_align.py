@@ -144,6 +144,41 @@ def test_chance_match_past_the_end_in_b_is_trimmed():
     assert _trim(group).tolist() == [passage]
 
 
+def _passage_then(a_after: list[str], b_after: list[str], a_tail: list[str]):
+    """A 60-word passage, then different words after it in a and in b, then ``a_tail`` in a
+    and unrelated words in b; returns the texts and the passage's end in a and in b."""
+    passage = words(11, 60, "p")
+    a_text = " ".join(passage + a_after + a_tail)
+    b_text = " ".join(passage + b_after + words(12, 30, "z"))
+    end = len(" ".join(passage))
+    return a_text, b_text, end
+
+
+def test_common_words_matching_after_a_mismatch_do_not_extend_a_passage():
+    """Past the passage end the documents differ in one word, then two of a's commonest words
+    match by chance (together about a quarter of a): a count of matching words would carry
+    the passage across the mismatch, the chance of such a match does not."""
+    a_text, b_text, end = _passage_then(["xa", "the", "of"], ["xb", "the", "of"],
+                                        ["the", "of", "a"] * 25)
+    for found in (align_pair(a_text, b_text, LEXICAL),
+                  align_batch([a_text], [b_text], LEXICAL)[0]):
+        [al] = found
+        assert (al.a_end, al.b_end) == (end, end)
+
+
+def test_words_unlikely_to_match_by_chance_carry_a_passage_across_an_edit():
+    """After the edit one word matches that occurs twice in a 1,100-word document (a share of
+    0.2%): not occurring once, it would not have been enough for a count of once-words; its
+    share makes a chance match unlikely, so the passage takes it in."""
+    tail = [*words(13, 1000, "t"), "kept"]
+    a_text, b_text, end = _passage_then(["xa", "kept"], ["xb", "kept"], tail)
+    assert a_text.count("kept") == 2
+    for found in (align_pair(a_text, b_text, LEXICAL),
+                  align_batch([a_text], [b_text], LEXICAL)[0]):
+        [al] = found
+        assert (al.a_end, al.b_end) == (end + len(" xa kept"), end + len(" xb kept"))
+
+
 def test_a_phrase_aligned_twice_is_dropped_unless_it_is_the_longest():
     passage = [10, 60, 12, 62]
     twice = np.array([[7, 10, 2, 5], [7, 10, 3, 6], passage])

@@ -13,8 +13,8 @@ Python cost per pair is a few microseconds however many pairs there are.
   Rows are sorted one by one (many short sorts are faster than one long one), so equal shingles
   of a pair become neighbours. Dropping the low bits of a hash can make two different shingles
   look equal: a group of two is checked on the full hashes, and rows where a larger group mixes
-  shingles are regrouped on the full hashes. The words occurring once in a document (for the
-  boundary extension) are found the same way.
+  shingles are regrouped on the full hashes. How often each word occurs in its document (for
+  the boundary extension) is found the same way.
 - **Runs.** One sort of the seeds on pair, diagonal and position, packed into an int64: a run
   breaks wherever the next key is not the next position on the same diagonal. Small sorts on
   several columns pack them into one int64 key (:func:`_sort_order`) instead of
@@ -57,6 +57,12 @@ _SMALL_KEY_HASH_BITS = 20
 _PACKED_KEY_BITS = 63
 _LITTLE_ENDIAN = sys.byteorder == "little"
 _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented accumulations
+# The boundary extension crosses an edit only when the tokens matching after it are unlikely to
+# match by chance: the product of their shares of the document (the chance that words drawn at
+# random are those words) below CHANCE_BOUND, within CROSSING_LOOKAHEAD tokens. A token whose
+# share alone is below it also counts double in the score. (reuse.align.reference uses them too.)
+CHANCE_BOUND = 0.005
+CROSSING_LOOKAHEAD = 3
 
 
 def _bits(n: int) -> int:
@@ -507,14 +513,14 @@ def _covered_per_group(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, starts
 # --------------------------------------------------------------------------- boundary extension
 
 
-def _once_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
-    """Per token of the batch, whether it occurs once in its document; computed for the tokens
-    of ``docs`` (distinct), False elsewhere."""
+def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
+    """Per token of the batch, how often it occurs in its document; computed for the tokens of
+    ``docs`` (distinct), 0 elsewhere."""
     counts = tokens.counts()[docs]
     firsts = tokens.bounds[docs]
-    once = np.zeros(len(tokens.hashes), dtype=bool)
+    occurrences = np.zeros(len(tokens.hashes), dtype=np.int32)
     if not int(counts.sum()):
-        return once
+        return occurrences
     # Each document's tokens sorted on their hash's high bits, then position.
     rows, row_starts, position_bits = _packed_rows(tokens.hashes, firsts, counts, 1)
     index = (rows & rows.dtype.type((1 << position_bits) - 1)).astype(np.int64)
@@ -525,9 +531,7 @@ def _once_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     breaks = row_starts[(row_starts > 0) & (row_starts < len(rows))]
     same_key[breaks - 1] = False
     same = same_key & (full[1:] == full[:-1])
-    repeated = np.zeros(len(rows), dtype=bool)
-    repeated[1:] = same
-    repeated[:-1] |= same
+    occurrences[index] = _group_sizes(same)
     look_alike = np.flatnonzero(same_key & ~same)
     if len(look_alike):
         # Different tokens with equal high bits may interleave: regroup the tokens of those
@@ -538,11 +542,16 @@ def _once_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
         order = np.lexsort((full[redo], row))
         redo, row = redo[order], row[order]
         same = (row[1:] == row[:-1]) & (full[redo[1:]] == full[redo[:-1]])
-        repeated[redo] = False
-        repeated[redo[1:]] |= same
-        repeated[redo[:-1]] |= same
-    once[index] = ~repeated
-    return once
+        occurrences[index[redo]] = _group_sizes(same)
+    return occurrences
+
+
+def _group_sizes(same_as_previous: np.ndarray) -> np.ndarray:
+    """Size of each entry's group, for entries grouped into runs: ``same_as_previous[t]`` says
+    whether entry ``t + 1`` is in the group of entry ``t``."""
+    group = np.zeros(len(same_as_previous) + 1, dtype=np.int32)
+    np.cumsum(~same_as_previous, out=group[1:])
+    return np.bincount(group).astype(np.int32)[group]
 
 
 def _extend_all(
@@ -551,13 +560,14 @@ def _extend_all(
     a_len: np.ndarray,
     b_base: np.ndarray,
     b_len: np.ndarray,
-    once: np.ndarray,
+    occurrences: np.ndarray,
     i: np.ndarray,
     j: np.ndarray,
     step: np.ndarray,
     drop: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The reference ``_extend`` for every boundary at once; returns the new ``i`` and ``j``.
+    ``occurrences`` is how often each token occurs in its document.
 
     All boundaries step in lockstep while many are still extending; the last few (a step costs
     the same however few are left) go on one at a time in :func:`_extend_one`."""
@@ -578,10 +588,22 @@ def _extend_all(
             hashes[a_base[k] + np.where(inside, p, 0)] == hashes[b_base[k] + np.where(inside, q, 0)]
         )
 
-    def rare(k: np.ndarray, p: np.ndarray) -> np.ndarray:
+    def chance(k: np.ndarray, p: np.ndarray) -> np.ndarray:
         p = p + off[k]
         inside = (p >= 0) & (p < a_len[k])
-        return inside & once[a_base[k] + np.where(inside, p, 0)]
+        count = occurrences[a_base[k] + np.where(inside, p, 0)]
+        return np.where(inside, count / a_len[k], 1.0)
+
+    def beyond_chance(k: np.ndarray, p: np.ndarray, q: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """The vector form of :func:`_matches_beyond_chance`."""
+        unlikely = np.zeros(len(k), dtype=bool)
+        matching = np.ones(len(k), dtype=bool)
+        product = np.ones(len(k), dtype=np.float64)
+        for t in range(CROSSING_LOOKAHEAD):
+            matching &= match(k, p + t * s, q + t * s)
+            product = product * chance(k, p + t * s)
+            unlikely |= matching & (product < CHANCE_BOUND)
+        return unlikely
 
     for _ in range(_LOCKSTEP_STEPS):
         k, ci, cj, score, best, best_i, best_j = state
@@ -589,14 +611,11 @@ def _extend_all(
             break
         s = step[k]
         hit = match(k, ci, cj)
-        gain = np.where(hit, 1 + rare(k, ci), -1)
-        opt1 = match(k, ci + s, cj + s) & (rare(k, ci + s) | match(k, ci + 2 * s, cj + 2 * s))
-        opt2 = match(k, ci + s, cj) & (rare(k, ci + s) | match(k, ci + 2 * s, cj + s))
-        opt3 = match(k, ci, cj + s) & (rare(k, ci) | match(k, ci + s, cj + 2 * s))
+        gain = np.where(hit, 1 + (chance(k, ci) < CHANCE_BOUND), -1)
+        opt1 = ~hit & beyond_chance(k, ci + s, cj + s, s)
+        opt2 = ~(hit | opt1) & beyond_chance(k, ci + s, cj, s)
+        opt3 = ~(hit | opt1 | opt2) & beyond_chance(k, ci, cj + s, s)
         # The first option that fits wins, in the reference's order.
-        opt1 &= ~hit
-        opt2 &= ~(hit | opt1)
-        opt3 &= ~(hit | opt1 | opt2)
         di = np.where(hit | opt1 | opt2, s, 0)
         dj = np.where(hit | opt1 | opt3, s, 0)
         moved = hit | opt1 | opt2 | opt3
@@ -612,47 +631,64 @@ def _extend_all(
         state = [x[going] for x in (k, ci, cj, score, best, best_i, best_j)]
     for k, *rest in zip(*(x.tolist() for x in state), strict=True):
         out_i[k], out_j[k] = _extend_one(
-            hashes, once, int(a_base[k]), int(a_len[k]), int(b_base[k]), int(b_len[k]),
+            hashes, occurrences, int(a_base[k]), int(a_len[k]), int(b_base[k]), int(b_len[k]),
             int(step[k]), drop, *rest,
         )
     return out_i, out_j
 
 
 def _extend_one(
-    hashes: np.ndarray, once: np.ndarray, a_base: int, a_len: int, b_base: int, b_len: int,
+    hashes: np.ndarray, occurrences: np.ndarray, a_base: int, a_len: int, b_base: int, b_len: int,
     step: int, drop: int, i: int, j: int, score: int, best: int, best_i: int, best_j: int,
 ) -> tuple[int, int]:
     """One boundary's extension continued from the lockstep state ``i, j, score, best, best_i,
     best_j``: the loop of the reference ``_extend``, reading single tokens."""
     off = -1 if step < 0 else 0
-    token, single = hashes.item, once.item
+    token, count = hashes.item, occurrences.item
 
     def match(p: int, q: int) -> bool:
         p, q = p + off, q + off
         return 0 <= p < a_len and 0 <= q < b_len and token(a_base + p) == token(b_base + q)
 
-    def rare(p: int) -> bool:
-        return 0 <= p + off < a_len and bool(single(a_base + p + off))
+    def chance(p: int) -> float:
+        return count(a_base + p + off) / a_len if 0 <= p + off < a_len else 1.0
 
-    return extend_steps(match, rare, step, drop, i, j, score, best, best_i, best_j)
+    return extend_steps(match, chance, step, drop, i, j, score, best, best_i, best_j)
+
+
+def _matches_beyond_chance(
+    match: Callable[[int, int], bool], chance: Callable[[int], float], step: int, i: int, j: int
+) -> bool:
+    """Whether the tokens matching from ``(i, j)`` on are unlikely to match by chance: the
+    product of their shares of the document falls below ``CHANCE_BOUND`` within
+    ``CROSSING_LOOKAHEAD`` matching tokens."""
+    product = 1.0
+    for t in range(CROSSING_LOOKAHEAD):
+        if not match(i + t * step, j + t * step):
+            return False
+        product = product * chance(i + t * step)
+        if product < CHANCE_BOUND:
+            return True
+    return False
 
 
 def extend_steps(
-    match: Callable[[int, int], bool], rare: Callable[[int], bool], step: int, drop: int,
+    match: Callable[[int, int], bool], chance: Callable[[int], float], step: int, drop: int,
     i: int, j: int, score: int, best: int, best_i: int, best_j: int,
 ) -> tuple[int, int]:
     """The X-drop extension loop (see :func:`reuse.align.reference._extend`) from the state ``i, j,
     score, best, best_i, best_j``: ``match(p, q)`` says whether the tokens at the boundary
-    positions ``p, q`` match, and ``rare(p)`` whether the token at ``p`` occurs once."""
+    positions ``p, q`` match, and ``chance(p)`` is the share of its document that the token at
+    ``p`` makes up (how likely a word at random is that token)."""
     while best - score <= drop:
         if match(i, j):
-            score += 2 if rare(i) else 1
+            score += 2 if chance(i) < CHANCE_BOUND else 1
             i, j = i + step, j + step
             if score > best:
                 best, best_i, best_j = score, i, j
             continue
         for di, dj in ((step, step), (step, 0), (0, step)):
-            if match(i + di, j + dj) and (rare(i + di) or match(i + di + step, j + dj + step)):
+            if _matches_beyond_chance(match, chance, step, i + di, j + dj):
                 i, j = i + di, j + dj
                 break
         else:
@@ -711,8 +747,8 @@ def lexical_boxes(
     boxes = boxes[np.argsort(boxes[:, 0], kind="stable")]
 
     pair = boxes[:, 0]
-    once = _once_in_document(tokens, np.unique(left[pair]))
     counts = tokens.counts()
+    occurrences = _count_in_document(tokens, np.unique(left[pair]))
     per = np.repeat(np.arange(len(boxes)), 2)  # boundary 2r: start of box r, 2r + 1: its end
     a_base = tokens.bounds[left[pair]][per]
     b_base = tokens.bounds[right[pair]][per]
@@ -721,6 +757,6 @@ def lexical_boxes(
     j = np.where(step < 0, boxes[per, 3], boxes[per, 4])
     new_i, new_j = _extend_all(
         tokens, a_base, counts[left[pair]][per], b_base, counts[right[pair]][per],
-        once, i, j, step, extend_drop,
+        occurrences, i, j, step, extend_drop,
     )
     return np.stack([pair, new_i[0::2], new_i[1::2], new_j[0::2], new_j[1::2]], axis=1)

@@ -185,15 +185,21 @@ def _covered(starts: np.ndarray, ends: np.ndarray) -> int:
 
 
 def _extend(
-    a: list[int], b: list[int], i: int, j: int, step: int, drop: int, rare: set[int]
+    a: list[int], b: list[int], i: int, j: int, step: int, drop: int, share: dict[int, float]
 ) -> tuple[int, int]:
     """Greedy X-drop extension from the boundary ``(i, j)`` one token at a time.
 
     ``step`` is -1 to extend towards the starts (``a[i - 1]`` vs ``b[j - 1]``) or +1 towards the
-    ends (``a[i]`` vs ``b[j]``). A match scores +1, or +2 for a token in ``rare`` (one that
-    occurs once in a, so that matching it is no coincidence); a substitution, insertion or
-    deletion scores -1 and is chosen so that the next tokens match. Returns the position with
-    the best score, so an edit is crossed only when more than it is won back after it.
+    ends (``a[i]`` vs ``b[j]``). ``share`` maps each token of a to its share of a's tokens: the
+    chance that a word drawn at random from a is that token, and so about the chance that it
+    matches a word of b by accident. A match scores +1, or +2 for a token whose share is below
+    ``CHANCE_BOUND``; a substitution, insertion or deletion scores -1. An edit is crossed only
+    when the tokens matching after it are unlikely to match by chance: the product of their
+    shares falls below ``CHANCE_BOUND`` within ``CROSSING_LOOKAHEAD`` tokens (a fixed count of
+    matching words would let the commonest words carry a passage past its end; the bound is a
+    statement about chance, so it holds for any text). Of substitution, deletion and insertion
+    the first that fits is taken. Returns the position with the best score, so an edit is
+    crossed only when more than it is won back after it.
     """
     n_a, n_b = len(a), len(b)
     off = -1 if step < 0 else 0
@@ -202,10 +208,10 @@ def _extend(
         p, q = p + off, q + off
         return 0 <= p < n_a and 0 <= q < n_b and a[p] == b[q]
 
-    def rare_at(p: int) -> bool:
-        return 0 <= p + off < n_a and a[p + off] in rare
+    def chance(p: int) -> float:
+        return share[a[p + off]] if 0 <= p + off < n_a else 1.0
 
-    return extend_steps(match, rare_at, step, drop, i, j, 0, 0, i, j)
+    return extend_steps(match, chance, step, drop, i, j, 0, 0, i, j)
 
 
 def _lexical_boxes(
@@ -213,7 +219,7 @@ def _lexical_boxes(
     b_list: list[int],
 ) -> list[tuple[int, int, int, int]]:
     boxes = []
-    rare: set[int] | None = None
+    share: dict[int, float] | None = None
     labels = _chain(runs, config.max_gap, config.ngram)
     # Most groups are a lone common phrase: skip those too short to matter before any work.
     matched = np.bincount(labels, weights=runs[:, 1] - runs[:, 0])
@@ -227,11 +233,11 @@ def _lexical_boxes(
             continue
         if covered < config.min_density * min(a1 - a0, b1 - b0):
             continue
-        if rare is None:
+        if share is None:
             values, counts = np.unique(a_hashes, return_counts=True)
-            rare = set(values[counts == 1].tolist())
-        a0, b0 = _extend(a_list, b_list, a0, b0, -1, config.extend_drop, rare)
-        a1, b1 = _extend(a_list, b_list, a1, b1, +1, config.extend_drop, rare)
+            share = dict(zip(values.tolist(), (counts / len(a_hashes)).tolist(), strict=True))
+        a0, b0 = _extend(a_list, b_list, a0, b0, -1, config.extend_drop, share)
+        a1, b1 = _extend(a_list, b_list, a1, b1, +1, config.extend_drop, share)
         boxes.append((a0, a1, b0, b1))
     return merge_overlapping(boxes)
 
