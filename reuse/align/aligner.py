@@ -13,8 +13,9 @@ one document lie inside the larger range of another run of the passage aligns re
 second time and is dropped. Runs at a passage's ends that are shorter than the gap separating
 them from the rest are trimmed off; a passage needs ``min_length`` matched tokens and a
 ``min_density`` share of matched tokens. Its boundaries are then extended token by token across
-small edits (X-drop, where matching a token that occurs once in a counts double), so they land
-on the first and last shared words. The edit script comes from
+small edits (X-drop, where a matching token whose share of document a is below
+``CHANCE_BOUND`` counts double, and an edit is crossed only when the words matching after it
+are unlikely to match by chance), so they land on the first and last shared words. The edit script comes from
 :func:`rapidfuzz.distance.Indel.opcodes` on the token hashes; a passage of more than
 ``_WHOLE_BOX_CELLS`` (10⁹) token pairs, whose Indel bit matrix would take over 125 MB, is
 aligned piecewise between anchors, exact matches of shingles that occur as often on each side
