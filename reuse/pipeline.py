@@ -764,20 +764,10 @@ def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
     """:func:`dedup` on Spark (:mod:`reuse.spark`): a JSONL file or a folder of .txt files at any
     path Spark reads is read and checked by Spark (:mod:`reuse.spark.read`), other inputs here,
     as the local engine reads them; every stage after that runs on Spark."""
-    from .spark.dedup import SparkPlan
     from .spark.dedup import dedup as spark_dedup
-    from .spark.read import read_input
-    from .spark.session import spark_session
 
-    timings = Timings(quiet=quiet)
-    with timings.stage("spark_start"):  # before reading: a missing pyspark or Java fails at once
-        spark = spark_session()
-    with timings.stage("ingest", own_bar=True):
-        corpus = read_input(spark, source, read, spark_dir) or _load(source, read, quiet)
-        _check_date_field(corpus, config.date_field, "dedup")
-    dates = _dates(corpus, config)
-    plan = SparkPlan(config, lsh_bands(config.dedup),
-                     representative_priority(corpus.lengths, dates), timings)
+    spark, corpus, dates, plan = _spark_start(source, read, config, spark_dir, quiet, "dedup")
+    timings = plan.timings
     stored = spark_dedup(corpus, plan, spark=spark, spark_dir=spark_dir)
     counts = {"read": corpus.n_read, **stored.counts, "skipped": len(corpus.skipped),
               **input_counts(corpus, dates)}
@@ -787,15 +777,13 @@ def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
     return StoredDedupResult(corpus, config, stored, counts, timings, options)
 
 
-def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
-               options: dict[str, Any], config: Config,
-               spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredRunResult:
-    """:func:`run` on Spark: the stages of :func:`_spark_dedup`, then the passage candidates
-    and their alignment on Spark (:mod:`reuse.spark.passages`); the passage clusters are made
-    here, on the driver, from the ``alignments`` table, which is bounded by the output (it is
-    one of the run's tables), as the local engine makes them."""
+def _spark_start(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], config: Config,
+                 spark_dir: str | os.PathLike[str] | None, quiet: bool, owner: str
+                 ) -> tuple[Any, Corpus, list[object] | None, Any]:
+    """The start of :func:`_spark_dedup` and :func:`_spark_run`: the Spark session, the corpus
+    (read through Spark where Spark reads the input, else here), its dates and the plan of the
+    Spark stages (which carries the timings)."""
     from .spark.dedup import SparkPlan
-    from .spark.passages import run as spark_run
     from .spark.read import read_input
     from .spark.session import spark_session
 
@@ -804,10 +792,24 @@ def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
         spark = spark_session()
     with timings.stage("ingest", own_bar=True):
         corpus = read_input(spark, source, read, spark_dir) or _load(source, read, quiet)
-        _check_date_field(corpus, config.date_field, "run")
+        _check_date_field(corpus, config.date_field, owner)
     dates = _dates(corpus, config)
     plan = SparkPlan(config, lsh_bands(config.dedup),
                      representative_priority(corpus.lengths, dates), timings)
+    return spark, corpus, dates, plan
+
+
+def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
+               options: dict[str, Any], config: Config,
+               spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredRunResult:
+    """:func:`run` on Spark: the stages of :func:`_spark_dedup`, then the passage candidates
+    and their alignment on Spark (:mod:`reuse.spark.passages`); the passage clusters are made
+    here, on the driver, from the ``alignments`` table, which is bounded by the output (it is
+    one of the run's tables), as the local engine makes them."""
+    from .spark.passages import run as spark_run
+
+    spark, corpus, dates, plan = _spark_start(source, read, config, spark_dir, quiet, "run")
+    timings = plan.timings
     stored = spark_run(corpus, plan, align_documents, spark=spark, spark_dir=spark_dir)
     try:
         result = StoredRunResult(corpus, config, stored, stored.counts, timings, options)
