@@ -47,6 +47,19 @@ def detect_format(path: Path) -> str:
     )
 
 
+def read_metadata_rows(metadata_file: str | os.PathLike[str], id_field: str,
+                       max_doc_chars: int) -> dict[str, tuple[dict[str, Any], str]]:
+    """The rows of a metadata file (:func:`~reuse.ingest.sidecar.read_metadata_file`), after
+    checking that it is a file."""
+    metadata_path = Path(metadata_file)
+    if not metadata_path.is_file():
+        raise InputError(f"{shown(str(metadata_path))}: no such metadata file"
+                         if not metadata_path.exists() else
+                         f"{shown(str(metadata_path))}: the metadata file is not a file")
+    return read_metadata_file(metadata_path, detect_format(metadata_path), id_field,
+                              max_doc_chars)
+
+
 def path_for_manifest(source: str | os.PathLike[str], key: str = "path") -> dict[str, str]:
     """The manifest's record of a path: ``key`` is valid Unicode (a byte that is not UTF-8 is
     spelt ``\\xNN``); when that spelling differs from the real name, ``key_bytes`` holds the
@@ -196,16 +209,9 @@ def read_corpus(
                 f"The 'encoding' parameter applies to .txt, JSONL and CSV/TSV input; Parquet "
                 f"({name}) always holds UTF-8. Leave it out."
             )
-    rows = None
-    if metadata_file is not None:
-        # Read first: a mistake in the metadata file is found before a long read of the input.
-        metadata_path = Path(metadata_file)
-        if not metadata_path.is_file():
-            raise InputError(f"{shown(str(metadata_path))}: no such metadata file"
-                             if not metadata_path.exists() else
-                             f"{shown(str(metadata_path))}: the metadata file is not a file")
-        rows = read_metadata_file(metadata_path, detect_format(metadata_path), id_field,
-                                  max_doc_chars)
+    # Read first: a mistake in the metadata file is found before a long read of the input.
+    rows = (None if metadata_file is None
+            else read_metadata_rows(metadata_file, id_field, max_doc_chars))
     settings = {"input_format": fmt, "id_field": id_field, "text_field": text_field,
                 "max_doc_chars": max_doc_chars, "encoding": encoding, "on_error": on_error,
                 "metadata_file": None if metadata_file is None else os.fspath(metadata_file),

@@ -42,9 +42,9 @@ from ..errors import ConfigError, InputError
 from ..ingest import Corpus
 from ..ingest.folder import add_txt_bytes, fits
 from ..ingest.jsonl import read_lines
-from ..ingest.read import detect_format
+from ..ingest.read import detect_format, read_metadata_rows
 from ..ingest.records import JSON_BYTES_PER_CHAR, RAW_SLACK_BYTES, RecordSink
-from ..ingest.sidecar import merge_metadata, read_metadata_file
+from ..ingest.sidecar import merge_metadata
 from ..ingest.text import AUTO_ENCODING, DEFAULT_ENCODING, UTF8_BOM, UTF16_BOMS, shown
 from .dedup import WorkFolder
 from .parts import batches
@@ -219,15 +219,8 @@ def read_input(spark: Any, source: Any, read: dict[str, Any],
                             options["max_doc_chars"], encoding, name,
                             root=file_system.makeQualified(jvm_path).toString(),
                             fallback=encoding == AUTO_ENCODING and not first.startswith(UTF8_BOM))
-    rows = None
-    if options["metadata_file"] is not None:
-        metadata_path = Path(options["metadata_file"])
-        if not metadata_path.is_file():
-            raise InputError(f"{shown(str(metadata_path))}: no such metadata file"
-                             if not metadata_path.exists() else
-                             f"{shown(str(metadata_path))}: the metadata file is not a file")
-        rows = read_metadata_file(metadata_path, detect_format(metadata_path),
-                                  options["id_field"], options["max_doc_chars"])
+    rows = (None if options["metadata_file"] is None else read_metadata_rows(
+        options["metadata_file"], options["id_field"], options["max_doc_chars"]))
     work = WorkFolder(spark_dir)
     try:
         parsed = _parse(spark, settings, fmt, work)
