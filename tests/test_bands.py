@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reuse.pipeline as pipeline
 from reuse.align.aligner import align_pair
@@ -85,6 +87,21 @@ def test_min_seeds_drops_lone_seeds():
     assert len(seed_bands(pair, a_pos, b_pos, 4, BandConfig(min_seeds=2))) == 1
     assert len(seed_bands(pair, a_pos, b_pos, 4, BandConfig(min_seeds=1))) == 2
     assert len(seed_bands(pair, a_pos, b_pos, 4, BandConfig(min_seeds=3))) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 300), st.integers(0, 300)),
+                max_size=200),
+       st.integers(1, 50))
+def test_bands_do_not_depend_on_the_seed_block(seeds, block_seeds):
+    # Seeds in any order, ties included: linking a few whole pairs at a time gives the same
+    # boxes, in the same order, as linking all seeds at once.
+    pair, a_pos, b_pos = np.array(seeds, dtype=np.int64).reshape(-1, 3).T
+    config = BandConfig(min_seeds=2, max_gap=40, lookahead=5)
+    whole = seed_bands(pair, a_pos, b_pos, 4, config, block_seeds=len(seeds) + 1)
+    blocked = seed_bands(pair, a_pos, b_pos, 4, config, block_seeds=block_seeds)
+    for name in ("pair", "a_lo", "a_hi", "b_lo", "b_hi"):
+        assert getattr(blocked, name).tolist() == getattr(whole, name).tolist()
 
 
 def _reference_merge(boxes: list[tuple[int, int, int, int, int]], reach: int) -> set[tuple]:

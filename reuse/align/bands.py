@@ -23,6 +23,7 @@ lengths of the documents.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,26 +67,31 @@ class Boxes:
                        for name in ("pair", "a_lo", "a_hi", "b_lo", "b_hi")))
 
 
+# Seeds linked at a time by seed_bands (whole pairs; a pair with more seeds is one block).
+SEED_BLOCK = 1 << 18
+
+
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
 
-def seed_bands(
-    pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray, seed_length: int,
-    config: BandConfig = BandConfig(),
-) -> Boxes:
-    """The bands of the seeds ``(a_pos[s], b_pos[s])`` of pair ``pair[s]``, as the token boxes
-    their seeds span (``seed_length`` tokens from each seed's position). Seeds in no band of at
-    least ``config.min_seeds`` seeds are dropped."""
-    pair = np.asarray(pair, dtype=np.int64)
-    a_pos = np.asarray(a_pos, dtype=np.int64)
-    b_pos = np.asarray(b_pos, dtype=np.int64)
+def _block_cuts(pair: np.ndarray, block_seeds: int) -> np.ndarray:
+    """Cut points of sorted ``pair`` into blocks of whole pairs, each block at least
+    ``block_seeds`` seeds long (the last may be shorter), from 0 to ``len(pair)``."""
     n = len(pair)
-    if n == 0:
-        return Boxes.concat([])
-    order = np.lexsort((b_pos, a_pos, pair))
-    pair, a_pos, b_pos = pair[order], a_pos[order], b_pos[order]
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    targets = np.arange(block_seeds, n, max(block_seeds, 1))
+    at = np.searchsorted(starts, targets, "left")
+    inner = starts[at[at < len(starts)]]
+    return np.unique(np.r_[0, inner, n])
+
+
+def _seed_components(pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray,
+                     config: BandConfig) -> np.ndarray:
+    """Component labels of seeds sorted by pair and position, linked as :func:`seed_bands`
+    describes."""
+    n = len(pair)
     links_from, links_to = [], []
     for lag in range(1, min(config.lookahead, n - 1) + 1):
         step_a = a_pos[lag:] - a_pos[:-lag]
@@ -99,10 +105,38 @@ def seed_bands(
         at = np.flatnonzero(linked)
         links_from.append(at)
         links_to.append(at + lag)
-    if links_from:
-        label = _components(n, np.concatenate(links_from), np.concatenate(links_to))
-    else:
-        label = np.arange(n)
+    if not links_from:
+        return np.arange(n)
+    return _components(n, np.concatenate(links_from), np.concatenate(links_to))
+
+
+def seed_bands(
+    pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray, seed_length: int,
+    config: BandConfig = BandConfig(), block_seeds: int = SEED_BLOCK,
+) -> Boxes:
+    """The bands of the seeds ``(a_pos[s], b_pos[s])`` of pair ``pair[s]``, as the token boxes
+    their seeds span (``seed_length`` tokens from each seed's position). Seeds in no band of at
+    least ``config.min_seeds`` seeds are dropped. Memory grows with ``block_seeds`` (whole
+    pairs of about that many seeds are linked at a time), not with the number of seeds; the
+    result does not depend on it."""
+    pair = np.asarray(pair, dtype=np.int64)
+    a_pos = np.asarray(a_pos, dtype=np.int64)
+    b_pos = np.asarray(b_pos, dtype=np.int64)
+    n = len(pair)
+    if n == 0:
+        return Boxes.concat([])
+    order = np.lexsort((b_pos, a_pos, pair))
+    pair, a_pos, b_pos = pair[order], a_pos[order], b_pos[order]
+    # The links of all seeds at once would take lookahead * 16 bytes per seed, and the graph
+    # more: the components are found a block of whole pairs at a time (a band never spans two
+    # pairs), and numbered as one pass over all seeds would number them.
+    label = np.empty(n, dtype=np.int64)
+    next_label = 0
+    cuts = _block_cuts(pair, block_seeds)
+    for lo, hi in itertools.pairwise(cuts.tolist()):
+        block_label = _seed_components(pair[lo:hi], a_pos[lo:hi], b_pos[lo:hi], config)
+        label[lo:hi] = block_label + next_label
+        next_label += int(block_label.max()) + 1
     sizes = np.bincount(label)
     kept = sizes[label] >= config.min_seeds
     if not kept.any():
