@@ -239,3 +239,16 @@ def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
     assert passage_candidates(reopened, config, groups).seed_b.tolist() == whole.seed_b.tolist()
     spilled.close()
     assert not any(path.exists() for path in spilled.paths)
+
+
+def test_spilled_window_minima_spread_evenly_over_the_partitions(tmp_path):
+    # A fingerprint is a window's minimum, so its top bits are mostly zero: a partition chosen
+    # by them would hold nearly every fingerprint, and grouping it the whole corpus at once.
+    rng = np.random.default_rng(5)
+    config = PassageConfig()
+    found = _fingerprints([_words(rng, 400) for _ in range(200)], config)
+    spilled = SpilledFingerprints(tmp_path, 100, MIN_MEMORY_BUDGET)
+    spilled.add(found, 200)
+    counts = spilled.counts
+    assert len(counts) >= 64 and counts.sum() == len(found)
+    assert counts.max() < 2 * counts.mean()

@@ -59,11 +59,20 @@ class Fingerprints:
 
 
 FINGERPRINT_RECORD = np.dtype([("hash", "<u8"), ("doc", "<i8"), ("position", "<i8")])
+# Bytes of grouping work per byte of a partition's records (passage_candidates' sorts, gathers
+# and masks: about 3 on a 300k-document run), with room: the budget divided by this is one
+# partition's records.
+GROUPING_WORK = 8.0
+
+
+def _record_fingerprints(records: np.ndarray) -> Fingerprints:
+    """Fingerprints viewing the columns of spilled ``records`` (no copy)."""
+    return Fingerprints(records["hash"], records["doc"], records["position"])
 
 
 class SpilledFingerprints:
     """Passage fingerprints on disk, in bounded memory: each goes to the partition of its hash's
-    top bits, so every bucket lies whole in one partition and :func:`passage_candidates` reads
+    low bits, so every bucket lies whole in one partition and :func:`passage_candidates` reads
     one partition at a time. Within a partition, fingerprints keep the order they were added in
     (by document, then position, when added batch by batch in document order).
 
@@ -71,6 +80,8 @@ class SpilledFingerprints:
     fingerprints per document times ``expected_documents``, so that one partition (and the
     work of grouping it) fits ``memory_budget``. ``home`` is a :class:`Workspace` (temporary
     files) or a folder (a checkpoint's, whose files outlive this object until :meth:`close`).
+    The low bits, not the top ones: a fingerprint is a window's minimum, so its top bits are
+    mostly zero.
     """
 
     def __init__(self, home: Workspace | Path, expected_documents: int, memory_budget: int
@@ -103,23 +114,20 @@ class SpilledFingerprints:
         if self.spill is None:
             per_document = len(fingerprints) / max(documents, 1) * FINGERPRINT_RECORD.itemsize
             partitions = partitions_for(int(per_document * self._expected_documents),
-                                        self._memory_budget)
+                                        self._memory_budget, GROUPING_WORK)
             self.spill = PartitionedSpill(self._home, "fingerprints", FINGERPRINT_RECORD,
                                           partitions)
         records = np.empty(len(fingerprints), dtype=FINGERPRINT_RECORD)
         records["hash"] = fingerprints.hashes
         records["doc"] = fingerprints.docs
         records["position"] = fingerprints.positions
-        bits = self.spill.partitions.bit_length() - 1
-        partition = (fingerprints.hashes >> np.uint64(64 - bits)).astype(np.int64) if bits else 0
-        self.spill.append(records, partition)
+        mask = np.uint64(self.spill.partitions - 1)
+        self.spill.append(records, (fingerprints.hashes & mask).astype(np.int64))
 
     def parts(self) -> Iterator[Fingerprints]:
         """The fingerprints, a partition at a time (the empty ones left out)."""
         for partition in np.flatnonzero(self.counts).tolist():
-            records = self.spill.read(partition)
-            yield Fingerprints(records["hash"].copy(), records["doc"].copy(),
-                               records["position"].copy())
+            yield _record_fingerprints(self.spill.read(partition))
 
     @property
     def paths(self) -> list[Path]:
