@@ -1509,7 +1509,7 @@ class _AlignChunk:
 
 @dataclass
 class _AlignedChunk:
-    """What a chunk found: ``(round, order, pair, alignments)`` per box that was not widened
+    """What a chunk found: ``(round, order, pair, alignment rows)`` per box that was not widened
     again, the pairs left without paraphrase seeds, the pairs with a widened box, and the
     tokens aligned (``cost``, of which ``widened_cost`` in widened boxes)."""
 
@@ -1523,6 +1523,7 @@ class _AlignedChunk:
 def _align_chunk(chunk: _AlignChunk) -> _AlignedChunk:
     """Align a chunk's boxes, widen those whose passages reach an inner edge and align them
     again (in batches of ``_ALIGN_BATCH_TOKENS``), up to ``_MAX_WIDENINGS`` times."""
+    from .align.alignment import alignment_row
     from .align.bands import Boxes
 
     settings = chunk.settings
@@ -1545,7 +1546,8 @@ def _align_chunk(chunk: _AlignChunk) -> _AlignedChunk:
             found, cut, again, part_skipped = _align_boxes(
                 cache, boxes.take(index), a_docs[lo:hi], b_docs[lo:hi], settings.align_config,
                 chunk.texts, round_number, settings.band_config)
-            done.entries.extend((round_number, int(order[lo + k]), pair, alignments)
+            done.entries.extend((round_number, int(order[lo + k]), pair,
+                                 [alignment_row(al) for al in alignments])
                                 for k, pair, alignments in found)
             done.skipped.update(part_skipped)
             retry.append(lo + cut)
