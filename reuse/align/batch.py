@@ -55,6 +55,8 @@ _KEY_HASH_BITS = 64
 _SMALL_KEY_HASH_BITS = 20
 # Widest sort key packed into an int64 (sign bit unused); tests lower it to force lexsort.
 _PACKED_KEY_BITS = 63
+# Widest packed key sorted as uint32; tests lower it to force int64 keys.
+_SMALL_KEY_BITS = 32
 _LITTLE_ENDIAN = sys.byteorder == "little"
 _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented accumulations
 # The boundary extension crosses an edit only when the tokens matching after it are unlikely to
@@ -288,12 +290,16 @@ def _runs(
     diagonal = j - i + span
     widths = [_bits(int(pair.max()) + 1), _bits(2 * span), _bits(span)]
     if sum(widths) <= _PACKED_KEY_BITS:
-        # One sort of the fields packed into an int64. Position is the lowest field and never
-        # reaches its width's top value, so the next seed of a run has the next key.
-        key = _pack([pair, diagonal, i], widths)
+        # One sort of the fields packed into one key (32-bit when they fit: sorted about twice
+        # as fast). Position is the lowest field and never reaches its width's top value, so
+        # the next seed of a run has the next key.
+        small = sum(widths) <= _SMALL_KEY_BITS
+        key = _pack([pair, diagonal, i], widths, np.uint32 if small else np.int64)
         key.sort()
-        breaks = np.flatnonzero(key[1:] != key[:-1] + 1)
+        breaks = np.flatnonzero(key[1:] != key[:-1] + key.dtype.type(1))
         starts, ends = key[np.r_[0, breaks + 1]], key[np.r_[breaks, len(key) - 1]]
+        if small:
+            starts, ends = starts.astype(np.int64), ends.astype(np.int64)
         run_pair, diagonal, start = _unpack(starts, widths)
         end = ends & ((1 << widths[-1]) - 1)
     else:
@@ -308,13 +314,14 @@ def _runs(
     return np.stack([run_pair, start, end + ngram, start + diagonal, end + diagonal + ngram], axis=1)
 
 
-def _pack(columns: list[np.ndarray], widths: list[int]) -> np.ndarray:
-    """Non-negative int64 ``columns`` packed into one int64 key, the first most significant;
-    ``widths`` are their bits (at most 63 in all)."""
-    key = columns[0].astype(np.int64)
+def _pack(columns: list[np.ndarray], widths: list[int], dtype: type = np.int64) -> np.ndarray:
+    """Non-negative int64 ``columns`` packed into one key of ``dtype`` (int64, or uint32 when
+    the widths fit), the first most significant; ``widths`` are their bits (at most 63 in
+    all)."""
+    key = columns[0].astype(dtype)
     for column, width in zip(columns[1:], widths[1:], strict=True):
-        key <<= width
-        key |= column
+        key <<= dtype(width)
+        key |= column.astype(dtype, copy=False)
     return key
 
 
@@ -328,10 +335,12 @@ def _sort_order(*columns: np.ndarray) -> np.ndarray:
     widths = [_bits(int(c.max()) + 1) for c in columns] + [_bits(n)]
     if sum(widths) > _PACKED_KEY_BITS:
         return np.lexsort(columns[::-1])
-    key = _pack([*columns, np.arange(n, dtype=np.int64)], widths)
+    small = sum(widths) <= _SMALL_KEY_BITS
+    key = _pack([*columns, np.arange(n, dtype=np.int64)], widths,
+                np.uint32 if small else np.int64)
     key.sort()
-    key &= (1 << widths[-1]) - 1
-    return key
+    key &= key.dtype.type((1 << widths[-1]) - 1)
+    return key.astype(np.int64, copy=False)
 
 
 def _unpack(key: np.ndarray, widths: list[int]) -> list[np.ndarray]:

@@ -102,7 +102,11 @@ def lexical_alignments(
         x[order] for x in (boxes, a_lo, a_hi, b_lo, b_hi, a_start, a_end, b_start, b_end)
     )
     n_a, n_b = a_hi - a_lo, b_hi - b_lo
-    scripts = list(map(_editops, *_token_sequences(tokens.hashes, a_lo, a_hi, b_lo, b_hi)))
+    # Indel drops the common prefix and suffix itself; dropping them here first spares turning
+    # most of each box into a string (the edits of a passage are usually a few tokens).
+    prefix, suffix = _common_affixes(tokens.hashes, a_lo, a_hi, b_lo, b_hi)
+    scripts = list(map(_editops, *_token_sequences(
+        tokens.hashes, a_lo + prefix, a_hi - suffix, b_lo + prefix, b_hi - suffix)))
     per_box = np.fromiter(map(len, scripts), dtype=np.int64, count=len(scripts))
     # Indel's edit operations ``(tag, i, j)``, one token each: a 'delete' takes a[i] (next
     # position i + 1, j), an 'insert' b[j] (next i, j + 1). Consecutive operations with no
@@ -112,6 +116,8 @@ def lexical_alignments(
     deleted = flat[:, 0] == "delete"
     i, j = flat[:, 1].astype(np.int64), flat[:, 2].astype(np.int64)
     box = np.repeat(np.arange(len(boxes)), per_box)
+    i += prefix[box]
+    j += prefix[box]
     matched = n_a - np.bincount(box[deleted], minlength=len(boxes))
     next_i, next_j = i + deleted, j + ~deleted
     continues = (box[1:] == box[:-1]) & (i[1:] == next_i[:-1]) & (j[1:] == next_j[:-1])
@@ -161,6 +167,46 @@ def _token_sequences(
         sequence = ids.astype(np.uint32).tobytes().decode("utf-32-le")
     return ([sequence[x:y] for x, y in zip(cuts[0:-1:2], cuts[1::2], strict=True)],
             [sequence[x:y] for x, y in zip(cuts[1:-1:2], cuts[2::2], strict=True)])
+
+
+def _common_affixes(
+    hashes: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per box, the length of the common prefix of its two sides' tokens, and of the common
+    suffix of what is left after the prefix (as Indel strips them)."""
+    shorter = np.minimum(a_hi - a_lo, b_hi - b_lo)
+    prefix = _first_difference(hashes, a_lo, b_lo, shorter, 1)
+    suffix = _first_difference(hashes, a_hi - 1, b_hi - 1, shorter - prefix, -1)
+    return prefix, suffix
+
+
+def _first_difference(
+    hashes: np.ndarray, a_at: np.ndarray, b_at: np.ndarray, most: np.ndarray, step: int
+) -> np.ndarray:
+    """Per range, how many tokens ``hashes[a_at + step * t] == hashes[b_at + step * t]`` hold
+    for ``t = 0, 1, ...`` before the first that differs, up to ``most``."""
+    out = most.copy()
+    # Most ranges differ early: look at the first tokens of all of them, then at the rest of
+    # those that agree throughout.
+    look = np.flatnonzero(most > 0)
+    start = 0
+    width = 32
+    while len(look):
+        count = np.minimum(most[look] - start, width)
+        firsts = np.zeros(len(count), dtype=np.int64)
+        np.cumsum(count[:-1], out=firsts[1:])
+        within = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(firsts, count)
+        offset = step * (within + start)
+        differ = hashes[np.repeat(a_at[look], count) + offset] != hashes[
+            np.repeat(b_at[look], count) + offset]
+        first = np.minimum.reduceat(np.where(differ, within, width), firsts)
+        found = first < count
+        out[look[found]] = start + first[found]
+        start += width
+        look = look[~found & (count == width)]
+        look = look[most[look] > start]
+        width *= 4
+    return out
 
 
 def _raw_spans(
