@@ -143,30 +143,17 @@ def _packed_rows(
 
 
 def _concatenated_ranges(firsts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``range(firsts[s], firsts[s] + lengths[s])`` of every segment, concatenated (int64): a
-    running sum of ones that jumps at each segment's start."""
-    nonempty = lengths > 0
-    firsts, lengths = firsts[nonempty], lengths[nonempty]
-    step = np.ones(int(lengths.sum()), dtype=np.int64)
-    if not len(step):
-        return step
-    at = _starts(lengths)
-    step[0] = firsts[0]
-    step[at[1:]] = firsts[1:] - (firsts[:-1] + lengths[:-1] - 1)
-    return np.cumsum(step, out=step)
+    """``range(firsts[s], firsts[s] + lengths[s])`` of every segment, concatenated (int64)."""
+    index = np.arange(int(lengths.sum()), dtype=np.int64)
+    index += np.repeat(firsts - _starts(lengths), lengths)
+    return index
 
 
 def _offsets_within(lengths: np.ndarray, dtype: type) -> np.ndarray:
-    """``range(lengths[s])`` of every segment, concatenated, as unsigned ``dtype`` (a running
-    sum of ones that drops back to 0 at each segment's start; unsigned sums wrap, so the drop
-    is added as its two's complement)."""
-    lengths = lengths[lengths > 0]
-    step = np.ones(int(lengths.sum()), dtype=dtype)
-    if not len(step):
-        return step
-    step[0] = 0
-    step[_starts(lengths)[1:]] = (1 - lengths[:-1]).astype(dtype)
-    return np.cumsum(step, dtype=dtype, out=step)
+    """``range(lengths[s])`` of every segment, concatenated, as unsigned ``dtype``."""
+    offsets = np.arange(int(lengths.sum()), dtype=dtype)
+    offsets -= np.repeat(_starts(lengths).astype(dtype), lengths)
+    return offsets
 
 
 def _join(
@@ -532,19 +519,25 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
         return occurrences
     # Each document's tokens sorted on their hash's high bits, then position.
     rows, row_starts, position_bits = _packed_rows(tokens.hashes, firsts, counts, 1)
-    index = (rows & rows.dtype.type((1 << position_bits) - 1)).astype(np.int64)
-    index += np.repeat(firsts, counts)
+    index = np.repeat(firsts, counts)
+    index += (rows & rows.dtype.type((1 << position_bits) - 1)).astype(np.int64)
     full = tokens.hashes[index]
+    new_row = np.zeros(len(rows), dtype=bool)
+    new_row[row_starts] = True
+    new_group = new_row.copy()
+    new_group[1:] |= full[1:] != full[:-1]
+    group_first = np.flatnonzero(new_group)
+    sizes = np.diff(np.append(group_first, len(rows))).astype(np.int32)
+    occurrences[index] = np.repeat(sizes, sizes)
+    # Entries of one group are neighbours unless different tokens share the key's hash bits
+    # and interleave: then the key groups are fewer than the full-hash groups.
     key = rows >> rows.dtype.type(position_bits)
-    same_key = key[1:] == key[:-1]
-    breaks = row_starts[(row_starts > 0) & (row_starts < len(rows))]
-    same_key[breaks - 1] = False
-    same = same_key & (full[1:] == full[:-1])
-    occurrences[index] = _group_sizes(same)
-    look_alike = np.flatnonzero(same_key & ~same)
-    if len(look_alike):
-        # Different tokens with equal high bits may interleave: regroup the tokens of those
-        # documents on their full hashes (a row's entries are consecutive).
+    new_key = new_row
+    new_key[1:] |= key[1:] != key[:-1]
+    if int(np.count_nonzero(new_key)) != len(group_first):
+        # Regroup the tokens of those documents on their full hashes (a row's entries are
+        # consecutive).
+        look_alike = np.flatnonzero(~new_key & new_group)
         bad = np.unique(np.searchsorted(row_starts, look_alike, "right") - 1)
         redo = _concatenated_ranges(row_starts[bad], counts[bad])
         row = np.repeat(bad, counts[bad])

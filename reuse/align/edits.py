@@ -186,26 +186,22 @@ def _first_difference(
     """Per range, how many tokens ``hashes[a_at + step * t] == hashes[b_at + step * t]`` hold
     for ``t = 0, 1, ...`` before the first that differs, up to ``most``."""
     out = most.copy()
-    # Most ranges differ early: look at the first tokens of all of them, then at the rest of
-    # those that agree throughout.
+    # Look at a block of the next tokens of every range still agreeing, doubling the block
+    # each time: the cost follows the common part, however long the ranges.
     look = np.flatnonzero(most > 0)
-    start = 0
-    width = 32
+    start, width = 0, 16
     while len(look):
-        count = np.minimum(most[look] - start, width)
-        firsts = np.zeros(len(count), dtype=np.int64)
-        np.cumsum(count[:-1], out=firsts[1:])
-        within = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(firsts, count)
-        offset = step * (within + start)
-        differ = hashes[np.repeat(a_at[look], count) + offset] != hashes[
-            np.repeat(b_at[look], count) + offset]
-        first = np.minimum.reduceat(np.where(differ, within, width), firsts)
-        found = first < count
-        out[look[found]] = start + first[found]
+        t = np.arange(start, start + width, dtype=np.int64)
+        inside = t < most[look, None]
+        offset = step * t
+        differ = (hashes[np.where(inside, a_at[look, None] + offset, 0)]
+                  != hashes[np.where(inside, b_at[look, None] + offset, 0)]) | ~inside
+        first = differ.argmax(axis=1)
+        found = differ[np.arange(len(look)), first]
+        out[look[found]] = np.minimum(start + first[found], most[look[found]])
+        look = look[~found]
         start += width
-        look = look[~found & (count == width)]
-        look = look[most[look] > start]
-        width *= 4
+        width *= 2
     return out
 
 
