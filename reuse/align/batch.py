@@ -198,11 +198,12 @@ def _join(
     i = (rows[at] & position_mask).astype(np.int64)
     a_length = n_a[pair]
     j = (rows[at + 1] & position_mask).astype(np.int64) - a_length
-    # Same side twice, or different shingles whose high bits look alike: no seed.
-    sides = (i < a_length) & (j >= 0)
-    pair, i, j = pair[sides], i[sides], j[sides]
-    same = shingles[a_first[pair] + i] == shingles[b_first[pair] + j]
-    parts = [(pair[same], i[same], j[same])]
+    # Same side twice, or different shingles whose high bits look alike: no seed. (One
+    # selection for both tests; 'clip' keeps the look-ups of the first kind in bounds.)
+    seed = (i < a_length) & (j >= 0)
+    seed &= (shingles.take(a_first[pair] + i, mode="clip")
+             == shingles.take(b_first[pair] + j, mode="clip"))
+    parts = [(pair[seed], i[seed], j[seed])]
     crowded = first_equal[~lone]
     if len(crowded):
         parts.append(_crowded_seeds(rows, row_starts, equal, crowded, position_mask, shingles,
