@@ -106,7 +106,8 @@ def lexical_alignments(
     # most of each box into a string (the edits of a passage are usually a few tokens).
     prefix, suffix = _common_affixes(tokens.hashes, a_lo, a_hi, b_lo, b_hi)
     scripts = list(map(_editops, *_token_sequences(
-        tokens.hashes, a_lo + prefix, a_hi - suffix, b_lo + prefix, b_hi - suffix)))
+        tokens.hashes, a_lo + prefix, a_hi - suffix, b_lo + prefix, b_hi - suffix),
+        (n_a * n_b).tolist()))
     per_box = np.fromiter(map(len, scripts), dtype=np.int64, count=len(scripts))
     # Indel's edit operations ``(tag, i, j)``, one token each: a 'delete' takes a[i] (next
     # position i + 1, j), an 'insert' b[j] (next i, j + 1). Consecutive operations with no
@@ -234,11 +235,15 @@ _ANCHOR_NGRAMS = (8, 3, 1)
 _ANCHOR_OCCURRENCES = 20
 
 
-def _editops(a: str | list[int], b: str | list[int]) -> list[tuple[str, int, int]]:
+def _editops(
+    a: str | list[int], b: str | list[int], cells: int | None = None
+) -> list[tuple[str, int, int]]:
     """Indel's edit operations ``(tag, i, j)`` from ``a`` to ``b``, one token each (a 'delete'
     drops ``a[i]``, an 'insert' adds ``b[j]``): from Indel on the whole box up to
-    ``_WHOLE_BOX_CELLS`` token pairs, else piecewise (:func:`_piecewise_editops`)."""
-    if len(a) * len(b) <= _WHOLE_BOX_CELLS:
+    ``_WHOLE_BOX_CELLS`` token pairs, else piecewise (:func:`_piecewise_editops`). ``cells``:
+    the token pairs of the box when ``a`` and ``b`` are what is left of it without its common
+    prefix and suffix (the piecewise path drops them first too, so the script is the same)."""
+    if (len(a) * len(b) if cells is None else cells) <= _WHOLE_BOX_CELLS:
         return Indel.editops(a, b).as_list()
     return _piecewise_editops(a, b)
 
