@@ -451,7 +451,9 @@ STAGES = [
     ("reuse/align/batch.py", "_extend_all", "boundary extension"),
     ("reuse/align/batch.py", "_packed_rows", "(part of the join and the word counts: per-row sorts)"),
     ("reuse/align/edits.py", "lexical_alignments", "edit scripts and Alignment objects"),
-    ("reuse/align/edits.py", "_token_sequences", "(part of the line above: token ids for Indel)"),
+    ("reuse/align/edits.py", "_common_affixes",
+     "(part of the edit scripts: common prefix and suffix of each box, left out of Indel)"),
+    ("reuse/align/edits.py", "_token_sequences", "(part of the edit scripts: token ids for Indel)"),
 ]
 
 
