@@ -50,7 +50,12 @@ from .runfolder import tables
 from .runfolder.checkpoints import StageLedger, remove_checkpoints, save_arrays, save_frame
 from .sketch.feed import BATCH_CHARS, BatchFeed, batches, expected_documents
 from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, StoredTexts, sketch_batch
-from .sketch.windows import Fingerprints, PassageCandidates, passage_candidates
+from .sketch.windows import (
+    Fingerprints,
+    PassageCandidates,
+    SpilledFingerprints,
+    passage_candidates,
+)
 from .text.shingle import shingle_batch
 from .text.tokenize import TokenBatch, tokenize_batch
 from .verify import ShingleReader, ShingleStore, VerifyTask, pair_jaccard, verify_pairs
@@ -85,12 +90,13 @@ class Sketches:
     """Per-document token counts, and on disk in a :class:`~reuse.engine.Workspace`: the
     MinHash signatures (a row file), the LSH band keys (a partitioned spill) and, with exact
     verification, each document's shingle hashes (see :class:`ShingleStore`);
-    with a passage config, the passage fingerprints (in memory)."""
+    with a passage config, the passage fingerprints (a :class:`SpilledFingerprints`, or
+    in memory)."""
 
     n_tokens: np.ndarray
     signatures: RowFile
     compared: np.ndarray  # bool: has at least min_tokens tokens
-    fingerprints: Fingerprints | None = None
+    fingerprints: Fingerprints | SpilledFingerprints | None = None
     shingles: ShingleStore | None = None
     buckets: SpilledBuckets | None = None
     workspace: Workspace | None = None
@@ -180,7 +186,10 @@ def sketch_corpus(
         store = (ShingleStore(directory, keep_files=True) if directory is not None
                  else ShingleStore(workspace.path))
     min_tokens = config.effective_min_tokens
-    parts: list[Fingerprints] = []
+    fingerprints = None
+    if passage_config is not None:
+        fingerprints = SpilledFingerprints(directory if directory is not None else workspace,
+                                           expected_documents or 1, memory_budget)
     try:
         with progress(len(texts) if feed is None else None, "sketch", quiet) as bar:
             tasks = _sketch_tasks(ranges, tokenize_config, config, bands, rows, passage_config,
@@ -193,8 +202,10 @@ def sketch_corpus(
                 buckets.add(batch.band_keys[:, compared], lo + compared)
                 if store is not None and batch.shingles is not None:
                     store.add(*batch.shingles)
-                if batch.fingerprints is not None:
-                    parts.append(batch.fingerprints)
+                if fingerprints is not None and batch.fingerprints is not None:
+                    found = batch.fingerprints
+                    fingerprints.add(found.take(batch.n_tokens[found.docs - lo] >= min_tokens),
+                                     hi - lo)
                 bar.update(hi - lo)
         signatures.finish()
     except BaseException:
@@ -205,12 +216,6 @@ def sketch_corpus(
     n_tokens = np.concatenate([*token_counts, np.zeros(0, dtype=np.int64)]).astype(np.int64)
     buckets.n_docs = max(len(n_tokens), 1)
     compared = n_tokens >= min_tokens
-    fingerprints = Fingerprints.concat(parts) if passage_config is not None else None
-    if fingerprints is not None:
-        usable = compared[fingerprints.docs]
-        fingerprints = Fingerprints(
-            fingerprints.hashes[usable], fingerprints.docs[usable], fingerprints.positions[usable]
-        )
     return Sketches(n_tokens, signatures, compared, fingerprints, store, buckets, workspace)
 
 
@@ -521,9 +526,7 @@ def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Ske
     try:
         save_arrays(folder, n_tokens=sketches.n_tokens)
         if sketches.fingerprints is not None:
-            save_arrays(folder, fingerprint_hashes=sketches.fingerprints.hashes,
-                        fingerprint_docs=sketches.fingerprints.docs,
-                        fingerprint_positions=sketches.fingerprints.positions)
+            save_arrays(folder, fingerprint_counts=sketches.fingerprints.counts)
         reader = sketches.shingle_reader()
         if reader is not None:
             save_arrays(folder, shingle_batches=reader.batches)
@@ -535,7 +538,9 @@ def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Ske
     if sketches.shingles is not None:
         sketches.shingles.close()
     sketches.shingles, sketches.shingles_reader = None, reader
+    spilled = sketches.fingerprints
     ledger.complete("sketch", {
+        "fingerprint_files": None if spilled is None else [path.name for path in spilled.paths],
         "shingle_files": None if reader is None else list(reader.files),
         "shingle_offsets": None if reader is None else reader.offsets_path.name,
         "shingle_offset_count": None if reader is None else reader.n_offsets,
@@ -552,8 +557,9 @@ def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: b
     signatures.n_rows = len(n_tokens)
     fingerprints = None
     if with_fingerprints and not ledger.done("passage_candidates"):
-        fingerprints = Fingerprints(*ledger.arrays(
-            "sketch", "fingerprint_hashes", "fingerprint_docs", "fingerprint_positions"))
+        (counts,) = ledger.arrays("sketch", "fingerprint_counts")
+        fingerprints = SpilledFingerprints.reopened(
+            [ledger.file("sketch", name) for name in values["fingerprint_files"]], counts)
     reader = None
     if values.get("shingle_files") is not None:
         (shingle_batches,) = ledger.arrays("sketch", "shingle_batches")
@@ -1503,7 +1509,7 @@ class _AlignChunk:
 
 @dataclass
 class _AlignedChunk:
-    """What a chunk found: ``(round, order, pair, alignments)`` per box that was not widened
+    """What a chunk found: ``(round, order, pair, alignment rows)`` per box that was not widened
     again, the pairs left without paraphrase seeds, the pairs with a widened box, and the
     tokens aligned (``cost``, of which ``widened_cost`` in widened boxes)."""
 
@@ -1517,6 +1523,7 @@ class _AlignedChunk:
 def _align_chunk(chunk: _AlignChunk) -> _AlignedChunk:
     """Align a chunk's boxes, widen those whose passages reach an inner edge and align them
     again (in batches of ``_ALIGN_BATCH_TOKENS``), up to ``_MAX_WIDENINGS`` times."""
+    from .align.alignment import alignment_row
     from .align.bands import Boxes
 
     settings = chunk.settings
@@ -1539,7 +1546,8 @@ def _align_chunk(chunk: _AlignChunk) -> _AlignedChunk:
             found, cut, again, part_skipped = _align_boxes(
                 cache, boxes.take(index), a_docs[lo:hi], b_docs[lo:hi], settings.align_config,
                 chunk.texts, round_number, settings.band_config)
-            done.entries.extend((round_number, int(order[lo + k]), pair, alignments)
+            done.entries.extend((round_number, int(order[lo + k]), pair,
+                                 [alignment_row(al) for al in alignments])
                                 for k, pair, alignments in found)
             done.skipped.update(part_skipped)
             retry.append(lo + cut)

@@ -6,13 +6,14 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import need_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reuse.align.aligner import align_batch, align_pair
-from reuse.align.alignment import Alignment, alignments_frame
+from reuse.align.alignment import Alignment, alignment_row, alignments_frame
 from reuse.align.batch import CHAIN_LOOKBACK
 from reuse.align.config import AlignConfig
 from reuse.align.reference import _chain, _drop_repeats, _trim
@@ -225,6 +226,10 @@ def test_alignments_frame_follows_the_schema():
     assert json.loads(row.edits) == [list(e) for e in al.edits]
     assert str(frame.dtypes["a_start"]) == "int64"
     assert alignments_frame([]).columns.tolist() == list(TABLES["alignments"])
+    # A run keeps its alignments as rows (edits already JSON): the same table.
+    as_row = alignments_frame([("doc-a", "doc-b", alignment_row(al))])
+    pd.testing.assert_frame_equal(as_row, frame)
+    assert alignment_row(al).a_end == al.a_end and alignment_row(al).edits == row.edits
 
 
 # --------------------------------------------------------------------- properties (Hypothesis)

@@ -8,8 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reuse.config import PassageConfig
+from reuse.engine.spill import MIN_MEMORY_BUDGET
 from reuse.errors import ConfigError
-from reuse.sketch.windows import Fingerprints, passage_candidates, window_fingerprints
+from reuse.sketch.windows import (
+    Fingerprints,
+    SpilledFingerprints,
+    passage_candidates,
+    window_fingerprints,
+)
 from reuse.text.shingle import shingle_batch
 from reuse.text.tokenize import mix64, tokenize_batch
 
@@ -195,3 +201,54 @@ def test_candidates_carry_every_shared_fingerprint_as_a_seed(entries, min_shared
                    strict=True))
     assert sorted(got) == expected
     assert got == sorted(got, key=lambda s: (s[0], s[1]))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    entries=st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 7), st.integers(0, 30)), max_size=80
+    ),
+    min_shared=st.integers(1, 3),
+    max_bucket=st.integers(2, 6),
+    expected_documents=st.sampled_from([1, 2_000, 50_000]),
+    with_groups=st.booleans(),
+)
+def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
+        tmp_path_factory, entries, min_shared, max_bucket, expected_documents, with_groups):
+    entries = sorted(entries, key=lambda e: (e[1], e[2]))
+    # Hashes spread over 64 bits, as the window minima are: the top bits pick the partition.
+    hashes = mix64(np.array([h for h, _, _ in entries], dtype=np.uint64))
+    docs = np.array([d for _, d, _ in entries], dtype=np.int64)
+    positions = np.array([p for _, _, p in entries], dtype=np.int64)
+    fingerprints = Fingerprints(hashes, docs, positions)
+    spilled = SpilledFingerprints(tmp_path_factory.mktemp("spill"), expected_documents,
+                                  MIN_MEMORY_BUDGET)
+    for first in range(0, 8, 3):  # batches of three documents, in document order
+        in_batch = (docs >= first) & (docs < first + 3)
+        spilled.add(fingerprints.take(in_batch), 3)
+    assert len(spilled) == len(entries)
+    groups = np.arange(8) % 2 if with_groups else None
+    config = PassageConfig(min_shared=min_shared, max_bucket=max_bucket, max_pairs_per_doc=2)
+    whole = passage_candidates(fingerprints, config, groups)
+    parts = passage_candidates(spilled, config, groups)
+    for name in ("a", "b", "shared", "a_first", "a_last", "b_first", "b_last", "capped_docs",
+                 "seed_pair", "seed_a", "seed_b"):
+        assert getattr(parts, name).tolist() == getattr(whole, name).tolist(), name
+    assert parts.capped_fingerprints == whole.capped_fingerprints
+    reopened = SpilledFingerprints.reopened(spilled.paths, spilled.counts)
+    assert passage_candidates(reopened, config, groups).seed_b.tolist() == whole.seed_b.tolist()
+    spilled.close()
+    assert not any(path.exists() for path in spilled.paths)
+
+
+def test_spilled_window_minima_spread_evenly_over_the_partitions(tmp_path):
+    # A fingerprint is a window's minimum, so its top bits are mostly zero: a partition chosen
+    # by them would hold nearly every fingerprint, and grouping it the whole corpus at once.
+    rng = np.random.default_rng(5)
+    config = PassageConfig()
+    found = _fingerprints([_words(rng, 400) for _ in range(200)], config)
+    spilled = SpilledFingerprints(tmp_path, 100, MIN_MEMORY_BUDGET)
+    spilled.add(found, 200)
+    counts = spilled.counts
+    assert len(counts) >= 64 and counts.sum() == len(found)
+    assert counts.max() < 2 * counts.mean()

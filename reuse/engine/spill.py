@@ -158,11 +158,31 @@ class PartitionedSpill:
     to the partition its caller chose, and :meth:`read` returns one partition's records in the
     order they were appended."""
 
-    def __init__(self, workspace: Workspace, stem: str, dtype: np.dtype, partitions: int) -> None:
+    def __init__(self, home: Workspace | Path, stem: str, dtype: np.dtype, partitions: int
+                 ) -> None:
+        """The partition files go to the workspace ``home``, or to the folder ``home`` (as
+        ``{stem}-p{partition}``, files that outlive the spill until :meth:`close`)."""
         self.dtype = np.dtype(dtype)
         self.partitions = partitions
-        self.paths = [workspace.file(f"{stem}-p{p}") for p in range(partitions)]
+        if isinstance(home, Workspace):
+            self.paths = [home.file(f"{stem}-p{p}") for p in range(partitions)]
+        else:
+            self.paths = [Path(home) / f"{stem}-p{p}" for p in range(partitions)]
         self.counts = np.zeros(partitions, dtype=np.int64)
+
+    @classmethod
+    def reopened(cls, paths: list[Path], dtype: np.dtype, counts: np.ndarray
+                 ) -> PartitionedSpill:
+        """The spill whose partition ``p`` was written to ``paths[p]`` with ``counts[p]``
+        records (by a run that was killed, say): read as written; appending goes on."""
+        spill = cls.__new__(cls)
+        spill.dtype = np.dtype(dtype)
+        spill.partitions = len(paths)
+        spill.paths = [Path(path) for path in paths]
+        spill.counts = np.asarray(counts, dtype=np.int64).copy()
+        if len(spill.counts) != len(spill.paths):
+            raise ValueError(f"{len(paths)} partition files, {len(spill.counts)} counts")
+        return spill
 
     def __len__(self) -> int:
         return int(self.counts.sum())

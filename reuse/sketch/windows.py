@@ -18,13 +18,16 @@ so there are at most ``documents * max_pairs_per_doc`` candidate pairs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..candidates.lsh import bucket_pairs
 from ..config import PassageConfig
+from ..engine.spill import PartitionedSpill, Workspace, partitions_for
 from ..text.tokenize import mix64
 
 
@@ -37,6 +40,12 @@ class Fingerprints:
     docs: np.ndarray
     positions: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def take(self, index: np.ndarray) -> Fingerprints:
+        return Fingerprints(self.hashes[index], self.docs[index], self.positions[index])
+
     @staticmethod
     def concat(parts: list[Fingerprints]) -> Fingerprints:
         if not parts:
@@ -47,6 +56,91 @@ class Fingerprints:
             np.concatenate([p.docs for p in parts]),
             np.concatenate([p.positions for p in parts]),
         )
+
+
+FINGERPRINT_RECORD = np.dtype([("hash", "<u8"), ("doc", "<i8"), ("position", "<i8")])
+# Bytes of grouping work per byte of a partition's records (passage_candidates' sorts, gathers
+# and masks: about 3 on a 300k-document run), with room: the budget divided by this is one
+# partition's records.
+GROUPING_WORK = 8.0
+
+
+def _record_fingerprints(records: np.ndarray) -> Fingerprints:
+    """Fingerprints viewing the columns of spilled ``records`` (no copy)."""
+    return Fingerprints(records["hash"], records["doc"], records["position"])
+
+
+class SpilledFingerprints:
+    """Passage fingerprints on disk, in bounded memory: each goes to the partition of its hash's
+    low bits, so every bucket lies whole in one partition and :func:`passage_candidates` reads
+    one partition at a time. Within a partition, fingerprints keep the order they were added in
+    (by document, then position, when added batch by batch in document order).
+
+    The number of partitions is chosen on the first non-empty :meth:`add`, from that batch's
+    fingerprints per document times ``expected_documents``, so that one partition (and the
+    work of grouping it) fits ``memory_budget``. ``home`` is a :class:`Workspace` (temporary
+    files) or a folder (a checkpoint's, whose files outlive this object until :meth:`close`).
+    The low bits, not the top ones: a fingerprint is a window's minimum, so its top bits are
+    mostly zero.
+    """
+
+    def __init__(self, home: Workspace | Path, expected_documents: int, memory_budget: int
+                 ) -> None:
+        self._home = home
+        self._expected_documents = max(expected_documents, 1)
+        self._memory_budget = memory_budget
+        self.spill: PartitionedSpill | None = None
+
+    @classmethod
+    def reopened(cls, paths: Sequence[Path], counts: np.ndarray) -> SpilledFingerprints:
+        """The fingerprints written earlier to ``paths`` (``counts[p]`` records in ``paths[p]``),
+        for example by a killed run into its checkpoint."""
+        spilled = cls(Path(paths[0]).parent if paths else Path("."), 1, 1)
+        if paths:
+            spilled.spill = PartitionedSpill.reopened(paths, FINGERPRINT_RECORD, counts)
+        return spilled
+
+    def __len__(self) -> int:
+        return 0 if self.spill is None else len(self.spill)
+
+    @property
+    def partitions(self) -> int:
+        return 0 if self.spill is None else self.spill.partitions
+
+    def add(self, fingerprints: Fingerprints, documents: int) -> None:
+        """Add the fingerprints of a batch of ``documents`` documents."""
+        if len(fingerprints) == 0:
+            return
+        if self.spill is None:
+            per_document = len(fingerprints) / max(documents, 1) * FINGERPRINT_RECORD.itemsize
+            partitions = partitions_for(int(per_document * self._expected_documents),
+                                        self._memory_budget, GROUPING_WORK)
+            self.spill = PartitionedSpill(self._home, "fingerprints", FINGERPRINT_RECORD,
+                                          partitions)
+        records = np.empty(len(fingerprints), dtype=FINGERPRINT_RECORD)
+        records["hash"] = fingerprints.hashes
+        records["doc"] = fingerprints.docs
+        records["position"] = fingerprints.positions
+        mask = np.uint64(self.spill.partitions - 1)
+        self.spill.append(records, (fingerprints.hashes & mask).astype(np.int64))
+
+    def parts(self) -> Iterator[Fingerprints]:
+        """The fingerprints, a partition at a time (the empty ones left out)."""
+        for partition in np.flatnonzero(self.counts).tolist():
+            yield _record_fingerprints(self.spill.read(partition))
+
+    @property
+    def paths(self) -> list[Path]:
+        return [] if self.spill is None else list(self.spill.paths)
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.zeros(0, dtype=np.int64) if self.spill is None else self.spill.counts.copy()
+
+    def close(self) -> None:
+        """Remove the files."""
+        if self.spill is not None:
+            self.spill.close()
 
 
 def window_fingerprints(
@@ -129,57 +223,34 @@ class PassageCandidates:
 
 
 def passage_candidates(
-    fingerprints: Fingerprints, config: PassageConfig, groups: np.ndarray | None = None
+    fingerprints: Fingerprints | SpilledFingerprints, config: PassageConfig,
+    groups: np.ndarray | None = None,
 ) -> PassageCandidates:
     """Group fingerprints into buckets and turn shared buckets into candidate document pairs.
 
     ``groups`` optionally gives each document a collection; only pairs across two collections
-    are kept (for example suspicious documents against sources).
+    are kept (for example suspicious documents against sources). Spilled fingerprints are
+    grouped a partition at a time (a bucket lies in one), with the same result.
     """
-    # One entry per (fingerprint, document): the first position in that document.
-    # Fingerprints arrive ordered by document and position, so a stable sort on the hash alone
-    # orders each bucket by document and position too (and is twice as fast as a lexsort).
-    order = np.argsort(fingerprints.hashes, kind="stable")
-    hashes = fingerprints.hashes[order]
-    # Most fingerprints occur once in the corpus and pair nothing: drop them before gathering.
-    repeated = np.zeros(len(hashes), dtype=bool)
-    if len(hashes) > 1:
-        same_as_next = hashes[1:] == hashes[:-1]
-        repeated[1:] = same_as_next
-        repeated[:-1] |= same_as_next
-    order, hashes = order[repeated], hashes[repeated]
-    docs = fingerprints.docs[order]
-    positions = fingerprints.positions[order]
-    first_in_doc = np.ones(len(hashes), dtype=bool)
-    first_in_doc[1:] = (hashes[1:] != hashes[:-1]) | (docs[1:] != docs[:-1])
-    hashes, docs, positions = hashes[first_in_doc], docs[first_in_doc], positions[first_in_doc]
-
-    boundary = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1
-    run_starts = np.concatenate(([0], boundary)).astype(np.int64)
-    run_sizes = np.diff(np.concatenate((run_starts, [len(hashes)]))).astype(np.int64)
-    entries = np.arange(len(hashes), dtype=np.int64)
-    left, right, big = bucket_pairs(entries, run_sizes, config.max_bucket)
-    capped_docs = np.unique(docs[np.repeat(big, run_sizes)])
-    if len(left) == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return PassageCandidates(empty, empty, empty, empty, empty, empty, empty,
-                                 int(big.sum()), capped_docs)
-    swap = docs[left] > docs[right]
-    left, right = np.where(swap, right, left), np.where(swap, left, right)
-    a, b = docs[left], docs[right]
-    a_pos, b_pos = positions[left], positions[right]
-    if groups is not None:
-        across = groups[a] != groups[b]
-        a, b, a_pos, b_pos = a[across], b[across], a_pos[across], b_pos[across]
+    found = [_bucket_seeds(part, config, groups)
+             for part in ([fingerprints] if isinstance(fingerprints, Fingerprints)
+                          else fingerprints.parts())]
+    capped = sum(seeds.capped for seeds in found)
+    capped_docs = np.unique(np.concatenate(
+        [np.empty(0, dtype=np.int64), *(seeds.capped_docs for seeds in found)]))
+    a, b, a_pos, b_pos = (
+        np.concatenate([np.empty(0, dtype=np.int64), *(getattr(seeds, name) for seeds in found)])
+        for name in ("a", "b", "a_pos", "b_pos"))
+    del found
     if len(a) == 0:
         empty = np.empty(0, dtype=np.int64)
-        return PassageCandidates(empty, empty, empty, empty, empty, empty, empty,
-                                 int(big.sum()), capped_docs)
+        return PassageCandidates(empty, empty, empty, empty, empty, empty, empty, capped,
+                                 capped_docs)
 
     # Aggregate per document pair: count, and first/last seed positions.
-    n_docs = int(docs.max()) + 1
+    n_docs = int(b.max()) + 1
     code = a.astype(np.int64) * n_docs + b
-    pair_order = np.lexsort((a_pos, code))
+    pair_order = np.lexsort((b_pos, a_pos, code))
     code, a_pos, b_pos = code[pair_order], a_pos[pair_order], b_pos[pair_order]
     new_pair = np.ones(len(code), dtype=bool)
     new_pair[1:] = code[1:] != code[:-1]
@@ -198,8 +269,61 @@ def passage_candidates(
     seed_pair = np.searchsorted(kept_code, code)
     in_kept = seed_pair < len(kept_code)
     in_kept[in_kept] = kept_code[seed_pair[in_kept]] == code[in_kept]
-    return PassageCandidates(*result, int(big.sum()), capped_docs, seed_pair[in_kept],
+    return PassageCandidates(*result, capped, capped_docs, seed_pair[in_kept],
                              a_pos[in_kept], b_pos[in_kept])
+
+
+@dataclass(frozen=True)
+class _BucketSeeds:
+    """The shared fingerprints of some buckets, as seeds ``(a_pos[k], b_pos[k])`` of document
+    pairs ``a[k] < b[k]``; ``capped`` buckets were over ``max_bucket``, ``capped_docs`` their
+    documents."""
+
+    a: np.ndarray
+    b: np.ndarray
+    a_pos: np.ndarray
+    b_pos: np.ndarray
+    capped: int
+    capped_docs: np.ndarray
+
+
+def _bucket_seeds(fingerprints: Fingerprints, config: PassageConfig,
+                  groups: np.ndarray | None) -> _BucketSeeds:
+    """The seeds of whole buckets: every bucket of ``fingerprints`` is all of its entries."""
+    # One entry per (fingerprint, document): the first position in that document.
+    # Fingerprints arrive ordered by document and position, so a stable sort on the hash alone
+    # orders each bucket by document and position too (and is twice as fast as a lexsort).
+    order = np.argsort(fingerprints.hashes, kind="stable")
+    hashes = fingerprints.hashes[order]
+    # Most fingerprints occur once in the corpus and pair nothing: drop them before gathering.
+    repeated = np.zeros(len(hashes), dtype=bool)
+    if len(hashes) > 1:
+        same_as_next = hashes[1:] == hashes[:-1]
+        repeated[1:] = same_as_next
+        repeated[:-1] |= same_as_next
+    order, hashes = order[repeated], hashes[repeated]
+    docs = fingerprints.docs[order]
+    positions = fingerprints.positions[order]
+    del order
+    first_in_doc = np.ones(len(hashes), dtype=bool)
+    first_in_doc[1:] = (hashes[1:] != hashes[:-1]) | (docs[1:] != docs[:-1])
+    hashes, docs, positions = hashes[first_in_doc], docs[first_in_doc], positions[first_in_doc]
+
+    boundary = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1
+    run_starts = np.concatenate(([0], boundary)).astype(np.int64)
+    run_sizes = np.diff(np.concatenate((run_starts, [len(hashes)]))).astype(np.int64)
+    entries = np.arange(len(hashes), dtype=np.int64)
+    left, right, big = bucket_pairs(entries, run_sizes, config.max_bucket)
+    capped_docs = np.unique(docs[np.repeat(big, run_sizes)])
+    swap = docs[left] > docs[right]
+    left, right = np.where(swap, right, left), np.where(swap, left, right)
+    a, b = docs[left], docs[right]
+    a_pos, b_pos = positions[left], positions[right]
+    if groups is not None:
+        across = groups[a] != groups[b]
+        a, b, a_pos, b_pos = a[across], b[across], a_pos[across], b_pos[across]
+    return _BucketSeeds(*(x.astype(np.int64, copy=False) for x in (a, b, a_pos, b_pos)),
+                        int(big.sum()), capped_docs.astype(np.int64, copy=False))
 
 
 def _bounded(a, b, count, a_first, a_last, b_first, b_last, config: PassageConfig):
