@@ -26,6 +26,10 @@ Every method gets the same token hashes (tokenizing is a separate stage and is n
 * ``rapidfuzz Indel``: ``Indel.opcodes`` on the whole documents.
 
 Only the aligning call is timed, not turning its alignments into token ranges for scoring.
+Each method runs once untimed, then ``--repeat`` times (5), each after ``gc.collect()`` with the
+garbage collector off while it runs, so that neither the first call's set-up nor a collection
+triggered by earlier work lands in a timed call; the table gives the median, the slowest and the
+fastest run (wall clock) and the median on the process's CPU time.
 difflib and rapidfuzz return matching blocks, not passages: their passage is the span from the
 first to the last matching block of at least ``--min-block`` tokens (3, the aligner's n-gram), so
 stray common words outside the passage do not count against them.
@@ -46,15 +50,19 @@ from __future__ import annotations
 import argparse
 import cProfile
 import difflib
+import gc
 import os
 import platform
 import pstats
 import random
 import re
+import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from rapidfuzz.distance import Indel
@@ -66,6 +74,7 @@ from reuse.align.config import AlignConfig
 from reuse.text.tokenize import TokenBatch, Tokens, tokenize, tokenize_batch
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 @dataclass
@@ -276,14 +285,46 @@ def accuracy(pairs: list[Pair], found: list[list[tuple]]) -> tuple[float, float,
     return exact / ends, near / ends, whole / len(pairs)
 
 
+class Speeds(NamedTuple):
+    """Pairs per second of one method: median, slowest and fastest of the timed runs (wall
+    clock), and the median on CPU time (the process's own, which other processes on the
+    machine hardly change)."""
+
+    median: float
+    slowest: float
+    fastest: float
+    cpu: float
+
+
+def timed(run: Callable[[], T], repeat: int) -> tuple[T, list[float], list[float]]:
+    """Run ``run`` once untimed (imports, caches, the allocator's first use of its memory),
+    then ``repeat`` times, each from a fresh garbage-collector state (collected, then off while
+    it runs, so that no collection from earlier work lands in a timed call). Returns the last
+    result and the wall-clock and CPU seconds of each timed run."""
+    found = run()
+    walls, cpus = [], []
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()
+        try:
+            wall, cpu = time.perf_counter(), time.process_time()
+            found = run()
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        finally:
+            gc.enable()
+    return found, walls, cpus
+
+
 def main() -> None:
     global PAN_SOURCES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--min-block", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=3, help="time each method this many "
-                        "times and keep the fastest")
+    parser.add_argument("--repeat", type=int, default=5, help="time each method this many "
+                        "times (after one untimed run) and report the median, slowest and "
+                        "fastest")
     parser.add_argument("--edge", type=int, default=1, help="least number of words between an "
                         "edit and either end of the passage")
     parser.add_argument("--text", choices=("zipf", "english"), default="zipf")
@@ -293,6 +334,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.pan_sources is not None:
         PAN_SOURCES = args.pan_sources
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.edge < 1:
         parser.error("--edge must be at least 1: an edited end word is not reused text")
     pairs = make_pairs(args.pairs, args.seed, edge=args.edge, source=args.text)
@@ -310,42 +353,43 @@ def main() -> None:
         "difflib SequenceMatcher": lambda: run_difflib(pairs, args.min_block),
         "rapidfuzz Indel.opcodes": lambda: run_indel(pairs, args.min_block),
     }
-    run_reuse(pairs[:20], AlignConfig())  # warm caches (stop-word hashes, imports)
-    run_reuse_batch(pairs[:20], lexical, None, None)
     rows = []
     found_by = {}
     for name, run in methods.items():
-        seconds = float("inf")
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            found = run()
-            seconds = min(seconds, time.perf_counter() - start)
+        found, walls, cpus = timed(run, args.repeat)
         if name.startswith("reuse"):
             found = token_ranges(pairs, found)
         found_by[name] = found
         exact, near, whole = accuracy(pairs, found)
-        rows.append((name, len(pairs) / seconds, exact, near, whole))
-        print(f"{name:56s} {len(pairs) / seconds:9.0f} pairs/s  exact ends {exact:6.1%}  "
+        # pairs/s: median, slowest and fastest run (wall clock), and median on CPU time
+        speeds = Speeds(*(len(pairs) / x for x in (statistics.median(walls), max(walls),
+                                                   min(walls), statistics.median(cpus))))
+        rows.append((name, speeds, exact, near, whole))
+        print(f"{name:56s} {speeds.median:9.0f} pairs/s (min {speeds.slowest:.0f}, max "
+              f"{speeds.fastest:.0f}; CPU {speeds.cpu:.0f})  exact ends {exact:6.1%}  "
               f"±2 words {near:6.1%}  exact passages {whole:6.1%}")
     if args.no_write:
         return
     load_after = os.getloadavg()[0]
     words = [len(p.a_tokens) + len(p.b_tokens) for p in pairs]
-    speed, exact = rows[0][1], rows[0][2]
-    indel_speed = next(row[1] for row in rows if row[0].startswith("rapidfuzz"))
+    speed, exact = rows[0][1].median, rows[0][2]
+    indel_speed = next(row[1].median for row in rows if row[0].startswith("rapidfuzz"))
     short, long, other = errors(pairs, found_by[batched])
     lines = [
         "# Passage alignment on planted pairs",
         "",
         "Command: `.venv/bin/python benchmarks/bench_align.py` "
         f"(--pairs {args.pairs} --seed {args.seed} --min-block {args.min_block} "
-        f"--repeat {args.repeat} --edge {args.edge} --text {args.text}); each speed is the "
-        f"fastest of {args.repeat} runs.",
+        f"--repeat {args.repeat} --edge {args.edge} --text {args.text}). Each method runs once "
+        f"untimed, then {args.repeat} times, each after `gc.collect()` and with the garbage "
+        "collector off while it runs; *pairs/s* is the median of those runs (wall clock), "
+        "*slowest–fastest* their range, and *CPU pairs/s* the median on the process's CPU time "
+        "(which other processes on the machine change little).",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, one "
         f"process allowed on CPU(s) {sorted(os.sched_getaffinity(0))} (run it under "
-        "`taskset -c N` to pin it); the machine was shared with other benchmarks, so speeds "
-        "vary by ~±20%.",
+        "`taskset -c N` to pin it); the machine was shared with other benchmarks, so wall-clock "
+        "speeds vary from run to run (the slowest–fastest column).",
         f"{len(pairs)} pairs, {np.mean(words) / 2:.0f} tokens per document on average, one "
         f"planted passage of 50-300 words with ~2% word edits per pair, at least {args.edge} "
         f"word(s) inside each end, {args.text} text (see the script's docstring). Tokenizing "
@@ -353,11 +397,14 @@ def main() -> None:
         "`TokenBatch` objects of `tokenize_batch`, `align_pair` "
         "one `Tokens` per document).",
         "",
-        "| method | pairs/s | exact ends | ends within ±2 words | exact passages |",
-        "|---|---|---|---|---|",
+        "| method | pairs/s | slowest–fastest | CPU pairs/s | exact ends | ends within ±2 words "
+        "| exact passages |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, speed_, exact_, near, whole in rows:
-        lines.append(f"| {name} | {speed_:,.0f} | {exact_:.1%} | {near:.1%} | {whole:.1%} |")
+    for name, speeds, exact_, near, whole in rows:
+        lines.append(f"| {name} | {speeds.median:,.0f} | {speeds.slowest:,.0f}–"
+                     f"{speeds.fastest:,.0f} | {speeds.cpu:,.0f} | {exact_:.1%} | {near:.1%} | "
+                     f"{whole:.1%} |")
     lines += [
         "",
         "An *end* is a passage's start or its end, placed in both documents; it is exact "
@@ -365,7 +412,7 @@ def main() -> None:
         "of its ends are.",
         "",
         f"Speed target (issue 17): 20k pairs/s for `{batched}`: "
-        f"**{'reached' if speed >= 20_000 else 'not reached'}** ({speed:,.0f} pairs/s, "
+        f"**{'reached' if speed >= 20_000 else 'not reached'}** ({speed:,.0f} pairs/s median, "
         f"{speed / indel_speed:.2f}x rapidfuzz Indel.opcodes in the same run). The machine's "
         f"one-minute load average was {load_before:.1f} when the timings started and "
         f"{load_after:.1f} when they ended ({os.cpu_count()} cores): with more runnable processes "
@@ -404,7 +451,9 @@ STAGES = [
     ("reuse/align/batch.py", "_extend_all", "boundary extension"),
     ("reuse/align/batch.py", "_packed_rows", "(part of the join and the word counts: per-row sorts)"),
     ("reuse/align/edits.py", "lexical_alignments", "edit scripts and Alignment objects"),
-    ("reuse/align/edits.py", "_token_sequences", "(part of the line above: token ids for Indel)"),
+    ("reuse/align/edits.py", "_common_affixes",
+     "(part of the edit scripts: common prefix and suffix of each box, left out of Indel)"),
+    ("reuse/align/edits.py", "_token_sequences", "(part of the edit scripts: token ids for Indel)"),
 ]
 
 

@@ -187,6 +187,50 @@ def test_sorts_fall_back_to_lexsort(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == before
 
 
+def test_packed_sort_keys_of_32_and_64_bits(monkeypatch):
+    """Packed keys that fit in 32 bits are sorted as uint32; as int64 (the wider fields' path)
+    the order, the runs and the alignments are the same."""
+    rng = np.random.default_rng(1)
+    columns = [rng.integers(0, 5, 300), rng.integers(0, 1000, 300), rng.integers(0, 3, 300)]
+    expected = np.lexsort(columns[::-1])
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(8, 30)
+    before = align_batch(a_texts, b_texts, config)
+    assert any(before)
+    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
+    monkeypatch.setattr(reuse.align.batch, "_SMALL_KEY_BITS", 0)
+    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
+    assert align_batch(a_texts, b_texts, config) == before
+
+
+def test_common_affixes():
+    """The common prefix of each box's two sides and the common suffix of what is left, as
+    Indel strips them, against a plain loop; prefixes longer than the first blocks looked at
+    (16, then 32, 64, ... tokens) included."""
+    from reuse.align.edits import _common_affixes
+
+    rng = np.random.default_rng(2)
+    hashes = rng.integers(0, 4, 5_000).astype(np.uint64)
+    hashes[3_000:3_300] = hashes[3_500:3_800]  # a long common stretch
+    boxes = [(3_000, 3_300, 3_500, 3_800), (3_000, 3_290, 3_500, 3_800), (10, 10, 20, 25),
+             (40, 45, 40, 45), (3_010, 3_299, 3_510, 3_799)]
+    for _ in range(300):
+        a0, b0 = rng.integers(0, 4_000, 2)
+        boxes.append((a0, a0 + rng.integers(0, 200), b0, b0 + rng.integers(0, 200)))
+    a_lo, a_hi, b_lo, b_hi = (np.array(column, dtype=np.int64) for column in zip(*boxes, strict=True))
+    prefix, suffix = _common_affixes(hashes, a_lo, a_hi, b_lo, b_hi)
+    values = hashes.tolist()
+    for k, (a0, a1, b0, b1) in enumerate(boxes):
+        p = 0
+        while a0 + p < a1 and b0 + p < b1 and values[a0 + p] == values[b0 + p]:
+            p += 1
+        s = 0
+        while a1 - s > a0 + p and b1 - s > b0 + p and values[a1 - 1 - s] == values[b1 - 1 - s]:
+            s += 1
+        assert (prefix[k], suffix[k]) == (p, s), boxes[k]
+    assert prefix[0] == 300 and prefix[4] == 289
+
+
 def test_alignments_made_without_init_are_alignments():
     """The batch makes its Alignment objects without the dataclass __init__: they are equal to
     and print as the ones __init__ makes, and nothing in __init__ is skipped."""

@@ -55,6 +55,8 @@ _KEY_HASH_BITS = 64
 _SMALL_KEY_HASH_BITS = 20
 # Widest sort key packed into an int64 (sign bit unused); tests lower it to force lexsort.
 _PACKED_KEY_BITS = 63
+# Widest packed key sorted as uint32; tests lower it to force int64 keys.
+_SMALL_KEY_BITS = 32
 _LITTLE_ENDIAN = sys.byteorder == "little"
 _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented accumulations
 # The boundary extension crosses an edit only when the tokens matching after it are unlikely to
@@ -141,30 +143,17 @@ def _packed_rows(
 
 
 def _concatenated_ranges(firsts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``range(firsts[s], firsts[s] + lengths[s])`` of every segment, concatenated (int64): a
-    running sum of ones that jumps at each segment's start."""
-    nonempty = lengths > 0
-    firsts, lengths = firsts[nonempty], lengths[nonempty]
-    step = np.ones(int(lengths.sum()), dtype=np.int64)
-    if not len(step):
-        return step
-    at = _starts(lengths)
-    step[0] = firsts[0]
-    step[at[1:]] = firsts[1:] - (firsts[:-1] + lengths[:-1] - 1)
-    return np.cumsum(step, out=step)
+    """``range(firsts[s], firsts[s] + lengths[s])`` of every segment, concatenated (int64)."""
+    index = np.arange(int(lengths.sum()), dtype=np.int64)
+    index += np.repeat(firsts - _starts(lengths), lengths)
+    return index
 
 
 def _offsets_within(lengths: np.ndarray, dtype: type) -> np.ndarray:
-    """``range(lengths[s])`` of every segment, concatenated, as unsigned ``dtype`` (a running
-    sum of ones that drops back to 0 at each segment's start; unsigned sums wrap, so the drop
-    is added as its two's complement)."""
-    lengths = lengths[lengths > 0]
-    step = np.ones(int(lengths.sum()), dtype=dtype)
-    if not len(step):
-        return step
-    step[0] = 0
-    step[_starts(lengths)[1:]] = (1 - lengths[:-1]).astype(dtype)
-    return np.cumsum(step, dtype=dtype, out=step)
+    """``range(lengths[s])`` of every segment, concatenated, as unsigned ``dtype``."""
+    offsets = np.arange(int(lengths.sum()), dtype=dtype)
+    offsets -= np.repeat(_starts(lengths).astype(dtype), lengths)
+    return offsets
 
 
 def _join(
@@ -209,11 +198,12 @@ def _join(
     i = (rows[at] & position_mask).astype(np.int64)
     a_length = n_a[pair]
     j = (rows[at + 1] & position_mask).astype(np.int64) - a_length
-    # Same side twice, or different shingles whose high bits look alike: no seed.
-    sides = (i < a_length) & (j >= 0)
-    pair, i, j = pair[sides], i[sides], j[sides]
-    same = shingles[a_first[pair] + i] == shingles[b_first[pair] + j]
-    parts = [(pair[same], i[same], j[same])]
+    # Same side twice, or different shingles whose high bits look alike: no seed. (One
+    # selection for both tests; 'clip' keeps the look-ups of the first kind in bounds.)
+    seed = (i < a_length) & (j >= 0)
+    seed &= (shingles.take(a_first[pair] + i, mode="clip")
+             == shingles.take(b_first[pair] + j, mode="clip"))
+    parts = [(pair[seed], i[seed], j[seed])]
     crowded = first_equal[~lone]
     if len(crowded):
         parts.append(_crowded_seeds(rows, row_starts, equal, crowded, position_mask, shingles,
@@ -288,12 +278,16 @@ def _runs(
     diagonal = j - i + span
     widths = [_bits(int(pair.max()) + 1), _bits(2 * span), _bits(span)]
     if sum(widths) <= _PACKED_KEY_BITS:
-        # One sort of the fields packed into an int64. Position is the lowest field and never
-        # reaches its width's top value, so the next seed of a run has the next key.
-        key = _pack([pair, diagonal, i], widths)
+        # One sort of the fields packed into one key (32-bit when they fit: sorted about twice
+        # as fast). Position is the lowest field and never reaches its width's top value, so
+        # the next seed of a run has the next key.
+        small = sum(widths) <= _SMALL_KEY_BITS
+        key = _pack([pair, diagonal, i], widths, np.uint32 if small else np.int64)
         key.sort()
-        breaks = np.flatnonzero(key[1:] != key[:-1] + 1)
+        breaks = np.flatnonzero(key[1:] != key[:-1] + key.dtype.type(1))
         starts, ends = key[np.r_[0, breaks + 1]], key[np.r_[breaks, len(key) - 1]]
+        if small:
+            starts, ends = starts.astype(np.int64), ends.astype(np.int64)
         run_pair, diagonal, start = _unpack(starts, widths)
         end = ends & ((1 << widths[-1]) - 1)
     else:
@@ -308,13 +302,14 @@ def _runs(
     return np.stack([run_pair, start, end + ngram, start + diagonal, end + diagonal + ngram], axis=1)
 
 
-def _pack(columns: list[np.ndarray], widths: list[int]) -> np.ndarray:
-    """Non-negative int64 ``columns`` packed into one int64 key, the first most significant;
-    ``widths`` are their bits (at most 63 in all)."""
-    key = columns[0].astype(np.int64)
+def _pack(columns: list[np.ndarray], widths: list[int], dtype: type = np.int64) -> np.ndarray:
+    """Non-negative int64 ``columns`` packed into one key of ``dtype`` (int64, or uint32 when
+    the widths fit), the first most significant; ``widths`` are their bits (at most 63 in
+    all)."""
+    key = columns[0].astype(dtype)
     for column, width in zip(columns[1:], widths[1:], strict=True):
-        key <<= width
-        key |= column
+        key <<= dtype(width)
+        key |= column.astype(dtype, copy=False)
     return key
 
 
@@ -328,10 +323,12 @@ def _sort_order(*columns: np.ndarray) -> np.ndarray:
     widths = [_bits(int(c.max()) + 1) for c in columns] + [_bits(n)]
     if sum(widths) > _PACKED_KEY_BITS:
         return np.lexsort(columns[::-1])
-    key = _pack([*columns, np.arange(n, dtype=np.int64)], widths)
+    small = sum(widths) <= _SMALL_KEY_BITS
+    key = _pack([*columns, np.arange(n, dtype=np.int64)], widths,
+                np.uint32 if small else np.int64)
     key.sort()
-    key &= (1 << widths[-1]) - 1
-    return key
+    key &= key.dtype.type((1 << widths[-1]) - 1)
+    return key.astype(np.int64, copy=False)
 
 
 def _unpack(key: np.ndarray, widths: list[int]) -> list[np.ndarray]:
@@ -523,19 +520,25 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
         return occurrences
     # Each document's tokens sorted on their hash's high bits, then position.
     rows, row_starts, position_bits = _packed_rows(tokens.hashes, firsts, counts, 1)
-    index = (rows & rows.dtype.type((1 << position_bits) - 1)).astype(np.int64)
-    index += np.repeat(firsts, counts)
+    index = np.repeat(firsts, counts)
+    index += (rows & rows.dtype.type((1 << position_bits) - 1)).astype(np.int64)
     full = tokens.hashes[index]
+    new_row = np.zeros(len(rows), dtype=bool)
+    new_row[row_starts] = True
+    new_group = new_row.copy()
+    new_group[1:] |= full[1:] != full[:-1]
+    group_first = np.flatnonzero(new_group)
+    sizes = np.diff(np.append(group_first, len(rows))).astype(np.int32)
+    occurrences[index] = np.repeat(sizes, sizes)
+    # Entries of one group are neighbours unless different tokens share the key's hash bits
+    # and interleave: then the key groups are fewer than the full-hash groups.
     key = rows >> rows.dtype.type(position_bits)
-    same_key = key[1:] == key[:-1]
-    breaks = row_starts[(row_starts > 0) & (row_starts < len(rows))]
-    same_key[breaks - 1] = False
-    same = same_key & (full[1:] == full[:-1])
-    occurrences[index] = _group_sizes(same)
-    look_alike = np.flatnonzero(same_key & ~same)
-    if len(look_alike):
-        # Different tokens with equal high bits may interleave: regroup the tokens of those
-        # documents on their full hashes (a row's entries are consecutive).
+    new_key = new_row
+    new_key[1:] |= key[1:] != key[:-1]
+    if int(np.count_nonzero(new_key)) != len(group_first):
+        # Regroup the tokens of those documents on their full hashes (a row's entries are
+        # consecutive).
+        look_alike = np.flatnonzero(~new_key & new_group)
         bad = np.unique(np.searchsorted(row_starts, look_alike, "right") - 1)
         redo = _concatenated_ranges(row_starts[bad], counts[bad])
         row = np.repeat(bad, counts[bad])

@@ -102,7 +102,12 @@ def lexical_alignments(
         x[order] for x in (boxes, a_lo, a_hi, b_lo, b_hi, a_start, a_end, b_start, b_end)
     )
     n_a, n_b = a_hi - a_lo, b_hi - b_lo
-    scripts = list(map(_editops, *_token_sequences(tokens.hashes, a_lo, a_hi, b_lo, b_hi)))
+    # Indel drops the common prefix and suffix itself; dropping them here first spares turning
+    # most of each box into a string (the edits of a passage are usually a few tokens).
+    prefix, suffix = _common_affixes(tokens.hashes, a_lo, a_hi, b_lo, b_hi)
+    scripts = list(map(_editops, *_token_sequences(
+        tokens.hashes, a_lo + prefix, a_hi - suffix, b_lo + prefix, b_hi - suffix),
+        (n_a * n_b).tolist()))
     per_box = np.fromiter(map(len, scripts), dtype=np.int64, count=len(scripts))
     # Indel's edit operations ``(tag, i, j)``, one token each: a 'delete' takes a[i] (next
     # position i + 1, j), an 'insert' b[j] (next i, j + 1). Consecutive operations with no
@@ -112,6 +117,8 @@ def lexical_alignments(
     deleted = flat[:, 0] == "delete"
     i, j = flat[:, 1].astype(np.int64), flat[:, 2].astype(np.int64)
     box = np.repeat(np.arange(len(boxes)), per_box)
+    i += prefix[box]
+    j += prefix[box]
     matched = n_a - np.bincount(box[deleted], minlength=len(boxes))
     next_i, next_j = i + deleted, j + ~deleted
     continues = (box[1:] == box[:-1]) & (i[1:] == next_i[:-1]) & (j[1:] == next_j[:-1])
@@ -163,6 +170,42 @@ def _token_sequences(
             [sequence[x:y] for x, y in zip(cuts[1:-1:2], cuts[2::2], strict=True)])
 
 
+def _common_affixes(
+    hashes: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per box, the length of the common prefix of its two sides' tokens, and of the common
+    suffix of what is left after the prefix (as Indel strips them)."""
+    shorter = np.minimum(a_hi - a_lo, b_hi - b_lo)
+    prefix = _first_difference(hashes, a_lo, b_lo, shorter, 1)
+    suffix = _first_difference(hashes, a_hi - 1, b_hi - 1, shorter - prefix, -1)
+    return prefix, suffix
+
+
+def _first_difference(
+    hashes: np.ndarray, a_at: np.ndarray, b_at: np.ndarray, most: np.ndarray, step: int
+) -> np.ndarray:
+    """Per range, how many tokens ``hashes[a_at + step * t] == hashes[b_at + step * t]`` hold
+    for ``t = 0, 1, ...`` before the first that differs, up to ``most``."""
+    out = most.copy()
+    # Look at a block of the next tokens of every range still agreeing, doubling the block
+    # each time: the cost follows the common part, however long the ranges.
+    look = np.flatnonzero(most > 0)
+    start, width = 0, 16
+    while len(look):
+        t = np.arange(start, start + width, dtype=np.int64)
+        inside = t < most[look, None]
+        offset = step * t
+        differ = (hashes[np.where(inside, a_at[look, None] + offset, 0)]
+                  != hashes[np.where(inside, b_at[look, None] + offset, 0)]) | ~inside
+        first = differ.argmax(axis=1)
+        found = differ[np.arange(len(look)), first]
+        out[look[found]] = np.minimum(start + first[found], most[look[found]])
+        look = look[~found]
+        start += width
+        width *= 2
+    return out
+
+
 def _raw_spans(
     starts: np.ndarray, ends: np.ndarray, base: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> tuple[list[int], list[int]]:
@@ -192,11 +235,15 @@ _ANCHOR_NGRAMS = (8, 3, 1)
 _ANCHOR_OCCURRENCES = 20
 
 
-def _editops(a: str | list[int], b: str | list[int]) -> list[tuple[str, int, int]]:
+def _editops(
+    a: str | list[int], b: str | list[int], cells: int | None = None
+) -> list[tuple[str, int, int]]:
     """Indel's edit operations ``(tag, i, j)`` from ``a`` to ``b``, one token each (a 'delete'
     drops ``a[i]``, an 'insert' adds ``b[j]``): from Indel on the whole box up to
-    ``_WHOLE_BOX_CELLS`` token pairs, else piecewise (:func:`_piecewise_editops`)."""
-    if len(a) * len(b) <= _WHOLE_BOX_CELLS:
+    ``_WHOLE_BOX_CELLS`` token pairs, else piecewise (:func:`_piecewise_editops`). ``cells``:
+    the token pairs of the box when ``a`` and ``b`` are what is left of it without its common
+    prefix and suffix (the piecewise path drops them first too, so the script is the same)."""
+    if (len(a) * len(b) if cells is None else cells) <= _WHOLE_BOX_CELLS:
         return Indel.editops(a, b).as_list()
     return _piecewise_editops(a, b)
 
