@@ -64,6 +64,8 @@ _MUTUAL_OVERLAP = 0.75
 _COPY_SHARE = 0.8
 # A cut carried into another document moves to a word boundary at most this many characters away.
 _SNAP_CHARS = 24
+# Alignments whose edits _edit_anchors parses at a time.
+_ANCHOR_ROWS = 20_000
 _DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
 
 
@@ -72,13 +74,13 @@ class _Mapping:
 
     def __init__(self, alignment: np.ndarray, source: np.ndarray, target: np.ndarray,
                  n_alignments: int, scale: int) -> None:
-        order = np.argsort(alignment * scale + source, kind="stable")
-        self.alignment = alignment[order]
+        self.key = alignment * scale + source
+        order = np.argsort(self.key, kind="stable")
+        self.key = self.key[order]
         self.source = source[order]
         self.target = target[order]
         self.scale = scale
-        self.key = self.alignment * scale + self.source
-        bounds = np.searchsorted(self.alignment, np.arange(n_alignments + 1))
+        bounds = np.searchsorted(self.key, np.arange(n_alignments + 1) * scale)
         self.first = bounds[:-1]
         self.last = bounds[1:] - 1
 
@@ -100,20 +102,25 @@ def _edit_anchors(edits: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
 
     The numbers are parsed in one pass over the JSON texts with their letters and brackets
     blanked out (a whole-book alignment has thousands of edits; the Bible versions hold more
-    than a million).
+    than a million), ``_ANCHOR_ROWS`` rows at a time: the joined text of a corpus run's
+    alignments would be hundreds of megabytes, three times over.
     """
     pieces = edits.fillna("[]").astype(str).tolist()
     per_row = np.maximum(np.array([p.count("[") for p in pieces], dtype=np.int64) - 1, 0)
     if not per_row.sum():
         return None
-    try:
-        raw = "".join(pieces).encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    numbers = np.fromstring(raw.translate(_DIGITS_ONLY), dtype=np.int64, sep=" ")
-    if len(numbers) != 4 * int(per_row.sum()):
-        return None
-    return np.repeat(np.arange(len(pieces)), per_row), numbers.reshape(-1, 4)
+    parts = []
+    for lo in range(0, len(pieces), _ANCHOR_ROWS):
+        hi = lo + _ANCHOR_ROWS
+        try:
+            raw = "".join(pieces[lo:hi]).encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        numbers = np.fromstring(raw.translate(_DIGITS_ONLY), dtype=np.int64, sep=" ")
+        if len(numbers) != 4 * int(per_row[lo:hi].sum()):
+            return None
+        parts.append(numbers)
+    return np.repeat(np.arange(len(pieces)), per_row), np.concatenate(parts).reshape(-1, 4)
 
 
 def _mappings(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
