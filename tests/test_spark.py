@@ -184,15 +184,6 @@ def test_engine_is_checked():
         reuse.dedup(Corpus(ids=["a"], texts=["x"]), engine="ray")
 
 
-def test_run_on_spark_refuses_resume(tmp_path):
-    result = CliRunner().invoke(main, ["run", str(SEEDS), "--out", str(tmp_path / "out"),
-                                       "--engine", "spark", "--resume"])
-    assert result.exit_code == reuse.errors.ConfigError.exit_code
-    assert ("The 'resume' parameter of run: the Spark engine keeps no stage checkpoints yet"
-            in result.output)
-    assert not (tmp_path / "out" / "manifest.json").exists()
-
-
 RUN_TABLES = (*TABLES, "alignments", "passages", "pair_reuse")
 
 
