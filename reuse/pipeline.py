@@ -431,6 +431,10 @@ class Checkpointing:
             return None
         if resume:
             check_resumable(checkpoint, owner, engine)
+        if spark_dir is not None:
+            from .spark.dedup import check_spark_dir
+
+            check_spark_dir(spark_dir)
         return cls(Path(checkpoint), bool(resume), bool(keep), engine,
                    Path(spark_dir) if spark_dir is not None else None)
 

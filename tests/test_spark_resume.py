@@ -24,7 +24,7 @@ import reuse.pipeline
 import reuse.spark.dedup
 import reuse.spark.passages
 from reuse.cli.commands import main
-from reuse.errors import RunFolderError
+from reuse.errors import ConfigError, RunFolderError
 from reuse.ingest import Corpus
 from reuse.pipeline import write_run
 from reuse.runfolder import folder as runfolder
@@ -181,3 +181,15 @@ def test_a_stage_root_without_its_marker_is_never_removed(tmp_path):
     StageLedger.start(out, "dedup", {"input": {}, "config": {}}, engine="spark")
     assert (elsewhere / "data.txt").read_text(encoding="utf-8") == "keep"
     assert root.exists()  # the ledger no longer named it: not removed either
+
+
+def test_a_spark_dir_uri_is_refused_before_spark_starts(tmp_path):
+    """With checkpoints (the command line always keeps them), the stage root is made under
+    --spark-dir by the driver: a URI is refused before anything is written."""
+    result = invoke("dedup", str(SEEDS), "--out", str(tmp_path / "out"), "--engine", "spark",
+                    "--spark-dir", "s3a://bucket/reuse-work")
+    assert result.exit_code == ConfigError.exit_code
+    assert ("reuse: error: The 'spark_dir' parameter must be a folder of the driver's file "
+            "system that every executor reads too") in result.output
+    assert not (tmp_path / "out" / "checkpoints").exists()
+    assert not Path("s3a:").exists()

@@ -46,6 +46,15 @@ _MIN_FILE_CHARS = 1_000_000
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+def check_spark_dir(path: str | os.PathLike[str] | None) -> None:
+    """Refuse a ``spark_dir`` that is a URI (a ConfigError saying why)."""
+    if path is not None and _URI.match(os.fspath(path)) and not Path(path).exists():
+        raise ConfigError(
+            f"The 'spark_dir' parameter must be a folder of the driver's file system that "
+            f"every executor reads too (local, NFS, a mounted bucket), not a URI: the driver "
+            f"writes the staged corpus and reads the tables there. Got {os.fspath(path)!r}.")
+
+
 class WorkFolder:
     """Where a Spark run writes its stages: a folder every executor can read and write (on a
     cluster, shared storage: ``--spark-dir``), or a new temporary folder, removed with the
@@ -57,11 +66,7 @@ class WorkFolder:
             self.path = ledger.stage_path
             self._finalizer: weakref.finalize | None = None
             return
-        if path is not None and _URI.match(os.fspath(path)) and not Path(path).exists():
-            raise ConfigError(
-                f"The 'spark_dir' parameter must be a folder of the driver's file system that "
-                f"every executor reads too (local, NFS, a mounted bucket), not a URI: the driver "
-                f"writes the staged corpus and reads the tables there. Got {os.fspath(path)!r}.")
+        check_spark_dir(path)
         if path is None:
             self.path = Path(tempfile.mkdtemp(prefix="reuse-spark-"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
