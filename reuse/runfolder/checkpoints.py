@@ -33,8 +33,8 @@ folder the ledger does not list is a stage that was cut short; it is removed whe
 runs again.
 
 A run without ``resume`` starts with an empty ``checkpoints/``; after the run's tables and
-manifest are written, ``checkpoints/`` is removed, unless the run was asked to keep it (then
-the ledger says ``"finished": true``).
+manifest are written, ``checkpoints/`` (and its stage root) is removed, unless the run was asked
+to keep it (then the ledger says ``"finished": true``).
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ LEDGER = "stages.json"
 # The folder of the parts kept of a stage in progress: align_parts/.
 PARTS_SUFFIX = "_parts"
 LEDGER_FORMAT = 1
-ENGINES = ("local", "spark")
 # The marker file of a stage root outside checkpoints/ (see stage_root in the ledger).
 STAGE_ROOT_MARKER = ".reuse-checkpoints"
 STAGE_ROOT_PREFIX = "reuse-checkpoints-"
