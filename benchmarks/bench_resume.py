@@ -245,7 +245,8 @@ def main() -> None:
         runner.measured(ROOT, base / "late", die_after="align")
         late = runner.measured(ROOT, base / "late", "--resume")
         rows.append(("killed after align, resumed", late, compared(base / "late", base / "whole")))
-        left_behind = sorted(path.name for path in base.glob("spark-*/*"))
+        left_behind = {folder.name.removeprefix("spark-"): sorted(p.name for p in folder.iterdir())
+                       for folder in sorted(base.glob("spark-*"))}
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -295,8 +296,10 @@ def main() -> None:
               f"align stage of the whole run took {align_seconds:.1f} s; "
               + ("the Spark engine restarts a stage cut short from its beginning."
                  if spark else "a killed run keeps its aligned chunks every 10 s of wall time."),
-              *([f"Left under the --spark-dirs after the runs: {left_behind or 'nothing'}."]
-                if spark else []), "",
+              *(["", "Left in each run's --spark-dir once it was written (the stage root of "
+                 "the --keep-checkpoints run stays, as asked): " + "; ".join(
+                     f"{run}: {', '.join(names) or 'nothing'}"
+                     for run, names in left_behind.items()) + "."] if spark else []), "",
               "Checkpoint of each stage (`--keep-checkpoints`; removed at the end by default):",
               "", "| stage | files | MB |", "|---|---|---|"]
     for stage in ledger["stages"]:
