@@ -58,7 +58,8 @@ def check_spark_dir(path: str | os.PathLike[str] | None) -> None:
 class WorkFolder:
     """Where a Spark run writes its stages: a folder every executor can read and write (on a
     cluster, shared storage: ``--spark-dir``), or a new temporary folder, removed with the
-    result."""
+    result; with a stage ``ledger``, the ledger's stage folder (its checkpoints, which the
+    ledger removes once the run folder is written)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None,
                  ledger: StageLedger | None = None) -> None:
