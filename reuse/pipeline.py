@@ -47,7 +47,13 @@ from .ingest import (
 from .ingest.store import TextColumn
 from .runfolder import folder as runfolder
 from .runfolder import tables
-from .runfolder.checkpoints import StageLedger, remove_checkpoints, save_arrays, save_frame
+from .runfolder.checkpoints import (
+    StageLedger,
+    check_resumable,
+    remove_checkpoints,
+    save_arrays,
+    save_frame,
+)
 from .sketch.feed import BATCH_CHARS, BatchFeed, batches, expected_documents
 from .sketch.minhash import LEAN_MINHASH_SCHEME, SketchTask, StoredTexts, sketch_batch
 from .sketch.windows import (
@@ -411,17 +417,31 @@ class Checkpointing:
     folder: Path
     resume: bool = False
     keep: bool = False
+    engine: str = "local"
+    # The Spark engine's --spark-dir: its stages' files go into a stage root made there.
+    stages_in: Path | None = None
 
     @classmethod
     def of(cls, checkpoint: str | os.PathLike[str] | None, resume: bool, keep: bool,
-           owner: str) -> Checkpointing | None:
+           owner: str, engine: str = "local",
+           spark_dir: str | os.PathLike[str] | None = None) -> Checkpointing | None:
+        """The checkpointing of a call of ``owner``; a resumed run's checkpoints are checked
+        here (:func:`~reuse.runfolder.checkpoints.check_resumable`), before the input is
+        read."""
         if checkpoint is None:
             if resume or keep:
                 raise ConfigError(
                     f"The 'resume' and 'keep_checkpoints' parameters of {owner} need "
                     "'checkpoint': the run folder that holds the checkpoints.")
             return None
-        return cls(Path(checkpoint), bool(resume), bool(keep))
+        if resume:
+            check_resumable(checkpoint, owner, engine)
+        if spark_dir is not None:
+            from .spark.dedup import check_spark_dir
+
+            check_spark_dir(spark_dir)
+        return cls(Path(checkpoint), bool(resume), bool(keep), engine,
+                   Path(spark_dir) if spark_dir is not None else None)
 
     def open(self, command: str, corpus: Corpus, config: Config
              ) -> tuple[StageLedger, dict[str, Any]]:
@@ -429,8 +449,11 @@ class Checkpointing:
         and the input's fingerprints (for the manifest, which then need not compute them)."""
         fingerprints = _input_fingerprints(corpus)
         depends_on = {"input": fingerprints, "config": _recorded_config(config)}
-        opening = StageLedger.resume if self.resume else StageLedger.start
-        ledger = opening(self.folder, command, depends_on)
+        if self.resume:
+            ledger = StageLedger.resume(self.folder, command, depends_on, self.engine)
+        else:
+            ledger = StageLedger.start(self.folder, command, depends_on, self.engine,
+                                       self.stages_in)
         ledger.keep = self.keep
         return ledger, fingerprints
 
@@ -713,20 +736,21 @@ def dedup(
     ``quiet=False`` shows progress bars on a terminal. ``engine="spark"`` runs the stages on
     Spark (the active SparkSession, else a new local one; ``pip install 'reuse-detect[spark]'``)
     with the same tables, its stages written under ``spark_dir`` (default: a temporary folder;
-    on a cluster, shared storage every executor reaches); the Spark engine keeps no
-    checkpoints (``checkpoint`` is ignored there, ``resume`` refused).
+    on a cluster, shared storage every executor reaches). The Spark engine checkpoints its
+    stages too, as Parquet, in ``checkpoint``'s ``checkpoints/`` or, with ``spark_dir``, in a
+    folder ``reuse-checkpoints-<hex>/`` made there; a run resumes only the checkpoints of its
+    own engine.
     """
     read, options, config = _arguments(dedup, locals(), "dedup")
     if _engine(engine, "dedup") == "spark":
-        if resume:
-            raise ConfigError(
-                "The 'resume' parameter of dedup: the Spark engine keeps no stage checkpoints "
-                "yet; run again without resume (a Spark job retries its own failed tasks).")
-        return _spark_dedup(source, read, options, config, spark_dir, quiet)
+        checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine,
+                                         spark_dir)
+        with _claimed_for_checkpoints(source, checkpointing):
+            return _spark_dedup(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "dedup")
     start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "dedup")
-    checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup")
+    checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine)
     timings = Timings(quiet=quiet)
     with _claimed_for_checkpoints(source, checkpointing):
         started = _read_and_sketch(source, read, config, None, timings, "dedup", quiet,
@@ -766,21 +790,27 @@ def _engine(engine: str, owner: str) -> str:
 
 def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
                  options: dict[str, Any], config: Config,
-                 spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredDedupResult:
+                 spark_dir: str | os.PathLike[str] | None, quiet: bool,
+                 checkpointing: Checkpointing | None = None) -> StoredDedupResult:
     """:func:`dedup` on Spark (:mod:`reuse.spark`): a JSONL file or a folder of .txt files at any
     path Spark reads is read and checked by Spark (:mod:`reuse.spark.read`), other inputs here,
-    as the local engine reads them; every stage after that runs on Spark."""
+    as the local engine reads them; every stage after that runs on Spark (with
+    ``checkpointing``, each a checkpoint)."""
     from .spark.dedup import dedup as spark_dedup
 
     spark, corpus, dates, plan = _spark_start(source, read, config, spark_dir, quiet, "dedup")
     timings = plan.timings
-    stored = spark_dedup(corpus, plan, spark=spark, spark_dir=spark_dir)
+    ledger, fingerprints = (checkpointing.open("dedup", corpus, config)
+                            if checkpointing is not None else (None, None))
+    stored = spark_dedup(corpus, plan, spark=spark, spark_dir=spark_dir, ledger=ledger)
     counts = {"read": corpus.n_read, **stored.counts, "skipped": len(corpus.skipped),
               **input_counts(corpus, dates)}
     order = ("read", "compared", "too_short", "skipped", "candidate_pairs", "capped_buckets",
              "near_duplicate_pairs", "clusters", "dropped")
     counts = {**{key: counts[key] for key in order}, **counts}
-    return StoredDedupResult(corpus, config, stored, counts, timings, options)
+    result = StoredDedupResult(corpus, config, stored, counts, timings, options)
+    result.checkpoints, result.input_fingerprints = ledger, fingerprints
+    return result
 
 
 def _spark_start(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], config: Config,
@@ -807,7 +837,8 @@ def _spark_start(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], 
 
 def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
                options: dict[str, Any], config: Config,
-               spark_dir: str | os.PathLike[str] | None, quiet: bool) -> StoredRunResult:
+               spark_dir: str | os.PathLike[str] | None, quiet: bool,
+               checkpointing: Checkpointing | None = None) -> StoredRunResult:
     """:func:`run` on Spark: the stages of :func:`_spark_dedup`, then the passage candidates
     and their alignment on Spark (:mod:`reuse.spark.passages`); the passage clusters are made
     here, on the driver, from the ``alignments`` table, which is bounded by the output (it is
@@ -816,9 +847,13 @@ def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
 
     spark, corpus, dates, plan = _spark_start(source, read, config, spark_dir, quiet, "run")
     timings = plan.timings
-    stored = spark_run(corpus, plan, align_documents, spark=spark, spark_dir=spark_dir)
+    ledger, fingerprints = (checkpointing.open("run", corpus, config)
+                            if checkpointing is not None else (None, None))
+    stored = spark_run(corpus, plan, align_documents, spark=spark, spark_dir=spark_dir,
+                       ledger=ledger)
     try:
         result = StoredRunResult(corpus, config, stored, stored.counts, timings, options)
+        result.checkpoints, result.input_fingerprints = ledger, fingerprints
         alignments = result.alignments
         with timings.stage("passages"):
             result.passages = _passages_for(corpus, alignments, config)
@@ -1853,15 +1888,14 @@ def run(
     # Every parameter is validated here, before the corpus is read (which may take minutes).
     read, options, config = _arguments(run, locals(), "run", corpus_run=True)
     if _engine(engine, "run") == "spark":
-        if resume:
-            raise ConfigError(
-                "The 'resume' parameter of run: the Spark engine keeps no stage checkpoints "
-                "yet; run again without resume (a Spark job retries its own failed tasks).")
-        return _spark_run(source, read, options, config, spark_dir, quiet)
+        checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run", engine,
+                                         spark_dir)
+        with _claimed_for_checkpoints(source, checkpointing):
+            return _spark_run(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "run")
     start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "run")
-    checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run")
+    checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run", engine)
     timings = Timings(quiet=quiet)
     with _claimed_for_checkpoints(source, checkpointing):
         started = _read_and_sketch(source, read, config, config.passages, timings, "run",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,27 @@ def need_shared(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"needs the corpus ../shared/data/{name}, which is not present here")
     return path
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark ``local[2]`` session for every Spark test (starting one takes seconds; its
+    Python workers too, on the first job); skipped, saying why, without pyspark or Java."""
+    from reuse.spark.session import java_available
+
+    pytest.importorskip("pyspark", reason="the Spark tests need pyspark: pip install "
+                        "'reuse-detect[spark]'")
+    if not java_available():
+        pytest.skip("the Spark tests need Java 17 (apt-get install openjdk-17-jre-headless)")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (SparkSession.builder.master("local[2]").appName("reuse-tests")
+               .config("spark.driver.memory", "1g")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

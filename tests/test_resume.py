@@ -369,7 +369,3 @@ def test_a_ledger_naming_a_file_outside_the_checkpoints_is_refused(tmp_path):
         f"reuse: error: {path}: the file '../../elsewhere.npy' of stage sketch is not a file of "
         "checkpoints/; the ledger was changed. Run without --resume to start over.\n")
 
-
-def test_the_spark_engine_refuses_to_resume(tmp_path):
-    with pytest.raises(ConfigError, match="the Spark engine keeps no stage checkpoints yet"):
-        reuse.dedup(ROOT / "seeds", engine="spark", checkpoint=tmp_path / "out", resume=True)

@@ -1,8 +1,9 @@
 """The Spark engine (``engine="spark"``, ``--engine spark``): the same tables as the local engine,
 row for row, on Spark ``local[2]``; and a clear error without pyspark or Java.
 
-One SparkSession serves the module (starting one takes seconds). The tests skip, saying why,
-only where pyspark or Java is missing; ``.ci/run`` installs both.
+One SparkSession (conftest's ``spark`` fixture) serves every Spark test module (starting one
+takes seconds). The tests skip, saying why, only where pyspark or Java is missing; ``.ci/run``
+installs both.
 """
 
 from __future__ import annotations
@@ -26,32 +27,11 @@ from reuse.cli.commands import main
 from reuse.errors import MissingDependencyError
 from reuse.ingest import Corpus
 from reuse.runfolder.tables import read_manifest, read_table
-from reuse.spark.session import java_available
 
 pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("documents", "near_duplicates", "clusters", "signatures")
-
-
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark", reason="the Spark tests need pyspark: pip install "
-                        "'reuse-detect[spark]'")
-    if not java_available():
-        pytest.skip("the Spark tests need Java 17 (apt-get install openjdk-17-jre-headless)")
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (SparkSession.builder.master("local[2]").appName("reuse-tests")
-               .config("spark.driver.memory", "1g")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def assert_same_frames(local: pd.DataFrame, spark_frame: pd.DataFrame) -> None:
@@ -202,15 +182,6 @@ def test_engine_is_checked():
                        match=r"The 'engine' parameter of dedup must be one of 'local', 'spark'\. "
                              r"Got 'ray' instead\."):
         reuse.dedup(Corpus(ids=["a"], texts=["x"]), engine="ray")
-
-
-def test_run_on_spark_refuses_resume(tmp_path):
-    result = CliRunner().invoke(main, ["run", str(SEEDS), "--out", str(tmp_path / "out"),
-                                       "--engine", "spark", "--resume"])
-    assert result.exit_code == reuse.errors.ConfigError.exit_code
-    assert ("The 'resume' parameter of run: the Spark engine keeps no stage checkpoints yet"
-            in result.output)
-    assert not (tmp_path / "out" / "manifest.json").exists()
 
 
 RUN_TABLES = (*TABLES, "alignments", "passages", "pair_reuse")

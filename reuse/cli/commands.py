@@ -64,9 +64,10 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     --spark-dir: whether they run on Spark, and where it writes."""
     command = click.option(
         "--spark-dir", type=click.Path(file_okay=False), default=None,
-        show_default="a temporary folder",
+        show_default="--out/checkpoints/",
         help="With --engine spark: where the Spark stages write (on a cluster, storage every "
-             "executor reaches).")(command)
+             "executor reaches): the run's stage checkpoints go into a new folder "
+             "reuse-checkpoints-HEX/ there, removed once the run is written.")(command)
     command = click.option(
         "--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
         help="Run the stages here (local) or on Spark (the session of spark-submit, else a "
@@ -82,8 +83,9 @@ def checkpoint_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--resume and --keep-checkpoints: the stage checkpoints kept in the run folder."""
     command = click.option(
         "--keep-checkpoints", is_flag=True,
-        help="Keep the stage checkpoints (--out/checkpoints/) once the run is written; by "
-             "default they are removed then.")(command)
+        help="Keep the stage checkpoints (--out/checkpoints/, and with --engine spark "
+             "--spark-dir the stage folder there) once the run is written; by default they are "
+             "removed then.")(command)
     return click.option(
         "--resume", is_flag=True,
         help="Continue the killed or interrupted run in --out from its last complete stage "

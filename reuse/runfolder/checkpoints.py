@@ -4,14 +4,22 @@ While ``reuse dedup`` or ``reuse run`` works, each stage's output goes into
 ``<run folder>/checkpoints/<stage>/``, a folder reuse creates and owns, and the stage ledger
 ``checkpoints/stages.json`` records it once its files are complete. The ledger is the contract:
 
-* ``format`` (this module's :data:`LEDGER_FORMAT`), ``reuse_version`` and ``command``;
+* ``format`` (this module's :data:`LEDGER_FORMAT`), ``reuse_version``, ``command`` and
+  ``engine`` (``local`` or ``spark``: a run resumes only the checkpoints of its own engine,
+  whose files it can read; a ledger without the key is the local engine's);
+* ``stage_root``, when the stages' files are not in ``checkpoints/`` itself: the Spark engine
+  with ``--spark-dir`` writes them in a new folder ``reuse-checkpoints-<hex>/`` there (storage
+  every executor reaches), which holds the marker file :data:`STAGE_ROOT_MARKER`; only a
+  folder with that marker is ever removed;
 * ``depends_on``: what every checkpoint was computed from: the input's ``fingerprint``,
   ``order_fingerprint`` and ``documents`` (as in the manifest's input block) and the whole
   ``config`` (as in the manifest). A run resumed with another input or other settings (or by
   another version of reuse) is refused with an error naming the first difference: a
   checkpoint is never reused for other input, and never silently recomputed;
-* ``stages``: the completed stages in the order they ran, each with its ``files`` (names
-  inside ``checkpoints/``, with their sizes in bytes) and ``values`` (small results: counts);
+* ``stages``: the completed stages in the order they ran, each with its ``files`` (paths
+  inside ``checkpoints/`` or the stage root, with their sizes in bytes: every file under the
+  stage's folder, also in sub-folders, as Spark writes a table as a folder of part files) and
+  ``values`` (small results: counts);
 * ``parts``: the parts kept of a long stage in progress (``align``: its chunks aligned so far,
   in ``align_parts/``, every 10 seconds or so), each stage's with the number of units
   (``total``) it was cut into, how many the parts hold (``kept``) and their ``files``. A
@@ -25,8 +33,8 @@ folder the ledger does not list is a stage that was cut short; it is removed whe
 runs again.
 
 A run without ``resume`` starts with an empty ``checkpoints/``; after the run's tables and
-manifest are written, ``checkpoints/`` is removed, unless the run was asked to keep it (then
-the ledger says ``"finished": true``).
+manifest are written, ``checkpoints/`` (and its stage root) is removed, unless the run was asked
+to keep it (then the ledger says ``"finished": true``).
 """
 
 from __future__ import annotations
@@ -52,6 +60,11 @@ LEDGER = "stages.json"
 # The folder of the parts kept of a stage in progress: align_parts/.
 PARTS_SUFFIX = "_parts"
 LEDGER_FORMAT = 1
+# The marker file of a stage root outside checkpoints/ (see stage_root in the ledger).
+STAGE_ROOT_MARKER = ".reuse-checkpoints"
+STAGE_ROOT_PREFIX = "reuse-checkpoints-"
+_STAGE_ROOT_TEXT = ("The stage checkpoints of a reuse run whose ledger is in {ledger}; reuse "
+                    "removes this folder once the run is written.\n")
 # For tests: the process kills itself (SIGKILL) right after it records this stage complete
 # ("start": right after it starts a new ledger).
 DIE_AFTER_VARIABLE = "REUSE_TEST_DIE_AFTER"
@@ -100,6 +113,8 @@ class StageLedger:
         self.run_folder = run_folder
         self.path = run_folder / CHECKPOINTS
         self.body = body
+        # Where the stages' folders are: checkpoints/ itself, or the recorded stage root.
+        self.stage_path = Path(body["stage_root"]) if body.get("stage_root") else self.path
         self.keep = False  # the checkpoints stay once the run is written
         self.resumed_after: str | None = body["stages"][-1]["name"] if body["stages"] else None
         # Units of stages in progress that the killed run kept: {"align": chunks}.
@@ -109,51 +124,35 @@ class StageLedger:
 
     @classmethod
     def start(cls, run_folder: str | os.PathLike[str], command: str,
-              depends_on: dict[str, Any]) -> StageLedger:
-        """New, empty checkpoints for a run of ``command`` (earlier checkpoints are removed)."""
+              depends_on: dict[str, Any], engine: str = "local",
+              stages_in: str | os.PathLike[str] | None = None) -> StageLedger:
+        """New, empty checkpoints for a run of ``command`` on ``engine`` (earlier checkpoints
+        are removed). The stages' files go into ``checkpoints/``, or with ``stages_in`` into a
+        new stage root ``reuse-checkpoints-<hex>/`` made there."""
         folder = Path(run_folder)
         remove_checkpoints(folder)
         try:
             (folder / CHECKPOINTS).mkdir()
         except OSError as exc:
             raise write_error(folder / CHECKPOINTS, exc) from exc
-        ledger = cls(folder, {"format": LEDGER_FORMAT, "reuse_version": __version__,
-                              "command": command, "depends_on": depends_on, "finished": False,
-                              "stages": [], "parts": {}})
+        body = {"format": LEDGER_FORMAT, "reuse_version": __version__, "command": command,
+                "engine": engine, "depends_on": depends_on, "finished": False, "stages": [],
+                "parts": {}}
+        if stages_in is not None:
+            body["stage_root"] = str(_new_stage_root(Path(stages_in), folder / CHECKPOINTS))
+        ledger = cls(folder, body)
         ledger._write()
         _die_after("start")
         return ledger
 
     @classmethod
     def resume(cls, run_folder: str | os.PathLike[str], command: str,
-               depends_on: dict[str, Any]) -> StageLedger:
+               depends_on: dict[str, Any], engine: str = "local") -> StageLedger:
         """The checkpoints of the killed run in ``run_folder``, checked against this run's
-        ``command`` and ``depends_on``; a RunFolderError names what differs."""
+        ``command``, ``engine`` and ``depends_on``; a RunFolderError names what differs."""
         folder = Path(run_folder)
-        body = read_ledger(folder)
-        if body is None or body.get("finished"):
-            if (folder / MANIFEST).exists():
-                raise RunFolderError(
-                    f"{folder}: the run is complete ({MANIFEST} is written); there is nothing to "
-                    "resume. Run without --resume to run it again.")
-            raise RunFolderError(
-                f"{folder}: no checkpoints to resume from (no {CHECKPOINTS}/{LEDGER}); the run "
-                "stopped before its first stage was recorded, or was not started. Run without "
-                "--resume.")
-        if "input" not in body.get("depends_on", {}):
-            raise RunFolderError(
-                f"{folder}: no checkpoints to resume from: the run stopped while reading its "
-                "input, before its first stage was recorded. Run without --resume.")
+        body = check_resumable(folder, command, engine)
         where = folder / CHECKPOINTS / LEDGER
-        if body.get("reuse_version") != __version__:
-            raise RunFolderError(
-                f"{where}: cannot resume: the checkpoints were made by reuse "
-                f"{body.get('reuse_version')}, this is reuse {__version__}. Run without --resume "
-                "to start over.")
-        if body.get("command") != command:
-            raise RunFolderError(
-                f"{where}: cannot resume: the checkpoints are of reuse {body.get('command')}, "
-                f"this is reuse {command}. Run without --resume to start over.")
         difference = _difference(body.get("depends_on", {}), depends_on)
         if difference is not None:
             raise RunFolderError(
@@ -166,15 +165,20 @@ class StageLedger:
     def _check_files(self) -> None:
         records = [*self.body["stages"],
                    *({"name": name, **part} for name, part in self.body["parts"].items())]
+        if self.stage_path != self.path and not (self.stage_path / STAGE_ROOT_MARKER).is_file():
+            raise RunFolderError(
+                f"{self.path / LEDGER}: the stage root {self.stage_path} it names is gone or is "
+                f"not reuse's (no {STAGE_ROOT_MARKER} in it); run without --resume to start "
+                "over.")
         for stage in records:
             for name, size in stage["files"].items():
                 parts = Path(name).parts
-                if len(parts) != 2 or Path(name).is_absolute() or ".." in parts:
+                if len(parts) < 2 or Path(name).is_absolute() or ".." in parts:
                     raise RunFolderError(
                         f"{self.path / LEDGER}: the file {name!r} of stage {stage['name']} is not "
                         f"a file of {CHECKPOINTS}/; the ledger was changed. Run without --resume "
                         "to start over.")
-                path = self.path / name
+                path = self.stage_path / name
                 try:
                     actual = path.stat().st_size
                 except OSError as exc:
@@ -206,7 +210,7 @@ class StageLedger:
 
     def file(self, stage: str, name: str) -> Path:
         """The path of a checkpoint file ``name`` of ``stage`` (complete or being written)."""
-        return self.path / stage / name
+        return self.stage_path / stage / name
 
     def arrays(self, stage: str, *names: str) -> list[np.ndarray]:
         """The numpy arrays ``names`` of a complete stage (``<name>.npy``)."""
@@ -233,7 +237,7 @@ class StageLedger:
     def empty_folder(self, name: str) -> Path:
         """Stage ``name``'s folder, emptied (for a stage written by other means than
         :meth:`writing`)."""
-        folder = self.path / name
+        folder = self.stage_path / name
         shutil.rmtree(folder, ignore_errors=True)
         try:
             folder.mkdir()
@@ -248,16 +252,19 @@ class StageLedger:
         self._write()
 
     def complete(self, name: str, values: dict[str, Any] | None = None) -> None:
-        """Record stage ``name`` complete with every file of its folder, once they are on
-        disk."""
-        folder = self.path / name
+        """Record stage ``name`` complete with every file of its folder (and of its
+        sub-folders), once they are on disk."""
+        folder = self.stage_path / name
         files: dict[str, int] = {}
         try:
             if folder.is_dir():
-                for path in sorted(folder.iterdir()):
-                    fsync_path(path)
-                    files[f"{name}/{path.name}"] = path.stat().st_size
-                fsync_path(folder)
+                for directory, _, file_names in sorted(os.walk(folder)):
+                    for file_name in sorted(file_names):
+                        path = Path(directory) / file_name
+                        fsync_path(path)
+                        files[path.relative_to(self.stage_path).as_posix()] = path.stat().st_size
+                    fsync_path(Path(directory))
+            fsync_path(self.stage_path)
             fsync_path(self.path)
         except OSError as exc:
             raise write_error(exc.filename or folder, exc) from exc
@@ -266,7 +273,7 @@ class StageLedger:
         had_parts = self.body["parts"].pop(name, None) is not None
         self._write()
         if had_parts:
-            shutil.rmtree(self.path / f"{name}{PARTS_SUFFIX}", ignore_errors=True)
+            shutil.rmtree(self.stage_path / f"{name}{PARTS_SUFFIX}", ignore_errors=True)
         _die_after(name)
 
     # --- parts of a long stage -------------------------------------------------------------
@@ -275,7 +282,7 @@ class StageLedger:
         """Keep a part of stage ``name`` in progress: ``data`` holds the results of its units
         (chunks) up to the ``kept``-th of ``total``; the ledger records the part once it is on
         disk. A resumed run reads the parts back (:meth:`parts`) and goes on after them."""
-        folder = self.path / f"{name}{PARTS_SUFFIX}"
+        folder = self.stage_path / f"{name}{PARTS_SUFFIX}"
         record = self.body["parts"].setdefault(name, {"total": total, "kept": 0, "files": {}})
         file_name = f"part-{len(record['files']) + 1:05d}.pickle"
         try:
@@ -298,7 +305,7 @@ class StageLedger:
         record = self.body["parts"].get(name)
         if record is None or record["total"] != total:
             return []
-        return [self.path / file_name for file_name in record["files"]]
+        return [self.stage_path / file_name for file_name in record["files"]]
 
     def parts_kept(self, name: str) -> int:
         """How many units of stage ``name`` the kept parts hold."""
@@ -345,6 +352,63 @@ def save_frame(folder: Path, name: str, frame: pd.DataFrame) -> None:
                    compression="zstd")
 
 
+def check_resumable(run_folder: str | os.PathLike[str], command: str,
+                    engine: str = "local") -> dict[str, Any]:
+    """The stage ledger of the killed run in ``run_folder``, if a run of ``command`` on
+    ``engine`` may resume it (before its input is read: the input and settings are checked by
+    :meth:`StageLedger.resume`); else a RunFolderError says why not."""
+    folder = Path(run_folder)
+    body = read_ledger(folder)
+    if body is None or body.get("finished"):
+        if (folder / MANIFEST).exists():
+            raise RunFolderError(
+                f"{folder}: the run is complete ({MANIFEST} is written); there is nothing to "
+                "resume. Run without --resume to run it again.")
+        raise RunFolderError(
+            f"{folder}: no checkpoints to resume from (no {CHECKPOINTS}/{LEDGER}); the run "
+            "stopped before its first stage was recorded, or was not started. Run without "
+            "--resume.")
+    if "input" not in body.get("depends_on", {}):
+        raise RunFolderError(
+            f"{folder}: no checkpoints to resume from: the run stopped while reading its "
+            "input, before its first stage was recorded. Run without --resume.")
+    where = folder / CHECKPOINTS / LEDGER
+    if body.get("reuse_version") != __version__:
+        raise RunFolderError(
+            f"{where}: cannot resume: the checkpoints were made by reuse "
+            f"{body.get('reuse_version')}, this is reuse {__version__}. Run without --resume "
+            "to start over.")
+    if body.get("command") != command:
+        raise RunFolderError(
+            f"{where}: cannot resume: the checkpoints are of reuse {body.get('command')}, "
+            f"this is reuse {command}. Run without --resume to start over.")
+    recorded = body.get("engine", "local")
+    if recorded != engine:
+        raise RunFolderError(
+            f"{where}: cannot resume: the checkpoints were made by the {recorded} engine, this "
+            f"run is on the {engine} engine, which cannot read them. Resume with --engine "
+            f"{recorded}, or run without --resume to start over.")
+    return body
+
+
+def _new_stage_root(parent: Path, ledger_folder: Path) -> Path:
+    """A new stage root ``reuse-checkpoints-<hex>/`` in ``parent``, with its marker."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            root = parent.absolute() / f"{STAGE_ROOT_PREFIX}{os.urandom(6).hex()}"
+            try:
+                root.mkdir()
+            except FileExistsError:
+                continue
+            break
+        (root / STAGE_ROOT_MARKER).write_text(
+            _STAGE_ROOT_TEXT.format(ledger=ledger_folder.absolute() / LEDGER), encoding="utf-8")
+    except OSError as exc:
+        raise write_error(exc.filename or parent, exc) from exc
+    return root
+
+
 def read_ledger(run_folder: Path) -> dict[str, Any] | None:
     """The stage ledger of ``run_folder``, or None when there is none; a ledger that is not
     one of this version's is a RunFolderError."""
@@ -364,8 +428,20 @@ def read_ledger(run_folder: Path) -> dict[str, Any] | None:
 
 
 def remove_checkpoints(run_folder: Path) -> None:
-    """Remove ``checkpoints/`` from ``run_folder`` (a folder reuse made there)."""
+    """Remove ``checkpoints/`` from ``run_folder`` (a folder reuse made there), and the stage
+    root its ledger names, if that holds reuse's marker (else nothing of it is touched)."""
     path = run_folder / CHECKPOINTS
+    try:
+        body = read_ledger(run_folder)
+    except RunFolderError:  # not a ledger of this version: no stage root of its to remove
+        body = None
+    root = Path(body["stage_root"]) if body is not None and body.get("stage_root") else None
+    if root is not None and (root / STAGE_ROOT_MARKER).is_file():
+        try:
+            shutil.rmtree(root)
+        except OSError as exc:
+            raise RunFolderError(f"{root}: cannot remove the stage checkpoints "
+                                 f"({os_reason(exc)}); remove it yourself") from exc
     try:
         if path.is_symlink() or path.is_file():
             path.unlink()

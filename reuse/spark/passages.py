@@ -21,10 +21,19 @@ import pyarrow.compute as pc
 from ..align.config import AlignConfig, BandConfig
 from ..config import Config, PassageConfig, TokenizeConfig
 from ..ingest import Corpus
+from ..runfolder.checkpoints import StageLedger
 from ..runfolder.schema import arrow_schema
 from ..sketch.windows import PassageCandidates
 from .arrays import texts_of
-from .dedup import SparkPlan, SparkStages, SparkTables, WorkFolder, dedup_stages, sketch_stage
+from .dedup import (
+    SparkOutputs,
+    SparkPlan,
+    SparkStages,
+    SparkTables,
+    WorkFolder,
+    dedup_stages,
+    sketch_stage,
+)
 from .session import spark_session
 from .stages import ArrowMap, char_batches
 
@@ -218,20 +227,16 @@ def passage_stages(stages: SparkStages, plan: SparkPlan, align_documents: AlignD
     from pyspark.sql import functions as F
 
     config, timings = plan.config, plan.timings
-    spark, work, documents = stages.spark, stages.work, stages.documents
+    outputs, documents = stages.outputs, stages.documents
     # As the local engine, only the documents long enough to compare have fingerprints.
     fingerprints = (stages.sketches.filter(F.col("n_tokens") >= stages.min_tokens)
                     .select("doc", "fp_hashes", "fp_positions"))
     with timings.stage("passage_candidates"):
-        window_entries(fingerprints).write.mode("overwrite").parquet(work / "window_entries")
-        entries = spark.read.parquet(work / "window_entries")
-        pairs, capped = passage_pairs(entries, config.passages)
-        pairs.write.mode("overwrite").parquet(work / "passage_candidates")
-        candidates = spark.read.parquet(work / "passage_candidates")
-        capped.write.mode("overwrite").parquet(work / "capped_fingerprints")
-        capped = spark.read.parquet(work / "capped_fingerprints")
-        n_capped = capped.count()
-        docs_in_capped = capped_documents(entries, capped).count() if n_capped else 0
+        if outputs.begin("passage_candidates"):
+            _passage_candidates(outputs, fingerprints, config.passages)
+        candidates = outputs.read("passage_candidates", "pairs")
+        n_capped, docs_in_capped = (outputs.values("passage_candidates")[name] for name in
+                                    ("capped_fingerprints", "docs_in_capped_buckets"))
     with timings.stage("align"):
         texts = documents.select("doc", "text")
         with_texts = (candidates
@@ -239,16 +244,20 @@ def passage_stages(stages: SparkStages, plan: SparkPlan, align_documents: AlignD
                             "a")
                       .join(texts.select(F.col("doc").alias("b"), F.col("text").alias("b_text")),
                             "b"))
-        (with_texts.mapInArrow(aligner(AlignSettings.of(config), align_documents), ALIGN_DDL)
-         .write.mode("overwrite").parquet(work / "aligned"))
-        aligned = spark.read.parquet(work / "aligned")
-    table = work / "tables/alignments"
+        if outputs.begin("align"):
+            outputs.write("align", with_texts.mapInArrow(
+                aligner(AlignSettings.of(config), align_documents), ALIGN_DDL))
+            outputs.complete("align")
+        aligned = outputs.read("align")
+    table = outputs.path("passage_tables", "alignments")
     with timings.stage("tables"):
         a_ids = documents.select(F.col("doc").alias("a"), F.col("doc_id").alias("a_id"))
         b_ids = documents.select(F.col("doc").alias("b"), F.col("doc_id").alias("b_id"))
-        (aligned.filter(F.col("seq") >= 0).join(a_ids, "a").join(b_ids, "b")
-         .orderBy("a", "b", "seq").select(*arrow_schema("alignments").names)
-         .write.mode("overwrite").parquet(table))
+        if outputs.begin("passage_tables"):
+            outputs.write("passage_tables", aligned.filter(F.col("seq") >= 0).join(a_ids, "a")
+                          .join(b_ids, "b").orderBy("a", "b", "seq")
+                          .select(*arrow_schema("alignments").names), "alignments")
+            outputs.complete("passage_tables")
     with timings.stage("counts"):
         counts = {
             "passage_candidate_pairs": candidates.count(),
@@ -259,15 +268,33 @@ def passage_stages(stages: SparkStages, plan: SparkPlan, align_documents: AlignD
     return {"alignments": table}, counts
 
 
+def _passage_candidates(outputs: SparkOutputs, fingerprints: Any, config: PassageConfig
+                        ) -> None:
+    """The ``passage_candidates`` stage: the window entries of the documents' ``fingerprints``,
+    the candidate pairs and the capped fingerprints, with their counts as the stage's values."""
+    outputs.write("passage_candidates", window_entries(fingerprints), "window_entries")
+    entries = outputs.read("passage_candidates", "window_entries")
+    pairs, capped = passage_pairs(entries, config)
+    outputs.write("passage_candidates", pairs, "pairs")
+    outputs.write("passage_candidates", capped, "capped_fingerprints")
+    capped = outputs.read("passage_candidates", "capped_fingerprints")
+    n_capped = capped.count()
+    outputs.complete("passage_candidates", {
+        "capped_fingerprints": n_capped,
+        "docs_in_capped_buckets": capped_documents(entries, capped).count() if n_capped else 0})
+
+
 def run(corpus: Corpus, plan: SparkPlan, align_documents: AlignDocuments, *, spark: Any = None,
-        spark_dir: str | os.PathLike[str] | None = None) -> SparkTables:
+        spark_dir: str | os.PathLike[str] | None = None,
+        ledger: StageLedger | None = None) -> SparkTables:
     """The tables of :func:`dedup` and the ``alignments`` of ``corpus`` (read and checked by the
     caller) on Spark, as those of :func:`reuse.run`; ``align_documents`` is
-    :func:`reuse.pipeline.align_documents`."""
+    :func:`reuse.pipeline.align_documents`. ``ledger`` is that of :func:`dedup`."""
     spark = spark_session(spark)
-    work = WorkFolder(spark_dir)
+    work = WorkFolder(spark_dir, ledger)
     try:
-        stages = sketch_stage(spark, corpus, plan, work, with_passages=True)
+        stages = sketch_stage(spark, corpus, plan, SparkOutputs(spark, work, ledger),
+                              with_passages=True)
         tables, counts = dedup_stages(stages, len(corpus), plan)
         passage_tables, passage_counts = passage_stages(stages, plan, align_documents)
     except BaseException:
