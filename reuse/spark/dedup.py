@@ -167,8 +167,9 @@ def dedup_stages(stages: SparkStages, n_docs: int, plan: SparkPlan
                                   VERIFY_SCHEMA)
          .write.mode("overwrite").parquet(work / "verified"))
         verified = spark.read.parquet(work / "verified")
+        n_verified = verified.count()
     with timings.stage("cluster"):
-        stars = star_representatives(verified, ranks)
+        stars = star_representatives(verified, ranks, n_verified)
         stars.write.mode("overwrite").parquet(work / "stars")
         stars = spark.read.parquet(work / "stars")
         assigned = (documents.select("doc", "doc_id").join(stars, "doc", "left")
@@ -206,7 +207,7 @@ def dedup_stages(stages: SparkStages, n_docs: int, plan: SparkPlan
             "too_short": n_docs - n_compared,
             "candidate_pairs": candidates.count(),
             "capped_buckets": capped_buckets,
-            "near_duplicate_pairs": verified.count(),
+            "near_duplicate_pairs": n_verified,
             "clusters": n_clusters,
             "dropped": n_docs - n_clusters,
         }
