@@ -133,7 +133,9 @@ def plant_passages(corpus: Path, share: float, seed: int = 13) -> Path:
 
 def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, float]) -> None:
     """Peak RSS (MiB) of the driver's Python, the JVM, the largest Python worker and the
-    whole tree, until ``stop``."""
+    whole tree, and the CPU seconds (user and system) of the tree's processes as last seen
+    (``cpu``), until ``stop``."""
+    cpu: dict[int, float] = {}
     while not stop.is_set():
         total = 0.0
         try:
@@ -144,6 +146,8 @@ def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, fl
             try:
                 rss = process.memory_info().rss / 2**20
                 name = process.name()
+                times = process.cpu_times()
+                cpu[process.pid] = times.user + times.system
             except psutil.Error:
                 continue
             total += rss
@@ -151,6 +155,7 @@ def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, fl
                     else "worker")
             peaks[kind] = max(peaks.get(kind, 0.0), rss)
         peaks["tree"] = max(peaks.get("tree", 0.0), total)
+        peaks["cpu"] = sum(cpu.values())
         stop.wait(0.05)
 
 
@@ -282,6 +287,7 @@ def main() -> None:
                 rows.append(
                     f"| {size:,} ({corpus_mb:.0f} MB) | {label} | {result['wall']:.1f} | "
                     + (f"{result['wall'] / reference['wall']:.2f}x | " if reference else "- | ")
+                    + f"{peaks.get('cpu', 0):.0f} | "
                     + f"{peaks.get('driver', 0):.0f} | "
                     + (f"{peaks.get('jvm', 0):.0f} | {peaks.get('worker', 0):.0f} | "
                        if start is not None else
@@ -318,8 +324,10 @@ def main() -> None:
         f"{os.cpu_count()} cores (shared with other jobs: the load average was "
         f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}. "
         "One run per configuration. Wall: seconds, and the ratio to the local engine with one "
-        "worker in the same run. Memory: peak RSS in MiB of the driver's Python process, the "
-        "JVM (driver and executor in local mode), the largest Python worker (local: the "
+        "worker in the same run. CPU: user and system seconds of the whole process tree (less "
+        "sensitive to the other jobs than the wall time). Memory: peak RSS in MiB of the "
+        "driver's Python process, the JVM (driver and executor in local mode), the largest "
+        "Python worker (local: the "
         "largest worker process), and the whole process tree. Spark start: the JVM and "
         "SparkContext, and its share of the wall time. Shuffle: bytes written by every "
         "shuffle, and the ratio to the corpus's JSONL size. The corpus: "
@@ -331,9 +339,9 @@ def main() -> None:
         " Same tables: the "
         + ", ".join(COMPARED[args.command]) + " tables equal the local engine's.",
         "",
-        "| documents | configuration | wall s | vs local 1 | driver MiB | JVM MiB | "
+        "| documents | configuration | wall s | vs local 1 | CPU s | driver MiB | JVM MiB | "
         "worker MiB | tree MiB | Spark start s | shuffle | same tables |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     stages = ["", "Stage seconds (the manifest's timings):", "",
               "| documents | configuration | stages |", "|---|---|---|"]
