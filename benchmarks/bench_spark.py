@@ -35,7 +35,7 @@ folders and Spark's work and event logs, and prints where.
     .venv/bin/python benchmarks/bench_spark.py --command run --sizes 2000 5000 20000
     .venv/bin/python benchmarks/bench_spark.py --sizes 1000000 --no-reference --keep \
         --corpus benchmarks/data/text_stream_1000000.jsonl --configs 'spark local[2]' \
-        --driver-memory 2g --no-write
+        --driver-memory 2g --planted 0 --results benchmarks/results_spark_1m.md
 
 Writes ``benchmarks/results_spark.md`` (``results_spark_run.md`` for ``run``) unless
 ``--no-write``.
@@ -246,6 +246,8 @@ def main() -> None:
                         help="share of the documents that get a planted passage")
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--results", type=Path,
+                        help="write the results here instead of results_spark[_run].md")
     parser.add_argument("--corpus", type=Path,
                         help="take the first N documents of this JSONL file for each size")
     parser.add_argument("--driver-memory", default="1g",
@@ -348,7 +350,7 @@ def main() -> None:
     text = "\n".join(header + rows + growth_rows(shuffles) + stages + stage_rows) + "\n"
     print(text)
     if not args.no_write:
-        RESULTS[args.command].write_text(text, encoding="utf-8")
+        (args.results or RESULTS[args.command]).write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
