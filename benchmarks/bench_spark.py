@@ -24,11 +24,18 @@ the documents get a run of 3-8 consecutive sentences of another document inserte
 paragraph break, and one paragraph is appended to 0.5% of them as boilerplate.
 
 ``--configs`` runs only some of the configurations (the local engine with one worker, the
-reference of "same tables", always runs). With several ``--sizes``, a second table shows how
-the shuffle volume grows with the corpus.
+reference of "same tables", always runs unless ``--no-reference``). With several ``--sizes``, a
+second table shows how the shuffle volume grows with the corpus. ``--corpus FILE`` takes the
+first N documents of an existing JSONL corpus (e.g. ``generate_text_corpus.py --stream``'s) for
+each size instead of generating one; ``--driver-memory`` is Spark's (default 1g: in local mode
+the driver JVM is the executor, so this is the executor memory too); ``--keep`` keeps the run
+folders and Spark's work and event logs, and prints where.
 
     .venv/bin/python benchmarks/bench_spark.py --sizes 2000 5000 20000
     .venv/bin/python benchmarks/bench_spark.py --command run --sizes 2000 5000 20000
+    .venv/bin/python benchmarks/bench_spark.py --sizes 1000000 --no-reference --keep \
+        --corpus benchmarks/data/text_stream_1000000.jsonl --configs 'spark local[2]' \
+        --driver-memory 2g --planted 0 --results benchmarks/results_spark_1m.md
 
 Writes ``benchmarks/results_spark.md`` (``results_spark_run.md`` for ``run``) unless
 ``--no-write``.
@@ -70,6 +77,26 @@ CONFIGS = {
 }
 
 
+def first_documents(corpus: Path, n_docs: int) -> Path:
+    """The first ``n_docs`` lines of the JSONL ``corpus`` (the file itself when it has no
+    more), written next to it once."""
+    with open(corpus, "rb") as handle:
+        for count, _ in enumerate(handle, 1):
+            if count > n_docs:
+                break
+        else:
+            return corpus
+    sliced = corpus.with_name(f"{corpus.stem}_first{n_docs}.jsonl")
+    if sliced.exists() and sliced.stat().st_mtime >= corpus.stat().st_mtime:
+        return sliced
+    temporary = sliced.with_suffix(".tmp")
+    with open(corpus, "rb") as source, open(temporary, "wb") as target:
+        for _, line in zip(range(n_docs), source, strict=False):
+            target.write(line)
+    temporary.replace(sliced)
+    return sliced
+
+
 def plant_passages(corpus: Path, share: float, seed: int = 13) -> Path:
     """A copy of the JSONL corpus with passages planted in ``share`` of its documents: 3-8
     consecutive sentences of a random other document inserted at one of the receiver's
@@ -106,7 +133,9 @@ def plant_passages(corpus: Path, share: float, seed: int = 13) -> Path:
 
 def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, float]) -> None:
     """Peak RSS (MiB) of the driver's Python, the JVM, the largest Python worker and the
-    whole tree, until ``stop``."""
+    whole tree, and the CPU seconds (user and system) of the tree's processes as last seen
+    (``cpu``), until ``stop``."""
+    cpu: dict[int, float] = {}
     while not stop.is_set():
         total = 0.0
         try:
@@ -117,6 +146,8 @@ def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, fl
             try:
                 rss = process.memory_info().rss / 2**20
                 name = process.name()
+                times = process.cpu_times()
+                cpu[process.pid] = times.user + times.system
             except psutil.Error:
                 continue
             total += rss
@@ -124,6 +155,7 @@ def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, fl
                     else "worker")
             peaks[kind] = max(peaks.get(kind, 0.0), rss)
         peaks["tree"] = max(peaks.get("tree", 0.0), total)
+        peaks["cpu"] = sum(cpu.values())
         stop.wait(0.05)
 
 
@@ -141,7 +173,8 @@ def shuffle_bytes(event_dir: Path) -> int:
     return total
 
 
-def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command: str) -> dict:
+def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command: str,
+            driver_memory: str = "1g") -> dict:
     out = scratch / f"out-{engine}-{cores}"
     command = [sys.executable, "-m", "reuse", reuse_command, str(corpus), "--out", str(out),
                "-q", "--verify", "exact", *(["--no-report"] if reuse_command == "run" else [])]
@@ -152,7 +185,7 @@ def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command:
         command += ["--engine", "spark", "--spark-dir", str(scratch / "work")]
         env["PYSPARK_PYTHON"] = sys.executable
         env["PYSPARK_SUBMIT_ARGS"] = (
-            f"--master local[{cores}] --driver-memory 1g --conf spark.ui.enabled=false "
+            f"--master local[{cores}] --driver-memory {driver_memory} --conf spark.ui.enabled=false "
             f"--conf spark.ui.showConsoleProgress=false --conf spark.eventLog.enabled=true "
             f"--conf spark.eventLog.compress=false --conf spark.eventLog.dir=file://{events} "
             "pyspark-shell")
@@ -213,23 +246,38 @@ def main() -> None:
                         help="share of the documents that get a planted passage")
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--results", type=Path,
+                        help="write the results here instead of results_spark[_run].md")
+    parser.add_argument("--corpus", type=Path,
+                        help="take the first N documents of this JSONL file for each size")
+    parser.add_argument("--driver-memory", default="1g",
+                        help="Spark's driver memory (local mode: the executor's too)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="do not run the local engine (no 'same tables' check)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the run folders, Spark's work folder and event logs")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     configs = {label: CONFIGS[label] for label in CONFIGS
-               if label in args.configs or label == "local, 1 worker"}
+               if label in args.configs or (label == "local, 1 worker" and not args.no_reference)}
     rows, stage_rows = [], []
     shuffles: dict[str, list[tuple[int, float, int, int]]] = {}
     for size in args.sizes:
-        corpus = plant_passages(generate(size), args.planted)
+        base = first_documents(args.corpus, size) if args.corpus else generate(size)
+        corpus = plant_passages(base, args.planted) if args.planted else base
         corpus_mb = corpus.stat().st_size / 2**20
         with tempfile.TemporaryDirectory(prefix="bench-spark-") as scratch_name:
-            scratch = Path(scratch_name)
+            scratch = Path(tempfile.mkdtemp(prefix=f"bench-spark-{size}-")) if args.keep \
+                else Path(scratch_name)
             results = {}
             for label, (engine, cores) in configs.items():
                 results[label] = result = run_one(corpus, engine, cores, scratch,
-                                                  args.command)
-                print(size, label, f"{result['wall']:.1f}s", result["peaks"], flush=True)
-            reference = results["local, 1 worker"]
+                                                  args.command, args.driver_memory)
+                print(size, label, f"{result['wall']:.1f}s", result["peaks"],
+                      f"shuffle {result['shuffle']}", result["timings"], flush=True)
+            if args.keep:
+                print(f"kept: {scratch}", flush=True)
+            reference = results.get("local, 1 worker")
             for label, result in results.items():
                 peaks = result["peaks"]
                 start = result["timings"].get("spark_start")
@@ -240,7 +288,9 @@ def main() -> None:
                     shuffles.setdefault(label, []).append((size, corpus_mb, shuffle, pairs))
                 rows.append(
                     f"| {size:,} ({corpus_mb:.0f} MB) | {label} | {result['wall']:.1f} | "
-                    f"{result['wall'] / reference['wall']:.2f}x | {peaks.get('driver', 0):.0f} | "
+                    + (f"{result['wall'] / reference['wall']:.2f}x | " if reference else "- | ")
+                    + f"{peaks.get('cpu', 0):.0f} | "
+                    + f"{peaks.get('driver', 0):.0f} | "
                     + (f"{peaks.get('jvm', 0):.0f} | {peaks.get('worker', 0):.0f} | "
                        if start is not None else
                        f"- | {peaks.get('worker', 0):.0f} | ")
@@ -249,8 +299,9 @@ def main() -> None:
                        else "-") + " | "
                     + (f"{shuffle / 2**20:.0f} MB ({shuffle / 2**20 / corpus_mb:.1f}x)"
                        if shuffle is not None else "-") + " | "
-                    + ("yes" if same_tables(reference["out"], result["out"],
-                                            COMPARED[args.command]) else "**no**")
+                    + ("not checked" if reference is None
+                       else "yes" if same_tables(reference["out"], result["out"],
+                                                 COMPARED[args.command]) else "**no**")
                     + " |")
                 stage_rows.append(
                     f"| {size:,} | {label} | " + ", ".join(
@@ -266,31 +317,40 @@ def main() -> None:
         + " ".join(map(str, args.sizes))
         + (f" --planted {args.planted:g}" if args.planted != 0.05 else "")
         + (" --configs " + " ".join(f"'{label}'" for label in args.configs)
-           if set(args.configs) != set(CONFIGS) else "") + "`",
+           if set(args.configs) != set(CONFIGS) else "")
+        + (f" --corpus {args.corpus}" if args.corpus else "")
+        + (f" --driver-memory {args.driver_memory}" if args.driver_memory != "1g" else "")
+        + (" --no-reference" if args.no_reference else "") + "`",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}, "
         f"{os.cpu_count()} cores (shared with other jobs: the load average was "
         f"{os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}. "
         "One run per configuration. Wall: seconds, and the ratio to the local engine with one "
-        "worker in the same run. Memory: peak RSS in MiB of the driver's Python process, the "
-        "JVM (driver and executor in local mode), the largest Python worker (local: the "
+        "worker in the same run. CPU: user and system seconds of the whole process tree (less "
+        "sensitive to the other jobs than the wall time). Memory: peak RSS in MiB of the "
+        "driver's Python process, the JVM (driver and executor in local mode), the largest "
+        "Python worker (local: the "
         "largest worker process), and the whole process tree. Spark start: the JVM and "
         "SparkContext, and its share of the wall time. Shuffle: bytes written by every "
         "shuffle, and the ratio to the corpus's JSONL size. The corpus: "
-        f"generate_text_corpus.py's, passages planted in {args.planted:.0%} of the documents "
-        "and a boilerplate paragraph in 0.5%. Same tables: the "
+        + (f"the first N documents of {args.corpus.name} (generate_text_corpus.py's)"
+           if args.corpus else "generate_text_corpus.py's")
+        + (f", passages planted in {args.planted:.0%} of the documents "
+           "and a boilerplate paragraph in 0.5%" if args.planted else "")
+        + f". Spark's driver memory (in local mode the executor's too): {args.driver_memory}."
+        " Same tables: the "
         + ", ".join(COMPARED[args.command]) + " tables equal the local engine's.",
         "",
-        "| documents | configuration | wall s | vs local 1 | driver MiB | JVM MiB | "
+        "| documents | configuration | wall s | vs local 1 | CPU s | driver MiB | JVM MiB | "
         "worker MiB | tree MiB | Spark start s | shuffle | same tables |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     stages = ["", "Stage seconds (the manifest's timings):", "",
               "| documents | configuration | stages |", "|---|---|---|"]
     text = "\n".join(header + rows + growth_rows(shuffles) + stages + stage_rows) + "\n"
     print(text)
     if not args.no_write:
-        RESULTS[args.command].write_text(text, encoding="utf-8")
+        (args.results or RESULTS[args.command]).write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -233,9 +233,10 @@ def dedup_stages(stages: SparkStages, n_docs: int, plan: SparkPlan
                 verifier(config.dedup.num_perm, config.dedup.threshold, exact), VERIFY_SCHEMA))
             outputs.complete("verify")
         verified = outputs.read("verify")
+        n_verified = verified.count()
     with timings.stage("cluster"):
         if outputs.begin("cluster"):
-            outputs.write("cluster", star_representatives(verified, ranks))
+            outputs.write("cluster", star_representatives(verified, ranks, n_verified))
             outputs.complete("cluster")
         stars = outputs.read("cluster")
         assigned = (documents.select("doc", "doc_id").join(stars, "doc", "left")
@@ -277,7 +278,7 @@ def dedup_stages(stages: SparkStages, n_docs: int, plan: SparkPlan
             "too_short": n_docs - n_compared,
             "candidate_pairs": candidates.count(),
             "capped_buckets": capped_buckets,
-            "near_duplicate_pairs": verified.count(),
+            "near_duplicate_pairs": n_verified,
             "clusters": n_clusters,
             "dropped": n_docs - n_clusters,
         }

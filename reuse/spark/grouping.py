@@ -11,10 +11,12 @@ alone gives exactly the clusters it gives on the whole graph.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..cluster.documents import star_clusters
 from ..errors import ReuseError
@@ -27,23 +29,34 @@ def band_pairs(sketches: Any, max_bucket: int = BAND_MAX_BUCKET) -> tuple[Any, A
     """Candidate pairs ``(left < right)``, unique, of the documents (columns ``doc``, ``rank``,
     ``bands``) that share a key in some band, and the oversized buckets (one row each). A
     bucket of at most ``max_bucket`` documents gives all its pairs; a larger one pairs its
-    anchor (the member of lowest ``rank``) with each other member."""
+    anchor (the member of lowest ``rank``) with each other member.
+
+    One shuffle groups each bucket's members into a row, and the pairs come out of that row:
+    a self-join of the members would shuffle every member twice more (the buckets outgrow
+    Spark's broadcast threshold at a few thousand documents). The buckets are checkpointed,
+    so the pairs and the oversized buckets are not grouped twice."""
     from pyspark.sql import functions as F
 
     members = sketches.select("doc", "rank", F.posexplode("bands").alias("band", "key"))
     buckets = (members.groupBy("band", "key")
-               .agg(F.count("*").alias("size"),
-                    F.min(F.struct("rank", "doc")).getField("doc").alias("anchor"))
-               .filter(F.col("size") > 1))
-    shared = members.join(buckets, ["band", "key"])
-    small = shared.filter(F.col("size") <= max_bucket).select("band", "key", "doc")
-    all_pairs = (small.alias("a").join(small.alias("b"), ["band", "key"])
-                 .filter(F.col("a.doc") < F.col("b.doc"))
-                 .select(F.col("a.doc").alias("left"), F.col("b.doc").alias("right")))
-    anchored = (shared.filter((F.col("size") > max_bucket) & (F.col("doc") != F.col("anchor")))
+               .agg(F.collect_list(F.struct("rank", "doc")).alias("members"))
+               .filter(F.size("members") > 1)
+               .select("band", "key", F.size("members").alias("size"),
+                       F.array_min("members").getField("doc").alias("anchor"),
+                       F.array_sort(F.col("members").getField("doc")).alias("docs"))
+               .localCheckpoint())
+    # Each member with the members after it in the bucket's ascending ``docs``.
+    all_pairs = (buckets.filter(F.col("size") <= max_bucket)
+                 .select(F.posexplode("docs").alias("at", "left"), "docs")
+                 .select("left", F.explode(F.expr("slice(docs, at + 2, size(docs) - at - 1)"))
+                         .alias("right")))
+    anchored = (buckets.filter(F.col("size") > max_bucket)
+                .select("anchor", F.explode("docs").alias("doc"))
+                .filter(F.col("doc") != F.col("anchor"))
                 .select(F.least("doc", "anchor").alias("left"),
                         F.greatest("doc", "anchor").alias("right")))
-    oversized = buckets.filter(F.col("size") > max_bucket)
+    oversized = buckets.filter(F.col("size") > max_bucket).select("band", "key", "size",
+                                                                  "anchor")
     return all_pairs.unionByName(anchored).distinct(), oversized
 
 
@@ -128,14 +141,35 @@ def component_stars(pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"doc": docs, "representative": docs[clusters.representative]})
 
 
-def star_representatives(verified: Any, ranks: Any) -> Any:
+# Up to this many verified pairs, the star clustering runs in one task on all of them (a few
+# tens of MB in the Python worker) instead of connected components on Spark first: the rounds
+# of large-star/small-star each shuffle, and cost minutes where one task takes seconds.
+SINGLE_TASK_PAIRS = 2_000_000
+
+
+def all_stars(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """:func:`component_stars` on all the pairs of one partition at once (star clustering
+    never links two components, so it gives what it gives on each component alone)."""
+    table = pa.Table.from_batches(list(batches), schema=pa.schema(
+        [(name, pa.int64()) for name in ("left", "right", "left_rank", "right_rank")]))
+    if table.num_rows:
+        yield pa.RecordBatch.from_pandas(component_stars(table.to_pandas()),
+                                         preserve_index=False)
+
+
+def star_representatives(verified: Any, ranks: Any, n_pairs: int | None = None) -> Any:
     """Each document in a verified pair (columns ``left``, ``right``) and its representative,
-    by star clustering each connected component; ``ranks`` holds ``doc`` and ``rank``."""
+    by star clustering each connected component; ``ranks`` holds ``doc`` and ``rank``. With
+    ``n_pairs`` (the count of ``verified``) of at most :data:`SINGLE_TASK_PAIRS`, in one task."""
     from pyspark.sql import functions as F
 
-    components = connected_components(verified)
     left_rank = ranks.select(F.col("doc").alias("left"), F.col("rank").alias("left_rank"))
     right_rank = ranks.select(F.col("doc").alias("right"), F.col("rank").alias("right_rank"))
+    if n_pairs is not None and n_pairs <= SINGLE_TASK_PAIRS:
+        ranked = (verified.select("left", "right").join(left_rank, "left")
+                  .join(right_rank, "right").select("left", "right", "left_rank", "right_rank"))
+        return ranked.repartition(1).mapInArrow(all_stars, STAR_SCHEMA)
+    components = connected_components(verified)
     with_component = (verified.select("left", "right")
                       .join(components.withColumnRenamed("doc", "left"), "left")
                       .join(left_rank, "left").join(right_rank, "right"))
