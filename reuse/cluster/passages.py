@@ -125,6 +125,17 @@ def _edit_anchors(edits: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
 
 def _mappings(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
               b_start: np.ndarray, b_end: np.ndarray, scale: int) -> tuple[_Mapping, _Mapping]:
+    anchor_k, anchor_a, anchor_b = _anchors(alignments, a_start, a_end, b_start, b_end)
+    return (_Mapping(anchor_k, anchor_a, anchor_b, len(alignments), scale),
+            _Mapping(anchor_k, anchor_b, anchor_a, len(alignments), scale))
+
+
+def _anchors(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
+             b_start: np.ndarray, b_end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(alignment, a position, b position)`` of the points the position maps go through:
+    both ends of every alignment and of every edit inside it. (A function of its own, so that
+    the parsed edits are freed before the maps are sorted: at a million documents they are
+    hundreds of megabytes.)"""
     n = len(alignments)
     index = np.arange(n)
     parts_k, parts_a, parts_b = [index, index], [a_start, a_end], [b_start, b_end]
@@ -137,11 +148,8 @@ def _mappings(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
         parts_k += [k, k]
         parts_a += [values[:, 0], values[:, 1]]
         parts_b += [values[:, 2], values[:, 3]]
-    anchor_k = np.concatenate(parts_k)
-    anchor_a = np.concatenate(parts_a).astype(np.int64)
-    anchor_b = np.concatenate(parts_b).astype(np.int64)
-    return (_Mapping(anchor_k, anchor_a, anchor_b, n, scale),
-            _Mapping(anchor_k, anchor_b, anchor_a, n, scale))
+    return (np.concatenate(parts_k), np.concatenate(parts_a).astype(np.int64),
+            np.concatenate(parts_b).astype(np.int64))
 
 
 def _search(sorted_keys: np.ndarray, queries: np.ndarray, side: str = "left") -> np.ndarray:
