@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -90,3 +94,49 @@ def test_a_worker_keeps_freed_memory_for_its_next_task() -> None:
     # Each worker enters reusable_heap for its lifetime: without it every task of a pool
     # page-faulted its working arrays in again (1.7x the CPU per sketching batch).
     assert list(ordered_map(heap_settings_entered, range(4), 2)) == [1, 1, 1, 1]
+
+
+_OWNER_SCRIPT = '''
+import os, sys, time
+from reuse.engine import ordered_map
+
+def slow(number):
+    time.sleep(0.1 if number < 4 else 120)
+    return os.getpid()
+
+if __name__ == "__main__":
+    for number, pid in enumerate(ordered_map(slow, range(8), 2, window=8)):
+        print(pid, flush=True)
+        if number == 3:
+            print("ready", flush=True)
+'''
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
+def test_workers_exit_when_their_caller_is_killed(tmp_path):
+    # A run killed with SIGKILL (or by the out-of-memory killer) never shuts its pool down;
+    # its workers, children of the fork server, must not wait for tasks forever.
+    (tmp_path / "owner.py").write_text(_OWNER_SCRIPT)
+    owner = subprocess.Popen([sys.executable, "owner.py"], cwd=tmp_path, stdout=subprocess.PIPE,
+                             text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    workers = set()
+    for line in owner.stdout:
+        if line.strip() == "ready":
+            break
+        workers.add(int(line))
+    assert workers and owner.pid not in workers
+    assert all(_running(pid) for pid in workers)
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 15
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_running(pid) for pid in workers)

@@ -10,6 +10,11 @@ With one worker the function runs in this process: no pool, no pickling.
 
 Workers are started with ``forkserver``: a fork of a clean server process, not of the caller,
 which may hold threads (a fork of a process with threads can deadlock) or gigabytes of state.
+A worker whose caller is gone (killed with SIGKILL, or by the kernel's out-of-memory killer,
+so that it never shut its pool down) exits within a second: a worker's parent is the fork
+server, not the caller, and a pool worker waits for its next task forever, so without this
+the workers and the fork server would outlive a killed run.
+
 A worker keeps freed memory for its next task (:func:`reuse.engine.allocator.reusable_heap`, for
 the worker's lifetime): the process is reuse's own, and without it every task page-faults its
 numpy working arrays in again, which made each worker of a sketching pool about 1.7x slower per
@@ -20,6 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -41,9 +48,26 @@ _PRELOAD = ["reuse.pipeline", "reuse.report.html"]
 _WORKER_CONTEXT = contextlib.ExitStack()
 
 
-def _start_worker(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
+# Seconds between a worker's checks that its caller is still there.
+_OWNER_CHECK_SECONDS = 1.0
+
+
+def _exit_without(owner: int) -> None:
+    """Exit this process (a worker) once process ``owner`` is gone."""
+    while True:
+        time.sleep(_OWNER_CHECK_SECONDS)
+        try:
+            os.kill(owner, 0)
+        except (ProcessLookupError, PermissionError):  # gone (or its pid another user's now)
+            os._exit(1)
+
+
+def _start_worker(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...],
+                  owner: int) -> None:
     from .allocator import reusable_heap
 
+    threading.Thread(target=_exit_without, args=(owner,), name="reuse-owner-watch",
+                     daemon=True).start()
     _WORKER_CONTEXT.enter_context(reusable_heap())
     if initializer is not None:
         initializer(*initargs)
@@ -113,7 +137,7 @@ def ordered_map(
     window = window or _IN_FLIGHT_PER_WORKER * workers
     context = _context()
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(initializer, initargs))
+                               initargs=(initializer, initargs, os.getpid()))
     pending: deque[Future[Result]] = deque()
     try:
         iterator = iter(tasks)
