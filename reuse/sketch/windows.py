@@ -103,10 +103,6 @@ class SpilledFingerprints:
     def __len__(self) -> int:
         return 0 if self.spill is None else len(self.spill)
 
-    @property
-    def partitions(self) -> int:
-        return 0 if self.spill is None else self.spill.partitions
-
     def add(self, fingerprints: Fingerprints, documents: int) -> None:
         """Add the fingerprints of a batch of ``documents`` documents."""
         if len(fingerprints) == 0:
