@@ -21,6 +21,7 @@ from conftest import ROOT
 from reuse import pipeline
 from reuse.cli.commands import main
 from reuse.errors import RunFolderError
+from reuse.runfolder import tables
 from reuse.runfolder.tables import read_manifest, read_table
 
 # argv: STAGE CALL ACTION MARKER, then the reuse arguments. STAGE is "write_table" (the tables
@@ -154,7 +155,7 @@ def test_a_stage_that_raises_ctrl_c_in_process_marks_the_folder_incomplete(
 
 def test_a_failing_stage_leaves_no_manifest_behind(seeds_dir, tmp_path, monkeypatch):
     out = tmp_path / "run"
-    original = pipeline.tables.write_table
+    original = tables.write_table
     written = []
 
     def fail_on_third(folder, name, frame, fmt="parquet"):
@@ -163,7 +164,7 @@ def test_a_failing_stage_leaves_no_manifest_behind(seeds_dir, tmp_path, monkeypa
         written.append(name)
         return original(folder, name, frame, fmt)
 
-    monkeypatch.setattr(pipeline.tables, "write_table", fail_on_third)
+    monkeypatch.setattr(tables, "write_table", fail_on_third)
     with pytest.raises(RunFolderError, match=r"cannot write \(No space left on device\)"):
         pipeline.write_run(pipeline.run(seeds_dir), out)
     assert sorted(p.name for p in out.iterdir()) == sorted(

@@ -89,7 +89,7 @@ def test_the_alignment_bar_advances_per_batch_and_batches_never_change_results(
     monkeypatch.setattr(reuse.common.progress, "shown", lambda quiet: not quiet)
     monkeypatch.setattr(tqdm, "update", spy)
     # One box of a seed band per batch: each is long for the batch's token budget.
-    monkeypatch.setattr(reuse.pipeline, "_ALIGN_BATCH_TOKENS", 1)
+    monkeypatch.setattr(reuse.pipeline.documents, "_ALIGN_BATCH_TOKENS", 1)
     piecewise = reuse.run(seeds_dir, quiet=False)
     pairs = whole.counts["passage_candidate_pairs"]
     assert pairs > 3

@@ -291,7 +291,7 @@ def test_a_run_is_refused_while_a_report_is_written_into_the_folder(seeds_dir, t
 
 def test_a_report_is_refused_while_a_run_writes_the_folder(seeds_dir, tmp_path):
     out = tmp_path / "run"
-    holder = start_holding(tmp_path, "reuse.pipeline", "align_documents",
+    holder = start_holding(tmp_path, "reuse.pipeline.passages", "align_documents",
                            "run", seeds_dir, "--out", out, "-q")
     result = cli("report", out)
     assert (result.exit_code, result.stderr) == (4, busy(out, holder.pid))
@@ -304,7 +304,7 @@ def test_a_report_is_refused_while_a_run_writes_the_folder(seeds_dir, tmp_path):
 
 def test_a_killed_run_does_not_leave_the_folder_locked(seeds_dir, tmp_path):
     out = tmp_path / "run"
-    holder = start_holding(tmp_path, "reuse.pipeline", "align_documents",
+    holder = start_holding(tmp_path, "reuse.pipeline.passages", "align_documents",
                            "run", seeds_dir, "--out", out, "-q")
     holder.kill()
     holder.communicate(timeout=60)

@@ -109,7 +109,7 @@ def test_dedup_resumed_after_a_failure_gives_the_tables_of_a_whole_run(spark, tm
 def local_checkpoints(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A local dedup of the seeds that failed in its cluster stage: its checkpoints in out."""
     with monkeypatch.context() as patched:
-        patched.setattr(reuse.pipeline, "star_clusters", fail("simulated failure in cluster"))
+        patched.setattr(reuse.pipeline.near_duplicates, "star_clusters", fail("simulated failure in cluster"))
         result = invoke("dedup", str(SEEDS), "--out", str(out), "--workers", "1")
     assert isinstance(result.exception, RuntimeError), result.output
     assert [stage["name"] for stage in ledger_of(out)["stages"]] == [

@@ -21,7 +21,7 @@ from reuse.config import TokenizeConfig
 from reuse.errors import ConfigError
 from reuse.evaluate import evaluate_pan
 from reuse.ingest import read_corpus
-from reuse.pipeline import align_documents, write_run
+from reuse.pipeline import align_documents, documents, near_duplicates, pairs, sketching, write_run
 from reuse.report.html import render_report
 from reuse.runfolder.tables import read_table
 
@@ -97,10 +97,11 @@ def worker_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return ordered_map(function, tasks, workers, *args, **kwargs)
 
     monkeypatch.setattr(reuse.engine, "ordered_map", recording)
-    monkeypatch.setattr(reuse.pipeline, "ordered_map", recording)
+    for stage in (sketching, near_duplicates, documents, pairs):
+        monkeypatch.setattr(stage, "ordered_map", recording)
     monkeypatch.setattr(reuse.report.html, "ordered_map", recording)
-    monkeypatch.setattr(reuse.pipeline, "_ALIGN_BATCH_TOKENS", 300)
-    monkeypatch.setattr(reuse.pipeline, "_TOKENS_PER_WORKER", 300)
+    monkeypatch.setattr(documents, "_ALIGN_BATCH_TOKENS", 300)
+    monkeypatch.setattr(documents, "_TOKENS_PER_WORKER", 300)
     monkeypatch.setattr(reuse.report.html, "_PASSAGE_PAGES_PER_TASK", 1)
     monkeypatch.setattr(reuse.report.html, "_PASSAGE_PAGES_PER_WORKER", 1)
     monkeypatch.setattr(reuse.report.html, "_PAIR_PAGE_CHARS_PER_WORKER", 100)
@@ -209,8 +210,8 @@ def test_a_small_alignment_stays_in_one_process(seeds_dir: Path, monkeypatch) ->
         seen.append((function.__name__, workers))
         return ordered_map(function, tasks, workers, *args, **kwargs)
 
-    monkeypatch.setattr(reuse.pipeline, "ordered_map", recording)
-    monkeypatch.setattr(reuse.pipeline, "_ALIGN_BATCH_TOKENS", 300)
+    monkeypatch.setattr(documents, "ordered_map", recording)
+    monkeypatch.setattr(documents, "_ALIGN_BATCH_TOKENS", 300)
     reuse.run(seeds_dir, workers=2)
     # many chunks, but far fewer tokens than starting a worker is worth
     assert [workers for name, workers in seen if name == "_align_chunk"] == [1]

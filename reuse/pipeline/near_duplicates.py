@@ -1,0 +1,307 @@
+"""``reuse dedup``: the near-duplicate track. Candidate pairs from the LSH buckets, verified,
+then clustered with a kept representative per cluster."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..cluster.documents import Clusters, representative_priority, star_clusters
+from ..config import Config, DedupConfig
+from ..engine import ordered_map, resolve_workers, start_worker_server
+from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, parse_memory_budget
+from ..ingest import (
+    DEFAULT_MAX_DOC_CHARS,
+    Corpus,
+)
+from ..runfolder.checkpoints import (
+    StageLedger,
+    save_arrays,
+)
+from ..verify import VerifyTask, verify_pairs
+from .arguments import call_arguments
+from .output import input_counts
+from .results import DedupResult, Signatures, StoredDedupResult
+from .sketching import Sketches
+from .start import (
+    Checkpointing,
+    Started,
+    checked_engine,
+    claimed_for_checkpoints,
+    corpus_dates,
+    read_and_sketch,
+    rebuilt_buckets,
+    spark_start,
+)
+from .timings import Timings
+
+if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
+    pass
+
+
+def dedup(
+    source: str | os.PathLike[str] | Corpus,
+    *,
+    config: Config | None = None,
+    threshold: float | None = None,
+    num_perm: int | None = None,
+    ngram: int | None = None,
+    seed: int | None = None,
+    verify: str | None = None,
+    min_tokens: int | None = None,
+    strip_diacritics: bool | None = None,
+    id_field: str = "id",
+    text_field: str = "text",
+    on_error: str = "raise",
+    quoting: str | None = None,
+    max_doc_chars: int = DEFAULT_MAX_DOC_CHARS,
+    encoding: str = "utf-8",
+    metadata_file: str | os.PathLike[str] | None = None,
+    date_field: str | None = None,
+    workers: int | None = None,
+    memory_budget: int | str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    keep_checkpoints: bool = False,
+    engine: str = "local",
+    spark_dir: str | os.PathLike[str] | None = None,
+    quiet: bool = True,
+) -> DedupResult:
+    """Find near-duplicate documents, cluster them, and decide which to keep.
+
+    ``source`` is a path (folder of .txt, JSONL, CSV/TSV, Parquet) or a :class:`Corpus`.
+    ``config`` (a :class:`reuse.Config`, default ``Config()``) holds every parameter; each
+    keyword that is not None overrides it (``threshold`` is ``config.dedup.threshold``, and so
+    on; see :data:`reuse.config.KEYWORDS`). Pairs whose MinHash estimate (or exact Jaccard,
+    with ``verify="exact"``) reaches ``threshold`` (default 0.8) are near-duplicates. The read
+    options (``id_field`` to ``metadata_file``) are those of :func:`reuse.ingest.read_corpus`
+    (the config holds no read options: they describe the input, not the analysis).
+    ``date_field`` names the metadata field holding each document's date (default: ``date``),
+    which decides the kept representative.
+    ``workers`` processes (default: every core) sketch and verify; the tables do not depend on
+    it. ``memory_budget`` (bytes, or a size such as ``"512MB"``, ``"2GB"``; default 1 GiB)
+    bounds the memory of the grouping stages, which spill to temporary files beyond it.
+    ``checkpoint`` names a run folder in which each stage's output is kept as it completes
+    (see :mod:`reuse.runfolder.checkpoints`); with ``resume=True`` the run continues the
+    killed run there from its last complete stage, on the same input with the same settings
+    (else a RunFolderError names what differs), and its tables are the same.
+    :func:`write_run` into that folder removes the checkpoints, unless ``keep_checkpoints``.
+    ``quiet=False`` shows progress bars on a terminal. ``engine="spark"`` runs the stages on
+    Spark (the active SparkSession, else a new local one; ``pip install 'reuse-detect[spark]'``)
+    with the same tables, its stages written under ``spark_dir`` (default: a temporary folder;
+    on a cluster, shared storage every executor reaches). The Spark engine checkpoints its
+    stages too, as Parquet, in ``checkpoint``'s ``checkpoints/`` or, with ``spark_dir``, in a
+    folder ``reuse-checkpoints-<hex>/`` made there; a run resumes only the checkpoints of its
+    own engine.
+    """
+    read, options, config = call_arguments(dedup, locals(), "dedup")
+    if checked_engine(engine, "dedup") == "spark":
+        checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine,
+                                         spark_dir)
+        with claimed_for_checkpoints(source, checkpointing):
+            return _spark_dedup(source, read, options, config, spark_dir, quiet, checkpointing)
+    n_workers = resolve_workers(workers, "dedup")
+    start_worker_server(n_workers)
+    budget = parse_memory_budget(memory_budget, "dedup")
+    checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine)
+    timings = Timings(quiet=quiet)
+    with claimed_for_checkpoints(source, checkpointing):
+        started = read_and_sketch(source, read, config, None, timings, "dedup", quiet,
+                                   n_workers, budget, checkpointing)
+        try:
+            result = near_duplicate_stages(started, config, timings, n_workers, budget)
+        except BaseException:
+            started.sketches.close()
+            raise
+    result.options = options
+    return result
+
+
+def _spark_dedup(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
+                 options: dict[str, Any], config: Config,
+                 spark_dir: str | os.PathLike[str] | None, quiet: bool,
+                 checkpointing: Checkpointing | None = None) -> StoredDedupResult:
+    """:func:`dedup` on Spark (:mod:`reuse.spark`): a JSONL file or a folder of .txt files at any
+    path Spark reads is read and checked by Spark (:mod:`reuse.spark.read`), other inputs here,
+    as the local engine reads them; every stage after that runs on Spark (with
+    ``checkpointing``, each a checkpoint)."""
+    from ..spark.dedup import dedup as spark_dedup
+
+    spark, corpus, dates, plan = spark_start(source, read, config, spark_dir, quiet, "dedup")
+    timings = plan.timings
+    ledger, fingerprints = (checkpointing.open("dedup", corpus, config)
+                            if checkpointing is not None else (None, None))
+    stored = spark_dedup(corpus, plan, spark=spark, spark_dir=spark_dir, ledger=ledger)
+    counts = {"read": corpus.n_read, **stored.counts, "skipped": len(corpus.skipped),
+              **input_counts(corpus, dates)}
+    order = ("read", "compared", "too_short", "skipped", "candidate_pairs", "capped_buckets",
+             "near_duplicate_pairs", "clusters", "dropped")
+    counts = {**{key: counts[key] for key in order}, **counts}
+    result = StoredDedupResult(corpus, config, stored, counts, timings, options)
+    result.checkpoints, result.input_fingerprints = ledger, fingerprints
+    return result
+
+
+# Candidate pairs per verification task: enough work to outweigh sending it to a worker.
+_VERIFY_PAIRS_PER_TASK = 1 << 11
+
+
+class _CandidatePairs:
+    """The candidate pairs of a dedup, read chunk by chunk: from the spilled buckets as they are
+    deduplicated, or from the ``candidates`` checkpoint (a row file of ``(left, right)``)."""
+
+    def __init__(self, spilled: Any = None, stored: RowFile | None = None, count: int = 0,
+                 capped_buckets: int = 0) -> None:
+        self.spilled, self.stored = spilled, stored
+        self._count, self.capped_buckets = count, capped_buckets
+
+    @property
+    def count(self) -> int:
+        """The number of unique candidate pairs (known once the chunks were read)."""
+        return self.spilled.count if self.spilled is not None else self._count
+
+    def chunks(self, pairs_per_chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self.spilled is not None:
+            yield from self.spilled.chunks(pairs_per_chunk)
+            return
+        assert self.stored is not None
+        for _, block in self.stored.blocks(pairs_per_chunk):
+            yield block[:, 0].copy(), block[:, 1].copy()
+
+
+def _candidate_pairs(sketches: Sketches, config: DedupConfig, priority: np.ndarray,
+                     memory_budget: int, ledger: StageLedger | None) -> _CandidatePairs:
+    """The candidate pairs of the LSH buckets, and with a ledger, the ``candidates``
+    checkpoint (restored when the killed run completed it)."""
+    if ledger is not None and ledger.done("candidates"):
+        values = ledger.values("candidates")
+        stored = RowFile(ledger.file("candidates", _PAIRS_FILE), 2, np.int64)
+        stored.n_rows = int(values["candidate_pairs"])
+        return _CandidatePairs(stored=stored, count=stored.n_rows,
+                               capped_buckets=int(values["capped_buckets"]))
+    buckets = sketches.buckets
+    if buckets is None:  # restored sketches: the band keys again, from the signatures
+        buckets = rebuilt_buckets(sketches, config, memory_budget)
+    spilled = buckets.pairs(priority)
+    if ledger is None:
+        return _CandidatePairs(spilled, capped_buckets=buckets.oversized_buckets)
+    with ledger.writing("candidates") as folder:
+        stored = RowFile(folder / _PAIRS_FILE, 2, np.int64)
+        for left, right in spilled.chunks(_CANDIDATE_BLOCK_PAIRS):
+            stored.append(np.column_stack((left, right)))
+        stored.finish()
+    if sketches.workspace is not None:
+        sketches.workspace.close()  # the band keys' spill; the signatures are the checkpoint's
+        sketches.workspace = None
+    ledger.complete("candidates", {"candidate_pairs": stored.n_rows,
+                                   "capped_buckets": buckets.oversized_buckets})
+    return _CandidatePairs(stored=stored, count=stored.n_rows,
+                           capped_buckets=buckets.oversized_buckets)
+
+
+_PAIRS_FILE = "pairs.i64"
+
+
+_CANDIDATE_BLOCK_PAIRS = 1 << 16
+
+
+def _verified_pairs(sketches: Sketches, pairs: _CandidatePairs, threshold: float, workers: int,
+                    ledger: StageLedger | None) -> tuple[np.ndarray, ...]:
+    """The candidate pairs that reach ``threshold`` (``left``, ``right``, the MinHash estimate
+    and the exact Jaccard), verified in ``workers`` processes; with a ledger, the ``verify``
+    checkpoint."""
+    names = ("left", "right", "estimate", "exact")
+    if ledger is not None and ledger.done("verify"):
+        return tuple(ledger.arrays("verify", *names))
+    reader = sketches.shingle_reader()
+    tasks = (VerifyTask(sketches.signatures, reader, left, right, threshold)
+             for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
+    verified = list(ordered_map(verify_pairs, tasks, workers))
+    if sketches.shingles is not None:
+        sketches.shingles.close()
+        sketches.shingles = None
+    arrays = (np.concatenate([v.left for v in verified] or [np.empty(0, np.int64)]),
+              np.concatenate([v.right for v in verified] or [np.empty(0, np.int64)]),
+              np.concatenate([v.estimate for v in verified] or [np.empty(0)]),
+              np.concatenate([v.exact for v in verified] or [np.empty(0)]))
+    del verified
+    if ledger is not None:
+        with ledger.writing("verify") as folder:
+            save_arrays(folder, **dict(zip(names, arrays, strict=True)))
+        ledger.complete("verify", {"near_duplicate_pairs": len(arrays[0])})
+    return arrays
+
+
+def _clusters(n_docs: int, left: np.ndarray, right: np.ndarray, priority: np.ndarray,
+              ledger: StageLedger | None) -> Clusters:
+    """The star clusters of the near-duplicate pairs; with a ledger, the ``cluster``
+    checkpoint."""
+    if ledger is not None and ledger.done("cluster"):
+        return Clusters(*ledger.arrays("cluster", "cluster", "representative"))
+    clusters = star_clusters(n_docs, left, right, priority)
+    if ledger is not None:
+        with ledger.writing("cluster") as folder:
+            save_arrays(folder, cluster=clusters.cluster, representative=clusters.representative)
+        ledger.complete("cluster")
+    return clusters
+
+
+def near_duplicate_stages(
+    started: Started, config: Config, timings: Timings, workers: int = 1,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> DedupResult:
+    """Candidate pairs from the spilled LSH buckets, verified in ``workers`` processes, then
+    clustered; with a ledger, each of the three stages is a checkpoint. Memory: a few int64
+    per document (lengths, priority, token counts), one spill partition at a time, a few
+    verification chunks, and the accepted pairs."""
+    corpus, sketches, ledger = started.corpus, started.sketches, started.ledger
+    threshold = config.dedup.threshold
+    lengths = corpus.lengths
+    dates = corpus_dates(corpus, config)
+    priority = representative_priority(lengths, dates)
+    with timings.stage("candidates"):
+        pairs = _candidate_pairs(sketches, config.dedup, priority, memory_budget, ledger)
+    with timings.stage("verify"):
+        left, right, estimate, exact = _verified_pairs(sketches, pairs, threshold, workers,
+                                                       ledger)
+    with timings.stage("cluster"):
+        clusters = _clusters(len(corpus), left, right, priority, ledger)
+
+    ids = np.array(corpus.ids, dtype=object)
+    order = np.lexsort((right, left))
+    near_duplicates = pd.DataFrame({
+        "a_id": ids[left[order]], "b_id": ids[right[order]],
+        "jaccard_estimate": estimate[order], "jaccard": exact[order],
+    })
+    cluster_frame = pd.DataFrame({
+        "doc_id": ids, "cluster_id": clusters.cluster,
+        "representative_id": ids[clusters.representative], "keep": clusters.keep,
+    })
+    documents = pd.DataFrame({
+        "doc_id": ids, "n_chars": lengths, "n_tokens": sketches.n_tokens,
+        # Two shared strings, referenced per row (np.where would make one string per row).
+        "status": np.array(["too_short", "compared"], dtype=object)[sketches.compared.astype(
+            np.intp)],
+    })
+    counts = {
+        "read": corpus.n_read,
+        "compared": int(sketches.compared.sum()),
+        "too_short": int((~sketches.compared).sum()),
+        "skipped": len(corpus.skipped),
+        "candidate_pairs": pairs.count,
+        "capped_buckets": pairs.capped_buckets,
+        "near_duplicate_pairs": len(near_duplicates),
+        "clusters": int(clusters.cluster.max() + 1) if len(corpus) else 0,
+        "dropped": int((~clusters.keep).sum()),
+        **input_counts(corpus, dates),
+    }
+    return DedupResult(
+        corpus, config, documents, near_duplicates, cluster_frame, counts, timings,
+        pairs.count,
+        signatures=Signatures(sketches.signatures, config.dedup.seed, sketches.workspace),
+        checkpoints=ledger, input_fingerprints=started.fingerprints,
+    )

@@ -1,0 +1,187 @@
+"""The sketching pass: tokenize, shingle and MinHash every document, batch by batch, in
+worker processes; the signatures, LSH band keys, shingle hashes and passage fingerprints go to
+files as the batches come back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..candidates.lsh import SpilledBuckets, optimal_bands, recall_bands
+from ..common.progress import progress
+from ..config import DedupConfig, PassageConfig, TokenizeConfig
+from ..engine import ordered_map
+from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
+from ..ingest.store import TextColumn
+from ..sketch.feed import BatchFeed, batches
+from ..sketch.minhash import SketchTask, StoredTexts, sketch_batch
+from ..sketch.windows import (
+    Fingerprints,
+    SpilledFingerprints,
+)
+from ..text.shingle import shingle_batch
+from ..text.tokenize import tokenize_batch
+from ..verify import ShingleReader, ShingleStore, pair_jaccard
+
+if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
+    pass
+
+
+@dataclass
+class Sketches:
+    """Per-document token counts, and on disk in a :class:`~reuse.engine.Workspace`: the
+    MinHash signatures (a row file), the LSH band keys (a partitioned spill) and, with exact
+    verification, each document's shingle hashes (see :class:`ShingleStore`);
+    with a passage config, the passage fingerprints (a :class:`SpilledFingerprints`, or
+    in memory)."""
+
+    n_tokens: np.ndarray
+    signatures: RowFile
+    compared: np.ndarray  # bool: has at least min_tokens tokens
+    fingerprints: Fingerprints | SpilledFingerprints | None = None
+    shingles: ShingleStore | None = None
+    buckets: SpilledBuckets | None = None
+    workspace: Workspace | None = None
+    # Restored from a checkpoint: the shingle hashes written by the run that was killed.
+    shingles_reader: ShingleReader | None = None
+
+    def shingle_reader(self) -> ShingleReader | None:
+        """A reader of the shingle hashes (exact verification), else None."""
+        if self.shingles is not None:
+            return self.shingles.reader()
+        return self.shingles_reader
+
+    def close(self) -> None:
+        """Remove the files (the signatures go with them)."""
+        if self.shingles is not None:
+            self.shingles.close()
+        if self.workspace is not None:
+            self.workspace.close()
+
+
+def _sketch_tasks(ranges: Iterable[tuple[Any, int, int]], tokenize_config: TokenizeConfig,
+                  config: DedupConfig, bands: int, rows: int,
+                  passage_config: PassageConfig | None, packed: bool,
+                  shingle_directory: str | None) -> Iterator[SketchTask]:
+    def batch_texts(texts: Any, lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
+        if isinstance(texts, TextColumn):  # on disk: the worker reads its batch itself
+            return StoredTexts(texts, lo, hi), None
+        if not packed:
+            return texts[lo:hi], None
+        return SketchTask.pack(texts[lo:hi])
+
+    for texts, lo, hi in ranges:
+        yield SketchTask(*batch_texts(texts, lo, hi), lo,
+                         tokenize_config.strip_diacritics, config.ngram,
+                         config.num_perm, config.seed, bands, rows, shingle_directory,
+                         passage_config)
+
+
+def lsh_bands(config: DedupConfig) -> tuple[int, int]:
+    """The LSH ``(bands, rows)`` of a dedup: favouring recall when pairs are verified exactly
+    (see :func:`reuse.candidates.recall_bands`), else as datasketch picks them."""
+    if config.verify == "exact":
+        return recall_bands(float(config.threshold), config.num_perm)
+    return optimal_bands(float(config.threshold), config.num_perm,
+                         config.false_positive_weight, config.false_negative_weight)
+
+
+def sketch_corpus(
+    texts: list[str] | None,
+    tokenize_config: TokenizeConfig,
+    config: DedupConfig,
+    passage_config: PassageConfig | None = None,
+    quiet: bool = True,
+    *,
+    workers: int = 1,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    directory: Path | None = None,
+    feed: BatchFeed | None = None,
+    expected_documents: int | None = None,
+) -> Sketches:
+    """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
+    ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
+
+    Signatures, band keys and (with ``config.verify == "exact"``) shingle hashes go to files in
+    a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
+    batches and a few numbers per document. With a ``passage_config``, the same pass also
+    computes the passage-window fingerprints. With a ``feed`` (and ``texts`` None), the batches
+    come from it while the corpus is being read (``expected_documents``: a guess at its size).
+    The caller closes the result (:meth:`Sketches.close`). With a ``directory`` (a stage
+    checkpoint's), the signatures (``signatures.u32``) and the shingle hashes are written there
+    instead, and outlive the result.
+    """
+    bands, rows = lsh_bands(config)
+    if feed is None:
+        expected_documents = len(texts)
+        ranges: Iterable[tuple[Any, int, int]] = (
+            (texts, lo, hi) for lo, hi in batches(texts))
+    else:
+        ranges = feed
+    workspace = Workspace()
+    token_counts: list[np.ndarray] = []
+    signatures = RowFile(directory / SIGNATURES_FILE if directory is not None
+                         else workspace.file("signatures"), config.num_perm, np.uint32)
+    buckets = SpilledBuckets(workspace, bands, rows, expected_documents or 1, memory_budget)
+    store = None
+    if config.verify == "exact":
+        store = (ShingleStore(directory, keep_files=True) if directory is not None
+                 else ShingleStore(workspace.path))
+    min_tokens = config.effective_min_tokens
+    fingerprints = None
+    if passage_config is not None:
+        fingerprints = SpilledFingerprints(directory if directory is not None else workspace,
+                                           expected_documents or 1, memory_budget)
+    try:
+        with progress(len(texts) if feed is None else None, "sketch", quiet) as bar:
+            tasks = _sketch_tasks(ranges, tokenize_config, config, bands, rows, passage_config,
+                                  workers > 1, None if store is None else str(store.directory))
+            for batch in ordered_map(sketch_batch, tasks, workers):
+                lo, hi = batch.first, batch.first + len(batch.n_tokens)
+                token_counts.append(batch.n_tokens)
+                signatures.append(batch.signatures)
+                compared = np.flatnonzero(batch.n_tokens >= min_tokens)
+                buckets.add(batch.band_keys[:, compared], lo + compared)
+                if store is not None and batch.shingles is not None:
+                    store.add(*batch.shingles)
+                if fingerprints is not None and batch.fingerprints is not None:
+                    found = batch.fingerprints
+                    fingerprints.add(found.take(batch.n_tokens[found.docs - lo] >= min_tokens),
+                                     hi - lo)
+                bar.update(hi - lo)
+        signatures.finish()
+    except BaseException:
+        if store is not None:
+            store.close()
+        workspace.close()
+        raise
+    n_tokens = np.concatenate([*token_counts, np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    buckets.n_docs = max(len(n_tokens), 1)
+    compared = n_tokens >= min_tokens
+    return Sketches(n_tokens, signatures, compared, fingerprints, store, buckets, workspace)
+
+
+def exact_jaccard(
+    texts: list[str], left: np.ndarray, right: np.ndarray, tokenize_config: TokenizeConfig,
+    ngram: int,
+) -> np.ndarray:
+    """Exact Jaccard of the shingle sets of each pair; only the documents in pairs are read.
+
+    The pipeline does not call this: it keeps the shingles of its sketching pass and calls
+    :func:`reuse.verify.pair_jaccard` on them. This tokenizes the documents of the pairs.
+    """
+    left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    involved, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)
+    involved_texts = [texts[i] for i in involved]
+    with ShingleStore() as store:
+        for lo, hi in batches(involved_texts):
+            tokens = tokenize_batch(involved_texts[lo:hi], tokenize_config.strip_diacritics)
+            store.append(*shingle_batch(tokens, ngram))
+        return pair_jaccard(store, inverse[:len(left)], inverse[len(left):])
+
+
+SIGNATURES_FILE = "signatures.u32"
