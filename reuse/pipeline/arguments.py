@@ -7,18 +7,11 @@ import dataclasses
 import inspect
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import KEYWORDS, Config
 from ..errors import ConfigError
-from ..ingest import (
-    READ_OPTIONS,
-    check_read_options,
-)
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
-
+from ..ingest import READ_OPTIONS, check_read_options
 
 # Keyword arguments that change how a run goes, never its tables: not in the manifest's options.
 NOT_RECORDED = ("quiet", "config", "workers", "memory_budget", "checkpoint", "resume",

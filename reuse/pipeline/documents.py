@@ -19,17 +19,11 @@ import pandas as pd
 from ..common.progress import progress
 from ..config import PassageConfig, TokenizeConfig
 from ..engine import ordered_map
-from ..ingest import (
-    Corpus,
-)
+from ..ingest import Corpus
 from ..ingest.store import TextColumn
-from ..runfolder.checkpoints import (
-    StageLedger,
-)
+from ..runfolder.checkpoints import StageLedger
 from ..sketch.feed import batches
-from ..sketch.windows import (
-    PassageCandidates,
-)
+from ..sketch.windows import PassageCandidates
 from ..text.tokenize import TokenBatch, tokenize_batch
 
 if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup

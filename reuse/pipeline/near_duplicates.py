@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,14 +14,8 @@ from ..cluster.documents import Clusters, representative_priority, star_clusters
 from ..config import Config, DedupConfig
 from ..engine import ordered_map, resolve_workers, start_worker_server
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, parse_memory_budget
-from ..ingest import (
-    DEFAULT_MAX_DOC_CHARS,
-    Corpus,
-)
-from ..runfolder.checkpoints import (
-    StageLedger,
-    save_arrays,
-)
+from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
+from ..runfolder.checkpoints import StageLedger, save_arrays
 from ..verify import VerifyTask, verify_pairs
 from .arguments import call_arguments
 from .output import input_counts
@@ -38,9 +32,6 @@ from .start import (
     spark_start,
 )
 from .timings import Timings
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
 
 
 def dedup(

@@ -6,25 +6,14 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__
-from ..ingest import (
-    FINGERPRINT_COVERS,
-    Corpus,
-    path_for_manifest,
-    write_corpus,
-)
+from ..ingest import FINGERPRINT_COVERS, Corpus, path_for_manifest, write_corpus
 from ..runfolder import folder as runfolder
 from ..runfolder import tables
-from ..runfolder.checkpoints import (
-    StageLedger,
-    remove_checkpoints,
-)
+from ..runfolder.checkpoints import StageLedger, remove_checkpoints
 from .results import DedupResult, RunResult
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
 
 
 def input_counts(corpus: Corpus, dates: list[object] | None) -> dict[str, int]:

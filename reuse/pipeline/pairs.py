@@ -6,18 +6,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..config import Config
 from ..engine import resolve_workers
-from ..ingest import (
-    DEFAULT_MAX_DOC_CHARS,
-    Corpus,
-    decode_text,
-)
+from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus, decode_text
 from ..sketch.feed import batches
 from ..text.tokenize import tokenize_batch
 from .arguments import call_arguments
@@ -27,9 +22,6 @@ from .passages import passage_clusters_for
 from .results import RunResult
 from .start import check_date_field, corpus_dates, load_corpus
 from .timings import Timings
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
 
 
 @dataclass

@@ -4,7 +4,7 @@ candidates, alignment, passage clusters)."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,19 +12,9 @@ import pandas as pd
 from ..config import Config, PassageConfig
 from ..engine import resolve_workers, start_worker_server
 from ..engine.spill import parse_memory_budget
-from ..ingest import (
-    DEFAULT_MAX_DOC_CHARS,
-    Corpus,
-)
-from ..runfolder.checkpoints import (
-    StageLedger,
-    save_arrays,
-    save_frame,
-)
-from ..sketch.windows import (
-    PassageCandidates,
-    passage_candidates,
-)
+from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
+from ..runfolder.checkpoints import StageLedger, save_arrays, save_frame
+from ..sketch.windows import PassageCandidates, passage_candidates
 from .arguments import call_arguments
 from .documents import AlignParts, align_documents
 from .near_duplicates import near_duplicate_stages
@@ -41,9 +31,6 @@ from .start import (
     spark_start,
 )
 from .timings import Timings
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
 
 
 def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],

@@ -6,14 +6,11 @@ import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import KEYWORDS, Config
 from ..errors import ReuseError, RunFolderError
-from ..ingest import (
-    check_fingerprint_scheme,
-    read_corpus,
-)
+from ..ingest import check_fingerprint_scheme, read_corpus
 from ..runfolder import folder as runfolder
 from ..runfolder import tables
 from .arguments import NOT_RECORDED
@@ -23,10 +20,6 @@ from .pairs import align_pairs, file_sha256
 from .passages import run
 from .results import DedupResult
 from .timings import Timings
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
-
 
 # The Python function behind each command of the manifest, for ``reuse rerun``.
 _COMMANDS: dict[str, Callable[..., DedupResult]] = {

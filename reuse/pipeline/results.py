@@ -4,23 +4,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ..config import Config
 from ..engine.spill import RowFile, Workspace
-from ..ingest import (
-    Corpus,
-)
-from ..runfolder.checkpoints import (
-    StageLedger,
-)
+from ..ingest import Corpus
+from ..runfolder.checkpoints import StageLedger
 from ..sketch.minhash import LEAN_MINHASH_SCHEME
 from .timings import Timings
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -19,16 +19,10 @@ from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
 from ..ingest.store import TextColumn
 from ..sketch.feed import BatchFeed, batches
 from ..sketch.minhash import SketchTask, StoredTexts, sketch_batch
-from ..sketch.windows import (
-    Fingerprints,
-    SpilledFingerprints,
-)
+from ..sketch.windows import Fingerprints, SpilledFingerprints
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_batch
 from ..verify import ShingleReader, ShingleStore, pair_jaccard
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -20,27 +20,14 @@ from ..cluster.documents import representative_priority
 from ..config import Config, DedupConfig, PassageConfig
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
 from ..errors import ConfigError
-from ..ingest import (
-    Corpus,
-    read_corpus,
-)
+from ..ingest import Corpus, read_corpus
 from ..runfolder import folder as runfolder
-from ..runfolder.checkpoints import (
-    StageLedger,
-    check_resumable,
-    remove_checkpoints,
-    save_arrays,
-)
+from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpoints, save_arrays
 from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
-from ..sketch.windows import (
-    SpilledFingerprints,
-)
+from ..sketch.windows import SpilledFingerprints
 from ..verify import ShingleReader
 from .sketching import SIGNATURES_FILE, Sketches, lsh_bands, sketch_corpus
 from .timings import Timings
-
-if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
-    pass
 
 
 def load_corpus(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], quiet: bool
