@@ -457,8 +457,11 @@ def discover_pan(
             corpus.texts.append(read_text(path))
     passage_config = DISCOVER_PASSAGES
     sketches = sketch_corpus(corpus.texts, TokenizeConfig(), DedupConfig(), passage_config)
-    is_source = np.array([doc.startswith("src/") for doc in corpus.ids])
-    candidates = passage_candidates(sketches.fingerprints, passage_config, groups=is_source)
+    try:
+        is_source = np.array([doc.startswith("src/") for doc in corpus.ids])
+        candidates = passage_candidates(sketches.fingerprints, passage_config, groups=is_source)
+    finally:
+        sketches.close()  # its files: the signatures, band keys and fingerprints
     discovered: set[tuple[str, str]] = set()
     for a, b in zip(candidates.a.tolist(), candidates.b.tolist(), strict=True):
         first, second = corpus.ids[a], corpus.ids[b]

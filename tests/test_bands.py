@@ -263,10 +263,10 @@ def test_the_align_progress_moves_in_small_steps(monkeypatch):
         bar.total = total
         yield bar
 
-    monkeypatch.setattr(pipeline, "progress", recording)
+    monkeypatch.setattr(pipeline.documents, "progress", recording)
     # A batch holds about _ALIGN_BATCH_TOKENS tokens (a second of work or so): here about one
     # pair of 16,000 tokens, so the bar moves once per pair, not once for all six.
-    monkeypatch.setattr(pipeline, "_ALIGN_BATCH_TOKENS", 16_000)
+    monkeypatch.setattr(pipeline.documents, "_ALIGN_BATCH_TOKENS", 16_000)
     align_documents(corpus, candidates.a, candidates.b, AlignConfig(paraphrase=False),
                     TokenizeConfig(), candidates=candidates)
     assert len(steps) >= 6

@@ -25,17 +25,17 @@ from reuse.runfolder import tables
 from reuse.runfolder.tables import read_manifest, read_table
 
 # argv: STAGE CALL ACTION MARKER, then the reuse arguments. STAGE is "write_table" (the tables
-# module) or "align_documents" (the pipeline); after its CALL-th call returns, ACTION happens.
+# module) or "align_documents" (as ``reuse run`` calls it); after its CALL-th call returns, ACTION happens.
 HOOK = """
 import os, signal, sys, time
 from pathlib import Path
-from reuse import pipeline
+from reuse.pipeline import passages
 from reuse.runfolder import tables
 from reuse.cli.commands import main
 
 stage, call, action, marker = sys.argv[1:5]
 del sys.argv[1:5]
-module = tables if stage == "write_table" else pipeline
+module = tables if stage == "write_table" else passages
 original = getattr(module, stage)
 calls = []
 
@@ -145,7 +145,7 @@ def test_a_stage_that_raises_ctrl_c_in_process_marks_the_folder_incomplete(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "passage_candidates", interrupted)
+    monkeypatch.setattr(pipeline.passages, "passage_candidates", interrupted)
     result = CliRunner().invoke(main, ["run", str(seeds_dir), "--out", str(out), "--quiet"])
     assert result.exit_code == 130
     assert result.stderr == (

@@ -607,7 +607,7 @@ def test_group_by_is_checked_before_the_pipeline_runs(seeds_dir, tmp_path, monke
     def never(*args, **kwargs):
         raise AssertionError("the corpus was sketched")
 
-    monkeypatch.setattr(pipeline, "sketch_corpus", never)
+    monkeypatch.setattr(pipeline.start, "sketch_corpus", never)
     from report_fixture import sample_jsonl
 
     source = sample_jsonl(seeds_dir, tmp_path / "sample.jsonl", with_xss=False)

@@ -21,7 +21,7 @@ from reuse.config import TokenizeConfig
 from reuse.errors import ConfigError
 from reuse.evaluate import evaluate_pan
 from reuse.ingest import read_corpus
-from reuse.pipeline import align_documents, documents, near_duplicates, pairs, sketching, write_run
+from reuse.pipeline import align_documents, documents, near_duplicates, sketching, write_run
 from reuse.report.html import render_report
 from reuse.runfolder.tables import read_table
 
@@ -97,7 +97,7 @@ def worker_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return ordered_map(function, tasks, workers, *args, **kwargs)
 
     monkeypatch.setattr(reuse.engine, "ordered_map", recording)
-    for stage in (sketching, near_duplicates, documents, pairs):
+    for stage in (sketching, near_duplicates, documents):
         monkeypatch.setattr(stage, "ordered_map", recording)
     monkeypatch.setattr(reuse.report.html, "ordered_map", recording)
     monkeypatch.setattr(documents, "_ALIGN_BATCH_TOKENS", 300)
