@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..common.sorting import stable_order
 from ..common.validation import Range, check_parameter
 from ..engine.spill import PartitionedSpill, Workspace, partitions_for
 from ..errors import ConfigError
@@ -176,10 +177,8 @@ def collide(
     # Items in rank order, so that a stable sort of the keys breaks ties by rank, then index.
     by_rank = None if order is None else np.argsort(np.asarray(order), kind="stable")
     for band_keys_ in keys:
-        if by_rank is None:
-            sort = np.argsort(band_keys_, kind="stable")
-        else:
-            sort = by_rank[np.argsort(band_keys_[by_rank], kind="stable")]
+        sort = (stable_order(band_keys_) if by_rank is None
+                else by_rank[stable_order(band_keys_[by_rank])])
         sorted_keys = band_keys_[sort]
         boundary = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
         starts = np.concatenate(([0], boundary))
@@ -281,7 +280,7 @@ class SpilledBuckets:
                 continue
             keys, docs = records["key"], records["doc"]
             del records
-            sort = np.lexsort((rank[docs], keys))
+            sort = stable_order(keys, rank[docs])
             keys, docs = keys[sort], docs[sort]
             del sort
             starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))

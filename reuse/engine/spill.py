@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..common.sorting import stable_order
 from ..errors import ConfigError, ScratchSpaceError
 
 DEFAULT_MEMORY_BUDGET = 1 << 30
@@ -195,7 +196,7 @@ class PartitionedSpill:
         if np.ndim(partition) == 0:
             self._write(int(partition), records)
             return
-        sort = np.argsort(partition, kind="stable")
+        sort = stable_order(partition)
         sizes = np.bincount(partition, minlength=self.partitions)
         ends = np.cumsum(sizes)
         grouped = records[sort]

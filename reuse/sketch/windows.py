@@ -26,6 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..candidates.lsh import bucket_pairs
+from ..common.sorting import stable_order
 from ..config import PassageConfig
 from ..engine.spill import PartitionedSpill, Workspace, partitions_for
 from ..text.tokenize import mix64
@@ -246,7 +247,7 @@ def passage_candidates(
     # Aggregate per document pair: count, and first/last seed positions.
     n_docs = int(b.max()) + 1
     code = a.astype(np.int64) * n_docs + b
-    pair_order = np.lexsort((b_pos, a_pos, code))
+    pair_order = _seed_order(code, a_pos, b_pos)
     code, a_pos, b_pos = code[pair_order], a_pos[pair_order], b_pos[pair_order]
     new_pair = np.ones(len(code), dtype=bool)
     new_pair[1:] = code[1:] != code[:-1]
@@ -269,6 +270,17 @@ def passage_candidates(
                              a_pos[in_kept], b_pos[in_kept])
 
 
+def _seed_order(code: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray) -> np.ndarray:
+    """``np.lexsort((b_pos, a_pos, code))``, as two stable sorts of packed keys: by the
+    positions, then by the pair."""
+    b_bits = int(b_pos.max()).bit_length()
+    if int(a_pos.max()).bit_length() + b_bits > 64:
+        return np.lexsort((b_pos, a_pos, code))
+    by_position = stable_order((a_pos.astype(np.uint64) << np.uint64(b_bits))
+                               | b_pos.astype(np.uint64))
+    return by_position[stable_order(code[by_position])]
+
+
 @dataclass(frozen=True)
 class _BucketSeeds:
     """The shared fingerprints of some buckets, as seeds ``(a_pos[k], b_pos[k])`` of document
@@ -288,8 +300,8 @@ def _bucket_seeds(fingerprints: Fingerprints, config: PassageConfig,
     """The seeds of whole buckets: every bucket of ``fingerprints`` is all of its entries."""
     # One entry per (fingerprint, document): the first position in that document.
     # Fingerprints arrive ordered by document and position, so a stable sort on the hash alone
-    # orders each bucket by document and position too (and is twice as fast as a lexsort).
-    order = np.argsort(fingerprints.hashes, kind="stable")
+    # orders each bucket by document and position too.
+    order = stable_order(fingerprints.hashes)
     hashes = fingerprints.hashes[order]
     # Most fingerprints occur once in the corpus and pair nothing: drop them before gathering.
     repeated = np.zeros(len(hashes), dtype=bool)
