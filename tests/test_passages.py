@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from reuse.cluster.passages import passage_clusters
+from reuse.errors import InputError
 from reuse.pipeline import run
 
 BACKGROUND_FIRST = "The regional security organization was initially formed in 1992"
@@ -88,6 +89,13 @@ def test_boilerplate_flag_and_likely_source_from_dates():
                              texts=texts)
     assert not fewer["boilerplate"].any()
     assert not fewer["is_source"].any()  # no dates, no likely source
+
+
+def test_an_alignment_naming_a_document_not_in_the_corpus_is_refused():
+    alignments = _alignments([("x", 0, 100, "y", 0, 100), ("x", 0, 100, "w", 0, 100)])
+    with pytest.raises(InputError, match=r"^an alignment names document 'w', which is not in "
+                                         r"the corpus$"):
+        passage_clusters(alignments, ["x", "y", "z"], min_chars=10)
 
 
 def test_no_alignments_give_an_empty_table_with_the_schema_columns():

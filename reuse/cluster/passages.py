@@ -44,7 +44,7 @@ Every step is a handful of numpy passes over the alignments, the cut points and 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..common.ranges import expand_ranges
+from ..errors import InputError
 from .documents import parse_dates
 
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "start", "end", "n_docs", "boilerplate", "is_source"]
@@ -177,8 +178,8 @@ def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]
     """Move positions that fall inside a word to the nearest word boundary (within a few
     characters; scripts without spaces keep their position)."""
     snapped = positions.copy()
-    for i, (d, p) in enumerate(zip(docs.tolist(), positions.tolist(), strict=True)):
-        text = texts[d]
+    for i, text in _each_text(texts, docs):
+        p = int(positions[i])
         if p <= 0 or p >= len(text) or text[p - 1].isspace() or text[p].isspace():
             continue
         window = max(0, p - _SNAP_CHARS)
@@ -189,6 +190,33 @@ def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]
         if candidates:
             snapped[i] = min(candidates, key=lambda q: abs(q - p))
     return snapped
+
+
+def _positions(doc_ids: Sequence[str], *columns: pd.Series) -> list[np.ndarray]:
+    """The position in ``doc_ids`` of every id of each column. ``doc_ids`` is read a chunk at
+    a time when it is on disk (a read corpus's ids): only the ids of the columns are held."""
+    wanted = pd.Index(pd.unique(pd.concat(columns, ignore_index=True)))
+    found = np.full(len(wanted), -1, dtype=np.int64)
+    chunks = doc_ids.chunks() if hasattr(doc_ids, "chunks") else [(0, doc_ids)]
+    for first, chunk in chunks:
+        at = wanted.get_indexer(pd.Index(chunk, dtype=object))
+        hit = np.flatnonzero(at >= 0)
+        found[at[hit]] = first + hit
+    if (found < 0).any():
+        missing = wanted[np.flatnonzero(found < 0)[0]]
+        raise InputError(f"an alignment names document {missing!r}, which is not in the corpus")
+    return [found[wanted.get_indexer(column)] for column in columns]
+
+
+def _each_text(texts: Sequence[str], docs: np.ndarray) -> Iterator[tuple[int, str]]:
+    """``(row, texts[docs[row]])`` for every row, in document order, each text read once (a
+    read corpus's texts are on disk)."""
+    order = np.argsort(docs, kind="stable")
+    last, text = -1, ""
+    for row, doc in zip(order.tolist(), docs[order].tolist(), strict=True):
+        if doc != last:
+            last, text = doc, texts[doc]
+        yield row, text
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -532,9 +560,7 @@ def passage_clusters(
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             PASSAGE_COLUMNS, ["int64", "object", "int64", "int64", "int64", "bool", "bool"],
             strict=True)})
-    position = {doc: i for i, doc in enumerate(doc_ids)}
-    a_doc = alignments["a_id"].map(position).to_numpy().astype(np.int64)
-    b_doc = alignments["b_id"].map(position).to_numpy().astype(np.int64)
+    a_doc, b_doc = _positions(doc_ids, alignments["a_id"], alignments["b_id"])
     a_start = alignments["a_start"].to_numpy().astype(np.int64)
     a_end = alignments["a_end"].to_numpy().astype(np.int64)
     b_start = alignments["b_start"].to_numpy().astype(np.int64)
@@ -588,12 +614,11 @@ def passage_clusters(
         source_rows = dated.groupby("passage_id").head(1).index
         frame.loc[source_rows, "is_source"] = True
     if texts is not None:
-        trimmed = [
-            _strip_span(texts[d], s, e)
-            for d, s, e in zip(frame["doc"].tolist(), frame["start"].tolist(),
-                               frame["end"].tolist(), strict=True)
-        ]
-        frame["start"] = np.array([s for s, _ in trimmed], dtype=np.int64)
-        frame["end"] = np.array([e for _, e in trimmed], dtype=np.int64)
+        starts, ends = frame["start"].to_numpy(np.int64), frame["end"].to_numpy(np.int64)
+        trimmed_starts, trimmed_ends = starts.copy(), ends.copy()
+        for row, text in _each_text(texts, frame["doc"].to_numpy()):
+            trimmed_starts[row], trimmed_ends[row] = _strip_span(text, int(starts[row]),
+                                                                 int(ends[row]))
+        frame["start"], frame["end"] = trimmed_starts, trimmed_ends
     frame["doc_id"] = np.asarray(doc_ids, dtype=object)[frame["doc"].to_numpy()]
     return frame[PASSAGE_COLUMNS].reset_index(drop=True)
