@@ -37,7 +37,7 @@ def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
                options: dict[str, Any], config: Config,
                spark_dir: str | os.PathLike[str] | None, quiet: bool,
                checkpointing: Checkpointing | None = None) -> StoredRunResult:
-    """:func:`run` on Spark: the stages of :func:`_spark_dedup`, then the passage candidates
+    """:func:`run` on Spark: the stages of ``dedup`` on Spark, then the passage candidates
     and their alignment on Spark (:mod:`reuse.spark.passages`); the passage clusters are made
     here, on the driver, from the ``alignments`` table, which is bounded by the output (it is
     one of the run's tables), as the local engine makes them."""

@@ -201,9 +201,9 @@ def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Ske
 
 
 def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: bool) -> Sketches:
-    """The sketches of the ``sketch`` checkpoint: no band keys (:func:`_candidate_pairs`
-    computes them again from the signatures if the candidates are not checkpointed), and the
-    fingerprints only if the passage candidates are not."""
+    """The sketches of the ``sketch`` checkpoint: no band keys (the candidate pairs of
+    :mod:`.near_duplicates` compute them again from the signatures if the candidates are not
+    checkpointed), and the fingerprints only if the passage candidates are not."""
     values = ledger.values("sketch")
     (n_tokens,) = ledger.arrays("sketch", "n_tokens")
     signatures = RowFile(ledger.file("sketch", SIGNATURES_FILE), config.dedup.num_perm, np.uint32)
@@ -343,7 +343,7 @@ def checked_engine(engine: str, owner: str) -> str:
 def spark_start(source: str | os.PathLike[str] | Corpus, read: dict[str, Any], config: Config,
                  spark_dir: str | os.PathLike[str] | None, quiet: bool, owner: str
                  ) -> tuple[Any, Corpus, list[object] | None, Any]:
-    """The start of :func:`_spark_dedup` and :func:`_spark_run`: the Spark session, the corpus
+    """The start of ``dedup`` and ``run`` on Spark: the Spark session, the corpus
     (read through Spark where Spark reads the input, else here), its dates and the plan of the
     Spark stages (which carries the timings)."""
     from ..spark.dedup import SparkPlan
