@@ -56,10 +56,9 @@ def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray
     # and index, not by the full key. Re-sort every such run by the comparison sort.
     mixed = np.flatnonzero((top[1:] == top[:-1]) & (sorted_keys[1:] != sorted_keys[:-1]))
     if len(mixed):
-        run_start = np.flatnonzero(np.concatenate(([True], top[1:] != top[:-1])))
-        run_end = np.append(run_start[1:], n)
-        runs = np.unique(np.searchsorted(run_start, mixed, side="right") - 1)
-        run, at = expand_ranges(run_start[runs], run_end[runs])
+        shared = np.unique(top[mixed])  # ``top`` is sorted: each run is one searchsorted range
+        run, at = expand_ranges(np.searchsorted(top, shared, side="left"),
+                                np.searchsorted(top, shared, side="right"))
         part = order[at]
         columns = (part, keys[part], run) if then is None else (part, then[part], keys[part], run)
         order[at] = part[np.lexsort(columns)]
