@@ -16,7 +16,7 @@ driver's Python process, of the JVM (driver and executor in local mode), of the 
 worker, and the peak of the tree's sum. Only Python processes and the JVM count: a command the
 JVM starts (Hadoop's ``chmod`` of the files it writes) shares the JVM's memory until it execs,
 so sampled in that moment it showed the JVM's RSS under the name of the JVM thread that started
-it; counted as a "worker" it made the worker peak ~1-2 GB (the real workers stay near 200-400
+it; counted as a "worker" it made the worker peak ~1-2 GB (the real workers stay near 200-500
 MiB) and counted the JVM twice in the tree. "Spark start" is the manifest's ``spark_start``
 timing (JVM and SparkContext start); "shuffle" is the sum of every task's "Shuffle Bytes
 Written" in Spark's event log, against the corpus's size on disk. The stage breakdown is the
