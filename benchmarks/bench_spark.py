@@ -13,10 +13,21 @@ exact --no-report``) on the same corpus:
 
 Memory is sampled every 50 ms over the whole process tree (psutil): the peak RSS of the
 driver's Python process, of the JVM (driver and executor in local mode), of the largest Python
-worker, and the peak of the tree's sum. "Spark start" is the manifest's ``spark_start``
+worker, and the peak of the tree's sum. Only Python processes and the JVM count: a command the
+JVM starts (Hadoop's ``chmod`` of the files it writes) shares the JVM's memory until it execs,
+so sampled in that moment it showed the JVM's RSS under the name of the JVM thread that started
+it; counted as a "worker" it made the worker peak ~1-2 GB (the real workers stay near 200-500
+MiB) and counted the JVM twice in the tree. "Spark start" is the manifest's ``spark_start``
 timing (JVM and SparkContext start); "shuffle" is the sum of every task's "Shuffle Bytes
 Written" in Spark's event log, against the corpus's size on disk. The stage breakdown is the
 manifest's timings.
+
+Where a Spark run's wall time goes (:func:`time_shares`): the run sets ``REUSE_SPARK_TIMINGS``
+so that reuse's functions in the Python workers record, per task, the time in reuse's code and
+the time waiting for Arrow input and output (:mod:`reuse.spark.timing`); laid on a timeline
+with the event log's task launch and finish times, each moment of the wall time counts once:
+in reuse's code, in the JVM<->Python exchange, in tasks whose rows are pickled through Python,
+in other tasks of stages running reuse's functions, in JVM-only tasks, or in none (the driver).
 
 The corpus is ``generate_text_corpus.py``'s (prose-like, 20% near-duplicates, ~2.6 KB per
 document) with passages planted in it (:func:`plant_passages`): ``--planted`` (default 5%) of
@@ -54,6 +65,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +80,8 @@ COMPARED = {"dedup": ("documents", "near_duplicates", "clusters"),
 sys.path.insert(0, str(HERE))
 
 from generate_text_corpus import generate  # noqa: E402
+
+from reuse.spark.timing import TIMINGS_ENV  # noqa: E402
 
 CONFIGS = {
     "local, 1 worker": ("local", 1),
@@ -142,10 +156,21 @@ def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, fl
             processes = [root, *root.children(recursive=True)]
         except psutil.Error:
             break
+        pids = {process.pid: process for process in processes}
         for process in processes:
             try:
-                rss = process.memory_info().rss / 2**20
                 name = process.name()
+                parent = pids.get(process.ppid())
+                # The JVM starts commands (Hadoop's chmod of every file it writes) through a
+                # child that shares its memory until it execs: its RSS is the JVM's, so
+                # sampling it would count the JVM twice (and, once it has exec'd, as a
+                # "worker"). Only Python processes and a JVM not started by a JVM count.
+                if not name.startswith("python") and not (
+                        name == "java" and (parent is None or parent.name() != "java")):
+                    continue
+                rss = process.memory_info().rss / 2**20
+                if process.name() != name:
+                    continue
                 times = process.cpu_times()
                 cpu[process.pid] = times.user + times.system
             except psutil.Error:
@@ -161,16 +186,110 @@ def sample_tree(root: psutil.Process, stop: threading.Event, peaks: dict[str, fl
 
 def shuffle_bytes(event_dir: Path) -> int:
     total = 0
+    for event in event_log(event_dir):
+        if event["Event"] == "SparkListenerTaskEnd":
+            metrics = event.get("Task Metrics") or {}
+            total += (metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0)
+    return total
+
+
+# The parts of a Spark run's wall time (time_shares), in the order that a moment counts for
+# the first of them going on at that moment.
+SHARES = ("reuse", "exchange", "pickled", "python_tasks", "jvm_tasks")
+
+
+def event_log(event_dir: Path) -> Iterator[dict]:
     # Spark 4 writes rolling event logs: a folder per application, of events_* files.
-    for log in sorted(path for path in event_dir.rglob("*") if path.is_file()):
+    for log in sorted(path for path in event_dir.rglob("*") if path.is_file()
+                      and not path.name.startswith((".", "appstatus"))):
         with open(log, encoding="utf-8") as handle:
             for line in handle:
-                if '"SparkListenerTaskEnd"' not in line:
-                    continue
-                metrics = json.loads(line).get("Task Metrics") or {}
-                total += (metrics.get("Shuffle Write Metrics") or {}).get(
-                    "Shuffle Bytes Written", 0)
-    return total
+                yield json.loads(line)
+
+
+def exclusive_seconds(layers: list[list[tuple[float, float]]]) -> list[float]:
+    """For each list of intervals, the seconds it covers that no earlier list covers."""
+    edges = sorted((point, kind, layer) for layer, intervals in enumerate(layers)
+                   for start, end in intervals if end > start
+                   for point, kind in ((start, 1), (end, -1)))
+    covered = [0.0] * len(layers)
+    active = [0] * len(layers)
+    previous = None
+    for point, kind, layer in edges:
+        if previous is not None and point > previous:
+            first = next((k for k, count in enumerate(active) if count > 0), None)
+            if first is not None:
+                covered[first] += point - previous
+        active[layer] += kind
+        previous = point
+    return covered
+
+
+def time_shares(event_dir: Path, timings_dir: Path, started: float, wall: float,
+                spark_start: float) -> dict:
+    """Where a Spark run's wall time went, each moment counted once, for the first of these
+    going on then: a Python worker in reuse's code (``reuse``, from the timings that
+    ``REUSE_SPARK_TIMINGS`` has reuse's functions write); a Python worker in one of reuse's
+    functions' tasks but waiting for its next Arrow batch or for the JVM to take its result
+    (``exchange``: Arrow serialization both ways, the transfer, and the JVM operators that feed
+    the function in the same task); a task of a stage whose rows go through Python pickled
+    (``pickled``: a ``PythonRDD``: ``createDataFrame`` of a driver's list, RDD code); another
+    moment of a task of a stage that runs reuse's functions (``python_tasks``: starting a
+    worker, unpickling the function and importing its modules, the JVM's side); any other task
+    (``jvm_tasks``: scans, shuffles, sorts, Parquet writes); the JVM's start (``spark_start``,
+    the manifest's timing); the rest (``driver``: no task running: the driver's own work and
+    Spark's scheduling). Also the Python workers' CPU seconds in reuse's code and in the
+    exchange (their half of the Arrow serialization), and the bytes sent to and received from
+    the Python workers (Spark's SQL metrics), and the largest peak RSS (MiB) a worker reports
+    at the end of one of reuse's tasks. ``timed``, the sum of the timed tasks' durations, is
+    Spark's own "time to execute Python code" (``python_code``) split into reuse's code and
+    the exchange: the two agree to a few hundredths of a second."""
+    reuse, exchange, worker_cpu = [], [], {"reuse": 0.0, "exchange": 0.0}
+    worker_peak = 0.0
+    for path in sorted(timings_dir.glob("*.jsonl")) if timings_dir.is_dir() else []:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            task = json.loads(line)
+            reuse += [tuple(interval) for interval in task["reuse_intervals"]]
+            exchange.append((task["start"], task["end"]))
+            worker_cpu["reuse"] += task["cpu"]["reuse"]
+            worker_cpu["exchange"] += task["cpu"]["input"] + task["cpu"]["output"]
+            worker_peak = max(worker_peak, task["rss_peak"])
+    tasks: dict[int, list[tuple[float, float]]] = {}
+    python_stages: set[int] = set()
+    pickled_stages: set[int] = set()
+    sent = received = python_code = 0
+    for event in event_log(event_dir):
+        kind = event["Event"]
+        if kind == "SparkListenerStageCompleted":
+            info = event["Stage Info"]
+            if any(rdd["Name"] == "PythonRDD" for rdd in info["RDD Info"]):
+                pickled_stages.add(info["Stage ID"])
+        elif kind == "SparkListenerTaskEnd":
+            info = event["Task Info"]
+            tasks.setdefault(event["Stage ID"], []).append(
+                (info["Launch Time"] / 1000, info["Finish Time"] / 1000))
+            for metric in info["Accumulables"]:
+                if metric["Name"] == "time to run Python workers":
+                    python_stages.add(event["Stage ID"])
+                elif metric["Name"] == "data sent to Python workers":
+                    sent += int(metric["Update"])
+                elif metric["Name"] == "data returned from Python workers":
+                    received += int(metric["Update"])
+                elif metric["Name"] == "time to execute Python code":
+                    python_code += int(metric["Update"])
+    pickled = [span for stage in pickled_stages for span in tasks.get(stage, [])]
+    in_python = [span for stage in python_stages for span in tasks.get(stage, [])]
+    others = [span for stage, spans in tasks.items()
+              if stage not in python_stages | pickled_stages for span in spans]
+    run = (started, started + wall)
+    clipped = [[(max(a, run[0]), min(b, run[1])) for a, b in layer]
+               for layer in (reuse, exchange, pickled, in_python, others)]
+    seconds = dict(zip(SHARES, exclusive_seconds(clipped), strict=True))
+    seconds["spark_start"] = spark_start
+    seconds["driver"] = max(0.0, wall - sum(seconds.values()))
+    return {"seconds": seconds, "worker_cpu": worker_cpu, "sent": sent,
+            "received": received, "worker_peak": worker_peak, "python_code": python_code / 1000,
+            "timed": sum(end - start for start, end in exchange)}
 
 
 def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command: str,
@@ -180,8 +299,10 @@ def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command:
                "-q", "--verify", "exact", *(["--no-report"] if reuse_command == "run" else [])]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     events = scratch / f"events-{engine}-{cores}"
+    python_timings = scratch / f"timings-{engine}-{cores}"
     if engine == "spark":
         events.mkdir()
+        env[TIMINGS_ENV] = str(python_timings)
         command += ["--engine", "spark", "--spark-dir", str(scratch / "work")]
         env["PYSPARK_PYTHON"] = sys.executable
         env["PYSPARK_SUBMIT_ARGS"] = (
@@ -191,7 +312,7 @@ def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command:
             "pyspark-shell")
     else:
         command += ["--workers", str(cores)]
-    started = time.perf_counter()
+    started, started_epoch = time.perf_counter(), time.time()
     child = psutil.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks: dict[str, float] = {}
     stop = threading.Event()
@@ -206,7 +327,10 @@ def run_one(corpus: Path, engine: str, cores: int, scratch: Path, reuse_command:
     manifest = json.loads((out / "manifest.json").read_text())
     return {"wall": wall, "peaks": peaks, "timings": manifest["timings"],
             "counts": manifest["counts"], "out": out,
-            "shuffle": shuffle_bytes(events) if engine == "spark" else None}
+            "shuffle": shuffle_bytes(events) if engine == "spark" else None,
+            "shares": (time_shares(events, python_timings, started_epoch, wall,
+                                   manifest["timings"].get("spark_start", 0.0))
+                       if engine == "spark" else None)}
 
 
 def same_tables(first: Path, second: Path, names: tuple[str, ...]) -> bool:
@@ -238,6 +362,19 @@ def growth_rows(shuffles: dict[str, list[tuple[int, float, int, int]]]) -> list[
     return rows
 
 
+def shares_row(size: int, label: str, result: dict) -> str:
+    """A row of the wall-time shares table (see :func:`time_shares`)."""
+    shares, wall = result["shares"], result["wall"]
+    seconds = shares["seconds"]
+    cells = [f"{seconds[name]:.1f} ({seconds[name] / wall:.0%})"
+             for name in ("spark_start", *SHARES, "driver")]
+    cpu = shares["worker_cpu"]
+    return (f"| {size:,} | {label} | {wall:.1f} | " + " | ".join(cells)
+            + f" | {cpu['reuse']:.1f} / {cpu['exchange']:.1f} | "
+            f"{shares['sent'] / 2**20:.0f} / {shares['received'] / 2**20:.0f} | "
+            f"{shares['worker_peak']:.0f} | {shares['timed']:.1f} / {shares['python_code']:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--command", choices=("dedup", "run"), default="dedup")
@@ -260,7 +397,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     configs = {label: CONFIGS[label] for label in CONFIGS
                if label in args.configs or (label == "local, 1 worker" and not args.no_reference)}
-    rows, stage_rows = [], []
+    rows, stage_rows, share_rows = [], [], []
     shuffles: dict[str, list[tuple[int, float, int, int]]] = {}
     for size in args.sizes:
         base = first_documents(args.corpus, size) if args.corpus else generate(size)
@@ -303,6 +440,8 @@ def main() -> None:
                        else "yes" if same_tables(reference["out"], result["out"],
                                                  COMPARED[args.command]) else "**no**")
                     + " |")
+                if result["shares"] is not None:
+                    share_rows.append(shares_row(size, label, result))
                 stage_rows.append(
                     f"| {size:,} | {label} | " + ", ".join(
                         f"{name} {seconds:.1f}" for name, seconds in result["timings"].items()
@@ -347,7 +486,40 @@ def main() -> None:
     ]
     stages = ["", "Stage seconds (the manifest's timings):", "",
               "| documents | configuration | stages |", "|---|---|---|"]
-    text = "\n".join(header + rows + growth_rows(shuffles) + stages + stage_rows) + "\n"
+    shares = [
+        "", "Where the Spark runs' wall time goes (seconds, share of the wall time; each moment "
+        "counted once, for the first column going on then, JVM start aside): **reuse's "
+        "functions**: a Python worker in reuse's code (the stage functions Spark ships, timed "
+        "inside the workers with `REUSE_SPARK_TIMINGS`); **JVM<->Python exchange**: a Python "
+        "worker in one of those functions' tasks waiting for its next Arrow batch or for the "
+        "JVM to take its result (Arrow serialization both ways, the transfer, and the JVM "
+        "operators feeding the function in the same task); **pickled rows**: tasks of stages "
+        "whose rows go through a Python worker pickled (a `PythonRDD`: `createDataFrame` of a "
+        "list on the driver, the RDD code of `grouping.numbered`); **other Python tasks**: the "
+        "rest of the tasks of stages running reuse's functions (a worker's start, the "
+        "function's unpickling and its imports, the JVM's side of those tasks); **JVM "
+        "tasks**: every other task (scans, "
+        "shuffles, sorts, Parquet writes); **JVM start**: the manifest's `spark_start`; "
+        "**driver, no task**: no task running (the driver's Python: reading the parsed input, "
+        "staging the corpus, writing the run folder; and Spark's planning and scheduling of "
+        "each job). Task times are the event log's launch and finish times. Python CPU: the "
+        "workers' CPU seconds in reuse's code and in the exchange (their half of the Arrow "
+        "serialization; the JVM's half is in its task time). Sent / returned: Spark's "
+        "\"data sent to Python workers\" and \"data returned from Python workers\". Worker "
+        "peak: the largest peak RSS a Python worker reports itself at the end of one of "
+        "reuse's tasks (its own measure, against the sampled worker column above). Timed / "
+        "Spark's Python code: the summed task seconds of the timed functions (reuse's code and "
+        "exchange, overlapping tasks added) against the sum of Spark's own SQL metric \"time "
+        "to execute Python code\" of the same tasks: what the timing splits is what Spark "
+        "counts as the workers' processing.", "",
+        "| documents | configuration | wall s | JVM start | reuse's functions | "
+        "JVM<->Python exchange | pickled rows | other Python tasks | JVM tasks | "
+        "driver, no task | Python CPU s: reuse / exchange | sent / returned MB | "
+        "worker peak MiB | timed / Spark's Python code s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ] if share_rows else []
+    text = "\n".join(header + rows + growth_rows(shuffles) + shares + share_rows + stages
+                     + stage_rows) + "\n"
     print(text)
     if not args.no_write:
         (args.results or RESULTS[args.command]).write_text(text, encoding="utf-8")

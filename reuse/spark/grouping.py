@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..cluster.documents import star_clusters
 from ..errors import ReuseError
+from .timing import timed, timed_frame
 
 # A bucket with more members pairs each with its anchor only (SpilledBuckets.pairs' default).
 BAND_MAX_BUCKET = 1000
@@ -168,13 +169,13 @@ def star_representatives(verified: Any, ranks: Any, n_pairs: int | None = None) 
     if n_pairs is not None and n_pairs <= SINGLE_TASK_PAIRS:
         ranked = (verified.select("left", "right").join(left_rank, "left")
                   .join(right_rank, "right").select("left", "right", "left_rank", "right_rank"))
-        return ranked.repartition(1).mapInArrow(all_stars, STAR_SCHEMA)
+        return ranked.repartition(1).mapInArrow(timed("cluster", all_stars), STAR_SCHEMA)
     components = connected_components(verified)
     with_component = (verified.select("left", "right")
                       .join(components.withColumnRenamed("doc", "left"), "left")
                       .join(left_rank, "left").join(right_rank, "right"))
     return with_component.groupBy("component").applyInPandas(
-        lambda frame: component_stars(frame), STAR_SCHEMA)
+        timed_frame("cluster", component_stars), STAR_SCHEMA)
 
 
 def numbered(frame: Any, column: str, name: str) -> Any:

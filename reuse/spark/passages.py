@@ -36,6 +36,7 @@ from .dedup import (
 )
 from .session import spark_session
 from .stages import ArrowMap, char_batches
+from .timing import timed
 
 
 def window_entries(sketches: Any) -> Any:
@@ -152,7 +153,7 @@ def aligner(settings: AlignSettings, align_documents: AlignDocuments) -> ArrowMa
             for lo, hi in char_batches(chars, ALIGN_CHARS):
                 yield aligned_batch(batch.slice(lo, hi - lo), settings, align_documents)
 
-    return align
+    return timed("align", align)
 
 
 def aligned_batch(batch: pa.RecordBatch, settings: AlignSettings,

@@ -50,6 +50,7 @@ from ..ingest.sidecar import merge_metadata
 from ..ingest.text import AUTO_ENCODING, DEFAULT_ENCODING, UTF8_BOM, UTF16_BOMS, shown
 from .dedup import WorkFolder
 from .parts import part_files
+from .timing import timed
 
 PARSED_SCHEMA = ("file string, line long, source string, location long, doc_id string, "
                  "text string, metadata string, fallback boolean, reason string, detail string")
@@ -150,7 +151,7 @@ def jsonl_parser(settings: ReadSettings) -> Any:
             read_lines(lines, settings.name + ":", sink, limit, fallback=settings.fallback)
             yield sink.rows()
 
-    return parse
+    return timed("parse", parse)
 
 
 def _bounded(numbers: list[int], values: list[bytes], limit: int
@@ -180,7 +181,7 @@ def txt_parser(settings: ReadSettings) -> Any:
                     add_txt_bytes(content, origin, shown(relative), sink)
             yield sink.rows()
 
-    return parse
+    return timed("parse", parse)
 
 
 def joined(folder: str, relative: str) -> str:

@@ -20,6 +20,7 @@ from ..config import PassageConfig
 from ..sketch.minhash import SketchTask, estimated_jaccard, sketch_batch
 from ..verify import PAIRS_PER_CHUNK, accepted_pairs, group_jaccard
 from .arrays import as_signed, binary_column, binary_values, fixed_rows, list_column, texts_of
+from .timing import timed
 
 # Characters of text sketched at once inside one Arrow batch (the local engine's batch size).
 SKETCH_CHARS = 1_000_000
@@ -58,7 +59,7 @@ def sketcher(settings: SketchSettings) -> ArrowMap:
             for lo, hi in char_batches(lengths):
                 yield _sketched(settings, docs[lo:hi], texts[lo:hi])
 
-    return sketch
+    return timed("sketch", sketch)
 
 
 def char_batches(lengths: np.ndarray, budget: int = SKETCH_CHARS) -> Iterator[tuple[int, int]]:
@@ -114,7 +115,7 @@ def verifier(num_perm: int, threshold: float, exact: bool) -> ArrowMap:
             for lo in range(0, batch.num_rows, PAIRS_PER_CHUNK):
                 yield _verified(batch.slice(lo, PAIRS_PER_CHUNK), num_perm, threshold, exact)
 
-    return verify
+    return timed("verify", verify)
 
 
 def _verified(batch: pa.RecordBatch, num_perm: int, threshold: float, exact: bool
