@@ -48,7 +48,9 @@ __all__ = ["lexical_boxes"]
 CHAIN_LOOKBACK = 16  # runs of one band of diagonals, in order of a0 (reuse.align.reference uses it too)
 _LOCKSTEP_STEPS = 64
 _ONE_BY_ONE = 16  # boundaries still extending when the lockstep hands them to _extend_one
-_JOIN_ENTRIES = 4_000_000
+# Shingles of the pairs that go through the join, runs, chaining and trimming together (see
+# lexical_boxes).
+_JOIN_ENTRIES = 1 << 19
 # Shingles of the pairs that the join sorts and compares at a time: its temporary arrays then stay
 # in the processor's cache and are reused from one block to the next, instead of fresh memory
 # that the system has to map page by page (which costs more than the sorting).
@@ -772,7 +774,9 @@ def lexical_boxes(
     a_first, n_a = tokens.bounds[left], n_shingles[left]
     b_first, n_b = tokens.bounds[right], n_shingles[right]
     # The join copies each pair's shingles (a document in many pairs many times): pairs go
-    # through it in groups of about _JOIN_ENTRIES shingles, to bound the memory.
+    # through it in groups of about _JOIN_ENTRIES shingles, to bound the memory. Groups of a few
+    # MB of arrays also keep the memory that one group frees in use for the next (the system
+    # keeps it mapped); larger ones get fresh memory mapped page by page on every call.
     sizes = n_a + n_b
     group = (np.cumsum(sizes) - sizes) // _JOIN_ENTRIES
     cuts = [*np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).tolist(), len(left)]
