@@ -14,7 +14,11 @@ Python cost per pair is a few microseconds however many pairs there are.
   of a pair become neighbours. Dropping the low bits of a hash can make two different shingles
   look equal: a group of two is checked on the full hashes, and rows where a larger group mixes
   shingles are regrouped on the full hashes. How often each word occurs in its document (for
-  the boundary extension) is found the same way.
+  the boundary extension) is found the same way. Both work on blocks of pairs (documents) of
+  up to ``_BLOCK_ENTRIES`` entries, and the pipeline on groups of ``_JOIN_ENTRIES`` shingles:
+  temporary arrays of a few MB are reused from one block to the next, while larger ones are
+  fresh memory that the system maps page by page on every call (page faults cost more than
+  the sorts here).
 - **Runs.** One sort of the seeds on pair, diagonal and position, packed into an int64: a run
   breaks wherever the next key is not the next position on the same diagonal. Small sorts on
   several columns pack them into one int64 key (:func:`_sort_order`) instead of
