@@ -318,6 +318,17 @@ def test_pairs_go_through_the_join_in_groups(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == expected
 
 
+def test_pairs_and_documents_sorted_in_blocks(monkeypatch):
+    """The join and the word counts sort a block of pairs (documents) at a time: blocks of a
+    few pairs give the same alignments as one block of all."""
+    config = AlignConfig(paraphrase=False, min_length=10)
+    a_texts, b_texts = _random_corpus(5, 12)
+    expected = align_batch(a_texts, b_texts, config)
+    assert sum(map(len, expected)) >= 10
+    monkeypatch.setattr(reuse.align.batch, "_BLOCK_ENTRIES", 300)
+    assert align_batch(a_texts, b_texts, config) == expected
+
+
 def test_ragged_ranges_with_empty_segments():
     """The join's gather index and in-row positions, built by running sums, equal the plain
     concatenated ranges, also with empty segments first, last and in a row."""

@@ -14,7 +14,11 @@ Python cost per pair is a few microseconds however many pairs there are.
   of a pair become neighbours. Dropping the low bits of a hash can make two different shingles
   look equal: a group of two is checked on the full hashes, and rows where a larger group mixes
   shingles are regrouped on the full hashes. How often each word occurs in its document (for
-  the boundary extension) is found the same way.
+  the boundary extension) is found the same way. Both work on blocks of pairs (documents) of
+  up to ``_BLOCK_ENTRIES`` entries, and the pipeline on groups of ``_JOIN_ENTRIES`` shingles:
+  temporary arrays of a few MB are reused from one block to the next, while larger ones are
+  fresh memory that the system maps page by page on every call (page faults cost more than
+  the sorts here).
 - **Runs.** One sort of the seeds on pair, diagonal and position, packed into an int64: a run
   breaks wherever the next key is not the next position on the same diagonal. Small sorts on
   several columns pack them into one int64 key (:func:`_sort_order`) instead of
@@ -48,7 +52,13 @@ __all__ = ["lexical_boxes"]
 CHAIN_LOOKBACK = 16  # runs of one band of diagonals, in order of a0 (reuse.align.reference uses it too)
 _LOCKSTEP_STEPS = 64
 _ONE_BY_ONE = 16  # boundaries still extending when the lockstep hands them to _extend_one
-_JOIN_ENTRIES = 4_000_000
+# Shingles of the pairs that go through the join, runs, chaining and trimming together (see
+# lexical_boxes).
+_JOIN_ENTRIES = 1 << 19
+# Shingles of the pairs that the join sorts and compares at a time: its temporary arrays then stay
+# in the processor's cache and are reused from one block to the next, instead of fresh memory
+# that the system has to map page by page (which costs more than the sorting).
+_BLOCK_ENTRIES = 1 << 17
 # High bits of a shingle hash kept in the sort key; tests lower it to force look-alike keys.
 _KEY_HASH_BITS = 64
 # Least hash bits that a 32-bit sort key must keep; tests raise it to force 64-bit keys.
@@ -169,6 +179,30 @@ def _join(
     ``shingles`` are those of the whole token array (shingle ``t`` starts at token ``t``); the
     pair's a-side shingles are ``shingles[a_first : a_first + n_a]``.
     """
+    sizes = n_a + n_b
+    block = (np.cumsum(sizes) - sizes) // _BLOCK_ENTRIES
+    cuts = [*np.flatnonzero(np.r_[True, block[1:] != block[:-1]]).tolist(), len(sizes)]
+    parts = []
+    for lo, hi in itertools.pairwise(cuts):
+        pair, i, j = _join_block(shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi],
+                                 n_b[lo:hi], max_occurrences)
+        pair += lo
+        parts.append((pair, i, j))
+    if len(parts) == 1:
+        return parts[0]
+    pair, i, j = (np.concatenate(x) for x in zip(*parts, strict=True))
+    return pair, i, j
+
+
+def _join_block(
+    shingles: np.ndarray,
+    a_first: np.ndarray,
+    n_a: np.ndarray,
+    b_first: np.ndarray,
+    n_b: np.ndarray,
+    max_occurrences: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_join` of one block of pairs."""
     empty = np.empty(0, dtype=np.int64)
     nothing = empty, empty, empty
     if not int((n_a + n_b).sum()):
@@ -516,13 +550,25 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     counts = tokens.counts()[docs]
     firsts = tokens.bounds[docs]
     occurrences = np.zeros(len(tokens.hashes), dtype=np.int32)
+    block = (np.cumsum(counts) - counts) // _BLOCK_ENTRIES
+    cuts = [*np.flatnonzero(np.r_[True, block[1:] != block[:-1]]).tolist(), len(docs)]
+    for lo, hi in itertools.pairwise(cuts):
+        _count_block(tokens.hashes, firsts[lo:hi], counts[lo:hi], occurrences)
+    return occurrences
+
+
+def _count_block(
+    hashes: np.ndarray, firsts: np.ndarray, counts: np.ndarray, occurrences: np.ndarray
+) -> None:
+    """:func:`_count_in_document` of the documents whose tokens are ``hashes[firsts[d]:][:counts[d]]``,
+    written into ``occurrences``."""
     if not int(counts.sum()):
-        return occurrences
+        return
     # Each document's tokens sorted on their hash's high bits, then position.
-    rows, row_starts, position_bits = _packed_rows(tokens.hashes, firsts, counts, 1)
+    rows, row_starts, position_bits = _packed_rows(hashes, firsts, counts, 1)
     index = np.repeat(firsts, counts)
     index += (rows & rows.dtype.type((1 << position_bits) - 1)).astype(np.int64)
-    full = tokens.hashes[index]
+    full = hashes[index]
     new_row = np.zeros(len(rows), dtype=bool)
     new_row[row_starts] = True
     new_group = new_row.copy()
@@ -546,7 +592,6 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
         redo, row = redo[order], row[order]
         same = (row[1:] == row[:-1]) & (full[redo[1:]] == full[redo[:-1]])
         occurrences[index[redo]] = _group_sizes(same)
-    return occurrences
 
 
 def _group_sizes(same_as_previous: np.ndarray) -> np.ndarray:
@@ -733,7 +778,9 @@ def lexical_boxes(
     a_first, n_a = tokens.bounds[left], n_shingles[left]
     b_first, n_b = tokens.bounds[right], n_shingles[right]
     # The join copies each pair's shingles (a document in many pairs many times): pairs go
-    # through it in groups of about _JOIN_ENTRIES shingles, to bound the memory.
+    # through it in groups of about _JOIN_ENTRIES shingles, to bound the memory. Groups of a few
+    # MB of arrays also keep the memory that one group frees in use for the next (the system
+    # keeps it mapped); larger ones get fresh memory mapped page by page on every call.
     sizes = n_a + n_b
     group = (np.cumsum(sizes) - sizes) // _JOIN_ENTRIES
     cuts = [*np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).tolist(), len(left)]

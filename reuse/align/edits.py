@@ -143,6 +143,7 @@ _EDIT_NAMES = np.array([None, "delete", "insert", "replace"], dtype=object)  # b
 
 
 _MAX_CODE = 0x110000 - 0x800  # code points usable as token ids, surrogates skipped
+_FIRST_TABLE_SIZE = 1 << 12
 
 
 def _token_sequences(
@@ -158,7 +159,9 @@ def _token_sequences(
     np.cumsum(lengths, out=offsets[1:])
     index = np.arange(offsets[-1], dtype=np.int64) + np.repeat(firsts - offsets[:-1], lengths)
     gathered = hashes[index]
-    ids, distinct = pd.factorize(gathered)
+    # A small first hash table (it grows as needed): one sized for every token would be fresh
+    # memory, mapped page by page, for a few thousand distinct words.
+    ids, distinct = pd.factorize(gathered, size_hint=_FIRST_TABLE_SIZE)
     cuts = offsets.tolist()
     if len(distinct) > _MAX_CODE:
         sequence: str | list[int] = gathered.view(np.int64).tolist()
