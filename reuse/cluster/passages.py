@@ -195,17 +195,21 @@ def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]
 def _positions(doc_ids: Sequence[str], *columns: pd.Series) -> list[np.ndarray]:
     """The position in ``doc_ids`` of every id of each column. ``doc_ids`` is read a chunk at
     a time when it is on disk (a read corpus's ids): only the ids of the columns are held."""
-    wanted = pd.Index(pd.unique(pd.concat(columns, ignore_index=True)))
-    found = np.full(len(wanted), -1, dtype=np.int64)
+    values = [column.to_numpy(dtype=object) for column in columns]
+    number = {doc_id: k for k, doc_id in enumerate(dict.fromkeys(
+        doc_id for column in values for doc_id in column.tolist()))}
+    found = np.full(len(number), -1, dtype=np.int64)
     chunks = doc_ids.chunks() if hasattr(doc_ids, "chunks") else [(0, doc_ids)]
     for first, chunk in chunks:
-        at = wanted.get_indexer(pd.Index(chunk, dtype=object))
+        at = np.fromiter((number.get(doc_id, -1) for doc_id in chunk), dtype=np.int64,
+                         count=len(chunk))
         hit = np.flatnonzero(at >= 0)
         found[at[hit]] = first + hit
     if (found < 0).any():
-        missing = wanted[np.flatnonzero(found < 0)[0]]
+        missing = list(number)[int(np.flatnonzero(found < 0)[0])]
         raise InputError(f"an alignment names document {missing!r}, which is not in the corpus")
-    return [found[wanted.get_indexer(column)] for column in columns]
+    return [found[np.fromiter((number[doc_id] for doc_id in column.tolist()), dtype=np.int64,
+                              count=len(column))] for column in values]
 
 
 def _each_text(texts: Sequence[str], docs: np.ndarray) -> Iterator[tuple[int, str]]:
