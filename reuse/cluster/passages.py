@@ -192,24 +192,39 @@ def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]
     return snapped
 
 
-def _positions(doc_ids: Sequence[str], *columns: pd.Series) -> list[np.ndarray]:
-    """The position in ``doc_ids`` of every id of each column. ``doc_ids`` is read a chunk at
-    a time when it is on disk (a read corpus's ids): only the ids of the columns are held."""
-    values = [column.to_numpy(dtype=object) for column in columns]
-    number = {doc_id: k for k, doc_id in enumerate(dict.fromkeys(
-        doc_id for column in values for doc_id in column.tolist()))}
-    found = np.full(len(number), -1, dtype=np.int64)
-    chunks = doc_ids.chunks() if hasattr(doc_ids, "chunks") else [(0, doc_ids)]
-    for first, chunk in chunks:
-        at = np.fromiter((number.get(doc_id, -1) for doc_id in chunk), dtype=np.int64,
-                         count=len(chunk))
-        hit = np.flatnonzero(at >= 0)
-        found[at[hit]] = first + hit
-    if (found < 0).any():
-        missing = list(number)[int(np.flatnonzero(found < 0)[0])]
-        raise InputError(f"an alignment names document {missing!r}, which is not in the corpus")
-    return [found[np.fromiter((number[doc_id] for doc_id in column.tolist()), dtype=np.int64,
-                              count=len(column))] for column in values]
+class _Placed:
+    """The ids that some columns name and their positions in the corpus's ``doc_ids``, found
+    by one pass over ``doc_ids`` (a chunk at a time when it is on disk, a read corpus's ids):
+    only the ids the columns name are held, never every id of the corpus."""
+
+    def __init__(self, doc_ids: Sequence[str], *columns: pd.Series) -> None:
+        self.columns = [column.to_numpy(dtype=object) for column in columns]
+        self.number = {doc_id: k for k, doc_id in enumerate(dict.fromkeys(
+            doc_id for column in self.columns for doc_id in column.tolist()))}
+        found = np.full(len(self.number), -1, dtype=np.int64)
+        chunks = doc_ids.chunks() if hasattr(doc_ids, "chunks") else [(0, doc_ids)]
+        for first, chunk in chunks:
+            at = np.fromiter((self.number.get(doc_id, -1) for doc_id in chunk), dtype=np.int64,
+                             count=len(chunk))
+            hit = np.flatnonzero(at >= 0)
+            found[at[hit]] = first + hit
+        self.ids = np.array(list(self.number), dtype=object)
+        if (found < 0).any():
+            missing = self.ids[np.flatnonzero(found < 0)[0]]
+            raise InputError(f"an alignment names document {missing!r}, which is not in the "
+                             "corpus")
+        self.found = found
+
+    def positions(self) -> list[np.ndarray]:
+        """The position of every id of each column."""
+        return [self.found[np.fromiter((self.number[doc_id] for doc_id in column.tolist()),
+                                       dtype=np.int64, count=len(column))]
+                for column in self.columns]
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        """The ids at ``positions`` (positions of ids the columns name)."""
+        order = np.argsort(self.found)
+        return self.ids[order[np.searchsorted(self.found[order], positions)]]
 
 
 def _each_text(texts: Sequence[str], docs: np.ndarray) -> Iterator[tuple[int, str]]:
@@ -564,7 +579,8 @@ def passage_clusters(
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             PASSAGE_COLUMNS, ["int64", "object", "int64", "int64", "int64", "bool", "bool"],
             strict=True)})
-    a_doc, b_doc = _positions(doc_ids, alignments["a_id"], alignments["b_id"])
+    placed = _Placed(doc_ids, alignments["a_id"], alignments["b_id"])
+    a_doc, b_doc = placed.positions()
     a_start = alignments["a_start"].to_numpy().astype(np.int64)
     a_end = alignments["a_end"].to_numpy().astype(np.int64)
     b_start = alignments["b_start"].to_numpy().astype(np.int64)
@@ -624,5 +640,5 @@ def passage_clusters(
             trimmed_starts[row], trimmed_ends[row] = _strip_span(text, int(starts[row]),
                                                                  int(ends[row]))
         frame["start"], frame["end"] = trimmed_starts, trimmed_ends
-    frame["doc_id"] = np.asarray(doc_ids, dtype=object)[frame["doc"].to_numpy()]
+    frame["doc_id"] = placed.ids_at(frame["doc"].to_numpy())
     return frame[PASSAGE_COLUMNS].reset_index(drop=True)
