@@ -19,7 +19,14 @@ from ..runfolder.checkpoints import StageLedger, save_arrays
 from ..verify import VerifyTask, verify_pairs
 from .arguments import call_arguments
 from .output import input_counts
-from .results import DedupResult, Signatures, StoredDedupResult
+from .results import (
+    ColumnarDedupResult,
+    DedupResult,
+    DocumentColumns,
+    Signatures,
+    StoredDedupResult,
+    arrow_ids,
+)
 from .sketching import Sketches
 from .start import (
     Checkpointing,
@@ -244,7 +251,7 @@ def _clusters(n_docs: int, left: np.ndarray, right: np.ndarray, priority: np.nda
 def near_duplicate_stages(
     started: Started, config: Config, timings: Timings, workers: int = 1,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
-) -> DedupResult:
+) -> ColumnarDedupResult:
     """Candidate pairs from the spilled LSH buckets, verified in ``workers`` processes, then
     clustered; with a ledger, each of the three stages is a checkpoint. Memory: a few int64
     per document (lengths, priority, token counts), one spill partition at a time, a few
@@ -262,21 +269,13 @@ def near_duplicate_stages(
     with timings.stage("cluster"):
         clusters = _clusters(len(corpus), left, right, priority, ledger)
 
-    ids = np.array(corpus.ids, dtype=object)
+    columns = DocumentColumns(
+        arrow_ids(corpus.ids), lengths, sketches.n_tokens, sketches.compared, clusters.cluster,
+        clusters.representative, clusters.keep)
     order = np.lexsort((right, left))
     near_duplicates = pd.DataFrame({
-        "a_id": ids[left[order]], "b_id": ids[right[order]],
+        "a_id": columns.ids_at(left[order]), "b_id": columns.ids_at(right[order]),
         "jaccard_estimate": estimate[order], "jaccard": exact[order],
-    })
-    cluster_frame = pd.DataFrame({
-        "doc_id": ids, "cluster_id": clusters.cluster,
-        "representative_id": ids[clusters.representative], "keep": clusters.keep,
-    })
-    documents = pd.DataFrame({
-        "doc_id": ids, "n_chars": lengths, "n_tokens": sketches.n_tokens,
-        # Two shared strings, referenced per row (np.where would make one string per row).
-        "status": np.array(["too_short", "compared"], dtype=object)[sketches.compared.astype(
-            np.intp)],
     })
     counts = {
         "read": corpus.n_read,
@@ -290,9 +289,8 @@ def near_duplicate_stages(
         "dropped": int((~clusters.keep).sum()),
         **input_counts(corpus, dates),
     }
-    return DedupResult(
-        corpus, config, documents, near_duplicates, cluster_frame, counts, timings,
-        pairs.count,
+    return ColumnarDedupResult(
+        corpus, config, columns, near_duplicates, counts, timings, pairs.count,
         signatures=Signatures(sketches.signatures, config.dedup.seed, sketches.workspace),
         checkpoints=ledger, input_fingerprints=started.fingerprints,
     )

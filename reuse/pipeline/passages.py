@@ -19,7 +19,7 @@ from .arguments import call_arguments
 from .documents import AlignParts, align_documents
 from .near_duplicates import near_duplicate_stages
 from .output import input_counts
-from .results import DedupResult, RunResult, StoredRunResult
+from .results import ColumnarDedupResult, ColumnarRunResult, RunResult, StoredRunResult
 from .sketching import Sketches
 from .start import (
     Checkpointing,
@@ -228,12 +228,11 @@ def _passages(started: Started, alignments: pd.DataFrame, config: Config) -> pd.
     return passages
 
 
-def _passage_reuse(started: Started, result: DedupResult, config: Config,
+def _passage_reuse(started: Started, result: ColumnarDedupResult, config: Config,
                    options: dict[str, Any], timings: Timings, quiet: bool, workers: int
                    ) -> RunResult:
     """The passage stages of ``run`` after its near-duplicates: candidates, alignments,
     passage clusters."""
-    corpus = started.corpus
     with timings.stage("passage_candidates"):
         candidates = _passage_candidates(started.sketches, config.passages, started.ledger)
     with timings.stage("align", own_bar=True):
@@ -253,9 +252,4 @@ def _passage_reuse(started: Started, result: DedupResult, config: Config,
     })
     if paraphrase_skipped:
         counts["paraphrase_skipped_pairs"] = len(paraphrase_skipped)
-    return RunResult(
-        corpus, config, result.documents, result.near_duplicates, result.clusters, counts,
-        timings, result.candidate_pairs, options, alignments, passages, align_config,
-        signatures=result.signatures, checkpoints=result.checkpoints,
-        input_fingerprints=result.input_fingerprints,
-    )
+    return ColumnarRunResult(result, counts, options, alignments, passages, align_config)

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..config import Config
 from ..engine.spill import RowFile, Workspace
@@ -25,6 +28,83 @@ class Signatures:
     seed: int
     workspace: Workspace | None = None
     scheme: str = LEAN_MINHASH_SCHEME
+
+
+# Ids turned into Arrow strings at a time, and rows per record batch of a written table.
+_ID_CHUNK = 1 << 16
+_BATCH_ROWS = 1 << 18
+_STATUS = pa.array(["too_short", "compared"], type=pa.string())
+
+
+def arrow_ids(ids: Sequence[str]) -> pa.ChunkedArray:
+    """The document ids as Arrow strings, read a chunk at a time: about 12 bytes per short id
+    beside its text, where a Python string costs 60 and more (a read corpus's ids are on disk,
+    and its ``chunks`` reads them)."""
+    if hasattr(ids, "chunks"):
+        chunks: Iterator[tuple[int, Sequence[str]]] = ids.chunks()
+    else:
+        chunks = ((lo, ids[lo:lo + _ID_CHUNK]) for lo in range(0, len(ids), _ID_CHUNK))
+    return pa.chunked_array([pa.array(values, type=pa.string()) for _, values in chunks],
+                            type=pa.string())
+
+
+@dataclass(frozen=True)
+class DocumentColumns:
+    """The per-document tables of a dedup (``documents`` and ``clusters``) as columns: the ids
+    as Arrow strings, the rest as numpy arrays, one row per document in input order. Written to
+    the run folder a record batch at a time; pandas DataFrames only when asked for."""
+
+    ids: pa.ChunkedArray
+    n_chars: np.ndarray
+    n_tokens: np.ndarray
+    compared: np.ndarray
+    cluster: np.ndarray
+    representative: np.ndarray
+    keep: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        """The ids of the documents at ``positions``, as an object array of strings."""
+        return np.array(self.ids.take(pa.array(positions, type=pa.int64())).to_pylist(),
+                        dtype=object)
+
+    def batches(self, name: str) -> Iterator[pa.RecordBatch]:
+        """Table ``name`` (``documents`` or ``clusters``), a record batch at a time."""
+        for lo in range(0, len(self), _BATCH_ROWS):
+            hi = min(lo + _BATCH_ROWS, len(self))
+            doc_id = self.ids.slice(lo, hi - lo).combine_chunks()
+            if name == "documents":
+                columns = {"doc_id": doc_id, "n_chars": pa.array(self.n_chars[lo:hi]),
+                           "n_tokens": pa.array(self.n_tokens[lo:hi]),
+                           "status": _STATUS.take(pa.array(self.compared[lo:hi], pa.int8()))}
+            elif name == "clusters":
+                representative = pa.array(self.representative[lo:hi], type=pa.int64())
+                columns = {"doc_id": doc_id, "cluster_id": pa.array(self.cluster[lo:hi]),
+                           "representative_id": self.ids.take(representative).combine_chunks(),
+                           "keep": pa.array(self.keep[lo:hi])}
+            else:
+                raise ValueError(f"no per-document table {name!r}")
+            yield pa.RecordBatch.from_pydict(columns)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as a pandas DataFrame (ids as Python strings: for a large corpus, the
+        one O(documents) copy of them)."""
+        ids = np.array(self.ids.to_pylist(), dtype=object)
+        if name == "documents":
+            return pd.DataFrame({
+                "doc_id": ids, "n_chars": self.n_chars, "n_tokens": self.n_tokens,
+                # Two shared strings, referenced per row (np.where would make one per row).
+                "status": np.array(["too_short", "compared"], dtype=object)[
+                    self.compared.astype(np.intp)],
+            })
+        if name == "clusters":
+            return pd.DataFrame({
+                "doc_id": ids, "cluster_id": self.cluster,
+                "representative_id": ids[self.representative], "keep": self.keep,
+            })
+        raise ValueError(f"no per-document table {name!r}")
 
 
 @dataclass(repr=False)
@@ -72,7 +152,45 @@ class DedupResult:
         # A summary, never the tables or the texts (a notebook prints the repr of a result).
         counts = ", ".join(f"{key}={value:,}" for key, value in self.counts.items())
         seconds = sum(self.timings.values())
-        return f"<{type(self).__name__}: {counts}; {seconds:.2f} s>"
+        # The public class, however the engine keeps the tables.
+        name = "RunResult" if isinstance(self, RunResult) else "DedupResult"
+        return f"<{name}: {counts}; {seconds:.2f} s>"
+
+
+class ColumnarDedupResult(DedupResult):
+    """A :class:`DedupResult` whose per-document tables are kept as :class:`DocumentColumns`
+    (about 60 bytes per document, where DataFrames of Python strings take 200 and more): the
+    ``documents`` and ``clusters`` DataFrames are built when first used, and the run folder
+    writer takes the columns a record batch at a time."""
+
+    def __init__(self, corpus: Corpus, config: Config, columns: DocumentColumns,
+                 near_duplicates: pd.DataFrame, counts: dict[str, int], timings: Timings,
+                 candidate_pairs: int = 0, options: dict[str, Any] | None = None, *,
+                 signatures: Signatures | None = None, checkpoints: StageLedger | None = None,
+                 input_fingerprints: dict[str, Any] | None = None) -> None:
+        self.corpus, self.config, self.counts, self.timings = corpus, config, counts, timings
+        self.near_duplicates, self.candidate_pairs = near_duplicates, candidate_pairs
+        self.options = {} if options is None else options
+        self.signatures, self.checkpoints = signatures, checkpoints
+        self.input_fingerprints = input_fingerprints
+        self.columns = columns
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = self.columns.frame(name)
+        return self._frames[name]
+
+    documents = property(lambda self: self._frame("documents"))  # type: ignore[assignment]
+    clusters = property(lambda self: self._frame("clusters"))  # type: ignore[assignment]
+
+    def keep_mask(self) -> list[bool]:
+        return self.columns.keep.tolist()
+
+    def table_data(self, name: str) -> Any:
+        if name in ("documents", "clusters") and name not in self._frames:
+            return self.columns.batches(name)
+        return super().table_data(name)
 
 
 class StoredDedupResult(DedupResult):
@@ -130,6 +248,21 @@ class RunResult(DedupResult):
     align_config: Any = None
     # Pairs mode: the pairs file (absolute path) and the SHA-256 of its bytes.
     pairs_file: dict[str, str] | None = None
+
+
+class ColumnarRunResult(ColumnarDedupResult, RunResult):
+    """A :class:`RunResult` whose per-document tables are kept as columns (see
+    :class:`ColumnarDedupResult`)."""
+
+    def __init__(self, dedup: ColumnarDedupResult, counts: dict[str, int],
+                 options: dict[str, Any], alignments: pd.DataFrame, passages: pd.DataFrame,
+                 align_config: Any) -> None:
+        super().__init__(dedup.corpus, dedup.config, dedup.columns, dedup.near_duplicates,
+                         counts, dedup.timings, dedup.candidate_pairs, options,
+                         signatures=dedup.signatures, checkpoints=dedup.checkpoints,
+                         input_fingerprints=dedup.input_fingerprints)
+        self.alignments, self.passages, self.align_config = alignments, passages, align_config
+        self.pairs_file = None
 
 
 class StoredRunResult(StoredDedupResult, RunResult):
