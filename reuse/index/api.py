@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from .folder import (
     write_manifest,
 )
 from .segments import DOCS, duckdb_connection, parquet_list, write_segment
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Test hooks: a point in an add where REUSE_INDEX_PAUSE_AT names it makes the process stop
 # itself (SIGSTOP) so that a test can kill it exactly there.
@@ -161,7 +164,7 @@ class Index:
                         "documents": self.documents}
             try:
                 _hook("read")
-                old_keys = self._keys_of(list(corpus.ids))
+                old_keys = self._keys_of(corpus.arrow_ids())
                 if len(old_keys) and not replace:
                     raise InputError(
                         f"{len(old_keys)} documents of the input are in the index already "
@@ -213,12 +216,13 @@ class Index:
         finally:
             connection.close()
 
-    def _keys_of(self, ids: list[str]) -> np.ndarray:
+    def _keys_of(self, ids: list[str] | pa.Array) -> np.ndarray:
         """The live keys of the documents ``ids`` in the index, sorted."""
         import pyarrow as pa
 
+        wanted = ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())
         found = self._docs_query("SELECT d.key FROM DOCS d JOIN wanted w ON d.id = w.id",
-                                 {"wanted": pa.table({"id": pa.array(ids, pa.string())})})
+                                 {"wanted": pa.table({"id": wanted})})
         if found is None:
             return np.empty(0, dtype=np.int64)
         keys = np.sort(found.column("key").to_numpy().astype(np.int64))

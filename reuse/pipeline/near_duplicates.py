@@ -25,7 +25,6 @@ from .results import (
     DocumentColumns,
     Signatures,
     StoredDedupResult,
-    arrow_ids,
 )
 from .sketching import Sketches
 from .start import (
@@ -270,7 +269,7 @@ def near_duplicate_stages(
         clusters = _clusters(len(corpus), left, right, priority, ledger)
 
     columns = DocumentColumns(
-        arrow_ids(corpus.ids), lengths, sketches.n_tokens, sketches.compared, clusters.cluster,
+        corpus.arrow_ids(), lengths, sketches.n_tokens, sketches.compared, clusters.cluster,
         clusters.representative, clusters.keep)
     order = np.lexsort((right, left))
     near_duplicates = pd.DataFrame({

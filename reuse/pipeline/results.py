@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,22 +30,9 @@ class Signatures:
     scheme: str = LEAN_MINHASH_SCHEME
 
 
-# Ids turned into Arrow strings at a time, and rows per record batch of a written table.
-_ID_CHUNK = 1 << 16
+# Rows per record batch of a written per-document table.
 _BATCH_ROWS = 1 << 18
 _STATUS = pa.array(["too_short", "compared"], type=pa.string())
-
-
-def arrow_ids(ids: Sequence[str]) -> pa.ChunkedArray:
-    """The document ids as Arrow strings, read a chunk at a time: about 12 bytes per short id
-    beside its text, where a Python string costs 60 and more (a read corpus's ids are on disk,
-    and its ``chunks`` reads them)."""
-    if hasattr(ids, "chunks"):
-        chunks: Iterator[tuple[int, Sequence[str]]] = ids.chunks()
-    else:
-        chunks = ((lo, ids[lo:lo + _ID_CHUNK]) for lo in range(0, len(ids), _ID_CHUNK))
-    return pa.chunked_array([pa.array(values, type=pa.string()) for _, values in chunks],
-                            type=pa.string())
 
 
 @dataclass(frozen=True)
@@ -54,7 +41,7 @@ class DocumentColumns:
     as Arrow strings, the rest as numpy arrays, one row per document in input order. Written to
     the run folder a record batch at a time; pandas DataFrames only when asked for."""
 
-    ids: pa.ChunkedArray
+    ids: pa.LargeStringArray
     n_chars: np.ndarray
     n_tokens: np.ndarray
     compared: np.ndarray
@@ -74,7 +61,7 @@ class DocumentColumns:
         """Table ``name`` (``documents`` or ``clusters``), a record batch at a time."""
         for lo in range(0, len(self), _BATCH_ROWS):
             hi = min(lo + _BATCH_ROWS, len(self))
-            doc_id = self.ids.slice(lo, hi - lo).combine_chunks()
+            doc_id = self.ids.slice(lo, hi - lo)
             if name == "documents":
                 columns = {"doc_id": doc_id, "n_chars": pa.array(self.n_chars[lo:hi]),
                            "n_tokens": pa.array(self.n_tokens[lo:hi]),
@@ -82,7 +69,7 @@ class DocumentColumns:
             elif name == "clusters":
                 representative = pa.array(self.representative[lo:hi], type=pa.int64())
                 columns = {"doc_id": doc_id, "cluster_id": pa.array(self.cluster[lo:hi]),
-                           "representative_id": self.ids.take(representative).combine_chunks(),
+                           "representative_id": self.ids.take(representative),
                            "keep": pa.array(self.keep[lo:hi])}
             else:
                 raise ValueError(f"no per-document table {name!r}")
