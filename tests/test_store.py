@@ -96,6 +96,9 @@ def test_stored_texts_are_the_texts_given(texts):
         assert store.lengths.tolist() == [len(text) for text in texts]
         middle = len(texts) // 2
         assert store.texts[middle:] == texts[middle:]
+        data, lengths = store.texts.utf8_separated(middle, len(texts), b"\x00")
+        assert str(data, "utf-8", "surrogatepass") == "\x00".join(texts[middle:])
+        assert lengths.tolist() == [len(text) for text in texts[middle:]]
     finally:
         store.close()
 

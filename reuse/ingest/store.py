@@ -474,6 +474,13 @@ class TextColumn(StringColumn):
         data, _ = self._blob.read(lo, hi)
         return bytes(data), self.store.lengths_of(lo, hi)
 
+    def utf8_separated(self, lo: int, hi: int, separator: bytes) -> tuple[bytes, np.ndarray]:
+        """Texts ``lo`` to ``hi`` as UTF-8 with ``separator`` between each two (one read,
+        nothing decoded), and each one's length in characters."""
+        data, offsets = self._blob.read(lo, hi)
+        return (separator.join([data[a:b] for a, b in itertools.pairwise(offsets.tolist())]),
+                self.store.lengths_of(lo, hi))
+
     def utf8(self) -> Iterator[memoryview]:
         """Each text's UTF-8 bytes, in order, chunk by chunk (nothing decoded)."""
         for lo, hi in self._blob.chunks(0, len(self)):

@@ -501,13 +501,15 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> Toke
     at whitespace.
     """
     if all(len(t) <= _MAX_PIECE for t in texts):
-        return _tokenize_joined(texts, strip_diacritics)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        # A NUL between documents is a separator, so no token crosses a document boundary.
+        return _tokenize_joined("\x00".join(texts), lengths, strip_diacritics)
     hashes, starts, ends, counts = [], [], [], []
     for text in texts:
         cuts = _pieces(text, _MAX_PIECE)
         n = 0
         for lo, hi in itertools.pairwise(cuts):
-            part = _tokenize_joined([text[lo:hi]], strip_diacritics)
+            part = _tokenize_joined(text[lo:hi], np.array([hi - lo]), strip_diacritics)
             hashes.append(part.hashes)
             starts.append(part.starts + lo)
             ends.append(part.ends + lo)
@@ -516,6 +518,18 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> Toke
     bounds = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
     return TokenBatch(np.concatenate(hashes), np.concatenate(starts), np.concatenate(ends), bounds)
+
+
+def tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool = False
+                    ) -> TokenBatch:
+    """:func:`tokenize_batch` of texts given end to end with a NUL between each two (the
+    ``lengths`` of the texts in characters): what a batch read as one piece of UTF-8 decodes
+    to, tokenized without cutting it into texts first."""
+    if len(lengths) == 0 or int(lengths.max()) <= _MAX_PIECE:
+        return _tokenize_joined(joined, lengths, strip_diacritics)
+    ends = np.cumsum(lengths + 1).tolist()
+    return tokenize_batch([joined[end - length - 1:end - 1] for end, length
+                           in zip(ends, lengths.tolist(), strict=True)], strip_diacritics)
 
 
 def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
@@ -535,12 +549,10 @@ def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     return widths
 
 
-def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch:
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    doc_starts = np.zeros(len(texts) + 1, dtype=np.int64)
+def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -> TokenBatch:
+    n_texts = len(lengths)
+    doc_starts = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
-    # A NUL between documents is a separator, so no token crosses a document boundary.
-    joined = "\x00".join(texts)
     ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
     # The characters (global offsets) that make their tokens go the slow way.
     complex_inside = None
@@ -580,8 +592,8 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
             ]
 
     # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
-    joined_starts = doc_starts[:-1] + np.arange(len(texts), dtype=np.int64)
-    bounds = np.empty(len(texts) + 1, dtype=np.int64)
+    joined_starts = doc_starts[:-1] + np.arange(n_texts, dtype=np.int64)
+    bounds = np.empty(n_texts + 1, dtype=np.int64)
     bounds[:-1] = np.searchsorted(g_starts, joined_starts, side="left")
     bounds[-1] = len(g_starts)
     shift = np.repeat(joined_starts, np.diff(bounds))
