@@ -95,12 +95,18 @@ def _power_table() -> np.ndarray:
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64); a new array,
+    ``x`` is left as it is."""
+    # In place in two arrays: the arrays are as long as a batch's tokens or shingles.
+    out = x >> np.uint64(30)
+    out ^= x
+    out *= np.uint64(0xBF58476D1CE4E5B9)
+    shifted = out >> np.uint64(27)
+    out ^= shifted
+    out *= np.uint64(0x94D049BB133111EB)
+    np.right_shift(out, np.uint64(31), out=shifted)
+    out ^= shifted
+    return out
 
 
 def mix64_int(x: int) -> int:
