@@ -88,7 +88,9 @@ class MinHasher:
         hashed = shingles[bounds[0] : bounds[-1]] ^ self.salt
         hashed *= np.uint64(_MULTIPLIER)
         hashed ^= hashed >> np.uint64(32)
-        cells = ((hashed >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)
+        cells = hashed >> np.uint64(32)
+        cells *= np.uint64(k)
+        cells >>= np.uint64(32)
         cells = cells.view(np.int64)
         cells += np.repeat(np.arange(0, groups * k, k, dtype=np.int64), np.diff(bounds))
         np.minimum.at(out.reshape(-1), cells, hashed.astype(np.uint32))
