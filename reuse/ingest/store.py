@@ -507,6 +507,15 @@ class MetadataColumn(_StoredColumn):
             raise IndexError(f"document {index} out of range ({len(self):,} documents)")
         self.store.replaced_metadata[position] = fields
 
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if (self.store.closed or self.store.replaced_metadata
+                or os.fstat(self._blob.data.fileno()).st_size):
+            yield from super().__iter__()
+            return
+        # No document has metadata (an empty dict is stored as no bytes): nothing to read.
+        for _ in range(len(self)):
+            yield {}
+
     def _values(self, lo: int, hi: int) -> list[dict[str, Any]]:
         data, offsets = self._blob.read(lo, hi)
         bounds = offsets.tolist()
