@@ -142,3 +142,9 @@ def test_narrow_values_tell_the_class_of_every_described_code_point():
         else:
             assert cls == tokenize_module.WORD and not tables.complex[cp]
             assert value == int(tables.normalized[cp]) + 1 > tokenize_module._APOSTROPHE
+
+
+def test_surrogate_units_are_never_narrow():
+    tokenize_batch(["a\ud800b \U00010428 \U0001d400x"])  # lone and paired surrogates described
+    narrow = _tables(False).narrow
+    assert (narrow[0xD800:0xE000] == tokenize_module._NOT_NARROW).all()

@@ -239,7 +239,10 @@ def _describe_into(tables: _Tables, codepoints: np.ndarray, strip_diacritics: bo
         tables.char_class[cp] = cls
         tables.packed[cp] = (normalized | (_PACKED_COMPLEX if complex_ else 0)
                              | (cls << _PACKED_CLASS_SHIFT))
-        tables.narrow[cp] = _narrow_value(cls, normalized, complex_)
+        # A surrogate stays _NOT_NARROW: in UTF-16 it is half of an astral character, whose
+        # offsets the narrow path's one value per unit would shift (or a lone surrogate).
+        if not 0xD800 <= cp <= 0xDFFF:
+            tables.narrow[cp] = _narrow_value(cls, normalized, complex_)
 
 
 def _bmp_classes(tables: _Tables, index: np.ndarray, strip_diacritics: bool) -> np.ndarray:
@@ -342,10 +345,7 @@ def _narrow_values(joined: str, strip_diacritics: bool) -> tuple[np.ndarray, np.
     path. Most text in Latin scripts takes this path: its letters and punctuation are narrow,
     and a dash or a quote beyond Latin-1 is a separator."""
     units = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-    # A surrogate is half of an astral character (whose offsets UTF-16 would shift) or a lone
-    # surrogate: the general path takes either.
-    if ((units & 0xF800) == 0xD800).any():
-        return None
+    # A surrogate unit (an astral character's half, or a lone surrogate) is _NOT_NARROW.
     values = _tables(strip_diacritics).narrow.take(units)
     if (values == _NOT_NARROW).any():
         return None
