@@ -8,6 +8,7 @@ records stored compactly, and records over ``max_doc_chars`` refused.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import random
@@ -20,10 +21,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reuse.cli.commands import main
 from reuse.errors import ConfigError, InputError
 from reuse.ingest import Corpus, SkippedRecords, read_corpus, write_corpus
+from reuse.ingest.jsonl import block_lines, bounded_lines
 from reuse.runfolder.tables import read_manifest, read_table
 
 SKIP_HINT = " (use --on-error skip to skip such records)"
@@ -514,6 +518,19 @@ def test_an_over_long_line_is_refused_without_being_parsed(tmp_path):
         "origin": f"{path}:1", "reason": "too_long",
         "detail": f"a line of more than {limit} bytes, longer than any record whose text fits "
                   "in --max-doc-chars (10) characters"}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"", b"a", b"bb", b"cccc", b"dddddd", b" ", b"\r"]),
+                max_size=12),
+       st.booleans(), st.integers(1, 7), st.integers(1, 9))
+def test_lines_read_in_blocks_are_the_lines_read_one_at_a_time(parts, last_break, limit, block):
+    # A line (its break counted) of more than `limit` bytes is too long, whichever way it is
+    # read, also when it runs across blocks or ends the file without a break.
+    data = b"\n".join(parts) + (b"\n" if last_break and parts else b"")
+    one_at_a_time = [(number, None if line is None else line.removesuffix(b"\n"))
+                     for number, line in bounded_lines(io.BytesIO(data), limit, b"\n")]
+    assert list(block_lines(io.BytesIO(data), limit, block)) == one_at_a_time
 
 
 def test_over_long_txt_files_and_csv_records_are_too_long(tmp_path):

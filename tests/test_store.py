@@ -96,6 +96,9 @@ def test_stored_texts_are_the_texts_given(texts):
         assert store.lengths.tolist() == [len(text) for text in texts]
         middle = len(texts) // 2
         assert store.texts[middle:] == texts[middle:]
+        data, lengths = store.texts.utf8_separated(middle, len(texts), b"\x00")
+        assert str(data, "utf-8", "surrogatepass") == "\x00".join(texts[middle:])
+        assert lengths.tolist() == [len(text) for text in texts[middle:]]
     finally:
         store.close()
 
@@ -504,3 +507,21 @@ def test_a_sketch_task_of_a_stored_corpus_carries_no_text(tmp_path):
     assert pickle.loads(sent).texts() == texts[10:40]
     assert sketch_batch(pickle.loads(sent)).n_tokens.tolist() == [2002] * 30
     corpus.close()
+
+
+def test_metadata_are_iterated_unread_when_no_document_has_any(tmp_path, monkeypatch):
+    plain = DocumentStore(tmp_path)
+    plain.append(["d0", "d1", "d2"], ["a", "b", "c"], [{}, {}, {}], ["o0", "o1", "o2"])
+    with_fields = DocumentStore(tmp_path)
+    with_fields.append(["x", "y"], ["t", "u"], [{}, {"date": "2020"}], ["o1", "o2"])
+    reads = []
+    blob_type = type(plain._metadata)
+    original = blob_type.read
+    monkeypatch.setattr(blob_type, "read",
+                        lambda blob, lo, hi: reads.append(lo) or original(blob, lo, hi))
+    assert list(plain.metadata) == [{}, {}, {}] and reads == []
+    assert list(with_fields.metadata) == [{}, {"date": "2020"}] and reads == [0]
+    plain.metadata[1] = {"date": "2021"}  # replaced after reading: read as before
+    assert list(plain.metadata) == [{}, {"date": "2021"}, {}]
+    plain.close()
+    with_fields.close()

@@ -87,3 +87,64 @@ def test_ascii_text_takes_the_one_table_path(strip):
     assert table is not None
     assert table[ord("'")] == tokenize_module._APOSTROPHE
     assert table[ord("A")] == table[ord("a")] == ord("a") + 1 and table[ord(" ")] == 0
+
+
+def _narrow_calls(monkeypatch) -> list[bool]:
+    taken: list[bool] = []
+    narrow_values = tokenize_module._narrow_values
+
+    def counted(joined, strip):
+        found = narrow_values(joined, strip)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(tokenize_module, "_narrow_values", counted)
+    return taken
+
+
+@pytest.mark.parametrize("strip", [False, True])
+def test_latin_text_with_dashes_and_quotes_takes_the_narrow_path(monkeypatch, strip):
+    texts = ["Ça va — l’été “chaud” DÉJÀ… ﬁn Straße e\u0301te don't 'x' 3½", "naïve-ish Øresund",
+             "\u0301a ß’s ’a a’"]
+    tokenize_batch(texts, strip)  # describes the code points
+    taken = _narrow_calls(monkeypatch)
+    _assert_batch_matches_reference(texts, strip)
+    assert taken == [True]
+
+
+@pytest.mark.parametrize("text", [
+    "ab þ cd",  # v = 255: the complex marker's value
+    "ab ÿ cd",  # v = 256: needs 16 bits
+    "ab жж cd", "ab 東京 cd", "ab \U00010428 cd", "ab \ud800 cd", "Œuvre",
+])
+def test_characters_the_narrow_path_cannot_take_go_the_general_way(monkeypatch, text):
+    tokenize_batch([text])
+    taken = _narrow_calls(monkeypatch)
+    _assert_batch_matches_reference(["é " + text, "ok"])
+    assert taken == [False]
+
+
+def test_narrow_values_tell_the_class_of_every_described_code_point():
+    sample = np.random.default_rng(5).choice(0x10000, size=400, replace=False)
+    tokenize_batch(["".join(chr(cp) for cp in sample.tolist()), "aé’—"])
+    tables = _tables(False)
+    described = np.flatnonzero(tables.char_class != 255)
+    for cp in described.tolist():
+        value, cls = int(tables.narrow[cp]), int(tables.char_class[cp])
+        if value == tokenize_module._NOT_NARROW:
+            continue
+        if value == 0:
+            assert cls == tokenize_module.SEPARATOR
+        elif value == tokenize_module._APOSTROPHE:
+            assert cls == tokenize_module.CONNECTOR
+        elif value == tokenize_module._COMPLEX_WORD:
+            assert cls == tokenize_module.WORD and tables.complex[cp]
+        else:
+            assert cls == tokenize_module.WORD and not tables.complex[cp]
+            assert value == int(tables.normalized[cp]) + 1 > tokenize_module._APOSTROPHE
+
+
+def test_surrogate_units_are_never_narrow():
+    tokenize_batch(["a\ud800b \U00010428 \U0001d400x"])  # lone and paired surrogates described
+    narrow = _tables(False).narrow
+    assert (narrow[0xD800:0xE000] == tokenize_module._NOT_NARROW).all()

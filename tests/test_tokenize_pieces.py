@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reuse.text.tokenize as tokenize_module
-from reuse.text.tokenize import _pieces, tokenize_batch, tokenize_reference
+from reuse.text.tokenize import _pieces, tokenize_batch, tokenize_joined, tokenize_reference
 
 WORDS = st.sampled_from(["abc", "d’e", "Straße", "e\u0301cole", "x" * 40, "東京", "ﬁn", "1992"])
 SEPARATORS = st.sampled_from([" ", "\n", "  ", " -- ", "—", "\t", ""])
@@ -19,18 +19,21 @@ SEPARATORS = st.sampled_from([" ", "\n", "  ", " -- ", "—", "\t", ""])
 )
 def test_pieces_give_the_same_tokens_as_the_reference(parts, limit):
     text = "".join(word + separator for word, separator in parts)
+    texts = [text, "a short one", text[::-1]]
     original = tokenize_module._MAX_PIECE
     tokenize_module._MAX_PIECE = limit
     try:
-        batch = tokenize_batch([text, "a short one", text[::-1]])
+        batches = [tokenize_batch(texts), tokenize_joined(
+            "\x00".join(texts), np.array([len(t) for t in texts]))]
     finally:
         tokenize_module._MAX_PIECE = original
-    for d, doc in enumerate([text, "a short one", text[::-1]]):
-        expected = tokenize_reference(doc)
-        got = batch.doc(d)
-        assert got.hashes.tolist() == expected.hashes.tolist()
-        assert got.starts.tolist() == expected.starts.tolist()
-        assert got.ends.tolist() == expected.ends.tolist()
+    for batch in batches:
+        for d, doc in enumerate(texts):
+            expected = tokenize_reference(doc)
+            got = batch.doc(d)
+            assert got.hashes.tolist() == expected.hashes.tolist()
+            assert got.starts.tolist() == expected.starts.tolist()
+            assert got.ends.tolist() == expected.ends.tolist()
 
 
 def test_cuts_fall_on_whitespace_and_cover_the_text():

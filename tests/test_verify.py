@@ -83,9 +83,9 @@ def test_exact_verification_tokenizes_each_document_once(monkeypatch):
     texts.append(texts[0] + " tail")
     corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
     tokenized = []
-    original = minhash.tokenize_batch
-    monkeypatch.setattr(minhash, "tokenize_batch",
-                        lambda batch, *args: tokenized.extend(batch) or original(batch, *args))
+    original = minhash.tokenize_joined
+    monkeypatch.setattr(minhash, "tokenize_joined", lambda joined, lengths, *args: (
+        tokenized.extend(joined.split("\x00")) or original(joined, lengths, *args)))
     result = dedup(corpus, threshold=0.5, verify="exact", workers=1)  # tokenized in this process
     assert sorted(tokenized) == sorted(texts)
     assert result.near_duplicates[["a_id", "b_id"]].values.tolist() == [["d0", "d6"]]

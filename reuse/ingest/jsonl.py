@@ -1,7 +1,8 @@
 """JSON Lines, plain or gzip-compressed, in UTF-8 or in UTF-16 with a byte-order mark.
 
-Lines are read one at a time and never more than a bound: a line longer than any record whose
-text fits in ``max_doc_chars`` could be is discarded unread (``too_long``).
+A line is never held past a bound: a line longer than any record whose text fits in
+``max_doc_chars`` could be is discarded unread (``too_long``). A plain UTF-8 file is read a
+block at a time and split into lines (:func:`block_lines`); the others a line at a time.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ except ImportError:  # pragma: no cover - orjson is a core dependency, this is a
     _fast_loads = None
 
 _DRAIN_CHUNK = 1 << 20
+# What block_lines reads at a time.
+_BLOCK = 1 << 20
 # orjson returns an integer beyond 64 bits as the nearest float; such a record is parsed again
 # by json, which keeps every integer exact.
 _ROUNDED_INTEGER = float(1 << 63)
@@ -68,6 +71,39 @@ def bounded_lines(handle: IO[Any], limit: int, newline: Any) -> Iterator[tuple[i
             yield number, None
             continue
         yield number, line
+
+
+def block_lines(handle: IO[bytes], limit: int, block_size: int = _BLOCK
+                ) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line without its ``\\n``) for every line of the binary ``handle``, or
+    (number, None) for a line longer than ``limit`` bytes with its ``\\n``: the lines of
+    :func:`bounded_lines`, read ``block_size`` bytes at a time instead of one call per line. Of
+    a line that runs past a block, at most ``limit`` bytes are held; a longer one is dropped
+    as it is read."""
+    number = 0
+    head: list[bytes] = []  # the start of the line that the last block ended inside
+    held = 0  # the length of that start (counted on once it is too long and dropped)
+    while block := handle.read(block_size):
+        lines = block.split(b"\n")
+        tail = lines.pop()  # the start of the next line (empty after a line break)
+        if lines and held:
+            number += 1
+            held += len(lines[0])
+            yield number, b"".join([*head, lines[0]]) if held < limit else None
+            head.clear()
+            held = 0
+            lines = lines[1:]
+        for line in lines:
+            number += 1
+            yield number, line if len(line) < limit else None
+        if tail:
+            held += len(tail)
+            if held <= limit:
+                head.append(tail)
+            else:
+                head.clear()
+    if held:  # the last line, without a line break
+        yield number + 1, b"".join(head) if held <= limit else None
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -114,8 +150,11 @@ def read_jsonl(path: Path, sink: RecordSink) -> None:
                     handle.seek(0)
                 # After a UTF-8 BOM the file is UTF-8, whatever the encoding option says.
                 fallback = sink.encoding == AUTO_ENCODING and start != UTF8_BOM
-                read_lines(bounded_lines(handle, limit, b"\n"), name + ":", sink, limit,
-                            fallback=fallback)
+                # A gzip file is read a line at a time: an error in its stream then comes
+                # after the records before it, as they are read.
+                lines = (bounded_lines(handle, limit, b"\n") if compressed
+                         else block_lines(handle, limit))
+                read_lines(lines, name + ":", sink, limit, fallback=fallback)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{name}: corrupt or truncated gzip file ({exc})") from exc
 
@@ -133,7 +172,7 @@ def read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
                      f"a line of more than {limit} bytes, longer than any record whose text fits "
                      f"in --max-doc-chars ({sink.max_doc_chars}) characters")
             continue
-        if not raw.strip():
+        if not raw or raw.isspace():  # blank (isspace, unlike strip, copies nothing)
             continue
         if isinstance(raw, str) and has_surrogate(raw):
             column, byte = first_invalid(raw)

@@ -223,7 +223,7 @@ def read_corpus(
                       on_flush=on_flush)
     try:
         with progress(None, "ingest", quiet) as bar:
-            sink.progress = bar
+            sink.progress = None if bar.disable else bar
             try:
                 if in_memory is not None:
                     read_object(source, fmt, sink)

@@ -474,6 +474,13 @@ class TextColumn(StringColumn):
         data, _ = self._blob.read(lo, hi)
         return bytes(data), self.store.lengths_of(lo, hi)
 
+    def utf8_separated(self, lo: int, hi: int, separator: bytes) -> tuple[bytes, np.ndarray]:
+        """Texts ``lo`` to ``hi`` as UTF-8 with ``separator`` between each two (one read,
+        nothing decoded), and each one's length in characters."""
+        data, offsets = self._blob.read(lo, hi)
+        return (separator.join([data[a:b] for a, b in itertools.pairwise(offsets.tolist())]),
+                self.store.lengths_of(lo, hi))
+
     def utf8(self) -> Iterator[memoryview]:
         """Each text's UTF-8 bytes, in order, chunk by chunk (nothing decoded)."""
         for lo, hi in self._blob.chunks(0, len(self)):
@@ -499,6 +506,15 @@ class MetadataColumn(_StoredColumn):
         if not 0 <= position < len(self):
             raise IndexError(f"document {index} out of range ({len(self):,} documents)")
         self.store.replaced_metadata[position] = fields
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if (self.store.closed or self.store.replaced_metadata
+                or os.fstat(self._blob.data.fileno()).st_size):
+            yield from super().__iter__()
+            return
+        # No document has metadata (an empty dict is stored as no bytes): nothing to read.
+        for _ in range(len(self)):
+            yield {}
 
     def _values(self, lo: int, hi: int) -> list[dict[str, Any]]:
         data, offsets = self._blob.read(lo, hi)

@@ -38,7 +38,7 @@ from ..common.validation import SEED, Range, check_parameter
 from ..engine.spill import Segment, append_segment
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
-from ..text.tokenize import tokenize_batch
+from ..text.tokenize import tokenize_joined
 from .windows import Fingerprints, window_fingerprints
 
 if TYPE_CHECKING:
@@ -88,7 +88,9 @@ class MinHasher:
         hashed = shingles[bounds[0] : bounds[-1]] ^ self.salt
         hashed *= np.uint64(_MULTIPLIER)
         hashed ^= hashed >> np.uint64(32)
-        cells = ((hashed >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)
+        cells = hashed >> np.uint64(32)
+        cells *= np.uint64(k)
+        cells >>= np.uint64(32)
         cells = cells.view(np.int64)
         cells += np.repeat(np.arange(0, groups * k, k, dtype=np.int64), np.diff(bounds))
         np.minimum.at(out.reshape(-1), cells, hashed.astype(np.uint32))
@@ -309,10 +311,17 @@ class StoredTexts:
         return StoredTexts, (pickle.dumps(self.column, protocol=pickle.HIGHEST_PROTOCOL),
                              self.lo, self.hi)
 
+    def _column(self) -> Any:
+        return pickle.loads(self.column) if isinstance(self.column, bytes) else self.column
+
     def utf8(self) -> tuple[bytes, np.ndarray]:
         """The texts' UTF-8 bytes end to end, and each one's length in characters."""
-        column = pickle.loads(self.column) if isinstance(self.column, bytes) else self.column
-        return column.utf8_slice(self.lo, self.hi)
+        return self._column().utf8_slice(self.lo, self.hi)
+
+    def joined(self) -> tuple[str, np.ndarray]:
+        """The texts with a NUL between each two, and each one's length in characters."""
+        data, lengths = self._column().utf8_separated(self.lo, self.hi, b"\x00")
+        return str(data, "utf-8", "surrogatepass"), lengths
 
 
 @dataclass(frozen=True)
@@ -348,6 +357,16 @@ class SketchTask:
         """``payload`` and ``lengths`` of ``texts``."""
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         return "".join(texts).encode("utf-8", "surrogatepass"), lengths
+
+    def joined(self) -> tuple[str, np.ndarray]:
+        """The texts with a NUL between each two (as :func:`reuse.text.tokenize_joined` takes
+        them), and each one's length in characters; a batch read from the store is decoded
+        whole, never cut into texts."""
+        if isinstance(self.payload, StoredTexts):
+            return self.payload.joined()
+        texts = self.texts()
+        return "\x00".join(texts), np.fromiter(map(len, texts), dtype=np.int64,
+                                                count=len(texts))
 
     def texts(self) -> list[str]:
         if isinstance(self.payload, list):
@@ -386,7 +405,7 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
     """Tokenize, shingle and sketch one batch: token counts, MinHash signatures, LSH band keys,
     and when asked the shingle hashes (for exact verification) and the passage-window
     fingerprints."""
-    tokens = tokenize_batch(task.texts(), task.strip_diacritics)
+    tokens = tokenize_joined(*task.joined(), task.strip_diacritics)
     shingles, bounds = shingle_batch(tokens, task.ngram)
     signatures = _minhasher(task.num_perm, task.seed).signatures(shingles, bounds)
     fingerprints = None

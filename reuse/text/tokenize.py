@@ -95,12 +95,18 @@ def _power_table() -> np.ndarray:
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    """splitmix64 finalizer, vectorized (uint64 arithmetic wraps modulo 2**64); a new array,
+    ``x`` is left as it is."""
+    # In place in two arrays: the arrays are as long as a batch's tokens or shingles.
+    out = x >> np.uint64(30)
+    out ^= x
+    out *= np.uint64(0xBF58476D1CE4E5B9)
+    shifted = out >> np.uint64(27)
+    out ^= shifted
+    out *= np.uint64(0x94D049BB133111EB)
+    np.right_shift(out, np.uint64(31), out=shifted)
+    out ^= shifted
+    return out
 
 
 def mix64_int(x: int) -> int:
@@ -149,6 +155,8 @@ class _Tables:
     # The three in one uint32 per BMP code point, so that a batch needs one gather, not three:
     # the normalized code point in bits 0-20, complex in bit 21, the class in bits 24-31.
     packed: np.ndarray
+    # One uint8 per BMP code point for the narrow path (see _narrow_value).
+    narrow: np.ndarray
 
 
 _PACKED_COMPLEX = 1 << 21
@@ -188,7 +196,33 @@ def _tables(strip_diacritics: bool) -> _Tables:
     normalized = np.zeros(_BMP, dtype=np.uint32)
     complex_ = np.zeros(_BMP, dtype=bool)
     packed = np.full(_BMP, _UNDESCRIBED << _PACKED_CLASS_SHIFT, dtype=np.uint32)
-    return _Tables(classes, normalized, complex_, packed)
+    narrow = np.full(_BMP, _NOT_NARROW, dtype=np.uint8)
+    return _Tables(classes, normalized, complex_, packed, narrow)
+
+
+# The narrow path's values: like the ASCII table's (0 a separator, _APOSTROPHE the connector,
+# above it a word character's v), with two more. _COMPLEX_WORD: a word character whose token
+# is hashed by the slow path, so its own v does not count. _NOT_NARROW: a character the narrow
+# path cannot take (a character token, a v of 255 or more, not described yet); a batch holding
+# one goes the general way. No word character has a v at or below _APOSTROPHE (see
+# _narrow_value), so the value alone tells the class.
+_NOT_NARROW = 1
+_COMPLEX_WORD = 255
+
+
+def _narrow_value(cls: int, normalized: int, complex_: bool) -> int:
+    """The narrow table's entry of a code point described as (class, normalized, complex)."""
+    value = normalized + 1
+    if cls == SEPARATOR:
+        return 0
+    if cls == CONNECTOR and not complex_ and value == _APOSTROPHE:
+        return _APOSTROPHE
+    if cls == WORD:
+        if complex_:
+            return _COMPLEX_WORD
+        if _APOSTROPHE < value < _COMPLEX_WORD:
+            return value
+    return _NOT_NARROW
 
 
 def _describe_into(tables: _Tables, codepoints: np.ndarray, strip_diacritics: bool) -> None:
@@ -205,6 +239,10 @@ def _describe_into(tables: _Tables, codepoints: np.ndarray, strip_diacritics: bo
         tables.char_class[cp] = cls
         tables.packed[cp] = (normalized | (_PACKED_COMPLEX if complex_ else 0)
                              | (cls << _PACKED_CLASS_SHIFT))
+        # A surrogate stays _NOT_NARROW: in UTF-16 it is half of an astral character, whose
+        # offsets the narrow path's one value per unit would shift (or a lone surrogate).
+        if not 0xD800 <= cp <= 0xDFFF:
+            tables.narrow[cp] = _narrow_value(cls, normalized, complex_)
 
 
 def _bmp_classes(tables: _Tables, index: np.ndarray, strip_diacritics: bool) -> np.ndarray:
@@ -299,6 +337,19 @@ def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarra
         normalized[astral] = described[inverse, 1]
         complex_[astral] = described[inverse, 2].astype(bool)
     return classes, normalized, complex_
+
+
+def _narrow_values(joined: str, strip_diacritics: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each character's value (uint8, see ``_NOT_NARROW``) with one lookup per character, and
+    where the complex word characters are; None when some character is not for the narrow
+    path. Most text in Latin scripts takes this path: its letters and punctuation are narrow,
+    and a dash or a quote beyond Latin-1 is a separator."""
+    units = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    # A surrogate unit (an astral character's half, or a lone surrogate) is _NOT_NARROW.
+    values = _tables(strip_diacritics).narrow.take(units)
+    if (values == _NOT_NARROW).any():
+        return None
+    return values, np.flatnonzero(values == _COMPLEX_WORD)
 
 
 def _token_layout(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -456,13 +507,15 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> Toke
     at whitespace.
     """
     if all(len(t) <= _MAX_PIECE for t in texts):
-        return _tokenize_joined(texts, strip_diacritics)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        # A NUL between documents is a separator, so no token crosses a document boundary.
+        return _tokenize_joined("\x00".join(texts), lengths, strip_diacritics)
     hashes, starts, ends, counts = [], [], [], []
     for text in texts:
         cuts = _pieces(text, _MAX_PIECE)
         n = 0
         for lo, hi in itertools.pairwise(cuts):
-            part = _tokenize_joined([text[lo:hi]], strip_diacritics)
+            part = _tokenize_joined(text[lo:hi], np.array([hi - lo]), strip_diacritics)
             hashes.append(part.hashes)
             starts.append(part.starts + lo)
             ends.append(part.ends + lo)
@@ -471,6 +524,18 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> Toke
     bounds = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
     return TokenBatch(np.concatenate(hashes), np.concatenate(starts), np.concatenate(ends), bounds)
+
+
+def tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool = False
+                    ) -> TokenBatch:
+    """:func:`tokenize_batch` of texts given end to end with a NUL between each two (the
+    ``lengths`` of the texts in characters): what a batch read as one piece of UTF-8 decodes
+    to, tokenized without cutting it into texts first."""
+    if len(lengths) == 0 or int(lengths.max()) <= _MAX_PIECE:
+        return _tokenize_joined(joined, lengths, strip_diacritics)
+    ends = np.cumsum(lengths + 1).tolist()
+    return tokenize_batch([joined[end - length - 1:end - 1] for end, length
+                           in zip(ends, lengths.tolist(), strict=True)], strip_diacritics)
 
 
 def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
@@ -490,24 +555,30 @@ def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     return widths
 
 
-def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch:
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    doc_starts = np.zeros(len(texts) + 1, dtype=np.int64)
+def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -> TokenBatch:
+    n_texts = len(lengths)
+    doc_starts = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
-    # A NUL between documents is a separator, so no token crosses a document boundary.
-    joined = "\x00".join(texts)
     ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
-    complex_ = None
+    # The characters (global offsets) that make their tokens go the slow way.
+    complex_inside = None
     if ascii_table is not None:
         # bytes.translate is a table lookup per byte in C, faster than a numpy gather.
         values = np.frombuffer(joined.encode("ascii").translate(ascii_table), dtype=np.uint8)
         connector = values == _APOSTROPHE if "'" in joined else None
-        g_starts, g_ends, in_token = _layout(values > _APOSTROPHE, connector, None)
+        g_starts, g_ends, _ = _layout(values > _APOSTROPHE, connector, None)
+        widths = None
+    elif (narrow := _narrow_values(joined, strip_diacritics)) is not None:
+        values, complex_inside = narrow  # a word character is always inside a token
+        g_starts, g_ends, _ = _layout(values > _APOSTROPHE, values == _APOSTROPHE, None)
         widths = None
     else:
+        # Describes the code points not seen before, so that the next batch may be narrow.
         codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         classes, normalized, complex_ = _classify(codepoints, strip_diacritics)
         g_starts, g_ends, in_token = _token_layout(classes)
+        if complex_.any():
+            complex_inside = np.flatnonzero(complex_ & in_token)
         values = normalized + np.uint32(1)
         widths = _token_widths(values, g_starts, g_ends)
         if widths is None:
@@ -519,17 +590,16 @@ def _tokenize_joined(texts: Sequence[str], strip_diacritics: bool) -> TokenBatch
         sums = _word_sums(values, g_starts, token_lengths, widths)
         sums ^= token_lengths.astype(np.uint64) * _LENGTH_SALT
         hashes = mix64(sums)
-        if complex_ is not None and complex_.any():
-            inside = np.flatnonzero(complex_ & in_token)
-            slow = np.unique(np.searchsorted(g_starts, inside, side="right") - 1)
+        if complex_inside is not None and len(complex_inside):
+            slow = np.unique(np.searchsorted(g_starts, complex_inside, side="right") - 1)
             hashes[slow] = [
                 _complex_token_hash(joined[start:end], strip_diacritics)
                 for start, end in zip(g_starts[slow].tolist(), g_ends[slow].tolist(), strict=True)
             ]
 
     # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
-    joined_starts = doc_starts[:-1] + np.arange(len(texts), dtype=np.int64)
-    bounds = np.empty(len(texts) + 1, dtype=np.int64)
+    joined_starts = doc_starts[:-1] + np.arange(n_texts, dtype=np.int64)
+    bounds = np.empty(n_texts + 1, dtype=np.int64)
     bounds[:-1] = np.searchsorted(g_starts, joined_starts, side="left")
     bounds[-1] = len(g_starts)
     shift = np.repeat(joined_starts, np.diff(bounds))
