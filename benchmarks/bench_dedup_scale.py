@@ -58,7 +58,7 @@ ROWS = HERE / "results_dedup_scale.json"  # the rows of RESULTS, for --keep
 THRESHOLD = 0.8
 
 sys.path.insert(0, str(HERE))
-from generate_text_corpus import generate, generate_streamed  # noqa: E402
+from generate_text_corpus import generate, generate_replicated, generate_streamed  # noqa: E402
 
 # Above this many documents the corpus is written shard by shard (generate_streamed): the
 # whole-corpus generator holds about 16 KB per document in memory.
@@ -192,6 +192,9 @@ def main() -> None:
                         help="the streamed corpus at every size (else above 300k documents)")
     parser.add_argument("--jobs", type=int, default=2,
                         help="processes generating a streamed corpus")
+    parser.add_argument("--copies", type=int, default=1,
+                        help="run on K enciphered copies of the streamed corpus of each size "
+                             "(K times the documents; generate_replicated)")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true",
                         help="keep the rows of the last results (another size, measured before)")
@@ -203,7 +206,10 @@ def main() -> None:
         scratch = Path(scratch_name)
         for size in args.sizes:
             streamed = args.stream or size > LARGEST_WHOLE
-            corpus = generate_streamed(size, args.jobs) if streamed else generate(size)
+            if args.copies > 1:
+                corpus = generate_replicated(size, args.copies, args.jobs)
+            else:
+                corpus = generate_streamed(size, args.jobs) if streamed else generate(size)
             mb = corpus.stat().st_size / 1e6
             runs: list[tuple[str, Path, int | None, str]] = [
                 ("reuse", ROOT, workers, subcommand) for subcommand in args.commands
@@ -214,7 +220,7 @@ def main() -> None:
                 figures = measure(corpus, tree, workers, scratch, subcommand)
                 if args.stages:
                     figures.update(stages_peak(corpus, tree, workers))
-                row = {"docs": size, "mb": mb, "tool": name, "subcommand": subcommand,
+                row = {"docs": size * args.copies, "mb": mb, "tool": name, "subcommand": subcommand,
                        "corpus": corpus.name, "workers": workers or 1, **figures,
                        "command": command, "head": _git_head(tree),
                        "load": os.getloadavg()[0]}
@@ -251,7 +257,9 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "set of one process (VmHWM); 'tree RSS' = the largest sum of the tree's resident sets "
         "at one sample. Threshold 0.8, 128 permutations, word 5-grams; 'run' is `reuse run "
         "--no-report` with the same options. Corpus from `generate_text_corpus.py`: "
-        "`text_N` drawn whole, `text_stream_N` written shard by shard (same distribution). "
+        "`text_N` drawn whole, `text_stream_N` written shard by shard (same distribution), "
+        "`text_stream_NxK` K copies of `text_stream_N`, each after the first with its ids "
+        "prefixed and its letters enciphered (no near-duplicates across copies). "
         "'stages peak': the peak of memory "
         "allocated by dedup's stages on the corpus already read (tracemalloc; not the corpus "
         "itself). 'speed-up': wall of `--workers 1` / this row's wall, same size and command. "

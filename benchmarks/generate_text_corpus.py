@@ -28,6 +28,10 @@ This holds the whole corpus in memory (15.8 GB at 1M documents); ``--stream`` wr
 
     .venv/bin/python benchmarks/generate_text_corpus.py --docs 10000 100000
     .venv/bin/python benchmarks/generate_text_corpus.py --docs 1000000 10000000 --stream --jobs 2
+    .venv/bin/python benchmarks/generate_text_corpus.py --docs 1000000 --stream --copies 3
+
+``--copies K`` writes K copies of a streamed corpus, enciphered so that copies share no
+near-duplicates (:func:`generate_replicated`): a corpus K times as large in minutes.
 """
 
 from __future__ import annotations
@@ -336,15 +340,62 @@ def generate_streamed(n_docs: int, jobs: int = 1) -> Path:
     return corpus_path
 
 
+def _enciphered(line: bytes, copy: int, table: dict[int, int]) -> str:
+    record = json.loads(line)
+    return json.dumps({"id": f"c{copy}-{record['id']}", "text": record["text"].translate(table)},
+                      ensure_ascii=False) + "\n"
+
+
+def generate_replicated(n_docs: int, copies: int, jobs: int = 1) -> Path:
+    """``copies`` copies of the streamed corpus of ``n_docs`` documents, one after another: the
+    first as drawn, each other with its ids prefixed (``c2-t0000042``) and the letters of its
+    texts enciphered (a permutation of a-z, the same on A-Z, drawn per copy; accented letters,
+    digits and punctuation kept), so that no document of one copy is a near-duplicate of one of
+    another copy. The result has ``copies`` times the documents and near-duplicate pairs, in
+    shards of the same distribution, and is written in minutes where drawing a corpus that
+    large takes hours (1M documents: 16 minutes with two processes)."""
+    source = generate_streamed(n_docs, jobs)
+    corpus_path = DATA / f"text_stream_{n_docs}x{copies}.jsonl"
+    spec_path = DATA / f"text_stream_{n_docs}x{copies}_spec.json"
+    spec = {**json.loads(paths(n_docs, streamed=True)[1].read_text()), "copies": copies,
+            "copy_letters": "enciphered per copy after the first"}
+    if corpus_path.exists() and spec_path.exists() and json.loads(spec_path.read_text()) == spec:
+        return corpus_path
+    temporary = corpus_path.with_suffix(".tmp")
+    lower = "abcdefghijklmnopqrstuvwxyz"
+    with open(temporary, "wb") as out:
+        for copy in range(1, copies + 1):
+            shuffled = list(lower)
+            random.Random(SPEC["seed"] * 1_000_003 + copy).shuffle(shuffled)
+            table = str.maketrans(lower + lower.upper(),
+                                  "".join(shuffled) + "".join(shuffled).upper())
+            with open(source, "rb") as handle:
+                if copy == 1:
+                    while block := handle.read(1 << 24):
+                        out.write(block)
+                    continue
+                for line in handle:
+                    out.write(_enciphered(line, copy, table).encode("utf-8"))
+    temporary.replace(corpus_path)
+    spec_path.write_text(json.dumps(spec, indent=1) + "\n")
+    return corpus_path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--stream", action="store_true",
                         help="write shard by shard in bounded memory (text_stream_N.jsonl)")
     parser.add_argument("--jobs", type=int, default=1, help="processes drawing shards (--stream)")
+    parser.add_argument("--copies", type=int, default=1, help="with --stream: this many copies "
+                        "of the corpus, enciphered (text_stream_NxK.jsonl; see "
+                        "generate_replicated)")
     args = parser.parse_args()
     for n_docs in args.docs:
-        path = generate_streamed(n_docs, args.jobs) if args.stream else generate(n_docs)
+        if args.stream and args.copies > 1:
+            path = generate_replicated(n_docs, args.copies, args.jobs)
+        else:
+            path = generate_streamed(n_docs, args.jobs) if args.stream else generate(n_docs)
         print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
 
 
