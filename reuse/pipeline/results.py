@@ -32,7 +32,6 @@ class Signatures:
 
 # Rows per record batch of a written per-document table.
 _BATCH_ROWS = 1 << 18
-_STATUS = pa.array(["too_short", "compared"], type=pa.string())
 
 
 @dataclass(frozen=True)
@@ -59,13 +58,16 @@ class DocumentColumns:
 
     def batches(self, name: str) -> Iterator[pa.RecordBatch]:
         """Table ``name`` (``documents`` or ``clusters``), a record batch at a time."""
+        # Made here, not when the module is imported: Arrow's first allocation reserves a large
+        # address range for its memory pool (a process under a ulimit -v runs out of it).
+        status = pa.array(["too_short", "compared"], type=pa.string())
         for lo in range(0, len(self), _BATCH_ROWS):
             hi = min(lo + _BATCH_ROWS, len(self))
             doc_id = self.ids.slice(lo, hi - lo)
             if name == "documents":
                 columns = {"doc_id": doc_id, "n_chars": pa.array(self.n_chars[lo:hi]),
                            "n_tokens": pa.array(self.n_tokens[lo:hi]),
-                           "status": _STATUS.take(pa.array(self.compared[lo:hi], pa.int8()))}
+                           "status": status.take(pa.array(self.compared[lo:hi], pa.int8()))}
             elif name == "clusters":
                 representative = pa.array(self.representative[lo:hi], type=pa.int64())
                 columns = {"doc_id": doc_id, "cluster_id": pa.array(self.cluster[lo:hi]),
