@@ -148,7 +148,7 @@ class DedupResult:
 
 class ColumnarDedupResult(DedupResult):
     """A :class:`DedupResult` whose per-document tables are kept as :class:`DocumentColumns`
-    (about 60 bytes per document, where DataFrames of Python strings take 200 and more): the
+    (about 50 bytes per document, a fraction of what DataFrames of Python-string ids take): the
     ``documents`` and ``clusters`` DataFrames are built when first used, and the run folder
     writer takes the columns a record batch at a time."""
 
