@@ -69,7 +69,13 @@ def start_hooked(source: Path, out: Path, stage: str, call: int, action: str,
     command = [sys.executable, "-c", HOOK, stage, str(call), action, str(marker),
                "run", str(source), "--out", str(out), "--quiet", "--no-report"]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_ctrl_c_default)
+
+
+def _ctrl_c_default() -> None:
+    # The run must see the Ctrl-C a test sends even when the tests were started with SIGINT
+    # ignored (a background job of a shell without job control), which a child inherits.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(marker: Path, process: subprocess.Popen, timeout: float = 60) -> None:
