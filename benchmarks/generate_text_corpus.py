@@ -364,16 +364,15 @@ def generate_replicated(n_docs: int, copies: int, jobs: int = 1) -> Path:
     temporary = corpus_path.with_suffix(".tmp")
     lower = "abcdefghijklmnopqrstuvwxyz"
     with open(temporary, "wb") as out:
-        for copy in range(1, copies + 1):
+        with open(source, "rb") as handle:
+            while block := handle.read(1 << 24):
+                out.write(block)
+        for copy in range(2, copies + 1):
             shuffled = list(lower)
             random.Random(SPEC["seed"] * 1_000_003 + copy).shuffle(shuffled)
             table = str.maketrans(lower + lower.upper(),
                                   "".join(shuffled) + "".join(shuffled).upper())
             with open(source, "rb") as handle:
-                if copy == 1:
-                    while block := handle.read(1 << 24):
-                        out.write(block)
-                    continue
                 for line in handle:
                     out.write(_enciphered(line, copy, table).encode("utf-8"))
     temporary.replace(corpus_path)

@@ -52,7 +52,7 @@ def test_the_frames_are_built_once_and_the_tables_written_from_them_after(tmp_pa
     assert read_table(out, "clusters").equals(result.clusters)
 
 
-def test_an_empty_corpus_writes_empty_tables(tmp_path):
+def test_a_lone_too_short_document_has_its_rows(tmp_path):
     result = dedup(Corpus(ids=["a"], texts=["short"]), workers=1)
     out = write_run(result, tmp_path / "run")
     assert read_table(out, "documents")["status"].tolist() == ["too_short"]

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -80,6 +80,15 @@ CROSSING_LOOKAHEAD = 3
 def _bits(n: int) -> int:
     """Bits that hold the values ``0 .. n - 1`` (at least one)."""
     return max((int(n) - 1).bit_length(), 1)
+
+
+def _blocks(sizes: np.ndarray, entries: int) -> Iterator[tuple[int, int]]:
+    """``(lo, hi)``: consecutive runs of the items of ``sizes`` whose sizes start within the
+    same multiple of ``entries`` (a block holds about ``entries``, and an item larger than
+    that is a block of its own)."""
+    block = (np.cumsum(sizes) - sizes) // entries
+    cuts = [*np.flatnonzero(np.r_[True, block[1:] != block[:-1]]).tolist(), len(sizes)]
+    return itertools.pairwise(cuts)
 
 
 def _segment_ids(lengths: np.ndarray) -> np.ndarray:
@@ -180,10 +189,8 @@ def _join(
     pair's a-side shingles are ``shingles[a_first : a_first + n_a]``.
     """
     sizes = n_a + n_b
-    block = (np.cumsum(sizes) - sizes) // _BLOCK_ENTRIES
-    cuts = [*np.flatnonzero(np.r_[True, block[1:] != block[:-1]]).tolist(), len(sizes)]
     parts = []
-    for lo, hi in itertools.pairwise(cuts):
+    for lo, hi in _blocks(sizes, _BLOCK_ENTRIES):
         pair, i, j = _join_block(shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi],
                                  n_b[lo:hi], max_occurrences)
         pair += lo
@@ -550,9 +557,7 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     counts = tokens.counts()[docs]
     firsts = tokens.bounds[docs]
     occurrences = np.zeros(len(tokens.hashes), dtype=np.int32)
-    block = (np.cumsum(counts) - counts) // _BLOCK_ENTRIES
-    cuts = [*np.flatnonzero(np.r_[True, block[1:] != block[:-1]]).tolist(), len(docs)]
-    for lo, hi in itertools.pairwise(cuts):
+    for lo, hi in _blocks(counts, _BLOCK_ENTRIES):
         _count_block(tokens.hashes, firsts[lo:hi], counts[lo:hi], occurrences)
     return occurrences
 
@@ -782,10 +787,8 @@ def lexical_boxes(
     # MB of arrays also keep the memory that one group frees in use for the next (the system
     # keeps it mapped); larger ones get fresh memory mapped page by page on every call.
     sizes = n_a + n_b
-    group = (np.cumsum(sizes) - sizes) // _JOIN_ENTRIES
-    cuts = [*np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).tolist(), len(left)]
     found = []
-    for lo, hi in itertools.pairwise(cuts):
+    for lo, hi in _blocks(sizes, _JOIN_ENTRIES):
         part = (shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi], n_b[lo:hi])
         runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
         if len(runs):
