@@ -25,6 +25,7 @@ the estimate against exact Jaccard. A document without shingles has all values `
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import pickle
@@ -394,6 +395,15 @@ class BatchSketch:
     fingerprints: Fingerprints | None
     # With SketchTask.return_shingles: the hashes, and the bounds of each document's.
     shingle_hashes: tuple[np.ndarray, np.ndarray] | None = None
+
+    def numbered_from(self, first: int) -> BatchSketch:
+        """The same sketches, for documents numbered from ``first``."""
+        fingerprints = self.fingerprints
+        if fingerprints is not None:
+            fingerprints = Fingerprints(fingerprints.hashes,
+                                        fingerprints.docs + (first - self.first),
+                                        fingerprints.positions)
+        return dataclasses.replace(self, first=first, fingerprints=fingerprints)
 
 
 @functools.lru_cache(maxsize=4)
