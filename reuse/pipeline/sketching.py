@@ -68,13 +68,6 @@ def lsh_bands(config: DedupConfig) -> tuple[int, int]:
                          config.false_positive_weight, config.false_negative_weight)
 
 
-def sketch_texts(template: SketchTask, texts: list[str]) -> BatchSketch:
-    """:func:`sketch_batch` of ``texts`` (in the process that holds them) with the settings of
-    ``template``, numbered from 0: the work fused into a reading worker's (see
-    :class:`reuse.ingest.PartStage`); :meth:`BatchSketch.numbered_from` renumbers it."""
-    return sketch_batch(dataclasses.replace(template, payload=texts))
-
-
 class Sketcher:
     """The sketching pass: its settings, and the files its results go to as the batches come
     back (:meth:`add`), until :meth:`finish` hands them over as :class:`Sketches` (or
@@ -121,7 +114,8 @@ class Sketcher:
 
     def sketched(self, ranges: Iterable[Any], workers: int) -> Iterator[BatchSketch]:
         """The sketch of each ``(texts, lo, hi)`` range, computed in ``workers`` processes, in
-        order; a feed of batches sketched already (by :func:`sketch_texts`) as they come."""
+        order; of a feed of batches sketched already (by
+        :func:`~reuse.sketch.minhash.sketch_texts`), the batches as they come."""
         iterator = iter(ranges)
         first = next(iterator, None)
         if first is None:

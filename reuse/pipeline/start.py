@@ -25,16 +25,10 @@ from ..ingest import Corpus, PartStage, read_corpus
 from ..runfolder import folder as runfolder
 from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpoints, save_arrays
 from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
+from ..sketch.minhash import sketch_texts
 from ..sketch.windows import SpilledFingerprints
 from ..verify import ShingleReader
-from .sketching import (
-    SIGNATURES_FILE,
-    Sketcher,
-    Sketches,
-    lsh_bands,
-    sketch_corpus,
-    sketch_texts,
-)
+from .sketching import SIGNATURES_FILE, Sketcher, Sketches, lsh_bands, sketch_corpus
 from .timings import Timings
 
 

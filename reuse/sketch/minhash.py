@@ -435,3 +435,10 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
         task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
         kept, fingerprints, (shingles, bounds) if task.return_shingles else None,
     )
+
+
+def sketch_texts(template: SketchTask, texts: list[str]) -> BatchSketch:
+    """:func:`sketch_batch` of ``texts`` (in the process that holds them) with the settings of
+    ``template``, numbered from 0: the sketching fused into the workers that read a JSONL file
+    (see :class:`reuse.ingest.PartStage`); :meth:`BatchSketch.numbered_from` renumbers it."""
+    return sketch_batch(dataclasses.replace(template, payload=texts, lengths=None, first=0))
