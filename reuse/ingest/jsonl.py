@@ -224,9 +224,9 @@ def _read_in_parts(handle: IO[bytes], path: Path, source: str, sink: RecordSink,
                        sink.encoding, None if stage is None else stage.function)
              for start, stop, first in line_parts(handle, handle.tell(), PART_BYTES))
     for parsed, result in ordered_map(read_part, parts, workers):
-        first, documents = sink.written, len(parsed.ids)
+        first = sink.written
         sink.add_parsed(parsed, notify=stage is None)
-        if stage is not None and documents:
+        if stage is not None and parsed.ids:
             stage.consume(first, result)
 
 

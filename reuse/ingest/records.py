@@ -262,8 +262,10 @@ class RecordSink:
         as :meth:`add` would have one by one, then raise the error that stopped it, if any.
         ``notify=False``: without calling ``on_flush`` for them."""
         self.flush()
-        if parsed.ids:
-            self._ids, self._origins = parsed.ids, parsed.origins
+        documents = len(parsed.ids)
+        if documents:
+            # Pending until written, as if added one by one (the store write empties them).
+            self._ids, self._origins = list(parsed.ids), list(parsed.origins)
             self._hashes = list(map(hash, parsed.ids))
             self.check_pending()
             self._write(parsed.documents, notify)
@@ -271,7 +273,7 @@ class RecordSink:
             self.corpus.skipped.add(*skipped)
         self.corpus.decoded_with_fallback.extend(parsed.decoded_with_fallback)
         if self.progress is not None:
-            self.progress.update(len(parsed.ids) + len(parsed.skipped))
+            self.progress.update(documents + len(parsed.skipped))
         if parsed.error is not None:
             raise InputError(parsed.error)
 
