@@ -212,13 +212,13 @@ def test_the_sink_never_holds_more_than_a_batch(tmp_path):
 
 def test_ingest_writes_the_store_in_batches_of_bounded_size(tmp_path, monkeypatch):
     sizes = []
-    original = DocumentStore.append
+    original = DocumentStore.write
 
-    def recorded(self, ids, texts, metadata, origins):
-        sizes.append(len(ids))
-        return original(self, ids, texts, metadata, origins)
+    def recorded(self, documents):
+        sizes.append(len(documents.ids))
+        return original(self, documents)
 
-    monkeypatch.setattr(DocumentStore, "append", recorded)
+    monkeypatch.setattr(DocumentStore, "write", recorded)
     path = _jsonl(tmp_path / "big.jsonl", [{"id": str(i), "text": "w " * 20} for i in range(10_000)])
     corpus = read_corpus(path)
     assert len(corpus) == 10_000 and sum(sizes) == 10_000

@@ -193,15 +193,18 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     options = with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
         on_spark = options.get("engine") == "spark"  # Spark reads the input (reuse.spark.read)
-        corpus = input_path if on_spark else _read_input(input_path, options, quiet)
+        # --group-by is checked against the corpus before the pipeline runs, which then has the
+        # corpus read alone; else the pipeline reads it, sketching while it reads.
+        read_first = group_by is not None and not no_report and not on_spark
+        corpus = _read_input(input_path, options, quiet) if read_first else input_path
         seconds = time.perf_counter() - started
-        if group_by is not None and not no_report and not on_spark:
+        if read_first:
             _check_group_by(corpus, group_by)
         result = run_all(corpus, quiet=quiet, workers=workers, checkpoint=out, resume=resume,
                          keep_checkpoints=keep_checkpoints, **options)
         if on_spark and group_by is not None and not no_report:
             _check_group_by(result.corpus, group_by)
-        if not on_spark:
+        if read_first:
             result.timings["ingest"] = round(seconds, 4)
         plan = {"render": not no_report, "group_by": group_by, "max_matrix_docs": max_matrix_docs,
                 "max_list_rows": max_list_rows, "max_pair_pages": max_pair_pages}

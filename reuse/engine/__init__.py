@@ -11,6 +11,14 @@
 
 from __future__ import annotations
 
-from .workers import default_workers, ordered_map, resolve_workers, start_worker_server
+from .workers import (
+    DEDUP_STAGES,
+    EVERY_STAGE,
+    default_workers,
+    ordered_map,
+    resolve_workers,
+    start_worker_server,
+)
 
-__all__ = ["default_workers", "ordered_map", "resolve_workers", "start_worker_server"]
+__all__ = ["DEDUP_STAGES", "EVERY_STAGE", "default_workers", "ordered_map", "resolve_workers",
+           "start_worker_server"]

@@ -14,7 +14,10 @@ a batch at a time (ingest keeps 8 bytes per document in memory, the hash of its 
 record is held whole beyond a bound set by ``max_doc_chars`` (the longest text, in
 characters): a longer text is a bad record ``too_long``, refused unread where the format
 allows. Skipped records are stored in runs (:class:`SkippedRecords`), so a file of bad records
-costs almost no memory.
+costs almost no memory. With several workers, a plain UTF-8 JSONL file is read in parts of
+whole lines by worker processes, each with a sink of its own, and added in order: the corpus,
+the skipped records and the errors are those of a reading in one process. A
+:class:`PartStage` fuses more work (the sketching) into those workers.
 
 One module per concern:
 
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 from .corpus import FINGERPRINT_COVERS, Corpus, SkippedRecords, check_fingerprint_scheme
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES
+from .jsonl import PartStage
 from .read import (
     ON_ERROR_CHOICES,
     READ_OPTIONS,
@@ -73,6 +77,7 @@ __all__ = [
     "READ_OPTIONS",
     "TABLE_SUFFIXES",
     "Corpus",
+    "PartStage",
     "SkippedRecords",
     "check_fingerprint_scheme",
     "check_read_options",

@@ -3,23 +3,37 @@
 A line is never held past a bound: a line longer than any record whose text fits in
 ``max_doc_chars`` could be is discarded unread (``too_long``). A plain UTF-8 file is read a
 block at a time and split into lines (:func:`block_lines`); the others a line at a time.
+
+With more than one worker, a plain UTF-8 file is cut into parts of whole lines
+(:func:`line_parts`, which only counts line breaks) that worker processes parse, check and
+encode for the document store (:func:`read_part`); this process adds the parts in order
+(:meth:`~.records.RecordSink.add_parsed`), checking the ids across all of them. The corpus,
+the skipped records and every message are those of the reading in one process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
+import os
+import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ..errors import InputError
+from .corpus import Corpus
 from .records import (
     JSON_BYTES_PER_CHAR,
     MAX_METADATA_DEPTH,
     RAW_SLACK_BYTES,
+    BadRecord,
+    CollectingSink,
+    ParsedRecords,
     RecordSink,
     split_record,
 )
@@ -46,6 +60,10 @@ except ImportError:  # pragma: no cover - orjson is a core dependency, this is a
 _DRAIN_CHUNK = 1 << 20
 # What block_lines reads at a time.
 _BLOCK = 1 << 20
+# Bytes of a file per part that a reading worker parses (see line_parts): parts of about 1 MB
+# cost less per byte than larger ones (their sketching's arrays stay in the cache), and more
+# than enough work to outweigh sending them back.
+PART_BYTES = 1 << 20
 # orjson returns an integer beyond 64 bits as the nearest float; such a record is parsed again
 # by json, which keeps every integer exact.
 _ROUNDED_INTEGER = float(1 << 63)
@@ -73,7 +91,11 @@ def bounded_lines(handle: IO[Any], limit: int, newline: Any) -> Iterator[tuple[i
         yield number, line
 
 
-def block_lines(handle: IO[bytes], limit: int, block_size: int = _BLOCK
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def block_lines(handle: Readable, limit: int, block_size: int = _BLOCK
                 ) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line without its ``\\n``) for every line of the binary ``handle``, or
     (number, None) for a line longer than ``limit`` bytes with its ``\\n``: the lines of
@@ -106,6 +128,108 @@ def block_lines(handle: IO[bytes], limit: int, block_size: int = _BLOCK
         yield number + 1, b"".join(head) if held <= limit else None
 
 
+def line_parts(handle: IO[bytes], start: int, size: int) -> Iterator[tuple[int, int, int]]:
+    """``(start, stop, first line number)`` of consecutive byte ranges of the binary
+    ``handle`` from ``start`` to its end, each of whole lines (it ends after a line break,
+    the last at the end of the file) and about ``size`` bytes: a range ends at the last line
+    break of the ``size`` bytes read after the previous one, or, inside a longer line, at its
+    end. Only the line breaks are counted; no line is held."""
+    handle.seek(start)
+    part, number, position = start, 1, start
+    while block := handle.read(size):
+        position += len(block)
+        last = block.rfind(b"\n")
+        if last < 0:
+            continue  # inside a line longer than a block
+        stop = position - len(block) + last + 1
+        yield part, stop, number
+        number += block.count(b"\n")
+        part = stop
+    if position > part:
+        yield part, position, number
+
+
+@dataclass(frozen=True)
+class PartStage:
+    """Work fused into the reading of a file in parts by worker processes (see
+    :func:`reuse.ingest.read_corpus`): ``function(texts)`` runs in the worker that read a
+    part, on the texts of its documents, while it holds them (it must pickle: a module-level
+    function, or a :func:`functools.partial` of one); ``consume(first, result)`` runs here, in
+    input order, once the part's documents are in the corpus (``first``: the ordinal of the
+    first of them)."""
+
+    function: Callable[[list[str]], Any]
+    consume: Callable[[int, Any], None]
+
+
+@dataclass(frozen=True)
+class JsonlPart:
+    """A byte range of whole lines of a JSONL file, and what reading it needs."""
+
+    path: str
+    start: int
+    stop: int
+    first_line: int
+    source: str
+    limit: int
+    fallback: bool
+    id_field: str
+    text_field: str
+    on_error: str
+    max_doc_chars: int
+    encoding: str
+    function: Callable[[list[str]], Any] | None = None
+
+
+class _Range:
+    """The first ``size`` bytes of a binary file from its current position, for
+    :func:`block_lines`."""
+
+    def __init__(self, handle: IO[bytes], size: int) -> None:
+        self.handle = handle
+        self.left = size
+
+    def read(self, size: int) -> bytes:
+        data = self.handle.read(min(size, self.left))
+        self.left -= len(data)
+        return data
+
+
+def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
+    """Parse and check the lines of ``part`` (in a worker process): the records, encoded
+    for the document store, and the bad ones, as :func:`read_lines` reads them; and what
+    ``part.function`` returns for the texts of the records (None without records)."""
+    corpus = Corpus(id_field=part.id_field, text_field=part.text_field)
+    sink = CollectingSink(corpus, part.on_error, part.max_doc_chars, part.encoding)
+    with open(part.path, "rb") as handle:
+        handle.seek(part.start)
+        lines = block_lines(_Range(handle, part.stop - part.start), part.limit)
+        numbered = ((part.first_line - 1 + number, line) for number, line in lines)
+        # A bad record (with on_error="raise") stops the reading: the records before it are
+        # returned with its error.
+        with contextlib.suppress(BadRecord):
+            read_lines(numbered, part.source, sink, part.limit, fallback=part.fallback)
+    result = (part.function(sink.texts) if part.function is not None and sink.texts
+              else None)
+    return sink.parsed(), result
+
+
+def _read_in_parts(handle: IO[bytes], path: Path, source: str, sink: RecordSink, limit: int,
+                   fallback: bool, workers: int, stage: PartStage | None) -> None:
+    from ..engine import ordered_map
+
+    corpus = sink.corpus
+    parts = (JsonlPart(os.path.abspath(path), start, stop, first, source, limit, fallback,
+                       corpus.id_field, corpus.text_field, sink.on_error, sink.max_doc_chars,
+                       sink.encoding, None if stage is None else stage.function)
+             for start, stop, first in line_parts(handle, handle.tell(), PART_BYTES))
+    for parsed, result in ordered_map(read_part, parts, workers):
+        first = sink.written
+        sink.add_parsed(parsed, notify=stage is None)
+        if stage is not None and parsed.ids:
+            stage.consume(first, result)
+
+
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
@@ -125,7 +249,8 @@ def _has_rounded_integer(record: dict[str, Any]) -> bool:
     return False
 
 
-def read_jsonl(path: Path, sink: RecordSink) -> None:
+def read_jsonl(path: Path, sink: RecordSink, workers: int = 1,
+               stage: PartStage | None = None) -> None:
     name = shown(str(path))
     compressed = path.name.lower().endswith(".gz")
     if compressed and path.stat().st_size == 0:
@@ -150,6 +275,11 @@ def read_jsonl(path: Path, sink: RecordSink) -> None:
                     handle.seek(0)
                 # After a UTF-8 BOM the file is UTF-8, whatever the encoding option says.
                 fallback = sink.encoding == AUTO_ENCODING and start != UTF8_BOM
+                # A regular file only: the workers open it again (a pipe would be read empty).
+                if workers > 1 and not compressed and stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    _read_in_parts(handle, path, name + ":", sink, limit, fallback, workers,
+                                   stage)
+                    return
                 # A gzip file is read a line at a time: an error in its stream then comes
                 # after the records before it, as they are read.
                 lines = (bounded_lines(handle, limit, b"\n") if compressed

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..engine import resolve_workers
 from ..errors import ConfigError, InputError, RunFolderError
 from .corpus import Corpus
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES, read_delimited
 from .folder import read_txt_file, read_txt_folder
-from .jsonl import read_jsonl
+from .jsonl import PartStage, read_jsonl
 from .objects import object_format, object_name, read_object
 from .parquet import read_parquet
 from .records import DEFAULT_MAX_DOC_CHARS, RecordSink
@@ -146,6 +147,8 @@ def read_corpus(
     quiet: bool = True,
     store_dir: str | os.PathLike[str] | None = None,
     on_flush: Callable[[DocumentStore], None] | None = None,
+    workers: int = 1,
+    part_stage: PartStage | None = None,
 ) -> Corpus:
     """Read every record of ``path`` into a :class:`Corpus`.
 
@@ -170,9 +173,14 @@ def read_corpus(
     folder under ``store_dir`` (default: :func:`tempfile.gettempdir`) that is removed with the
     corpus (or by :meth:`Corpus.close`); see :mod:`reuse.ingest.store`. ``on_flush(store)`` is
     called after each batch is written (the store then holds every document read so far), so
-    that a caller can start work on them while the rest is read.
+    that a caller can start work on them while the rest is read. With ``workers`` > 1, a
+    plain UTF-8 JSONL file is read in parts by that many worker processes (see
+    :mod:`reuse.ingest.jsonl`); the corpus is the same. A ``part_stage`` then runs its function
+    in those workers on each part's texts, and its documents go to ``part_stage.consume``
+    instead of ``on_flush``.
     """
     encoding = check_read_options(on_error, quoting, max_doc_chars, encoding, metadata_file)
+    workers = resolve_workers(workers, "read_corpus")
     in_memory = object_format(path)
     if in_memory is not None:
         source: Path | Any = path
@@ -228,7 +236,7 @@ def read_corpus(
                 if in_memory is not None:
                     read_object(source, fmt, sink)
                 else:
-                    _read_into(reading, source, fmt, quoting, sink)
+                    _read_into(reading, source, fmt, quoting, sink, workers, part_stage)
             except InputError:
                 sink.check_pending()  # a repeated id before the error is reported first
                 raise
@@ -255,7 +263,8 @@ def read_corpus(
 
 
 def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
-               sink: RecordSink) -> None:
+               sink: RecordSink, workers: int = 1, part_stage: PartStage | None = None
+               ) -> None:
     try:
         if fmt == "txt" and source.is_dir():
             read_txt_folder(source, sink)
@@ -265,7 +274,7 @@ def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
                 corpus.file_names[doc_id] = source.name
             read_txt_file(source, doc_id, sink)
         elif fmt == "jsonl":
-            read_jsonl(source, sink)
+            read_jsonl(source, sink, workers, part_stage)
         elif fmt in DEFAULT_QUOTING:
             corpus.quoting = quoting or DEFAULT_QUOTING[fmt]
             read_delimited(source, sink, fmt, corpus.quoting)

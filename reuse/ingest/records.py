@@ -8,14 +8,16 @@ origin, or is recorded in ``Corpus.skipped`` with its reason.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
 from .corpus import Corpus
-from .store import DocumentStore, IdHashes
+from .store import DocumentStore, EncodedDocuments, IdHashes, encode_documents
 from .text import DEFAULT_ENCODING, has_surrogate, is_wide
 
 DEFAULT_MAX_DOC_CHARS = 100_000_000
@@ -129,10 +131,7 @@ class RecordSink:
         """A bad record at ``source`` + ``location``: raise, or record it as skipped."""
         if self.on_error == "raise":
             self.check_pending()
-            raise InputError(
-                f"{origin_of(source, location)}: {detail} "
-                "(use --on-error skip to skip such records)"
-            )
+            raise InputError(bad_record_message(source, location, detail))
         self.corpus.skipped.add(source, location, reason, detail)
         if self.progress is not None:
             self.progress.update()
@@ -251,15 +250,43 @@ class RecordSink:
         if not self._ids:
             return
         self.check_pending()
+        self._write(encode_documents(self._ids, self._texts, self._metadata, self._origins))
+
+    @property
+    def written(self) -> int:
+        """Documents written to the store so far."""
+        return 0 if self.store is None else len(self.store)
+
+    def add_parsed(self, parsed: ParsedRecords, notify: bool = True) -> None:
+        """Add the records that a reading worker parsed and checked (:class:`CollectingSink`),
+        as :meth:`add` would have one by one, then raise the error that stopped it, if any.
+        ``notify=False``: without calling ``on_flush`` for them."""
+        self.flush()
+        documents = len(parsed.ids)
+        if documents:
+            # Pending until written, as if added one by one (the store write empties them).
+            self._ids, self._origins = list(parsed.ids), list(parsed.origins)
+            self._hashes = list(map(hash, parsed.ids))
+            self.check_pending()
+            self._write(parsed.documents, notify)
+        for skipped in parsed.skipped:
+            self.corpus.skipped.add(*skipped)
+        self.corpus.decoded_with_fallback.extend(parsed.decoded_with_fallback)
+        if self.progress is not None:
+            self.progress.update(documents + len(parsed.skipped))
+        if parsed.error is not None:
+            raise InputError(parsed.error)
+
+    def _write(self, documents: EncodedDocuments, notify: bool = True) -> None:
         if self.store is None:
             self.store = DocumentStore(self.store_dir)
-        self.store.append(self._ids, self._texts, self._metadata, self._origins)
+        self.store.write(documents)
         self.id_hashes.add(np.array(self._hashes, dtype=np.int64))
         for pending in (self._ids, self._texts, self._metadata, self._origins, self._hashes):
             pending.clear()
         self._chars = 0
         self._checked = 0
-        if self.on_flush is not None:
+        if notify and self.on_flush is not None:
             self.on_flush(self.store)
 
     def finish(self) -> DocumentStore:
@@ -270,6 +297,69 @@ class RecordSink:
         if self.store is None:
             self.store = DocumentStore(self.store_dir)
         return self.store
+
+
+def bad_record_message(source: str, location: int | None, detail: str) -> str:
+    """The error of a bad record with ``on_error="raise"``."""
+    return (f"{origin_of(source, location)}: {detail} "
+            "(use --on-error skip to skip such records)")
+
+
+@dataclass
+class ParsedRecords:
+    """Records read, parsed and checked by a :class:`CollectingSink`, in input order: the
+    good ones encoded for the store, the skipped ones as ``SkippedRecords.add`` arguments,
+    and with ``on_error="raise"`` the error of the bad record that stopped the reading."""
+
+    ids: list[str]
+    origins: list[str]
+    documents: EncodedDocuments
+    skipped: list[tuple[str, int | None, str, str]]
+    decoded_with_fallback: list[str]
+    error: str | None
+
+
+class CollectingSink(RecordSink):
+    """The sink of a worker process that reads part of an input (see :mod:`.jsonl`): it checks
+    each record as :class:`RecordSink` does but keeps what it read for :meth:`parsed`, to be
+    added to the real sink by :meth:`RecordSink.add_parsed`, which checks the ids. With
+    ``on_error="raise"``, the first bad record stops the reading (:class:`BadRecord`)."""
+
+    def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int,
+                 encoding: str = DEFAULT_ENCODING) -> None:
+        super().__init__(corpus, on_error, max_doc_chars, encoding,
+                         batch_records=sys.maxsize, batch_chars=sys.maxsize)
+        self.skipped: list[tuple[str, int | None, str, str]] = []
+        self.error: str | None = None
+
+    def bad(self, source: str, location: int | None, reason: str, detail: str) -> None:
+        if self.on_error == "raise":
+            self.error = bad_record_message(source, location, detail)
+            raise BadRecord(self.error)
+        self.skipped.append((source, location, reason, detail))
+
+    def check_pending(self) -> None:
+        """Nothing: the ids are checked by the sink that adds these records."""
+
+    @property
+    def texts(self) -> list[str]:
+        """The texts of the records read so far."""
+        return self._texts
+
+    def parsed(self) -> ParsedRecords:
+        """The records read (this sink then holds none)."""
+        documents = encode_documents(self._ids, self._texts, self._metadata, self._origins)
+        parsed = ParsedRecords(self._ids, self._origins, documents, self.skipped,
+                               self.corpus.decoded_with_fallback, self.error)
+        self._ids, self._texts, self._metadata, self._origins = [], [], [], []
+        self._hashes, self.skipped, self.corpus.decoded_with_fallback = [], [], []
+        self._chars = 0
+        return parsed
+
+
+class BadRecord(InputError):
+    """Raised by a :class:`CollectingSink` at the first bad record when ``on_error`` is
+    "raise": the reading stops there."""
 
 
 def split_record(record: dict[str, Any], corpus: Corpus) -> tuple[Any, Any, dict[str, Any]]:

@@ -32,6 +32,7 @@ import struct
 import tempfile
 import weakref
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -130,6 +131,38 @@ def _joined(encoded: list[bytes]) -> tuple[bytes, np.ndarray]:
     return b"".join(encoded), ends
 
 
+@dataclass
+class EncodedDocuments:
+    """A batch of documents as a :class:`DocumentStore` writes them: the UTF-8 ids, the texts,
+    origins and metadata pickles end to end with the end of each, the texts' lengths in
+    characters and each document's SHA-256 (:func:`~.fingerprint.document_digest`)."""
+
+    ids: list[bytes]
+    texts: bytes
+    text_ends: np.ndarray
+    origins: bytes
+    origin_ends: np.ndarray
+    metadata: bytes
+    metadata_ends: np.ndarray
+    lengths: np.ndarray
+    digests: bytes
+
+
+def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, Any]],
+                     origins: list[str]) -> EncodedDocuments:
+    """The batch encoded for :meth:`DocumentStore.write`: the work of appending it that does
+    not need the store, which a reading worker process does (see :mod:`.jsonl`)."""
+    stored_metadata = _metadata_bytes(metadata, ids)
+    encoded_ids, encoded_texts = _encoded(ids), _encoded(texts)
+    digests = b"".join(map(document_digest, encoded_ids, encoded_texts, map(
+        metadata_json, ids, metadata)))
+    texts_data, text_ends = _joined(encoded_texts)
+    origins_data, origin_ends = _joined(_encoded(origins))
+    lengths = np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts))
+    return EncodedDocuments(encoded_ids, texts_data, text_ends, origins_data, origin_ends,
+                            *stored_metadata, lengths, digests)
+
+
 def _remove(blobs: list[_Blob], files: list[IO[bytes] | None], folder: Path | None) -> None:
     for blob in blobs:
         blob.close()
@@ -221,34 +254,35 @@ class DocumentStore:
     def append(self, ids: list[str], texts: list[str], metadata: list[dict[str, Any]],
                origins: list[str]) -> None:
         """Append a batch of documents (one entry per document in each list)."""
-        if not ids:
+        if ids:
+            self.write(encode_documents(ids, texts, metadata, origins))
+
+    def write(self, documents: EncodedDocuments) -> None:
+        """Append a batch of documents encoded by :func:`encode_documents` (perhaps in another
+        process)."""
+        if not documents.ids:
             return
         if not self.owner:
             raise ReuseError(f"{self.folder}: a copy of a document store is read-only")
-        stored_metadata = _metadata_bytes(metadata, ids)
-        encoded_ids, encoded_texts = _encoded(ids), _encoded(texts)
-        digests = b"".join(map(document_digest, encoded_ids, encoded_texts, map(
-            metadata_json, ids, metadata)))
         try:
-            for blob, values in ((self._ids, encoded_ids), (self._texts, encoded_texts),
-                                 (self._origins, _encoded(origins))):
-                blob.append(*_joined(values))
-            self._metadata.append(*stored_metadata)
-            self._lengths_file.write(
-                np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts)).tobytes())
+            self._ids.append(*_joined(documents.ids))
+            self._texts.append(documents.texts, documents.text_ends)
+            self._origins.append(documents.origins, documents.origin_ends)
+            self._metadata.append(documents.metadata, documents.metadata_ends)
+            self._lengths_file.write(documents.lengths.astype(_OFFSET, copy=False).tobytes())
             self._lengths_file.flush()
             if self._digests_file is not None:
-                self._digests_file.write(digests)
+                self._digests_file.write(documents.digests)
                 self._digests_file.flush()
         except OSError as exc:
             raise ScratchSpaceError(
                 f"{self.folder}: cannot write the documents read to disk ({exc.strerror or exc}); "
                 "reuse keeps the corpus in a temporary folder while it runs. Make room there, or "
                 "set TMPDIR to a folder with room, and run again.") from exc
-        self._count += len(ids)
+        self._count += len(documents.ids)
         self._lengths = None
         if self.order_digest is not None:
-            update_in_order(self.order_digest, encoded_ids)
+            update_in_order(self.order_digest, documents.ids)
 
     def keep(self, destination: str | os.PathLike[str]) -> None:
         """Close the store's files and move its folder to ``destination`` (on the same file

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..cluster.documents import Clusters, representative_priority, star_clusters
 from ..config import Config, DedupConfig
-from ..engine import ordered_map, resolve_workers, start_worker_server
+from ..engine import DEDUP_STAGES, ordered_map, resolve_workers, start_worker_server
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
 from ..runfolder.checkpoints import StageLedger, save_arrays
@@ -102,7 +102,7 @@ def dedup(
         with claimed_for_checkpoints(source, checkpointing):
             return _spark_dedup(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "dedup")
-    start_worker_server(n_workers)
+    start_worker_server(n_workers, DEDUP_STAGES)
     budget = parse_memory_budget(memory_budget, "dedup")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine)
     timings = Timings(quiet=quiet)

@@ -147,7 +147,7 @@ def align_pairs(
     workers = resolve_workers(workers, "align_pairs")
     timings = Timings(quiet=quiet)
     with timings.stage("ingest", own_bar=True):
-        corpus = load_corpus(source, read, quiet)
+        corpus = load_corpus(source, read, quiet, workers)
         check_date_field(corpus, config.date_field, "align_pairs")
         pair_list = read_pairs(pairs, corpus)
         left, right = pair_list.left, pair_list.right

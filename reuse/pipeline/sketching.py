@@ -4,6 +4,8 @@ files as the batches come back."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from ..engine import ordered_map
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
 from ..ingest.store import TextColumn
 from ..sketch.feed import BatchFeed, batches
-from ..sketch.minhash import SketchTask, StoredTexts, sketch_batch
+from ..sketch.minhash import BatchSketch, SketchTask, StoredTexts, sketch_batch
 from ..sketch.windows import Fingerprints, SpilledFingerprints
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_batch
@@ -57,24 +59,6 @@ class Sketches:
             self.workspace.close()
 
 
-def _sketch_tasks(ranges: Iterable[tuple[Any, int, int]], tokenize_config: TokenizeConfig,
-                  config: DedupConfig, bands: int, rows: int,
-                  passage_config: PassageConfig | None, packed: bool,
-                  shingle_directory: str | None) -> Iterator[SketchTask]:
-    def batch_texts(texts: Any, lo: int, hi: int) -> tuple[Any, np.ndarray | None]:
-        if isinstance(texts, TextColumn):  # on disk: the worker reads its batch itself
-            return StoredTexts(texts, lo, hi), None
-        if not packed:
-            return texts[lo:hi], None
-        return SketchTask.pack(texts[lo:hi])
-
-    for texts, lo, hi in ranges:
-        yield SketchTask(*batch_texts(texts, lo, hi), lo,
-                         tokenize_config.strip_diacritics, config.ngram,
-                         config.num_perm, config.seed, bands, rows, shingle_directory,
-                         passage_config)
-
-
 def lsh_bands(config: DedupConfig) -> tuple[int, int]:
     """The LSH ``(bands, rows)`` of a dedup: favouring recall when pairs are verified exactly
     (see :func:`reuse.candidates.recall_bands`), else as datasketch picks them."""
@@ -82,6 +66,95 @@ def lsh_bands(config: DedupConfig) -> tuple[int, int]:
         return recall_bands(float(config.threshold), config.num_perm)
     return optimal_bands(float(config.threshold), config.num_perm,
                          config.false_positive_weight, config.false_negative_weight)
+
+
+class Sketcher:
+    """The sketching pass: its settings, and the files its results go to as the batches come
+    back (:meth:`add`), until :meth:`finish` hands them over as :class:`Sketches` (or
+    :meth:`close` removes them). See :func:`sketch_corpus`."""
+
+    def __init__(self, tokenize_config: TokenizeConfig, config: DedupConfig,
+                 passage_config: PassageConfig | None = None, *,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET, directory: Path | None = None,
+                 expected_documents: int = 1) -> None:
+        self.bands, self.rows = lsh_bands(config)
+        self.min_tokens = config.effective_min_tokens
+        self.workspace = Workspace()
+        self.token_counts: list[np.ndarray] = []
+        self.signatures = RowFile(directory / SIGNATURES_FILE if directory is not None
+                                  else self.workspace.file("signatures"), config.num_perm,
+                                  np.uint32)
+        self.buckets = SpilledBuckets(self.workspace, self.bands, self.rows,
+                                      max(expected_documents, 1), memory_budget)
+        self.store = None
+        if config.verify == "exact":
+            self.store = (ShingleStore(directory, keep_files=True) if directory is not None
+                          else ShingleStore(self.workspace.path))
+        self.fingerprints = None
+        if passage_config is not None:
+            self.fingerprints = SpilledFingerprints(
+                directory if directory is not None else self.workspace,
+                max(expected_documents, 1), memory_budget)
+        # A task without its texts: the settings every batch is sketched with.
+        self.template = SketchTask(
+            [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
+            config.seed, self.bands, self.rows,
+            None if self.store is None else str(self.store.directory), passage_config)
+
+    def _tasks(self, ranges: Iterable[tuple[Any, int, int]], packed: bool
+               ) -> Iterator[SketchTask]:
+        for texts, lo, hi in ranges:
+            if isinstance(texts, TextColumn):  # on disk: the worker reads its batch itself
+                payload, lengths = StoredTexts(texts, lo, hi), None
+            elif packed:
+                payload, lengths = SketchTask.pack(texts[lo:hi])
+            else:
+                payload, lengths = texts[lo:hi], None
+            yield dataclasses.replace(self.template, payload=payload, lengths=lengths, first=lo)
+
+    def sketched(self, ranges: Iterable[Any], workers: int) -> Iterator[BatchSketch]:
+        """The sketch of each ``(texts, lo, hi)`` range, computed in ``workers`` processes, in
+        order; of a feed of batches sketched already (by
+        :func:`~reuse.sketch.minhash.sketch_texts`), the batches as they come."""
+        iterator = iter(ranges)
+        first = next(iterator, None)
+        if first is None:
+            return
+        if isinstance(first, BatchSketch):
+            yield first
+            yield from iterator
+            return
+        yield from ordered_map(sketch_batch, self._tasks(itertools.chain([first], iterator),
+                                                         workers > 1), workers)
+
+    def add(self, batch: BatchSketch) -> None:
+        """File the sketches of the next batch of documents."""
+        lo, hi = batch.first, batch.first + len(batch.n_tokens)
+        self.token_counts.append(batch.n_tokens)
+        self.signatures.append(batch.signatures)
+        compared = np.flatnonzero(batch.n_tokens >= self.min_tokens)
+        self.buckets.add(batch.band_keys[:, compared], lo + compared)
+        if self.store is not None and batch.shingles is not None:
+            self.store.add(*batch.shingles)
+        if self.fingerprints is not None and batch.fingerprints is not None:
+            found = batch.fingerprints
+            self.fingerprints.add(
+                found.take(batch.n_tokens[found.docs - lo] >= self.min_tokens), hi - lo)
+
+    def finish(self) -> Sketches:
+        """The sketches of every batch added."""
+        self.signatures.finish()
+        n_tokens = np.concatenate([*self.token_counts, np.zeros(0, dtype=np.int64)]
+                                  ).astype(np.int64)
+        self.buckets.n_docs = max(len(n_tokens), 1)
+        return Sketches(n_tokens, self.signatures, n_tokens >= self.min_tokens,
+                        self.fingerprints, self.store, self.buckets, self.workspace)
+
+    def close(self) -> None:
+        """Remove the files written so far."""
+        if self.store is not None:
+            self.store.close()
+        self.workspace.close()
 
 
 def sketch_corpus(
@@ -96,6 +169,7 @@ def sketch_corpus(
     directory: Path | None = None,
     feed: BatchFeed | None = None,
     expected_documents: int | None = None,
+    sketcher: Sketcher | None = None,
 ) -> Sketches:
     """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
     ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
@@ -104,59 +178,31 @@ def sketch_corpus(
     a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
     batches and a few numbers per document. With a ``passage_config``, the same pass also
     computes the passage-window fingerprints. With a ``feed`` (and ``texts`` None), the batches
-    come from it while the corpus is being read (``expected_documents``: a guess at its size).
+    come from it while the corpus is being read (``expected_documents``: a guess at its size),
+    as ranges of the document store or as batches sketched already by the reading workers.
     The caller closes the result (:meth:`Sketches.close`). With a ``directory`` (a stage
     checkpoint's), the signatures (``signatures.u32``) and the shingle hashes are written there
-    instead, and outlive the result.
+    instead, and outlive the result. A ``sketcher`` made by the caller (with these settings)
+    replaces the one this would make.
     """
-    bands, rows = lsh_bands(config)
     if feed is None:
         expected_documents = len(texts)
-        ranges: Iterable[tuple[Any, int, int]] = (
-            (texts, lo, hi) for lo, hi in batches(texts))
+        ranges: Iterable[Any] = ((texts, lo, hi) for lo, hi in batches(texts))
     else:
         ranges = feed
-    workspace = Workspace()
-    token_counts: list[np.ndarray] = []
-    signatures = RowFile(directory / SIGNATURES_FILE if directory is not None
-                         else workspace.file("signatures"), config.num_perm, np.uint32)
-    buckets = SpilledBuckets(workspace, bands, rows, expected_documents or 1, memory_budget)
-    store = None
-    if config.verify == "exact":
-        store = (ShingleStore(directory, keep_files=True) if directory is not None
-                 else ShingleStore(workspace.path))
-    min_tokens = config.effective_min_tokens
-    fingerprints = None
-    if passage_config is not None:
-        fingerprints = SpilledFingerprints(directory if directory is not None else workspace,
-                                           expected_documents or 1, memory_budget)
+    if sketcher is None:
+        sketcher = Sketcher(tokenize_config, config, passage_config,
+                            memory_budget=memory_budget, directory=directory,
+                            expected_documents=expected_documents or 1)
     try:
         with progress(len(texts) if feed is None else None, "sketch", quiet) as bar:
-            tasks = _sketch_tasks(ranges, tokenize_config, config, bands, rows, passage_config,
-                                  workers > 1, None if store is None else str(store.directory))
-            for batch in ordered_map(sketch_batch, tasks, workers):
-                lo, hi = batch.first, batch.first + len(batch.n_tokens)
-                token_counts.append(batch.n_tokens)
-                signatures.append(batch.signatures)
-                compared = np.flatnonzero(batch.n_tokens >= min_tokens)
-                buckets.add(batch.band_keys[:, compared], lo + compared)
-                if store is not None and batch.shingles is not None:
-                    store.add(*batch.shingles)
-                if fingerprints is not None and batch.fingerprints is not None:
-                    found = batch.fingerprints
-                    fingerprints.add(found.take(batch.n_tokens[found.docs - lo] >= min_tokens),
-                                     hi - lo)
-                bar.update(hi - lo)
-        signatures.finish()
+            for batch in sketcher.sketched(ranges, workers):
+                sketcher.add(batch)
+                bar.update(len(batch.n_tokens))
+        return sketcher.finish()
     except BaseException:
-        if store is not None:
-            store.close()
-        workspace.close()
+        sketcher.close()
         raise
-    n_tokens = np.concatenate([*token_counts, np.zeros(0, dtype=np.int64)]).astype(np.int64)
-    buckets.n_docs = max(len(n_tokens), 1)
-    compared = n_tokens >= min_tokens
-    return Sketches(n_tokens, signatures, compared, fingerprints, store, buckets, workspace)
 
 
 def exact_jaccard(

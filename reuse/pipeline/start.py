@@ -4,6 +4,7 @@ Spark, start the session and read the corpus there."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -20,24 +21,25 @@ from ..cluster.documents import representative_priority
 from ..config import Config, DedupConfig, PassageConfig
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
 from ..errors import ConfigError
-from ..ingest import Corpus, read_corpus
+from ..ingest import Corpus, PartStage, read_corpus
 from ..runfolder import folder as runfolder
 from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpoints, save_arrays
 from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
+from ..sketch.minhash import sketch_texts
 from ..sketch.windows import SpilledFingerprints
 from ..verify import ShingleReader
-from .sketching import SIGNATURES_FILE, Sketches, lsh_bands, sketch_corpus
+from .sketching import SIGNATURES_FILE, Sketcher, Sketches, lsh_bands, sketch_corpus
 from .timings import Timings
 
 
-def load_corpus(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], quiet: bool
-          ) -> Corpus:
+def load_corpus(source: str | os.PathLike[str] | Corpus | Any, read: dict[str, Any], quiet: bool,
+                workers: int = 1) -> Corpus:
     """The corpus of ``source``: a :class:`Corpus` as it is (checked), else what
     :func:`reuse.ingest.read_corpus` reads from it: a path, or documents in memory (a pandas
     DataFrame, a pyarrow Table, RecordBatchReader or Dataset, an iterable of dict records)."""
     if isinstance(source, Corpus):
         return source.check()
-    return read_corpus(source, **read, quiet=quiet)
+    return read_corpus(source, **read, quiet=quiet, workers=workers)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def read_and_sketch(
         return _read_while_sketching(source, read, config, passage_config, timings, owner,
                                      quiet, workers, memory_budget, checkpointing)
     with timings.stage("ingest", own_bar=True):
-        corpus = load_corpus(source, read, quiet)
+        corpus = load_corpus(source, read, quiet, workers)
         check_date_field(corpus, config.date_field, owner)
     if checkpointing is None:
         with timings.stage("sketch", own_bar=True):
@@ -258,13 +260,18 @@ def _read_while_sketching(
     if checkpointing is not None:
         ledger = checkpointing.start_before_input(owner, config)
         directory = ledger.empty_folder("sketch")
+    sketcher = Sketcher(config.tokenize, config.dedup, passage_config,
+                        memory_budget=memory_budget, directory=directory,
+                        expected_documents=expected_documents(source))
+    # A JSONL file read in parts by the workers is sketched by them too, part by part.
+    part_stage = PartStage(functools.partial(sketch_texts, sketcher.template),
+                           lambda first, batch: feed.sketched(batch.numbered_from(first)))
 
     def sketch() -> None:
         try:
             outcome["sketches"] = sketch_corpus(
                 None, config.tokenize, config.dedup, passage_config, quiet, workers=workers,
-                memory_budget=memory_budget, feed=feed,
-                expected_documents=expected_documents(source), directory=directory)
+                feed=feed, sketcher=sketcher)
         except BaseException as exc:
             feed.error = exc
 
@@ -272,7 +279,8 @@ def _read_while_sketching(
     thread.start()
     try:
         with timings.stage("ingest", own_bar=True):
-            corpus = read_corpus(source, **read, quiet=quiet, on_flush=feed.flushed)
+            corpus = read_corpus(source, **read, quiet=quiet, on_flush=feed.flushed,
+                                 workers=workers, part_stage=part_stage)
             check_date_field(corpus, config.date_field, owner)
     except BaseException:  # a bad input, or the sketching's own error (raised by the feed)
         feed.close(abandon=True)

@@ -25,6 +25,7 @@ the estimate against exact Jaccard. A document without shingles has all values `
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import pickle
@@ -395,6 +396,15 @@ class BatchSketch:
     # With SketchTask.return_shingles: the hashes, and the bounds of each document's.
     shingle_hashes: tuple[np.ndarray, np.ndarray] | None = None
 
+    def numbered_from(self, first: int) -> BatchSketch:
+        """The same sketches, for documents numbered from ``first``."""
+        fingerprints = self.fingerprints
+        if fingerprints is not None:
+            fingerprints = Fingerprints(fingerprints.hashes,
+                                        fingerprints.docs + (first - self.first),
+                                        fingerprints.positions)
+        return dataclasses.replace(self, first=first, fingerprints=fingerprints)
+
 
 @functools.lru_cache(maxsize=4)
 def _minhasher(num_perm: int, seed: int) -> MinHasher:
@@ -425,3 +435,10 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
         task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
         kept, fingerprints, (shingles, bounds) if task.return_shingles else None,
     )
+
+
+def sketch_texts(template: SketchTask, texts: list[str]) -> BatchSketch:
+    """:func:`sketch_batch` of ``texts`` (in the process that holds them) with the settings of
+    ``template``, numbered from 0: the sketching fused into the workers that read a JSONL file
+    (see :class:`reuse.ingest.PartStage`); :meth:`BatchSketch.numbered_from` renumbers it."""
+    return sketch_batch(dataclasses.replace(template, payload=texts, lengths=None, first=0))

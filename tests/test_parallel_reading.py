@@ -1,0 +1,198 @@
+"""A JSONL file read in parts by worker processes gives the corpus, the skipped records and the
+errors of a reading in one process."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reuse
+from reuse.errors import InputError
+from reuse.ingest import PartStage, read_corpus
+from reuse.ingest import jsonl as jsonl_module
+from reuse.ingest.jsonl import line_parts
+
+# Parts this small put a few lines in each, so that every kind of line meets a part's edge.
+SMALL_PARTS = 64
+
+
+def _corpus_state(corpus: reuse.ingest.Corpus) -> dict:
+    return {"ids": list(corpus.ids), "texts": list(corpus.texts),
+            "metadata": list(corpus.metadata), "origins": list(corpus.origins),
+            "skipped": list(corpus.skipped),
+            "fallback": list(corpus.decoded_with_fallback)}
+
+
+def _hostile_lines(max_doc_chars: int, tag: int = 0) -> list[bytes]:
+    """One line of each kind a reader meets; ``tag`` makes the ids of a copy its own."""
+    long_text = "x" * (max_doc_chars + 1)
+    return [
+        json.dumps({"id": f"{tag}a", "text": "one two three"}).encode(),
+        b"",
+        json.dumps({"id": 1000 * tag + 2, "text": "an integer id", "date": "2020"}).encode(),
+        b"{not json",
+        b"[1, 2, 3]",
+        json.dumps({"text": "no id"}).encode(),
+        json.dumps({"id": f"{tag}b", "text": "windows line end"}).encode() + b"\r",
+        json.dumps({"id": f"{tag}c", "text": long_text}).encode(),
+        json.dumps({"id": f"{tag}d", "text": "caf\u00e9 \u00fcber"}, ensure_ascii=False).encode(),
+        b'{"id": "%de", "text": "bad byte \xff here"}' % tag,
+        b'{"id": "%df", "text": "lone \\ud800 surrogate"}' % tag,
+        json.dumps({"id": f"{tag}g", "text": "nested", "meta": {"a": [1, {"b": None}]}}).encode(),
+        b"   ",
+        json.dumps({"id": f"{tag}h", "text": 5}).encode(),
+        json.dumps({"id": f"{tag}i", "text": "big int", "n": 1 << 70}).encode(),
+    ]
+
+
+def _write(path: Path, lines: list[bytes], *, bom: bool = False, final_newline: bool = True
+           ) -> Path:
+    data = b"\n".join(lines) + (b"\n" if final_newline else b"")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsonl_module, "PART_BYTES", SMALL_PARTS)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "auto"])
+@pytest.mark.parametrize("bom,final_newline", [(False, True), (True, False)])
+def test_skipping_reads_the_same_corpus_in_parts(tmp_path, small_parts, encoding, bom,
+                                                 final_newline):
+    lines = [line for tag in range(3) for line in _hostile_lines(40, tag)]
+    path = _write(tmp_path / "docs.jsonl", lines + [
+        json.dumps({"id": f"doc{k}", "text": f"text {k}"}).encode() for k in range(50)],
+        bom=bom, final_newline=final_newline)
+    one = read_corpus(path, on_error="skip", encoding=encoding, max_doc_chars=40)
+    two = read_corpus(path, on_error="skip", encoding=encoding, max_doc_chars=40, workers=2)
+    assert _corpus_state(two) == _corpus_state(one)
+    assert len(one.skipped) > 10 and len(one.ids) > 50
+    assert two.fingerprint() == one.fingerprint()
+
+
+@pytest.mark.parametrize("bad_line", range(1, 16))
+def test_the_first_bad_record_is_the_error_in_parts(tmp_path, small_parts, bad_line):
+    lines = [json.dumps({"id": f"doc{k}", "text": f"text {k}"}).encode() for k in range(20)]
+    lines[bad_line] = _hostile_lines(40)[bad_line - 1]
+    path = _write(tmp_path / "docs.jsonl", lines)
+    errors = []
+    for workers in (1, 2):
+        try:
+            read_corpus(path, max_doc_chars=40, workers=workers)
+            errors.append(None)
+        except InputError as exc:
+            errors.append(str(exc))
+    assert errors[1] == errors[0]
+
+
+def test_a_repeated_id_before_a_bad_record_is_reported_first_in_parts(tmp_path, small_parts):
+    lines = [json.dumps({"id": f"doc{k}", "text": f"text {k}"}).encode() for k in range(30)]
+    lines[20] = json.dumps({"id": "doc3", "text": "again"}).encode()
+    lines[25] = b"{broken"
+    path = _write(tmp_path / "docs.jsonl", lines)
+    for workers in (1, 2):
+        with pytest.raises(InputError, match=r"^duplicate document id 'doc3': first at "
+                                             r".*docs.jsonl:4, again at .*docs.jsonl:21$"):
+            read_corpus(path, workers=workers)
+
+
+def test_a_line_longer_than_any_record_is_dropped_unread_in_parts(tmp_path, small_parts):
+    max_doc_chars = 10
+    too_long = b'{"id": "x", "text": "' + b"y" * (12 * max_doc_chars + (1 << 20)) + b'"}'
+    lines = [json.dumps({"id": "a", "text": "short"}).encode(), too_long,
+             json.dumps({"id": "b", "text": "short too"}).encode()]
+    path = _write(tmp_path / "docs.jsonl", lines)
+    one = read_corpus(path, on_error="skip", max_doc_chars=max_doc_chars)
+    two = read_corpus(path, on_error="skip", max_doc_chars=max_doc_chars, workers=2)
+    assert _corpus_state(two) == _corpus_state(one)
+    assert [record["reason"] for record in two.skipped] == ["too_long"]
+
+
+def test_a_part_stage_sees_every_document_once_in_order(tmp_path, small_parts):
+    lines = [json.dumps({"id": f"doc{k}", "text": "w " * k}).encode() for k in range(40)]
+    lines[7] = b"{broken"
+    path = _write(tmp_path / "docs.jsonl", lines)
+    seen: list[tuple[int, list[int]]] = []
+    flushed: list[int] = []
+    corpus = read_corpus(path, on_error="skip", workers=2,
+                         on_flush=lambda store: flushed.append(len(store)),
+                         part_stage=PartStage(_lengths, lambda first, got: seen.append(
+                             (first, got))))
+    assert not flushed  # the parts went to the stage instead
+    assert [first for first, _ in seen] == sorted({first for first, _ in seen})
+    lengths = [length for _, got in seen for length in got]
+    assert lengths == [len(text) for text in corpus.texts]
+    for first, got in seen:
+        assert got == [len(text) for text in corpus.texts[first:first + len(got)]]
+
+
+def _lengths(texts: list[str]) -> list[int]:
+    return [len(text) for text in texts]
+
+
+def test_two_workers_read_in_parts(tmp_path, small_parts, monkeypatch):
+    cut = []
+
+    def spy(*args, **kwargs):
+        for part in line_parts(*args, **kwargs):
+            cut.append(part)
+            yield part
+
+    monkeypatch.setattr(jsonl_module, "line_parts", spy)
+    path = _write(tmp_path / "docs.jsonl", [
+        json.dumps({"id": f"doc{k}", "text": f"text {k}"}).encode() for k in range(30)])
+    assert len(read_corpus(path, workers=2).ids) == 30
+    assert len(cut) > 5
+    cut.clear()
+    read_corpus(path, workers=1)
+    assert not cut
+
+
+def test_a_gzip_file_is_read_by_this_process(tmp_path, monkeypatch):
+    import gzip
+
+    path = tmp_path / "docs.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(b'{"id": "a", "text": "x"}\n')
+
+    def no_parts(*args, **kwargs):
+        raise AssertionError("a gzip file was cut into parts")
+
+    monkeypatch.setattr(jsonl_module, "line_parts", no_parts)
+    assert list(read_corpus(path, workers=2).ids) == ["a"]
+
+
+def test_dedup_of_a_jsonl_file_is_the_same_for_one_and_two_workers(tmp_path, small_parts,
+                                                                   seeds_dir):
+    path = tmp_path / "seeds.jsonl"
+    texts = sorted(seeds_dir.glob("*.txt"))
+    records = [{"id": f"{copy}-{p.name}", "text": p.read_text() + " edited" * copy}
+               for copy in range(2) for p in texts]
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    one = reuse.dedup(path, threshold=0.5, verify="exact", workers=1)
+    two = reuse.dedup(path, threshold=0.5, verify="exact", workers=2)
+    assert one.documents.equals(two.documents)
+    assert one.near_duplicates.equals(two.near_duplicates)
+    assert len(one.near_duplicates)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=12),
+       st.booleans(), st.integers(1, 20), st.integers(0, 3))
+def test_line_parts_cut_the_file_into_whole_lines(lines, final_newline, size, start):
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    data = b"x" * start + data
+    parts = list(line_parts(io.BytesIO(data), start, size))
+    assert b"".join(data[a:b] for a, b, _ in parts) == data[start:]
+    assert [a for a, _, _ in parts] == [start, *(b for _, b, _ in parts)][:len(parts)]
+    for a, b, first in parts:
+        assert b > a
+        assert first == 1 + data[start:a].count(b"\n")
+        assert data[b - 1:b] == b"\n" or b == len(data)
