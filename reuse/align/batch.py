@@ -46,6 +46,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..text.shingle import shingle_unmixed
 from ..text.tokenize import TokenBatch
+from . import compiled
 
 __all__ = ["lexical_boxes"]
 
@@ -557,6 +558,9 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     counts = tokens.counts()[docs]
     firsts = tokens.bounds[docs]
     occurrences = np.zeros(len(tokens.hashes), dtype=np.int32)
+    if (kernels := compiled.kernels()) is not None:
+        kernels.count_in_document(tokens.hashes, firsts, counts, occurrences)
+        return occurrences
     for lo, hi in _blocks(counts, _BLOCK_ENTRIES):
         _count_block(tokens.hashes, firsts[lo:hi], counts[lo:hi], occurrences)
     return occurrences
@@ -625,6 +629,9 @@ def _extend_all(
     All boundaries step in lockstep while many are still extending; the last few (a step costs
     the same however few are left) go on one at a time in :func:`_extend_one`."""
     hashes = tokens.hashes
+    if (kernels := compiled.kernels()) is not None:
+        return kernels.extend(hashes, occurrences, a_base, a_len, b_base, b_len, i, j, step, drop,
+                              CHANCE_BOUND, CROSSING_LOOKAHEAD)
     n = len(i)
     out_i, out_j = i.copy(), j.copy()
     alive = np.arange(n, dtype=np.int64)
@@ -788,9 +795,13 @@ def lexical_boxes(
     # keeps it mapped); larger ones get fresh memory mapped page by page on every call.
     sizes = n_a + n_b
     found = []
+    kernels = compiled.kernels()
     for lo, hi in _blocks(sizes, _JOIN_ENTRIES):
         part = (shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi], n_b[lo:hi])
-        runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
+        if kernels is not None:
+            runs = kernels.join_runs(*part, max_occurrences, ngram)
+        else:
+            runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
         if len(runs):
             runs[:, 0] += lo
             found.append(_trimmed_boxes(*_chain(runs, max_gap, ngram), min_length, min_density))
