@@ -40,10 +40,14 @@ def _sorted_rows(rows: np.ndarray) -> list[list[int]]:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pairs=st.lists(planted_pairs(), min_size=1, max_size=6), ngram=st.integers(1, 4),
-       max_occurrences=st.integers(1, 25))
-def test_compiled_join_finds_the_runs_of_the_numpy_join(pairs, ngram, max_occurrences):
+       max_occurrences=st.integers(1, 25), max_gap=st.integers(0, 25),
+       min_length=st.integers(1, 30), min_density=st.sampled_from([0.0, 0.3, 0.9]))
+def test_compiled_join_and_passages_equal_the_numpy_ones(pairs, ngram, max_occurrences, max_gap,
+                                                         min_length, min_density):
     """The hash join and its runs, per pair in compiled code, against the row sorts of the
-    numpy code (small vocabularies: shingles recur, and frequent ones are left out)."""
+    numpy code (small vocabularies: shingles recur, and frequent ones are left out); and the
+    passages of those runs (chained, trimmed, boxed, filtered), the same rows in the same
+    order."""
     tokens = tokenize_batch([a for a, _ in pairs] + [b for _, b in pairs])
     shingles = shingle_unmixed(tokens.hashes, ngram)
     n_shingles = np.maximum(tokens.counts() - ngram + 1, 0)
@@ -54,6 +58,12 @@ def test_compiled_join_finds_the_runs_of_the_numpy_join(pairs, ngram, max_occurr
     found = kernels.join_runs(*part)
     assert found.dtype == np.int64 and found.shape[1] == 5
     assert _sorted_rows(found) == _sorted_rows(expected)
+    if len(found):
+        batch = reuse.align.batch
+        boxes = batch._trimmed_boxes(*batch._chain(expected, max_gap, ngram), min_length,
+                                     min_density)
+        assert kernels.passages(found, max_gap, ngram, min_length, min_density,
+                                batch.CHAIN_LOOKBACK).tolist() == boxes.tolist()
 
 
 def test_compiled_join_output_grows():

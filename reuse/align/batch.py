@@ -800,8 +800,12 @@ def lexical_boxes(
         part = (shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi], n_b[lo:hi])
         if kernels is not None:
             runs = kernels.join_runs(*part, max_occurrences, ngram)
-        else:
-            runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
+            boxes = kernels.passages(runs, max_gap, ngram, min_length, min_density,
+                                     CHAIN_LOOKBACK)
+            boxes[:, 0] += lo
+            found.append(boxes)
+            continue
+        runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
         if len(runs):
             runs[:, 0] += lo
             found.append(_trimmed_boxes(*_chain(runs, max_gap, ngram), min_length, min_density))

@@ -15,9 +15,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["common_affixes", "count_in_document", "extend", "join_runs"]
+__all__ = ["common_affixes", "count_in_document", "extend", "join_runs", "passages"]
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the product's high bits
+_LEAST = np.int64(np.iinfo(np.int64).min)
+_MOST = np.int64(np.iinfo(np.int64).max)
 
 
 @njit(cache=True, nogil=True)
@@ -266,3 +268,252 @@ def common_affixes(
             t += 1
         suffix[k] = t
     return prefix, suffix
+
+
+@njit(cache=True, nogil=True)
+def passages(
+    runs: np.ndarray, max_gap: int, tolerance: int, min_length: int, min_density: float,
+    lookback: int,
+) -> np.ndarray:
+    """The passages of the runs ``pair, a0, a1, b0, b1`` (rows of a pair together, pairs in
+    order), as :func:`reuse.align.batch._trimmed_boxes` of :func:`reuse.align.batch._chain`
+    finds them, in the same order: chaining, the length filter, dropping repeats, trimming,
+    boxing and the covered-length filters, one pair at a time. Returns ``(N, 5)`` rows."""
+    n = len(runs)
+    out = np.empty((max(n, 1), 5), dtype=np.int64)  # at most a passage per run
+    found = 0
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and runs[end, 0] == runs[start, 0]:
+            end += 1
+        found = _pair_passages(runs[start:end], max_gap, tolerance, min_length, min_density,
+                               lookback, out, found)
+        start = end
+    return out[:found].copy()
+
+
+@njit(cache=True, nogil=True)
+def _pair_passages(runs, max_gap, tolerance, min_length, min_density, lookback, out, found):
+    m = len(runs)
+    # The runs in order of a0, b0 (no two runs share both).
+    widest_b = 0
+    for k in range(m):
+        widest_b = max(widest_b, runs[k, 3])
+    key = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        key[k] = runs[k, 1] * (widest_b + 1) + runs[k, 3]
+    order = np.argsort(key)
+    a0 = np.empty(m, dtype=np.int64)
+    a1 = np.empty(m, dtype=np.int64)
+    b0 = np.empty(m, dtype=np.int64)
+    b1 = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        r = order[k]
+        a0[k], a1[k], b0[k], b1[k] = runs[r, 1], runs[r, 2], runs[r, 3], runs[r, 4]
+
+    # Chaining: each run in its band of diagonals and the next one up, in order of band, a0,
+    # b0; a run links to the last few of its band that it continues.
+    width = max_gap + tolerance + 1
+    copy_band = np.empty(2 * m, dtype=np.int64)
+    for k in range(m):
+        band = (b0[k] - a0[k]) // width
+        copy_band[2 * k] = band
+        copy_band[2 * k + 1] = band + 1
+    copies = np.argsort(copy_band, kind="mergesort")  # stable: a0, b0 order within a band
+    parent = np.arange(m)
+    for x in range(2 * m):
+        cur = copies[x] // 2
+        for lag in range(1, lookback + 1):
+            if x - lag < 0 or copy_band[copies[x - lag]] != copy_band[copies[x]]:
+                break
+            prev = copies[x - lag] // 2
+            a_gap = a0[cur] - a1[prev]
+            b_gap = b0[cur] - b1[prev]
+            if -tolerance <= a_gap <= max_gap and -tolerance <= b_gap <= max_gap:
+                rx, ry = _root(parent, prev), _root(parent, cur)
+                if rx != ry:
+                    parent[max(rx, ry)] = min(rx, ry)
+    # Passages in order of their first run; the members of each in order of a0, b0.
+    size = np.zeros(m + 1, dtype=np.int64)
+    for k in range(m):
+        parent[k] = _root(parent, k)
+        size[parent[k] + 1] += 1
+    for k in range(m):
+        size[k + 1] += size[k]
+    members = np.empty(m, dtype=np.int64)
+    filled = size[:m].copy()
+    for k in range(m):
+        members[filled[parent[k]]] = k
+        filled[parent[k]] += 1
+    for g in range(m):
+        lo, hi = size[g], size[g + 1]
+        if hi == lo:
+            continue
+        group = members[lo:hi]
+        matched = 0
+        for k in group:
+            matched += a1[k] - a0[k]
+        if matched < min_length:
+            continue
+        found = _passage(group, a0, a1, b0, b1, runs[0, 0], min_length, min_density, out, found)
+    return found
+
+
+@njit(cache=True, nogil=True)
+def _root(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _passage(group, a0, a1, b0, b1, pair, min_length, min_density, out, found):
+    """One chained group of runs (indices in order of a0, b0): drop repeats, trim, box and
+    filter; appends the box to ``out``."""
+    repeat = _inside_another(group, a0, a1) | _inside_another(group, b0, b1)
+    kept = group[~repeat]
+    kept = _trim_both_orders(kept, a0, a1, b0, b1)
+    box_a0, box_a1 = a0[kept[0]], a1[kept[0]]
+    box_b0, box_b1 = b0[kept[0]], b1[kept[0]]
+    for k in kept:
+        box_a0, box_a1 = min(box_a0, a0[k]), max(box_a1, a1[k])
+        box_b0, box_b1 = min(box_b0, b0[k]), max(box_b1, b1[k])
+    covered = min(_covered(kept, a0, a1), _covered(kept, b0, b1))
+    shorter = min(box_a1 - box_a0, box_b1 - box_b0)
+    if covered >= min_length and covered >= min_density * shorter:
+        out[found, 0] = pair
+        out[found, 1] = box_a0
+        out[found, 2] = box_a1
+        out[found, 3] = box_b0
+        out[found, 4] = box_b1
+        found += 1
+    return found
+
+
+@njit(cache=True, nogil=True)
+def _inside_another(group, lo_of, hi_of):
+    """:func:`reuse.align.batch._inside_another` of one group (indices into ``lo_of``,
+    ``hi_of``): whether each range lies inside a larger one of the group, or equals another
+    and is not of the group's longest."""
+    g = len(group)
+    lo = np.empty(g, dtype=np.int64)
+    hi = np.empty(g, dtype=np.int64)
+    highest = 0
+    longest = 0
+    for x in range(g):
+        lo[x], hi[x] = lo_of[group[x]], hi_of[group[x]]
+        highest = max(highest, hi[x])
+        longest = max(longest, hi[x] - lo[x])
+    key = np.empty(g, dtype=np.int64)
+    for x in range(g):
+        key[x] = lo[x] * (highest + 1) + (highest - hi[x])  # by start, then longest first
+    order = np.argsort(key, kind="mergesort")
+    inside = np.zeros(g, dtype=np.bool_)
+    reach = _LEAST  # farthest end of the ranges of the earlier starts
+    block_reach = reach
+    block_hi = 0
+    for y in range(g):
+        x = order[y]
+        new_block = y == 0 or lo[x] != lo[order[y - 1]]
+        if new_block:
+            reach = block_reach
+            block_hi = hi[x]
+        inside[x] = reach >= hi[x] or block_hi > hi[x]
+        block_reach = max(block_reach, hi[x])
+        same_as_previous = not new_block and hi[x] == hi[order[y - 1]]
+        if same_as_previous and hi[x] - lo[x] < longest:
+            inside[x] = True
+            inside[order[y - 1]] = True
+    return inside
+
+
+@njit(cache=True, nogil=True)
+def _trim_both_orders(kept, a0, a1, b0, b1):
+    """The reference ``_trim``: trim in a, then in b, in a, ... until a trim drops nothing;
+    ``kept`` (indices in order of a0, b0) stays in that order."""
+    kept = _trim_in_order(kept, a0, a1, b0, b1)
+    in_b = True
+    while True:
+        if in_b:
+            key = np.empty(len(kept), dtype=np.int64)
+            widest = 0
+            for k in kept:
+                widest = max(widest, a0[k])
+            for x in range(len(kept)):
+                key[x] = b0[kept[x]] * (widest + 1) + a0[kept[x]]
+            by_b = kept[np.argsort(key)]
+            trimmed = _trim_in_order(by_b, b0, b1, a0, a1)
+            if len(trimmed) == len(kept):
+                return kept
+            stays = np.zeros(len(a0), dtype=np.bool_)
+            for k in trimmed:
+                stays[k] = True
+            kept = kept[stays[kept]]
+        else:
+            trimmed = _trim_in_order(kept, a0, a1, b0, b1)
+            if len(trimmed) == len(kept):
+                return kept
+            kept = trimmed
+        in_b = not in_b
+
+
+@njit(cache=True, nogil=True)
+def _trim_in_order(runs, x0, x1, y0, y1):
+    """The reference ``_trim_in_a_order`` of ``runs`` (indices, in order of x0, y0): drop runs
+    at either end, in this order, shorter than their gap to the rest."""
+    n = len(runs)
+    # From the front: the rest after run s is runs s + 1 .. n - 1.
+    after_y0 = np.empty(n + 1, dtype=np.int64)
+    after_y1 = np.empty(n + 1, dtype=np.int64)
+    after_y0[n] = _MOST
+    after_y1[n] = _LEAST
+    for s in range(n - 1, -1, -1):
+        after_y0[s] = min(after_y0[s + 1], y0[runs[s]])
+        after_y1[s] = max(after_y1[s + 1], y1[runs[s]])
+    first = 0
+    while n - first > 1:
+        r = runs[first]
+        gap = max(x0[runs[first + 1]] - x1[r], after_y0[first + 1] - y1[r],
+                  y0[r] - after_y1[first + 1])
+        if x1[r] - x0[r] >= gap:
+            break
+        first += 1
+    # From the back, over runs first .. last: the rest before run e is runs first .. e - 1.
+    last = n - 1
+    if last > first:
+        before_x1 = np.empty(n, dtype=np.int64)
+        before_y1 = np.empty(n, dtype=np.int64)
+        before_y0 = np.empty(n, dtype=np.int64)
+        r = runs[first]
+        before_x1[first], before_y1[first], before_y0[first] = x1[r], y1[r], y0[r]
+        for s in range(first + 1, n):
+            r = runs[s]
+            before_x1[s] = max(before_x1[s - 1], x1[r])
+            before_y1[s] = max(before_y1[s - 1], y1[r])
+            before_y0[s] = min(before_y0[s - 1], y0[r])
+        while last > first:
+            r = runs[last]
+            gap = max(x0[r] - before_x1[last - 1], y0[r] - before_y1[last - 1],
+                      before_y0[last - 1] - y1[r])
+            if x1[r] - x0[r] >= gap:
+                break
+            last -= 1
+    return runs[first:last + 1]
+
+
+@njit(cache=True, nogil=True)
+def _covered(kept, lo_of, hi_of):
+    """Positions in the union of the ranges ``[lo_of[k], hi_of[k])`` of ``kept``."""
+    lo = np.empty(len(kept), dtype=np.int64)
+    for x in range(len(kept)):
+        lo[x] = lo_of[kept[x]]
+    order = np.argsort(lo, kind="mergesort")
+    total = 0
+    reach = _LEAST
+    for x in order:
+        k = kept[x]
+        total += max(hi_of[k] - max(lo_of[k], reach), 0)
+        reach = max(reach, hi_of[k])
+    return total
