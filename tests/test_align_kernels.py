@@ -52,10 +52,10 @@ def test_compiled_join_and_passages_equal_the_numpy_ones(pairs, ngram, max_occur
     shingles = shingle_unmixed(tokens.hashes, ngram)
     n_shingles = np.maximum(tokens.counts() - ngram + 1, 0)
     k = len(pairs)
-    part = (shingles, tokens.bounds[:k], n_shingles[:k], tokens.bounds[k:2 * k],
-            n_shingles[k:2 * k], max_occurrences, ngram)
-    expected = _numpy_runs(*part)
-    found = kernels.join_runs(*part)
+    part = (tokens.bounds[:k], n_shingles[:k], tokens.bounds[k:2 * k], n_shingles[k:2 * k],
+            max_occurrences, ngram)
+    expected = _numpy_runs(shingles, *part)
+    found = kernels.join_runs(tokens.hashes, *part)  # makes the shingles itself
     assert found.dtype == np.int64 and found.shape[1] == 5
     assert _sorted_rows(found) == _sorted_rows(expected)
     if len(found):
@@ -67,7 +67,8 @@ def test_compiled_join_and_passages_equal_the_numpy_ones(pairs, ngram, max_occur
 
 
 def test_compiled_join_output_grows():
-    """More runs than the kernel's first output array holds (1,024 rows)."""
+    """More runs than the kernel's first output array holds (1,024 rows). (Shingles of one
+    token are the tokens.)"""
     rng = np.random.default_rng(3)
     shingles = rng.integers(0, 2**63, 20_000, dtype=np.int64).view(np.uint64)
     shingles[10_000:] = shingles[:10_000]

@@ -760,6 +760,31 @@ def extend_steps(
 # ----------------------------------------------------------------------------------- entry point
 
 
+def _passages(
+    tokens: TokenBatch, a_first: np.ndarray, n_a: np.ndarray, b_first: np.ndarray,
+    n_b: np.ndarray, *, ngram: int, max_occurrences: int, max_gap: int, min_length: int,
+    min_density: float,
+) -> np.ndarray:
+    """The passages of :func:`lexical_boxes` before boundary extension, by the numpy code:
+    rows ``pair, a0, a1, b0, b1``, in groups of pairs."""
+    # Shingles of the whole token array: shingle t starts at token t, and those that start
+    # within ngram - 1 tokens of a document's end straddle two documents and are not used.
+    shingles = shingle_unmixed(tokens.hashes, ngram)
+    # The join copies each pair's shingles (a document in many pairs many times): pairs go
+    # through it in groups of about _JOIN_ENTRIES shingles, to bound the memory. Groups of a few
+    # MB of arrays also keep the memory that one group frees in use for the next (the system
+    # keeps it mapped); larger ones get fresh memory mapped page by page on every call.
+    sizes = n_a + n_b
+    found = []
+    for lo, hi in _blocks(sizes, _JOIN_ENTRIES):
+        part = (shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi], n_b[lo:hi])
+        runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
+        if len(runs):
+            runs[:, 0] += lo
+            found.append(_trimmed_boxes(*_chain(runs, max_gap, ngram), min_length, min_density))
+    return np.concatenate(found) if found else np.empty((0, 5), dtype=np.int64)
+
+
 def lexical_boxes(
     tokens: TokenBatch,
     left: np.ndarray,
@@ -783,33 +808,17 @@ def lexical_boxes(
     empty = np.empty((0, 5), dtype=np.int64)
     if not len(left):
         return empty
-    # Shingles of the whole token array: shingle t starts at token t, and those that start
-    # within ngram - 1 tokens of a document's end straddle two documents and are not used.
-    shingles = shingle_unmixed(tokens.hashes, ngram)
     n_shingles = np.maximum(tokens.counts() - ngram + 1, 0)
     a_first, n_a = tokens.bounds[left], n_shingles[left]
     b_first, n_b = tokens.bounds[right], n_shingles[right]
-    # The join copies each pair's shingles (a document in many pairs many times): pairs go
-    # through it in groups of about _JOIN_ENTRIES shingles, to bound the memory. Groups of a few
-    # MB of arrays also keep the memory that one group frees in use for the next (the system
-    # keeps it mapped); larger ones get fresh memory mapped page by page on every call.
-    sizes = n_a + n_b
-    found = []
-    kernels = compiled.kernels()
-    for lo, hi in _blocks(sizes, _JOIN_ENTRIES):
-        part = (shingles, a_first[lo:hi], n_a[lo:hi], b_first[lo:hi], n_b[lo:hi])
-        if kernels is not None:
-            runs = kernels.join_runs(*part, max_occurrences, ngram)
-            boxes = kernels.passages(runs, max_gap, ngram, min_length, min_density,
-                                     CHAIN_LOOKBACK)
-            boxes[:, 0] += lo
-            found.append(boxes)
-            continue
-        runs = _runs(_join(*part, max_occurrences), part[2], part[4], ngram)
-        if len(runs):
-            runs[:, 0] += lo
-            found.append(_trimmed_boxes(*_chain(runs, max_gap, ngram), min_length, min_density))
-    boxes = np.concatenate(found) if found else empty
+    if (kernels := compiled.kernels()) is not None:
+        # A pair at a time in compiled code: its shingles, the join, runs, chains and passages.
+        runs = kernels.join_runs(tokens.hashes, a_first, n_a, b_first, n_b, max_occurrences, ngram)
+        boxes = kernels.passages(runs, max_gap, ngram, min_length, min_density, CHAIN_LOOKBACK)
+    else:
+        boxes = _passages(tokens, a_first, n_a, b_first, n_b, ngram=ngram,
+                          max_occurrences=max_occurrences, max_gap=max_gap,
+                          min_length=min_length, min_density=min_density)
     if not len(boxes):
         return empty
     boxes = boxes[np.argsort(boxes[:, 0], kind="stable")]

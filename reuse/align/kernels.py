@@ -15,9 +15,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..text.shingle import SHINGLE_MULTIPLIER
+
 __all__ = ["common_affixes", "count_in_document", "extend", "join_runs", "passages"]
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the product's high bits
+_SHINGLE_MULTIPLIER = np.uint64(SHINGLE_MULTIPLIER)
 _LEAST = np.int64(np.iinfo(np.int64).min)
 _MOST = np.int64(np.iinfo(np.int64).max)
 
@@ -67,11 +70,13 @@ def _find(keys, first, n, bits, table_key, table_used, slot_of):
 
 @njit(cache=True, nogil=True)
 def join_runs(
-    shingles: np.ndarray, a_first: np.ndarray, n_a: np.ndarray, b_first: np.ndarray,
+    hashes: np.ndarray, a_first: np.ndarray, n_a: np.ndarray, b_first: np.ndarray,
     n_b: np.ndarray, max_occurrences: int, ngram: int,
 ) -> np.ndarray:
     """Maximal runs of shared shingles on one diagonal of every pair: ``(R, 5)`` rows ``pair,
-    a0, a1, b0, b1`` (tokens), by pair, in no particular order within a pair.
+    a0, a1, b0, b1`` (tokens), by pair, in no particular order within a pair. A pair's a-side
+    shingles start at the tokens ``hashes[a_first : a_first + n_a]`` (the shingles of
+    :func:`reuse.text.shingle.shingle_unmixed`, equal exactly when those are).
 
     A seed ``(i, j)`` is a shingle at ``i`` on the a-side equal to the one at ``j`` on the
     b-side, a shingle occurring at most ``max_occurrences`` times on each side (or once on each);
@@ -93,6 +98,8 @@ def join_runs(
     next_a = np.empty(longest_a, dtype=np.int64)
     slot_a = np.empty(longest_a, dtype=np.int64)
     slot_b = np.empty(longest_b, dtype=np.int64)
+    a_shingles = np.empty(longest_a, dtype=np.uint64)
+    b_shingles = np.empty(longest_b, dtype=np.uint64)
     out = np.empty((1024, 5), dtype=np.int64)
     found = 0
     for p in range(n_pairs):
@@ -100,13 +107,15 @@ def join_runs(
         if na == 0 or nb == 0:
             continue
         bits = _table_bits(na)
-        _slots(shingles, a_first[p], na, bits, table_key, table_used, slot_a)
+        _shingles(hashes, a_first[p], na, ngram, a_shingles)
+        _shingles(hashes, b_first[p], nb, ngram, b_shingles)
+        _slots(a_shingles, 0, na, bits, table_key, table_used, slot_a)
         for i in range(na):
             s = slot_a[i]
             next_a[i] = head[s] if in_a[s] else -1
             head[s] = i
             in_a[s] += 1
-        _find(shingles, b_first[p], nb, bits, table_key, table_used, slot_b)
+        _find(b_shingles, 0, nb, bits, table_key, table_used, slot_b)
         for j in range(nb):
             if slot_b[j] >= 0:
                 in_b[slot_b[j]] += 1
@@ -125,9 +134,7 @@ def join_runs(
                                         max_occurrences)):
                         length += 1
                     if found == len(out):
-                        grown = np.empty((2 * len(out), 5), dtype=np.int64)
-                        grown[:found] = out
-                        out = grown
+                        out = _grown(out)
                     out[found, 0] = p
                     out[found, 1] = i
                     out[found, 2] = i + length - 1 + ngram
@@ -141,6 +148,28 @@ def join_runs(
             in_a[s] = 0
             in_b[s] = 0
     return out[:found].copy()
+
+
+@njit(cache=True, nogil=True)
+def _shingles(hashes, first, n, ngram, out):
+    """The ``n`` shingles starting at ``hashes[first:]`` into ``out``, as
+    :func:`reuse.text.shingle.shingle_unmixed` makes them."""
+    for t in range(n):
+        acc = hashes[first + t]
+        for k in range(1, ngram):
+            acc = acc * _SHINGLE_MULTIPLIER + hashes[first + t + k]
+        out[t] = acc
+
+
+@njit(cache=True, nogil=True)
+def _grown(out):
+    """``out`` in an array of twice its rows (element by element: numba takes seconds to
+    compile a slice assignment of a 2-D array)."""
+    grown = np.empty((2 * len(out), out.shape[1]), dtype=out.dtype)
+    for r in range(len(out)):
+        for c in range(out.shape[1]):
+            grown[r, c] = out[r, c]
+    return grown
 
 
 @njit(cache=True, nogil=True)
@@ -303,7 +332,7 @@ def _pair_passages(runs, max_gap, tolerance, min_length, min_density, lookback, 
     key = np.empty(m, dtype=np.int64)
     for k in range(m):
         key[k] = runs[k, 1] * (widest_b + 1) + runs[k, 3]
-    order = np.argsort(key)
+    order = _stable_order(key)
     a0 = np.empty(m, dtype=np.int64)
     a1 = np.empty(m, dtype=np.int64)
     b0 = np.empty(m, dtype=np.int64)
@@ -320,7 +349,7 @@ def _pair_passages(runs, max_gap, tolerance, min_length, min_density, lookback, 
         band = (b0[k] - a0[k]) // width
         copy_band[2 * k] = band
         copy_band[2 * k + 1] = band + 1
-    copies = np.argsort(copy_band, kind="mergesort")  # stable: a0, b0 order within a band
+    copies = _stable_order(copy_band)  # a0, b0 order within a band
     parent = np.arange(m)
     for x in range(2 * m):
         cur = copies[x] // 2
@@ -372,8 +401,14 @@ def _root(parent, x):
 def _passage(group, a0, a1, b0, b1, pair, min_length, min_density, out, found):
     """One chained group of runs (indices in order of a0, b0): drop repeats, trim, box and
     filter; appends the box to ``out``."""
-    repeat = _inside_another(group, a0, a1) | _inside_another(group, b0, b1)
-    kept = group[~repeat]
+    in_a = _inside_another(group, a0, a1)
+    in_b = _inside_another(group, b0, b1)
+    count = 0
+    for x in range(len(group)):
+        if not (in_a[x] or in_b[x]):
+            group[count] = group[x]
+            count += 1
+    kept = group[:count]
     kept = _trim_both_orders(kept, a0, a1, b0, b1)
     box_a0, box_a1 = a0[kept[0]], a1[kept[0]]
     box_b0, box_b1 = b0[kept[0]], b1[kept[0]]
@@ -409,7 +444,7 @@ def _inside_another(group, lo_of, hi_of):
     key = np.empty(g, dtype=np.int64)
     for x in range(g):
         key[x] = lo[x] * (highest + 1) + (highest - hi[x])  # by start, then longest first
-    order = np.argsort(key, kind="mergesort")
+    order = _stable_order(key)
     inside = np.zeros(g, dtype=np.bool_)
     reach = _LEAST  # farthest end of the ranges of the earlier starts
     block_reach = reach
@@ -443,14 +478,19 @@ def _trim_both_orders(kept, a0, a1, b0, b1):
                 widest = max(widest, a0[k])
             for x in range(len(kept)):
                 key[x] = b0[kept[x]] * (widest + 1) + a0[kept[x]]
-            by_b = kept[np.argsort(key)]
+            by_b = kept[_stable_order(key)]
             trimmed = _trim_in_order(by_b, b0, b1, a0, a1)
             if len(trimmed) == len(kept):
                 return kept
             stays = np.zeros(len(a0), dtype=np.bool_)
             for k in trimmed:
                 stays[k] = True
-            kept = kept[stays[kept]]
+            count = 0
+            for x in range(len(kept)):
+                if stays[kept[x]]:
+                    kept[count] = kept[x]
+                    count += 1
+            kept = kept[:count]
         else:
             trimmed = _trim_in_order(kept, a0, a1, b0, b1)
             if len(trimmed) == len(kept):
@@ -509,7 +549,7 @@ def _covered(kept, lo_of, hi_of):
     lo = np.empty(len(kept), dtype=np.int64)
     for x in range(len(kept)):
         lo[x] = lo_of[kept[x]]
-    order = np.argsort(lo, kind="mergesort")
+    order = _stable_order(lo)
     total = 0
     reach = _LEAST
     for x in order:
@@ -517,3 +557,43 @@ def _covered(kept, lo_of, hi_of):
         total += max(hi_of[k] - max(lo_of[k], reach), 0)
         reach = max(reach, hi_of[k])
     return total
+
+
+@njit(cache=True, nogil=True)
+def _stable_order(key):
+    """The permutation that sorts the int64 ``key``, equal keys in their order: a merge sort
+    (numba's own sorts take many seconds to compile)."""
+    n = len(key)
+    order = np.arange(n)
+    run = 16
+    for lo in range(0, n, run):  # insertion sort of short runs
+        for x in range(lo + 1, min(lo + run, n)):
+            v = order[x]
+            y = x
+            while y > lo and key[order[y - 1]] > key[v]:
+                order[y] = order[y - 1]
+                y -= 1
+            order[y] = v
+    spare = np.empty(n, dtype=np.int64)
+    width = run
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            x, y, k = lo, mid, lo
+            while x < mid and y < hi:
+                if key[order[y]] < key[order[x]]:
+                    spare[k] = order[y]
+                    y += 1
+                else:
+                    spare[k] = order[x]
+                    x += 1
+                k += 1
+            for z in range(x, mid):
+                spare[k] = order[z]
+                k += 1
+            for z in range(y, hi):
+                spare[k] = order[z]
+                k += 1
+        order, spare = spare, order
+        width *= 2
+    return order
