@@ -56,19 +56,6 @@ def _slots(keys, first, n, bits, table_key, table_used, slot_of):
 
 
 @njit(cache=True, nogil=True)
-def _find(keys, first, n, bits, table_key, table_used, slot_of):
-    """The slot of each of ``keys[first : first + n]`` in the table, or -1 when absent."""
-    mask = (1 << bits) - 1
-    shift = np.uint64(64 - bits)
-    for t in range(n):
-        key = keys[first + t]
-        s = np.int64((key * _MULTIPLIER) >> shift)
-        while table_used[s] and table_key[s] != key:
-            s = (s + 1) & mask
-        slot_of[t] = s if table_used[s] else -1
-
-
-@njit(cache=True, nogil=True)
 def join_runs(
     hashes: np.ndarray, a_first: np.ndarray, n_a: np.ndarray, b_first: np.ndarray,
     n_b: np.ndarray, max_occurrences: int, ngram: int,
@@ -115,10 +102,28 @@ def join_runs(
             next_a[i] = head[s] if in_a[s] else -1
             head[s] = i
             in_a[s] += 1
-        _find(b_shingles, 0, nb, bits, table_key, table_used, slot_b)
+        # The b-side shingles looked up; along a diagonal of equal shingles (a copied passage)
+        # the next a-side shingle is compared first, which spares most look-ups.
+        mask = (1 << bits) - 1
+        shift = np.uint64(64 - bits)
+        along = -1  # an a-position whose shingle equals the last b-side shingle
         for j in range(nb):
-            if slot_b[j] >= 0:
-                in_b[slot_b[j]] += 1
+            key = b_shingles[j]
+            if 0 <= along < na - 1 and a_shingles[along + 1] == key:
+                along += 1
+                s = slot_a[along]
+            else:
+                s = np.int64((key * _MULTIPLIER) >> shift)
+                while table_used[s] and table_key[s] != key:
+                    s = (s + 1) & mask
+                if table_used[s]:
+                    along = head[s]
+                else:
+                    s = -1
+                    along = -1
+            slot_b[j] = s
+            if s >= 0:
+                in_b[s] += 1
         for j in range(nb):
             s = slot_b[j]
             if s < 0 or not _seeding(in_a[s], in_b[s], max_occurrences):
