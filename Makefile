@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench,spark]'
+	$(BIN)/pip install --quiet -e '.[dev,bench,spark,fast]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -67,6 +67,7 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 from rapidfuzz.distance import Indel
 
+from reuse.align import compiled
 from reuse.align.aligner import align_batch, align_pair
 from reuse.align.alignment import Alignment
 from reuse.align.batch import CHANCE_BOUND, CROSSING_LOOKAHEAD
@@ -138,6 +139,18 @@ class EnglishText:
     def word(self) -> str:
         words = self.documents[self.rng.randrange(len(self.documents))]
         return words[self.rng.randrange(len(words))]
+
+
+def code_path() -> str:
+    """Which code the batch aligner runs in this process: its compiled kernels or its numpy
+    code."""
+    if compiled.kernels() is not None:
+        import numba
+
+        return f"compiled kernels (`reuse.align.kernels`, numba {numba.__version__})"
+    if not compiled.ENABLED:
+        return "numpy code (compiled kernels turned off with --numpy)"
+    return "numpy code (numba is not installed: no compiled kernels)"
 
 
 def make_pairs(count: int, seed: int, *, edge: int = 1, source: str = "zipf") -> list[Pair]:
@@ -331,7 +344,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--pan-sources", type=Path, default=None, help="the PAN 2013 'src' "
                         f"folder that the english text is cut from (default {PAN_SOURCES})")
+    parser.add_argument("--numpy", action="store_true", help="run the batch aligner's numpy "
+                        "code even when numba is installed (its compiled kernels otherwise)")
     args = parser.parse_args()
+    if args.numpy:
+        compiled.ENABLED = False
     if args.pan_sources is not None:
         PAN_SOURCES = args.pan_sources
     if args.repeat < 1:
@@ -380,7 +397,8 @@ def main() -> None:
         "",
         "Command: `.venv/bin/python benchmarks/bench_align.py` "
         f"(--pairs {args.pairs} --seed {args.seed} --min-block {args.min_block} "
-        f"--repeat {args.repeat} --edge {args.edge} --text {args.text}). Each method runs once "
+        f"--repeat {args.repeat} --edge {args.edge} --text {args.text}"
+        f"{' --numpy' if args.numpy else ''}). Each method runs once "
         f"untimed, then {args.repeat} times, each after `gc.collect()` and with the garbage "
         "collector off while it runs; *pairs/s* is the median of those runs (wall clock), "
         "*slowest–fastest* their range, and *CPU pairs/s* the median on the process's CPU time "
@@ -390,6 +408,7 @@ def main() -> None:
         f"process allowed on CPU(s) {sorted(os.sched_getaffinity(0))} (run it under "
         "`taskset -c N` to pin it); the machine was shared with other benchmarks, so wall-clock "
         "speeds vary from run to run (the slowest–fastest column).",
+        f"Code: the batch aligner ran its {code_path()}.",
         f"{len(pairs)} pairs, {np.mean(words) / 2:.0f} tokens per document on average, one "
         f"planted passage of 50-300 words with ~2% word edits per pair, at least {args.edge} "
         f"word(s) inside each end, {args.text} text (see the script's docstring). Tokenizing "
@@ -450,6 +469,11 @@ STAGES = [
     ("reuse/align/batch.py", "_count_in_document", "word counts per document (for the extension)"),
     ("reuse/align/batch.py", "_extend_all", "boundary extension"),
     ("reuse/align/batch.py", "_packed_rows", "(part of the join and the word counts: per-row sorts)"),
+    ("reuse/align/kernels.py", "join_runs", "compiled: shingles, hash join and diagonal runs"),
+    ("reuse/align/kernels.py", "passages", "compiled: chaining, trimming, length and density "
+     "filters"),
+    ("reuse/align/kernels.py", "count_in_document", "compiled: word counts per document"),
+    ("reuse/align/kernels.py", "extend", "compiled: boundary extension"),
     ("reuse/align/edits.py", "lexical_alignments", "edit scripts and Alignment objects"),
     ("reuse/align/edits.py", "_common_affixes",
      "(part of the edit scripts: common prefix and suffix of each box, left out of Indel)"),
@@ -480,8 +504,9 @@ def stage_profile(pairs: list[Pair], config: AlignConfig, a_batch: TokenBatch,
         "",
         f"`reuse lexical (align_batch)` on the {len(pairs)} pairs above under cProfile, fastest of "
         f"{repeat} runs per stage: {total * 1e3:.0f} ms in all ({len(pairs) / total:,.0f} pairs/s "
-        "with the profiler on). The lines in parentheses are parts of lines above them; the rest of "
-        "the time is merging boxes, splitting the results per pair and the profiler.",
+        f"with the profiler on), with the {code_path()}. The lines in parentheses are parts of "
+        "lines above them; the rest of the time is merging boxes, splitting the results per pair "
+        "and the profiler.",
         "",
         "| stage | function | ms | µs per pair |",
         "|---|---|---|---|",

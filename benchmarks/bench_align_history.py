@@ -10,8 +10,10 @@ timed) and times ``align_batch`` with ``paraphrase=False`` on all pairs in one c
 ``rapidfuzz`` ``Indel.opcodes`` on each pair's token hashes (a fixed C library: the yardstick of
 the machine's speed), ``--repeat`` times each, alternated, each after ``gc.collect()`` with the
 garbage collector off, on the process's CPU time. The pairs are ``bench_align.py``'s zipf pairs
-(``--pairs``, ``--seed``), made once by this process. Writes ``results_align_history.md``
-unless ``--no-write``.
+(``--pairs``, ``--seed``), made once by this process. The *code* column says whether a tree's
+aligner ran its compiled kernels (``reuse.align.kernels``, when numba is installed in the
+Python that runs this script) or its numpy code. Writes ``results_align_history.md`` unless
+``--no-write``.
 """
 
 from __future__ import annotations
@@ -77,7 +79,20 @@ def _worker(tree: Path, pairs_file: Path, repeat: int) -> None:
                 seconds[name].append(time.process_time() - start)
             finally:
                 gc.enable()
-    print(json.dumps({"seconds": seconds, "passages": sum(map(len, found))}))
+    print(json.dumps({"seconds": seconds, "passages": sum(map(len, found)), "code": _code()}))
+
+
+def _code() -> str:
+    """Which code the tree's batch aligner ran: compiled kernels (numba) or numpy."""
+    try:
+        from reuse.align import compiled
+    except ImportError:  # a tree from before the compiled kernels
+        return "numpy"
+    if compiled.kernels() is None:
+        return "numpy (no numba)"
+    import numba
+
+    return f"compiled (numba {numba.__version__})"
 
 
 def _commit(tree: Path) -> str:
@@ -114,6 +129,7 @@ def main() -> None:
         seconds: dict[Path, dict[str, list[float]]] = {t: {"reuse": [], "rapidfuzz": []}
                                                        for t in args.trees}
         passages: dict[Path, int] = {}
+        code: dict[Path, str] = {}
         for _ in range(args.rounds):
             for tree in args.trees:
                 done = subprocess.run(
@@ -125,6 +141,7 @@ def main() -> None:
                 for name, values in out["seconds"].items():
                     seconds[tree][name] += values
                 passages[tree] = out["passages"]
+                code[tree] = out["code"]
 
     with open("/proc/loadavg") as handle:
         load = handle.read().split()[0]
@@ -141,14 +158,14 @@ def main() -> None:
         "rapidfuzz `Indel.opcodes` on each pair's token hashes, timed in the same process "
         "(a fixed C library: it shows how fast the machine was).",
         "",
-        "| tree | commit | align_batch pairs/s | rapidfuzz pairs/s | align_batch / rapidfuzz "
-        "| passages |",
-        "|---|---|---:|---:|---:|---:|",
+        "| tree | commit | code | align_batch pairs/s | rapidfuzz pairs/s | "
+        "align_batch / rapidfuzz | passages |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for tree in args.trees:
         ours = args.pairs / statistics.median(seconds[tree]["reuse"])
         peer = args.pairs / statistics.median(seconds[tree]["rapidfuzz"])
-        lines.append(f"| `{tree}` | `{_commit(tree)}` | {ours:,.0f} | {peer:,.0f} | "
+        lines.append(f"| `{tree}` | `{_commit(tree)}` | {code[tree]} | {ours:,.0f} | {peer:,.0f} | "
                      f"{ours / peer:.2f} | {passages[tree]:,} |")
     text = "\n".join(lines) + "\n"
     print(text)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reuse.align.batch
+import reuse.align.compiled
 from reuse.align.aligner import align_batch, align_pair, align_token_batch
 from reuse.align.alignment import Alignment
 from reuse.align.config import AlignConfig
@@ -18,6 +19,22 @@ from reuse.align.edits import make_alignment
 from reuse.align.reference import lexical_boxes_reference
 from reuse.errors import ConfigError
 from reuse.text.tokenize import tokenize, tokenize_batch
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def code_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test runs with the compiled kernels (when numba is installed) and with the numpy
+    code."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(reuse.align.compiled, "ENABLED", request.param == "compiled")
+    return request.param
+
+
+@pytest.fixture
+def numpy_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numpy code, numba installed or not: for the tests of its inner workings."""
+    monkeypatch.setattr(reuse.align.compiled, "ENABLED", False)
 
 
 def reference(a_text: str, b_text: str, config: AlignConfig) -> list[Alignment]:
@@ -71,9 +88,10 @@ configs = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(pairs=st.lists(planted_pairs(), min_size=1, max_size=6), config=configs)
-def test_batch_agrees_with_the_per_pair_reference(pairs, config):
+def test_batch_agrees_with_the_per_pair_reference(code_path, pairs, config):
     a_texts = [a for a, _ in pairs]
     b_texts = [b for _, b in pairs]
     found = align_batch(a_texts, b_texts, config)
@@ -110,7 +128,7 @@ def _random_corpus(seed: int, pairs: int) -> tuple[list[str], list[str]]:
     return a_texts, b_texts
 
 
-def test_look_alike_sort_keys_are_told_apart(monkeypatch):
+def test_look_alike_sort_keys_are_told_apart(numpy_code, monkeypatch):
     """With only 4 hash bits in the sort keys, nearly every row mixes different shingles under
     one key; the rows are regrouped on the full hashes and the result does not change."""
     config = AlignConfig(paraphrase=False, min_length=10)
@@ -122,7 +140,7 @@ def test_look_alike_sort_keys_are_told_apart(monkeypatch):
 
 
 @pytest.mark.parametrize("hash_bits", [64, 4, 1])
-def test_count_in_document(monkeypatch, hash_bits):
+def test_count_in_document(code_path, monkeypatch, hash_bits):
     """How often each token occurs in its document, also when few hash bits in the sort keys mix
     different tokens under one key (then those documents are regrouped on the full hashes)."""
     rng = random.Random(hash_bits)
@@ -147,7 +165,7 @@ def test_count_in_document(monkeypatch, hash_bits):
 
 
 @pytest.mark.parametrize(("steps", "one_by_one"), [(1, 16), (64, 0), (64, 10**9)])
-def test_extensions_in_lockstep_and_one_by_one(monkeypatch, steps, one_by_one):
+def test_extensions_in_lockstep_and_one_by_one(numpy_code, monkeypatch, steps, one_by_one):
     """Boundaries extend in lockstep, then one by one once few are left or after the lockstep
     steps: however the work is split, the boundaries are the reference's."""
     config = AlignConfig(paraphrase=False, min_length=10, max_occurrences=2)
@@ -159,7 +177,7 @@ def test_extensions_in_lockstep_and_one_by_one(monkeypatch, steps, one_by_one):
     assert align_batch(a_texts, b_texts, config) == expected
 
 
-def test_64_bit_sort_keys(monkeypatch):
+def test_64_bit_sort_keys(numpy_code, monkeypatch):
     """Rows too long for 32-bit sort keys with enough hash bits in them get 64-bit keys; here
     every row does."""
     config = AlignConfig(paraphrase=False, min_length=10)
@@ -172,7 +190,7 @@ def test_64_bit_sort_keys(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == expected
 
 
-def test_sorts_fall_back_to_lexsort(monkeypatch):
+def test_sorts_fall_back_to_lexsort(numpy_code, monkeypatch):
     """Sort keys too wide to pack into an int64 are sorted with np.lexsort: the same order."""
     rng = np.random.default_rng(0)
     columns = [rng.integers(0, 5, 300), rng.integers(0, 1000, 300), rng.integers(0, 3, 300)]
@@ -187,7 +205,7 @@ def test_sorts_fall_back_to_lexsort(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == before
 
 
-def test_packed_sort_keys_of_32_and_64_bits(monkeypatch):
+def test_packed_sort_keys_of_32_and_64_bits(numpy_code, monkeypatch):
     """Packed keys that fit in 32 bits are sorted as uint32; as int64 (the wider fields' path)
     the order, the runs and the alignments are the same."""
     rng = np.random.default_rng(1)
@@ -203,7 +221,7 @@ def test_packed_sort_keys_of_32_and_64_bits(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == before
 
 
-def test_common_affixes():
+def test_common_affixes(code_path):
     """The common prefix of each box's two sides and the common suffix of what is left, as
     Indel strips them, against a plain loop; prefixes longer than the first blocks looked at
     (16, then 32, 64, ... tokens) included."""
@@ -244,7 +262,7 @@ def test_alignments_made_without_init_are_alignments():
     assert not hasattr(Alignment, "__post_init__")
 
 
-def test_token_batch_with_shared_documents(seeds_dir: Path):
+def test_token_batch_with_shared_documents(code_path, seeds_dir: Path):
     """Pairs index one token batch, a document may be in many pairs and paired with itself,
     and paraphrase seeds work pair by pair: the same as align_pair on each pair."""
     texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
@@ -308,7 +326,7 @@ def test_edit_scripts_without_code_points(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == expected
 
 
-def test_pairs_go_through_the_join_in_groups(monkeypatch):
+def test_pairs_go_through_the_join_in_groups(code_path, monkeypatch):
     """A batch larger than the join's memory budget is joined a few pairs at a time."""
     config = AlignConfig(paraphrase=False, min_length=10)
     a_texts, b_texts = _random_corpus(5, 12)
@@ -318,7 +336,7 @@ def test_pairs_go_through_the_join_in_groups(monkeypatch):
     assert align_batch(a_texts, b_texts, config) == expected
 
 
-def test_pairs_and_documents_sorted_in_blocks(monkeypatch):
+def test_pairs_and_documents_sorted_in_blocks(numpy_code, monkeypatch):
     """The join and the word counts sort a block of pairs (documents) at a time: blocks of a
     few pairs give the same alignments as one block of all."""
     config = AlignConfig(paraphrase=False, min_length=10)
@@ -346,7 +364,7 @@ def test_ragged_ranges_with_empty_segments():
     assert len(reuse.align.batch._offsets_within(nothing, np.uint32)) == 0
 
 
-def test_sort_keys_without_reading_high_halves_in_place(monkeypatch):
+def test_sort_keys_without_reading_high_halves_in_place(numpy_code, monkeypatch):
     """On a big-endian machine the 32-bit keys are shifted out of the hashes instead of read
     in place: the same passages."""
     config = AlignConfig(paraphrase=False, min_length=10)

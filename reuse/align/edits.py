@@ -12,6 +12,7 @@ from rapidfuzz.distance import Editops, Indel
 
 from ..text.shingle import shingle
 from ..text.tokenize import TokenBatch, Tokens
+from . import compiled
 from .alignment import Alignment, alignments_from_columns
 
 
@@ -178,6 +179,8 @@ def _common_affixes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per box, the length of the common prefix of its two sides' tokens, and of the common
     suffix of what is left after the prefix (as Indel strips them)."""
+    if (kernels := compiled.kernels()) is not None:
+        return kernels.common_affixes(hashes, a_lo, a_hi, b_lo, b_hi)
     shorter = np.minimum(a_hi - a_lo, b_hi - b_lo)
     prefix = _first_difference(hashes, a_lo, b_lo, shorter, 1)
     suffix = _first_difference(hashes, a_hi - 1, b_hi - 1, shorter - prefix, -1)

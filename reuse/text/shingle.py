@@ -6,7 +6,7 @@ import numpy as np
 
 from .tokenize import TokenBatch, mix64
 
-_SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # shingle = ((h0 * M + h1) * M + h2) ... mod 2**64
 
 
 def shingle(hashes: np.ndarray, ngram: int) -> np.ndarray:
@@ -22,7 +22,7 @@ def shingle_unmixed(hashes: np.ndarray, ngram: int) -> np.ndarray:
         return np.empty(0, dtype=np.uint64)
     acc = hashes[:count].copy()
     for k in range(1, ngram):
-        acc *= _SHINGLE_MULTIPLIER
+        acc *= SHINGLE_MULTIPLIER
         acc += hashes[k : k + count]
     return acc
 
@@ -36,7 +36,7 @@ def shingle_reference(hashes: list[int], ngram: int) -> list[int]:
     for i in range(len(hashes) - ngram + 1):
         acc = hashes[i]
         for k in range(1, ngram):
-            acc = (acc * int(_SHINGLE_MULTIPLIER) + hashes[i + k]) & mask
+            acc = (acc * int(SHINGLE_MULTIPLIER) + hashes[i + k]) & mask
         out.append(mix64_int(acc))
     return out
 

@@ -1,0 +1,128 @@
+"""The compiled kernels of the batch aligner (reuse.align.kernels) against its numpy code and the
+per-pair reference: the same results exactly; and the numpy code when numba is missing."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_align_batch import planted_pairs, reference
+
+import reuse.align.batch
+import reuse.align.compiled
+from reuse.align.aligner import align_batch
+from reuse.align.config import AlignConfig
+from reuse.text.shingle import shingle_unmixed
+from reuse.text.tokenize import tokenize_batch
+
+kernels = pytest.importorskip("reuse.align.kernels", reason="the compiled kernels need numba")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _numpy_runs(shingles: np.ndarray, a_first: np.ndarray, n_a: np.ndarray, b_first: np.ndarray,
+                n_b: np.ndarray, max_occurrences: int, ngram: int) -> np.ndarray:
+    batch = reuse.align.batch
+    seeds = batch._join(shingles, a_first, n_a, b_first, n_b, max_occurrences)
+    return batch._runs(seeds, n_a, n_b, ngram)
+
+
+def _sorted_rows(rows: np.ndarray) -> list[list[int]]:
+    return sorted(rows.tolist())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pairs=st.lists(planted_pairs(), min_size=1, max_size=6), ngram=st.integers(1, 4),
+       max_occurrences=st.integers(1, 25), max_gap=st.integers(0, 25),
+       min_length=st.integers(1, 30), min_density=st.sampled_from([0.0, 0.3, 0.9]))
+def test_compiled_join_and_passages_equal_the_numpy_ones(pairs, ngram, max_occurrences, max_gap,
+                                                         min_length, min_density):
+    """The hash join and its runs, per pair in compiled code, against the row sorts of the
+    numpy code (small vocabularies: shingles recur, and frequent ones are left out); and the
+    passages of those runs (chained, trimmed, boxed, filtered), the same rows in the same
+    order."""
+    tokens = tokenize_batch([a for a, _ in pairs] + [b for _, b in pairs])
+    shingles = shingle_unmixed(tokens.hashes, ngram)
+    n_shingles = np.maximum(tokens.counts() - ngram + 1, 0)
+    k = len(pairs)
+    part = (tokens.bounds[:k], n_shingles[:k], tokens.bounds[k:2 * k], n_shingles[k:2 * k],
+            max_occurrences, ngram)
+    expected = _numpy_runs(shingles, *part)
+    found = kernels.join_runs(tokens.hashes, *part)  # makes the shingles itself
+    assert found.dtype == np.int64 and found.shape[1] == 5
+    assert _sorted_rows(found) == _sorted_rows(expected)
+    if len(found):
+        batch = reuse.align.batch
+        boxes = batch._trimmed_boxes(*batch._chain(expected, max_gap, ngram), min_length,
+                                     min_density)
+        assert kernels.passages(found, max_gap, ngram, min_length, min_density,
+                                batch.CHAIN_LOOKBACK).tolist() == boxes.tolist()
+
+
+def test_compiled_join_output_grows():
+    """More runs than the kernel's first output array holds (1,024 rows). (Shingles of one
+    token are the tokens.)"""
+    rng = np.random.default_rng(3)
+    shingles = rng.integers(0, 2**63, 20_000, dtype=np.int64).view(np.uint64)
+    shingles[10_000:] = shingles[:10_000]
+    shingles[10_000::3] = 7  # breaks every run after two shingles
+    first = np.array([0], dtype=np.int64)
+    part = (shingles, first, np.array([10_000]), first + 10_000, np.array([10_000]), 20, 1)
+    found = kernels.join_runs(*part)
+    assert len(found) > 3_000
+    assert _sorted_rows(found) == _sorted_rows(_numpy_runs(*part))
+
+
+def _bench_align():
+    """benchmarks/bench_align.py, imported once."""
+    if "bench_align" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bench_align",
+                                                      ROOT / "benchmarks" / "bench_align.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_align"] = module  # its dataclass looks itself up there
+        spec.loader.exec_module(module)
+    return sys.modules["bench_align"]
+
+
+@pytest.mark.parametrize("edge", [1, 2])
+def test_planted_pairs_of_the_benchmark(monkeypatch, edge):
+    """bench_align.py's planted Zipf pairs: the compiled kernels, the numpy code and the
+    per-pair reference find the same alignments."""
+    pairs = _bench_align().make_pairs(120, 7, edge=edge)
+    a_texts, b_texts = [p.a_text for p in pairs], [p.b_text for p in pairs]
+    config = AlignConfig(paraphrase=False)
+    compiled = align_batch(a_texts, b_texts, config)
+    monkeypatch.setattr(reuse.align.compiled, "ENABLED", False)
+    assert align_batch(a_texts, b_texts, config) == compiled
+    assert compiled == [reference(a, b, config) for a, b in zip(a_texts, b_texts, strict=True)]
+    assert sum(map(len, compiled)) >= 120
+
+
+def test_without_numba_the_numpy_code_runs(monkeypatch):
+    """No numba: no kernels, and the same alignments from the numpy code, without a warning."""
+    pairs = _bench_align().make_pairs(20, 8)
+    a_texts, b_texts = [p.a_text for p in pairs], [p.b_text for p in pairs]
+    config = AlignConfig(paraphrase=False)
+    compiled = align_batch(a_texts, b_texts, config)
+    monkeypatch.setitem(sys.modules, "numba", None)  # 'import numba' raises ImportError
+    monkeypatch.delitem(sys.modules, "reuse.align.kernels")
+    monkeypatch.delattr(reuse.align, "kernels")
+    assert reuse.align.compiled.kernels() is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert align_batch(a_texts, b_texts, config) == compiled
+
+
+def test_importing_reuse_does_not_import_numba():
+    """numba is imported when aligning, not with the package (it takes tenths of a second)."""
+    code = ("import sys, reuse, reuse.align.aligner, reuse.pipeline, reuse.cli.command; "
+            "print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
