@@ -27,6 +27,7 @@ def code_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     code."""
     if request.param == "compiled":
         pytest.importorskip("numba")
+        monkeypatch.setattr(reuse.align.compiled, "MIN_TOKENS", 0)  # small inputs too
     monkeypatch.setattr(reuse.align.compiled, "ENABLED", request.param == "compiled")
     return request.param
 

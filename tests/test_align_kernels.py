@@ -98,6 +98,7 @@ def test_planted_pairs_of_the_benchmark(monkeypatch, edge):
     pairs = _bench_align().make_pairs(120, 7, edge=edge)
     a_texts, b_texts = [p.a_text for p in pairs], [p.b_text for p in pairs]
     config = AlignConfig(paraphrase=False)
+    monkeypatch.setattr(reuse.align.compiled, "MIN_TOKENS", 0)
     compiled = align_batch(a_texts, b_texts, config)
     monkeypatch.setattr(reuse.align.compiled, "ENABLED", False)
     assert align_batch(a_texts, b_texts, config) == compiled
@@ -118,6 +119,21 @@ def test_without_numba_the_numpy_code_runs(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert align_batch(a_texts, b_texts, config) == compiled
+
+
+@pytest.mark.parametrize("min_tokens,loaded", [(None, False), (0, True)])
+def test_a_small_job_does_not_load_numba(seeds_dir, min_tokens, loaded):
+    """Aligning the sample corpus's pairs stays on the numpy code (loading numba would cost more
+    than it saves) unless the size rule is lowered to it."""
+    pytest.importorskip("numba")
+    texts = [path.read_text() for path in sorted(seeds_dir.glob("*.txt"))]
+    code = ("import sys, reuse.align.compiled as c; from reuse.align.config import AlignConfig; "
+            "from reuse.align.aligner import align_batch; texts = " + repr(texts) + "; "
+            + ("" if min_tokens is None else f"c.MIN_TOKENS = {min_tokens}; ")
+            + "found = align_batch(texts[:-1], texts[1:], AlignConfig(paraphrase=False)); "
+            "print(sum(map(len, found)) > 0, 'numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", str(loaded)]
 
 
 def test_importing_reuse_does_not_import_numba():
