@@ -347,14 +347,10 @@ class CollectingSink(RecordSink):
         return self._texts
 
     def parsed(self) -> ParsedRecords:
-        """The records read (this sink then holds none)."""
+        """The records read, once the reading is over."""
         documents = encode_documents(self._ids, self._texts, self._metadata, self._origins)
-        parsed = ParsedRecords(self._ids, self._origins, documents, self.skipped,
-                               self.corpus.decoded_with_fallback, self.error)
-        self._ids, self._texts, self._metadata, self._origins = [], [], [], []
-        self._hashes, self.skipped, self.corpus.decoded_with_fallback = [], [], []
-        self._chars = 0
-        return parsed
+        return ParsedRecords(self._ids, self._origins, documents, self.skipped,
+                             self.corpus.decoded_with_fallback, self.error)
 
 
 class BadRecord(InputError):

@@ -5,7 +5,6 @@ files as the batches come back."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,20 +111,25 @@ class Sketcher:
                 payload, lengths = texts[lo:hi], None
             yield dataclasses.replace(self.template, payload=payload, lengths=lengths, first=lo)
 
-    def sketched(self, ranges: Iterable[Any], workers: int) -> Iterator[BatchSketch]:
+    def sketched(self, ranges: Iterable[tuple[Any, int, int]], workers: int
+                 ) -> Iterator[BatchSketch]:
         """The sketch of each ``(texts, lo, hi)`` range, computed in ``workers`` processes, in
-        order; of a feed of batches sketched already (by
-        :func:`~reuse.sketch.minhash.sketch_texts`), the batches as they come."""
-        iterator = iter(ranges)
-        first = next(iterator, None)
-        if first is None:
-            return
-        if isinstance(first, BatchSketch):
-            yield first
-            yield from iterator
-            return
-        yield from ordered_map(sketch_batch, self._tasks(itertools.chain([first], iterator),
-                                                         workers > 1), workers)
+        order."""
+        return ordered_map(sketch_batch, self._tasks(ranges, workers > 1), workers)
+
+    def sketch(self, ranges: Iterable[tuple[Any, int, int]], workers: int, quiet: bool,
+               total: int | None = None) -> Sketches:
+        """Sketch every range and hand the sketches over (:meth:`finish`); on an error, remove
+        the files (:meth:`close`). ``total``: the documents, for the progress bar."""
+        try:
+            with progress(total, "sketch", quiet) as bar:
+                for batch in self.sketched(ranges, workers):
+                    self.add(batch)
+                    bar.update(len(batch.n_tokens))
+            return self.finish()
+        except BaseException:
+            self.close()
+            raise
 
     def add(self, batch: BatchSketch) -> None:
         """File the sketches of the next batch of documents."""
@@ -169,7 +173,6 @@ def sketch_corpus(
     directory: Path | None = None,
     feed: BatchFeed | None = None,
     expected_documents: int | None = None,
-    sketcher: Sketcher | None = None,
 ) -> Sketches:
     """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
     ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
@@ -178,31 +181,19 @@ def sketch_corpus(
     a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
     batches and a few numbers per document. With a ``passage_config``, the same pass also
     computes the passage-window fingerprints. With a ``feed`` (and ``texts`` None), the batches
-    come from it while the corpus is being read (``expected_documents``: a guess at its size),
-    as ranges of the document store or as batches sketched already by the reading workers.
+    come from it while the corpus is being read (``expected_documents``: a guess at its size).
     The caller closes the result (:meth:`Sketches.close`). With a ``directory`` (a stage
     checkpoint's), the signatures (``signatures.u32``) and the shingle hashes are written there
-    instead, and outlive the result. A ``sketcher`` made by the caller (with these settings)
-    replaces the one this would make.
+    instead, and outlive the result.
     """
     if feed is None:
         expected_documents = len(texts)
-        ranges: Iterable[Any] = ((texts, lo, hi) for lo, hi in batches(texts))
+        ranges: Iterable[tuple[Any, int, int]] = ((texts, lo, hi) for lo, hi in batches(texts))
     else:
         ranges = feed
-    if sketcher is None:
-        sketcher = Sketcher(tokenize_config, config, passage_config,
-                            memory_budget=memory_budget, directory=directory,
-                            expected_documents=expected_documents or 1)
-    try:
-        with progress(len(texts) if feed is None else None, "sketch", quiet) as bar:
-            for batch in sketcher.sketched(ranges, workers):
-                sketcher.add(batch)
-                bar.update(len(batch.n_tokens))
-        return sketcher.finish()
-    except BaseException:
-        sketcher.close()
-        raise
+    sketcher = Sketcher(tokenize_config, config, passage_config, memory_budget=memory_budget,
+                        directory=directory, expected_documents=expected_documents or 1)
+    return sketcher.sketch(ranges, workers, quiet, len(texts) if feed is None else None)
 
 
 def exact_jaccard(

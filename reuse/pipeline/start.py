@@ -263,15 +263,14 @@ def _read_while_sketching(
     sketcher = Sketcher(config.tokenize, config.dedup, passage_config,
                         memory_budget=memory_budget, directory=directory,
                         expected_documents=expected_documents(source))
-    # A JSONL file read in parts by the workers is sketched by them too, part by part.
+    # A JSONL file read in parts by the workers is sketched by them too, part by part, and filed
+    # here as each part is added (the feed then stays empty); other inputs go through the feed.
     part_stage = PartStage(functools.partial(sketch_texts, sketcher.template),
-                           lambda first, batch: feed.sketched(batch.numbered_from(first)))
+                           lambda first, batch: sketcher.add(batch.numbered_from(first)))
 
     def sketch() -> None:
         try:
-            outcome["sketches"] = sketch_corpus(
-                None, config.tokenize, config.dedup, passage_config, quiet, workers=workers,
-                feed=feed, sketcher=sketcher)
+            outcome["sketches"] = sketcher.sketch(feed, workers, quiet)
         except BaseException as exc:
             feed.error = exc
 

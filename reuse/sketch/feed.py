@@ -54,8 +54,7 @@ class FeedAbandoned(Exception):
 
 class BatchFeed:
     """A thread-safe feed of sketching batches: the reading thread calls :meth:`flushed` (as
-    ``read_corpus``'s ``on_flush``) or :meth:`sketched`, and :meth:`close`; the sketching
-    thread iterates it.
+    ``read_corpus``'s ``on_flush``) and :meth:`close`; the sketching thread iterates it.
 
     Memory: the lengths of the documents of the batch not yet complete."""
 
@@ -92,14 +91,6 @@ class BatchFeed:
             done = stop
         self._start += done
         self._open = self._open[done:]
-
-    def sketched(self, batch: Any) -> None:
-        """A batch that the reading sketched already (see :class:`reuse.ingest.PartStage`):
-        queued as it is. A reading calls either this or :meth:`flushed`, never both. Raises the
-        consumer's error, if it failed, to stop reading."""
-        if self.error is not None:
-            raise self.error
-        self._ready.put(batch)
 
     def close(self, abandon: bool = False) -> None:
         """The reading is over: queue the last batch and the end (or, with ``abandon``, make
