@@ -20,6 +20,7 @@ from near_dup_corpus import make_corpus
 import reuse
 from reuse.candidates import lsh as candidates
 from reuse.cli.commands import main
+from reuse.engine import spill as spill_module
 from reuse.engine.spill import (
     PartitionedSpill,
     RowFile,
@@ -179,7 +180,7 @@ def test_cli_workers_and_memory_budget(seeds_dir, tmp_path):
         result.output)
 
 
-def test_spill_partitions_and_row_files_read_back_what_was_written(tmp_path):
+def test_spill_partitions_and_row_files_read_back_what_was_written(tmp_path, monkeypatch):
     with Workspace() as workspace:
         spill = PartitionedSpill(workspace, "t", np.dtype("<u8"), 4)
         spill.append(np.arange(10, dtype=np.uint64), np.arange(10) % 4)
@@ -187,6 +188,20 @@ def test_spill_partitions_and_row_files_read_back_what_was_written(tmp_path):
         assert [spill.read(p).tolist() for p in range(4)] == [
             [0, 4, 8], [1, 5, 9], [2, 6, 10, 11, 12], [3, 7]]
         assert len(spill) == 13
+        # Records grouped by partition already are written as they lie (not sorted), in the
+        # same files.
+        grouped = PartitionedSpill(workspace, "g", np.dtype("<u8"), 4)
+        with monkeypatch.context() as patched:
+            patched.setattr(spill_module, "stable_order", None)
+            grouped.append(np.array([1, 5, 9, 0, 4, 8, 3, 7], dtype=np.uint64),
+                           np.array([1, 1, 1, 0, 0, 0, 3, 3]))
+            grouped.append(np.array([2, 6, 10, 11, 12], dtype=np.uint64), np.full(5, 2))
+        assert [grouped.read(p).tolist() for p in range(4)] == [
+            spill.read(p).tolist() for p in range(4)]
+        # A partition in two runs is not grouped: the records are sorted into place.
+        split = PartitionedSpill(workspace, "s", np.dtype("<u8"), 2)
+        split.append(np.arange(4, dtype=np.uint64), np.array([0, 1, 0, 1]))
+        assert [split.read(p).tolist() for p in range(2)] == [[0, 2], [1, 3]]
         rows = RowFile(workspace.file("rows"), 3, np.uint32)
         data = np.arange(30, dtype=np.uint32).reshape(10, 3)
         rows.append(data[:4])

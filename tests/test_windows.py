@@ -13,6 +13,7 @@ from reuse.errors import ConfigError
 from reuse.sketch.windows import (
     Fingerprints,
     SpilledFingerprints,
+    filing_order,
     passage_candidates,
     window_fingerprints,
 )
@@ -212,9 +213,11 @@ def test_candidates_carry_every_shared_fingerprint_as_a_seed(entries, min_shared
     max_bucket=st.integers(2, 6),
     expected_documents=st.sampled_from([1, 2_000, 50_000]),
     with_groups=st.booleans(),
+    filed=st.booleans(),
 )
 def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
-        tmp_path_factory, entries, min_shared, max_bucket, expected_documents, with_groups):
+        tmp_path_factory, entries, min_shared, max_bucket, expected_documents, with_groups,
+        filed):
     entries = sorted(entries, key=lambda e: (e[1], e[2]))
     # Hashes spread over 64 bits, as the window minima are: the top bits pick the partition.
     hashes = mix64(np.array([h for h, _, _ in entries], dtype=np.uint64))
@@ -224,8 +227,9 @@ def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
     spilled = SpilledFingerprints(tmp_path_factory.mktemp("spill"), expected_documents,
                                   MIN_MEMORY_BUDGET)
     for first in range(0, 8, 3):  # batches of three documents, in document order
-        in_batch = (docs >= first) & (docs < first + 3)
-        spilled.add(fingerprints.take(in_batch), 3)
+        in_batch = fingerprints.take((docs >= first) & (docs < first + 3))
+        # As a sketching worker hands a batch over (filing_order), or by document.
+        spilled.add(filing_order(in_batch) if filed else in_batch, 3)
     assert len(spilled) == len(entries)
     groups = np.arange(8) % 2 if with_groups else None
     config = PassageConfig(min_shared=min_shared, max_bucket=max_bucket, max_pairs_per_doc=2)
@@ -252,3 +256,21 @@ def test_spilled_window_minima_spread_evenly_over_the_partitions(tmp_path):
     counts = spilled.counts
     assert len(counts) >= 64 and counts.sum() == len(found)
     assert counts.max() < 2 * counts.mean()
+
+
+@settings(max_examples=100, deadline=None)
+@given(hashes=st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([3, 2**40 + 3, 7]),
+                       max_size=60))
+def test_filing_order_groups_every_partition_keeping_each_hashs_order(hashes):
+    values = np.array(hashes, dtype=np.uint64)
+    found = Fingerprints(values, np.arange(len(values)), np.zeros(len(values), dtype=np.int64))
+    filed = filing_order(found)
+    assert sorted(filed.docs.tolist()) == list(range(len(values)))
+    assert np.array_equal(filed.hashes, values[filed.docs])
+    for bits in range(13):  # up to the most partitions a spill has (MAX_PARTITIONS)
+        partition = (filed.hashes & np.uint64((1 << bits) - 1)).tolist()
+        runs = [p for k, p in enumerate(partition) if k == 0 or p != partition[k - 1]]
+        assert len(runs) == len(set(runs)), bits
+    for value in set(hashes):  # one hash's fingerprints stay in the order given
+        docs = filed.docs[filed.hashes == np.uint64(value)].tolist()
+        assert docs == sorted(docs)

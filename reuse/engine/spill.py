@@ -196,6 +196,16 @@ class PartitionedSpill:
         if np.ndim(partition) == 0:
             self._write(int(partition), records)
             return
+        partition = np.asarray(partition)
+        starts = np.flatnonzero(partition[1:] != partition[:-1]) + 1
+        if len(starts) < self.partitions:
+            runs = partition[np.concatenate(([0], starts))]
+            if len(np.unique(runs)) == len(runs):
+                # Each partition's records are together already (a caller that grouped them,
+                # in a worker process say): written as they lie, no sort.
+                for run, piece in zip(runs.tolist(), np.split(records, starts), strict=True):
+                    self._write(run, piece)
+                return
         sort = stable_order(partition)
         sizes = np.bincount(partition, minlength=self.partitions)
         ends = np.cumsum(sizes)

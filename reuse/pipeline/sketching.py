@@ -98,7 +98,8 @@ class Sketcher:
         self.template = SketchTask(
             [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
             config.seed, self.bands, self.rows,
-            None if self.store is None else str(self.store.directory), passage_config)
+            None if self.store is None else str(self.store.directory), passage_config,
+            for_filing=True)
 
     def _tasks(self, ranges: Iterable[tuple[Any, int, int]], packed: bool
                ) -> Iterator[SketchTask]:
@@ -142,8 +143,10 @@ class Sketcher:
             self.store.add(*batch.shingles)
         if self.fingerprints is not None and batch.fingerprints is not None:
             found = batch.fingerprints
-            self.fingerprints.add(
-                found.take(batch.n_tokens[found.docs - lo] >= self.min_tokens), hi - lo)
+            compared_docs = batch.n_tokens >= self.min_tokens
+            if not compared_docs.all():
+                found = found.take(compared_docs[found.docs - lo])
+            self.fingerprints.add(found, hi - lo)
 
     def finish(self) -> Sketches:
         """The sketches of every batch added."""

@@ -40,7 +40,7 @@ from ..engine.spill import Segment, append_segment
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_joined
-from .windows import Fingerprints, window_fingerprints
+from .windows import Fingerprints, filing_order, window_fingerprints
 
 if TYPE_CHECKING:
     from ..config import PassageConfig
@@ -352,6 +352,9 @@ class SketchTask:
     passage_config: PassageConfig | None
     # The shingle hashes returned with the sketch instead (an engine that keeps them itself).
     return_shingles: bool = False
+    # The fingerprints in reuse.sketch.windows.filing_order (for a SpilledFingerprints), not
+    # by document and position.
+    for_filing: bool = False
 
     @staticmethod
     def pack(texts: list[str]) -> tuple[bytes, np.ndarray]:
@@ -427,6 +430,8 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
             window_shingles, window_bounds = shingle_batch(tokens, passage.ngram)
         fingerprints = window_fingerprints(window_shingles, window_bounds, passage.window,
                                            passage.seed, task.first)
+        if task.for_filing:
+            fingerprints = filing_order(fingerprints)
     kept = None
     if task.shingle_directory is not None:
         values = shingles[bounds[0]:bounds[-1]]

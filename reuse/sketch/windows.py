@@ -66,6 +66,23 @@ FINGERPRINT_RECORD = np.dtype([("hash", "<u8"), ("doc", "<i8"), ("position", "<i
 GROUPING_WORK = 8.0
 
 
+# Each 16-bit value with its bits in reverse order: sorted by the reversal of their low bits,
+# hashes lie grouped by their low k bits, for every k up to 16 at once.
+_REVERSED_16 = np.zeros(1 << 16, dtype=np.uint16)
+for _bit in range(16):
+    _REVERSED_16 |= (((np.arange(1 << 16) >> _bit) & 1) << (15 - _bit)).astype(np.uint16)
+del _bit
+
+
+def filing_order(fingerprints: Fingerprints) -> Fingerprints:
+    """``fingerprints`` reordered so that those of each :class:`SpilledFingerprints` partition
+    lie together (whatever the number of partitions), those of one hash in their order: what a
+    sketching worker hands over, so that :meth:`SpilledFingerprints.add`, in the one process
+    that files every batch, writes them without sorting."""
+    key = _REVERSED_16[(fingerprints.hashes & np.uint64(0xFFFF)).astype(np.intp)]
+    return fingerprints.take(np.argsort(key, kind="stable"))
+
+
 def _record_fingerprints(records: np.ndarray) -> Fingerprints:
     """Fingerprints viewing the columns of spilled ``records`` (no copy)."""
     return Fingerprints(records["hash"], records["doc"], records["position"])
@@ -74,8 +91,10 @@ def _record_fingerprints(records: np.ndarray) -> Fingerprints:
 class SpilledFingerprints:
     """Passage fingerprints on disk, in bounded memory: each goes to the partition of its hash's
     low bits, so every bucket lies whole in one partition and :func:`passage_candidates` reads
-    one partition at a time. Within a partition, fingerprints keep the order they were added in
-    (by document, then position, when added batch by batch in document order).
+    one partition at a time. Within a partition, the fingerprints of one hash keep the order
+    they were added in (by document, then position, when added batch by batch in document
+    order), which is all that grouping them needs. A batch in :func:`filing_order` is written
+    as it lies; any other is grouped by partition first.
 
     The number of partitions is chosen on the first non-empty :meth:`add`, from that batch's
     fingerprints per document times ``expected_documents``, so that one partition (and the
