@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reuse.config import PassageConfig
 from reuse.engine.spill import MIN_MEMORY_BUDGET
 from reuse.errors import ConfigError
+from reuse.sketch import windows
 from reuse.sketch.windows import (
     Fingerprints,
     SpilledFingerprints,
@@ -274,3 +275,33 @@ def test_filing_order_groups_every_partition_keeping_each_hashs_order(hashes):
     for value in set(hashes):  # one hash's fingerprints stay in the order given
         docs = filed.docs[filed.hashes == np.uint64(value)].tolist()
         assert docs == sorted(docs)
+
+
+def test_spilled_partitions_grouped_in_two_workers_give_the_same_candidates(tmp_path,
+                                                                             monkeypatch):
+    rng = np.random.default_rng(11)
+    config = PassageConfig()
+    texts = [_words(rng, 300) for _ in range(60)]
+    texts += [text[:900] + " shared ending " + texts[0][:600] for text in texts[:20]]
+    found = _fingerprints(texts, config)
+    spilled = SpilledFingerprints(tmp_path, 80, MIN_MEMORY_BUDGET)
+    spilled.add(found, len(texts))
+    assert len(spilled.partitions()) > 2
+    whole = passage_candidates(found, config)
+    names = ("a", "b", "shared", "a_first", "a_last", "b_first", "b_last", "capped_docs",
+             "seed_pair", "seed_a", "seed_b")
+    assert len(whole) > 0
+    in_workers = passage_candidates(spilled, config, workers=2)
+    for name in names:
+        assert getattr(in_workers, name).tolist() == getattr(whole, name).tolist(), name
+    # Partitions are grouped at once only as far as the memory budget holds their work.
+    used = []
+    real_map = windows.ordered_map
+    monkeypatch.setattr(windows, "ordered_map",
+                        lambda function, tasks, workers: used.append(workers) or real_map(
+                            function, tasks, workers))
+    largest = int(spilled.counts.max()) * windows.FINGERPRINT_RECORD.itemsize
+    passage_candidates(spilled, config, workers=4,
+                       memory_budget=int(largest * windows.GROUPING_WORK * 2))
+    passage_candidates(spilled, config, workers=4, memory_budget=1)
+    assert used == [2, 1]

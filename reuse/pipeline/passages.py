@@ -165,7 +165,8 @@ def run(
         except BaseException:
             started.sketches.close()
             raise
-        return _passage_reuse(started, result, config, options, timings, quiet, n_workers)
+        return _passage_reuse(started, result, config, options, timings, quiet, n_workers,
+                              budget)
 
 
 _CANDIDATE_ARRAYS = ("a", "b", "shared", "a_first", "a_last", "b_first", "b_last", "capped_docs",
@@ -173,7 +174,8 @@ _CANDIDATE_ARRAYS = ("a", "b", "shared", "a_first", "a_last", "b_first", "b_last
 
 
 def _passage_candidates(sketches: Sketches, passage_config: PassageConfig,
-                        ledger: StageLedger | None) -> PassageCandidates:
+                        ledger: StageLedger | None, workers: int, memory_budget: int
+                        ) -> PassageCandidates:
     """The passage candidates of the window fingerprints; with a ledger, the
     ``passage_candidates`` checkpoint."""
     if ledger is not None and ledger.done("passage_candidates"):
@@ -183,7 +185,8 @@ def _passage_candidates(sketches: Sketches, passage_config: PassageConfig,
         return PassageCandidates(**arrays, capped_fingerprints=capped)
     if sketches.fingerprints is None:
         raise ValueError("_passage_candidates needs the fingerprints of sketch_corpus")
-    candidates = passage_candidates(sketches.fingerprints, passage_config)
+    candidates = passage_candidates(sketches.fingerprints, passage_config, workers=workers,
+                                    memory_budget=memory_budget)
     sketches.fingerprints = None
     if ledger is not None:
         with ledger.writing("passage_candidates") as folder:
@@ -229,12 +232,13 @@ def _passages(started: Started, alignments: pd.DataFrame, config: Config) -> pd.
 
 
 def _passage_reuse(started: Started, result: ColumnarDedupResult, config: Config,
-                   options: dict[str, Any], timings: Timings, quiet: bool, workers: int
-                   ) -> RunResult:
+                   options: dict[str, Any], timings: Timings, quiet: bool, workers: int,
+                   memory_budget: int) -> RunResult:
     """The passage stages of ``run`` after its near-duplicates: candidates, alignments,
     passage clusters."""
     with timings.stage("passage_candidates"):
-        candidates = _passage_candidates(started.sketches, config.passages, started.ledger)
+        candidates = _passage_candidates(started.sketches, config.passages, started.ledger,
+                                         workers, memory_budget)
     with timings.stage("align", own_bar=True):
         alignments, paraphrase_skipped = _aligned(started, candidates, config, quiet, workers)
     with timings.stage("passages"):

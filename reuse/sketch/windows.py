@@ -28,7 +28,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..candidates.lsh import bucket_pairs
 from ..common.sorting import stable_order
 from ..config import PassageConfig
-from ..engine.spill import PartitionedSpill, Workspace, partitions_for
+from ..engine import ordered_map
+from ..engine.spill import DEFAULT_MEMORY_BUDGET, PartitionedSpill, Workspace, partitions_for
 from ..text.tokenize import mix64
 
 
@@ -145,6 +146,13 @@ class SpilledFingerprints:
         for partition in np.flatnonzero(self.counts).tolist():
             yield _record_fingerprints(self.spill.read(partition))
 
+    def partitions(self) -> list[tuple[PartitionedSpill, int]]:
+        """The non-empty partitions, as (spill, partition) pairs that a worker process reads
+        (:meth:`PartitionedSpill.read`)."""
+        if self.spill is None:
+            return []
+        return [(self.spill, partition) for partition in np.flatnonzero(self.counts).tolist()]
+
     @property
     def paths(self) -> list[Path]:
         return [] if self.spill is None else list(self.spill.paths)
@@ -240,17 +248,24 @@ class PassageCandidates:
 
 def passage_candidates(
     fingerprints: Fingerprints | SpilledFingerprints, config: PassageConfig,
-    groups: np.ndarray | None = None,
+    groups: np.ndarray | None = None, workers: int = 1,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> PassageCandidates:
     """Group fingerprints into buckets and turn shared buckets into candidate document pairs.
 
     ``groups`` optionally gives each document a collection; only pairs across two collections
     are kept (for example suspicious documents against sources). Spilled fingerprints are
-    grouped a partition at a time (a bucket lies in one), with the same result.
+    grouped a partition at a time (a bucket lies in one), with the same result: in ``workers``
+    processes, as many partitions at once as ``memory_budget`` holds the grouping of.
     """
-    found = [_bucket_seeds(part, config, groups)
-             for part in ([fingerprints] if isinstance(fingerprints, Fingerprints)
-                          else fingerprints.parts())]
+    if isinstance(fingerprints, Fingerprints):
+        found = [_bucket_seeds(fingerprints, config, groups)]
+    else:
+        largest = int(fingerprints.counts.max(initial=0)) * FINGERPRINT_RECORD.itemsize
+        at_once = min(workers, max(1, int(memory_budget // max(largest * GROUPING_WORK, 1))))
+        tasks = ((spill, partition, config, groups)
+                 for spill, partition in fingerprints.partitions())
+        found = list(ordered_map(_partition_seeds, tasks, at_once))
     capped = sum(seeds.capped for seeds in found)
     capped_docs = np.unique(np.concatenate(
         [np.empty(0, dtype=np.int64), *(seeds.capped_docs for seeds in found)]))
@@ -312,6 +327,13 @@ class _BucketSeeds:
     b_pos: np.ndarray
     capped: int
     capped_docs: np.ndarray
+
+
+def _partition_seeds(task: tuple[PartitionedSpill, int, PassageConfig, np.ndarray | None]
+                     ) -> _BucketSeeds:
+    """The seeds of one partition of spilled fingerprints (in a worker process)."""
+    spill, partition, config, groups = task
+    return _bucket_seeds(_record_fingerprints(spill.read(partition)), config, groups)
 
 
 def _bucket_seeds(fingerprints: Fingerprints, config: PassageConfig,
