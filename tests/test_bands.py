@@ -104,6 +104,19 @@ def test_bands_do_not_depend_on_the_seed_block(seeds, block_seeds):
         assert getattr(blocked, name).tolist() == getattr(whole, name).tolist()
 
 
+def test_bands_linked_in_two_workers_equal_those_linked_here():
+    rng = np.random.default_rng(4)
+    pair = np.repeat(np.arange(40), 50)
+    a_pos = rng.integers(0, 2000, len(pair))
+    b_pos = a_pos + rng.integers(-3, 4, len(pair))
+    config = BandConfig(min_seeds=2, max_gap=60, lookahead=5)
+    here = seed_bands(pair, a_pos, b_pos, 4, config, block_seeds=300)
+    assert len(here) > 40
+    in_workers = seed_bands(pair, a_pos, b_pos, 4, config, block_seeds=300, workers=2)
+    for name in ("pair", "a_lo", "a_hi", "b_lo", "b_hi"):
+        assert getattr(in_workers, name).tolist() == getattr(here, name).tolist()
+
+
 def _reference_merge(boxes: list[tuple[int, int, int, int, int]], reach: int) -> set[tuple]:
     boxes = [list(b) for b in boxes]
     changed = True

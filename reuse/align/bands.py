@@ -110,15 +110,22 @@ def _seed_components(pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray,
     return _components(n, np.concatenate(links_from), np.concatenate(links_to))
 
 
+def _block_components(block: tuple[np.ndarray, np.ndarray, np.ndarray, BandConfig]
+                      ) -> np.ndarray:
+    return _seed_components(*block)
+
+
 def seed_bands(
     pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray, seed_length: int,
-    config: BandConfig = BandConfig(), block_seeds: int = SEED_BLOCK,
+    config: BandConfig = BandConfig(), block_seeds: int = SEED_BLOCK, workers: int = 1,
 ) -> Boxes:
     """The bands of the seeds ``(a_pos[s], b_pos[s])`` of pair ``pair[s]``, as the token boxes
     their seeds span (``seed_length`` tokens from each seed's position). Seeds in no band of at
     least ``config.min_seeds`` seeds are dropped. Memory grows with ``block_seeds`` (whole
-    pairs of about that many seeds are linked at a time), not with the number of seeds; the
-    result does not depend on it."""
+    pairs of about that many seeds are linked at a time, in ``workers`` processes), not with
+    the number of seeds; the result depends on neither."""
+    from ..engine import ordered_map
+
     pair = np.asarray(pair, dtype=np.int64)
     a_pos = np.asarray(a_pos, dtype=np.int64)
     b_pos = np.asarray(b_pos, dtype=np.int64)
@@ -132,9 +139,12 @@ def seed_bands(
     # pairs), and numbered as one pass over all seeds would number them.
     label = np.empty(n, dtype=np.int64)
     next_label = 0
-    cuts = _block_cuts(pair, block_seeds)
-    for lo, hi in itertools.pairwise(cuts.tolist()):
-        block_label = _seed_components(pair[lo:hi], a_pos[lo:hi], b_pos[lo:hi], config)
+    cuts = _block_cuts(pair, block_seeds).tolist()
+    blocks = ((pair[lo:hi], a_pos[lo:hi], b_pos[lo:hi], config)
+              for lo, hi in itertools.pairwise(cuts))
+    for (lo, hi), block_label in zip(itertools.pairwise(cuts),
+                                     ordered_map(_block_components, blocks,
+                                                 min(workers, len(cuts) - 1)), strict=True):
         label[lo:hi] = block_label + next_label
         next_label += int(block_label.max()) + 1
     sizes = np.bincount(label)

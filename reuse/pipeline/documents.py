@@ -82,7 +82,7 @@ def align_documents(
     else:
         band_config = band_config or BandConfig()
         bands = seed_bands(candidates.seed_pair, candidates.seed_a, candidates.seed_b,
-                           seed_length, band_config)
+                           seed_length, band_config, workers=workers)
         boxes = band_windows(bands, np.full(len(left), _WHOLE, dtype=np.int64),
                              np.full(len(left), _WHOLE, dtype=np.int64), band_config.margin)
     doc_chars = corpus.lengths
