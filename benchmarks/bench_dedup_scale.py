@@ -1,4 +1,5 @@
-"""``reuse dedup --verify exact`` at 100k, 1M (and 10M) documents: wall, CPU and peak RSS.
+"""``reuse dedup`` (``--verify exact``, or ``--verify estimate``) at 100k, 1M and 10M documents:
+wall, CPU and peak RSS.
 
 Each run is one process started cold, as a user runs it, under ``/usr/bin/time -v`` (wall
 clock). Worker processes are children of multiprocessing's fork server, which the main process
@@ -27,8 +28,13 @@ passage stages too) with the same options.
         --baseline /tmp/reuse-main --stages
     .venv/bin/python benchmarks/bench_dedup_scale.py --sizes 10000000 --workers 2 --keep  # 10M
 
+``--verify estimate`` times the MinHash-estimate mode (the command's default), which keeps
+no shingle hashes on disk: the 10M point of this machine, whose disk holds the 26 GB corpus
+and the run's scratch files of that mode but not the shingle hashes of ``--verify exact``
+(about 33 GB more). ``--copies 10`` with ``--sizes 1000000`` makes that corpus.
+
 ``--keep`` adds the new rows to those of the last results (``results_dedup_scale.json``),
-replacing rows of the same size, tool, command and workers.
+replacing rows of the same size, tool, command, workers and verify mode.
 
 Writes ``benchmarks/results_dedup_scale.md`` and the curves of wall time and peak RSS against
 the number of documents, ``benchmarks/results_dedup_scale.png``, unless ``--no-write``.
@@ -152,10 +158,10 @@ def _pairs(out: Path) -> int:
 
 
 def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path,
-            subcommand: str = "dedup") -> dict[str, float]:
+            subcommand: str = "dedup", verify: str = "exact") -> dict[str, float]:
     out = scratch / "out"
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "reuse", subcommand, str(corpus), "--verify", "exact",
+    command = [sys.executable, "-m", "reuse", subcommand, str(corpus), "--verify", verify,
                "--threshold", str(THRESHOLD), "--out", str(out), "--quiet"]
     if workers is not None:
         command[-3:-3] = ["--workers", str(workers)]
@@ -195,6 +201,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1,
                         help="run on K enciphered copies of the streamed corpus of each size "
                              "(K times the documents; generate_replicated)")
+    parser.add_argument("--verify", choices=["exact", "estimate"], default="exact",
+                        help="reuse's --verify (estimate keeps no shingle hashes on disk)")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true",
                         help="keep the rows of the last results (another size, measured before)")
@@ -217,25 +225,27 @@ def main() -> None:
             if args.baseline is not None and "reuse-baseline" in args.tools:
                 runs.append(("reuse-baseline", args.baseline, None, "dedup"))
             for name, tree, workers, subcommand in runs:
-                figures = measure(corpus, tree, workers, scratch, subcommand)
+                figures = measure(corpus, tree, workers, scratch, subcommand, args.verify)
                 if args.stages:
                     figures.update(stages_peak(corpus, tree, workers))
                 row = {"docs": size * args.copies, "mb": mb, "tool": name, "subcommand": subcommand,
-                       "corpus": corpus.name, "workers": workers or 1, **figures,
+                       "verify": args.verify, "corpus": corpus.name, "workers": workers or 1,
+                       **figures,
                        "command": command, "head": _git_head(tree),
                        "load": os.getloadavg()[0]}
                 print(json.dumps(row), flush=True)
                 rows = [old for old in rows if _key(old) != _key(row)] + [row]
     if not args.no_write:
-        rows.sort(key=lambda row: (row.get("subcommand", "dedup"), row["docs"], row["tool"],
-                                   row["workers"]))
+        rows.sort(key=lambda row: (row.get("subcommand", "dedup"), row.get("verify", "exact"),
+                                   row["docs"], row["tool"], row["workers"]))
         ROWS.write_text(json.dumps(rows, indent=1) + "\n")
         write_results(rows, args)
         plot(rows)
 
 
 def _key(row: dict) -> tuple:
-    return (row["docs"], row["tool"], row.get("subcommand", "dedup"), row["workers"])
+    return (row["docs"], row["tool"], row.get("subcommand", "dedup"), row["workers"],
+            row.get("verify", "exact"))
 
 
 def write_results(rows: list[dict], args: argparse.Namespace) -> None:
@@ -245,7 +255,7 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
     heads = ", ".join(f"{tool} at `{head}`" for tool, head in dict.fromkeys(
         (row["tool"], row["head"]) for row in rows))
     lines = [
-        "# `reuse dedup --verify exact` at scale, whole process",
+        "# `reuse dedup` at scale, whole process",
         "",
         f"Written by {commands} (the last on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC), "
         f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load} at the end, "
@@ -255,8 +265,10 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "over the process tree (main process, fork server, workers: sampled from /proc every "
         "0.1 s, so the last 0.1 s of a process may be missed); 'peak RSS' = the largest resident "
         "set of one process (VmHWM); 'tree RSS' = the largest sum of the tree's resident sets "
-        "at one sample. Threshold 0.8, 128 permutations, word 5-grams; 'run' is `reuse run "
-        "--no-report` with the same options. Corpus from `generate_text_corpus.py`: "
+        "at one sample. Threshold 0.8, 128 permutations, word 5-grams, `--verify` as the "
+        "'verify' column says (exact: each candidate's exact Jaccard from the shingle hashes "
+        "kept on disk; estimate: the MinHash estimate, no shingle hashes kept); 'run' is "
+        "`reuse run --no-report` with the same options. Corpus from `generate_text_corpus.py`: "
         "`text_N` drawn whole, `text_stream_N` written shard by shard (same distribution), "
         "`text_stream_NxK` K copies of `text_stream_N`, each after the first with its ids "
         "prefixed and its letters enciphered (no near-duplicates across copies). "
@@ -266,21 +278,22 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "'load': the 1-minute load average when the row finished. The machine is shared: wall "
         "figures move with its load; CPU s less so.",
         "",
-        "| command | docs | MB | corpus | tool | workers | wall s | CPU s | peak RSS MB "
+        "| command | verify | docs | MB | corpus | tool | workers | wall s | CPU s | peak RSS MB "
         "| tree RSS MB | stages peak MB | pairs | speed-up | load |",
-        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    single = {(row.get("subcommand", "dedup"), row["docs"]): row["wall"] for row in rows
-              if row["tool"] == "reuse" and row["workers"] == 1}
+    single = {(row.get("subcommand", "dedup"), row.get("verify", "exact"), row["docs"]):
+              row["wall"] for row in rows if row["tool"] == "reuse" and row["workers"] == 1}
     for row in rows:
         subcommand = row.get("subcommand", "dedup")
+        verify = row.get("verify", "exact")
         speed = ""
-        if row["tool"] == "reuse" and (subcommand, row["docs"]) in single:
-            speed = f"{single[(subcommand, row['docs'])] / row['wall']:.2f}x"
+        if row["tool"] == "reuse" and (subcommand, verify, row["docs"]) in single:
+            speed = f"{single[(subcommand, verify, row['docs'])] / row['wall']:.2f}x"
         stages = f"{row['stages_peak_mb']:.0f}" if "stages_peak_mb" in row else ""
         load_at = f"{row['load']:.1f}" if "load" in row else ""
         lines.append(
-            f"| {subcommand} | {row['docs']:,} | {row['mb']:.0f} | "
+            f"| {subcommand} | {verify} | {row['docs']:,} | {row['mb']:.0f} | "
             f"{row.get('corpus', '').removesuffix('.jsonl')} | {row['tool']} | {row['workers']} | "
             f"{row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
             f"{row['rss_sum_mb']:.0f} | {stages} | "
@@ -295,16 +308,19 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
 def growth(rows: list[dict]) -> list[str]:
     """Each size against the one before (reuse dedup, same workers): how time and memory grow
     (linear time: the time ratio equals the size ratio)."""
-    lines = ["Growth (`reuse dedup`, same workers, each size against the previous one):", "",
-             "| workers | docs | size ratio | wall ratio | CPU ratio | peak RSS MB | "
-             "under 2 GB |", "|---:|---|---:|---:|---:|---:|---|"]
-    for workers in sorted({row["workers"] for row in rows}):
+    lines = ["Growth (`reuse dedup`, same workers and verify, each size against the previous "
+             "one):", "",
+             "| verify | workers | docs | size ratio | wall ratio | CPU ratio | peak RSS MB | "
+             "under 2 GB |", "|---|---:|---|---:|---:|---:|---:|---|"]
+    for verify, workers in sorted({(row.get("verify", "exact"), row["workers"])
+                                   for row in rows}):
         series = sorted((row for row in rows if row["tool"] == "reuse"
                          and row.get("subcommand", "dedup") == "dedup"
+                         and row.get("verify", "exact") == verify
                          and row["workers"] == workers), key=lambda row: row["docs"])
         for before, after in itertools.pairwise(series):
             lines.append(
-                f"| {workers} | {before['docs']:,} → {after['docs']:,} | "
+                f"| {verify} | {workers} | {before['docs']:,} → {after['docs']:,} | "
                 f"{after['docs'] / before['docs']:.0f} | {after['wall'] / before['wall']:.2f} | "
                 f"{after['cpu'] / before['cpu']:.2f} | {after['rss_mb']:.0f} | "
                 f"{'yes' if after['rss_mb'] < 2048 else 'NO'} |")
@@ -322,11 +338,12 @@ def plot(rows: list[dict]) -> None:
     series: dict[tuple[str, int], list[dict]] = {}
     for row in rows:
         if row["tool"] == "reuse":
-            series.setdefault((row.get("subcommand", "dedup"), row["workers"]), []).append(row)
-    for (subcommand, workers), points in sorted(series.items()):
+            series.setdefault((row.get("subcommand", "dedup"), row.get("verify", "exact"),
+                               row["workers"]), []).append(row)
+    for (subcommand, verify, workers), points in sorted(series.items()):
         points.sort(key=lambda row: row["docs"])
         docs = [row["docs"] for row in points]
-        label = f"reuse {subcommand}, --workers {workers}"
+        label = f"reuse {subcommand} --verify {verify}, --workers {workers}"
         line, = time_axis.plot(docs, [row["cpu"] for row in points], marker="o",
                                label=f"{label}: CPU s")
         time_axis.plot(docs, [row["wall"] for row in points], marker="x", ls="--",
@@ -347,7 +364,7 @@ def plot(rows: list[dict]) -> None:
         axis.set_title(title)
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=7)
-    figure.suptitle("reuse dedup --verify exact, whole process (results_dedup_scale.md)")
+    figure.suptitle("reuse dedup, whole process (results_dedup_scale.md)")
     figure.tight_layout()
     figure.savefig(PLOT, dpi=110)
     plt.close(figure)
