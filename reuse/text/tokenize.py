@@ -27,8 +27,11 @@ import itertools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
+
+from ..common import compiled
 
 SEPARATOR, WORD, CHARACTER_TOKEN, CONNECTOR = 0, 1, 2, 3
 
@@ -481,6 +484,10 @@ def _word_sums(
 
 
 _MAX_PIECE = 1 << 22
+# Characters in one call from which the ASCII and narrow paths run compiled
+# (:mod:`reuse.text.kernels`) even while numba is not loaded yet; once it is, every call does
+# (see :func:`reuse.common.compiled.load`). The sample corpus stays far below it.
+MIN_COMPILED_CHARACTERS = 1_000_000
 
 
 def _pieces(text: str, limit: int) -> list[int]:
@@ -559,16 +566,23 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
     n_texts = len(lengths)
     doc_starts = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
+    # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
+    joined_starts = doc_starts[:-1] + np.arange(n_texts, dtype=np.int64)
+    kernels = compiled.load("reuse.text.kernels", len(joined), MIN_COMPILED_CHARACTERS)
     ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
     # The characters (global offsets) that make their tokens go the slow way.
     complex_inside = None
-    if ascii_table is not None:
+    if kernels is not None:
+        found = _tokenize_compiled(kernels, joined, ascii_table, joined_starts, strip_diacritics)
+        if found is not None:
+            return found
+    if kernels is None and ascii_table is not None:
         # bytes.translate is a table lookup per byte in C, faster than a numpy gather.
         values = np.frombuffer(joined.encode("ascii").translate(ascii_table), dtype=np.uint8)
         connector = values == _APOSTROPHE if "'" in joined else None
         g_starts, g_ends, _ = _layout(values > _APOSTROPHE, connector, None)
         widths = None
-    elif (narrow := _narrow_values(joined, strip_diacritics)) is not None:
+    elif kernels is None and (narrow := _narrow_values(joined, strip_diacritics)) is not None:
         values, complex_inside = narrow  # a word character is always inside a token
         g_starts, g_ends, _ = _layout(values > _APOSTROPHE, values == _APOSTROPHE, None)
         widths = None
@@ -597,13 +611,37 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
                 for start, end in zip(g_starts[slow].tolist(), g_ends[slow].tolist(), strict=True)
             ]
 
-    # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
-    joined_starts = doc_starts[:-1] + np.arange(n_texts, dtype=np.int64)
     bounds = np.empty(n_texts + 1, dtype=np.int64)
     bounds[:-1] = np.searchsorted(g_starts, joined_starts, side="left")
     bounds[-1] = len(g_starts)
     shift = np.repeat(joined_starts, np.diff(bounds))
     return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds)
+
+
+def _tokenize_compiled(kernels: ModuleType, joined: str, ascii_table: bytes | None,
+                       joined_starts: np.ndarray, strip_diacritics: bool) -> TokenBatch | None:
+    """The ASCII or the narrow path of :func:`_tokenize_joined` in one compiled pass
+    (:func:`reuse.text.kernels.tokenize_narrow`); None when some character is not narrow."""
+    if ascii_table is not None:
+        units = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        table = np.frombuffer(ascii_table, dtype=np.uint8)
+    else:
+        # A surrogate unit (an astral character's half, or a lone surrogate) is _NOT_NARROW.
+        units = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+        table = _tables(strip_diacritics).narrow
+    hashes, starts, ends, bounds, slow, narrow = kernels.tokenize_narrow(
+        units, table, _power_table(), _LENGTH_SALT, joined_starts, _APOSTROPHE, _COMPLEX_WORD,
+        _NOT_NARROW)
+    if not narrow:
+        return None
+    if len(slow):
+        shift = joined_starts[np.searchsorted(bounds, slow, side="right") - 1]
+        hashes[slow] = [
+            _complex_token_hash(joined[start:end], strip_diacritics)
+            for start, end in zip((starts[slow] + shift).tolist(), (ends[slow] + shift).tolist(),
+                                  strict=True)
+        ]
+    return TokenBatch(hashes, starts, ends, bounds)
 
 
 def prefix_hashes(text: str, tokens: Tokens, length: int, strip_diacritics: bool = False
