@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -618,6 +619,24 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
     return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds)
 
 
+# Scratch space of the compiled tokenizer, per thread, kept for calls of up to this many tokens:
+# a new array's pages cost a fault each on first touch, about as much as tokenizing into them.
+_MAX_KEPT_SCRATCH = 1 << 20
+_kept_scratch = threading.local()
+
+
+def _scratch(tokens: int) -> tuple[np.ndarray, ...]:
+    """Room for ``tokens`` tokens: hashes, starts, ends and a flag each, reused across calls."""
+    kept = getattr(_kept_scratch, "arrays", None)
+    if kept is not None and len(kept[0]) >= tokens:
+        return kept
+    arrays = (np.empty(tokens, dtype=np.uint64), np.empty(tokens, dtype=np.int64),
+              np.empty(tokens, dtype=np.int64), np.empty(tokens, dtype=np.bool_))
+    if tokens <= _MAX_KEPT_SCRATCH:
+        _kept_scratch.arrays = arrays
+    return arrays
+
+
 def _tokenize_compiled(kernels: ModuleType, joined: str, ascii_table: bytes | None,
                        joined_starts: np.ndarray, strip_diacritics: bool) -> TokenBatch | None:
     """The ASCII or the narrow path of :func:`_tokenize_joined` in one compiled pass
@@ -631,7 +650,7 @@ def _tokenize_compiled(kernels: ModuleType, joined: str, ascii_table: bytes | No
         table = _tables(strip_diacritics).narrow
     hashes, starts, ends, bounds, slow, narrow = kernels.tokenize_narrow(
         units, table, _power_table(), _LENGTH_SALT, joined_starts, _APOSTROPHE, _COMPLEX_WORD,
-        _NOT_NARROW)
+        _NOT_NARROW, *_scratch(len(units) // 2 + 1))
     if not narrow:
         return None
     if len(slow):
