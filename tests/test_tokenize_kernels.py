@@ -118,7 +118,11 @@ def test_long_tokens_equal_the_numpy_path(both, sizes, letter, apostrophes):
     [], [""], ["", "", ""], ["\x00"], ["'"], ["a"], ["", "a", "", "b b", ""], ["a'", "'b"],
     ["a\x00b", "\x00c\x00"], ["a''b", "a'''b c'' d ''e f'g'h i'"], ["x'", "'", "y''"],
     # Past the 1024-word power cycle (8,192 characters).
-    ["k" * 8200 + " é" + "é" * 8300, "a" * 8192 + "'" + "b" * 7], ["ß ßß aß ﬁn \u0301a a\u0301"] * 3, ["x " * 500] * 10,
+    ["k" * 8200 + " é" + "é" * 8300, "a" * 8192 + "'" + "b" * 7],
+    # Blocks of 64 characters: tokens and apostrophes across their edges.
+    ["a" * 63 + "'" + "b" * 64 + " " + "c" * 64, " " * 63 + "'" + "d" * 65, "e" * 64 + "'",
+     "x" * 127 + "'" + "y", "é" * 64 + "ß" + "z" * 70],
+    ["ß ßß aß ﬁn \u0301a a\u0301"] * 3, ["x " * 500] * 10,
 ])
 def test_edge_batches_equal_the_numpy_path(both, texts):
     found, _ = both(texts)

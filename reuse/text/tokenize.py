@@ -619,20 +619,24 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
     return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds)
 
 
-# Scratch space of the compiled tokenizer, per thread, kept for calls of up to this many tokens:
-# a new array's pages cost a fault each on first touch, about as much as tokenizing into them.
-_MAX_KEPT_SCRATCH = 1 << 20
+# Scratch space of the compiled tokenizer, per thread, kept for calls of up to this many
+# characters (about 7 bytes each): a new array's pages cost a fault each on first touch.
+_MAX_KEPT_SCRATCH = 1 << 22
 _kept_scratch = threading.local()
 
 
-def _scratch(tokens: int) -> tuple[np.ndarray, ...]:
-    """Room for ``tokens`` tokens: hashes, starts, ends and a flag each, reused across calls."""
+def _scratch(kernels: ModuleType, characters: int) -> tuple[np.ndarray, ...]:
+    """:func:`reuse.text.kernels.tokenize_narrow`'s scratch space for a batch of
+    ``characters``, reused across calls."""
     kept = getattr(_kept_scratch, "arrays", None)
-    if kept is not None and len(kept[0]) >= tokens:
+    tokens, words, masks = kernels.scratch_sizes(characters)
+    if (kept is not None and len(kept[0]) >= tokens and len(kept[4]) >= words
+            and len(kept[5]) >= masks):
         return kept
     arrays = (np.empty(tokens, dtype=np.uint64), np.empty(tokens, dtype=np.int64),
-              np.empty(tokens, dtype=np.int64), np.empty(tokens, dtype=np.bool_))
-    if tokens <= _MAX_KEPT_SCRATCH:
+              np.empty(tokens, dtype=np.int64), np.empty(tokens, dtype=np.bool_),
+              np.empty(words, dtype=np.uint64), np.empty(masks, dtype=np.uint64))
+    if characters <= _MAX_KEPT_SCRATCH:
         _kept_scratch.arrays = arrays
     return arrays
 
@@ -650,7 +654,7 @@ def _tokenize_compiled(kernels: ModuleType, joined: str, ascii_table: bytes | No
         table = _tables(strip_diacritics).narrow
     hashes, starts, ends, bounds, slow, narrow = kernels.tokenize_narrow(
         units, table, _power_table(), _LENGTH_SALT, joined_starts, _APOSTROPHE, _COMPLEX_WORD,
-        _NOT_NARROW, *_scratch(len(units) // 2 + 1))
+        _NOT_NARROW, *_scratch(kernels, len(units)))
     if not narrow:
         return None
     if len(slow):
