@@ -485,10 +485,13 @@ def _word_sums(
 
 
 _MAX_PIECE = 1 << 22
-# Characters in one call from which the ASCII and narrow paths run compiled
-# (:mod:`reuse.text.kernels`) even while numba is not loaded yet; once it is, every call does
-# (see :func:`reuse.common.compiled.load`). The sample corpus stays far below it.
-MIN_COMPILED_CHARACTERS = 1_000_000
+# Characters in one call from which the ASCII and narrow paths load numba to run compiled
+# (:mod:`reuse.text.kernels`); below it they run compiled only once numba is loaded (by the
+# aligner, see :func:`reuse.common.compiled.load`). The kernels save about 4 ns of CPU time a
+# character, and loading numba and them costs about a second (and 170 MB) per process: a
+# sketching batch (1M characters) or even a whole 100k-document corpus (260M characters,
+# sketched a batch at a time) does not win it back (benchmarks/results_tokenize.md).
+MIN_COMPILED_CHARACTERS = 250_000_000
 
 
 def _pieces(text: str, limit: int) -> list[int]:
