@@ -1,7 +1,9 @@
 """The tokenizer alone on a JSONL corpus: its numpy code against its compiled kernels
 (:mod:`reuse.text.kernels`), in one process, alternated.
 
-    .venv/bin/python benchmarks/bench_tokenize.py /work/bench-data/text_100000.jsonl
+    .venv/bin/python benchmarks/bench_tokenize.py benchmarks/data/text_100000.jsonl
+
+(the corpus of ``generate_text_corpus.py --docs 100000``).
 
 The texts are read first and joined into batches of about ``--batch-chars`` characters (1M, the
 sketching feed's batch), each as :func:`reuse.text.tokenize.tokenize_joined` takes it: texts end

@@ -17,7 +17,8 @@ The fast path classifies and normalizes code points with lookup tables and hashe
 whole batch of documents with a handful of numpy passes. Tokens that hold a character whose
 normalization depends on its neighbours (combining marks, Hangul jamo) or expands to several code
 points (ligatures, ``ß``) are normalized one by one with :mod:`unicodedata`; the differential
-tests check that both paths agree.
+tests check that both paths agree. With numba (the ``fast`` extra) loaded, the ASCII and narrow
+paths run as one compiled pass instead (:mod:`reuse.text.kernels`), with the same results.
 """
 
 from __future__ import annotations
@@ -487,10 +488,10 @@ def _word_sums(
 _MAX_PIECE = 1 << 22
 # Characters in one call from which the ASCII and narrow paths load numba to run compiled
 # (:mod:`reuse.text.kernels`); below it they run compiled only once numba is loaded (by the
-# aligner, see :func:`reuse.common.compiled.load`). The kernels save about 4 ns of CPU time a
-# character, and loading numba and them costs about a second (and 170 MB) per process: a
-# sketching batch (1M characters) or even a whole 100k-document corpus (260M characters,
-# sketched a batch at a time) does not win it back (benchmarks/results_tokenize.md).
+# aligner, see :func:`reuse.common.compiled.load`). The kernels save 1.5-2.5 ns of CPU time a
+# character (the tokenizer 1.3-1.5 times as fast), and loading numba and them costs 0.6-0.9 s
+# of CPU time and 180 MB per process: a whole 100k-document corpus (260M characters) does not
+# win it back (benchmarks/results_tokenize.md).
 MIN_COMPILED_CHARACTERS = 250_000_000
 
 
