@@ -84,8 +84,8 @@ def test_exact_verification_tokenizes_each_document_once(monkeypatch):
     corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
     tokenized = []
     original = minhash.tokenize_joined
-    monkeypatch.setattr(minhash, "tokenize_joined", lambda joined, lengths, *args, **kwargs: (
-        tokenized.extend(joined.split("\x00")) or original(joined, lengths, *args, **kwargs)))
+    monkeypatch.setattr(minhash, "tokenize_joined", lambda joined, lengths, *args: (
+        tokenized.extend(joined.split("\x00")) or original(joined, lengths, *args)))
     result = dedup(corpus, threshold=0.5, verify="exact", workers=1)  # tokenized in this process
     assert sorted(tokenized) == sorted(texts)
     assert result.near_duplicates[["a_id", "b_id"]].values.tolist() == [["d0", "d6"]]
