@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 import reuse.text.tokenize as tokenize_module
 from reuse.common import compiled
-from reuse.sketch.feed import expected_characters
 from reuse.text.tokenize import TokenBatch, tokenize_batch, tokenize_joined, tokenize_reference
 
 kernels = pytest.importorskip("reuse.text.kernels", reason="the compiled kernels need numba")
@@ -174,48 +173,3 @@ def test_a_small_job_does_not_load_numba(seeds_dir, min_characters, loaded):
             "print(len(batch.hashes) > 1000, 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", str(loaded)]
-
-
-def test_compiled_pays_per_process():
-    limit = tokenize_module.MIN_COMPILED_CHARACTERS
-    assert not tokenize_module.compiled_pays(limit - 1)
-    assert tokenize_module.compiled_pays(limit)
-    assert not tokenize_module.compiled_pays(2 * limit - 1, processes=2)
-    assert tokenize_module.compiled_pays(2 * limit, processes=2)
-
-
-def test_expected_characters_is_a_file_size(tmp_path):
-    path = tmp_path / "in.jsonl"
-    path.write_text('{"id": 1, "text": "abc"}\n')
-    assert expected_characters(path) == expected_characters(str(path)) == path.stat().st_size
-    assert expected_characters(tmp_path) == 0  # a folder: unknown
-    assert expected_characters(tmp_path / "missing") == 0
-    assert expected_characters(["a text"]) == 0
-
-
-@pytest.mark.parametrize("min_characters,loaded", [(None, False), (0, True)])
-def test_sketching_loads_the_kernels_for_a_large_job(seeds_dir, min_characters, loaded):
-    """The sketching stage asks for the kernels when its job pays for them (here: the limit
-    lowered to the sample corpus); a small job leaves numba unloaded."""
-    code = ("import sys, pathlib, reuse.text.tokenize as t; "
-            "from reuse.config import DedupConfig, TokenizeConfig; "
-            "from reuse.pipeline.sketching import sketch_corpus; "
-            + ("" if min_characters is None else f"t.MIN_COMPILED_CHARACTERS = {min_characters}; ")
-            + f"texts = [p.read_text() for p in sorted(pathlib.Path({str(seeds_dir)!r})"
-            ".glob('*.txt'))]; "
-            "s = sketch_corpus(texts, TokenizeConfig(), DedupConfig()); s.close(); "
-            "print(len(texts) > 1, 'numba' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", str(loaded)]
-
-
-def test_load_compiled_gives_the_same_tokens(monkeypatch):
-    """load_compiled=True (whether it loads numba: the subprocess tests above) changes no
-    token."""
-    texts = ["a tiny call", "l’été", "жж"]
-    monkeypatch.setattr(compiled, "ENABLED", False)
-    expected = _fields(tokenize_batch(texts))
-    monkeypatch.setattr(compiled, "ENABLED", True)
-    assert _fields(tokenize_batch(texts, load_compiled=True)) == expected
-    joined, lengths = "\x00".join(texts), np.array([len(t) for t in texts])
-    assert _fields(tokenize_joined(joined, lengths, load_compiled=True)) == expected

@@ -22,7 +22,7 @@ from ..sketch.feed import BatchFeed, batches
 from ..sketch.minhash import BatchSketch, SketchTask, StoredTexts, sketch_batch
 from ..sketch.windows import Fingerprints, SpilledFingerprints
 from ..text.shingle import shingle_batch
-from ..text.tokenize import compiled_pays, tokenize_batch
+from ..text.tokenize import tokenize_batch
 from ..verify import ShingleReader, ShingleStore, pair_jaccard
 
 
@@ -75,7 +75,7 @@ class Sketcher:
     def __init__(self, tokenize_config: TokenizeConfig, config: DedupConfig,
                  passage_config: PassageConfig | None = None, *,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, directory: Path | None = None,
-                 expected_documents: int = 1, load_compiled: bool = False) -> None:
+                 expected_documents: int = 1) -> None:
         self.bands, self.rows = lsh_bands(config)
         self.min_tokens = config.effective_min_tokens
         self.workspace = Workspace()
@@ -98,8 +98,7 @@ class Sketcher:
         self.template = SketchTask(
             [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
             config.seed, self.bands, self.rows,
-            None if self.store is None else str(self.store.directory), passage_config,
-            load_compiled=load_compiled)
+            None if self.store is None else str(self.store.directory), passage_config)
 
     def _tasks(self, ranges: Iterable[tuple[Any, int, int]], packed: bool
                ) -> Iterator[SketchTask]:
@@ -187,16 +186,13 @@ def sketch_corpus(
     checkpoint's), the signatures (``signatures.u32``) and the shingle hashes are written there
     instead, and outlive the result.
     """
-    load_compiled = False
     if feed is None:
         expected_documents = len(texts)
-        load_compiled = compiled_pays(sum(map(len, texts)), workers)
         ranges: Iterable[tuple[Any, int, int]] = ((texts, lo, hi) for lo, hi in batches(texts))
     else:
         ranges = feed
     sketcher = Sketcher(tokenize_config, config, passage_config, memory_budget=memory_budget,
-                        directory=directory, expected_documents=expected_documents or 1,
-                        load_compiled=load_compiled)
+                        directory=directory, expected_documents=expected_documents or 1)
     return sketcher.sketch(ranges, workers, quiet, len(texts) if feed is None else None)
 
 

@@ -112,19 +112,6 @@ class BatchFeed:
             yield item
 
 
-def expected_characters(source: Any) -> int:
-    """A guess at the characters of text in ``source`` before reading it: the size of a file
-    (markup and multi-byte characters make it err high), else 0 (unknown; a folder's files are
-    not looked at). It decides only whether the tokenizer loads its compiled kernels, never a
-    result."""
-    if isinstance(source, str | os.PathLike):
-        try:
-            return os.path.getsize(source) if os.path.isfile(source) else 0
-        except OSError:
-            return 0
-    return 0
-
-
 def expected_documents(source: Any) -> int:
     """A guess, erring high, at the number of documents of ``source`` before reading it: the
     grouping stages size their spill partitions with it (a guess changes only how many

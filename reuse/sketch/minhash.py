@@ -352,8 +352,6 @@ class SketchTask:
     passage_config: PassageConfig | None
     # The shingle hashes returned with the sketch instead (an engine that keeps them itself).
     return_shingles: bool = False
-    # The tokenizer's compiled kernels, numba loaded for them: a job large enough to pay for it.
-    load_compiled: bool = False
 
     @staticmethod
     def pack(texts: list[str]) -> tuple[bytes, np.ndarray]:
@@ -417,8 +415,7 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
     """Tokenize, shingle and sketch one batch: token counts, MinHash signatures, LSH band keys,
     and when asked the shingle hashes (for exact verification) and the passage-window
     fingerprints."""
-    tokens = tokenize_joined(*task.joined(), task.strip_diacritics,
-                             load_compiled=task.load_compiled)
+    tokens = tokenize_joined(*task.joined(), task.strip_diacritics)
     shingles, bounds = shingle_batch(tokens, task.ngram)
     signatures = _minhasher(task.num_perm, task.seed).signatures(shingles, bounds)
     fingerprints = None

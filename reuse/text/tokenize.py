@@ -488,19 +488,11 @@ def _word_sums(
 _MAX_PIECE = 1 << 22
 # Characters in one call from which the ASCII and narrow paths load numba to run compiled
 # (:mod:`reuse.text.kernels`); below it they run compiled only once numba is loaded (by the
-# aligner, see :func:`reuse.common.compiled.load`), or when the caller asks (``load_compiled``:
-# the sketching stage of a job of this many characters per process, see :func:`compiled_pays`).
-# The kernels save 1.5-2.5 ns of CPU time a character (the tokenizer 1.3-1.5 times as fast),
-# and loading numba and them costs 0.6-0.9 s of CPU time and 180 MB per process: a whole
-# 100k-document corpus (260M characters) does not win it back (benchmarks/results_tokenize.md).
-MIN_COMPILED_CHARACTERS = 500_000_000
-
-
-def compiled_pays(characters: int, processes: int = 1) -> bool:
-    """Whether a job that tokenizes ``characters`` in all, spread over ``processes``, wins back
-    numba's load in each of them (:data:`MIN_COMPILED_CHARACTERS` a process): the caller then
-    passes ``load_compiled=True``."""
-    return characters >= MIN_COMPILED_CHARACTERS * max(processes, 1)
+# aligner, see :func:`reuse.common.compiled.load`). The kernels save 1.5-2.5 ns of CPU time a
+# character (the tokenizer 1.3-1.5 times as fast), and loading numba and them costs 0.6-0.9 s
+# of CPU time and 180 MB per process: a whole 100k-document corpus (260M characters) does not
+# win it back (benchmarks/results_tokenize.md).
+MIN_COMPILED_CHARACTERS = 250_000_000
 
 
 def _pieces(text: str, limit: int) -> list[int]:
@@ -519,27 +511,23 @@ def _pieces(text: str, limit: int) -> list[int]:
     return [*cuts, len(text)]
 
 
-def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False, *,
-                   load_compiled: bool = False) -> TokenBatch:
+def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False) -> TokenBatch:
     """Tokenize many documents with one set of vectorized passes over their code points.
 
     The per-character working arrays take up to about 30 bytes per character (text that is not
     ASCII), so documents longer than ``_MAX_PIECE`` characters are tokenized piece by piece, cut
-    at whitespace. ``load_compiled``: run the compiled kernels (loading numba) whatever the
-    call's size, for a caller whose whole job pays for it (:func:`compiled_pays`); the tokens
-    are the same either way.
+    at whitespace.
     """
     if all(len(t) <= _MAX_PIECE for t in texts):
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         # A NUL between documents is a separator, so no token crosses a document boundary.
-        return _tokenize_joined("\x00".join(texts), lengths, strip_diacritics, load_compiled)
+        return _tokenize_joined("\x00".join(texts), lengths, strip_diacritics)
     hashes, starts, ends, counts = [], [], [], []
     for text in texts:
         cuts = _pieces(text, _MAX_PIECE)
         n = 0
         for lo, hi in itertools.pairwise(cuts):
-            part = _tokenize_joined(text[lo:hi], np.array([hi - lo]), strip_diacritics,
-                                    load_compiled)
+            part = _tokenize_joined(text[lo:hi], np.array([hi - lo]), strip_diacritics)
             hashes.append(part.hashes)
             starts.append(part.starts + lo)
             ends.append(part.ends + lo)
@@ -550,17 +538,16 @@ def tokenize_batch(texts: Sequence[str], strip_diacritics: bool = False, *,
     return TokenBatch(np.concatenate(hashes), np.concatenate(starts), np.concatenate(ends), bounds)
 
 
-def tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool = False, *,
-                    load_compiled: bool = False) -> TokenBatch:
+def tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool = False
+                    ) -> TokenBatch:
     """:func:`tokenize_batch` of texts given end to end with a NUL between each two (the
     ``lengths`` of the texts in characters): what a batch read as one piece of UTF-8 decodes
     to, tokenized without cutting it into texts first."""
     if len(lengths) == 0 or int(lengths.max()) <= _MAX_PIECE:
-        return _tokenize_joined(joined, lengths, strip_diacritics, load_compiled)
+        return _tokenize_joined(joined, lengths, strip_diacritics)
     ends = np.cumsum(lengths + 1).tolist()
     return tokenize_batch([joined[end - length - 1:end - 1] for end, length
-                           in zip(ends, lengths.tolist(), strict=True)], strip_diacritics,
-                          load_compiled=load_compiled)
+                           in zip(ends, lengths.tolist(), strict=True)], strip_diacritics)
 
 
 def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
@@ -580,15 +567,13 @@ def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     return widths
 
 
-def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool,
-                     load_compiled: bool = False) -> TokenBatch:
+def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -> TokenBatch:
     n_texts = len(lengths)
     doc_starts = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
     # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
     joined_starts = doc_starts[:-1] + np.arange(n_texts, dtype=np.int64)
-    kernels = compiled.load("reuse.text.kernels", None if load_compiled else len(joined),
-                            MIN_COMPILED_CHARACTERS)
+    kernels = compiled.load("reuse.text.kernels", len(joined), MIN_COMPILED_CHARACTERS)
     ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
     # The characters (global offsets) that make their tokens go the slow way.
     complex_inside = None
