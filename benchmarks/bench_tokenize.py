@@ -12,17 +12,26 @@ numpy code (the kernels switched off) and then by the kernels, and the process's
 each pass over all batches is summed per method. Before that, the first call of the kernels is
 timed on its own (numba's import and loading the kernels from their cache, or compiling them
 on a first run: what a process pays once), and every batch is tokenized by both and the two
-compared field by field (hashes, starts, ends, bounds, dtypes). Writes ``results_tokenize.md``
+compared field by field (hashes, starts, ends, bounds, dtypes).
+
+With ``--dedup-rounds N`` (3), it then runs the whole process, ``reuse dedup CORPUS --verify
+exact --threshold 0.8 --workers 1 -q``, N times each way in turn, timed by ``/usr/bin/time``
+(CPU s = user + system, peak RSS): as is (at this size the tokenizer does not load numba) and
+with ``MIN_COMPILED_CHARACTERS = 0`` (every batch compiled, numba loaded on the first), and
+checks that the two runs' Parquet tables are byte-identical. Writes ``results_tokenize.md``
 (``--no-write``: print only).
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,12 +79,60 @@ def same(a: TokenBatch, b: TokenBatch) -> bool:
                == getattr(b, f).dtype for f in ("hashes", "starts", "ends", "bounds"))
 
 
+# The whole process as the CLI runs it, with the tokenizer's size rule set first (or not).
+_DEDUP = ("import sys, reuse.text.tokenize as t; {setting}from reuse.cli.command import main; "
+          "sys.argv[0] = 'reuse'; main()")
+_TABLES = ("near_duplicates", "clusters", "documents", "signatures")
+
+
+def dedup_once(corpus: Path, out: Path, compiled_always: bool) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak RSS (MB) of one ``reuse dedup`` process."""
+    setting = "t.MIN_COMPILED_CHARACTERS = 0; " if compiled_always else ""
+    report = out.with_suffix(".time")
+    subprocess.run(["/usr/bin/time", "-o", str(report), "-f", "%U %S %M", sys.executable, "-c",
+                    _DEDUP.format(setting=setting), "dedup", str(corpus), "--verify", "exact",
+                    "--threshold", "0.8", "--out", str(out), "--workers", "1", "-q"],
+                   check=True, cwd=out.parent)
+    user, system, rss = report.read_text().split()[-3:]
+    return float(user) + float(system), int(rss) / 1024
+
+
+def whole_process(corpus: Path, rounds: int) -> list[str]:
+    runs: dict[str, list[tuple[float, float]]] = {"numpy (as is)": [], "compiled (always)": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = {}
+        for round_ in range(rounds):
+            for method in runs:
+                out = Path(tmp) / f"{method.split()[0]}{round_}"
+                runs[method].append(dedup_once(corpus.resolve(), out, method.startswith("c")))
+                outs.setdefault(method, out)
+        first, second = outs.values()
+        identical = all(filecmp.cmp(first / f"{t}.parquet", second / f"{t}.parquet",
+                                    shallow=False) for t in _TABLES)
+    if not identical:
+        sys.exit("the runs' tables differ")
+    lines = ["", f"Whole process, `reuse dedup {corpus} --verify exact --threshold 0.8 "
+             f"--workers 1 -q`, {rounds} runs each way in turn (load average "
+             f"{os.getloadavg()[0]:.2f} at the end); the Parquet tables "
+             f"({', '.join(_TABLES)}) byte-identical:", "",
+             "| tokenizer | median CPU s | all runs (s) | median peak RSS (MB) |",
+             "|---|---:|---|---:|"]
+    for method, values in runs.items():
+        cpu = [v[0] for v in values]
+        lines.append(f"| {method} | {statistics.median(cpu):.2f} | "
+                     f"{', '.join(f'{v:.2f}' for v in cpu)} | "
+                     f"{statistics.median(v[1] for v in values):.0f} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--batch-chars", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="read the first N documents")
+    parser.add_argument("--dedup-rounds", type=int, default=3,
+                        help="whole-process runs each way (0: none)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     parts = batches(args.corpus, args.batch_chars, args.limit)
@@ -120,6 +177,9 @@ def main() -> None:
               f"process that had not loaded numba) took {first_call:.2f} CPU s; at "
               f"{saved * 1e9:.1f} ns saved per character, a process wins it back after "
               + (f"{first_call / saved / 1e6:,.0f}M characters." if saved > 0 else "never.")]
+    if args.dedup_rounds:
+        del parts
+        lines += whole_process(args.corpus, args.dedup_rounds)
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:

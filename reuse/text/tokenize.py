@@ -490,8 +490,9 @@ _MAX_PIECE = 1 << 22
 # (:mod:`reuse.text.kernels`); below it they run compiled only once numba is loaded (by the
 # aligner, see :func:`reuse.common.compiled.load`). The kernels save 1.5-2.5 ns of CPU time a
 # character (the tokenizer 1.3-1.5 times as fast), and loading numba and them costs 0.6-0.9 s
-# of CPU time and 180 MB per process: a whole 100k-document corpus (260M characters) does not
-# win it back (benchmarks/results_tokenize.md).
+# of CPU time and 180 MB per process. A sketching batch is 1M characters, and even whole
+# corpora of 100k and 300k documents (260M and 790M characters, sketched a batch at a time)
+# took no less CPU time with the kernels than without (benchmarks/results_tokenize.md).
 MIN_COMPILED_CHARACTERS = 250_000_000
 
 
