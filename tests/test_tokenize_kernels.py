@@ -173,3 +173,29 @@ def test_a_small_job_does_not_load_numba(seeds_dir, min_characters, loaded):
             "print(len(batch.hashes) > 1000, 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", str(loaded)]
+
+
+@FAST
+@given(texts=st.lists(st.text(alphabet="ab’ ßﬁ\u0301é", max_size=40), max_size=6))
+def test_only_tokens_with_a_complex_character_go_the_slow_way(both, texts):
+    """The kernel flags exactly the tokens that hold a character the slow path normalizes:
+    flagging more would give the same hashes, only slower."""
+    found, _ = both(texts)
+    flagged: list[int] = []
+    tokenize_narrow = kernels.tokenize_narrow
+
+    def recorded(*args):
+        result = tokenize_narrow(*args)
+        flagged.extend(result[4].tolist())
+        return result
+
+    kernels.tokenize_narrow = recorded
+    try:
+        tokenize_batch(texts)
+    finally:
+        kernels.tokenize_narrow = tokenize_narrow
+    expected = [t for t, (d, start, end) in enumerate(
+        (d, int(s), int(e)) for d in range(len(texts)) for s, e in
+        zip(found.doc(d).starts, found.doc(d).ends, strict=True))
+        if any(c in "ßﬁ\u0301" for c in texts[d][start:end])]
+    assert flagged == expected
