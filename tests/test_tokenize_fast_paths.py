@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reuse.text.tokenize as tokenize_module
+from reuse.common import compiled
 from reuse.text.tokenize import _describe, _tables, tokenize_batch, tokenize_reference
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -90,6 +91,9 @@ def test_ascii_text_takes_the_one_table_path(strip):
 
 
 def _narrow_calls(monkeypatch) -> list[bool]:
+    """Counts the numpy narrow path's calls (the compiled kernels, which skip it, switched off:
+    once numba is loaded they would run)."""
+    monkeypatch.setattr(compiled, "ENABLED", False)
     taken: list[bool] = []
     narrow_values = tokenize_module._narrow_values
 

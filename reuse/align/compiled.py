@@ -1,17 +1,19 @@
 """Whether the batch aligner runs its compiled kernels (:mod:`reuse.align.kernels`, which need
 numba: ``pip install 'reuse-detect[fast]'``). Without numba the numpy code of
 :mod:`reuse.align.batch` and :mod:`reuse.align.edits` runs, with the same results; so does it
-for a small call while numba is not loaded (:data:`MIN_TOKENS`).
+for a small call while numba is not loaded (:data:`MIN_TOKENS`). The rule is
+:func:`reuse.common.compiled.load`'s, whose ``ENABLED`` switches off every stage's kernels.
 """
 
 from __future__ import annotations
 
-import sys
 from types import ModuleType
+
+from ..common import compiled
 
 __all__ = ["ENABLED", "MIN_TOKENS", "kernels"]
 
-# Tests set it False to run the numpy code with numba installed.
+# Tests set it False to run the aligner's numpy code with numba installed.
 ENABLED = True
 # Tokens in one call (both sides of every pair) from which the kernels are worth loading numba:
 # below it, and while numba is not loaded yet, the numpy code runs. Loading numba takes about a
@@ -27,10 +29,4 @@ def kernels(tokens: int | None = None) -> ModuleType | None:
     size); else None. Imported on first use, not with the package."""
     if not ENABLED:
         return None
-    if tokens is not None and tokens < MIN_TOKENS and "numba" not in sys.modules:
-        return None
-    try:
-        from . import kernels as compiled_kernels
-    except ImportError:
-        return None
-    return compiled_kernels
+    return compiled.load("reuse.align.kernels", tokens, MIN_TOKENS)
