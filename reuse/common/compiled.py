@@ -16,10 +16,12 @@ import importlib
 import sys
 from types import ModuleType
 
-__all__ = ["ENABLED", "load"]
+__all__ = ["ENABLED", "KERNEL_MODULES", "load", "preload"]
 
 # Tests set it False to run the numpy code of every stage with numba installed.
 ENABLED = True
+# Every stage's kernel module.
+KERNEL_MODULES = ("reuse.text.kernels", "reuse.align.kernels")
 
 
 def load(module: str, size: int | None, min_size: int) -> ModuleType | None:
@@ -34,3 +36,10 @@ def load(module: str, size: int | None, min_size: int) -> ModuleType | None:
         return importlib.import_module(module)
     except ImportError:
         return None
+
+
+def preload() -> tuple[str, ...]:
+    """Load every stage's kernels now (numba included), for a job that will load them anyway
+    (a large ``run`` aligns with them), so that its earlier stages run compiled too. Returns the
+    modules loaded: none when not ``ENABLED`` or without numba."""
+    return tuple(module for module in KERNEL_MODULES if load(module, None, 0) is not None)
