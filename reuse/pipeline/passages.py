@@ -36,7 +36,7 @@ from .timings import Timings
 
 # Input bytes from which a run loads numba before reading (with the ``fast`` extra): its
 # alignment will load it anyway (a chunk of boxes is about 400k tokens, over
-# reuse.align.compiled.MIN_TOKENS), and the tokenizer then saves about 2 ns a character.
+# reuse.align.compiled.MIN_TOKENS), and the tokenizer then saves about 3 ns a character.
 COMPILED_RUN_BYTES = 64 << 20
 
 
