@@ -18,7 +18,7 @@ def keys_and_then(draw):
         np.array(lows, dtype=np.uint64) << np.uint64(shift))
     then = None
     if draw(st.booleans()):
-        then = np.array(draw(st.lists(st.integers(0, draw(st.sampled_from([1, 5, 1 << 20]))),
+        then = np.array(draw(st.lists(st.integers(0, draw(st.sampled_from([1, 5, 1 << 20, 1 << 45]))),
                                       min_size=n, max_size=n)), dtype=np.int64)
     return keys, then
 
@@ -41,7 +41,7 @@ def test_random_hashes_and_wide_tie_breaks():
     then = rng.integers(0, 100_000, size=len(keys))
     assert np.array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
     assert np.array_equal(stable_order(keys, then), np.lexsort((then, keys)))
-    # Too many low bits for the packing: the comparison sort itself.
+    # Too many low bits for one packed word: sorted by the tie-break, then by the key.
     huge = rng.integers(0, 2**40, size=1000)
     assert np.array_equal(stable_order(keys[:1000], huge), np.lexsort((huge, keys[:1000])))
     signed = rng.integers(0, 2**63 - 1, size=1000, dtype=np.int64)

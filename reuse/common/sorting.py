@@ -38,6 +38,12 @@ def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray
     # The key's bits that do not fit beside the others are dropped from the packed word.
     dropped = max(0, int(keys.max()).bit_length() + low_bits - 64)
     if dropped and 64 - low_bits < _MIN_TOP_BITS:
+        if then is not None and 64 - index_bits >= _MIN_TOP_BITS:
+            # Too many bits for one word: a stable sort by ``then``, then a stable sort by the
+            # key (two packed sorts, where a comparison sort on two columns took ten times as
+            # long on millions of band keys).
+            by_then = stable_order(then)
+            return by_then[stable_order(keys[by_then])]
         return (np.argsort(keys, kind="stable") if then is None
                 else np.lexsort((then, keys))).astype(np.int64, copy=False)
     low = np.uint64(low_bits)
