@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..common import compiled
 from ..config import Config, PassageConfig
-from ..engine import EVERY_STAGE, resolve_workers, start_worker_server
+from ..engine import resolve_workers, start_worker_server
 from ..engine.spill import parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
 from ..runfolder.checkpoints import StageLedger, save_arrays, save_frame
@@ -160,13 +160,12 @@ def run(
         with claimed_for_checkpoints(source, checkpointing):
             return _spark_run(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "run")
-    # A large run aligns with the compiled kernels: numba is loaded before the reading, in this
-    # process or in the workers' fork server, so that the tokenizer runs compiled from the
-    # start and each worker does not load numba again.
-    kernels: tuple[str, ...] = ()
-    if compiled.ENABLED and input_bytes(source) >= COMPILED_RUN_BYTES:
-        kernels = compiled.KERNEL_MODULES if n_workers > 1 else compiled.preload()
-    start_worker_server(n_workers, (*EVERY_STAGE, *kernels))
+    # A large run aligns with the compiled kernels: in one process, numba is loaded before the
+    # reading, so that the tokenizer runs compiled from the start. (Loaded by the workers' fork
+    # server, it cost the reading workers more than it saved: measured at 100k documents.)
+    if n_workers == 1 and compiled.ENABLED and input_bytes(source) >= COMPILED_RUN_BYTES:
+        compiled.preload()
+    start_worker_server(n_workers)
     budget = parse_memory_budget(memory_budget, "run")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run", engine)
     timings = Timings(quiet=quiet)
