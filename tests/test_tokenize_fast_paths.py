@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from token_checks import assert_batch_equals_reference
 
 import reuse.text.tokenize as tokenize_module
 from reuse.common import compiled
@@ -19,12 +20,7 @@ ascii_text = st.text(alphabet="aZ9 '\n-.x'", max_size=40)
 
 
 def _assert_batch_matches_reference(texts: list[str], strip: bool = False) -> None:
-    batch = tokenize_batch(texts, strip)
-    for d, text in enumerate(texts):
-        got, want = batch.doc(d), tokenize_reference(text, strip)
-        assert got.hashes.tolist() == want.hashes.tolist()
-        assert got.starts.tolist() == want.starts.tolist()
-        assert got.ends.tolist() == want.ends.tolist()
+    assert_batch_equals_reference(tokenize_batch(texts, strip), texts, strip)
 
 
 @FAST

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from token_checks import assert_batch_equals_reference
 
 import reuse.text.tokenize as tokenize_module
 from reuse.common import compiled
-from reuse.text.tokenize import TokenBatch, tokenize_batch, tokenize_joined, tokenize_reference
+from reuse.text.tokenize import TokenBatch, tokenize_batch, tokenize_joined
 
 kernels = pytest.importorskip("reuse.text.kernels", reason="the compiled kernels need numba")
 
@@ -67,20 +68,12 @@ def both(monkeypatch: pytest.MonkeyPatch):
     return run
 
 
-def _assert_reference(batch: TokenBatch, texts: list[str], strip: bool = False) -> None:
-    for d, text in enumerate(texts):
-        got, want = batch.doc(d), tokenize_reference(text, strip)
-        assert got.hashes.tolist() == want.hashes.tolist()
-        assert got.starts.tolist() == want.starts.tolist()
-        assert got.ends.tolist() == want.ends.tolist()
-
-
 @FAST
 @given(texts=st.lists(st.text(alphabet=ASCII, max_size=60), max_size=12), strip=st.booleans())
 def test_ascii_batches_equal_the_numpy_path(both, texts, strip):
     found, _ = both(texts, strip)
     assert both.calls[-1] is True
-    _assert_reference(found, texts, strip)
+    assert_batch_equals_reference(found, texts, strip)
 
 
 @FAST
@@ -89,7 +82,7 @@ def test_ascii_batches_equal_the_numpy_path(both, texts, strip):
 def test_narrow_batches_equal_the_numpy_path(both, texts, strip):
     found, _ = both(texts, strip)
     assert both.calls[-1] is True
-    _assert_reference(found, texts, strip)
+    assert_batch_equals_reference(found, texts, strip)
 
 
 @FAST
@@ -98,7 +91,7 @@ def test_narrow_batches_equal_the_numpy_path(both, texts, strip):
 def test_batches_the_kernel_gives_up_on_equal_the_numpy_path(both, texts):
     found, _ = both(texts)
     assert both.calls[-1] is (not any(c in WIDE for c in "".join(texts)))
-    _assert_reference(found, texts)
+    assert_batch_equals_reference(found, texts)
 
 
 @FAST
@@ -111,7 +104,7 @@ def test_long_tokens_equal_the_numpy_path(both, sizes, letter, apostrophes):
     texts = [f"{glue}{letter * size}{glue}{letter * (size // 3)} x{glue}" for size in sizes]
     found, _ = both(texts)
     assert both.calls[-1] is True
-    _assert_reference(found, texts)
+    assert_batch_equals_reference(found, texts)
 
 
 @pytest.mark.parametrize("texts", [
@@ -127,7 +120,7 @@ def test_long_tokens_equal_the_numpy_path(both, sizes, letter, apostrophes):
 def test_edge_batches_equal_the_numpy_path(both, texts):
     found, _ = both(texts)
     assert both.calls == [True, True]  # the describing call and the compared one
-    _assert_reference(found, texts)
+    assert_batch_equals_reference(found, texts)
 
 
 def test_tokenize_joined_equals_the_numpy_path(both, monkeypatch):
