@@ -31,6 +31,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..common.ranges import expand_ranges
+from ..engine import ordered_map
 from ..text.tokenize import TokenBatch, Tokens
 from .alignment import Alignment
 from .config import BandConfig
@@ -124,8 +125,6 @@ def seed_bands(
     least ``config.min_seeds`` seeds are dropped. Memory grows with ``block_seeds`` (whole
     pairs of about that many seeds are linked at a time, in ``workers`` processes), not with
     the number of seeds; the result depends on neither."""
-    from ..engine import ordered_map
-
     pair = np.asarray(pair, dtype=np.int64)
     a_pos = np.asarray(a_pos, dtype=np.int64)
     b_pos = np.asarray(b_pos, dtype=np.int64)

@@ -40,8 +40,8 @@ def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray
     if dropped and 64 - low_bits < _MIN_TOP_BITS:
         if then is not None and 64 - index_bits >= _MIN_TOP_BITS:
             # Too many bits for one word: a stable sort by ``then``, then a stable sort by the
-            # key (two packed sorts, where a comparison sort on two columns took ten times as
-            # long on millions of band keys).
+            # key. Two packed sorts take half the time of a comparison sort on two columns
+            # (1.9 against 4.0 CPU-s on 10M random keys).
             by_then = stable_order(then)
             return by_then[stable_order(keys[by_then])]
         return (np.argsort(keys, kind="stable") if then is None
