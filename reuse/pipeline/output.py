@@ -84,7 +84,7 @@ def write_run(
                     written[name] = tables.write_table(folder.path, name, frame, fmt)
                 if result.signatures is not None:
                     written["signatures"] = runfolder.write_signatures(
-                        folder.path, result.corpus.ids, result.signatures.file)
+                        folder.path, result.document_ids(), result.signatures.file)
                 if write_kept is not None:
                     result.counts["kept_written"] = write_corpus(
                         result.corpus, result.keep_mask(), write_kept

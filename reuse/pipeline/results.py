@@ -127,6 +127,10 @@ class DedupResult:
     def keep_mask(self) -> list[bool]:
         return self.clusters["keep"].tolist()
 
+    def document_ids(self) -> Any:
+        """The ids in input order, as the run folder writer takes them (here the corpus's)."""
+        return self.corpus.ids
+
     def table_data(self, name: str) -> Any:
         """Table ``name`` as the run folder writer takes it (here a DataFrame)."""
         return getattr(self, name)
@@ -175,6 +179,10 @@ class ColumnarDedupResult(DedupResult):
 
     def keep_mask(self) -> list[bool]:
         return self.columns.keep.tolist()
+
+    def document_ids(self) -> pa.LargeStringArray:
+        """The ids as the Arrow array the columns hold: written without a Python string each."""
+        return self.columns.ids
 
     def table_data(self, name: str) -> Any:
         if name in ("documents", "clusters") and name not in self._frames:

@@ -545,14 +545,14 @@ SIGNATURES_FILE = "signatures.parquet"
 SIGNATURE_ROWS_PER_GROUP = 1 << 16
 
 
-def write_signatures(folder: Path, ids: list[str], signatures: Any,
+def write_signatures(folder: Path, ids: Any, signatures: Any,
                      rows_per_group: int = SIGNATURE_ROWS_PER_GROUP) -> str:
     """Write the ``signatures`` table (``doc_id``, and ``signature``: a fixed-size list of
     ``num_perm`` uint32) into ``folder``, a row group at a time from ``signatures`` (a
-    :class:`reuse.engine.RowFile` of one row per document, in the order of ``ids``); returns
-    the file name. The table is Parquet whatever the other tables' format: its values are
-    random 32-bit numbers, which no text format holds compactly, and compression would not
-    shrink."""
+    :class:`reuse.engine.RowFile` of one row per document, in the order of ``ids``: a sequence
+    of strings, or an Arrow string array); returns the file name. The table is Parquet
+    whatever the other tables' format: its values are random 32-bit numbers, which no text
+    format holds compactly, and compression would not shrink."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -569,7 +569,9 @@ def write_signatures(folder: Path, ids: list[str], signatures: Any,
                 writer.write_table(schema.empty_table())
             for start, block in signatures.blocks(rows_per_group):
                 values = pa.FixedSizeListArray.from_arrays(pa.array(block.ravel()), num_perm)
-                doc_ids = pa.array(ids[start:start + len(block)], type=pa.string())
+                doc_ids = (ids.slice(start, len(block)).cast(pa.string())
+                           if isinstance(ids, pa.Array)
+                           else pa.array(ids[start:start + len(block)], type=pa.string()))
                 writer.write_table(pa.Table.from_arrays([doc_ids, values], schema=schema))
 
     write_atomically(Path(folder) / SIGNATURES_FILE, write)
