@@ -262,10 +262,12 @@ def passage_candidates(
         found = [_bucket_seeds(fingerprints, config, groups)]
     else:
         largest = int(fingerprints.counts.max(initial=0)) * FINGERPRINT_RECORD.itemsize
-        at_once = min(workers, max(1, int(memory_budget // max(largest * GROUPING_WORK, 1))))
-        tasks = ((spill, partition, config, groups)
-                 for spill, partition in fingerprints.partitions())
-        found = list(ordered_map(_partition_seeds, tasks, at_once))
+        partitions = fingerprints.partitions()
+        # No more processes than partitions: a pool started for one partition costs its start.
+        at_once = min(workers, len(partitions),
+                      max(1, int(memory_budget // max(largest * GROUPING_WORK, 1))))
+        tasks = ((spill, partition, config, groups) for spill, partition in partitions)
+        found = list(ordered_map(_partition_seeds, tasks, max(at_once, 1)))
     capped = sum(seeds.capped for seeds in found)
     capped_docs = np.unique(np.concatenate(
         [np.empty(0, dtype=np.int64), *(seeds.capped_docs for seeds in found)]))
