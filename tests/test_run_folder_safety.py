@@ -404,18 +404,16 @@ def test_no_space_while_writing_a_table_is_a_named_error_and_leaves_no_manifest(
 
     out = tmp_path / "run"
     assert cli("dedup", seeds_dir, "--out", out, "-q").exit_code == 0  # an earlier run
-    calls = []
-    original = tables.pq.write_table
+    original = tables.pq.ParquetWriter
 
-    def full_disk(table, where, **kwargs):
-        calls.append(where)
-        if "a_id" in table.column_names:  # the near_duplicates table
+    def full_disk(where, schema, **kwargs):
+        if "a_id" in schema.names:  # the near_duplicates table
             Path(where).write_bytes(b"part of a table")
             raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No "
                           "space left on device")
-        return original(table, where, **kwargs)
+        return original(where, schema, **kwargs)
 
-    monkeypatch.setattr(tables.pq, "write_table", full_disk)
+    monkeypatch.setattr(tables.pq, "ParquetWriter", full_disk)
     result = cli("dedup", seeds_dir, "--out", out, "-q")
     assert result.exit_code == 4
     assert result.stderr == error(f"{out / 'near_duplicates.parquet'}: cannot write (No space "

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def parse_dates(dates: Sequence[object]) -> pd.Series:
@@ -26,6 +29,8 @@ def parse_dates(dates: Sequence[object]) -> pd.Series:
     format from the first value and turn other formats into NaT, and would read an integer
     ``1999`` as nanoseconds since 1970 rather than as a year.
     """
+    import pandas as pd
+
     as_text = pd.Series([None if d is None else str(d) for d in dates], dtype=object)
     return pd.to_datetime(as_text, errors="coerce", utc=True, format="mixed")
 

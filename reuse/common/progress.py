@@ -12,10 +12,28 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 REFRESH_SECONDS = 1.0
+
+
+class HiddenBar:
+    """What :func:`progress` yields when no bar is shown: it takes the counts and draws nothing,
+    without loading tqdm or starting its monitor thread."""
+
+    disable = True
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
 
 
 def shown(quiet: bool) -> bool:
@@ -25,17 +43,18 @@ def shown(quiet: bool) -> bool:
 
 @contextmanager
 def progress(total: int | None, desc: str, quiet: bool, unit: str = "doc",
-             bar_format: str | None = None) -> Iterator[tqdm]:
+             bar_format: str | None = None) -> Iterator[tqdm | HiddenBar]:
     """A progress bar on stderr counting ``total`` units (None: a count without a total),
     closed (and erased) when the block ends."""
+    if not shown(quiet):
+        yield HiddenBar(total)
+        return
+    from tqdm import tqdm
+
     bar = tqdm(
         total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False,
-        disable=not shown(quiet), mininterval=0.5, bar_format=bar_format,
+        mininterval=0.5, bar_format=bar_format,
     )
-    if bar.disable:
-        with bar:
-            yield bar
-        return
     done = threading.Event()
 
     def refresh() -> None:
@@ -53,7 +72,7 @@ def progress(total: int | None, desc: str, quiet: bool, unit: str = "doc",
 
 
 @contextmanager
-def ticking(desc: str, quiet: bool) -> Iterator[tqdm]:
+def ticking(desc: str, quiet: bool) -> Iterator[tqdm | HiddenBar]:
     """A bar showing ``desc`` and the elapsed time while the block runs."""
     with progress(None, desc, quiet, bar_format="{desc}: {elapsed}") as bar:
         yield bar

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..common.arrow import from_numpy, from_strings
 from ..errors import InputError, RunFolderError
 from .fingerprint import (
     as_number,
@@ -148,6 +149,8 @@ class SkippedRecords:
         """The records as the ``skipped`` table, one Arrow record batch per chunk of records:
         the origins are built in Arrow buffers, never as one Python string per record, so the
         table can be written in memory bounded by the chunk."""
+        if not self._length:
+            return
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -156,17 +159,18 @@ class SkippedRecords:
         firsts = np.frombuffer(self._first, dtype=np.int64)
         ids = {name: np.frombuffer(getattr(self, f"_{name}"), dtype=np.int64)
                for name in ("source", "reason", "detail")}
-        strings = pa.array(self._strings, pa.string())
+        strings = from_strings(self._strings, pa.string())
         for lo in range(0, self._length, _FRAME_CHUNK):
             index = np.arange(lo, min(lo + _FRAME_CHUNK, self._length), dtype=np.int64)
             run = np.searchsorted(starts, index, side="right") - 1
             first = firsts[run]
-            location = pc.cast(pa.array(first + index - starts[run]), pa.string())
-            suffix = pc.if_else(pa.array(first >= 0), location, "")
+            location = pc.cast(from_numpy(first + index - starts[run]), pa.string())
+            suffix = pc.if_else(from_numpy(first >= 0), location, "")
             origin = pc.binary_join_element_wise(
-                strings.take(pa.array(ids["source"][run])), suffix, "")
+                strings.take(from_numpy(ids["source"][run])), suffix, "")
             yield pa.RecordBatch.from_arrays(
-                [origin, *(strings.take(pa.array(ids[name][run])) for name in ("reason", "detail"))],
+                [origin, *(strings.take(from_numpy(ids[name][run]))
+                           for name in ("reason", "detail"))],
                 names=list(SKIPPED_COLUMNS))
 
     def frame(self) -> pd.DataFrame:
@@ -267,10 +271,10 @@ class Corpus:
         import pyarrow as pa
 
         ids = self.ids
-        chunks = (ids.chunks() if isinstance(ids, StringColumn) else
-                  ((lo, ids[lo:lo + _ID_CHUNK]) for lo in range(0, len(ids), _ID_CHUNK)))
-        parts = [pa.array(values, type=pa.large_string()) for _, values in chunks]
-        return pa.concat_arrays(parts) if parts else pa.array([], type=pa.large_string())
+        if isinstance(ids, StringColumn):
+            return ids.arrow()
+        parts = [from_strings(ids[lo:lo + _ID_CHUNK]) for lo in range(0, len(ids), _ID_CHUNK)]
+        return pa.concat_arrays(parts) if parts else from_strings([])
 
     def __repr__(self) -> str:
         # Short: the texts of a corpus can be millions of characters.

@@ -38,6 +38,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..common.arrow import from_strings
 from ..errors import InputError, ReuseError, ScratchSpaceError
 from .fingerprint import DIGEST_SIZE, document_digest, metadata_json, update_in_order
 
@@ -490,6 +491,21 @@ class StringColumn(_StoredColumn):
 
     def _value(self, position: int) -> str:
         return str(self._blob.read_one(position), "utf-8", "surrogatepass")
+
+    def arrow(self) -> Any:
+        """The column as one Arrow ``large_string`` array, made from the stored bytes and
+        offsets a chunk at a time (no Python string each); a value that is not valid UTF-8 (a
+        lone surrogate) raises ``pyarrow.ArrowInvalid``."""
+        import pyarrow as pa
+
+        parts = []
+        for lo, hi in self._blob.chunks(0, len(self)):
+            data, offsets = self._blob.read(lo, hi)
+            part = pa.LargeStringArray.from_buffers(hi - lo, pa.py_buffer(offsets),
+                                                    pa.py_buffer(data))
+            part.validate(full=True)
+            parts.append(part)
+        return pa.concat_arrays(parts) if parts else from_strings([])
 
 
 class TextColumn(StringColumn):

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..common.progress import progress
 from ..config import PassageConfig, TokenizeConfig
@@ -27,6 +26,8 @@ from ..sketch.windows import PassageCandidates
 from ..text.tokenize import TokenBatch, tokenize_batch
 
 if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
+    import pandas as pd
+
     from ..align.bands import BandConfig, Boxes
 
 

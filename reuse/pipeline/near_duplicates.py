@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from ..cluster.documents import Clusters, representative_priority, star_clusters
+from ..common.arrow import from_numpy
 from ..config import Config, DedupConfig
 from ..engine import DEDUP_STAGES, ordered_map, resolve_workers, start_worker_server
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, parse_memory_budget
@@ -272,10 +273,11 @@ def near_duplicate_stages(
         corpus.arrow_ids(), lengths, sketches.n_tokens, sketches.compared, clusters.cluster,
         clusters.representative, clusters.keep)
     order = np.lexsort((right, left))
-    near_duplicates = pd.DataFrame({
-        "a_id": columns.ids_at(left[order]), "b_id": columns.ids_at(right[order]),
-        "jaccard_estimate": estimate[order], "jaccard": exact[order],
-    })
+    near_duplicates = pa.Table.from_arrays(
+        [columns.ids_at(left[order]), columns.ids_at(right[order]),
+         from_numpy(estimate[order], pa.float64()),
+         from_numpy(exact[order], pa.float64(), nulls=np.isnan(exact[order]))],
+        names=["a_id", "b_id", "jaccard_estimate", "jaccard"])
     counts = {
         "read": corpus.n_read,
         "compared": int(sketches.compared.sum()),

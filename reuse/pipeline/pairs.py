@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..config import Config
 from ..engine import resolve_workers
@@ -56,6 +55,8 @@ def read_pairs(path: str | os.PathLike[str], corpus: Corpus) -> PairList:
 
 
 def _read_pairs(source: Path, corpus: Corpus) -> PairList:
+    import pandas as pd
+
     from ..errors import InputError
 
     position = {doc: i for i, doc in enumerate(corpus.ids)}
@@ -143,6 +144,8 @@ def align_pairs(
     aligning whole pairs, :data:`reuse.align.config.PAIRS_MODE`: ``paraphrase`` on). The other
     parameters are those of :func:`run`."""
     read, options, config = call_arguments(align_pairs, locals(), "align_pairs")
+    import pandas as pd
+
     align_config = config.align
     workers = resolve_workers(workers, "align_pairs")
     timings = Timings(quiet=quiet)

@@ -4,10 +4,9 @@ candidates, alignment, passage clusters)."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..common import compiled
 from ..config import Config, PassageConfig
@@ -33,6 +32,9 @@ from .start import (
     spark_start,
 )
 from .timings import Timings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Input bytes from which a run loads numba before reading (with the ``fast`` extra): its
 # alignment will load it anyway (a chunk of boxes is about 400k tokens, over

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from ..common.arrow import from_numpy, from_strings
 from ..config import Config
 from ..engine.spill import RowFile, Workspace
 from ..ingest import Corpus
 from ..runfolder.checkpoints import StageLedger
 from ..sketch.minhash import LEAN_MINHASH_SCHEME
 from .timings import Timings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -51,28 +54,27 @@ class DocumentColumns:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def ids_at(self, positions: np.ndarray) -> np.ndarray:
-        """The ids of the documents at ``positions``, as an object array of strings."""
-        return np.array(self.ids.take(pa.array(positions, type=pa.int64())).to_pylist(),
-                        dtype=object)
+    def ids_at(self, positions: np.ndarray) -> pa.LargeStringArray:
+        """The ids of the documents at ``positions``."""
+        return self.ids.take(from_numpy(positions, pa.int64()))
 
     def batches(self, name: str) -> Iterator[pa.RecordBatch]:
         """Table ``name`` (``documents`` or ``clusters``), a record batch at a time."""
         # Made here, not when the module is imported: Arrow's first allocation reserves a large
         # address range for its memory pool (a process under a ulimit -v runs out of it).
-        status = pa.array(["too_short", "compared"], type=pa.string())
+        status = from_strings(["too_short", "compared"], pa.string())
         for lo in range(0, len(self), _BATCH_ROWS):
             hi = min(lo + _BATCH_ROWS, len(self))
             doc_id = self.ids.slice(lo, hi - lo)
             if name == "documents":
-                columns = {"doc_id": doc_id, "n_chars": pa.array(self.n_chars[lo:hi]),
-                           "n_tokens": pa.array(self.n_tokens[lo:hi]),
-                           "status": status.take(pa.array(self.compared[lo:hi], pa.int8()))}
+                columns = {"doc_id": doc_id, "n_chars": from_numpy(self.n_chars[lo:hi]),
+                           "n_tokens": from_numpy(self.n_tokens[lo:hi]),
+                           "status": status.take(from_numpy(self.compared[lo:hi], pa.int8()))}
             elif name == "clusters":
-                representative = pa.array(self.representative[lo:hi], type=pa.int64())
-                columns = {"doc_id": doc_id, "cluster_id": pa.array(self.cluster[lo:hi]),
+                representative = from_numpy(self.representative[lo:hi], pa.int64())
+                columns = {"doc_id": doc_id, "cluster_id": from_numpy(self.cluster[lo:hi]),
                            "representative_id": self.ids.take(representative),
-                           "keep": pa.array(self.keep[lo:hi])}
+                           "keep": from_numpy(self.keep[lo:hi])}
             else:
                 raise ValueError(f"no per-document table {name!r}")
             yield pa.RecordBatch.from_pydict(columns)
@@ -80,6 +82,8 @@ class DocumentColumns:
     def frame(self, name: str) -> pd.DataFrame:
         """Table ``name`` as a pandas DataFrame (ids as Python strings: for a large corpus, the
         one O(documents) copy of them)."""
+        import pandas as pd
+
         ids = np.array(self.ids.to_pylist(), dtype=object)
         if name == "documents":
             return pd.DataFrame({
@@ -152,17 +156,18 @@ class DedupResult:
 
 class ColumnarDedupResult(DedupResult):
     """A :class:`DedupResult` whose per-document tables are kept as :class:`DocumentColumns`
-    (about 50 bytes per document, a fraction of what DataFrames of Python-string ids take): the
-    ``documents`` and ``clusters`` DataFrames are built when first used, and the run folder
-    writer takes the columns a record batch at a time."""
+    (about 50 bytes per document, a fraction of what DataFrames of Python-string ids take) and
+    the near-duplicate pairs as an Arrow table (``near_duplicate_table``): the ``documents``, ``clusters`` and
+    ``near_duplicates`` DataFrames are built when first used, and the run folder writer takes
+    the columns a record batch at a time."""
 
     def __init__(self, corpus: Corpus, config: Config, columns: DocumentColumns,
-                 near_duplicates: pd.DataFrame, counts: dict[str, int], timings: Timings,
+                 near_duplicate_table: pa.Table, counts: dict[str, int], timings: Timings,
                  candidate_pairs: int = 0, options: dict[str, Any] | None = None, *,
                  signatures: Signatures | None = None, checkpoints: StageLedger | None = None,
                  input_fingerprints: dict[str, Any] | None = None) -> None:
         self.corpus, self.config, self.counts, self.timings = corpus, config, counts, timings
-        self.near_duplicates, self.candidate_pairs = near_duplicates, candidate_pairs
+        self.near_duplicate_table, self.candidate_pairs = near_duplicate_table, candidate_pairs
         self.options = {} if options is None else options
         self.signatures, self.checkpoints = signatures, checkpoints
         self.input_fingerprints = input_fingerprints
@@ -171,10 +176,13 @@ class ColumnarDedupResult(DedupResult):
 
     def _frame(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
-            self._frames[name] = self.columns.frame(name)
+            self._frames[name] = (_pair_frame(self.near_duplicate_table) if name == "near_duplicates"
+                                  else self.columns.frame(name))
         return self._frames[name]
 
     documents = property(lambda self: self._frame("documents"))  # type: ignore[assignment]
+    near_duplicates = property(  # type: ignore[assignment]
+        lambda self: self._frame("near_duplicates"))
     clusters = property(lambda self: self._frame("clusters"))  # type: ignore[assignment]
 
     def keep_mask(self) -> list[bool]:
@@ -185,9 +193,23 @@ class ColumnarDedupResult(DedupResult):
         return self.columns.ids
 
     def table_data(self, name: str) -> Any:
-        if name in ("documents", "clusters") and name not in self._frames:
+        if name in self._frames:
+            return self._frames[name]
+        if name in ("documents", "clusters"):
             return self.columns.batches(name)
+        if name == "near_duplicates":
+            return self.near_duplicate_table.to_batches()
         return super().table_data(name)
+
+
+def _pair_frame(pairs: pa.Table) -> pd.DataFrame:
+    """The ``near_duplicates`` DataFrame of an Arrow table of pairs (ids as Python strings)."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        name: (np.array(column.to_pylist(), dtype=object) if name.endswith("_id")
+               else column.to_numpy())
+        for name, column in zip(pairs.column_names, pairs.columns, strict=True)})
 
 
 class StoredDedupResult(DedupResult):
@@ -240,8 +262,8 @@ class StoredDedupResult(DedupResult):
 class RunResult(DedupResult):
     """Near-duplicates plus passage reuse: alignments and passage clusters."""
 
-    alignments: pd.DataFrame = field(default_factory=pd.DataFrame)
-    passages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alignments: pd.DataFrame = field(default_factory=lambda: _empty_frame())
+    passages: pd.DataFrame = field(default_factory=lambda: _empty_frame())
     align_config: Any = None
     # Pairs mode: the pairs file (absolute path) and the SHA-256 of its bytes.
     pairs_file: dict[str, str] | None = None
@@ -254,7 +276,7 @@ class ColumnarRunResult(ColumnarDedupResult, RunResult):
     def __init__(self, dedup: ColumnarDedupResult, counts: dict[str, int],
                  options: dict[str, Any], alignments: pd.DataFrame, passages: pd.DataFrame,
                  align_config: Any) -> None:
-        super().__init__(dedup.corpus, dedup.config, dedup.columns, dedup.near_duplicates,
+        super().__init__(dedup.corpus, dedup.config, dedup.columns, dedup.near_duplicate_table,
                          counts, dedup.timings, dedup.candidate_pairs, options,
                          signatures=dedup.signatures, checkpoints=dedup.checkpoints,
                          input_fingerprints=dedup.input_fingerprints)
@@ -270,7 +292,7 @@ class StoredRunResult(StoredDedupResult, RunResult):
     def __init__(self, corpus: Corpus, config: Config, stored: Any, counts: dict[str, int],
                  timings: Timings, options: dict[str, Any]) -> None:
         super().__init__(corpus, config, stored, counts, timings, options)
-        self.passages = pd.DataFrame()
+        self.passages = _empty_frame()
         self.align_config = config.align
         self.pairs_file = None
 
@@ -280,3 +302,9 @@ class StoredRunResult(StoredDedupResult, RunResult):
         if name == "passages":
             return self.passages
         return super().table_data(name)
+
+
+def _empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame()

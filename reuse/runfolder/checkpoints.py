@@ -46,15 +46,17 @@ import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .. import __version__
 from ..common.durable import fsync_path
 from ..errors import RunFolderError
 from .folder import CHECKPOINTS, MANIFEST, os_reason, write_error
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LEDGER = "stages.json"
 # The folder of the parts kept of a stage in progress: align_parts/.

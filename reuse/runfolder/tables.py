@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -27,6 +27,9 @@ import pyarrow.parquet as pq
 from ..errors import ConfigError, RunFolderError
 from .folder import FORMATS, MANIFEST, claim, incomplete_error, write_atomically
 from .schema import SCHEMA_VERSION, TABLES, arrow_schema
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FORMATS", "MANIFEST", "check_format", "manifest_without_report", "read_manifest",
            "read_table", "start_run_folder", "table_filename", "validate_manifest",
@@ -63,7 +66,7 @@ def write_table(
     check_format(fmt)
     schema = arrow_schema(name)
     filename = table_filename(name, fmt)
-    if isinstance(data, pd.DataFrame):
+    if _is_frame(data):
         table = pa.Table.from_pandas(data[list(TABLES[name])], schema=schema, preserve_index=False)
 
         def write(temporary: Path) -> None:
@@ -90,6 +93,12 @@ def write_table(
 
     write_atomically(Path(folder) / filename, write)
     return filename
+
+
+def _is_frame(data: Any) -> bool:
+    # A DataFrame exists only once pandas is loaded: a run that made none does not load it.
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(data, pandas.DataFrame)
 
 
 def _write_jsonl(path: Path, batches: Iterable[pa.RecordBatch]) -> None:
