@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -258,3 +259,65 @@ def test_sending_texts_to_workers_does_not_grow_them():
     assert [sys.getsizeof(text) for text in texts] == sizes
     assert result.documents["n_tokens"].tolist() == reuse.dedup(
         corpus, threshold=0.5, workers=1).documents["n_tokens"].tolist()
+
+
+def _jsonl_of(corpus: Corpus, path: Path) -> Path:
+    with open(path, "w", encoding="utf-8") as handle:
+        for doc_id, text, meta in zip(corpus.ids, corpus.texts, corpus.metadata, strict=True):
+            handle.write(json.dumps({"id": doc_id, "text": text, **meta}) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_without_keep_texts_a_jsonl_files_texts_are_not_stored_and_the_tables_are_the_same(
+        corpus, tmp_path, workers):
+    from reuse.ingest.store import TextsNotKept
+
+    source = _jsonl_of(corpus, tmp_path / "corpus.jsonl")
+    kept = reuse.dedup(source, threshold=0.8, verify="exact", workers=workers)
+    dropped = reuse.dedup(source, threshold=0.8, verify="exact", workers=workers,
+                          keep_texts=False)
+    assert digest(dropped) == digest(kept) == PINNED["exact-0.8"]
+    folders = [write_run(result, tmp_path / name)
+               for name, result in (("kept", kept), ("dropped", dropped))]
+    assert _table_bytes(folders[0]) == _table_bytes(folders[1])
+    store = dropped.corpus.store
+    assert (store.folder / "texts.none").exists()
+    assert (store.folder / "texts.bin").stat().st_size == 0
+    assert (kept.corpus.store.folder / "texts.bin").stat().st_size == sum(
+        len(text.encode()) for text in corpus.texts)
+    assert dropped.corpus.lengths.tolist() == kept.corpus.lengths.tolist()
+    assert dropped.corpus.fingerprint() == kept.corpus.fingerprint()
+    assert list(dropped.corpus.ids) == list(kept.corpus.ids)
+    message = "the texts of this corpus were not kept: it was read with keep_texts=False"
+    for read in (lambda texts: texts[3], lambda texts: texts[2:5], list,
+                 lambda texts: next(texts.utf8())):
+        with pytest.raises(TextsNotKept, match=message):
+            read(dropped.corpus.texts)
+    with pytest.raises(TextsNotKept, match=message):  # a worker's copy of the store too
+        pickle.loads(pickle.dumps(dropped.corpus.texts))[0]
+
+
+def test_an_input_not_read_in_parts_keeps_its_texts_whatever_keep_texts_says(seeds_dir):
+    # A folder of .txt files is read file by file; its texts are sketched from the store.
+    result = reuse.dedup(seeds_dir, workers=1, keep_texts=False)
+    assert result.corpus.store.texts_kept
+    assert result.corpus.texts[0] == (seeds_dir / sorted(
+        p.name for p in seeds_dir.iterdir())[0]).read_text(encoding="utf-8")
+
+
+def test_a_store_takes_batches_all_with_texts_or_all_without(tmp_path):
+    from reuse.errors import ReuseError
+    from reuse.ingest.store import DocumentStore, encode_documents
+
+    store = DocumentStore(tmp_path)
+    store.write(encode_documents(["a"], ["one text"], [{}], ["f:1"], keep_texts=False))
+    with pytest.raises(ReuseError, match="every batch of a store has its texts, or none has"):
+        store.write(encode_documents(["b"], ["another"], [{}], ["f:2"]))
+    assert len(store) == 1 and store.lengths.tolist() == [8]
+    store.close()
+
+
+def test_keep_texts_must_be_a_bool(seeds_dir):
+    with pytest.raises(ConfigError, match="The 'keep_texts' parameter of dedup"):
+        reuse.dedup(seeds_dir, keep_texts="no")

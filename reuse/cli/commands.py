@@ -132,8 +132,10 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     started = time.perf_counter()
     options = with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
+        # The texts are read back only to write the kept documents.
         result = run_dedup(input_path, quiet=quiet, checkpoint=out, resume=resume,
-                           keep_checkpoints=keep_checkpoints, **options)
+                           keep_checkpoints=keep_checkpoints, keep_texts=write_kept is not None,
+                           **options)
         try:
             folder = write_run(result, out, fmt=fmt, source=input_path, write_kept=write_kept)
         finally:

@@ -179,6 +179,7 @@ class JsonlPart:
     max_doc_chars: int
     encoding: str
     function: Callable[[list[str]], Any] | None = None
+    keep_texts: bool = True
 
 
 class _Range:
@@ -200,7 +201,8 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
     for the document store, and the bad ones, as :func:`read_lines` reads them; and what
     ``part.function`` returns for the texts of the records (None without records)."""
     corpus = Corpus(id_field=part.id_field, text_field=part.text_field)
-    sink = CollectingSink(corpus, part.on_error, part.max_doc_chars, part.encoding)
+    sink = CollectingSink(corpus, part.on_error, part.max_doc_chars, part.encoding,
+                          keep_texts=part.keep_texts)
     with open(part.path, "rb") as handle:
         handle.seek(part.start)
         lines = block_lines(_Range(handle, part.stop - part.start), part.limit)
@@ -215,13 +217,15 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
 
 
 def _read_in_parts(handle: IO[bytes], path: Path, source: str, sink: RecordSink, limit: int,
-                   fallback: bool, workers: int, stage: PartStage | None) -> None:
+                   fallback: bool, workers: int, stage: PartStage | None,
+                   keep_texts: bool) -> None:
     from ..engine import ordered_map
 
     corpus = sink.corpus
     parts = (JsonlPart(os.path.abspath(path), start, stop, first, source, limit, fallback,
                        corpus.id_field, corpus.text_field, sink.on_error, sink.max_doc_chars,
-                       sink.encoding, None if stage is None else stage.function)
+                       sink.encoding, None if stage is None else stage.function,
+                       keep_texts or stage is None)
              for start, stop, first in line_parts(handle, handle.tell(), PART_BYTES))
     for parsed, result in ordered_map(read_part, parts, workers):
         first = sink.written
@@ -250,7 +254,7 @@ def _has_rounded_integer(record: dict[str, Any]) -> bool:
 
 
 def read_jsonl(path: Path, sink: RecordSink, workers: int = 1,
-               stage: PartStage | None = None) -> None:
+               stage: PartStage | None = None, keep_texts: bool = True) -> None:
     name = shown(str(path))
     compressed = path.name.lower().endswith(".gz")
     if compressed and path.stat().st_size == 0:
@@ -276,9 +280,12 @@ def read_jsonl(path: Path, sink: RecordSink, workers: int = 1,
                 # After a UTF-8 BOM the file is UTF-8, whatever the encoding option says.
                 fallback = sink.encoding == AUTO_ENCODING and start != UTF8_BOM
                 # A regular file only: the workers open it again (a pipe would be read empty).
-                if workers > 1 and not compressed and stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                # With one worker too when a stage runs on the parts: each part's texts are
+                # then used (and with keep_texts=False dropped) while they are in memory.
+                if ((workers > 1 or stage is not None) and not compressed
+                        and stat.S_ISREG(os.fstat(handle.fileno()).st_mode)):
                     _read_in_parts(handle, path, name + ":", sink, limit, fallback, workers,
-                                   stage)
+                                   stage, keep_texts)
                     return
                 # A gzip file is read a line at a time: an error in its stream then comes
                 # after the records before it, as they are read.

@@ -149,6 +149,7 @@ def read_corpus(
     on_flush: Callable[[DocumentStore], None] | None = None,
     workers: int = 1,
     part_stage: PartStage | None = None,
+    keep_texts: bool = True,
 ) -> Corpus:
     """Read every record of ``path`` into a :class:`Corpus`.
 
@@ -177,7 +178,11 @@ def read_corpus(
     plain UTF-8 JSONL file is read in parts by that many worker processes (see
     :mod:`reuse.ingest.jsonl`); the corpus is the same. A ``part_stage`` then runs its function
     in those workers on each part's texts, and its documents go to ``part_stage.consume``
-    instead of ``on_flush``.
+    instead of ``on_flush``; with a ``part_stage``, such a file is read in parts even by one
+    worker (in this process). ``keep_texts=False`` then leaves the texts that the stage had out
+    of the store (they are neither written nor sent back from the workers): the corpus's texts
+    cannot be read (:class:`~reuse.ingest.store.TextsNotKept`), the rest can. An input not read
+    in parts keeps its texts whatever ``keep_texts`` says.
     """
     encoding = check_read_options(on_error, quoting, max_doc_chars, encoding, metadata_file)
     workers = resolve_workers(workers, "read_corpus")
@@ -236,7 +241,8 @@ def read_corpus(
                 if in_memory is not None:
                     read_object(source, fmt, sink)
                 else:
-                    _read_into(reading, source, fmt, quoting, sink, workers, part_stage)
+                    _read_into(reading, source, fmt, quoting, sink, workers, part_stage,
+                               keep_texts)
             except InputError:
                 sink.check_pending()  # a repeated id before the error is reported first
                 raise
@@ -263,8 +269,8 @@ def read_corpus(
 
 
 def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
-               sink: RecordSink, workers: int = 1, part_stage: PartStage | None = None
-               ) -> None:
+               sink: RecordSink, workers: int = 1, part_stage: PartStage | None = None,
+               keep_texts: bool = True) -> None:
     try:
         if fmt == "txt" and source.is_dir():
             read_txt_folder(source, sink)
@@ -274,7 +280,7 @@ def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
                 corpus.file_names[doc_id] = source.name
             read_txt_file(source, doc_id, sink)
         elif fmt == "jsonl":
-            read_jsonl(source, sink, workers, part_stage)
+            read_jsonl(source, sink, workers, part_stage, keep_texts)
         elif fmt in DEFAULT_QUOTING:
             corpus.quoting = quoting or DEFAULT_QUOTING[fmt]
             read_delimited(source, sink, fmt, corpus.quoting)

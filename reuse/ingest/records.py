@@ -323,14 +323,16 @@ class CollectingSink(RecordSink):
     """The sink of a worker process that reads part of an input (see :mod:`.jsonl`): it checks
     each record as :class:`RecordSink` does but keeps what it read for :meth:`parsed`, to be
     added to the real sink by :meth:`RecordSink.add_parsed`, which checks the ids. With
-    ``on_error="raise"``, the first bad record stops the reading (:class:`BadRecord`)."""
+    ``on_error="raise"``, the first bad record stops the reading (:class:`BadRecord`). Without
+    ``keep_texts``, the texts are encoded for the digests and the lengths only."""
 
     def __init__(self, corpus: Corpus, on_error: str, max_doc_chars: int,
-                 encoding: str = DEFAULT_ENCODING) -> None:
+                 encoding: str = DEFAULT_ENCODING, keep_texts: bool = True) -> None:
         super().__init__(corpus, on_error, max_doc_chars, encoding,
                          batch_records=sys.maxsize, batch_chars=sys.maxsize)
         self.skipped: list[tuple[str, int | None, str, str]] = []
         self.error: str | None = None
+        self.keep_texts = keep_texts
 
     def bad(self, source: str, location: int | None, reason: str, detail: str) -> None:
         if self.on_error == "raise":
@@ -348,7 +350,8 @@ class CollectingSink(RecordSink):
 
     def parsed(self) -> ParsedRecords:
         """The records read, once the reading is over."""
-        documents = encode_documents(self._ids, self._texts, self._metadata, self._origins)
+        documents = encode_documents(self._ids, self._texts, self._metadata, self._origins,
+                                     self.keep_texts)
         return ParsedRecords(self._ids, self._origins, documents, self.skipped,
                              self.corpus.decoded_with_fallback, self.error)
 

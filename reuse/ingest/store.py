@@ -14,6 +14,10 @@ offsets, one more than the documents), both appended a batch at a time:
   per document, computed as the batch is written, so that fingerprinting a read corpus does not
   read it again.
 
+A store may be written without the texts (batches encoded with ``keep_texts=False``, for a run
+that sketched each text as it was read and never reads one back): the rest is kept, the store's
+folder holds the marker file ``texts.none``, and reading a text raises :class:`TextsNotKept`.
+
 Reading document ``i`` is two ``pread`` calls (its offsets, its bytes); a slice ``[lo:hi]`` is
 one contiguous read. The columns are read-only :class:`~collections.abc.Sequence` objects
 (:attr:`DocumentStore.texts`, ...) that read what they are asked for and nothing else; nothing
@@ -140,7 +144,7 @@ class EncodedDocuments:
 
     ids: list[bytes]
     texts: bytes
-    text_ends: np.ndarray
+    text_ends: np.ndarray | None  # None: the texts are not kept
     origins: bytes
     origin_ends: np.ndarray
     metadata: bytes
@@ -148,16 +152,21 @@ class EncodedDocuments:
     lengths: np.ndarray
     digests: bytes
 
+    @property
+    def has_texts(self) -> bool:
+        return self.text_ends is not None
+
 
 def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, Any]],
-                     origins: list[str]) -> EncodedDocuments:
+                     origins: list[str], keep_texts: bool = True) -> EncodedDocuments:
     """The batch encoded for :meth:`DocumentStore.write`: the work of appending it that does
-    not need the store, which a reading worker process does (see :mod:`.jsonl`)."""
+    not need the store, which a reading worker process does (see :mod:`.jsonl`). Without
+    ``keep_texts``, the texts count in the digests and the lengths only."""
     stored_metadata = _metadata_bytes(metadata, ids)
     encoded_ids, encoded_texts = _encoded(ids), _encoded(texts)
     digests = b"".join(map(document_digest, encoded_ids, encoded_texts, map(
         metadata_json, ids, metadata)))
-    texts_data, text_ends = _joined(encoded_texts)
+    texts_data, text_ends = _joined(encoded_texts) if keep_texts else (b"", None)
     origins_data, origin_ends = _joined(_encoded(origins))
     lengths = np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts))
     return EncodedDocuments(encoded_ids, texts_data, text_ends, origins_data, origin_ends,
@@ -175,6 +184,8 @@ def _remove(blobs: list[_Blob], files: list[IO[bytes] | None], folder: Path | No
 
 
 _COLUMNS = ("texts", "ids", "origins", "metadata")
+# In a store's folder when it was written without the texts.
+_NO_TEXTS = "texts.none"
 # A kept store's metadata replaced after reading (see DocumentStore.keep): {ordinal: fields}.
 _REPLACED_METADATA = "metadata_replaced.pickle"
 _DIGESTS = "digests.sha256"
@@ -236,6 +247,7 @@ class DocumentStore:
         # know that it saw every id).
         self.order_digest: Any = hashlib.sha256() if "w" in mode and count == 0 else None
         self._count = count
+        self.texts_kept = not (folder / _NO_TEXTS).exists()
         self._lengths: np.ndarray | None = None
         # Metadata replaced after reading (a metadata file's fields), by ordinal.
         self.replaced_metadata = replaced_metadata
@@ -265,9 +277,15 @@ class DocumentStore:
             return
         if not self.owner:
             raise ReuseError(f"{self.folder}: a copy of a document store is read-only")
+        if documents.has_texts != self.texts_kept and self._count:
+            raise ReuseError(f"{self.folder}: every batch of a store has its texts, or none has")
         try:
+            if documents.has_texts != self.texts_kept:  # the first batch: none has them
+                (self.folder / _NO_TEXTS).touch()
+                self.texts_kept = False
             self._ids.append(*_joined(documents.ids))
-            self._texts.append(documents.texts, documents.text_ends)
+            if documents.text_ends is not None:
+                self._texts.append(documents.texts, documents.text_ends)
             self._origins.append(documents.origins, documents.origin_ends)
             self._metadata.append(documents.metadata, documents.metadata_ends)
             self._lengths_file.write(documents.lengths.astype(_OFFSET, copy=False).tobytes())
@@ -508,6 +526,10 @@ class StringColumn(_StoredColumn):
         return pa.concat_arrays(parts) if parts else from_strings([])
 
 
+class TextsNotKept(ReuseError):
+    """A text was asked of a store written without them (see :func:`encode_documents`)."""
+
+
 class TextColumn(StringColumn):
     """The texts of the documents, with their lengths (:attr:`lengths`) known unread."""
 
@@ -518,21 +540,46 @@ class TextColumn(StringColumn):
     def lengths(self) -> np.ndarray:
         return self.store.lengths
 
+    def _check_kept(self) -> None:
+        if not self.store.texts_kept:
+            raise TextsNotKept(
+                "the texts of this corpus were not kept: it was read with keep_texts=False "
+                "(reuse dedup without --write-kept), which sketches each text as it is read")
+
+    def _values(self, lo: int, hi: int) -> list[str]:
+        self._check_kept()
+        return super()._values(lo, hi)
+
+    def _value(self, position: int) -> str:
+        self._check_kept()
+        return super()._value(position)
+
+    def __iter__(self) -> Iterator[str]:
+        self._check_kept()
+        return super().__iter__()
+
+    def chunks(self) -> Iterator[tuple[int, list[Any]]]:
+        self._check_kept()
+        return super().chunks()
+
     def utf8_slice(self, lo: int, hi: int) -> tuple[bytes, np.ndarray]:
         """Texts ``lo`` to ``hi`` as their UTF-8 bytes end to end (one read, nothing decoded),
         and each one's length in characters: what a worker process is sent."""
+        self._check_kept()
         data, _ = self._blob.read(lo, hi)
         return bytes(data), self.store.lengths_of(lo, hi)
 
     def utf8_separated(self, lo: int, hi: int, separator: bytes) -> tuple[bytes, np.ndarray]:
         """Texts ``lo`` to ``hi`` as UTF-8 with ``separator`` between each two (one read,
         nothing decoded), and each one's length in characters."""
+        self._check_kept()
         data, offsets = self._blob.read(lo, hi)
         return (separator.join([data[a:b] for a, b in itertools.pairwise(offsets.tolist())]),
                 self.store.lengths_of(lo, hi))
 
     def utf8(self) -> Iterator[memoryview]:
         """Each text's UTF-8 bytes, in order, chunk by chunk (nothing decoded)."""
+        self._check_kept()
         for lo, hi in self._blob.chunks(0, len(self)):
             data, offsets = self._blob.read(lo, hi)
             bounds = offsets.tolist()

@@ -15,7 +15,7 @@ from ..ingest import READ_OPTIONS, check_read_options
 
 # Keyword arguments that change how a run goes, never its tables: not in the manifest's options.
 NOT_RECORDED = ("quiet", "config", "workers", "memory_budget", "checkpoint", "resume",
-                 "keep_checkpoints", "engine", "spark_dir")
+                 "keep_checkpoints", "engine", "spark_dir", "keep_texts")
 
 
 def call_arguments(function: Callable[..., Any], values: dict[str, Any], owner: str,

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from ..cluster.documents import Clusters, representative_priority, star_clusters
 from ..common.arrow import from_numpy
+from ..common.validation import check_bool
 from ..config import Config, DedupConfig
 from ..engine import DEDUP_STAGES, ordered_map, resolve_workers, start_worker_server
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, parse_memory_budget
@@ -67,6 +68,7 @@ def dedup(
     keep_checkpoints: bool = False,
     engine: str = "local",
     spark_dir: str | os.PathLike[str] | None = None,
+    keep_texts: bool = True,
     quiet: bool = True,
 ) -> DedupResult:
     """Find near-duplicate documents, cluster them, and decide which to keep.
@@ -95,8 +97,12 @@ def dedup(
     stages too, as Parquet, in ``checkpoint``'s ``checkpoints/`` or, with ``spark_dir``, in a
     folder ``reuse-checkpoints-<hex>/`` made there; a run resumes only the checkpoints of its
     own engine.
+    ``keep_texts=False`` (local engine) spares the disk a copy of the texts where each text is
+    sketched as it is read (a plain JSONL file): the result's ``corpus.texts`` then cannot be
+    read, the rest of the corpus can. ``reuse dedup`` keeps them only for ``--write-kept``.
     """
     read, options, config = call_arguments(dedup, locals(), "dedup")
+    check_bool("keep_texts", keep_texts, "dedup")
     if checked_engine(engine, "dedup") == "spark":
         checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine,
                                          spark_dir)
@@ -109,7 +115,7 @@ def dedup(
     timings = Timings(quiet=quiet)
     with claimed_for_checkpoints(source, checkpointing):
         started = read_and_sketch(source, read, config, None, timings, "dedup", quiet,
-                                   n_workers, budget, checkpointing)
+                                   n_workers, budget, checkpointing, keep_texts)
         try:
             result = near_duplicate_stages(started, config, timings, n_workers, budget)
         except BaseException:

@@ -131,17 +131,19 @@ def read_and_sketch(
     source: str | os.PathLike[str] | Corpus, read: dict[str, Any], config: Config,
     passage_config: PassageConfig | None, timings: Timings, owner: str, quiet: bool,
     workers: int = 1, memory_budget: int = DEFAULT_MEMORY_BUDGET,
-    checkpointing: Checkpointing | None = None,
+    checkpointing: Checkpointing | None = None, keep_texts: bool = True,
 ) -> Started:
     """The start of ``dedup`` and ``run``: read the corpus (checking the date field) and sketch
-    it, with the passage-window fingerprints when ``passage_config`` is given. With several
-    workers, the sketching of what was read overlaps the reading (:class:`BatchFeed`), except
-    when a killed run is resumed. With ``checkpointing``, the sketches are the ``sketch``
-    checkpoint (restored when the killed run completed that stage)."""
-    if workers > 1 and not isinstance(source, Corpus) and not (
+    it, with the passage-window fingerprints when ``passage_config`` is given. The sketching of
+    what was read overlaps the reading (:class:`BatchFeed`), except when a killed run is
+    resumed or the corpus is in memory already. With ``checkpointing``, the sketches are the
+    ``sketch`` checkpoint (restored when the killed run completed that stage). Without
+    ``keep_texts``, texts sketched as they are read are not kept (see
+    :func:`reuse.ingest.read_corpus`)."""
+    if not isinstance(source, Corpus) and not (
             checkpointing is not None and checkpointing.resume):
         return _read_while_sketching(source, read, config, passage_config, timings, owner,
-                                     quiet, workers, memory_budget, checkpointing)
+                                     quiet, workers, memory_budget, checkpointing, keep_texts)
     with timings.stage("ingest", own_bar=True):
         corpus = load_corpus(source, read, quiet, workers)
         check_date_field(corpus, config.date_field, owner)
@@ -247,6 +249,7 @@ def _read_while_sketching(
     source: str | os.PathLike[str] | Any, read: dict[str, Any], config: Config,
     passage_config: PassageConfig | None, timings: Timings, owner: str, quiet: bool,
     workers: int, memory_budget: int, checkpointing: Checkpointing | None,
+    keep_texts: bool = True,
 ) -> Started:
     """:func:`read_and_sketch` with the sketching in a thread of its own fed by the reading:
     the workers sketch each batch as soon as it is written to the document store (on a
@@ -279,7 +282,7 @@ def _read_while_sketching(
     try:
         with timings.stage("ingest", own_bar=True):
             corpus = read_corpus(source, **read, quiet=quiet, on_flush=feed.flushed,
-                                 workers=workers, part_stage=part_stage)
+                                 workers=workers, part_stage=part_stage, keep_texts=keep_texts)
             check_date_field(corpus, config.date_field, owner)
     except BaseException:  # a bad input, or the sketching's own error (raised by the feed)
         feed.close(abandon=True)
