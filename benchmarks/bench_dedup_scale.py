@@ -6,7 +6,10 @@ clock). Worker processes are children of multiprocessing's fork server, which th
 does not wait for, so ``time``'s CPU and peak figures miss them; the process tree is therefore
 sampled from ``/proc`` every 0.1 s: CPU s = the sum over every process of the tree of its own
 user + system time (last sample), peak RSS = the largest resident set of the tree summed over
-its processes at one sample, and the largest ``VmHWM`` of one process:
+its processes at one sample, and the largest ``VmHWM`` of one process. Peak scratch = the
+largest disk space (allocated blocks) of the run's temporary folder (``TMPDIR``, set to a new
+folder of its own: the document store, the spill partitions) plus its run folder (the stage
+checkpoints and the tables), sampled about every 0.5 s:
 
     python -m reuse dedup IN --verify exact --threshold 0.8 --workers W --out DIR --quiet
 
@@ -43,6 +46,7 @@ the number of documents, ``benchmarks/results_dedup_scale.png``, unless ``--no-w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -122,15 +126,28 @@ def _tree(root: int) -> dict[int, tuple[float, int, int]]:
     return {pid: found[pid] for pid in inside if pid in found}
 
 
-def _time_v(command: list[str], tree: Path) -> dict[str, float]:
-    """Run ``command`` under ``/usr/bin/time -v`` with ``tree`` first on PYTHONPATH, sampling
-    its process tree."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def _disk_bytes(folders: list[Path]) -> int:
+    """The disk space allocated to the files under ``folders``."""
+    total = 0
+    for folder in folders:
+        for parent, _, files in os.walk(folder):
+            for name in files:
+                with contextlib.suppress(OSError):  # removed meanwhile
+                    total += os.lstat(os.path.join(parent, name)).st_blocks * 512
+    return total
+
+
+def _time_v(command: list[str], tree: Path, temporary: Path, out: Path) -> dict[str, float]:
+    """Run ``command`` under ``/usr/bin/time -v`` with ``tree`` first on PYTHONPATH and
+    ``temporary`` as its TMPDIR, sampling its process tree, and the disk space of
+    ``temporary`` and ``out``."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "TMPDIR": str(temporary)}
     # Started outside any source tree: `python -m` puts the working directory first on sys.path.
     child = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
     cpu: dict[int, float] = {}
-    peak_sum = peak_one = 0
+    peak_sum = peak_one = peak_disk = 0
+    next_disk = 0.0
     while child.poll() is None:
         resident = 0
         for pid, (seconds, rss, hwm) in _tree(child.pid).items():
@@ -139,6 +156,9 @@ def _time_v(command: list[str], tree: Path) -> dict[str, float]:
                 peak_one = max(peak_one, hwm)
                 resident += rss
         peak_sum = max(peak_sum, resident)
+        if time.monotonic() >= next_disk:
+            peak_disk = max(peak_disk, _disk_bytes([temporary, out]))
+            next_disk = time.monotonic() + 0.5
         time.sleep(0.1)
     _, stderr = child.communicate()
     if child.returncode != 0:
@@ -150,6 +170,7 @@ def _time_v(command: list[str], tree: Path) -> dict[str, float]:
         "cpu": sum(cpu.values()),
         "rss_mb": max(peak_one, int(fields["Maximum resident set size (kbytes)"])) / 1024,
         "rss_sum_mb": peak_sum / 1024,
+        "scratch_gb": peak_disk / 1e9,
     }
 
 
@@ -159,17 +180,20 @@ def _pairs(out: Path) -> int:
 
 def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path,
             subcommand: str = "dedup", verify: str = "exact") -> dict[str, float]:
-    out = scratch / "out"
-    shutil.rmtree(out, ignore_errors=True)
+    out, temporary = scratch / "out", scratch / "tmp"
+    for folder in (out, temporary):
+        shutil.rmtree(folder, ignore_errors=True)
+    temporary.mkdir()
     command = [sys.executable, "-m", "reuse", subcommand, str(corpus), "--verify", verify,
                "--threshold", str(THRESHOLD), "--out", str(out), "--quiet"]
     if workers is not None:
         command[-3:-3] = ["--workers", str(workers)]
     if subcommand == "run":
         command.append("--no-report")
-    figures = _time_v(command, tree)
+    figures = _time_v(command, tree, temporary, out)
     figures["pairs"] = _pairs(out)
-    shutil.rmtree(out, ignore_errors=True)
+    for folder in (out, temporary):
+        shutil.rmtree(folder, ignore_errors=True)
     return figures
 
 
@@ -275,12 +299,14 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "'stages peak': the peak of memory "
         "allocated by dedup's stages on the corpus already read (tracemalloc; not the corpus "
         "itself). 'speed-up': wall of `--workers 1` / this row's wall, same size and command. "
-        "'load': the 1-minute load average when the row finished. The machine is shared: wall "
-        "figures move with its load; CPU s less so.",
+        "'load': the 1-minute load average when the row finished. 'scratch GB': the peak disk "
+        "space of the run's TMPDIR and run folder, sampled every 0.5 s (rows without it were "
+        "measured before it was). The machine is shared: wall figures move with its load; CPU s "
+        "less so.",
         "",
         "| command | verify | docs | MB | corpus | tool | workers | wall s | CPU s | peak RSS MB "
-        "| tree RSS MB | stages peak MB | pairs | speed-up | load |",
-        "|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| tree RSS MB | stages peak MB | scratch GB | pairs | speed-up | load |",
+        "|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     single = {(row.get("subcommand", "dedup"), row.get("verify", "exact"), row["docs"]):
               row["wall"] for row in rows if row["tool"] == "reuse" and row["workers"] == 1}
@@ -297,6 +323,7 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
             f"{row.get('corpus', '').removesuffix('.jsonl')} | {row['tool']} | {row['workers']} | "
             f"{row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
             f"{row['rss_sum_mb']:.0f} | {stages} | "
+            f"{format(row['scratch_gb'], '.2f') if 'scratch_gb' in row else ''} | "
             f"{row['pairs']:,} | {speed} | {load_at} |")
     lines += ["", *growth(rows)]
     if PLOT.exists():

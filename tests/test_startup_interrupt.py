@@ -32,7 +32,7 @@ main()
 """
 
 
-@pytest.mark.parametrize("module", ["click", "pandas", "numpy"])
+@pytest.mark.parametrize("module", ["click", "pyarrow", "numpy"])
 def test_ctrl_c_while_importing_is_exit_130_without_traceback(module, seeds_dir, tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", HOOK, module, "dedup", str(seeds_dir), "--out", str(tmp_path / "o")],
