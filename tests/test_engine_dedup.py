@@ -321,3 +321,16 @@ def test_a_store_takes_batches_all_with_texts_or_all_without(tmp_path):
 def test_keep_texts_must_be_a_bool(seeds_dir):
     with pytest.raises(ConfigError, match="The 'keep_texts' parameter of dedup"):
         reuse.dedup(seeds_dir, keep_texts="no")
+
+
+def test_read_in_parts_is_a_plain_jsonl_file(seeds_dir, tmp_path):
+    from reuse.ingest import read_in_parts
+
+    plain = tmp_path / "a.JSONL"
+    plain.write_text('{"id": "a", "text": "x"}\n', encoding="utf-8")
+    (tmp_path / "b.jsonl.gz").write_bytes(b"")
+    (tmp_path / "c.csv").write_text("id,text\n", encoding="utf-8")
+    assert read_in_parts(plain) and read_in_parts(str(plain))
+    for other in (tmp_path / "b.jsonl.gz", tmp_path / "c.csv", seeds_dir,
+                  tmp_path / "missing.jsonl", "", [{"id": "a", "text": "x"}]):
+        assert not read_in_parts(other), other

@@ -58,6 +58,7 @@ from .read import (
     path_for_manifest,
     path_from_manifest,
     read_corpus,
+    read_in_parts,
     read_options,
 )
 from .records import DEFAULT_MAX_DOC_CHARS, MAX_METADATA_DEPTH
@@ -86,6 +87,7 @@ __all__ = [
     "path_for_manifest",
     "path_from_manifest",
     "read_corpus",
+    "read_in_parts",
     "read_options",
     "shown",
     "write_corpus",

@@ -48,6 +48,21 @@ def detect_format(path: Path) -> str:
     )
 
 
+def read_in_parts(source: Any) -> bool:
+    """Whether :func:`read_corpus` reads ``source`` in parts, so that a ``part_stage`` runs on
+    each part's texts as they are read, whatever the number of workers: a plain (not gzipped)
+    JSONL file, judged by its name. (A file whose encoding rules the parts out is found so
+    when it is read, and then read whole.)"""
+    if not isinstance(source, str | os.PathLike) or not os.fspath(source):
+        return False
+    path = Path(source)
+    try:
+        return (path.is_file() and not path.name.lower().endswith(".gz")
+                and detect_format(path) == "jsonl")
+    except (InputError, OSError):
+        return False
+
+
 def read_metadata_rows(metadata_file: str | os.PathLike[str], id_field: str,
                        max_doc_chars: int) -> dict[str, tuple[dict[str, Any], str]]:
     """The rows of a metadata file (:func:`~reuse.ingest.sidecar.read_metadata_file`), after

@@ -21,7 +21,7 @@ from ..cluster.documents import representative_priority
 from ..config import Config, DedupConfig, PassageConfig
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
 from ..errors import ConfigError
-from ..ingest import Corpus, PartStage, read_corpus
+from ..ingest import Corpus, PartStage, read_corpus, read_in_parts
 from ..runfolder import folder as runfolder
 from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpoints, save_arrays
 from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
@@ -135,12 +135,15 @@ def read_and_sketch(
 ) -> Started:
     """The start of ``dedup`` and ``run``: read the corpus (checking the date field) and sketch
     it, with the passage-window fingerprints when ``passage_config`` is given. The sketching of
-    what was read overlaps the reading (:class:`BatchFeed`), except when a killed run is
-    resumed or the corpus is in memory already. With ``checkpointing``, the sketches are the
-    ``sketch`` checkpoint (restored when the killed run completed that stage). Without
-    ``keep_texts``, texts sketched as they are read are not kept (see
-    :func:`reuse.ingest.read_corpus`)."""
-    if not isinstance(source, Corpus) and not (
+    what was read overlaps the reading (:class:`BatchFeed`) with several workers, and with one
+    when the input is sketched part by part as it is read (a plain JSONL file,
+    :func:`reuse.ingest.read_in_parts`), except when a killed run is resumed or the corpus is
+    in memory already. With ``checkpointing``, the sketches are the ``sketch`` checkpoint
+    (restored when the killed run completed that stage). Without ``keep_texts``, texts sketched
+    as they are read are not kept (see :func:`reuse.ingest.read_corpus`)."""
+    # One process sketching from the store in a thread of its own while it reads costs more
+    # than reading, then sketching: GIL contention.
+    if (workers > 1 or read_in_parts(source)) and not isinstance(source, Corpus) and not (
             checkpointing is not None and checkpointing.resume):
         return _read_while_sketching(source, read, config, passage_config, timings, owner,
                                      quiet, workers, memory_budget, checkpointing, keep_texts)
