@@ -354,13 +354,15 @@ def generate_replicated(n_docs: int, copies: int, jobs: int = 1) -> Path:
     another copy. The result has ``copies`` times the documents and near-duplicate pairs, in
     shards of the same distribution, and is written in minutes where drawing a corpus that
     large takes hours (1M documents: 16 minutes with two processes)."""
-    source = generate_streamed(n_docs, jobs)
     corpus_path = DATA / f"text_stream_{n_docs}x{copies}.jsonl"
     spec_path = DATA / f"text_stream_{n_docs}x{copies}_spec.json"
-    spec = {**json.loads(paths(n_docs, streamed=True)[1].read_text()), "copies": copies,
+    # The spec generate_streamed writes: the copies are checked (and kept) without their source,
+    # which a full disk may have made room for.
+    spec = {**SPEC, "docs": n_docs, "streamed_shard_docs": SHARD_DOCS, "copies": copies,
             "copy_letters": "enciphered per copy after the first"}
     if corpus_path.exists() and spec_path.exists() and json.loads(spec_path.read_text()) == spec:
         return corpus_path
+    source = generate_streamed(n_docs, jobs)
     temporary = corpus_path.with_suffix(".tmp")
     lower = "abcdefghijklmnopqrstuvwxyz"
     with open(temporary, "wb") as out:
