@@ -280,7 +280,7 @@ class DocumentStore:
         if documents.has_texts != self.texts_kept and self._count:
             raise ReuseError(f"{self.folder}: every batch of a store has its texts, or none has")
         try:
-            if documents.has_texts != self.texts_kept:  # the first batch: none has them
+            if documents.has_texts != self.texts_kept:  # the first batch, without texts
                 (self.folder / _NO_TEXTS).touch()
                 self.texts_kept = False
             self._ids.append(*_joined(documents.ids))

@@ -157,9 +157,9 @@ class DedupResult:
 class ColumnarDedupResult(DedupResult):
     """A :class:`DedupResult` whose per-document tables are kept as :class:`DocumentColumns`
     (about 50 bytes per document, a fraction of what DataFrames of Python-string ids take) and
-    the near-duplicate pairs as an Arrow table (``near_duplicate_table``): the ``documents``, ``clusters`` and
-    ``near_duplicates`` DataFrames are built when first used, and the run folder writer takes
-    the columns a record batch at a time."""
+    the near-duplicate pairs as an Arrow table (``near_duplicate_table``): the ``documents``,
+    ``clusters`` and ``near_duplicates`` DataFrames are built when first used, and the run
+    folder writer takes the columns a record batch at a time."""
 
     def __init__(self, corpus: Corpus, config: Config, columns: DocumentColumns,
                  near_duplicate_table: pa.Table, counts: dict[str, int], timings: Timings,
@@ -176,8 +176,8 @@ class ColumnarDedupResult(DedupResult):
 
     def _frame(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
-            self._frames[name] = (_pair_frame(self.near_duplicate_table) if name == "near_duplicates"
-                                  else self.columns.frame(name))
+            self._frames[name] = (_pair_frame(self.near_duplicate_table)
+                                  if name == "near_duplicates" else self.columns.frame(name))
         return self._frames[name]
 
     documents = property(lambda self: self._frame("documents"))  # type: ignore[assignment]
@@ -258,12 +258,18 @@ class StoredDedupResult(DedupResult):
         self.stored.close()
 
 
+def _empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame()
+
+
 @dataclass(repr=False)
 class RunResult(DedupResult):
     """Near-duplicates plus passage reuse: alignments and passage clusters."""
 
-    alignments: pd.DataFrame = field(default_factory=lambda: _empty_frame())
-    passages: pd.DataFrame = field(default_factory=lambda: _empty_frame())
+    alignments: pd.DataFrame = field(default_factory=_empty_frame)
+    passages: pd.DataFrame = field(default_factory=_empty_frame)
     align_config: Any = None
     # Pairs mode: the pairs file (absolute path) and the SHA-256 of its bytes.
     pairs_file: dict[str, str] | None = None
@@ -302,9 +308,3 @@ class StoredRunResult(StoredDedupResult, RunResult):
         if name == "passages":
             return self.passages
         return super().table_data(name)
-
-
-def _empty_frame() -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame()
