@@ -10,7 +10,8 @@ every tool once, in a rotated order), and the ratios are between medians of the 
 - ``reuse``: ``python -m reuse dedup IN --verify exact --threshold T --out DIR --quiet
   --workers 1`` (parquet tables and the manifest written, as by default; one process).
 - ``reuse-baseline`` (with ``--baseline TREE``): the same command with another source tree of
-  reuse first on ``PYTHONPATH``, for a before/after in the same run.
+  reuse first on ``PYTHONPATH``, for a before/after in the same run (``--workers 1`` too when
+  that tree's command has the option).
 - ``datasketch``, ``rensa``, ``gaoya``: ``benchmarks/dedup_peers.py`` (MinHash 128 over word
   5-grams, the library's LSH at the threshold, pairs kept on the MinHash estimate, written as
   TSV). The peers verify on the estimate, which costs less than reuse's exact Jaccard.
@@ -27,6 +28,7 @@ Writes ``benchmarks/results_dedup_process.md`` unless ``--no-write``.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import shutil
@@ -53,12 +55,16 @@ sys.path.insert(0, str(HERE))
 from generate_text_corpus import generate  # noqa: E402
 
 
-def command_for(tool: str, corpus: Path, out: Path, threshold: float) -> list[str]:
+def command_for(tool: str, corpus: Path, out: Path, threshold: float,
+                baseline: Path | None = None) -> list[str]:
     if tool.startswith("reuse"):
         command = [sys.executable, "-m", "reuse", "dedup", str(corpus), "--verify", "exact",
                    "--threshold", str(threshold), "--out", str(out), "--quiet"]
-        # One process, as the peers (the baseline may predate --workers: it ran one anyway).
-        return [*command, "--workers", "1"] if tool == "reuse" else command
+        # One process, as the peers: a baseline that predates --workers ran one anyway, one
+        # that has it would use every core, whose workers /usr/bin/time does not count.
+        if tool == "reuse" or (baseline is not None and _has_workers_option(baseline)):
+            command += ["--workers", "1"]
+        return command
     return [sys.executable, str(HERE / "dedup_peers.py"), tool, str(corpus), str(out),
             "--threshold", str(threshold)]
 
@@ -88,6 +94,15 @@ def pairs_of(tool: str, out: Path) -> set[tuple[str, str]]:
         return {tuple(line.rstrip("\n").split("\t")) for line in handle}
 
 
+@functools.lru_cache
+def _has_workers_option(tree: Path) -> bool:
+    """Whether the ``reuse dedup`` of source tree ``tree`` takes ``--workers``."""
+    done = subprocess.run([sys.executable, "-m", "reuse", "dedup", "--help"], cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
+                          text=True, check=True)
+    return "--workers" in done.stdout
+
+
 def run_once(tool: str, corpus: Path, threshold: float, baseline: Path | None) -> dict:
     env = {**os.environ, **SINGLE_THREAD}
     tree = baseline if tool == "reuse-baseline" else ROOT
@@ -96,7 +111,7 @@ def run_once(tool: str, corpus: Path, threshold: float, baseline: Path | None) -
         out = Path(tmp) / ("run" if tool.startswith("reuse") else "pairs.tsv")
         report = Path(tmp) / "time.txt"
         command = ["/usr/bin/time", "-v", "-o", str(report),
-                   *command_for(tool, corpus, out, threshold)]
+                   *command_for(tool, corpus, out, threshold, baseline)]
         subprocess.run(command, env=env, cwd=tree, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         measured = parse_time(report.read_text())
