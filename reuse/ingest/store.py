@@ -284,7 +284,7 @@ class DocumentStore:
                 (self.folder / _NO_TEXTS).touch()
                 self.texts_kept = False
             self._ids.append(*_joined(documents.ids))
-            if documents.text_ends is not None:
+            if documents.has_texts:
                 self._texts.append(documents.texts, documents.text_ends)
             self._origins.append(documents.origins, documents.origin_ends)
             self._metadata.append(documents.metadata, documents.metadata_ends)
@@ -544,7 +544,8 @@ class TextColumn(StringColumn):
         if not self.store.texts_kept:
             raise TextsNotKept(
                 "the texts of this corpus were not kept: it was read with keep_texts=False "
-                "(reuse dedup without --write-kept), which sketches each text as it is read")
+                "(reuse dedup without --write-kept), which sketches each text as it is read; "
+                "read it with keep_texts=True (reuse dedup --write-kept) to keep them")
 
     def _values(self, lo: int, hi: int) -> list[str]:
         self._check_kept()
