@@ -100,6 +100,8 @@ def test_the_command_tunes_the_allocator_for_its_run(monkeypatch, tmp_path):
 
     fake = _FakeLibc()
     monkeypatch.setattr(allocator, "_LIBC", fake)
+    # The command sets it for its process: undone after the test.
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text("one two three four five six seven eight nine ten\n")
@@ -109,3 +111,47 @@ def test_the_command_tunes_the_allocator_for_its_run(monkeypatch, tmp_path):
         command.main()
     assert exit_info.value.code == 0
     assert [call[0] for call in fake.calls] == ["mallopt", "mallopt", "malloc_trim"]
+
+
+_POOL_OF_A_COMMAND = """
+import sys
+from reuse.cli import command
+sys.argv = ["reuse", "dedup", sys.argv[1], "--out", sys.argv[2], "--quiet"]
+try:
+    command.main()
+except SystemExit as exit_:
+    assert exit_.code == 0, exit_.code
+import pyarrow
+print(pyarrow.default_memory_pool().backend_name)
+"""
+
+
+@pytest.mark.parametrize(("chosen", "used"), [(None, "system"), ("mimalloc", "mimalloc")])
+def test_the_command_has_arrow_allocate_from_the_heap_it_tunes(tmp_path, chosen, used):
+    import os
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("one two three four five six seven eight nine ten\n")
+    env = {key: value for key, value in os.environ.items()
+           if key != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen is not None:  # the user's choice stands
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    done = subprocess.run([sys.executable, "-c", _POOL_OF_A_COMMAND, str(corpus),
+                           str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == used
+    assert (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_the_python_api_leaves_arrow_s_pool_alone(monkeypatch, tmp_path):
+    import os
+
+    import reuse
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    (tmp_path / "a.txt").write_text("one two three four five six seven eight nine ten\n")
+    reuse.dedup(tmp_path)
+    assert "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
