@@ -525,3 +525,21 @@ def test_metadata_are_iterated_unread_when_no_document_has_any(tmp_path, monkeyp
     assert list(plain.metadata) == [{}, {"date": "2021"}, {}]
     plain.close()
     with_fields.close()
+
+
+def test_a_field_is_looked_for_without_a_loop_when_no_document_has_metadata(tmp_path):
+    plain = DocumentStore(tmp_path)
+    plain.append(["d0", "d1"], ["a", "b"], [{}, {}], ["o0", "o1"])
+    with_fields = DocumentStore(tmp_path)
+    with_fields.append(["x", "y"], ["t", "u"], [{}, {"date": "2020"}], ["o1", "o2"])
+    stored, dated = Corpus.stored(plain), Corpus.stored(with_fields)
+    assert plain.metadata.all_empty and not with_fields.metadata.all_empty
+    assert not stored.has_field("date")
+    assert dated.has_field("date") and not dated.has_field("source")
+    plain.metadata[0] = {"date": "2021"}  # replaced after reading
+    assert not plain.metadata.all_empty and stored.has_field("date")
+    in_memory = Corpus(ids=["a", "b"], texts=["x", "y"], metadata=[{}, {"date": "1"}],
+                       origins=["", ""])
+    assert in_memory.has_field("date") and not in_memory.has_field("place")
+    plain.close()
+    with_fields.close()

@@ -43,6 +43,18 @@ def _claimed(input_path: str, out: str, write_kept: str | None = None) -> Iterat
         yield folder.path
 
 
+def _start_workers_early(workers: int | None, options: dict[str, Any],
+                         stages: tuple[str, ...]) -> None:
+    """With more than one worker on the local engine, start the workers' fork server before
+    this process imports the pipeline: the server's own imports (of ``stages``) then run
+    beside this process's instead of after them."""
+    if options.get("engine", "local") != "local":
+        return
+    from ..engine import resolve_workers, start_worker_server
+
+    start_worker_server(resolve_workers(workers, "the command"), stages)
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--out", "out", required=True, type=click.Path(file_okay=False),
@@ -125,12 +137,15 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
     --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
+    from ..engine import DEDUP_STAGES
+
+    started = time.perf_counter()
+    options = with_config(options, config_path)
+    _start_workers_early(options.get("workers"), options, DEDUP_STAGES)
     from ..pipeline import dedup as run_dedup
     from ..pipeline import write_run
     from ..report.summary import run_summary
 
-    started = time.perf_counter()
-    options = with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
         # The texts are read back only to write the kept documents.
         result = run_dedup(input_path, quiet=quiet, checkpoint=out, resume=resume,
@@ -187,12 +202,15 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
     --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
+    from ..engine import EVERY_STAGE
+
+    started = time.perf_counter()
+    options = with_config(options, config_path)
+    _start_workers_early(workers, options, EVERY_STAGE)
     from ..pipeline import run as run_all
     from ..pipeline import write_run
     from ..report.summary import run_summary
 
-    started = time.perf_counter()
-    options = with_config(options, config_path)
     with _claimed(input_path, out, write_kept):
         on_spark = options.get("engine") == "spark"  # Spark reads the input (reuse.spark.read)
         # --group-by is checked against the corpus before the pipeline runs, which then has the

@@ -303,7 +303,7 @@ def _answer(segments: Segments, config: Config, corpus: Corpus, sketch: QuerySke
 
 def _dates(corpus: Corpus, config: Config) -> list[object] | None:
     name = config.dates_from
-    if not any(name in m for m in corpus.metadata):
+    if not corpus.has_field(name):
         return None
     return [m.get(name) for m in corpus.metadata]
 

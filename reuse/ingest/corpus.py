@@ -21,7 +21,7 @@ from .fingerprint import (
     metadata_json,
     update_in_order,
 )
-from .store import DocumentStore, StringColumn, TextColumn
+from .store import DocumentStore, MetadataColumn, StringColumn, TextColumn
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -317,6 +317,13 @@ class Corpus:
     def n_read(self) -> int:
         """Records seen: the documents plus the skipped records."""
         return len(self.ids) + len(self.skipped)
+
+    def has_field(self, name: str) -> bool:
+        """Whether some document's metadata has the field ``name`` (a stored corpus whose
+        documents have no metadata answers without a loop over them)."""
+        if isinstance(self.metadata, MetadataColumn) and self.metadata.all_empty:
+            return False
+        return any(name in fields for fields in self.metadata)
 
     def metadata_frame(self) -> pd.DataFrame:
         import pandas as pd

@@ -605,9 +605,14 @@ class MetadataColumn(_StoredColumn):
             raise IndexError(f"document {index} out of range ({len(self):,} documents)")
         self.store.replaced_metadata[position] = fields
 
+    @property
+    def all_empty(self) -> bool:
+        """Whether no document has metadata, known without reading any."""
+        return not (self.store.closed or self.store.replaced_metadata
+                    or os.fstat(self._blob.data.fileno()).st_size)
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        if (self.store.closed or self.store.replaced_metadata
-                or os.fstat(self._blob.data.fileno()).st_size):
+        if not self.all_empty:
             yield from super().__iter__()
             return
         # No document has metadata (an empty dict is stored as no bytes): nothing to read.

@@ -320,7 +320,7 @@ def _read_while_sketching(
 def check_date_field(corpus: Corpus, date_field: str | None, owner: str) -> None:
     """A date field named by the user must be in some document's metadata (a typo would
     silently leave every document undated)."""
-    if date_field is None or any(date_field in meta for meta in corpus.metadata):
+    if date_field is None or corpus.has_field(date_field):
         return
     fields = sorted({key for meta in corpus.metadata for key in meta})
     raise ConfigError(
@@ -379,6 +379,6 @@ def corpus_dates(corpus: Corpus, config: Config) -> list[object] | None:
     """Each document's value of the date field (``config.date_field``, else ``date``), or None
     when no document has the field."""
     name = config.dates_from
-    if not any(name in m for m in corpus.metadata):
+    if not corpus.has_field(name):
         return None
     return [m.get(name) for m in corpus.metadata]
