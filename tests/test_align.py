@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reuse.align.aligner import align_batch, align_pair
-from reuse.align.alignment import Alignment, alignment_row, alignments_frame
+from reuse.align.alignment import Alignment, alignment_row, alignments_frame, edits_json
 from reuse.align.batch import CHAIN_LOOKBACK
 from reuse.align.config import AlignConfig
 from reuse.align.reference import _chain, _drop_repeats, _trim
@@ -504,3 +504,12 @@ def test_a_summary_takes_the_whole_source_document():
     assert (al.a_start, al.a_end) == (seeded.a_start, seeded.a_end)
     assert (al.b_start, al.b_end) == (0, len(b_text) - 1)  # the last word, without its period
     assert align_batch([a_text], [b_text]) == [[al]]
+
+
+_EDIT = st.tuples(st.sampled_from(["replace", "insert", "delete"]),
+                  *[st.integers(0, 2**62)] * 4)
+
+
+@given(st.lists(_EDIT, max_size=30))
+def test_edits_are_written_as_json_would_write_them(edits):
+    assert edits_json(edits) == json.dumps([list(e) for e in edits], separators=(",", ":"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
+import orjson
 import pandas as pd
 
 
@@ -73,7 +73,13 @@ def alignment_row(al: Alignment | AlignmentRow) -> AlignmentRow:
         return al
     return AlignmentRow(al.a_start, al.a_end, al.b_start, al.b_end, al.a_tokens, al.b_tokens,
                         al.matched_tokens, al.similarity, al.method,
-                        json.dumps([list(e) for e in al.edits], separators=(",", ":")))
+                        edits_json(al.edits))
+
+
+def edits_json(edits: list[tuple[str, int, int, int, int]]) -> str:
+    """The edits as the table holds them: a compact JSON array of arrays (what
+    ``json.dumps(..., separators=(",", ":"))`` gives, made by orjson in a tenth of the time)."""
+    return orjson.dumps(edits).decode()
 
 
 def alignments_frame(rows: Iterable[tuple[str, str, Alignment | AlignmentRow]]) -> pd.DataFrame:
