@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from near_dup_corpus import make_corpus
 
 import reuse
@@ -212,6 +214,29 @@ def test_spill_partitions_and_row_files_read_back_what_was_written(tmp_path, mon
             8, data[8:].tolist())
         path = workspace.path
     assert not path.exists()
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2**16)), max_size=30),
+       st.integers(1, 400))
+@settings(max_examples=60, deadline=None)
+def test_a_buffered_spill_reads_back_what_an_unbuffered_one_does(appends, buffer_bytes):
+    with Workspace() as workspace:
+        plain = PartitionedSpill(workspace, "plain", np.dtype("<u8"), 4)
+        buffered = PartitionedSpill(workspace, "buffered", np.dtype("<u8"), 4,
+                                    buffer_bytes=buffer_bytes)
+        for size, seed in appends:
+            records = np.random.default_rng(seed).integers(0, 2**63, size, dtype=np.uint64)
+            partition = records.astype(np.int64) % 4
+            plain.append(records, partition)
+            buffered.append(records, partition)
+            assert buffered.counts.tolist() == plain.counts.tolist()
+            # Memory holds less than the buffer (and one append) before it is written.
+            on_disk = sum(path.stat().st_size for path in buffered.paths if path.exists())
+            assert len(buffered) * 8 - on_disk < buffer_bytes + size * 8
+        assert [buffered.read(p).tolist() for p in range(4)] == [
+            plain.read(p).tolist() for p in range(4)]
+        assert sum(path.stat().st_size for path in buffered.paths if path.exists()) == (
+            len(plain) * 8)
 
 
 def test_a_spill_write_that_fails_is_a_named_error():

@@ -235,6 +235,11 @@ BAND_RECORD = np.dtype([("key", "<u8"), ("doc", "<i8")])
 PAIR_RECORD = np.dtype("<u8")
 
 
+# Band records held in memory before they are written, each partition's at once: a batch's
+# records of one band are a few kilobytes, one file write each otherwise.
+_BUFFER_BYTES = 16 << 20
+
+
 class SpilledBuckets:
     """LSH band keys in bounded memory: each ``(band, key, doc)`` goes to a partition of its
     band and the top bits of its key, so that every bucket lies whole in one partition, and
@@ -253,7 +258,8 @@ class SpilledBuckets:
         self._workspace = workspace
         self.per_band = partitions_for(max(n_docs, 1) * BAND_RECORD.itemsize, memory_budget)
         self._shift = np.uint64(64 - (self.per_band.bit_length() - 1))
-        self.spill = PartitionedSpill(workspace, "bands", BAND_RECORD, bands * self.per_band)
+        self.spill = PartitionedSpill(workspace, "bands", BAND_RECORD, bands * self.per_band,
+                                      buffer_bytes=min(memory_budget // 16, _BUFFER_BYTES))
         self.oversized_buckets = 0
 
     def add(self, keys: np.ndarray, docs: np.ndarray) -> None:

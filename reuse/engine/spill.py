@@ -157,14 +157,23 @@ class Workspace:
 class PartitionedSpill:
     """Records of one numpy ``dtype`` in ``partitions`` files; :meth:`append` sends each record
     to the partition its caller chose, and :meth:`read` returns one partition's records in the
-    order they were appended."""
+    order they were appended.
 
-    def __init__(self, home: Workspace | Path, stem: str, dtype: np.dtype, partitions: int
-                 ) -> None:
+    With ``buffer_bytes``, appended records wait in memory, up to that many bytes, and are then
+    written a partition at a time: one write per partition instead of one per partition per
+    append (opening and closing a file for a few kilobytes cost more than the writing). Such a
+    spill is read in this process only: its files lack the waiting records until
+    :meth:`flush`, which :meth:`read` calls."""
+
+    def __init__(self, home: Workspace | Path, stem: str, dtype: np.dtype, partitions: int,
+                 buffer_bytes: int = 0) -> None:
         """The partition files go to the workspace ``home``, or to the folder ``home`` (as
         ``{stem}-p{partition}``, files that outlive the spill until :meth:`close`)."""
         self.dtype = np.dtype(dtype)
         self.partitions = partitions
+        self.buffer_bytes = buffer_bytes
+        self._waiting: dict[int, list[np.ndarray]] = {}
+        self._waiting_bytes = 0
         if isinstance(home, Workspace):
             self.paths = [home.file(f"{stem}-p{p}") for p in range(partitions)]
         else:
@@ -178,6 +187,7 @@ class PartitionedSpill:
         records (by a run that was killed, say): read as written; appending goes on."""
         spill = cls.__new__(cls)
         spill.dtype = np.dtype(dtype)
+        spill.buffer_bytes, spill._waiting, spill._waiting_bytes = 0, {}, 0
         spill.partitions = len(paths)
         spill.paths = [Path(path) for path in paths]
         spill.counts = np.asarray(counts, dtype=np.int64).copy()
@@ -214,6 +224,23 @@ class PartitionedSpill:
             self._write(p, grouped[ends[p] - sizes[p]:ends[p]])
 
     def _write(self, partition: int, records: np.ndarray) -> None:
+        if self.buffer_bytes:
+            self._waiting.setdefault(partition, []).append(records)
+            self._waiting_bytes += records.nbytes
+            self.counts[partition] += len(records)
+            if self._waiting_bytes >= self.buffer_bytes:
+                self.flush()
+            return
+        self._write_now(partition, records)
+        self.counts[partition] += len(records)
+
+    def flush(self) -> None:
+        """Write the records waiting in memory (with ``buffer_bytes``) to their files."""
+        waiting, self._waiting, self._waiting_bytes = self._waiting, {}, 0
+        for partition, pieces in sorted(waiting.items()):
+            self._write_now(partition, np.concatenate(pieces) if len(pieces) > 1 else pieces[0])
+
+    def _write_now(self, partition: int, records: np.ndarray) -> None:
         # Opened for each write: thousands of partitions never hold thousands of descriptors.
         path = self.paths[partition]
         try:
@@ -227,10 +254,11 @@ class PartitionedSpill:
                 handle.close()
             except OSError as exc:
                 raise spill_error(path, exc) from exc
-        self.counts[partition] += len(records)
 
     def read(self, partition: int) -> np.ndarray:
         """The records of one partition, in the order they were appended."""
+        if self._waiting:
+            self.flush()
         if self.counts[partition] == 0:
             return np.empty(0, dtype=self.dtype)
         records = np.fromfile(self.paths[partition], dtype=self.dtype)
@@ -240,6 +268,7 @@ class PartitionedSpill:
         return records
 
     def close(self) -> None:
+        self._waiting, self._waiting_bytes = {}, 0
         for path in self.paths:
             path.unlink(missing_ok=True)
 
