@@ -19,9 +19,9 @@ ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 def prefer_system_arrow_pool() -> None:
     """Have pyarrow allocate from glibc's heap (``system``) instead of its bundled mimalloc,
     unless the user chose a pool. The command keeps freed heap memory for reuse
-    (:func:`reuse.engine.allocator.reusable_heap`), so Arrow's buffers then reuse it too; mimalloc
-    maps fresh huge pages for them instead, whose faults cost the 100k-document dedup about
-    0.3-0.5 s of system CPU time and 80 MB of peak RSS (benchmarks/results_arrow_pool.md)."""
+    (:func:`reuse.engine.allocator.reusable_heap`), so Arrow's buffers then reuse it too; with
+    mimalloc the 100k-document dedup took about 0.5 s more system CPU time and 70 MB more peak
+    RSS (benchmarks/results_arrow_pool.md)."""
     os.environ.setdefault(ARROW_POOL_VARIABLE, "system")
 
 
