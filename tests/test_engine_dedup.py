@@ -233,6 +233,10 @@ def test_a_buffered_spill_reads_back_what_an_unbuffered_one_does(appends, buffer
             # Memory holds less than the buffer (and one append) before it is written.
             on_disk = sum(path.stat().st_size for path in buffered.paths if path.exists())
             assert len(buffered) * 8 - on_disk < buffer_bytes + size * 8
+        # A copy sent to another process reads the records waiting here too.
+        sent = pickle.loads(pickle.dumps(buffered))
+        assert [sent.read(p).tolist() for p in range(4)] == [
+            plain.read(p).tolist() for p in range(4)]
         assert [buffered.read(p).tolist() for p in range(4)] == [
             plain.read(p).tolist() for p in range(4)]
         assert sum(path.stat().st_size for path in buffered.paths if path.exists()) == (

@@ -234,6 +234,11 @@ class PartitionedSpill:
         self._write_now(partition, records)
         self.counts[partition] += len(records)
 
+    def __getstate__(self) -> dict[str, object]:
+        # Another process reads the files: the records waiting here go to them first.
+        self.flush()
+        return self.__dict__.copy()
+
     def flush(self) -> None:
         """Write the records waiting in memory (with ``buffer_bytes``) to their files."""
         waiting, self._waiting, self._waiting_bytes = self._waiting, {}, 0
