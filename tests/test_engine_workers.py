@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from reuse.engine import ordered_map, resolve_workers
+from reuse.engine import ordered_map, resolve_workers, worker_pool
 from reuse.errors import ConfigError
 
 
@@ -39,11 +40,18 @@ def add_offset(number: int) -> int:
     return number + _STATE["offset"]
 
 
+def _pool(workers: int, shared: bool) -> contextlib.AbstractContextManager[None]:
+    return worker_pool(workers) if shared else contextlib.nullcontext()
+
+
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_results_come_in_task_order_whatever_order_workers_finish(workers: int) -> None:
+def test_results_come_in_task_order_whatever_order_workers_finish(workers: int,
+                                                                  shared: bool) -> None:
     # Early tasks sleep longest, so with several workers later tasks finish first.
     tasks = [(number, 0.05 if number < 2 else 0.0) for number in range(8)]
-    assert list(ordered_map(square_after_delay, tasks, workers)) == [n * n for n in range(8)]
+    with _pool(workers, shared):
+        assert list(ordered_map(square_after_delay, tasks, workers)) == [n * n for n in range(8)]
 
 
 def test_tasks_are_consumed_lazily_within_the_window() -> None:
@@ -60,19 +68,54 @@ def test_tasks_are_consumed_lazily_within_the_window() -> None:
     assert len(consumed) <= 2 + 3
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_the_first_failing_task_raises_its_error(workers: int) -> None:
-    results = ordered_map(fail_on_three, range(6), workers)
-    assert [next(results) for _ in range(3)] == [0, 1, 2]
-    with pytest.raises(ValueError, match=r"^task 3 failed$"):
-        next(results)
+def test_the_first_failing_task_raises_its_error(workers: int, shared: bool) -> None:
+    with _pool(workers, shared):
+        results = ordered_map(fail_on_three, range(6), workers)
+        assert [next(results) for _ in range(3)] == [0, 1, 2]
+        with pytest.raises(ValueError, match=r"^task 3 failed$"):
+            next(results)
+        # The workers of a block go on with the next stage.
+        assert list(ordered_map(add_one, range(4), workers)) == [1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_initializer_runs_in_every_worker(workers: int) -> None:
-    results = ordered_map(add_offset, range(5), workers, initializer=remember_offset,
-                          initargs=(100,))
-    assert list(results) == [100, 101, 102, 103, 104]
+def test_initializer_runs_in_every_worker(workers: int, shared: bool) -> None:
+    with _pool(workers, shared):
+        results = ordered_map(add_offset, range(5), workers, initializer=remember_offset,
+                              initargs=(100,))
+        assert list(results) == [100, 101, 102, 103, 104]
+        # Each call's own initializer, in workers that ran another call's.
+        results = ordered_map(add_offset, range(5), workers, initializer=remember_offset,
+                              initargs=(7,))
+        assert list(results) == [7, 8, 9, 10, 11]
+
+
+def add_one(number: int) -> int:
+    return number + 1
+
+
+def process_of(_: int) -> int:
+    import time
+
+    time.sleep(0.01)
+    return os.getpid()
+
+
+def test_the_stages_of_a_worker_pool_block_share_its_processes() -> None:
+    with worker_pool(3):
+        first = set(ordered_map(process_of, range(12), 3))
+        second = set(ordered_map(process_of, range(12), 3))
+        # A stage of fewer workers (to bound its memory) runs in the same processes.
+        fewer = set(ordered_map(process_of, range(6), 2))
+        with worker_pool(3):  # a block inside one of as many workers adds none
+            inner = set(ordered_map(process_of, range(12), 3))
+    assert len(first) <= 3 and os.getpid() not in first
+    assert second <= first and fewer <= first and inner <= first
+    after = set(ordered_map(process_of, range(8), 2))  # the block's workers are gone
+    assert not after & first
 
 
 def test_workers_must_be_a_positive_int_or_none() -> None:

@@ -44,15 +44,18 @@ def _claimed(input_path: str, out: str, write_kept: str | None = None) -> Iterat
 
 
 def _start_workers_early(workers: int | None, options: dict[str, Any],
-                         stages: tuple[str, ...]) -> None:
+                         stages: tuple[str, ...]) -> int:
     """With more than one worker on the local engine, start the workers' fork server before
     this process imports the pipeline: the server's own imports (of ``stages``) then run
-    beside this process's instead of after them."""
+    beside this process's instead of after them. Returns the local engine's worker count (1
+    on Spark)."""
     if options.get("engine", "local") != "local":
-        return
+        return 1
     from ..engine import resolve_workers, start_worker_server
 
-    start_worker_server(resolve_workers(workers, "the command"), stages)
+    count = resolve_workers(workers, "the command")
+    start_worker_server(count, stages)
+    return count
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -202,16 +205,17 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
     --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
-    from ..engine import EVERY_STAGE
+    from ..engine import EVERY_STAGE, worker_pool
 
     started = time.perf_counter()
     options = with_config(options, config_path)
-    _start_workers_early(workers, options, EVERY_STAGE)
+    count = _start_workers_early(workers, options, EVERY_STAGE)
     from ..pipeline import run as run_all
     from ..pipeline import write_run
     from ..report.summary import run_summary
 
-    with _claimed(input_path, out, write_kept):
+    # The report's pages are rendered by the workers of the run's stages.
+    with _claimed(input_path, out, write_kept), worker_pool(count):
         on_spark = options.get("engine") == "spark"  # Spark reads the input (reuse.spark.read)
         # --group-by is checked against the corpus before the pipeline runs, which then has the
         # corpus read alone; else the pipeline reads it, sketching while it reads.

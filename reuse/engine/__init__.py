@@ -18,7 +18,8 @@ from .workers import (
     ordered_map,
     resolve_workers,
     start_worker_server,
+    worker_pool,
 )
 
 __all__ = ["DEDUP_STAGES", "EVERY_STAGE", "default_workers", "ordered_map", "resolve_workers",
-           "start_worker_server"]
+           "start_worker_server", "worker_pool"]

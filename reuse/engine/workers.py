@@ -8,6 +8,10 @@ so a stream of tasks is consumed lazily and memory holds only that many tasks an
 
 With one worker the function runs in this process: no pool, no pickling.
 
+Inside :func:`worker_pool` (a whole ``dedup`` or ``run``), every map stage uses the same worker
+processes, started once: a worker then loads the modules and the compiled kernels of a stage
+once for the run, not once per stage, and keeps its warm heap from one stage to the next.
+
 Workers are started with ``forkserver``: a fork of a clean server process, not of the caller,
 which may hold threads (a fork of a process with threads can deadlock) or gigabytes of state.
 A worker whose caller is gone (killed with SIGKILL, or by the kernel's out-of-memory killer,
@@ -24,6 +28,8 @@ batch than the same batches in the calling process.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import os
 import threading
 import time
@@ -55,13 +61,27 @@ _WORKER_CONTEXT = contextlib.ExitStack()
 _OWNER_CHECK_SECONDS = 1.0
 
 
+def _is_gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended: it no longer exists, or it is a zombie (killed, and
+    not yet reaped by its parent: a program that waits for a run's output before it waits for
+    the run leaves it so)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone (or its pid another user's now)
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):  # no /proc: only a process that is gone counts
+        return False
+
+
 def _exit_without(owner: int) -> None:
-    """Exit this process (a worker) once process ``owner`` is gone."""
+    """Exit this process (a worker) once process ``owner`` has ended. (The fork server cannot
+    tell: it stops when every holder of its "alive" pipe is gone, the workers included.)"""
     while True:
         time.sleep(_OWNER_CHECK_SECONDS)
-        try:
-            os.kill(owner, 0)
-        except (ProcessLookupError, PermissionError):  # gone (or its pid another user's now)
+        if _is_gone(owner):
             os._exit(1)
 
 
@@ -117,6 +137,70 @@ def resolve_workers(workers: int | None, owner: str) -> int:
     return workers
 
 
+class _SharedPool:
+    """The worker processes of a :func:`worker_pool` block, started at its first task."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: Any = None
+        self._lock = threading.Lock()
+        self._calls = itertools.count()
+
+    def executor(self) -> Any:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self._lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=_context(), initializer=_start_worker,
+                    initargs=(None, (), os.getpid()))
+            return self._executor
+
+    def call_token(self) -> tuple[int, int]:
+        return os.getpid(), next(self._calls)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+
+
+# The pools of the worker_pool blocks open now, innermost last (threads of the block use them).
+_SHARED_POOLS: list[_SharedPool] = []
+# The ordered_map calls whose initializer this worker process has run.
+_INITIALIZED_CALLS: set[tuple[int, int]] = set()
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[None]:
+    """Run the map stages inside the block (every :func:`ordered_map` of up to ``workers``
+    workers, from any thread) in one set of ``workers`` processes, started at the first task
+    and shut down when the block ends; nothing with one worker, or inside a block of as many
+    workers already. The results are those of separate pools: each call still yields in task
+    order, and runs its ``initializer`` in each worker before that worker's first task of it."""
+    if workers <= 1 or (_SHARED_POOLS and _SHARED_POOLS[-1].workers == workers):
+        yield
+        return
+    pool = _SharedPool(workers)
+    _SHARED_POOLS.append(pool)
+    try:
+        yield
+    finally:
+        _SHARED_POOLS.remove(pool)
+        pool.close()
+
+
+def _run_call_task(call: tuple[int, int], initializer: Callable[..., Any] | None,
+                   initargs: tuple[Any, ...], function: Callable[[Task], Result],
+                   task: Task) -> Result:
+    """One task of an :func:`ordered_map` call in a shared worker (see :func:`worker_pool`)."""
+    if initializer is not None and call not in _INITIALIZED_CALLS:
+        initializer(*initargs)
+        _INITIALIZED_CALLS.add(call)
+    return function(task)
+
+
 def ordered_map(
     function: Callable[[Task], Result],
     tasks: Iterable[Task],
@@ -137,17 +221,36 @@ def ordered_map(
             initializer(*initargs)
         yield from map(function, tasks)
         return
-    from concurrent.futures import Future, ProcessPoolExecutor
+    shared = _SHARED_POOLS[-1] if _SHARED_POOLS else None
+    if shared is not None and shared.workers >= workers:
+        # A call of fewer workers than the pool has (to bound memory) runs no more tasks at once.
+        window = window or (_IN_FLIGHT_PER_WORKER * workers if workers == shared.workers
+                            else workers)
+        submit = functools.partial(shared.executor().submit, _run_call_task,
+                                   shared.call_token(), initializer, initargs, function)
+        yield from _in_order(submit, tasks, window)
+        return
+    from concurrent.futures import ProcessPoolExecutor
 
     window = window or _IN_FLIGHT_PER_WORKER * workers
     context = _context()  # the preload matters only if the server is not running yet
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=(initializer, initargs, os.getpid()))
-    pending: deque[Future[Result]] = deque()
     try:
-        iterator = iter(tasks)
-        for task in iterator:
-            pending.append(pool.submit(function, task))
+        yield from _in_order(functools.partial(pool.submit, function), tasks, window)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_order(submit: Callable[[Task], Any], tasks: Iterable[Task], window: int
+              ) -> Iterator[Result]:
+    """The results of ``submit(task)`` (a future) for each task, in task order, with at most
+    ``window`` submitted and not yet yielded; the pending ones are cancelled if the caller
+    stops early or a task fails."""
+    pending: deque[Any] = deque()
+    try:
+        for task in tasks:
+            pending.append(submit(task))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:
@@ -155,4 +258,3 @@ def ordered_map(
     finally:
         for future in pending:
             future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)

@@ -14,7 +14,13 @@ from ..cluster.documents import Clusters, representative_priority, star_clusters
 from ..common.arrow import from_numpy
 from ..common.validation import check_bool
 from ..config import Config, DedupConfig
-from ..engine import DEDUP_STAGES, ordered_map, resolve_workers, start_worker_server
+from ..engine import (
+    DEDUP_STAGES,
+    ordered_map,
+    resolve_workers,
+    start_worker_server,
+    worker_pool,
+)
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
 from ..runfolder.checkpoints import StageLedger, save_arrays
@@ -113,7 +119,7 @@ def dedup(
     budget = parse_memory_budget(memory_budget, "dedup")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine)
     timings = Timings(quiet=quiet)
-    with claimed_for_checkpoints(source, checkpointing):
+    with claimed_for_checkpoints(source, checkpointing), worker_pool(n_workers):
         started = read_and_sketch(source, read, config, None, timings, "dedup", quiet,
                                    n_workers, budget, checkpointing, keep_texts)
         try:

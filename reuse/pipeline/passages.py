@@ -10,7 +10,7 @@ import numpy as np
 
 from ..common import compiled
 from ..config import Config, PassageConfig
-from ..engine import resolve_workers, start_worker_server
+from ..engine import resolve_workers, start_worker_server, worker_pool
 from ..engine.spill import parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
 from ..runfolder.checkpoints import StageLedger, save_arrays, save_frame
@@ -171,7 +171,7 @@ def run(
     budget = parse_memory_budget(memory_budget, "run")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run", engine)
     timings = Timings(quiet=quiet)
-    with claimed_for_checkpoints(source, checkpointing):
+    with claimed_for_checkpoints(source, checkpointing), worker_pool(n_workers):
         started = read_and_sketch(source, read, config, config.passages, timings, "run",
                                    quiet, n_workers, budget, checkpointing)
         try:
