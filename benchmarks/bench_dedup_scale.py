@@ -137,7 +137,7 @@ def _disk_bytes(folders: list[Path]) -> int:
     return total
 
 
-def _time_v(command: list[str], tree: Path, temporary: Path, out: Path) -> dict[str, float]:
+def time_process(command: list[str], tree: Path, temporary: Path, out: Path) -> dict[str, float]:
     """Run ``command`` under ``/usr/bin/time -v`` with ``tree`` first on PYTHONPATH and
     ``temporary`` as its TMPDIR, sampling its process tree, and the disk space of
     ``temporary`` and ``out``."""
@@ -190,7 +190,7 @@ def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path,
         command[-3:-3] = ["--workers", str(workers)]
     if subcommand == "run":
         command.append("--no-report")
-    figures = _time_v(command, tree, temporary, out)
+    figures = time_process(command, tree, temporary, out)
     figures["pairs"] = _pairs(out)
     for folder in (out, temporary):
         shutil.rmtree(folder, ignore_errors=True)

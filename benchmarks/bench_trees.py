@@ -10,8 +10,9 @@ process)::
     python -m reuse dedup IN --verify exact --threshold 0.8 --workers W --out DIR --quiet
     python -m reuse run IN --verify exact --threshold 0.8 --workers W --out DIR --quiet --no-report
 
-with the tree first on ``PYTHONPATH``. A tree whose command has no ``--workers`` runs without
-it (one process), in the rows of one worker. The corpus is ``generate_text_corpus.py``'s.
+with the tree first on ``PYTHONPATH`` (a tree from before ``reuse/__main__.py`` is started
+through ``reuse.cli.main``). A tree whose command has no ``--workers`` runs without it (one
+process), in the rows of one worker. The corpus is ``generate_text_corpus.py``'s.
 
     .venv/bin/python benchmarks/bench_trees.py --trees /tmp/before --commands dedup run \\
         --workers 1 2 --rounds 3 --out benchmarks/results_trees.md
@@ -24,7 +25,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -34,9 +37,42 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 sys.path.insert(0, str(HERE))
-from bench_dedup_process import _has_workers_option, git_revision  # noqa: E402
-from bench_dedup_scale import measure  # noqa: E402
+from bench_dedup_process import git_revision  # noqa: E402
+from bench_dedup_scale import THRESHOLD, time_process  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
+
+
+def entry(tree: Path) -> list[str]:
+    """How to start the command of ``tree``: ``python -m reuse``, or for a tree from before
+    ``reuse/__main__.py`` (its command a function of ``reuse.cli``), that function."""
+    if (tree / "reuse" / "__main__.py").exists():
+        return [sys.executable, "-m", "reuse"]
+    return [sys.executable, "-c", "import sys; from reuse.cli import main; sys.exit(main())"]
+
+
+def takes_workers(tree: Path) -> bool:
+    done = subprocess.run([*entry(tree), "dedup", "--help"], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": str(tree)},
+                          cwd=tempfile.gettempdir())
+    return "--workers" in done.stdout
+
+
+def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path, command: str
+            ) -> dict[str, float]:
+    out, temporary = scratch / "out", scratch / "tmp"
+    for folder in (out, temporary):
+        shutil.rmtree(folder, ignore_errors=True)
+    temporary.mkdir()
+    argv = [*entry(tree), command, str(corpus), "--verify", "exact", "--threshold",
+            str(THRESHOLD), "--out", str(out), "--quiet"]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    if command == "run":
+        argv.append("--no-report")
+    figures = time_process(argv, tree, temporary, out)
+    for folder in (out, temporary):
+        shutil.rmtree(folder, ignore_errors=True)
+    return figures
 
 
 def main() -> None:
@@ -53,6 +89,7 @@ def main() -> None:
     trees = [ROOT, *(tree.resolve() for tree in args.trees)]
     names = {tree: f"`{git_revision(tree)}`" + (" (this tree)" if tree == ROOT else "")
              for tree in trees}
+    options = {tree: takes_workers(tree) for tree in trees}
     runs: dict[tuple[str, int, Path], list[dict[str, float]]] = {}
     loads = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -61,10 +98,10 @@ def main() -> None:
                 for workers in args.workers:
                     shift = round_ % len(trees)
                     for tree in trees[shift:] + trees[:shift]:
-                        takes_workers = _has_workers_option(tree)
-                        if workers > 1 and not takes_workers:
+                        has_option = options[tree]
+                        if workers > 1 and not has_option:
                             continue
-                        figures = measure(corpus, tree, workers if takes_workers else None,
+                        figures = measure(corpus, tree, workers if has_option else None,
                                           Path(scratch), command)
                         runs.setdefault((command, workers, tree), []).append(figures)
                         loads.append(os.getloadavg()[0])
