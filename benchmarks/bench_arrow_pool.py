@@ -35,22 +35,8 @@ RESULTS = HERE / "results_arrow_pool.md"
 POOLS = ("mimalloc", "system")
 
 sys.path.insert(0, str(HERE))
-from bench_dedup_process import git_revision  # noqa: E402
+from bench_dedup_process import git_revision, parse_time  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
-
-
-def parse_time(report: str) -> dict[str, float]:
-    fields = {}
-    for line in report.splitlines():
-        name, _, value = line.strip().rpartition(": ")
-        fields[name] = value
-    wall = fields["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
-    return {
-        "user": float(fields["User time (seconds)"]),
-        "sys": float(fields["System time (seconds)"]),
-        "wall": sum(float(part) * 60**k for k, part in enumerate(reversed(wall))),
-        "rss_mb": int(fields["Maximum resident set size (kbytes)"]) / 1024,
-    }
 
 
 def run_once(corpus: Path, pool: str, workers: int) -> dict[str, float]:
@@ -89,7 +75,7 @@ def main() -> None:
             def median(key: str, rows: list[dict[str, float]] = rows) -> float:
                 return statistics.median(r[key] for r in rows)
 
-            cpu = statistics.median(r["user"] + r["sys"] for r in rows)
+            cpu = median("cpu")
             lines.append(f"| {workers} | {pool} | {median('user'):.2f} | {median('sys'):.2f} | "
                          f"{cpu:.2f} | {median('wall'):.2f} | {median('rss_mb'):.0f} | "
                          f"{base / median('wall'):.2f}x |")

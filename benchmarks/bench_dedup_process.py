@@ -76,8 +76,11 @@ def parse_time(report: str) -> dict[str, float]:
         fields[name] = value
     wall = fields["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
     seconds = sum(float(part) * 60**k for k, part in enumerate(reversed(wall)))
+    user, system = float(fields["User time (seconds)"]), float(fields["System time (seconds)"])
     return {
-        "cpu": float(fields["User time (seconds)"]) + float(fields["System time (seconds)"]),
+        "cpu": user + system,
+        "user": user,
+        "sys": system,
         "wall": seconds,
         "rss_mb": int(fields["Maximum resident set size (kbytes)"]) / 1024,
     }
