@@ -214,7 +214,10 @@ def ordered_map(
     ``tasks`` is consumed lazily, at most ``window`` (default: twice the workers) ahead of the
     result being yielded. ``initializer(*initargs)`` runs once in each worker (and once here when
     ``workers == 1``), for state every task shares. An exception raised by ``function`` is raised
-    here, for the first failing task in order; the pool is shut down and pending tasks dropped.
+    here, for the first failing task in order; pending tasks are dropped. Inside a
+    :func:`worker_pool` block of at least ``workers`` processes, the tasks run in its processes
+    (fewer than the block's run at most ``workers`` tasks at once); else in a pool of this
+    call's own, shut down at the end.
     """
     if workers == 1:
         if initializer is not None:
