@@ -62,7 +62,7 @@ def command_for(tool: str, corpus: Path, out: Path, threshold: float,
                    "--threshold", str(threshold), "--out", str(out), "--quiet"]
         # One process, as the peers: a baseline that predates --workers ran one anyway, one
         # that has it would use every core, whose workers /usr/bin/time does not count.
-        if tool == "reuse" or (baseline is not None and _has_workers_option(baseline)):
+        if tool == "reuse" or (baseline is not None and takes_workers(baseline)):
             command += ["--workers", "1"]
         return command
     return [sys.executable, str(HERE / "dedup_peers.py"), tool, str(corpus), str(out),
@@ -97,12 +97,20 @@ def pairs_of(tool: str, out: Path) -> set[tuple[str, str]]:
         return {tuple(line.rstrip("\n").split("\t")) for line in handle}
 
 
+def entry(tree: Path) -> list[str]:
+    """How to start the command of source tree ``tree``: ``python -m reuse``, or for a tree from
+    before ``reuse/__main__.py`` (its command a function of ``reuse.cli``), that function."""
+    if (tree / "reuse" / "__main__.py").exists():
+        return [sys.executable, "-m", "reuse"]
+    return [sys.executable, "-c", "import sys; from reuse.cli import main; sys.exit(main())"]
+
+
 @functools.lru_cache
-def _has_workers_option(tree: Path) -> bool:
+def takes_workers(tree: Path) -> bool:
     """Whether the ``reuse dedup`` of source tree ``tree`` takes ``--workers``."""
-    done = subprocess.run([sys.executable, "-m", "reuse", "dedup", "--help"], cwd=tree,
-                          env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([*entry(tree), "dedup", "--help"], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": str(tree)},
+                          cwd=tempfile.gettempdir())
     return "--workers" in done.stdout
 
 

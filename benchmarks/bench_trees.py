@@ -27,7 +27,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -37,24 +36,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 sys.path.insert(0, str(HERE))
-from bench_dedup_process import git_revision  # noqa: E402
+from bench_dedup_process import entry, git_revision, takes_workers  # noqa: E402
 from bench_dedup_scale import THRESHOLD, time_process  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
-
-
-def entry(tree: Path) -> list[str]:
-    """How to start the command of ``tree``: ``python -m reuse``, or for a tree from before
-    ``reuse/__main__.py`` (its command a function of ``reuse.cli``), that function."""
-    if (tree / "reuse" / "__main__.py").exists():
-        return [sys.executable, "-m", "reuse"]
-    return [sys.executable, "-c", "import sys; from reuse.cli import main; sys.exit(main())"]
-
-
-def takes_workers(tree: Path) -> bool:
-    done = subprocess.run([*entry(tree), "dedup", "--help"], capture_output=True, text=True,
-                          check=True, env={**os.environ, "PYTHONPATH": str(tree)},
-                          cwd=tempfile.gettempdir())
-    return "--workers" in done.stdout
 
 
 def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path, command: str

@@ -527,14 +527,22 @@ def test_metadata_are_iterated_unread_when_no_document_has_any(tmp_path, monkeyp
     with_fields.close()
 
 
-def test_a_field_is_looked_for_without_a_loop_when_no_document_has_metadata(tmp_path):
+def test_a_field_is_looked_for_without_a_loop_when_no_document_has_metadata(tmp_path,
+                                                                           monkeypatch):
+    from reuse.ingest.store import MetadataColumn
+
     plain = DocumentStore(tmp_path)
     plain.append(["d0", "d1"], ["a", "b"], [{}, {}], ["o0", "o1"])
     with_fields = DocumentStore(tmp_path)
     with_fields.append(["x", "y"], ["t", "u"], [{}, {"date": "2020"}], ["o1", "o2"])
     stored, dated = Corpus.stored(plain), Corpus.stored(with_fields)
     assert plain.metadata.all_empty and not with_fields.metadata.all_empty
-    assert not stored.has_field("date")
+    def visited(column):
+        raise AssertionError("the documents' metadata were iterated")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(MetadataColumn, "__iter__", visited)
+        assert not stored.has_field("date")
     assert dated.has_field("date") and not dated.has_field("source")
     plain.metadata[0] = {"date": "2021"}  # replaced after reading
     assert not plain.metadata.all_empty and stored.has_field("date")
