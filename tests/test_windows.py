@@ -47,18 +47,36 @@ def reference_fingerprints(shingles, bounds, window, seed):
     sizes=st.lists(st.integers(0, 40), min_size=1, max_size=6),
     window=st.integers(1, 12),
     seed=st.integers(0, 2**32 - 1),
+    # A few distinct shingles make repeated ones, whose windows tie.
+    largest=st.sampled_from([3, 2**64 - 1]),
     data=st.data(),
 )
-def test_window_fingerprints_match_the_reference(sizes, window, seed, data):
+def test_window_fingerprints_match_the_reference(sizes, window, seed, largest, data):
     total = sum(sizes)
     shingles = np.array(
-        data.draw(st.lists(st.integers(0, 2**64 - 1), min_size=total, max_size=total)),
+        data.draw(st.lists(st.integers(0, largest), min_size=total, max_size=total)),
         dtype=np.uint64,
     )
     bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     fast = window_fingerprints(shingles, bounds, window, seed)
     got = sorted(zip(fast.hashes.tolist(), fast.docs.tolist(), fast.positions.tolist(), strict=True))
     assert got == sorted(reference_fingerprints(shingles, bounds, window, seed))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(0, 5), min_size=1, max_size=80), data=st.data())
+def test_window_minima_are_the_first_minimum_of_every_window(values, data):
+    width = data.draw(st.integers(1, len(values)))
+    array = np.array(values, dtype=np.uint64)
+    expected = [start + values[start:start + width].index(min(values[start:start + width]))
+                for start in range(len(values) - width + 1)]
+    assert windows.window_minima(array, width).tolist() == expected
+
+
+@pytest.mark.parametrize("width", [0, 4])
+def test_window_minima_refuse_a_width_outside_the_values(width):
+    with pytest.raises(ValueError, match=f"a width of {width} for 3 values"):
+        windows.window_minima(np.zeros(3, dtype=np.uint64), width)
 
 
 def _fingerprints(texts, config):
