@@ -1,9 +1,12 @@
-"""Exact Jaccard of document pairs from the shingle hashes kept by the sketching pass.
+"""Exact Jaccard of document pairs from their shingle hashes.
 
-:class:`ShingleStore` keeps each document's shingle hashes on disk while the corpus is sketched
-(each sketching process writes the hashes of its batches to a file of its own, so they never
-travel between processes), and memory holds only a batch of them; exact verification reads back
-the documents that are in a candidate pair, without tokenizing any text again.
+Once the candidate pairs are known, :func:`candidate_shingles` tokenizes the documents that are
+in one (each once, in batches, in worker processes) into a :class:`ShingleStore`: each process
+writes the hashes of its batches to a file of its own, so they never travel between processes,
+and memory holds only a batch of them. The sketching pass keeps none: most documents are in no
+candidate pair, and the hashes of all of them took more disk than the corpus (8 bytes per
+shingle, about 1.4 times its UTF-8 text). The texts come back from the corpus's store, or from
+the input file for a store without them (:mod:`reuse.ingest.reread`).
 
 :func:`pair_jaccard` works on chunks of pairs, with a few sorts over the whole chunk instead of a
 loop over pairs. Two facts make plain ``uint64`` sorts enough:
@@ -31,13 +34,20 @@ import weakref
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .common.ranges import expand_ranges
+from .engine import ordered_map
 from .engine.spill import RowFile, Segment, append_segment, close_segments, spill_error
-from .sketch.minhash import SHINGLE_STEM, estimated_jaccard
+from .sketch.feed import BATCH_CHARS
+from .sketch.minhash import estimated_jaccard
+from .text.shingle import shingle_batch
+from .text.tokenize import tokenize_batch
 
+# The stem of the files a process writes shingle hashes to (see ShingleStore).
+SHINGLE_STEM = "shingles"
 # Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
 PAIRS_PER_CHUNK = 1 << 10
 _UINT64_BYTES = 8
@@ -195,6 +205,66 @@ def _read_groups(directory: Path, files: list[str] | tuple[str, ...], batches: n
         for descriptor in descriptors.values():
             os.close(descriptor)
     return out, bounds
+
+
+@dataclass(frozen=True)
+class ShingleTask:
+    """Documents ``docs`` (increasing, in ``[first, stop)``) to tokenize and shingle in a
+    worker, their texts read with ``texts`` (``read(positions) -> list[str]``), the hashes
+    appended to the worker's file in ``directory``."""
+
+    texts: Any
+    first: int
+    stop: int
+    docs: np.ndarray
+    strip_diacritics: bool
+    ngram: int
+    directory: str
+
+
+def shingle_documents(task: ShingleTask) -> tuple[Segment, np.ndarray]:
+    """Tokenize and shingle the documents of ``task``: where their hashes went, and the number
+    of hashes of every document of ``[task.first, task.stop)`` (none for those not asked)."""
+    tokens = tokenize_batch(task.texts.read(task.docs), task.strip_diacritics)
+    shingles, bounds = shingle_batch(tokens, task.ngram)
+    sizes = np.zeros(task.stop - task.first, dtype=np.int64)
+    sizes[task.docs - task.first] = np.diff(bounds)
+    return append_segment(task.directory, SHINGLE_STEM, shingles), sizes
+
+
+def candidate_shingles(texts: Any, involved: np.ndarray, lengths: np.ndarray,
+                       strip_diacritics: bool, ngram: int, workers: int = 1,
+                       directory: str | os.PathLike[str] | None = None,
+                       budget: int = BATCH_CHARS) -> ShingleStore:
+    """A :class:`ShingleStore` of the ``len(involved)`` documents (of which ``lengths`` are
+    the texts' lengths) holding the shingle hashes of those ``involved`` marks and none for
+    the others: their texts read with ``texts`` and tokenized in ``workers`` processes, about
+    ``budget`` characters a task. The caller closes the store."""
+    docs = np.flatnonzero(involved)
+    store = ShingleStore(directory)
+    if len(docs) == 0:
+        store.append(np.empty(0, dtype=np.uint64), np.zeros(len(involved) + 1, np.int64))
+        return store
+    ends = np.cumsum(lengths[docs])
+    cuts = [0]
+    while cuts[-1] < len(docs):
+        reached = ends[cuts[-1] - 1] if cuts[-1] else 0
+        cuts.append(min(int(np.searchsorted(ends, reached + budget, side="left")) + 1,
+                        len(docs)))
+    # Task k covers the documents from its first to the next task's first (the first from 0,
+    # the last to the end), so the store holds every document in order.
+    firsts = [0, *docs[cuts[1:-1]].tolist()]
+    stops = [*firsts[1:], len(involved)]
+    tasks = (ShingleTask(texts, first, stop, docs[lo:hi], strip_diacritics, ngram,
+                         str(store.directory))
+             for first, stop, lo, hi in zip(firsts, stops, cuts[:-1], cuts[1:], strict=True))
+    try:
+        for segment, sizes in ordered_map(shingle_documents, tasks, workers):
+            store.add(segment, sizes)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 @dataclass(frozen=True)

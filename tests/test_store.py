@@ -500,8 +500,7 @@ def test_a_sketch_task_of_a_stored_corpus_carries_no_text(tmp_path):
     path.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n"
                             for i, t in enumerate(texts)))
     corpus = read_corpus(path, store_dir=tmp_path)
-    task = SketchTask(StoredTexts(corpus.texts, 10, 40), None, 10, False, 5, 32, 1, 8, 4,
-                      None, None)
+    task = SketchTask(StoredTexts(corpus.texts, 10, 40), None, 10, False, 5, 32, 1, 8, 4, None)
     sent = pickle.dumps(task)
     assert len(sent) < 2000 < sum(map(len, texts[10:40]))
     assert pickle.loads(sent).texts() == texts[10:40]

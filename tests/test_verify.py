@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reuse import verify
 from reuse.ingest import Corpus
 from reuse.pipeline import dedup
 from reuse.sketch import minhash
@@ -78,16 +79,20 @@ def test_shared_counts_takes_the_set_path_when_reduced_hashes_collide(monkeypatc
     assert (shared.tolist(), size_a.tolist(), size_b.tolist()) == ([1], [2], [2])
 
 
-def test_exact_verification_tokenizes_each_document_once(monkeypatch):
+def test_exact_verification_tokenizes_the_documents_of_the_candidate_pairs_once_more(
+        monkeypatch):
     texts = [" ".join(f"w{i}x{k}" for k in range(30)) for i in range(6)]
     texts.append(texts[0] + " tail")
     corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
-    tokenized = []
-    original = minhash.tokenize_joined
+    sketched, verified = [], []
+    sketch_tokenizer, verify_tokenizer = minhash.tokenize_joined, verify.tokenize_batch
     monkeypatch.setattr(minhash, "tokenize_joined", lambda joined, lengths, *args: (
-        tokenized.extend(joined.split("\x00")) or original(joined, lengths, *args)))
+        sketched.extend(joined.split("\x00")) or sketch_tokenizer(joined, lengths, *args)))
+    monkeypatch.setattr(verify, "tokenize_batch", lambda batch, *args: (
+        verified.extend(batch) or verify_tokenizer(batch, *args)))
     result = dedup(corpus, threshold=0.5, verify="exact", workers=1)  # tokenized in this process
-    assert sorted(tokenized) == sorted(texts)
+    assert sorted(sketched) == sorted(texts)
+    assert verified == [texts[0], texts[6]]
     assert result.near_duplicates[["a_id", "b_id"]].values.tolist() == [["d0", "d6"]]
     assert result.near_duplicates["jaccard"].tolist() == [26 / 27]
 
@@ -168,22 +173,43 @@ def write_batch(task: tuple[str, list[list[int]]]) -> tuple[object, np.ndarray]:
 
     directory, part = task
     values = np.array([v for group in part for v in group], dtype=np.uint64)
-    return (append_segment(directory, minhash.SHINGLE_STEM, values),
+    return (append_segment(directory, verify.SHINGLE_STEM, values),
             np.array([len(group) for group in part]))
 
 
-def test_a_sketching_worker_keeps_the_shingles_and_sends_back_where_they_are(tmp_path):
-    texts = ["one two three four five six seven", "alpha beta gamma delta epsilon zeta",
-             "short"]
+class CountingTexts:
+    """Texts by position that remember which positions were read (in one process)."""
+
+    def __init__(self, texts):
+        self.texts = texts
+        self.asked = []
+
+    def read(self, positions):
+        self.asked.extend(positions.tolist())
+        return [self.texts[p] for p in positions.tolist()]
+
+
+@pytest.mark.parametrize("budget", [1, 80, 10**6])
+def test_candidate_shingles_tokenize_each_involved_document_once_and_no_other(tmp_path, budget):
     from reuse.text.shingle import shingle_batch
     from reuse.text.tokenize import tokenize_batch
 
-    store = ShingleStore(tmp_path)
-    task = minhash.SketchTask(texts, None, 0, False, 5, 64, 1, 16, 4, str(store.directory),
-                              None)
-    segment, sizes = minhash.sketch_batch(task).shingles
-    assert sizes.tolist() == [3, 2, 0]
-    store.add(segment, sizes)
-    shingles, _ = shingle_batch(tokenize_batch(texts), 5)
-    assert store.read(np.arange(3))[0].tolist() == shingles.tolist()
-    store.close()
+    texts = [f"text {i} " + " ".join(f"w{(i * 7 + k) % 13}" for k in range(5 + i))
+             for i in range(9)] + ["short"]
+    involved = np.array([i in (1, 2, 5, 8, 9) for i in range(10)])
+    reader = CountingTexts(texts)
+    lengths = np.array([len(t) for t in texts])
+    with verify.candidate_shingles(reader, involved, lengths, False, 3, directory=tmp_path,
+                                   budget=budget) as store:
+        assert sorted(reader.asked) == [1, 2, 5, 8, 9]
+        shingles, bounds = shingle_batch(tokenize_batch(texts), 3)
+        values, got_bounds = store.read(np.arange(10))
+        for doc in range(10):
+            expected = shingles[bounds[doc]:bounds[doc + 1]] if involved[doc] else []
+            assert values[got_bounds[doc]:got_bounds[doc + 1]].tolist() == list(expected)
+
+
+def test_candidate_shingles_of_no_document_hold_every_document_empty(tmp_path):
+    with verify.candidate_shingles(CountingTexts(["a b c"] * 3), np.zeros(3, dtype=bool),
+                                   np.full(3, 5), False, 2, directory=tmp_path) as store:
+        assert store.sizes().tolist() == [0, 0, 0]

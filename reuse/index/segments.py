@@ -56,7 +56,7 @@ def sketch_tasks(texts: Any, config: Config, packed: bool) -> Iterator[SketchTas
             payload, lengths = SketchTask.pack(texts[lo:hi])
         yield SketchTask(payload, lengths, lo, config.tokenize.strip_diacritics,
                          config.dedup.ngram, config.dedup.num_perm, config.dedup.seed, bands,
-                         rows, None, config.passages)
+                         rows, config.passages)
 
 
 def sketches(texts: Any, config: Config, workers: int) -> Iterator[BatchSketch]:

@@ -7,7 +7,7 @@ import hashlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -233,6 +233,9 @@ class Corpus:
     metadata_rows: int = 0
     metadata_unmatched: list[str] = field(default_factory=list)
     no_metadata: int = 0
+    # A store written without the texts: what reads them back from the input file
+    # (a reuse.ingest.reread.TextsFromInput, set by read_corpus).
+    texts_back: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.skipped, SkippedRecords):
@@ -264,6 +267,13 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def texts_reader(self) -> TextsReader:
+        """What reads texts back by position, for a stage that needs some of them again:
+        the store's texts, the texts in memory, or the input file when the store has none
+        (see :mod:`.reread`). Picklable, as a handle to the files, for a corpus read from
+        a file; a corpus built in Python pickles its texts with it."""
+        return self.texts_back if self.texts_back is not None else TextsAt(self.texts)
 
     def arrow_ids(self) -> pa.LargeStringArray:
         """The ids as one Arrow string array, read a chunk at a time: about 12 bytes per short
@@ -354,13 +364,18 @@ class Corpus:
         store = self._whole_store()
         if store is not None and store.has_digests:
             total = sum(digest_sum(chunk) for chunk in store.digest_chunks())
-            for position, fields in store.replaced_metadata.items():
-                doc_id = store.ids[position]
-                total -= as_number(store.digest(position))
-                total += as_number(document_digest(
-                    doc_id.encode("utf-8", "surrogatepass"),
-                    store.texts[position].encode("utf-8", "surrogatepass"),
-                    metadata_json(doc_id, fields)))
+            replaced = np.array(sorted(store.replaced_metadata), dtype=np.int64)
+            reader = self.texts_reader()
+            for lo in range(0, len(replaced), _ID_CHUNK):
+                positions = replaced[lo:lo + _ID_CHUNK]
+                for position, text in zip(positions.tolist(), reader.read(positions),
+                                          strict=True):
+                    doc_id = store.ids[position]
+                    total -= as_number(store.digest(position))
+                    total += as_number(document_digest(
+                        doc_id.encode("utf-8", "surrogatepass"),
+                        text.encode("utf-8", "surrogatepass"),
+                        metadata_json(doc_id, store.replaced_metadata[position])))
             return fingerprint(len(store), total)
         total = 0
         count = 0
@@ -379,6 +394,21 @@ class Corpus:
                                     for column in (self.ids, self.metadata)):
             return None
         return store
+
+
+class TextsReader(Protocol):
+    def read(self, positions: np.ndarray) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class TextsAt:
+    """The texts of a sequence (a store's texts, or texts in memory) by position."""
+
+    texts: Sequence[str]
+
+    def read(self, positions: np.ndarray) -> list[str]:
+        """The texts of documents ``positions``."""
+        return [self.texts[position] for position in np.asarray(positions).tolist()]
 
 
 def _utf8(texts: Sequence[str]) -> Iterator[bytes | memoryview]:

@@ -167,13 +167,15 @@ class PartStage:
 
 
 @dataclass(frozen=True)
-class JsonlPart:
-    """A byte range of whole lines of a JSONL file, and what reading it needs."""
+class JsonlRecords:
+    """How a plain UTF-8 JSONL file is read in parts (its ``path``, its name in messages with
+    a colon, ``source``, and the read options), and the reading of records back from it.
+
+    A document store written without the texts keeps each document's line instead (its byte
+    offset and length, see :func:`read_part`); :meth:`read` parses those lines again, with
+    the same checks, to give a stage the texts it needs back."""
 
     path: str
-    start: int
-    stop: int
-    first_line: int
     source: str
     limit: int
     fallback: bool
@@ -182,21 +184,81 @@ class JsonlPart:
     on_error: str
     max_doc_chars: int
     encoding: str
+
+    def read(self, spans: np.ndarray) -> list[tuple[str, str, dict[str, Any]] | None]:
+        """The ``(id, text, metadata)`` of the record on the line at each ``(offset,
+        length)`` of ``spans`` (in file order), or None where that line is not a good record
+        (any more: the file changed since it was read)."""
+        sink = CollectingSink(Corpus(id_field=self.id_field, text_field=self.text_field), "skip",
+                              self.max_doc_chars, self.encoding)
+        with open(self.path, "rb") as handle:
+            # A line's location is its index in spans (the origins say which record is which).
+            read_lines(enumerate(_lines_at(handle.fileno(), spans, self.path)), "", sink,
+                       self.limit, fallback=self.fallback)
+        found: list[tuple[str, str, dict[str, Any]] | None] = [None] * len(spans)
+        for doc_id, text, metadata, origin in sink.records():
+            found[int(origin)] = (doc_id, text, metadata)
+        return found
+
+
+# Lines read back at a time, at most, by JsonlRecords.read: neighbouring lines are read together
+# when the gap between them is small.
+_SPAN_READ_BYTES = 1 << 22
+_SPAN_GAP_BYTES = 1 << 16
+
+
+def _lines_at(fd: int, spans: np.ndarray, path: str) -> Iterator[bytes]:
+    """The bytes at each ``(offset, length)`` of ``spans`` (increasing offsets), a read for
+    each run of nearby ones."""
+    offsets = spans[:, 0].tolist()
+    ends = (spans[:, 0] + spans[:, 1]).tolist()
+    first = 0
+    while first < len(offsets):
+        last = first + 1
+        while (last < len(offsets) and offsets[last] - ends[last - 1] <= _SPAN_GAP_BYTES
+               and ends[last] - offsets[first] <= _SPAN_READ_BYTES):
+            last += 1
+        base = offsets[first]
+        data = os.pread(fd, ends[last - 1] - base, base)
+        if len(data) < ends[last - 1] - base:
+            raise InputError(f"{shown(path)}: the file is shorter than when it was read; it "
+                             "changed during the run, run again on a file that stays as it is")
+        for k in range(first, last):
+            yield data[offsets[k] - base:ends[k] - base]
+        first = last
+
+
+@dataclass(frozen=True)
+class JsonlPart:
+    """A byte range of whole lines of a JSONL file, and what reading it needs."""
+
+    records: JsonlRecords
+    start: int
+    stop: int
+    first_line: int
     function: Callable[[list[str]], Any] | None = None
     keep_texts: bool = True
 
 
 class _Range:
     """The first ``size`` bytes of a binary file from its current position, for
-    :func:`block_lines`."""
+    :func:`block_lines`; with ``breaks``, the positions of its line breaks (from its first
+    byte) are appended to it as it is read, an array per block."""
 
-    def __init__(self, handle: IO[bytes], size: int) -> None:
+    def __init__(self, handle: IO[bytes], size: int, breaks: list[np.ndarray] | None = None
+                 ) -> None:
         self.handle = handle
         self.left = size
+        self.read_so_far = 0
+        self.breaks = breaks
 
     def read(self, size: int) -> bytes:
         data = self.handle.read(min(size, self.left))
         self.left -= len(data)
+        if self.breaks is not None:
+            self.breaks.append(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE)
+                               + self.read_so_far)
+        self.read_so_far += len(data)
         return data
 
 
@@ -204,38 +266,55 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
     """Parse and check the lines of ``part`` (in a worker process): the records, encoded
     for the document store, and the bad ones, as :func:`read_lines` reads them; and what
     ``part.function`` returns for the texts of the records (None without records)."""
-    corpus = Corpus(id_field=part.id_field, text_field=part.text_field)
-    sink = CollectingSink(corpus, part.on_error, part.max_doc_chars, part.encoding,
+    records = part.records
+    corpus = Corpus(id_field=records.id_field, text_field=records.text_field)
+    sink = CollectingSink(corpus, records.on_error, records.max_doc_chars, records.encoding,
                           keep_texts=part.keep_texts)
-    with open(part.path, "rb") as handle:
+    # A store without the texts keeps where each record is instead (see JsonlRecords).
+    breaks: list[np.ndarray] | None = None if part.keep_texts else []
+    with open(records.path, "rb") as handle:
         handle.seek(part.start)
-        lines = block_lines(_Range(handle, part.stop - part.start), part.limit)
+        lines = block_lines(_Range(handle, part.stop - part.start, breaks), records.limit)
         numbered = ((part.first_line - 1 + number, line) for number, line in lines)
         # A bad record (with on_error="raise") stops the reading: the records before it are
         # returned with its error.
         with contextlib.suppress(BadRecord):
-            read_lines(numbered, part.source, sink, part.limit, fallback=part.fallback)
+            read_lines(numbered, records.source, sink, records.limit,
+                       fallback=records.fallback)
     result = (part.function(sink.texts) if part.function is not None and sink.texts
               else None)
-    return sink.parsed(), result
+    spans = None if breaks is None else _record_spans(part, breaks, sink.origins)
+    return sink.parsed(spans), result
+
+
+def _record_spans(part: JsonlPart, breaks: list[np.ndarray], origins: list[str]) -> np.ndarray:
+    """``(offset, length)`` in the file of the line of each record read from ``part`` (its
+    origin, ``source`` and line number, says which line), without the line break."""
+    line_ends = np.concatenate([*breaks, [part.stop - part.start]]).astype(np.int64)
+    line_starts = np.concatenate(([0], line_ends[:-1] + 1))
+    lines = np.fromiter((int(origin[len(part.records.source):]) for origin in origins),
+                        dtype=np.int64, count=len(origins)) - part.first_line
+    return np.column_stack((part.start + line_starts[lines], line_ends[lines] - line_starts[lines]))
 
 
 def _read_in_parts(handle: IO[bytes], path: Path, source: str, sink: RecordSink, limit: int,
                    fallback: bool, workers: int, stage: PartStage | None,
-                   keep_texts: bool) -> None:
+                   keep_texts: bool) -> JsonlRecords | None:
     from ..engine import ordered_map
 
     corpus = sink.corpus
-    parts = (JsonlPart(os.path.abspath(path), start, stop, first, source, limit, fallback,
-                       corpus.id_field, corpus.text_field, sink.on_error, sink.max_doc_chars,
-                       sink.encoding, None if stage is None else stage.function,
-                       keep_texts or stage is None)
+    records = JsonlRecords(os.path.abspath(path), source, limit, fallback, corpus.id_field,
+                           corpus.text_field, sink.on_error, sink.max_doc_chars, sink.encoding)
+    keep_texts = keep_texts or stage is None
+    parts = (JsonlPart(records, start, stop, first, None if stage is None else stage.function,
+                       keep_texts)
              for start, stop, first in line_parts(handle, handle.tell(), PART_BYTES))
     for parsed, result in ordered_map(read_part, parts, workers):
         first = sink.written
         sink.add_parsed(parsed, notify=stage is None)
         if stage is not None and parsed.ids:
             stage.consume(first, result)
+    return None if keep_texts else records
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -258,7 +337,10 @@ def _has_rounded_integer(record: dict[str, Any]) -> bool:
 
 
 def read_jsonl(path: Path, sink: RecordSink, workers: int = 1,
-               stage: PartStage | None = None, keep_texts: bool = True) -> None:
+               stage: PartStage | None = None, keep_texts: bool = True) -> JsonlRecords | None:
+    """Read the JSONL file ``path`` into ``sink`` (in parts by ``workers`` processes, or with a
+    ``stage``, when it is a plain UTF-8 file). Returns how its records are read back when the
+    texts were not kept (see :class:`JsonlRecords`), else None."""
     name = shown(str(path))
     compressed = path.name.lower().endswith(".gz")
     if compressed and path.stat().st_size == 0:
@@ -288,9 +370,8 @@ def read_jsonl(path: Path, sink: RecordSink, workers: int = 1,
                 # then used (and with keep_texts=False dropped) while they are in memory.
                 if ((workers > 1 or stage is not None) and not compressed
                         and stat.S_ISREG(os.fstat(handle.fileno()).st_mode)):
-                    _read_in_parts(handle, path, name + ":", sink, limit, fallback, workers,
-                                   stage, keep_texts)
-                    return
+                    return _read_in_parts(handle, path, name + ":", sink, limit, fallback,
+                                          workers, stage, keep_texts)
                 # A gzip file is read a line at a time: an error in its stream then comes
                 # after the records before it, as they are read.
                 lines = (bounded_lines(handle, limit, b"\n") if compressed
@@ -298,6 +379,7 @@ def read_jsonl(path: Path, sink: RecordSink, workers: int = 1,
                 read_lines(lines, name + ":", sink, limit, fallback=fallback)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{name}: corrupt or truncated gzip file ({exc})") from exc
+    return None
 
 
 def read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,

@@ -12,10 +12,11 @@ from ..errors import ConfigError, InputError, RunFolderError
 from .corpus import Corpus
 from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES, read_delimited
 from .folder import read_txt_file, read_txt_folder
-from .jsonl import PartStage, read_jsonl
+from .jsonl import JsonlRecords, PartStage, read_jsonl
 from .objects import object_format, object_name, read_object
 from .parquet import read_parquet
 from .records import DEFAULT_MAX_DOC_CHARS, RecordSink
+from .reread import TextsFromInput
 from .sidecar import merge_metadata, read_metadata_file
 from .text import DEFAULT_ENCODING, check_encoding, shown
 
@@ -249,6 +250,7 @@ def read_corpus(
 
     sink = RecordSink(reading, on_error, max_doc_chars, encoding, store_dir=store_dir,
                       on_flush=on_flush)
+    records: JsonlRecords | None = None
     try:
         with progress(None, "ingest", quiet) as bar:
             sink.progress = None if bar.disable else bar
@@ -256,8 +258,8 @@ def read_corpus(
                 if in_memory is not None:
                     read_object(source, fmt, sink)
                 else:
-                    _read_into(reading, source, fmt, quoting, sink, workers, part_stage,
-                               keep_texts)
+                    records = _read_into(reading, source, fmt, quoting, sink, workers,
+                                         part_stage, keep_texts)
             except InputError:
                 sink.check_pending()  # a repeated id before the error is reported first
                 raise
@@ -266,9 +268,12 @@ def read_corpus(
         if sink.store is not None:
             sink.store.close()
         raise
+    texts_back = (TextsFromInput(store, records)
+                  if records is not None and not store.texts_kept and store.has_spans else None)
     corpus = Corpus.stored(store, **settings, quoting=reading.quoting, skipped=reading.skipped,
                            file_names=reading.file_names,
-                           decoded_with_fallback=reading.decoded_with_fallback)
+                           decoded_with_fallback=reading.decoded_with_fallback,
+                           texts_back=texts_back)
     if corpus.n_read == 0:
         corpus.close()
         raise InputError(f"{name}: no records in this file; an empty input is an "
@@ -285,7 +290,9 @@ def read_corpus(
 
 def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
                sink: RecordSink, workers: int = 1, part_stage: PartStage | None = None,
-               keep_texts: bool = True) -> None:
+               keep_texts: bool = True) -> JsonlRecords | None:
+    """Read ``source`` into ``sink``; returns how the texts are read back from it when they
+    were not kept (a JSONL file read in parts), else None."""
     try:
         if fmt == "txt" and source.is_dir():
             read_txt_folder(source, sink)
@@ -295,7 +302,7 @@ def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
                 corpus.file_names[doc_id] = source.name
             read_txt_file(source, doc_id, sink)
         elif fmt == "jsonl":
-            read_jsonl(source, sink, workers, part_stage, keep_texts)
+            return read_jsonl(source, sink, workers, part_stage, keep_texts)
         elif fmt in DEFAULT_QUOTING:
             corpus.quoting = quoting or DEFAULT_QUOTING[fmt]
             read_delimited(source, sink, fmt, corpus.quoting)
@@ -304,3 +311,4 @@ def _read_into(corpus: Corpus, source: Path, fmt: str, quoting: str | None,
     except OSError as exc:
         where = shown(os.fsdecode(exc.filename)) if exc.filename is not None else shown(str(source))
         raise InputError(f"{where}: cannot read ({exc.strerror or exc})") from exc
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -348,10 +348,20 @@ class CollectingSink(RecordSink):
         """The texts of the records read so far."""
         return self._texts
 
-    def parsed(self) -> ParsedRecords:
-        """The records read, once the reading is over."""
+    @property
+    def origins(self) -> list[str]:
+        """The origins of the records read so far."""
+        return self._origins
+
+    def records(self) -> Iterator[tuple[str, str, dict[str, Any], str]]:
+        """``(id, text, metadata, origin)`` of each record read so far."""
+        return zip(self._ids, self._texts, self._metadata, self._origins, strict=True)
+
+    def parsed(self, spans: np.ndarray | None = None) -> ParsedRecords:
+        """The records read, once the reading is over; ``spans``: where each one is in its
+        file, kept by a store without the texts (see :func:`encode_documents`)."""
         documents = encode_documents(self._ids, self._texts, self._metadata, self._origins,
-                                     self.keep_texts)
+                                     self.keep_texts, spans)
         return ParsedRecords(self._ids, self._origins, documents, self.skipped,
                              self.corpus.decoded_with_fallback, self.error)
 

@@ -15,8 +15,11 @@ offsets, one more than the documents), both appended a batch at a time:
   read it again.
 
 A store may be written without the texts (batches encoded with ``keep_texts=False``, for a run
-that sketched each text as it was read and never reads one back): the rest is kept, the store's
-folder holds the marker file ``texts.none``, and reading a text raises :class:`TextsNotKept`.
+that sketched each text as it was read): the rest is kept, the store's folder holds the marker
+file ``texts.none``, and reading a text raises :class:`TextsNotKept`. Such batches come from a
+JSONL file read in parts, and each document's line is kept instead (``spans.int64``: its byte
+offset and length in the file), so that a text can be read back from the input
+(:class:`reuse.ingest.jsonl.JsonlRecords`).
 
 Reading document ``i`` is two ``pread`` calls (its offsets, its bytes); a slice ``[lo:hi]`` is
 one contiguous read. The columns are read-only :class:`~collections.abc.Sequence` objects
@@ -151,6 +154,8 @@ class EncodedDocuments:
     metadata_ends: np.ndarray
     lengths: np.ndarray
     digests: bytes
+    # Without the texts: each document's (byte offset, length) in the file it was read from.
+    spans: np.ndarray | None = None
 
     @property
     def has_texts(self) -> bool:
@@ -158,10 +163,12 @@ class EncodedDocuments:
 
 
 def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, Any]],
-                     origins: list[str], keep_texts: bool = True) -> EncodedDocuments:
+                     origins: list[str], keep_texts: bool = True,
+                     spans: np.ndarray | None = None) -> EncodedDocuments:
     """The batch encoded for :meth:`DocumentStore.write`: the work of appending it that does
     not need the store, which a reading worker process does (see :mod:`.jsonl`). Without
-    ``keep_texts``, the texts count in the digests and the lengths only."""
+    ``keep_texts``, the texts count in the digests and the lengths only, and ``spans`` (an
+    ``(n, 2)`` int64 array) says where each document is in its file."""
     stored_metadata = _metadata_bytes(metadata, ids)
     encoded_ids, encoded_texts = _encoded(ids), _encoded(texts)
     digests = b"".join(map(document_digest, encoded_ids, encoded_texts, map(
@@ -170,7 +177,9 @@ def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, 
     origins_data, origin_ends = _joined(_encoded(origins))
     lengths = np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts))
     return EncodedDocuments(encoded_ids, texts_data, text_ends, origins_data, origin_ends,
-                            *stored_metadata, lengths, digests)
+                            *stored_metadata, lengths, digests,
+                            None if keep_texts or spans is None
+                            else np.ascontiguousarray(spans, dtype=_OFFSET))
 
 
 def _remove(blobs: list[_Blob], files: list[IO[bytes] | None], folder: Path | None) -> None:
@@ -189,6 +198,7 @@ _NO_TEXTS = "texts.none"
 # A kept store's metadata replaced after reading (see DocumentStore.keep): {ordinal: fields}.
 _REPLACED_METADATA = "metadata_replaced.pickle"
 _DIGESTS = "digests.sha256"
+_SPANS = "spans.int64"
 # A store's folder is named for the process that made it: reuse-store-PID-XXXXXXXX.
 _PREFIX = "reuse-store-"
 
@@ -243,6 +253,9 @@ class DocumentStore:
         digests = folder / _DIGESTS
         self._digests_file: IO[bytes] | None = (
             open(digests, mode) if "w" in mode or digests.exists() else None)  # noqa: SIM115
+        spans = folder / _SPANS
+        self._spans_file: IO[bytes] | None = (
+            open(spans, mode) if "w" in mode or spans.exists() else None)  # noqa: SIM115
         # The ids in order, hashed as they are written (the owner's only: a copy cannot
         # know that it saw every id).
         self.order_digest: Any = hashlib.sha256() if "w" in mode and count == 0 else None
@@ -253,7 +266,8 @@ class DocumentStore:
         self.replaced_metadata = replaced_metadata
         self._finalizer = weakref.finalize(
             self, _remove, [getattr(self, f"_{name}") for name in _COLUMNS],
-            [self._lengths_file, self._digests_file], folder if self.owner else None)
+            [self._lengths_file, self._digests_file, self._spans_file],
+            folder if self.owner else None)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _reopen, (str(self.folder), self._count, self.replaced_metadata)
@@ -293,6 +307,9 @@ class DocumentStore:
             if self._digests_file is not None:
                 self._digests_file.write(documents.digests)
                 self._digests_file.flush()
+            if documents.spans is not None and self._spans_file is not None:
+                self._spans_file.write(documents.spans.tobytes())
+                self._spans_file.flush()
         except OSError as exc:
             raise ScratchSpaceError(
                 f"{self.folder}: cannot write the documents read to disk ({exc.strerror or exc}); "
@@ -313,8 +330,9 @@ class DocumentStore:
         for name in _COLUMNS:
             getattr(self, f"_{name}").close()
         self._lengths_file.close()
-        if self._digests_file is not None:
-            self._digests_file.close()
+        for file in (self._digests_file, self._spans_file):
+            if file is not None:
+                file.close()
         if self.replaced_metadata:  # a metadata file's fields, kept beside the columns
             with open(self.folder / _REPLACED_METADATA, "wb") as handle:
                 pickle.dump(self.replaced_metadata, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -358,6 +376,22 @@ class DocumentStore:
         """The SHA-256 of document ``position`` as it was written."""
         assert self._digests_file is not None
         return os.pread(self._digests_file.fileno(), DIGEST_SIZE, DIGEST_SIZE * position)
+
+    @property
+    def has_spans(self) -> bool:
+        """Whether the store knows where every document is in the file it was read from (a
+        store without the texts, read from a JSONL file in parts)."""
+        return (self._spans_file is not None and self._count > 0
+                and os.fstat(self._spans_file.fileno()).st_size == 16 * self._count)
+
+    def spans_at(self, positions: np.ndarray) -> np.ndarray:
+        """``(offset, length)`` in the input file of documents ``positions`` (an ``(n, 2)``
+        array; only the pages holding them are read)."""
+        if not self.has_spans:
+            raise TextsNotKept(f"{self.folder}: the store does not know where its documents "
+                               "are in the input")
+        spans = np.memmap(self.folder / _SPANS, dtype=_OFFSET, mode="r", shape=(self._count, 2))
+        return np.array(spans[np.asarray(positions, dtype=np.int64)])
 
     def digest_chunks(self) -> Iterator[bytearray]:
         """Every document's SHA-256, end to end, in chunks of at most CHUNK_BYTES."""

@@ -21,10 +21,10 @@ from ..engine import (
     start_worker_server,
     worker_pool,
 )
-from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, parse_memory_budget
+from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace, parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
 from ..runfolder.checkpoints import StageLedger, save_arrays
-from ..verify import VerifyTask, verify_pairs
+from ..verify import VerifyTask, candidate_shingles, verify_pairs
 from .arguments import call_arguments
 from .output import input_counts
 from .results import (
@@ -174,6 +174,18 @@ class _CandidatePairs:
         """The number of unique candidate pairs (known once the chunks were read)."""
         return self.spilled.count if self.spilled is not None else self._count
 
+    def on_disk(self, workspace: Workspace) -> _CandidatePairs:
+        """These pairs in a row file (in ``workspace`` unless they are already), so that
+        :meth:`chunks` can be read more than once."""
+        if self.stored is not None:
+            return self
+        stored = RowFile(workspace.file("candidates"), 2, np.int64)
+        for left, right in self.chunks(_CANDIDATE_BLOCK_PAIRS):
+            stored.append(np.column_stack((left, right)))
+        stored.finish()
+        return _CandidatePairs(stored=stored, count=stored.n_rows,
+                               capped_buckets=self.capped_buckets)
+
     def chunks(self, pairs_per_chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if self.spilled is not None:
             yield from self.spilled.chunks(pairs_per_chunk)
@@ -219,21 +231,36 @@ _PAIRS_FILE = "pairs.i64"
 _CANDIDATE_BLOCK_PAIRS = 1 << 16
 
 
-def _verified_pairs(sketches: Sketches, pairs: _CandidatePairs, threshold: float, workers: int,
-                    ledger: StageLedger | None) -> tuple[np.ndarray, ...]:
-    """The candidate pairs that reach ``threshold`` (``left``, ``right``, the MinHash estimate
+def _verified_pairs(corpus: Corpus, sketches: Sketches, pairs: _CandidatePairs,
+                    config: Config, workers: int, ledger: StageLedger | None
+                    ) -> tuple[np.ndarray, ...]:
+    """The candidate pairs that reach the threshold (``left``, ``right``, the MinHash estimate
     and the exact Jaccard), verified in ``workers`` processes; with a ledger, the ``verify``
-    checkpoint."""
+    checkpoint. Exact verification first tokenizes the documents in a candidate pair, each
+    once (:func:`reuse.verify.candidate_shingles`)."""
     names = ("left", "right", "estimate", "exact")
     if ledger is not None and ledger.done("verify"):
         return tuple(ledger.arrays("verify", *names))
-    reader = sketches.shingle_reader()
-    tasks = (VerifyTask(sketches.signatures, reader, left, right, threshold)
-             for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
-    verified = list(ordered_map(verify_pairs, tasks, workers))
-    if sketches.shingles is not None:
-        sketches.shingles.close()
-        sketches.shingles = None
+    with Workspace() as workspace:
+        shingles = None
+        if config.dedup.verify == "exact":
+            pairs = pairs.on_disk(workspace)
+            involved = np.zeros(len(corpus), dtype=bool)
+            for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK):
+                involved[left] = involved[right] = True
+            shingles = candidate_shingles(
+                corpus.texts_reader(), involved, corpus.lengths,
+                config.tokenize.strip_diacritics, config.dedup.ngram,
+                workers if corpus.store is not None else 1, workspace.path)
+        try:
+            reader = None if shingles is None else shingles.reader()
+            tasks = (VerifyTask(sketches.signatures, reader, left, right,
+                                config.dedup.threshold)
+                     for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
+            verified = list(ordered_map(verify_pairs, tasks, workers))
+        finally:
+            if shingles is not None:
+                shingles.close()
     arrays = (np.concatenate([v.left for v in verified] or [np.empty(0, np.int64)]),
               np.concatenate([v.right for v in verified] or [np.empty(0, np.int64)]),
               np.concatenate([v.estimate for v in verified] or [np.empty(0)]),
@@ -269,15 +296,14 @@ def near_duplicate_stages(
     per document (lengths, priority, token counts), one spill partition at a time, a few
     verification chunks, and the accepted pairs."""
     corpus, sketches, ledger = started.corpus, started.sketches, started.ledger
-    threshold = config.dedup.threshold
     lengths = corpus.lengths
     dates = corpus_dates(corpus, config)
     priority = representative_priority(lengths, dates)
     with timings.stage("candidates"):
         pairs = _candidate_pairs(sketches, config.dedup, priority, memory_budget, ledger)
     with timings.stage("verify"):
-        left, right, estimate, exact = _verified_pairs(sketches, pairs, threshold, workers,
-                                                       ledger)
+        left, right, estimate, exact = _verified_pairs(corpus, sketches, pairs, config,
+                                                       workers, ledger)
     with timings.stage("cluster"):
         clusters = _clusters(len(corpus), left, right, priority, ledger)
 

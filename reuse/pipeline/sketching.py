@@ -1,6 +1,7 @@
 """The sketching pass: tokenize, shingle and MinHash every document, batch by batch, in
-worker processes; the signatures, LSH band keys, shingle hashes and passage fingerprints go to
-files as the batches come back."""
+worker processes; the signatures, LSH band keys and passage fingerprints go to files as the
+batches come back (exact verification shingles the documents of the candidate pairs again,
+see :mod:`reuse.verify`)."""
 
 from __future__ import annotations
 
@@ -23,37 +24,24 @@ from ..sketch.minhash import BatchSketch, SketchTask, StoredTexts, sketch_batch
 from ..sketch.windows import Fingerprints, SpilledFingerprints
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_batch
-from ..verify import ShingleReader, ShingleStore, pair_jaccard
+from ..verify import ShingleStore, pair_jaccard
 
 
 @dataclass
 class Sketches:
     """Per-document token counts, and on disk in a :class:`~reuse.engine.Workspace`: the
-    MinHash signatures (a row file), the LSH band keys (a partitioned spill) and, with exact
-    verification, each document's shingle hashes (see :class:`ShingleStore`);
-    with a passage config, the passage fingerprints (a :class:`SpilledFingerprints`, or
-    in memory)."""
+    MinHash signatures (a row file) and the LSH band keys (a partitioned spill); with a passage
+    config, the passage fingerprints (a :class:`SpilledFingerprints`, or in memory)."""
 
     n_tokens: np.ndarray
     signatures: RowFile
     compared: np.ndarray  # bool: has at least min_tokens tokens
     fingerprints: Fingerprints | SpilledFingerprints | None = None
-    shingles: ShingleStore | None = None
     buckets: SpilledBuckets | None = None
     workspace: Workspace | None = None
-    # Restored from a checkpoint: the shingle hashes written by the run that was killed.
-    shingles_reader: ShingleReader | None = None
-
-    def shingle_reader(self) -> ShingleReader | None:
-        """A reader of the shingle hashes (exact verification), else None."""
-        if self.shingles is not None:
-            return self.shingles.reader()
-        return self.shingles_reader
 
     def close(self) -> None:
         """Remove the files (the signatures go with them)."""
-        if self.shingles is not None:
-            self.shingles.close()
         if self.workspace is not None:
             self.workspace.close()
 
@@ -85,10 +73,6 @@ class Sketcher:
                                   np.uint32)
         self.buckets = SpilledBuckets(self.workspace, self.bands, self.rows,
                                       max(expected_documents, 1), memory_budget)
-        self.store = None
-        if config.verify == "exact":
-            self.store = (ShingleStore(directory, keep_files=True) if directory is not None
-                          else ShingleStore(self.workspace.path))
         self.fingerprints = None
         if passage_config is not None:
             self.fingerprints = SpilledFingerprints(
@@ -97,9 +81,7 @@ class Sketcher:
         # A task without its texts: the settings every batch is sketched with.
         self.template = SketchTask(
             [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
-            config.seed, self.bands, self.rows,
-            None if self.store is None else str(self.store.directory), passage_config,
-            for_filing=True)
+            config.seed, self.bands, self.rows, passage_config, for_filing=True)
 
     def _tasks(self, ranges: Iterable[tuple[Any, int, int]], packed: bool
                ) -> Iterator[SketchTask]:
@@ -139,8 +121,6 @@ class Sketcher:
         self.signatures.append(batch.signatures)
         compared = np.flatnonzero(batch.n_tokens >= self.min_tokens)
         self.buckets.add(batch.band_keys[:, compared], lo + compared)
-        if self.store is not None and batch.shingles is not None:
-            self.store.add(*batch.shingles)
         if self.fingerprints is not None and batch.fingerprints is not None:
             found = batch.fingerprints
             compared_docs = batch.n_tokens >= self.min_tokens
@@ -155,12 +135,10 @@ class Sketcher:
                                   ).astype(np.int64)
         self.buckets.n_docs = max(len(n_tokens), 1)
         return Sketches(n_tokens, self.signatures, n_tokens >= self.min_tokens,
-                        self.fingerprints, self.store, self.buckets, self.workspace)
+                        self.fingerprints, self.buckets, self.workspace)
 
     def close(self) -> None:
         """Remove the files written so far."""
-        if self.store is not None:
-            self.store.close()
         self.workspace.close()
 
 
@@ -180,14 +158,14 @@ def sketch_corpus(
     """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
     ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
 
-    Signatures, band keys and (with ``config.verify == "exact"``) shingle hashes go to files in
-    a new :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
+    Signatures and band keys go to files in a new :class:`~reuse.engine.Workspace` as the
+    batches come back; memory holds a few
     batches and a few numbers per document. With a ``passage_config``, the same pass also
     computes the passage-window fingerprints. With a ``feed`` (and ``texts`` None), the batches
     come from it while the corpus is being read (``expected_documents``: a guess at its size).
     The caller closes the result (:meth:`Sketches.close`). With a ``directory`` (a stage
-    checkpoint's), the signatures (``signatures.u32``) and the shingle hashes are written there
-    instead, and outlive the result.
+    checkpoint's), the signatures (``signatures.u32``) are written there instead, and outlive
+    the result.
     """
     if feed is None:
         expected_documents = len(texts)
@@ -205,8 +183,8 @@ def exact_jaccard(
 ) -> np.ndarray:
     """Exact Jaccard of the shingle sets of each pair; only the documents in pairs are read.
 
-    The pipeline does not call this: it keeps the shingles of its sketching pass and calls
-    :func:`reuse.verify.pair_jaccard` on them. This tokenizes the documents of the pairs.
+    The pipeline does the same in worker processes (:func:`reuse.verify.candidate_shingles`,
+    then :func:`reuse.verify.pair_jaccard`) for texts that may be on disk.
     """
     left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
     involved, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)

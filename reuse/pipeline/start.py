@@ -27,7 +27,6 @@ from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpo
 from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
 from ..sketch.minhash import sketch_texts
 from ..sketch.windows import SpilledFingerprints
-from ..verify import ShingleReader
 from .sketching import SIGNATURES_FILE, Sketcher, Sketches, lsh_bands, sketch_corpus
 from .timings import Timings
 
@@ -169,8 +168,8 @@ def _checkpointed_sketches(
     ledger: StageLedger, corpus: Corpus, config: Config, passage_config: PassageConfig | None,
     quiet: bool, workers: int, memory_budget: int,
 ) -> Sketches:
-    """Sketch the corpus into the ``sketch`` checkpoint: the signatures, the token counts, the
-    shingle hashes (exact verification) and the passage-window fingerprints."""
+    """Sketch the corpus into the ``sketch`` checkpoint: the signatures, the token counts and
+    the passage-window fingerprints."""
     with ledger.writing("sketch") as folder:
         sketches = sketch_corpus(corpus.texts, config.tokenize, config.dedup, passage_config,
                                  quiet, workers=workers, memory_budget=memory_budget,
@@ -181,29 +180,17 @@ def _checkpointed_sketches(
 
 def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Sketches) -> None:
     """Save what the ``sketch`` checkpoint holds besides the files ``sketch_corpus`` wrote into
-    ``folder`` (token counts, fingerprints, where each document's shingle hashes are), and
-    record the stage complete."""
+    ``folder`` (token counts, fingerprints), and record the stage complete."""
     try:
         save_arrays(folder, n_tokens=sketches.n_tokens)
         if sketches.fingerprints is not None:
             save_arrays(folder, fingerprint_counts=sketches.fingerprints.counts)
-        reader = sketches.shingle_reader()
-        if reader is not None:
-            save_arrays(folder, shingle_batches=reader.batches)
     except BaseException:
         sketches.close()
         raise
-    # The shingle store's files are the checkpoint's: read through the reader from now on,
-    # removed with the checkpoints.
-    if sketches.shingles is not None:
-        sketches.shingles.close()
-    sketches.shingles, sketches.shingles_reader = None, reader
     spilled = sketches.fingerprints
     ledger.complete("sketch", {
         "fingerprint_files": None if spilled is None else [path.name for path in spilled.paths],
-        "shingle_files": None if reader is None else list(reader.files),
-        "shingle_offsets": None if reader is None else reader.offsets_path.name,
-        "shingle_offset_count": None if reader is None else reader.n_offsets,
     })
 
 
@@ -220,14 +207,8 @@ def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: b
         (counts,) = ledger.arrays("sketch", "fingerprint_counts")
         fingerprints = SpilledFingerprints.reopened(
             [ledger.file("sketch", name) for name in values["fingerprint_files"]], counts)
-    reader = None
-    if values.get("shingle_files") is not None:
-        (shingle_batches,) = ledger.arrays("sketch", "shingle_batches")
-        offsets = ledger.file("sketch", values["shingle_offsets"])
-        reader = ShingleReader(offsets.parent, tuple(values["shingle_files"]), offsets,
-                               int(values["shingle_offset_count"]), shingle_batches)
     return Sketches(n_tokens, signatures, n_tokens >= config.dedup.effective_min_tokens,
-                    fingerprints, shingles_reader=reader)
+                    fingerprints)
 
 
 def rebuilt_buckets(sketches: Sketches, config: DedupConfig, memory_budget: int

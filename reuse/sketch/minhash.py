@@ -36,7 +36,6 @@ import numpy as np
 
 from ..candidates.lsh import band_keys
 from ..common.validation import SEED, Range, check_parameter
-from ..engine.spill import Segment, append_segment
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_joined
@@ -44,9 +43,6 @@ from .windows import Fingerprints, filing_order, window_fingerprints
 
 if TYPE_CHECKING:
     from ..config import PassageConfig
-
-# The stem of the files a sketching process writes shingle hashes to (see ShingleStore).
-SHINGLE_STEM = "shingles"
 
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _MASK32 = 0xFFFFFFFF
@@ -335,9 +331,7 @@ class SketchTask:
     lifetime, which would double the memory of every non-ASCII document of the corpus once
     sent to a worker. In the same process, ``payload`` may be the list of texts.
 
-    With a ``shingle_directory``, the batch's shingle hashes are appended to the sketching
-    process's own file there (:func:`reuse.engine.spill.append_segment`) and only where they
-    went comes back; with ``return_shingles``, the hashes themselves."""
+    With ``return_shingles``, the batch's shingle hashes come back with its sketch."""
 
     payload: bytes | list[str] | StoredTexts  # the texts, as read or UTF-8 (lone surrogates kept)
     lengths: np.ndarray | None  # code points of each text of a packed payload
@@ -348,7 +342,6 @@ class SketchTask:
     seed: int
     bands: int
     rows: int
-    shingle_directory: str | None
     passage_config: PassageConfig | None
     # The shingle hashes returned with the sketch instead (an engine that keeps them itself).
     return_shingles: bool = False
@@ -392,9 +385,6 @@ class BatchSketch:
     n_tokens: np.ndarray
     signatures: np.ndarray  # (documents, num_perm) uint32
     band_keys: np.ndarray  # (bands, documents) uint64
-    # Where the shingle hashes went (a segment of the shingle directory) and each document's
-    # number of them.
-    shingles: tuple[Segment, np.ndarray] | None
     fingerprints: Fingerprints | None
     # With SketchTask.return_shingles: the hashes, and the bounds of each document's.
     shingle_hashes: tuple[np.ndarray, np.ndarray] | None = None
@@ -432,13 +422,9 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
                                            passage.seed, task.first)
         if task.for_filing:
             fingerprints = filing_order(fingerprints)
-    kept = None
-    if task.shingle_directory is not None:
-        values = shingles[bounds[0]:bounds[-1]]
-        kept = append_segment(task.shingle_directory, SHINGLE_STEM, values), np.diff(bounds)
     return BatchSketch(
         task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
-        kept, fingerprints, (shingles, bounds) if task.return_shingles else None,
+        fingerprints, (shingles, bounds) if task.return_shingles else None,
     )
 
 

@@ -78,7 +78,7 @@ def char_batches(lengths: np.ndarray, budget: int = SKETCH_CHARS) -> Iterator[tu
 def _sketched(settings: SketchSettings, docs: np.ndarray, texts: list[str]) -> pa.RecordBatch:
     task = SketchTask(texts, None, 0, settings.strip_diacritics, settings.ngram,
                       settings.num_perm, settings.seed, settings.bands, settings.rows,
-                      None, settings.passage_config, return_shingles=settings.keep_shingles)
+                      settings.passage_config, return_shingles=settings.keep_shingles)
     sketch = sketch_batch(task)
     n = len(docs)
     signature_bounds = np.arange(n + 1, dtype=np.int64) * settings.num_perm
