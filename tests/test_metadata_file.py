@@ -230,3 +230,24 @@ def test_a_metadata_column_named_like_the_text_field_is_an_error(tmp_path):
     with pytest.raises(InputError, match=r"meta\.csv:2: the metadata file has a column 'text', the "
                        r"name of the text field; a metadata file cannot replace a text"):
         read_corpus(source, metadata_file=meta)
+
+
+def test_a_metadata_file_dates_a_jsonl_file_that_dedup_does_not_keep_the_texts_of(folder,
+                                                                                    tmp_path):
+    # dedup reads a JSONL file in parts without keeping its texts; the fingerprint of the
+    # metadata-file fields reads the dated documents' texts back from the file.
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps({"id": path.name, "text": path.read_text("utf-8")})
+                              + "\n" for path in sorted(folder.iterdir())), encoding="utf-8")
+    meta = tmp_path / "meta.csv"
+    meta.write_text("id,date\na.txt,2001-05-01\nb.txt,1999-01-31\n", encoding="utf-8")
+    outs = {}
+    for name, extra in (("dropped", ()), ("kept", ("--write-kept", str(tmp_path / "kept.jsonl")))):
+        outs[name] = tmp_path / name
+        result = cli("dedup", str(source), "--out", str(outs[name]), "-q", "--metadata-file",
+                     str(meta), "--workers", "2", *NEAR, *extra)
+        assert result.exit_code == 0, result.output
+        assert kept(outs[name])["a.txt"] == "b.txt"
+    fingerprints = [read_manifest(out)["input"]["fingerprint"] for out in outs.values()]
+    assert fingerprints[0] == fingerprints[1] == "sha256:" + read_corpus(
+        source, metadata_file=meta).fingerprint()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -196,3 +198,52 @@ def test_line_parts_cut_the_file_into_whole_lines(lines, final_newline, size, st
         assert b > a
         assert first == 1 + data[start:a].count(b"\n")
         assert data[b - 1:b] == b"\n" or b == len(data)
+
+
+def _ignore(first: int, got: object) -> None:
+    """A part stage's consumer that keeps nothing."""
+
+
+def _without_texts(path: Path, workers: int, **options: object) -> reuse.ingest.Corpus:
+    """``path`` read in parts with a stage, its texts not kept (as ``reuse dedup`` reads)."""
+    return read_corpus(path, workers=workers, keep_texts=False,
+                       part_stage=PartStage(_lengths, _ignore), **options)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("encoding", ["utf-8", "auto"])
+@pytest.mark.parametrize("bom,final_newline", [(False, True), (True, False)])
+def test_a_store_without_texts_reads_them_back_from_the_file(tmp_path, small_parts, workers,
+                                                             encoding, bom, final_newline):
+    lines = [line for tag in range(3) for line in _hostile_lines(40, tag)]
+    lines += [b'{"id": "cp1252", "text": "na\xefve caf\xe9"}', b'{"id": "last", "text": "end"}']
+    path = _write(tmp_path / "docs.jsonl", lines, bom=bom, final_newline=final_newline)
+    options = {"on_error": "skip", "encoding": encoding, "max_doc_chars": 40}
+    kept = read_corpus(path, **options)
+    dropped = _without_texts(path, workers, **options)
+    assert not dropped.store.texts_kept
+    everything = np.arange(len(kept.ids))
+    assert dropped.texts_reader().read(everything) == list(kept.texts)
+    in_a_worker = pickle.loads(pickle.dumps(dropped.texts_reader()))
+    assert in_a_worker.read(everything[1::3]) == list(kept.texts)[1::3]
+    assert dropped.fingerprint() == kept.fingerprint()
+
+
+def test_a_file_changed_after_it_was_read_is_an_error_naming_the_record(tmp_path):
+    lines = [json.dumps({"id": f"doc{k}", "text": f"text number {k:03d}"}).encode()
+             for k in range(20)]
+    path = _write(tmp_path / "docs.jsonl", lines)
+    corpus = _without_texts(path, 1)
+    reader = corpus.texts_reader()
+    assert reader.read(np.array([4, 5])) == ["text number 004", "text number 005"]
+    # The same length, another text: only the digest tells.
+    lines[5] = json.dumps({"id": "doc5", "text": "text NUMBER 005"}).encode()
+    _write(path, lines)
+    with pytest.raises(InputError, match=r"docs\.jsonl:6: the input file changed after it was "
+                                         r"read \(this line no longer holds the record read "
+                                         r"then\); run again on a file that stays as it is"):
+        reader.read(np.array([4, 5]))
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(InputError, match=r"docs\.jsonl: the file is shorter than when it was "
+                                         r"read; it changed during the run"):
+        reader.read(np.array([19]))
