@@ -226,7 +226,7 @@ def main() -> None:
                         help="run on K enciphered copies of the streamed corpus of each size "
                              "(K times the documents; generate_replicated)")
     parser.add_argument("--verify", choices=["exact", "estimate"], default="exact",
-                        help="reuse's --verify (estimate keeps no shingle hashes on disk)")
+                        help="reuse's --verify")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true",
                         help="keep the rows of the last results (another size, measured before)")
@@ -291,7 +291,9 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "set of one process (VmHWM); 'tree RSS' = the largest sum of the tree's resident sets "
         "at one sample. Threshold 0.8, 128 permutations, word 5-grams, `--verify` as the "
         "'verify' column says (exact: each candidate's exact Jaccard from the shingle hashes "
-        "kept on disk; estimate: the MinHash estimate, no shingle hashes kept); 'run' is "
+        "of the documents in candidate pairs, tokenized again once the candidates are known "
+        "(until `6b6190a`, the sketching pass kept every document's on disk); estimate: the "
+        "MinHash estimate); 'run' is "
         "`reuse run --no-report` with the same options. Corpus from `generate_text_corpus.py`: "
         "`text_N` drawn whole, `text_stream_N` written shard by shard (same distribution), "
         "`text_stream_NxK` K copies of `text_stream_N`, each after the first with its ids "
