@@ -178,12 +178,25 @@ def _pairs(out: Path) -> int:
     return json.loads((out / "manifest.json").read_text())["counts"]["near_duplicate_pairs"]
 
 
+def drop_page_cache() -> None:
+    """Write dirty pages out and drop the kernel's page cache (root only): the run that follows
+    reads its input from disk, as a corpus larger than memory always is."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError as exc:
+        raise SystemExit(f"--cold drops the page cache, which needs root ({exc})") from exc
+
+
 def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path,
-            subcommand: str = "dedup", verify: str = "exact") -> dict[str, float]:
+            subcommand: str = "dedup", verify: str = "exact", cold: bool = False
+            ) -> dict[str, float]:
     out, temporary = scratch / "out", scratch / "tmp"
     for folder in (out, temporary):
         shutil.rmtree(folder, ignore_errors=True)
     temporary.mkdir()
+    if cold:
+        drop_page_cache()
     command = [sys.executable, "-m", "reuse", subcommand, str(corpus), "--verify", verify,
                "--threshold", str(THRESHOLD), "--out", str(out), "--quiet"]
     if workers is not None:
@@ -227,6 +240,9 @@ def main() -> None:
                              "(K times the documents; generate_replicated)")
     parser.add_argument("--verify", choices=["exact", "estimate"], default="exact",
                         help="reuse's --verify")
+    parser.add_argument("--cold", action="store_true",
+                        help="drop the page cache before each run (root): every size then "
+                             "reads its input from disk, as the 10M corpus (26 GB) always does")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true",
                         help="keep the rows of the last results (another size, measured before)")
@@ -249,11 +265,13 @@ def main() -> None:
             if args.baseline is not None and "reuse-baseline" in args.tools:
                 runs.append(("reuse-baseline", args.baseline, None, "dedup"))
             for name, tree, workers, subcommand in runs:
-                figures = measure(corpus, tree, workers, scratch, subcommand, args.verify)
+                figures = measure(corpus, tree, workers, scratch, subcommand, args.verify,
+                                  args.cold)
                 if args.stages:
                     figures.update(stages_peak(corpus, tree, workers))
                 row = {"docs": size * args.copies, "mb": mb, "tool": name, "subcommand": subcommand,
                        "verify": args.verify, "corpus": corpus.name, "workers": workers or 1,
+                       "cache": "cold" if args.cold else "warm",
                        **figures,
                        "command": command, "head": _git_head(tree),
                        "load": os.getloadavg()[0]}
@@ -269,7 +287,7 @@ def main() -> None:
 
 def _key(row: dict) -> tuple:
     return (row["docs"], row["tool"], row.get("subcommand", "dedup"), row["workers"],
-            row.get("verify", "exact"))
+            row.get("verify", "exact"), row.get("cache", "warm"))
 
 
 def write_results(rows: list[dict], args: argparse.Namespace) -> None:
@@ -303,27 +321,32 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "itself). 'speed-up': wall of `--workers 1` / this row's wall, same size and command. "
         "'load': the 1-minute load average when the row finished. 'scratch GB': the peak disk "
         "space of the run's TMPDIR and run folder, sampled every 0.5 s (rows without it were "
-        "measured before it was). The machine is shared: wall figures move with its load; CPU s "
+        "measured before it was). 'cache': cold rows ran right after the kernel's page cache "
+        "was dropped (`--cold`), so they read the input from disk; warm rows ran with whatever "
+        "the cache held (a corpus smaller than memory, read recently, is read from memory, "
+        "while the 10M one never fits). The machine is shared: wall figures move with its load; CPU s "
         "less so.",
         "",
-        "| command | verify | docs | MB | corpus | tool | workers | wall s | CPU s | peak RSS MB "
-        "| tree RSS MB | stages peak MB | scratch GB | pairs | speed-up | load |",
-        "|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| command | verify | docs | MB | corpus | tool | workers | cache | wall s | CPU s "
+        "| peak RSS MB | tree RSS MB | stages peak MB | scratch GB | pairs | speed-up | load |",
+        "|---|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    single = {(row.get("subcommand", "dedup"), row.get("verify", "exact"), row["docs"]):
-              row["wall"] for row in rows if row["tool"] == "reuse" and row["workers"] == 1}
+    single = {(row.get("subcommand", "dedup"), row.get("verify", "exact"), row["docs"],
+               row.get("cache", "warm")): row["wall"]
+              for row in rows if row["tool"] == "reuse" and row["workers"] == 1}
     for row in rows:
         subcommand = row.get("subcommand", "dedup")
         verify = row.get("verify", "exact")
+        cache = row.get("cache", "warm")
         speed = ""
-        if row["tool"] == "reuse" and (subcommand, verify, row["docs"]) in single:
-            speed = f"{single[(subcommand, verify, row['docs'])] / row['wall']:.2f}x"
+        if row["tool"] == "reuse" and (subcommand, verify, row["docs"], cache) in single:
+            speed = f"{single[(subcommand, verify, row['docs'], cache)] / row['wall']:.2f}x"
         stages = f"{row['stages_peak_mb']:.0f}" if "stages_peak_mb" in row else ""
         load_at = f"{row['load']:.1f}" if "load" in row else ""
         lines.append(
             f"| {subcommand} | {verify} | {row['docs']:,} | {row['mb']:.0f} | "
             f"{row.get('corpus', '').removesuffix('.jsonl')} | {row['tool']} | {row['workers']} | "
-            f"{row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
+            f"{cache} | {row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
             f"{row['rss_sum_mb']:.0f} | {stages} | "
             f"{format(row['scratch_gb'], '.2f') if 'scratch_gb' in row else ''} | "
             f"{row['pairs']:,} | {speed} | {load_at} |")
@@ -337,19 +360,20 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
 def growth(rows: list[dict]) -> list[str]:
     """Each size against the one before (reuse dedup, same workers): how time and memory grow
     (linear time: the time ratio equals the size ratio)."""
-    lines = ["Growth (`reuse dedup`, same workers and verify, each size against the previous "
-             "one):", "",
-             "| verify | workers | docs | size ratio | wall ratio | CPU ratio | peak RSS MB | "
-             "under 2 GB |", "|---|---:|---|---:|---:|---:|---:|---|"]
-    for verify, workers in sorted({(row.get("verify", "exact"), row["workers"])
-                                   for row in rows}):
+    lines = ["Growth (`reuse dedup`, same workers, verify and cache, each size against the "
+             "previous one):", "",
+             "| verify | workers | cache | docs | size ratio | wall ratio | CPU ratio | "
+             "peak RSS MB | under 2 GB |", "|---|---:|---|---|---:|---:|---:|---:|---|"]
+    for verify, workers, cache in sorted({(row.get("verify", "exact"), row["workers"],
+                                           row.get("cache", "warm")) for row in rows}):
         series = sorted((row for row in rows if row["tool"] == "reuse"
                          and row.get("subcommand", "dedup") == "dedup"
                          and row.get("verify", "exact") == verify
-                         and row["workers"] == workers), key=lambda row: row["docs"])
+                         and row["workers"] == workers
+                         and row.get("cache", "warm") == cache), key=lambda row: row["docs"])
         for before, after in itertools.pairwise(series):
             lines.append(
-                f"| {verify} | {workers} | {before['docs']:,} → {after['docs']:,} | "
+                f"| {verify} | {workers} | {cache} | {before['docs']:,} → {after['docs']:,} | "
                 f"{after['docs'] / before['docs']:.0f} | {after['wall'] / before['wall']:.2f} | "
                 f"{after['cpu'] / before['cpu']:.2f} | {after['rss_mb']:.0f} | "
                 f"{'yes' if after['rss_mb'] < 2048 else 'NO'} |")
@@ -364,15 +388,15 @@ def plot(rows: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     figure, (time_axis, memory_axis) = plt.subplots(1, 2, figsize=(10, 4))
-    series: dict[tuple[str, int], list[dict]] = {}
+    series: dict[tuple[str, str, int, str], list[dict]] = {}
     for row in rows:
         if row["tool"] == "reuse":
             series.setdefault((row.get("subcommand", "dedup"), row.get("verify", "exact"),
-                               row["workers"]), []).append(row)
-    for (subcommand, verify, workers), points in sorted(series.items()):
+                               row["workers"], row.get("cache", "warm")), []).append(row)
+    for (subcommand, verify, workers, cache), points in sorted(series.items()):
         points.sort(key=lambda row: row["docs"])
         docs = [row["docs"] for row in points]
-        label = f"reuse {subcommand} --verify {verify}, --workers {workers}"
+        label = f"reuse {subcommand} --verify {verify}, --workers {workers}, {cache}"
         line, = time_axis.plot(docs, [row["cpu"] for row in points], marker="o",
                                label=f"{label}: CPU s")
         time_axis.plot(docs, [row["wall"] for row in points], marker="x", ls="--",

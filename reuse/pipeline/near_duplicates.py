@@ -3,6 +3,7 @@ then clustered with a kept representative per cluster."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -241,26 +242,22 @@ def _verified_pairs(corpus: Corpus, sketches: Sketches, pairs: _CandidatePairs,
     names = ("left", "right", "estimate", "exact")
     if ledger is not None and ledger.done("verify"):
         return tuple(ledger.arrays("verify", *names))
-    with Workspace() as workspace:
-        shingles = None
+    with contextlib.ExitStack() as stack:
+        reader = None
         if config.dedup.verify == "exact":
-            pairs = pairs.on_disk(workspace)
+            workspace = stack.enter_context(Workspace())
+            pairs = pairs.on_disk(workspace)  # read twice
             involved = np.zeros(len(corpus), dtype=bool)
             for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK):
                 involved[left] = involved[right] = True
-            shingles = candidate_shingles(
+            # A corpus built in Python is tokenized here: a task would carry its texts.
+            reader = stack.enter_context(candidate_shingles(
                 corpus.texts_reader(), involved, corpus.lengths,
                 config.tokenize.strip_diacritics, config.dedup.ngram,
-                workers if corpus.store is not None else 1, workspace.path)
-        try:
-            reader = None if shingles is None else shingles.reader()
-            tasks = (VerifyTask(sketches.signatures, reader, left, right,
-                                config.dedup.threshold)
-                     for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
-            verified = list(ordered_map(verify_pairs, tasks, workers))
-        finally:
-            if shingles is not None:
-                shingles.close()
+                workers if corpus.store is not None else 1, workspace.path)).reader()
+        tasks = (VerifyTask(sketches.signatures, reader, left, right, config.dedup.threshold)
+                 for left, right in pairs.chunks(_VERIFY_PAIRS_PER_TASK))
+        verified = list(ordered_map(verify_pairs, tasks, workers))
     arrays = (np.concatenate([v.left for v in verified] or [np.empty(0, np.int64)]),
               np.concatenate([v.right for v in verified] or [np.empty(0, np.int64)]),
               np.concatenate([v.estimate for v in verified] or [np.empty(0)]),

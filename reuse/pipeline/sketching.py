@@ -18,13 +18,12 @@ from ..common.progress import progress
 from ..config import DedupConfig, PassageConfig, TokenizeConfig
 from ..engine import ordered_map
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
+from ..ingest.corpus import TextsAt
 from ..ingest.store import TextColumn
 from ..sketch.feed import BatchFeed, batches
 from ..sketch.minhash import BatchSketch, SketchTask, StoredTexts, sketch_batch
 from ..sketch.windows import Fingerprints, SpilledFingerprints
-from ..text.shingle import shingle_batch
-from ..text.tokenize import tokenize_batch
-from ..verify import ShingleStore, pair_jaccard
+from ..verify import candidate_shingles, pair_jaccard
 
 
 @dataclass
@@ -183,16 +182,15 @@ def exact_jaccard(
 ) -> np.ndarray:
     """Exact Jaccard of the shingle sets of each pair; only the documents in pairs are read.
 
-    The pipeline does the same in worker processes (:func:`reuse.verify.candidate_shingles`,
-    then :func:`reuse.verify.pair_jaccard`) for texts that may be on disk.
+    The pipeline does the same in worker processes for texts that may be on disk
+    (:func:`reuse.verify.candidate_shingles`, then :func:`reuse.verify.pair_jaccard`).
     """
     left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
     involved, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)
     involved_texts = [texts[i] for i in involved]
-    with ShingleStore() as store:
-        for lo, hi in batches(involved_texts):
-            tokens = tokenize_batch(involved_texts[lo:hi], tokenize_config.strip_diacritics)
-            store.append(*shingle_batch(tokens, ngram))
+    lengths = np.fromiter(map(len, involved_texts), dtype=np.int64, count=len(involved_texts))
+    with candidate_shingles(TextsAt(involved_texts), np.ones(len(involved), dtype=bool), lengths,
+                            tokenize_config.strip_diacritics, ngram) as store:
         return pair_jaccard(store, inverse[:len(left)], inverse[len(left):])
 
 
