@@ -246,9 +246,16 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true",
                         help="keep the rows of the last results (another size, measured before)")
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: write the table and the plot again from the "
+                             "rows of the last results")
     args = parser.parse_args()
 
-    rows = json.loads(ROWS.read_text()) if args.keep and ROWS.exists() else []
+    rows = json.loads(ROWS.read_text()) if (args.keep or args.render) and ROWS.exists() else []
+    if args.render:
+        write_results(rows, args)
+        plot(rows)
+        return
     command = "python benchmarks/bench_dedup_scale.py " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch_name:
         scratch = Path(scratch_name)
@@ -327,9 +334,10 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         "while the 10M one never fits). The machine is shared: wall figures move with its load; CPU s "
         "less so.",
         "",
-        "| command | verify | docs | MB | corpus | tool | workers | cache | wall s | CPU s "
-        "| peak RSS MB | tree RSS MB | stages peak MB | scratch GB | pairs | speed-up | load |",
-        "|---|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| command | verify | docs | MB | corpus | tool | commit | workers | cache | wall s "
+        "| CPU s | peak RSS MB | tree RSS MB | stages peak MB | scratch GB | pairs | speed-up "
+        "| load |",
+        "|---|---|---:|---:|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     single = {(row.get("subcommand", "dedup"), row.get("verify", "exact"), row["docs"],
                row.get("cache", "warm")): row["wall"]
@@ -345,8 +353,8 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
         load_at = f"{row['load']:.1f}" if "load" in row else ""
         lines.append(
             f"| {subcommand} | {verify} | {row['docs']:,} | {row['mb']:.0f} | "
-            f"{row.get('corpus', '').removesuffix('.jsonl')} | {row['tool']} | {row['workers']} | "
-            f"{cache} | {row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
+            f"{row.get('corpus', '').removesuffix('.jsonl')} | {row['tool']} | `{row['head']}` | "
+            f"{row['workers']} | {cache} | {row['wall']:.1f} | {row['cpu']:.1f} | {row['rss_mb']:.0f} | "
             f"{row['rss_sum_mb']:.0f} | {stages} | "
             f"{format(row['scratch_gb'], '.2f') if 'scratch_gb' in row else ''} | "
             f"{row['pairs']:,} | {speed} | {load_at} |")
@@ -361,9 +369,10 @@ def growth(rows: list[dict]) -> list[str]:
     """Each size against the one before (reuse dedup, same workers): how time and memory grow
     (linear time: the time ratio equals the size ratio)."""
     lines = ["Growth (`reuse dedup`, same workers, verify and cache, each size against the "
-             "previous one):", "",
+             "previous one, and the largest against the smallest):", "",
              "| verify | workers | cache | docs | size ratio | wall ratio | CPU ratio | "
-             "peak RSS MB | under 2 GB |", "|---|---:|---|---|---:|---:|---:|---:|---|"]
+             "peak RSS MB | under 2 GB | same commit |",
+             "|---|---:|---|---|---:|---:|---:|---:|---|---|"]
     for verify, workers, cache in sorted({(row.get("verify", "exact"), row["workers"],
                                            row.get("cache", "warm")) for row in rows}):
         series = sorted((row for row in rows if row["tool"] == "reuse"
@@ -371,12 +380,17 @@ def growth(rows: list[dict]) -> list[str]:
                          and row.get("verify", "exact") == verify
                          and row["workers"] == workers
                          and row.get("cache", "warm") == cache), key=lambda row: row["docs"])
-        for before, after in itertools.pairwise(series):
+        # Consecutive sizes, and the smallest against the largest when there are more.
+        spans = list(itertools.pairwise(series))
+        if len(series) > 2:
+            spans.append((series[0], series[-1]))
+        for before, after in spans:
             lines.append(
                 f"| {verify} | {workers} | {cache} | {before['docs']:,} → {after['docs']:,} | "
                 f"{after['docs'] / before['docs']:.0f} | {after['wall'] / before['wall']:.2f} | "
                 f"{after['cpu'] / before['cpu']:.2f} | {after['rss_mb']:.0f} | "
-                f"{'yes' if after['rss_mb'] < 2048 else 'NO'} |")
+                f"{'yes' if after['rss_mb'] < 2048 else 'NO'} | "
+                f"{'yes' if after['head'] == before['head'] else 'no'} |")
     return lines
 
 
