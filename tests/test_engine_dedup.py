@@ -298,9 +298,16 @@ def _jsonl_of(corpus: Corpus, path: Path) -> Path:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("large", [False, True])
 def test_without_keep_texts_a_jsonl_files_texts_are_not_stored_and_the_tables_are_the_same(
-        corpus, tmp_path, workers):
+        corpus, tmp_path, workers, large, monkeypatch):
+    # large: exact verification reads the candidates' texts back from the file and tokenizes
+    # them again, instead of reading the shingles the sketching pass kept.
     from reuse.ingest.store import TextsNotKept
+    from reuse.pipeline import sketching
+
+    if large:
+        monkeypatch.setattr(sketching, "KEEP_SHINGLES_BYTES", 0)
 
     source = _jsonl_of(corpus, tmp_path / "corpus.jsonl")
     kept = reuse.dedup(source, threshold=0.8, verify="exact", workers=workers)

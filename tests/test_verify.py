@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from reuse import verify
 from reuse.ingest import Corpus
-from reuse.pipeline import dedup
+from reuse.pipeline import dedup, sketching
 from reuse.sketch import minhash
 from reuse.verify import ShingleStore, pair_jaccard, shared_counts
 
@@ -79,8 +79,12 @@ def test_shared_counts_takes_the_set_path_when_reduced_hashes_collide(monkeypatc
     assert (shared.tolist(), size_a.tolist(), size_b.tolist()) == ([1], [2], [2])
 
 
-def test_exact_verification_tokenizes_the_documents_of_the_candidate_pairs_once_more(
-        monkeypatch):
+@pytest.mark.parametrize("large", [False, True])
+def test_exact_verification_tokenizes_a_large_inputs_candidates_once_more(monkeypatch, large):
+    # A small input keeps every document's shingles from the sketching pass; a large one
+    # tokenizes the documents of the candidate pairs again, each once.
+    if large:
+        monkeypatch.setattr(sketching, "KEEP_SHINGLES_BYTES", 0)
     texts = [" ".join(f"w{i}x{k}" for k in range(30)) for i in range(6)]
     texts.append(texts[0] + " tail")
     corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
@@ -92,7 +96,7 @@ def test_exact_verification_tokenizes_the_documents_of_the_candidate_pairs_once_
         verified.extend(batch) or verify_tokenizer(batch, *args)))
     result = dedup(corpus, threshold=0.5, verify="exact", workers=1)  # tokenized in this process
     assert sorted(sketched) == sorted(texts)
-    assert verified == [texts[0], texts[6]]
+    assert verified == ([texts[0], texts[6]] if large else [])
     assert result.near_duplicates[["a_id", "b_id"]].values.tolist() == [["d0", "d6"]]
     assert result.near_duplicates["jaccard"].tolist() == [26 / 27]
 

@@ -237,14 +237,19 @@ def _verified_pairs(corpus: Corpus, sketches: Sketches, pairs: _CandidatePairs,
                     ) -> tuple[np.ndarray, ...]:
     """The candidate pairs that reach the threshold (``left``, ``right``, the MinHash estimate
     and the exact Jaccard), verified in ``workers`` processes; with a ledger, the ``verify``
-    checkpoint. Exact verification first tokenizes the documents in a candidate pair, each
-    once (:func:`reuse.verify.candidate_shingles`)."""
+    checkpoint. Exact verification reads the shingle hashes the sketching pass kept, or for
+    a large input first tokenizes the documents in a candidate pair, each once
+    (:func:`reuse.verify.candidate_shingles`)."""
     names = ("left", "right", "estimate", "exact")
     if ledger is not None and ledger.done("verify"):
         return tuple(ledger.arrays("verify", *names))
     with contextlib.ExitStack() as stack:
         reader = None
-        if config.dedup.verify == "exact":
+        if sketches.shingles is not None:  # kept by the sketching pass (a small input)
+            stack.enter_context(sketches.shingles)
+            reader = sketches.shingles.reader()
+            sketches.shingles = None
+        elif config.dedup.verify == "exact":
             workspace = stack.enter_context(Workspace())
             pairs = pairs.on_disk(workspace)  # read twice
             involved = np.zeros(len(corpus), dtype=bool)

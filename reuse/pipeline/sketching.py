@@ -23,14 +23,16 @@ from ..ingest.store import TextColumn
 from ..sketch.feed import BatchFeed, batches
 from ..sketch.minhash import BatchSketch, SketchTask, StoredTexts, sketch_batch
 from ..sketch.windows import Fingerprints, SpilledFingerprints
-from ..verify import candidate_shingles, pair_jaccard
+from ..verify import ShingleStore, candidate_shingles, pair_jaccard
 
 
 @dataclass
 class Sketches:
     """Per-document token counts, and on disk in a :class:`~reuse.engine.Workspace`: the
-    MinHash signatures (a row file) and the LSH band keys (a partitioned spill); with a passage
-    config, the passage fingerprints (a :class:`SpilledFingerprints`, or in memory)."""
+    MinHash signatures (a row file), the LSH band keys (a partitioned spill) and, for exact
+    verification of a small input (:func:`keeps_shingles`), every document's shingle hashes;
+    with a passage config, the passage fingerprints (a :class:`SpilledFingerprints`, or in
+    memory)."""
 
     n_tokens: np.ndarray
     signatures: RowFile
@@ -38,11 +40,32 @@ class Sketches:
     fingerprints: Fingerprints | SpilledFingerprints | None = None
     buckets: SpilledBuckets | None = None
     workspace: Workspace | None = None
+    shingles: ShingleStore | None = None
 
     def close(self) -> None:
         """Remove the files (the signatures go with them)."""
+        if self.shingles is not None:
+            self.shingles.close()
         if self.workspace is not None:
             self.workspace.close()
+
+
+# Exact verification needs the shingle hashes of the documents in candidate pairs (about a
+# fifth of them in our generator's corpora). Up to this much input, the sketching pass keeps
+# every document's (about 1.4 bytes of scratch per byte of input, written as the batches come
+# back) and verification reads the candidates' back; beyond it, the workers tokenize the
+# documents of the candidate pairs again once they are known, which costs less than writing
+# them all. Measured: at 100k documents (264 MB) keeping them saved 1.4 s of CPU time with one
+# worker; at 1M (2.6 GB) tokenizing again saved 5-8 s of wall time with two and 3.1 GB of
+# scratch, and at 10M 32 GB of it (README, "Performance").
+KEEP_SHINGLES_BYTES = 512 << 20
+
+
+def keeps_shingles(config: DedupConfig, input_size: int) -> bool:
+    """Whether the sketching pass keeps every document's shingle hashes, for an input of
+    ``input_size`` bytes (or characters): exact verification of an input of at most
+    :data:`KEEP_SHINGLES_BYTES` (the tables are the same either way)."""
+    return config.verify == "exact" and input_size <= KEEP_SHINGLES_BYTES
 
 
 def lsh_bands(config: DedupConfig) -> tuple[int, int]:
@@ -62,7 +85,7 @@ class Sketcher:
     def __init__(self, tokenize_config: TokenizeConfig, config: DedupConfig,
                  passage_config: PassageConfig | None = None, *,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, directory: Path | None = None,
-                 expected_documents: int = 1) -> None:
+                 expected_documents: int = 1, keep_shingles: bool = False) -> None:
         self.bands, self.rows = lsh_bands(config)
         self.min_tokens = config.effective_min_tokens
         self.workspace = Workspace()
@@ -72,6 +95,8 @@ class Sketcher:
                                   np.uint32)
         self.buckets = SpilledBuckets(self.workspace, self.bands, self.rows,
                                       max(expected_documents, 1), memory_budget)
+        # A folder of its own: the workspace goes once the candidates are found.
+        self.shingles = ShingleStore() if keep_shingles else None
         self.fingerprints = None
         if passage_config is not None:
             self.fingerprints = SpilledFingerprints(
@@ -80,7 +105,8 @@ class Sketcher:
         # A task without its texts: the settings every batch is sketched with.
         self.template = SketchTask(
             [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
-            config.seed, self.bands, self.rows, passage_config, for_filing=True)
+            config.seed, self.bands, self.rows, passage_config, return_shingles=keep_shingles,
+            for_filing=True)
 
     def _tasks(self, ranges: Iterable[tuple[Any, int, int]], packed: bool
                ) -> Iterator[SketchTask]:
@@ -120,6 +146,8 @@ class Sketcher:
         self.signatures.append(batch.signatures)
         compared = np.flatnonzero(batch.n_tokens >= self.min_tokens)
         self.buckets.add(batch.band_keys[:, compared], lo + compared)
+        if self.shingles is not None and batch.shingle_hashes is not None:
+            self.shingles.append(*batch.shingle_hashes)
         if self.fingerprints is not None and batch.fingerprints is not None:
             found = batch.fingerprints
             compared_docs = batch.n_tokens >= self.min_tokens
@@ -134,10 +162,12 @@ class Sketcher:
                                   ).astype(np.int64)
         self.buckets.n_docs = max(len(n_tokens), 1)
         return Sketches(n_tokens, self.signatures, n_tokens >= self.min_tokens,
-                        self.fingerprints, self.buckets, self.workspace)
+                        self.fingerprints, self.buckets, self.workspace, self.shingles)
 
     def close(self) -> None:
         """Remove the files written so far."""
+        if self.shingles is not None:
+            self.shingles.close()
         self.workspace.close()
 
 
@@ -157,8 +187,8 @@ def sketch_corpus(
     """Tokenize, shingle and sketch every document, batch by batch, in one pass, the batches in
     ``workers`` processes (:func:`reuse.engine.ordered_map`: the output does not depend on it).
 
-    Signatures and band keys go to files in a new :class:`~reuse.engine.Workspace` as the
-    batches come back; memory holds a few
+    Signatures, band keys and (:func:`keeps_shingles`) shingle hashes go to files in a new
+    :class:`~reuse.engine.Workspace` as the batches come back; memory holds a few
     batches and a few numbers per document. With a ``passage_config``, the same pass also
     computes the passage-window fingerprints. With a ``feed`` (and ``texts`` None), the batches
     come from it while the corpus is being read (``expected_documents``: a guess at its size).
@@ -171,8 +201,13 @@ def sketch_corpus(
         ranges: Iterable[tuple[Any, int, int]] = ((texts, lo, hi) for lo, hi in batches(texts))
     else:
         ranges = feed
+    # The size of fed texts is not known yet: their candidates are shingled again.
+    lengths = getattr(texts, "lengths", None)
+    size = (KEEP_SHINGLES_BYTES + 1 if texts is None else
+            int(lengths.sum()) if lengths is not None else sum(map(len, texts)))
     sketcher = Sketcher(tokenize_config, config, passage_config, memory_budget=memory_budget,
-                        directory=directory, expected_documents=expected_documents or 1)
+                        directory=directory, expected_documents=expected_documents or 1,
+                        keep_shingles=keeps_shingles(config, size))
     return sketcher.sketch(ranges, workers, quiet, len(texts) if feed is None else None)
 
 

@@ -24,10 +24,17 @@ from ..errors import ConfigError
 from ..ingest import Corpus, PartStage, read_corpus, read_in_parts
 from ..runfolder import folder as runfolder
 from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpoints, save_arrays
-from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
+from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents, input_bytes
 from ..sketch.minhash import sketch_texts
 from ..sketch.windows import SpilledFingerprints
-from .sketching import SIGNATURES_FILE, Sketcher, Sketches, lsh_bands, sketch_corpus
+from .sketching import (
+    SIGNATURES_FILE,
+    Sketcher,
+    Sketches,
+    keeps_shingles,
+    lsh_bands,
+    sketch_corpus,
+)
 from .timings import Timings
 
 
@@ -249,7 +256,8 @@ def _read_while_sketching(
         directory = ledger.empty_folder("sketch")
     sketcher = Sketcher(config.tokenize, config.dedup, passage_config,
                         memory_budget=memory_budget, directory=directory,
-                        expected_documents=expected_documents(source))
+                        expected_documents=expected_documents(source),
+                        keep_shingles=keeps_shingles(config.dedup, input_bytes(source)))
     # A JSONL file read in parts by the workers is sketched by them too, part by part, and filed
     # here as each part is added (the feed then stays empty); other inputs go through the feed.
     part_stage = PartStage(functools.partial(sketch_texts, sketcher.template),
