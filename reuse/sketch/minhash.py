@@ -343,7 +343,7 @@ class SketchTask:
     bands: int
     rows: int
     passage_config: PassageConfig | None
-    # The shingle hashes returned with the sketch (the Spark engine keeps them itself).
+    # The shingle hashes returned with the sketch (for exact verification).
     return_shingles: bool = False
     # The fingerprints in reuse.sketch.windows.filing_order (for a SpilledFingerprints), not
     # by document and position.
@@ -406,8 +406,8 @@ def _minhasher(num_perm: int, seed: int) -> MinHasher:
 
 def sketch_batch(task: SketchTask) -> BatchSketch:
     """Tokenize, shingle and sketch one batch: token counts, MinHash signatures, LSH band keys,
-    and when asked the shingle hashes (the Spark engine's exact verification) and the
-    passage-window fingerprints."""
+    and when asked the shingle hashes (for exact verification) and the passage-window
+    fingerprints."""
     tokens = tokenize_joined(*task.joined(), task.strip_diacritics)
     shingles, bounds = shingle_batch(tokens, task.ngram)
     signatures = _minhasher(task.num_perm, task.seed).signatures(shingles, bounds)
