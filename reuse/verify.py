@@ -41,7 +41,7 @@ import numpy as np
 from .common.ranges import expand_ranges
 from .engine import ordered_map
 from .engine.spill import RowFile, Segment, append_segment, close_segments, spill_error
-from .sketch.feed import BATCH_CHARS
+from .sketch.feed import BATCH_CHARS, char_batches
 from .sketch.minhash import estimated_jaccard
 from .text.shingle import shingle_batch
 from .text.tokenize import tokenize_batch
@@ -245,12 +245,7 @@ def candidate_shingles(texts: Any, involved: np.ndarray, lengths: np.ndarray,
     if len(docs) == 0:
         store.append(np.empty(0, dtype=np.uint64), np.zeros(len(involved) + 1, np.int64))
         return store
-    ends = np.cumsum(lengths[docs])
-    cuts = [0]
-    while cuts[-1] < len(docs):
-        reached = ends[cuts[-1] - 1] if cuts[-1] else 0
-        cuts.append(min(int(np.searchsorted(ends, reached + budget, side="left")) + 1,
-                        len(docs)))
+    cuts = [0, *(stop for _, stop in char_batches(lengths[docs], budget))]
     # Task k covers the documents from its first to the next task's first (the first from 0,
     # the last to the end), so the store holds every document in order.
     firsts = [0, *docs[cuts[1:-1]].tolist()]

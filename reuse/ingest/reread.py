@@ -34,8 +34,9 @@ class TextsFromInput:
         positions = np.asarray(positions, dtype=np.int64)
         found = self.records.read(self.store.spans_at(positions))
         texts = []
-        for position, record in zip(positions.tolist(), found, strict=True):
-            if record is None or self._digest(*record) != self.store.digest(position):
+        for position, record, digest in zip(positions.tolist(), found,
+                                            self.store.digests_at(positions), strict=True):
+            if record is None or self._digest(*record) != digest:
                 raise InputError(
                     f"{self.store.origins[position]}: the input file changed after it was read "
                     "(this line no longer holds the record read then); run again on a file "

@@ -377,6 +377,14 @@ class DocumentStore:
         assert self._digests_file is not None
         return os.pread(self._digests_file.fileno(), DIGEST_SIZE, DIGEST_SIZE * position)
 
+    def digests_at(self, positions: np.ndarray) -> list[bytes]:
+        """The SHA-256 of documents ``positions`` as they were written (only the pages holding
+        them are read)."""
+        assert self._digests_file is not None
+        digests = np.memmap(self.folder / _DIGESTS, dtype=np.uint8, mode="r",
+                            shape=(self._count, DIGEST_SIZE))
+        return [row.tobytes() for row in digests[np.asarray(positions, dtype=np.int64)]]
+
     @property
     def has_spans(self) -> bool:
         """Whether the store knows where every document is in the file it was read from (a

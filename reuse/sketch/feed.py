@@ -31,19 +31,22 @@ _BYTES_PER_DOCUMENT = 256
 
 
 def batches(texts: Sequence[str], budget: int = BATCH_CHARS) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[start, stop)`` document ranges of about ``budget`` characters each: a
-    range ends at the first document that brings it to ``budget``. The texts of a corpus read
-    from disk are not read: their ``lengths`` are known."""
+    """:func:`char_batches` of ``texts``. The texts of a corpus read from disk are not read:
+    their ``lengths`` are known."""
     lengths = getattr(texts, "lengths", None)
     if lengths is None:
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    return char_batches(lengths, budget)
+
+
+def char_batches(lengths: np.ndarray, budget: int = BATCH_CHARS) -> Iterator[tuple[int, int]]:
+    """Consecutive ``[start, stop)`` ranges of the documents of ``lengths`` characters, of
+    about ``budget`` characters each: a range ends at the first document that brings it to
+    ``budget`` (so each holds at least one document)."""
     ends = np.cumsum(lengths)
     start, base = 0, 0
     while start < len(ends):
-        stop = int(np.searchsorted(ends, base + budget, side="left")) + 1
-        if stop > len(ends):
-            yield start, len(ends)
-            return
+        stop = min(int(np.searchsorted(ends, base + budget, side="left")) + 1, len(ends))
         yield start, stop
         start, base = stop, int(ends[stop - 1])
 

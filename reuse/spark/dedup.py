@@ -29,13 +29,14 @@ from ..config import Config
 from ..errors import ConfigError
 from ..ingest import Corpus
 from ..runfolder.checkpoints import StageLedger
+from ..sketch.feed import char_batches
 from .grouping import band_pairs, numbered, star_representatives
 from .session import spark_session
 from .stages import (
+    SKETCH_CHARS,
     SKETCH_SCHEMA,
     VERIFY_SCHEMA,
     SketchSettings,
-    char_batches,
     sketcher,
     verifier,
 )
@@ -140,7 +141,7 @@ def stage_corpus(corpus: Corpus, priority: np.ndarray, folder: str, parallelism:
     writer: pq.ParquetWriter | None = None
     written, files = 0, 0
     try:
-        for lo, hi in char_batches(lengths):
+        for lo, hi in char_batches(lengths, SKETCH_CHARS):
             if writer is None or written >= per_file:
                 if writer is not None:
                     writer.close()

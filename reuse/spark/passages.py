@@ -23,6 +23,7 @@ from ..config import Config, PassageConfig, TokenizeConfig
 from ..ingest import Corpus
 from ..runfolder.checkpoints import StageLedger
 from ..runfolder.schema import arrow_schema
+from ..sketch.feed import char_batches
 from ..sketch.windows import PassageCandidates
 from .arrays import texts_of
 from .dedup import (
@@ -35,7 +36,7 @@ from .dedup import (
     sketch_stage,
 )
 from .session import spark_session
-from .stages import ArrowMap, char_batches
+from .stages import ArrowMap
 from .timing import timed
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..config import PassageConfig
+from ..sketch.feed import char_batches
 from ..sketch.minhash import SketchTask, estimated_jaccard, sketch_batch
 from ..verify import PAIRS_PER_CHUNK, accepted_pairs, group_jaccard
 from .arrays import as_signed, binary_column, binary_values, fixed_rows, list_column, texts_of
@@ -56,23 +57,10 @@ def sketcher(settings: SketchSettings) -> ArrowMap:
             docs = batch.column("doc").to_numpy()
             texts = texts_of(batch.column("text"))
             lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-            for lo, hi in char_batches(lengths):
+            for lo, hi in char_batches(lengths, SKETCH_CHARS):
                 yield _sketched(settings, docs[lo:hi], texts[lo:hi])
 
     return timed("sketch", sketch)
-
-
-def char_batches(lengths: np.ndarray, budget: int = SKETCH_CHARS) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[lo, hi)`` ranges of documents of about ``budget`` characters (at least
-    one document each), given each document's length."""
-    ends = np.cumsum(lengths)
-    lo = 0
-    while lo < len(lengths):
-        base = int(ends[lo - 1]) if lo else 0
-        hi = max(lo + 1, int(np.searchsorted(ends, base + budget, side="left")) + 1)
-        hi = min(hi, len(lengths))
-        yield lo, hi
-        lo = hi
 
 
 def _sketched(settings: SketchSettings, docs: np.ndarray, texts: list[str]) -> pa.RecordBatch:
