@@ -40,7 +40,14 @@ import numpy as np
 
 from .common.ranges import expand_ranges
 from .engine import ordered_map
-from .engine.spill import RowFile, Segment, append_segment, close_segments, spill_error
+from .engine.spill import (
+    RowFile,
+    Segment,
+    SegmentSink,
+    append_segment,
+    close_segments,
+    spill_error,
+)
 from .sketch.feed import BATCH_CHARS, char_batches
 from .sketch.minhash import estimated_jaccard
 from .text.shingle import shingle_batch
@@ -94,6 +101,10 @@ class ShingleStore:
         """Add the documents ``shingles[bounds[i]:bounds[i + 1]]``, in order."""
         values = np.ascontiguousarray(shingles[bounds[0]:bounds[-1]], dtype=np.uint64)
         self.add(append_segment(self.directory, SHINGLE_STEM, values), np.diff(bounds))
+
+    def sink(self) -> SegmentSink:
+        """Where a process writes the hashes of a batch for :meth:`add`."""
+        return SegmentSink(str(self.directory), SHINGLE_STEM)
 
     def add(self, segment: Segment, sizes: np.ndarray) -> None:
         """Add the next ``len(sizes)`` documents, whose hashes (``sizes[i]`` each, in order) are

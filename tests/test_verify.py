@@ -8,9 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reuse import verify
+from reuse.config import DedupConfig, TokenizeConfig
 from reuse.ingest import Corpus
 from reuse.pipeline import dedup, sketching
 from reuse.sketch import minhash
+from reuse.text.shingle import shingle_batch
+from reuse.text.tokenize import tokenize_batch
 from reuse.verify import ShingleStore, pair_jaccard, shared_counts
 
 UINT64 = st.integers(min_value=0, max_value=2**64 - 1)
@@ -155,7 +158,7 @@ def test_batches_written_by_other_processes_read_back_in_document_order(tmp_path
     store = ShingleStore(tmp_path)
     batches = [(0, 2), (2, 4), (4, 6)]
     with ProcessPoolExecutor(2, mp_context=get_context("forkserver")) as pool:
-        written = list(pool.map(write_batch, [(str(store.directory), groups[lo:hi])
+        written = list(pool.map(write_batch, [(store.sink(), groups[lo:hi])
                                               for lo, hi in batches]))
     with pytest.raises(ValueError, match="3 hashes in the segment, 2 in the sizes"):
         store.add(written[0][0], np.array([1, 1]))
@@ -172,13 +175,34 @@ def test_batches_written_by_other_processes_read_back_in_document_order(tmp_path
     assert not folder.exists()
 
 
-def write_batch(task: tuple[str, list[list[int]]]) -> tuple[object, np.ndarray]:
-    from reuse.engine.spill import append_segment
-
-    directory, part = task
+def write_batch(task: tuple[object, list[list[int]]]) -> tuple[object, np.ndarray]:
+    sink, part = task
     values = np.array([v for group in part for v in group], dtype=np.uint64)
-    return (append_segment(directory, verify.SHINGLE_STEM, values),
-            np.array([len(group) for group in part]))
+    return sink.append(values), np.array([len(group) for group in part])
+
+
+def test_sketching_workers_write_the_shingle_hashes_themselves():
+    # With workers, each sketching process appends its batches' hashes to its own file and
+    # sends back where they went (not the hashes): no file of the store is this process's.
+    import os
+
+    texts = [" ".join(f"w{i % 7}x{k}" for k in range(40 + i)) for i in range(300)]
+    config = DedupConfig(verify="exact")
+    read = {}
+    for workers in (1, 2):
+        done = sketching.sketch_corpus(texts, TokenizeConfig(), config, workers=workers)
+        try:
+            names = sorted(path.name for path in done.shingles.directory.iterdir())
+            read[workers] = done.shingles.read(np.arange(len(texts)))
+        finally:
+            done.close()
+        mine = f"{verify.SHINGLE_STEM}-{os.getpid()}.bin"
+        assert names == [mine] if workers == 1 else (names and mine not in names)
+    tokens = tokenize_batch(texts)
+    expected, bounds = shingle_batch(tokens, config.ngram)
+    for values, found_bounds in read.values():
+        assert values.tolist() == expected.tolist()
+        assert found_bounds.tolist() == (bounds - bounds[0]).tolist()
 
 
 class CountingTexts:
@@ -195,9 +219,6 @@ class CountingTexts:
 
 @pytest.mark.parametrize("budget", [1, 80, 10**6])
 def test_candidate_shingles_tokenize_each_involved_document_once_and_no_other(tmp_path, budget):
-    from reuse.text.shingle import shingle_batch
-    from reuse.text.tokenize import tokenize_batch
-
     texts = [f"text {i} " + " ".join(f"w{(i * 7 + k) % 13}" for k in range(5 + i))
              for i in range(9)] + ["short"]
     involved = np.array([i in (1, 2, 5, 8, 9) for i in range(10)])

@@ -95,6 +95,19 @@ def append_segment(folder: str | os.PathLike[str], stem: str, records: np.ndarra
     return Segment(name, start // max(records.itemsize, 1), len(records))
 
 
+@dataclass(frozen=True)
+class SegmentSink:
+    """A folder and stem to :func:`append_segment` records to, picklable: a worker process
+    given one writes its records to its own file and sends back only the :class:`Segment`,
+    which costs less than sending the records through a pipe to be written here."""
+
+    folder: str
+    stem: str
+
+    def append(self, records: np.ndarray) -> Segment:
+        return append_segment(self.folder, self.stem, records)
+
+
 def close_segments(folder: str | os.PathLike[str]) -> None:
     """Close this process's segment files in ``folder`` (a worker's close when it exits)."""
     folder = os.fspath(folder)

@@ -1,6 +1,7 @@
 """The sketching pass: tokenize, shingle and MinHash every document, batch by batch, in
-worker processes; the signatures, LSH band keys, passage fingerprints and (exact verification
-of a small input) shingle hashes go to files as the batches come back."""
+worker processes; the signatures, LSH band keys and passage fingerprints go to files as the
+batches come back, and (exact verification of a small input) the workers write the shingle
+hashes to files themselves."""
 
 from __future__ import annotations
 
@@ -104,7 +105,8 @@ class Sketcher:
         # A task without its texts: the settings every batch is sketched with.
         self.template = SketchTask(
             [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
-            config.seed, self.bands, self.rows, passage_config, return_shingles=keep_shingles,
+            config.seed, self.bands, self.rows, passage_config,
+            shingle_sink=None if self.shingles is None else self.shingles.sink(),
             for_filing=True)
 
     def _tasks(self, ranges: Iterable[tuple[Any, int, int]], packed: bool
@@ -145,8 +147,8 @@ class Sketcher:
         self.signatures.append(batch.signatures)
         compared = np.flatnonzero(batch.n_tokens >= self.min_tokens)
         self.buckets.add(batch.band_keys[:, compared], lo + compared)
-        if self.shingles is not None and batch.shingle_hashes is not None:
-            self.shingles.append(*batch.shingle_hashes)
+        if self.shingles is not None and batch.shingle_segment is not None:
+            self.shingles.add(*batch.shingle_segment)
         if self.fingerprints is not None and batch.fingerprints is not None:
             found = batch.fingerprints
             compared_docs = batch.n_tokens >= self.min_tokens

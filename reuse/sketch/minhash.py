@@ -36,6 +36,7 @@ import numpy as np
 
 from ..candidates.lsh import band_keys
 from ..common.validation import SEED, Range, check_parameter
+from ..engine.spill import Segment, SegmentSink
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_joined
@@ -331,7 +332,9 @@ class SketchTask:
     lifetime, which would double the memory of every non-ASCII document of the corpus once
     sent to a worker. In the same process, ``payload`` may be the list of texts.
 
-    With ``return_shingles``, the batch's shingle hashes come back with its sketch."""
+    With ``shingle_sink``, the process that sketches the batch appends its shingle hashes to
+    its own file of the sink and the sketch says where; with ``return_shingles`` (a Spark
+    executor's batch, whose files the driver cannot read), the hashes come back in the sketch."""
 
     payload: bytes | list[str] | StoredTexts  # the texts, as read or UTF-8 (lone surrogates kept)
     lengths: np.ndarray | None  # code points of each text of a packed payload
@@ -343,7 +346,8 @@ class SketchTask:
     bands: int
     rows: int
     passage_config: PassageConfig | None
-    # The shingle hashes returned with the sketch (for exact verification).
+    # Where the shingle hashes go (for exact verification), or whether they come back.
+    shingle_sink: SegmentSink | None = None
     return_shingles: bool = False
     # The fingerprints in reuse.sketch.windows.filing_order (for a SpilledFingerprints), not
     # by document and position.
@@ -388,6 +392,8 @@ class BatchSketch:
     fingerprints: Fingerprints | None
     # With SketchTask.return_shingles: the hashes, and the bounds of each document's.
     shingle_hashes: tuple[np.ndarray, np.ndarray] | None = None
+    # With SketchTask.shingle_sink: where the hashes went, and each document's number of them.
+    shingle_segment: tuple[Segment, np.ndarray] | None = None
 
     def numbered_from(self, first: int) -> BatchSketch:
         """The same sketches, for documents numbered from ``first``."""
@@ -422,9 +428,12 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
                                            passage.seed, task.first)
         if task.for_filing:
             fingerprints = filing_order(fingerprints)
+    segment = None
+    if task.shingle_sink is not None:
+        segment = (task.shingle_sink.append(shingles[bounds[0]:bounds[-1]]), np.diff(bounds))
     return BatchSketch(
         task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
-        fingerprints, (shingles, bounds) if task.return_shingles else None,
+        fingerprints, (shingles, bounds) if task.return_shingles else None, segment,
     )
 
 
