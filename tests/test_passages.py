@@ -259,3 +259,27 @@ def test_an_occurrence_two_links_away_joins_when_its_own_alignment_with_the_cent
                               ("a", 0, 70, "c", 0, 100)])
     passages = passage_clusters(alignments, ["a", "b", "c"], min_chars=50)
     assert _clusters(passages) == {frozenset({("a", 0, 100), ("b", 0, 100), ("c", 0, 100)})}
+
+
+@pytest.mark.parametrize("chars_at_once", [1, 30, 1 << 22])
+def test_spans_are_trimmed_with_each_documents_own_text_read_from_a_store(
+        tmp_path, monkeypatch, chars_at_once):
+    # Document k starts with k spaces, so a text given to the wrong rows would trim wrongly;
+    # the stored texts are read a few at a time, and give what the texts in a list give.
+    from reuse.cluster import passages as passages_module
+    from reuse.ingest.store import DocumentStore
+
+    docs = [f"d{k}" for k in range(8)]
+    texts = [" " * k + "word " * 20 for k in range(8)]
+    rows = [(docs[k], 0, 60, docs[k + 1], 0, 60) for k in range(7)]
+    store = DocumentStore(tmp_path)
+    store.append(docs, texts, [{}] * 8, [""] * 8)
+    monkeypatch.setattr(passages_module, "_TEXT_CHARS_AT_ONCE", chars_at_once)
+    in_list = passage_clusters(_alignments(rows), docs, min_chars=10, texts=texts)
+    stored = passage_clusters(_alignments(rows), docs, min_chars=10, texts=store.texts)
+    pd.testing.assert_frame_equal(in_list, stored)
+    for doc_id, start, end in in_list[["doc_id", "start", "end"]].values.tolist():
+        piece = texts[docs.index(doc_id)][start:end]
+        assert piece == piece.strip() and piece
+    assert in_list["start"].tolist() == [int(d[1:]) for d in in_list["doc_id"]]
+    store.close()

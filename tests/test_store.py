@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reuse
@@ -74,6 +74,50 @@ def test_a_slice_is_one_read_of_the_texts_file(tmp_path, monkeypatch):
     monkeypatch.setattr(blob, "read", counted)
     assert store.texts[0:5] == TEXTS
     assert data_reads == [(0, 5)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(positions=st.lists(st.integers(min_value=0, max_value=len(TEXTS) - 1), max_size=20),
+       gap=st.sampled_from([0, 4, 1 << 16]), read=st.sampled_from([1, 8, 1 << 22]))
+def test_read_many_gives_what_indexing_gives_in_any_order_and_with_repeats(
+        positions, gap, read, tmp_path_factory):
+    from reuse.ingest import store as store_module
+
+    store = _store(TEXTS, tmp_path_factory.mktemp("store"))
+    store.metadata[3] = {"replaced": True}
+    saved = store_module._NEARBY_GAP, store_module._NEARBY_READ
+    store_module._NEARBY_GAP, store_module._NEARBY_READ = gap, read
+    try:
+        at = np.array(positions, dtype=np.int64)
+        for column in (store.texts, store.ids, store.origins, store.metadata):
+            assert column.read_many(at) == [column[p] for p in positions]
+    finally:
+        store_module._NEARBY_GAP, store_module._NEARBY_READ = saved
+        store.close()
+
+
+def test_read_many_reads_nearby_values_together_and_checks_positions(tmp_path, monkeypatch):
+    from reuse.ingest import store as store_module
+
+    texts = [f"text {i}" for i in range(100)]
+    store = _store(texts, tmp_path)
+    reads = []
+    original = store_module._pread
+    monkeypatch.setattr(store_module, "_pread", lambda fd, size, offset: (
+        reads.append((size, offset)) or original(fd, size, offset)))
+    assert store.texts.read_many(np.array([90, 3, 50, 3])) == [texts[90], texts[3], texts[50],
+                                                                texts[3]]
+    assert len(reads) == 1  # 700 bytes of texts, far under the gap: one read
+    monkeypatch.setattr(store_module, "_NEARBY_GAP", 0)
+    reads.clear()
+    assert store.texts.read_many(np.array([5, 6, 7, 9])) == [*texts[5:8], texts[9]]
+    assert len(reads) == 2  # 5 to 7 are contiguous, 9 is not
+    with pytest.raises(IndexError, match=r"document 100 out of range \(100 documents\)"):
+        store.texts.read_many(np.array([1, 100]))
+    assert store.texts.read_many(np.array([], dtype=np.int64)) == []
+    store.close()
+    with pytest.raises(InputError, match="the corpus was closed"):
+        store.ids.read_many(np.array([0]))
 
 
 def test_columns_compare_with_lists_and_never_hash(tmp_path):

@@ -43,6 +43,7 @@ Every step is a handful of numpy passes over the alignments, the cut points and 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 
@@ -52,6 +53,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..common.ranges import expand_ranges
+from ..common.sequences import values_at
 from ..errors import InputError
 from .documents import parse_dates
 
@@ -229,13 +231,27 @@ class _Placed:
 
 def _each_text(texts: Sequence[str], docs: np.ndarray) -> Iterator[tuple[int, str]]:
     """``(row, texts[docs[row]])`` for every row, in document order, each text read once (a
-    read corpus's texts are on disk)."""
+    read corpus's texts are on disk: nearby ones are read together, about
+    ``_TEXT_CHARS_AT_ONCE`` characters at a time)."""
     order = np.argsort(docs, kind="stable")
-    last, text = -1, ""
-    for row, doc in zip(order.tolist(), docs[order].tolist(), strict=True):
-        if doc != last:
-            last, text = doc, texts[doc]
-        yield row, text
+    sorted_docs = docs[order]
+    unique, first = np.unique(sorted_docs, return_index=True)
+    known = getattr(texts, "lengths", None)
+    sizes = (np.asarray(known, dtype=np.int64)[unique] if known is not None
+             else np.ones(len(unique), dtype=np.int64))
+    # A new read where the characters read so far pass another multiple of the budget.
+    cuts = np.flatnonzero(np.diff(np.cumsum(sizes) // _TEXT_CHARS_AT_ONCE)) + 1
+    bounds = [0, *cuts.tolist(), len(unique)]
+    ends = [*first.tolist()[1:], len(docs)]
+    rows, first = order.tolist(), first.tolist()
+    for lo, hi in itertools.pairwise(bounds):
+        for k, text in enumerate(values_at(texts, unique[lo:hi]), start=lo):
+            for row in rows[first[k]:ends[k]]:
+                yield row, text
+
+
+# Characters of texts read at once by _each_text.
+_TEXT_CHARS_AT_ONCE = 1 << 22
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from ..common.arrow import from_numpy, from_strings
+from ..common.sequences import values_at
 from ..errors import InputError, RunFolderError
 from .fingerprint import (
     as_number,
@@ -408,7 +409,7 @@ class TextsAt:
 
     def read(self, positions: np.ndarray) -> list[str]:
         """The texts of documents ``positions``."""
-        return [self.texts[position] for position in np.asarray(positions).tolist()]
+        return values_at(self.texts, positions)
 
 
 def _utf8(texts: Sequence[str]) -> Iterator[bytes | memoryview]:

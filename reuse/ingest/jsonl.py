@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import itertools
 import json
 import os
 import stat
@@ -27,6 +28,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 
+from ..common.ranges import nearby_runs
 from ..errors import InputError
 from .corpus import Corpus
 from .records import (
@@ -201,8 +203,8 @@ class JsonlRecords:
         return found
 
 
-# Lines read back at a time, at most, by JsonlRecords.read: neighbouring lines are read together
-# when the gap between them is small.
+# Lines read back by JsonlRecords.read: neighbouring lines are read together when the gap
+# between them is small, about _SPAN_READ_BYTES a read at most.
 _SPAN_READ_BYTES = 1 << 22
 _SPAN_GAP_BYTES = 1 << 16
 
@@ -212,12 +214,9 @@ def _lines_at(fd: int, spans: np.ndarray, path: str) -> Iterator[bytes]:
     each run of nearby ones."""
     offsets = spans[:, 0].tolist()
     ends = (spans[:, 0] + spans[:, 1]).tolist()
-    first = 0
-    while first < len(offsets):
-        last = first + 1
-        while (last < len(offsets) and offsets[last] - ends[last - 1] <= _SPAN_GAP_BYTES
-               and ends[last] - offsets[first] <= _SPAN_READ_BYTES):
-            last += 1
+    runs = nearby_runs(spans[:, 0], spans[:, 0] + spans[:, 1], _SPAN_GAP_BYTES,
+                       _SPAN_READ_BYTES).tolist()
+    for first, last in itertools.pairwise(runs):
         base = offsets[first]
         data = os.pread(fd, ends[last - 1] - base, base)
         if len(data) < ends[last - 1] - base:
@@ -225,7 +224,6 @@ def _lines_at(fd: int, spans: np.ndarray, path: str) -> Iterator[bytes]:
                              "changed during the run, run again on a file that stays as it is")
         for k in range(first, last):
             yield data[offsets[k] - base:ends[k] - base]
-        first = last
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,17 @@ from typing import IO, Any
 import numpy as np
 
 from ..common.arrow import from_strings
+from ..common.ranges import nearby_runs
 from ..errors import InputError, ReuseError, ScratchSpaceError
 from .fingerprint import DIGEST_SIZE, document_digest, metadata_json, update_in_order
 
 # What one step of iterating a column reads at most: rows, and bytes (beyond one long row).
 CHUNK_ROWS = 4096
 CHUNK_BYTES = 16 << 20
+# Values read at once by _Blob.read_at: neighbours less than _NEARBY_GAP bytes apart are read
+# together, about _NEARBY_READ bytes a read at most.
+_NEARBY_GAP = 1 << 16
+_NEARBY_READ = 1 << 22
 # pread and write move at most this many bytes per call on Linux.
 _IO_LIMIT = 1 << 30
 _OFFSET = np.dtype("<i8")
@@ -102,6 +107,27 @@ class _Blob:
         if end - start < _IO_LIMIT:
             return os.pread(self.data.fileno(), end - start, start)
         return _pread(self.data.fileno(), end - start, start)
+
+    def read_at(self, positions: np.ndarray, count: int) -> list[bytes]:
+        """The bytes of the values at ``positions`` (any order, repeats read once) of the
+        ``count`` values: the offsets through a memory map, the values near each other in one
+        read."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            return []
+        unique, inverse = np.unique(positions, return_inverse=True)
+        offsets = np.memmap(self.offsets, dtype=_OFFSET, mode="r", shape=(count + 1,))
+        starts, ends = np.array(offsets[unique]), np.array(offsets[unique + 1])
+        del offsets
+        runs = nearby_runs(starts, ends, _NEARBY_GAP, _NEARBY_READ).tolist()
+        values: list[bytes] = []
+        starts_list, ends_list = starts.tolist(), ends.tolist()
+        for first, stop in itertools.pairwise(runs):
+            base = starts_list[first]
+            data = _pread(self.data.fileno(), ends_list[stop - 1] - base, base)
+            values.extend(bytes(data[a - base:b - base]) for a, b in
+                          zip(starts_list[first:stop], ends_list[first:stop], strict=True))
+        return [values[k] for k in inverse.tolist()]
 
     def read(self, lo: int, hi: int) -> tuple[memoryview, np.ndarray]:
         """The bytes of values ``lo`` to ``hi`` in one read, and their ``hi - lo + 1``
@@ -516,6 +542,21 @@ class _StoredColumn(Sequence[Any]):
         for lo, hi in self._blob.chunks(0, len(self)):
             yield from self[lo:hi]
 
+    def read_many(self, positions: np.ndarray) -> list[Any]:
+        """The values at ``positions`` (any order), nearby ones read together: what a stage
+        that needs some documents' values asks for, instead of a read per value."""
+        if self.store.closed:
+            raise InputError("the corpus was closed: its documents were removed from disk")
+        positions = np.asarray(positions, dtype=np.int64)
+        count = len(self.store)
+        if len(positions) and (positions.min() < 0 or positions.max() >= count):
+            bad = int(positions[(positions < 0) | (positions >= count)][0])
+            raise IndexError(f"document {bad} out of range ({count:,} documents)")
+        return [self._decode(value) for value in self._blob.read_at(positions, count)]
+
+    def _decode(self, value: bytes) -> Any:
+        raise NotImplementedError
+
     def chunks(self) -> Iterator[tuple[int, list[Any]]]:
         """(first ordinal, values) for consecutive chunks of the column."""
         for lo, hi in self._blob.chunks(0, len(self)):
@@ -551,6 +592,9 @@ class StringColumn(_StoredColumn):
 
     def _value(self, position: int) -> str:
         return str(self._blob.read_one(position), "utf-8", "surrogatepass")
+
+    def _decode(self, value: bytes) -> str:
+        return str(value, "utf-8", "surrogatepass")
 
     def arrow(self) -> Any:
         """The column as one Arrow ``large_string`` array, made from the stored bytes and
@@ -596,6 +640,10 @@ class TextColumn(StringColumn):
     def _value(self, position: int) -> str:
         self._check_kept()
         return super()._value(position)
+
+    def read_many(self, positions: np.ndarray) -> list[str]:
+        self._check_kept()
+        return super().read_many(positions)
 
     def __iter__(self) -> Iterator[str]:
         self._check_kept()
@@ -679,6 +727,18 @@ class MetadataColumn(_StoredColumn):
             return replaced
         data = self._blob.read_one(position)
         return pickle.loads(data) if data else {}
+
+    def _decode(self, value: bytes) -> dict[str, Any]:
+        return pickle.loads(value) if value else {}
+
+    def read_many(self, positions: np.ndarray) -> list[dict[str, Any]]:
+        values = super().read_many(positions)
+        replaced = self.store.replaced_metadata
+        if replaced:
+            for k, position in enumerate(np.asarray(positions, dtype=np.int64).tolist()):
+                if position in replaced:
+                    values[k] = replaced[position]
+        return values
 
 
 class IdHashes:

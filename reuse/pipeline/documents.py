@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..common.progress import progress
+from ..common.sequences import values_at
 from ..config import PassageConfig, TokenizeConfig
 from ..engine import ordered_map
 from ..ingest import Corpus
@@ -135,12 +136,13 @@ def align_documents(
     if paraphrase_skipped is not None:
         paraphrase_skipped.extend(sorted(skipped))
     rows = []
-    for pair in sorted(found):
+    pairs = np.array(sorted(found), dtype=np.int64)
+    ids = values_at(corpus.ids, np.concatenate((left[pairs], right[pairs])))
+    for pair, a_id, b_id in zip(pairs.tolist(), ids[:len(pairs)], ids[len(pairs):], strict=True):
         pair_alignments = found[pair]
         if pair in widened:
             pair_alignments = _outermost(pair_alignments)
         pair_alignments = sorted(pair_alignments, key=_position)
-        a_id, b_id = corpus.ids[int(left[pair])], corpus.ids[int(right[pair])]
         rows.extend((a_id, b_id, alignment) for alignment in pair_alignments)
     return alignments_frame(rows)
 
