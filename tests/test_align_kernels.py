@@ -157,3 +157,28 @@ def test_a_large_run_loads_the_kernels_before_reading(seeds_dir, run_bytes, load
             "'reuse.text.kernels' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", str(loaded), str(loaded)]
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seeds=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 60), st.integers(0, 60)),
+                      max_size=80),
+       lookahead=st.integers(1, 6), max_gap=st.integers(1, 30), slack=st.integers(0, 5),
+       drift=st.sampled_from([0.0, 0.25, 0.5, 1.0]))
+def test_compiled_seed_components_equal_the_sparse_graphs(monkeypatch, seeds, lookahead, max_gap,
+                                                          slack, drift):
+    """The seeds' components by union-find, against scipy's connected components of the links
+    (repeated seeds, ties in position and pairs of one seed included): the same labels, in the
+    same numbering."""
+    from reuse.align import bands
+    from reuse.align.config import BandConfig
+
+    ordered = sorted(seeds)
+    pair, a_pos, b_pos = (np.array([seed[k] for seed in ordered], dtype=np.int64)
+                          for k in range(3))
+    config = BandConfig(max_gap=max_gap, slack=slack, drift=drift, lookahead=lookahead)
+    compiled = kernels.seed_components(pair, a_pos, b_pos, lookahead, max_gap, slack, drift)
+    with monkeypatch.context() as patched:  # the numpy code, numba installed or not
+        patched.setattr(reuse.align.compiled, "ENABLED", False)
+        sparse = bands._seed_components(pair, a_pos, b_pos, config)
+    assert compiled.tolist() == np.asarray(sparse).tolist()

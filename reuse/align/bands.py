@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 from ..common.ranges import expand_ranges
 from ..engine import ordered_map
 from ..text.tokenize import TokenBatch, Tokens
+from . import compiled
 from .alignment import Alignment
 from .config import BandConfig
 
@@ -93,6 +94,10 @@ def _seed_components(pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray,
     """Component labels of seeds sorted by pair and position, linked as :func:`seed_bands`
     describes."""
     n = len(pair)
+    kernels = compiled.kernels(n)
+    if kernels is not None:
+        return kernels.seed_components(pair, a_pos, b_pos, config.lookahead, config.max_gap,
+                                       config.slack, float(config.drift))
     links_from, links_to = [], []
     for lag in range(1, min(config.lookahead, n - 1) + 1):
         step_a = a_pos[lag:] - a_pos[:-lag]

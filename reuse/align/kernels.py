@@ -21,7 +21,8 @@ from numba import njit
 
 from ..text.shingle import SHINGLE_MULTIPLIER
 
-__all__ = ["common_affixes", "count_in_document", "extend", "join_runs", "passages"]
+__all__ = ["common_affixes", "count_in_document", "extend", "join_runs", "passages",
+           "seed_components"]
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the product's high bits
 _SHINGLE_MULTIPLIER = np.uint64(SHINGLE_MULTIPLIER)
@@ -404,6 +405,40 @@ def _root(parent, x):
         parent[x] = parent[parent[x]]
         x = parent[x]
     return x
+
+
+@njit(cache=True, nogil=True)
+def seed_components(pair, a_pos, b_pos, lookahead, max_gap, slack, drift):
+    """The component labels of :func:`reuse.align.bands._seed_components` (seeds sorted by
+    pair and position, each linked to the next ``lookahead`` seeds of its pair that step
+    forward in both documents within the band's limits), by union-find in one pass instead of
+    a sparse graph: a component's root is its first seed, and components are numbered in the
+    order of their first seeds, as scipy's ``connected_components`` numbers them."""
+    n = len(pair)
+    parent = np.arange(n)
+    for i in range(n):
+        for j in range(i + 1, min(i + lookahead, n - 1) + 1):
+            if pair[j] != pair[i]:
+                break  # sorted by pair: the seeds after j are of other pairs too
+            step_a = a_pos[j] - a_pos[i]
+            step_b = b_pos[j] - b_pos[i]
+            if (step_a > 0 and step_b > 0 and step_a <= max_gap and step_b <= max_gap
+                    and abs(step_a - step_b) <= slack + drift * max(step_a, step_b)):
+                ri, rj = _root(parent, i), _root(parent, j)
+                if ri < rj:
+                    parent[rj] = ri
+                elif rj < ri:
+                    parent[ri] = rj
+    label = np.empty(n, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        root = _root(parent, i)
+        if root == i:
+            label[i] = count
+            count += 1
+        else:
+            label[i] = label[root]
+    return label
 
 
 @njit(cache=True, nogil=True)
