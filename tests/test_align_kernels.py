@@ -150,8 +150,8 @@ def test_a_large_run_loads_the_kernels_before_reading(seeds_dir, run_bytes, load
     then runs compiled too); the sample corpus is far below it and, one worker, aligning it
     does not load numba either."""
     pytest.importorskip("numba")
-    code = ("import sys, reuse.pipeline.passages as p; "
-            + ("" if run_bytes is None else f"p.COMPILED_RUN_BYTES = {run_bytes}; ")
+    code = ("import sys, reuse.pipeline.passages as p, reuse.common.compiled as c; "
+            + ("" if run_bytes is None else f"c.COMPILED_RUN_BYTES = {run_bytes}; ")
             + f"result = p.run({str(seeds_dir)!r}, workers=1); "
             "print(len(result.alignments) > 0, 'numba' in sys.modules, "
             "'reuse.text.kernels' in sys.modules)")

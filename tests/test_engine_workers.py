@@ -183,3 +183,22 @@ def test_workers_exit_when_their_caller_is_killed(tmp_path):
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_running(pid) for pid in workers)
+
+
+def test_modules_imported_in_the_background_are_loaded_and_a_missing_one_is_no_error():
+    code = ("import sys, threading; from reuse.engine import import_in_background; "
+            "import_in_background(['no_such_module_here', 'fractions', 'decimal']); "
+            "[t.join() for t in threading.enumerate() if t.name == 'reuse-imports']; "
+            "print('fractions' in sys.modules, 'decimal' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["True", "True"] and done.stderr == ""
+
+
+def test_a_large_run_has_its_workers_start_with_the_kernels(monkeypatch):
+    from reuse.common import compiled
+
+    assert compiled.run_kernels(compiled.COMPILED_RUN_BYTES - 1) == ()
+    assert compiled.run_kernels(compiled.COMPILED_RUN_BYTES) == compiled.KERNEL_MODULES
+    monkeypatch.setattr(compiled, "ENABLED", False)
+    assert compiled.run_kernels(10**12) == ()

@@ -205,11 +205,14 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
     --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
+    from ..common.compiled import run_kernels
+    from ..common.inputs import input_bytes
     from ..engine import EVERY_STAGE, worker_pool
 
     started = time.perf_counter()
     options = with_config(options, config_path)
-    count = _start_workers_early(workers, options, EVERY_STAGE)
+    count = _start_workers_early(workers, options,
+                                 EVERY_STAGE + run_kernels(input_bytes(input_path)))
     from ..pipeline import run as run_all
     from ..pipeline import write_run
     from ..report.summary import run_summary

@@ -16,12 +16,16 @@ import importlib
 import sys
 from types import ModuleType
 
-__all__ = ["ENABLED", "KERNEL_MODULES", "load", "preload"]
+__all__ = ["COMPILED_RUN_BYTES", "ENABLED", "KERNEL_MODULES", "load", "preload", "run_kernels"]
 
 # Tests set it False to run the numpy code of every stage with numba installed.
 ENABLED = True
 # Every stage's kernel module.
 KERNEL_MODULES = ("reuse.text.kernels", "reuse.align.kernels")
+# Input bytes from which a run loads numba before reading (with the ``fast`` extra): its
+# alignment will load it anyway (a chunk of boxes is about 400k tokens, over
+# reuse.align.compiled.MIN_TOKENS), and the tokenizer then saves about 3 ns a character.
+COMPILED_RUN_BYTES = 64 << 20
 
 
 def load(module: str, size: int | None, min_size: int) -> ModuleType | None:
@@ -43,3 +47,11 @@ def preload() -> tuple[str, ...]:
     (a large ``run`` aligns with them), so that its earlier stages run compiled too. Returns the
     modules loaded: none when not ``ENABLED`` or without numba."""
     return tuple(module for module in KERNEL_MODULES if load(module, None, 0) is not None)
+
+
+def run_kernels(input_size: int) -> tuple[str, ...]:
+    """The kernel modules that a ``run`` of an input of ``input_size`` bytes loads before it
+    reads (every stage's from ``COMPILED_RUN_BYTES`` on, none below it or when not
+    ``ENABLED``): in its own process with one worker (:func:`preload`), else in the workers'
+    fork server, whose workers then start with them loaded."""
+    return KERNEL_MODULES if ENABLED and input_size >= COMPILED_RUN_BYTES else ()

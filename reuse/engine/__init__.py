@@ -15,11 +15,12 @@ from .workers import (
     DEDUP_STAGES,
     EVERY_STAGE,
     default_workers,
+    import_in_background,
     ordered_map,
     resolve_workers,
     start_worker_server,
     worker_pool,
 )
 
-__all__ = ["DEDUP_STAGES", "EVERY_STAGE", "default_workers", "ordered_map", "resolve_workers",
-           "start_worker_server", "worker_pool"]
+__all__ = ["DEDUP_STAGES", "EVERY_STAGE", "default_workers", "import_in_background",
+           "ordered_map", "resolve_workers", "start_worker_server", "worker_pool"]

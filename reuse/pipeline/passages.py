@@ -9,12 +9,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..common import compiled
+from ..common.inputs import input_bytes
 from ..config import Config, PassageConfig
-from ..engine import resolve_workers, start_worker_server, worker_pool
+from ..engine import (
+    EVERY_STAGE,
+    import_in_background,
+    resolve_workers,
+    start_worker_server,
+    worker_pool,
+)
 from ..engine.spill import parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
 from ..runfolder.checkpoints import StageLedger, save_arrays, save_frame
-from ..sketch.feed import input_bytes
 from ..sketch.windows import PassageCandidates, passage_candidates
 from .arguments import call_arguments
 from .documents import AlignParts, align_documents
@@ -36,10 +42,9 @@ from .timings import Timings
 if TYPE_CHECKING:
     import pandas as pd
 
-# Input bytes from which a run loads numba before reading (with the ``fast`` extra): its
-# alignment will load it anyway (a chunk of boxes is about 400k tokens, over
-# reuse.align.compiled.MIN_TOKENS), and the tokenizer then saves about 3 ns a character.
-COMPILED_RUN_BYTES = 64 << 20
+# What this process imports for its own part of the stages after the reading (the aligner's
+# and the passage clusters' tables and graphs).
+LATER_IMPORTS = ("pandas", "scipy.sparse.csgraph")
 
 
 def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
@@ -162,12 +167,15 @@ def run(
         with claimed_for_checkpoints(source, checkpointing):
             return _spark_run(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "run")
-    # A large run aligns with the compiled kernels: in one process, numba is loaded before the
-    # reading, so that the tokenizer runs compiled from the start. (Loaded by the workers' fork
-    # server, it cost the reading workers more than it saved: measured at 100k documents.)
-    if n_workers == 1 and compiled.ENABLED and input_bytes(source) >= COMPILED_RUN_BYTES:
+    # A large run aligns with the compiled kernels: numba is loaded before the reading, so that
+    # the tokenizer runs compiled from the start; with workers, once by their fork server, not
+    # once by each worker at its first alignment.
+    kernels = compiled.run_kernels(input_bytes(source))
+    if n_workers == 1 and kernels:
         compiled.preload()
-    start_worker_server(n_workers)
+    start_worker_server(n_workers, EVERY_STAGE + kernels)
+    if n_workers > 1:
+        import_in_background(LATER_IMPORTS)
     budget = parse_memory_budget(memory_budget, "run")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "run", engine)
     timings = Timings(quiet=quiet)

@@ -18,13 +18,14 @@ import numpy as np
 
 from ..candidates.lsh import SpilledBuckets, band_keys
 from ..cluster.documents import representative_priority
+from ..common.inputs import input_bytes
 from ..config import Config, DedupConfig, PassageConfig
 from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
 from ..errors import ConfigError
 from ..ingest import Corpus, PartStage, read_corpus, read_in_parts
 from ..runfolder import folder as runfolder
 from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpoints, save_arrays
-from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents, input_bytes
+from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
 from ..sketch.minhash import sketch_texts
 from ..sketch.windows import SpilledFingerprints
 from .sketching import (

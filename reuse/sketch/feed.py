@@ -115,20 +115,6 @@ class BatchFeed:
             yield item
 
 
-def input_bytes(source: Any) -> int:
-    """The bytes of ``source`` on disk: a file's size, the sum over a folder's files; 0 for
-    documents in memory or a path that cannot be read (the reading reports that)."""
-    if not isinstance(source, str | os.PathLike):
-        return 0
-    try:
-        if os.path.isdir(source):
-            return sum(os.path.getsize(os.path.join(folder, name))
-                       for folder, _, files in os.walk(source) for name in files)
-        return os.path.getsize(source)
-    except OSError:
-        return 0
-
-
 def expected_documents(source: Any) -> int:
     """A guess, erring high, at the number of documents of ``source`` before reading it: the
     grouping stages size their spill partitions with it (a guess changes only how many
