@@ -44,7 +44,6 @@ from .engine.spill import (
     RowFile,
     Segment,
     SegmentSink,
-    append_segment,
     close_segments,
     spill_error,
 )
@@ -64,7 +63,7 @@ class ShingleStore:
     """Each document's shingle hashes, in document order, in segment files of a folder of its
     own (in ``directory``, else under ``TMPDIR``), removed when the store is closed or
     collected. The sketching processes write the segments themselves
-    (:func:`reuse.engine.spill.append_segment` into :attr:`directory`) and the store records
+    (through :meth:`sink`, each its own file of :attr:`directory`) and the store records
     where each batch went (:meth:`add`); :meth:`append` writes a batch from this process. Exact
     verification reads documents back with :meth:`read`, or in worker processes through
     :meth:`reader`.
@@ -100,7 +99,7 @@ class ShingleStore:
     def append(self, shingles: np.ndarray, bounds: np.ndarray) -> None:
         """Add the documents ``shingles[bounds[i]:bounds[i + 1]]``, in order."""
         values = np.ascontiguousarray(shingles[bounds[0]:bounds[-1]], dtype=np.uint64)
-        self.add(append_segment(self.directory, SHINGLE_STEM, values), np.diff(bounds))
+        self.add(self.sink().append(values), np.diff(bounds))
 
     def sink(self) -> SegmentSink:
         """Where a process writes the hashes of a batch for :meth:`add`."""
@@ -222,7 +221,7 @@ def _read_groups(directory: Path, files: list[str] | tuple[str, ...], batches: n
 class ShingleTask:
     """Documents ``docs`` (increasing, in ``[first, stop)``) to tokenize and shingle in a
     worker, their texts read with ``texts`` (``read(positions) -> list[str]``), the hashes
-    appended to the worker's file in ``directory``."""
+    appended to the worker's file of ``sink`` (:meth:`ShingleStore.sink`)."""
 
     texts: Any
     first: int
@@ -230,7 +229,7 @@ class ShingleTask:
     docs: np.ndarray
     strip_diacritics: bool
     ngram: int
-    directory: str
+    sink: SegmentSink
 
 
 def shingle_documents(task: ShingleTask) -> tuple[Segment, np.ndarray]:
@@ -240,7 +239,7 @@ def shingle_documents(task: ShingleTask) -> tuple[Segment, np.ndarray]:
     shingles, bounds = shingle_batch(tokens, task.ngram)
     sizes = np.zeros(task.stop - task.first, dtype=np.int64)
     sizes[task.docs - task.first] = np.diff(bounds)
-    return append_segment(task.directory, SHINGLE_STEM, shingles), sizes
+    return task.sink.append(shingles), sizes
 
 
 def candidate_shingles(texts: Any, involved: np.ndarray, lengths: np.ndarray,
@@ -261,8 +260,7 @@ def candidate_shingles(texts: Any, involved: np.ndarray, lengths: np.ndarray,
     # the last to the end), so the store holds every document in order.
     firsts = [0, *docs[cuts[1:-1]].tolist()]
     stops = [*firsts[1:], len(involved)]
-    tasks = (ShingleTask(texts, first, stop, docs[lo:hi], strip_diacritics, ngram,
-                         str(store.directory))
+    tasks = (ShingleTask(texts, first, stop, docs[lo:hi], strip_diacritics, ngram, store.sink())
              for first, stop, lo, hi in zip(firsts, stops, cuts[:-1], cuts[1:], strict=True))
     try:
         for segment, sizes in ordered_map(shingle_documents, tasks, workers):

@@ -184,18 +184,24 @@ def write_batch(task: tuple[object, list[list[int]]]) -> tuple[object, np.ndarra
 def test_sketching_workers_write_the_shingle_hashes_themselves():
     # With workers, each sketching process appends its batches' hashes to its own file and
     # sends back where they went (not the hashes): no file of the store is this process's.
+    # Nor does a worker keep a file open once the store is removed (its disk space with it).
     import os
+
+    from reuse.engine import worker_pool
 
     texts = [" ".join(f"w{i % 7}x{k}" for k in range(40 + i)) for i in range(300)]
     config = DedupConfig(verify="exact")
     read = {}
     for workers in (1, 2):
-        done = sketching.sketch_corpus(texts, TokenizeConfig(), config, workers=workers)
-        try:
-            names = sorted(path.name for path in done.shingles.directory.iterdir())
-            read[workers] = done.shingles.read(np.arange(len(texts)))
-        finally:
-            done.close()
+        with worker_pool(workers):  # the workers outlive the store
+            done = sketching.sketch_corpus(texts, TokenizeConfig(), config, workers=workers)
+            try:
+                folder = done.shingles.directory
+                names = sorted(path.name for path in folder.iterdir())
+                read[workers] = done.shingles.read(np.arange(len(texts)))
+            finally:
+                done.close()
+            assert not folder.exists() and not _open_anywhere(str(folder))
         mine = f"{verify.SHINGLE_STEM}-{os.getpid()}.bin"
         assert names == [mine] if workers == 1 else (names and mine not in names)
     tokens = tokenize_batch(texts)
@@ -203,6 +209,27 @@ def test_sketching_workers_write_the_shingle_hashes_themselves():
     for values, found_bounds in read.values():
         assert values.tolist() == expected.tolist()
         assert found_bounds.tolist() == (bounds - bounds[0]).tolist()
+
+
+def _open_anywhere(folder: str) -> list[str]:
+    """The open descriptors of any process (that this one may look at) of files in
+    ``folder``."""
+    import os
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for descriptor in descriptors:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+            except OSError:
+                continue
+            if target.startswith(folder + os.sep):
+                found.append(f"{pid}: {target}")
+    return found
 
 
 class CountingTexts:

@@ -99,13 +99,19 @@ def append_segment(folder: str | os.PathLike[str], stem: str, records: np.ndarra
 class SegmentSink:
     """A folder and stem to :func:`append_segment` records to, picklable: a worker process
     given one writes its records to its own file and sends back only the :class:`Segment`,
-    which costs less than sending the records through a pipe to be written here."""
+    which costs less than sending the records through a pipe to be written here. The file is
+    closed after each append, so that a worker holds no descriptor of a folder that the main
+    process removes (an open descriptor would keep the removed file's disk space until the
+    worker exits, at the end of the command)."""
 
     folder: str
     stem: str
 
     def append(self, records: np.ndarray) -> Segment:
-        return append_segment(self.folder, self.stem, records)
+        try:
+            return append_segment(self.folder, self.stem, records)
+        finally:
+            close_segments(self.folder)
 
 
 def close_segments(folder: str | os.PathLike[str]) -> None:
