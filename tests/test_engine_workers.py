@@ -202,3 +202,19 @@ def test_a_large_run_has_its_workers_start_with_the_kernels(monkeypatch):
     assert compiled.run_kernels(compiled.COMPILED_RUN_BYTES) == compiled.KERNEL_MODULES
     monkeypatch.setattr(compiled, "ENABLED", False)
     assert compiled.run_kernels(10**12) == ()
+
+
+@pytest.mark.parametrize("input_size,loaded", [(0, "False"), (None, "True")])
+def test_the_fork_server_of_a_large_run_gives_its_workers_the_kernels(input_size, loaded):
+    # What a large run asks its fork server to load (run_kernels) is loaded in every worker
+    # before its first task; a small run's workers start without numba.
+    pytest.importorskip("numba")
+    size = "compiled.COMPILED_RUN_BYTES" if input_size is None else str(input_size)
+    code = ("import functools; from reuse.common import compiled\n"
+            "from reuse.engine import EVERY_STAGE, ordered_map, start_worker_server\n"
+            f"start_worker_server(2, EVERY_STAGE + compiled.run_kernels({size}))\n"
+            "loaded = functools.partial(eval, \"'numba' in __import__('sys').modules\")\n"
+            "print(*ordered_map(loaded, [{}, {}], 2))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.split() == [loaded, loaded]
