@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,16 @@ def write_run(
                 if isinstance(result, RunResult):
                     frames["alignments"] = result.table_data("alignments")
                     frames["passages"] = result.table_data("passages")
-                for name, frame in frames.items():
-                    written[name] = tables.write_table(folder.path, name, frame, fmt)
-                if result.signatures is not None:
-                    written["signatures"] = runfolder.write_signatures(
-                        folder.path, result.document_ids(), result.signatures.file)
+                # The signatures table (512 bytes a document) is written beside the others:
+                # Arrow's Parquet writer releases the GIL, so the two use both cores.
+                with ThreadPoolExecutor(1, thread_name_prefix="reuse-write") as beside:
+                    signatures = None if result.signatures is None else beside.submit(
+                        runfolder.write_signatures, folder.path, result.document_ids(),
+                        result.signatures.file)
+                    for name, frame in frames.items():
+                        written[name] = tables.write_table(folder.path, name, frame, fmt)
+                    if signatures is not None:
+                        written["signatures"] = signatures.result()
                 if write_kept is not None:
                     result.counts["kept_written"] = write_corpus(
                         result.corpus, result.keep_mask(), write_kept
