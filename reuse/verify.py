@@ -40,13 +40,7 @@ import numpy as np
 
 from .common.ranges import expand_ranges
 from .engine import ordered_map
-from .engine.spill import (
-    RowFile,
-    Segment,
-    SegmentSink,
-    close_segments,
-    spill_error,
-)
+from .engine.spill import RowFile, Segment, SegmentSink, spill_error
 from .sketch.feed import BATCH_CHARS, char_batches
 from .sketch.minhash import estimated_jaccard
 from .text.shingle import shingle_batch
@@ -68,23 +62,13 @@ class ShingleStore:
     verification reads documents back with :meth:`read`, or in worker processes through
     :meth:`reader`.
 
-    With ``keep_files``, the segments go into ``directory`` itself and stay there when the
-    store is closed (a stage checkpoint's files).
-
     Memory: 8 bytes per document (where its hashes start, counted in document order), and four
     numbers per batch."""
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, *,
-                 keep_files: bool = False) -> None:
-        if keep_files:
-            if directory is None:
-                raise ValueError("ShingleStore(keep_files=True) needs a directory")
-            # The files go into the caller's folder and stay when the store is closed.
-            self.directory = Path(directory)
-            self._finalizer = weakref.finalize(self, close_segments, self.directory)
-        else:
-            self.directory = Path(tempfile.mkdtemp(prefix="shingles-", dir=directory))
-            self._finalizer = weakref.finalize(self, _remove_folder, self.directory)
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="shingles-", dir=directory))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.directory,
+                                           ignore_errors=True)
         self._starts = array("q", [0])
         # One row per batch: its first document, its first hash in document order, its file
         # (index into _files) and its first hash in that file.
@@ -148,7 +132,6 @@ class ShingleStore:
 
     def _finish(self) -> np.ndarray:
         if self._offsets is None:
-            close_segments(self.directory)
             self._offsets = np.frombuffer(self._starts, dtype=np.int64)
         return self._offsets
 
@@ -160,11 +143,6 @@ class ShingleStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _remove_folder(folder: Path) -> None:
-    close_segments(folder)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def test_modules_imported_in_the_background_are_loaded_and_a_missing_one_is_no_e
     assert done.stdout.split() == ["True", "True"] and done.stderr == ""
 
 
-def test_a_large_run_has_its_workers_start_with_the_kernels(monkeypatch):
+def test_run_kernels_are_every_stages_from_the_threshold_and_none_when_disabled(monkeypatch):
     from reuse.common import compiled
 
     assert compiled.run_kernels(compiled.COMPILED_RUN_BYTES - 1) == ()

@@ -66,32 +66,28 @@ class Segment:
     count: int
 
 
-# This process's open segment files: (folder, stem) -> [descriptor, bytes in the file].
-_SEGMENT_FILES: dict[tuple[str, str], list[int]] = {}
-
-
 def append_segment(folder: str | os.PathLike[str], stem: str, records: np.ndarray) -> Segment:
     """Append ``records`` to this process's file ``{stem}-{pid}.bin`` in ``folder`` (created on
-    first use, kept open until :func:`close_segments`), unbuffered: any process can read them
-    as soon as this returns. Each process writes only its own file, so worker processes need no
-    lock, and the caller (the main process) receives where the records are instead of them."""
-    folder = os.fspath(folder)
+    first use), unbuffered, and close it: any process can read them as soon as this returns,
+    and a worker holds no descriptor of a folder that the main process may remove (an open one
+    would keep the removed file's disk space until the worker exits). Each process writes only
+    its own file, so worker processes need no lock, and the caller (the main process) receives
+    where the records are instead of them."""
     name = f"{stem}-{os.getpid()}.bin"
-    entry = _SEGMENT_FILES.get((folder, stem))
-    path = os.path.join(folder, name)
+    path = os.path.join(os.fspath(folder), name)
+    data = memoryview(np.ascontiguousarray(records)).cast("B")
     try:
-        if entry is None:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-            descriptor = os.open(path, flags, 0o600)
-            entry = _SEGMENT_FILES[(folder, stem)] = [descriptor, os.fstat(descriptor).st_size]
-        data = memoryview(np.ascontiguousarray(records)).cast("B")
-        written = 0
-        while written < len(data):
-            written += os.write(entry[0], data[written:written + (1 << 30)])
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+        descriptor = os.open(path, flags, 0o600)
+        try:
+            start = os.fstat(descriptor).st_size
+            written = 0
+            while written < len(data):
+                written += os.write(descriptor, data[written:written + (1 << 30)])
+        finally:
+            os.close(descriptor)
     except OSError as exc:
         raise spill_error(path, exc) from exc
-    start = entry[1]
-    entry[1] += written
     return Segment(name, start // max(records.itemsize, 1), len(records))
 
 
@@ -99,26 +95,13 @@ def append_segment(folder: str | os.PathLike[str], stem: str, records: np.ndarra
 class SegmentSink:
     """A folder and stem to :func:`append_segment` records to, picklable: a worker process
     given one writes its records to its own file and sends back only the :class:`Segment`,
-    which costs less than sending the records through a pipe to be written here. The file is
-    closed after each append, so that a worker holds no descriptor of a folder that the main
-    process removes (an open descriptor would keep the removed file's disk space until the
-    worker exits, at the end of the command)."""
+    which costs less than sending the records through a pipe to be written here."""
 
     folder: str
     stem: str
 
     def append(self, records: np.ndarray) -> Segment:
-        try:
-            return append_segment(self.folder, self.stem, records)
-        finally:
-            close_segments(self.folder)
-
-
-def close_segments(folder: str | os.PathLike[str]) -> None:
-    """Close this process's segment files in ``folder`` (a worker's close when it exits)."""
-    folder = os.fspath(folder)
-    for key in [key for key in _SEGMENT_FILES if key[0] == folder]:
-        os.close(_SEGMENT_FILES.pop(key)[0])
+        return append_segment(self.folder, self.stem, records)
 
 
 def parse_memory_budget(value: int | str | None, owner: str) -> int:

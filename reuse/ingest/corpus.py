@@ -369,10 +369,10 @@ class Corpus:
             reader = self.texts_reader()
             for lo in range(0, len(replaced), _ID_CHUNK):
                 positions = replaced[lo:lo + _ID_CHUNK]
-                for position, text in zip(positions.tolist(), reader.read(positions),
-                                          strict=True):
-                    doc_id = store.ids[position]
-                    total -= as_number(store.digest(position))
+                for position, doc_id, stored, text in zip(
+                        positions.tolist(), store.ids.read_many(positions),
+                        store.digests_at(positions), reader.read(positions), strict=True):
+                    total -= as_number(stored)
                     total += as_number(document_digest(
                         doc_id.encode("utf-8", "surrogatepass"),
                         text.encode("utf-8", "surrogatepass"),

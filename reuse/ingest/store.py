@@ -108,10 +108,10 @@ class _Blob:
             return os.pread(self.data.fileno(), end - start, start)
         return _pread(self.data.fileno(), end - start, start)
 
-    def read_at(self, positions: np.ndarray, count: int) -> list[bytes]:
+    def read_at(self, positions: np.ndarray, count: int) -> list[memoryview]:
         """The bytes of the values at ``positions`` (any order, repeats read once) of the
-        ``count`` values: the offsets through a memory map, the values near each other in one
-        read."""
+        ``count`` values, as views into the reads: the offsets through a memory map, the
+        values near each other in one read."""
         positions = np.asarray(positions, dtype=np.int64)
         if len(positions) == 0:
             return []
@@ -120,12 +120,12 @@ class _Blob:
         starts, ends = np.array(offsets[unique]), np.array(offsets[unique + 1])
         del offsets
         runs = nearby_runs(starts, ends, _NEARBY_GAP, _NEARBY_READ).tolist()
-        values: list[bytes] = []
+        values: list[memoryview] = []
         starts_list, ends_list = starts.tolist(), ends.tolist()
         for first, stop in itertools.pairwise(runs):
             base = starts_list[first]
-            data = _pread(self.data.fileno(), ends_list[stop - 1] - base, base)
-            values.extend(bytes(data[a - base:b - base]) for a, b in
+            data = memoryview(_pread(self.data.fileno(), ends_list[stop - 1] - base, base))
+            values.extend(data[a - base:b - base] for a, b in
                           zip(starts_list[first:stop], ends_list[first:stop], strict=True))
         return [values[k] for k in inverse.tolist()]
 
@@ -398,11 +398,6 @@ class DocumentStore:
         return (self._digests_file is not None
                 and os.fstat(self._digests_file.fileno()).st_size == DIGEST_SIZE * self._count)
 
-    def digest(self, position: int) -> bytes:
-        """The SHA-256 of document ``position`` as it was written."""
-        assert self._digests_file is not None
-        return os.pread(self._digests_file.fileno(), DIGEST_SIZE, DIGEST_SIZE * position)
-
     def digests_at(self, positions: np.ndarray) -> list[bytes]:
         """The SHA-256 of documents ``positions`` as they were written (only the pages holding
         them are read)."""
@@ -554,7 +549,7 @@ class _StoredColumn(Sequence[Any]):
             raise IndexError(f"document {bad} out of range ({count:,} documents)")
         return [self._decode(value) for value in self._blob.read_at(positions, count)]
 
-    def _decode(self, value: bytes) -> Any:
+    def _decode(self, value: memoryview) -> Any:
         raise NotImplementedError
 
     def chunks(self) -> Iterator[tuple[int, list[Any]]]:
@@ -593,7 +588,7 @@ class StringColumn(_StoredColumn):
     def _value(self, position: int) -> str:
         return str(self._blob.read_one(position), "utf-8", "surrogatepass")
 
-    def _decode(self, value: bytes) -> str:
+    def _decode(self, value: memoryview) -> str:
         return str(value, "utf-8", "surrogatepass")
 
     def arrow(self) -> Any:
@@ -728,7 +723,7 @@ class MetadataColumn(_StoredColumn):
         data = self._blob.read_one(position)
         return pickle.loads(data) if data else {}
 
-    def _decode(self, value: bytes) -> dict[str, Any]:
+    def _decode(self, value: memoryview) -> dict[str, Any]:
         return pickle.loads(value) if value else {}
 
     def read_many(self, positions: np.ndarray) -> list[dict[str, Any]]:
