@@ -9,6 +9,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,bench,spark,fast]'
+	$(BIN)/python -m compileall -q reuse
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -68,6 +68,7 @@ ROWS = HERE / "results_dedup_scale.json"  # the rows of RESULTS, for --keep
 THRESHOLD = 0.8
 
 sys.path.insert(0, str(HERE))
+from bench_dedup_process import compile_bytecode  # noqa: E402
 from generate_text_corpus import generate, generate_replicated, generate_streamed  # noqa: E402
 
 # Above this many documents the corpus is written shard by shard (generate_streamed): the
@@ -272,6 +273,7 @@ def main() -> None:
             if args.baseline is not None and "reuse-baseline" in args.tools:
                 runs.append(("reuse-baseline", args.baseline, None, "dedup"))
             for name, tree, workers, subcommand in runs:
+                compile_bytecode(tree)
                 figures = measure(corpus, tree, workers, scratch, subcommand, args.verify,
                                   args.cold)
                 if args.stages:

@@ -36,7 +36,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 sys.path.insert(0, str(HERE))
-from bench_dedup_process import entry, git_revision, takes_workers  # noqa: E402
+from bench_dedup_process import (  # noqa: E402
+    compile_bytecode,
+    entry,
+    git_revision,
+    takes_workers,
+)
 from bench_dedup_scale import THRESHOLD, time_process  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
 
@@ -74,6 +79,8 @@ def main() -> None:
     names = {tree: f"`{git_revision(tree)}`" + (" (this tree)" if tree == ROOT else "")
              for tree in trees}
     options = {tree: takes_workers(tree) for tree in trees}
+    for tree in trees:
+        compile_bytecode(tree)
     runs: dict[tuple[str, int, Path], list[dict[str, float]]] = {}
     loads = []
     with tempfile.TemporaryDirectory() as scratch:
