@@ -260,9 +260,7 @@ def ordered_map(
     initializer: Callable[..., Any] | None = None,
     initargs: tuple[Any, ...] = (),
 ) -> Iterator[Result]:
-    """``function(task)`` for each task, in task order, computed in ``workers`` processes (the
-    first tasks in this one while the pool's first worker starts, unless there is an
-    initializer: see :func:`_until_started`).
+    """``function(task)`` for each task, in task order, computed in ``workers`` processes.
 
     ``tasks`` is consumed lazily, at most ``window`` (default: twice the workers) ahead of the
     result being yielded. ``initializer(*initargs)`` runs once in each worker (and once here when
