@@ -105,59 +105,17 @@ def process_of(_: int) -> int:
 
 
 def test_the_stages_of_a_worker_pool_block_share_its_processes() -> None:
-    caller = {os.getpid()}
     with worker_pool(3):
-        # The caller runs the first tasks while the first worker starts.
-        first = set(ordered_map(process_of, range(40), 3)) - caller
+        first = set(ordered_map(process_of, range(12), 3))
         second = set(ordered_map(process_of, range(12), 3))
         # A stage of fewer workers (to bound its memory) runs in the same processes.
         fewer = set(ordered_map(process_of, range(6), 2))
         with worker_pool(3):  # a block inside one of as many workers adds none
             inner = set(ordered_map(process_of, range(12), 3))
-    assert 1 <= len(first) <= 3
-    # Once the block's workers have started, its stages run in them only.
+    assert len(first) <= 3 and os.getpid() not in first
     assert second <= first and fewer <= first and inner <= first
     after = set(ordered_map(process_of, range(8), 2))  # the block's workers are gone
     assert not after & first
-
-
-def _until_the_workers_start(workers: int) -> None:
-    """Run tasks in the :func:`worker_pool` block open now until one runs in a worker (the
-    caller runs the first tasks while they start)."""
-    for pid in ordered_map(process_of, itertools.count(), workers):
-        if pid != os.getpid():
-            return
-
-
-def process_and_number(number: int) -> tuple[int, int]:
-    import time
-
-    time.sleep(0.02)
-    return os.getpid(), number
-
-
-@pytest.mark.parametrize("shared", [False, True])
-def test_the_caller_runs_the_first_tasks_while_the_pool_starts(shared: bool) -> None:
-    with _pool(2, shared):
-        results = list(ordered_map(process_and_number, range(200), 2))
-        later = set(ordered_map(process_of, range(8), 2)) if shared else set()
-    assert [number for _, number in results] == list(range(200))
-    pids = [pid for pid, _ in results]
-    # A first stretch of tasks in the caller (a worker takes seconds to start: the fork server
-    # loads the stages' modules first), then only the workers.
-    inline = pids.index(next(pid for pid in pids if pid != os.getpid()))
-    assert inline >= 1 and set(pids[:inline]) == {os.getpid()}
-    assert os.getpid() not in pids[inline:]
-    # The next stage of a block finds its workers started: none of its tasks runs in the caller.
-    assert os.getpid() not in later
-
-
-@pytest.mark.parametrize("shared", [False, True])
-def test_a_call_with_an_initializer_runs_every_task_in_the_workers(shared: bool) -> None:
-    with _pool(2, shared):
-        pids = list(ordered_map(process_of, range(6), 2, initializer=remember_offset,
-                                initargs=(1,)))
-    assert os.getpid() not in pids
 
 
 def test_workers_must_be_a_positive_int_or_none() -> None:
@@ -178,32 +136,22 @@ def heap_settings_entered(_: int) -> int:
 def test_a_worker_keeps_freed_memory_for_its_next_task() -> None:
     # Each worker enters reusable_heap for its lifetime: without it every task of a pool
     # page-faulted its working arrays in again (1.7x the CPU per sketching batch).
-    with worker_pool(2):
-        _until_the_workers_start(2)
-        assert list(ordered_map(heap_settings_entered, range(4), 2)) == [1, 1, 1, 1]
+    assert list(ordered_map(heap_settings_entered, range(4), 2)) == [1, 1, 1, 1]
 
 
 _OWNER_SCRIPT = '''
 import os, sys, time
-from reuse.engine import ordered_map, worker_pool
+from reuse.engine import ordered_map
 
 def slow(number):
     time.sleep(0.1 if number < 4 else 120)
     return os.getpid()
 
-def quick(number):
-    time.sleep(0.01)
-    return os.getpid()
-
 if __name__ == "__main__":
-    with worker_pool(2):
-        for pid in ordered_map(quick, range(10**6), 2):  # until the workers have started
-            if pid != os.getpid():
-                break
-        for number, pid in enumerate(ordered_map(slow, range(8), 2, window=8)):
-            print(pid, flush=True)
-            if number == 3:
-                print("ready", flush=True)
+    for number, pid in enumerate(ordered_map(slow, range(8), 2, window=8)):
+        print(pid, flush=True)
+        if number == 3:
+            print("ready", flush=True)
 '''
 
 
@@ -262,16 +210,11 @@ def test_the_fork_server_of_a_large_run_gives_its_workers_the_kernels(input_size
     # before its first task; a small run's workers start without numba.
     pytest.importorskip("numba")
     size = "compiled.COMPILED_RUN_BYTES" if input_size is None else str(input_size)
-    code = ("import functools, itertools, os; from reuse.common import compiled\n"
-            "from reuse.engine import EVERY_STAGE, ordered_map, start_worker_server, "
-            "worker_pool\n"
+    code = ("import functools; from reuse.common import compiled\n"
+            "from reuse.engine import EVERY_STAGE, ordered_map, start_worker_server\n"
             f"start_worker_server(2, EVERY_STAGE + compiled.run_kernels({size}))\n"
             "loaded = functools.partial(eval, \"'numba' in __import__('sys').modules\")\n"
-            "with worker_pool(2):\n"
-            "    pid_of = functools.partial(eval, \"__import__('os').getpid()\")\n"
-            "    for pid in ordered_map(pid_of, itertools.repeat({}), 2):  # workers started\n"
-            "        if pid != os.getpid(): break\n"
-            "    print(*ordered_map(loaded, [{}, {}], 2))\n")
+            "print(*ordered_map(loaded, [{}, {}], 2))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
     assert done.stdout.split() == [loaded, loaded]

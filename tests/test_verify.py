@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -124,6 +121,7 @@ def test_reuse_dedup_imports_neither_scipy_nor_pandas(tmp_path):
     for importing scipy, which it does not use, nor pandas (about 0.4 CPU-s): its tables are
     made and written with Arrow."""
     import json
+    import os
     import subprocess
     import sys
 
@@ -187,17 +185,15 @@ def test_sketching_workers_write_the_shingle_hashes_themselves():
     # With workers, each sketching process appends its batches' hashes to its own file and
     # sends back where they went (not the hashes): no file of the store is this process's.
     # Nor does a worker keep a file open once the store is removed (its disk space with it).
-    from reuse.engine import ordered_map, worker_pool
+    import os
+
+    from reuse.engine import worker_pool
 
     texts = [" ".join(f"w{i % 7}x{k}" for k in range(40 + i)) for i in range(300)]
     config = DedupConfig(verify="exact")
     read = {}
     for workers in (1, 2):
         with worker_pool(workers):  # the workers outlive the store
-            # The caller runs the first tasks itself while the first worker starts: start them.
-            for pid in ordered_map(_process_id, itertools.count(), workers):
-                if workers == 1 or pid != os.getpid():
-                    break
             done = sketching.sketch_corpus(texts, TokenizeConfig(), config, workers=workers)
             try:
                 folder = done.shingles.directory
@@ -215,16 +211,11 @@ def test_sketching_workers_write_the_shingle_hashes_themselves():
         assert found_bounds.tolist() == (bounds - bounds[0]).tolist()
 
 
-def _process_id(_: int) -> int:
-    import time
-
-    time.sleep(0.01)
-    return os.getpid()
-
-
 def _open_anywhere(folder: str) -> list[str]:
     """The open descriptors of any process (that this one may look at) of files in
     ``folder``."""
+    import os
+
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:

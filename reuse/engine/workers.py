@@ -6,9 +6,7 @@ and yields the results in the order of the tasks, whatever order the workers fin
 stage's output does not depend on the number of workers. At most ``window`` tasks are in flight,
 so a stream of tasks is consumed lazily and memory holds only that many tasks and results.
 
-With one worker the function runs in this process: no pool, no pickling. With more, while the
-pool's first worker is still starting (the fork server loads the stages' modules first), the
-caller runs the first tasks itself instead of waiting.
+With one worker the function runs in this process: no pool, no pickling.
 
 Inside :func:`worker_pool` (a whole ``dedup`` or ``run``), every map stage uses the same worker
 processes, started once: a worker then loads the modules and the compiled kernels of a stage
@@ -187,7 +185,6 @@ class _SharedPool:
         self._executor: Any = None
         self._lock = threading.Lock()
         self._calls = itertools.count()
-        self._started: threading.Event | None = None
 
     def executor(self) -> Any:
         from concurrent.futures import ProcessPoolExecutor
@@ -199,13 +196,6 @@ class _SharedPool:
                     initargs=(None, (), os.getpid()))
                 _widen_result_pipe(self._executor)
             return self._executor
-
-    def started(self, executor: Any) -> threading.Event:
-        """Set once a worker of the pool has started (see :func:`_start_in_background`)."""
-        with self._lock:
-            if self._started is None:
-                self._started = _start_in_background(executor)
-            return self._started
 
     def call_token(self) -> tuple[int, int]:
         return os.getpid(), next(self._calls)
@@ -280,12 +270,8 @@ def ordered_map(
         # A call of fewer workers than the pool has (to bound memory) runs no more tasks at once.
         window = window or (_IN_FLIGHT_PER_WORKER * workers if workers == shared.workers
                             else workers)
-        executor = shared.executor()
-        tasks = iter(tasks)
-        if initializer is None:
-            yield from _until_started(function, tasks, shared.started(executor))
-        submit = functools.partial(executor.submit, _run_call_task, shared.call_token(),
-                                   initializer, initargs, function)
+        submit = functools.partial(shared.executor().submit, _run_call_task,
+                                   shared.call_token(), initializer, initargs, function)
         yield from _in_order(submit, tasks, window)
         return
     from concurrent.futures import ProcessPoolExecutor
@@ -296,46 +282,9 @@ def ordered_map(
                                initargs=(initializer, initargs, os.getpid()))
     _widen_result_pipe(pool)
     try:
-        tasks = iter(tasks)
-        if initializer is None:
-            yield from _until_started(function, tasks, _start_in_background(pool))
         yield from _in_order(functools.partial(pool.submit, function), tasks, window)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _start_in_background(executor: Any) -> threading.Event:
-    """Start a worker of ``executor`` from a thread; the event is set once it has run a first
-    (empty) task, or starting failed (the caller's next submit then raises the error). Starting
-    the first worker waits for the fork server, which loads the stages' modules and kernels
-    first (a second or more): the caller runs tasks itself meanwhile (:func:`_until_started`)
-    instead of waiting."""
-    started = threading.Event()
-
-    def start() -> None:
-        try:
-            executor.submit(os.getpid).add_done_callback(lambda _: started.set())
-        except BaseException:
-            started.set()
-
-    threading.Thread(target=start, name="reuse-pool-start", daemon=True).start()
-    return started
-
-
-_NO_TASK = object()
-
-
-def _until_started(function: Callable[[Task], Result], tasks: Iterator[Task],
-                   started: threading.Event) -> Iterator[Result]:
-    """``function(task)`` in this process for the first tasks, one at a time, until ``started``
-    is set: the first tasks of a pool that is still starting. They come first in task order, so
-    the results are in order whoever computed them; the pool takes the rest. Not for a call with
-    an initializer, whose state belongs in the workers."""
-    while not started.is_set():
-        task = next(tasks, _NO_TASK)
-        if task is _NO_TASK:
-            return
-        yield function(task)
 
 
 def _in_order(submit: Callable[[Task], Any], tasks: Iterable[Task], window: int
