@@ -34,9 +34,9 @@ def one_blas_thread() -> None:
     reuse runs in parallel with processes (``--workers``); OpenBLAS otherwise starts a thread
     per core in every process, which spin at numpy's import (about 0.1 CPU-s per process) and
     would oversubscribe the cores of a multi-worker run. reuse's matrix products (the paraphrase
-    cosines) are sparse, computed by scipy without BLAS: a one-worker ``run`` of 100k documents
-    took the same wall time with one BLAS thread and 0.2-0.4 s less CPU time (three alternated
-    rounds)."""
+    cosines) are sparse, computed by scipy without BLAS: the whole one-worker ``reuse run``
+    command on 100k documents of ``benchmarks/generate_text_corpus.py`` took the same wall time
+    with one BLAS thread and 0.2-0.4 s less CPU time (three alternated rounds, a one-off loop)."""
     for variable in BLAS_THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")
 
