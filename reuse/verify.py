@@ -3,26 +3,19 @@
 Once the candidate pairs are known, :func:`candidate_shingles` tokenizes the documents that are
 in one (each once, in batches, in worker processes) into a :class:`ShingleStore`: each process
 writes the hashes of its batches to a file of its own, so they never travel between processes,
-and memory holds only a batch of them. The sketching pass keeps none: most documents are in no
-candidate pair, and the hashes of all of them took more disk than the corpus (8 bytes per
-shingle, about 1.4 times its UTF-8 text). The texts come back from the corpus's store, or from
+and memory holds only a batch of them. The sketching pass of a large input keeps none: most
+documents are in no candidate pair, and the hashes of all of them take more disk than the
+corpus (8 bytes per shingle, about 1.4 times its UTF-8 text); a small input's keeps them all
+(:mod:`reuse.pipeline.sketching`). The texts come back from the corpus's store, or from
 the input file for a store without them (:mod:`reuse.ingest.reread`).
 
-:func:`pair_jaccard` works on chunks of pairs, with a few sorts over the whole chunk instead of a
-loop over pairs. Two facts make plain ``uint64`` sorts enough:
-
-- in a chunk of ``P`` pairs over ``D`` documents, a tag (document or pair number) fits in
-  ``b = bits(max(D, P))`` bits, and a hash without its low ``b`` bits fits beside it in one
-  ``uint64`` key;
-- dropping those bits keeps distinct hashes distinct unless two of the chunk's hashes agree on
-  all the other bits. That is checked exactly (one sort of the chunk's hashes), and such a chunk
-  (about one in 20,000 for chunks of 2^10 pairs) is counted with per-pair set intersections
-  instead. Either way the counts are exact.
-
-Each document's hashes become its sorted distinct keys (document tag, reduced hash) in one sort;
-each pair's two key lists, re-tagged with the pair number, are laid side by side and merged (a
-stable sort of sorted runs), and a key equal to its neighbour is a shingle the two documents
-share.
+:func:`pair_jaccard` works on chunks of pairs, with one ``uint64`` sort per
+:data:`PAIRS_PER_SORT` pairs instead of a loop over pairs. A shingle is compared by the top
+:data:`VERIFY_HASH_BITS` (56) bits of its 64-bit hash, which leaves room in one sort key for
+the pair number (7 bits) and the side (1 bit): each pair's two lists of hashes, laid side by
+side and sorted, give runs of equal hashes, and a run holding both sides is a shingle the two
+documents share. Two distinct shingles of a pair of 1,000-shingle documents agree on those 56
+bits with a probability of about 3 in 10^11, so the counts are those of the shingle sets.
 """
 
 from __future__ import annotations
@@ -48,8 +41,14 @@ from .text.tokenize import tokenize_batch
 
 # The stem of the files a process writes shingle hashes to (see ShingleStore).
 SHINGLE_STEM = "shingles"
-# Pairs per chunk: about 2 * 2^10 documents of a few hundred shingles each, a few MB of keys.
+# Pairs read from the shingle store at a time: about 2 * 2^10 documents of a few hundred
+# shingles each, a few MB.
 PAIRS_PER_CHUNK = 1 << 10
+# The bits of a shingle hash that exact verification compares; the rest of a sort key holds
+# the pair number (so PAIRS_PER_SORT pairs a sort) and the side.
+VERIFY_HASH_BITS = 56
+_PAIR_BITS = 64 - VERIFY_HASH_BITS - 1
+PAIRS_PER_SORT = 1 << _PAIR_BITS
 _UINT64_BYTES = 8
 
 
@@ -313,8 +312,9 @@ def pair_jaccard(store: ShingleStore | ShingleReader, left: np.ndarray, right: n
 
 def group_jaccard(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray
                   ) -> np.ndarray:
-    """Exact Jaccard of the distinct values of the groups ``values[bounds[i]:bounds[i + 1]]``
-    of each pair ``(a[k], b[k])``; 1.0 for two empty groups."""
+    """Exact Jaccard of the distinct values (compared by their top :data:`VERIFY_HASH_BITS`
+    bits) of the groups ``values[bounds[i]:bounds[i + 1]]`` of each pair ``(a[k], b[k])``; 1.0
+    for two empty groups."""
     shared, size_a, size_b = shared_counts(values, bounds, a, b)
     union = size_a + size_b - shared
     return np.where(union > 0, shared / np.maximum(union, 1), 1.0)
@@ -323,56 +323,41 @@ def group_jaccard(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.n
 def shared_counts(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each pair ``(a[k], b[k])`` of the groups ``values[bounds[i]:bounds[i + 1]]``: the
-    number of distinct values the two share, and each one's number of distinct values."""
-    n_groups, n_pairs = len(bounds) - 1, len(a)
-    tag_bits = max(n_groups - 1, n_pairs - 1, 1).bit_length()
-    if tag_bits > 32:
-        raise ValueError(f"shared_counts takes at most 2**32 groups and pairs, got "
-                         f"{n_groups} groups and {n_pairs} pairs")
-    shift, keep_bits = np.uint64(tag_bits), np.uint64(64 - tag_bits)
-    ordered = np.sort(values)
-    reduced_sorted = ordered >> shift
-    if np.any((reduced_sorted[1:] == reduced_sorted[:-1]) & (ordered[1:] != ordered[:-1])):
-        return _shared_counts_by_sets(values, bounds, a, b)
-    del ordered, reduced_sorted
-    group_of = np.repeat(np.arange(n_groups, dtype=np.uint64), np.diff(bounds))
-    keys = (group_of << keep_bits) | (values >> shift)
-    del group_of
+    number of distinct values the two share, and each one's number of distinct values, values
+    compared by their top :data:`VERIFY_HASH_BITS` bits."""
+    a = np.asarray(a, dtype=np.intp)
+    b = np.asarray(b, dtype=np.intp)
+    counts = np.empty((3, len(a)), dtype=np.int64)
+    for lo in range(0, len(a), PAIRS_PER_SORT):
+        hi = min(lo + PAIRS_PER_SORT, len(a))
+        counts[:, lo:hi] = _sorted_counts(values, bounds, a[lo:hi], b[lo:hi])
+    return counts[0], counts[1], counts[2]
+
+
+def _sorted_counts(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray
+                   ) -> np.ndarray:
+    """:func:`shared_counts` of at most :data:`PAIRS_PER_SORT` pairs, as one array (shared,
+    size_a, size_b), from one sort of keys (pair, hash, side)."""
+    n_pairs = len(a)
+    sides = np.column_stack((a, b)).ravel()
+    row, index = expand_ranges(bounds[sides], bounds[sides + 1])
+    row = row.astype(np.uint64)
+    one = np.uint64(1)
+    keys = (((row >> one) << np.uint64(VERIFY_HASH_BITS + 1))
+            | ((values[index] >> np.uint64(64 - VERIFY_HASH_BITS)) << one) | (row & one))
+    del row, index
     keys.sort()
-    distinct = np.ones(len(keys), dtype=bool)
-    distinct[1:] = keys[1:] != keys[:-1]
-    keys = keys[distinct]
-    sizes = np.bincount((keys >> keep_bits).astype(np.intp), minlength=n_groups)
-    starts = np.zeros(n_groups, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    reduced = keys & np.uint64((1 << (64 - tag_bits)) - 1)
-    del keys
-    size_a, size_b = sizes[a], sizes[b]
-    # Pair k's two sorted key lists side by side, k ascending: the array is made of sorted runs,
-    # which the stable sort (timsort) merges in about linear time.
-    tagged = _tagged(reduced, np.column_stack((starts[a], starts[b])).ravel(),
-                     np.column_stack((size_a, size_b)).ravel(), keep_bits)
-    tagged.sort(kind="stable")
-    repeated = tagged[1:][tagged[1:] == tagged[:-1]]
-    shared = np.bincount((repeated >> keep_bits).astype(np.intp), minlength=n_pairs)
-    return shared, size_a, size_b
-
-
-def _tagged(reduced: np.ndarray, starts: np.ndarray, sizes: np.ndarray, keep_bits: np.uint64
-            ) -> np.ndarray:
-    """``reduced[starts[i]:starts[i] + sizes[i]]`` for every ``i``, concatenated, each value with
-    the pair number ``i // 2`` in its top bits."""
-    row, index = expand_ranges(starts, starts + sizes)
-    tags = row.astype(np.uint64) >> np.uint64(1)
-    return reduced[index] | (tags << keep_bits)
-
-
-def _shared_counts_by_sets(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.ndarray
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`shared_counts` with one sorted set per group and one intersection per pair: for
-    the rare chunk whose hashes agree on all but their low bits."""
-    groups = [np.unique(values[bounds[i]:bounds[i + 1]]) for i in range(len(bounds) - 1)]
-    sizes = np.array([len(group) for group in groups], dtype=np.int64)
-    shared = np.array([len(np.intersect1d(groups[i], groups[j], assume_unique=True))
-                       for i, j in zip(a.tolist(), b.tolist(), strict=True)], dtype=np.int64)
-    return shared, sizes[a], sizes[b]
+    # A run is one (pair, hash), keys equal but for the side bit; side 0 (a) sorts first.
+    firsts = np.empty(len(keys), dtype=bool)
+    firsts[:1] = True
+    np.greater(keys[1:] ^ keys[:-1], one, out=firsts[1:])
+    lasts = np.empty(len(keys), dtype=bool)
+    lasts[-1:] = True
+    lasts[:-1] = firsts[1:]
+    heads, tails = keys[firsts], keys[lasts]
+    pairs = (heads >> np.uint64(VERIFY_HASH_BITS + 1)).astype(np.intp)
+    in_a = (heads & one) == 0
+    in_b = (tails & one) == one
+    return np.stack((np.bincount(pairs[in_a & in_b], minlength=n_pairs),
+                     np.bincount(pairs[in_a], minlength=n_pairs),
+                     np.bincount(pairs[in_b], minlength=n_pairs)))

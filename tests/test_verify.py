@@ -14,18 +14,21 @@ from reuse.pipeline import dedup, sketching
 from reuse.sketch import minhash
 from reuse.text.shingle import shingle_batch
 from reuse.text.tokenize import tokenize_batch
-from reuse.verify import ShingleStore, pair_jaccard, shared_counts
+from reuse.verify import PAIRS_PER_SORT, VERIFY_HASH_BITS, ShingleStore, pair_jaccard, shared_counts
 
 UINT64 = st.integers(min_value=0, max_value=2**64 - 1)
-# Hashes that agree on all but their lowest bits: they make the chunk's reduced keys collide,
-# so the per-pair set path is taken.
+# Hashes that agree on all but their lowest bits, which verification does not compare.
 CLOSE = st.integers(min_value=0, max_value=3).map(lambda low: (0xABCDEF << 40) | low)
+
+
+def compared(value: int) -> int:
+    return value >> (64 - VERIFY_HASH_BITS)
 
 
 def reference(groups: list[list[int]], pairs: list[tuple[int, int]]) -> list[float]:
     out = []
     for a, b in pairs:
-        sa, sb = set(groups[a]), set(groups[b])
+        sa, sb = set(map(compared, groups[a])), set(map(compared, groups[b]))
         union = len(sa | sb)
         out.append(len(sa & sb) / union if union else 1.0)
     return out
@@ -63,23 +66,31 @@ def test_pair_jaccard_matches_python_sets(groups, data):
     assert got.tolist() == pytest.approx(reference(groups, pairs), abs=0)
 
 
-def test_shared_counts_takes_the_set_path_when_reduced_hashes_collide(monkeypatch):
-    from reuse import verify
+def test_shared_counts_compares_the_top_bits_of_each_hash():
+    low = 1 << (64 - VERIFY_HASH_BITS)
+    # 4 and 5 share their top bits (one shingle); 4 and 4 + low do not.
+    values = np.array([4, 5, 4, 4 + low, 2**64 - 1], dtype=np.uint64)
+    bounds = np.array([0, 2, 5])
+    shared, size_a, size_b = shared_counts(values, bounds, np.array([0]), np.array([1]))
+    assert (shared.tolist(), size_a.tolist(), size_b.tolist()) == ([1], [1], [3])
 
-    calls = []
-    by_sets = verify._shared_counts_by_sets
-    monkeypatch.setattr(verify, "_shared_counts_by_sets",
-                        lambda *args: calls.append(1) or by_sets(*args))
-    # 2 groups, 1 pair: one tag bit, so hashes differing only in bit 0 collide.
-    values = np.array([4, 5, 4, 6], dtype=np.uint64)
-    bounds = np.array([0, 2, 4])
-    shared, size_a, size_b = shared_counts(values, bounds, np.array([0]), np.array([1]))
-    assert calls == [1]
-    assert (shared.tolist(), size_a.tolist(), size_b.tolist()) == ([1], [2], [2])
-    values = np.array([4, 8, 4, 12], dtype=np.uint64)
-    shared, size_a, size_b = shared_counts(values, bounds, np.array([0]), np.array([1]))
-    assert calls == [1]  # no collision: the sorted-keys path
-    assert (shared.tolist(), size_a.tolist(), size_b.tolist()) == ([1], [2], [2])
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1),
+       n_pairs=st.integers(min_value=1, max_value=3 * PAIRS_PER_SORT + 1))
+def test_shared_counts_of_more_pairs_than_one_sort_holds(seed, n_pairs):
+    # Pairs beyond one sort's pair numbers go to further sorts; small values make shares.
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(0, 12, size=40)
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    values = rng.integers(0, 16, size=int(bounds[-1]), dtype=np.uint64) << np.uint64(60)
+    a, b = rng.integers(0, 40, size=(2, n_pairs))
+    groups = [values[bounds[i]:bounds[i + 1]].tolist() for i in range(40)]
+    shared, size_a, size_b = shared_counts(values, bounds, a, b)
+    sets = [set(map(compared, group)) for group in groups]
+    assert shared.tolist() == [len(sets[i] & sets[j]) for i, j in zip(a, b, strict=True)]
+    assert size_a.tolist() == [len(sets[i]) for i in a]
+    assert size_b.tolist() == [len(sets[j]) for j in b]
 
 
 @pytest.mark.parametrize("large", [False, True])
