@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import weakref
 from array import array
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 
 from .common.ranges import expand_ranges
 from .engine import ordered_map
+from .engine.scratch import scratch_folder
 from .engine.spill import RowFile, Segment, SegmentSink, spill_error
 from .sketch.feed import BATCH_CHARS, char_batches
 from .sketch.minhash import estimated_jaccard
@@ -53,19 +53,19 @@ _UINT64_BYTES = 8
 
 
 class ShingleStore:
-    """Each document's shingle hashes, in document order, in segment files of a folder of its
-    own (in ``directory``, else under ``TMPDIR``), removed when the store is closed or
-    collected. The sketching processes write the segments themselves
-    (through :meth:`sink`, each its own file of :attr:`directory`) and the store records
-    where each batch went (:meth:`add`); :meth:`append` writes a batch from this process. Exact
-    verification reads documents back with :meth:`read`, or in worker processes through
-    :meth:`reader`.
+    """Each document's shingle hashes, in document order, in segment files of a scratch folder
+    of its own (:func:`~reuse.engine.scratch.scratch_folder`, in ``directory``, else under
+    ``TMPDIR``), removed when the store is closed or collected. The sketching processes write
+    the segments themselves (through :meth:`sink`, each its own file of :attr:`directory`) and
+    the store records where each batch went (:meth:`add`); :meth:`append` writes a batch from
+    this process. Exact verification reads documents back with :meth:`read`, or in worker
+    processes through :meth:`reader`.
 
     Memory: 8 bytes per document (where its hashes start, counted in document order), and four
     numbers per batch."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="shingles-", dir=directory))
+        self.directory = scratch_folder("shingles", directory)
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.directory,
                                            ignore_errors=True)
         self._starts = array("q", [0])

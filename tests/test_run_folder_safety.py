@@ -490,7 +490,7 @@ def test_a_real_failing_write_of_the_documents_read(tmp_path):
                           preexec_fn=limit_file_size(4096), check=False)
     assert done.returncode == 4
     assert re.fullmatch(
-        re.escape(f"reuse: error: {temporary}/") + r"reuse-store-\d+-\w+"
+        re.escape(f"reuse: error: {temporary}/") + r"reuse-store-[0-9a-f]{8}-\d+-\w+"
         + re.escape(": cannot write the documents read to disk (File too large); reuse keeps "
                     "the corpus in a temporary folder while it runs. Make room there, or set "
                     "TMPDIR to a folder with room, and run again.\n"), done.stderr)

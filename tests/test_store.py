@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reuse
+from reuse.engine.scratch import host_tag
 from reuse.errors import ConfigError, InputError, ReuseError, RunFolderError
 from reuse.ingest import Corpus, read_corpus, records
 from reuse.ingest.records import RecordSink
@@ -230,7 +231,7 @@ def test_the_store_of_a_killed_process_is_removed_by_the_next_store(tmp_path):
     assert left.name.startswith("reuse-store-") and (left / "texts.bin").exists()
     corpus = read_corpus(path, store_dir=stores)
     assert [entry.name for entry in stores.iterdir()] == [corpus.store.folder.name]
-    assert corpus.store.folder.name.startswith(f"reuse-store-{os.getpid()}-")
+    assert corpus.store.folder.name.startswith(f"reuse-store-{host_tag()}-{os.getpid()}-")
 
 
 def test_a_failed_read_leaves_no_store_behind(tmp_path):

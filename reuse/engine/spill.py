@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ import numpy as np
 
 from ..common.sorting import stable_order
 from ..errors import ConfigError, ScratchSpaceError
+from .scratch import scratch_folder
 
 DEFAULT_MEMORY_BUDGET = 1 << 30
 # The smallest budget accepted (tests use it to force many partitions).
@@ -134,11 +137,12 @@ def partitions_for(total_bytes: int, budget: int, work_factor: float = 4.0) -> i
 
 
 class Workspace:
-    """A temporary directory for spill files (under ``TMPDIR``), removed by :meth:`close`."""
+    """A scratch folder for spill files (:func:`~reuse.engine.scratch.scratch_folder`, under
+    ``TMPDIR``), removed by :meth:`close`, when collected, or at exit."""
 
     def __init__(self) -> None:
-        self._directory = tempfile.TemporaryDirectory(prefix="reuse-")
-        self.path = Path(self._directory.name)
+        self.path = scratch_folder("spill")
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
         self._names = 0
 
     def file(self, stem: str) -> Path:
@@ -147,7 +151,7 @@ class Workspace:
         return self.path / f"{stem}-{self._names}"
 
     def close(self) -> None:
-        self._directory.cleanup()
+        self._finalizer()
 
     def __enter__(self) -> Workspace:
         return self

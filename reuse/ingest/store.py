@@ -1,7 +1,8 @@
 """The documents of a corpus on disk: the store that :func:`reuse.ingest.read_corpus` fills.
 
-A :class:`DocumentStore` lives in a temporary folder (under :func:`tempfile.gettempdir`, or a
-folder given) and is removed when it is closed, garbage-collected, or at exit. Its key is the
+A :class:`DocumentStore` lives in a scratch folder (:mod:`reuse.engine.scratch`: under
+:func:`tempfile.gettempdir`, or a folder given) and is removed when it is closed,
+garbage-collected, or at exit, or by a later process if this one was killed. Its key is the
 document's input ordinal, an int64. Each column is a data file and an offsets file (int64 byte
 offsets, one more than the documents), both appended a batch at a time:
 
@@ -36,7 +37,6 @@ import os
 import pickle
 import shutil
 import struct
-import tempfile
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +47,8 @@ import numpy as np
 
 from ..common.arrow import from_strings
 from ..common.ranges import nearby_runs
+from ..engine.scratch import MARKER as SCRATCH_MARKER
+from ..engine.scratch import scratch_folder
 from ..errors import InputError, ReuseError, ScratchSpaceError
 from .fingerprint import DIGEST_SIZE, document_digest, metadata_json, update_in_order
 
@@ -225,34 +227,6 @@ _NO_TEXTS = "texts.none"
 _REPLACED_METADATA = "metadata_replaced.pickle"
 _DIGESTS = "digests.sha256"
 _SPANS = "spans.int64"
-# A store's folder is named for the process that made it: reuse-store-PID-XXXXXXXX.
-_PREFIX = "reuse-store-"
-
-
-def remove_stale_stores(directory: Path) -> None:
-    """Remove the store folders in ``directory`` whose process is gone: a process killed
-    (SIGKILL, a crash) cannot remove its own, so the next one to make a store there does."""
-    try:
-        entries = [entry for entry in os.scandir(directory) if entry.name.startswith(_PREFIX)]
-    except OSError:
-        return
-    for entry in entries:
-        pid = entry.name[len(_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, or no way to tell: leave its folder alone
-        return True
-    return True
 
 
 class DocumentStore:
@@ -264,9 +238,7 @@ class DocumentStore:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         if directory is not None:
             os.makedirs(directory, exist_ok=True)
-        remove_stale_stores(Path(tempfile.gettempdir() if directory is None else directory))
-        folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=directory)
-        self._open(Path(folder), "w+b", 0, {})
+        self._open(scratch_folder("store", directory), "w+b", 0, {})
 
     def _open(self, folder: Path, mode: str, count: int,
               replaced_metadata: dict[int, dict[str, Any]]) -> None:
@@ -364,6 +336,7 @@ class DocumentStore:
                 pickle.dump(self.replaced_metadata, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 handle.flush()
                 os.fsync(handle.fileno())
+        (self.folder / SCRATCH_MARKER).unlink(missing_ok=True)  # kept: no longer scratch
         os.replace(self.folder, destination)
 
     def close(self) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..config import Config
+from ..engine.scratch import scratch_folder
 from ..errors import ConfigError
 from ..ingest import Corpus
 from ..runfolder.checkpoints import StageLedger
@@ -70,7 +70,7 @@ class WorkFolder:
             return
         check_spark_dir(path)
         if path is None:
-            self.path = Path(tempfile.mkdtemp(prefix="reuse-spark-"))
+            self.path = scratch_folder("spark")
             self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
         else:
             self.path = Path(path).absolute() / f"reuse-{os.getpid()}-{os.urandom(4).hex()}"
