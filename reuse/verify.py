@@ -14,8 +14,9 @@ the input file for a store without them (:mod:`reuse.ingest.reread`).
 :data:`VERIFY_HASH_BITS` (56) bits of its 64-bit hash, which leaves room in one sort key for
 the pair number (7 bits) and the side (1 bit): each pair's two lists of hashes, laid side by
 side and sorted, give runs of equal hashes, and a run holding both sides is a shingle the two
-documents share. Two distinct shingles of a pair of 1,000-shingle documents agree on those 56
-bits with a probability of about 3 in 10^11, so the counts are those of the shingle sets.
+documents share. The hashes are mixed (:func:`reuse.text.shingle.shingle`), so two distinct
+shingles of a pair of 1,000-shingle documents agree on those 56 bits with a probability of
+about 3 in 10^11: but for that chance, the counts are those of the shingle sets.
 """
 
 from __future__ import annotations
