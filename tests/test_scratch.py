@@ -98,3 +98,15 @@ def test_the_scratch_of_a_killed_process_is_removed_by_the_next_one(tmp_path):
     assert left == ["shingles", "spill", "store"]  # nothing ran to remove them
     made = scratch_folder("spill", scratch)
     assert list(scratch.iterdir()) == [made]
+
+
+def test_a_folder_whose_marker_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "touch", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        scratch_folder("spill", tmp_path)
+    assert list(tmp_path.iterdir()) == []

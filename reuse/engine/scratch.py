@@ -39,7 +39,11 @@ def scratch_folder(kind: str, directory: str | os.PathLike[str] | None = None) -
     remove_stale_scratch(parent)
     folder = Path(tempfile.mkdtemp(prefix=f"reuse-{kind}-{host_tag()}-{os.getpid()}-",
                                    dir=parent))
-    (folder / MARKER).touch()
+    try:
+        (folder / MARKER).touch()
+    except OSError:  # a full disk, say: leave no unmarked folder behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder
 
 
