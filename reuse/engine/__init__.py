@@ -7,6 +7,8 @@
   memory budget, so that the grouping stages' memory does not grow with the corpus. (Not
   imported here: it imports numpy, and the command line imports this package before it can
   turn a Ctrl-C during start-up into a clean exit.)
+* :mod:`~reuse.engine.scratch`: the scratch folders of a process (the document store, spill
+  files, shingle hashes), named for it so that a killed run's are removed by the next run.
 """
 
 from __future__ import annotations
