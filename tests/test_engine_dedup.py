@@ -252,8 +252,10 @@ def test_a_spill_write_that_fails_is_a_named_error():
             spill.append(np.arange(3, dtype=np.uint64), 0)
 
 
-@pytest.mark.parametrize("budget", [2**30, 2**14])
-def test_spilled_buckets_equal_collide(budget):
+@pytest.mark.parametrize(("budget", "workers"), [(2**30, 1), (2**14, 1), (2**30, 2), (2**14, 2)])
+def test_spilled_buckets_equal_collide(budget, workers):
+    # With two workers, the large budget groups two partitions at once in worker processes
+    # (the ranks read from a file); the small one holds one partition's grouping at a time.
     rng = np.random.default_rng(5)
     n_docs, bands = 3000, 6
     # Few distinct keys: buckets of every size, some above max_bucket.
@@ -267,7 +269,7 @@ def test_spilled_buckets_equal_collide(budget):
         for lo in range(0, len(compared), 500):
             docs = compared[lo:lo + 500]
             buckets.add(keys[:, docs], docs)
-        pairs = buckets.pairs(rank, max_bucket=300)
+        pairs = buckets.pairs(rank, max_bucket=300, workers=workers)
         chunks = list(pairs.chunks(1000))
     left = np.concatenate([chunk[0] for chunk in chunks])
     right = np.concatenate([chunk[1] for chunk in chunks])

@@ -13,6 +13,7 @@ the bucket is reported so callers can flag it.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,7 +21,8 @@ import numpy as np
 
 from ..common.sorting import stable_order
 from ..common.validation import Range, check_parameter
-from ..engine.spill import PartitionedSpill, Workspace, partitions_for
+from ..engine import ordered_map
+from ..engine.spill import PartitionedSpill, Workspace, partitions_for, spill_error
 from ..errors import ConfigError
 from ..text.tokenize import mix64
 
@@ -272,34 +274,80 @@ class SpilledBuckets:
             partition += (records["key"] >> self._shift).astype(np.int64)
         self.spill.append(records, partition)
 
-    def pairs(self, rank: np.ndarray, max_bucket: int = 1000) -> SpilledPairs:
+    def pairs(self, rank: np.ndarray, max_bucket: int = 1000, workers: int = 1) -> SpilledPairs:
         """The unique pairs of documents that share a bucket in some band, spilled by left
         document; ``rank[doc]`` orders bucket members (the anchor of an oversized bucket is its
-        lowest rank). Counts the oversized buckets in :attr:`oversized_buckets`."""
+        lowest rank). Counts the oversized buckets in :attr:`oversized_buckets`. The partitions
+        are grouped in ``workers`` processes, as many at once as the memory budget holds."""
         pairs = SpilledPairs(self._workspace, self.n_docs,
                              partitions_for(len(self.spill) * PAIR_RECORD.itemsize,
                                             self.memory_budget))
         self.oversized_buckets = 0
-        for partition in range(self.spill.partitions):
-            records = self.spill.read(partition)
-            if len(records) < 2:
-                continue
-            keys, docs = records["key"], records["doc"]
-            del records
-            sort = stable_order(keys, rank[docs])
-            keys, docs = keys[sort], docs[sort]
-            del sort
-            starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
-            sizes = np.diff(np.append(starts, len(keys)))
-            del keys
-            left, right, big = bucket_pairs(docs, sizes, max_bucket)
-            self.oversized_buckets += int(big.sum())
-            pairs.add(np.minimum(left, right), np.maximum(left, right))
+        largest = int(self.spill.counts.max(initial=0)) * BAND_RECORD.itemsize
+        at_once = min(workers, self.spill.partitions,
+                      max(1, self.memory_budget // max(largest * _GROUPING_WORK, 1)))
+        ranks: np.ndarray | _RankFile = rank
+        if at_once > 1:  # each worker maps the ranks from a file instead of a copy per task
+            ranks = _RankFile.write(self._workspace.file("ranks"), rank)
+        tasks = ((self.spill, partition, ranks, max_bucket)
+                 for partition in range(self.spill.partitions))
+        for left, right, oversized in ordered_map(_partition_pairs, tasks, at_once):
+            self.oversized_buckets += oversized
+            pairs.add(left, right)
         self.spill.close()
         return pairs
 
     def close(self) -> None:
         self.spill.close()
+
+
+# The grouping's memory per byte of a partition's records (the sort's words, order and copies),
+# as the partitions were sized (partitions_for's default).
+_GROUPING_WORK = 4
+
+
+@dataclass(frozen=True)
+class _RankFile:
+    """Each document's rank, int64, in a file that a worker process maps."""
+
+    path: str
+    count: int
+
+    @classmethod
+    def write(cls, path: os.PathLike[str], rank: np.ndarray) -> _RankFile:
+        values = np.ascontiguousarray(rank, dtype=np.int64)
+        try:
+            values.tofile(path)
+        except OSError as exc:
+            raise spill_error(path, exc) from exc
+        return cls(os.fspath(path), len(values))
+
+    def __getitem__(self, docs: np.ndarray) -> np.ndarray:
+        if self.count == 0:
+            return np.empty(0, dtype=np.int64)
+        return np.asarray(np.memmap(self.path, dtype=np.int64, mode="r",
+                                    shape=(self.count,))[docs])
+
+
+def _partition_pairs(task: tuple[PartitionedSpill, int, np.ndarray | _RankFile, int]
+                     ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The pairs ``(left < right)`` of the buckets of one partition of band keys, and how many
+    of its buckets were oversized (in a worker process)."""
+    spill, partition, rank, max_bucket = task
+    records = spill.read(partition)
+    if len(records) < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, 0
+    keys, docs = records["key"], records["doc"]
+    del records
+    sort = stable_order(keys, rank[docs])
+    keys, docs = keys[sort], docs[sort]
+    del sort
+    starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+    sizes = np.diff(np.append(starts, len(keys)))
+    del keys
+    left, right, big = bucket_pairs(docs, sizes, max_bucket)
+    return np.minimum(left, right), np.maximum(left, right), int(big.sum())
 
 
 class SpilledPairs:

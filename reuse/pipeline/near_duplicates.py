@@ -197,9 +197,10 @@ class _CandidatePairs:
 
 
 def _candidate_pairs(sketches: Sketches, config: DedupConfig, priority: np.ndarray,
-                     memory_budget: int, ledger: StageLedger | None) -> _CandidatePairs:
-    """The candidate pairs of the LSH buckets, and with a ledger, the ``candidates``
-    checkpoint (restored when the killed run completed it)."""
+                     memory_budget: int, ledger: StageLedger | None, workers: int = 1
+                     ) -> _CandidatePairs:
+    """The candidate pairs of the LSH buckets (grouped in ``workers`` processes), and with a
+    ledger, the ``candidates`` checkpoint (restored when the killed run completed it)."""
     if ledger is not None and ledger.done("candidates"):
         values = ledger.values("candidates")
         stored = RowFile(ledger.file("candidates", _PAIRS_FILE), 2, np.int64)
@@ -209,7 +210,7 @@ def _candidate_pairs(sketches: Sketches, config: DedupConfig, priority: np.ndarr
     buckets = sketches.buckets
     if buckets is None:  # restored sketches: the band keys again, from the signatures
         buckets = rebuilt_buckets(sketches, config, memory_budget)
-    spilled = buckets.pairs(priority)
+    spilled = buckets.pairs(priority, workers=workers)
     if ledger is None:
         return _CandidatePairs(spilled, capped_buckets=buckets.oversized_buckets)
     with ledger.writing("candidates") as folder:
@@ -302,7 +303,8 @@ def near_duplicate_stages(
     dates = corpus_dates(corpus, config)
     priority = representative_priority(lengths, dates)
     with timings.stage("candidates"):
-        pairs = _candidate_pairs(sketches, config.dedup, priority, memory_budget, ledger)
+        pairs = _candidate_pairs(sketches, config.dedup, priority, memory_budget, ledger,
+                                 workers)
     with timings.stage("verify"):
         left, right, estimate, exact = _verified_pairs(corpus, sketches, pairs, config,
                                                        workers, ledger)
