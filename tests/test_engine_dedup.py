@@ -270,6 +270,7 @@ def test_spilled_buckets_equal_collide(budget, workers):
             docs = compared[lo:lo + 500]
             buckets.add(keys[:, docs], docs)
         pairs = buckets.pairs(rank, max_bucket=300, workers=workers)
+        assert not [path for path in workspace.path.iterdir() if path.name.startswith("ranks")]
         chunks = list(pairs.chunks(1000))
     left = np.concatenate([chunk[0] for chunk in chunks])
     right = np.concatenate([chunk[1] for chunk in chunks])

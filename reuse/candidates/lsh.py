@@ -291,9 +291,13 @@ class SpilledBuckets:
             ranks = _RankFile.write(self._workspace.file("ranks"), rank)
         tasks = ((self.spill, partition, ranks, max_bucket)
                  for partition in range(self.spill.partitions))
-        for left, right, oversized in ordered_map(_partition_pairs, tasks, at_once):
-            self.oversized_buckets += oversized
-            pairs.add(left, right)
+        try:
+            for left, right, oversized in ordered_map(_partition_pairs, tasks, at_once):
+                self.oversized_buckets += oversized
+                pairs.add(left, right)
+        finally:
+            if isinstance(ranks, _RankFile):
+                os.unlink(ranks.path)
         self.spill.close()
         return pairs
 
