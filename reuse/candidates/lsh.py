@@ -13,7 +13,6 @@ the bucket is reported so callers can flag it.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,7 +21,13 @@ import numpy as np
 from ..common.sorting import stable_order
 from ..common.validation import Range, check_parameter
 from ..engine import ordered_map
-from ..engine.spill import PartitionedSpill, Workspace, partitions_for, spill_error
+from ..engine.spill import (
+    PartitionedSpill,
+    RowFile,
+    Workspace,
+    partitions_at_once,
+    partitions_for,
+)
 from ..errors import ConfigError
 from ..text.tokenize import mix64
 
@@ -284,11 +289,13 @@ class SpilledBuckets:
                                             self.memory_budget))
         self.oversized_buckets = 0
         largest = int(self.spill.counts.max(initial=0)) * BAND_RECORD.itemsize
-        at_once = min(workers, self.spill.partitions,
-                      max(1, self.memory_budget // max(largest * _GROUPING_WORK, 1)))
-        ranks: np.ndarray | _RankFile = rank
+        at_once = partitions_at_once(workers, self.spill.partitions, largest,
+                                     self.memory_budget)
+        ranks: np.ndarray | RowFile = rank
         if at_once > 1:  # each worker maps the ranks from a file instead of a copy per task
-            ranks = _RankFile.write(self._workspace.file("ranks"), rank)
+            ranks = RowFile(self._workspace.file("ranks"), 1, np.int64)
+            ranks.append(np.asarray(rank).reshape(-1, 1))
+            ranks.finish()
         tasks = ((self.spill, partition, ranks, max_bucket)
                  for partition in range(self.spill.partitions))
         try:
@@ -296,8 +303,8 @@ class SpilledBuckets:
                 self.oversized_buckets += oversized
                 pairs.add(left, right)
         finally:
-            if isinstance(ranks, _RankFile):
-                os.unlink(ranks.path)
+            if isinstance(ranks, RowFile):
+                ranks.close()
         self.spill.close()
         return pairs
 
@@ -305,35 +312,7 @@ class SpilledBuckets:
         self.spill.close()
 
 
-# The grouping's memory per byte of a partition's records (the sort's words, order and copies),
-# as the partitions were sized (partitions_for's default).
-_GROUPING_WORK = 4
-
-
-@dataclass(frozen=True)
-class _RankFile:
-    """Each document's rank, int64, in a file that a worker process maps."""
-
-    path: str
-    count: int
-
-    @classmethod
-    def write(cls, path: os.PathLike[str], rank: np.ndarray) -> _RankFile:
-        values = np.ascontiguousarray(rank, dtype=np.int64)
-        try:
-            values.tofile(path)
-        except OSError as exc:
-            raise spill_error(path, exc) from exc
-        return cls(os.fspath(path), len(values))
-
-    def __getitem__(self, docs: np.ndarray) -> np.ndarray:
-        if self.count == 0:
-            return np.empty(0, dtype=np.int64)
-        return np.asarray(np.memmap(self.path, dtype=np.int64, mode="r",
-                                    shape=(self.count,))[docs])
-
-
-def _partition_pairs(task: tuple[PartitionedSpill, int, np.ndarray | _RankFile, int]
+def _partition_pairs(task: tuple[PartitionedSpill, int, np.ndarray | RowFile, int]
                      ) -> tuple[np.ndarray, np.ndarray, int]:
     """The pairs ``(left < right)`` of the buckets of one partition of band keys, and how many
     of its buckets were oversized (in a worker process)."""
@@ -344,7 +323,9 @@ def _partition_pairs(task: tuple[PartitionedSpill, int, np.ndarray | _RankFile, 
         return empty, empty, 0
     keys, docs = records["key"], records["doc"]
     del records
-    sort = stable_order(keys, rank[docs])
+    ranks = rank.rows(docs)[:, 0] if isinstance(rank, RowFile) else rank[docs]
+    sort = stable_order(keys, ranks)
+    del ranks
     keys, docs = keys[sort], docs[sort]
     del sort
     starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))

@@ -128,7 +128,21 @@ def parse_memory_budget(value: int | str | None, owner: str) -> int:
     return int(size)
 
 
-def partitions_for(total_bytes: int, budget: int, work_factor: float = 4.0) -> int:
+# Bytes of work per byte of a partition's records when it is grouped (a sort's words, order and
+# copies), unless a caller says otherwise.
+WORK_FACTOR = 4.0
+
+
+def partitions_at_once(workers: int, partitions: int, largest_bytes: int, budget: int,
+                       work_factor: float = WORK_FACTOR) -> int:
+    """How many partitions to group at once in worker processes: at most ``workers``, no more
+    than there are (a pool started for one partition costs its start), and as many as ``budget``
+    bytes hold the grouping of the largest (``largest_bytes`` of records) at the same time."""
+    return max(1, min(workers, partitions,
+                      int(budget // max(largest_bytes * work_factor, 1))))
+
+
+def partitions_for(total_bytes: int, budget: int, work_factor: float = WORK_FACTOR) -> int:
     """How many partitions keep one partition's records, times ``work_factor`` (the sort's
     copies and index arrays), within ``budget`` bytes: a power of two, at most
     :data:`MAX_PARTITIONS`."""

@@ -28,7 +28,13 @@ from ..candidates.lsh import bucket_pairs
 from ..common.sorting import stable_order
 from ..config import PassageConfig
 from ..engine import ordered_map
-from ..engine.spill import DEFAULT_MEMORY_BUDGET, PartitionedSpill, Workspace, partitions_for
+from ..engine.spill import (
+    DEFAULT_MEMORY_BUDGET,
+    PartitionedSpill,
+    Workspace,
+    partitions_at_once,
+    partitions_for,
+)
 from ..text.tokenize import mix64
 
 
@@ -291,11 +297,10 @@ def passage_candidates(
     else:
         largest = int(fingerprints.counts.max(initial=0)) * FINGERPRINT_RECORD.itemsize
         partitions = fingerprints.partitions()
-        # No more processes than partitions: a pool started for one partition costs its start.
-        at_once = min(workers, len(partitions),
-                      max(1, int(memory_budget // max(largest * GROUPING_WORK, 1))))
+        at_once = partitions_at_once(workers, len(partitions), largest, memory_budget,
+                                     GROUPING_WORK)
         tasks = ((spill, partition, config, groups) for spill, partition in partitions)
-        found = list(ordered_map(_partition_seeds, tasks, max(at_once, 1)))
+        found = list(ordered_map(_partition_seeds, tasks, at_once))
     capped = sum(seeds.capped for seeds in found)
     capped_docs = np.unique(np.concatenate(
         [np.empty(0, dtype=np.int64), *(seeds.capped_docs for seeds in found)]))
