@@ -53,6 +53,8 @@ def spill_error(path: str | os.PathLike[str], exc: OSError) -> ScratchSpaceError
 
 def write_records(handle: BinaryIO, path: Path, records: np.ndarray) -> None:
     """Write ``records``' bytes to ``handle``; an OSError is a :class:`ScratchSpaceError`."""
+    if records.size == 0:  # (a memoryview of no bytes cannot be cast)
+        return
     try:
         handle.write(memoryview(np.ascontiguousarray(records)).cast("B"))
     except OSError as exc:
