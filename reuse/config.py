@@ -64,6 +64,8 @@ class DedupConfig(Validated):
     MinHash ``"estimate"`` or on ``"exact"`` Jaccard. ``min_tokens``: shorter documents are not
     compared. ``false_positive_weight``/``false_negative_weight``: how the LSH bands and rows
     are chosen for ``threshold`` (they add up to 1; see :mod:`reuse.candidates.lsh`).
+    ``max_bucket``: an LSH bucket of more documents (a template, an empty page) pairs each of
+    them with its anchor only, not with one another (counted as ``capped_buckets``).
     """
 
     threshold: float = 0.8
@@ -74,11 +76,13 @@ class DedupConfig(Validated):
     min_tokens: int = 0
     false_positive_weight: float = 0.5
     false_negative_weight: float = 0.5
+    max_bucket: int = 1000
 
     RULES: ClassVar[dict[str, Rule]] = {
         "threshold": FRACTION, "num_perm": Range(int, 2, 4096), "ngram": Range(int, 1, 64),
         "seed": SEED, "verify": OneOf(("estimate", "exact")), "min_tokens": COUNT,
         "false_positive_weight": FRACTION, "false_negative_weight": FRACTION,
+        "max_bucket": Range(int, 2, 10**7),
     }
 
     def validate(self, owner: str | None = None,

@@ -151,6 +151,7 @@ def test_formats_and_manifest(corpus_jsonl, tmp_path, fmt):
     assert manifest["config"]["dedup"] == {
         "threshold": 0.5, "num_perm": 128, "ngram": 5, "seed": 1, "verify": "estimate",
         "min_tokens": 0, "false_positive_weight": 0.5, "false_negative_weight": 0.5,
+        "max_bucket": 1000,
     }
     assert manifest["config"]["tokenize"] == {"strip_diacritics": False}
     assert manifest["input"] == {

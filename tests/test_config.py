@@ -18,6 +18,7 @@ from near_dup_corpus import make_corpus
 import reuse
 from reuse import AlignConfig, BandConfig, Config, DedupConfig, PassageConfig
 from reuse.align.config import PAIRS_MODE
+from reuse.candidates.lsh import optimal_bands
 from reuse.cli.commands import main
 from reuse.config import SECTIONS, load_config
 from reuse.errors import ConfigError
@@ -159,6 +160,9 @@ def test_a_section_validates_alone_with_the_same_rules():
     with pytest.raises(ConfigError, match=r"^The 'max_bucket' parameter of PassageConfig must be "
                                           r"an int in \[2, 10000000\]. Got 1 instead.$"):
         PassageConfig(max_bucket=1).validate()
+    with pytest.raises(ConfigError, match=r"^The 'max_bucket' parameter of DedupConfig must be "
+                                          r"an int in \[2, 10000000\]. Got 1 instead.$"):
+        DedupConfig(max_bucket=1).validate()
 
 
 # ------------------------------------------------------------------ the functions take it
@@ -203,6 +207,30 @@ def test_the_lsh_weights_are_reachable_and_change_the_candidates(synthetic_corpu
         return reuse.dedup(synthetic_corpus, config=config).counts["candidate_pairs"]
 
     assert candidates(0.05) > candidates(0.5) > candidates(0.95)
+
+
+def crowded_corpus(seeds_dir) -> list[dict[str, str]]:
+    """The sample corpus and six exact copies of its first article: the copies share every LSH
+    bucket."""
+    records = [{"id": path.name, "text": path.read_text(encoding="utf-8")}
+               for path in sorted(seeds_dir.glob("*.txt"))]
+    return records + [{"id": f"copy-{k}", "text": records[0]["text"]} for k in range(6)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_lsh_bucket_cap_is_reachable(seeds_dir, workers):
+    records = crowded_corpus(seeds_dir)
+    whole = reuse.dedup(records, workers=workers)
+    capped = reuse.dedup(records, workers=workers,
+                         config=Config().replace(**{"dedup.max_bucket": 3}))
+    assert capped.config.dedup.max_bucket == 3
+    # The seven equal texts: all 21 pairs, or in every band one bucket of seven over the cap,
+    # its anchor (the first document) paired with the six others.
+    assert (whole.counts["capped_buckets"], whole.counts["near_duplicate_pairs"]) == (0, 21)
+    bands, _ = optimal_bands(0.8, 128, 0.5, 0.5)
+    assert capped.counts["capped_buckets"] == bands
+    assert capped.counts["near_duplicate_pairs"] == 6
+    assert set(capped.near_duplicates["a_id"]) == {records[0]["id"]}
 
 
 @pytest.mark.parametrize(("changes", "count", "default", "value"), [
@@ -301,7 +329,7 @@ def test_cli_config_in_json_for_dedup_and_align(seeds_dir, tmp_path):
     ("bad.toml", "[dedup]\ntreshold = 0.9\n",
      "reuse: error: Unknown config key 'dedup.treshold' in {path} (did you mean "
      "'dedup.threshold'?). Keys of [dedup]: threshold, num_perm, ngram, seed, verify, "
-     "min_tokens, false_positive_weight, false_negative_weight.\n"),
+     "min_tokens, false_positive_weight, false_negative_weight, max_bucket.\n"),
     ("range.toml", "[bands]\nmargin = -5\n",
      "reuse: error: The 'bands.margin' parameter of --config {path} must be an int in "
      "[0, 1000000000]. Got -5 instead.\n"),

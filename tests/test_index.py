@@ -66,10 +66,11 @@ def comparable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_equivalent(tmp_path: Path, records: list[dict[str, str]], n_index: int,
-                     among_queries: bool, **settings: int) -> reuse.RunResult:
+                     among_queries: bool, config: reuse.Config | None = None,
+                     **settings: int) -> reuse.RunResult:
     indexed, queried = records[:n_index], records[n_index:]
-    full = reuse.run(records, workers=1, **settings)
-    index = Index.create(tmp_path / "index", **settings)
+    full = reuse.run(records, workers=1, config=config, **settings)
+    index = Index.create(tmp_path / "index", config=config, **settings)
     index.add(indexed, workers=1)
     answer = index.query(queried, among_queries=among_queries, workers=1)
     query_ids = {r["id"] for r in queried}
@@ -116,6 +117,21 @@ def test_very_common_windows_are_capped_as_in_the_run(tmp_path: Path) -> None:
     answer = check_equivalent(tmp_path, synthetic_records(), 170, among_queries=True,
                               max_pairs_per_doc=10_000, max_bucket=3)
     assert answer.counts["capped_fingerprints"] > 0
+
+
+@pytest.mark.parametrize("among_queries", [False, True])
+def test_crowded_lsh_buckets_are_capped_as_in_the_run(tmp_path: Path, among_queries: bool
+                                                       ) -> None:
+    # Six exact copies of a seed article, three indexed and three queried: one bucket of
+    # seven in every band, over the config's cap of 3, whose anchor is the run's.
+    records = seed_records()
+    copies = [{"id": f"copy-{k}", "text": records[0]["text"]} for k in range(6)]
+    records = [records[0], *copies[:3], *records[1:], *copies[3:]]
+    config = reuse.Config().replace(**{"dedup.max_bucket": 3})
+    answer = check_equivalent(tmp_path, records, 5, among_queries=among_queries,
+                              config=config, min_length=10)
+    assert answer.counts["capped_buckets"] > 0
+    assert len(answer.near_duplicates) == 3
 
 
 def test_synthetic_among_queries_equals_run_on_the_union(tmp_path: Path) -> None:

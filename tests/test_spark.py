@@ -141,6 +141,20 @@ def test_band_buckets_match_local_collisions_with_oversized_buckets(spark):
     assert got["right"].tolist() == local.right.tolist()
 
 
+def test_the_lsh_bucket_cap_of_the_config_reaches_spark(spark):
+    """``dedup.max_bucket`` caps the Spark engine's buckets as the local engine's: a corpus with
+    six exact copies of an article (all in one bucket of every band) gives the same tables."""
+    records = [{"id": path.name, "text": path.read_text(encoding="utf-8")}
+               for path in sorted(SEEDS.glob("*.txt"))]
+    records += [{"id": f"copy-{k}", "text": records[0]["text"]} for k in range(6)]
+    config = reuse.Config().replace(**{"dedup.max_bucket": 3})
+    local = reuse.dedup(records, config=config, workers=1)
+    on_spark = reuse.dedup(records, config=config, engine="spark")
+    assert local.counts["capped_buckets"] > 0
+    assert local.counts["near_duplicate_pairs"] == 6
+    assert_same_results(local, on_spark)
+
+
 def test_components_and_star_clusters_match_local(spark):
     """Large-star/small-star finds the components scipy finds, and star clustering on each
     component gives the representatives local star clustering gives on the whole graph

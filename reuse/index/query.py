@@ -11,10 +11,10 @@ document in them.
 
 What equals ``reuse run`` on A ∪ B restricted to the pairs with a query document, and what not:
 
-* LSH buckets and passage-window buckets are whole, so the very-common caps (``max_bucket``,
-  and the 1,000-document cap of an LSH bucket) and their anchors are those of the run; the
-  anchor of an LSH bucket above 1,000 documents is chosen by length and position (the run also
-  looks at dates first).
+* LSH buckets and passage-window buckets are whole, so the very-common caps (the passages'
+  and the LSH buckets' ``max_bucket``) and their anchors are those of the run; the anchor of an
+  LSH bucket over its cap is chosen by length and position (the run also looks at dates
+  first).
 * ``max_pairs_per_doc`` ranks a document's partners among the pairs this query sees: an indexed
   document's partners are the query documents only (the run also counts its partners inside
   the index), so where that cap binds in the run the query can keep more pairs, never fewer.
@@ -60,9 +60,6 @@ from .segments import (
     sketches,
 )
 
-# An LSH bucket of more documents is not expanded: its members pair with its anchor (as in
-# reuse.candidates.lsh.SpilledBuckets.pairs).
-LSH_MAX_BUCKET = 1000
 # An indexed document whose id is also a query document's is named so in the answer's tables
 # (a run folder's ids are unique).
 INDEXED_SUFFIX = " [indexed]"
@@ -141,8 +138,8 @@ def lookup(segments: Segments, sketch: QuerySketch, removed: np.ndarray) -> Batc
                    column(found, "position", np.int32)[live_fingerprints])
 
 
-def lsh_pairs(band: np.ndarray, key: np.ndarray, doc: np.ndarray, rank: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, int]:
+def lsh_pairs(band: np.ndarray, key: np.ndarray, doc: np.ndarray, rank: np.ndarray,
+              max_bucket: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Unique pairs ``left < right`` of documents sharing a ``(band, key)`` bucket, as
     :meth:`reuse.candidates.lsh.SpilledBuckets.pairs` makes them (members in ``rank`` order,
     an oversized bucket paired with its anchor); and the number of oversized buckets."""
@@ -155,7 +152,7 @@ def lsh_pairs(band: np.ndarray, key: np.ndarray, doc: np.ndarray, rank: np.ndarr
     new[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
     starts = np.flatnonzero(new)
     sizes = np.diff(np.append(starts, len(doc)))
-    left, right, big = bucket_pairs(doc, sizes, LSH_MAX_BUCKET)
+    left, right, big = bucket_pairs(doc, sizes, max_bucket)
     lo, hi = np.minimum(left, right), np.maximum(left, right)
     n = np.int64(max(len(rank), 1))
     codes = np.unique(lo * n + hi)
@@ -195,7 +192,7 @@ def _answer(segments: Segments, config: Config, corpus: Corpus, sketch: QuerySke
             np.concatenate((matches.band, sketch.rows.band)),
             np.concatenate((matches.band_key, sketch.rows.band_key)),
             np.concatenate((np.searchsorted(gathered, matches.band_doc), g + sketch.rows.band_doc)),
-            rank)
+            rank, config.dedup.max_bucket)
         wanted = (right >= g) & ((left < g) | among_queries)
         left, right = left[wanted], right[wanted]
     with timings.stage("verify"):

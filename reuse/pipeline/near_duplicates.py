@@ -210,7 +210,7 @@ def _candidate_pairs(sketches: Sketches, config: DedupConfig, priority: np.ndarr
     buckets = sketches.buckets
     if buckets is None:  # restored sketches: the band keys again, from the signatures
         buckets = rebuilt_buckets(sketches, config, memory_budget)
-    spilled = buckets.pairs(priority, workers=workers)
+    spilled = buckets.pairs(priority, config.max_bucket, workers)
     if ledger is None:
         return _CandidatePairs(spilled, capped_buckets=buckets.oversized_buckets)
     with ledger.writing("candidates") as folder:

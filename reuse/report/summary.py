@@ -42,7 +42,8 @@ COUNTS: dict[str, tuple[str, str]] = {
                         "Document pairs whose MinHash signatures share an LSH bucket; each "
                         "is checked against --threshold."),
     "capped_buckets": ("crowded LSH buckets",
-                       "LSH buckets of more than 1,000 documents (many near-identical texts): "
+                       "LSH buckets of more than dedup.max_bucket documents (1,000 unless the "
+                       "config says otherwise; many near-identical texts): "
                        "their documents are compared with the bucket's first document only."),
     "near_duplicate_pairs": ("near-duplicate pairs",
                              "Document pairs whose similarity (Jaccard of word shingles) "

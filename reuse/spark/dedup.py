@@ -214,7 +214,7 @@ def dedup_stages(stages: SparkStages, n_docs: int, plan: SparkPlan
     with timings.stage("candidates"):
         if outputs.begin("candidates"):
             pairs, oversized = band_pairs(sketches.filter(compared).select("doc", "bands")
-                                          .join(ranks, "doc"))
+                                          .join(ranks, "doc"), config.dedup.max_bucket)
             outputs.write("candidates", pairs)
             outputs.complete("candidates", {"capped_buckets": oversized.count()})
         candidates = outputs.read("candidates")

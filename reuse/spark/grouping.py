@@ -22,11 +22,8 @@ from ..cluster.documents import star_clusters
 from ..errors import ReuseError
 from .timing import timed, timed_frame
 
-# A bucket with more members pairs each with its anchor only (SpilledBuckets.pairs' default).
-BAND_MAX_BUCKET = 1000
 
-
-def band_pairs(sketches: Any, max_bucket: int = BAND_MAX_BUCKET) -> tuple[Any, Any]:
+def band_pairs(sketches: Any, max_bucket: int) -> tuple[Any, Any]:
     """Candidate pairs ``(left < right)``, unique, of the documents (columns ``doc``, ``rank``,
     ``bands``) that share a key in some band, and the oversized buckets (one row each). A
     bucket of at most ``max_bucket`` documents gives all its pairs; a larger one pairs its
