@@ -33,7 +33,7 @@ def _applied(options: list[Decorator], command: Callable[..., Any]) -> Callable[
 
 
 def _read_option_list(*, with_analysis: bool) -> list[Decorator]:
-    from ..ingest import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
+    from ..common.inputs import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
 
     options = [
         click.option("--id-field", default="id", show_default=True,

@@ -1,10 +1,17 @@
-"""The size of an input on disk, known before it is read (without this package's heavier
-modules: the command line asks it before importing them)."""
+"""What the command line knows of an input before it reads it, without this package's heavier
+modules (numpy, the readers): the reading options' defaults and choices, and the input's size
+on disk. The command imports them before it starts the workers' fork server, which then loads
+the stages beside this process's own imports."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
+
+# The longest document text read, in characters (--max-doc-chars).
+DEFAULT_MAX_DOC_CHARS = 100_000_000
+# The CSV/TSV dialects (--quoting): RFC 4180 quotes, or every field literal.
+QUOTING_CHOICES = ("csv", "none")
 
 
 def input_bytes(source: Any) -> int:

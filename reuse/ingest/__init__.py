@@ -46,8 +46,9 @@ not valid in the ``encoding`` given), ``binary`` (a NUL byte in a
 
 from __future__ import annotations
 
+from ..common.inputs import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
 from .corpus import FINGERPRINT_COVERS, Corpus, SkippedRecords, check_fingerprint_scheme
-from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES
+from .delimited import DEFAULT_QUOTING
 from .jsonl import PartStage
 from .read import (
     ON_ERROR_CHOICES,
@@ -61,7 +62,7 @@ from .read import (
     read_in_parts,
     read_options,
 )
-from .records import DEFAULT_MAX_DOC_CHARS, MAX_METADATA_DEPTH
+from .records import MAX_METADATA_DEPTH
 from .text import AUTO_ENCODING, DEFAULT_ENCODING, FALLBACK_ENCODING, decode_text, shown
 from .write import write_corpus
 

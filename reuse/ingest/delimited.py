@@ -44,7 +44,6 @@ from .text import (
     shown,
 )
 
-QUOTING_CHOICES = ("csv", "none")
 DEFAULT_QUOTING = {"csv": "csv", "tsv": "none"}
 
 _BATCH = 1 << 20  # characters read at a time

@@ -7,15 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..common.inputs import DEFAULT_MAX_DOC_CHARS, QUOTING_CHOICES
 from ..engine import resolve_workers
 from ..errors import ConfigError, InputError, RunFolderError
 from .corpus import Corpus
-from .delimited import DEFAULT_QUOTING, QUOTING_CHOICES, read_delimited
+from .delimited import DEFAULT_QUOTING, read_delimited
 from .folder import read_txt_file, read_txt_folder
 from .jsonl import JsonlRecords, PartStage, read_jsonl
 from .objects import object_format, object_name, read_object
 from .parquet import read_parquet
-from .records import DEFAULT_MAX_DOC_CHARS, RecordSink
+from .records import RecordSink
 from .reread import TextsFromInput
 from .sidecar import merge_metadata, read_metadata_file
 from .text import DEFAULT_ENCODING, check_encoding, shown

@@ -20,7 +20,6 @@ from .corpus import Corpus
 from .store import DocumentStore, EncodedDocuments, IdHashes, encode_documents
 from .text import DEFAULT_ENCODING, has_surrogate, is_wide
 
-DEFAULT_MAX_DOC_CHARS = 100_000_000
 # A batch of documents is written to the store once it holds this many records or characters
 # of text: what ingest holds in memory beyond 8 bytes per document read.
 BATCH_RECORDS = 4096
