@@ -48,3 +48,17 @@ def test_the_users_own_settings_are_kept(seeds_dir, tmp_path):
                        ARROW_DEFAULT_MEMORY_POOL="mimalloc")
     assert set(started["blas_threads"]) == {2}
     assert started["openblas"] == "2" and started["arrow_pool"] == "mimalloc"
+
+
+def test_the_command_line_is_built_without_numpy_or_the_readers():
+    # The fork server of a multi-worker command starts once the command line is parsed; what
+    # the parsing imports delays it (and `reuse --help` waits for all of it).
+    code = ("import sys\n"
+            "from reuse.cli.command import main\n"
+            "sys.argv = ['reuse', '--version']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'pyarrow', 'pandas', 'reuse.ingest') "
+            "if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
