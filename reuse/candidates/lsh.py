@@ -20,6 +20,7 @@ import numpy as np
 
 from ..common.sorting import stable_order
 from ..common.validation import Range, check_parameter
+from ..config import DedupConfig
 from ..engine import ordered_map
 from ..engine.spill import (
     PartitionedSpill,
@@ -169,7 +170,7 @@ def bucket_pairs(
 def collide(
     keys: np.ndarray,
     *,
-    max_bucket: int = 1000,
+    max_bucket: int = DedupConfig.max_bucket,
     order: np.ndarray | None = None,
     groups: np.ndarray | None = None,
 ) -> Collisions:
@@ -218,7 +219,7 @@ def candidate_pairs(
     *,
     false_positive_weight: float = 0.5,
     false_negative_weight: float = 0.5,
-    max_bucket: int = 1000,
+    max_bucket: int = DedupConfig.max_bucket,
     order: np.ndarray | None = None,
     recall_first: bool = False,
 ) -> Collisions:
@@ -279,7 +280,8 @@ class SpilledBuckets:
             partition += (records["key"] >> self._shift).astype(np.int64)
         self.spill.append(records, partition)
 
-    def pairs(self, rank: np.ndarray, max_bucket: int = 1000, workers: int = 1) -> SpilledPairs:
+    def pairs(self, rank: np.ndarray, max_bucket: int = DedupConfig.max_bucket, workers: int = 1
+              ) -> SpilledPairs:
         """The unique pairs of documents that share a bucket in some band, spilled by left
         document; ``rank[doc]`` orders bucket members (the anchor of an oversized bucket is its
         lowest rank). Counts the oversized buckets in :attr:`oversized_buckets`. The partitions
