@@ -140,11 +140,15 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
     --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
-    from ..engine import DEDUP_STAGES
+    from ..common.compiled import dedup_kernels
+    from ..common.inputs import input_bytes
+    from ..engine import DEDUP_STAGES, resolve_workers
 
     started = time.perf_counter()
     options = with_config(options, config_path)
-    _start_workers_early(options.get("workers"), options, DEDUP_STAGES)
+    kernels = dedup_kernels(input_bytes(input_path),
+                            resolve_workers(options.get("workers"), "the command"))
+    _start_workers_early(options.get("workers"), options, DEDUP_STAGES + kernels)
     from ..pipeline import dedup as run_dedup
     from ..pipeline import write_run
     from ..report.summary import run_summary

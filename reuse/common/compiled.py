@@ -16,7 +16,8 @@ import importlib
 import sys
 from types import ModuleType
 
-__all__ = ["COMPILED_RUN_BYTES", "ENABLED", "KERNEL_MODULES", "load", "preload", "run_kernels"]
+__all__ = ["COMPILED_DEDUP_BYTES", "COMPILED_RUN_BYTES", "ENABLED", "KERNEL_MODULES",
+           "dedup_kernels", "load", "preload", "run_kernels"]
 
 # Tests set it False to run the numpy code of every stage with numba installed.
 ENABLED = True
@@ -26,6 +27,10 @@ KERNEL_MODULES = ("reuse.text.kernels", "reuse.align.kernels")
 # alignment will load it anyway (a chunk of boxes is about 400k tokens, over
 # reuse.align.compiled.MIN_TOKENS), and the tokenizer then saves about 3 ns a character.
 COMPILED_RUN_BYTES = 64 << 20
+# Input bytes per process (the whole input with one worker, a worker's share with more) from
+# which a dedup loads the tokenizer's kernels before reading: they save a few ns a character,
+# and loading numba and them costs each process about 0.8 s of CPU time.
+COMPILED_DEDUP_BYTES = 512 << 20
 
 
 def load(module: str, size: int | None, min_size: int) -> ModuleType | None:
@@ -42,11 +47,11 @@ def load(module: str, size: int | None, min_size: int) -> ModuleType | None:
         return None
 
 
-def preload() -> tuple[str, ...]:
-    """Load every stage's kernels now (numba included), for a job that will load them anyway
-    (a large ``run`` aligns with them), so that its earlier stages run compiled too. Returns the
-    modules loaded: none when not ``ENABLED`` or without numba."""
-    return tuple(module for module in KERNEL_MODULES if load(module, None, 0) is not None)
+def preload(modules: tuple[str, ...] = KERNEL_MODULES) -> tuple[str, ...]:
+    """Load kernel ``modules`` now (numba included; default: every stage's), for a job that
+    will use them (a large ``run`` aligns with them), so that its earlier stages run compiled
+    too. Returns the modules loaded: none when not ``ENABLED`` or without numba."""
+    return tuple(module for module in modules if load(module, None, 0) is not None)
 
 
 def run_kernels(input_size: int) -> tuple[str, ...]:
@@ -55,3 +60,12 @@ def run_kernels(input_size: int) -> tuple[str, ...]:
     ``ENABLED``): in its own process with one worker (:func:`preload`), else in the workers'
     fork server, whose workers then start with them loaded."""
     return KERNEL_MODULES if ENABLED and input_size >= COMPILED_RUN_BYTES else ()
+
+
+def dedup_kernels(input_size: int, workers: int) -> tuple[str, ...]:
+    """The kernel modules that a ``dedup`` of an input of ``input_size`` bytes with ``workers``
+    processes loads before it reads, as :func:`run_kernels` for a ``run``: the tokenizer's,
+    once each process tokenizes at least ``COMPILED_DEDUP_BYTES``; else none."""
+    if ENABLED and input_size >= COMPILED_DEDUP_BYTES * workers:
+        return ("reuse.text.kernels",)
+    return ()
