@@ -206,6 +206,21 @@ def test_run_kernels_are_every_stages_from_the_threshold_and_none_when_disabled(
     assert compiled.run_kernels(10**12) == ()
 
 
+def test_input_bytes_of_a_folder_stop_counting_at_the_threshold(tmp_path, monkeypatch):
+    from reuse.common import inputs
+
+    for k in range(10):
+        (tmp_path / f"{k}.txt").write_bytes(b"x" * 100)
+    sizes = []
+    real = os.path.getsize
+    monkeypatch.setattr(inputs.os.path, "getsize", lambda path: sizes.append(path) or real(path))
+    assert inputs.input_bytes(tmp_path) == 1000 and len(sizes) == 10
+    sizes.clear()
+    assert inputs.input_bytes(tmp_path, 250) == 300 and len(sizes) == 3
+    assert inputs.input_bytes(tmp_path, 10**6) == 1000
+    assert inputs.input_bytes(tmp_path / "0.txt", 5) == 100
+
+
 def test_dedup_kernels_are_the_tokenizers_from_the_threshold_per_process(monkeypatch):
     from reuse.common import compiled
 

@@ -374,3 +374,37 @@ def test_a_ledger_naming_a_file_outside_the_checkpoints_is_refused(tmp_path):
         f"reuse: error: {path}: the file '../../elsewhere.npy' of stage sketch is not a file of "
         "checkpoints/; the ledger was changed. Run without --resume to start over.\n")
 
+
+
+
+# Runs `reuse` in this process, killed (SIGKILL) as it starts removing checkpoints/.
+KILLED_WHILE_REMOVING = """
+import os, shutil, signal, sys
+from pathlib import Path
+from reuse.runfolder import checkpoints
+real_rmtree = shutil.rmtree
+def rmtree(path, *args, **kwargs):
+    if Path(path).name == "checkpoints":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_rmtree(path, *args, **kwargs)
+checkpoints.shutil.rmtree = rmtree
+from reuse.cli.command import main
+sys.argv = ["reuse", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_run_killed_while_its_checkpoints_are_removed_is_complete_to_resume(seeds_dir,
+                                                                             tmp_path):
+    # The tables and the manifest are written, then the checkpoints go: a kill in the middle
+    # of their removal leaves a run that --resume calls complete, not one whose checkpoints
+    # cannot be read.
+    out = tmp_path / "out"
+    args = ("dedup", str(seeds_dir), "--out", str(out), "--workers", "1")
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_REMOVING, *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert (out / "manifest.json").exists() and (out / "checkpoints").is_dir()
+    resumed = reuse_process(*args, "--resume")
+    assert resumed.returncode == 4
+    assert "the run is complete (manifest.json is written)" in resumed.stderr

@@ -14,15 +14,23 @@ DEFAULT_MAX_DOC_CHARS = 100_000_000
 QUOTING_CHOICES = ("csv", "none")
 
 
-def input_bytes(source: Any) -> int:
+def input_bytes(source: Any, stop_at: int | None = None) -> int:
     """The bytes of ``source`` on disk: a file's size, the sum over a folder's files; 0 for
-    documents in memory or a path that cannot be read (the reading reports that)."""
+    documents in memory or a path that cannot be read (the reading reports that). With
+    ``stop_at``, a folder's files are counted only until they reach it (the answer is then at
+    least ``stop_at``): a caller comparing with a threshold need not stat every file of a
+    folder of millions."""
     if not isinstance(source, str | os.PathLike):
         return 0
     try:
-        if os.path.isdir(source):
-            return sum(os.path.getsize(os.path.join(folder, name))
-                       for folder, _, files in os.walk(source) for name in files)
-        return os.path.getsize(source)
+        if not os.path.isdir(source):
+            return os.path.getsize(source)
+        total = 0
+        for folder, _, files in os.walk(source):
+            for name in files:
+                total += os.path.getsize(os.path.join(folder, name))
+                if stop_at is not None and total >= stop_at:
+                    return total
+        return total
     except OSError:
         return 0

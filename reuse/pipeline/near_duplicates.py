@@ -120,7 +120,8 @@ def dedup(
     n_workers = resolve_workers(workers, "dedup")
     # A large input is tokenized compiled: numba loaded before the reading, by this process
     # with one worker, else once by the workers' fork server.
-    kernels = compiled.dedup_kernels(input_bytes(source), n_workers)
+    kernels = compiled.dedup_kernels(
+        input_bytes(source, compiled.COMPILED_DEDUP_BYTES * n_workers), n_workers)
     if n_workers == 1 and kernels:
         compiled.preload(kernels)
     start_worker_server(n_workers, DEDUP_STAGES + kernels)

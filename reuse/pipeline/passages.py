@@ -170,7 +170,7 @@ def run(
     # A large run aligns with the compiled kernels: numba is loaded before the reading, so that
     # the tokenizer runs compiled from the start; with workers, once by their fork server, not
     # once by each worker at its first alignment.
-    kernels = compiled.run_kernels(input_bytes(source))
+    kernels = compiled.run_kernels(input_bytes(source, compiled.COMPILED_RUN_BYTES))
     if n_workers == 1 and kernels:
         compiled.preload()
     start_worker_server(n_workers, EVERY_STAGE + kernels)

@@ -29,6 +29,7 @@ from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
 from ..sketch.minhash import sketch_texts
 from ..sketch.windows import SpilledFingerprints
 from .sketching import (
+    KEEP_SHINGLES_BYTES,
     SIGNATURES_FILE,
     Sketcher,
     Sketches,
@@ -258,7 +259,8 @@ def _read_while_sketching(
     sketcher = Sketcher(config.tokenize, config.dedup, passage_config,
                         memory_budget=memory_budget, directory=directory,
                         expected_documents=expected_documents(source),
-                        keep_shingles=keeps_shingles(config.dedup, input_bytes(source)))
+                        keep_shingles=keeps_shingles(
+                            config.dedup, input_bytes(source, KEEP_SHINGLES_BYTES + 1)))
     # A JSONL file read in parts by the workers is sketched by them too, part by part, and filed
     # here as each part is added (the feed then stays empty); other inputs go through the feed.
     part_stage = PartStage(functools.partial(sketch_texts, sketcher.template),

@@ -431,7 +431,10 @@ def read_ledger(run_folder: Path) -> dict[str, Any] | None:
 
 def remove_checkpoints(run_folder: Path) -> None:
     """Remove ``checkpoints/`` from ``run_folder`` (a folder reuse made there), and the stage
-    root its ledger names, if that holds reuse's marker (else nothing of it is touched)."""
+    root its ledger names, if that holds reuse's marker (else nothing of it is touched). The
+    ledger goes before the stages' files in ``checkpoints/``: a run killed while they are
+    removed, its manifest written, is then a complete run to ``--resume``, not one whose
+    checkpoints cannot be read."""
     path = run_folder / CHECKPOINTS
     try:
         body = read_ledger(run_folder)
@@ -448,6 +451,7 @@ def remove_checkpoints(run_folder: Path) -> None:
         if path.is_symlink() or path.is_file():
             path.unlink()
         elif path.exists():
+            (path / LEDGER).unlink(missing_ok=True)
             shutil.rmtree(path)
     except OSError as exc:
         raise RunFolderError(f"{path}: cannot remove the checkpoints ({os_reason(exc)}); remove "
