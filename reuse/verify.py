@@ -53,6 +53,16 @@ PAIRS_PER_SORT = 1 << _PAIR_BITS
 _UINT64_BYTES = 8
 
 
+def _remove_folder(folder: Path) -> None:
+    """Remove ``folder``, again if a worker's task still in flight added a segment file to it
+    while it was being removed (the folder then stays, not empty); from then on, with the
+    folder gone, such a write fails instead."""
+    for _ in range(3):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.lexists(folder):
+            return
+
+
 class ShingleStore:
     """Each document's shingle hashes, in document order, in segment files of a scratch folder
     of its own (:func:`~reuse.engine.scratch.scratch_folder`, in ``directory``, else under
@@ -67,8 +77,7 @@ class ShingleStore:
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = scratch_folder("shingles", directory)
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self.directory,
-                                           ignore_errors=True)
+        self._finalizer = weakref.finalize(self, _remove_folder, self.directory)
         self._starts = array("q", [0])
         # One row per batch: its first document, its first hash in document order, its file
         # (index into _files) and its first hash in that file.
