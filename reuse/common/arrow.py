@@ -1,12 +1,16 @@
 """Arrow arrays from numpy arrays without ``pa.array``, whose first call imports pandas (about
-0.4 CPU-s) for its pandas checks: ``reuse dedup`` makes and writes its tables with Arrow alone,
-so a run that never shows a DataFrame never loads pandas."""
+0.4 CPU-s) for its pandas checks, and string gathers and casts without ``Array.take`` and
+``Array.cast``, whose first call imports ``pyarrow.compute`` (about 0.1 CPU-s): ``reuse dedup``
+makes and writes its tables with Arrow's core alone, so a run that never shows a DataFrame
+loads neither."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+
+from .ranges import expand_ranges
 
 
 def from_numpy(values: np.ndarray, type: Any = None, nulls: np.ndarray | None = None) -> Any:
@@ -47,3 +51,78 @@ def from_strings(values: list[str], type: Any = None) -> Any:
         offsets = offsets.astype(np.int32)
     return pa.Array.from_buffers(arrow_type, len(encoded),
                                  [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+
+
+def _string_offsets(array: Any) -> np.ndarray:
+    """The offsets of a string or large_string ``array`` (sliced arrays included): one more
+    than its length, into its data buffer."""
+    width = np.int64 if array.type.id == _large_string_id() else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=width)
+    return offsets[array.offset:array.offset + len(array) + 1]
+
+
+def _large_string_id() -> int:
+    import pyarrow as pa
+
+    return pa.large_string().id
+
+
+def _is_string(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def take_strings(values: Any, positions: np.ndarray) -> Any:
+    """``values[positions]``: the strings of a string or large_string Arrow array without
+    nulls at the (non-negative) ``positions``, as an array of the same type, gathered in
+    numpy (a null-holding array goes through ``Array.take``)."""
+    import pyarrow as pa
+
+    positions = np.asarray(positions, dtype=np.int64)
+    if not _is_string(values.type) or values.null_count:
+        return values.take(from_numpy(positions, pa.int64()))
+    if len(positions) and (positions.min() < 0 or positions.max() >= len(values)):
+        raise IndexError(f"positions out of range for {len(values)} strings")
+    offsets = _string_offsets(values)
+    starts, ends = offsets[positions].astype(np.int64), offsets[positions + 1].astype(np.int64)
+    new_offsets = np.zeros(len(positions) + 1, dtype=np.int64)
+    np.cumsum(ends - starts, out=new_offsets[1:])
+    if not pa.types.is_large_string(values.type):
+        if new_offsets[-1] > np.iinfo(np.int32).max:
+            raise ValueError("the strings gathered exceed 2 GiB: use a large_string array")
+        new_offsets = new_offsets.astype(np.int32)
+    data = values.buffers()[2]
+    _, at = expand_ranges(starts, ends)
+    gathered = np.frombuffer(data, dtype=np.uint8)[at] if data is not None else np.empty(0, np.uint8)
+    return pa.Array.from_buffers(values.type, len(positions),
+                                 [None, pa.py_buffer(new_offsets), pa.py_buffer(gathered)])
+
+
+def as_type(array: Any, arrow_type: Any) -> Any:
+    """``array`` as ``arrow_type``: itself when of that type already; a string array without
+    nulls as the other string type by its offsets alone (no copy of its characters); else
+    through ``Array.cast``."""
+    import pyarrow as pa
+
+    if array.type == arrow_type:
+        return array
+    if _is_string(array.type) and _is_string(arrow_type) and not array.null_count:
+        offsets = _string_offsets(array)
+        base, end = int(offsets[0]), int(offsets[-1])
+        if pa.types.is_large_string(arrow_type) or end - base <= np.iinfo(np.int32).max:
+            width = np.int64 if pa.types.is_large_string(arrow_type) else np.int32
+            data = array.buffers()[2]
+            return pa.Array.from_buffers(
+                arrow_type, len(array),
+                [None, pa.py_buffer((offsets - base).astype(width)),
+                 data.slice(base, end - base) if data is not None else pa.py_buffer(b"")])
+    return array.cast(arrow_type)
+
+
+def as_schema(batch: Any, schema: Any) -> Any:
+    """The columns of record ``batch`` named by ``schema``, each :func:`as_type` its type."""
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_arrays(
+        [as_type(batch.column(field.name), field.type) for field in schema], schema=schema)

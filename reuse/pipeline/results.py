@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from ..common.arrow import from_numpy, from_strings
+from ..common.arrow import from_numpy, from_strings, take_strings
 from ..config import Config
 from ..engine.spill import RowFile, Workspace
 from ..ingest import Corpus
@@ -56,7 +56,7 @@ class DocumentColumns:
 
     def ids_at(self, positions: np.ndarray) -> pa.LargeStringArray:
         """The ids of the documents at ``positions``."""
-        return self.ids.take(from_numpy(positions, pa.int64()))
+        return take_strings(self.ids, positions)
 
     def batches(self, name: str) -> Iterator[pa.RecordBatch]:
         """Table ``name`` (``documents`` or ``clusters``), a record batch at a time."""
@@ -69,11 +69,10 @@ class DocumentColumns:
             if name == "documents":
                 columns = {"doc_id": doc_id, "n_chars": from_numpy(self.n_chars[lo:hi]),
                            "n_tokens": from_numpy(self.n_tokens[lo:hi]),
-                           "status": status.take(from_numpy(self.compared[lo:hi], pa.int8()))}
+                           "status": take_strings(status, self.compared[lo:hi])}
             elif name == "clusters":
-                representative = from_numpy(self.representative[lo:hi], pa.int64())
                 columns = {"doc_id": doc_id, "cluster_id": from_numpy(self.cluster[lo:hi]),
-                           "representative_id": self.ids.take(representative),
+                           "representative_id": self.ids_at(self.representative[lo:hi]),
                            "keep": from_numpy(self.keep[lo:hi])}
             else:
                 raise ValueError(f"no per-document table {name!r}")

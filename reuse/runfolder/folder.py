@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..common.arrow import from_numpy, from_strings
+from ..common.arrow import as_type, from_numpy, from_strings
 from ..errors import ConfigError, ReuseError, RunFolderError
 from ..ingest import path_from_manifest
 from .schema import TABLES
@@ -570,7 +570,7 @@ def write_signatures(folder: Path, ids: Any, signatures: Any,
                 writer.write_table(schema.empty_table())
             for start, block in signatures.blocks(rows_per_group):
                 values = pa.FixedSizeListArray.from_arrays(from_numpy(block.ravel()), num_perm)
-                doc_ids = (ids.slice(start, len(block)).cast(pa.string())
+                doc_ids = (as_type(ids.slice(start, len(block)), pa.string())
                            if isinstance(ids, pa.Array)
                            else from_strings(ids[start:start + len(block)], pa.string()))
                 writer.write_table(pa.Table.from_arrays([doc_ids, values], schema=schema))

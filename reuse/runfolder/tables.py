@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from ..common.arrow import as_schema
 from ..errors import ConfigError, RunFolderError
 from .folder import FORMATS, MANIFEST, claim, incomplete_error, write_atomically
 from .schema import SCHEMA_VERSION, TABLES, arrow_schema
@@ -77,7 +78,7 @@ def write_table(
             else:
                 _write_jsonl(temporary, table.to_batches())
     else:
-        batches = (batch.select(schema.names).cast(schema) for batch in data)
+        batches = (as_schema(batch, schema) for batch in data)
 
         def write(temporary: Path) -> None:
             if fmt == "parquet":
