@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from reuse.common import arrow
 from reuse.common.arrow import as_schema, as_type, from_numpy, from_strings, take_strings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,17 @@ def test_take_strings_equals_array_take(values, arrow_type, data):
     taken.validate(full=True)
     assert taken.type == arrow_type
     assert taken.equals(array.take(pa.array(positions, pa.int64())))
+
+
+def test_take_strings_gathers_block_by_block_as_one(monkeypatch):
+    array = pa.array([f"id-{k}" * (k % 4) for k in range(50)], pa.large_string())
+    positions = np.random.default_rng(5).integers(0, 50, size=200)
+    whole = take_strings(array, positions)
+    monkeypatch.setattr(arrow, "_TAKE_BLOCK", 7)
+    in_blocks = take_strings(array, positions)
+    in_blocks.validate(full=True)
+    assert in_blocks.equals(whole)
+    assert in_blocks.equals(array.take(pa.array(positions, pa.int64())))
 
 
 def test_take_strings_refuses_positions_out_of_range_and_takes_nulls_as_arrow_does():
