@@ -93,7 +93,7 @@ def test_take_strings_gathers_block_by_block_as_one(monkeypatch):
     array = pa.array([f"id-{k}" * (k % 4) for k in range(50)], pa.large_string())
     positions = np.random.default_rng(5).integers(0, 50, size=200)
     whole = take_strings(array, positions)
-    monkeypatch.setattr(arrow, "_TAKE_BLOCK", 7)
+    monkeypatch.setattr(arrow, "TAKE_BLOCK", 7)
     in_blocks = take_strings(array, positions)
     in_blocks.validate(full=True)
     assert in_blocks.equals(whole)

@@ -74,7 +74,7 @@ def _is_string(arrow_type: Any) -> bool:
 
 
 # Strings gathered per block by take_strings.
-_TAKE_BLOCK = 1 << 15
+TAKE_BLOCK = 1 << 15
 
 
 def take_strings(values: Any, positions: np.ndarray) -> Any:
@@ -100,8 +100,8 @@ def take_strings(values: Any, positions: np.ndarray) -> Any:
     source = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
     gathered = np.empty(int(new_offsets[-1]), dtype=np.uint8)
     # A block of strings at a time: the byte index costs 8 bytes a gathered byte.
-    for lo in range(0, len(positions), _TAKE_BLOCK):
-        hi = min(lo + _TAKE_BLOCK, len(positions))
+    for lo in range(0, len(positions), TAKE_BLOCK):
+        hi = min(lo + TAKE_BLOCK, len(positions))
         _, at = expand_ranges(starts[lo:hi], ends[lo:hi])
         gathered[int(new_offsets[lo]):int(new_offsets[hi])] = source[at]
     return pa.Array.from_buffers(values.type, len(positions),
