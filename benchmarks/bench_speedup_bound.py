@@ -30,10 +30,8 @@ Medians over the rounds. Prints the table, and writes it to ``--out`` when given
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -44,9 +42,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 sys.path.insert(0, str(HERE))
-from bench_dedup_process import compile_bytecode, entry, git_revision  # noqa: E402
-from bench_dedup_scale import THRESHOLD, time_process  # noqa: E402
+from bench_dedup_process import compile_bytecode, git_revision  # noqa: E402
 from bench_parallel_ceiling import timed_processes  # noqa: E402
+from bench_trees import measure as run_tree  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
 
 PARALLEL_STAGES = ("ingest", "sketch", "candidates", "verify", "passage_candidates", "align")
@@ -54,18 +52,8 @@ PARALLEL_STAGES = ("ingest", "sketch", "candidates", "verify", "passage_candidat
 
 def measure(corpus: Path, command: str, workers: int, scratch: Path) -> dict[str, float]:
     """Wall time of one cold run, and its parallel and serial parts (see the module text)."""
-    out, temporary = scratch / "out", scratch / "tmp"
-    for folder in (out, temporary):
-        shutil.rmtree(folder, ignore_errors=True)
-    temporary.mkdir()
-    argv = [*entry(ROOT), command, str(corpus), "--verify", "exact", "--threshold",
-            str(THRESHOLD), "--out", str(out), "--quiet", "--workers", str(workers)]
-    if command == "run":
-        argv.append("--no-report")
-    figures = time_process(argv, ROOT, temporary, out)
-    timings = json.loads((out / "manifest.json").read_text())["timings"]
-    for folder in (out, temporary):
-        shutil.rmtree(folder, ignore_errors=True)
+    figures = run_tree(corpus, ROOT, workers, scratch, command, stage_timings=True)
+    timings = figures["timings"]
     parallel = sum(seconds for stage, seconds in timings.items() if stage in PARALLEL_STAGES)
     return {"wall": figures["wall"], "parallel": parallel,
             "serial": figures["wall"] - parallel,

@@ -23,6 +23,7 @@ Prints the table, and writes it to ``--out`` when given.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -31,6 +32,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -46,8 +48,10 @@ from bench_dedup_scale import THRESHOLD, time_process  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
 
 
-def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path, command: str
-            ) -> dict[str, float]:
+def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path, command: str,
+            stage_timings: bool = False) -> dict[str, Any]:
+    """One cold run of ``command`` by ``tree`` (see the module text); with ``stage_timings``,
+    also the ``timings`` of its manifest (seconds per stage)."""
     out, temporary = scratch / "out", scratch / "tmp"
     for folder in (out, temporary):
         shutil.rmtree(folder, ignore_errors=True)
@@ -58,7 +62,9 @@ def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path, comman
         argv += ["--workers", str(workers)]
     if command == "run":
         argv.append("--no-report")
-    figures = time_process(argv, tree, temporary, out)
+    figures: dict[str, Any] = time_process(argv, tree, temporary, out)
+    if stage_timings:
+        figures["timings"] = json.loads((out / "manifest.json").read_text())["timings"]
     for folder in (out, temporary):
         shutil.rmtree(folder, ignore_errors=True)
     return figures

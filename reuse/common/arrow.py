@@ -56,15 +56,11 @@ def from_strings(values: list[str], type: Any = None) -> Any:
 def _string_offsets(array: Any) -> np.ndarray:
     """The offsets of a string or large_string ``array`` (sliced arrays included): one more
     than its length, into its data buffer."""
-    width = np.int64 if array.type.id == _large_string_id() else np.int32
-    offsets = np.frombuffer(array.buffers()[1], dtype=width)
-    return offsets[array.offset:array.offset + len(array) + 1]
-
-
-def _large_string_id() -> int:
     import pyarrow as pa
 
-    return pa.large_string().id
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=width)
+    return offsets[array.offset:array.offset + len(array) + 1]
 
 
 def _is_string(arrow_type: Any) -> bool:
