@@ -24,7 +24,13 @@ from ..engine.spill import DEFAULT_MEMORY_BUDGET, RowFile, Workspace
 from ..errors import ConfigError
 from ..ingest import Corpus, PartStage, read_corpus, read_in_parts
 from ..runfolder import folder as runfolder
-from ..runfolder.checkpoints import StageLedger, check_resumable, remove_checkpoints, save_arrays
+from ..runfolder.checkpoints import (
+    StageLedger,
+    check_resumable,
+    remove_checkpoints,
+    save_arrays,
+    wait_for_flushes,
+)
 from ..sketch.feed import BATCH_CHARS, BatchFeed, expected_documents
 from ..sketch.minhash import sketch_texts
 from ..sketch.windows import SpilledFingerprints
@@ -332,7 +338,10 @@ def claimed_for_checkpoints(source: Any, checkpointing: Checkpointing | None
     runfolder.check_output_paths(source if isinstance(source, str | os.PathLike) else None,
                                  checkpointing.folder)
     with runfolder.claim(checkpointing.folder):
-        yield
+        try:
+            yield
+        finally:
+            wait_for_flushes()  # a run that failed has its checkpoints recorded all the same
 
 
 ENGINES = ("local", "spark")
