@@ -217,6 +217,27 @@ def test_spill_partitions_and_row_files_read_back_what_was_written(tmp_path, mon
 
 
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2**16)), max_size=30),
+       st.integers(1, 2000))
+@settings(max_examples=40, deadline=None)
+def test_a_buffered_spill_of_structured_records_reads_back_what_was_appended(appends,
+                                                                              buffer_bytes):
+    record = np.dtype([("key", "<u8"), ("doc", "<i8")])
+    with Workspace() as workspace:
+        plain = PartitionedSpill(workspace, "plain", record, 3)
+        buffered = PartitionedSpill(workspace, "buffered", record, 3, buffer_bytes=buffer_bytes)
+        for size, seed in appends:
+            records = np.empty(size, dtype=record)
+            records["key"] = np.random.default_rng(seed).integers(0, 2**63, size, dtype=np.uint64)
+            records["doc"] = np.arange(size) + seed
+            partition = (records["key"] % 3).astype(np.int64)
+            plain.append(records, partition)
+            buffered.append(records, partition)
+        for p in range(3):
+            got = buffered.read(p)
+            assert got.dtype == record and got.tobytes() == plain.read(p).tobytes()
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2**16)), max_size=30),
        st.integers(1, 400))
 @settings(max_examples=60, deadline=None)
 def test_a_buffered_spill_reads_back_what_an_unbuffered_one_does(appends, buffer_bytes):
