@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 
 import reuse.align.batch
 import reuse.align.compiled
+import reuse.common.sorting
 from reuse.align.aligner import align_batch, align_pair, align_token_batch
 from reuse.align.alignment import Alignment
 from reuse.align.config import AlignConfig
 from reuse.align.edits import make_alignment
 from reuse.align.reference import lexical_boxes_reference
+from reuse.common.sorting import sort_order
 from reuse.errors import ConfigError
 from reuse.text.tokenize import tokenize, tokenize_batch
 
@@ -196,13 +198,14 @@ def test_sorts_fall_back_to_lexsort(numpy_code, monkeypatch):
     rng = np.random.default_rng(0)
     columns = [rng.integers(0, 5, 300), rng.integers(0, 1000, 300), rng.integers(0, 3, 300)]
     expected = np.lexsort(columns[::-1])
-    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
+    assert sort_order(*columns).tolist() == expected.tolist()
     config = AlignConfig(paraphrase=False, min_length=10)
     a_texts, b_texts = _random_corpus(7, 30)
     before = align_batch(a_texts, b_texts, config)
     assert any(before)
     monkeypatch.setattr(reuse.align.batch, "_PACKED_KEY_BITS", 0)
-    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
+    monkeypatch.setattr(reuse.common.sorting, "_PACKED_KEY_BITS", 0)
+    assert sort_order(*columns).tolist() == expected.tolist()
     assert align_batch(a_texts, b_texts, config) == before
 
 
@@ -216,9 +219,10 @@ def test_packed_sort_keys_of_32_and_64_bits(numpy_code, monkeypatch):
     a_texts, b_texts = _random_corpus(8, 30)
     before = align_batch(a_texts, b_texts, config)
     assert any(before)
-    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
+    assert sort_order(*columns).tolist() == expected.tolist()
     monkeypatch.setattr(reuse.align.batch, "_SMALL_KEY_BITS", 0)
-    assert reuse.align.batch._sort_order(*columns).tolist() == expected.tolist()
+    monkeypatch.setattr(reuse.common.sorting, "_SMALL_KEY_BITS", 0)
+    assert sort_order(*columns).tolist() == expected.tolist()
     assert align_batch(a_texts, b_texts, config) == before
 
 

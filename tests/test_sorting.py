@@ -1,10 +1,10 @@
-"""reuse.common.sorting.stable_order against numpy's comparison sorts."""
+"""reuse.common.sorting.stable_order and sort_order against numpy's comparison sorts."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse.common.sorting import stable_order
+from reuse.common.sorting import sort_order, stable_order
 
 
 @st.composite
@@ -46,3 +46,31 @@ def test_random_hashes_and_wide_tie_breaks():
     assert np.array_equal(stable_order(keys[:1000], huge), np.lexsort((huge, keys[:1000])))
     signed = rng.integers(0, 2**63 - 1, size=1000, dtype=np.int64)
     assert np.array_equal(stable_order(signed), np.argsort(signed, kind="stable"))
+
+
+@st.composite
+def columns_to_sort(draw):
+    n = draw(st.integers(0, 300))
+    widths = draw(st.lists(st.sampled_from([1, 3, 12, 30, 62]), min_size=1, max_size=4))
+    return [np.array(draw(st.lists(st.integers(0, (1 << width) - 1), min_size=n, max_size=n)),
+                     dtype=np.int64) for width in widths]
+
+
+@settings(max_examples=150, deadline=None)
+@given(columns_to_sort(), st.sampled_from(["packed", "int64", "lexsort"]))
+def test_sort_order_is_lexsort(columns, path):
+    """Packed into a uint32 or an int64 key when the columns fit, or by np.lexsort: the same
+    permutation."""
+    import reuse.common.sorting as sorting
+
+    saved = sorting._SMALL_KEY_BITS, sorting._PACKED_KEY_BITS
+    try:
+        if path != "packed":
+            sorting._SMALL_KEY_BITS = 0
+        if path == "lexsort":
+            sorting._PACKED_KEY_BITS = 0
+        order = sort_order(*columns)
+    finally:
+        sorting._SMALL_KEY_BITS, sorting._PACKED_KEY_BITS = saved
+    assert order.dtype == np.int64
+    assert np.array_equal(order, np.lexsort(columns[::-1]) if len(columns[0]) else [])

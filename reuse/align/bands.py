@@ -31,6 +31,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..common.ranges import expand_ranges
+from ..common.sorting import sort_order
 from ..engine import ordered_map
 from ..text.tokenize import TokenBatch, Tokens
 from . import compiled
@@ -138,7 +139,7 @@ def seed_bands(
     n = len(pair)
     if n == 0:
         return Boxes.concat([])
-    order = np.lexsort((b_pos, a_pos, pair))
+    order = sort_order(pair, a_pos, b_pos)
     pair, a_pos, b_pos = pair[order], a_pos[order], b_pos[order]
     # The links of all seeds at once would take lookahead * 16 bytes per seed, and the graph
     # more: the components are found a block of whole pairs at a time (a band never spans two

@@ -21,7 +21,8 @@ Python cost per pair is a few microseconds however many pairs there are.
   the sorts here).
 - **Runs.** One sort of the seeds on pair, diagonal and position, packed into an int64: a run
   breaks wherever the next key is not the next position on the same diagonal. Small sorts on
-  several columns pack them into one int64 key (:func:`_sort_order`) instead of
+  several columns pack them into one int64 key
+  (:func:`~reuse.common.sorting.sort_order`) instead of
   ``np.lexsort``, which sorts once per column.
 - **Chaining** links each run to the next few in order of position (one vector pass per lag) and
   takes connected components (:func:`scipy.sparse.csgraph.connected_components`).
@@ -50,6 +51,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ..common.sorting import sort_order
 from ..text.shingle import shingle_unmixed
 from ..text.tokenize import TokenBatch
 from . import compiled
@@ -361,24 +363,6 @@ def _pack(columns: list[np.ndarray], widths: list[int], dtype: type = np.int64) 
     return key
 
 
-def _sort_order(*columns: np.ndarray) -> np.ndarray:
-    """The permutation that sorts by the non-negative int64 ``columns`` (the first most
-    significant), ties kept in order: ``np.lexsort(columns[::-1])``, but by one sort of the
-    columns and the index packed into an int64 when they fit."""
-    n = len(columns[0])
-    if not n:
-        return np.empty(0, dtype=np.int64)
-    widths = [_bits(int(c.max()) + 1) for c in columns] + [_bits(n)]
-    if sum(widths) > _PACKED_KEY_BITS:
-        return np.lexsort(columns[::-1])
-    small = sum(widths) <= _SMALL_KEY_BITS
-    key = _pack([*columns, np.arange(n, dtype=np.int64)], widths,
-                np.uint32 if small else np.int64)
-    key.sort()
-    key &= key.dtype.type((1 << widths[-1]) - 1)
-    return key.astype(np.int64, copy=False)
-
-
 def _unpack(key: np.ndarray, widths: list[int]) -> list[np.ndarray]:
     """The columns of :func:`_pack`."""
     out = []
@@ -395,13 +379,13 @@ def _unpack(key: np.ndarray, widths: list[int]) -> list[np.ndarray]:
 def _chain(runs: np.ndarray, max_gap: int, tolerance: int) -> tuple[np.ndarray, np.ndarray]:
     """Runs sorted by pair, a0, b0, and a passage label per run (see the reference ``_chain``:
     each run looks back within two bands of diagonals)."""
-    runs = runs[_sort_order(runs[:, 0], runs[:, 1], runs[:, 3])]
+    runs = runs[sort_order(runs[:, 0], runs[:, 1], runs[:, 3])]
     n = len(runs)
     band = (runs[:, 3] - runs[:, 1]) // (max_gap + tolerance + 1)
     band -= int(band.min(initial=0))
     copy_of = np.concatenate((np.arange(n), np.arange(n)))
     copy_band = np.concatenate((band, band + 1))
-    order = _sort_order(runs[copy_of, 0], copy_band, runs[copy_of, 1], runs[copy_of, 3])
+    order = sort_order(runs[copy_of, 0], copy_band, runs[copy_of, 1], runs[copy_of, 3])
     copy_of, copy_band = copy_of[order], copy_band[order]
     # Contiguous columns; pair and band in one key. A gap within [-tolerance, max_gap] is one
     # unsigned comparison of gap + tolerance.
@@ -438,7 +422,7 @@ def _trimmed_boxes(runs: np.ndarray, labels: np.ndarray, min_length: int, min_de
     runs, labels = runs[long_enough], labels[long_enough]
     if not len(runs):
         return np.empty((0, 5), dtype=np.int64)
-    order = _sort_order(labels)  # runs stay in order of a0, b0 within a label
+    order = sort_order(labels)  # runs stay in order of a0, b0 within a label
     runs, labels = runs[order], labels[order]
     group = np.cumsum(np.r_[True, labels[1:] != labels[:-1]]) - 1
     # The longest run of a group is never inside another's range, so no group empties.
@@ -501,7 +485,7 @@ def _trim_in_a_order(runs: np.ndarray, group: np.ndarray) -> np.ndarray:
 
 def _trim_in_b_order(runs: np.ndarray, group: np.ndarray) -> np.ndarray:
     """:func:`_trim_in_a_order` with the documents' roles swapped; same input order."""
-    order = _sort_order(group, runs[:, 3], runs[:, 1])
+    order = sort_order(group, runs[:, 3], runs[:, 1])
     kept = np.empty(len(runs), dtype=bool)
     kept[order] = _trim_in_a_order(runs[order][:, [0, 3, 4, 1, 2]], group[order])
     return kept
@@ -522,7 +506,7 @@ def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.nda
     """Whether each range ``[lo, hi)`` lies inside a larger range of its group (``group``
     non-decreasing), or equals another one that is not of the group's longest: the
     reference's ``_drop_repeats`` for one document."""
-    order = _sort_order(group, lo, int(hi.max(initial=0)) - hi)
+    order = sort_order(group, lo, int(hi.max(initial=0)) - hi)
     lo, hi, group = lo[order], hi[order], group[order]
     new_group = np.r_[True, group[1:] != group[:-1]]
     new_block = new_group | np.r_[True, lo[1:] != lo[:-1]]
@@ -547,7 +531,7 @@ def _inside_another(lo: np.ndarray, hi: np.ndarray, group: np.ndarray) -> np.nda
 
 def _covered_per_group(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per group, the number of positions in the union of its ``[lo, hi)`` ranges."""
-    order = _sort_order(group, lo)
+    order = sort_order(group, lo)
     lo, hi, group = lo[order], hi[order], group[order]
     reach = _segmented_accumulate(hi, group, np.maximum)
     previous = np.roll(reach, 1)

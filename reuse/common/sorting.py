@@ -5,7 +5,8 @@ every key; ``np.sort`` of plain uint64 words uses the CPU's vector sort and is s
 faster. :func:`stable_order` packs each key with the tie-breaking column and the index into one
 word and sorts the words. When a key is too wide for that (a 64-bit hash), only its top bits go
 in, and exactly the rare runs of keys that share those top bits but differ below them are sorted
-again, so that the result is always the permutation of the comparison sort.
+again, so that the result is always the permutation of the comparison sort. :func:`sort_order`
+does the same for several narrow columns (positions, pair numbers), which fit one word whole.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from .ranges import expand_ranges
 # Below this many top bits of the key, shared top bits stop being rare among random keys, and
 # re-sorting their runs would cost more than the comparison sort saves.
 _MIN_TOP_BITS = 24
+# Widest key sort_order packs into an int64 (sign bit unused); tests lower it to force lexsort.
+_PACKED_KEY_BITS = 63
+# Widest packed key sort_order sorts as uint32; tests lower it to force int64 keys.
+_SMALL_KEY_BITS = 32
 
 
 def _bits(values_below: int) -> int:
@@ -69,3 +74,24 @@ def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray
         columns = (part, keys[part], run) if then is None else (part, then[part], keys[part], run)
         order[at] = part[np.lexsort(columns)]
     return order
+
+
+def sort_order(*columns: np.ndarray) -> np.ndarray:
+    """The permutation that sorts by the non-negative integer ``columns`` (the first most
+    significant), ties kept in order: ``np.lexsort(columns[::-1])``, but by one sort of the
+    columns and the index packed into an int64 (a uint32 when they fit) when they fit one."""
+    n = len(columns[0])
+    if not n:
+        return np.empty(0, dtype=np.int64)
+    widths = [_bits(int(c.max()) + 1) for c in columns] + [_bits(n)]
+    if sum(widths) > _PACKED_KEY_BITS:
+        return np.lexsort(columns[::-1]).astype(np.int64, copy=False)
+    dtype = np.uint32 if sum(widths) <= _SMALL_KEY_BITS else np.int64
+    key = np.arange(n, dtype=dtype)
+    shift = widths[-1]
+    for column, width in zip(columns[::-1], widths[-2::-1], strict=True):
+        key |= column.astype(dtype) << dtype(shift)
+        shift += width
+    key.sort()
+    key &= dtype((1 << widths[-1]) - 1)
+    return key.astype(np.int64, copy=False)
