@@ -31,10 +31,9 @@ the ledger is replaced atomically (a temporary, ``fsync``, rename, ``fsync`` of 
 after a crash at any moment, the ledger lists only stages whose files are whole. A stage
 folder the ledger does not list is a stage that was cut short; it is removed when the stage
 runs again. The flushing and the ledger's rewriting happen in a thread of their own, in the
-order the stages completed, while the run goes on with the next stage: the stage's files are
-complete when it is recorded, and only the disk is waited for (a third of a second for the
-sketch checkpoint of 100k documents). A run killed before the thread caught up resumes from
-the last stage the ledger names.
+order the stages completed, while the run goes on with the next stage: a stage's files are
+complete when it is recorded, so only the disk is waited for there. A run killed before the
+thread caught up resumes from the last stage the ledger names.
 
 A run without ``resume`` starts with an empty ``checkpoints/``; after the run's tables and
 manifest are written, ``checkpoints/`` (and its stage root) is removed, unless the run was asked
