@@ -88,7 +88,8 @@ def wait_for_flushes() -> None:
     """Return once every stage recorded so far (by any ledger of this process) is in its
     ledger on disk, or failed to be: before checkpoints are read or removed, which a record
     still to come would race, and before a run lets go of its folder."""
-    _flusher().submit(lambda: None).result()
+    if _flusher.cache_info().currsize:  # else nothing was ever recorded: no thread to start
+        _flusher().submit(lambda: None).result()
 
 
 def _die_after(step: str) -> None:
