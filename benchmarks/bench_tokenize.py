@@ -1,5 +1,5 @@
-"""The tokenizer alone on a JSONL corpus: its numpy code against its compiled kernels
-(:mod:`reuse.text.kernels`), in one process, alternated.
+"""The tokenizer alone on a JSONL corpus: its numpy code against its compiled pass
+(:mod:`reuse.text.compiled_narrow`, the package's C extension), in one process, alternated.
 
     .venv/bin/python benchmarks/bench_tokenize.py benchmarks/data/text_100000.jsonl
 
@@ -8,18 +8,16 @@
 The texts are read first and joined into batches of about ``--batch-chars`` characters (1M, the
 sketching feed's batch), each as :func:`reuse.text.tokenize.tokenize_joined` takes it: texts end
 to end with a NUL between each two. Then, ``--rounds`` times (3), every batch is tokenized by the
-numpy code (the kernels switched off) and then by the kernels, and the process's CPU time of
-each pass over all batches is summed per method. Before that, the first call of the kernels is
-timed on its own (numba's import and loading the kernels from their cache, or compiling them
-on a first run: what a process pays once), and every batch is tokenized by both and the two
-compared field by field (hashes, starts, ends, bounds, dtypes).
+numpy code (``reuse.common.compiled.ENABLED`` off) and then with the compiled pass, and the
+process's CPU time of each pass over all batches is summed per method. Before that, every batch
+is tokenized both ways and the two compared field by field (hashes, starts, ends, bounds,
+dtypes).
 
 With ``--dedup-rounds N`` (3), it then runs the whole process, ``reuse dedup CORPUS --verify
 exact --threshold 0.8 --workers 1 -q``, N times each way in turn, timed by ``/usr/bin/time``
-(CPU s = user + system, peak RSS): as is (at this size the tokenizer does not load numba) and
-with ``MIN_COMPILED_CHARACTERS = 0`` (every batch compiled, numba loaded on the first), and
-checks that the two runs' Parquet tables are byte-identical. Writes ``results_tokenize.md``
-(``--no-write``: print only).
+(CPU s = user + system, peak RSS): as is (the compiled pass) and with ``compiled.ENABLED``
+off (the numpy code), and checks that the two runs' Parquet tables are byte-identical. Writes
+``results_tokenize.md`` (``--no-write``: print only).
 """
 
 from __future__ import annotations
@@ -66,8 +64,8 @@ def _joined(texts: list[str]) -> tuple[str, np.ndarray]:
     return "\x00".join(texts), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
 
 
-def tokenize_all(parts: list[tuple[str, np.ndarray]], kernels: bool) -> float:
-    compiled.ENABLED = kernels
+def tokenize_all(parts: list[tuple[str, np.ndarray]], compiled_pass: bool) -> float:
+    compiled.ENABLED = compiled_pass
     start = time.process_time()
     for joined, lengths in parts:
         tokenize_joined(joined, lengths)
@@ -79,15 +77,15 @@ def same(a: TokenBatch, b: TokenBatch) -> bool:
                == getattr(b, f).dtype for f in ("hashes", "starts", "ends", "bounds"))
 
 
-# The whole process as the CLI runs it, with the tokenizer's size rule set first (or not).
-_DEDUP = ("import sys, reuse.text.tokenize as t; {setting}from reuse.cli.command import main; "
+# The whole process as the CLI runs it, with the compiled pass switched off first (or not).
+_DEDUP = ("import sys, reuse.common.compiled as c; {setting}from reuse.cli.command import main; "
           "sys.argv[0] = 'reuse'; main()")
 _TABLES = ("near_duplicates", "clusters", "documents", "signatures")
 
 
-def dedup_once(corpus: Path, out: Path, compiled_always: bool) -> tuple[float, float]:
+def dedup_once(corpus: Path, out: Path, compiled_pass: bool) -> tuple[float, float]:
     """CPU seconds (user + system) and peak RSS (MB) of one ``reuse dedup`` process."""
-    setting = "t.MIN_COMPILED_CHARACTERS = 0; " if compiled_always else ""
+    setting = "" if compiled_pass else "c.ENABLED = False; "
     report = out.with_suffix(".time")
     subprocess.run(["/usr/bin/time", "-o", str(report), "-f", "%U %S %M", sys.executable, "-c",
                     _DEDUP.format(setting=setting), "dedup", str(corpus), "--verify", "exact",
@@ -98,7 +96,7 @@ def dedup_once(corpus: Path, out: Path, compiled_always: bool) -> tuple[float, f
 
 
 def whole_process(corpus: Path, rounds: int) -> list[str]:
-    runs: dict[str, list[tuple[float, float]]] = {"numpy (as is)": [], "compiled (always)": []}
+    runs: dict[str, list[tuple[float, float]]] = {"compiled (as is)": [], "numpy": []}
     with tempfile.TemporaryDirectory() as tmp:
         outs = {}
         for round_ in range(rounds):
@@ -138,25 +136,23 @@ def main() -> None:
     parts = batches(args.corpus, args.batch_chars, args.limit)
     chars = sum(len(joined) for joined, _ in parts)
     docs = sum(len(lengths) for _, lengths in parts)
+    if tokenize_mod.compiled_narrow is None:
+        sys.exit("reuse was built without its C extension: nothing to compare")
     tokenize_mod.tokenize_joined("", np.zeros(1, dtype=np.int64))  # the numpy code's set-up
-    tokenize_mod.MIN_COMPILED_CHARACTERS = 0
-    start = time.process_time()
-    tokenize_all(parts[:1], kernels=True)  # numba's import and the kernels' load or compile
-    first_call = time.process_time() - start
     for joined, lengths in parts:
         compiled.ENABLED = False
         expected = tokenize_joined(joined, lengths)
         compiled.ENABLED = True
         if not same(expected, tokenize_joined(joined, lengths)):
-            sys.exit("the kernels' tokens differ from the numpy code's")
+            sys.exit("the compiled pass's tokens differ from the numpy code's")
     times: dict[str, list[float]] = {"numpy": [], "compiled": []}
     for _ in range(args.rounds):
-        times["numpy"].append(tokenize_all(parts, kernels=False))
-        times["compiled"].append(tokenize_all(parts, kernels=True))
+        times["numpy"].append(tokenize_all(parts, compiled_pass=False))
+        times["compiled"].append(tokenize_all(parts, compiled_pass=True))
     load = os.getloadavg()[0]
     numpy_median = statistics.median(times["numpy"])
     lines = [
-        "# The tokenizer alone: numpy code vs compiled kernels",
+        "# The tokenizer alone: numpy code vs the compiled pass (C)",
         "",
         f"`{' '.join(['.venv/bin/python', 'benchmarks/bench_tokenize.py', *sys.argv[1:]])}`",
         "",
@@ -172,11 +168,6 @@ def main() -> None:
         median = statistics.median(values)
         lines.append(f"| {method} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
                      f"{chars / median / 1e6:.0f} | {numpy_median / median:.2f}x |")
-    saved = (numpy_median - statistics.median(times["compiled"])) / chars
-    lines += ["", f"The first call of the kernels (numba's import and the kernels' load, in a "
-              f"process that had not loaded numba) took {first_call:.2f} CPU s; at "
-              f"{saved * 1e9:.1f} ns saved per character, a process wins it back after "
-              + (f"{first_call / saved / 1e6:,.0f}M characters." if saved > 0 else "never.")]
     if args.dedup_rounds:
         del parts
         lines += whole_process(args.corpus, args.dedup_rounds)

@@ -140,15 +140,11 @@ def dedup(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | No
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
     --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
-    from ..common.compiled import COMPILED_DEDUP_BYTES, dedup_kernels
-    from ..common.inputs import input_bytes
-    from ..engine import DEDUP_STAGES, resolve_workers
+    from ..engine import DEDUP_STAGES
 
     started = time.perf_counter()
     options = with_config(options, config_path)
-    count = resolve_workers(options.get("workers"), "the command")
-    kernels = dedup_kernels(input_bytes(input_path, COMPILED_DEDUP_BYTES * count), count)
-    _start_workers_early(options.get("workers"), options, DEDUP_STAGES + kernels)
+    _start_workers_early(options.get("workers"), options, DEDUP_STAGES)
     from ..pipeline import dedup as run_dedup
     from ..pipeline import write_run
     from ..report.summary import run_summary

@@ -1,7 +1,7 @@
-"""The switch of the compiled kernels (numba, the ``fast`` extra: ``pip install
-'reuse-detect[fast]'``), shared by the stages that have them (:mod:`reuse.align.compiled`, the
-tokenizer's :mod:`reuse.text.kernels`). Without numba the numpy code runs, with the same
-results; so does it for a small call while numba is not loaded yet.
+"""The switch of the compiled kernels: the aligner's (numba, the ``fast`` extra: ``pip install
+'reuse-detect[fast]'``, :mod:`reuse.align.compiled`) and the tokenizer's C pass (built with the
+package, :mod:`reuse.text.compiled_narrow`). Without them the numpy code runs, with the same
+results; so does it for a small alignment while numba is not loaded yet.
 
 Loading numba takes about a second and 140 MB in each process that uses it, and the first run
 after installing compiles the kernels (tens of seconds): more than a small job (the sample
@@ -16,21 +16,16 @@ import importlib
 import sys
 from types import ModuleType
 
-__all__ = ["COMPILED_DEDUP_BYTES", "COMPILED_RUN_BYTES", "ENABLED", "KERNEL_MODULES",
-           "dedup_kernels", "load", "preload", "run_kernels"]
+__all__ = ["COMPILED_RUN_BYTES", "ENABLED", "KERNEL_MODULES", "load", "preload", "run_kernels"]
 
-# Tests set it False to run the numpy code of every stage with numba installed.
+# Tests set it False to run the numpy code of every stage with the kernels installed.
 ENABLED = True
-# Every stage's kernel module.
-KERNEL_MODULES = ("reuse.text.kernels", "reuse.align.kernels")
+# Every numba kernel module.
+KERNEL_MODULES = ("reuse.align.kernels",)
 # Input bytes from which a run loads numba before reading (with the ``fast`` extra): its
 # alignment will load it anyway (a chunk of boxes is about 400k tokens, over
-# reuse.align.compiled.MIN_TOKENS), and the tokenizer then saves about 3 ns a character.
+# reuse.align.compiled.MIN_TOKENS), once, in the workers' fork server.
 COMPILED_RUN_BYTES = 64 << 20
-# Input bytes per process (the whole input with one worker, a worker's share with more) from
-# which a dedup loads the tokenizer's kernels before reading: they save a few ns a character,
-# and loading numba and them costs each process about 0.8 s of CPU time.
-COMPILED_DEDUP_BYTES = 512 << 20
 
 
 def load(module: str, size: int | None, min_size: int) -> ModuleType | None:
@@ -56,16 +51,7 @@ def preload(modules: tuple[str, ...] = KERNEL_MODULES) -> tuple[str, ...]:
 
 def run_kernels(input_size: int) -> tuple[str, ...]:
     """The kernel modules that a ``run`` of an input of ``input_size`` bytes loads before it
-    reads (every stage's from ``COMPILED_RUN_BYTES`` on, none below it or when not
+    reads (the aligner's from ``COMPILED_RUN_BYTES`` on, none below it or when not
     ``ENABLED``): in its own process with one worker (:func:`preload`), else in the workers'
     fork server, whose workers then start with them loaded."""
     return KERNEL_MODULES if ENABLED and input_size >= COMPILED_RUN_BYTES else ()
-
-
-def dedup_kernels(input_size: int, workers: int) -> tuple[str, ...]:
-    """The kernel modules that a ``dedup`` of an input of ``input_size`` bytes with ``workers``
-    processes loads before it reads, as :func:`run_kernels` for a ``run``: the tokenizer's,
-    once each process tokenizes at least ``COMPILED_DEDUP_BYTES``; else none."""
-    if ENABLED and input_size >= COMPILED_DEDUP_BYTES * workers:
-        return ("reuse.text.kernels",)
-    return ()

@@ -12,9 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..cluster.documents import Clusters, representative_priority, star_clusters
-from ..common import compiled
 from ..common.arrow import from_numpy
-from ..common.inputs import input_bytes
 from ..common.validation import check_bool
 from ..config import Config, DedupConfig
 from ..engine import (
@@ -118,13 +116,7 @@ def dedup(
         with claimed_for_checkpoints(source, checkpointing):
             return _spark_dedup(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "dedup")
-    # A large input is tokenized compiled: numba loaded before the reading, by this process
-    # with one worker, else once by the workers' fork server.
-    kernels = compiled.dedup_kernels(
-        input_bytes(source, compiled.COMPILED_DEDUP_BYTES * n_workers), n_workers)
-    if n_workers == 1 and kernels:
-        compiled.preload(kernels)
-    start_worker_server(n_workers, DEDUP_STAGES + kernels)
+    start_worker_server(n_workers, DEDUP_STAGES)
     budget = parse_memory_budget(memory_budget, "dedup")
     checkpointing = Checkpointing.of(checkpoint, resume, keep_checkpoints, "dedup", engine)
     timings = Timings(quiet=quiet)

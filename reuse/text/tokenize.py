@@ -17,8 +17,9 @@ The fast path classifies and normalizes code points with lookup tables and hashe
 whole batch of documents with a handful of numpy passes. Tokens that hold a character whose
 normalization depends on its neighbours (combining marks, Hangul jamo) or expands to several code
 points (ligatures, ``ß``) are normalized one by one with :mod:`unicodedata`; the differential
-tests check that both paths agree. With numba (the ``fast`` extra) loaded, the ASCII and narrow
-paths run as one compiled pass instead (:mod:`reuse.text.kernels`), with the same results.
+tests check that both paths agree. Where the package was built with its C extension, the ASCII
+and narrow paths run as one compiled pass over the str's own characters instead
+(:mod:`reuse.text.compiled_narrow`, from ``compiled_narrow.c``), with the same results.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 
 from ..common import compiled
+
+try:
+    from . import compiled_narrow
+except ImportError:  # built without a C compiler: the numpy code runs
+    compiled_narrow = None  # type: ignore[assignment]
 
 SEPARATOR, WORD, CHARACTER_TOKEN, CONNECTOR = 0, 1, 2, 3
 
@@ -486,14 +491,6 @@ def _word_sums(
 
 
 _MAX_PIECE = 1 << 22
-# Characters in one call from which the ASCII and narrow paths load numba to run compiled
-# (:mod:`reuse.text.kernels`); below it they run compiled only once numba is loaded (by the
-# aligner, see :func:`reuse.common.compiled.load`). The kernels save 1.5-2.5 ns of CPU time a
-# character (the tokenizer 1.3-1.5 times as fast), and loading numba and them costs 0.6-0.9 s
-# of CPU time and 180 MB per process. A sketching batch is 1M characters, and even whole
-# corpora of 100k and 300k documents (260M and 790M characters, sketched a batch at a time)
-# took no less CPU time with the kernels than without (benchmarks/results_tokenize.md).
-MIN_COMPILED_CHARACTERS = 250_000_000
 
 
 def _pieces(text: str, limit: int) -> list[int]:
@@ -574,21 +571,21 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
     np.cumsum(lengths, out=doc_starts[1:])
     # Document d starts at doc_starts[d] + d in the joined string (one NUL per earlier document).
     joined_starts = doc_starts[:-1] + np.arange(n_texts, dtype=np.int64)
-    kernels = compiled.load("reuse.text.kernels", len(joined), MIN_COMPILED_CHARACTERS)
     ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
     # The characters (global offsets) that make their tokens go the slow way.
     complex_inside = None
-    if kernels is not None:
-        found = _tokenize_compiled(kernels, joined, ascii_table, joined_starts, strip_diacritics)
+    kernel = compiled_narrow if compiled.ENABLED else None
+    if kernel is not None:
+        found = _tokenize_compiled(joined, ascii_table, joined_starts, strip_diacritics)
         if found is not None:
             return found
-    if kernels is None and ascii_table is not None:
+    if kernel is None and ascii_table is not None:
         # bytes.translate is a table lookup per byte in C, faster than a numpy gather.
         values = np.frombuffer(joined.encode("ascii").translate(ascii_table), dtype=np.uint8)
         connector = values == _APOSTROPHE if "'" in joined else None
         g_starts, g_ends, _ = _layout(values > _APOSTROPHE, connector, None)
         widths = None
-    elif kernels is None and (narrow := _narrow_values(joined, strip_diacritics)) is not None:
+    elif kernel is None and (narrow := _narrow_values(joined, strip_diacritics)) is not None:
         values, complex_inside = narrow  # a word character is always inside a token
         g_starts, g_ends, _ = _layout(values > _APOSTROPHE, values == _APOSTROPHE, None)
         widths = None
@@ -624,45 +621,46 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
     return TokenBatch(hashes, g_starts - shift, g_ends - shift, bounds)
 
 
-# Scratch space of the compiled tokenizer, per thread, kept for calls of up to this many
-# characters (about 7 bytes each): a new array's pages cost a fault each on first touch.
+# Scratch space of the compiled pass, per thread, kept for calls of up to this many characters
+# (about 14 bytes each): a new array's pages cost a fault each on first touch.
 _MAX_KEPT_SCRATCH = 1 << 22
 _kept_scratch = threading.local()
 
 
-def _scratch(kernels: ModuleType, characters: int) -> tuple[np.ndarray, ...]:
-    """:func:`reuse.text.kernels.tokenize_narrow`'s scratch space for a batch of
-    ``characters``, reused across calls."""
+def _scratch(characters: int) -> tuple[np.ndarray, ...]:
+    """The compiled pass's room for the tokens of a batch of ``characters`` (hashes, starts,
+    ends, slow tokens) and its scratch space (packed values, masks), reused across calls."""
+    tokens, words, masks = characters // 2 + 1, characters // 8 + 2, 2 * ((characters + 63) // 64) + 2
     kept = getattr(_kept_scratch, "arrays", None)
-    tokens, words, masks = kernels.scratch_sizes(characters)
     if (kept is not None and len(kept[0]) >= tokens and len(kept[4]) >= words
             and len(kept[5]) >= masks):
         return kept
     arrays = (np.empty(tokens, dtype=np.uint64), np.empty(tokens, dtype=np.int64),
-              np.empty(tokens, dtype=np.int64), np.empty(tokens, dtype=np.bool_),
+              np.empty(tokens, dtype=np.int64), np.empty(tokens, dtype=np.int64),
               np.empty(words, dtype=np.uint64), np.empty(masks, dtype=np.uint64))
     if characters <= _MAX_KEPT_SCRATCH:
         _kept_scratch.arrays = arrays
     return arrays
 
 
-def _tokenize_compiled(kernels: ModuleType, joined: str, ascii_table: bytes | None,
-                       joined_starts: np.ndarray, strip_diacritics: bool) -> TokenBatch | None:
+def _tokenize_compiled(joined: str, ascii_table: bytes | None, joined_starts: np.ndarray,
+                       strip_diacritics: bool) -> TokenBatch | None:
     """The ASCII or the narrow path of :func:`_tokenize_joined` in one compiled pass
-    (:func:`reuse.text.kernels.tokenize_narrow`); None when some character is not narrow."""
-    if ascii_table is not None:
-        units = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-        table = np.frombuffer(ascii_table, dtype=np.uint8)
-    else:
-        # A surrogate unit (an astral character's half, or a lone surrogate) is _NOT_NARROW.
-        units = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-        table = _tables(strip_diacritics).narrow
-    hashes, starts, ends, bounds, slow, narrow = kernels.tokenize_narrow(
-        units, table, _power_table(), _LENGTH_SALT, joined_starts, _APOSTROPHE, _COMPLEX_WORD,
-        _NOT_NARROW, *_scratch(kernels, len(units)))
-    if not narrow:
+    (:func:`reuse.text.compiled_narrow.tokenize_narrow`); None when some character is not
+    narrow."""
+    table = (np.frombuffer(ascii_table, dtype=np.uint8) if ascii_table is not None
+             else _tables(strip_diacritics).narrow)
+    hashes, starts, ends, slow, packed, masks = _scratch(len(joined))
+    bounds = np.empty(len(joined_starts) + 1, dtype=np.int64)
+    found = compiled_narrow.tokenize_narrow(
+        joined, table, _power_table(), int(_LENGTH_SALT), joined_starts, _APOSTROPHE,
+        _COMPLEX_WORD, _NOT_NARROW, hashes, starts, ends, bounds, slow, packed, masks)
+    if found is None:
         return None
-    if len(slow):
+    tokens, slow_tokens = found
+    hashes, starts, ends = hashes[:tokens].copy(), starts[:tokens].copy(), ends[:tokens].copy()
+    if slow_tokens:
+        slow = slow[:slow_tokens]
         shift = joined_starts[np.searchsorted(bounds, slow, side="right") - 1]
         hashes[slow] = [
             _complex_token_hash(joined[start:end], strip_diacritics)

@@ -1,12 +1,13 @@
-"""The tokenizer's compiled kernels (reuse.text.kernels) against its numpy code: the same
-TokenBatch, field for field (hashes, starts, ends, bounds, and their dtypes), on the ASCII and
-the narrow path, on batches that leave them for the general path, and without numba."""
+"""The tokenizer's compiled pass (reuse.text.compiled_narrow, C) against its numpy code: the
+same TokenBatch, field for field (hashes, starts, ends, bounds, and their dtypes), on the ASCII
+and the narrow path, for strs of one and of two bytes a character, on batches that leave them
+for the general path, and without the extension."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import warnings
+import types
 
 import numpy as np
 import pytest
@@ -18,13 +19,17 @@ import reuse.text.tokenize as tokenize_module
 from reuse.common import compiled
 from reuse.text.tokenize import TokenBatch, tokenize_batch, tokenize_joined
 
-kernels = pytest.importorskip("reuse.text.kernels", reason="the compiled kernels need numba")
+compiled_narrow = pytest.importorskip(
+    "reuse.text.compiled_narrow", reason="the package was built without its C extension")
 
 # The fixture is shared by the examples on purpose: only its last call is looked at.
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 ASCII = "aZ9q '\n\t.-,!\x00'"
+# Latin-1 only (a str of one byte a character that is not ASCII): letters, ß (the slow path), a
+# no-break space and ½ (separators).
+LATIN_1 = "éÜß\xa0½ñ"
 # Narrow: Latin-1 letters, the curly apostrophe (a connector), dashes and quotes (separators),
 # and characters whose tokens the slow path hashes (ß and ﬁ expand; a combining acute).
 NARROW = "aé'’Ü—“ ß\u0301ﬁ\xa0½"
@@ -40,18 +45,17 @@ def _fields(batch: TokenBatch) -> list[tuple[str, list[int]]]:
 
 @pytest.fixture
 def both(monkeypatch: pytest.MonkeyPatch):
-    """Tokenize with the kernels (whatever the size) and with the numpy code; return both, and
-    how many batches the kernel tokenized."""
+    """Tokenize with the compiled pass and with the numpy code; return both, and for each
+    batch whether the compiled pass tokenized it."""
     calls: list[bool] = []
-    tokenize_narrow = kernels.tokenize_narrow
 
     def counted(*args):
-        found = tokenize_narrow(*args)
-        calls.append(bool(found[-1]))
+        found = compiled_narrow.tokenize_narrow(*args)
+        calls.append(found is not None)
         return found
 
-    monkeypatch.setattr(kernels, "tokenize_narrow", counted)
-    monkeypatch.setattr(tokenize_module, "MIN_COMPILED_CHARACTERS", 0)
+    monkeypatch.setattr(tokenize_module, "compiled_narrow",
+                        types.SimpleNamespace(tokenize_narrow=counted))
 
     def run(texts: list[str], strip: bool = False) -> tuple[TokenBatch, TokenBatch]:
         tokenize_batch(texts, strip)  # describes the code points: the next call may be narrow
@@ -80,6 +84,15 @@ def test_ascii_batches_equal_the_numpy_path(both, texts, strip):
 @given(texts=st.lists(st.text(alphabet=ASCII + NARROW, max_size=80), max_size=12),
        strip=st.booleans())
 def test_narrow_batches_equal_the_numpy_path(both, texts, strip):
+    found, _ = both(texts, strip)
+    assert both.calls[-1] is True
+    assert_batch_equals_reference(found, texts, strip)
+
+
+@FAST
+@given(texts=st.lists(st.text(alphabet=ASCII + LATIN_1, max_size=80), max_size=12),
+       strip=st.booleans())
+def test_latin_1_batches_equal_the_numpy_path(both, texts, strip):
     found, _ = both(texts, strip)
     assert both.calls[-1] is True
     assert_batch_equals_reference(found, texts, strip)
@@ -142,51 +155,86 @@ def test_scratch_space_is_reused_and_outgrown(both, monkeypatch):
     assert all(both.calls)
 
 
-def test_without_numba_the_numpy_code_runs(monkeypatch):
-    """No numba: no kernels, and the same tokens from the numpy code, without a warning."""
-    texts = ["Ça va — l’été don't", "plain ascii text", ""]
-    monkeypatch.setattr(tokenize_module, "MIN_COMPILED_CHARACTERS", 0)
-    expected = _fields(tokenize_batch(texts))
-    monkeypatch.setitem(sys.modules, "numba", None)  # 'import numba' raises ImportError
-    monkeypatch.delitem(sys.modules, "reuse.text.kernels")
-    monkeypatch.delattr(sys.modules["reuse.text"], "kernels")
-    assert compiled.load("reuse.text.kernels", None, 0) is None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert _fields(tokenize_batch(texts)) == expected
+def test_without_the_extension_the_numpy_code_runs():
+    """Built without a C compiler: the same tokens from the numpy code, without a warning."""
+    texts = ["Ça va — l’été don't", "plain ascii text", "", "naïve ½"]
+    code = ("import sys; sys.modules['reuse.text.compiled_narrow'] = None  # the import fails\n"
+            "import reuse.text.tokenize as t\n"
+            f"batch = t.tokenize_batch({texts!r})\n"
+            "print(t.compiled_narrow is None, [(str(getattr(batch, f).dtype), "
+            "getattr(batch, f).tolist()) for f in ('hashes', 'starts', 'ends', 'bounds')])\n")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                          text=True, check=True)
+    missing, fields = done.stdout.split(" ", 1)
+    assert missing == "True"
+    assert fields.strip() == repr(_fields(tokenize_batch(texts)))
 
 
-@pytest.mark.parametrize("min_characters,loaded", [(None, False), (0, True)])
-def test_a_small_job_does_not_load_numba(seeds_dir, min_characters, loaded):
-    """Tokenizing the sample corpus stays on the numpy code unless the size rule is lowered."""
+def test_tokenizing_loads_no_numba(seeds_dir):
     texts = [path.read_text() for path in sorted(seeds_dir.glob("*.txt"))]
     code = ("import sys, reuse.text.tokenize as t; texts = " + repr(texts) + "; "
-            + ("" if min_characters is None else f"t.MIN_COMPILED_CHARACTERS = {min_characters}; ")
-            + "batch = t.tokenize_batch(texts); "
+            "batch = t.tokenize_batch(texts); "
             "print(len(batch.hashes) > 1000, 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", str(loaded)]
+    assert done.stdout.split() == ["True", "False"]
+
+
+def _arguments(text: str, **sizes: int) -> list:
+    """tokenize_narrow's arguments for ``text`` as one document, with room of ``sizes`` (in
+    elements) instead of what it needs for some of them."""
+    tables = tokenize_module._tables(False)
+    n = len(text)
+    room = {"hashes": n // 2 + 1, "starts": n // 2 + 1, "ends": n // 2 + 1, "bounds": 2,
+            "slow": n // 2 + 1, "packed": n // 8 + 2, "masks": 2 * ((n + 63) // 64) + 2} | sizes
+    return [text, tables.narrow, tokenize_module._power_table(),
+            int(tokenize_module._LENGTH_SALT), np.zeros(1, dtype=np.int64),
+            tokenize_module._APOSTROPHE, tokenize_module._COMPLEX_WORD,
+            tokenize_module._NOT_NARROW,
+            *(np.zeros(room[name], dtype=np.uint64 if name in ("hashes", "packed", "masks")
+                       else np.int64)
+              for name in ("hashes", "starts", "ends", "bounds", "slow", "packed", "masks"))]
+
+
+@pytest.mark.parametrize("name", ["hashes", "starts", "ends", "bounds", "slow", "packed",
+                                  "masks"])
+def test_the_pass_refuses_too_little_room(name):
+    text = "a b c d e f g h i j k l m n o p"
+    needed = {"bounds": 2, "packed": len(text) // 8 + 2,
+              "masks": 2 * ((len(text) + 63) // 64) + 2}.get(name, len(text) // 2 + 1)
+    with pytest.raises(ValueError, match=f"^{name}: {(needed - 1) * 8} bytes, fewer than the "
+                                         f"{needed * 8} needed$"):
+        compiled_narrow.tokenize_narrow(*_arguments(text, **{name: needed - 1}))
+    assert compiled_narrow.tokenize_narrow(*_arguments(text)) == (16, 0)
+
+
+def test_the_pass_gives_up_on_four_byte_strs_and_refuses_a_short_table():
+    assert compiled_narrow.tokenize_narrow(*_arguments("a \U00010428 b")) is None
+    arguments = _arguments("é b")
+    arguments[1] = arguments[1][:256]  # enough for a str of one byte a character only
+    with pytest.raises(ValueError, match=r"^table: 256 bytes, fewer than the 65536 needed$"):
+        compiled_narrow.tokenize_narrow(*_arguments("’ b")[:1], *arguments[1:])
+    assert compiled_narrow.tokenize_narrow(*arguments) is not None
 
 
 @FAST
 @given(texts=st.lists(st.text(alphabet="ab’ ßﬁ\u0301é", max_size=40), max_size=6))
 def test_only_tokens_with_a_complex_character_go_the_slow_way(both, texts):
-    """The kernel flags exactly the tokens that hold a character the slow path normalizes:
+    """The pass flags exactly the tokens that hold a character the slow path normalizes:
     flagging more would give the same hashes, only slower."""
     found, _ = both(texts)
     flagged: list[int] = []
-    tokenize_narrow = kernels.tokenize_narrow
 
     def recorded(*args):
-        result = tokenize_narrow(*args)
-        flagged.extend(result[4].tolist())
+        result = compiled_narrow.tokenize_narrow(*args)
+        if result is not None:
+            flagged.extend(args[12][:result[1]].tolist())  # the slow tokens' room
         return result
 
-    kernels.tokenize_narrow = recorded
+    tokenize_module.compiled_narrow = types.SimpleNamespace(tokenize_narrow=recorded)
     try:
         tokenize_batch(texts)
     finally:
-        kernels.tokenize_narrow = tokenize_narrow
+        tokenize_module.compiled_narrow = compiled_narrow
     expected = [t for t, (d, start, end) in enumerate(
         (d, int(s), int(e)) for d in range(len(texts)) for s, e in
         zip(found.doc(d).starts, found.doc(d).ends, strict=True))

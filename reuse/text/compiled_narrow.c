@@ -1,0 +1,261 @@
+/* The tokenizer's ASCII and narrow paths in one compiled pass over a str's own characters
+ * (reuse.text.tokenize): the same tokens and hashes as its numpy code, bit for bit (the
+ * differential tests compare them). Built with the package when a C compiler is at hand; the
+ * numpy code runs without it.
+ *
+ * The characters are read where CPython keeps them (one or two bytes each): no copy of the
+ * text is made. Each one's value comes from the path's lookup table (0 a separator, the
+ * apostrophe's value the connector, above it a word character's normalized code point + 1,
+ * COMPLEX_WORD a word character whose token the numpy code hashes again, NOT_NARROW a character
+ * this path cannot take). A token is a run of word characters, an apostrophe joining two of
+ * them; its hash packs its values eight to a 64-bit word, sums the words times the tokenizer's
+ * powers, salts the sum with the length and mixes it (splitmix64's finalizer). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#define POWERS 1024
+#define POW_MASK (POWERS - 1)
+
+typedef struct {
+    const uint8_t *table;
+    const uint64_t *powers;
+    uint64_t salt;
+    uint8_t apostrophe, complex_word, not_narrow;
+    uint64_t *hashes;
+    int64_t *starts, *ends, *slow;
+    Py_ssize_t tokens, slow_tokens;
+    /* Scratch: the values packed eight to a word (and a zero word after them), and for each
+     * block of 64 characters the mask of its word characters and of its apostrophes. */
+    uint64_t *packed, *masks;
+} Scan;
+
+#define ONES UINT64_C(0xFFFFFFFFFFFFFFFF)
+#define BYTES_1 UINT64_C(0x0101010101010101)
+#define BYTES_80 UINT64_C(0x8080808080808080)
+
+/* The values of `count` (at most 64) characters from `first` into s->packed, their masks into
+ * s->masks (block `block`); nonzero when one is NOT_NARROW. */
+#define BLOCK_BODY(CHAR, COUNT)                                                              \
+    {                                                                                        \
+        const CHAR *block_units = (const CHAR *)units + first;                              \
+        uint64_t words = 0, apostrophes = 0;                                                 \
+        int wrong = 0;                                                                       \
+        for (int q = 0; q < (COUNT); q += 8) {                                               \
+            uint64_t word = 0;                                                               \
+            int in_word = (COUNT) - q < 8 ? (COUNT) - q : 8;                                 \
+            for (int r = 0; r < in_word; r++) {                                              \
+                uint8_t value = s->table[block_units[q + r]];                                \
+                word |= (uint64_t)value << (8 * r);                                          \
+                words |= (uint64_t)(value > s->apostrophe) << (q + r);                       \
+                apostrophes |= (uint64_t)(value == s->apostrophe) << (q + r);                \
+                wrong |= value == s->not_narrow;                                             \
+            }                                                                                \
+            s->packed[(first + q) >> 3] = word;                                              \
+        }                                                                                    \
+        s->masks[2 * block] = words;                                                         \
+        s->masks[2 * block + 1] = apostrophes;                                               \
+        return wrong;                                                                        \
+    }
+
+static inline int full_block_ucs1(Scan *s, const void *units, Py_ssize_t first,
+                                  Py_ssize_t block) BLOCK_BODY(uint8_t, 64)
+static inline int full_block_ucs2(Scan *s, const void *units, Py_ssize_t first,
+                                  Py_ssize_t block) BLOCK_BODY(uint16_t, 64)
+static int last_block_ucs1(Scan *s, const void *units, Py_ssize_t first, Py_ssize_t block,
+                           int count) BLOCK_BODY(uint8_t, count)
+static int last_block_ucs2(Scan *s, const void *units, Py_ssize_t first, Py_ssize_t block,
+                           int count) BLOCK_BODY(uint16_t, count)
+
+/* Hash the token [start, end) from its packed values. */
+static inline void add_token(Scan *s, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t length = end - start;
+    uint64_t total = 0, marked = 0, complex_bytes = (uint64_t)s->complex_word * BYTES_1;
+    for (Py_ssize_t j = 0; j < length; j += 8) {
+        Py_ssize_t p = start + j, q = p >> 3;
+        unsigned shift = (unsigned)(p & 7) * 8;
+        /* The eight values from p on, from the two words that hold them ("<< 1 << 63 - shift"
+         * is "<< 64 - shift", which is 0 for a shift of 0). */
+        uint64_t word = (s->packed[q] >> shift) | ((s->packed[q + 1] << 1) << (63 - shift));
+        Py_ssize_t left = length - j;
+        word &= ONES >> (64 - 8 * (left < 8 ? left : 8));
+        /* A byte equal to complex_word: a zero byte of the xor (the padding bytes are 0). */
+        uint64_t y = word ^ complex_bytes;
+        marked |= (y - BYTES_1) & ~y & BYTES_80;
+        total += word * s->powers[(j >> 3) & POW_MASK];
+    }
+    uint64_t x = total ^ ((uint64_t)length * s->salt);
+    x ^= x >> 30;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94D049BB133111EB);
+    if (marked)
+        s->slow[s->slow_tokens++] = s->tokens;
+    s->hashes[s->tokens] = x ^ (x >> 31);
+    s->starts[s->tokens] = start;
+    s->ends[s->tokens] = end;
+    s->tokens++;
+}
+
+/* The tokens of n characters: -1 when one is NOT_NARROW. Token boundaries are the changes in
+ * the blocks' masks, found a set bit at a time. */
+static int scan(Scan *s, int kind, const void *units, Py_ssize_t n)
+{
+    Py_ssize_t n_blocks = (n + 63) / 64;
+    for (Py_ssize_t b = 0; b < n / 64; b++) {
+        if (kind == PyUnicode_1BYTE_KIND ? full_block_ucs1(s, units, 64 * b, b)
+                                         : full_block_ucs2(s, units, 64 * b, b))
+            return -1;
+    }
+    if (n % 64) {
+        Py_ssize_t b = n / 64;
+        if (kind == PyUnicode_1BYTE_KIND ? last_block_ucs1(s, units, 64 * b, b, (int)(n % 64))
+                                         : last_block_ucs2(s, units, 64 * b, b, (int)(n % 64)))
+            return -1;
+    }
+    s->packed[(n + 7) >> 3] = 0; /* the word after the last, read by the last token */
+    uint64_t in_token = 0, previous = 0;
+    Py_ssize_t start = 0;
+    for (Py_ssize_t b = 0; b < n_blocks; b++) {
+        uint64_t words = s->masks[2 * b];
+        uint64_t following = b + 1 < n_blocks ? s->masks[2 * b + 2] : 0;
+        /* An apostrophe between two word characters is one too. */
+        uint64_t joined = s->masks[2 * b + 1] & ((words << 1) | (previous >> 63))
+                          & ((words >> 1) | (following << 63));
+        previous = words;
+        words |= joined;
+        /* Bit k: character k is in a token and k - 1 is not (a start), or the other way. */
+        uint64_t edges = words ^ ((words << 1) | in_token);
+        in_token = words >> 63;
+        while (edges) {
+            int k = __builtin_ctzll(edges);
+            edges &= edges - 1;
+            if ((words >> k) & 1)
+                start = 64 * b + k;
+            else
+                add_token(s, start, 64 * b + k);
+        }
+    }
+    if (in_token)
+        add_token(s, start, n);
+    return 0;
+}
+
+/* Each token to its document (documents start at joined_starts, in order), its offsets made
+ * relative to the document's first character; bounds[d] is document d's first token. */
+static void assign_documents(Scan *s, const int64_t *joined_starts, Py_ssize_t n_docs,
+                             int64_t *bounds)
+{
+    Py_ssize_t d = 0;
+    int64_t doc_start = 0;
+    for (Py_ssize_t t = 0; t < s->tokens; t++) {
+        while (d < n_docs && joined_starts[d] <= s->starts[t]) {
+            bounds[d] = t;
+            doc_start = joined_starts[d];
+            d++;
+        }
+        s->starts[t] -= doc_start;
+        s->ends[t] -= doc_start;
+    }
+    for (; d <= n_docs; d++)
+        bounds[d] = s->tokens;
+}
+
+static int check_size(Py_buffer *buffer, Py_ssize_t bytes, const char *name)
+{
+    if (buffer->len < bytes) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes, fewer than the %zd needed", name,
+                     buffer->len, bytes);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(tokenize_narrow_doc,
+"tokenize_narrow(text, table, powers, salt, joined_starts, apostrophe, complex_word,\n"
+"                not_narrow, hashes, starts, ends, bounds, slow, packed, masks)\n"
+"--\n\n"
+"The tokens of ``text`` (documents joined by NULs, document d from ``joined_starts[d]``)\n"
+"into ``hashes`` (uint64), ``starts`` and ``ends`` (int64, relative to each token's\n"
+"document), ``bounds`` (int64, each document's first token, then the count) and ``slow``\n"
+"(int64, the tokens holding a ``complex_word`` character), each with room for\n"
+"``len(text) // 2 + 1`` tokens. ``packed`` and ``masks`` (uint64) are scratch space of\n"
+"``len(text) // 8 + 2`` and ``2 * ceil(len(text) / 64) + 2`` words. ``table`` maps a\n"
+"character (uint8 for a 1-byte str, uint16 for a 2-byte one) to its value; ``powers``\n"
+"holds 1024 uint64.\n\n"
+"Returns ``(tokens, slow tokens)``, or None when some character is ``not_narrow`` (a str of\n"
+"4-byte characters always is: its astral characters are two UTF-16 units).");
+
+static PyObject *tokenize_narrow(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    Py_buffer table, powers, joined_starts, hashes, starts, ends, bounds, slow, packed,
+        masks;
+    unsigned long long salt;
+    int apostrophe, complex_word, not_narrow;
+    if (!PyArg_ParseTuple(args, "Uy*y*Ky*iiiw*w*w*w*w*w*w*:tokenize_narrow", &text,
+                          &table, &powers, &salt, &joined_starts, &apostrophe,
+                          &complex_word, &not_narrow, &hashes, &starts, &ends, &bounds, &slow,
+                          &packed, &masks))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    Py_ssize_t n_docs = joined_starts.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t capacity = (n / 2 + 1) * (Py_ssize_t)sizeof(int64_t);
+    if (check_size(&table, kind == PyUnicode_1BYTE_KIND ? 256 : 65536, "table") < 0
+        || check_size(&powers, POWERS * sizeof(uint64_t), "powers") < 0
+        || check_size(&hashes, capacity, "hashes") < 0
+        || check_size(&starts, capacity, "starts") < 0
+        || check_size(&ends, capacity, "ends") < 0
+        || check_size(&slow, capacity, "slow") < 0
+        || check_size(&bounds, (n_docs + 1) * (Py_ssize_t)sizeof(int64_t), "bounds") < 0
+        || check_size(&packed, (n / 8 + 2) * (Py_ssize_t)sizeof(uint64_t), "packed") < 0
+        || check_size(&masks, (2 * ((n + 63) / 64) + 2) * (Py_ssize_t)sizeof(uint64_t),
+                      "masks") < 0)
+        goto done;
+    if (kind == PyUnicode_4BYTE_KIND) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    Scan s = {table.buf, powers.buf, (uint64_t)salt, (uint8_t)apostrophe,
+              (uint8_t)complex_word, (uint8_t)not_narrow, hashes.buf, starts.buf, ends.buf,
+              slow.buf, 0, 0, packed.buf, masks.buf};
+    const void *data = PyUnicode_DATA(text);
+    int found;
+    Py_BEGIN_ALLOW_THREADS
+    found = scan(&s, kind, data, n);
+    if (found == 0)
+        assign_documents(&s, joined_starts.buf, n_docs, bounds.buf);
+    Py_END_ALLOW_THREADS
+    result = found == 0 ? Py_BuildValue("nn", s.tokens, s.slow_tokens) : Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&table);
+    PyBuffer_Release(&powers);
+    PyBuffer_Release(&joined_starts);
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&bounds);
+    PyBuffer_Release(&slow);
+    PyBuffer_Release(&packed);
+    PyBuffer_Release(&masks);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"tokenize_narrow", tokenize_narrow, METH_VARARGS, tokenize_narrow_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "reuse.text.compiled_narrow",
+    "The tokenizer's ASCII and narrow paths, compiled (see reuse.text.tokenize).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit_compiled_narrow(void)
+{
+    return PyModule_Create(&module);
+}
