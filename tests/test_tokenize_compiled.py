@@ -179,30 +179,33 @@ def test_tokenizing_loads_no_numba(seeds_dir):
     assert done.stdout.split() == ["True", "False"]
 
 
+_ROOM_TYPES = {"hashes": np.uint64, "values": np.uint8, "masks": np.uint64}
+
+
 def _arguments(text: str, **sizes: int) -> list:
     """tokenize_narrow's arguments for ``text`` as one document, with room of ``sizes`` (in
     elements) instead of what it needs for some of them."""
     tables = tokenize_module._tables(False)
     n = len(text)
+    blocks = (n + 63) // 64
     room = {"hashes": n // 2 + 1, "starts": n // 2 + 1, "ends": n // 2 + 1, "bounds": 2,
-            "slow": n // 2 + 1, "packed": n // 8 + 2, "masks": 2 * ((n + 63) // 64) + 2} | sizes
+            "slow": n // 2 + 1, "values": 64 * blocks + 16, "masks": 2 * blocks + 2} | sizes
     return [text, tables.narrow, tokenize_module._power_table(),
             int(tokenize_module._LENGTH_SALT), np.zeros(1, dtype=np.int64),
             tokenize_module._APOSTROPHE, tokenize_module._COMPLEX_WORD,
             tokenize_module._NOT_NARROW,
-            *(np.zeros(room[name], dtype=np.uint64 if name in ("hashes", "packed", "masks")
-                       else np.int64)
-              for name in ("hashes", "starts", "ends", "bounds", "slow", "packed", "masks"))]
+            *(np.zeros(room[name], dtype=_ROOM_TYPES.get(name, np.int64))
+              for name in ("hashes", "starts", "ends", "bounds", "slow", "values", "masks"))]
 
 
-@pytest.mark.parametrize("name", ["hashes", "starts", "ends", "bounds", "slow", "packed",
+@pytest.mark.parametrize("name", ["hashes", "starts", "ends", "bounds", "slow", "values",
                                   "masks"])
 def test_the_pass_refuses_too_little_room(name):
     text = "a b c d e f g h i j k l m n o p"
-    needed = {"bounds": 2, "packed": len(text) // 8 + 2,
-              "masks": 2 * ((len(text) + 63) // 64) + 2}.get(name, len(text) // 2 + 1)
-    with pytest.raises(ValueError, match=f"^{name}: {(needed - 1) * 8} bytes, fewer than the "
-                                         f"{needed * 8} needed$"):
+    needed = {"bounds": 2, "values": 64 + 16, "masks": 4}.get(name, len(text) // 2 + 1)
+    size = np.dtype(_ROOM_TYPES.get(name, np.int64)).itemsize
+    with pytest.raises(ValueError, match=f"^{name}: {(needed - 1) * size} bytes, fewer than "
+                                         f"the {needed * size} needed$"):
         compiled_narrow.tokenize_narrow(*_arguments(text, **{name: needed - 1}))
     assert compiled_narrow.tokenize_narrow(*_arguments(text)) == (16, 0)
 

@@ -3,8 +3,8 @@
  * differential tests compare them). Built with the package when a C compiler is at hand; the
  * numpy code runs without it.
  *
- * The characters are read where CPython keeps them (one or two bytes each): no copy of the
- * text is made. Each one's value comes from the path's lookup table (0 a separator, the
+ * The characters are read where CPython keeps them (one or two bytes each): the text is not
+ * encoded first. Each one's value comes from the path's lookup table (0 a separator, the
  * apostrophe's value the connector, above it a word character's normalized code point + 1,
  * COMPLEX_WORD a word character whose token the numpy code hashes again, NOT_NARROW a character
  * this path cannot take). A token is a run of word characters, an apostrophe joining two of
@@ -14,6 +14,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define POWERS 1024
 #define POW_MASK (POWERS - 1)
@@ -26,62 +30,78 @@ typedef struct {
     uint64_t *hashes;
     int64_t *starts, *ends, *slow;
     Py_ssize_t tokens, slow_tokens;
-    /* Scratch: the values packed eight to a word (and a zero word after them), and for each
-     * block of 64 characters the mask of its word characters and of its apostrophes. */
-    uint64_t *packed, *masks;
+    /* Scratch: each character's value (zeros after the last, to the end of its block of 64
+     * and SLACK more), and for each block the mask of its word characters and of its
+     * apostrophes. */
+    uint8_t *values;
+    uint64_t *masks;
 } Scan;
 
+#define SLACK 16
 #define ONES UINT64_C(0xFFFFFFFFFFFFFFFF)
 #define BYTES_1 UINT64_C(0x0101010101010101)
 #define BYTES_80 UINT64_C(0x8080808080808080)
 
-/* The values of `count` (at most 64) characters from `first` into s->packed, their masks into
- * s->masks (block `block`); nonzero when one is NOT_NARROW. */
-#define BLOCK_BODY(CHAR, COUNT)                                                              \
+/* Eight values from p, as the token hash packs them: the first in the lowest byte. */
+static inline uint64_t load_word(const uint8_t *p)
+{
+    uint64_t word;
+    memcpy(&word, p, sizeof word);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    word = __builtin_bswap64(word);
+#endif
+    return word;
+}
+
+#define FILL_VALUES(CHAR)                                                                    \
     {                                                                                        \
-        const CHAR *block_units = (const CHAR *)units + first;                              \
-        uint64_t words = 0, apostrophes = 0;                                                 \
-        int wrong = 0;                                                                       \
-        for (int q = 0; q < (COUNT); q += 8) {                                               \
-            uint64_t word = 0;                                                               \
-            int in_word = (COUNT) - q < 8 ? (COUNT) - q : 8;                                 \
-            for (int r = 0; r < in_word; r++) {                                              \
-                uint8_t value = s->table[block_units[q + r]];                                \
-                word |= (uint64_t)value << (8 * r);                                          \
-                words |= (uint64_t)(value > s->apostrophe) << (q + r);                       \
-                apostrophes |= (uint64_t)(value == s->apostrophe) << (q + r);                \
-                wrong |= value == s->not_narrow;                                             \
-            }                                                                                \
-            s->packed[(first + q) >> 3] = word;                                              \
-        }                                                                                    \
-        s->masks[2 * block] = words;                                                         \
-        s->masks[2 * block + 1] = apostrophes;                                               \
-        return wrong;                                                                        \
+        const CHAR *chars = (const CHAR *)units;                                             \
+        for (Py_ssize_t i = 0; i < n; i++)                                                   \
+            s->values[i] = s->table[chars[i]];                                               \
     }
 
-static inline int full_block_ucs1(Scan *s, const void *units, Py_ssize_t first,
-                                  Py_ssize_t block) BLOCK_BODY(uint8_t, 64)
-static inline int full_block_ucs2(Scan *s, const void *units, Py_ssize_t first,
-                                  Py_ssize_t block) BLOCK_BODY(uint16_t, 64)
-static int last_block_ucs1(Scan *s, const void *units, Py_ssize_t first, Py_ssize_t block,
-                           int count) BLOCK_BODY(uint8_t, count)
-static int last_block_ucs2(Scan *s, const void *units, Py_ssize_t first, Py_ssize_t block,
-                           int count) BLOCK_BODY(uint16_t, count)
+/* The masks of block b (64 values) into s->masks; nonzero when a value is NOT_NARROW. */
+static inline int block_masks(Scan *s, Py_ssize_t b)
+{
+    const uint8_t *block = s->values + 64 * b;
+    uint64_t words = 0, apostrophes = 0;
+    int wrong = 0;
+#if defined(__SSE2__)
+    __m128i apostrophe = _mm_set1_epi8((char)s->apostrophe);
+    __m128i above = _mm_set1_epi8((char)(s->apostrophe + 1));
+    __m128i not_narrow = _mm_set1_epi8((char)s->not_narrow);
+    for (int c = 0; c < 4; c++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(block + 16 * c));
+        /* x > apostrophe, unsigned: max(x, apostrophe + 1) == x. */
+        uint64_t word = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(x, above), x));
+        uint64_t joining = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, apostrophe));
+        words |= word << (16 * c);
+        apostrophes |= joining << (16 * c);
+        wrong |= _mm_movemask_epi8(_mm_cmpeq_epi8(x, not_narrow));
+    }
+#else
+    for (int r = 0; r < 64; r++) {
+        uint8_t value = block[r];
+        words |= (uint64_t)(value > s->apostrophe) << r;
+        apostrophes |= (uint64_t)(value == s->apostrophe) << r;
+        wrong |= value == s->not_narrow;
+    }
+#endif
+    s->masks[2 * b] = words;
+    s->masks[2 * b + 1] = apostrophes;
+    return wrong;
+}
 
-/* Hash the token [start, end) from its packed values. */
+/* Hash the token [start, end) from its values. */
 static inline void add_token(Scan *s, Py_ssize_t start, Py_ssize_t end)
 {
     Py_ssize_t length = end - start;
+    const uint8_t *values = s->values + start;
     uint64_t total = 0, marked = 0, complex_bytes = (uint64_t)s->complex_word * BYTES_1;
     for (Py_ssize_t j = 0; j < length; j += 8) {
-        Py_ssize_t p = start + j, q = p >> 3;
-        unsigned shift = (unsigned)(p & 7) * 8;
-        /* The eight values from p on, from the two words that hold them ("<< 1 << 63 - shift"
-         * is "<< 64 - shift", which is 0 for a shift of 0). */
-        uint64_t word = (s->packed[q] >> shift) | ((s->packed[q + 1] << 1) << (63 - shift));
         Py_ssize_t left = length - j;
-        word &= ONES >> (64 - 8 * (left < 8 ? left : 8));
-        /* A byte equal to complex_word: a zero byte of the xor (the padding bytes are 0). */
+        uint64_t word = load_word(values + j) & (ONES >> (64 - 8 * (left < 8 ? left : 8)));
+        /* A byte equal to complex_word: a zero byte of the xor (the masked bytes are 0). */
         uint64_t y = word ^ complex_bytes;
         marked |= (y - BYTES_1) & ~y & BYTES_80;
         total += word * s->powers[(j >> 3) & POW_MASK];
@@ -104,18 +124,15 @@ static inline void add_token(Scan *s, Py_ssize_t start, Py_ssize_t end)
 static int scan(Scan *s, int kind, const void *units, Py_ssize_t n)
 {
     Py_ssize_t n_blocks = (n + 63) / 64;
-    for (Py_ssize_t b = 0; b < n / 64; b++) {
-        if (kind == PyUnicode_1BYTE_KIND ? full_block_ucs1(s, units, 64 * b, b)
-                                         : full_block_ucs2(s, units, 64 * b, b))
+    if (kind == PyUnicode_1BYTE_KIND)
+        FILL_VALUES(uint8_t)
+    else
+        FILL_VALUES(uint16_t)
+    memset(s->values + n, 0, (size_t)(64 * n_blocks - n + SLACK));
+    for (Py_ssize_t b = 0; b < n_blocks; b++) {
+        if (block_masks(s, b))
             return -1;
     }
-    if (n % 64) {
-        Py_ssize_t b = n / 64;
-        if (kind == PyUnicode_1BYTE_KIND ? last_block_ucs1(s, units, 64 * b, b, (int)(n % 64))
-                                         : last_block_ucs2(s, units, 64 * b, b, (int)(n % 64)))
-            return -1;
-    }
-    s->packed[(n + 7) >> 3] = 0; /* the word after the last, read by the last token */
     uint64_t in_token = 0, previous = 0;
     Py_ssize_t start = 0;
     for (Py_ssize_t b = 0; b < n_blocks; b++) {
@@ -175,30 +192,30 @@ static int check_size(Py_buffer *buffer, Py_ssize_t bytes, const char *name)
 
 PyDoc_STRVAR(tokenize_narrow_doc,
 "tokenize_narrow(text, table, powers, salt, joined_starts, apostrophe, complex_word,\n"
-"                not_narrow, hashes, starts, ends, bounds, slow, packed, masks)\n"
+"                not_narrow, hashes, starts, ends, bounds, slow, values, masks)\n"
 "--\n\n"
 "The tokens of ``text`` (documents joined by NULs, document d from ``joined_starts[d]``)\n"
 "into ``hashes`` (uint64), ``starts`` and ``ends`` (int64, relative to each token's\n"
 "document), ``bounds`` (int64, each document's first token, then the count) and ``slow``\n"
 "(int64, the tokens holding a ``complex_word`` character), each with room for\n"
-"``len(text) // 2 + 1`` tokens. ``packed`` and ``masks`` (uint64) are scratch space of\n"
-"``len(text) // 8 + 2`` and ``2 * ceil(len(text) / 64) + 2`` words. ``table`` maps a\n"
-"character (uint8 for a 1-byte str, uint16 for a 2-byte one) to its value; ``powers``\n"
-"holds 1024 uint64.\n\n"
+"``len(text) // 2 + 1`` tokens. ``values`` (uint8) and ``masks`` (uint64) are scratch space\n"
+"of ``64 * ceil(len(text) / 64) + 16`` bytes and ``2 * ceil(len(text) / 64) + 2`` words.\n"
+"``table`` maps a character (uint8 for a 1-byte str, uint16 for a 2-byte one) to its value\n"
+"(0: a separator); ``powers`` holds 1024 uint64.\n\n"
 "Returns ``(tokens, slow tokens)``, or None when some character is ``not_narrow`` (a str of\n"
 "4-byte characters always is: its astral characters are two UTF-16 units).");
 
 static PyObject *tokenize_narrow(PyObject *self, PyObject *args)
 {
     PyObject *text;
-    Py_buffer table, powers, joined_starts, hashes, starts, ends, bounds, slow, packed,
+    Py_buffer table, powers, joined_starts, hashes, starts, ends, bounds, slow, values,
         masks;
     unsigned long long salt;
     int apostrophe, complex_word, not_narrow;
     if (!PyArg_ParseTuple(args, "Uy*y*Ky*iiiw*w*w*w*w*w*w*:tokenize_narrow", &text,
                           &table, &powers, &salt, &joined_starts, &apostrophe,
                           &complex_word, &not_narrow, &hashes, &starts, &ends, &bounds, &slow,
-                          &packed, &masks))
+                          &values, &masks))
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -212,7 +229,7 @@ static PyObject *tokenize_narrow(PyObject *self, PyObject *args)
         || check_size(&ends, capacity, "ends") < 0
         || check_size(&slow, capacity, "slow") < 0
         || check_size(&bounds, (n_docs + 1) * (Py_ssize_t)sizeof(int64_t), "bounds") < 0
-        || check_size(&packed, (n / 8 + 2) * (Py_ssize_t)sizeof(uint64_t), "packed") < 0
+        || check_size(&values, 64 * ((n + 63) / 64) + SLACK, "values") < 0
         || check_size(&masks, (2 * ((n + 63) / 64) + 2) * (Py_ssize_t)sizeof(uint64_t),
                       "masks") < 0)
         goto done;
@@ -222,7 +239,7 @@ static PyObject *tokenize_narrow(PyObject *self, PyObject *args)
     }
     Scan s = {table.buf, powers.buf, (uint64_t)salt, (uint8_t)apostrophe,
               (uint8_t)complex_word, (uint8_t)not_narrow, hashes.buf, starts.buf, ends.buf,
-              slow.buf, 0, 0, packed.buf, masks.buf};
+              slow.buf, 0, 0, values.buf, masks.buf};
     const void *data = PyUnicode_DATA(text);
     int found;
     Py_BEGIN_ALLOW_THREADS
@@ -240,7 +257,7 @@ done:
     PyBuffer_Release(&ends);
     PyBuffer_Release(&bounds);
     PyBuffer_Release(&slow);
-    PyBuffer_Release(&packed);
+    PyBuffer_Release(&values);
     PyBuffer_Release(&masks);
     return result;
 }

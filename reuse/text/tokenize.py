@@ -622,22 +622,23 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
 
 
 # Scratch space of the compiled pass, per thread, kept for calls of up to this many characters
-# (about 14 bytes each): a new array's pages cost a fault each on first touch.
+# (about 35 bytes each): a new array's pages cost a fault each on first touch.
 _MAX_KEPT_SCRATCH = 1 << 22
 _kept_scratch = threading.local()
 
 
 def _scratch(characters: int) -> tuple[np.ndarray, ...]:
     """The compiled pass's room for the tokens of a batch of ``characters`` (hashes, starts,
-    ends, slow tokens) and its scratch space (packed values, masks), reused across calls."""
-    tokens, words, masks = characters // 2 + 1, characters // 8 + 2, 2 * ((characters + 63) // 64) + 2
+    ends, slow tokens) and its scratch space (values, masks), reused across calls."""
+    blocks = (characters + 63) // 64
+    tokens, values, masks = characters // 2 + 1, 64 * blocks + 16, 2 * blocks + 2
     kept = getattr(_kept_scratch, "arrays", None)
-    if (kept is not None and len(kept[0]) >= tokens and len(kept[4]) >= words
+    if (kept is not None and len(kept[0]) >= tokens and len(kept[4]) >= values
             and len(kept[5]) >= masks):
         return kept
     arrays = (np.empty(tokens, dtype=np.uint64), np.empty(tokens, dtype=np.int64),
               np.empty(tokens, dtype=np.int64), np.empty(tokens, dtype=np.int64),
-              np.empty(words, dtype=np.uint64), np.empty(masks, dtype=np.uint64))
+              np.empty(values, dtype=np.uint8), np.empty(masks, dtype=np.uint64))
     if characters <= _MAX_KEPT_SCRATCH:
         _kept_scratch.arrays = arrays
     return arrays
@@ -650,11 +651,11 @@ def _tokenize_compiled(joined: str, ascii_table: bytes | None, joined_starts: np
     narrow."""
     table = (np.frombuffer(ascii_table, dtype=np.uint8) if ascii_table is not None
              else _tables(strip_diacritics).narrow)
-    hashes, starts, ends, slow, packed, masks = _scratch(len(joined))
+    hashes, starts, ends, slow, values, masks = _scratch(len(joined))
     bounds = np.empty(len(joined_starts) + 1, dtype=np.int64)
     found = compiled_narrow.tokenize_narrow(
         joined, table, _power_table(), int(_LENGTH_SALT), joined_starts, _APOSTROPHE,
-        _COMPLEX_WORD, _NOT_NARROW, hashes, starts, ends, bounds, slow, packed, masks)
+        _COMPLEX_WORD, _NOT_NARROW, hashes, starts, ends, bounds, slow, values, masks)
     if found is None:
         return None
     tokens, slow_tokens = found
