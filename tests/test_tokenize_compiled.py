@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,3 +244,39 @@ def test_only_tokens_with_a_complex_character_go_the_slow_way(both, texts):
         zip(found.doc(d).starts, found.doc(d).ends, strict=True))
         if any(c in "ßﬁ\u0301" for c in texts[d][start:end])]
     assert flagged == expected
+
+
+def test_the_portable_build_gives_the_same_tokens(tmp_path):
+    """The pass built without SSE2 (its masks computed a character at a time, as on a machine
+    that is not x86) gives the numpy code's tokens too."""
+    source = Path(tokenize_module.__file__).with_name("compiled_narrow.c")
+    build = ("from setuptools import Extension, setup\n"
+             "setup(name='portable', script_args=['-q', 'build_ext', '--build-lib', "
+             f"{str(tmp_path)!r}, '--build-temp', {str(tmp_path / 'temp')!r}], "
+             "ext_modules=[Extension('compiled_narrow', "
+             f"[{str(source)!r}], extra_compile_args=['-U__SSE2__'])])\n")
+    subprocess.run([sys.executable, "-c", build], capture_output=True, check=True, cwd=tmp_path)
+    (built,) = tmp_path.glob("compiled_narrow*.so")
+    texts = ["Ça va — l’été don't " * 30, "plain ascii text", "", "naïve ½ ß x" * 20,
+             "a" * 63 + "'" + "b" * 64 + " " + "c" * 130, "x'", "'y", "ﬁn ß \u0301a"]
+    compare = (
+        "import importlib.util, sys\n"
+        "import reuse.text.tokenize as t\n"
+        "from reuse.common import compiled\n"
+        f"spec = importlib.util.spec_from_file_location('compiled_narrow', {str(built)!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        f"texts = {texts!r}\n"
+        "t.tokenize_batch(texts)  # describes the code points\n"
+        "compiled.ENABLED = False; expected = t.tokenize_batch(texts); compiled.ENABLED = True\n"
+        "calls = []\n"
+        "class Counted:\n"
+        "    def tokenize_narrow(self, *args):\n"
+        "        found = module.tokenize_narrow(*args); calls.append(found is not None)\n"
+        "        return found\n"
+        "t.compiled_narrow = Counted()\n"
+        "found = t.tokenize_batch(texts)\n"
+        "print(calls, all((getattr(found, f) == getattr(expected, f)).all() "
+        "for f in ('hashes', 'starts', 'ends', 'bounds')))\n")
+    done = subprocess.run([sys.executable, "-c", compare], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["[True]", "True"]
