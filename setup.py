@@ -1,8 +1,11 @@
-"""The package's one C extension, the tokenizer's compiled narrow path (everything else is in
-pyproject.toml). It is optional: without a C compiler the package installs, and the tokenizer
-runs its numpy code."""
+"""The package's C extensions (everything else is in pyproject.toml): the tokenizer's narrow
+path, shingle hashing and one-permutation MinHash, each one compiled pass over a batch. They are
+optional: without a C compiler the package installs, and those stages run their numpy code."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("reuse.text.compiled_narrow", ["reuse/text/compiled_narrow.c"],
-                             optional=True)])
+setup(ext_modules=[
+    Extension(name, [name.replace(".", "/") + ".c"], optional=True)
+    for name in ("reuse.text.compiled_narrow", "reuse.text.compiled_shingles",
+                 "reuse.sketch.compiled_minhash")
+])

@@ -15,8 +15,9 @@ dtypes).
 
 With ``--dedup-rounds N`` (3), it then runs the whole process, ``reuse dedup CORPUS --verify
 exact --threshold 0.8 --workers 1 -q``, N times each way in turn, timed by ``/usr/bin/time``
-(CPU s = user + system, peak RSS): as is (the compiled pass) and with ``compiled.ENABLED``
-off (the numpy code), and checks that the two runs' Parquet tables are byte-identical. Writes
+(CPU s = user + system, peak RSS): as is (the compiled passes: the tokenizer's, and the
+shingles' and MinHash's of the sketching) and with ``compiled.ENABLED`` off (the numpy code of
+all three), and checks that the two runs' Parquet tables are byte-identical. Writes
 ``results_tokenize.md`` (``--no-write``: print only).
 """
 
@@ -96,7 +97,7 @@ def dedup_once(corpus: Path, out: Path, compiled_pass: bool) -> tuple[float, flo
 
 
 def whole_process(corpus: Path, rounds: int) -> list[str]:
-    runs: dict[str, list[tuple[float, float]]] = {"compiled (as is)": [], "numpy": []}
+    runs: dict[str, list[tuple[float, float]]] = {"compiled (as is)": [], "numpy code": []}
     with tempfile.TemporaryDirectory() as tmp:
         outs = {}
         for round_ in range(rounds):
@@ -113,7 +114,7 @@ def whole_process(corpus: Path, rounds: int) -> list[str]:
              f"--workers 1 -q`, {rounds} runs each way in turn (load average "
              f"{os.getloadavg()[0]:.2f} at the end); the Parquet tables "
              f"({', '.join(_TABLES)}) byte-identical:", "",
-             "| tokenizer | median CPU s | all runs (s) | median peak RSS (MB) |",
+             "| sketching passes | median CPU s | all runs (s) | median peak RSS (MB) |",
              "|---|---:|---|---:|"]
     for method, values in runs.items():
         cpu = [v[0] for v in values]

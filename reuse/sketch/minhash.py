@@ -1,4 +1,4 @@
-"""Shingle hashes → MinHash signatures, vectorized with numpy, seeded and deterministic.
+"""Shingle hashes → MinHash signatures, seeded and deterministic.
 
 The signatures are one-permutation MinHash with densification (Li, Owen & Zhang 2012;
 Shrivastava 2017): one seeded hash per shingle instead of ``num_perm`` of them.
@@ -21,6 +21,10 @@ This costs one hash and one scatter-minimum per shingle, where ``num_perm`` inde
 permutations cost ``num_perm`` multiply-adds per shingle; the benchmarks in ``benchmarks/`` measure
 the estimate against exact Jaccard. A document without shingles has all values ``2**32 - 1``
 (a bin whose only values are ``2**32 - 1`` counts as empty; the reference does the same).
+
+The bins' minima of a batch are one compiled pass where the package was built with its C
+extensions (:mod:`reuse.sketch.compiled_minhash`, from ``compiled_minhash.c``), else numpy passes
+with the same values; the densification is numpy either way.
 """
 
 from __future__ import annotations
@@ -35,12 +39,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..candidates.lsh import band_keys
+from ..common import compiled
 from ..common.validation import SEED, Range, check_parameter
 from ..engine.spill import Segment, SegmentSink
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_joined
 from .windows import Fingerprints, filing_order, window_fingerprints
+
+try:
+    from . import compiled_minhash
+except ImportError:  # built without a C compiler: the numpy code runs
+    compiled_minhash = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from ..config import PassageConfig
@@ -82,6 +92,13 @@ class MinHasher:
         k = self.num_perm
         out = np.full((groups, k), EMPTY_VALUE, dtype=np.uint32)
         if groups == 0 or bounds[-1] == bounds[0]:
+            return out
+        if compiled_minhash is not None and compiled.ENABLED:
+            compiled_minhash.bin_minima(
+                np.ascontiguousarray(shingles, dtype=np.uint64),
+                np.ascontiguousarray(bounds, dtype=np.int64), int(self.salt), _MULTIPLIER, k,
+                out)
+            self._densify(out, np.diff(bounds) > 0)
             return out
         hashed = shingles[bounds[0] : bounds[-1]] ^ self.salt
         hashed *= np.uint64(_MULTIPLIER)

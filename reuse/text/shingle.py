@@ -1,10 +1,21 @@
-"""Token hashes → word n-gram (shingle) hashes. Shingle ``i`` covers tokens ``[i, i + ngram)``."""
+"""Token hashes → word n-gram (shingle) hashes. Shingle ``i`` covers tokens ``[i, i + ngram)``.
+
+A batch's shingles are one compiled pass where the package was built with its C extensions
+(:mod:`reuse.text.compiled_shingles`, from ``compiled_shingles.c``), else numpy passes; the
+values are the same.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..common import compiled
 from .tokenize import TokenBatch, mix64
+
+try:
+    from . import compiled_shingles
+except ImportError:  # built without a C compiler: the numpy code runs
+    compiled_shingles = None  # type: ignore[assignment]
 
 SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # shingle = ((h0 * M + h1) * M + h2) ... mod 2**64
 
@@ -49,6 +60,13 @@ def shingle_batch(tokens: TokenBatch, ngram: int) -> tuple[np.ndarray, np.ndarra
     counts = np.maximum(tokens.counts() - ngram + 1, 0)
     bounds = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
+    if compiled_shingles is not None and compiled.ENABLED:
+        shingles = np.empty(int(bounds[-1]), dtype=np.uint64)
+        compiled_shingles.shingle_batch(
+            np.ascontiguousarray(tokens.hashes, dtype=np.uint64),
+            np.ascontiguousarray(tokens.bounds, dtype=np.int64), ngram,
+            int(SHINGLE_MULTIPLIER), shingles, bounds)
+        return shingles, bounds
     all_shingles = shingle(tokens.hashes, ngram)
     # Keep the shingles that start in a document and end in the same one: drop the starts
     # ngram - 1 or fewer tokens before each document boundary.

@@ -1,0 +1,115 @@
+"""The compiled shingle and MinHash passes (reuse.text.compiled_shingles,
+reuse.sketch.compiled_minhash, C) against the numpy code and the plain-Python references: the
+same shingles, bounds and signatures, whatever the batch; and their refusals of bad buffers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reuse.common import compiled
+from reuse.sketch.minhash import MinHasher
+from reuse.text.shingle import SHINGLE_MULTIPLIER, shingle_batch, shingle_reference
+from reuse.text.tokenize import TokenBatch
+
+compiled_shingles = pytest.importorskip(
+    "reuse.text.compiled_shingles", reason="the package was built without its C extensions")
+compiled_minhash = pytest.importorskip(
+    "reuse.sketch.compiled_minhash", reason="the package was built without its C extensions")
+
+SETTINGS = settings(max_examples=200, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+documents = st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=25), max_size=8)
+
+
+def _batch(docs: list[list[int]]) -> TokenBatch:
+    hashes = np.array([h for doc in docs for h in doc], dtype=np.uint64)
+    bounds = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(doc) for doc in docs], out=bounds[1:])
+    positions = np.zeros(len(hashes), dtype=np.int64)
+    return TokenBatch(hashes, positions, positions + 1, bounds)
+
+
+def _numpy(function, *args):
+    compiled.ENABLED = False
+    try:
+        return function(*args)
+    finally:
+        compiled.ENABLED = True
+
+
+@SETTINGS
+@given(docs=documents, ngram=st.integers(1, 6))
+def test_shingle_batches_equal_the_numpy_code_and_the_reference(docs, ngram):
+    batch = _batch(docs)
+    shingles, bounds = shingle_batch(batch, ngram)
+    expected_shingles, expected_bounds = _numpy(shingle_batch, batch, ngram)
+    assert shingles.dtype == expected_shingles.dtype == np.uint64
+    assert shingles.tolist() == expected_shingles.tolist()
+    assert bounds.tolist() == expected_bounds.tolist()
+    for d, doc in enumerate(docs):
+        assert shingles[bounds[d]:bounds[d + 1]].tolist() == shingle_reference(doc, ngram)
+
+
+@SETTINGS
+@given(groups=st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=40), max_size=6),
+       num_perm=st.sampled_from([1, 2, 7, 64, 128, 300]), seed=st.integers(0, 2**32 - 1),
+       lead=st.integers(0, 3))
+def test_signatures_equal_the_numpy_code_and_the_reference(groups, num_perm, seed, lead):
+    """Groups that start past the array's first shingle (``lead``) and empty groups too."""
+    hasher = MinHasher(num_perm, seed)
+    shingles = np.array([7] * lead + [s for group in groups for s in group], dtype=np.uint64)
+    bounds = np.full(len(groups) + 1, lead, dtype=np.int64)
+    np.cumsum([len(group) for group in groups], out=bounds[1:])
+    bounds[1:] += lead
+    found = hasher.signatures(shingles, bounds)
+    expected = _numpy(hasher.signatures, shingles, bounds)
+    assert found.dtype == expected.dtype == np.uint32
+    assert found.tolist() == expected.tolist()
+    for g, group in enumerate(groups):
+        assert found[g].tolist() == hasher.signature_reference(group)
+
+
+def test_shingle_batch_refuses_bad_bounds_and_too_little_room():
+    hashes = np.arange(10, dtype=np.uint64)
+    room = np.empty(8, dtype=np.uint64)
+    out_bounds = np.empty(3, dtype=np.int64)
+    multiplier = int(SHINGLE_MULTIPLIER)
+
+    def call(bounds, ngram=3, shingles=room, shingle_bounds=out_bounds):
+        return compiled_shingles.shingle_batch(hashes, np.array(bounds, dtype=np.int64), ngram,
+                                               multiplier, shingles, shingle_bounds)
+
+    assert call([0, 4, 10]) == 2 + 4
+    assert out_bounds.tolist() == [0, 2, 6]
+    with pytest.raises(ValueError, match=r"^shingles: room for 5, fewer than the 6 needed$"):
+        call([0, 4, 10], shingles=room[:5])
+    with pytest.raises(ValueError, match=r"^token_bounds: not ascending$"):
+        call([0, 6, 4, 10], shingle_bounds=np.empty(4, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"^token_bounds: not from 0 to the token count$"):
+        call([0, 4, 9])
+    with pytest.raises(ValueError, match=r"^shingle_bounds: fewer entries than token_bounds"):
+        call([0, 4, 10], shingle_bounds=out_bounds[:2])
+    with pytest.raises(ValueError, match=r"^ngram: 0, not a positive count$"):
+        call([0, 4, 10], ngram=0)
+
+
+def test_bin_minima_refuses_bad_bounds_and_too_little_room():
+    shingles = np.arange(10, dtype=np.uint64)
+    out = np.full((2, 4), 2**32 - 1, dtype=np.uint32)
+
+    def call(bounds, num_perm=4, minima=out):
+        return compiled_minhash.bin_minima(shingles, np.array(bounds, dtype=np.int64), 5,
+                                           0xD6E8FEB86659FD93, num_perm, minima)
+
+    assert call([0, 4, 10]) is None
+    assert (out < 2**32 - 1).any()
+    with pytest.raises(ValueError, match=r"^out: 28 bytes, fewer than the 32 needed$"):
+        call([0, 4, 10], minima=out.reshape(-1)[:7])
+    for bounds in ([0, 11], [4, 2], [-1, 3]):
+        with pytest.raises(ValueError, match=r"^bounds: not ascending within the shingles$"):
+            call(bounds, minima=out[:1])
+    with pytest.raises(ValueError, match=r"^num_perm: 0, not a positive count$"):
+        call([0, 4, 10], num_perm=0)
