@@ -73,27 +73,13 @@ def both(monkeypatch: pytest.MonkeyPatch):
     return run
 
 
+@pytest.mark.parametrize("alphabet", [ASCII, ASCII + LATIN_1, ASCII + NARROW],
+                         ids=["ascii", "latin-1", "narrow"])
 @FAST
-@given(texts=st.lists(st.text(alphabet=ASCII, max_size=60), max_size=12), strip=st.booleans())
-def test_ascii_batches_equal_the_numpy_path(both, texts, strip):
-    found, _ = both(texts, strip)
-    assert both.calls[-1] is True
-    assert_batch_equals_reference(found, texts, strip)
-
-
-@FAST
-@given(texts=st.lists(st.text(alphabet=ASCII + NARROW, max_size=80), max_size=12),
-       strip=st.booleans())
-def test_narrow_batches_equal_the_numpy_path(both, texts, strip):
-    found, _ = both(texts, strip)
-    assert both.calls[-1] is True
-    assert_batch_equals_reference(found, texts, strip)
-
-
-@FAST
-@given(texts=st.lists(st.text(alphabet=ASCII + LATIN_1, max_size=80), max_size=12),
-       strip=st.booleans())
-def test_latin_1_batches_equal_the_numpy_path(both, texts, strip):
+@given(data=st.data(), strip=st.booleans())
+def test_ascii_latin_1_and_narrow_batches_equal_the_numpy_path(both, alphabet, data, strip):
+    """Strs of one byte a character (ASCII, Latin-1) and of two (the narrow alphabet)."""
+    texts = data.draw(st.lists(st.text(alphabet=alphabet, max_size=80), max_size=12))
     found, _ = both(texts, strip)
     assert both.calls[-1] is True
     assert_batch_equals_reference(found, texts, strip)
