@@ -622,7 +622,7 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
 
 
 # Scratch space of the compiled pass, per thread, kept for calls of up to this many characters
-# (about 35 bytes each): a new array's pages cost a fault each on first touch.
+# (about 17 bytes each): a new array's pages cost a fault each on first touch.
 _MAX_KEPT_SCRATCH = 1 << 22
 _kept_scratch = threading.local()
 
