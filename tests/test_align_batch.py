@@ -203,7 +203,6 @@ def test_sorts_fall_back_to_lexsort(numpy_code, monkeypatch):
     a_texts, b_texts = _random_corpus(7, 30)
     before = align_batch(a_texts, b_texts, config)
     assert any(before)
-    monkeypatch.setattr(reuse.align.batch, "_PACKED_KEY_BITS", 0)
     monkeypatch.setattr(reuse.common.sorting, "_PACKED_KEY_BITS", 0)
     assert sort_order(*columns).tolist() == expected.tolist()
     assert align_batch(a_texts, b_texts, config) == before
@@ -220,7 +219,6 @@ def test_packed_sort_keys_of_32_and_64_bits(numpy_code, monkeypatch):
     before = align_batch(a_texts, b_texts, config)
     assert any(before)
     assert sort_order(*columns).tolist() == expected.tolist()
-    monkeypatch.setattr(reuse.align.batch, "_SMALL_KEY_BITS", 0)
     monkeypatch.setattr(reuse.common.sorting, "_SMALL_KEY_BITS", 0)
     assert sort_order(*columns).tolist() == expected.tolist()
     assert align_batch(a_texts, b_texts, config) == before

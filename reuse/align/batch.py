@@ -51,7 +51,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..common.sorting import sort_order
+from ..common.sorting import bits_for, pack_columns, packed_key_type, sort_order
 from ..text.shingle import shingle_unmixed
 from ..text.tokenize import TokenBatch
 from . import compiled
@@ -72,10 +72,6 @@ _BLOCK_ENTRIES = 1 << 17
 _KEY_HASH_BITS = 64
 # Least hash bits that a 32-bit sort key must keep; tests raise it to force 64-bit keys.
 _SMALL_KEY_HASH_BITS = 20
-# Widest sort key packed into an int64 (sign bit unused); tests lower it to force lexsort.
-_PACKED_KEY_BITS = 63
-# Widest packed key sorted as uint32; tests lower it to force int64 keys.
-_SMALL_KEY_BITS = 32
 _LITTLE_ENDIAN = sys.byteorder == "little"
 _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented accumulations
 # The boundary extension crosses an edit only when the tokens matching after it are unlikely to
@@ -84,11 +80,6 @@ _SPREAD = np.int64(1 << 32)  # larger than any token position, for segmented acc
 # share alone is below it also counts double in the score. (reuse.align.reference uses them too.)
 CHANCE_BOUND = 0.005
 CROSSING_LOOKAHEAD = 3
-
-
-def _bits(n: int) -> int:
-    """Bits that hold the values ``0 .. n - 1`` (at least one)."""
-    return max((int(n) - 1).bit_length(), 1)
 
 
 def _blocks(sizes: np.ndarray, entries: int) -> Iterator[tuple[int, int]]:
@@ -151,7 +142,7 @@ def _packed_rows(
     segment_starts = _starts(lengths)
     row_lengths = lengths.reshape(-1, rows_of).sum(axis=1)
     row_starts = segment_starts[::rows_of]
-    position_bits = _bits(int(row_lengths.max()))
+    position_bits = bits_for(int(row_lengths.max()))
     dtype, hash_bits = _key_layout(position_bits)
     index = _concatenated_ranges(firsts, lengths)
     if dtype is np.uint32 and _LITTLE_ENDIAN and values.dtype == np.uint64 \
@@ -326,17 +317,17 @@ def _runs(
         return np.empty((0, 5), dtype=np.int64)
     span = int(max(n_a.max(), n_b.max())) + 1
     diagonal = j - i + span
-    widths = [_bits(int(pair.max()) + 1), _bits(2 * span), _bits(span)]
-    if sum(widths) <= _PACKED_KEY_BITS:
+    widths = [bits_for(int(pair.max()) + 1), bits_for(2 * span), bits_for(span)]
+    dtype = packed_key_type(widths)
+    if dtype is not None:
         # One sort of the fields packed into one key (32-bit when they fit: sorted about twice
         # as fast). Position is the lowest field and never reaches its width's top value, so
         # the next seed of a run has the next key.
-        small = sum(widths) <= _SMALL_KEY_BITS
-        key = _pack([pair, diagonal, i], widths, np.uint32 if small else np.int64)
+        key = pack_columns([pair, diagonal, i], widths, dtype)
         key.sort()
         breaks = np.flatnonzero(key[1:] != key[:-1] + key.dtype.type(1))
         starts, ends = key[np.r_[0, breaks + 1]], key[np.r_[breaks, len(key) - 1]]
-        if small:
+        if dtype is not np.int64:
             starts, ends = starts.astype(np.int64), ends.astype(np.int64)
         run_pair, diagonal, start = _unpack(starts, widths)
         end = ends & ((1 << widths[-1]) - 1)
@@ -352,19 +343,8 @@ def _runs(
     return np.stack([run_pair, start, end + ngram, start + diagonal, end + diagonal + ngram], axis=1)
 
 
-def _pack(columns: list[np.ndarray], widths: list[int], dtype: type = np.int64) -> np.ndarray:
-    """Non-negative int64 ``columns`` packed into one key of ``dtype`` (int64, or uint32 when
-    the widths fit), the first most significant; ``widths`` are their bits (at most 63 in
-    all)."""
-    key = columns[0].astype(dtype)
-    for column, width in zip(columns[1:], widths[1:], strict=True):
-        key <<= dtype(width)
-        key |= column.astype(dtype, copy=False)
-    return key
-
-
 def _unpack(key: np.ndarray, widths: list[int]) -> list[np.ndarray]:
-    """The columns of :func:`_pack`."""
+    """The columns of :func:`~reuse.common.sorting.pack_columns`."""
     out = []
     shift = sum(widths)
     for width in widths:

@@ -24,8 +24,27 @@ _PACKED_KEY_BITS = 63
 _SMALL_KEY_BITS = 32
 
 
-def _bits(values_below: int) -> int:
-    return max(1, (values_below - 1).bit_length())
+def bits_for(values_below: int) -> int:
+    """Bits that hold the values ``0 .. values_below - 1`` (at least one)."""
+    return max(1, (int(values_below) - 1).bit_length())
+
+
+def packed_key_type(widths: list[int]) -> type | None:
+    """The type of one key packing fields of these ``widths`` (bits): uint32 when they fit it,
+    else int64 (sign bit unused); None when they do not fit that either."""
+    if sum(widths) > _PACKED_KEY_BITS:
+        return None
+    return np.uint32 if sum(widths) <= _SMALL_KEY_BITS else np.int64
+
+
+def pack_columns(columns: list[np.ndarray], widths: list[int], dtype: type) -> np.ndarray:
+    """Non-negative integer ``columns`` packed into one key of ``dtype`` (see
+    :func:`packed_key_type`), the first most significant; ``widths`` are their bits."""
+    key = columns[0].astype(dtype)
+    for column, width in zip(columns[1:], widths[1:], strict=True):
+        key <<= dtype(width)
+        key |= column.astype(dtype, copy=False)
+    return key
 
 
 def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray:
@@ -37,8 +56,8 @@ def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray
     if n < 2:
         return np.arange(n, dtype=np.int64)
     keys = keys.astype(np.uint64, copy=False)
-    index_bits = _bits(n)
-    then_bits = 0 if then is None else _bits(int(then.max()) + 1)
+    index_bits = bits_for(n)
+    then_bits = 0 if then is None else bits_for(int(then.max()) + 1)
     low_bits = index_bits + then_bits
     # The key's bits that do not fit beside the others are dropped from the packed word.
     dropped = max(0, int(keys.max()).bit_length() + low_bits - 64)
@@ -83,15 +102,11 @@ def sort_order(*columns: np.ndarray) -> np.ndarray:
     n = len(columns[0])
     if not n:
         return np.empty(0, dtype=np.int64)
-    widths = [_bits(int(c.max()) + 1) for c in columns] + [_bits(n)]
-    if sum(widths) > _PACKED_KEY_BITS:
+    widths = [bits_for(int(c.max()) + 1) for c in columns] + [bits_for(n)]
+    dtype = packed_key_type(widths)
+    if dtype is None:
         return np.lexsort(columns[::-1]).astype(np.int64, copy=False)
-    dtype = np.uint32 if sum(widths) <= _SMALL_KEY_BITS else np.int64
-    key = np.arange(n, dtype=dtype)
-    shift = widths[-1]
-    for column, width in zip(columns[::-1], widths[-2::-1], strict=True):
-        key |= column.astype(dtype) << dtype(shift)
-        shift += width
+    key = pack_columns([*columns, np.arange(n)], widths, dtype)
     key.sort()
     key &= dtype((1 << widths[-1]) - 1)
     return key.astype(np.int64, copy=False)

@@ -98,8 +98,15 @@ class MinHasher:
                 np.ascontiguousarray(shingles, dtype=np.uint64),
                 np.ascontiguousarray(bounds, dtype=np.int64), int(self.salt), _MULTIPLIER, k,
                 out)
-            self._densify(out, np.diff(bounds) > 0)
-            return out
+        else:
+            self._bin_minima(out, shingles, bounds)
+        self._densify(out, np.diff(bounds) > 0)
+        return out
+
+    def _bin_minima(self, out: np.ndarray, shingles: np.ndarray, bounds: np.ndarray) -> None:
+        """Lower each bin of ``out`` to the smallest value of its group's shingles that fall
+        in it (the numpy code of :func:`reuse.sketch.compiled_minhash.bin_minima`)."""
+        groups, k = out.shape
         hashed = shingles[bounds[0] : bounds[-1]] ^ self.salt
         hashed *= np.uint64(_MULTIPLIER)
         hashed ^= hashed >> np.uint64(32)
@@ -109,8 +116,6 @@ class MinHasher:
         cells = cells.view(np.int64)
         cells += np.repeat(np.arange(0, groups * k, k, dtype=np.int64), np.diff(bounds))
         np.minimum.at(out.reshape(-1), cells, hashed.astype(np.uint32))
-        self._densify(out, np.diff(bounds) > 0)
-        return out
 
     def _densify(self, out: np.ndarray, nonempty: np.ndarray) -> None:
         """Fill the empty bins of the non-empty rows of ``out`` in place (see the module doc).
