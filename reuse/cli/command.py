@@ -43,8 +43,9 @@ def one_blas_thread() -> None:
 
 def main() -> None:
     """Run the ``reuse`` command line."""
-    # The command owns its process, so it may choose the allocators and the BLAS threads for the
-    # whole run; the Python API leaves that to the caller (reuse.engine.allocator.reusable_heap).
+    # The command owns its process, so it may choose the allocators, the garbage collector's
+    # thresholds and the BLAS threads for the whole run; the Python API leaves that to the
+    # caller (reuse.engine.allocator.reusable_heap, reuse.engine.collector.fewer_collections).
     prefer_system_arrow_pool()
     one_blas_thread()
     try:
@@ -53,6 +54,7 @@ def main() -> None:
         sys.stderr.write("reuse: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     from ..engine.allocator import reusable_heap
+    from ..engine.collector import fewer_collections
 
-    with reusable_heap():
+    with reusable_heap(), fewer_collections():
         cli_main(prog_name="reuse")

@@ -9,6 +9,9 @@
   turn a Ctrl-C during start-up into a clean exit.)
 * :mod:`~reuse.engine.scratch`: the scratch folders of a process (the document store, spill
   files, shingle hashes), named for it so that a killed run's are removed by the next run.
+* :mod:`~reuse.engine.allocator` and :mod:`~reuse.engine.collector`: the process-wide settings
+  (glibc's malloc thresholds, the garbage collector's) that the ``reuse`` command and its worker
+  processes run with, and a program calling the API may choose.
 """
 
 from __future__ import annotations
