@@ -1,11 +1,12 @@
 """The package's C extensions (everything else is in pyproject.toml): the tokenizer's narrow
-path, shingle hashing and one-permutation MinHash, each one compiled pass over a batch. They are
-optional: without a C compiler the package installs, and those stages run their numpy code."""
+path, shingle hashing, one-permutation MinHash and the passage windows' minima, each one
+compiled pass over a batch. They are optional: without a C compiler the package installs, and
+those stages run their numpy code."""
 
 from setuptools import Extension, setup
 
 setup(ext_modules=[
     Extension(name, [name.replace(".", "/") + ".c"], optional=True)
     for name in ("reuse.text.compiled_narrow", "reuse.text.compiled_shingles",
-                 "reuse.sketch.compiled_minhash")
+                 "reuse.sketch.compiled_minhash", "reuse.sketch.compiled_windows")
 ])

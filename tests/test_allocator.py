@@ -44,14 +44,14 @@ def test_an_error_inside_still_trims(monkeypatch):
     with pytest.raises(KeyError), allocator.reusable_heap():
         raise KeyError("boom")
     assert fake.calls[-1] == ("malloc_trim", 0)
-    assert allocator._depth == 0
+    assert allocator.HEAP.depth == 0
 
 
 def test_does_nothing_without_glibc(monkeypatch):
     monkeypatch.setattr(allocator, "_LIBC", None)
     with allocator.reusable_heap():
         pass
-    assert allocator._depth == 0
+    assert allocator.HEAP.depth == 0
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")

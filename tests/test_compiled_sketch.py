@@ -1,6 +1,7 @@
-"""The compiled shingle and MinHash passes (reuse.text.compiled_shingles,
-reuse.sketch.compiled_minhash, C) against the numpy code and the plain-Python references: the
-same shingles, bounds and signatures, whatever the batch; and their refusals of bad buffers."""
+"""The compiled shingle, MinHash and window-minima passes (reuse.text.compiled_shingles,
+reuse.sketch.compiled_minhash, reuse.sketch.compiled_windows, C) against the numpy code and the
+plain-Python references: the same shingles, bounds, signatures and window minima, whatever the
+batch; and their refusals of bad buffers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from reuse.common import compiled
 from reuse.sketch.minhash import MinHasher
+from reuse.sketch.windows import window_minima
 from reuse.text.shingle import SHINGLE_MULTIPLIER, shingle_batch, shingle_reference
 from reuse.text.tokenize import TokenBatch
 
@@ -18,6 +20,8 @@ compiled_shingles = pytest.importorskip(
     "reuse.text.compiled_shingles", reason="the package was built without its C extensions")
 compiled_minhash = pytest.importorskip(
     "reuse.sketch.compiled_minhash", reason="the package was built without its C extensions")
+compiled_windows = pytest.importorskip(
+    "reuse.sketch.compiled_windows", reason="the package was built without its C extensions")
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -113,3 +117,45 @@ def test_bin_minima_refuses_bad_bounds_and_too_little_room():
             call(bounds, minima=out[:1])
     with pytest.raises(ValueError, match=r"^num_perm: 0, not a positive count$"):
         call([0, 4, 10], num_perm=0)
+
+
+def _first_minima(values: list[int], width: int) -> list[int]:
+    return [start + values[start:start + width].index(min(values[start:start + width]))
+            for start in range(len(values) - width + 1)]
+
+
+@SETTINGS
+@given(values=st.one_of(st.lists(st.integers(0, 3), min_size=1, max_size=200),
+                        st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=200)),
+       data=st.data())
+def test_window_minima_equal_the_numpy_code_and_the_reference(values, data):
+    # Widths on both sides of the compiled pass's switch from scanning to its queue (16), and
+    # few distinct values, so that most windows hold ties.
+    width = data.draw(st.one_of(st.integers(1, min(len(values), 70)),
+                                st.integers(1, len(values))))
+    array = np.array(values, dtype=np.uint64)
+    got = window_minima(array, width)
+    expected = _numpy(window_minima, array, width)
+    assert got.dtype == expected.dtype == np.int64
+    assert got.tolist() == expected.tolist() == _first_minima(values, width)
+
+
+@pytest.mark.parametrize("width", [10, 16, 17, 1000])
+def test_window_minima_of_sorted_runs(width):
+    # Increasing values make every window's minimum leave it at once (the scan's worst case),
+    # decreasing ones fill the queue.
+    rising = np.arange(5000, dtype=np.uint64)
+    falling = rising[::-1].copy()
+    for values in (rising, falling, np.concatenate((rising, falling))):
+        assert window_minima(values, width).tolist() == _numpy(window_minima, values, width
+                                                               ).tolist()
+
+
+def test_window_minima_refuse_bad_buffers():
+    values = np.zeros(5, dtype=np.uint64)
+    with pytest.raises(ValueError, match=r"^width: 6, outside 1\.\.5$"):
+        compiled_windows.window_minima(values, 6, np.empty(5, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"^width: 0, outside 1\.\.5$"):
+        compiled_windows.window_minima(values, 0, np.empty(5, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"^out: 24 bytes, fewer than the 32 needed$"):
+        compiled_windows.window_minima(values, 2, np.empty(3, dtype=np.int64))

@@ -131,7 +131,7 @@ def test_workers_must_be_a_positive_int_or_none() -> None:
 def heap_settings_entered(_: int) -> int:
     from reuse.engine import allocator
 
-    return allocator._depth
+    return allocator.HEAP.depth
 
 
 def test_a_worker_keeps_freed_memory_for_its_next_task() -> None:

@@ -11,7 +11,8 @@
   files, shingle hashes), named for it so that a killed run's are removed by the next run.
 * :mod:`~reuse.engine.allocator` and :mod:`~reuse.engine.collector`: the process-wide settings
   (glibc's malloc thresholds, the garbage collector's) that the ``reuse`` command and its worker
-  processes run with, and a program calling the API may choose.
+  processes run with, and a program calling the API may choose; each held by nested blocks
+  (:mod:`~reuse.engine.settings`).
 """
 
 from __future__ import annotations

@@ -23,9 +23,10 @@ executor that wants the same speed-up wraps its calls in ``with reusable_heap():
 from __future__ import annotations
 
 import ctypes
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from .settings import OutermostSetting
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -39,10 +40,6 @@ class _MallInfo2(ctypes.Structure):
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
         "fordblks", "keepcost",
     )]
-
-
-_lock = threading.Lock()
-_depth = 0
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -66,24 +63,27 @@ def _free_heap_bytes() -> int | None:
     return None if mallinfo2 is None else int(mallinfo2().fordblks)
 
 
+def _keep_freed_memory() -> None:
+    assert _LIBC is not None
+    _LIBC.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    _LIBC.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+
+
+def _trim_if_much_is_free() -> None:
+    assert _LIBC is not None
+    free = _free_heap_bytes()
+    if free is None or free > _TRIM_AFTER_FREE:
+        _LIBC.malloc_trim(0)
+
+
+HEAP = OutermostSetting(_keep_freed_memory, _trim_if_much_is_free)
+
+
 @contextmanager
 def reusable_heap() -> Iterator[None]:
     """Keep freed memory for reuse while the block runs (re-entrant; see the module doc)."""
-    global _depth
     if _LIBC is None:
         yield
         return
-    with _lock:
-        _depth += 1
-        if _depth == 1:
-            _LIBC.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-            _LIBC.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
-    try:
+    with HEAP.held():
         yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                free = _free_heap_bytes()
-                if free is None or free > _TRIM_AFTER_FREE:
-                    _LIBC.malloc_trim(0)

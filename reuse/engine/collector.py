@@ -18,16 +18,27 @@ the same effect.
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from .settings import OutermostSetting
 
 # New containers between two young-generation passes (CPython's default is 700).
 YOUNG_THRESHOLD = 50_000
 
-_lock = threading.Lock()
-_depth = 0
-_saved: tuple[int, ...] = ()
+_saved: list[tuple[int, ...]] = []
+
+
+def _collect_less_often() -> None:
+    _saved.append(gc.get_threshold())
+    gc.set_threshold(max(_saved[-1][0], YOUNG_THRESHOLD), *_saved[-1][1:])
+
+
+def _restore_thresholds() -> None:
+    gc.set_threshold(*_saved.pop())
+
+
+THRESHOLDS = OutermostSetting(_collect_less_often, _restore_thresholds)
 
 
 @contextmanager
@@ -35,16 +46,5 @@ def fewer_collections() -> Iterator[None]:
     """Raise the collector's young-generation threshold to at least :data:`YOUNG_THRESHOLD`
     while the block runs (re-entrant); the thresholds found are restored after the outermost
     block."""
-    global _depth, _saved
-    with _lock:
-        _depth += 1
-        if _depth == 1:
-            _saved = gc.get_threshold()
-            gc.set_threshold(max(_saved[0], YOUNG_THRESHOLD), *_saved[1:])
-    try:
+    with THRESHOLDS.held():
         yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                gc.set_threshold(*_saved)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..candidates.lsh import bucket_pairs
+from ..common import compiled
 from ..common.sorting import stable_order
 from ..config import PassageConfig
 from ..engine import ordered_map
@@ -36,6 +37,11 @@ from ..engine.spill import (
     partitions_for,
 )
 from ..text.tokenize import mix64
+
+try:
+    from . import compiled_windows
+except ImportError:  # built without a C compiler: the numpy code runs
+    compiled_windows = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -219,10 +225,17 @@ def window_minima(values: np.ndarray, width: int) -> np.ndarray:
     the minima of every window of ``2**k <= width`` values, and one more those of ``width``
     (two overlapping windows of ``2**k``): a few vector operations per element, instead of
     ``width`` comparisons in a call per window (numpy's ``argmin`` of a sliding view, about
-    five times slower for the default ten-shingle window).
+    five times slower for the default ten-shingle window). With the package's C extensions, one
+    compiled pass instead (:func:`reuse.sketch.compiled_windows.window_minima`, a monotone
+    queue for wide windows), several times faster on hashed values
+    (``benchmarks/results_window_minima.md``).
     """
     if not 1 <= width <= len(values):
         raise ValueError(f"window_minima: a width of {width} for {len(values)} values")
+    if compiled_windows is not None and compiled.ENABLED and values.dtype == np.uint64:
+        at = np.empty(len(values) - width + 1, dtype=np.int64)
+        compiled_windows.window_minima(np.ascontiguousarray(values), width, at)
+        return at
     minima, at = values, np.arange(len(values), dtype=np.int64)
     span = 1
     while 2 * span <= width:
