@@ -3,11 +3,12 @@
 The aligner builds hundreds of thousands of small containers per batch (each passage's edit
 script, its alignment row) that all live until the batch is done. CPython's collector runs a
 young-generation pass every 700 new containers and a full pass each time the old generation has
-grown by a quarter, so it walks the same live results over and over, finding nothing: in the
-one-worker ``reuse run`` of the 100k-document benchmark it took 1.0 s of about 15 (9 full
-passes 0.65 s, 3,915 young ones 0.24 s, timed with ``gc.callbacks``); with a young threshold of
-:data:`YOUNG_THRESHOLD` it took 0.08 s (11 young passes, no full one). Cycles are still
-collected, only less often; reuse's stages make none on purpose.
+grown by a quarter, so it walks the same live results over and over: in the one-worker
+``reuse run --no-report`` of the 100k-document benchmark it took 1.13 s in 4,278 passes (0.74 s
+of it in full ones, timed with ``gc.callbacks``); with a young threshold of
+:data:`YOUNG_THRESHOLD`, 0.12 s in 28 passes, none full, and the whole process 15.1 CPU-s
+instead of 17.3, at the same peak RSS (``benchmarks/results_collector.md``). Cycles are still
+collected, only less often.
 
 The setting is process-wide, so, as with :func:`reuse.engine.allocator.reusable_heap`, only the
 ``reuse`` command (around the whole command) and reuse's worker processes (for their lifetime)
