@@ -45,9 +45,10 @@ def load(module: str, size: int | None, min_size: int) -> ModuleType | None:
 
 
 def preload(modules: tuple[str, ...] = KERNEL_MODULES) -> tuple[str, ...]:
-    """Load kernel ``modules`` now (numba included; default: every stage's), for a job that
-    will use them (a large ``run`` aligns with them), so that its earlier stages run compiled
-    too. Returns the modules loaded: none when not ``ENABLED`` or without numba."""
+    """Load kernel ``modules`` now (numba included; default: the aligner's), for a job that
+    will use them (a large ``run`` aligns with them): every alignment then runs compiled, a
+    small first chunk included. Returns the modules loaded: none when not ``ENABLED`` or
+    without numba."""
     return tuple(module for module in modules if load(module, None, 0) is not None)
 
 

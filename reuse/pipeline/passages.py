@@ -167,8 +167,9 @@ def run(
         with claimed_for_checkpoints(source, checkpointing):
             return _spark_run(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "run")
-    # A large run aligns with the compiled kernels: numba is loaded before the reading; with
-    # workers, once by their fork server, not once by each worker at its first alignment.
+    # A large run aligns with the compiled kernels: numba is loaded before the reading, so that
+    # every alignment runs compiled; with workers, once by their fork server, not once by each
+    # worker at its first alignment.
     kernels = compiled.run_kernels(input_bytes(source, compiled.COMPILED_RUN_BYTES))
     if n_workers == 1 and kernels:
         compiled.preload()
