@@ -50,7 +50,13 @@ from ..common.ranges import nearby_runs
 from ..engine.scratch import MARKER as SCRATCH_MARKER
 from ..engine.scratch import scratch_folder
 from ..errors import InputError, ReuseError, ScratchSpaceError
-from .fingerprint import DIGEST_SIZE, document_digest, metadata_json, update_in_order
+from .fingerprint import (
+    DIGEST_SIZE,
+    document_frames,
+    frame_digests,
+    metadata_json,
+    update_in_order,
+)
 
 # What one step of iterating a column reads at most: rows, and bytes (beyond one long row).
 CHUNK_ROWS = 4096
@@ -198,10 +204,13 @@ def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, 
     ``keep_texts``, the texts count in the digests and the lengths only, and ``spans`` (an
     ``(n, 2)`` int64 array) says where each document is in its file."""
     stored_metadata = _metadata_bytes(metadata, ids)
-    encoded_ids, encoded_texts = _encoded(ids), _encoded(texts)
-    digests = b"".join(map(document_digest, encoded_ids, encoded_texts, map(
-        metadata_json, ids, metadata)))
-    texts_data, text_ends = _joined(encoded_texts) if keep_texts else (b"", None)
+    encoded_ids = _encoded(ids)
+    frames, frame_ends, texts_data, text_ends = document_frames(
+        encoded_ids, texts, list(map(metadata_json, ids, metadata)), keep_texts)
+    digests = frame_digests(frames, frame_ends)
+    del frames
+    if texts_data is None:
+        texts_data, text_ends = b"", None
     origins_data, origin_ends = _joined(_encoded(origins))
     lengths = np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts))
     return EncodedDocuments(encoded_ids, texts_data, text_ends, origins_data, origin_ends,
