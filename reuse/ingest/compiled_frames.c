@@ -110,20 +110,33 @@ static uint8_t *put_four_byte_kind(uint8_t *out, const uint32_t *chars, Py_ssize
     return out;
 }
 
-/* The most bytes the UTF-8 of text can take. */
-static Py_ssize_t utf8_bound(PyObject *text)
+/* The length of text's UTF-8 (a surrogate counts three bytes, as put_code_point writes it). */
+static Py_ssize_t utf8_size(PyObject *text)
 {
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), size = n;
     if (PyUnicode_IS_ASCII(text))
         return n;
+    const void *data = PyUnicode_DATA(text);
     switch (PyUnicode_KIND(text)) {
-    case PyUnicode_1BYTE_KIND:
-        return 2 * n;
-    case PyUnicode_2BYTE_KIND:
-        return 3 * n;
-    default:
-        return 4 * n;
+    case PyUnicode_1BYTE_KIND: {
+        const uint8_t *chars = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            size += chars[i] >> 7;
+        break;
     }
+    case PyUnicode_2BYTE_KIND: {
+        const uint16_t *units = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            size += (units[i] >= 0x80) + (units[i] >= 0x800);
+        break;
+    }
+    default: {
+        const uint32_t *chars = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            size += (chars[i] >= 0x80) + (chars[i] >= 0x800) + (chars[i] >= 0x10000);
+    }
+    }
+    return size;
 }
 
 static uint8_t *put_text(uint8_t *out, PyObject *text)
@@ -200,8 +213,9 @@ static PyObject *frame_documents(PyObject *self, PyObject *args)
                      frame_ends.len < ends_size ? frame_ends.len : text_ends.len, ends_size);
         goto done;
     }
-    /* At most: the frames' bound, checked against overflow as it grows. */
-    Py_ssize_t bound = 0;
+    /* The sizes first, so that each buffer is allocated once, at its size: a bound (three
+     * bytes a character) would be mapped and page-faulted in anew for every batch. */
+    Py_ssize_t frames_size = 0, texts_total = 0;
     for (Py_ssize_t d = 0; d < n; d++) {
         PyObject *id = PyList_GET_ITEM(ids, d), *text = PyList_GET_ITEM(texts, d),
                  *fields = PyList_GET_ITEM(metadata, d);
@@ -209,14 +223,16 @@ static PyObject *frame_documents(PyObject *self, PyObject *args)
             || check_item(fields, 0, "metadata", d) < 0 || PyUnicode_READY(text) < 0)
             goto done;
         Py_ssize_t size = 24 + PyBytes_GET_SIZE(id) + PyBytes_GET_SIZE(fields);
-        Py_ssize_t text_bound = utf8_bound(text);
-        if (text_bound > PY_SSIZE_T_MAX - size || bound > PY_SSIZE_T_MAX - size - text_bound) {
+        Py_ssize_t text_size = utf8_size(text);
+        if (text_size > PY_SSIZE_T_MAX - size
+            || frames_size > PY_SSIZE_T_MAX - size - text_size) {
             PyErr_SetString(PyExc_OverflowError, "the batch's frames are too large");
             goto done;
         }
-        bound += size + text_bound;
+        frames_size += size + text_size;
+        texts_total += text_size;
     }
-    frames = PyBytes_FromStringAndSize(NULL, bound);
+    frames = PyBytes_FromStringAndSize(NULL, frames_size);
     if (frames == NULL)
         goto done;
     uint8_t *start = (uint8_t *)PyBytes_AS_STRING(frames), *out = start;
@@ -239,10 +255,8 @@ static PyObject *frame_documents(PyObject *self, PyObject *args)
         out += PyBytes_GET_SIZE(fields);
         frame_end[d] = out - start;
     }
-    if (_PyBytes_Resize(&frames, out - start) < 0)
-        goto done;
     if (keep_texts) {
-        kept = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)texts_size);
+        kept = PyBytes_FromStringAndSize(NULL, texts_total);
         if (kept == NULL)
             goto done;
         const uint8_t *frame = (const uint8_t *)PyBytes_AS_STRING(frames);
