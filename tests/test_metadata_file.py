@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -219,16 +220,22 @@ def test_clough_stevenson_grouped_by_its_labels(tmp_path):
     assert groups.loc["cut", "orig"] > 3 * groups.loc["non", "orig"]
 
 
-def test_a_metadata_column_named_like_the_text_field_is_an_error(tmp_path):
+@pytest.mark.parametrize(("name", "content", "line"), [
+    ("meta.csv", "id,text\na,OVERRIDDEN\n", 2),
+    # A JSON row of an id and a text only, the shape of a document's record.
+    ("meta.jsonl", '{"id": "a", "text": "OVERRIDDEN"}\n', 1),
+])
+def test_a_metadata_column_named_like_the_text_field_is_an_error(tmp_path, name, content, line):
     from reuse.errors import InputError
     from reuse.ingest import read_corpus
 
     source = tmp_path / "in.csv"
     source.write_text("id,text\na,hello world this is the text\n", encoding="utf-8")
-    meta = tmp_path / "meta.csv"
-    meta.write_text("id,text\na,OVERRIDDEN\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"meta\.csv:2: the metadata file has a column 'text', the "
-                       r"name of the text field; a metadata file cannot replace a text"):
+    meta = tmp_path / name
+    meta.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=rf"{re.escape(name)}:{line}: the metadata file has a "
+                       r"column 'text', the name of the text field; a metadata file cannot "
+                       r"replace a text"):
         read_corpus(source, metadata_file=meta)
 
 

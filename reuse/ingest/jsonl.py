@@ -100,14 +100,14 @@ class Readable(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
-def block_lines(handle: Readable, limit: int, block_size: int = _BLOCK
+def block_lines(handle: Readable, limit: int, block_size: int = _BLOCK, first: int = 1
                 ) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line without its ``\\n``) for every line of the binary ``handle``, or
     (number, None) for a line longer than ``limit`` bytes with its ``\\n``: the lines of
-    :func:`bounded_lines`, read ``block_size`` bytes at a time instead of one call per line. Of
-    a line that runs past a block, at most ``limit`` bytes are held; a longer one is dropped
-    as it is read."""
-    number = 0
+    :func:`bounded_lines`, read ``block_size`` bytes at a time instead of one call per line,
+    numbered from ``first``. Of a line that runs past a block, at most ``limit`` bytes are held;
+    a longer one is dropped as it is read."""
+    number = first - 1
     head: list[bytes] = []  # the start of the line that the last block ended inside
     held = 0  # the length of that start (counted on once it is too long and dropped)
     while block := handle.read(block_size):
@@ -272,26 +272,26 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
     breaks: list[np.ndarray] | None = None if part.keep_texts else []
     with open(records.path, "rb") as handle:
         handle.seek(part.start)
-        lines = block_lines(_Range(handle, part.stop - part.start, breaks), records.limit)
-        numbered = ((part.first_line - 1 + number, line) for number, line in lines)
+        lines = block_lines(_Range(handle, part.stop - part.start, breaks), records.limit,
+                            first=part.first_line)
         # A bad record (with on_error="raise") stops the reading: the records before it are
         # returned with its error.
         with contextlib.suppress(BadRecord):
-            read_lines(numbered, records.source, sink, records.limit,
+            read_lines(lines, records.source, sink, records.limit,
                        fallback=records.fallback)
     result = (part.function(sink.texts) if part.function is not None and sink.texts
               else None)
-    spans = None if breaks is None else _record_spans(part, breaks, sink.origins)
+    spans = None if breaks is None else _record_spans(part, breaks, sink.locations)
     return sink.parsed(spans), result
 
 
-def _record_spans(part: JsonlPart, breaks: list[np.ndarray], origins: list[str]) -> np.ndarray:
+def _record_spans(part: JsonlPart, breaks: list[np.ndarray], locations: list[int | None]
+                  ) -> np.ndarray:
     """``(offset, length)`` in the file of the line of each record read from ``part`` (its
-    origin, ``source`` and line number, says which line), without the line break."""
+    line number in ``locations``), without the line break."""
     line_ends = np.concatenate([*breaks, [part.stop - part.start]]).astype(np.int64)
     line_starts = np.concatenate(([0], line_ends[:-1] + 1))
-    lines = np.fromiter((int(origin[len(part.records.source):]) for origin in origins),
-                        dtype=np.int64, count=len(origins)) - part.first_line
+    lines = np.array(locations, dtype=np.int64) - part.first_line
     return np.column_stack((part.start + line_starts[lines], line_ends[lines] - line_starts[lines]))
 
 
@@ -410,7 +410,7 @@ def read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
                     (len(record) > 2 and _has_rounded_integer(record))
                     or type(record.get(corpus.id_field)) is float):
                 # orjson refuses unpaired surrogates, so the strings it returns are valid.
-                sink.add(*split_record(record, corpus), source, number, valid_unicode=True)
+                sink.add_parsed_record(record, source, number)
                 continue
         # The careful path: it names what is wrong with the line, and keeps big integers.
         decoded_with_fallback = False

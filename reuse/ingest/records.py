@@ -117,6 +117,7 @@ class RecordSink:
         self._texts: list[str] = []
         self._metadata: list[dict[str, Any]] = []
         self._origins: list[str] = []
+        self._locations: list[int | None] = []
         self._hashes: list[int] = []
         self._chars = 0
         self._checked = 0  # pending documents checked for repeated ids
@@ -155,7 +156,7 @@ class RecordSink:
             if len(text) > self.max_doc_chars:
                 self.too_long(source, location, len(text))
                 return
-            self._append(doc_id, text, metadata, origin_of(source, location), fallback)
+            self._append(doc_id, text, metadata, source, location, fallback)
             return
         corpus = self.corpus
         if doc_id is None or (isinstance(doc_id, float) and doc_id != doc_id):
@@ -195,14 +196,29 @@ class RecordSink:
         if len(text) > self.max_doc_chars:
             self.too_long(source, location, len(text))
             return
-        self._append(doc_id, text, metadata, origin_of(source, location), fallback)
+        self._append(doc_id, text, metadata, source, location, fallback)
 
-    def _append(self, doc_id: str, text: str, metadata: dict[str, Any], origin: str,
-                fallback: bool = False) -> None:
+    def add_parsed_record(self, record: dict[str, Any], source: str, location: int | None
+                          ) -> None:
+        """:meth:`add` of the record a JSON parser that refuses unpaired surrogates gave
+        (``valid_unicode``): its id, its text and every other field as metadata."""
+        corpus = self.corpus
+        doc_id, text = record.get(corpus.id_field), record.get(corpus.text_field)
+        # The common record, {id: str, text: str}, without the checks it passes anyway; a sink
+        # with an add of its own (a metadata file's rows, a Spark batch) sees every record.
+        if (len(record) == 2 and type(doc_id) is str and type(text) is str
+                and len(text) <= self.max_doc_chars and type(self).add is RecordSink.add):
+            self._append(doc_id, text, {}, source, location)
+            return
+        self.add(*split_record(record, corpus), source, location, valid_unicode=True)
+
+    def _append(self, doc_id: str, text: str, metadata: dict[str, Any], source: str,
+                location: int | None, fallback: bool = False) -> None:
         self._ids.append(doc_id)
         self._texts.append(text)
         self._metadata.append(metadata)
-        self._origins.append(origin)
+        self._origins.append(origin_of(source, location))
+        self._locations.append(location)
         self._hashes.append(hash(doc_id))
         self._chars += len(text)
         if fallback:
@@ -238,7 +254,8 @@ class RecordSink:
         forgets unwritten: for a caller that keeps the documents elsewhere (the Spark engine's
         reader, :mod:`reuse.spark.read`) and checks the ids itself."""
         pending = (list(self._ids), list(self._texts), list(self._metadata), list(self._origins))
-        for values in (self._ids, self._texts, self._metadata, self._origins, self._hashes):
+        for values in (self._ids, self._texts, self._metadata, self._origins, self._locations,
+                       self._hashes):
             values.clear()
         self._chars = 0
         self._checked = 0
@@ -281,7 +298,8 @@ class RecordSink:
             self.store = DocumentStore(self.store_dir)
         self.store.write(documents)
         self.id_hashes.add(np.array(self._hashes, dtype=np.int64))
-        for pending in (self._ids, self._texts, self._metadata, self._origins, self._hashes):
+        for pending in (self._ids, self._texts, self._metadata, self._origins, self._locations,
+                        self._hashes):
             pending.clear()
         self._chars = 0
         self._checked = 0
@@ -351,6 +369,11 @@ class CollectingSink(RecordSink):
     def origins(self) -> list[str]:
         """The origins of the records read so far."""
         return self._origins
+
+    @property
+    def locations(self) -> list[int | None]:
+        """The location in its source (a line number, a row) of each record read so far."""
+        return self._locations
 
     def records(self) -> Iterator[tuple[str, str, dict[str, Any], str]]:
         """``(id, text, metadata, origin)`` of each record read so far."""

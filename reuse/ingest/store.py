@@ -173,6 +173,16 @@ def _joined(encoded: list[bytes]) -> tuple[bytes, np.ndarray]:
     return b"".join(encoded), ends
 
 
+def _joined_utf8(values: list[str]) -> tuple[bytes, np.ndarray]:
+    """:func:`_joined` of the UTF-8 of ``values``: one join and one encoding when they are
+    ASCII (file names and line numbers, mostly), where a character is a byte."""
+    joined = "".join(values)
+    if not joined.isascii():
+        return _joined(_encoded(values))
+    ends = np.cumsum(np.fromiter(map(len, values), dtype=_OFFSET, count=len(values)))
+    return joined.encode("ascii"), ends
+
+
 @dataclass
 class EncodedDocuments:
     """A batch of documents as a :class:`DocumentStore` writes them: the UTF-8 ids, the texts,
@@ -205,13 +215,16 @@ def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, 
     ``(n, 2)`` int64 array) says where each document is in its file."""
     stored_metadata = _metadata_bytes(metadata, ids)
     encoded_ids = _encoded(ids)
+    # Without any metadata, every document's JSON is the empty object's.
+    metadata_jsons = (list(map(metadata_json, ids, metadata)) if any(metadata)
+                      else [metadata_json("", {})] * len(ids))
     frames, frame_ends, texts_data, text_ends = document_frames(
-        encoded_ids, texts, list(map(metadata_json, ids, metadata)), keep_texts)
+        encoded_ids, texts, metadata_jsons, keep_texts)
     digests = frame_digests(frames, frame_ends)
     del frames
     if texts_data is None:
         texts_data, text_ends = b"", None
-    origins_data, origin_ends = _joined(_encoded(origins))
+    origins_data, origin_ends = _joined_utf8(origins)
     lengths = np.fromiter(map(len, texts), dtype=_OFFSET, count=len(texts))
     return EncodedDocuments(encoded_ids, texts_data, text_ends, origins_data, origin_ends,
                             *stored_metadata, lengths, digests,
@@ -467,6 +480,8 @@ def _column(store: DocumentStore, name: str) -> _StoredColumn:
 
 
 def _metadata_bytes(metadata: list[dict[str, Any]], ids: list[str]) -> tuple[Any, np.ndarray]:
+    if not any(metadata):  # no document has metadata: nothing stored
+        return b"", np.zeros(len(metadata), dtype=_OFFSET)
     pieces = []
     for doc_id, fields in zip(ids, metadata, strict=True):
         if not fields:
