@@ -1,7 +1,7 @@
-"""The compiled shingle, MinHash and window-minima passes (reuse.text.compiled_shingles,
-reuse.sketch.compiled_minhash, reuse.sketch.compiled_windows, C) against the numpy code and the
-plain-Python references: the same shingles, bounds, signatures and window minima, whatever the
-batch; and their refusals of bad buffers."""
+"""The compiled shingle, MinHash (minima and densification) and window-minima passes
+(reuse.text.compiled_shingles, reuse.sketch.compiled_minhash, reuse.sketch.compiled_windows, C)
+against the numpy code and the plain-Python references: the same shingles, bounds, signatures
+and window minima, whatever the batch; and their refusals of bad buffers."""
 
 from __future__ import annotations
 
@@ -74,6 +74,60 @@ def test_signatures_equal_the_numpy_code_and_the_reference(groups, num_perm, see
     assert found.tolist() == expected.tolist()
     for g, group in enumerate(groups):
         assert found[g].tolist() == hasher.signature_reference(group)
+
+
+def _shingle_of_value(hasher: MinHasher, value: int, cell_bits: int) -> int:
+    """A shingle that the hasher puts in the bin of top bits ``cell_bits`` with ``value``."""
+    hashed = (cell_bits << 32) | value
+    hashed ^= hashed >> 32  # the xor-shift by half the width undoes itself
+    multiplier_inverse = pow(0xD6E8FEB86659FD93, -1, 2**64)
+    return ((hashed * multiplier_inverse) % 2**64) ^ int(hasher.salt)
+
+
+@pytest.mark.parametrize("num_perm", [3, 128, 5000])
+def test_densification_equals_the_numpy_code_past_the_table_and_with_empty_values(num_perm):
+    """More bins than the probe-step table serves (every row probes), and bins whose only value
+    is 2**32 - 1 (they count as empty; a row of nothing else stays as it is)."""
+    hasher = MinHasher(num_perm, 5)
+    rng = np.random.default_rng(num_perm)
+    empty_valued = [_shingle_of_value(hasher, 2**32 - 1, cell) for cell in (0, 2**31, 2**32 - 1)]
+    groups = [list(rng.integers(0, 2**64, size, dtype=np.uint64).tolist())
+              for size in (1, 2, 5, 40, 300)]
+    groups += [empty_valued[:1], empty_valued, empty_valued + groups[1], []]
+    shingles = np.array([s for group in groups for s in group], dtype=np.uint64)
+    bounds = np.zeros(len(groups) + 1, dtype=np.int64)
+    np.cumsum([len(group) for group in groups], out=bounds[1:])
+    found = hasher.signatures(shingles, bounds)
+    assert found.tolist() == _numpy(hasher.signatures, shingles, bounds).tolist()
+    assert (found[5] == 2**32 - 1).all() and (found[6] == 2**32 - 1).all()
+    assert (found[7] < 2**32 - 1).all()
+    if num_perm <= 128:
+        for g, group in enumerate(groups):
+            assert found[g].tolist() == hasher.signature_reference(group)
+
+
+def test_densify_refuses_arguments_of_the_wrong_size():
+    hasher = MinHasher(4, 1)
+    rows = np.full((2, 4), 2**32 - 1, dtype=np.uint32)
+    flags = np.ones(2, dtype=bool)
+    table = np.zeros(16, dtype=np.int16)
+
+    def call(out=rows, nonempty=flags, offsets=hasher.offsets, steps=hasher.steps, steps_table=table,
+             num_perm=4):
+        return compiled_minhash.densify(out, nonempty, offsets, steps, steps_table, num_perm)
+
+    assert call() is None
+    for name, arguments in [("out", {"out": rows.reshape(-1)[:7]}),
+                            ("nonempty", {"nonempty": flags[:1]}),
+                            ("offsets", {"offsets": hasher.offsets[:3]}),
+                            ("steps", {"steps": hasher.steps[:3]}),
+                            ("table", {"steps_table": table[:15]})]:
+        with pytest.raises(ValueError, match=rf"^{name}: the wrong size for \d rows of 4 bins$"):
+            call(**arguments)
+    with pytest.raises(ValueError, match=r"^offsets, steps: bin 0's are outside 0\.\.3$"):
+        call(offsets=np.array([4, 0, 0, 0], dtype=np.int64))
+    with pytest.raises(ValueError, match=r"^num_perm: 0, not a positive count$"):
+        call(num_perm=0)
 
 
 def test_shingle_batch_refuses_bad_bounds_and_too_little_room():

@@ -22,9 +22,9 @@ permutations cost ``num_perm`` multiply-adds per shingle; the benchmarks in ``be
 the estimate against exact Jaccard. A document without shingles has all values ``2**32 - 1``
 (a bin whose only values are ``2**32 - 1`` counts as empty; the reference does the same).
 
-The bins' minima of a batch are one compiled pass where the package was built with its C
-extensions (:mod:`reuse.sketch.compiled_minhash`, from ``compiled_minhash.c``), else numpy passes
-with the same values; the densification is numpy either way.
+The bins' minima of a batch and their densification are one compiled pass each where the
+package was built with its C extensions (:mod:`reuse.sketch.compiled_minhash`, from
+``compiled_minhash.c``), else numpy passes with the same values.
 """
 
 from __future__ import annotations
@@ -98,9 +98,11 @@ class MinHasher:
                 np.ascontiguousarray(shingles, dtype=np.uint64),
                 np.ascontiguousarray(bounds, dtype=np.int64), int(self.salt), _MULTIPLIER, k,
                 out)
+            table = self._probe_steps() if k <= _MAX_TABLE_BINS else np.empty(0, np.int16)
+            compiled_minhash.densify(out, np.diff(bounds) > 0, self.offsets, self.steps, table, k)
         else:
             self._bin_minima(out, shingles, bounds)
-        self._densify(out, np.diff(bounds) > 0)
+            self._densify(out, np.diff(bounds) > 0)
         return out
 
     def _bin_minima(self, out: np.ndarray, shingles: np.ndarray, bounds: np.ndarray) -> None:
@@ -118,7 +120,8 @@ class MinHasher:
         np.minimum.at(out.reshape(-1), cells, hashed.astype(np.uint32))
 
     def _densify(self, out: np.ndarray, nonempty: np.ndarray) -> None:
-        """Fill the empty bins of the non-empty rows of ``out`` in place (see the module doc).
+        """Fill the empty bins of the non-empty rows of ``out`` in place (see the module doc;
+        the numpy code of :func:`reuse.sketch.compiled_minhash.densify`).
 
         Probing costs about ``num_perm / m`` steps per empty bin of a row with ``m`` filled
         bins, so rows with few filled bins (short documents) skip it: each of their empty bins
