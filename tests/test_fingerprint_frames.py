@@ -131,7 +131,8 @@ def test_without_the_extension_the_python_code_runs(tmp_path):
     path = _write_jsonl(tmp_path / "mixed.jsonl")
     code = ("import sys; sys.modules['reuse.ingest.compiled_frames'] = None  # the import fails\n"
             "from reuse.ingest import fingerprint, read_corpus\n"
-            f"print(fingerprint.compiled_frames is None, read_corpus({str(path)!r}).fingerprint())")
+            f"print(fingerprint.compiled_frame_documents is None, "
+            f"read_corpus({str(path)!r}).fingerprint())")
     done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
                           text=True, check=True)
     assert done.stdout.split() == ["True", MIXED_FINGERPRINT]
@@ -159,7 +160,7 @@ def test_the_portable_build_writes_the_same_bytes(tmp_path):
         f"values = {values!r}; ids = [b'%d' % k for k in range(len(values))]\n"
         "metadata = [b'{}'] * len(values)\n"
         "compiled.ENABLED = False; expected = f.document_frames(ids, values, metadata, True)\n"
-        "compiled.ENABLED = True; f.compiled_frames = module\n"
+        "compiled.ENABLED = True; f.compiled_frame_documents = module.frame_documents\n"
         "found = f.document_frames(ids, values, metadata, True)\n"
         "print(found[0] == expected[0], found[2] == expected[2], "
         "found[1].tolist() == expected[1].tolist(), found[3].tolist() == expected[3].tolist())\n")

@@ -24,9 +24,9 @@ from ..common import compiled
 from ..errors import InputError
 
 try:
-    from . import compiled_frames
+    from .compiled_frames import frame_documents as compiled_frame_documents
 except ImportError:  # built without a C compiler: the Python code runs
-    compiled_frames = None  # type: ignore[assignment]
+    compiled_frame_documents = None  # type: ignore[assignment]
 
 # Names the scheme: a change of scheme changes every fingerprint.
 SCHEME = b"reuse corpus fingerprint 2: sum of per-document SHA-256\n"
@@ -74,9 +74,9 @@ def document_frames(ids: list[bytes], texts: list[str], metadata: list[bytes],
     ``ids`` and ``metadata`` are UTF-8 (the latter from :func:`metadata_json`)."""
     frame_ends = np.empty(len(texts), dtype=np.int64)
     text_ends = np.empty(len(texts), dtype=np.int64)
-    if compiled_frames is not None and compiled.ENABLED:
-        frames, kept = compiled_frames.frame_documents(ids, texts, metadata, frame_ends,
-                                                       text_ends, keep_texts)
+    if compiled_frame_documents is not None and compiled.ENABLED:
+        frames, kept = compiled_frame_documents(ids, texts, metadata, frame_ends, text_ends,
+                                                keep_texts)
         return frames, frame_ends, kept, text_ends
     encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
     pieces = []
