@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import build_portable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,13 +143,7 @@ def test_the_portable_build_writes_the_same_bytes(tmp_path):
     """The pass built without SSE2 (two-byte characters four at a time through a 64-bit word,
     as on a machine that is not x86) writes the Python code's bytes too."""
     source = Path(fingerprint_module.__file__).with_name("compiled_frames.c")
-    build = ("from setuptools import Extension, setup\n"
-             "setup(name='portable', script_args=['-q', 'build_ext', '--build-lib', "
-             f"{str(tmp_path)!r}, '--build-temp', {str(tmp_path / 'temp')!r}], "
-             "ext_modules=[Extension('compiled_frames', "
-             f"[{str(source)!r}], extra_compile_args=['-U__SSE2__'])])\n")
-    subprocess.run([sys.executable, "-c", build], capture_output=True, check=True, cwd=tmp_path)
-    (built,) = tmp_path.glob("compiled_frames*.so")
+    built = build_portable(source, tmp_path)
     values = ["—" + "a" * run + "’\ud800" + "b" * (run % 9) for run in range(24)] + [
         "Ça va 😀", "", "naïve " * 9]
     compare = (

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import build_portable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from token_checks import assert_batch_equals_reference
@@ -236,13 +237,7 @@ def test_the_portable_build_gives_the_same_tokens(tmp_path):
     """The pass built without SSE2 (its masks computed a character at a time, as on a machine
     that is not x86) gives the numpy code's tokens too."""
     source = Path(tokenize_module.__file__).with_name("compiled_narrow.c")
-    build = ("from setuptools import Extension, setup\n"
-             "setup(name='portable', script_args=['-q', 'build_ext', '--build-lib', "
-             f"{str(tmp_path)!r}, '--build-temp', {str(tmp_path / 'temp')!r}], "
-             "ext_modules=[Extension('compiled_narrow', "
-             f"[{str(source)!r}], extra_compile_args=['-U__SSE2__'])])\n")
-    subprocess.run([sys.executable, "-c", build], capture_output=True, check=True, cwd=tmp_path)
-    (built,) = tmp_path.glob("compiled_narrow*.so")
+    built = build_portable(source, tmp_path)
     texts = ["Ça va — l’été don't " * 30, "plain ascii text", "", "naïve ½ ß x" * 20,
              "a" * 63 + "'" + "b" * 64 + " " + "c" * 130, "x'", "'y", "ﬁn ß \u0301a"]
     compare = (
