@@ -8,9 +8,9 @@
  * Why: a corpus read from JSON or Parquet arrives as Python strs, mostly of two-byte
  * characters (one dash or accented letter is enough). CPython encodes such a str to UTF-8 a
  * character at a time into a new bytes object, which a join then copies again: together about
- * a tenth of a one-worker dedup. Here a text is encoded once, straight into the batch's buffer,
- * eight characters at a time while they are ASCII. A lone surrogate is encoded as its three
- * bytes, as "surrogatepass" does. */
+ * a tenth of a one-worker dedup. Here a text is encoded once, straight into the batch's buffer
+ * (allocated at its size after a pass that counts the bytes), eight characters at a time while
+ * they are ASCII. A lone surrogate is encoded as its three bytes, as "surrogatepass" does. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
