@@ -235,7 +235,11 @@ static PyObject *frame_documents(PyObject *self, PyObject *args)
     frames = PyBytes_FromStringAndSize(NULL, frames_size);
     if (frames == NULL)
         goto done;
+    kept = keep_texts ? PyBytes_FromStringAndSize(NULL, texts_total) : Py_NewRef(Py_None);
+    if (kept == NULL)
+        goto done;
     uint8_t *start = (uint8_t *)PyBytes_AS_STRING(frames), *out = start;
+    uint8_t *texts_out = keep_texts ? (uint8_t *)PyBytes_AS_STRING(kept) : NULL;
     int64_t *frame_end = frame_ends.buf, *text_end = text_ends.buf;
     int64_t texts_size = 0;
     for (Py_ssize_t d = 0; d < n; d++) {
@@ -248,30 +252,14 @@ static PyObject *frame_documents(PyObject *self, PyObject *args)
         uint8_t *text_at = out + 8;
         out = put_text(text_at, text);
         put_length(length_at, (uint64_t)(out - text_at));
+        if (texts_out != NULL)  /* copied while the text is still in the cache */
+            memcpy(texts_out + texts_size, text_at, (size_t)(out - text_at));
         texts_size += out - text_at;
         text_end[d] = texts_size;
         out = put_length(out, (uint64_t)PyBytes_GET_SIZE(fields));
         memcpy(out, PyBytes_AS_STRING(fields), (size_t)PyBytes_GET_SIZE(fields));
         out += PyBytes_GET_SIZE(fields);
         frame_end[d] = out - start;
-    }
-    if (keep_texts) {
-        kept = PyBytes_FromStringAndSize(NULL, texts_total);
-        if (kept == NULL)
-            goto done;
-        const uint8_t *frame = (const uint8_t *)PyBytes_AS_STRING(frames);
-        uint8_t *to = (uint8_t *)PyBytes_AS_STRING(kept);
-        int64_t previous_text = 0, previous_frame = 0;
-        for (Py_ssize_t d = 0; d < n; d++) {
-            Py_ssize_t id_size = PyBytes_GET_SIZE(PyList_GET_ITEM(ids, d));
-            int64_t size = text_end[d] - previous_text;
-            memcpy(to + previous_text, frame + previous_frame + 16 + id_size, (size_t)size);
-            previous_text = text_end[d];
-            previous_frame = frame_end[d];
-        }
-    }
-    else {
-        kept = Py_NewRef(Py_None);
     }
     result = PyTuple_Pack(2, frames, kept);
 done:

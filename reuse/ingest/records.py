@@ -118,6 +118,9 @@ class RecordSink:
         self._metadata: list[dict[str, Any]] = []
         self._origins: list[str] = []
         self._locations: list[int | None] = []
+        # A sink with an add of its own (a metadata file's rows, a Spark batch) sees every
+        # record through it: add_parsed_record takes no shortcut past it.
+        self._plain_add = type(self).add is RecordSink.add
         self._hashes: list[int] = []
         self._chars = 0
         self._checked = 0  # pending documents checked for repeated ids
@@ -204,10 +207,9 @@ class RecordSink:
         (``valid_unicode``): its id, its text and every other field as metadata."""
         corpus = self.corpus
         doc_id, text = record.get(corpus.id_field), record.get(corpus.text_field)
-        # The common record, {id: str, text: str}, without the checks it passes anyway; a sink
-        # with an add of its own (a metadata file's rows, a Spark batch) sees every record.
-        if (len(record) == 2 and type(doc_id) is str and type(text) is str
-                and len(text) <= self.max_doc_chars and type(self).add is RecordSink.add):
+        # The common record, {id: str, text: str}, without the checks it passes anyway.
+        if (self._plain_add and len(record) == 2 and type(doc_id) is str and type(text) is str
+                and len(text) <= self.max_doc_chars):
             self._append(doc_id, text, {}, source, location)
             return
         self.add(*split_record(record, corpus), source, location, valid_unicode=True)

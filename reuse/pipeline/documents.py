@@ -271,7 +271,7 @@ class _ChunkTexts:
 
     def read(self, docs: list[int]) -> list[str]:
         """The texts of ``docs``: from the store, nearby ones in one read."""
-        if self.given is None and self.column is not None and docs:
+        if self.column is not None:
             return self.column.read_many(np.array(docs, dtype=np.int64))
         return [self[doc] for doc in docs]
 
