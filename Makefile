@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint screenshot clean
 
-$(STAMP): pyproject.toml setup.py $(wildcard reuse/*/*.c)
+$(STAMP): pyproject.toml setup.py $(wildcard reuse/*.c reuse/*/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,bench,spark,fast]'

@@ -9,14 +9,16 @@ corpus (8 bytes per shingle, about 1.4 times its UTF-8 text); a small input's ke
 (:mod:`reuse.pipeline.sketching`). The texts come back from the corpus's store, or from
 the input file for a store without them (:mod:`reuse.ingest.reread`).
 
-:func:`pair_jaccard` works on chunks of pairs, with one ``uint64`` sort per
-:data:`PAIRS_PER_SORT` pairs instead of a loop over pairs. A shingle is compared by the top
-:data:`VERIFY_HASH_BITS` (56) bits of its 64-bit hash, which leaves room in one sort key for
-the pair number (7 bits) and the side (1 bit): each pair's two lists of hashes, laid side by
-side and sorted, give runs of equal hashes, and a run holding both sides is a shingle the two
-documents share. The hashes are mixed (:func:`reuse.text.shingle.shingle`), so two distinct
-shingles of a pair of 1,000-shingle documents agree on those 56 bits with a probability of
-about 3 in 10^11: but for that chance, the counts are those of the shingle sets.
+:func:`pair_jaccard` works on chunks of pairs. A shingle is compared by the top
+:data:`VERIFY_HASH_BITS` (56) bits of its 64-bit hash. The compiled pass
+(:mod:`reuse.compiled_verify`, built with the package) sorts each document's hashes once and
+merges the two sorted lists of each pair. Without it, the numpy code makes one ``uint64`` sort
+per :data:`PAIRS_PER_SORT` pairs, its keys holding the pair number (7 bits) and the side (1 bit)
+beside the 56 bits: each pair's two lists of hashes, laid side by side and sorted, give runs of
+equal hashes, and a run holding both sides is a shingle the two documents share. The hashes are
+mixed (:func:`reuse.text.shingle.shingle`), so two distinct shingles of a pair of 1,000-shingle
+documents agree on those 56 bits with a probability of about 3 in 10^11: but for that chance,
+the counts are those of the shingle sets.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .common import compiled
 from .common.ranges import expand_ranges
 from .engine import ordered_map
 from .engine.scratch import scratch_folder
@@ -39,6 +42,11 @@ from .sketch.feed import BATCH_CHARS, char_batches
 from .sketch.minhash import estimated_jaccard
 from .text.shingle import shingle_batch
 from .text.tokenize import tokenize_batch
+
+try:
+    from . import compiled_verify
+except ImportError:  # built without its C extensions: the numpy code runs
+    compiled_verify = None  # type: ignore[assignment]
 
 # The stem of the files a process writes shingle hashes to (see ShingleStore).
 SHINGLE_STEM = "shingles"
@@ -338,6 +346,12 @@ def shared_counts(values: np.ndarray, bounds: np.ndarray, a: np.ndarray, b: np.n
     a = np.asarray(a, dtype=np.intp)
     b = np.asarray(b, dtype=np.intp)
     counts = np.empty((3, len(a)), dtype=np.int64)
+    if compiled_verify is not None and compiled.ENABLED:
+        compiled_verify.shared_counts(
+            np.ascontiguousarray(values, dtype=np.uint64),
+            np.ascontiguousarray(bounds, dtype=np.int64), a.astype(np.int64, copy=False),
+            b.astype(np.int64, copy=False), counts)
+        return counts[0], counts[1], counts[2]
     for lo in range(0, len(a), PAIRS_PER_SORT):
         hi = min(lo + PAIRS_PER_SORT, len(a))
         counts[:, lo:hi] = _sorted_counts(values, bounds, a[lo:hi], b[lo:hi])

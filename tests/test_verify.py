@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reuse import verify
+from reuse.common import compiled
 from reuse.config import DedupConfig, TokenizeConfig
 from reuse.engine.scratch import MARKER
 from reuse.ingest import Corpus
@@ -277,3 +278,76 @@ def test_candidate_shingles_of_no_document_hold_every_document_empty(tmp_path):
     with verify.candidate_shingles(CountingTexts(["a b c"] * 3), np.zeros(3, dtype=bool),
                                    np.full(3, 5), False, 2, directory=tmp_path) as store:
         assert store.sizes().tolist() == [0, 0, 0]
+
+
+compiled_verify = pytest.importorskip(
+    "reuse.compiled_verify", reason="the package was built without its C extensions")
+
+
+def _numpy_shared_counts(values, bounds, a, b):
+    compiled.ENABLED = False
+    try:
+        return shared_counts(values, bounds, a, b)
+    finally:
+        compiled.ENABLED = True
+
+
+# Hashes whose top bits agree (one bucket of the compiled pass's bucket sort): a group of more
+# than CROWDED_BUCKET of them takes its radix sort.
+CROWDED = st.integers(min_value=0, max_value=2**40 - 1).map(lambda low: (0x5A5A << 48) | low)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    groups=st.lists(st.one_of(
+        st.lists(st.one_of(UINT64, CLOSE), max_size=40),
+        st.lists(UINT64, min_size=33, max_size=400),  # the bucket sort
+        st.lists(CROWDED, min_size=70, max_size=300),  # the radix sort
+        st.lists(st.sampled_from([1, 2**63, 2**64 - 1, 2**8 - 1]), max_size=80),  # repeats
+    ), min_size=1, max_size=8),
+    data=st.data(),
+)
+def test_compiled_shared_counts_equal_the_numpy_code_and_python_sets(groups, data):
+    index = st.integers(min_value=0, max_value=len(groups) - 1)
+    pairs = data.draw(st.lists(st.tuples(index, index), max_size=20))
+    # Some pairs copy part of another group (with other low bits), so that large groups share.
+    for target, source in data.draw(st.lists(st.tuples(index, index), max_size=3)):
+        half = groups[source][:len(groups[source]) // 2]
+        groups[target] = groups[target] + [v ^ 0xFF for v in half]
+    values = np.array([v for group in groups for v in group], dtype=np.uint64)
+    bounds = np.zeros(len(groups) + 1, dtype=np.int64)
+    np.cumsum([len(group) for group in groups], out=bounds[1:])
+    a = np.array([x for x, _ in pairs], dtype=np.int64)
+    b = np.array([y for _, y in pairs], dtype=np.int64)
+    got = [counts.tolist() for counts in shared_counts(values, bounds, a, b)]
+    assert got == [counts.tolist() for counts in _numpy_shared_counts(values, bounds, a, b)]
+    sets = [set(map(compared, group)) for group in groups]
+    assert got == [[len(sets[x] & sets[y]) for x, y in pairs], [len(sets[x]) for x, _ in pairs],
+                   [len(sets[y]) for _, y in pairs]]
+
+
+def test_compiled_shared_counts_of_groups_from_an_offset():
+    # The groups need not start at the first value (a store's read may hand such bounds).
+    values = np.array([9, 9, 9, 5 << 8, 6 << 8, 6 << 8, 5 << 8], dtype=np.uint64)
+    counts = np.empty((3, 1), dtype=np.int64)
+    compiled_verify.shared_counts(values, np.array([3, 5, 7]), np.array([0]), np.array([1]),
+                                  counts)
+    assert counts.ravel().tolist() == [2, 2, 2]
+
+
+@pytest.mark.parametrize(("bounds", "a", "b", "out_pairs", "message"), [
+    ([], [0], [0], 1, "bounds: empty"),
+    ([0, 3, 2], [0], [1], 1, "bounds[2]: 2, not ascending within the 4 values"),
+    ([0, 5], [0], [0], 1, "bounds[1]: 5, not ascending within the 4 values"),
+    ([0, 2, 4], [0, 1], [1], 2, "a and b: 16 and 8 bytes, not of one length"),
+    ([0, 2, 4], [0], [2], 1, "pair 0: groups 0 and 2, not both below 2"),
+    ([0, 2, 4], [-1], [0], 1, "pair 0: groups -1 and 0, not both below 2"),
+    ([0, 2, 4], [0, 1], [1, 0], 1, "out: 24 bytes, fewer than the 48 needed"),
+])
+def test_compiled_shared_counts_refuses_bad_arguments(bounds, a, b, out_pairs, message):
+    values = np.arange(4, dtype=np.uint64)
+    with pytest.raises(ValueError) as raised:
+        compiled_verify.shared_counts(values, np.array(bounds, dtype=np.int64),
+                                      np.array(a, dtype=np.int64), np.array(b, dtype=np.int64),
+                                      np.empty((3, out_pairs), dtype=np.int64))
+    assert str(raised.value) == message

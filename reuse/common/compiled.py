@@ -2,8 +2,9 @@
 'reuse-detect[fast]'``, :mod:`reuse.align.compiled`) and the sketching's C passes, built with
 the package (:mod:`reuse.ingest.compiled_frames`, :mod:`reuse.text.compiled_narrow`,
 :mod:`reuse.text.compiled_shingles`, :mod:`reuse.sketch.compiled_minhash`,
-:mod:`reuse.sketch.compiled_windows`). Without them the Python and numpy code runs, with the
-same results; so does it for a small alignment while numba is not loaded yet.
+:mod:`reuse.sketch.compiled_windows`) and exact verification's (:mod:`reuse.compiled_verify`).
+Without them the Python and numpy code runs, with the same results; so does it for a small
+alignment while numba is not loaded yet.
 
 Loading numba takes about a second and 140 MB in each process that uses it, and the first run
 after installing compiles the kernels (tens of seconds): more than a small job (the sample
