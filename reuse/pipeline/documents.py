@@ -507,30 +507,31 @@ def _align_boxes(
     found = align_token_batch(batch, np.arange(n), np.arange(n, 2 * n), align_config, slices,
                               paraphrase_skipped=box_skipped,
                               strip_diacritics=cache.strip_diacritics)
+    # Each box's first and last-plus-one token under its passages, on each side.
+    per_box = np.fromiter(map(len, found), dtype=np.int64, count=n)
+    has = per_box > 0
+    a0, a1, b0, b1 = _token_spans(batch, found, per_box, n)
+    # A cut on a side: the passages reach an inner edge of the box (not a document's end).
+    if round_number >= _MAX_WIDENINGS:
+        cut_low_a = cut_high_a = cut_low_b = cut_high_b = np.zeros(n, dtype=bool)
+    else:
+        cut_low_a = has & (boxes.a_lo > 0) & (a0 < _EDGE_TOKENS)
+        cut_high_a = has & (boxes.a_hi < a_count) & (a1 > lengths[:n] - _EDGE_TOKENS)
+        cut_low_b = has & (boxes.b_lo > 0) & (b0 < _EDGE_TOKENS)
+        cut_high_b = has & (boxes.b_hi < b_count) & (b1 > lengths[n:] - _EDGE_TOKENS)
+    cut = cut_low_a | cut_high_a | cut_low_b | cut_high_b
     out = []
-    cut_low_a, cut_high_a = np.zeros(n, bool), np.zeros(n, bool)
-    cut_low_b, cut_high_b = np.zeros(n, bool), np.zeros(n, bool)
-    for k, alignments in enumerate(found):
-        if not alignments:
-            continue
-        a_tokens, b_tokens = batch.doc(k), batch.doc(n + k)
-        a0, a1 = _token_span(a_tokens, alignments, "a")
-        b0, b1 = _token_span(b_tokens, alignments, "b")
-        cut_low_a[k] = boxes.a_lo[k] > 0 and a0 < _EDGE_TOKENS
-        cut_high_a[k] = boxes.a_hi[k] < a_count[k] and a1 > len(a_tokens) - _EDGE_TOKENS
-        cut_low_b[k] = boxes.b_lo[k] > 0 and b0 < _EDGE_TOKENS
-        cut_high_b[k] = boxes.b_hi[k] < b_count[k] and b1 > len(b_tokens) - _EDGE_TOKENS
-        if round_number >= _MAX_WIDENINGS:
-            cut_low_a[k] = cut_high_a[k] = cut_low_b[k] = cut_high_b[k] = False
-        if not (cut_low_a[k] or cut_high_a[k] or cut_low_b[k] or cut_high_b[k]):
+    for k in np.flatnonzero(has & ~cut).tolist():
+        alignments = found[k]
+        if band_config is not None and len(alignments) > 1:
+            alignments = merge_along_bands(alignments, batch.doc(k), batch.doc(n + k),
+                                           band_config)
+        if with_texts:
             a_shift, b_shift = int(char_start[k]), int(char_start[n + k])
-            if band_config is not None:
-                alignments = merge_along_bands(alignments, a_tokens, b_tokens, band_config)
-            out.append((k, int(boxes.pair[k]),
-                        [_shifted(al, a_shift, b_shift) for al in alignments]))
+            alignments = [_shifted(al, a_shift, b_shift) for al in alignments]
+        out.append((k, int(boxes.pair[k]), alignments))
     # A box whose passages reach an inner edge is aligned again, wider on that side (to the
     # document's end the last time); what it found this time is dropped.
-    cut = cut_low_a | cut_high_a | cut_low_b | cut_high_b
     grow_a = np.maximum(boxes.a_hi - boxes.a_lo, _EDGE_TOKENS * 8)
     grow_b = np.maximum(boxes.b_hi - boxes.b_lo, _EDGE_TOKENS * 8)
     if round_number >= _MAX_WIDENINGS - 1:
@@ -556,13 +557,38 @@ def _snapped(lo: np.ndarray, hi: np.ndarray, count: np.ndarray) -> tuple[np.ndar
     return np.where(lo <= reach, 0, lo), np.where(count - hi <= reach, count, hi)
 
 
-def _token_span(tokens: Any, alignments: list[Any], side: str) -> tuple[int, int]:
-    """The first and last-plus-one token of a box's alignments on one side (box tokens)."""
-    starts = [getattr(al, f"{side}_start") for al in alignments]
-    ends = [getattr(al, f"{side}_end") for al in alignments]
-    first = int(np.searchsorted(tokens.starts, min(starts), "left"))
-    last = int(np.searchsorted(tokens.ends, max(ends), "left")) + 1
-    return first, last
+def _token_spans(batch: TokenBatch, found: list[list[Any]], per_box: np.ndarray, n: int
+                 ) -> tuple[np.ndarray, ...]:
+    """For each box ``k`` of the batch (its sides the batch's documents ``k`` and ``n + k``),
+    the first and last-plus-one token of its alignments ``found[k]`` on side a, then on side b
+    (zeros for a box without any). The offsets are those of the batch's tokens."""
+    spans = np.zeros((4, n), dtype=np.int64)
+    if not per_box.any():
+        return spans[0], spans[1], spans[2], spans[3]
+    rows = np.array([(al.a_start, al.a_end, al.b_start, al.b_end)
+                     for alignments in found for al in alignments], dtype=np.int64)
+    boxes = np.flatnonzero(per_box)
+    firsts = np.concatenate(([0], np.cumsum(per_box[boxes])[:-1]))
+    lowest = np.minimum.reduceat(rows, firsts, axis=0)
+    highest = np.maximum.reduceat(rows, firsts, axis=0)
+    # One search over the whole batch: a token's key is its document, then its offset.
+    side_bits = np.uint64(_OFFSET_BITS)
+    document = np.repeat(np.arange(len(batch.bounds) - 1, dtype=np.uint64), np.diff(batch.bounds))
+    start_keys = (document << side_bits) | batch.starts.astype(np.uint64)
+    end_keys = (document << side_bits) | batch.ends.astype(np.uint64)
+    for side in (0, 1):
+        docs = boxes + side * n
+        key = docs.astype(np.uint64) << side_bits
+        first = lowest[:, 2 * side].astype(np.uint64)  # the earliest start
+        last = highest[:, 2 * side + 1].astype(np.uint64)  # the furthest end
+        spans[2 * side, boxes] = np.searchsorted(start_keys, key | first) - batch.bounds[docs]
+        spans[2 * side + 1, boxes] = np.searchsorted(end_keys, key | last) - batch.bounds[docs] + 1
+    return spans[0], spans[1], spans[2], spans[3]
+
+
+# Bits of a character offset in the search keys of _token_spans (a document of up to 2**40
+# characters), the rest the document's number in the batch.
+_OFFSET_BITS = 40
 
 
 def _shifted(alignment: Any, a_shift: int, b_shift: int) -> Any:
