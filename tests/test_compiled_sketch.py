@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reuse.common import compiled
 from reuse.sketch.minhash import MinHasher
-from reuse.sketch.windows import window_minima
+from reuse.sketch.windows import window_fingerprints, window_minima
 from reuse.text.shingle import SHINGLE_MULTIPLIER, shingle_batch, shingle_reference
 from reuse.text.tokenize import TokenBatch
 
@@ -213,3 +213,52 @@ def test_window_minima_refuse_bad_buffers():
         compiled_windows.window_minima(values, 0, np.empty(5, dtype=np.int64))
     with pytest.raises(ValueError, match=r"^out: 24 bytes, fewer than the 32 needed$"):
         compiled_windows.window_minima(values, 2, np.empty(3, dtype=np.int64))
+
+
+@SETTINGS
+@given(docs=st.lists(st.one_of(st.lists(st.integers(0, 3), max_size=60),
+                               st.lists(st.integers(0, 2**64 - 1), max_size=60)),
+                     min_size=1, max_size=6),
+       window=st.one_of(st.integers(1, 20), st.integers(1, 400)),
+       seed=st.integers(0, 2**32), doc_offset=st.integers(0, 10**6))
+def test_window_fingerprints_equal_the_numpy_code(docs, window, seed, doc_offset):
+    # Repeated shingles make ties inside windows; windows on both sides of the scan/queue
+    # switch, and wider than documents or than the whole batch (then one window per document).
+    shingles = np.array([v for doc in docs for v in doc], dtype=np.uint64)
+    bounds = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(doc) for doc in docs], out=bounds[1:])
+    got = window_fingerprints(shingles, bounds, window, seed, doc_offset)
+    expected = _numpy(window_fingerprints, shingles, bounds, window, seed, doc_offset)
+    for name in ("hashes", "docs", "positions"):
+        assert getattr(got, name).dtype == getattr(expected, name).dtype
+        assert getattr(got, name).tolist() == getattr(expected, name).tolist()
+
+
+@pytest.mark.parametrize("window", [3, 10, 16, 17, 40, 300])
+@pytest.mark.parametrize("distinct", [3, 2**64 - 1])
+def test_window_fingerprints_of_long_documents(window, distinct):
+    # Documents longer than a window for the queue (wider than 16) as for the scan, with and
+    # without ties, among shorter ones and empty ones.
+    rng = np.random.default_rng(window)
+    sizes = [0, 500, 7, 1200, 0, 299, 301, 50]
+    shingles = rng.integers(0, distinct, size=sum(sizes), dtype=np.uint64, endpoint=True)
+    bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    got = window_fingerprints(shingles, bounds, window, 7, 3)
+    expected = _numpy(window_fingerprints, shingles, bounds, window, 7, 3)
+    for name in ("hashes", "docs", "positions"):
+        assert getattr(got, name).tolist() == getattr(expected, name).tolist()
+
+
+def test_winnow_refuses_bad_buffers():
+    shingles = np.arange(5, dtype=np.uint64)
+    room = [np.empty(5, dtype=dtype) for dtype in (np.uint64, np.int64, np.int64)]
+    with pytest.raises(ValueError, match=r"^width: 0, not a positive count$"):
+        compiled_windows.winnow(shingles, np.array([0, 5]), 0, 1, *room)
+    for bounds in ([1, 5], [0, 4], []):
+        with pytest.raises(ValueError, match=r"^bounds: not from 0 to the 5 shingles$"):
+            compiled_windows.winnow(shingles, np.array(bounds, dtype=np.int64), 2, 1, *room)
+    with pytest.raises(ValueError, match=r"^bounds\[2\]: 3, below the bound before it$"):
+        compiled_windows.winnow(shingles, np.array([0, 4, 3, 5]), 2, 1, *room)
+    with pytest.raises(ValueError, match=r"^hashes, docs and positions: room for 5 values each$"):
+        compiled_windows.winnow(shingles, np.array([0, 5]), 2, 1, *room[:2],
+                                np.empty(4, dtype=np.int64))

@@ -9,7 +9,12 @@
  * value, with a branch the processor predicts; width comparisons per value at worst. Wider
  * windows use a monotone queue of positions: each value enters it once and leaves it once; its
  * values increase from front to back (a later value equal to one in it stays behind), so its
- * front is the leftmost minimum of the window. */
+ * front is the leftmost minimum of the window.
+ *
+ * winnow does the whole of window_fingerprints for a batch, document by document: it hashes
+ * the shingles, finds the minima of the windows inside each document (the numpy code finds
+ * those of every window of the batch, then drops the ones that cross into the next document)
+ * and keeps each position once. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -112,14 +117,162 @@ done:
     return result;
 }
 
+/* The winnowing of one document of c hashes (c >= 1): the positions of its windows' minima,
+ * each once, in order, into at; returns how many. A document shorter than a window has one
+ * window, all of it. queue: room for width positions. */
+static Py_ssize_t winnow_document(const uint64_t *v, Py_ssize_t c, Py_ssize_t width,
+                                  int64_t *queue, int64_t *at)
+{
+    Py_ssize_t kept = 0;
+    if (c <= width || width <= SCAN_WIDTH) {
+        Py_ssize_t span = c < width ? c : width;
+        Py_ssize_t m = 0;
+        for (Py_ssize_t j = 1; j < span; j++)
+            if (v[j] < v[m])
+                m = j;
+        at[kept++] = m;
+        for (Py_ssize_t j = width; j < c; j++) {
+            Py_ssize_t first = j - width + 1;
+            if (m < first) {
+                m = first;
+                for (Py_ssize_t k = first + 1; k <= j; k++)
+                    if (v[k] < v[m])
+                        m = k;
+            }
+            else if (v[j] < v[m])
+                m = j;
+            if (m != at[kept - 1])
+                at[kept++] = m;
+        }
+        return kept;
+    }
+    Py_ssize_t head = 0, size = 0;
+    for (Py_ssize_t j = 0; j < c; j++) {
+        uint64_t value = v[j];
+        if (size > 0 && queue[head] <= j - width) {
+            head = head + 1 == width ? 0 : head + 1;
+            size--;
+        }
+        while (size > 0) {
+            Py_ssize_t back = head + size - 1;
+            if (back >= width)
+                back -= width;
+            if (v[queue[back]] <= value)
+                break;
+            size--;
+        }
+        Py_ssize_t slot = head + size;
+        if (slot >= width)
+            slot -= width;
+        queue[slot] = j;
+        size++;
+        if (j >= width - 1 && (kept == 0 || queue[head] != at[kept - 1]))
+            at[kept++] = queue[head];
+    }
+    return kept;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94D049BB133111EB);
+    return x ^ (x >> 31);
+}
+
+PyDoc_STRVAR(winnow_doc,
+"winnow(shingles, bounds, width, salt, hashes, docs, positions)\n"
+"--\n\n"
+"The winnowing fingerprints of the documents ``shingles[bounds[d]:bounds[d + 1]]`` (uint64;\n"
+"the bounds int64, from 0, ascending, to ``len(shingles)``), each shingle hashed to\n"
+"``mix64(shingle ^ salt)`` (splitmix64's finalizer): the first minimum of each window of\n"
+"``width`` hashes inside a document (of the whole document when it is shorter), each position\n"
+"once. Writes each fingerprint's hash, document and position in its document into\n"
+"``hashes`` (uint64), ``docs`` and ``positions`` (int64), each with room for\n"
+"``len(shingles)``, in order of position; returns how many.");
+
+static PyObject *winnow(PyObject *self, PyObject *args)
+{
+    Py_buffer shingles_buffer, bounds_buffer, hashes_buffer, docs_buffer, positions_buffer;
+    Py_ssize_t width;
+    unsigned long long salt;
+    if (!PyArg_ParseTuple(args, "y*y*nKw*w*w*:winnow", &shingles_buffer, &bounds_buffer,
+                          &width, &salt, &hashes_buffer, &docs_buffer, &positions_buffer))
+        return NULL;
+    PyObject *result = NULL;
+    uint64_t *mixed = NULL;
+    int64_t *queue = NULL;
+    const uint64_t *shingles = shingles_buffer.buf;
+    const int64_t *bounds = bounds_buffer.buf;
+    Py_ssize_t n = shingles_buffer.len / (Py_ssize_t)sizeof(uint64_t);
+    Py_ssize_t n_docs = bounds_buffer.len / (Py_ssize_t)sizeof(int64_t) - 1;
+    Py_ssize_t room = n * (Py_ssize_t)sizeof(int64_t);
+    if (width < 1) {
+        PyErr_Format(PyExc_ValueError, "width: %zd, not a positive count", width);
+        goto done;
+    }
+    if (n_docs < 0 || bounds[0] != 0 || bounds[n_docs] != n) {
+        PyErr_Format(PyExc_ValueError, "bounds: not from 0 to the %zd shingles", n);
+        goto done;
+    }
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        if (bounds[d + 1] < bounds[d]) {
+            PyErr_Format(PyExc_ValueError, "bounds[%zd]: %lld, below the bound before it", d + 1,
+                         (long long)bounds[d + 1]);
+            goto done;
+        }
+    }
+    if (hashes_buffer.len < room || docs_buffer.len < room || positions_buffer.len < room) {
+        PyErr_Format(PyExc_ValueError, "hashes, docs and positions: room for %zd values each", n);
+        goto done;
+    }
+    mixed = PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof *mixed);
+    queue = PyMem_RawMalloc((size_t)width * sizeof *queue);
+    if (mixed == NULL || queue == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    uint64_t *hashes = hashes_buffer.buf;
+    int64_t *docs = docs_buffer.buf, *positions = positions_buffer.buf;
+    Py_ssize_t kept = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++)
+        mixed[i] = mix64(shingles[i] ^ (uint64_t)salt);
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        Py_ssize_t c = (Py_ssize_t)(bounds[d + 1] - bounds[d]);
+        if (c == 0)
+            continue;
+        const uint64_t *v = mixed + bounds[d];
+        Py_ssize_t found = winnow_document(v, c, width, queue, positions + kept);
+        for (Py_ssize_t k = kept; k < kept + found; k++) {
+            hashes[k] = v[positions[k]];
+            docs[k] = d;
+        }
+        kept += found;
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(kept);
+done:
+    PyMem_RawFree(mixed);
+    PyMem_RawFree(queue);
+    PyBuffer_Release(&shingles_buffer);
+    PyBuffer_Release(&bounds_buffer);
+    PyBuffer_Release(&hashes_buffer);
+    PyBuffer_Release(&docs_buffer);
+    PyBuffer_Release(&positions_buffer);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"window_minima", window_minima, METH_VARARGS, window_minima_doc},
+    {"winnow", winnow, METH_VARARGS, winnow_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "reuse.sketch.compiled_windows",
-    "Sliding-window minima, compiled (see reuse.sketch.windows).", -1, methods,
+    "Sliding-window minima and winnowing, compiled (see reuse.sketch.windows).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit_compiled_windows(void)

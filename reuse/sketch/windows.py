@@ -183,15 +183,27 @@ def window_fingerprints(
 ) -> Fingerprints:
     """Winnowing fingerprints of each document ``shingles[bounds[d]:bounds[d + 1]]``.
 
-    A document with fewer than ``window`` shingles has one window: all of them.
+    A document with fewer than ``window`` shingles has one window: all of them. With the
+    package's C extensions, one compiled pass over the batch
+    (:func:`reuse.sketch.compiled_windows.winnow`) gives the same fingerprints.
     """
     counts = np.diff(bounds)
     if len(shingles) == 0:
         return Fingerprints.concat([])
     salt = mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0]
-    hashes = mix64(shingles ^ salt)
-    n = len(hashes)
+    n = len(shingles)
     width = min(window, n)
+    if (compiled_windows is not None and compiled.ENABLED and shingles.dtype == np.uint64
+            and bounds[0] == 0 and bounds[-1] == n):
+        hashes, docs, positions = (np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.int64),
+                                   np.empty(n, dtype=np.int64))
+        kept = compiled_windows.winnow(np.ascontiguousarray(shingles),
+                                       np.ascontiguousarray(bounds, dtype=np.int64), width,
+                                       int(salt), hashes, docs, positions)
+        # New arrays of the fingerprints' size: the buffers had room for every shingle.
+        return Fingerprints(hashes[:kept].copy(), docs[:kept] + doc_offset,
+                            positions[:kept].copy())
+    hashes = mix64(shingles ^ salt)
     # Position of the minimum of every window over the concatenation; the windows that cross
     # into the next document are dropped below.
     minimum_at = window_minima(hashes, width)
