@@ -255,10 +255,16 @@ _TEXT_CHARS_AT_ONCE = 1 << 22
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    piece = text[start:end]
-    if not piece.strip():
+    """``text[start:end]`` without the whitespace at its ends (as ``str.strip`` drops it),
+    unchanged when it is all whitespace; only the characters at the ends are looked at."""
+    lo, hi = start, end
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    if lo == hi:
         return start, end
-    return start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
+    while text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
 
 
 class _Sides:
