@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 import os
 import pickle
 import time
@@ -565,8 +566,9 @@ def _token_spans(batch: TokenBatch, found: list[list[Any]], per_box: np.ndarray,
     spans = np.zeros((4, n), dtype=np.int64)
     if not per_box.any():
         return spans[0], spans[1], spans[2], spans[3]
-    rows = np.array([(al.a_start, al.a_end, al.b_start, al.b_end)
-                     for alignments in found for al in alignments], dtype=np.int64)
+    chain = itertools.chain.from_iterable
+    rows = np.fromiter(chain(map(_SPAN_FIELDS, chain(found))), dtype=np.int64,
+                       count=4 * int(per_box.sum())).reshape(-1, 4)
     boxes = np.flatnonzero(per_box)
     firsts = np.concatenate(([0], np.cumsum(per_box[boxes])[:-1]))
     lowest = np.minimum.reduceat(rows, firsts, axis=0)
@@ -586,6 +588,8 @@ def _token_spans(batch: TokenBatch, found: list[list[Any]], per_box: np.ndarray,
     return spans[0], spans[1], spans[2], spans[3]
 
 
+# An alignment's offsets, as _token_spans reads them.
+_SPAN_FIELDS = operator.attrgetter("a_start", "a_end", "b_start", "b_end")
 # Bits of a character offset in the search keys of _token_spans (a document of up to 2**40
 # characters), the rest the document's number in the batch.
 _OFFSET_BITS = 40
