@@ -17,7 +17,8 @@ process), in the rows of one worker. The corpus is ``generate_text_corpus.py``'s
     .venv/bin/python benchmarks/bench_trees.py --trees /tmp/before --commands dedup run \\
         --workers 1 2 --rounds 3 --out benchmarks/results_trees.md
 
-Prints the table, and writes it to ``--out`` when given.
+With ``--stages``, a second table gives each stage's median seconds from the runs' manifests.
+Prints the tables, and writes them to ``--out`` when given.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ def measure(corpus: Path, tree: Path, workers: int | None, scratch: Path, comman
     if command == "run":
         argv.append("--no-report")
     figures: dict[str, Any] = time_process(argv, tree, temporary, out)
-    if stage_timings:
-        figures["timings"] = json.loads((out / "manifest.json").read_text())["timings"]
+    if stage_timings:  # a tree from before the manifest's timings has none
+        figures["timings"] = json.loads((out / "manifest.json").read_text()).get("timings", {})
     for folder in (out, temporary):
         shutil.rmtree(folder, ignore_errors=True)
     return figures
@@ -79,6 +80,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--stages", action="store_true",
+                        help="also a table of each stage's median seconds (the manifests' "
+                             "timings)")
     args = parser.parse_args()
     corpus = generate(args.docs)
     trees = [ROOT, *(tree.resolve() for tree in args.trees)]
@@ -99,7 +103,7 @@ def main() -> None:
                         if workers > 1 and not has_option:
                             continue
                         figures = measure(corpus, tree, workers if has_option else None,
-                                          Path(scratch), command)
+                                          Path(scratch), command, stage_timings=args.stages)
                         runs.setdefault((command, workers, tree), []).append(figures)
                         loads.append(os.getloadavg()[0])
                         print(command, workers, names[tree], figures, flush=True)
@@ -125,6 +129,8 @@ def main() -> None:
                     f"{statistics.median(r['cpu'] for r in rows):.2f} | "
                     f"{statistics.median(r['rss_mb'] for r in rows):.0f} | {vs_ours} | "
                     f"{vs_one} |")
+    if args.stages:
+        lines += ["", *_stage_table(runs, args.commands, args.workers, trees, names)]
     command_line = "python benchmarks/bench_trees.py " + " ".join(
         str(a) for a in sys.argv[1:])
     text = "\n".join([
@@ -144,6 +150,33 @@ def main() -> None:
     print(text)
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
+
+
+def _stage_table(runs: dict[tuple[str, int, Path], list[dict[str, Any]]], commands: list[str],
+                 workers_values: list[int], trees: list[Path], names: dict[Path, str]
+                 ) -> list[str]:
+    """Each stage's median seconds (wall clock, as the manifest times it) per command, workers
+    and tree; a tree without the manifest's timings is left out."""
+    stages: list[str] = []
+    for rows in runs.values():
+        for row in rows:
+            stages += [stage for stage in row.get("timings", {}) if stage not in stages]
+    lines = ["Median seconds of each stage (the manifests' `timings`):", "",
+             "| command | workers | tree | " + " | ".join(stages) + " |",
+             "|---|---:|---|" + "---:|" * len(stages)]
+    for command in commands:
+        for workers in workers_values:
+            for tree in trees:
+                rows = [row for row in runs.get((command, workers, tree), [])
+                        if row.get("timings")]
+                if not rows:
+                    continue
+                cells = [f"{statistics.median(row['timings'][stage] for row in rows):.2f}"
+                         if all(stage in row["timings"] for row in rows) else ""
+                         for stage in stages]
+                lines.append(f"| {command} | {workers} | {names[tree]} | " + " | ".join(cells)
+                             + " |")
+    return lines
 
 
 if __name__ == "__main__":
