@@ -373,3 +373,49 @@ def test_the_corpus_run_does_not_stretch_summaries_to_a_band_slice(seeds_dir):
     config = run(seeds_dir, paraphrase=True).align_config
     assert config.summary_whole_source is False
     assert config.merge_gap == -1
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), merge_gap=st.integers(0, 6), slack=st.integers(0, 2),
+       drift=st.sampled_from([0.0, 0.1, 0.5]))
+def test_merged_along_bands_is_merge_along_bands_of_each_box(data, merge_gap, slack, drift):
+    # Boxes of few-word documents, with passages from token to token in any order (some
+    # overlapping, some continuing each other across small gaps).
+    from reuse.align.alignment import Alignment
+    from reuse.align.bands import merge_along_bands, merged_along_bands
+    from reuse.text.tokenize import tokenize_batch
+
+    n = data.draw(st.integers(1, 5))
+    # Few words, so that passages often start together and differ only in their ends.
+    words = st.lists(st.sampled_from(["a", "bb", "c", "dd"]), min_size=1,
+                     max_size=data.draw(st.sampled_from([4, 25])))
+    batch = tokenize_batch([" ".join(data.draw(words)) for _ in range(2 * n)])
+
+    def passage(k: int) -> Alignment:
+        a, b = batch.doc(k), batch.doc(n + k)
+        a0 = data.draw(st.integers(0, len(a) - 1))
+        a1 = data.draw(st.integers(a0, len(a) - 1))
+        b0 = data.draw(st.integers(0, len(b) - 1))
+        b1 = data.draw(st.integers(b0, len(b) - 1))
+        return Alignment(int(a.starts[a0]), int(a.ends[a1]), int(b.starts[b0]), int(b.ends[b1]),
+                         a1 - a0 + 1, b1 - b0 + 1, 1, 0.5, "lexical", [])
+
+    found = [[passage(k) for _ in range(data.draw(st.integers(0, 6)))] for k in range(n)]
+    boxes = data.draw(st.lists(st.integers(0, n - 1), unique=True))
+    config = BandConfig(merge_gap=merge_gap, slack=slack, drift=drift)
+    assert merged_along_bands(found, boxes, batch, n, config) == [
+        merge_along_bands(found[k], batch.doc(k), batch.doc(n + k), config) for k in boxes]
+
+
+def test_merged_along_bands_orders_passages_of_one_start_by_their_ends():
+    from reuse.align.alignment import Alignment
+    from reuse.align.bands import merge_along_bands, merged_along_bands
+    from reuse.text.tokenize import tokenize_batch
+
+    batch = tokenize_batch(["a b c d e f", "a b c d e f"])
+    shorter_a = Alignment(0, 3, 0, 11, 2, 6, 2, 0.5, "lexical", [])
+    longer_a = Alignment(0, 7, 0, 5, 4, 3, 3, 0.8, "lexical", [])
+    found = [[longer_a, shorter_a]]
+    expected = merge_along_bands(found[0], batch.doc(0), batch.doc(1), BandConfig(merge_gap=0))
+    assert expected == [shorter_a, longer_a]
+    assert merged_along_bands(found, [0], batch, 1, BandConfig(merge_gap=0)) == [expected]

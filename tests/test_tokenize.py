@@ -346,3 +346,18 @@ def test_batches_longer_than_two_million_characters(alphabet):
     # against the reference; the long batch must give the same tokens.
     for d in range(len(texts)):
         _assert_same_tokens(batch.doc(d), tokenize(texts[d]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.text(alphabet="ab .", max_size=30), min_size=1, max_size=6),
+       data=st.data())
+def test_token_batch_search_is_searchsorted_in_each_document(texts, data):
+    batch = tokenize_batch(texts)
+    index = st.integers(0, len(texts) - 1)
+    queries = data.draw(st.lists(st.tuples(index, st.integers(0, 40)), max_size=20))
+    docs = np.array([d for d, _ in queries], dtype=np.int64)
+    offsets = np.array([o for _, o in queries], dtype=np.int64)
+    for side in ("starts", "ends"):
+        expected = [int(np.searchsorted(getattr(batch.doc(d), side), o, "left"))
+                    for d, o in queries]
+        assert batch.search(docs, offsets, side).tolist() == expected

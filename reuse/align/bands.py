@@ -24,6 +24,8 @@ lengths of the documents.
 from __future__ import annotations
 
 import itertools
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +41,7 @@ from .alignment import Alignment
 from .config import BandConfig
 
 __all__ = ["BandConfig", "Boxes", "band_windows", "merge_along_bands", "merge_boxes",
-           "seed_bands", "token_slices"]
+           "merged_along_bands", "seed_bands", "token_slices"]
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,50 @@ def merge_along_bands(alignments: list[Alignment], a_tokens: Tokens, b_tokens: T
             merged.append(alignments[k])
         end_a, end_b = a1[k], b1[k]
     return merged
+
+
+def merged_along_bands(found: Sequence[list[Alignment]], boxes: Sequence[int],
+                       batch: TokenBatch, n: int, config: BandConfig = BandConfig()
+                       ) -> list[list[Alignment]]:
+    """:func:`merge_along_bands` of the alignments ``found[k]`` of each box ``k`` of ``boxes``,
+    whose two sides are the documents ``k`` and ``n + k`` of ``batch``: which passages continue
+    each other is found for all boxes at once; a box with no such two is only sorted, and only
+    a box with one goes through :func:`merge_along_bands`."""
+    out = [found[k] for k in boxes]
+    several = [i for i, k in enumerate(boxes) if len(found[k]) > 1]
+    if not several:
+        return out
+    ks = np.array([boxes[i] for i in several], dtype=np.int64)
+    sizes = np.fromiter((len(found[k]) for k in ks.tolist()), dtype=np.int64, count=len(ks))
+    flat = list(itertools.chain.from_iterable(found[k] for k in ks.tolist()))
+    rows = np.fromiter(itertools.chain.from_iterable(map(_SORT_FIELDS, flat)), dtype=np.int64,
+                       count=4 * len(flat)).reshape(-1, 4)
+    owner = np.repeat(np.arange(len(ks)), sizes)
+    # merge_along_bands's order: by box, then (a_start, b_start, a_end, b_end), ties kept.
+    order = np.lexsort((rows[:, 3], rows[:, 2], rows[:, 1], rows[:, 0], owner))
+    rows, owner = rows[order], owner[order]
+    a_doc, b_doc = ks[owner], ks[owner] + n
+    a0, b0 = batch.search(a_doc, rows[:, 0]), batch.search(b_doc, rows[:, 1])
+    a1 = batch.search(a_doc, rows[:, 2], "ends") + 1
+    b1 = batch.search(b_doc, rows[:, 3], "ends") + 1
+    gap_a, gap_b = a0[1:] - a1[:-1], b0[1:] - b1[:-1]
+    widest = np.maximum(gap_a, gap_b)
+    joins = ((owner[1:] == owner[:-1]) & (gap_a >= 0) & (gap_b >= 0)
+             & (widest <= config.merge_gap)
+             & (np.abs(gap_a - gap_b) <= config.slack + config.drift * widest))
+    joining = np.zeros(len(ks), dtype=bool)
+    joining[owner[1:][joins]] = True
+    ends = np.cumsum(sizes).tolist()
+    order_list = order.tolist()
+    for j, (i, start, end) in enumerate(zip(several, [0, *ends[:-1]], ends, strict=True)):
+        k = boxes[i]
+        out[i] = (merge_along_bands(found[k], batch.doc(k), batch.doc(n + k), config)
+                  if joining[j] else [flat[x] for x in order_list[start:end]])
+    return out
+
+
+# An alignment's offsets in merge_along_bands's order of passages.
+_SORT_FIELDS = operator.attrgetter("a_start", "b_start", "a_end", "b_end")
 
 
 def _span(tokens: Tokens, lo: int, hi: int) -> tuple[int, int]:

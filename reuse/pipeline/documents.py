@@ -466,7 +466,7 @@ def _align_boxes(
     pairs left without paraphrase seeds. With a ``band_config``, consecutive passages of a box
     that continue each other are joined (:func:`reuse.align.bands.merge_along_bands`)."""
     from ..align.aligner import align_token_batch
-    from ..align.bands import Boxes, merge_along_bands
+    from ..align.bands import Boxes, merged_along_bands
 
     tokens = cache.get([*a_docs.tolist(), *b_docs.tolist()], texts)
     a_count = np.fromiter((len(tokens[d]) for d in a_docs.tolist()), np.int64, len(boxes))
@@ -521,12 +521,11 @@ def _align_boxes(
         cut_low_b = has & (boxes.b_lo > 0) & (b0 < _EDGE_TOKENS)
         cut_high_b = has & (boxes.b_hi < b_count) & (b1 > lengths[n:] - _EDGE_TOKENS)
     cut = cut_low_a | cut_high_a | cut_low_b | cut_high_b
+    kept = np.flatnonzero(has & ~cut).tolist()
     out = []
-    for k in np.flatnonzero(has & ~cut).tolist():
-        alignments = found[k]
-        if band_config is not None and len(alignments) > 1:
-            alignments = merge_along_bands(alignments, batch.doc(k), batch.doc(n + k),
-                                           band_config)
+    for k, alignments in zip(kept, [found[k] for k in kept] if band_config is None
+                             else merged_along_bands(found, kept, batch, n, band_config),
+                             strict=True):
         if with_texts:
             a_shift, b_shift = int(char_start[k]), int(char_start[n + k])
             alignments = [_shifted(al, a_shift, b_shift) for al in alignments]
@@ -573,26 +572,15 @@ def _token_spans(batch: TokenBatch, found: list[list[Any]], per_box: np.ndarray,
     firsts = np.concatenate(([0], np.cumsum(per_box[boxes])[:-1]))
     lowest = np.minimum.reduceat(rows, firsts, axis=0)
     highest = np.maximum.reduceat(rows, firsts, axis=0)
-    # One search over the whole batch: a token's key is its document, then its offset.
-    side_bits = np.uint64(_OFFSET_BITS)
-    document = np.repeat(np.arange(len(batch.bounds) - 1, dtype=np.uint64), np.diff(batch.bounds))
-    start_keys = (document << side_bits) | batch.starts.astype(np.uint64)
-    end_keys = (document << side_bits) | batch.ends.astype(np.uint64)
     for side in (0, 1):
         docs = boxes + side * n
-        key = docs.astype(np.uint64) << side_bits
-        first = lowest[:, 2 * side].astype(np.uint64)  # the earliest start
-        last = highest[:, 2 * side + 1].astype(np.uint64)  # the furthest end
-        spans[2 * side, boxes] = np.searchsorted(start_keys, key | first) - batch.bounds[docs]
-        spans[2 * side + 1, boxes] = np.searchsorted(end_keys, key | last) - batch.bounds[docs] + 1
+        spans[2 * side, boxes] = batch.search(docs, lowest[:, 2 * side])  # the earliest start
+        spans[2 * side + 1, boxes] = batch.search(docs, highest[:, 2 * side + 1], "ends") + 1
     return spans[0], spans[1], spans[2], spans[3]
 
 
 # An alignment's offsets, as _token_spans reads them.
 _SPAN_FIELDS = operator.attrgetter("a_start", "a_end", "b_start", "b_end")
-# Bits of a character offset in the search keys of _token_spans (a document of up to 2**40
-# characters), the rest the document's number in the batch.
-_OFFSET_BITS = 40
 
 
 def _shifted(alignment: Any, a_shift: int, b_shift: int) -> Any:

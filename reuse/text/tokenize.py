@@ -318,6 +318,32 @@ class TokenBatch:
     def counts(self) -> np.ndarray:
         return np.diff(self.bounds)
 
+    def search(self, docs: np.ndarray, offsets: np.ndarray, side: str = "starts") -> np.ndarray:
+        """``np.searchsorted(self.doc(docs[i]).starts, offsets[i], "left")`` for every ``i``
+        (``.ends`` with ``side="ends"``), in one search over the batch: the first token of
+        each document whose start (end) is at or after the offset, counted in the document.
+        Offsets are non-negative."""
+        docs = np.asarray(docs, dtype=np.int64)
+        base, spans, moved_starts, moved_ends = self._search_keys
+        queries = base[docs] + np.minimum(np.asarray(offsets, dtype=np.int64), spans[docs])
+        moved = moved_ends if side == "ends" else moved_starts
+        return np.searchsorted(moved, queries, "left") - self.bounds[docs]
+
+    @functools.cached_property
+    def _search_keys(self) -> tuple[np.ndarray, ...]:
+        """The offsets of :meth:`search`: each document's moved past those of the documents
+        before it (by their characters up to their last token's end), so that the batch is one
+        sorted array, document d's values in ``[base[d], base[d + 1])``; and each document's
+        span of values."""
+        counts = np.diff(self.bounds)
+        spans = np.zeros(len(counts), dtype=np.int64)
+        filled = counts > 0
+        spans[filled] = self.ends[self.bounds[1:][filled] - 1] + 1
+        base = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(spans, out=base[1:])
+        shift = np.repeat(base[:-1], counts)
+        return base, spans, self.starts + shift, self.ends + shift
+
 
 def _classify(codepoints: np.ndarray, strip_diacritics: bool) -> tuple[np.ndarray, ...]:
     tables = _tables(strip_diacritics)
