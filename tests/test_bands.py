@@ -379,8 +379,8 @@ def test_the_corpus_run_does_not_stretch_summaries_to_a_band_slice(seeds_dir):
 @given(data=st.data(), merge_gap=st.integers(0, 6), slack=st.integers(0, 2),
        drift=st.sampled_from([0.0, 0.1, 0.5]))
 def test_merged_along_bands_is_merge_along_bands_of_each_box(data, merge_gap, slack, drift):
-    # Boxes of few-word documents, with passages from token to token in any order (some
-    # overlapping, some continuing each other across small gaps).
+    # Boxes of few-word documents, with runs of passages that follow each other across small
+    # gaps (which join), and passages from token to token (some overlapping others).
     from reuse.align.alignment import Alignment
     from reuse.align.bands import merge_along_bands, merged_along_bands
     from reuse.text.tokenize import tokenize_batch
@@ -391,16 +391,27 @@ def test_merged_along_bands_is_merge_along_bands_of_each_box(data, merge_gap, sl
                      max_size=data.draw(st.sampled_from([4, 25])))
     batch = tokenize_batch([" ".join(data.draw(words)) for _ in range(2 * n)])
 
-    def passage(k: int) -> Alignment:
-        a, b = batch.doc(k), batch.doc(n + k)
-        a0 = data.draw(st.integers(0, len(a) - 1))
-        a1 = data.draw(st.integers(a0, len(a) - 1))
-        b0 = data.draw(st.integers(0, len(b) - 1))
-        b1 = data.draw(st.integers(b0, len(b) - 1))
+    def alignment(a, b, a0: int, a1: int, b0: int, b1: int) -> Alignment:
         return Alignment(int(a.starts[a0]), int(a.ends[a1]), int(b.starts[b0]), int(b.ends[b1]),
                          a1 - a0 + 1, b1 - b0 + 1, 1, 0.5, "lexical", [])
 
-    found = [[passage(k) for _ in range(data.draw(st.integers(0, 6)))] for k in range(n)]
+    def passages(k: int) -> list[Alignment]:
+        a, b = batch.doc(k), batch.doc(n + k)
+        found = []
+        for _ in range(data.draw(st.integers(0, 3))):
+            a0, b0 = data.draw(st.integers(0, len(a) - 1)), data.draw(st.integers(0, len(b) - 1))
+            found.append(alignment(a, b, a0, data.draw(st.integers(a0, len(a) - 1)), b0,
+                                   data.draw(st.integers(b0, len(b) - 1))))
+        a0, b0 = 0, 0
+        while data.draw(st.booleans()):  # a run: each passage after the last by a small gap
+            a1, b1 = a0 + data.draw(st.integers(0, 2)), b0 + data.draw(st.integers(0, 2))
+            if a1 >= len(a) or b1 >= len(b):
+                break
+            found.append(alignment(a, b, a0, a1, b0, b1))
+            a0, b0 = a1 + 1 + data.draw(st.integers(0, 3)), b1 + 1 + data.draw(st.integers(0, 3))
+        return data.draw(st.permutations(found))
+
+    found = [passages(k) for k in range(n)]
     boxes = data.draw(st.lists(st.integers(0, n - 1), unique=True))
     config = BandConfig(merge_gap=merge_gap, slack=slack, drift=drift)
     assert merged_along_bands(found, boxes, batch, n, config) == [

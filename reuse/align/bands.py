@@ -292,9 +292,9 @@ def merged_along_bands(found: Sequence[list[Alignment]], boxes: Sequence[int],
                        batch: TokenBatch, n: int, config: BandConfig = BandConfig()
                        ) -> list[list[Alignment]]:
     """:func:`merge_along_bands` of the alignments ``found[k]`` of each box ``k`` of ``boxes``,
-    whose two sides are the documents ``k`` and ``n + k`` of ``batch``: which passages continue
-    each other is found for all boxes at once; a box with no such two is only sorted, and only
-    a box with one goes through :func:`merge_along_bands`."""
+    whose two sides are the documents ``k`` and ``n + k`` of ``batch``, with the same result:
+    the order, the token positions and which passages continue each other are found for all
+    boxes at once, and only the joins are made one at a time."""
     out = [found[k] for k in boxes]
     several = [i for i, k in enumerate(boxes) if len(found[k]) > 1]
     if not several:
@@ -320,11 +320,26 @@ def merged_along_bands(found: Sequence[list[Alignment]], boxes: Sequence[int],
     joining = np.zeros(len(ks), dtype=bool)
     joining[owner[1:][joins]] = True
     ends = np.cumsum(sizes).tolist()
-    order_list = order.tolist()
+    ordered = [flat[x] for x in order.tolist()]
+    joins_list = [False, *joins.tolist()]  # row t continues row t - 1
+    # Each passage's first token and the one after its last, on each side.
+    a_from, a_to, b_from, b_to = a0.tolist(), a1.tolist(), b0.tolist(), b1.tolist()
     for j, (i, start, end) in enumerate(zip(several, [0, *ends[:-1]], ends, strict=True)):
+        if not joining[j]:
+            out[i] = ordered[start:end]
+            continue
         k = boxes[i]
-        out[i] = (merge_along_bands(found[k], batch.doc(k), batch.doc(n + k), config)
-                  if joining[j] else [flat[x] for x in order_list[start:end]])
+        a_tokens, b_tokens = batch.doc(k), batch.doc(n + k)
+        merged = [ordered[start]]
+        for t in range(start + 1, end):
+            if joins_list[t]:
+                gap = (_span(a_tokens, a_to[t - 1], a_from[t]),
+                       _span(b_tokens, b_to[t - 1], b_from[t]))
+                merged[-1] = _joined(merged[-1], ordered[t], a_from[t] - a_to[t - 1],
+                                     b_from[t] - b_to[t - 1], *gap)
+            else:
+                merged.append(ordered[t])
+        out[i] = merged
     return out
 
 
