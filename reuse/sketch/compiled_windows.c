@@ -44,6 +44,42 @@ static void scan_minima(const uint64_t *v, Py_ssize_t n, Py_ssize_t width, int64
     }
 }
 
+/* The first minimum of every window of width values of v[0..n) (1 <= width <= n) into at
+ * (n - width + 1 positions); queue: room for width positions, used when width > SCAN_WIDTH. */
+static void sliding_minima(const uint64_t *v, Py_ssize_t n, Py_ssize_t width, int64_t *queue,
+                           int64_t *at)
+{
+    if (width <= SCAN_WIDTH) {
+        scan_minima(v, n, width, at);
+        return;
+    }
+    /* A ring of width positions: the queue never holds more than one window. */
+    Py_ssize_t head = 0, size = 0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        uint64_t value = v[j];
+        /* The front leaves first, so that j finds room: at most width - 1 remain. */
+        if (size > 0 && queue[head] <= j - width) {
+            head = head + 1 == width ? 0 : head + 1;
+            size--;
+        }
+        while (size > 0) {
+            Py_ssize_t back = head + size - 1;
+            if (back >= width)
+                back -= width;
+            if (v[queue[back]] <= value)
+                break;
+            size--;
+        }
+        Py_ssize_t slot = head + size;
+        if (slot >= width)
+            slot -= width;
+        queue[slot] = j;
+        size++;
+        if (j >= width - 1)
+            at[j - width + 1] = queue[head];
+    }
+}
+
 PyDoc_STRVAR(window_minima_doc,
 "window_minima(values, width, out)\n"
 "--\n\n"
@@ -70,44 +106,15 @@ static PyObject *window_minima(PyObject *self, PyObject *args)
                      (n - width + 1) * (Py_ssize_t)sizeof(int64_t));
         goto done;
     }
-    if (width <= SCAN_WIDTH) {
-        Py_BEGIN_ALLOW_THREADS
-        scan_minima(v, n, width, at);
-        Py_END_ALLOW_THREADS
-        result = Py_NewRef(Py_None);
-        goto done;
-    }
-    /* A ring of width positions: the queue never holds more than one window. */
-    queue = PyMem_RawMalloc((size_t)width * sizeof(int64_t));
-    if (queue == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    if (width > SCAN_WIDTH) {
+        queue = PyMem_RawMalloc((size_t)width * sizeof(int64_t));
+        if (queue == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
     }
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t head = 0, size = 0;
-    for (Py_ssize_t j = 0; j < n; j++) {
-        uint64_t value = v[j];
-        /* The front leaves first, so that j finds room: at most width - 1 remain. */
-        if (size > 0 && queue[head] <= j - width) {
-            head = head + 1 == width ? 0 : head + 1;
-            size--;
-        }
-        while (size > 0) {
-            Py_ssize_t back = head + size - 1;
-            if (back >= width)
-                back -= width;
-            if (v[queue[back]] <= value)
-                break;
-            size--;
-        }
-        Py_ssize_t slot = head + size;
-        if (slot >= width)
-            slot -= width;
-        queue[slot] = j;
-        size++;
-        if (j >= width - 1)
-            at[j - width + 1] = queue[head];
-    }
+    sliding_minima(v, n, width, queue, at);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
@@ -118,56 +125,21 @@ done:
 }
 
 /* The winnowing of one document of c hashes (c >= 1): the positions of its windows' minima,
- * each once, in order, into at; returns how many. A document shorter than a window has one
- * window, all of it. queue: room for width positions. */
+ * each once, in order, into at (room for c); returns how many. A document shorter than a
+ * window has one window, all of it. queue: room for width positions. */
 static Py_ssize_t winnow_document(const uint64_t *v, Py_ssize_t c, Py_ssize_t width,
                                   int64_t *queue, int64_t *at)
 {
-    Py_ssize_t kept = 0;
-    if (c <= width || width <= SCAN_WIDTH) {
-        Py_ssize_t span = c < width ? c : width;
-        Py_ssize_t m = 0;
-        for (Py_ssize_t j = 1; j < span; j++)
-            if (v[j] < v[m])
-                m = j;
-        at[kept++] = m;
-        for (Py_ssize_t j = width; j < c; j++) {
-            Py_ssize_t first = j - width + 1;
-            if (m < first) {
-                m = first;
-                for (Py_ssize_t k = first + 1; k <= j; k++)
-                    if (v[k] < v[m])
-                        m = k;
-            }
-            else if (v[j] < v[m])
-                m = j;
-            if (m != at[kept - 1])
-                at[kept++] = m;
-        }
-        return kept;
+    if (c < width) {
+        scan_minima(v, c, c, at);
+        return 1;
     }
-    Py_ssize_t head = 0, size = 0;
-    for (Py_ssize_t j = 0; j < c; j++) {
-        uint64_t value = v[j];
-        if (size > 0 && queue[head] <= j - width) {
-            head = head + 1 == width ? 0 : head + 1;
-            size--;
-        }
-        while (size > 0) {
-            Py_ssize_t back = head + size - 1;
-            if (back >= width)
-                back -= width;
-            if (v[queue[back]] <= value)
-                break;
-            size--;
-        }
-        Py_ssize_t slot = head + size;
-        if (slot >= width)
-            slot -= width;
-        queue[slot] = j;
-        size++;
-        if (j >= width - 1 && (kept == 0 || queue[head] != at[kept - 1]))
-            at[kept++] = queue[head];
+    sliding_minima(v, c, width, queue, at);
+    /* Consecutive windows with the same minimum select it once. */
+    Py_ssize_t kept = 1;
+    for (Py_ssize_t i = 1; i <= c - width; i++) {
+        if (at[i] != at[kept - 1])
+            at[kept++] = at[i];
     }
     return kept;
 }
