@@ -213,11 +213,13 @@ def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, 
     not need the store, which a reading worker process does (see :mod:`.jsonl`). Without
     ``keep_texts``, the texts count in the digests and the lengths only, and ``spans`` (an
     ``(n, 2)`` int64 array) says where each document is in its file."""
-    stored_metadata = _metadata_bytes(metadata, ids)
+    if any(metadata):
+        stored_metadata = _metadata_bytes(metadata, ids)
+        metadata_jsons = list(map(metadata_json, ids, metadata))
+    else:  # nothing stored, and every document's JSON is the empty object's
+        stored_metadata = b"", np.zeros(len(ids), dtype=_OFFSET)
+        metadata_jsons = [metadata_json("", {})] * len(ids)
     encoded_ids = _encoded(ids)
-    # Without any metadata, every document's JSON is the empty object's.
-    metadata_jsons = (list(map(metadata_json, ids, metadata)) if any(metadata)
-                      else [metadata_json("", {})] * len(ids))
     frames, frame_ends, texts_data, text_ends = document_frames(
         encoded_ids, texts, metadata_jsons, keep_texts)
     digests = frame_digests(frames, frame_ends)
@@ -480,8 +482,6 @@ def _column(store: DocumentStore, name: str) -> _StoredColumn:
 
 
 def _metadata_bytes(metadata: list[dict[str, Any]], ids: list[str]) -> tuple[Any, np.ndarray]:
-    if not any(metadata):  # no document has metadata: nothing stored
-        return b"", np.zeros(len(metadata), dtype=_OFFSET)
     pieces = []
     for doc_id, fields in zip(ids, metadata, strict=True):
         if not fields:

@@ -187,7 +187,6 @@ def window_fingerprints(
     package's C extensions, one compiled pass over the batch
     (:func:`reuse.sketch.compiled_windows.winnow`) gives the same fingerprints.
     """
-    counts = np.diff(bounds)
     if len(shingles) == 0:
         return Fingerprints.concat([])
     salt = mix64(np.array([seed + 0x51ED27], dtype=np.uint64))[0]
@@ -204,6 +203,7 @@ def window_fingerprints(
         return Fingerprints(hashes[:kept].copy(), docs[:kept] + doc_offset,
                             positions[:kept].copy())
     hashes = mix64(shingles ^ salt)
+    counts = np.diff(bounds)
     # Position of the minimum of every window over the concatenation; the windows that cross
     # into the next document are dropped below.
     minimum_at = window_minima(hashes, width)
