@@ -92,6 +92,8 @@ def test_read_many_gives_what_indexing_gives_in_any_order_and_with_repeats(
         at = np.array(positions, dtype=np.int64)
         for column in (store.texts, store.ids, store.origins, store.metadata):
             assert column.read_many(at) == [column[p] for p in positions]
+        assert store.texts.utf8_at(at, b"\x00").decode("utf-8", "surrogatepass") == "\x00".join(
+            store.texts[p] for p in positions)
     finally:
         store_module._NEARBY_GAP, store_module._NEARBY_READ = saved
         store.close()
@@ -115,6 +117,9 @@ def test_read_many_reads_nearby_values_together_and_checks_positions(tmp_path, m
     assert len(reads) == 2  # 5 to 7 are contiguous, 9 is not
     with pytest.raises(IndexError, match=r"document 100 out of range \(100 documents\)"):
         store.texts.read_many(np.array([1, 100]))
+    with pytest.raises(IndexError, match=r"document -1 out of range \(100 documents\)"):
+        store.texts.utf8_at(np.array([-1, 3]), b"")
+    assert store.texts.utf8_at(np.array([], dtype=np.int64), b"|") == b""
     assert store.texts.read_many(np.array([], dtype=np.int64)) == []
     store.close()
     with pytest.raises(InputError, match="the corpus was closed"):

@@ -139,6 +139,30 @@ def test_planted_paraphrase_run_folder_is_byte_identical_for_one_and_two_workers
     assert [name for name in one if one[name] != two[name]] == []
 
 
+def test_a_token_cache_smaller_than_a_batch_gives_the_same_tables(
+        tmp_path: Path, worker_counts: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The aligner keeps tokenized documents for the next boxes up to a budget, dropping the
+    oldest batches first; with a budget of one token, documents are tokenized again for
+    almost every batch of boxes, and the tables are still the same."""
+    source = planted_corpus(tmp_path / "planted.jsonl")
+    calls: list[int] = []
+    tokenize_joined = documents.tokenize_joined
+
+    def counted(joined, lengths, strip_diacritics=False):
+        calls.append(len(lengths))
+        return tokenize_joined(joined, lengths, strip_diacritics)
+
+    monkeypatch.setattr(documents, "tokenize_joined", counted)
+    kept = _run_folder(source, tmp_path / "kept", 1)
+    tokenized_once = sum(calls)
+    calls.clear()
+    monkeypatch.setattr(documents, "_CACHED_TOKENS", 1)
+    dropped = _run_folder(source, tmp_path / "dropped", 1)
+    assert sum(calls) > tokenized_once
+    assert kept.keys() == dropped.keys()
+    assert [name for name in kept if kept[name] != dropped[name]] == []
+
+
 def test_align_pairs_tables_are_the_same_for_one_and_two_workers(
         tmp_path: Path, worker_counts: list[int]) -> None:
     source = planted_corpus(tmp_path / "planted.jsonl", n_docs=12)

@@ -537,6 +537,11 @@ class _StoredColumn(Sequence[Any]):
     def read_many(self, positions: np.ndarray) -> list[Any]:
         """The values at ``positions`` (any order), nearby ones read together: what a stage
         that needs some documents' values asks for, instead of a read per value."""
+        positions = self._positions(positions)
+        return [self._decode(value) for value in self._blob.read_at(positions, len(self.store))]
+
+    def _positions(self, positions: np.ndarray) -> np.ndarray:
+        """``positions`` as int64, each checked to be a document of the store (still open)."""
         if self.store.closed:
             raise InputError("the corpus was closed: its documents were removed from disk")
         positions = np.asarray(positions, dtype=np.int64)
@@ -544,7 +549,7 @@ class _StoredColumn(Sequence[Any]):
         if len(positions) and (positions.min() < 0 or positions.max() >= count):
             bad = int(positions[(positions < 0) | (positions >= count)][0])
             raise IndexError(f"document {bad} out of range ({count:,} documents)")
-        return [self._decode(value) for value in self._blob.read_at(positions, count)]
+        return positions
 
     def _decode(self, value: memoryview) -> Any:
         raise NotImplementedError
@@ -659,6 +664,12 @@ class TextColumn(StringColumn):
         data, offsets = self._blob.read(lo, hi)
         return (separator.join([data[a:b] for a, b in itertools.pairwise(offsets.tolist())]),
                 self.store.lengths_of(lo, hi))
+
+    def utf8_at(self, positions: np.ndarray, separator: bytes) -> bytes:
+        """The texts at ``positions`` (any order, nearby ones read together) as UTF-8 with
+        ``separator`` between each two, nothing decoded."""
+        self._check_kept()
+        return separator.join(self._blob.read_at(self._positions(positions), len(self.store)))
 
     def utf8(self) -> Iterator[memoryview]:
         """Each text's UTF-8 bytes, in order, chunk by chunk (nothing decoded)."""

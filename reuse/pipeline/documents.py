@@ -23,9 +23,9 @@ from ..engine import ordered_map
 from ..ingest import Corpus
 from ..ingest.store import TextColumn
 from ..runfolder.checkpoints import StageLedger
-from ..sketch.feed import batches
+from ..sketch.feed import char_batches
 from ..sketch.windows import PassageCandidates
-from ..text.tokenize import TokenBatch, tokenize_batch
+from ..text.tokenize import TokenBatch, tokenize_joined
 
 if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
     import pandas as pd
@@ -270,11 +270,14 @@ class _ChunkTexts:
         start, end = self.spans[doc]
         return _mapped(self.path)[start:end].decode("utf-8", "surrogatepass")
 
-    def read(self, docs: list[int]) -> list[str]:
-        """The texts of ``docs``: from the store, nearby ones in one read."""
+    def joined(self, docs: list[int]) -> str:
+        """The texts of ``docs`` end to end with a NUL between each two (as
+        :func:`reuse.text.tokenize.tokenize_joined` takes them): from the store, nearby ones in
+        one read, and decoded as one piece."""
         if self.column is not None:
-            return self.column.read_many(np.array(docs, dtype=np.int64))
-        return [self[doc] for doc in docs]
+            return self.column.utf8_at(np.array(docs, dtype=np.int64), b"\x00").decode(
+                "utf-8", "surrogatepass")
+        return "\x00".join([self[doc] for doc in docs])
 
 
 _MAPPED: dict[str, Any] = {}
@@ -397,30 +400,41 @@ def _token_cache(strip_diacritics: bool) -> _DocumentTokens:
 
 
 class _DocumentTokens:
-    """The tokens of documents (by corpus position), tokenized when first needed and kept while
-    they fit ``_CACHED_TOKENS`` (the oldest are dropped first)."""
+    """The tokens of documents (by corpus position), tokenized when first needed, a batch of
+    documents at a time, and kept while they fit ``_CACHED_TOKENS`` (the oldest are dropped
+    first). A document's tokens are views into its batch's arrays, so a batch counts whole
+    while any of its documents is kept."""
 
     def __init__(self, strip_diacritics: bool) -> None:
         self.strip_diacritics = strip_diacritics
-        self.kept: dict[int, Any] = {}
+        self.kept: dict[int, tuple[Any, int]] = {}  # document: its tokens, its batch's number
+        self.batch_docs: dict[int, int] = {}  # batch number: its documents still kept
+        self.batch_tokens: dict[int, int] = {}  # batch number: its tokens
+        self.numbers = itertools.count()
         self.size = 0
 
     def get(self, docs: list[int], texts: _ChunkTexts) -> dict[int, Any]:
         missing = [d for d in dict.fromkeys(docs) if d not in self.kept]
-        texts_read = texts.read(missing)  # each read once
-        for lo, hi in batches(texts_read):
-            batch = tokenize_batch(texts_read[lo:hi], self.strip_diacritics)
+        lengths = np.array([texts.chars[d] for d in missing], dtype=np.int64)
+        for lo, hi in char_batches(lengths):
+            batch = tokenize_joined(texts.joined(missing[lo:hi]), lengths[lo:hi],
+                                    self.strip_diacritics)
+            number = next(self.numbers)
+            self.batch_docs[number] = hi - lo
+            self.batch_tokens[number] = len(batch.hashes)
+            self.size += len(batch.hashes)
             for k, d in enumerate(missing[lo:hi]):
-                tokens = batch.doc(k)
-                self.kept[d] = type(tokens)(tokens.hashes.copy(), tokens.starts.copy(),
-                                            tokens.ends.copy())
-                self.size += len(tokens)
-        wanted = {d: self.kept[d] for d in docs}
+                self.kept[d] = (batch.doc(k), number)
+        wanted = {d: self.kept[d][0] for d in docs}
         for d in list(self.kept):
             if self.size <= _CACHED_TOKENS:
                 break
             if d not in wanted:
-                self.size -= len(self.kept.pop(d))
+                _, number = self.kept.pop(d)
+                self.batch_docs[number] -= 1
+                if not self.batch_docs[number]:
+                    del self.batch_docs[number]
+                    self.size -= self.batch_tokens.pop(number)
         return wanted
 
 
