@@ -1,10 +1,33 @@
-"""reuse.common.sorting.stable_order and sort_order against numpy's comparison sorts."""
+"""reuse.common.sorting.stable_order and sort_order against numpy's comparison sorts, with the
+compiled radix sort (reuse.common.compiled_sorting) and with the numpy code."""
+
+import contextlib
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import reuse.common.compiled
 from reuse.common.sorting import sort_order, stable_order
+
+try:
+    from reuse.common import compiled_sorting
+except ImportError:  # built without the C extensions: only the numpy code is tested
+    compiled_sorting = None
+
+needs_compiled = pytest.mark.skipif(compiled_sorting is None, reason="built without C extensions")
+
+
+@contextlib.contextmanager
+def code_path(compiled: bool):
+    """The compiled sort (when built) or the numpy code, for the block."""
+    saved = reuse.common.compiled.ENABLED
+    reuse.common.compiled.ENABLED = compiled
+    try:
+        yield
+    finally:
+        reuse.common.compiled.ENABLED = saved
 
 
 @st.composite
@@ -29,12 +52,20 @@ def test_stable_order_is_the_comparison_sort(case):
     keys, then = case
     expected = (np.argsort(keys, kind="stable") if then is None
                 else np.lexsort((then, keys)))
-    order = stable_order(keys, then)
-    assert order.dtype == np.int64
-    assert np.array_equal(order, expected)
+    for compiled in (True, False):
+        with code_path(compiled):
+            order = stable_order(keys, then)
+        assert order.dtype == np.int64
+        assert np.array_equal(order, expected)
 
 
-def test_random_hashes_and_wide_tie_breaks():
+@pytest.mark.parametrize("compiled", [True, False])
+def test_random_hashes_and_wide_tie_breaks(compiled):
+    with code_path(compiled):
+        random_hashes_and_wide_tie_breaks()
+
+
+def random_hashes_and_wide_tie_breaks():
     rng = np.random.default_rng(5)
     keys = rng.integers(0, 2**64 - 1, size=200_000, dtype=np.uint64)
     keys[::7] = keys[1::7][: len(keys[::7])]  # repeated keys
@@ -69,8 +100,55 @@ def test_sort_order_is_lexsort(columns, path):
             sorting._SMALL_KEY_BITS = 0
         if path == "lexsort":
             sorting._PACKED_KEY_BITS = 0
-        order = sort_order(*columns)
+        orders = []
+        for compiled in (True, False):
+            with code_path(compiled):
+                orders.append(sort_order(*columns))
     finally:
         sorting._SMALL_KEY_BITS, sorting._PACKED_KEY_BITS = saved
-    assert order.dtype == np.int64
-    assert np.array_equal(order, np.lexsort(columns[::-1]) if len(columns[0]) else [])
+    for order in orders:
+        assert order.dtype == np.int64
+        assert np.array_equal(order, np.lexsort(columns[::-1]) if len(columns[0]) else [])
+
+
+@needs_compiled
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(0, 3000), index_bits=st.integers(0, 63),
+       width=st.sampled_from([0, 1, 2, 9, 10, 11, 12, 22, 64]), seed=st.integers(0, 2**32 - 1))
+def test_compiled_sort_words_is_numpys_sort(n, index_bits, width, seed):
+    """Words with an ascending index in their low bits and a key above it that varies in some
+    of its bits only (so that passes are skipped, or none is), with repeated keys: numpy's
+    sort. The index bits are not looked at: an index that is not ascending stays in input
+    order within a key."""
+    rng = np.random.default_rng(seed)
+    key_bits = 64 - index_bits
+    keys = rng.integers(0, 2**63, size=n, dtype=np.int64).view(np.uint64) << np.uint64(1)
+    keys |= rng.integers(0, 2, size=n, dtype=np.uint64)
+    shift = int(rng.integers(0, key_bits))
+    keys = (keys & np.uint64(min(2**64 - 1, (1 << width) - 1))) << np.uint64(shift)
+    keys &= np.uint64((1 << key_bits) - 1)
+    keys[rng.random(n) < 0.3] = keys[0] if n else 0
+    index = np.arange(n, dtype=np.uint64) % np.uint64(1 << index_bits) if index_bits else 0
+    words = (keys << np.uint64(index_bits)) | index
+    if index_bits and n < (1 << index_bits):
+        expected = np.sort(words)
+    else:  # the index does not fit: ties by input order, not by the wrapped index
+        expected = words[np.argsort(keys, kind="stable")]
+    compiled_sorting.sort_words(words, index_bits)
+    assert np.array_equal(words, expected)
+
+
+@needs_compiled
+def test_compiled_sort_words_refusals():
+    words = np.arange(10, dtype=np.uint64)
+    with pytest.raises(ValueError, match=r"^words: 79 bytes, not a whole number of 8-byte words$"):
+        compiled_sorting.sort_words(words.view(np.uint8)[:79], 0)
+    with pytest.raises(ValueError, match=r"^low_bits: 64, not from 0 to 63$"):
+        compiled_sorting.sort_words(words, 64)
+    with pytest.raises(ValueError, match=r"^low_bits: -1, not from 0 to 63$"):
+        compiled_sorting.sort_words(words, -1)
+    with pytest.raises(TypeError):
+        compiled_sorting.sort_words(words[::-1], 0)  # not contiguous
+    with pytest.raises(TypeError):
+        compiled_sorting.sort_words(bytes(80), 0)  # read-only
+    compiled_sorting.sort_words(words[:0], 5)  # nothing to sort

@@ -1,11 +1,12 @@
-"""Stable sort orders of integer keys by one ``np.sort`` of packed words.
+"""Stable sort orders of integer keys by one sort of packed words.
 
 ``np.argsort(kind="stable")`` and ``np.lexsort`` are comparison sorts that move an index with
-every key; ``np.sort`` of plain uint64 words uses the CPU's vector sort and is several times
-faster. :func:`stable_order` packs each key with the tie-breaking column and the index into one
-word and sorts the words. When a key is too wide for that (a 64-bit hash), only its top bits go
-in, and exactly the rare runs of keys that share those top bits but differ below them are sorted
-again, so that the result is always the permutation of the comparison sort. :func:`sort_order`
+every key. :func:`stable_order` packs each key with the tie-breaking column and the index into
+one word and sorts the words (:func:`sort_words`: a compiled radix sort of the bits above the
+index, :mod:`reuse.common.compiled_sorting`, built with the package; else ``np.sort``, several
+times faster than argsort itself). When a key is too wide for that (a 64-bit hash), only its
+top bits go in, and exactly the rare runs of keys that share those top bits but differ below
+them are sorted again, so that the result is always the permutation of the comparison sort. :func:`sort_order`
 does the same for several narrow columns (positions, pair numbers), which fit one word whole.
 """
 
@@ -13,7 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
 from .ranges import expand_ranges
+
+try:  # built with the package when a C compiler is at hand
+    from . import compiled_sorting
+except ImportError:  # pragma: no cover - a build without it runs the numpy code
+    compiled_sorting = None  # type: ignore[assignment]
 
 # Below this many top bits of the key, shared top bits stop being rare among random keys, and
 # re-sorting their runs would cost more than the comparison sort saves.
@@ -47,6 +54,16 @@ def pack_columns(columns: list[np.ndarray], widths: list[int], dtype: type) -> n
     return key
 
 
+def sort_words(words: np.ndarray, index_bits: int) -> None:
+    """Sort packed ``words`` (uint64, in place) whose low ``index_bits`` hold their index, in
+    ascending order: the compiled radix sort on the bits above the index when it is built
+    (the index already orders the ties), else numpy's sort."""
+    if compiled_sorting is not None and compiled.ENABLED:
+        compiled_sorting.sort_words(words, index_bits)
+    else:
+        words.sort()
+
+
 def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray:
     """The permutation that sorts by ``keys`` (uint64, or non-negative int64), then by ``then``
     (non-negative integers, optional), ties kept in input order: the same int64 array as
@@ -75,16 +92,18 @@ def stable_order(keys: np.ndarray, then: np.ndarray | None = None) -> np.ndarray
     if then is not None:
         words |= then.astype(np.uint64) << np.uint64(index_bits)
     words |= np.arange(n, dtype=np.uint64)
-    words.sort()
+    sort_words(words, index_bits)
     order = (words & np.uint64((1 << index_bits) - 1)).astype(np.int64)
     if not dropped:
         return order
     top = words >> low
     del words
-    sorted_keys = keys[order]
     # Neighbours with the same top bits but different keys: their run is ordered by ``then``
-    # and index, not by the full key. Re-sort every such run by the comparison sort.
-    mixed = np.flatnonzero((top[1:] == top[:-1]) & (sorted_keys[1:] != sorted_keys[:-1]))
+    # and index, not by the full key. Re-sort every such run by the comparison sort. (Only
+    # the keys of neighbours with the same top bits are gathered: a gather of every key in
+    # sorted order costs more than the sort.)
+    same = np.flatnonzero(top[1:] == top[:-1])
+    mixed = same[keys[order[same]] != keys[order[same + 1]]]
     if len(mixed):
         shared = np.unique(top[mixed])  # ``top`` is sorted: each run is one searchsorted range
         run, at = expand_ranges(np.searchsorted(top, shared, side="left"),
@@ -107,6 +126,9 @@ def sort_order(*columns: np.ndarray) -> np.ndarray:
     if dtype is None:
         return np.lexsort(columns[::-1]).astype(np.int64, copy=False)
     key = pack_columns([*columns, np.arange(n)], widths, dtype)
-    key.sort()
+    if dtype is np.uint32:
+        key.sort()
+    else:
+        sort_words(key.view(np.uint64), widths[-1])
     key &= dtype((1 << widths[-1]) - 1)
     return key.astype(np.int64, copy=False)
