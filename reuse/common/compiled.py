@@ -2,7 +2,8 @@
 'reuse-detect[fast]'``, :mod:`reuse.align.compiled`) and the sketching's C passes, built with
 the package (:mod:`reuse.ingest.compiled_frames`, :mod:`reuse.text.compiled_narrow`,
 :mod:`reuse.text.compiled_shingles`, :mod:`reuse.sketch.compiled_minhash`,
-:mod:`reuse.sketch.compiled_windows`) and exact verification's (:mod:`reuse.compiled_verify`).
+:mod:`reuse.sketch.compiled_windows`), exact verification's (:mod:`reuse.compiled_verify`) and
+the stable sort orders' (:mod:`reuse.common.compiled_sorting`).
 Without them the Python and numpy code runs, with the same results; so does it for a small
 alignment while numba is not loaded yet.
 
