@@ -1,8 +1,11 @@
-"""collector: the young-generation threshold is raised for the outermost block, then restored."""
+"""collector: the young-generation threshold is raised for the outermost block, then restored;
+the command's process skips the collector's passes at exit."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -55,6 +58,31 @@ def test_the_command_runs_with_fewer_collections(monkeypatch, default_thresholds
     seen = []
     monkeypatch.setattr(reuse.cli.commands, "main",
                         lambda prog_name: seen.append(gc.get_threshold()[0]))
+    monkeypatch.setattr("reuse.engine.collector.no_collection_at_exit",
+                        lambda: seen.append("no collection at exit"))
     command.main()
-    assert seen == [YOUNG_THRESHOLD]
+    assert seen == ["no collection at exit", YOUNG_THRESHOLD]
     assert gc.get_threshold() == (700, 10, 10)
+
+
+EXIT_SCRIPT = """
+import sys
+from reuse.engine.collector import no_collection_at_exit
+
+class Cycle:
+    def __del__(self):
+        sys.stdout.write("collected")
+
+if sys.argv[1] == "skip":
+    no_collection_at_exit()
+cycle = Cycle()
+cycle.itself = cycle
+del cycle  # garbage now: only a pass of the collector finds it
+"""
+
+
+@pytest.mark.parametrize(("mode", "output"), [("skip", ""), ("collect", "collected")])
+def test_no_collection_at_exit_leaves_a_cycle_to_the_operating_system(mode, output):
+    done = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, mode], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout == output

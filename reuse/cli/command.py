@@ -44,8 +44,9 @@ def one_blas_thread() -> None:
 def main() -> None:
     """Run the ``reuse`` command line."""
     # The command owns its process, so it may choose the allocators, the garbage collector's
-    # thresholds and the BLAS threads for the whole run; the Python API leaves that to the
-    # caller (reuse.engine.allocator.reusable_heap, reuse.engine.collector.fewer_collections).
+    # thresholds (and its passes at exit) and the BLAS threads for the whole run; the Python
+    # API leaves that to the caller (reuse.engine.allocator.reusable_heap,
+    # reuse.engine.collector.fewer_collections).
     prefer_system_arrow_pool()
     one_blas_thread()
     try:
@@ -54,7 +55,8 @@ def main() -> None:
         sys.stderr.write("reuse: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     from ..engine.allocator import reusable_heap
-    from ..engine.collector import fewer_collections
+    from ..engine.collector import fewer_collections, no_collection_at_exit
 
+    no_collection_at_exit()
     with reusable_heap(), fewer_collections():
         cli_main(prog_name="reuse")
