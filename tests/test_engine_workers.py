@@ -230,6 +230,20 @@ def test_a_dedup_never_loads_numba():
     assert done.stdout.split() == ["False", "True"]
 
 
+def test_the_fork_server_of_a_run_through_the_api_leaves_the_report_out():
+    # The Python API renders no report: its fork server loads the pipeline's stages, not the
+    # report's modules (a fresh pool's workers are forks of it, with what it loaded).
+    code = ("import functools, reuse\n"
+            "from reuse.engine import ordered_map\n"
+            f"reuse.run({str(SEEDS)!r}, workers=2)\n"
+            "loaded = functools.partial(eval, \"[m in __import__('sys').modules for m in "
+            "('reuse.pipeline', 'reuse.report.html')]\")\n"
+            "print(*ordered_map(loaded, [{}], 2))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "[True, False]"
+
+
 @pytest.mark.parametrize("input_size,loaded", [(0, "False"), (None, "True")])
 def test_the_fork_server_of_a_large_run_gives_its_workers_the_kernels(input_size, loaded):
     # What a large run asks its fork server to load (run_kernels) is loaded in every worker

@@ -207,12 +207,13 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     """
     from ..common.compiled import COMPILED_RUN_BYTES, run_kernels
     from ..common.inputs import input_bytes
-    from ..engine import EVERY_STAGE, worker_pool
+    from ..engine import EVERY_STAGE, PIPELINE_STAGES, worker_pool
 
     started = time.perf_counter()
     options = with_config(options, config_path)
     kernels = run_kernels(input_bytes(input_path, COMPILED_RUN_BYTES))
-    count = _start_workers_early(workers, options, EVERY_STAGE + kernels)
+    count = _start_workers_early(workers, options,
+                                 (PIPELINE_STAGES if no_report else EVERY_STAGE) + kernels)
     from ..pipeline import run as run_all
     from ..pipeline import write_run
     from ..report.summary import run_summary

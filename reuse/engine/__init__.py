@@ -20,6 +20,7 @@ from __future__ import annotations
 from .workers import (
     DEDUP_STAGES,
     EVERY_STAGE,
+    PIPELINE_STAGES,
     default_workers,
     import_in_background,
     ordered_map,
@@ -28,5 +29,6 @@ from .workers import (
     worker_pool,
 )
 
-__all__ = ["DEDUP_STAGES", "EVERY_STAGE", "default_workers", "import_in_background",
-           "ordered_map", "resolve_workers", "start_worker_server", "worker_pool"]
+__all__ = ["DEDUP_STAGES", "EVERY_STAGE", "PIPELINE_STAGES", "default_workers",
+           "import_in_background", "ordered_map", "resolve_workers", "start_worker_server",
+           "worker_pool"]

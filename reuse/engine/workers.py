@@ -50,6 +50,10 @@ _IN_FLIGHT_PER_WORKER = 2
 # starts): each worker is a fork of it with them loaded, instead of importing numpy, pandas and
 # the stages itself (seconds on a busy machine, for every worker of every stage).
 EVERY_STAGE = ("reuse.pipeline", "reuse.report.html")
+# The map stages of a run that renders no report (the Python API's, ``reuse run --no-report``):
+# without the report's modules the fork server is ready, and the reading starts, about 0.25 s
+# sooner.
+PIPELINE_STAGES = ("reuse.pipeline",)
 # The map stages of a dedup (reading a JSONL file, sketching, verifying), which need neither
 # pandas nor the aligner: a fork server that loads only them starts in a quarter of the time.
 DEDUP_STAGES = ("reuse.ingest.jsonl", "reuse.sketch.minhash", "reuse.verify")

@@ -12,7 +12,7 @@ from ..common import compiled
 from ..common.inputs import input_bytes
 from ..config import Config, PassageConfig
 from ..engine import (
-    EVERY_STAGE,
+    PIPELINE_STAGES,
     import_in_background,
     resolve_workers,
     start_worker_server,
@@ -173,7 +173,7 @@ def run(
     kernels = compiled.run_kernels(input_bytes(source, compiled.COMPILED_RUN_BYTES))
     if n_workers == 1 and kernels:
         compiled.preload()
-    start_worker_server(n_workers, EVERY_STAGE + kernels)
+    start_worker_server(n_workers, PIPELINE_STAGES + kernels)
     if n_workers > 1:
         import_in_background(LATER_IMPORTS)
     budget = parse_memory_budget(memory_budget, "run")
