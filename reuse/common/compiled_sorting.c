@@ -2,7 +2,7 @@
  * on their bits from low_bits up, ties kept in input order. stable_order and sort_order pack
  * each key (and its tie-break) above its index and sort the words; the index, in the low bits,
  * is already in input order, so the passes need not look at it, and the words come out as
- * numpy's sort of them would put them. A pass takes 9 to 11 bits, and is skipped where every
+ * numpy's sort of them would put them. A pass takes at most 11 bits, and is skipped where every
  * word agrees (the high bits of small numbers): at most six passes over 8-byte words, where a
  * comparison sort takes about log2(n) steps a word (23 at 7M). Built with the package when a C
  * compiler is at hand; numpy's sort runs without it. */
