@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import reuse
 import reuse.engine
@@ -161,6 +163,32 @@ def test_a_token_cache_smaller_than_a_batch_gives_the_same_tables(
     assert sum(calls) > tokenized_once
     assert kept.keys() == dropped.keys()
     assert [name for name in kept if kept[name] != dropped[name]] == []
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(st.lists(st.integers(0, 59), min_size=1, max_size=25), min_size=1,
+                         max_size=8),
+       budget=st.sampled_from([1, 40, 400, 10_000]))
+def test_the_token_cache_holds_at_most_twice_the_tokens_it_keeps(requests, budget, monkeypatch):
+    """Whatever documents are asked for, in batches that share some: the tokens given are the
+    documents' own, and the cache holds no more than its budget or twice the tokens of the
+    documents it keeps (a batch kept for a few of its documents is copied out and freed)."""
+    from reuse.text.tokenize import tokenize
+
+    texts = {d: " ".join(f"w{(d * 7 + k) % 13}" for k in range(1 + d % 17)) for d in range(60)}
+    chunk = documents._ChunkTexts({d: len(t) for d, t in texts.items()}, given=texts)
+    monkeypatch.setattr(documents, "_CACHED_TOKENS", budget)
+    cache = documents._DocumentTokens(strip_diacritics=False)
+    for docs in requests:
+        given = cache.get(docs, chunk)
+        assert sorted(given) == sorted(set(docs))
+        for d, tokens in given.items():
+            assert tokens.hashes.tolist() == tokenize(texts[d]).hashes.tolist()
+            assert tokens.ends.tolist() == tokenize(texts[d]).ends.tolist()
+        kept = sum(len(tokens) for tokens, _ in cache.kept.values())
+        assert cache.size == sum(tokens for _, tokens, _ in cache.batches.values())
+        assert cache.size <= max(budget, 2 * kept)
 
 
 def test_align_pairs_tables_are_the_same_for_one_and_two_workers(

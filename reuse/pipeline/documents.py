@@ -403,15 +403,17 @@ class _DocumentTokens:
     """The tokens of documents (by corpus position), tokenized when first needed, a batch of
     documents at a time, and kept while they fit ``_CACHED_TOKENS`` (the oldest are dropped
     first). A document's tokens are views into its batch's arrays, so a batch counts whole
-    while any of its documents is kept."""
+    while any of its documents is kept; a batch whose kept documents hold less than half of
+    its tokens gives them copies of their own and is freed, so the cache never holds more than
+    twice the tokens of the documents it keeps."""
 
     def __init__(self, strip_diacritics: bool) -> None:
         self.strip_diacritics = strip_diacritics
         self.kept: dict[int, tuple[Any, int]] = {}  # document: its tokens, its batch's number
-        self.batch_docs: dict[int, int] = {}  # batch number: its documents still kept
-        self.batch_tokens: dict[int, int] = {}  # batch number: its tokens
+        # batch number: [its documents kept, its tokens, the tokens of its documents kept]
+        self.batches: dict[int, list[int]] = {}
         self.numbers = itertools.count()
-        self.size = 0
+        self.size = 0  # the tokens of the batches held
 
     def get(self, docs: list[int], texts: _ChunkTexts) -> dict[int, Any]:
         missing = [d for d in dict.fromkeys(docs) if d not in self.kept]
@@ -419,23 +421,46 @@ class _DocumentTokens:
         for lo, hi in char_batches(lengths):
             batch = tokenize_joined(texts.joined(missing[lo:hi]), lengths[lo:hi],
                                     self.strip_diacritics)
-            number = next(self.numbers)
-            self.batch_docs[number] = hi - lo
-            self.batch_tokens[number] = len(batch.hashes)
-            self.size += len(batch.hashes)
-            for k, d in enumerate(missing[lo:hi]):
-                self.kept[d] = (batch.doc(k), number)
+            self._hold([(d, batch.doc(k)) for k, d in enumerate(missing[lo:hi])],
+                       len(batch.hashes))
         wanted = {d: self.kept[d][0] for d in docs}
         for d in list(self.kept):
             if self.size <= _CACHED_TOKENS:
                 break
             if d not in wanted:
-                _, number = self.kept.pop(d)
-                self.batch_docs[number] -= 1
-                if not self.batch_docs[number]:
-                    del self.batch_docs[number]
-                    self.size -= self.batch_tokens.pop(number)
+                self._drop(d)
+        if self.size > _CACHED_TOKENS:
+            self._compact()
         return wanted
+
+    def _hold(self, documents: list[tuple[int, Any]], tokens: int) -> None:
+        """Keep ``documents`` (``(document, tokens)``), views into one batch of ``tokens``."""
+        number = next(self.numbers)
+        self.batches[number] = [len(documents), tokens, sum(len(t) for _, t in documents)]
+        self.size += tokens
+        for d, document_tokens in documents:
+            self.kept[d] = (document_tokens, number)
+
+    def _drop(self, d: int) -> None:
+        document_tokens, number = self.kept.pop(d)
+        held = self.batches[number]
+        held[0] -= 1
+        held[2] -= len(document_tokens)
+        if not held[0]:
+            del self.batches[number]
+            self.size -= held[1]
+
+    def _compact(self) -> None:
+        """Copy out the documents kept of each batch they fill less than half of, and free it."""
+        sparse = {number for number, (_, tokens, kept) in self.batches.items()
+                  if 2 * kept < tokens}
+        for d, (document_tokens, number) in list(self.kept.items()):
+            if number in sparse:
+                self._drop(d)
+                copy = type(document_tokens)(document_tokens.hashes.copy(),
+                                             document_tokens.starts.copy(),
+                                             document_tokens.ends.copy())
+                self._hold([(d, copy)], len(copy))
 
 
 def _box_costs(boxes: Boxes, a_docs: np.ndarray, b_docs: np.ndarray,
