@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reuse.cluster.passages import passage_clusters
 from reuse.errors import InputError
@@ -283,3 +285,88 @@ def test_spans_are_trimmed_with_each_documents_own_text_read_from_a_store(
         assert piece == piece.strip() and piece
     assert in_list["start"].tolist() == [int(d[1:]) for d in in_list["doc_id"]]
     store.close()
+
+
+def test_consecutive_occurrences_of_one_passage_in_a_document_are_one():
+    # x's two alignments with z meet at 389, which cuts x's passage with z in two pieces of
+    # one cluster: they are one occurrence, whether or not other documents of the corpus have
+    # clusters that continue one another (which used to decide it).
+    rows = [("x", 0, 2174, "y", 0, 2175), ("x", 10, 387, "z", 3, 442),
+            ("x", 389, 2174, "z", 224, 2220)]
+    alone = passage_clusters(_alignments(rows), ["x", "y", "z"])
+    for _, group in alone.groupby(["passage_id", "doc_id"]):
+        ends = group.sort_values("start")
+        assert not (ends["start"].to_numpy()[1:] == ends["end"].to_numpy()[:-1]).any()
+    assert alone[alone["doc_id"] == "x"][["start", "end"]].values.tolist() == [
+        [0, 200], [200, 584], [584, 2174]]
+
+
+@st.composite
+def _linked_corpora(draw):
+    """Alignments among a few documents (often several unlinked groups of them), the
+    documents' texts (words and runs of spaces) and a minimum occurrence length."""
+    n_docs = draw(st.integers(2, 9))
+    words = st.lists(st.sampled_from(["a", "bb", "ccc", "dddd", " ", "  ", "\n"]),
+                     min_size=60, max_size=200)
+    texts = [" ".join(draw(words)) for _ in range(n_docs)]
+    rows = []
+    for _ in range(draw(st.integers(1, 12))):
+        a, b = draw(st.lists(st.integers(0, n_docs - 1), min_size=2, max_size=2, unique=True))
+        a_start = draw(st.integers(0, len(texts[a]) - 2))
+        a_end = draw(st.integers(a_start + 1, len(texts[a])))
+        b_start = draw(st.integers(0, len(texts[b]) - 2))
+        b_end = draw(st.integers(b_start + 1, len(texts[b])))
+        rows.append((f"d{a}", a_start, a_end, f"d{b}", b_start, b_end))
+    return [f"d{k}" for k in range(n_docs)], texts, rows, draw(st.integers(1, 40))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpus=_linked_corpora(), part_size=st.integers(1, 4), with_texts=st.booleans(),
+       dated=st.booleans())
+def test_groups_of_linked_documents_clustered_apart_give_the_table_of_all_at_once(
+        corpus, part_size, with_texts, dated):
+    from reuse.cluster import passages as passages_module
+
+    docs, texts, rows, min_chars = corpus
+    options = {"min_chars": min_chars, "boilerplate_docs": 3, "boilerplate_share": 0.0,
+               "texts": texts if with_texts else None,
+               "dates": [f"2020-01-{1 + k % 3:02d}" for k in range(len(docs))] if dated
+               else None}
+    whole = passage_clusters(_alignments(rows), docs, **options)
+    saved = passages_module._PART_ALIGNMENTS
+    passages_module._PART_ALIGNMENTS = part_size
+    try:
+        parted = passage_clusters(_alignments(rows), docs, **options)
+    finally:
+        passages_module._PART_ALIGNMENTS = saved
+    pd.testing.assert_frame_equal(parted, whole)
+
+
+def test_parts_clustered_in_worker_processes_give_the_table_of_one_process(
+        tmp_path, monkeypatch):
+    # Three unlinked groups of documents, each its own part, clustered by two workers that
+    # read the texts from the document store.
+    from reuse.cluster import passages as passages_module
+    from reuse.engine import ordered_map
+    from reuse.ingest.store import DocumentStore
+
+    docs = [f"d{k}" for k in range(9)]
+    texts = [" " * (k % 3) + "word " * 40 + f"tail{k} " * 5 for k in range(9)]
+    rows = [(docs[k], k % 3, 150, docs[k + 1], 0, 150 - k % 3) for k in (0, 1, 3, 4, 6, 7)]
+    store = DocumentStore(tmp_path)
+    store.append(docs, texts, [{}] * 9, [""] * 9)
+    monkeypatch.setattr(passages_module, "_PART_ALIGNMENTS", 2)
+    calls = []
+
+    def in_workers(function, parts):
+        parts = list(parts)
+        calls.append(len(parts))
+        return ordered_map(function, parts, 2)
+
+    one = passage_clusters(_alignments(rows), docs, min_chars=10, texts=store.texts)
+    two = passage_clusters(_alignments(rows), docs, min_chars=10, texts=store.texts,
+                           map_parts=in_workers)
+    store.close()
+    assert calls == [3]
+    pd.testing.assert_frame_equal(two, one)
+    assert one["passage_id"].nunique() == 3

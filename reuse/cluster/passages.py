@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,23 +128,22 @@ def _edit_anchors(edits: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     return np.repeat(np.arange(len(pieces)), per_row), np.concatenate(parts).reshape(-1, 4)
 
 
-def _mappings(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
+def _mappings(edits: pd.Series | None, a_start: np.ndarray, a_end: np.ndarray,
               b_start: np.ndarray, b_end: np.ndarray, scale: int) -> tuple[_Mapping, _Mapping]:
-    anchor_k, anchor_a, anchor_b = _anchors(alignments, a_start, a_end, b_start, b_end)
-    return (_Mapping(anchor_k, anchor_a, anchor_b, len(alignments), scale),
-            _Mapping(anchor_k, anchor_b, anchor_a, len(alignments), scale))
+    anchor_k, anchor_a, anchor_b = _anchors(edits, a_start, a_end, b_start, b_end)
+    return (_Mapping(anchor_k, anchor_a, anchor_b, len(a_start), scale),
+            _Mapping(anchor_k, anchor_b, anchor_a, len(a_start), scale))
 
 
-def _anchors(alignments: pd.DataFrame, a_start: np.ndarray, a_end: np.ndarray,
+def _anchors(edits: pd.Series | None, a_start: np.ndarray, a_end: np.ndarray,
              b_start: np.ndarray, b_end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(alignment, a position, b position)`` of the points the position maps go through:
     both ends of every alignment and of every edit inside it. (A function of its own, so that
     the parsed edits are freed before the maps are sorted: at a million documents they are
     hundreds of megabytes.)"""
-    n = len(alignments)
-    index = np.arange(n)
+    index = np.arange(len(a_start))
     parts_k, parts_a, parts_b = [index, index], [a_start, a_end], [b_start, b_end]
-    anchors = _edit_anchors(alignments["edits"]) if "edits" in alignments.columns else None
+    anchors = _edit_anchors(edits) if edits is not None else None
     if anchors is not None:
         k, values = anchors
         inside = ((values[:, 0] >= a_start[k]) & (values[:, 1] <= a_end[k])
@@ -487,15 +488,15 @@ def _join_continuations(label: np.ndarray, seg_start: np.ndarray,
     pairs = pairs[pairs["p"] != pairs["q"]]
     counts = pairs.value_counts().reset_index(name="n")
     whole = counts[(counts["n"] == size[counts["p"]]) & (counts["n"] == size[counts["q"]])]
-    if whole.empty:
-        return label, seg_start, seg_end
-    graph = coo_matrix((np.ones(len(whole)), (whole["p"], whole["q"])), shape=(n, n))
-    _, joined = connected_components(graph, directed=False)
-    # Name each joined cluster by its smallest old label (the old labels are node indices).
-    first_label = np.full(joined.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first_label, joined[label], label)
-    label = first_label[joined[label]]
-    # Fuse consecutive occurrences of one cluster in one document.
+    if not whole.empty:
+        graph = coo_matrix((np.ones(len(whole)), (whole["p"], whole["q"])), shape=(n, n))
+        _, joined = connected_components(graph, directed=False)
+        # Name each joined cluster by its smallest old label (the old labels are node indices).
+        first_label = np.full(joined.max() + 1, n, dtype=np.int64)
+        np.minimum.at(first_label, joined[label], label)
+        label = first_label[joined[label]]
+    # Fuse consecutive occurrences of one cluster in one document (joined or not: whether a
+    # document's occurrences are fused must not depend on other documents' clusters).
     fused = np.zeros(n, dtype=bool)
     fused[1:] = follows[:-1] & (label[1:] == label[:-1])
     keep = ~fused
@@ -578,47 +579,74 @@ def _independent_groups(frame: pd.DataFrame, candidates: np.ndarray, coverage: p
     return occurrences.groupby("passage_id")["group"].nunique()
 
 
-def passage_clusters(
-    alignments: pd.DataFrame,
-    doc_ids: Sequence[str],
-    *,
-    dates: Sequence[object] | None = None,
-    boilerplate_docs: int = 20,
-    boilerplate_share: float = 0.5,
-    min_chars: int = 40,
-    related_share: float = 0.25,
-    texts: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """The ``passages`` table (see reuse.runfolder.schema) from the ``alignments`` table.
+PartMap = Callable[[Callable[[Any], pd.DataFrame], Iterable[Any]], Iterable[pd.DataFrame]]
 
-    ``alignments`` needs the columns a_id, a_start, a_end, b_id, b_start, b_end; an ``edits``
-    column (as in the alignments table) makes the mapping between the two spans exact. With
-    ``texts``, occurrences are trimmed of the whitespace that a cut can leave at their ends,
-    cuts carried into another document land on word boundaries, and document lengths for the
-    boilerplate test are exact (without them, the furthest aligned position stands in).
-    """
-    if alignments.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            PASSAGE_COLUMNS, ["int64", "object", "int64", "int64", "int64", "bool", "bool"],
-            strict=True)})
-    placed = _Placed(doc_ids, alignments["a_id"], alignments["b_id"])
-    a_doc, b_doc = placed.positions()
-    a_start = alignments["a_start"].to_numpy().astype(np.int64)
-    a_end = alignments["a_end"].to_numpy().astype(np.int64)
-    b_start = alignments["b_start"].to_numpy().astype(np.int64)
-    b_end = alignments["b_end"].to_numpy().astype(np.int64)
-    scale = int(max(a_end.max(), b_end.max(), len(doc_ids), len(alignments))) + 2
-    mappings = _mappings(alignments, a_start, a_end, b_start, b_end, scale)
+# Alignments per part of passage_clusters (a group of linked documents is never split, so a
+# part may hold more).
+_PART_ALIGNMENTS = 10_000
+
+
+@dataclass(frozen=True)
+class _PartSettings:
+    n_documents: int
+    boilerplate_limit: int
+    min_chars: int
+    related_share: float
+    texts: Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Alignments of whole groups of linked documents, by corpus position."""
+
+    a_doc: np.ndarray
+    b_doc: np.ndarray
+    a_start: np.ndarray
+    a_end: np.ndarray
+    b_start: np.ndarray
+    b_end: np.ndarray
+    edits: pd.Series | None
+    settings: _PartSettings
+
+
+def _linked_parts(a_doc: np.ndarray, b_doc: np.ndarray, size: int) -> list[np.ndarray]:
+    """Rows of the alignments in parts of whole connected components of their documents, about
+    ``size`` rows each (in row order within a part)."""
+    docs, linked = np.unique(np.concatenate((a_doc, b_doc)), return_inverse=True)
+    n = len(a_doc)
+    graph = coo_matrix((np.ones(n, dtype=np.int32), (linked[:n], linked[n:])),
+                       shape=(len(docs), len(docs)))
+    _, component = connected_components(graph, directed=False)
+    row_component = component[linked[:n]]
+    order = np.argsort(row_component, kind="stable")
+    per_component = np.bincount(row_component)
+    # A part closes at the first component end that reaches another multiple of ``size``.
+    ends = np.cumsum(per_component[per_component > 0])
+    cuts = ends[np.flatnonzero(np.diff(np.concatenate(([0], ends)) // size))]
+    bounds = [0, *cuts.tolist()]
+    if bounds[-1] != n:
+        bounds.append(n)
+    return [np.sort(order[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _part_passages(part: _Part) -> pd.DataFrame:
+    """The occurrences of the passages of one part: passage ids numbered within the part (in
+    the order of their first occurrences), ``doc`` as corpus positions, no ``is_source``."""
+    settings, texts = part.settings, part.settings.texts
+    a_doc, b_doc, a_start, a_end = part.a_doc, part.b_doc, part.a_start, part.a_end
+    b_start, b_end = part.b_start, part.b_end
+    scale = int(max(a_end.max(), b_end.max(), settings.n_documents, len(a_doc))) + 2
+    mappings = _mappings(part.edits, a_start, a_end, b_start, b_end, scale)
     sides = _Sides(a_doc, b_doc, a_start, a_end, b_start, b_end, mappings)
 
-    cuts = _cut_points(sides, scale, min_chars, texts)
-    seg_start, seg_end = _segments(cuts, sides, scale, min_chars)
+    cuts = _cut_points(sides, scale, settings.min_chars, texts)
+    seg_start, seg_end = _segments(cuts, sides, scale, settings.min_chars)
     left, right, images = _links(seg_start, seg_end, sides, scale)
     label = _star_split(len(seg_start), left, right, seg_start, seg_end, images, scale)
     label, seg_start, seg_end = _join_continuations(label, seg_start, seg_end)
     node_doc = seg_start // scale
 
-    passage_id, n_docs = _number_passages(label, node_doc, len(doc_ids))
+    passage_id, n_docs = _number_passages(label, node_doc, settings.n_documents)
     kept = passage_id >= 0
     # Occurrences are in (document, start) order; the passage ids follow first occurrences.
     order = np.lexsort((seg_start[kept], passage_id[kept]))
@@ -630,7 +658,7 @@ def passage_clusters(
         "n_docs": n_docs[kept][order],
     })
 
-    limit = max(3, min(boilerplate_docs, math.ceil(boilerplate_share * len(doc_ids))))
+    limit = settings.boilerplate_limit
     frame["boilerplate"] = False
     candidates = frame.loc[frame["n_docs"] >= limit, "passage_id"].unique()
     if len(candidates):
@@ -640,13 +668,97 @@ def passage_clusters(
             doc_length = (np.asarray(known, dtype=np.int64) if known is not None else
                           np.array([len(t) for t in texts], dtype=np.int64))
         else:
-            doc_length = np.zeros(len(doc_ids), dtype=np.int64)
+            doc_length = np.zeros(settings.n_documents, dtype=np.int64)
             np.maximum.at(doc_length, np.concatenate((a_doc, b_doc)),
                           np.concatenate((a_end, b_end)))
         coverage = _pair_coverage(a_doc, b_doc, a_start, a_end, b_start, b_end, scale)
-        groups = _independent_groups(frame, candidates, coverage, doc_length, related_share)
+        groups = _independent_groups(frame, candidates, coverage, doc_length,
+                                     settings.related_share)
         boilerplate = groups.index[groups.to_numpy() >= limit]
         frame["boilerplate"] = frame["passage_id"].isin(boilerplate)
+
+    if texts is not None:
+        starts, ends = frame["start"].to_numpy(np.int64), frame["end"].to_numpy(np.int64)
+        trimmed_starts, trimmed_ends = starts.copy(), ends.copy()
+        for row, text in _each_text(texts, frame["doc"].to_numpy()):
+            trimmed_starts[row], trimmed_ends[row] = _strip_span(text, int(starts[row]),
+                                                                 int(ends[row]))
+        frame["start"], frame["end"] = trimmed_starts, trimmed_ends
+    return frame
+
+
+def _numbered(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The occurrences of all parts, their passages numbered in the order of their first
+    occurrences (document, then start) across the parts, in (passage, start) order.
+
+    Within a part the passages are numbered that way already, and a passage's rows come in
+    order with its first occurrence first. Trimming whitespace moves no occurrence past another
+    of its document (they are disjoint), so the trimmed starts order them as before.
+    """
+    frame = pd.concat(parts, ignore_index=True)
+    local = frame["passage_id"].to_numpy()
+    sizes = [int(part["passage_id"].to_numpy().max(initial=-1)) + 1 for part in parts]
+    offsets = np.repeat(np.cumsum([0, *sizes[:-1]]), [len(part) for part in parts])
+    passage = local + offsets
+    first = np.flatnonzero(np.diff(passage, prepend=-1))  # rows run by passage in each part
+    ranked = np.lexsort((frame["start"].to_numpy()[first], frame["doc"].to_numpy()[first]))
+    number = np.empty(len(first), dtype=np.int64)
+    number[ranked] = np.arange(len(first))
+    passage_id = number[passage]
+    order = np.argsort(passage_id, kind="stable")
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["passage_id"] = passage_id[order]
+    return frame
+
+
+def passage_clusters(
+    alignments: pd.DataFrame,
+    doc_ids: Sequence[str],
+    *,
+    dates: Sequence[object] | None = None,
+    boilerplate_docs: int = 20,
+    boilerplate_share: float = 0.5,
+    min_chars: int = 40,
+    related_share: float = 0.25,
+    texts: Sequence[str] | None = None,
+    map_parts: PartMap = map,
+) -> pd.DataFrame:
+    """The ``passages`` table (see reuse.runfolder.schema) from the ``alignments`` table.
+
+    ``alignments`` needs the columns a_id, a_start, a_end, b_id, b_start, b_end; an ``edits``
+    column (as in the alignments table) makes the mapping between the two spans exact. With
+    ``texts``, occurrences are trimmed of the whitespace that a cut can leave at their ends,
+    cuts carried into another document land on word boundaries, and document lengths for the
+    boilerplate test are exact (without them, the furthest aligned position stands in).
+
+    No passage reaches beyond a group of documents linked by alignments (directly or through
+    other documents), so the groups are clustered apart, whole groups of about
+    ``_PART_ALIGNMENTS`` alignments at a time, the parts by ``map_parts(function, parts)``
+    when there are several (the builtin ``map`` by default). A map that runs them in worker
+    processes gives the same table; every part carries ``texts``, so such a map wants a
+    document store's column (which travels as a handle to the store), not a list.
+    """
+    if alignments.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            PASSAGE_COLUMNS, ["int64", "object", "int64", "int64", "int64", "bool", "bool"],
+            strict=True)})
+    placed = _Placed(doc_ids, alignments["a_id"], alignments["b_id"])
+    a_doc, b_doc = placed.positions()
+    columns = [alignments[name].to_numpy().astype(np.int64)
+               for name in ("a_start", "a_end", "b_start", "b_end")]
+    edits = alignments["edits"] if "edits" in alignments.columns else None
+    settings = _PartSettings(
+        n_documents=len(doc_ids),
+        boilerplate_limit=max(3, min(boilerplate_docs,
+                                     math.ceil(boilerplate_share * len(doc_ids)))),
+        min_chars=min_chars, related_share=related_share, texts=texts)
+    part_rows = _linked_parts(a_doc, b_doc, _PART_ALIGNMENTS)
+    parts = (_Part(a_doc[rows], b_doc[rows], *(column[rows] for column in columns),
+                   None if edits is None else edits.iloc[rows], settings)
+             for rows in part_rows)
+    # One part is clustered here: a worker would only add the trip.
+    frame = _numbered(list(map_parts(_part_passages, parts) if len(part_rows) > 1
+                           else map(_part_passages, parts)))
 
     frame["is_source"] = False
     if dates is not None:
@@ -655,12 +767,5 @@ def passage_clusters(
         dated = frame.dropna(subset=["date"]).sort_values(["passage_id", "date", "doc", "start"])
         source_rows = dated.groupby("passage_id").head(1).index
         frame.loc[source_rows, "is_source"] = True
-    if texts is not None:
-        starts, ends = frame["start"].to_numpy(np.int64), frame["end"].to_numpy(np.int64)
-        trimmed_starts, trimmed_ends = starts.copy(), ends.copy()
-        for row, text in _each_text(texts, frame["doc"].to_numpy()):
-            trimmed_starts[row], trimmed_ends[row] = _strip_span(text, int(starts[row]),
-                                                                 int(ends[row]))
-        frame["start"], frame["end"] = trimmed_starts, trimmed_ends
     frame["doc_id"] = placed.ids_at(frame["doc"].to_numpy())
     return frame[PASSAGE_COLUMNS].reset_index(drop=True)

@@ -159,7 +159,7 @@ def align_pairs(
         alignments = align_documents(corpus, left, right, align_config, config.tokenize, quiet,
                                      paraphrase_skipped, workers=workers)
     with timings.stage("passages"):
-        passages = passage_clusters_for(corpus, alignments, config)
+        passages = passage_clusters_for(corpus, alignments, config, workers)
     ids = np.array(corpus.ids, dtype=object)
     lengths = corpus.lengths
     n_tokens = _token_counts(corpus.texts, config.tokenize.strip_diacritics, workers)

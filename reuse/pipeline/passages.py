@@ -3,6 +3,7 @@ candidates, alignment, passage clusters)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +15,15 @@ from ..config import Config, PassageConfig
 from ..engine import (
     PIPELINE_STAGES,
     import_in_background,
+    import_in_workers,
+    ordered_map,
     resolve_workers,
     start_worker_server,
     worker_pool,
 )
 from ..engine.spill import parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
+from ..ingest.store import TextColumn
 from ..runfolder.checkpoints import StageLedger, save_arrays, save_frame
 from ..sketch.windows import PassageCandidates, passage_candidates
 from .arguments import call_arguments
@@ -45,6 +49,8 @@ if TYPE_CHECKING:
 # What this process imports for its own part of the stages after the reading (the aligner's
 # and the passage clusters' tables and graphs).
 LATER_IMPORTS = ("pandas", "scipy.sparse.csgraph")
+# What the workers import for the passage clusters, while this process merges the alignments.
+PASSAGE_CLUSTER_MODULES = ("reuse.cluster.passages",)
 
 
 def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
@@ -94,13 +100,21 @@ def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
     return result
 
 
-def passage_clusters_for(corpus: Corpus, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
+def passage_clusters_for(corpus: Corpus, alignments: pd.DataFrame, config: Config,
+                         workers: int = 1) -> pd.DataFrame:
+    """The passage clusters of ``alignments``, their parts (groups of linked documents) in
+    ``workers`` processes when the texts are in the document store (a worker reads them there;
+    texts held in memory would travel with every part, so they are clustered here)."""
     from ..cluster.passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
 
+    map_parts: Any = map
+    if workers > 1 and isinstance(corpus.texts, TextColumn):
+        map_parts = functools.partial(ordered_map, workers=workers)
     return passage_clusters(
         alignments, corpus.ids, dates=corpus_dates(corpus, config),
         boilerplate_docs=config.passages.boilerplate_docs,
         boilerplate_share=config.passages.boilerplate_share, texts=corpus.texts,
+        map_parts=map_parts,
     )
 
 
@@ -231,7 +245,9 @@ def _aligned(started: Started, candidates: PassageCandidates, config: Config, qu
                                  config.tokenize, quiet, paraphrase_skipped,
                                  candidates=candidates, seed_length=config.passages.ngram,
                                  band_config=config.bands, workers=workers,
-                                 parts=None if ledger is None else AlignParts(ledger))
+                                 parts=None if ledger is None else AlignParts(ledger),
+                                 when_aligned=functools.partial(
+                                     import_in_workers, PASSAGE_CLUSTER_MODULES))
     if ledger is not None:
         with ledger.writing("align") as folder:
             save_frame(folder, "alignments", alignments)
@@ -240,12 +256,13 @@ def _aligned(started: Started, candidates: PassageCandidates, config: Config, qu
     return alignments, paraphrase_skipped
 
 
-def _passages(started: Started, alignments: pd.DataFrame, config: Config) -> pd.DataFrame:
+def _passages(started: Started, alignments: pd.DataFrame, config: Config,
+              workers: int) -> pd.DataFrame:
     """The passage clusters of the alignments; with a ledger, the ``passages`` checkpoint."""
     ledger = started.ledger
     if ledger is not None and ledger.done("passages"):
         return ledger.frame("passages", "passages")
-    passages = passage_clusters_for(started.corpus, alignments, config)
+    passages = passage_clusters_for(started.corpus, alignments, config, workers)
     if ledger is not None:
         with ledger.writing("passages") as folder:
             save_frame(folder, "passages", passages)
@@ -264,7 +281,7 @@ def _passage_reuse(started: Started, result: ColumnarDedupResult, config: Config
     with timings.stage("align", own_bar=True):
         alignments, paraphrase_skipped = _aligned(started, candidates, config, quiet, workers)
     with timings.stage("passages"):
-        passages = _passages(started, alignments, config)
+        passages = _passages(started, alignments, config, workers)
     align_config = config.align
     counts = dict(result.counts)
     counts.update({
