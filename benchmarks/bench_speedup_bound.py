@@ -9,9 +9,9 @@ as a user runs them (cold processes, tables written), then the ``tokenize`` work
 
 The one-worker run's manifest says how long each stage took. The stages that run in worker
 processes with ``--workers 2`` (``ingest``, which sketches as it reads, ``candidates``,
-``verify``, ``passage_candidates``, ``align``) are its parallel part ``p``; the rest of its wall
-time, ``s``, runs in the main process alone whatever the number of workers: start-up and
-imports (the wall time no stage counts), ``cluster``, ``passages`` and ``write``. (A large
+``verify``, ``passage_candidates``, ``align``, ``passages``) are its parallel part ``p``; the
+rest of its wall time, ``s``, runs in the main process alone whatever the number of workers:
+start-up and imports (the wall time no stage counts), ``cluster`` and ``write``. (A large
 ``run`` loads numba before reading: in the main process with one worker, in the workers' fork
 server, before it forks them, with two; either way before any document is tokenized, so the
 table shows the start-up of both.) Amdahl's law bounds the speed-up of two workers at
@@ -47,7 +47,8 @@ from bench_parallel_ceiling import timed_processes  # noqa: E402
 from bench_trees import measure as run_tree  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
 
-PARALLEL_STAGES = ("ingest", "sketch", "candidates", "verify", "passage_candidates", "align")
+PARALLEL_STAGES = ("ingest", "sketch", "candidates", "verify", "passage_candidates", "align",
+                   "passages")
 
 
 def measure(corpus: Path, command: str, workers: int, scratch: Path) -> dict[str, float]:
