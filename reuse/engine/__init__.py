@@ -23,7 +23,6 @@ from .workers import (
     PIPELINE_STAGES,
     default_workers,
     import_in_background,
-    import_in_workers,
     ordered_map,
     resolve_workers,
     start_worker_server,
@@ -31,5 +30,5 @@ from .workers import (
 )
 
 __all__ = ["DEDUP_STAGES", "EVERY_STAGE", "PIPELINE_STAGES", "default_workers",
-           "import_in_background", "import_in_workers", "ordered_map", "resolve_workers",
-           "start_worker_server", "worker_pool"]
+           "import_in_background", "ordered_map", "resolve_workers", "start_worker_server",
+           "worker_pool"]

@@ -141,28 +141,6 @@ def import_in_background(modules: Sequence[str]) -> None:
     threading.Thread(target=load, name="reuse-imports", daemon=True).start()
 
 
-def import_in_workers(modules: Sequence[str]) -> None:
-    """Have the workers of the innermost :func:`worker_pool` block import ``modules`` now,
-    without waiting for them: for a stage that needs modules its workers have not loaded,
-    called while the workers would otherwise wait on this process (a ``run``'s passage
-    clusters need pandas and scipy.sparse, about 0.5 s a worker, imported while this process
-    merges the alignments). One task per worker, queued behind the tasks already submitted;
-    idle workers take one each. Nothing happens outside a block of more than one worker.
-    A module that fails to import fails again where it is needed, with its own error."""
-    shared = _SHARED_POOLS[-1] if _SHARED_POOLS else None
-    if shared is None:
-        return
-    executor = shared.executor()
-    for _ in range(shared.workers):
-        executor.submit(_import_modules, tuple(modules))
-
-
-def _import_modules(modules: tuple[str, ...]) -> None:
-    for module in modules:
-        with contextlib.suppress(Exception):
-            importlib.import_module(module)
-
-
 def default_workers() -> int:
     """The cores this process may run on (its CPU affinity), at least 1."""
     try:

@@ -46,7 +46,6 @@ def align_documents(
     band_config: BandConfig | None = None,
     workers: int = 1,
     parts: AlignParts | None = None,
-    when_aligned: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """Align each document pair ``(left[k], right[k])``; returns the ``alignments`` table.
     The pairs ``k`` left without paraphrase seeds (see :func:`reuse.align.aligner.align_token_batch`)
@@ -68,8 +67,6 @@ def align_documents(
     of workers. The progress bar counts tokens aligned and moves after every chunk. With
     ``parts`` (a run's checkpoints), the chunks aligned by a killed run are read back instead
     of aligned again, and each chunk aligned now is handed to ``parts`` to keep.
-    ``when_aligned()`` is called once the last chunk is in, before the chunks are merged (the
-    workers are idle from then on).
     """
     from ..align.alignment import alignments_frame
     from ..align.bands import BandConfig, Boxes, band_windows, seed_bands
@@ -128,8 +125,6 @@ def align_documents(
                 bar.update(done.cost)
                 if parts is not None and number >= len(earlier):
                     parts.add(done)
-        if when_aligned is not None:
-            when_aligned()
     finally:
         if text_file is not None:
             text_file.remove()

@@ -15,7 +15,6 @@ from ..config import Config, PassageConfig
 from ..engine import (
     PIPELINE_STAGES,
     import_in_background,
-    import_in_workers,
     ordered_map,
     resolve_workers,
     start_worker_server,
@@ -49,8 +48,6 @@ if TYPE_CHECKING:
 # What this process imports for its own part of the stages after the reading (the aligner's
 # and the passage clusters' tables and graphs).
 LATER_IMPORTS = ("pandas", "scipy.sparse.csgraph")
-# What the workers import for the passage clusters, while this process merges the alignments.
-PASSAGE_CLUSTER_MODULES = ("reuse.cluster.passages",)
 
 
 def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
@@ -245,9 +242,7 @@ def _aligned(started: Started, candidates: PassageCandidates, config: Config, qu
                                  config.tokenize, quiet, paraphrase_skipped,
                                  candidates=candidates, seed_length=config.passages.ngram,
                                  band_config=config.bands, workers=workers,
-                                 parts=None if ledger is None else AlignParts(ledger),
-                                 when_aligned=functools.partial(
-                                     import_in_workers, PASSAGE_CLUSTER_MODULES))
+                                 parts=None if ledger is None else AlignParts(ledger))
     if ledger is not None:
         with ledger.writing("align") as folder:
             save_frame(folder, "alignments", alignments)
