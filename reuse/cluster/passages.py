@@ -177,7 +177,7 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return keys[keep]
 
 
-def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+def _snap_to_words(docs: np.ndarray, positions: np.ndarray, texts: _Texts) -> np.ndarray:
     """Move positions that fall inside a word to the nearest word boundary (within a few
     characters; scripts without spaces keep their position)."""
     snapped = positions.copy()
@@ -230,23 +230,42 @@ class _Placed:
         return self.ids[order[np.searchsorted(self.found[order], positions)]]
 
 
-def _each_text(texts: Sequence[str], docs: np.ndarray) -> Iterator[tuple[int, str]]:
-    """``(row, texts[docs[row]])`` for every row, in document order, each text read once (a
+@dataclass(frozen=True)
+class _Lengths:
+    """The lengths of some documents' texts: ``values[k]`` of document ``docs[k]`` (sorted
+    corpus positions)."""
+
+    docs: np.ndarray
+    values: np.ndarray
+
+    def of(self, docs: np.ndarray) -> np.ndarray:
+        return self.values[np.searchsorted(self.docs, docs)]
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The texts of a part's documents, read from ``column`` by corpus position, and their
+    lengths (only the part's: a corpus's are 8 bytes a document)."""
+
+    column: Sequence[str]
+    lengths: _Lengths
+
+
+def _each_text(texts: _Texts, docs: np.ndarray) -> Iterator[tuple[int, str]]:
+    """``(row, text of docs[row])`` for every row, in document order, each text read once (a
     read corpus's texts are on disk: nearby ones are read together, about
     ``_TEXT_CHARS_AT_ONCE`` characters at a time)."""
     order = np.argsort(docs, kind="stable")
     sorted_docs = docs[order]
     unique, first = np.unique(sorted_docs, return_index=True)
-    known = getattr(texts, "lengths", None)
-    sizes = (np.asarray(known, dtype=np.int64)[unique] if known is not None
-             else np.ones(len(unique), dtype=np.int64))
+    sizes = texts.lengths.of(unique)
     # A new read where the characters read so far pass another multiple of the budget.
     cuts = np.flatnonzero(np.diff(np.cumsum(sizes) // _TEXT_CHARS_AT_ONCE)) + 1
     bounds = [0, *cuts.tolist(), len(unique)]
     ends = [*first.tolist()[1:], len(docs)]
     rows, first = order.tolist(), first.tolist()
     for lo, hi in itertools.pairwise(bounds):
-        for k, text in enumerate(values_at(texts, unique[lo:hi]), start=lo):
+        for k, text in enumerate(values_at(texts.column, unique[lo:hi]), start=lo):
             for row in rows[first[k]:ends[k]]:
                 yield row, text
 
@@ -293,7 +312,7 @@ class _Sides:
 
 
 def _cut_points(sides: _Sides, scale: int, min_chars: int,
-                texts: Sequence[str] | None) -> np.ndarray:
+                texts: _Texts | None) -> np.ndarray:
     """Sorted keys ``doc * scale + position`` of every cut: span boundaries, and the
     boundaries inside each span carried through its alignment to the other document.
 
@@ -549,7 +568,7 @@ def _pair_coverage(a_doc: np.ndarray, b_doc: np.ndarray, a_start: np.ndarray,
 
 
 def _independent_groups(frame: pd.DataFrame, candidates: np.ndarray, coverage: pd.DataFrame,
-                        doc_length: np.ndarray, related_share: float) -> pd.Series:
+                        doc_length: _Lengths, related_share: float) -> pd.Series:
     """For each candidate passage, the number of groups of related documents among its
     documents (see the module doc)."""
     occurrences = (frame[frame["passage_id"].isin(candidates)]
@@ -562,8 +581,8 @@ def _independent_groups(frame: pd.DataFrame, candidates: np.ndarray, coverage: p
                       on=["passage_id", "other"])
     # Coverage of "doc" by the pair, less this passage's characters there (an upper bound on
     # what the passage covers of the pair's spans), against doc's length.
-    length = doc_length[both["doc"].to_numpy()]
-    other_length = doc_length[both["other"].to_numpy()]
+    length = doc_length.of(both["doc"].to_numpy())
+    other_length = doc_length.of(both["other"].to_numpy())
     outside = both["covered"].to_numpy() - both["chars"].to_numpy()
     back = both.merge(coverage.rename(columns={"doc": "other", "other": "doc",
                                                "covered": "covered_back"}),
@@ -607,6 +626,26 @@ class _Part:
     b_end: np.ndarray
     edits: pd.Series | None
     settings: _PartSettings
+    # The texts' lengths of the part's documents (sorted corpus positions), None without texts.
+    doc_lengths: _Lengths | None
+
+
+def _text_lengths(texts: Sequence[str] | None) -> np.ndarray | None:
+    """Every text's length (a corpus read from a file knows them without reading a text)."""
+    if texts is None:
+        return None
+    known = getattr(texts, "lengths", None)
+    if known is not None:
+        return np.asarray(known, dtype=np.int64)
+    return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+
+
+def _lengths_of(lengths: np.ndarray | None, a_doc: np.ndarray, b_doc: np.ndarray
+                ) -> _Lengths | None:
+    if lengths is None:
+        return None
+    docs = np.unique(np.concatenate((a_doc, b_doc)))
+    return _Lengths(docs, lengths[docs])
 
 
 def _linked_parts(a_doc: np.ndarray, b_doc: np.ndarray, size: int) -> list[np.ndarray]:
@@ -632,9 +671,11 @@ def _linked_parts(a_doc: np.ndarray, b_doc: np.ndarray, size: int) -> list[np.nd
 def _part_passages(part: _Part) -> pd.DataFrame:
     """The occurrences of the passages of one part: passage ids numbered within the part (in
     the order of their first occurrences), ``doc`` as corpus positions, no ``is_source``."""
-    settings, texts = part.settings, part.settings.texts
+    settings = part.settings
     a_doc, b_doc, a_start, a_end = part.a_doc, part.b_doc, part.a_start, part.a_end
     b_start, b_end = part.b_start, part.b_end
+    texts = (None if settings.texts is None or part.doc_lengths is None
+             else _Texts(settings.texts, part.doc_lengths))
     scale = int(max(a_end.max(), b_end.max(), settings.n_documents, len(a_doc))) + 2
     mappings = _mappings(part.edits, a_start, a_end, b_start, b_end, scale)
     sides = _Sides(a_doc, b_doc, a_start, a_end, b_start, b_end, mappings)
@@ -663,14 +704,12 @@ def _part_passages(part: _Part) -> pd.DataFrame:
     candidates = frame.loc[frame["n_docs"] >= limit, "passage_id"].unique()
     if len(candidates):
         if texts is not None:
-            # A corpus read from a file knows its texts' lengths without reading them.
-            known = getattr(texts, "lengths", None)
-            doc_length = (np.asarray(known, dtype=np.int64) if known is not None else
-                          np.array([len(t) for t in texts], dtype=np.int64))
-        else:
-            doc_length = np.zeros(settings.n_documents, dtype=np.int64)
-            np.maximum.at(doc_length, np.concatenate((a_doc, b_doc)),
-                          np.concatenate((a_end, b_end)))
+            doc_length = texts.lengths
+        else:  # the furthest aligned position stands in
+            docs, at = np.unique(np.concatenate((a_doc, b_doc)), return_inverse=True)
+            reach = np.zeros(len(docs), dtype=np.int64)
+            np.maximum.at(reach, at, np.concatenate((a_end, b_end)))
+            doc_length = _Lengths(docs, reach)
         coverage = _pair_coverage(a_doc, b_doc, a_start, a_end, b_start, b_end, scale)
         groups = _independent_groups(frame, candidates, coverage, doc_length,
                                      settings.related_share)
@@ -747,6 +786,7 @@ def passage_clusters(
     columns = [alignments[name].to_numpy().astype(np.int64)
                for name in ("a_start", "a_end", "b_start", "b_end")]
     edits = alignments["edits"] if "edits" in alignments.columns else None
+    lengths = _text_lengths(texts)
     settings = _PartSettings(
         n_documents=len(doc_ids),
         boilerplate_limit=max(3, min(boilerplate_docs,
@@ -754,7 +794,8 @@ def passage_clusters(
         min_chars=min_chars, related_share=related_share, texts=texts)
     part_rows = _linked_parts(a_doc, b_doc, _PART_ALIGNMENTS)
     parts = (_Part(a_doc[rows], b_doc[rows], *(column[rows] for column in columns),
-                   None if edits is None else edits.iloc[rows], settings)
+                   None if edits is None else edits.iloc[rows], settings,
+                   _lengths_of(lengths, a_doc[rows], b_doc[rows]))
              for rows in part_rows)
     # One part is clustered here: a worker would only add the trip.
     frame = _numbered(list(map_parts(_part_passages, parts) if len(part_rows) > 1
