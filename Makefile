@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml setup.py $(wildcard reuse/*.c reuse/*/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench,spark,fast]'
+	$(BIN)/pip install --quiet -e '.[dev,bench,spark]'
 	$(BIN)/python -m compileall -q reuse
 	touch $(STAMP)
 

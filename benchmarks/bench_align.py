@@ -145,12 +145,10 @@ def code_path() -> str:
     """Which code the batch aligner runs in this process: its compiled kernels or its numpy
     code."""
     if compiled.kernels() is not None:
-        import numba
-
-        return f"compiled kernels (`reuse.align.kernels`, numba {numba.__version__})"
+        return "compiled kernels (`reuse.align.kernels`, C)"
     if not compiled.ENABLED:
         return "numpy code (compiled kernels turned off with --numpy)"
-    return "numpy code (numba is not installed: no compiled kernels)"
+    return "numpy code (the package was built without its C extensions)"
 
 
 def make_pairs(count: int, seed: int, *, edge: int = 1, source: str = "zipf") -> list[Pair]:
@@ -345,7 +343,7 @@ def main() -> None:
     parser.add_argument("--pan-sources", type=Path, default=None, help="the PAN 2013 'src' "
                         f"folder that the english text is cut from (default {PAN_SOURCES})")
     parser.add_argument("--numpy", action="store_true", help="run the batch aligner's numpy "
-                        "code even when numba is installed (its compiled kernels otherwise)")
+                        "code even where its compiled kernels are built")
     args = parser.parse_args()
     if args.numpy:
         compiled.ENABLED = False

@@ -25,18 +25,17 @@ from reuse.text.tokenize import tokenize, tokenize_batch
 
 @pytest.fixture(params=["compiled", "numpy"])
 def code_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The test runs with the compiled kernels (when numba is installed) and with the numpy
-    code."""
+    """The test runs with the compiled kernels (where the package's C extensions are built) and
+    with the numpy code."""
     if request.param == "compiled":
-        pytest.importorskip("numba")
-        monkeypatch.setattr(reuse.align.compiled, "MIN_TOKENS", 0)  # small inputs too
+        pytest.importorskip("reuse.align.kernels")
     monkeypatch.setattr(reuse.align.compiled, "ENABLED", request.param == "compiled")
     return request.param
 
 
 @pytest.fixture
 def numpy_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The numpy code, numba installed or not: for the tests of its inner workings."""
+    """The numpy code, the kernels built or not: for the tests of its inner workings."""
     monkeypatch.setattr(reuse.align.compiled, "ENABLED", False)
 
 

@@ -1,5 +1,6 @@
 """The compiled kernels of the batch aligner (reuse.align.kernels) against its numpy code and the
-per-pair reference: the same results exactly; and the numpy code when numba is missing."""
+per-pair reference: the same results exactly; their refusal of arguments that reach beyond the
+arrays; and the numpy code where the package was built without them."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from reuse.align.config import AlignConfig
 from reuse.text.shingle import shingle_unmixed
 from reuse.text.tokenize import tokenize_batch
 
-kernels = pytest.importorskip("reuse.align.kernels", reason="the compiled kernels need numba")
+kernels = pytest.importorskip("reuse.align.kernels",
+                              reason="the package was built without its C extensions")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +100,6 @@ def test_planted_pairs_of_the_benchmark(monkeypatch, edge):
     pairs = _bench_align().make_pairs(120, 7, edge=edge)
     a_texts, b_texts = [p.a_text for p in pairs], [p.b_text for p in pairs]
     config = AlignConfig(paraphrase=False)
-    monkeypatch.setattr(reuse.align.compiled, "MIN_TOKENS", 0)
     compiled = align_batch(a_texts, b_texts, config)
     monkeypatch.setattr(reuse.align.compiled, "ENABLED", False)
     assert align_batch(a_texts, b_texts, config) == compiled
@@ -106,13 +107,16 @@ def test_planted_pairs_of_the_benchmark(monkeypatch, edge):
     assert sum(map(len, compiled)) >= 120
 
 
-def test_without_numba_the_numpy_code_runs(monkeypatch):
-    """No numba: no kernels, and the same alignments from the numpy code, without a warning."""
+def test_without_the_c_extension_the_numpy_code_runs(monkeypatch):
+    """Built without the kernels: none, and the same alignments from the numpy code, without a
+    warning."""
     pairs = _bench_align().make_pairs(20, 8)
     a_texts, b_texts = [p.a_text for p in pairs], [p.b_text for p in pairs]
     config = AlignConfig(paraphrase=False)
     compiled = align_batch(a_texts, b_texts, config)
-    monkeypatch.setitem(sys.modules, "numba", None)  # 'import numba' raises ImportError
+    # 'import reuse.align.compiled_kernels' raises ImportError
+    monkeypatch.setitem(sys.modules, "reuse.align.compiled_kernels", None)
+    monkeypatch.delattr(reuse.align, "compiled_kernels")
     monkeypatch.delitem(sys.modules, "reuse.align.kernels")
     monkeypatch.delattr(reuse.align, "kernels")
     assert reuse.align.compiled.kernels() is None
@@ -121,40 +125,45 @@ def test_without_numba_the_numpy_code_runs(monkeypatch):
         assert align_batch(a_texts, b_texts, config) == compiled
 
 
-@pytest.mark.parametrize("min_tokens,loaded", [(None, False), (0, True)])
-def test_a_small_job_does_not_load_numba(seeds_dir, min_tokens, loaded):
-    """Aligning the sample corpus's pairs stays on the numpy code (loading numba would cost more
-    than it saves) unless the size rule is lowered to it."""
-    pytest.importorskip("numba")
+def test_a_small_job_runs_the_kernels_and_no_process_loads_numba(seeds_dir):
+    """The sample corpus's pairs align with the kernels too (loading them costs nothing worth
+    a size threshold), and nothing of reuse imports numba."""
     texts = [path.read_text() for path in sorted(seeds_dir.glob("*.txt"))]
-    code = ("import sys, reuse.align.compiled as c; from reuse.align.config import AlignConfig; "
+    code = ("import sys; from reuse.align.config import AlignConfig; "
             "from reuse.align.aligner import align_batch; texts = " + repr(texts) + "; "
-            + ("" if min_tokens is None else f"c.MIN_TOKENS = {min_tokens}; ")
-            + "found = align_batch(texts[:-1], texts[1:], AlignConfig(paraphrase=False)); "
-            "print(sum(map(len, found)) > 0, 'numba' in sys.modules)")
+            "found = align_batch(texts[:-1], texts[1:], AlignConfig(paraphrase=False)); "
+            "print(sum(map(len, found)) > 0, 'reuse.align.compiled_kernels' in sys.modules, "
+            "'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", str(loaded)]
+    assert done.stdout.split() == ["True", "True", "False"]
 
 
-def test_importing_reuse_does_not_import_numba():
-    """numba is imported when aligning, not with the package (it takes tenths of a second)."""
-    code = ("import sys, reuse, reuse.align.aligner, reuse.pipeline, reuse.cli.command; "
-            "print('numba' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
-
-
-@pytest.mark.parametrize("run_bytes,loaded", [(None, False), (0, True)])
-def test_a_large_run_loads_the_kernels_before_reading(seeds_dir, run_bytes, loaded):
-    """A run whose input reaches COMPILED_RUN_BYTES loads numba before it reads; the sample
-    corpus is far below it and, one worker, aligning it does not load numba either."""
-    pytest.importorskip("numba")
-    code = ("import sys, reuse.pipeline.passages as p, reuse.common.compiled as c; "
-            + ("" if run_bytes is None else f"c.COMPILED_RUN_BYTES = {run_bytes}; ")
-            + f"result = p.run({str(seeds_dir)!r}, workers=1); "
-            "print(len(result.alignments) > 0, 'numba' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", str(loaded)]
+@pytest.mark.parametrize("call,message", [
+    (lambda u, i: kernels.join_runs(u, i[:1], i[:1] + 4, i[:1], i[:1], 5, 2),
+     "pair 0: its shingles reach beyond the hashes"),
+    (lambda u, i: kernels.join_runs(u, i[:1], i[:1], i[:1], i[:2], 5, 2),
+     "a_first, n_a, b_first and n_b: one value per pair"),
+    (lambda u, i: kernels.count_in_document(u, i[:1] - 1, i[:1] + 1,
+                                            np.zeros(4, dtype=np.int32)),
+     "document 0: its tokens reach beyond the arrays"),
+    (lambda u, i: kernels.extend(u, np.zeros(4, dtype=np.int32), i[:1] + 3, i[:1] + 2, i[:1],
+                                 i[:1], i[:1], i[:1], i[:1] + 1, 2, 0.5, 3),
+     "boundary 0: its documents reach beyond the arrays"),
+    (lambda u, i: kernels.common_affixes(u, i[:1], i[:1] + 5, i[:1], i[:1]),
+     "box 0: it reaches beyond the hashes"),
+    (lambda u, i: kernels.passages(np.zeros(7, dtype=np.int64), 3, 2, 1, 0.5, 4),
+     "runs: not rows of five values"),
+    (lambda u, i: kernels.seed_components(i, i, i[:3], 2, 3, 1, 0.5),
+     "pair, a_pos, b_pos and label: one value per seed"),
+])
+def test_the_kernels_refuse_arguments_beyond_their_arrays(call, message):
+    """An index past an array raises ValueError (the compiled loops never read outside a
+    buffer)."""
+    hashes = np.arange(4, dtype=np.uint64)
+    zeros = np.zeros(4, dtype=np.int64)
+    with pytest.raises(ValueError) as raised:
+        call(hashes, zeros)
+    assert str(raised.value) == message
 
 
 @settings(max_examples=200, deadline=None,
@@ -176,7 +185,7 @@ def test_compiled_seed_components_equal_the_sparse_graphs(monkeypatch, seeds, lo
                           for k in range(3))
     config = BandConfig(max_gap=max_gap, slack=slack, drift=drift, lookahead=lookahead)
     compiled = kernels.seed_components(pair, a_pos, b_pos, lookahead, max_gap, slack, drift)
-    with monkeypatch.context() as patched:  # the numpy code, numba installed or not
+    with monkeypatch.context() as patched:  # the numpy code, the kernels built or not
         patched.setattr(reuse.align.compiled, "ENABLED", False)
         sparse = bands._seed_components(pair, a_pos, b_pos, config)
     assert compiled.tolist() == np.asarray(sparse).tolist()

@@ -196,15 +196,6 @@ def test_modules_imported_in_the_background_are_loaded_and_a_missing_one_is_no_e
     assert done.stdout.split() == ["True", "True"] and done.stderr == ""
 
 
-def test_run_kernels_are_every_stages_from_the_threshold_and_none_when_disabled(monkeypatch):
-    from reuse.common import compiled
-
-    assert compiled.run_kernels(compiled.COMPILED_RUN_BYTES - 1) == ()
-    assert compiled.run_kernels(compiled.COMPILED_RUN_BYTES) == compiled.KERNEL_MODULES
-    monkeypatch.setattr(compiled, "ENABLED", False)
-    assert compiled.run_kernels(10**12) == ()
-
-
 def test_input_bytes_of_a_folder_stop_counting_at_the_threshold(tmp_path, monkeypatch):
     from reuse.common import inputs
 
@@ -220,16 +211,6 @@ def test_input_bytes_of_a_folder_stop_counting_at_the_threshold(tmp_path, monkey
     assert inputs.input_bytes(tmp_path / "0.txt", 5) == 100
 
 
-def test_a_dedup_never_loads_numba():
-    # Its one compiled stage, the tokenizer's pass, is C built with the package.
-    code = ("import sys, reuse\n"
-            f"result = reuse.dedup({str(SEEDS)!r}, workers=1, threshold=0.3)\n"
-            "print('numba' in sys.modules, len(result.documents) == 5)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=120)
-    assert done.stdout.split() == ["False", "True"]
-
-
 def test_the_fork_server_of_a_run_through_the_api_leaves_the_report_out():
     # The Python API renders no report: its fork server loads the pipeline's stages, not the
     # report's modules (a fresh pool's workers are forks of it, with what it loaded).
@@ -242,19 +223,3 @@ def test_the_fork_server_of_a_run_through_the_api_leaves_the_report_out():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
     assert done.stdout.strip() == "[True, False]"
-
-
-@pytest.mark.parametrize("input_size,loaded", [(0, "False"), (None, "True")])
-def test_the_fork_server_of_a_large_run_gives_its_workers_the_kernels(input_size, loaded):
-    # What a large run asks its fork server to load (run_kernels) is loaded in every worker
-    # before its first task; a small run's workers start without numba.
-    pytest.importorskip("numba")
-    size = "compiled.COMPILED_RUN_BYTES" if input_size is None else str(input_size)
-    code = ("import functools; from reuse.common import compiled\n"
-            "from reuse.engine import EVERY_STAGE, ordered_map, start_worker_server\n"
-            f"start_worker_server(2, EVERY_STAGE + compiled.run_kernels({size}))\n"
-            "loaded = functools.partial(eval, \"'numba' in __import__('sys').modules\")\n"
-            "print(*ordered_map(loaded, [{}, {}], 2))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=120)
-    assert done.stdout.split() == [loaded, loaded]

@@ -158,13 +158,6 @@ def test_without_the_extension_the_numpy_code_runs():
     assert fields.strip() == repr(_fields(tokenize_batch(texts)))
 
 
-def test_tokenizing_loads_no_numba(seeds_dir):
-    texts = [path.read_text() for path in sorted(seeds_dir.glob("*.txt"))]
-    code = ("import sys, reuse.text.tokenize as t; texts = " + repr(texts) + "; "
-            "batch = t.tokenize_batch(texts); "
-            "print(len(batch.hashes) > 1000, 'numba' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", "False"]
 
 
 _ROOM_TYPES = {"hashes": np.uint64, "values": np.uint8, "masks": np.uint64}

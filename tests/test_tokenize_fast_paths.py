@@ -87,8 +87,7 @@ def test_ascii_text_takes_the_one_table_path(strip):
 
 
 def _narrow_calls(monkeypatch) -> list[bool]:
-    """Counts the numpy narrow path's calls (the compiled kernels, which skip it, switched off:
-    once numba is loaded they would run)."""
+    """Counts the numpy narrow path's calls (the compiled passes, which skip it, switched off)."""
     monkeypatch.setattr(compiled, "ENABLED", False)
     taken: list[bool] = []
     narrow_values = tokenize_module._narrow_values

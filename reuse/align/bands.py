@@ -97,10 +97,7 @@ def _seed_components(pair: np.ndarray, a_pos: np.ndarray, b_pos: np.ndarray,
     """Component labels of seeds sorted by pair and position, linked as :func:`seed_bands`
     describes."""
     n = len(pair)
-    # Seeds counted as tokens: a block of MIN_TOKENS seeds is part of a run that aligns with
-    # the kernels anyway.
-    kernels = compiled.kernels(n)
-    if kernels is not None:
+    if (kernels := compiled.kernels()) is not None:
         return kernels.seed_components(pair, a_pos, b_pos, config.lookahead, config.max_gap,
                                        config.slack, float(config.drift))
     links_from, links_to = [], []

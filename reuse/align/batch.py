@@ -34,11 +34,10 @@ Python cost per pair is a few microseconds however many pairs there are.
   step costs about the same however few are left); the last few, or those still going after
   ``_LOCKSTEP_STEPS`` steps, go on one at a time.
 
-With numba installed (the ``fast`` extra), :mod:`reuse.align.kernels` does the same a pair at a
-time in compiled code instead (``align_batch`` 1.7 times as fast on bench_align.py's pairs): a
-hash table per pair for the join (on full hashes), its runs, chaining, trimming and filters, the
-word counts and the boundary extension; the results are the same, row for row
-(:mod:`reuse.align.compiled` switches them).
+Where the package's C extensions are built, :mod:`reuse.align.kernels` does the same a pair at a
+time in compiled code instead: a hash table per pair for the join (on full hashes), its runs,
+chaining, trimming and filters, the word counts and the boundary extension; the results are
+the same, row for row (:mod:`reuse.align.compiled` switches them).
 """
 
 from __future__ import annotations
@@ -528,7 +527,7 @@ def _count_in_document(tokens: TokenBatch, docs: np.ndarray) -> np.ndarray:
     counts = tokens.counts()[docs]
     firsts = tokens.bounds[docs]
     occurrences = np.zeros(len(tokens.hashes), dtype=np.int32)
-    if (kernels := compiled.kernels(int(counts.sum()))) is not None:
+    if (kernels := compiled.kernels()) is not None:
         kernels.count_in_document(tokens.hashes, firsts, counts, occurrences)
         return occurrences
     for lo, hi in _blocks(counts, _BLOCK_ENTRIES):
@@ -599,7 +598,7 @@ def _extend_all(
     All boundaries step in lockstep while many are still extending; the last few (a step costs
     the same however few are left) go on one at a time in :func:`_extend_one`."""
     hashes = tokens.hashes
-    if (kernels := compiled.kernels(int((a_len + b_len).sum()))) is not None:
+    if (kernels := compiled.kernels()) is not None:
         return kernels.extend(hashes, occurrences, a_base, a_len, b_base, b_len, i, j, step, drop,
                               CHANCE_BOUND, CROSSING_LOOKAHEAD)
     n = len(i)
@@ -781,7 +780,7 @@ def lexical_boxes(
     n_shingles = np.maximum(tokens.counts() - ngram + 1, 0)
     a_first, n_a = tokens.bounds[left], n_shingles[left]
     b_first, n_b = tokens.bounds[right], n_shingles[right]
-    if (kernels := compiled.kernels(int(n_a.sum() + n_b.sum()))) is not None:
+    if (kernels := compiled.kernels()) is not None:
         # A pair at a time in compiled code: its shingles, the join, runs, chains and passages.
         runs = kernels.join_runs(tokens.hashes, a_first, n_a, b_first, n_b, max_occurrences, ngram)
         boxes = kernels.passages(runs, max_gap, ngram, min_length, min_density, CHAIN_LOOKBACK)

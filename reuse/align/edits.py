@@ -179,7 +179,7 @@ def _common_affixes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per box, the length of the common prefix of its two sides' tokens, and of the common
     suffix of what is left after the prefix (as Indel strips them)."""
-    if (kernels := compiled.kernels(int((a_hi - a_lo).sum() + (b_hi - b_lo).sum()))) is not None:
+    if (kernels := compiled.kernels()) is not None:
         return kernels.common_affixes(hashes, a_lo, a_hi, b_lo, b_hi)
     shorter = np.minimum(a_hi - a_lo, b_hi - b_lo)
     prefix = _first_difference(hashes, a_lo, b_lo, shorter, 1)

@@ -205,15 +205,12 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
     INPUT is a folder of .txt files, or a .jsonl[.gz], .csv, .tsv or .parquet file; with
     --engine spark, a .jsonl file or .txt folder may be at any URI Spark reads (hdfs://, s3a://).
     """
-    from ..common.compiled import COMPILED_RUN_BYTES, run_kernels
-    from ..common.inputs import input_bytes
     from ..engine import EVERY_STAGE, PIPELINE_STAGES, worker_pool
 
     started = time.perf_counter()
     options = with_config(options, config_path)
-    kernels = run_kernels(input_bytes(input_path, COMPILED_RUN_BYTES))
     count = _start_workers_early(workers, options,
-                                 (PIPELINE_STAGES if no_report else EVERY_STAGE) + kernels)
+                                 PIPELINE_STAGES if no_report else EVERY_STAGE)
     from ..pipeline import run as run_all
     from ..pipeline import write_run
     from ..report.summary import run_summary
@@ -265,10 +262,7 @@ def run(input_path: str, out: str, fmt: str, quiet: bool, write_kept: str | None
 @handle_errors
 def align(input_path: str, pairs_path: str, out: str, fmt: str, quiet: bool,
           config_path: str | None, **options: Any) -> None:
-    """Align only the document pairs listed in --pairs (pairs mode).
-
-    With the 'fast' extra installed (pip install 'reuse-detect[fast]', which adds numba) the
-    aligner runs compiled kernels: the same alignments, faster."""
+    """Align only the document pairs listed in --pairs (pairs mode)."""
     from ..pipeline import align_pairs, write_run
     from ..report.summary import run_summary
 

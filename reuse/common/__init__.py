@@ -3,5 +3,5 @@
 * :mod:`~reuse.common.ranges`: ragged ranges (many ``[start, stop)`` at once) as flat indices.
 * :mod:`~reuse.common.progress`: progress bars and stage timers on a terminal.
 * :mod:`~reuse.common.validation`: a rule per parameter and the one error message template.
-* :mod:`~reuse.common.compiled`: when a stage runs its numba kernels (the ``fast`` extra).
+* :mod:`~reuse.common.compiled`: whether a stage runs its compiled (C) passes.
 """

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..common import compiled
-from ..common.inputs import input_bytes
 from ..config import Config, PassageConfig
 from ..engine import (
     PIPELINE_STAGES,
@@ -178,13 +176,7 @@ def run(
         with claimed_for_checkpoints(source, checkpointing):
             return _spark_run(source, read, options, config, spark_dir, quiet, checkpointing)
     n_workers = resolve_workers(workers, "run")
-    # A large run aligns with the compiled kernels: numba is loaded before the reading, so that
-    # every alignment runs compiled; with workers, once by their fork server, not once by each
-    # worker at its first alignment.
-    kernels = compiled.run_kernels(input_bytes(source, compiled.COMPILED_RUN_BYTES))
-    if n_workers == 1 and kernels:
-        compiled.preload()
-    start_worker_server(n_workers, PIPELINE_STAGES + kernels)
+    start_worker_server(n_workers, PIPELINE_STAGES)
     if n_workers > 1:
         import_in_background(LATER_IMPORTS)
     budget = parse_memory_budget(memory_budget, "run")
