@@ -11,8 +11,9 @@ timed) and times ``align_batch`` with ``paraphrase=False`` on all pairs in one c
 the machine's speed), ``--repeat`` times each, alternated, each after ``gc.collect()`` with the
 garbage collector off, on the process's CPU time. The pairs are ``bench_align.py``'s zipf pairs
 (``--pairs``, ``--seed``), made once by this process. The *code* column says whether a tree's
-aligner ran its compiled kernels (``reuse.align.kernels``, when numba is installed in the
-Python that runs this script) or its numpy code. Writes ``results_align_history.md`` unless
+aligner ran its compiled kernels (``reuse.align.kernels``: C, or numba in the trees from
+before the C kernels, when numba is installed in the Python that runs this script) or its
+numpy code. Writes ``results_align_history.md`` unless
 ``--no-write``.
 """
 
@@ -83,13 +84,17 @@ def _worker(tree: Path, pairs_file: Path, repeat: int) -> None:
 
 
 def _code() -> str:
-    """Which code the tree's batch aligner ran: compiled kernels (numba) or numpy."""
+    """Which code the tree's batch aligner ran: compiled kernels (C, or numba in the trees
+    before the C kernels) or numpy."""
     try:
         from reuse.align import compiled
     except ImportError:  # a tree from before the compiled kernels
         return "numpy"
-    if compiled.kernels() is None:
-        return "numpy (no numba)"
+    kernels = compiled.kernels()
+    if kernels is None:
+        return "numpy (kernels not loaded)"
+    if "numba" not in sys.modules:
+        return "compiled (C)"
     import numba
 
     return f"compiled (numba {numba.__version__})"
