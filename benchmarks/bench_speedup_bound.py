@@ -11,10 +11,8 @@ The one-worker run's manifest says how long each stage took. The stages that run
 processes with ``--workers 2`` (``ingest``, which sketches as it reads, ``candidates``,
 ``verify``, ``passage_candidates``, ``align``, ``passages``) are its parallel part ``p``; the
 rest of its wall time, ``s``, runs in the main process alone whatever the number of workers:
-start-up and imports (the wall time no stage counts), ``cluster`` and ``write``. (A large
-``run`` loads numba before reading: in the main process with one worker, in the workers' fork
-server, before it forks them, with two; either way before any document is tokenized, so the
-table shows the start-up of both.) Amdahl's law bounds the speed-up of two workers at
+start-up and imports (the wall time no stage counts), ``cluster`` and ``write``. Amdahl's law
+bounds the speed-up of two workers at
 
 - ``wall / (s + p / 2)`` if the parallel part ran twice as fast, and
 - ``wall / (s + p / c)`` at the speed-up ``c`` that two independent copies of reuse's
