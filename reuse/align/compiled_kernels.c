@@ -45,6 +45,31 @@ static int get_array(PyObject *object, Py_buffer *view, Py_ssize_t size, int wri
     return 0;
 }
 
+/* The buffers of n arrays, objects[k] as kinds[k] says: '8' or '4' for values of that many
+ * bytes, read only; 'W' or 'w' for writable ones of 8 or 4 bytes. Returns n, or -1 with the
+ * error set and no buffer held. */
+static int get_arrays(PyObject *const *objects, int n, const char *const *names,
+                      const char *kinds, Py_buffer *views, Py_ssize_t *counts)
+{
+    for (int k = 0; k < n; k++) {
+        char kind = kinds[k];
+        Py_ssize_t size = kind == '4' || kind == 'w' ? 4 : 8;
+        if (get_array(objects[k], &views[k], size, kind == 'W' || kind == 'w', names[k],
+                      &counts[k]) < 0) {
+            while (k-- > 0)
+                PyBuffer_Release(&views[k]);
+            return -1;
+        }
+    }
+    return n;
+}
+
+static void release_arrays(Py_buffer *views, int held)
+{
+    for (int k = 0; k < held; k++)
+        PyBuffer_Release(&views[k]);
+}
+
 /* Bits of a hash table index with room for ``entries`` keys at most half full. */
 static int table_bits(int64_t entries)
 {
@@ -126,16 +151,15 @@ static PyObject *join_runs(PyObject *self, PyObject *args)
         return NULL;
     static const char *names[5] = {"hashes", "a_first", "n_a", "b_first", "n_b"};
     Py_ssize_t counts[5];
-    int got = 0;
+    int held = 0;
     PyObject *result = NULL;
     Rows out = {NULL, 0, 0, 5};
     uint64_t *table_key = NULL, *a_shingles = NULL, *b_shingles = NULL;
     uint8_t *table_used = NULL;
     int64_t *in_a = NULL, *in_b = NULL, *head = NULL, *next_a = NULL, *slot_a = NULL,
             *slot_b = NULL;
-    for (; got < 5; got++)
-        if (get_array(objects[got], &views[got], 8, 0, names[got], &counts[got]) < 0)
-            goto done;
+    if ((held = get_arrays(objects, 5, names, "88888", views, counts)) < 0)
+        return NULL;
     const uint64_t *hashes = views[0].buf;
     const int64_t *a_first = views[1].buf, *n_a = views[2].buf, *b_first = views[3].buf,
                   *n_b = views[4].buf;
@@ -259,8 +283,7 @@ static PyObject *join_runs(PyObject *self, PyObject *args)
         result = PyByteArray_FromStringAndSize((const char *)out.data,
                                                (Py_ssize_t)(out.rows * 5 * sizeof(int64_t)));
 done:
-    for (int k = 0; k < got; k++)
-        PyBuffer_Release(&views[k]);
+    release_arrays(views, held);
     PyMem_RawFree(out.data);
     PyMem_RawFree(table_key);
     PyMem_RawFree(table_used);
@@ -286,18 +309,15 @@ static PyObject *count_in_document(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOO", &objects[0], &objects[1], &objects[2], &objects[3]))
         return NULL;
     static const char *names[4] = {"hashes", "firsts", "counts", "occurrences"};
-    static const Py_ssize_t sizes[4] = {8, 8, 8, 4};
     Py_ssize_t counts_of[4];
-    int got = 0;
+    int held = 0;
     PyObject *result = NULL;
     uint64_t *table_key = NULL;
     uint8_t *table_used = NULL;
     int32_t *tally = NULL;
     int64_t *slot_of = NULL;
-    for (; got < 4; got++)
-        if (get_array(objects[got], &views[got], sizes[got], got == 3, names[got],
-                      &counts_of[got]) < 0)
-            goto done;
+    if ((held = get_arrays(objects, 4, names, "888w", views, counts_of)) < 0)
+        return NULL;
     const uint64_t *hashes = views[0].buf;
     const int64_t *firsts = views[1].buf, *counts = views[2].buf;
     int32_t *occurrences = views[3].buf;
@@ -343,8 +363,7 @@ static PyObject *count_in_document(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (int k = 0; k < got; k++)
-        PyBuffer_Release(&views[k]);
+    release_arrays(views, held);
     PyMem_RawFree(table_key);
     PyMem_RawFree(table_used);
     PyMem_RawFree(tally);
@@ -407,12 +426,10 @@ static PyObject *extend(PyObject *self, PyObject *args)
     static const char *names[11] = {"hashes", "occurrences", "a_base", "a_len", "b_base",
                                     "b_len", "i", "j", "step", "out_i", "out_j"};
     Py_ssize_t counts[11];
-    int got = 0;
+    int held = get_arrays(objects, 11, names, "848888888WW", views, counts);
     PyObject *result = NULL;
-    for (; got < 11; got++)
-        if (get_array(objects[got], &views[got], got == 1 ? 4 : 8, got >= 9, names[got],
-                      &counts[got]) < 0)
-            goto done;
+    if (held < 0)
+        return NULL;
     Sides x = {views[0].buf, views[1].buf, 0, 0, 0, 0};
     const int64_t *a_base = views[2].buf, *a_len = views[3].buf, *b_base = views[4].buf,
                   *b_len = views[5].buf, *i = views[6].buf, *j = views[7].buf,
@@ -476,8 +493,7 @@ static PyObject *extend(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (int k = 0; k < got; k++)
-        PyBuffer_Release(&views[k]);
+    release_arrays(views, held);
     return result;
 }
 
@@ -495,11 +511,10 @@ static PyObject *common_affixes(PyObject *self, PyObject *args)
     static const char *names[7] = {"hashes", "a_lo", "a_hi", "b_lo", "b_hi", "prefix",
                                    "suffix"};
     Py_ssize_t counts[7];
-    int got = 0;
+    int held = get_arrays(objects, 7, names, "88888WW", views, counts);
     PyObject *result = NULL;
-    for (; got < 7; got++)
-        if (get_array(objects[got], &views[got], 8, got >= 5, names[got], &counts[got]) < 0)
-            goto done;
+    if (held < 0)
+        return NULL;
     const uint64_t *hashes = views[0].buf;
     const int64_t *a_lo = views[1].buf, *a_hi = views[2].buf, *b_lo = views[3].buf,
                   *b_hi = views[4].buf;
@@ -534,8 +549,7 @@ static PyObject *common_affixes(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (int k = 0; k < got; k++)
-        PyBuffer_Release(&views[k]);
+    release_arrays(views, held);
     return result;
 }
 
@@ -966,12 +980,11 @@ static PyObject *seed_components(PyObject *self, PyObject *args)
         return NULL;
     static const char *names[4] = {"pair", "a_pos", "b_pos", "label"};
     Py_ssize_t counts[4];
-    int got = 0;
+    int held = get_arrays(objects, 4, names, "888W", views, counts);
     PyObject *result = NULL;
     int64_t *parent = NULL;
-    for (; got < 4; got++)
-        if (get_array(objects[got], &views[got], 8, got == 3, names[got], &counts[got]) < 0)
-            goto done;
+    if (held < 0)
+        return NULL;
     const int64_t *pair = views[0].buf, *a_pos = views[1].buf, *b_pos = views[2].buf;
     int64_t *label = views[3].buf;
     int64_t n = counts[0];
@@ -1012,8 +1025,7 @@ static PyObject *seed_components(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (int k = 0; k < got; k++)
-        PyBuffer_Release(&views[k]);
+    release_arrays(views, held);
     PyMem_RawFree(parent);
     return result;
 }
