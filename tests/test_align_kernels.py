@@ -189,3 +189,78 @@ def test_compiled_seed_components_equal_the_sparse_graphs(monkeypatch, seeds, lo
         patched.setattr(reuse.align.compiled, "ENABLED", False)
         sparse = bands._seed_components(pair, a_pos, b_pos, config)
     assert compiled.tolist() == np.asarray(sparse).tolist()
+
+
+@st.composite
+def _boundaries(draw):
+    """Token hashes of a small vocabulary (tokens recur, so extensions go on and cross edits),
+    each boundary's two documents as ranges of them, the boundary's start inside both, its
+    direction, and each token's count (the extension reads it as a share of its document)."""
+    n = draw(st.integers(1, 60))
+    hashes = np.array(draw(st.lists(st.integers(0, draw(st.integers(0, 5))), min_size=n,
+                                    max_size=n)), dtype=np.uint64)
+    occurrences = np.array(draw(st.lists(st.integers(1, 12), min_size=n, max_size=n)),
+                           dtype=np.int32)
+    rows = []
+    for _ in range(draw(st.integers(1, 40))):  # more than _ONE_BY_ONE: the lockstep runs too
+        a_base, b_base = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        # A boundary lies in a passage: its a-side document has tokens (the numpy code divides
+        # by its length).
+        a_len, b_len = draw(st.integers(1, n - a_base)), draw(st.integers(0, n - b_base))
+        rows.append((a_base, a_len, b_base, b_len, draw(st.integers(0, a_len)),
+                     draw(st.integers(0, b_len)), draw(st.sampled_from([-1, 1]))))
+    columns = [np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)]
+    return hashes, occurrences, columns
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=_boundaries(), drop=st.integers(0, 6),
+       chance_bound=st.sampled_from([0.005, 0.05, 0.2, 0.5]))
+def test_compiled_extension_equals_the_numpy_one(monkeypatch, case, drop, chance_bound):
+    """The boundary extension, one boundary at a time in compiled code, against the numpy
+    code's lockstep and one-by-one steps: the same ends, float arithmetic included (the share
+    of a token in its document, their products against the bound). Bounds above the default
+    make rare tokens of these short documents, which score twice."""
+    from types import SimpleNamespace
+
+    batch = reuse.align.batch
+    hashes, occurrences, (a_base, a_len, b_base, b_len, i, j, step) = case
+    found = kernels.extend(hashes, occurrences, a_base, a_len, b_base, b_len, i, j, step, drop,
+                           chance_bound, batch.CROSSING_LOOKAHEAD)
+    with monkeypatch.context() as patched:
+        patched.setattr(reuse.align.compiled, "ENABLED", False)
+        patched.setattr(batch, "CHANCE_BOUND", chance_bound)
+        expected = batch._extend_all(SimpleNamespace(hashes=hashes), a_base, a_len, b_base,
+                                     b_len, occurrences, i, j, step, drop)
+    assert [x.tolist() for x in found] == [x.tolist() for x in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=_boundaries())
+def test_compiled_counts_and_affixes_equal_a_plain_count(case):
+    """The word counts per document and the common prefix and suffix of each box, against
+    plain Python over the same ranges."""
+    hashes, _, (a_base, a_len, b_base, b_len, *_) = case
+    occurrences = np.zeros(len(hashes), dtype=np.int32)
+    # Documents of the counts must not overlap: the a-sides, each cut to where the next begins.
+    starts = np.unique(a_base)
+    ends = np.minimum(np.r_[starts[1:], len(hashes)], starts + a_len.max())
+    kernels.count_in_document(hashes, starts, ends - starts, occurrences)
+    expected = np.zeros(len(hashes), dtype=np.int32)
+    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+        words = hashes[lo:hi].tolist()
+        expected[lo:hi] = [words.count(word) for word in words]
+    assert occurrences.tolist() == expected.tolist()
+
+    prefix, suffix = kernels.common_affixes(hashes, a_base, a_base + a_len, b_base, b_base + b_len)
+    for k in range(len(a_base)):
+        a = hashes[a_base[k]:a_base[k] + a_len[k]].tolist()
+        b = hashes[b_base[k]:b_base[k] + b_len[k]].tolist()
+        head = 0
+        while head < min(len(a), len(b)) and a[head] == b[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+            tail += 1
+        assert (prefix[k], suffix[k]) == (head, tail)
