@@ -58,8 +58,8 @@ def no_collection_at_exit() -> None:
     first), after every other one, and the objects are still freed, module by module, as
     the interpreter tears down. CPython runs full collections while it does: they took about
     0.2 s of a ``reuse run`` of the sample corpus, and 0.35-0.4 s of a one-worker run of 2,000
-    or 100,000 documents of ``benchmarks/generate_text_corpus.py`` (whole processes, which
-    then loaded numba for the aligner's kernels, and its many objects). Only for a process reuse owns
+    or 100,000 documents of ``benchmarks/generate_text_corpus.py`` (whole processes, which at
+    the time loaded numba, with its many objects, for the aligner's kernels). Only for a process reuse owns
     (the ``reuse`` command): a cycle still alive then is never collected, so its finalizers do
     not run."""
     atexit.register(gc.freeze)
