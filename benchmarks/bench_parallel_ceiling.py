@@ -12,7 +12,11 @@ alternate, so a slow spell of the shared machine falls on both. Workloads:
   passes);
 - ``tokenize``: reuse's tokenizer and shingling (``tokenize_batch`` and ``shingle_batch``) over
   the first 4,000 documents (about 10 MB) of ``generate_text_corpus.py``'s corpus, 12 times,
-  400 documents a call, as the workers of ``reuse dedup`` and ``run`` tokenize it.
+  400 documents a call, as the workers of ``reuse dedup`` and ``run`` tokenize it;
+- ``dedup``: the whole command ``reuse dedup <100k corpus> --verify exact --threshold 0.8
+  --workers 1``, as a user runs it (cold start, input read, tables written; each copy writes
+  its own run folder), timed from its start to its exit by this script: what two one-worker
+  dedups running side by side get through, against which ``--workers 2`` is measured.
 
     .venv/bin/python benchmarks/bench_parallel_ceiling.py --rounds 8 \\
         --out benchmarks/results_parallel_ceiling.md
@@ -24,9 +28,12 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +70,13 @@ def work():
 """,
 }
 
+# Whole processes, timed from outside: the arguments after ``python -m reuse``, with ``{out}``
+# standing for the run folder of each copy.
+COMMANDS = {
+    "dedup": ["dedup", str(CORPUS), "--verify", "exact", "--threshold", "0.8", "--workers", "1",
+              "--quiet", "--out", "{out}"],
+}
+
 TIMED = """
 import sys, time
 start_at = float(sys.argv[1])
@@ -73,8 +87,40 @@ print(time.perf_counter() - began)
 """
 
 
+def timed_commands(workload: str, copies: int) -> list[float]:
+    """Start ``copies`` processes of the command ``workload`` together; the wall seconds of
+    each, from the common start to its exit."""
+    with tempfile.TemporaryDirectory(prefix="reuse-ceiling-") as scratch:
+        commands = [[sys.executable, "-m", "reuse",
+                     *(arg.format(out=os.path.join(scratch, f"run{copy}"))
+                       for arg in COMMANDS[workload])] for copy in range(copies)]
+        seconds = [0.0] * copies
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        began = time.perf_counter()
+        processes = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+                     for command in commands]
+
+        def wait(copy: int) -> None:
+            processes[copy].wait()
+            seconds[copy] = time.perf_counter() - began
+
+        waiters = [threading.Thread(target=wait, args=(copy,)) for copy in range(copies)]
+        for waiter in waiters:
+            waiter.start()
+        for waiter in waiters:
+            waiter.join()
+        for process in processes:
+            if process.returncode:
+                raise SystemExit(f"the {workload} command failed (exit {process.returncode})")
+        for copy in range(copies):
+            shutil.rmtree(os.path.join(scratch, f"run{copy}"), ignore_errors=True)
+    return seconds
+
+
 def timed_processes(workload: str, copies: int) -> list[float]:
     """Start ``copies`` processes of ``workload`` together; the seconds of work of each."""
+    if workload in COMMANDS:
+        return timed_commands(workload, copies)
     code = WORKLOADS[workload] + TIMED
     # Time enough for every process to load numpy (and reuse) before the common start.
     start_at = time.time() + 2.0
@@ -94,10 +140,11 @@ def timed_processes(workload: str, copies: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    parser.add_argument("--workloads", nargs="+", default=[*WORKLOADS, *COMMANDS],
+                        choices=[*WORKLOADS, *COMMANDS])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    if "tokenize" in args.workloads and not CORPUS.exists():
+    if {"tokenize", "dedup"} & set(args.workloads) and not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is missing: run benchmarks/generate_text_corpus.py first")
     rows = []
     for workload in args.workloads:
@@ -121,7 +168,8 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}.",
         "",
-        "Each workload runs in a cold process that times its own work after a common start; a "
+        "Each workload runs in a cold process that times its own work after a common start "
+        "(`dedup`: the whole command, timed from its start to its exit); a "
         "round runs it alone, then two copies at once. Speed-up of a round = 2 x (alone) / "
         "(slower of the two). Medians over the rounds; 'load' is the 1-minute load average "
         "after the workload's last round.",
