@@ -16,7 +16,9 @@ alternate, so a slow spell of the shared machine falls on both. Workloads:
 - ``dedup``: the whole command ``reuse dedup <100k corpus> --verify exact --threshold 0.8
   --workers 1``, as a user runs it (cold start, input read, tables written; each copy writes
   its own run folder), timed from its start to its exit by this script: what two one-worker
-  dedups running side by side get through, against which ``--workers 2`` is measured.
+  dedups running side by side get through, against which ``--workers 2`` is measured;
+- ``run``: the same for ``reuse run ... --no-report`` (not run unless asked for, with
+  ``--workloads``: ``bench_speedup_bound.py`` runs it).
 
     .venv/bin/python benchmarks/bench_parallel_ceiling.py --rounds 8 \\
         --out benchmarks/results_parallel_ceiling.md
@@ -75,6 +77,8 @@ def work():
 COMMANDS = {
     "dedup": ["dedup", str(CORPUS), "--verify", "exact", "--threshold", "0.8", "--workers", "1",
               "--quiet", "--out", "{out}"],
+    "run": ["run", str(CORPUS), "--verify", "exact", "--threshold", "0.8", "--workers", "1",
+            "--quiet", "--no-report", "--out", "{out}"],
 }
 
 TIMED = """
@@ -140,11 +144,11 @@ def timed_processes(workload: str, copies: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--workloads", nargs="+", default=[*WORKLOADS, *COMMANDS],
+    parser.add_argument("--workloads", nargs="+", default=[*WORKLOADS, "dedup"],
                         choices=[*WORKLOADS, *COMMANDS])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    if {"tokenize", "dedup"} & set(args.workloads) and not CORPUS.exists():
+    if {"tokenize", *COMMANDS} & set(args.workloads) and not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is missing: run benchmarks/generate_text_corpus.py first")
     rows = []
     for workload in args.workloads:
@@ -169,7 +173,7 @@ def main() -> None:
         f"Python {platform.python_version()}.",
         "",
         "Each workload runs in a cold process that times its own work after a common start "
-        "(`dedup`: the whole command, timed from its start to its exit); a "
+        "(`dedup`, `run`: the whole command, timed from its start to its exit); a "
         "round runs it alone, then two copies at once. Speed-up of a round = 2 x (alone) / "
         "(slower of the two). Medians over the rounds; 'load' is the 1-minute load average "
         "after the workload's last round.",
