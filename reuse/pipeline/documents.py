@@ -25,7 +25,7 @@ from ..ingest.store import TextColumn
 from ..runfolder.checkpoints import StageLedger
 from ..sketch.feed import char_batches
 from ..sketch.windows import PassageCandidates
-from ..text.tokenize import TokenBatch, tokenize_joined
+from ..text.tokenize import TokenBatch, Tokens, tokenize_joined
 
 if TYPE_CHECKING:  # reuse.align.bands imports scipy.sparse.csgraph and the aligner: not for dedup
     import pandas as pd
@@ -409,13 +409,13 @@ class _DocumentTokens:
 
     def __init__(self, strip_diacritics: bool) -> None:
         self.strip_diacritics = strip_diacritics
-        self.kept: dict[int, tuple[Any, int]] = {}  # document: its tokens, its batch's number
+        self.kept: dict[int, tuple[Tokens, int]] = {}  # document: its tokens, its batch's number
         # batch number: [its documents kept, its tokens, the tokens of its documents kept]
         self.batches: dict[int, list[int]] = {}
         self.numbers = itertools.count()
         self.size = 0  # the tokens of the batches held
 
-    def get(self, docs: list[int], texts: _ChunkTexts) -> dict[int, Any]:
+    def get(self, docs: list[int], texts: _ChunkTexts) -> dict[int, Tokens]:
         missing = [d for d in dict.fromkeys(docs) if d not in self.kept]
         lengths = np.array([texts.chars[d] for d in missing], dtype=np.int64)
         for lo, hi in char_batches(lengths):
@@ -433,7 +433,7 @@ class _DocumentTokens:
             self._compact()
         return wanted
 
-    def _hold(self, documents: list[tuple[int, Any]], tokens: int) -> None:
+    def _hold(self, documents: list[tuple[int, Tokens]], tokens: int) -> None:
         """Keep ``documents`` (``(document, tokens)``), views into one batch of ``tokens``."""
         number = next(self.numbers)
         self.batches[number] = [len(documents), tokens, sum(len(t) for _, t in documents)]
@@ -457,9 +457,7 @@ class _DocumentTokens:
         for d, (document_tokens, number) in list(self.kept.items()):
             if number in sparse:
                 self._drop(d)
-                copy = type(document_tokens)(document_tokens.hashes.copy(),
-                                             document_tokens.starts.copy(),
-                                             document_tokens.ends.copy())
+                copy = document_tokens.copy()
                 self._hold([(d, copy)], len(copy))
 
 

@@ -297,6 +297,10 @@ class Tokens:
     def __len__(self) -> int:
         return len(self.hashes)
 
+    def copy(self) -> Tokens:
+        """The same tokens in arrays of their own (not views into a batch's)."""
+        return Tokens(self.hashes.copy(), self.starts.copy(), self.ends.copy())
+
 
 @dataclass(frozen=True)
 class TokenBatch:
