@@ -286,34 +286,6 @@ def test_the_align_progress_moves_in_small_steps(monkeypatch):
     assert max(steps) <= 2 * 16_500
 
 
-def test_a_token_cache_too_small_for_a_batch_drops_and_compacts_and_aligns_the_same(
-        monkeypatch):
-    """The aligner keeps the tokens of the documents it aligns, views into their batch, up to
-    a bound; over it, it drops documents no longer wanted and copies the rest of a batch they
-    fill less than half of out of it. Forced to do both all the time (a bound of 300 tokens,
-    batches of about 400), the sample corpus, whose documents each take part in several pairs,
-    aligns as with the default settings: the copies are used again, and a copy that reversed
-    the hashes fails this test."""
-    import pandas.testing
-    from conftest import SEEDS
-
-    expected = run(str(SEEDS), workers=1, quiet=True).alignments
-    assert len(expected) >= 5
-    compactions = []
-    compact = pipeline.documents._DocumentTokens._compact
-
-    def counted(cache):
-        compactions.append(cache.size)
-        compact(cache)
-
-    monkeypatch.setattr(pipeline.documents._DocumentTokens, "_compact", counted)
-    monkeypatch.setattr(pipeline.documents, "_CACHED_TOKENS", 300)
-    monkeypatch.setattr(pipeline.documents, "_ALIGN_BATCH_TOKENS", 400)
-    got = run(str(SEEDS), workers=1, quiet=True).alignments
-    assert compactions
-    pandas.testing.assert_frame_equal(got, expected)
-
-
 @pytest.mark.parametrize(("gap_a", "gap_b", "joined"), [
     (40, 45, True),     # a rewritten stretch: one passage
     (0, 24, True),      # words added on one side only

@@ -20,7 +20,6 @@ from ..engine import (
 )
 from ..engine.spill import parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
-from ..ingest.store import TextColumn
 from ..runfolder.checkpoints import StageLedger, save_arrays, save_frame
 from ..sketch.windows import PassageCandidates, passage_candidates
 from .arguments import call_arguments
@@ -98,12 +97,12 @@ def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
 def passage_clusters_for(corpus: Corpus, alignments: pd.DataFrame, config: Config,
                          workers: int = 1) -> pd.DataFrame:
     """The passage clusters of ``alignments``, their parts (groups of linked documents) in
-    ``workers`` processes when the texts are in the document store (a worker reads them there;
-    texts held in memory would travel with every part, so they are clustered here)."""
+    ``workers`` processes (a worker reads the texts from the document store, or, for texts
+    held in memory, gets those of its part's documents with the part)."""
     from ..cluster.passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
 
     map_parts: Any = map
-    if workers > 1 and isinstance(corpus.texts, TextColumn):
+    if workers > 1:
         map_parts = functools.partial(ordered_map, workers=workers)
     return passage_clusters(
         alignments, corpus.ids, dates=corpus_dates(corpus, config),
