@@ -370,32 +370,3 @@ def test_parts_clustered_in_worker_processes_give_the_table_of_one_process(
     assert calls == [3]
     pd.testing.assert_frame_equal(two, one)
     assert one["passage_id"].nunique() == 3
-
-
-def test_parts_of_texts_held_in_memory_take_their_own_texts_to_the_workers(monkeypatch):
-    # The same three groups, the texts a list: each part pickles with its own documents'
-    # texts only, and two workers give the table of one process.
-    import pickle
-
-    from reuse.cluster import passages as passages_module
-    from reuse.engine import ordered_map
-
-    docs = [f"d{k}" for k in range(9)]
-    texts = [" " * (k % 3) + "word " * 40 + f"tail{k} " * 5 for k in range(9)]
-    rows = [(docs[k], k % 3, 150, docs[k + 1], 0, 150 - k % 3) for k in (0, 1, 3, 4, 6, 7)]
-    monkeypatch.setattr(passages_module, "_PART_ALIGNMENTS", 2)
-    carried = []
-
-    def in_workers(function, parts):
-        parts = list(parts)
-        for part in parts:
-            wire = pickle.dumps(part)
-            carried.append([k for k in range(9) if f"tail{k} ".encode() in wire])
-        return ordered_map(function, parts, 2)
-
-    one = passage_clusters(_alignments(rows), docs, min_chars=10, texts=texts)
-    two = passage_clusters(_alignments(rows), docs, min_chars=10, texts=texts,
-                           map_parts=in_workers)
-    assert carried == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
-    pd.testing.assert_frame_equal(two, one)
-    assert one["passage_id"].nunique() == 3

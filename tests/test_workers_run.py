@@ -165,38 +165,6 @@ def test_a_token_cache_smaller_than_a_batch_gives_the_same_tables(
     assert [name for name in kept if kept[name] != dropped[name]] == []
 
 
-def test_passage_clusters_of_texts_held_in_memory_are_the_same_for_one_and_two_workers(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A corpus built in Python keeps its texts in memory: its groups of linked documents are
-    clustered by the workers too (each taking its documents' texts along), with the table of
-    one process."""
-    import pandas as pd
-    from near_dup_corpus import make_corpus
-
-    from reuse.cluster import passages as passage_clustering
-    from reuse.ingest import Corpus
-
-    planted = make_corpus(120, 40, seed=3)  # pairs of documents, each its own group
-    corpus = Corpus(ids=planted.ids, texts=planted.texts)
-    monkeypatch.setattr(passage_clustering, "_PART_ALIGNMENTS", 1)
-    parts: list[int] = []
-    ordered_map = reuse.engine.ordered_map
-
-    def recording(function, tasks, workers, *args, **kwargs):
-        if function is passage_clustering._part_passages:
-            tasks = list(tasks)
-            parts.append(len(tasks))
-        return ordered_map(function, tasks, workers, *args, **kwargs)
-
-    monkeypatch.setattr(reuse.pipeline.passages, "ordered_map", recording)
-    one = reuse.run(corpus, workers=1, quiet=True).passages
-    assert parts == []
-    two = reuse.run(corpus, workers=2, quiet=True).passages
-    assert len(parts) == 1 and parts[0] >= 5
-    assert len(one) > 0
-    pd.testing.assert_frame_equal(two, one)
-
-
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(requests=st.lists(st.lists(st.integers(0, 59), min_size=1, max_size=25), min_size=1,

@@ -242,29 +242,12 @@ class _Lengths:
         return self.values[np.searchsorted(self.docs, docs)]
 
 
-class _SomeTexts:
-    """The texts of some documents, read by corpus position (as :func:`values_at` reads a
-    column): what a part takes along of texts held in memory, to a worker process, instead of
-    every document's."""
-
-    def __init__(self, docs: np.ndarray, texts: list[str]) -> None:
-        self.docs = docs  # sorted corpus positions
-        self.texts = texts
-
-    def read_many(self, positions: np.ndarray) -> list[str]:
-        found = np.searchsorted(self.docs, positions)
-        if len(positions) and (found.max() >= len(self.docs)
-                               or (self.docs[found] != positions).any()):
-            raise IndexError("a document that is not one of the part's")
-        return [self.texts[k] for k in found.tolist()]
-
-
 @dataclass(frozen=True)
 class _Texts:
     """The texts of a part's documents, read from ``column`` by corpus position, and their
     lengths (only the part's: a corpus's are 8 bytes a document)."""
 
-    column: Sequence[str] | _SomeTexts
+    column: Sequence[str]
     lengths: _Lengths
 
 
@@ -628,6 +611,7 @@ class _PartSettings:
     boilerplate_limit: int
     min_chars: int
     related_share: float
+    texts: Sequence[str] | None
 
 
 @dataclass(frozen=True)
@@ -644,9 +628,6 @@ class _Part:
     settings: _PartSettings
     # The texts' lengths of the part's documents (sorted corpus positions), None without texts.
     doc_lengths: _Lengths | None
-    # Where the part reads its documents' texts by corpus position: a document store's column
-    # (which travels as a handle), or the part's own texts; None without texts.
-    texts: Sequence[str] | _SomeTexts | None
 
 
 def _text_lengths(texts: Sequence[str] | None) -> np.ndarray | None:
@@ -693,8 +674,8 @@ def _part_passages(part: _Part) -> pd.DataFrame:
     settings = part.settings
     a_doc, b_doc, a_start, a_end = part.a_doc, part.b_doc, part.a_start, part.a_end
     b_start, b_end = part.b_start, part.b_end
-    texts = (None if part.texts is None or part.doc_lengths is None
-             else _Texts(part.texts, part.doc_lengths))
+    texts = (None if settings.texts is None or part.doc_lengths is None
+             else _Texts(settings.texts, part.doc_lengths))
     scale = int(max(a_end.max(), b_end.max(), settings.n_documents, len(a_doc))) + 2
     mappings = _mappings(part.edits, a_start, a_end, b_start, b_end, scale)
     sides = _Sides(a_doc, b_doc, a_start, a_end, b_start, b_end, mappings)
@@ -793,8 +774,8 @@ def passage_clusters(
     other documents), so the groups are clustered apart, whole groups of about
     ``_PART_ALIGNMENTS`` alignments at a time, the parts by ``map_parts(function, parts)``
     when there are several (the builtin ``map`` by default). A map that runs them in worker
-    processes gives the same table. A part carries a document store's column as a handle to
-    the store, and of other ``texts`` (a list) only its own documents'.
+    processes gives the same table; every part carries ``texts``, so such a map wants a
+    document store's column (which travels as a handle to the store), not a list.
     """
     if alignments.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
@@ -810,19 +791,12 @@ def passage_clusters(
         n_documents=len(doc_ids),
         boilerplate_limit=max(3, min(boilerplate_docs,
                                      math.ceil(boilerplate_share * len(doc_ids)))),
-        min_chars=min_chars, related_share=related_share)
+        min_chars=min_chars, related_share=related_share, texts=texts)
     part_rows = _linked_parts(a_doc, b_doc, _PART_ALIGNMENTS)
-
-    def part(rows: np.ndarray) -> _Part:
-        doc_lengths = _lengths_of(lengths, a_doc[rows], b_doc[rows])
-        part_texts: Sequence[str] | _SomeTexts | None = texts
-        if doc_lengths is not None and getattr(texts, "read_many", None) is None:
-            part_texts = _SomeTexts(doc_lengths.docs, values_at(texts, doc_lengths.docs))
-        return _Part(a_doc[rows], b_doc[rows], *(column[rows] for column in columns),
-                     None if edits is None else edits.iloc[rows], settings, doc_lengths,
-                     part_texts)
-
-    parts = map(part, part_rows)
+    parts = (_Part(a_doc[rows], b_doc[rows], *(column[rows] for column in columns),
+                   None if edits is None else edits.iloc[rows], settings,
+                   _lengths_of(lengths, a_doc[rows], b_doc[rows]))
+             for rows in part_rows)
     # One part is clustered here: a worker would only add the trip.
     frame = _numbered(list(map_parts(_part_passages, parts) if len(part_rows) > 1
                            else map(_part_passages, parts)))

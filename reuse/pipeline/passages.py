@@ -20,6 +20,7 @@ from ..engine import (
 )
 from ..engine.spill import parse_memory_budget
 from ..ingest import DEFAULT_MAX_DOC_CHARS, Corpus
+from ..ingest.store import TextColumn
 from ..runfolder.checkpoints import StageLedger, save_arrays, save_frame
 from ..sketch.windows import PassageCandidates, passage_candidates
 from .arguments import call_arguments
@@ -97,12 +98,14 @@ def _spark_run(source: str | os.PathLike[str] | Corpus, read: dict[str, Any],
 def passage_clusters_for(corpus: Corpus, alignments: pd.DataFrame, config: Config,
                          workers: int = 1) -> pd.DataFrame:
     """The passage clusters of ``alignments``, their parts (groups of linked documents) in
-    ``workers`` processes (a worker reads the texts from the document store, or, for texts
-    held in memory, gets those of its part's documents with the part)."""
+    ``workers`` processes when the texts are in the document store (a worker reads them there).
+    Texts held in memory are clustered here: sending each part with its own documents' texts
+    was slower than clustering them in this process (100k documents of our generator, two
+    workers: 0.91-1.27 s for the stage, against 0.54-0.55 s here)."""
     from ..cluster.passages import passage_clusters  # scipy.sparse.csgraph: not needed by dedup
 
     map_parts: Any = map
-    if workers > 1:
+    if workers > 1 and isinstance(corpus.texts, TextColumn):
         map_parts = functools.partial(ordered_map, workers=workers)
     return passage_clusters(
         alignments, corpus.ids, dates=corpus_dates(corpus, config),
