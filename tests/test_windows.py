@@ -14,7 +14,9 @@ from reuse.sketch import windows
 from reuse.sketch.windows import (
     Fingerprints,
     SpilledFingerprints,
+    filing_bins,
     filing_order,
+    fingerprint_records,
     passage_candidates,
     window_fingerprints,
 )
@@ -232,11 +234,11 @@ def test_candidates_carry_every_shared_fingerprint_as_a_seed(entries, min_shared
     max_bucket=st.integers(2, 6),
     expected_documents=st.sampled_from([1, 2_000, 50_000]),
     with_groups=st.booleans(),
-    filed=st.booleans(),
+    how=st.sampled_from(["by document", "filing order", "written by the sketching process"]),
 )
 def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
         tmp_path_factory, entries, min_shared, max_bucket, expected_documents, with_groups,
-        filed):
+        how):
     entries = sorted(entries, key=lambda e: (e[1], e[2]))
     # Hashes spread over 64 bits, as the window minima are: the top bits pick the partition.
     hashes = mix64(np.array([h for h, _, _ in entries], dtype=np.uint64))
@@ -247,9 +249,24 @@ def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
                                   MIN_MEMORY_BUDGET)
     for first in range(0, 8, 3):  # batches of three documents, in document order
         in_batch = fingerprints.take((docs >= first) & (docs < first + 3))
-        # As a sketching worker hands a batch over (filing_order), or by document.
-        spilled.add(filing_order(in_batch) if filed else in_batch, 3)
+        # By document; as a sketching worker hands a batch over (filing_order); or as it
+        # writes a batch to a file of its own and hands over where it is.
+        if how == "written by the sketching process":
+            in_batch = filing_order(in_batch)
+            segment = spilled.sink().append(fingerprint_records(in_batch, first))
+            spilled.add_filed(segment, filing_bins(in_batch), 3, first)
+        else:
+            spilled.add(filing_order(in_batch) if how == "filing order" else in_batch, 3)
     assert len(spilled) == len(entries)
+    # Each partition holds the fingerprints of its hash's low bits, those of one hash in
+    # document order.
+    mask = np.uint64(max(len(spilled.counts), 1) - 1)
+    for spill, partition in spilled.partitions():
+        records = spill.read(partition)
+        assert ((records["hash"] & mask) == partition).all()
+        for value in np.unique(records["hash"]):
+            found = records[records["hash"] == value][["doc", "position"]].tolist()
+            assert found == sorted(found)
     groups = np.arange(8) % 2 if with_groups else None
     config = PassageConfig(min_shared=min_shared, max_bucket=max_bucket, max_pairs_per_doc=2)
     whole = passage_candidates(fingerprints, config, groups)
@@ -258,7 +275,7 @@ def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
                  "seed_pair", "seed_a", "seed_b"):
         assert getattr(parts, name).tolist() == getattr(whole, name).tolist(), name
     assert parts.capped_fingerprints == whole.capped_fingerprints
-    reopened = SpilledFingerprints.reopened(spilled.paths, spilled.counts)
+    reopened = SpilledFingerprints.reopened(spilled.paths, spilled.counts, spilled.slices)
     assert passage_candidates(reopened, config, groups).seed_b.tolist() == whole.seed_b.tolist()
     spilled.close()
     assert not any(path.exists() for path in spilled.paths)
@@ -295,15 +312,23 @@ def test_filing_order_groups_every_partition_keeping_each_hashs_order(hashes):
         assert docs == sorted(docs)
 
 
+@pytest.mark.parametrize("written", [False, True])
 def test_spilled_partitions_grouped_in_two_workers_give_the_same_candidates(tmp_path,
-                                                                             monkeypatch):
+                                                                             monkeypatch,
+                                                                             written):
     rng = np.random.default_rng(11)
     config = PassageConfig()
     texts = [_words(rng, 300) for _ in range(60)]
     texts += [text[:900] + " shared ending " + texts[0][:600] for text in texts[:20]]
     found = _fingerprints(texts, config)
     spilled = SpilledFingerprints(tmp_path, 80, MIN_MEMORY_BUDGET)
-    spilled.add(found, len(texts))
+    if written:  # batches of 16 documents, each in a file of the process that wrote it
+        for first in range(0, len(texts), 16):
+            batch = filing_order(found.take((found.docs >= first) & (found.docs < first + 16)))
+            segment = spilled.sink().append(fingerprint_records(batch, first))
+            spilled.add_filed(segment, filing_bins(batch), 16, first)
+    else:
+        spilled.add(found, len(texts))
     assert len(spilled.partitions()) > 2
     whole = passage_candidates(found, config)
     names = ("a", "b", "shared", "a_first", "a_last", "b_first", "b_last", "capped_docs",
@@ -323,3 +348,34 @@ def test_spilled_partitions_grouped_in_two_workers_give_the_same_candidates(tmp_
                        memory_budget=int(largest * windows.GROUPING_WORK * 2))
     passage_candidates(spilled, config, workers=4, memory_budget=1)
     assert used == [2, 1]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_sketching_processes_file_the_fingerprints_of_the_documents_compared(workers):
+    """The processes that sketch the batches write the fingerprints to files of their own (the
+    main process only records where): the candidates are those of the fingerprints computed
+    here, without the documents too short to compare."""
+    from reuse.config import DedupConfig, TokenizeConfig
+    from reuse.pipeline import sketch_corpus
+
+    rng = np.random.default_rng(17)
+    config = PassageConfig()
+    texts = [_words(rng, 300) for _ in range(30)]
+    texts += [text[:900] + " shared ending " + texts[0][:600] for text in texts[:10]]
+    texts[3] = " ".join(texts[0].split()[:80])  # a passage of another: too short to compare
+    dedup = DedupConfig(min_tokens=100)
+    sketches = sketch_corpus(texts, TokenizeConfig(), dedup, config, workers=workers)
+    try:
+        assert sketches.fingerprints.slices is not None
+        found = _fingerprints(texts, config)
+        compared = np.array([len(t.split()) >= 100 for t in texts])
+        assert compared.tolist().count(False) == 1
+        # Compared, the short document would share the passage with its source.
+        assert 3 in passage_candidates(found, config).b.tolist()
+        expected = passage_candidates(found.take(compared[found.docs]), config)
+        got = passage_candidates(sketches.fingerprints, config)
+        assert len(expected) > 0
+        for name in ("a", "b", "shared", "seed_pair", "seed_a", "seed_b"):
+            assert getattr(got, name).tolist() == getattr(expected, name).tolist(), name
+    finally:
+        sketches.close()

@@ -102,12 +102,17 @@ class Sketcher:
             self.fingerprints = SpilledFingerprints(
                 directory if directory is not None else self.workspace,
                 max(expected_documents, 1), memory_budget)
-        # A task without its texts: the settings every batch is sketched with.
+        # A task without its texts: the settings every batch is sketched with. The processes
+        # that sketch the batches write their fingerprints (as their shingles) to files of their
+        # own: the main process, which files every batch, would otherwise receive and write
+        # them all (176 MB for 100k documents of our generator).
         self.template = SketchTask(
             [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
             config.seed, self.bands, self.rows, passage_config,
             shingle_sink=None if self.shingles is None else self.shingles.sink(),
-            for_filing=True)
+            for_filing=True,
+            fingerprint_sink=None if self.fingerprints is None else self.fingerprints.sink(),
+            min_tokens=self.min_tokens)
 
     def _tasks(self, ranges: Iterable[tuple[Any, int, int]], packed: bool
                ) -> Iterator[SketchTask]:
@@ -149,7 +154,9 @@ class Sketcher:
         self.buckets.add(batch.band_keys[:, compared], lo + compared)
         if self.shingles is not None and batch.shingle_segment is not None:
             self.shingles.add(*batch.shingle_segment)
-        if self.fingerprints is not None and batch.fingerprints is not None:
+        if self.fingerprints is not None and batch.filed_fingerprints is not None:
+            self.fingerprints.add_filed(*batch.filed_fingerprints, hi - lo, lo)
+        elif self.fingerprints is not None and batch.fingerprints is not None:
             found = batch.fingerprints
             compared_docs = batch.n_tokens >= self.min_tokens
             if not compared_docs.all():

@@ -200,12 +200,15 @@ def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Ske
         save_arrays(folder, n_tokens=sketches.n_tokens)
         if sketches.fingerprints is not None:
             save_arrays(folder, fingerprint_counts=sketches.fingerprints.counts)
+            if sketches.fingerprints.slices is not None:
+                save_arrays(folder, fingerprint_slices=sketches.fingerprints.slices)
     except BaseException:
         sketches.close()
         raise
     spilled = sketches.fingerprints
     ledger.complete("sketch", {
         "fingerprint_files": None if spilled is None else [path.name for path in spilled.paths],
+        "fingerprint_slices": spilled is not None and spilled.slices is not None,
     })
 
 
@@ -220,8 +223,11 @@ def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: b
     fingerprints = None
     if with_fingerprints and not ledger.done("passage_candidates"):
         (counts,) = ledger.arrays("sketch", "fingerprint_counts")
+        slices = (ledger.arrays("sketch", "fingerprint_slices")[0]
+                  if values.get("fingerprint_slices") else None)
         fingerprints = SpilledFingerprints.reopened(
-            [ledger.file("sketch", name) for name in values["fingerprint_files"]], counts)
+            [ledger.file("sketch", name) for name in values["fingerprint_files"]], counts,
+            slices)
     return Sketches(n_tokens, signatures, n_tokens >= config.dedup.effective_min_tokens,
                     fingerprints)
 

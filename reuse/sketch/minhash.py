@@ -45,7 +45,13 @@ from ..engine.spill import Segment, SegmentSink
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_joined
-from .windows import Fingerprints, filing_order, window_fingerprints
+from .windows import (
+    Fingerprints,
+    filing_bins,
+    filing_order,
+    fingerprint_records,
+    window_fingerprints,
+)
 
 try:
     from . import compiled_minhash
@@ -377,6 +383,10 @@ class SketchTask:
     # The fingerprints in reuse.sketch.windows.filing_order (for a SpilledFingerprints), not
     # by document and position.
     for_filing: bool = False
+    # With for_filing: where the process that sketches the batch writes its fingerprints (those
+    # of documents of at least min_tokens tokens), the sketch saying where.
+    fingerprint_sink: SegmentSink | None = None
+    min_tokens: int = 0
 
     @staticmethod
     def pack(texts: list[str]) -> tuple[bytes, np.ndarray]:
@@ -419,6 +429,9 @@ class BatchSketch:
     shingle_hashes: tuple[np.ndarray, np.ndarray] | None = None
     # With SketchTask.shingle_sink: where the hashes went, and each document's number of them.
     shingle_segment: tuple[Segment, np.ndarray] | None = None
+    # With SketchTask.fingerprint_sink: where the fingerprints went (their documents counted
+    # from the batch's first), and their reuse.sketch.windows.filing_bins.
+    filed_fingerprints: tuple[Segment, np.ndarray] | None = None
 
     def numbered_from(self, first: int) -> BatchSketch:
         """The same sketches, for documents numbered from ``first``."""
@@ -453,12 +466,21 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
                                            passage.seed, task.first)
         if task.for_filing:
             fingerprints = filing_order(fingerprints)
+    n_tokens = tokens.counts()
+    filed = None
+    if fingerprints is not None and task.for_filing and task.fingerprint_sink is not None:
+        compared = n_tokens >= task.min_tokens
+        if not compared.all():
+            fingerprints = fingerprints.take(compared[fingerprints.docs - task.first])
+        filed = (task.fingerprint_sink.append(fingerprint_records(fingerprints, task.first)),
+                 filing_bins(fingerprints))
+        fingerprints = None
     segment = None
     if task.shingle_sink is not None:
         segment = (task.shingle_sink.append(shingles[bounds[0]:bounds[-1]]), np.diff(bounds))
     return BatchSketch(
-        task.first, tokens.counts(), signatures, band_keys(signatures, task.bands, task.rows),
-        fingerprints, (shingles, bounds) if task.return_shingles else None, segment,
+        task.first, n_tokens, signatures, band_keys(signatures, task.bands, task.rows),
+        fingerprints, (shingles, bounds) if task.return_shingles else None, segment, filed,
     )
 
 

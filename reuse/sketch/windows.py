@@ -18,6 +18,7 @@ so there are at most ``documents * max_pairs_per_doc`` candidate pairs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,10 @@ from ..config import PassageConfig
 from ..engine import ordered_map
 from ..engine.spill import (
     DEFAULT_MEMORY_BUDGET,
+    MAX_PARTITIONS,
     PartitionedSpill,
+    Segment,
+    SegmentSink,
     Workspace,
     partitions_at_once,
     partitions_for,
@@ -95,6 +99,29 @@ def filing_order(fingerprints: Fingerprints) -> Fingerprints:
     return fingerprints.take(np.argsort(key, kind="stable"))
 
 
+# A filed batch also says how many of its fingerprints fall in each of these bins (the top bits
+# of their reversed low 16 bits, in filing order): the partitions of any power-of-two count up
+# to MAX_PARTITIONS are runs of bins, so the process that files a batch written elsewhere knows
+# where each partition lies in it without reading it.
+_FILING_BITS = MAX_PARTITIONS.bit_length() - 1
+
+
+def filing_bins(fingerprints: Fingerprints) -> np.ndarray:
+    """How many of ``fingerprints`` (in :func:`filing_order`) fall in each filing bin, in the
+    order they lie: what :meth:`SpilledFingerprints.add_filed` takes with their records."""
+    key = _REVERSED_16[(fingerprints.hashes & np.uint64(0xFFFF)).astype(np.intp)]
+    return np.bincount(key >> (16 - _FILING_BITS), minlength=1 << _FILING_BITS).astype(np.int64)
+
+
+def fingerprint_records(fingerprints: Fingerprints, first: int = 0) -> np.ndarray:
+    """``fingerprints`` as records (``FINGERPRINT_RECORD``), documents counted from ``first``."""
+    records = np.empty(len(fingerprints), dtype=FINGERPRINT_RECORD)
+    records["hash"] = fingerprints.hashes
+    records["doc"] = fingerprints.docs - first
+    records["position"] = fingerprints.positions
+    return records
+
+
 def _record_fingerprints(records: np.ndarray) -> Fingerprints:
     """Fingerprints viewing the columns of spilled ``records`` (no copy)."""
     return Fingerprints(records["hash"], records["doc"], records["position"])
@@ -106,9 +133,11 @@ class SpilledFingerprints:
     one partition at a time. Within a partition, the fingerprints of one hash keep the order
     they were added in (by document, then position, when added batch by batch in document
     order), which is all that grouping them needs. A batch in :func:`filing_order` is written
-    as it lies; any other is grouped by partition first.
+    as it lies; any other is grouped by partition first. Or, added with :meth:`add_filed`, a
+    batch stays in the file that the process which sketched it wrote it to
+    (:class:`FiledFingerprints`).
 
-    The number of partitions is chosen on the first non-empty :meth:`add`, from that batch's
+    The number of partitions is chosen on the first non-empty add, from that batch's
     fingerprints per document times ``expected_documents``, so that one partition (and the
     work of grouping it) fits ``memory_budget``. ``home`` is a :class:`Workspace` (temporary
     files) or a folder (a checkpoint's, whose files outlive this object until :meth:`close`).
@@ -121,47 +150,76 @@ class SpilledFingerprints:
         self._home = home
         self._expected_documents = max(expected_documents, 1)
         self._memory_budget = memory_budget
-        self.spill: PartitionedSpill | None = None
+        self.spill: PartitionedSpill | FiledFingerprints | None = None
 
     @classmethod
-    def reopened(cls, paths: Sequence[Path], counts: np.ndarray) -> SpilledFingerprints:
-        """The fingerprints written earlier to ``paths`` (``counts[p]`` records in ``paths[p]``),
-        for example by a killed run into its checkpoint."""
+    def reopened(cls, paths: Sequence[Path], counts: np.ndarray,
+                 slices: np.ndarray | None = None) -> SpilledFingerprints:
+        """The fingerprints written earlier to ``paths``, for example by a killed run into its
+        checkpoint: ``counts[p]`` records in ``paths[p]``, or, with ``slices``, filed batches
+        in those files (see :attr:`slices`)."""
         spilled = cls(Path(paths[0]).parent if paths else Path("."), 1, 1)
-        if paths:
+        if slices is not None:
+            spilled.spill = FiledFingerprints.reopened(paths, len(counts), slices)
+        elif paths:
             spilled.spill = PartitionedSpill.reopened(paths, FINGERPRINT_RECORD, counts)
         return spilled
 
     def __len__(self) -> int:
         return 0 if self.spill is None else len(self.spill)
 
+    def _partitions_for(self, count: int, documents: int) -> int:
+        """Partitions for the corpus, guessed from a first batch of ``count`` fingerprints."""
+        per_document = count / max(documents, 1) * FINGERPRINT_RECORD.itemsize
+        return partitions_for(int(per_document * self._expected_documents), self._memory_budget,
+                              GROUPING_WORK)
+
     def add(self, fingerprints: Fingerprints, documents: int) -> None:
         """Add the fingerprints of a batch of ``documents`` documents."""
         if len(fingerprints) == 0:
             return
         if self.spill is None:
-            per_document = len(fingerprints) / max(documents, 1) * FINGERPRINT_RECORD.itemsize
-            partitions = partitions_for(int(per_document * self._expected_documents),
-                                        self._memory_budget, GROUPING_WORK)
             self.spill = PartitionedSpill(self._home, "fingerprints", FINGERPRINT_RECORD,
-                                          partitions)
-        records = np.empty(len(fingerprints), dtype=FINGERPRINT_RECORD)
-        records["hash"] = fingerprints.hashes
-        records["doc"] = fingerprints.docs
-        records["position"] = fingerprints.positions
+                                          self._partitions_for(len(fingerprints), documents))
+        if not isinstance(self.spill, PartitionedSpill):
+            raise ValueError("SpilledFingerprints.add after add_filed")
+        records = fingerprint_records(fingerprints)
         mask = np.uint64(self.spill.partitions - 1)
         self.spill.append(records, (fingerprints.hashes & mask).astype(np.int64))
+
+    def sink(self) -> SegmentSink:
+        """Where a sketching process writes the records of a batch in :func:`filing_order`
+        (:func:`fingerprint_records`, documents counted from the batch's first) for
+        :meth:`add_filed`: a file of its own in this store's folder."""
+        folder = self._home.path if isinstance(self._home, Workspace) else Path(self._home)
+        return SegmentSink(str(folder), FILED_STEM)
+
+    def add_filed(self, segment: Segment, bins: np.ndarray, documents: int, first: int) -> None:
+        """Add a batch of ``documents`` documents from ``first`` whose fingerprints a process
+        wrote to ``segment`` of a :meth:`sink` file, with their :func:`filing_bins`: the records
+        stay where they are, and each partition reads its run of every batch."""
+        if segment.count == 0:
+            return
+        if self.spill is None:
+            folder = self._home.path if isinstance(self._home, Workspace) else Path(self._home)
+            self.spill = FiledFingerprints(folder, self._partitions_for(segment.count, documents))
+        if not isinstance(self.spill, FiledFingerprints):
+            raise ValueError("SpilledFingerprints.add_filed after add")
+        self.spill.add(segment, bins, first)
 
     def parts(self) -> Iterator[Fingerprints]:
         """The fingerprints, a partition at a time (the empty ones left out)."""
         for partition in np.flatnonzero(self.counts).tolist():
             yield _record_fingerprints(self.spill.read(partition))
 
-    def partitions(self) -> list[tuple[PartitionedSpill, int]]:
+    def partitions(self) -> list[tuple[PartitionedSpill | FiledFingerprints, int]]:
         """The non-empty partitions, as (spill, partition) pairs that a worker process reads
-        (:meth:`PartitionedSpill.read`)."""
+        (their ``read(partition)``)."""
         if self.spill is None:
             return []
+        if isinstance(self.spill, FiledFingerprints):
+            return [(self.spill.of_partition(partition), partition)
+                    for partition in np.flatnonzero(self.counts).tolist()]
         return [(self.spill, partition) for partition in np.flatnonzero(self.counts).tolist()]
 
     @property
@@ -172,10 +230,121 @@ class SpilledFingerprints:
     def counts(self) -> np.ndarray:
         return np.zeros(0, dtype=np.int64) if self.spill is None else self.spill.counts.copy()
 
+    @property
+    def slices(self) -> np.ndarray | None:
+        """For filed batches, where each partition's records are (:attr:`FiledFingerprints.table`),
+        which :meth:`reopened` takes back; else None."""
+        return self.spill.table if isinstance(self.spill, FiledFingerprints) else None
+
     def close(self) -> None:
         """Remove the files."""
         if self.spill is not None:
             self.spill.close()
+
+
+FILED_STEM = "fingerprints-filed"
+
+
+class FiledFingerprints:
+    """Fingerprint records in the files that sketching processes wrote them to, a batch in
+    :func:`filing_order` at a time (:meth:`SpilledFingerprints.sink`), read a partition at a
+    time: a partition is a run of records in every batch, and the runs of one partition, in
+    the order the batches were added, are its records in document order. What the main process
+    keeps is :attr:`table`, a row per partition and batch: ``(partition, file, first record,
+    records, first document)``; the records count their documents from the batch's first."""
+
+    def __init__(self, folder: Path, partitions: int) -> None:
+        if partitions & (partitions - 1) or not 0 < partitions <= MAX_PARTITIONS:
+            raise ValueError(f"{partitions} partitions: a power of two up to {MAX_PARTITIONS}")
+        self.folder = Path(folder)
+        self.partitions = partitions
+        self.files: list[str] = []
+        self._rows: list[np.ndarray] = []
+        self._table = np.empty((0, 5), dtype=np.int64)
+        bits = partitions.bit_length() - 1
+        # The partition of each run of bins, in the order the runs lie in a filed batch.
+        self._order = ((_REVERSED_16[:partitions].astype(np.int64) >> (16 - bits)) if bits
+                       else np.zeros(1, dtype=np.int64))
+
+    @classmethod
+    def reopened(cls, paths: Sequence[Path], partitions: int, table: np.ndarray
+                 ) -> FiledFingerprints:
+        filed = cls(Path(paths[0]).parent if paths else Path("."), partitions)
+        filed.files = [Path(path).name for path in paths]
+        filed._table = np.asarray(table, dtype=np.int64).reshape(-1, 5)
+        return filed
+
+    @property
+    def table(self) -> np.ndarray:
+        if self._rows:
+            self._table = np.concatenate([self._table, *self._rows])
+            self._rows = []
+        return self._table
+
+    def __len__(self) -> int:
+        return int(self.table[:, 3].sum())
+
+    def add(self, segment: Segment, bins: np.ndarray, first: int) -> None:
+        if segment.name not in self.files:
+            self.files.append(segment.name)
+        sizes = np.asarray(bins, dtype=np.int64).reshape(self.partitions, -1).sum(axis=1)
+        if int(sizes.sum()) != segment.count:
+            raise ValueError(f"{segment.count} fingerprints in the segment, {int(sizes.sum())} "
+                             "in its bins")
+        starts = segment.start + np.cumsum(sizes) - sizes
+        rows = np.column_stack((self._order, np.full(self.partitions, self.files.index(
+            segment.name)), starts, sizes, np.full(self.partitions, first)))
+        self._rows.append(rows[sizes > 0])
+
+    @property
+    def counts(self) -> np.ndarray:
+        table = self.table
+        return np.bincount(table[:, 0], weights=table[:, 3], minlength=self.partitions
+                           ).astype(np.int64)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.folder / name for name in self.files]
+
+    def of_partition(self, partition: int) -> FiledFingerprints:
+        """The same store with only ``partition``'s rows: what a worker that reads it is sent."""
+        table = self.table
+        return FiledFingerprints.reopened(self.paths, self.partitions,
+                                          table[table[:, 0] == partition])
+
+    def read(self, partition: int) -> np.ndarray:
+        """The records of one partition, documents counted from the corpus's first."""
+        table = self.table
+        rows = table[table[:, 0] == partition]
+        records = np.empty(int(rows[:, 3].sum()), dtype=FINGERPRINT_RECORD)
+        size = FINGERPRINT_RECORD.itemsize
+        data = memoryview(records).cast("B")
+        descriptors: dict[int, int] = {}
+        try:
+            done = 0
+            for file, start, count, first in rows[:, 1:].tolist():
+                descriptor = descriptors.get(file)
+                if descriptor is None:
+                    descriptor = descriptors[file] = os.open(self.folder / self.files[file],
+                                                             os.O_RDONLY)
+                got = 0
+                while got < count * size:
+                    read = os.preadv(descriptor, [data[(done * size) + got:(done + count) * size]],
+                                     start * size + got)
+                    if read <= 0:
+                        raise OSError(f"{self.folder / self.files[file]}: the fingerprints "
+                                      "file ended early")
+                    got += read
+                records["doc"][done:done + count] += first
+                done += count
+        finally:
+            for descriptor in descriptors.values():
+                os.close(descriptor)
+        return records
+
+    def close(self) -> None:
+        for path in self.paths:
+            path.unlink(missing_ok=True)
 
 
 def window_fingerprints(
