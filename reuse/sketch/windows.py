@@ -248,10 +248,15 @@ FILED_STEM = "fingerprints-filed"
 class FiledFingerprints:
     """Fingerprint records in the files that sketching processes wrote them to, a batch in
     :func:`filing_order` at a time (:meth:`SpilledFingerprints.sink`), read a partition at a
-    time: a partition is a run of records in every batch, and the runs of one partition, in
-    the order the batches were added, are its records in document order. What the main process
-    keeps is :attr:`table`, a row per partition and batch: ``(partition, file, first record,
-    records, first document)``; the records count their documents from the batch's first."""
+    time: a partition is a run of records in every batch, and its runs, in the order the
+    batches were added, hold the fingerprints of each of its hashes in document order. What the
+    main process keeps is :attr:`table`, a row per batch and partition it holds records of:
+    ``(partition, file, first record, records, first document)``, the records counting their
+    documents from the batch's first.
+
+    Memory: 40 bytes a row, up to batches x partitions rows (at 100k documents of our
+    generator, 252 batches of 16 partitions: 160 KB; at 10M documents and 256 partitions it
+    would be about 250 MB)."""
 
     def __init__(self, folder: Path, partitions: int) -> None:
         if partitions & (partitions - 1) or not 0 < partitions <= MAX_PARTITIONS:
