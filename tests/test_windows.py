@@ -275,7 +275,7 @@ def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
                  "seed_pair", "seed_a", "seed_b"):
         assert getattr(parts, name).tolist() == getattr(whole, name).tolist(), name
     assert parts.capped_fingerprints == whole.capped_fingerprints
-    reopened = SpilledFingerprints.reopened(spilled.paths, spilled.counts, spilled.slices)
+    reopened = SpilledFingerprints.reopened(spilled.paths, spilled.counts, spilled.filed_runs)
     assert passage_candidates(reopened, config, groups).seed_b.tolist() == whole.seed_b.tolist()
     spilled.close()
     assert not any(path.exists() for path in spilled.paths)
@@ -366,7 +366,7 @@ def test_the_sketching_processes_file_the_fingerprints_of_the_documents_compared
     dedup = DedupConfig(min_tokens=100)
     sketches = sketch_corpus(texts, TokenizeConfig(), dedup, config, workers=workers)
     try:
-        assert sketches.fingerprints.slices is not None
+        assert sketches.fingerprints.filed_runs is not None
         found = _fingerprints(texts, config)
         compared = np.array([len(t.split()) >= 100 for t in texts])
         assert compared.tolist().count(False) == 1

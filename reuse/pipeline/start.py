@@ -200,15 +200,17 @@ def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Ske
         save_arrays(folder, n_tokens=sketches.n_tokens)
         if sketches.fingerprints is not None:
             save_arrays(folder, fingerprint_counts=sketches.fingerprints.counts)
-            if sketches.fingerprints.slices is not None:
-                save_arrays(folder, fingerprint_slices=sketches.fingerprints.slices)
+            runs = sketches.fingerprints.filed_runs
+            if runs is not None:
+                save_arrays(folder, fingerprint_run_counts=runs[1])
     except BaseException:
         sketches.close()
         raise
     spilled = sketches.fingerprints
     ledger.complete("sketch", {
         "fingerprint_files": None if spilled is None else [path.name for path in spilled.paths],
-        "fingerprint_slices": spilled is not None and spilled.slices is not None,
+        "fingerprint_run_files": None if spilled is None or spilled.filed_runs is None
+        else [path.name for path in spilled.filed_runs[0]],
     })
 
 
@@ -223,11 +225,13 @@ def _restored_sketches(ledger: StageLedger, config: Config, with_fingerprints: b
     fingerprints = None
     if with_fingerprints and not ledger.done("passage_candidates"):
         (counts,) = ledger.arrays("sketch", "fingerprint_counts")
-        slices = (ledger.arrays("sketch", "fingerprint_slices")[0]
-                  if values.get("fingerprint_slices") else None)
+        runs = None
+        if values.get("fingerprint_run_files") is not None:
+            runs = ([ledger.file("sketch", name) for name in values["fingerprint_run_files"]],
+                    ledger.arrays("sketch", "fingerprint_run_counts")[0])
         fingerprints = SpilledFingerprints.reopened(
             [ledger.file("sketch", name) for name in values["fingerprint_files"]], counts,
-            slices)
+            runs)
     return Sketches(n_tokens, signatures, n_tokens >= config.dedup.effective_min_tokens,
                     fingerprints)
 

@@ -154,13 +154,13 @@ class SpilledFingerprints:
 
     @classmethod
     def reopened(cls, paths: Sequence[Path], counts: np.ndarray,
-                 slices: np.ndarray | None = None) -> SpilledFingerprints:
+                 runs: tuple[Sequence[Path], np.ndarray] | None = None) -> SpilledFingerprints:
         """The fingerprints written earlier to ``paths``, for example by a killed run into its
-        checkpoint: ``counts[p]`` records in ``paths[p]``, or, with ``slices``, filed batches
-        in those files (see :attr:`slices`)."""
+        checkpoint: ``counts[p]`` records in ``paths[p]``; or, with ``runs`` (see
+        :attr:`filed_runs`), filed batches in those files, ``counts[p]`` in partition ``p``."""
         spilled = cls(Path(paths[0]).parent if paths else Path("."), 1, 1)
-        if slices is not None:
-            spilled.spill = FiledFingerprints.reopened(paths, len(counts), slices)
+        if runs is not None:
+            spilled.spill = FiledFingerprints.reopened(paths, counts, *runs)
         elif paths:
             spilled.spill = PartitionedSpill.reopened(paths, FINGERPRINT_RECORD, counts)
         return spilled
@@ -202,7 +202,8 @@ class SpilledFingerprints:
             return
         if self.spill is None:
             folder = self._home.path if isinstance(self._home, Workspace) else Path(self._home)
-            self.spill = FiledFingerprints(folder, self._partitions_for(segment.count, documents))
+            self.spill = FiledFingerprints(self._home, folder,
+                                           self._partitions_for(segment.count, documents))
         if not isinstance(self.spill, FiledFingerprints):
             raise ValueError("SpilledFingerprints.add_filed after add")
         self.spill.add(segment, bins, first)
@@ -217,9 +218,6 @@ class SpilledFingerprints:
         (their ``read(partition)``)."""
         if self.spill is None:
             return []
-        if isinstance(self.spill, FiledFingerprints):
-            return [(self.spill.of_partition(partition), partition)
-                    for partition in np.flatnonzero(self.counts).tolist()]
         return [(self.spill, partition) for partition in np.flatnonzero(self.counts).tolist()]
 
     @property
@@ -231,10 +229,13 @@ class SpilledFingerprints:
         return np.zeros(0, dtype=np.int64) if self.spill is None else self.spill.counts.copy()
 
     @property
-    def slices(self) -> np.ndarray | None:
-        """For filed batches, where each partition's records are (:attr:`FiledFingerprints.table`),
-        which :meth:`reopened` takes back; else None."""
-        return self.spill.table if isinstance(self.spill, FiledFingerprints) else None
+    def filed_runs(self) -> tuple[list[Path], np.ndarray] | None:
+        """For filed batches, the files and counts of where each partition's runs are
+        (:attr:`FiledFingerprints.runs`), which :meth:`reopened` takes back; else None."""
+        if not isinstance(self.spill, FiledFingerprints):
+            return None
+        self.spill.runs.flush()
+        return list(self.spill.runs.paths), self.spill.runs.counts.copy()
 
     def close(self) -> None:
         """Remove the files."""
@@ -243,51 +244,54 @@ class SpilledFingerprints:
 
 
 FILED_STEM = "fingerprints-filed"
+# Where each partition's runs are: (file, first record, records, first document) per batch.
+_RUN_RECORD = np.dtype([("file", "<i8"), ("start", "<i8"), ("count", "<i8"), ("first", "<i8")])
+_RUN_BUFFER_BYTES = 1 << 20
 
 
 class FiledFingerprints:
     """Fingerprint records in the files that sketching processes wrote them to, a batch in
     :func:`filing_order` at a time (:meth:`SpilledFingerprints.sink`), read a partition at a
     time: a partition is a run of records in every batch, and its runs, in the order the
-    batches were added, hold the fingerprints of each of its hashes in document order. What the
-    main process keeps is :attr:`table`, a row per batch and partition it holds records of:
-    ``(partition, file, first record, records, first document)``, the records counting their
-    documents from the batch's first.
+    batches were added, hold the fingerprints of each of its hashes in document order. Where
+    the runs are is itself spilled, a partition's to a file of its own (:attr:`runs`: per batch,
+    ``(file, first record, records, first document)``, the records counting their documents
+    from the batch's first), so that the main process keeps only a count per partition and a
+    name per file, whatever the corpus.
 
-    Memory: 40 bytes a row, up to batches x partitions rows (at 100k documents of our
-    generator, 252 batches of 16 partitions: 160 KB; at 10M documents and 256 partitions it
-    would be about 250 MB)."""
+    ``home``: a :class:`Workspace`, or a folder (a checkpoint's), where the run files go; the
+    sketching processes' files are in ``folder``."""
 
-    def __init__(self, folder: Path, partitions: int) -> None:
+    def __init__(self, home: Workspace | Path, folder: Path, partitions: int) -> None:
         if partitions & (partitions - 1) or not 0 < partitions <= MAX_PARTITIONS:
             raise ValueError(f"{partitions} partitions: a power of two up to {MAX_PARTITIONS}")
         self.folder = Path(folder)
         self.partitions = partitions
         self.files: list[str] = []
-        self._rows: list[np.ndarray] = []
-        self._table = np.empty((0, 5), dtype=np.int64)
+        self.runs = PartitionedSpill(home, "fingerprint-runs", _RUN_RECORD, partitions,
+                                     buffer_bytes=_RUN_BUFFER_BYTES)
+        self.counts = np.zeros(partitions, dtype=np.int64)  # fingerprints per partition
         bits = partitions.bit_length() - 1
         # The partition of each run of bins, in the order the runs lie in a filed batch.
         self._order = ((_REVERSED_16[:partitions].astype(np.int64) >> (16 - bits)) if bits
                        else np.zeros(1, dtype=np.int64))
 
     @classmethod
-    def reopened(cls, paths: Sequence[Path], partitions: int, table: np.ndarray
-                 ) -> FiledFingerprints:
-        filed = cls(Path(paths[0]).parent if paths else Path("."), partitions)
+    def reopened(cls, paths: Sequence[Path], counts: np.ndarray, run_paths: Sequence[Path],
+                 run_counts: np.ndarray) -> FiledFingerprints:
+        """The fingerprints filed earlier (by a killed run into its checkpoint, say): the
+        sketching processes' files ``paths``, ``counts[p]`` fingerprints in partition ``p``,
+        and the run files (:attr:`runs`: their paths and counts)."""
+        filed = cls.__new__(cls)
+        filed.folder = Path(paths[0]).parent if paths else Path(".")
+        filed.partitions = len(run_paths)
         filed.files = [Path(path).name for path in paths]
-        filed._table = np.asarray(table, dtype=np.int64).reshape(-1, 5)
+        filed.runs = PartitionedSpill.reopened(list(run_paths), _RUN_RECORD, run_counts)
+        filed.counts = np.asarray(counts, dtype=np.int64).copy()
         return filed
 
-    @property
-    def table(self) -> np.ndarray:
-        if self._rows:
-            self._table = np.concatenate([self._table, *self._rows])
-            self._rows = []
-        return self._table
-
     def __len__(self) -> int:
-        return int(self.table[:, 3].sum())
+        return int(self.counts.sum())
 
     def add(self, segment: Segment, bins: np.ndarray, first: int) -> None:
         if segment.name not in self.files:
@@ -296,38 +300,30 @@ class FiledFingerprints:
         if int(sizes.sum()) != segment.count:
             raise ValueError(f"{segment.count} fingerprints in the segment, {int(sizes.sum())} "
                              "in its bins")
-        starts = segment.start + np.cumsum(sizes) - sizes
-        rows = np.column_stack((self._order, np.full(self.partitions, self.files.index(
-            segment.name)), starts, sizes, np.full(self.partitions, first)))
-        self._rows.append(rows[sizes > 0])
-
-    @property
-    def counts(self) -> np.ndarray:
-        table = self.table
-        return np.bincount(table[:, 0], weights=table[:, 3], minlength=self.partitions
-                           ).astype(np.int64)
+        kept = sizes > 0
+        runs = np.empty(int(kept.sum()), dtype=_RUN_RECORD)
+        runs["file"] = self.files.index(segment.name)
+        runs["start"] = (segment.start + np.cumsum(sizes) - sizes)[kept]
+        runs["count"] = sizes[kept]
+        runs["first"] = first
+        self.runs.append(runs, self._order[kept])
+        np.add.at(self.counts, self._order[kept], sizes[kept])
 
     @property
     def paths(self) -> list[Path]:
+        """The sketching processes' files."""
         return [self.folder / name for name in self.files]
-
-    def of_partition(self, partition: int) -> FiledFingerprints:
-        """The same store with only ``partition``'s rows: what a worker that reads it is sent."""
-        table = self.table
-        return FiledFingerprints.reopened(self.paths, self.partitions,
-                                          table[table[:, 0] == partition])
 
     def read(self, partition: int) -> np.ndarray:
         """The records of one partition, documents counted from the corpus's first."""
-        table = self.table
-        rows = table[table[:, 0] == partition]
-        records = np.empty(int(rows[:, 3].sum()), dtype=FINGERPRINT_RECORD)
+        runs = self.runs.read(partition)
+        records = np.empty(int(runs["count"].sum()), dtype=FINGERPRINT_RECORD)
         size = FINGERPRINT_RECORD.itemsize
         data = memoryview(records).cast("B")
         descriptors: dict[int, int] = {}
         try:
             done = 0
-            for file, start, count, first in rows[:, 1:].tolist():
+            for file, start, count, first in runs.tolist():
                 descriptor = descriptors.get(file)
                 if descriptor is None:
                     descriptor = descriptors[file] = os.open(self.folder / self.files[file],
@@ -348,6 +344,7 @@ class FiledFingerprints:
         return records
 
     def close(self) -> None:
+        self.runs.close()
         for path in self.paths:
             path.unlink(missing_ok=True)
 
