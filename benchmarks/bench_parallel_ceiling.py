@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -116,8 +115,6 @@ def timed_commands(workload: str, copies: int) -> list[float]:
         for process in processes:
             if process.returncode:
                 raise SystemExit(f"the {workload} command failed (exit {process.returncode})")
-        for copy in range(copies):
-            shutil.rmtree(os.path.join(scratch, f"run{copy}"), ignore_errors=True)
     return seconds
 
 

@@ -14,7 +14,7 @@ from reuse.sketch import windows
 from reuse.sketch.windows import (
     Fingerprints,
     SpilledFingerprints,
-    filing_bins,
+    filed_batch,
     filing_order,
     fingerprint_records,
     passage_candidates,
@@ -252,9 +252,9 @@ def test_spilled_fingerprints_give_the_candidates_of_fingerprints_in_memory(
         # By document; as a sketching worker hands a batch over (filing_order); or as it
         # writes a batch to a file of its own and hands over where it is.
         if how == "written by the sketching process":
-            in_batch = filing_order(in_batch)
+            in_batch, bins = filed_batch(in_batch)
             segment = spilled.sink().append(fingerprint_records(in_batch, first))
-            spilled.add_filed(segment, filing_bins(in_batch), 3, first)
+            spilled.add_filed(segment, bins, 3, first)
         else:
             spilled.add(filing_order(in_batch) if how == "filing order" else in_batch, 3)
     assert len(spilled) == len(entries)
@@ -324,9 +324,9 @@ def test_spilled_partitions_grouped_in_two_workers_give_the_same_candidates(tmp_
     spilled = SpilledFingerprints(tmp_path, 80, MIN_MEMORY_BUDGET)
     if written:  # batches of 16 documents, each in a file of the process that wrote it
         for first in range(0, len(texts), 16):
-            batch = filing_order(found.take((found.docs >= first) & (found.docs < first + 16)))
+            batch, bins = filed_batch(found.take((found.docs >= first) & (found.docs < first + 16)))
             segment = spilled.sink().append(fingerprint_records(batch, first))
-            spilled.add_filed(segment, filing_bins(batch), 16, first)
+            spilled.add_filed(segment, bins, 16, first)
     else:
         spilled.add(found, len(texts))
     assert len(spilled.partitions()) > 2

@@ -110,7 +110,6 @@ class Sketcher:
             [], None, 0, tokenize_config.strip_diacritics, config.ngram, config.num_perm,
             config.seed, self.bands, self.rows, passage_config,
             shingle_sink=None if self.shingles is None else self.shingles.sink(),
-            for_filing=True,
             fingerprint_sink=None if self.fingerprints is None else self.fingerprints.sink(),
             min_tokens=self.min_tokens)
 
@@ -154,14 +153,9 @@ class Sketcher:
         self.buckets.add(batch.band_keys[:, compared], lo + compared)
         if self.shingles is not None and batch.shingle_segment is not None:
             self.shingles.add(*batch.shingle_segment)
+        # The template's fingerprint sink files every batch's fingerprints where it is sketched.
         if self.fingerprints is not None and batch.filed_fingerprints is not None:
             self.fingerprints.add_filed(*batch.filed_fingerprints, hi - lo, lo)
-        elif self.fingerprints is not None and batch.fingerprints is not None:
-            found = batch.fingerprints
-            compared_docs = batch.n_tokens >= self.min_tokens
-            if not compared_docs.all():
-                found = found.take(compared_docs[found.docs - lo])
-            self.fingerprints.add(found, hi - lo)
 
     def finish(self) -> Sketches:
         """The sketches of every batch added."""

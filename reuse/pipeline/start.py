@@ -196,21 +196,20 @@ def _checkpointed_sketches(
 def _complete_sketch_checkpoint(ledger: StageLedger, folder: Path, sketches: Sketches) -> None:
     """Save what the ``sketch`` checkpoint holds besides the files ``sketch_corpus`` wrote into
     ``folder`` (token counts, fingerprints), and record the stage complete."""
+    spilled = sketches.fingerprints
+    runs = None if spilled is None else spilled.filed_runs
     try:
         save_arrays(folder, n_tokens=sketches.n_tokens)
-        if sketches.fingerprints is not None:
-            save_arrays(folder, fingerprint_counts=sketches.fingerprints.counts)
-            runs = sketches.fingerprints.filed_runs
-            if runs is not None:
-                save_arrays(folder, fingerprint_run_counts=runs[1])
+        if spilled is not None:
+            save_arrays(folder, fingerprint_counts=spilled.counts)
+        if runs is not None:
+            save_arrays(folder, fingerprint_run_counts=runs[1])
     except BaseException:
         sketches.close()
         raise
-    spilled = sketches.fingerprints
     ledger.complete("sketch", {
         "fingerprint_files": None if spilled is None else [path.name for path in spilled.paths],
-        "fingerprint_run_files": None if spilled is None or spilled.filed_runs is None
-        else [path.name for path in spilled.filed_runs[0]],
+        "fingerprint_run_files": None if runs is None else [path.name for path in runs[0]],
     })
 
 

@@ -47,8 +47,7 @@ from ..text.shingle import shingle_batch
 from ..text.tokenize import tokenize_joined
 from .windows import (
     Fingerprints,
-    filing_bins,
-    filing_order,
+    filed_batch,
     fingerprint_records,
     window_fingerprints,
 )
@@ -380,11 +379,9 @@ class SketchTask:
     # Where the shingle hashes go (for exact verification), or whether they come back.
     shingle_sink: SegmentSink | None = None
     return_shingles: bool = False
-    # The fingerprints in reuse.sketch.windows.filing_order (for a SpilledFingerprints), not
-    # by document and position.
-    for_filing: bool = False
-    # With for_filing: where the process that sketches the batch writes its fingerprints (those
-    # of documents of at least min_tokens tokens), the sketch saying where.
+    # Where the process that sketches the batch writes its fingerprints (those of documents of
+    # at least min_tokens tokens, in reuse.sketch.windows.filing_order), the sketch saying
+    # where; without it, they come back in the sketch, by document and position.
     fingerprint_sink: SegmentSink | None = None
     min_tokens: int = 0
 
@@ -430,7 +427,7 @@ class BatchSketch:
     # With SketchTask.shingle_sink: where the hashes went, and each document's number of them.
     shingle_segment: tuple[Segment, np.ndarray] | None = None
     # With SketchTask.fingerprint_sink: where the fingerprints went (their documents counted
-    # from the batch's first), and their reuse.sketch.windows.filing_bins.
+    # from the batch's first), and their filing bins (reuse.sketch.windows.filed_batch).
     filed_fingerprints: tuple[Segment, np.ndarray] | None = None
 
     def numbered_from(self, first: int) -> BatchSketch:
@@ -464,16 +461,14 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
             window_shingles, window_bounds = shingle_batch(tokens, passage.ngram)
         fingerprints = window_fingerprints(window_shingles, window_bounds, passage.window,
                                            passage.seed, task.first)
-        if task.for_filing:
-            fingerprints = filing_order(fingerprints)
     n_tokens = tokens.counts()
     filed = None
-    if fingerprints is not None and task.for_filing and task.fingerprint_sink is not None:
+    if fingerprints is not None and task.fingerprint_sink is not None:
         compared = n_tokens >= task.min_tokens
         if not compared.all():
             fingerprints = fingerprints.take(compared[fingerprints.docs - task.first])
-        filed = (task.fingerprint_sink.append(fingerprint_records(fingerprints, task.first)),
-                 filing_bins(fingerprints))
+        ordered, bins = filed_batch(fingerprints)
+        filed = (task.fingerprint_sink.append(fingerprint_records(ordered, task.first)), bins)
         fingerprints = None
     segment = None
     if task.shingle_sink is not None:

@@ -90,13 +90,15 @@ for _bit in range(16):
 del _bit
 
 
+def _filing_key(hashes: np.ndarray) -> np.ndarray:
+    return _REVERSED_16[(hashes & np.uint64(0xFFFF)).astype(np.intp)]
+
+
 def filing_order(fingerprints: Fingerprints) -> Fingerprints:
     """``fingerprints`` reordered so that those of each :class:`SpilledFingerprints` partition
-    lie together (whatever the number of partitions), those of one hash in their order: what a
-    sketching worker hands over, so that :meth:`SpilledFingerprints.add`, in the one process
-    that files every batch, writes them without sorting."""
-    key = _REVERSED_16[(fingerprints.hashes & np.uint64(0xFFFF)).astype(np.intp)]
-    return fingerprints.take(np.argsort(key, kind="stable"))
+    lie together (whatever the number of partitions), those of one hash in their order: a
+    batch that :meth:`SpilledFingerprints.add` writes without sorting."""
+    return fingerprints.take(np.argsort(_filing_key(fingerprints.hashes), kind="stable"))
 
 
 # A filed batch also says how many of its fingerprints fall in each of these bins (the top bits
@@ -106,11 +108,13 @@ def filing_order(fingerprints: Fingerprints) -> Fingerprints:
 _FILING_BITS = MAX_PARTITIONS.bit_length() - 1
 
 
-def filing_bins(fingerprints: Fingerprints) -> np.ndarray:
-    """How many of ``fingerprints`` (in :func:`filing_order`) fall in each filing bin, in the
-    order they lie: what :meth:`SpilledFingerprints.add_filed` takes with their records."""
-    key = _REVERSED_16[(fingerprints.hashes & np.uint64(0xFFFF)).astype(np.intp)]
-    return np.bincount(key >> (16 - _FILING_BITS), minlength=1 << _FILING_BITS).astype(np.int64)
+def filed_batch(fingerprints: Fingerprints) -> tuple[Fingerprints, np.ndarray]:
+    """``fingerprints`` in :func:`filing_order`, and how many fall in each filing bin, in the
+    order they lie: what a sketching process writes (:func:`fingerprint_records`) and hands to
+    :meth:`SpilledFingerprints.add_filed`."""
+    key = _filing_key(fingerprints.hashes)
+    bins = np.bincount(key >> (16 - _FILING_BITS), minlength=1 << _FILING_BITS)
+    return fingerprints.take(np.argsort(key, kind="stable")), bins.astype(np.int64)
 
 
 def fingerprint_records(fingerprints: Fingerprints, first: int = 0) -> np.ndarray:
@@ -191,18 +195,16 @@ class SpilledFingerprints:
         """Where a sketching process writes the records of a batch in :func:`filing_order`
         (:func:`fingerprint_records`, documents counted from the batch's first) for
         :meth:`add_filed`: a file of its own in this store's folder."""
-        folder = self._home.path if isinstance(self._home, Workspace) else Path(self._home)
-        return SegmentSink(str(folder), FILED_STEM)
+        return SegmentSink(str(_folder_of(self._home)), FILED_STEM)
 
     def add_filed(self, segment: Segment, bins: np.ndarray, documents: int, first: int) -> None:
         """Add a batch of ``documents`` documents from ``first`` whose fingerprints a process
-        wrote to ``segment`` of a :meth:`sink` file, with their :func:`filing_bins`: the records
-        stay where they are, and each partition reads its run of every batch."""
+        wrote to ``segment`` of a :meth:`sink` file, with their bins (:func:`filed_batch`): the
+        records stay where they are, and each partition reads its run of every batch."""
         if segment.count == 0:
             return
         if self.spill is None:
-            folder = self._home.path if isinstance(self._home, Workspace) else Path(self._home)
-            self.spill = FiledFingerprints(self._home, folder,
+            self.spill = FiledFingerprints(self._home,
                                            self._partitions_for(segment.count, documents))
         if not isinstance(self.spill, FiledFingerprints):
             raise ValueError("SpilledFingerprints.add_filed after add")
@@ -243,6 +245,18 @@ class SpilledFingerprints:
             self.spill.close()
 
 
+def _folder_of(home: Workspace | Path) -> Path:
+    return home.path if isinstance(home, Workspace) else Path(home)
+
+
+def _run_partitions(partitions: int) -> np.ndarray:
+    """The partition of each run of filing bins, in the order the runs lie in a filed batch."""
+    bits = partitions.bit_length() - 1
+    if not bits:
+        return np.zeros(1, dtype=np.int64)
+    return _REVERSED_16[:partitions].astype(np.int64) >> (16 - bits)
+
+
 FILED_STEM = "fingerprints-filed"
 # Where each partition's runs are: (file, first record, records, first document) per batch.
 _RUN_RECORD = np.dtype([("file", "<i8"), ("start", "<i8"), ("count", "<i8"), ("first", "<i8")])
@@ -259,22 +273,19 @@ class FiledFingerprints:
     from the batch's first), so that the main process keeps only a count per partition and a
     name per file, whatever the corpus.
 
-    ``home``: a :class:`Workspace`, or a folder (a checkpoint's), where the run files go; the
-    sketching processes' files are in ``folder``."""
+    ``home``: a :class:`Workspace`, or a folder (a checkpoint's), where the sketching
+    processes' files and the run files are."""
 
-    def __init__(self, home: Workspace | Path, folder: Path, partitions: int) -> None:
+    def __init__(self, home: Workspace | Path, partitions: int) -> None:
         if partitions & (partitions - 1) or not 0 < partitions <= MAX_PARTITIONS:
             raise ValueError(f"{partitions} partitions: a power of two up to {MAX_PARTITIONS}")
-        self.folder = Path(folder)
+        self.folder = _folder_of(home)
         self.partitions = partitions
         self.files: list[str] = []
         self.runs = PartitionedSpill(home, "fingerprint-runs", _RUN_RECORD, partitions,
                                      buffer_bytes=_RUN_BUFFER_BYTES)
         self.counts = np.zeros(partitions, dtype=np.int64)  # fingerprints per partition
-        bits = partitions.bit_length() - 1
-        # The partition of each run of bins, in the order the runs lie in a filed batch.
-        self._order = ((_REVERSED_16[:partitions].astype(np.int64) >> (16 - bits)) if bits
-                       else np.zeros(1, dtype=np.int64))
+        self._order = _run_partitions(partitions)
 
     @classmethod
     def reopened(cls, paths: Sequence[Path], counts: np.ndarray, run_paths: Sequence[Path],
@@ -288,6 +299,7 @@ class FiledFingerprints:
         filed.files = [Path(path).name for path in paths]
         filed.runs = PartitionedSpill.reopened(list(run_paths), _RUN_RECORD, run_counts)
         filed.counts = np.asarray(counts, dtype=np.int64).copy()
+        filed._order = _run_partitions(filed.partitions)
         return filed
 
     def __len__(self) -> int:
