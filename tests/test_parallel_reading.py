@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reuse
-from reuse.errors import InputError
+from reuse.errors import InputError, ScratchSpaceError
 from reuse.ingest import PartStage, read_corpus
 from reuse.ingest import jsonl as jsonl_module
 from reuse.ingest.jsonl import line_parts
@@ -247,3 +247,64 @@ def test_a_file_changed_after_it_was_read_is_an_error_naming_the_record(tmp_path
     with pytest.raises(InputError, match=r"docs\.jsonl: the file is shorter than when it was "
                                          r"read; it changed during the run"):
         reader.read(np.array([19]))
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_the_reading_workers_texts_go_through_files_that_are_removed(tmp_path, small_parts, bad):
+    lines = [json.dumps({"id": f"doc{k}", "text": f"caf\u00e9 text {k}"},
+                        ensure_ascii=False).encode() for k in range(40)]
+    if bad:
+        lines[33] = b"{broken"
+    path = _write(tmp_path / "docs.jsonl", lines)
+    scratch = tmp_path / "scratch"
+    folders_while_reading: set[str] = set()
+
+    def look(store: object) -> None:
+        folders_while_reading.update(p.name.split("-")[1] for p in scratch.iterdir())
+
+    try:
+        two = read_corpus(path, workers=2, store_dir=scratch, on_flush=look)
+    except InputError as exc:
+        assert bad and "docs.jsonl:34: malformed JSON" in str(exc)
+    else:
+        assert not bad
+        assert _corpus_state(two) == _corpus_state(read_corpus(path))
+    assert folders_while_reading == {"store", "texts"}
+    assert [p.name.split("-")[1] for p in scratch.iterdir()] == ([] if bad else ["store"])
+
+
+@pytest.mark.parametrize("failure", ["missing", "EXDEV", "ENOSYS"])
+def test_the_texts_are_copied_without_copy_file_range(tmp_path, small_parts, monkeypatch,
+                                                      failure):
+    import errno
+    import os
+
+    if failure == "missing":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+        def refuse(*args: object) -> int:
+            raise OSError(getattr(errno, failure), os.strerror(getattr(errno, failure)))
+
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    lines = [line for tag in range(3) for line in _hostile_lines(40, tag)]
+    path = _write(tmp_path / "docs.jsonl", lines)
+    one = read_corpus(path, on_error="skip", max_doc_chars=40)
+    two = read_corpus(path, on_error="skip", max_doc_chars=40, workers=2)
+    assert _corpus_state(two) == _corpus_state(one)
+    assert two.fingerprint() == one.fingerprint()
+
+
+def test_a_copy_that_fails_otherwise_is_a_scratch_space_error(tmp_path, small_parts, monkeypatch):
+    import errno
+    import os
+
+    def full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "copy_file_range", full, raising=False)
+    path = _write(tmp_path / "docs.jsonl", [json.dumps({"id": f"d{k}", "text": "t"}).encode()
+                                            for k in range(20)])
+    with pytest.raises(ScratchSpaceError, match=r"cannot write the documents read to disk "
+                                                r"\(No space left on device\)"):
+        read_corpus(path, workers=2, store_dir=tmp_path / "scratch")
+    assert list((tmp_path / "scratch").iterdir()) == []

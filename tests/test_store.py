@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 
 import reuse
 from reuse.engine.scratch import host_tag
+from reuse.engine.spill import SegmentSink
 from reuse.errors import ConfigError, InputError, ReuseError, RunFolderError
 from reuse.ingest import Corpus, read_corpus, records
 from reuse.ingest.records import RecordSink
-from reuse.ingest.store import DocumentStore, IdHashes
+from reuse.ingest.store import DocumentStore, IdHashes, encode_documents
 
 TEXTS = ["", "plain", "caf\u00e9 \U0001f600 astral", "\u05e9\u05dc\u05d5\u05dd", "x" * 5000]
 
@@ -149,6 +150,29 @@ def test_stored_texts_are_the_texts_given(texts):
         data, lengths = store.texts.utf8_separated(middle, len(texts), b"\x00")
         assert str(data, "utf-8", "surrogatepass") == "\x00".join(texts[middle:])
         assert lengths.tolist() == [len(text) for text in texts[middle:]]
+    finally:
+        store.close()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.text(), max_size=6), st.booleans()), max_size=6))
+def test_batches_copied_from_files_and_written_directly_mix(tmp_path_factory, batches):
+    """Batches whose texts a reading worker wrote to a file of its own (``moved_to``) are
+    copied into the store; any batch after one may be written directly."""
+    folder = tmp_path_factory.mktemp("texts")
+    sink = SegmentSink(str(folder), "texts")
+    store = DocumentStore(tmp_path_factory.mktemp("store"))
+    expected: list[str] = []
+    try:
+        for texts, moved in batches:
+            ids = [f"d{len(expected) + i}" for i in range(len(texts))]
+            encoded = encode_documents(ids, texts, [{}] * len(texts), ["o"] * len(texts))
+            store.write(encoded.moved_to(sink) if moved else encoded)
+            expected.extend(texts)
+        assert list(store.texts) == expected
+        assert store.lengths.tolist() == [len(text) for text in expected]
+        if expected:
+            assert store.texts[len(expected) - 1] == expected[-1]
     finally:
         store.close()
 

@@ -19,6 +19,7 @@ import io
 import itertools
 import json
 import os
+import shutil
 import stat
 import zlib
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from ..common.ranges import nearby_runs
+from ..engine.spill import SegmentSink
 from ..errors import InputError
 from .corpus import Corpus
 from .records import (
@@ -236,6 +238,8 @@ class JsonlPart:
     first_line: int
     function: Callable[[list[str]], Any] | None = None
     keep_texts: bool = True
+    # Where the worker writes the part's texts (see EncodedDocuments.moved_to), if anywhere.
+    texts_to: SegmentSink | None = None
 
 
 class _Range:
@@ -282,7 +286,10 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
     result = (part.function(sink.texts) if part.function is not None and sink.texts
               else None)
     spans = None if breaks is None else _record_spans(part, breaks, sink.locations)
-    return sink.parsed(spans), result
+    parsed = sink.parsed(spans)
+    if part.texts_to is not None:
+        parsed.documents = parsed.documents.moved_to(part.texts_to)
+    return parsed, result
 
 
 def _record_spans(part: JsonlPart, breaks: list[np.ndarray], locations: list[int | None]
@@ -299,20 +306,41 @@ def _read_in_parts(handle: IO[bytes], path: Path, source: str, sink: RecordSink,
                    fallback: bool, workers: int, stage: PartStage | None,
                    keep_texts: bool) -> JsonlRecords | None:
     from ..engine import ordered_map
+    from ..engine.scratch import scratch_folder
 
     corpus = sink.corpus
     records = JsonlRecords(os.path.abspath(path), source, limit, fallback, corpus.id_field,
                            corpus.text_field, sink.on_error, sink.max_doc_chars, sink.encoding)
     keep_texts = keep_texts or stage is None
+    # Parts read by other processes: each writes its texts to a file of its own, which the
+    # store copies (in the kernel), rather than sending them here through a pipe.
+    folder = (scratch_folder("texts", _existing(sink.store_dir)) if keep_texts and workers > 1
+              else None)
     parts = (JsonlPart(records, start, stop, first, None if stage is None else stage.function,
-                       keep_texts)
+                       keep_texts,
+                       None if folder is None else SegmentSink(str(folder), f"texts-{start}"))
              for start, stop, first in line_parts(handle, handle.tell(), PART_BYTES))
-    for parsed, result in ordered_map(read_part, parts, workers):
-        first = sink.written
-        sink.add_parsed(parsed, notify=stage is None)
-        if stage is not None and parsed.ids:
-            stage.consume(first, result)
+    try:
+        for parsed, result in ordered_map(read_part, parts, workers):
+            first = sink.written
+            try:
+                sink.add_parsed(parsed, notify=stage is None)
+            finally:
+                if parsed.documents.texts_file is not None:  # a file of this part's only
+                    os.unlink(parsed.documents.texts_file)
+            if stage is not None and parsed.ids:
+                stage.consume(first, result)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     return None if keep_texts else records
+
+
+def _existing(directory: str | os.PathLike[str] | None) -> str | os.PathLike[str] | None:
+    """``directory``, made if it does not exist (a store is made in it later)."""
+    if directory is not None:
+        os.makedirs(directory, exist_ok=True)
+    return directory
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})

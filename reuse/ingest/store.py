@@ -30,6 +30,8 @@ per document stays in memory but what :class:`IdHashes` keeps while reading (8 b
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import itertools
 import operator
@@ -41,7 +43,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -57,6 +59,9 @@ from .fingerprint import (
     metadata_json,
     update_in_order,
 )
+
+if TYPE_CHECKING:
+    from ..engine.spill import SegmentSink
 
 # What one step of iterating a column reads at most: rows, and bytes (beyond one long row).
 CHUNK_ROWS = 4096
@@ -84,6 +89,36 @@ def _pread(fd: int, size: int, offset: int) -> bytearray:
     return out
 
 
+def _copy_bytes(source: int, target: int, size: int, source_offset: int,
+                target_offset: int) -> None:
+    """Copy ``size`` bytes of file ``source`` from ``source_offset`` into file ``target`` at
+    ``target_offset``: with ``copy_file_range`` where the system has it for these files (the
+    bytes stay in the kernel), else read and written a block at a time."""
+    done = 0
+    if hasattr(os, "copy_file_range"):
+        try:
+            while done < size:
+                copied = os.copy_file_range(source, target, min(size - done, _IO_LIMIT),
+                                            source_offset + done, target_offset + done)
+                if copied <= 0:
+                    break
+                done += copied
+        except OSError as exc:
+            if exc.errno not in _NO_COPY_RANGE:
+                raise
+    while done < size:
+        block = os.pread(source, min(size - done, CHUNK_BYTES), source_offset + done)
+        if not block:
+            raise OSError(f"a file of texts read ended {size - done} bytes early")
+        done += os.pwrite(target, block, target_offset + done)
+
+
+# copy_file_range's errors that mean "not for these files" (another file system on an older
+# kernel, a file system without it, a sandbox that forbids it): the bytes are then copied.
+_NO_COPY_RANGE = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP,
+                            errno.EPERM})
+
+
 class _Blob:
     """Variable-length values: a data file, and an offsets file of int64 byte offsets into it
     (``count + 1`` of them, the first 0)."""
@@ -102,6 +137,18 @@ class _Blob:
         self.offsets.write((ends.astype(_OFFSET, copy=False) + self.size).tobytes())
         self.size += int(ends[-1]) if len(ends) else 0
         self.data.flush()
+        self.offsets.flush()
+
+    def append_copied(self, path: str, offset: int, ends: np.ndarray) -> None:
+        """:meth:`append` of values whose concatenated bytes are in the file ``path`` from
+        byte ``offset`` on: copied file to file by the kernel, never through this process."""
+        size = int(ends[-1]) if len(ends) else 0
+        self.data.flush()
+        with open(path, "rb") as source:
+            _copy_bytes(source.fileno(), self.data.fileno(), size, offset, self.size)
+        self.data.seek(self.size + size)  # copy_file_range leaves the file's position alone
+        self.offsets.write((ends.astype(_OFFSET, copy=False) + self.size).tobytes())
+        self.size += size
         self.offsets.flush()
 
     def offsets_of(self, lo: int, hi: int) -> np.ndarray:
@@ -200,10 +247,24 @@ class EncodedDocuments:
     digests: bytes
     # Without the texts: each document's (byte offset, length) in the file it was read from.
     spans: np.ndarray | None = None
+    # The texts' bytes are in this file from byte texts_offset on, not in texts (moved_to).
+    texts_file: str | None = None
+    texts_offset: int = 0
 
     @property
     def has_texts(self) -> bool:
         return self.text_ends is not None
+
+    def moved_to(self, sink: SegmentSink) -> EncodedDocuments:
+        """The same batch with its texts' bytes appended to ``sink``'s file (in the worker
+        process that encoded it) instead of carried along: the store copies them from there
+        (:meth:`DocumentStore.write`)."""
+        if not self.has_texts or not self.texts:
+            return self
+        segment = sink.append(np.frombuffer(self.texts, dtype=np.uint8))
+        return dataclasses.replace(self, texts=b"", texts_file=os.path.join(sink.folder,
+                                                                            segment.name),
+                                   texts_offset=segment.start)
 
 
 def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, Any]],
@@ -320,7 +381,10 @@ class DocumentStore:
                 (self.folder / _NO_TEXTS).touch()
                 self.texts_kept = False
             self._ids.append(*_joined(documents.ids))
-            if documents.has_texts:
+            if documents.texts_file is not None:
+                self._texts.append_copied(documents.texts_file, documents.texts_offset,
+                                          documents.text_ends)
+            elif documents.has_texts:
                 self._texts.append(documents.texts, documents.text_ends)
             self._origins.append(documents.origins, documents.origin_ends)
             self._metadata.append(documents.metadata, documents.metadata_ends)
