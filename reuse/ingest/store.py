@@ -141,7 +141,8 @@ class _Blob:
 
     def append_copied(self, path: str, offset: int, ends: np.ndarray) -> None:
         """:meth:`append` of values whose concatenated bytes are in the file ``path`` from
-        byte ``offset`` on: copied file to file by the kernel, never through this process."""
+        byte ``offset`` on, copied file to file (by the kernel, where it can: see
+        :func:`_copy_bytes`)."""
         size = int(ends[-1]) if len(ends) else 0
         self.data.flush()
         with open(path, "rb") as source:
