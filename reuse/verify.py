@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .common import compiled
+from .common.fileio import read_into
 from .common.ranges import expand_ranges
 from .engine import ordered_map
 from .engine.scratch import scratch_folder
@@ -201,11 +202,8 @@ def _read_groups(directory: Path, files: list[str] | tuple[str, ...], batches: n
             descriptor = descriptors.get(file)
             if descriptor is None:
                 descriptor = descriptors[file] = os.open(directory / files[file], os.O_RDONLY)
-            wanted = size * _UINT64_BYTES
-            got = os.preadv(descriptor, [view[at * _UINT64_BYTES:at * _UINT64_BYTES + wanted]],
-                            position)
-            if got != wanted:
-                raise OSError(f"the shingle store ended early ({got} of {wanted} bytes)")
+            read_into(descriptor, view[at * _UINT64_BYTES:(at + size) * _UINT64_BYTES], position,
+                      "the shingle store")
     finally:
         for descriptor in descriptors.values():
             os.close(descriptor)

@@ -48,6 +48,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from ..common.arrow import from_strings
+from ..common.fileio import IO_LIMIT, read_into
 from ..common.ranges import nearby_runs
 from ..engine.scratch import MARKER as SCRATCH_MARKER
 from ..engine.scratch import scratch_folder
@@ -70,8 +71,6 @@ CHUNK_BYTES = 16 << 20
 # together, about _NEARBY_READ bytes a read at most.
 _NEARBY_GAP = 1 << 16
 _NEARBY_READ = 1 << 22
-# pread and write move at most this many bytes per call on Linux.
-_IO_LIMIT = 1 << 30
 _OFFSET = np.dtype("<i8")
 _TWO_OFFSETS = struct.Struct("<qq")
 
@@ -79,13 +78,7 @@ _TWO_OFFSETS = struct.Struct("<qq")
 def _pread(fd: int, size: int, offset: int) -> bytearray:
     """``size`` bytes of ``fd`` from ``offset``, however many calls that takes."""
     out = bytearray(size)
-    view = memoryview(out)
-    done = 0
-    while done < size:
-        got = os.preadv(fd, [view[done:done + _IO_LIMIT]], offset + done)
-        if got <= 0:
-            raise OSError(f"the document store ended {size - done} bytes early")
-        done += got
+    read_into(fd, memoryview(out), offset, "the document store")
     return out
 
 
@@ -98,7 +91,7 @@ def _copy_bytes(source: int, target: int, size: int, source_offset: int,
     if hasattr(os, "copy_file_range"):
         try:
             while done < size:
-                copied = os.copy_file_range(source, target, min(size - done, _IO_LIMIT),
+                copied = os.copy_file_range(source, target, min(size - done, IO_LIMIT),
                                             source_offset + done, target_offset + done)
                 if copied <= 0:
                     break
@@ -160,7 +153,7 @@ class _Blob:
     def read_one(self, position: int) -> bytes | bytearray:
         """The bytes of value ``position``."""
         start, end = _TWO_OFFSETS.unpack(os.pread(self.offsets.fileno(), 16, 8 * position))
-        if end - start < _IO_LIMIT:
+        if end - start < IO_LIMIT:
             return os.pread(self.data.fileno(), end - start, start)
         return _pread(self.data.fileno(), end - start, start)
 

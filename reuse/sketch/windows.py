@@ -27,6 +27,7 @@ import numpy as np
 
 from ..candidates.lsh import bucket_pairs
 from ..common import compiled
+from ..common.fileio import read_into
 from ..common.sorting import stable_order
 from ..config import PassageConfig
 from ..engine import ordered_map
@@ -340,14 +341,8 @@ class FiledFingerprints:
                 if descriptor is None:
                     descriptor = descriptors[file] = os.open(self.folder / self.files[file],
                                                              os.O_RDONLY)
-                got = 0
-                while got < count * size:
-                    read = os.preadv(descriptor, [data[(done * size) + got:(done + count) * size]],
-                                     start * size + got)
-                    if read <= 0:
-                        raise OSError(f"{self.folder / self.files[file]}: the fingerprints "
-                                      "file ended early")
-                    got += read
+                read_into(descriptor, data[done * size:(done + count) * size], start * size,
+                          f"{self.folder / self.files[file]}: the fingerprints file")
                 records["doc"][done:done + count] += first
                 done += count
         finally:
