@@ -7,9 +7,10 @@ the corpus with the API as a pipeline would::
 
     reuse.ingest.read_corpus(PATH, workers=W)
 
-with the tree first on ``PYTHONPATH``, and reports the call's wall time and the CPU time (user +
-system, its threads included) of the main process alone, from ``getrusage``. The workers' CPU is
-not in it. The corpus is ``generate_text_corpus.py``'s.
+with the tree first on ``PYTHONPATH``, and reports the call's wall time and the main process's
+CPU time (user + system, its threads included, from ``getrusage``) during the call: the
+interpreter's start and the imports are in neither, and the workers' CPU is not in it (their
+start is, in the wall time). The corpus is ``generate_text_corpus.py``'s.
 
     .venv/bin/python benchmarks/bench_reading_parts.py --trees /tmp/before --rounds 5 \\
         --out benchmarks/results_reading_parts.md
@@ -38,12 +39,15 @@ _READ = """
 import json, resource, sys, time
 if __name__ == "__main__":
     from reuse.ingest import read_corpus
-    start = time.perf_counter()
+
+    def cpu():
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    start, cpu_start = time.perf_counter(), cpu()
     corpus = read_corpus(sys.argv[1], workers=int(sys.argv[2]))
-    wall = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"documents": len(corpus.ids), "wall": wall,
-                      "main_cpu": usage.ru_utime + usage.ru_stime}))
+    print(json.dumps({"documents": len(corpus.ids), "wall": time.perf_counter() - start,
+                      "main_cpu": cpu() - cpu_start}))
 """
 
 
@@ -82,9 +86,10 @@ def main() -> None:
         f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load:.1f} after the runs; "
         f"{args.docs:,} documents of `generate_text_corpus.py`, `read_corpus(PATH, "
         f"workers={args.workers})` in a cold process per run, {args.rounds} rounds, each "
-        "running every tree once in a rotated order. Wall time of the call; CPU time (user + "
-        "system, threads included) of the main process alone, from `getrusage` (the workers' "
-        "is not in it).",
+        "running every tree once in a rotated order. Wall time of the call (the worker "
+        "processes' start included; the interpreter's start and the imports not); CPU time "
+        "(user + system, threads included) of the main process during the call, from "
+        "`getrusage` (the workers' is not in it).",
         "",
         "| tree | documents | wall s (median) | wall s (min-max) | main-process CPU s (median) "
         "| main-process CPU s (min-max) |",
