@@ -1,6 +1,6 @@
 """The documents' encoding for the store (``reuse.ingest.store.encode_documents``: the UTF-8
 of the ids, texts and origins, and each document's SHA-256 for the input fingerprint) with the
-compiled frames (``reuse.ingest.compiled_frames``) against the Python code, in one process.
+compiled digests (``reuse.ingest.compiled_digests``) against the Python code, in one process.
 
 The documents are the 100k corpus of ``generate_text_corpus.py`` (made if missing), parsed
 once with orjson, then encoded in batches of 400 documents (a reading part's worth), without
@@ -92,7 +92,7 @@ def main() -> None:
                      f"{best[False]:.3f} | {best[False] / best[True]:.2f}x |")
         print(lines[-1], flush=True)
     text = "\n".join([
-        "# The documents' encoding for the store, compiled frames against Python",
+        "# The documents' encoding for the store, compiled digests against Python",
         "",
         f"Written by `python benchmarks/bench_frames.py --repeat {args.repeat}` on "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC at `{git_revision(ROOT)}`, "
@@ -101,7 +101,7 @@ def main() -> None:
         f"`encode_documents` of the {len(records):,} documents ({characters:,} characters) of "
         f"`generate_text_corpus.py --docs {DOCS}`, in batches of {BATCH}, in one process: the "
         f"best CPU time of {args.repeat} alternated runs each way. The outputs are equal. Both "
-        "ways include what the compiled pass leaves to Python: a SHA-256 call per document, "
+        "ways include what the compiled pass leaves to Python: "
         "the ids and origins.",
         "",
         *lines,

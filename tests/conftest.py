@@ -24,9 +24,10 @@ SEEDS = ROOT / "seeds"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-def build_portable(source: Path, folder: Path) -> Path:
+def build_portable(source: Path, folder: Path, libraries: list[str] | None = None) -> Path:
     """The C extension module ``source`` compiled without SSE2 (the portable branch a machine
-    that is not x86 builds) into ``folder``: the path of the built module."""
+    that is not x86 builds) into ``folder``, linked with ``libraries``: the path of the built
+    module."""
     import subprocess
 
     name = source.stem
@@ -34,7 +35,7 @@ def build_portable(source: Path, folder: Path) -> Path:
              "setup(name='portable', script_args=['-q', 'build_ext', '--build-lib', "
              f"{str(folder)!r}, '--build-temp', {str(folder / 'temp')!r}], "
              f"ext_modules=[Extension({name!r}, [{str(source)!r}], "
-             "extra_compile_args=['-U__SSE2__'])])\n")
+             f"extra_compile_args=['-U__SSE2__'], libraries={libraries or []!r})])\n")
     subprocess.run([sys.executable, "-c", build], capture_output=True, check=True, cwd=folder)
     (built,) = folder.glob(f"{name}*.so")
     return built

@@ -1,5 +1,5 @@
 """The switch of the package's compiled passes, C built with the package: the documents'
-fingerprint frames (:mod:`reuse.ingest.compiled_frames`), the tokenizer's narrow path
+SHA-256s (:mod:`reuse.ingest.compiled_digests`), the tokenizer's narrow path
 (:mod:`reuse.text.compiled_narrow`), shingle hashing (:mod:`reuse.text.compiled_shingles`),
 MinHash (:mod:`reuse.sketch.compiled_minhash`), the passage windows
 (:mod:`reuse.sketch.compiled_windows`), exact verification (:mod:`reuse.compiled_verify`), the

@@ -5,10 +5,10 @@ A document's SHA-256 is over its id, its text and its metadata (as sorted JSON),
 UTF-8 length (8 bytes, little-endian) and bytes. The fingerprint is the SHA-256 of a scheme name,
 the count of documents and the sum of the documents' SHA-256s, read as 256-bit little-endian
 numbers, modulo 2**256. :class:`~reuse.ingest.store.DocumentStore` computes each document's
-SHA-256 as it is written, so a read corpus is fingerprinted without being read again: from
-the batch's frames (:func:`document_frames`), each the bytes its document's SHA-256 is over,
-which a compiled pass writes where the package was built with its C extension
-(:mod:`reuse.ingest.compiled_frames`, from ``compiled_frames.c``), with the same bytes.
+SHA-256 as it is written, so a read corpus is fingerprinted without being read again
+(:func:`document_digests`), in one compiled pass over the batch where the package was built
+with its C extension (:mod:`reuse.ingest.compiled_digests`, from ``compiled_digests.c``), with
+the same digests.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from ..common import compiled
 from ..errors import InputError
 
 try:
-    from .compiled_frames import frame_documents as compiled_frame_documents
-except ImportError:  # built without a C compiler: the Python code runs
-    compiled_frame_documents = None  # type: ignore[assignment]
+    from .compiled_digests import digest_documents as compiled_digest_documents
+except ImportError:  # built without a C compiler or OpenSSL's headers: the Python code runs
+    compiled_digest_documents = None  # type: ignore[assignment]
 
 # Names the scheme: a change of scheme changes every fingerprint.
 SCHEME = b"reuse corpus fingerprint 2: sum of per-document SHA-256\n"
@@ -64,41 +64,20 @@ def document_digest(doc_id: bytes, text: bytes | memoryview, metadata: bytes) ->
     return digest.digest()
 
 
-def document_frames(ids: list[bytes], texts: list[str], metadata: list[bytes],
-                    keep_texts: bool = False
-                    ) -> tuple[bytes, np.ndarray, bytes | None, np.ndarray]:
-    """The batch's documents as their SHA-256s are over them (:func:`document_digest`), end to
-    end: ``(frames, frame_ends, texts_utf8, text_ends)``, where ``frame_ends`` (int64) is the
-    end of each document's frame, ``texts_utf8`` the texts' UTF-8 end to end (lone surrogates
-    kept) when ``keep_texts`` (else None) and ``text_ends`` (int64) the end of each there.
-    ``ids`` and ``metadata`` are UTF-8 (the latter from :func:`metadata_json`)."""
-    frame_ends = np.empty(len(texts), dtype=np.int64)
+def document_digests(ids: list[bytes], texts: list[str], metadata: list[bytes],
+                     keep_texts: bool = False) -> tuple[bytes, bytes | None, np.ndarray]:
+    """Each document's :func:`document_digest`, end to end: ``(digests, texts_utf8,
+    text_ends)``, where ``texts_utf8`` is the texts' UTF-8 end to end (lone surrogates kept)
+    when ``keep_texts`` (else None) and ``text_ends`` (int64) the end of each there. ``ids``
+    and ``metadata`` are UTF-8 (the latter from :func:`metadata_json`)."""
     text_ends = np.empty(len(texts), dtype=np.int64)
-    if compiled_frame_documents is not None and compiled.ENABLED:
-        frames, kept = compiled_frame_documents(ids, texts, metadata, frame_ends, text_ends,
-                                                keep_texts)
-        return frames, frame_ends, kept, text_ends
+    if compiled_digest_documents is not None and compiled.ENABLED:
+        digests, kept = compiled_digest_documents(ids, texts, metadata, text_ends, keep_texts)
+        return digests, kept, text_ends
     encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
-    pieces = []
-    for doc_id, text, fields in zip(ids, encoded, metadata, strict=True):
-        pieces += (len(doc_id).to_bytes(8, "little"), doc_id, len(text).to_bytes(8, "little"),
-                   text, len(fields).to_bytes(8, "little"), fields)
-    frame_sizes = [24 + len(doc_id) + len(text) + len(fields)
-                   for doc_id, text, fields in zip(ids, encoded, metadata, strict=True)]
-    np.cumsum(frame_sizes, out=frame_ends)
     np.cumsum([len(text) for text in encoded], out=text_ends)
-    return b"".join(pieces), frame_ends, b"".join(encoded) if keep_texts else None, text_ends
-
-
-def frame_digests(frames: bytes, frame_ends: np.ndarray) -> bytes:
-    """The SHA-256 of each frame of :func:`document_frames`, end to end: each document's
-    :func:`document_digest`."""
-    view = memoryview(frames)
-    sha256 = hashlib.sha256
-    ends = frame_ends.tolist()
-    starts = [0, *ends][:len(ends)]
-    return b"".join([sha256(view[start:end]).digest()
-                     for start, end in zip(starts, ends, strict=True)])
+    digests = b"".join(map(document_digest, ids, encoded, metadata))
+    return digests, b"".join(encoded) if keep_texts else None, text_ends
 
 
 def digest_sum(digests: bytes | bytearray | memoryview) -> int:

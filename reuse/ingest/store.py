@@ -55,8 +55,7 @@ from ..engine.scratch import scratch_folder
 from ..errors import InputError, ReuseError, ScratchSpaceError
 from .fingerprint import (
     DIGEST_SIZE,
-    document_frames,
-    frame_digests,
+    document_digests,
     metadata_json,
     update_in_order,
 )
@@ -275,10 +274,8 @@ def encode_documents(ids: list[str], texts: list[str], metadata: list[dict[str, 
         stored_metadata = b"", np.zeros(len(ids), dtype=_OFFSET)
         metadata_jsons = [metadata_json("", {})] * len(ids)
     encoded_ids = _encoded(ids)
-    frames, frame_ends, texts_data, text_ends = document_frames(
-        encoded_ids, texts, metadata_jsons, keep_texts)
-    digests = frame_digests(frames, frame_ends)
-    del frames
+    digests, texts_data, text_ends = document_digests(encoded_ids, texts, metadata_jsons,
+                                                      keep_texts)
     if texts_data is None:
         texts_data, text_ends = b"", None
     origins_data, origin_ends = _joined_utf8(origins)

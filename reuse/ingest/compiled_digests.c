@@ -1,21 +1,23 @@
-/* The documents of a batch as the input fingerprint hashes them (reuse.ingest.fingerprint):
- * for each document, its id, its text and its metadata JSON, each as its UTF-8 length (8 bytes,
- * little-endian) and its bytes, end to end in one buffer; and, when asked, the texts' UTF-8
- * alone, end to end, as the document store keeps them. The same bytes as the Python code
- * (str.encode("utf-8", "surrogatepass"), then a join), which the differential tests compare.
- * Built with the package when a C compiler is at hand; the Python code runs without it.
+/* Each document's SHA-256 as the input fingerprint defines it (reuse.ingest.fingerprint): over
+ * its id, its text and its metadata JSON, each as its UTF-8 length (8 bytes, little-endian) and
+ * its bytes; and, when asked, the texts' UTF-8 alone, end to end, as the document store keeps
+ * them. The same digests and bytes as the Python code (str.encode("utf-8", "surrogatepass"),
+ * then hashlib), which the differential tests compare. Built with the package when a C compiler
+ * and OpenSSL's headers are at hand (the SHA-256 is OpenSSL's, as hashlib's is); the Python
+ * code runs without them.
  *
  * Why: a corpus read from JSON or Parquet arrives as Python strs, mostly of two-byte
  * characters (one dash or accented letter is enough). CPython encodes such a str to UTF-8 a
- * character at a time into a new bytes object, which a join then copies again: together about
- * a tenth of a one-worker dedup. Here a text is encoded once, straight into the batch's buffer
- * (allocated at its size after a pass that counts the bytes), eight characters at a time while
- * they are ASCII. A lone surrogate is encoded as its three bytes, as "surrogatepass" does. */
+ * character at a time into a new bytes object; joining the documents' bytes into frames for
+ * hashlib, then a hashlib call per frame, copied them twice more. Here a text is encoded once,
+ * eight characters at a time while they are ASCII, into the kept texts or a scratch buffer
+ * that stays in the cache, and hashed from there; an ASCII str is hashed where it is. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <openssl/evp.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -180,25 +182,39 @@ static int check_item(PyObject *value, int is_text, const char *name, Py_ssize_t
     return -1;
 }
 
-PyDoc_STRVAR(frame_documents_doc,
-"frame_documents(ids, texts, metadata, frame_ends, text_ends, keep_texts)\n"
-"--\n\n"
-"The frames of a batch of documents, end to end: for document d, ``ids[d]`` (bytes),\n"
-"the UTF-8 of ``texts[d]`` (str; a lone surrogate as its three bytes) and ``metadata[d]``\n"
-"(bytes), each after its length in bytes (8 bytes, little-endian). Writes into\n"
-"``frame_ends`` and ``text_ends`` (int64, a value per document) the end of each frame and of\n"
-"each text's UTF-8 among the texts' end to end. Returns ``(frames, texts)``: the texts'\n"
-"UTF-8 end to end (bytes) when ``keep_texts``, else None.");
+/* The SHA-256 context of one call, and the digest it makes: fetched once (OpenSSL 3), not
+ * looked up again for every document. */
+static const EVP_MD *sha256;
 
-static PyObject *frame_documents(PyObject *self, PyObject *args)
+static int update_length(EVP_MD_CTX *context, uint64_t length)
+{
+    uint8_t bytes[8];
+    put_length(bytes, length);
+    return EVP_DigestUpdate(context, bytes, 8);
+}
+
+PyDoc_STRVAR(digest_documents_doc,
+"digest_documents(ids, texts, metadata, text_ends, keep_texts)\n"
+"--\n\n"
+"The SHA-256 of each document of a batch, end to end (32 bytes each): over ``ids[d]``\n"
+"(bytes), the UTF-8 of ``texts[d]`` (str; a lone surrogate as its three bytes) and\n"
+"``metadata[d]`` (bytes), each after its length in bytes (8 bytes, little-endian). Writes\n"
+"into ``text_ends`` (int64, a value per document) the end of each text's UTF-8 among the\n"
+"texts' end to end. Returns ``(digests, texts)``: the texts' UTF-8 end to end (bytes) when\n"
+"``keep_texts``, else None.");
+
+static PyObject *digest_documents(PyObject *self, PyObject *args)
 {
     PyObject *ids, *texts, *metadata;
-    Py_buffer frame_ends, text_ends;
+    Py_buffer text_ends;
     int keep_texts;
-    if (!PyArg_ParseTuple(args, "OOOw*w*p:frame_documents", &ids, &texts, &metadata,
-                          &frame_ends, &text_ends, &keep_texts))
+    if (!PyArg_ParseTuple(args, "OOOw*p:digest_documents", &ids, &texts, &metadata,
+                          &text_ends, &keep_texts))
         return NULL;
-    PyObject *frames = NULL, *kept = NULL, *result = NULL;
+    PyObject *digests = NULL, *kept = NULL, *result = NULL;
+    uint8_t *scratch = NULL;
+    Py_ssize_t scratch_size = 0;
+    EVP_MD_CTX *context = NULL;
     if (!PyList_CheckExact(texts)) {
         PyErr_Format(PyExc_TypeError, "texts: a list, not %.100s", Py_TYPE(texts)->tp_name);
         goto done;
@@ -206,82 +222,118 @@ static PyObject *frame_documents(PyObject *self, PyObject *args)
     Py_ssize_t n = PyList_GET_SIZE(texts);
     if (check_list(ids, n, "ids") < 0 || check_list(metadata, n, "metadata") < 0)
         goto done;
-    Py_ssize_t ends_size = n * (Py_ssize_t)sizeof(int64_t);
-    if (frame_ends.len < ends_size || text_ends.len < ends_size) {
-        PyErr_Format(PyExc_ValueError, "%s: %zd bytes, fewer than the %zd needed",
-                     frame_ends.len < ends_size ? "frame_ends" : "text_ends",
-                     frame_ends.len < ends_size ? frame_ends.len : text_ends.len, ends_size);
+    if (text_ends.len < n * (Py_ssize_t)sizeof(int64_t)) {
+        PyErr_Format(PyExc_ValueError, "text_ends: %zd bytes, fewer than the %zd needed",
+                     text_ends.len, n * (Py_ssize_t)sizeof(int64_t));
         goto done;
     }
-    /* The sizes first, so that each buffer is allocated once, at its size: a bound (three
-     * bytes a character) would be mapped and page-faulted in anew for every batch. */
-    Py_ssize_t frames_size = 0, texts_total = 0;
+    /* The kept texts' size first, so that their buffer is allocated once, at its size. */
+    Py_ssize_t texts_total = 0;
     for (Py_ssize_t d = 0; d < n; d++) {
         PyObject *id = PyList_GET_ITEM(ids, d), *text = PyList_GET_ITEM(texts, d),
                  *fields = PyList_GET_ITEM(metadata, d);
         if (check_item(id, 0, "ids", d) < 0 || check_item(text, 1, "texts", d) < 0
             || check_item(fields, 0, "metadata", d) < 0 || PyUnicode_READY(text) < 0)
             goto done;
-        Py_ssize_t size = 24 + PyBytes_GET_SIZE(id) + PyBytes_GET_SIZE(fields);
-        Py_ssize_t text_size = utf8_size(text);
-        if (text_size > PY_SSIZE_T_MAX - size
-            || frames_size > PY_SSIZE_T_MAX - size - text_size) {
-            PyErr_SetString(PyExc_OverflowError, "the batch's frames are too large");
-            goto done;
+        if (keep_texts) {
+            Py_ssize_t text_size = utf8_size(text);
+            if (texts_total > PY_SSIZE_T_MAX - text_size) {
+                PyErr_SetString(PyExc_OverflowError, "the batch's texts are too large");
+                goto done;
+            }
+            texts_total += text_size;
         }
-        frames_size += size + text_size;
-        texts_total += text_size;
+        else if (!PyUnicode_IS_ASCII(text)) {
+            /* Room for the longest text's UTF-8: four bytes a character at most. */
+            Py_ssize_t bound = PyUnicode_GET_LENGTH(text);
+            if (bound > PY_SSIZE_T_MAX / 4) {
+                PyErr_SetString(PyExc_OverflowError, "a text is too large");
+                goto done;
+            }
+            if (4 * bound > scratch_size)
+                scratch_size = 4 * bound;
+        }
     }
-    frames = PyBytes_FromStringAndSize(NULL, frames_size);
-    if (frames == NULL)
+    digests = PyBytes_FromStringAndSize(NULL, n * 32);
+    if (digests == NULL)
         goto done;
     kept = keep_texts ? PyBytes_FromStringAndSize(NULL, texts_total) : Py_NewRef(Py_None);
     if (kept == NULL)
         goto done;
-    uint8_t *start = (uint8_t *)PyBytes_AS_STRING(frames), *out = start;
+    if (scratch_size > 0 && (scratch = PyMem_Malloc((size_t)scratch_size)) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((context = EVP_MD_CTX_new()) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    uint8_t *digest = (uint8_t *)PyBytes_AS_STRING(digests);
     uint8_t *texts_out = keep_texts ? (uint8_t *)PyBytes_AS_STRING(kept) : NULL;
-    int64_t *frame_end = frame_ends.buf, *text_end = text_ends.buf;
+    int64_t *text_end = text_ends.buf;
     int64_t texts_size = 0;
     for (Py_ssize_t d = 0; d < n; d++) {
         PyObject *id = PyList_GET_ITEM(ids, d), *text = PyList_GET_ITEM(texts, d),
                  *fields = PyList_GET_ITEM(metadata, d);
-        out = put_length(out, (uint64_t)PyBytes_GET_SIZE(id));
-        memcpy(out, PyBytes_AS_STRING(id), (size_t)PyBytes_GET_SIZE(id));
-        out += PyBytes_GET_SIZE(id);
-        uint8_t *length_at = out;
-        uint8_t *text_at = out + 8;
-        out = put_text(text_at, text);
-        put_length(length_at, (uint64_t)(out - text_at));
-        if (texts_out != NULL)  /* copied while the text is still in the cache */
-            memcpy(texts_out + texts_size, text_at, (size_t)(out - text_at));
-        texts_size += out - text_at;
+        /* The text's UTF-8: a one-byte ASCII str holds it already; another is encoded into
+         * the kept texts or, when they are not kept, into the scratch space. */
+        const uint8_t *utf8;
+        Py_ssize_t size;
+        if (texts_out != NULL) {
+            uint8_t *at = texts_out + texts_size;
+            size = put_text(at, text) - at;
+            utf8 = at;
+        }
+        else if (PyUnicode_IS_ASCII(text)) {
+            utf8 = PyUnicode_DATA(text);
+            size = PyUnicode_GET_LENGTH(text);
+        }
+        else {
+            size = put_text(scratch, text) - scratch;
+            utf8 = scratch;
+        }
+        texts_size += size;
         text_end[d] = texts_size;
-        out = put_length(out, (uint64_t)PyBytes_GET_SIZE(fields));
-        memcpy(out, PyBytes_AS_STRING(fields), (size_t)PyBytes_GET_SIZE(fields));
-        out += PyBytes_GET_SIZE(fields);
-        frame_end[d] = out - start;
+        if (!EVP_DigestInit_ex(context, sha256, NULL)
+            || !update_length(context, (uint64_t)PyBytes_GET_SIZE(id))
+            || !EVP_DigestUpdate(context, PyBytes_AS_STRING(id), (size_t)PyBytes_GET_SIZE(id))
+            || !update_length(context, (uint64_t)size)
+            || !EVP_DigestUpdate(context, utf8, (size_t)size)
+            || !update_length(context, (uint64_t)PyBytes_GET_SIZE(fields))
+            || !EVP_DigestUpdate(context, PyBytes_AS_STRING(fields),
+                                 (size_t)PyBytes_GET_SIZE(fields))
+            || !EVP_DigestFinal_ex(context, digest + 32 * d, NULL)) {
+            PyErr_SetString(PyExc_RuntimeError, "OpenSSL's SHA-256 failed");
+            goto done;
+        }
     }
-    result = PyTuple_Pack(2, frames, kept);
+    result = PyTuple_Pack(2, digests, kept);
 done:
-    Py_XDECREF(frames);
+    EVP_MD_CTX_free(context);
+    PyMem_Free(scratch);
+    Py_XDECREF(digests);
     Py_XDECREF(kept);
-    PyBuffer_Release(&frame_ends);
     PyBuffer_Release(&text_ends);
     return result;
 }
 
 static PyMethodDef methods[] = {
-    {"frame_documents", frame_documents, METH_VARARGS, frame_documents_doc},
+    {"digest_documents", digest_documents, METH_VARARGS, digest_documents_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "reuse.ingest.compiled_frames",
-    "The documents' fingerprint frames and UTF-8 texts, compiled (see reuse.ingest.fingerprint).",
+    PyModuleDef_HEAD_INIT, "reuse.ingest.compiled_digests",
+    "The documents' SHA-256s and UTF-8 texts, compiled (see reuse.ingest.fingerprint).",
     -1, methods,
 };
 
-PyMODINIT_FUNC PyInit_compiled_frames(void)
+PyMODINIT_FUNC PyInit_compiled_digests(void)
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+#endif
+    if (sha256 == NULL)
+        sha256 = EVP_sha256();
     return PyModule_Create(&module);
 }
