@@ -200,6 +200,47 @@ def test_line_parts_cut_the_file_into_whole_lines(lines, final_newline, size, st
         assert data[b - 1:b] == b"\n" or b == len(data)
 
 
+# Lines of every kind, of lengths around a part's and the line limit (see _parts_here).
+_kinds_of_line = st.one_of(
+    st.builds(lambda k, text: json.dumps({"id": f"d{k}", "text": text}, ensure_ascii=False)
+              .encode(), st.integers(0, 10**6),
+              st.one_of(st.text(alphabet="ab é—", max_size=20),
+                        st.text(alphabet="é—", min_size=30, max_size=70))),
+    st.sampled_from([b"", b"   ", b"{broken", b"[1]", b'{"id": "x", "text": 5}', b"\r",
+                     b'{"id": "bad", "text": "\xff"}', b'{"id": "cr", "text": "y"}\r']),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_kinds_of_line, max_size=14), st.booleans(), st.integers(8, 400))
+def test_parts_read_here_give_the_lines_of_the_whole_file(tmp_path_factory, lines,
+                                                         final_newline, part_bytes):
+    """One worker with a stage reads the parts this process cut, from the bytes that cut them
+    (a part inside a long line read again a block at a time): the corpus, origins and skipped
+    records of the file read whole."""
+    path = _write(tmp_path_factory.mktemp("held") / "docs.jsonl", lines,
+                  final_newline=final_newline)
+    options = {"on_error": "skip"}
+    saved = jsonl_module.PART_BYTES, jsonl_module.RAW_SLACK_BYTES
+    # Lines of more than 12 * 10 bytes are too long (``too_long``), not a megabyte and more.
+    jsonl_module.RAW_SLACK_BYTES = 0
+    try:
+        try:
+            whole = _corpus_state(read_corpus(path, workers=1, max_doc_chars=10, **options))
+        except InputError as exc:  # a duplicate id: the parts must say the same
+            whole = str(exc)
+        jsonl_module.PART_BYTES = part_bytes
+        try:
+            parts = _corpus_state(read_corpus(path, workers=1, max_doc_chars=10,
+                                              part_stage=PartStage(_lengths, _ignore),
+                                              **options))
+        except InputError as exc:
+            parts = str(exc)
+    finally:
+        jsonl_module.PART_BYTES, jsonl_module.RAW_SLACK_BYTES = saved
+    assert parts == whole
+
+
 def _ignore(first: int, got: object) -> None:
     """A part stage's consumer that keeps nothing."""
 

@@ -8,7 +8,9 @@ With more than one worker, a plain UTF-8 file is cut into parts of whole lines
 (:func:`line_parts`, which only counts line breaks) that worker processes parse, check and
 encode for the document store (:func:`read_part`); this process adds the parts in order
 (:meth:`~.records.RecordSink.add_parsed`), checking the ids across all of them. The corpus,
-the skipped records and every message are those of the reading in one process.
+the skipped records and every message are those of the reading in one process. With one
+worker and a stage fused into the reading (``dedup`` sketching), the parts are parsed here,
+each from the bytes read to cut it, its lines views of them (no line is copied).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import shutil
 import stat
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -139,22 +141,48 @@ def line_parts(handle: IO[bytes], start: int, size: int) -> Iterator[tuple[int, 
     """``(start, stop, first line number)`` of consecutive byte ranges of the binary
     ``handle`` from ``start`` to its end, each of whole lines (it ends after a line break,
     the last at the end of the file) and about ``size`` bytes: a range ends at the last line
-    break of the ``size`` bytes read after the previous one, or, inside a longer line, at its
-    end. Only the line breaks are counted; no line is held."""
-    handle.seek(start)
-    part, number, position = start, 1, start
-    while block := handle.read(size):
-        position += len(block)
+    break of the ``size`` bytes read from its start, or, inside a longer line, at its end. Only
+    the line breaks are counted; no line is held."""
+    for part_start, stop, first, _, _ in _held_parts(handle, start, size, positions=False):
+        yield part_start, stop, first
+
+
+def _held_parts(handle: IO[bytes], start: int, size: int, positions: bool = True
+                ) -> Iterator[tuple[int, int, int, memoryview | None, np.ndarray | None]]:
+    """The parts of :func:`line_parts` with their bytes, ``(start, stop, first line number,
+    data, breaks)``: ``data`` the part's bytes and ``breaks`` the positions in it of its line
+    breaks (with ``positions``), both None for a part longer than ``size`` (inside a long
+    line), which is not held. Each part is read from its start (the end of the last line cut
+    off by the previous read is read again), so that its bytes are one read's."""
+    part, number = start, 1
+    while True:
+        handle.seek(part)
+        block = handle.read(size)
+        if not block:
+            return
         last = block.rfind(b"\n")
-        if last < 0:
-            continue  # inside a line longer than a block
-        stop = position - len(block) + last + 1
-        yield part, stop, number
-        # numpy counts a block's line breaks in half the time of bytes.count.
-        number += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == _NEWLINE))
-        part = stop
-    if position > part:
-        yield part, position, number
+        if last >= 0 or len(block) < size:  # whole lines, or the file's last line
+            length = last + 1 if len(block) == size else len(block)
+            data = memoryview(block)[:length]
+            values = np.frombuffer(data, dtype=np.uint8)
+            breaks = np.flatnonzero(values == _NEWLINE) if positions else None
+            yield part, part + length, number, data, breaks
+            # numpy counts a block's line breaks in half the time of bytes.count.
+            number += (len(breaks) if breaks is not None
+                       else int(np.count_nonzero(values == _NEWLINE)))
+            part += length
+            continue
+        # Inside a line longer than a block: the part runs on to the line's end, not held.
+        position = part + len(block)
+        while block := handle.read(size):
+            end = block.find(b"\n")
+            if end >= 0:
+                position += end + 1
+                break
+            position += len(block)
+        yield part, position, number, None, None
+        number += 1
+        part = position
 
 
 @dataclass(frozen=True)
@@ -240,6 +268,10 @@ class JsonlPart:
     keep_texts: bool = True
     # Where the worker writes the part's texts (see EncodedDocuments.moved_to), if anywhere.
     texts_to: SegmentSink | None = None
+    # The part's bytes and the positions of its line breaks, when this process read them
+    # (see _held_parts): the part is not read again.
+    data: memoryview | None = field(default=None, repr=False, compare=False)
+    breaks: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class _Range:
@@ -272,12 +304,22 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
     corpus = Corpus(id_field=records.id_field, text_field=records.text_field)
     sink = CollectingSink(corpus, records.on_error, records.max_doc_chars, records.encoding,
                           keep_texts=part.keep_texts)
+    data, breaks = part.data, part.breaks
     # A store without the texts keeps where each record is instead (see JsonlRecords).
-    breaks: list[np.ndarray] | None = None if part.keep_texts else []
+    block_breaks: list[np.ndarray] | None = None if part.keep_texts else []
     with open(records.path, "rb") as handle:
         handle.seek(part.start)
-        lines = block_lines(_Range(handle, part.stop - part.start, breaks), records.limit,
-                            first=part.first_line)
+        if data is None and part.stop - part.start <= PART_BYTES:
+            data = memoryview(handle.read(part.stop - part.start))
+        if data is not None:
+            if breaks is None:
+                breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE)
+            lines = _held_lines(data, breaks, records.limit, part.first_line)
+            if block_breaks is not None:
+                block_breaks.append(breaks)
+        else:  # a part inside a long line, read a block at a time
+            lines = block_lines(_Range(handle, part.stop - part.start, block_breaks),
+                                records.limit, first=part.first_line)
         # A bad record (with on_error="raise") stops the reading: the records before it are
         # returned with its error.
         with contextlib.suppress(BadRecord):
@@ -285,11 +327,25 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
                        fallback=records.fallback)
     result = (part.function(sink.texts) if part.function is not None and sink.texts
               else None)
-    spans = None if breaks is None else _record_spans(part, breaks, sink.locations)
+    spans = (None if block_breaks is None
+             else _record_spans(part, block_breaks, sink.locations))
     parsed = sink.parsed(spans)
     if part.texts_to is not None:
         parsed.documents = parsed.documents.moved_to(part.texts_to)
     return parsed, result
+
+
+def _held_lines(data: memoryview, breaks: np.ndarray, limit: int, first: int
+                ) -> Iterator[tuple[int, memoryview | None]]:
+    """The lines of :func:`block_lines` from a part's bytes held whole (``data``, whose line
+    breaks are at ``breaks``), as views of it: none is copied."""
+    ends = breaks.tolist()
+    start = 0
+    for number, end in enumerate(ends, first):
+        yield number, data[start:end] if end - start < limit else None
+        start = end + 1
+    if start < len(data):  # the file's last line, without a line break
+        yield first + len(ends), data[start:] if len(data) - start <= limit else None
 
 
 def _record_spans(part: JsonlPart, breaks: list[np.ndarray], locations: list[int | None]
@@ -316,10 +372,14 @@ def _read_in_parts(handle: IO[bytes], path: Path, source: str, sink: RecordSink,
     # store copies (in the kernel), rather than sending them here through a pipe.
     folder = (scratch_folder("texts", _existing(sink.store_dir)) if keep_texts and workers > 1
               else None)
+    # Read here, each part is parsed from the bytes that cut it; a worker reads its part.
+    cuts = (_held_parts(handle, handle.tell(), PART_BYTES) if workers == 1
+            else ((*cut, None, None) for cut in line_parts(handle, handle.tell(), PART_BYTES)))
     parts = (JsonlPart(records, start, stop, first, None if stage is None else stage.function,
                        keep_texts,
-                       None if folder is None else SegmentSink(str(folder), f"texts-{start}"))
-             for start, stop, first in line_parts(handle, handle.tell(), PART_BYTES))
+                       None if folder is None else SegmentSink(str(folder), f"texts-{start}"),
+                       data, breaks)
+             for start, stop, first, data, breaks in cuts)
     try:
         for parsed, result in ordered_map(read_part, parts, workers):
             first = sink.written
@@ -421,14 +481,8 @@ def read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
                      f"a line of more than {limit} bytes, longer than any record whose text fits "
                      f"in --max-doc-chars ({sink.max_doc_chars}) characters")
             continue
-        if not raw or raw.isspace():  # blank (isspace, unlike strip, copies nothing)
-            continue
-        if isinstance(raw, str) and has_surrogate(raw):
-            column, byte = first_invalid(raw)
-            sink.bad(source, number, "invalid_utf16" if encoding == "UTF-16" else
-                     "invalid_encoding", f"column {column}: invalid {encoding}"
-                     + ("" if byte is None else f" (byte 0x{byte:02x})"))
-            continue
+        # orjson first: it refuses a blank line and unpaired surrogates, which the checks
+        # after it then find, and takes a line as a view of the bytes read.
         if _fast_loads is not None:
             try:
                 record = _fast_loads(raw)
@@ -440,6 +494,16 @@ def read_lines(lines: Iterator[tuple[int, Any]], source: str, sink: RecordSink,
                 # orjson refuses unpaired surrogates, so the strings it returns are valid.
                 sink.add_parsed_record(record, source, number)
                 continue
+        if isinstance(raw, memoryview):
+            raw = raw.tobytes()
+        if not raw or raw.isspace():  # blank (isspace, unlike strip, copies nothing)
+            continue
+        if isinstance(raw, str) and has_surrogate(raw):
+            column, byte = first_invalid(raw)
+            sink.bad(source, number, "invalid_utf16" if encoding == "UTF-16" else
+                     "invalid_encoding", f"column {column}: invalid {encoding}"
+                     + ("" if byte is None else f" (byte 0x{byte:02x})"))
+            continue
         # The careful path: it names what is wrong with the line, and keeps big integers.
         decoded_with_fallback = False
         if isinstance(raw, bytes):
