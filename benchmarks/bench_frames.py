@@ -3,7 +3,7 @@ of the ids, texts and origins, and each document's SHA-256 for the input fingerp
 compiled digests (``reuse.ingest.compiled_digests``) against the Python code, in one process.
 
 The documents are the 100k corpus of ``generate_text_corpus.py`` (made if missing), parsed
-once with orjson, then encoded in batches of 400 documents (a reading part's worth), without
+once with msgspec, then encoded in batches of 400 documents (a reading part's worth), without
 the texts (what ``dedup`` stores) and with them (``run``). Each way runs ``--repeat`` times,
 alternated; the best CPU time of each. The outputs are checked equal, field by field.
 
@@ -23,8 +23,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import numpy as np
-import orjson
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus = generate(DOCS)
     with open(corpus, "rb") as handle:
-        records = [orjson.loads(line) for line in handle]
+        records = msgspec.json.Decoder().decode_lines(handle.read())
     columns = ([r["id"] for r in records], [r["text"] for r in records], [{}] * len(records),
                [f"{corpus.name}:{n}" for n in range(1, len(records) + 1)])
     characters = sum(map(len, columns[1]))

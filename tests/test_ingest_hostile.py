@@ -409,12 +409,17 @@ def test_an_input_path_that_is_not_utf8_is_recorded_and_read_again_by_the_report
 # --- 9. deep metadata ----------------------------------------------------------------------
 
 
-def test_metadata_nested_a_thousand_levels_is_too_deep_not_a_recursion_error(tmp_path):
+@pytest.mark.parametrize(("levels", "detail"), [
+    (150, "the metadata field 'meta' is nested more than 100 levels deep"),
+    # Deeper than the JSON parsers go (Python's recursion limit): the line itself is too deep.
+    (1000, "JSON nested more than 100 levels deep"),
+])
+def test_metadata_nested_too_deep_is_a_bad_record_not_a_recursion_error(tmp_path, levels,
+                                                                        detail):
     path = tmp_path / "deep.jsonl"
-    deep = "[" * 1000 + "]" * 1000
+    deep = "[" * levels + "]" * levels
     path.write_text('{"id": "a", "text": "fine"}\n'
                     f'{{"id": "b", "text": "x", "meta": {deep}}}\n', encoding="utf-8")
-    detail = "the metadata field 'meta' is nested more than 100 levels deep"
     with pytest.raises(InputError) as raised:
         read_corpus(path)
     assert str(raised.value) == f"{path}:2: {detail}{SKIP_HINT}"

@@ -150,7 +150,7 @@ class RecordSink:
         fallback: bool = False,
     ) -> None:
         """Add one record, or report it as bad. ``valid_unicode``: the parser has already
-        refused unpaired surrogates (orjson does); ``plain_metadata``: every metadata value is
+        refused unpaired surrogates (msgspec does); ``plain_metadata``: every metadata value is
         a string (CSV), so there is no nesting to check; ``fallback``: the record was decoded
         with the fallback encoding of ``encoding="auto"``."""
         if type(doc_id) is str and type(text) is str and valid_unicode and (
