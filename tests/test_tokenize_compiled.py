@@ -19,7 +19,7 @@ from token_checks import assert_batch_equals_reference
 
 import reuse.text.tokenize as tokenize_module
 from reuse.common import compiled
-from reuse.text.tokenize import TokenBatch, tokenize_batch, tokenize_joined
+from reuse.text.tokenize import TokenBatch, token_hashes_joined, tokenize_batch, tokenize_joined
 
 compiled_narrow = pytest.importorskip(
     "reuse.text.compiled_narrow", reason="the package was built without its C extension")
@@ -135,6 +135,28 @@ def test_tokenize_joined_equals_the_numpy_path(both, monkeypatch):
     assert _fields(found) == _fields(tokenize_batch(texts))
 
 
+@FAST
+@given(texts=st.lists(st.text(alphabet=ASCII + NARROW + WIDE, max_size=60), max_size=8),
+       strip=st.booleans())
+def test_token_hashes_are_the_batchs_without_offsets(both, texts, strip):
+    """What sketching tokenizes: the hashes and bounds of tokenize_joined, without the offsets
+    (the pass then writes only the slow tokens', in the joined text), compiled or not."""
+    joined = "\x00".join(texts)
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    tokenize_joined(joined, lengths, strip)  # describes the code points
+    expected = tokenize_joined(joined, lengths, strip)
+    for enabled in (True, False):
+        compiled.ENABLED = enabled
+        try:
+            found = token_hashes_joined(joined, lengths, strip)
+        finally:
+            compiled.ENABLED = True
+        assert found.hashes.dtype == np.uint64
+        assert found.hashes.tolist() == expected.hashes.tolist()
+        assert found.bounds.tolist() == expected.bounds.tolist()
+        assert found.counts().tolist() == [len(expected.doc(d)) for d in range(len(texts))]
+
+
 def test_scratch_space_is_reused_and_outgrown(both, monkeypatch):
     """Batches smaller and larger than the kept scratch space, in turn."""
     monkeypatch.setattr(tokenize_module, "_MAX_KEPT_SCRATCH", 100)
@@ -176,7 +198,8 @@ def _arguments(text: str, **sizes: int) -> list:
             tokenize_module._APOSTROPHE, tokenize_module._COMPLEX_WORD,
             tokenize_module._NOT_NARROW,
             *(np.zeros(room[name], dtype=_ROOM_TYPES.get(name, np.int64))
-              for name in ("hashes", "starts", "ends", "bounds", "slow", "values", "masks"))]
+              for name in ("hashes", "starts", "ends", "bounds", "slow", "values", "masks")),
+            True]
 
 
 @pytest.mark.parametrize("name", ["hashes", "starts", "ends", "bounds", "slow", "values",

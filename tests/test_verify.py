@@ -105,8 +105,8 @@ def test_exact_verification_tokenizes_a_large_inputs_candidates_once_more(monkey
     texts.append(texts[0] + " tail")
     corpus = Corpus(ids=[f"d{i}" for i in range(len(texts))], texts=texts)
     sketched, verified = [], []
-    sketch_tokenizer, verify_tokenizer = minhash.tokenize_joined, verify.tokenize_batch
-    monkeypatch.setattr(minhash, "tokenize_joined", lambda joined, lengths, *args: (
+    sketch_tokenizer, verify_tokenizer = minhash.token_hashes_joined, verify.tokenize_batch
+    monkeypatch.setattr(minhash, "token_hashes_joined", lambda joined, lengths, *args: (
         sketched.extend(joined.split("\x00")) or sketch_tokenizer(joined, lengths, *args)))
     monkeypatch.setattr(verify, "tokenize_batch", lambda batch, *args: (
         verified.extend(batch) or verify_tokenizer(batch, *args)))

@@ -362,6 +362,18 @@ class CollectingSink(RecordSink):
     def check_pending(self) -> None:
         """Nothing: the ids are checked by the sink that adds these records."""
 
+    def _append(self, doc_id: str, text: str, metadata: dict[str, Any], source: str,
+                location: int | None, fallback: bool = False) -> None:
+        # Kept for parsed(), nothing more: the sink that adds these records hashes their ids
+        # and writes them in its own batches.
+        self._ids.append(doc_id)
+        self._texts.append(text)
+        self._metadata.append(metadata)
+        self._origins.append(origin_of(source, location))
+        self._locations.append(location)
+        if fallback:
+            self.corpus.decoded_with_fallback.append(doc_id)
+
     @property
     def texts(self) -> list[str]:
         """The texts of the records read so far."""

@@ -44,7 +44,7 @@ from ..common.validation import SEED, Range, check_parameter
 from ..engine.spill import Segment, SegmentSink
 from ..errors import ConfigError, MissingDependencyError, ReuseError
 from ..text.shingle import shingle_batch
-from ..text.tokenize import tokenize_joined
+from ..text.tokenize import token_hashes_joined
 from .windows import (
     Fingerprints,
     filed_batch,
@@ -449,7 +449,7 @@ def sketch_batch(task: SketchTask) -> BatchSketch:
     """Tokenize, shingle and sketch one batch: token counts, MinHash signatures, LSH band keys,
     and when asked the shingle hashes (for exact verification) and the passage-window
     fingerprints."""
-    tokens = tokenize_joined(*task.joined(), task.strip_diacritics)
+    tokens = token_hashes_joined(*task.joined(), task.strip_diacritics)
     shingles, bounds = shingle_batch(tokens, task.ngram)
     signatures = _minhasher(task.num_perm, task.seed).signatures(shingles, bounds)
     fingerprints = None

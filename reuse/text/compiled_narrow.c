@@ -30,6 +30,15 @@ typedef struct {
     uint64_t *hashes;
     int64_t *starts, *ends, *slow;
     Py_ssize_t tokens, slow_tokens;
+    /* Without positions, starts and ends hold only the slow tokens' (at their index in slow),
+     * counted in the joined text. */
+    int positions;
+    /* The documents (starting at joined_starts), the one the last token is in (doc - 1,
+     * starting at doc_start), and each one's first token (bounds). */
+    const int64_t *joined_starts;
+    Py_ssize_t n_docs, doc;
+    int64_t doc_start;
+    int64_t *bounds;
     /* Scratch: each character's value (zeros after the last, to the end of its block of 64
      * and SLACK more), and for each block the mask of its word characters and of its
      * apostrophes. */
@@ -92,9 +101,15 @@ static inline int block_masks(Scan *s, Py_ssize_t b)
     return wrong;
 }
 
-/* Hash the token [start, end) from its values. */
+/* Hash the token [start, end) from its values; its document is the last to start at or before
+ * it (a token never holds a NUL, which separates the documents). */
 static inline void add_token(Scan *s, Py_ssize_t start, Py_ssize_t end)
 {
+    while (s->doc < s->n_docs && s->joined_starts[s->doc] <= start) {
+        s->bounds[s->doc] = s->tokens;
+        s->doc_start = s->joined_starts[s->doc];
+        s->doc++;
+    }
     Py_ssize_t length = end - start;
     const uint8_t *values = s->values + start;
     uint64_t total = 0, marked = 0, complex_bytes = (uint64_t)s->complex_word * BYTES_1;
@@ -111,11 +126,18 @@ static inline void add_token(Scan *s, Py_ssize_t start, Py_ssize_t end)
     x *= UINT64_C(0xBF58476D1CE4E5B9);
     x ^= x >> 27;
     x *= UINT64_C(0x94D049BB133111EB);
-    if (marked)
+    if (marked) {
+        if (!s->positions) {
+            s->starts[s->slow_tokens] = start;
+            s->ends[s->slow_tokens] = end;
+        }
         s->slow[s->slow_tokens++] = s->tokens;
+    }
     s->hashes[s->tokens] = x ^ (x >> 31);
-    s->starts[s->tokens] = start;
-    s->ends[s->tokens] = end;
+    if (s->positions) {
+        s->starts[s->tokens] = start - s->doc_start;
+        s->ends[s->tokens] = end - s->doc_start;
+    }
     s->tokens++;
 }
 
@@ -160,24 +182,11 @@ static int scan(Scan *s, int kind, const void *units, Py_ssize_t n)
     return 0;
 }
 
-/* Each token to its document (documents start at joined_starts, in order), its offsets made
- * relative to the document's first character; bounds[d] is document d's first token. */
-static void assign_documents(Scan *s, const int64_t *joined_starts, Py_ssize_t n_docs,
-                             int64_t *bounds)
+/* The first token of each document that has none after the last token's: the count. */
+static void close_bounds(Scan *s)
 {
-    Py_ssize_t d = 0;
-    int64_t doc_start = 0;
-    for (Py_ssize_t t = 0; t < s->tokens; t++) {
-        while (d < n_docs && joined_starts[d] <= s->starts[t]) {
-            bounds[d] = t;
-            doc_start = joined_starts[d];
-            d++;
-        }
-        s->starts[t] -= doc_start;
-        s->ends[t] -= doc_start;
-    }
-    for (; d <= n_docs; d++)
-        bounds[d] = s->tokens;
+    for (; s->doc <= s->n_docs; s->doc++)
+        s->bounds[s->doc] = s->tokens;
 }
 
 static int check_size(Py_buffer *buffer, Py_ssize_t bytes, const char *name)
@@ -192,13 +201,14 @@ static int check_size(Py_buffer *buffer, Py_ssize_t bytes, const char *name)
 
 PyDoc_STRVAR(tokenize_narrow_doc,
 "tokenize_narrow(text, table, powers, salt, joined_starts, apostrophe, complex_word,\n"
-"                not_narrow, hashes, starts, ends, bounds, slow, values, masks)\n"
+"                not_narrow, hashes, starts, ends, bounds, slow, values, masks, positions)\n"
 "--\n\n"
 "The tokens of ``text`` (documents joined by NULs, document d from ``joined_starts[d]``)\n"
 "into ``hashes`` (uint64), ``starts`` and ``ends`` (int64, relative to each token's\n"
 "document), ``bounds`` (int64, each document's first token, then the count) and ``slow``\n"
 "(int64, the tokens holding a ``complex_word`` character), each with room for\n"
-"``len(text) // 2 + 1`` tokens. ``values`` (uint8) and ``masks`` (uint64) are scratch space\n"
+"``len(text) // 2 + 1`` tokens. Without ``positions``, ``starts`` and ``ends`` hold the\n"
+"slow tokens' only, in the order of ``slow``, counted from the start of ``text``. ``values`` (uint8) and ``masks`` (uint64) are scratch space\n"
 "of ``64 * ceil(len(text) / 64) + 16`` bytes and ``2 * ceil(len(text) / 64) + 2`` words.\n"
 "``table`` maps a character (uint8 for a 1-byte str, uint16 for a 2-byte one) to its value\n"
 "(0: a separator); ``powers`` holds 1024 uint64.\n\n"
@@ -211,11 +221,11 @@ static PyObject *tokenize_narrow(PyObject *self, PyObject *args)
     Py_buffer table, powers, joined_starts, hashes, starts, ends, bounds, slow, values,
         masks;
     unsigned long long salt;
-    int apostrophe, complex_word, not_narrow;
-    if (!PyArg_ParseTuple(args, "Uy*y*Ky*iiiw*w*w*w*w*w*w*:tokenize_narrow", &text,
+    int apostrophe, complex_word, not_narrow, positions;
+    if (!PyArg_ParseTuple(args, "Uy*y*Ky*iiiw*w*w*w*w*w*w*p:tokenize_narrow", &text,
                           &table, &powers, &salt, &joined_starts, &apostrophe,
                           &complex_word, &not_narrow, &hashes, &starts, &ends, &bounds, &slow,
-                          &values, &masks))
+                          &values, &masks, &positions))
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -239,13 +249,14 @@ static PyObject *tokenize_narrow(PyObject *self, PyObject *args)
     }
     Scan s = {table.buf, powers.buf, (uint64_t)salt, (uint8_t)apostrophe,
               (uint8_t)complex_word, (uint8_t)not_narrow, hashes.buf, starts.buf, ends.buf,
-              slow.buf, 0, 0, values.buf, masks.buf};
+              slow.buf, 0, 0, positions, joined_starts.buf, n_docs, 0, 0, bounds.buf,
+              values.buf, masks.buf};
     const void *data = PyUnicode_DATA(text);
     int found;
     Py_BEGIN_ALLOW_THREADS
     found = scan(&s, kind, data, n);
     if (found == 0)
-        assign_documents(&s, joined_starts.buf, n_docs, bounds.buf);
+        close_bounds(&s);
     Py_END_ALLOW_THREADS
     result = found == 0 ? Py_BuildValue("nn", s.tokens, s.slow_tokens) : Py_NewRef(Py_None);
 done:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..common import compiled
-from .tokenize import TokenBatch, mix64
+from .tokenize import TokenBatch, TokenHashes, mix64
 
 try:
     from . import compiled_shingles
@@ -52,7 +52,8 @@ def shingle_reference(hashes: list[int], ngram: int) -> list[int]:
     return out
 
 
-def shingle_batch(tokens: TokenBatch, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+def shingle_batch(tokens: TokenBatch | TokenHashes, ngram: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Shingles of every document of a batch, concatenated, and their per-document bounds.
 
     A document with fewer than ``ngram`` tokens has no shingles.

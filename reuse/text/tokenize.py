@@ -303,6 +303,21 @@ class Tokens:
 
 
 @dataclass(frozen=True)
+class TokenHashes:
+    """The token hashes of many documents, concatenated, without their offsets. Document ``d``
+    owns hashes ``bounds[d]:bounds[d + 1]``."""
+
+    hashes: np.ndarray
+    bounds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.bounds)
+
+
+@dataclass(frozen=True)
 class TokenBatch:
     """Tokens of many documents, concatenated. Document ``d`` owns tokens
     ``bounds[d]:bounds[d + 1]``; its offsets are relative to its own text."""
@@ -578,6 +593,24 @@ def tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool = F
                            in zip(ends, lengths.tolist(), strict=True)], strip_diacritics)
 
 
+def token_hashes_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool = False
+                        ) -> TokenHashes:
+    """The hashes and bounds of :func:`tokenize_joined`, without the tokens' offsets (what
+    sketching needs): the compiled pass then writes no offsets, and none is copied."""
+    if (len(lengths) and int(lengths.max()) <= _MAX_PIECE and compiled_narrow is not None
+            and compiled.ENABLED):
+        doc_starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=doc_starts[1:])
+        joined_starts = doc_starts[:-1] + np.arange(len(lengths), dtype=np.int64)
+        ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
+        found = _tokenize_compiled(joined, ascii_table, joined_starts, strip_diacritics,
+                                   positions=False)
+        if found is not None:
+            return found
+    batch = tokenize_joined(joined, lengths, strip_diacritics)
+    return TokenHashes(batch.hashes, batch.bounds)
+
+
 def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
     """Each token's packing (index into ``_WIDTHS``): the narrowest that holds all its values.
     None when every token is 8-bit. Separators have value 1, so only token characters count."""
@@ -675,30 +708,37 @@ def _scratch(characters: int) -> tuple[np.ndarray, ...]:
 
 
 def _tokenize_compiled(joined: str, ascii_table: bytes | None, joined_starts: np.ndarray,
-                       strip_diacritics: bool) -> TokenBatch | None:
+                       strip_diacritics: bool, positions: bool = True
+                       ) -> TokenBatch | TokenHashes | None:
     """The ASCII or the narrow path of :func:`_tokenize_joined` in one compiled pass
-    (:func:`reuse.text.compiled_narrow.tokenize_narrow`); None when some character is not
-    narrow."""
+    (:func:`reuse.text.compiled_narrow.tokenize_narrow`), without the tokens' offsets unless
+    ``positions``; None when some character is not narrow."""
     table = (np.frombuffer(ascii_table, dtype=np.uint8) if ascii_table is not None
              else _tables(strip_diacritics).narrow)
     hashes, starts, ends, slow, values, masks = _scratch(len(joined))
     bounds = np.empty(len(joined_starts) + 1, dtype=np.int64)
     found = compiled_narrow.tokenize_narrow(
         joined, table, _power_table(), int(_LENGTH_SALT), joined_starts, _APOSTROPHE,
-        _COMPLEX_WORD, _NOT_NARROW, hashes, starts, ends, bounds, slow, values, masks)
+        _COMPLEX_WORD, _NOT_NARROW, hashes, starts, ends, bounds, slow, values, masks,
+        positions)
     if found is None:
         return None
     tokens, slow_tokens = found
-    hashes, starts, ends = hashes[:tokens].copy(), starts[:tokens].copy(), ends[:tokens].copy()
+    hashes = hashes[:tokens].copy()
+    if positions:
+        starts, ends = starts[:tokens].copy(), ends[:tokens].copy()
     if slow_tokens:
         slow = slow[:slow_tokens]
-        shift = joined_starts[np.searchsorted(bounds, slow, side="right") - 1]
+        if positions:
+            shift = joined_starts[np.searchsorted(bounds, slow, side="right") - 1]
+            slow_starts, slow_ends = starts[slow] + shift, ends[slow] + shift
+        else:  # the pass gave the slow tokens' own, in the joined text
+            slow_starts, slow_ends = starts[:slow_tokens], ends[:slow_tokens]
         hashes[slow] = [
             _complex_token_hash(joined[start:end], strip_diacritics)
-            for start, end in zip((starts[slow] + shift).tolist(), (ends[slow] + shift).tolist(),
-                                  strict=True)
+            for start, end in zip(slow_starts.tolist(), slow_ends.tolist(), strict=True)
         ]
-    return TokenBatch(hashes, starts, ends, bounds)
+    return TokenBatch(hashes, starts, ends, bounds) if positions else TokenHashes(hashes, bounds)
 
 
 def prefix_hashes(text: str, tokens: Tokens, length: int, strip_diacritics: bool = False
