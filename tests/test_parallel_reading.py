@@ -200,6 +200,13 @@ def test_line_parts_cut_the_file_into_whole_lines(lines, final_newline, size, st
         assert data[b - 1:b] == b"\n" or b == len(data)
 
 
+# Lines that a parser of whitespace-separated JSON values reads as two values, or as part of
+# one running on into the next line, with a blank line to even the count.
+_LINES_THAT_ARE_NOT_ONE_VALUE = [
+    b'{"id": "two1", "text": "a"}{"id": "two2", "text": "b"}', b'{"id": "two3", "text": "c"} 7',
+    b'{"id": "run", "text":', b'"on"}', b'[{"id": "in", "text": "x"}', b'{"id": "out", "text": "y"}]',
+]
+
 # Lines of every kind, of lengths around a part's and the line limit (see _parts_here).
 _kinds_of_line = st.one_of(
     st.builds(lambda k, text: json.dumps({"id": f"d{k}", "text": text}, ensure_ascii=False)
@@ -207,7 +214,8 @@ _kinds_of_line = st.one_of(
               st.one_of(st.text(alphabet="ab é—", max_size=20),
                         st.text(alphabet="é—", min_size=30, max_size=70))),
     st.sampled_from([b"", b"   ", b"{broken", b"[1]", b'{"id": "x", "text": 5}', b"\r",
-                     b'{"id": "bad", "text": "\xff"}', b'{"id": "cr", "text": "y"}\r']),
+                     b'{"id": "bad", "text": "\xff"}', b'{"id": "cr", "text": "y"}\r',
+                     *_LINES_THAT_ARE_NOT_ONE_VALUE]),
 )
 
 
@@ -239,6 +247,23 @@ def test_parts_read_here_give_the_lines_of_the_whole_file(tmp_path_factory, line
     finally:
         jsonl_module.PART_BYTES, jsonl_module.RAW_SLACK_BYTES = saved
     assert parts == whole
+
+
+@pytest.mark.parametrize("lines", [
+    [_LINES_THAT_ARE_NOT_ONE_VALUE[0], b""],
+    [_LINES_THAT_ARE_NOT_ONE_VALUE[2], _LINES_THAT_ARE_NOT_ONE_VALUE[3],
+     _LINES_THAT_ARE_NOT_ONE_VALUE[0]],
+    [_LINES_THAT_ARE_NOT_ONE_VALUE[4], _LINES_THAT_ARE_NOT_ONE_VALUE[5],
+     b'{"id": "a", "text": "x"},{"id": "b", "text": "y"}'],
+])
+def test_a_part_parsed_at_once_pairs_each_record_with_its_line(tmp_path, lines):
+    """Two values on a line, and a value over two lines, count as many values as lines: each
+    line is still its own record, or its own error, as read one at a time."""
+    path = _write(tmp_path / "docs.jsonl", lines)
+    whole = read_corpus(path, workers=1, on_error="skip")
+    parts = read_corpus(path, workers=1, on_error="skip", part_stage=PartStage(_lengths, _ignore))
+    assert _corpus_state(parts) == _corpus_state(whole)
+    assert not whole.ids
 
 
 def _ignore(first: int, got: object) -> None:

@@ -77,6 +77,7 @@ _BLOCK = 1 << 20
 # than enough work to outweigh sending them back.
 PART_BYTES = 1 << 20
 _NEWLINE = ord("\n")
+_CARRIAGE_RETURN, _OPEN_BRACE, _CLOSE_BRACE = ord("\r"), ord("{"), ord("}")
 
 
 def bounded_lines(handle: IO[Any], limit: int, newline: Any) -> Iterator[tuple[int, Any]]:
@@ -344,22 +345,45 @@ def _read_held(data: memoryview, breaks: np.ndarray, first: int, records: JsonlR
     parsed in one call when msgspec takes them all, one record each and none too long, else
     one at a time. A line that parses to something other than an object goes the careful way,
     which names what it is."""
-    lines = _held_lines(data, breaks, records.limit, first)
     decoded = None
-    if len(data) < records.limit:  # then no line is too long
+    # Then no line is too long, and no JSON value can run past a line break (see below).
+    if len(data) < records.limit and _braced_lines(data, breaks):
         with contextlib.suppress(*_REFUSED):
             decoded = _decode_lines(data)
     lines_count = len(breaks) + (len(data) > (int(breaks[-1]) + 1 if len(breaks) else 0))
-    if decoded is None or len(decoded) != lines_count:  # a line refused, or a blank one
-        read_lines(lines, records.source, sink, records.limit, fallback=records.fallback)
+    if decoded is None or len(decoded) != lines_count:
+        read_lines(_held_lines(data, breaks, records.limit, first), records.source, sink,
+                   records.limit, fallback=records.fallback)
         return
     source = records.source
-    for (number, raw), record in zip(lines, decoded, strict=True):
+    for number, record in enumerate(decoded, first):
         if type(record) is dict:
             sink.add_parsed_record(record, source, number)
         else:
-            read_lines(iter([(number, raw)]), source, sink, records.limit,
+            line = number - first
+            start = int(breaks[line - 1]) + 1 if line else 0
+            end = int(breaks[line]) if line < len(breaks) else len(data)
+            read_lines(iter([(number, data[start:end])]), source, sink, records.limit,
                        fallback=records.fallback)
+
+
+def _braced_lines(data: memoryview, breaks: np.ndarray) -> bool:
+    """Whether each line of ``data`` (its line breaks at ``breaks``) starts with "{" and ends
+    with "}" (before a carriage return). msgspec's decode_lines reads JSON values separated by
+    any whitespace, a line break or not; but after a "}", a value goes on only with ",", "]"
+    or "}", never a "{": so no value then runs from one line into the next, every line starts
+    one, and as many values as lines means one value a line, in order."""
+    values = np.frombuffer(data, dtype=np.uint8)
+    if not len(values):
+        return False
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.append(breaks, len(values)) - 1  # each line's last byte
+    if starts[-1] == len(values):  # the data ends with a line break
+        starts, ends = starts[:-1], ends[:-1]
+    if (ends < starts).any():  # an empty line
+        return False
+    ends -= (values[ends] == _CARRIAGE_RETURN) & (ends > starts)
+    return bool((values[starts] == _OPEN_BRACE).all() and (values[ends] == _CLOSE_BRACE).all())
 
 
 def _held_lines(data: memoryview, breaks: np.ndarray, limit: int, first: int
