@@ -340,7 +340,7 @@ def read_part(part: JsonlPart) -> tuple[ParsedRecords, Any]:
 
 
 def _read_held(data: memoryview, breaks: np.ndarray, first: int, records: JsonlRecords,
-               sink: RecordSink) -> None:
+               sink: CollectingSink) -> None:
     """:func:`read_lines` of a part held whole (its lines numbered from ``first``): its lines
     parsed in one call when msgspec takes them all, one record each and none too long, else
     one at a time. A line that parses to something other than an object goes the careful way,
@@ -355,16 +355,15 @@ def _read_held(data: memoryview, breaks: np.ndarray, first: int, records: JsonlR
         read_lines(_held_lines(data, breaks, records.limit, first), records.source, sink,
                    records.limit, fallback=records.fallback)
         return
-    source = records.source
-    for number, record in enumerate(decoded, first):
-        if type(record) is dict:
-            sink.add_parsed_record(record, source, number)
-        else:
-            line = number - first
-            start = int(breaks[line - 1]) + 1 if line else 0
-            end = int(breaks[line]) if line < len(breaks) else len(data)
-            read_lines(iter([(number, data[start:end])]), source, sink, records.limit,
-                       fallback=records.fallback)
+
+    def careful(number: int) -> None:
+        line = number - first
+        start = int(breaks[line - 1]) + 1 if line else 0
+        end = int(breaks[line]) if line < len(breaks) else len(data)
+        read_lines(iter([(number, data[start:end])]), records.source, sink, records.limit,
+                   fallback=records.fallback)
+
+    sink.add_decoded(decoded, records.source, first, careful)
 
 
 def _braced_lines(data: memoryview, breaks: np.ndarray) -> bool:

@@ -362,6 +362,31 @@ class CollectingSink(RecordSink):
     def check_pending(self) -> None:
         """Nothing: the ids are checked by the sink that adds these records."""
 
+    def add_decoded(self, decoded: list[Any], source: str, first: int,
+                    careful: Callable[[int], None]) -> None:
+        """Add what a JSON parser that refuses unpaired surrogates gave for the lines numbered
+        from ``first``, a value a line: each object as :meth:`add_parsed_record` adds it (the
+        common one, ``{id: str, text: str}``, without a call of its own); for any other value,
+        ``careful(number)`` reads its line again the careful way, which names what it is."""
+        id_field, text_field = self.corpus.id_field, self.corpus.text_field
+        plain, max_chars = self._plain_add, self.max_doc_chars
+        ids, texts, metadata = self._ids, self._texts, self._metadata
+        origins, locations = self._origins, self._locations
+        for number, record in enumerate(decoded, first):
+            if type(record) is not dict:
+                careful(number)
+                continue
+            if plain and len(record) == 2:
+                doc_id, text = record.get(id_field), record.get(text_field)
+                if type(doc_id) is str and type(text) is str and len(text) <= max_chars:
+                    ids.append(doc_id)
+                    texts.append(text)
+                    metadata.append({})
+                    origins.append(origin_of(source, number))
+                    locations.append(number)
+                    continue
+            self.add_parsed_record(record, source, number)
+
     def _append(self, doc_id: str, text: str, metadata: dict[str, Any], source: str,
                 location: int | None, fallback: bool = False) -> None:
         # Kept for parsed(), nothing more: the sink that adds these records hashes their ids
