@@ -216,19 +216,24 @@ class RecordSink:
 
     def _append(self, doc_id: str, text: str, metadata: dict[str, Any], source: str,
                 location: int | None, fallback: bool = False) -> None:
+        self._keep(doc_id, text, metadata, source, location, fallback)
+        self._hashes.append(hash(doc_id))
+        self._chars += len(text)
+        if self.progress is not None:
+            self.progress.update()
+        if len(self._ids) >= self.batch_records or self._chars >= self.batch_chars:
+            self.flush()
+
+    def _keep(self, doc_id: str, text: str, metadata: dict[str, Any], source: str,
+              location: int | None, fallback: bool) -> None:
+        """Hold a good record until it is written."""
         self._ids.append(doc_id)
         self._texts.append(text)
         self._metadata.append(metadata)
         self._origins.append(origin_of(source, location))
         self._locations.append(location)
-        self._hashes.append(hash(doc_id))
-        self._chars += len(text)
         if fallback:
             self.corpus.decoded_with_fallback.append(doc_id)
-        if self.progress is not None:
-            self.progress.update()
-        if len(self._ids) >= self.batch_records or self._chars >= self.batch_chars:
-            self.flush()
 
     def check_pending(self) -> None:
         """Raise the duplicate-id error of the first pending document whose id was read
@@ -391,13 +396,7 @@ class CollectingSink(RecordSink):
                 location: int | None, fallback: bool = False) -> None:
         # Kept for parsed(), nothing more: the sink that adds these records hashes their ids
         # and writes them in its own batches.
-        self._ids.append(doc_id)
-        self._texts.append(text)
-        self._metadata.append(metadata)
-        self._origins.append(origin_of(source, location))
-        self._locations.append(location)
-        if fallback:
-            self.corpus.decoded_with_fallback.append(doc_id)
+        self._keep(doc_id, text, metadata, source, location, fallback)
 
     @property
     def texts(self) -> list[str]:
