@@ -347,10 +347,10 @@ def _read_held(data: memoryview, breaks: np.ndarray, first: int, records: JsonlR
     which names what it is."""
     decoded = None
     # Then no line is too long, and no JSON value can run past a line break (see below).
-    if len(data) < records.limit and _braced_lines(data, breaks):
+    lines_count = _braced_lines(data, breaks) if len(data) < records.limit else 0
+    if lines_count:
         with contextlib.suppress(*_REFUSED):
             decoded = _decode_lines(data)
-    lines_count = len(breaks) + (len(data) > (int(breaks[-1]) + 1 if len(breaks) else 0))
     if decoded is None or len(decoded) != lines_count:
         read_lines(_held_lines(data, breaks, records.limit, first), records.source, sink,
                    records.limit, fallback=records.fallback)
@@ -366,23 +366,25 @@ def _read_held(data: memoryview, breaks: np.ndarray, first: int, records: JsonlR
     sink.add_decoded(decoded, records.source, first, careful)
 
 
-def _braced_lines(data: memoryview, breaks: np.ndarray) -> bool:
-    """Whether each line of ``data`` (its line breaks at ``breaks``) starts with "{" and ends
-    with "}" (before a carriage return). msgspec's decode_lines reads JSON values separated by
-    any whitespace, a line break or not; but after a "}", a value goes on only with ",", "]"
-    or "}", never a "{": so no value then runs from one line into the next, every line starts
-    one, and as many values as lines means one value a line, in order."""
+def _braced_lines(data: memoryview, breaks: np.ndarray) -> int:
+    """The number of lines of ``data`` (its line breaks at ``breaks``) when each starts with
+    "{" and ends with "}" (before a carriage return), else 0. msgspec's decode_lines reads
+    JSON values separated by any whitespace, a line break or not; but after a "}", a value goes
+    on only with ",", "]" or "}", never a "{": so no value then runs from one line into the
+    next, every line starts one, and as many values as lines means one value a line, in
+    order."""
     values = np.frombuffer(data, dtype=np.uint8)
     if not len(values):
-        return False
+        return 0
     starts = np.concatenate(([0], breaks + 1))
     ends = np.append(breaks, len(values)) - 1  # each line's last byte
     if starts[-1] == len(values):  # the data ends with a line break
         starts, ends = starts[:-1], ends[:-1]
     if (ends < starts).any():  # an empty line
-        return False
+        return 0
     ends -= (values[ends] == _CARRIAGE_RETURN) & (ends > starts)
-    return bool((values[starts] == _OPEN_BRACE).all() and (values[ends] == _CLOSE_BRACE).all())
+    braced = (values[starts] == _OPEN_BRACE).all() and (values[ends] == _CLOSE_BRACE).all()
+    return len(starts) if braced else 0
 
 
 def _held_lines(data: memoryview, breaks: np.ndarray, limit: int, first: int

@@ -374,9 +374,7 @@ class CollectingSink(RecordSink):
         common one, ``{id: str, text: str}``, without a call of its own); for any other value,
         ``careful(number)`` reads its line again the careful way, which names what it is."""
         id_field, text_field = self.corpus.id_field, self.corpus.text_field
-        plain, max_chars = self._plain_add, self.max_doc_chars
-        ids, texts, metadata = self._ids, self._texts, self._metadata
-        origins, locations = self._origins, self._locations
+        plain, max_chars, keep = self._plain_add, self.max_doc_chars, self._keep
         for number, record in enumerate(decoded, first):
             if type(record) is not dict:
                 careful(number)
@@ -384,11 +382,7 @@ class CollectingSink(RecordSink):
             if plain and len(record) == 2:
                 doc_id, text = record.get(id_field), record.get(text_field)
                 if type(doc_id) is str and type(text) is str and len(text) <= max_chars:
-                    ids.append(doc_id)
-                    texts.append(text)
-                    metadata.append({})
-                    origins.append(origin_of(source, number))
-                    locations.append(number)
+                    keep(doc_id, text, {}, source, number, False)
                     continue
             self.add_parsed_record(record, source, number)
 

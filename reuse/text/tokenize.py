@@ -597,18 +597,11 @@ def token_hashes_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool
                         ) -> TokenHashes:
     """The hashes and bounds of :func:`tokenize_joined`, without the tokens' offsets (what
     sketching needs): the compiled pass then writes no offsets, and none is copied."""
-    if (len(lengths) and int(lengths.max()) <= _MAX_PIECE and compiled_narrow is not None
-            and compiled.ENABLED):
-        doc_starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=doc_starts[1:])
-        joined_starts = doc_starts[:-1] + np.arange(len(lengths), dtype=np.int64)
-        ascii_table = _ascii_table(strip_diacritics) if joined.isascii() else None
-        found = _tokenize_compiled(joined, ascii_table, joined_starts, strip_diacritics,
-                                   positions=False)
-        if found is not None:
-            return found
-    batch = tokenize_joined(joined, lengths, strip_diacritics)
-    return TokenHashes(batch.hashes, batch.bounds)
+    if len(lengths) == 0 or int(lengths.max()) <= _MAX_PIECE:
+        found = _tokenize_joined(joined, lengths, strip_diacritics, positions=False)
+    else:
+        found = tokenize_joined(joined, lengths, strip_diacritics)
+    return found if isinstance(found, TokenHashes) else TokenHashes(found.hashes, found.bounds)
 
 
 def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
@@ -628,7 +621,10 @@ def _token_widths(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     return widths
 
 
-def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -> TokenBatch:
+def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool,
+                     positions: bool = True) -> TokenBatch | TokenHashes:
+    """:func:`tokenize_joined` of texts no longer than ``_MAX_PIECE``; without ``positions``,
+    the compiled pass may give :class:`TokenHashes` (no offsets) instead."""
     n_texts = len(lengths)
     doc_starts = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
@@ -639,7 +635,8 @@ def _tokenize_joined(joined: str, lengths: np.ndarray, strip_diacritics: bool) -
     complex_inside = None
     kernel = compiled_narrow if compiled.ENABLED else None
     if kernel is not None:
-        found = _tokenize_compiled(joined, ascii_table, joined_starts, strip_diacritics)
+        found = _tokenize_compiled(joined, ascii_table, joined_starts, strip_diacritics,
+                                   positions)
         if found is not None:
             return found
     if kernel is None and ascii_table is not None:
