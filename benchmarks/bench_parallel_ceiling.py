@@ -72,11 +72,11 @@ def work():
 }
 
 # Whole processes, timed from outside: the arguments after ``python -m reuse``, with ``{out}``
-# standing for the run folder of each copy.
+# standing for the run folder of each copy and ``{corpus}`` for the input.
 COMMANDS = {
-    "dedup": ["dedup", str(CORPUS), "--verify", "exact", "--threshold", "0.8", "--workers", "1",
+    "dedup": ["dedup", "{corpus}", "--verify", "exact", "--threshold", "0.8", "--workers", "1",
               "--quiet", "--out", "{out}"],
-    "run": ["run", str(CORPUS), "--verify", "exact", "--threshold", "0.8", "--workers", "1",
+    "run": ["run", "{corpus}", "--verify", "exact", "--threshold", "0.8", "--workers", "1",
             "--quiet", "--no-report", "--out", "{out}"],
 }
 
@@ -90,12 +90,12 @@ print(time.perf_counter() - began)
 """
 
 
-def timed_commands(workload: str, copies: int) -> list[float]:
-    """Start ``copies`` processes of the command ``workload`` together; the wall seconds of
-    each, from the common start to its exit."""
+def timed_commands(workload: str, copies: int, corpus: Path = CORPUS) -> list[float]:
+    """Start ``copies`` processes of the command ``workload`` on ``corpus`` together; the wall
+    seconds of each, from the common start to its exit."""
     with tempfile.TemporaryDirectory(prefix="reuse-ceiling-") as scratch:
         commands = [[sys.executable, "-m", "reuse",
-                     *(arg.format(out=os.path.join(scratch, f"run{copy}"))
+                     *(arg.format(out=os.path.join(scratch, f"run{copy}"), corpus=corpus)
                        for arg in COMMANDS[workload])] for copy in range(copies)]
         seconds = [0.0] * copies
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -118,10 +118,11 @@ def timed_commands(workload: str, copies: int) -> list[float]:
     return seconds
 
 
-def timed_processes(workload: str, copies: int) -> list[float]:
-    """Start ``copies`` processes of ``workload`` together; the seconds of work of each."""
+def timed_processes(workload: str, copies: int, corpus: Path = CORPUS) -> list[float]:
+    """Start ``copies`` processes of ``workload`` together; the seconds of work of each (a
+    command's on ``corpus``)."""
     if workload in COMMANDS:
-        return timed_commands(workload, copies)
+        return timed_commands(workload, copies, corpus)
     code = WORKLOADS[workload] + TIMED
     # Time enough for every process to load numpy (and reuse) before the common start.
     start_at = time.time() + 2.0
