@@ -28,7 +28,7 @@ generator's corpus, so no target is marked for them):
 - ``pan13``: the 5,057 documents (3,230 sources and 1,827 suspicious documents, excerpts of
   books) of PAN 2013's training corpus, one document per file; the reuse there is of
   passages, so whole-document near-duplicates are few.
-- ``bible-verses``: every verse of the five English Bible versions, a document each (155,510
+- ``bible-verses``: every verse of the five English Bible versions, a document each (155,511
   short documents); KJV, ASV and WEB, a revision lineage, share many verses word for word or
   nearly.
 
