@@ -47,7 +47,6 @@ import functools
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -72,6 +71,7 @@ SINGLE_THREAD = {name: "1" for name in (
     "NUMEXPR_NUM_THREADS")}
 
 sys.path.insert(0, str(HERE))
+from dedup_peers import shingles as peer_shingles  # noqa: E402
 from generate_text_corpus import generate  # noqa: E402
 
 
@@ -202,13 +202,10 @@ def real_corpus(name: str, folder: Path) -> tuple[Path, int]:
     return path, count
 
 
-WORD = re.compile(r"\w+")
-NGRAM = 5
-
-
 def extra_pairs(corpus: Path, extra: set[tuple[str, str]], threshold: float) -> dict[str, int]:
     """Why a peer reports pairs that reuse does not, judged with the peers' own shingles
-    (``dedup_peers.py``: the words of ``\\w+`` in the lowercased text, five to a shingle):
+    (:func:`dedup_peers.shingles`: the words of ``\\w+`` in the lowercased text, five to a
+    shingle):
     'short', pairs with a document of fewer than five words (no shingle: every such document has
     the same empty MinHash, so the peers pair them all; reuse counts them too short to compare);
     'below', pairs whose exact Jaccard is under the threshold (kept on the estimate); 'above',
@@ -219,9 +216,7 @@ def extra_pairs(corpus: Path, extra: set[tuple[str, str]], threshold: float) -> 
         for line in handle:
             record = json.loads(line)
             if record["id"] in wanted:
-                words = WORD.findall(record["text"].lower())
-                shingles[record["id"]] = {" ".join(words[i:i + NGRAM])
-                                          for i in range(len(words) - NGRAM + 1)}
+                shingles[record["id"]] = set(peer_shingles(record["text"]))
     counts = {"short": 0, "below": 0, "above": 0}
     for a, b in extra:
         left, right = shingles[a], shingles[b]
