@@ -398,3 +398,23 @@ def test_read_in_parts_is_a_plain_jsonl_file(seeds_dir, tmp_path):
     for other in (tmp_path / "b.jsonl.gz", tmp_path / "c.csv", seeds_dir,
                   tmp_path / "missing.jsonl", "", [{"id": "a", "text": "x"}]):
         assert not read_in_parts(other), other
+
+
+@pytest.mark.parametrize("as_arrow", [False, True])
+def test_the_signatures_table_in_many_row_groups_reads_back_row_for_row(tmp_path, as_arrow):
+    from reuse.runfolder import folder as runfolder
+
+    rows = np.random.default_rng(5).integers(0, 2**32, size=(10, 4), dtype=np.uint32)
+    signatures = RowFile(tmp_path / "signatures.u32", 4, np.uint32)
+    signatures.append(rows[:6])
+    signatures.append(rows[6:])
+    ids = [f"doc-{k}" for k in range(10)]
+    folder = tmp_path / "run"
+    folder.mkdir()
+    runfolder.write_signatures(folder, pa.array(ids) if as_arrow else ids, signatures,
+                               rows_per_group=3)
+    written = pq.ParquetFile(folder / "signatures.parquet")
+    assert written.metadata.num_row_groups == 4
+    table = written.read()
+    assert table.column("doc_id").to_pylist() == ids
+    assert np.array_equal(np.array(table.column("signature").to_pylist(), dtype=np.uint32), rows)
